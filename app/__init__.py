@@ -1,0 +1,28 @@
+"""The application factory: a short list of init_app() calls."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from .config import INSTANCE, Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE))
+    app.config.from_object(config or Config())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    from . import cli, database, models, queue, security, tasks, webhooks  # noqa: F401  (models: metadata)
+    from .extensions import db, migrate
+
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    security.init_app(app)
+    queue.init_app(app)
+    webhooks.init_app(app)
+    tasks.init_app(app)
+    cli.init_app(app)
+    return app

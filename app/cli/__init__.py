@@ -1,0 +1,12 @@
+"""flask commands: stores, customers, serve, worker, scheduler, demo, webhooks."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from .records import customers_cli, stores_cli
+    from .run import scheduler_command, serve_command, worker_command
+    from .samples import demo_command, webhooks_cli
+
+    for command in (stores_cli, customers_cli, serve_command, worker_command, scheduler_command, demo_command, webhooks_cli):
+        app.cli.add_command(command)

@@ -1,0 +1,135 @@
+"""`flask stores ...` and `flask customers ...`: records as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from sqlalchemy import or_, select
+
+from ..extensions import db
+from ..models import Customer, Order, Store
+from ..security import secret_box
+from ..services.customers import normalise_email
+from ..services.stores import StoreError, add_store, find_store
+
+
+def _print(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+@click.group("stores", help="Register and list stores.")
+def stores_cli() -> None:
+    pass
+
+
+@stores_cli.group("add", help="Register a store (or update and reactivate it).")
+def add_group() -> None:
+    pass
+
+
+@add_group.command("shopify")
+@click.argument("shop")
+@click.option("--access-token", default=None, help="Admin API access token (stored encrypted).")
+@click.option("--currency", default=None, help="The shop's currency, e.g. USD.")
+def add_shopify(shop: str, access_token: str | None, currency: str | None) -> None:
+    """SHOP is <shop>.myshopify.com. Webhooks are signed with SHOPIFY_API_SECRET."""
+    _add("shopify", shop, {"access_token": access_token}, currency)
+
+
+@add_group.command("woocommerce")
+@click.argument("site_url")
+@click.option("--consumer-key", required=True)
+@click.option("--consumer-secret", required=True)
+@click.option("--webhook-secret", required=True, help="The secret set on the store's webhooks.")
+@click.option("--currency", default=None)
+def add_woocommerce(
+    site_url: str, consumer_key: str, consumer_secret: str, webhook_secret: str, currency: str | None
+) -> None:
+    credentials = {"consumer_key": consumer_key, "consumer_secret": consumer_secret, "webhook_secret": webhook_secret}
+    _add("woocommerce", site_url, credentials, currency)
+
+
+def _add(platform: str, domain: str, credentials: dict[str, Any], currency: str | None) -> None:
+    try:
+        store = add_store(db.session, secret_box(), platform, domain, credentials, currency=currency)
+    except StoreError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    db.session.commit()
+    _print(store.as_dict())
+
+
+@stores_cli.command("list")
+def list_stores() -> None:
+    _print([s.as_dict() for s in db.session.scalars(select(Store).order_by(Store.id))])
+
+
+@click.group("customers", help="Read customer records.")
+def customers_cli() -> None:
+    pass
+
+
+@customers_cli.command("show")
+@click.argument("store_ref")
+@click.argument("who")
+@click.option("--json", "as_json", is_flag=True, help="JSON output (the default; kept for scripts).")
+def show_customer(store_ref: str, who: str, as_json: bool) -> None:
+    """STORE_REF is a store id or domain; WHO is an email or a platform customer id."""
+    store = find_store(db.session, store_ref)
+    if store is None:
+        raise click.ClickException(f"no store {store_ref!r}")
+    key = normalise_email(who)
+    match = Customer.email_key == key if key else Customer.platform_id == who
+    customer = db.session.scalar(
+        select(Customer).where(Customer.store_id == store.id, or_(match))
+    )
+    if customer is None:
+        raise click.ClickException(f"no customer {who!r} in store {store.domain}")
+    _print(customer_record(customer))
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def customer_record(customer: Customer) -> dict[str, Any]:
+    orders = db.session.scalars(
+        select(Order)
+        .where(Order.store_id == customer.store_id, Order.customer_id == customer.id)
+        .order_by(Order.placed_at)
+    ).all()
+    return {
+        "id": customer.id,
+        "store_id": customer.store_id,
+        "platform_id": customer.platform_id,
+        "guest": customer.is_guest,
+        "email": customer.email,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "locale": customer.locale,
+        "orders_count": customer.orders_count,
+        "currency": customer.currency,
+        "total_spent": str(customer.total_spent),
+        "total_refunded": str(customer.total_refunded),
+        "spent_by_currency": customer.spent_by_currency,
+        "first_order_at": _iso(customer.first_order_at),
+        "last_order_at": _iso(customer.last_order_at),
+        "orders": [
+            {
+                "platform_id": o.platform_id,
+                "name": o.name,
+                "currency": o.currency,
+                "total": str(o.total_price),
+                "refunded": str(o.refunded_amount),
+                "financial_status": o.financial_status,
+                "placed_at": _iso(o.placed_at),
+                "paid_at": _iso(o.paid_at),
+                "fulfilled_at": _iso(o.fulfilled_at),
+                "delivered_at": _iso(o.delivered_at),
+                "cancelled_at": _iso(o.cancelled_at),
+                "deleted_at": _iso(o.deleted_at),
+            }
+            for o in orders
+        ],
+    }

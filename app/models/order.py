@@ -1,0 +1,94 @@
+"""Orders and the resources that hang off them (refunds, fulfilments).
+
+Refunds and fulfilments are keyed by the *platform* order id rather than a
+foreign key, because their webhooks may arrive before the order's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import BigId, Money, UTCDateTime, utcnow
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("store_id", "platform_id"),
+        Index("ix_orders_store_id_customer_id", "store_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    platform_id: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    name: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_price: Mapped[Decimal] = mapped_column(Money)
+    subtotal_price: Mapped[Decimal] = mapped_column(Money)
+    refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    financial_status: Mapped[str | None] = mapped_column(String(32))
+    fulfillment_status: Mapped[str | None] = mapped_column(String(32))
+    platform_status: Mapped[str | None] = mapped_column(String(32))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    discount_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    line_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    platform_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def counts(self) -> bool:
+        """Whether the order counts towards the customer's orders and spend."""
+        return self.cancelled_at is None and self.deleted_at is None
+
+
+class OrderRefund(db.Model):
+    __tablename__ = "order_refunds"
+    __table_args__ = (
+        UniqueConstraint("store_id", "platform_id"),
+        Index("ix_order_refunds_store_id_order", "store_id", "order_platform_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_platform_id: Mapped[str] = mapped_column(String(64))
+    platform_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Fulfillment(db.Model):
+    __tablename__ = "fulfillments"
+    __table_args__ = (
+        UniqueConstraint("store_id", "platform_id"),
+        Index("ix_fulfillments_store_id_order", "store_id", "order_platform_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_platform_id: Mapped[str] = mapped_column(String(64))
+    platform_id: Mapped[str] = mapped_column(String(64))
+    # None until the fulfilment itself is seen (a shipment event can come first).
+    status: Mapped[str | None] = mapped_column(String(32))
+    shipment_status: Mapped[str | None] = mapped_column(String(32))
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    platform_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,150 @@
+"""Find, create, update and merge the per-store customer record.
+
+Identity rules (one record per person per store):
+- an account is found by its platform id; a guest by normalised email;
+- a guest order whose email belongs to an account attaches to that account;
+- when an account appears with a guest's email, the guest record becomes that
+  account (or is merged into it when both already exist).
+Each rule gives the same result whichever delivery comes first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from connectors.events import CustomerSnapshot
+
+from ..models import Customer, Order, Store
+
+log = logging.getLogger(__name__)
+
+_DETAIL_FIELDS = ("first_name", "last_name", "phone", "locale", "accepts_marketing")
+
+
+def normalise_email(email: str | None) -> str | None:
+    """Case-folded, trimmed email: the key a guest is known by.
+
+    Dots and plus-tags are *not* removed here (they are distinct mailboxes on
+    most providers); referral fraud checks normalise further on their own.
+    """
+    if not email:
+        return None
+    key = email.strip().lower()
+    if "@" not in key or len(key) > 191:
+        return None
+    return key
+
+
+def _by_platform_id(session: Session, store_id: int, platform_id: str) -> Customer | None:
+    stmt = select(Customer).where(Customer.store_id == store_id, Customer.platform_id == platform_id)
+    return session.scalar(stmt.with_for_update())
+
+
+def _by_email(session: Session, store_id: int, key: str) -> Customer | None:
+    stmt = select(Customer).where(Customer.store_id == store_id, Customer.email_key == key)
+    return session.scalar(stmt.with_for_update())
+
+
+def resolve_customer(session: Session, store: Store, snap: CustomerSnapshot) -> Customer | None:
+    """The record for this snapshot, created or merged as needed; None if it names nobody."""
+    key = normalise_email(snap.email)
+    if snap.platform_id is None and key is None:
+        return None
+    by_id = _by_platform_id(session, store.id, snap.platform_id) if snap.platform_id else None
+    by_mail = _by_email(session, store.id, key) if key else None
+
+    if by_id is not None and by_mail is not None and by_id.id != by_mail.id:
+        if by_mail.is_guest:
+            merge_into(session, store, guest=by_mail, account=by_id)
+            by_mail = None
+        else:
+            # Two accounts claim one email (an email changed hands); keep both
+            # and leave the key with its current holder.
+            log.warning("customer.email_conflict", extra={"store_id": store.id})
+            key = None
+
+    customer = by_id or by_mail
+    if customer is not None and customer.platform_id and snap.platform_id and customer.platform_id != snap.platform_id:
+        # The email is another account's: this snapshot is a different person.
+        customer, key = None, None
+    if customer is None:
+        customer = Customer(store_id=store.id, platform_id=snap.platform_id, email_key=key, email=snap.email)
+        session.add(customer)
+        session.flush()
+    elif customer.platform_id is None and snap.platform_id:
+        customer.platform_id = snap.platform_id  # the guest signed up
+    _apply_details(customer, snap, key)
+    return customer
+
+
+def _apply_details(customer: Customer, snap: CustomerSnapshot, key: str | None) -> None:
+    held = customer.platform_updated_at
+    newer = snap.updated_at is not None and (held is None or snap.updated_at >= held)
+    for name in _DETAIL_FIELDS:
+        value = getattr(snap, name)
+        if value is not None and (newer or getattr(customer, name) is None):
+            setattr(customer, name, value)
+    if key and (newer or customer.email_key is None) and customer.email_key != key:
+        customer.email_key, customer.email = key, snap.email
+    elif customer.email is None and snap.email:
+        customer.email = snap.email
+    if newer:
+        customer.platform_updated_at = snap.updated_at
+
+
+def merge_into(session: Session, store: Store, *, guest: Customer, account: Customer) -> None:
+    """Move a guest's orders to the account, keep details the account lacks, drop the guest."""
+    session.execute(
+        update(Order)
+        .where(Order.store_id == store.id, Order.customer_id == guest.id)
+        .values(customer_id=account.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    for name in (*_DETAIL_FIELDS, "email"):
+        if getattr(account, name) is None and getattr(guest, name) is not None:
+            setattr(account, name, getattr(guest, name))
+    guest_key = guest.email_key
+    session.execute(delete(Customer).where(Customer.store_id == store.id, Customer.id == guest.id))
+    session.expunge(guest)
+    session.flush()
+    if account.email_key is None:
+        account.email_key = guest_key
+    log.info("customer.merged", extra={"store_id": store.id, "customer_id": account.id})
+    refresh_totals(session, store, account)
+
+
+def refresh_totals(session: Session, store: Store, customer: Customer) -> None:
+    """Recompute the aggregates from the customer's orders.
+
+    Counted orders are those not cancelled and not deleted. Money is summed per
+    currency; the headline total is in the store's currency when the customer
+    has orders in it, otherwise in the currency most of their orders use.
+    """
+    orders = session.scalars(
+        select(Order).where(Order.store_id == store.id, Order.customer_id == customer.id)
+    ).all()
+    counted = [o for o in orders if o.counts]
+    spent: dict[str, Decimal] = defaultdict(Decimal)
+    refunded: dict[str, Decimal] = defaultdict(Decimal)
+    for order in counted:
+        spent[order.currency] += order.total_price - order.refunded_amount
+        refunded[order.currency] += order.refunded_amount
+    if store.currency and store.currency in spent:
+        currency: str | None = store.currency
+    elif spent:
+        counts = Counter(o.currency for o in counted)
+        currency = min(counts, key=lambda c: (-counts[c], c))
+    else:
+        currency = customer.currency or store.currency
+    customer.orders_count = len(counted)
+    customer.currency = currency
+    customer.total_spent = spent.get(currency, Decimal("0")) if currency else Decimal("0")
+    customer.total_refunded = refunded.get(currency, Decimal("0")) if currency else Decimal("0")
+    customer.spent_by_currency = {cur: str(amount) for cur, amount in sorted(spent.items())}
+    customer.first_order_at = min((o.placed_at for o in counted), default=None)
+    customer.last_order_at = max((o.placed_at for o in counted), default=None)

@@ -1,0 +1,70 @@
+"""The pipeline: which handlers run, in order, for each platform-neutral event.
+
+Each handler takes (session, store, event) and writes in the caller's
+transaction, so one delivery's effects commit together or not at all. Later
+features (loyalty, referrals, reviews, notifications) append their handlers
+after the record-keeping ones, which must run first: they build the customer
+and order rows the others read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from connectors.events import (
+    AppUninstalled,
+    CustomerChanged,
+    Event,
+    FulfillmentChanged,
+    OrderChanged,
+    OrderDeleted,
+    RefundCreated,
+    ShipmentEvent,
+)
+
+from ..models import Store
+from . import orders, stores
+from .customers import resolve_customer
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, Store, Any], Any]
+
+
+def _customer_changed(session: Session, store: Store, event: CustomerChanged) -> None:
+    customer = resolve_customer(session, store, event.customer)
+    if customer is not None:
+        orders.refresh_customer(session, store, customer)
+
+
+PIPELINE: dict[type, tuple[Handler, ...]] = {
+    # 1. keep the order and its customer current (stale snapshots are ignored inside)
+    OrderChanged: (orders.apply_order,),
+    OrderDeleted: (orders.delete_order,),
+    # 2. money back and parcels out: child rows, then the order's derived dates
+    RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund),),
+    FulfillmentChanged: (lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment),),
+    ShipmentEvent: (orders.apply_shipment_event,),
+    # 3. profile changes, guest-to-account merges
+    CustomerChanged: (_customer_changed,),
+    # 4. store lifecycle
+    AppUninstalled: (stores.mark_uninstalled,),
+}
+
+
+def dispatch(session: Session, store: Store, event: Event, received_at: datetime) -> None:
+    if isinstance(event, AppUninstalled) and received_at < store.installed_at:
+        # An uninstall that was delivered late, after the merchant reinstalled.
+        log.info("dispatch.stale_uninstall", extra={"store_id": store.id})
+        return
+    handlers = PIPELINE.get(type(event))
+    if handlers is None:
+        log.info("dispatch.no_handler", extra={"event": type(event).__name__, "store_id": store.id})
+        return
+    for handler in handlers:
+        handler(session, store, event)

@@ -1,0 +1,47 @@
+"""process_inbox: the drain job behind every webhook.
+
+Kick protocol (see webhooks/ingest.py): the web sets KICK_KEY with NX and
+enqueues this job only when the key was absent. The job deletes the key
+*before* its first claim, so a delivery committed after that claim finds the
+key gone and queues a fresh job, and one committed before it is claimed here.
+Nothing can fall between the two; what a lost enqueue leaves, the sweeper takes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ..extensions import db
+from ..queue import get_redis
+from ..services.inbox import claim_batch, process_delivery
+from ..webhooks.ingest import KICK_KEY, kick_processing
+from . import job_app
+
+log = logging.getLogger(__name__)
+
+
+def process_inbox(max_seconds: float = 30.0) -> dict[str, int]:
+    """Drain pending deliveries for up to max_seconds, then hand over to a new job."""
+    app = job_app()
+    with app.app_context():
+        get_redis().delete(KICK_KEY)
+        batch = app.config["INBOX_BATCH_SIZE"]
+        max_attempts = app.config["INBOX_MAX_ATTEMPTS"]
+        counts: dict[str, int] = {}
+        deadline = time.monotonic() + max_seconds
+        try:
+            while True:
+                ids = claim_batch(db.session, batch)
+                if not ids:
+                    break
+                for delivery_id in ids:
+                    status = process_delivery(db.session, delivery_id, max_attempts)
+                    counts[status] = counts.get(status, 0) + 1
+                if time.monotonic() > deadline:
+                    kick_processing(force=True)  # more may remain: continue in a new job
+                    break
+        finally:
+            db.session.remove()
+        log.info("inbox.drained", extra={"counts": counts})
+        return counts

@@ -1,0 +1,48 @@
+"""The scheduler: one process, one tick every SCHEDULER_INTERVAL_SECONDS.
+
+Today a tick sweeps the inbox (expired leases back to pending; overdue
+deliveries re-enqueued, which is how webhooks accepted while Redis was down
+get processed). Later features add their due-row claims here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from flask import Flask
+
+from ..extensions import db
+from ..services.inbox import overdue_count, release_expired_leases
+from ..webhooks.ingest import kick_processing
+
+log = logging.getLogger(__name__)
+
+
+def tick(app: Flask) -> dict[str, int]:
+    with app.app_context():
+        try:
+            released = release_expired_leases(db.session)
+            overdue = overdue_count(db.session, timedelta(seconds=app.config["SWEEP_AFTER_SECONDS"]))
+            kicked = 0
+            if overdue or released:
+                kicked = int(kick_processing(force=True))
+            if overdue or released:
+                log.info("scheduler.swept", extra={"overdue": overdue, "released": released, "kicked": kicked})
+            return {"released": released, "overdue": overdue, "kicked": kicked}
+        finally:
+            db.session.remove()
+
+
+def run_forever(app: Flask, once: bool = False) -> None:
+    interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
+    while True:
+        started = time.monotonic()
+        try:
+            tick(app)
+        except Exception:  # a tick must never kill the loop (DB restarting, Redis away)
+            log.exception("scheduler.tick_failed")
+        if once:
+            return
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))

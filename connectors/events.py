@@ -1,0 +1,147 @@
+"""Platform-neutral events that connectors produce from webhook payloads.
+
+Webhooks from both platforms carry *state*, not transitions: a WooCommerce
+`order.updated` does not say what changed, and Shopify's `orders/updated` is sent
+for every edit. So connectors normalise a payload into snapshots (the order as
+it is now, with its platform `updated_at`) plus the few facts that only exist
+as separate resources (a refund, a fulfilment, a shipment event). Services
+compare a snapshot with what they hold and derive transitions (paid,
+cancelled, delivered...) themselves, which is what makes duplicate and
+out-of-order deliveries harmless.
+
+Money is always `Decimal` in the currency named next to it; platform ids are
+strings (Shopify's are 64-bit and must never pass through a float).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class CustomerSnapshot:
+    platform_id: str | None  # None for a guest
+    email: str | None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    locale: str | None = None
+    accepts_marketing: bool | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LineItem:
+    platform_id: str
+    product_id: str | None
+    variant_id: str | None
+    title: str
+    quantity: int
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class RefundSnapshot:
+    platform_id: str
+    order_id: str
+    amount: Decimal  # positive, in the order's currency
+    currency: str | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FulfillmentSnapshot:
+    platform_id: str
+    order_id: str
+    status: str  # pending, open, success, cancelled, error, failure
+    shipment_status: str | None  # in_transit, delivered, ... when the carrier says
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OrderSnapshot:
+    platform_id: str
+    name: str | None
+    currency: str
+    total: Decimal
+    subtotal: Decimal
+    created_at: datetime
+    updated_at: datetime
+    financial_status: str | None  # pending, paid, partially_refunded, refunded, voided...
+    fulfillment_status: str | None  # None, partial, fulfilled
+    customer: CustomerSnapshot | None
+    platform_status: str | None = None  # WooCommerce's own order status, as sent
+    locale: str | None = None
+    paid_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    discount_codes: tuple[str, ...] = ()
+    line_items: tuple[LineItem, ...] = ()
+    refunds: tuple[RefundSnapshot, ...] = ()
+    fulfillments: tuple[FulfillmentSnapshot, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderChanged:
+    """orders/create|paid|updated|cancelled, order.created|updated|restored."""
+
+    order: OrderSnapshot
+    restored: bool = False  # order.restored: undoes an earlier OrderDeleted
+
+
+@dataclass(frozen=True)
+class OrderDeleted:
+    order_id: str
+
+
+@dataclass(frozen=True)
+class RefundCreated:
+    refund: RefundSnapshot
+
+
+@dataclass(frozen=True)
+class FulfillmentChanged:
+    fulfillment: FulfillmentSnapshot
+
+
+@dataclass(frozen=True)
+class ShipmentEvent:
+    """A carrier event on one fulfilment (fulfillment_events/create)."""
+
+    platform_id: str
+    order_id: str
+    fulfillment_id: str
+    status: str  # delivered, in_transit, out_for_delivery, failure, ...
+    happened_at: datetime
+
+
+@dataclass(frozen=True)
+class CustomerChanged:
+    customer: CustomerSnapshot
+
+
+@dataclass(frozen=True)
+class AppUninstalled:
+    pass
+
+
+@dataclass(frozen=True)
+class ComplianceRequest:
+    """customers/data_request, customers/redact, shop/redact: stored now, handled later."""
+
+    topic: str
+    payload: dict = field(hash=False, compare=False)
+
+
+Event = (
+    OrderChanged
+    | OrderDeleted
+    | RefundCreated
+    | FulfillmentChanged
+    | ShipmentEvent
+    | CustomerChanged
+    | AppUninstalled
+    | ComplianceRequest
+)

@@ -1,0 +1,230 @@
+"""WooCommerce connector: webhook verification and normalisation.
+
+Docs and source relied on:
+- Webhooks (topics, headers, the `webhook_id=N` ping on activation that needs
+  an exact 200): https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks
+  and includes/class-wc-webhook.php (X-WC-Webhook-Signature is base64
+  HMAC-SHA256 of the raw body with the webhook's secret).
+- Order and customer JSON (REST v3, the same body a webhook carries):
+  https://woocommerce.github.io/woocommerce-rest-api-docs/#order-properties
+
+WooCommerce has no stable delivery id (X-WC-Webhook-Delivery-ID is new on every
+attempt), so a delivery's identity is resource id + modification date + status.
+Money fields are strings, refund totals are negative, customer_id 0 is a guest,
+and *_gmt dates carry no offset but are UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from . import parsing as p
+from .base import MAX_KEY_LENGTH, Connector, WebhookMeta
+from .events import (
+    CustomerChanged,
+    CustomerSnapshot,
+    Event,
+    FulfillmentSnapshot,
+    LineItem,
+    OrderChanged,
+    OrderDeleted,
+    OrderSnapshot,
+    RefundSnapshot,
+)
+
+_PING = re.compile(rb"^webhook_id=\d+$")
+# on-hold waits for payment (bank transfer, cheque): not paid until date_paid is set.
+_PAID_STATUSES = {"processing", "completed"}
+# Order meta keys multilingual plugins use to record the shopper's language.
+_LOCALE_META_KEYS = ("wpml_language", "trp_language", "pll_language", "locale")
+
+
+def is_ping(body: bytes, headers: Mapping[str, str]) -> bool:
+    """The unsigned activation ping: body `webhook_id=N`, no topic, no signature."""
+    return bool(_PING.match(body.strip())) and not headers.get("X-WC-Webhook-Signature")
+
+
+def site_key(url: str) -> str:
+    """Normalise a site URL to host[:port][/path], the store's lookup key.
+
+    X-WC-Webhook-Source is home_url('/'), so scheme and trailing slash vary
+    with the store's settings; a store in a sub-directory keeps its path.
+    """
+    raw = url.strip()
+    if "://" not in raw:
+        raw = "https://" + raw
+    parts = urlsplit(raw)
+    host = (parts.hostname or "").lower()
+    if not host:
+        return ""
+    port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
+    path = parts.path.rstrip("/")
+    return f"{host}{port}{path}"
+
+
+class WooCommerceConnector(Connector):
+    platform = "woocommerce"
+    signature_header = "X-WC-Webhook-Signature"
+    topics: ClassVar[Mapping[str, str]] = {
+        "order.created": "parse_order",
+        "order.updated": "parse_order",
+        "order.restored": "parse_order",
+        "order.deleted": "parse_order_deleted",
+        "customer.created": "parse_customer",
+        "customer.updated": "parse_customer",
+    }
+
+    def webhook_meta(self, headers: Mapping[str, str]) -> WebhookMeta:
+        return WebhookMeta(
+            topic=(headers.get("X-WC-Webhook-Topic") or "").strip(),
+            source=site_key(headers.get("X-WC-Webhook-Source") or ""),
+            delivery_id=None,
+        )
+
+    def dedupe_key(self, meta: WebhookMeta, payload: dict, body: bytes) -> str:
+        resource_id = payload.get("id")
+        modified = payload.get("date_modified_gmt") or payload.get("date_modified") or ""
+        status = payload.get("status") or ""
+        return f"{meta.topic}|{resource_id}|{modified}|{status}"[:MAX_KEY_LENGTH]
+
+    # -- parsers ------------------------------------------------------------
+
+    def parse_order(self, payload: Any, topic: str) -> list[Event]:
+        return [OrderChanged(order_snapshot(p.obj(payload)), restored=topic == "order.restored")]
+
+    def parse_order_deleted(self, payload: Any, topic: str) -> list[Event]:
+        return [OrderDeleted(p.platform_id(p.obj(payload).get("id"), "order.id"))]
+
+    def parse_customer(self, payload: Any, topic: str) -> list[Event]:
+        data = p.obj(payload)
+        billing = data.get("billing") or {}
+        return [
+            CustomerChanged(
+                CustomerSnapshot(
+                    platform_id=p.platform_id(data.get("id"), "customer.id"),
+                    email=p.text(data.get("email")) or p.text(billing.get("email")),
+                    first_name=p.text(data.get("first_name")) or p.text(billing.get("first_name")),
+                    last_name=p.text(data.get("last_name")) or p.text(billing.get("last_name")),
+                    phone=p.text(billing.get("phone"), 32),
+                    locale=_meta_locale(data),
+                    updated_at=_gmt(data, "date_modified") or _gmt(data, "date_created"),
+                )
+            )
+        ]
+
+
+def _gmt(data: dict, name: str) -> Any:
+    return p.timestamp(data.get(f"{name}_gmt"), f"{name}_gmt", assume_utc=True)
+
+
+def _meta_locale(data: dict) -> str | None:
+    for item in data.get("meta_data") or []:
+        if isinstance(item, dict) and item.get("key") in _LOCALE_META_KEYS and isinstance(item.get("value"), str):
+            return p.text(item["value"], 16)
+    return None
+
+
+def _line_item(data: dict) -> LineItem:
+    quantity = int(data.get("quantity") or 0)
+    subtotal = p.money(data.get("subtotal"), "line_items.subtotal")
+    # `price` is a JSON float in the REST response; the subtotal string is exact.
+    price = (subtotal / quantity).quantize(Decimal("0.01")) if quantity else subtotal
+    return LineItem(
+        platform_id=p.platform_id(data.get("id"), "line_items.id"),
+        product_id=p.optional_id(data.get("product_id"), "line_items.product_id"),
+        variant_id=p.optional_id(data.get("variation_id"), "line_items.variation_id"),
+        title=p.text(data.get("name")) or "",
+        quantity=quantity,
+        price=price,
+    )
+
+
+def _financial_status(status: str, paid: bool) -> str:
+    if status == "refunded":
+        return "refunded"
+    if status in ("failed", "cancelled") and not paid:
+        return "voided"
+    return "paid" if paid else "pending"
+
+
+def _completion(order_id: str, completed_at: Any, modified: Any) -> tuple[FulfillmentSnapshot, ...]:
+    """WooCommerce has no fulfilment resource: status "completed" means shipped.
+
+    It becomes one synthetic fulfilment per order, so both platforms share one
+    fulfilment model (fulfilled date, delivery tracking added later).
+    """
+    if completed_at is None:
+        return ()
+    return (
+        FulfillmentSnapshot(
+            platform_id=f"{order_id}-completed",
+            order_id=order_id,
+            status="success",
+            shipment_status=None,
+            created_at=completed_at,
+            updated_at=modified,
+        ),
+    )
+
+
+def order_snapshot(data: dict) -> OrderSnapshot:
+    order_id = p.platform_id(data.get("id"), "order.id")
+    status = str(data.get("status") or "pending")
+    billing = data.get("billing") or {}
+    modified = _gmt(data, "date_modified") or _gmt(data, "date_created")
+    created = _gmt(data, "date_created")
+    if modified is None or created is None:
+        raise p.MalformedPayload("order: date_created_gmt and date_modified_gmt are required")
+    paid_at = _gmt(data, "date_paid")
+    currency = p.text(data.get("currency"), 3)
+    if not currency:
+        raise p.MalformedPayload("order.currency: missing")
+    line_items = tuple(_line_item(li) for li in data.get("line_items") or [] if isinstance(li, dict))
+    return OrderSnapshot(
+        platform_id=order_id,
+        name=p.text(data.get("number"), 64),
+        currency=currency.upper(),
+        total=p.money(data.get("total"), "total"),
+        # Line totals are after discounts and before tax and shipping: the
+        # amount loyalty rules count by default.
+        subtotal=sum((p.money(li.get("total"), "line_items.total") for li in data.get("line_items") or []), Decimal(0)),
+        created_at=created,
+        updated_at=modified,
+        financial_status=_financial_status(status, paid_at is not None or status in _PAID_STATUSES),
+        fulfillment_status="fulfilled" if status == "completed" else None,
+        platform_status=status,
+        customer=CustomerSnapshot(
+            platform_id=p.optional_id(data.get("customer_id"), "customer_id"),
+            email=p.text(billing.get("email")),
+            first_name=p.text(billing.get("first_name")),
+            last_name=p.text(billing.get("last_name")),
+            phone=p.text(billing.get("phone"), 32),
+            locale=_meta_locale(data),
+            # A guest's details are as fresh as the order that carried them; an
+            # account's are refreshed by customer.updated, so don't date them.
+            updated_at=modified if p.optional_id(data.get("customer_id")) is None else None,
+        ),
+        locale=_meta_locale(data),
+        paid_at=paid_at,
+        cancelled_at=modified if status == "cancelled" else None,
+        fulfillments=_completion(order_id, _gmt(data, "date_completed"), modified),
+        discount_codes=tuple(
+            str(c["code"]) for c in data.get("coupon_lines") or [] if isinstance(c, dict) and c.get("code")
+        ),
+        line_items=line_items,
+        refunds=tuple(
+            RefundSnapshot(
+                platform_id=p.platform_id(r.get("id"), "refunds.id"),
+                order_id=order_id,
+                amount=abs(p.money(r.get("total"), "refunds.total")),
+                currency=currency.upper(),
+                created_at=None,
+            )
+            for r in data.get("refunds") or []
+            if isinstance(r, dict)
+        ),
+    )
