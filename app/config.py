@@ -89,13 +89,10 @@ class Config:
 
 
 class TestingConfig(Config):
-    """The environment's DATABASE_URL / REDIS_URL still apply (tests point them at PostgreSQL and Redis)."""
+    """Tests set DATABASE_URL, REDIS_URL and the secrets in the environment (tests/conftest.py)."""
 
     TESTING = True
 
     def __init__(self) -> None:
         super().__init__()
-        self.SHOPIFY_API_SECRET = "test-shopify-secret"
-        self.ENCRYPTION_KEYS = Fernet.generate_key().decode()
-        self.SECRET_KEY = "test"
         self.STORE_CACHE_SECONDS = 0.0

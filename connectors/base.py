@@ -27,6 +27,7 @@ def body_digest(body: bytes) -> str:
     """Fallback identity of a delivery that carries no id: the hash of its exact bytes."""
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
+
 Parser = Callable[[Any, str], list[Event]]
 
 

@@ -8,5 +8,13 @@ def init_app(app: Flask) -> None:
     from .run import scheduler_command, serve_command, worker_command
     from .samples import demo_command, webhooks_cli
 
-    for command in (stores_cli, customers_cli, serve_command, worker_command, scheduler_command, demo_command, webhooks_cli):
+    for command in (
+        stores_cli,
+        customers_cli,
+        serve_command,
+        worker_command,
+        scheduler_command,
+        demo_command,
+        webhooks_cli,
+    ):
         app.cli.add_command(command)

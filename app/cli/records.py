@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import click
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Customer, Order, Store
+from ..money import format_money
 from ..security import secret_box
 from ..services.customers import normalise_email
 from ..services.stores import StoreError, add_store, find_store
@@ -81,9 +83,7 @@ def show_customer(store_ref: str, who: str, as_json: bool) -> None:
         raise click.ClickException(f"no store {store_ref!r}")
     key = normalise_email(who)
     match = Customer.email_key == key if key else Customer.platform_id == who
-    customer = db.session.scalar(
-        select(Customer).where(Customer.store_id == store.id, or_(match))
-    )
+    customer = db.session.scalar(select(Customer).where(Customer.store_id == store.id, match))
     if customer is None:
         raise click.ClickException(f"no customer {who!r} in store {store.domain}")
     _print(customer_record(customer))
@@ -110,9 +110,9 @@ def customer_record(customer: Customer) -> dict[str, Any]:
         "locale": customer.locale,
         "orders_count": customer.orders_count,
         "currency": customer.currency,
-        "total_spent": str(customer.total_spent),
-        "total_refunded": str(customer.total_refunded),
-        "spent_by_currency": customer.spent_by_currency,
+        "total_spent": format_money(customer.total_spent, customer.currency),
+        "total_refunded": format_money(customer.total_refunded, customer.currency),
+        "spent_by_currency": {c: format_money(Decimal(v), c) for c, v in customer.spent_by_currency.items()},
         "first_order_at": _iso(customer.first_order_at),
         "last_order_at": _iso(customer.last_order_at),
         "orders": [
@@ -120,8 +120,8 @@ def customer_record(customer: Customer) -> dict[str, Any]:
                 "platform_id": o.platform_id,
                 "name": o.name,
                 "currency": o.currency,
-                "total": str(o.total_price),
-                "refunded": str(o.refunded_amount),
+                "total": format_money(o.total_price, o.currency),
+                "refunded": format_money(o.refunded_amount, o.currency),
                 "financial_status": o.financial_status,
                 "placed_at": _iso(o.placed_at),
                 "paid_at": _iso(o.paid_at),

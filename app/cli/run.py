@@ -23,7 +23,16 @@ def worker_argv(redis_url: str, queue: str, burst: bool = False) -> list[str]:
     """A plain `rq worker`. SimpleWorker runs jobs in the worker process itself,
     so the Flask app and its connection pool are built once per process, not
     once per job in a forked work horse."""
-    argv = [str(BIN / "rq"), "worker", "--url", redis_url, "--worker-class", "rq.worker.SimpleWorker", "--path", str(ROOT)]
+    argv = [
+        str(BIN / "rq"),
+        "worker",
+        "--url",
+        redis_url,
+        "--worker-class",
+        "rq.worker.SimpleWorker",
+        "--path",
+        str(ROOT),
+    ]
     if burst:
         argv.append("--burst")
     return [*argv, queue]
@@ -34,7 +43,7 @@ def worker_argv(redis_url: str, queue: str, burst: bool = False) -> list[str]:
 @with_appcontext
 def worker_command(burst: bool) -> None:
     argv = worker_argv(redis_url(current_app), current_app.config["RQ_QUEUE"], burst)
-    os.execv(argv[0], argv)
+    os.execv(argv[0], argv)  # noqa: S606  (become the rq worker, fixed argv)
 
 
 @click.command("scheduler", help="Run the scheduler loop (one per deployment).")
@@ -60,8 +69,14 @@ def serve_command(host: str, port: int, web_workers: int, rq_workers: int) -> No
     env = {**os.environ, "REDIS_URL": redis_url(current_app)}
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     web = [
-        str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),
-        "--bind", f"{host}:{port}", "--workers", str(web_workers), "wsgi:app",
+        str(BIN / "gunicorn"),
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(web_workers),
+        "wsgi:app",
     ]
     commands = [web, [*flask, "scheduler"]] + [worker_argv(config["REDIS_URL"], config["RQ_QUEUE"])] * rq_workers
     children = [subprocess.Popen(argv, cwd=ROOT, env=env) for argv in commands]

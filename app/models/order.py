@@ -51,11 +51,6 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    @property
-    def counts(self) -> bool:
-        """Whether the order counts towards the customer's orders and spend."""
-        return self.cancelled_at is None and self.deleted_at is None
-
 
 class OrderRefund(db.Model):
     __tablename__ = "order_refunds"

@@ -121,30 +121,32 @@ def merge_into(session: Session, store: Store, *, guest: Customer, account: Cust
 def refresh_totals(session: Session, store: Store, customer: Customer) -> None:
     """Recompute the aggregates from the customer's orders.
 
-    Counted orders are those not cancelled and not deleted. Money is summed per
-    currency; the headline total is in the store's currency when the customer
-    has orders in it, otherwise in the currency most of their orders use.
+    orders_count counts every order placed and not deleted, cancelled ones
+    included (as Shopify's own customer order count does). Money counts only
+    orders that stand: not cancelled, net of refunds, summed per currency. The
+    headline total is in the store's currency when the customer has orders in
+    it, otherwise in the currency most of their orders use.
     """
     orders = session.scalars(
-        select(Order).where(Order.store_id == store.id, Order.customer_id == customer.id)
+        select(Order).where(Order.store_id == store.id, Order.customer_id == customer.id, Order.deleted_at.is_(None))
     ).all()
-    counted = [o for o in orders if o.counts]
+    standing = [o for o in orders if o.cancelled_at is None]
     spent: dict[str, Decimal] = defaultdict(Decimal)
     refunded: dict[str, Decimal] = defaultdict(Decimal)
-    for order in counted:
+    for order in standing:
         spent[order.currency] += order.total_price - order.refunded_amount
         refunded[order.currency] += order.refunded_amount
-    if store.currency and store.currency in spent:
+    counts = Counter(o.currency for o in orders)
+    if store.currency and store.currency in counts:
         currency: str | None = store.currency
-    elif spent:
-        counts = Counter(o.currency for o in counted)
+    elif counts:
         currency = min(counts, key=lambda c: (-counts[c], c))
     else:
         currency = customer.currency or store.currency
-    customer.orders_count = len(counted)
+    customer.orders_count = len(orders)
     customer.currency = currency
     customer.total_spent = spent.get(currency, Decimal("0")) if currency else Decimal("0")
     customer.total_refunded = refunded.get(currency, Decimal("0")) if currency else Decimal("0")
     customer.spent_by_currency = {cur: str(amount) for cur, amount in sorted(spent.items())}
-    customer.first_order_at = min((o.placed_at for o in counted), default=None)
-    customer.last_order_at = max((o.placed_at for o in counted), default=None)
+    customer.first_order_at = min((o.placed_at for o in orders), default=None)
+    customer.last_order_at = max((o.placed_at for o in orders), default=None)

@@ -96,7 +96,7 @@ def process_delivery(session: Session, delivery_id: int, max_attempts: int) -> s
         except ConnectorError as exc:
             session.rollback()
             return _record_failure(session, delivery_id, exc, permanent=True, max_attempts=max_attempts)
-        except Exception as exc:  # a bug or an outage: retried with backoff, never dropped
+        except Exception as exc:  # noqa: BLE001  (a bug or an outage: retried with backoff, never dropped)
             session.rollback()
             return _record_failure(session, delivery_id, exc, permanent=False, max_attempts=max_attempts)
     return _record_failure(session, delivery_id, last, permanent=False, max_attempts=max_attempts)
@@ -121,7 +121,7 @@ def _record_failure(session: Session, delivery_id: int, exc: Exception, *, perma
         delivery.status = PENDING
         delivery.locked_until = None
         delivery.last_error = error
-        delivery.next_attempt_at = utcnow() + timedelta(seconds=min(3600, 5 * 2 ** delivery.attempts))
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=min(3600, 5 * 2**delivery.attempts))
     session.commit()
     log.warning(
         "inbox.delivery_failed",

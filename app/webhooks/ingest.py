@@ -102,9 +102,7 @@ def kick_processing(force: bool = False) -> bool:
         if force:
             redis.delete(KICK_KEY)
         if redis.set(KICK_KEY, "1", nx=True, ex=KICK_TTL_SECONDS):
-            get_queue().enqueue(
-                "app.tasks.inbox.process_inbox", job_timeout=600, result_ttl=0, failure_ttl=7 * 86400
-            )
+            get_queue().enqueue("app.tasks.inbox.process_inbox", job_timeout=600, result_ttl=0, failure_ttl=7 * 86400)
         return True
     except RedisError:
         mark_redis_down()
