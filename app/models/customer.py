@@ -30,7 +30,10 @@ class Customer(db.Model):
     phone: Mapped[str | None] = mapped_column(String(32))
     locale: Mapped[str | None] = mapped_column(String(16))
     accepts_marketing: Mapped[bool | None] = mapped_column(Boolean)
+    # When the details were last set, and whether by an account snapshot (which
+    # always outranks details copied from a guest order's billing address).
     platform_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    details_from_account: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # Aggregates, recomputed from this customer's orders (never incremented),
     # so replays and out-of-order deliveries converge on the same values.

@@ -83,8 +83,20 @@ def resolve_customer(session: Session, store: Store, snap: CustomerSnapshot) -> 
 
 
 def _apply_details(customer: Customer, snap: CustomerSnapshot, key: str | None) -> None:
+    """Overwrite with newer details, or only fill blanks; the same result in any delivery order.
+
+    An account's own profile outranks details copied from guest orders; among
+    snapshots of one kind, the newer platform timestamp wins, and an undated
+    snapshot only fills blanks.
+    """
+    from_account = snap.platform_id is not None
     held = customer.platform_updated_at
-    newer = snap.updated_at is not None and (held is None or snap.updated_at >= held)
+    if from_account and not customer.details_from_account:
+        newer = True
+    elif from_account == customer.details_from_account:
+        newer = snap.updated_at is not None and (held is None or snap.updated_at >= held)
+    else:
+        newer = False  # a guest order's billing details never override an account's profile
     for name in _DETAIL_FIELDS:
         value = getattr(snap, name)
         if value is not None and (newer or getattr(customer, name) is None):
@@ -94,7 +106,10 @@ def _apply_details(customer: Customer, snap: CustomerSnapshot, key: str | None) 
     elif customer.email is None and snap.email:
         customer.email = snap.email
     if newer:
-        customer.platform_updated_at = snap.updated_at
+        switched = from_account != customer.details_from_account
+        customer.details_from_account = from_account
+        # A guest order's timestamp says nothing about the account's profile: forget it on the switch.
+        customer.platform_updated_at = snap.updated_at if snap.updated_at is not None or switched else held
 
 
 def merge_into(session: Session, store: Store, *, guest: Customer, account: Customer) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_foundation
 Revises: 
-Create Date: 2026-11-23 20:07:15.117729
+Create Date: 2026-11-23 20:12:10.787713
 
 """
 from alembic import op
@@ -47,6 +47,7 @@ def upgrade():
     sa.Column('locale', sa.String(length=16), nullable=True),
     sa.Column('accepts_marketing', sa.Boolean(), nullable=True),
     sa.Column('platform_updated_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('details_from_account', sa.Boolean(), nullable=False),
     sa.Column('orders_count', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=True),
     sa.Column('total_spent', app.models.types.Money(precision=18, scale=4), nullable=False),
