@@ -102,22 +102,9 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         yield
         return
-    application = request.getfixturevalue("app")
-    from app.extensions import db
-    from app.queue import get_redis
-    from app.webhooks import ingest
+    from tests.helpers import reset_state
 
-    with application.app_context():
-        tables = list(reversed(db.metadata.sorted_tables))
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(table.delete())
-        get_redis().flushdb()
-        application.extensions["redis_down_until"] = 0.0
-    ingest._cache.clear()
+    reset_state(request.getfixturevalue("app"))
     yield
 
 

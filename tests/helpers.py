@@ -117,3 +117,25 @@ def process_all(app) -> dict[str, int]:
 
     with app.app_context():
         return process_inbox()
+
+
+def reset_state(app) -> None:
+    """Empty every table and the Redis database (between tests, or between two runs in one test)."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+    from app.queue import get_redis
+    from app.webhooks import ingest
+
+    with app.app_context():
+        tables = list(reversed(db.metadata.sorted_tables))
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(table.delete())
+        get_redis().flushdb()
+        app.extensions["redis_down_until"] = 0.0
+        db.session.remove()
+    ingest._cache.clear()

@@ -43,14 +43,29 @@ def service(app, backend_env) -> Iterator[tuple[str, dict[str, str]]]:
     env = {**os.environ, **backend_env}
     port = _free_port()
     web = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "1", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            str(BIN / "gunicorn"),
+            "--config",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     from app.cli.run import worker_argv
 
     worker = subprocess.Popen(
-        worker_argv(env["REDIS_URL"], app.config["RQ_QUEUE"]), cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        worker_argv(env["REDIS_URL"], app.config["RQ_QUEUE"]),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -94,8 +109,21 @@ def test_shopify_order_over_http_through_worker_to_cli(service):
 
     def shown():
         result = subprocess.run(
-            [str(BIN / "flask"), "--app", "wsgi", "customers", "show", "test-shop.myshopify.com", "erin@example.com",
-             "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+            [
+                str(BIN / "flask"),
+                "--app",
+                "wsgi",
+                "customers",
+                "show",
+                "test-shop.myshopify.com",
+                "erin@example.com",
+                "--json",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         return json.loads(result.stdout) if result.returncode == 0 else None
 
@@ -106,21 +134,41 @@ def test_shopify_order_over_http_through_worker_to_cli(service):
 
 def test_woocommerce_ping_and_guest_order_over_http(service):
     base, env = service
-    flask_cli(env, "stores", "add", "woocommerce", "https://woo.example.com", "--consumer-key", "ck_1",
-              "--consumer-secret", "cs_1", "--webhook-secret", WOO_SECRET)
+    flask_cli(
+        env,
+        "stores",
+        "add",
+        "woocommerce",
+        "https://woo.example.com",
+        "--consumer-key",
+        "ck_1",
+        "--consumer-secret",
+        "cs_1",
+        "--webhook-secret",
+        WOO_SECRET,
+    )
     ping = requests.post(f"{base}/webhooks/woocommerce", data=b"webhook_id=3", timeout=5)
     assert (ping.status_code, ping.text) == (200, "")
-    order = {**fixture_json("woocommerce", "order"), "status": "completed", "date_completed_gmt": "2017-03-23T10:00:00",
-             "date_modified_gmt": "2017-03-23T10:00:00"}
+    order = {
+        **fixture_json("woocommerce", "order"),
+        "status": "completed",
+        "date_completed_gmt": "2017-03-23T10:00:00",
+        "date_modified_gmt": "2017-03-23T10:00:00",
+    }
     body = dumps(order)
-    response = requests.post(f"{base}/webhooks/woocommerce", data=body, headers=woo_headers("order.updated", body),
-                             timeout=5)
+    response = requests.post(
+        f"{base}/webhooks/woocommerce", data=body, headers=woo_headers("order.updated", body), timeout=5
+    )
     assert response.json()["status"] == "accepted"
 
     def shown():
         out = subprocess.run(
             [str(BIN / "flask"), "--app", "wsgi", "customers", "show", "woo.example.com", "john.doe@example.com"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         return json.loads(out.stdout) if out.returncode == 0 else None
 

@@ -87,8 +87,11 @@ def test_refunds_cancellation_and_out_of_order_refund(app, client, ctx):
     send_shopify(
         client,
         "orders/cancelled",
-        shopify_order(updated_at="2026-11-03T10:00:00-05:00", cancelled_at="2026-11-03T10:00:00-05:00",
-                      financial_status="refunded"),
+        shopify_order(
+            updated_at="2026-11-03T10:00:00-05:00",
+            cancelled_at="2026-11-03T10:00:00-05:00",
+            financial_status="refunded",
+        ),
     )
     process_all(app)
     db.session.expire_all()
@@ -107,8 +110,9 @@ def test_fulfilment_and_delivery_dates(app, client, ctx):
     process_all(app)
     assert db.session.scalar(select(Order)).delivered_at is None  # the shipment itself is not known yet
     fulfillment = fixture_json("shopify", "fulfillments_create")
-    fulfillment.update(id=6001, order_id=5001, status="success", created_at="2026-11-03T09:00:00Z",
-                       updated_at="2026-11-03T09:00:00Z")
+    fulfillment.update(
+        id=6001, order_id=5001, status="success", created_at="2026-11-03T09:00:00Z", updated_at="2026-11-03T09:00:00Z"
+    )
     send_shopify(client, "fulfillments/create", fulfillment)
     process_all(app)
     db.session.expire_all()
@@ -153,8 +157,12 @@ def test_woocommerce_guest_and_completed_order(app, client, ctx):
     add_store("woocommerce")
     order = fixture_json("woocommerce", "order")
     send_woo(client, "order.created", order)
-    completed = {**order, "status": "completed", "date_modified_gmt": "2017-03-23T10:00:00",
-                 "date_completed_gmt": "2017-03-23T10:00:00"}
+    completed = {
+        **order,
+        "status": "completed",
+        "date_modified_gmt": "2017-03-23T10:00:00",
+        "date_completed_gmt": "2017-03-23T10:00:00",
+    }
     send_woo(client, "order.updated", completed)
     process_all(app)
     guest = customer_by_email("john.doe@example.com")
@@ -162,8 +170,11 @@ def test_woocommerce_guest_and_completed_order(app, client, ctx):
     stored = db.session.scalar(select(Order))
     assert stored.platform_status == "completed"
     assert stored.fulfilled_at.isoformat() == "2017-03-23T10:00:00+00:00"
-    refunded = {**completed, "date_modified_gmt": "2017-03-24T10:00:00",
-                "refunds": [{"id": 801, "reason": "", "total": "-9.35"}]}
+    refunded = {
+        **completed,
+        "date_modified_gmt": "2017-03-24T10:00:00",
+        "refunds": [{"id": 801, "reason": "", "total": "-9.35"}],
+    }
     send_woo(client, "order.updated", refunded)
     process_all(app)
     db.session.expire_all()

@@ -21,7 +21,9 @@ def test_webhook_accepted_while_redis_is_down_is_processed_after_the_sweep(app, 
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     no_redis = create_app(TestingConfig())
     body = dumps(shopify_order())
-    response = no_redis.test_client().post("/webhooks/shopify", data=body, headers=shopify_headers("orders/create", body))
+    response = no_redis.test_client().post(
+        "/webhooks/shopify", data=body, headers=shopify_headers("orders/create", body)
+    )
     assert (response.status_code, response.json["status"]) == (200, "accepted")
     row = db.session.scalar(select(WebhookDelivery))
     assert row.status == "pending"

@@ -25,8 +25,22 @@ def test_stores_cli_add_list_and_reject_bad_domains(app, ctx):
     added = runner.invoke(args=["stores", "add", "shopify", "Cool-Shop.myshopify.com", "--access-token", "shpat_x"])
     assert added.exit_code == 0, added.output
     assert json.loads(added.output)["domain"] == "cool-shop.myshopify.com"
-    woo = runner.invoke(args=["stores", "add", "woocommerce", "https://woo.example.com/", "--consumer-key", "ck",
-                              "--consumer-secret", "cs", "--webhook-secret", WOO_SECRET, "--currency", "eur"])
+    woo = runner.invoke(
+        args=[
+            "stores",
+            "add",
+            "woocommerce",
+            "https://woo.example.com/",
+            "--consumer-key",
+            "ck",
+            "--consumer-secret",
+            "cs",
+            "--webhook-secret",
+            WOO_SECRET,
+            "--currency",
+            "eur",
+        ]
+    )
     assert woo.exit_code == 0, woo.output
     listed = json.loads(runner.invoke(args=["stores", "list"]).output)
     assert [(s["platform"], s["domain"], s["currency"]) for s in listed] == [

@@ -56,9 +56,13 @@ def claim_batch(session: Session, limit: int) -> list[int]:
     return sorted(ids)
 
 
+#: First key of our advisory locks, so they cannot collide with other users of the database.
+_LOCK_NAMESPACE = 0x5050  # "PP"
+
+
 def _lock_store(session: Session, store_id: int) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": store_id})
+        session.execute(text("SELECT pg_advisory_xact_lock(:ns, :k)"), {"ns": _LOCK_NAMESPACE, "k": store_id})
 
 
 def apply_delivery(session: Session, delivery: WebhookDelivery) -> str:
