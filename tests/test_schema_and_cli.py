@@ -91,3 +91,32 @@ def test_no_personal_data_or_secrets_in_logs(app, client, ctx, caplog):
     assert caplog.records  # the path does log (so the check below means something)
     for secret in ("private.person", "shpat_hidden", "test-shopify-secret"):
         assert secret not in logged
+
+
+def test_inbox_retry_replays_a_failed_delivery_after_a_fix(app, client, ctx, monkeypatch):
+    from app.models import Customer, WebhookDelivery
+    from app.services import dispatch
+    from connectors.events import OrderChanged
+
+    runner = app.test_cli_runner()
+    runner.invoke(args=["stores", "add", "shopify", "test-shop.myshopify.com"])
+    body = dumps(shopify_order())
+    client.post("/webhooks/shopify", data=body, headers=shopify_headers("orders/create", body))
+    real = dispatch.PIPELINE[OrderChanged]
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setitem(dispatch.PIPELINE, OrderChanged, (broken,))
+    app.config["INBOX_MAX_ATTEMPTS"] = 1
+    try:
+        assert process_all(app) == {"failed": 1}
+    finally:
+        app.config["INBOX_MAX_ATTEMPTS"] = 8
+    stats = json.loads(runner.invoke(args=["inbox", "stats"]).output)
+    assert [(s["topic"], s["status"], s["count"]) for s in stats] == [("orders/create", "failed", 1)]
+    monkeypatch.setitem(dispatch.PIPELINE, OrderChanged, real)  # the fix is deployed
+    assert json.loads(runner.invoke(args=["inbox", "retry"]).output) == {"requeued": 1}
+    assert process_all(app) == {"done": 1}
+    assert db.session.scalar(select(Customer)).orders_count == 1
+    assert db.session.scalar(select(WebhookDelivery)).status == "done"

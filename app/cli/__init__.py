@@ -1,9 +1,10 @@
-"""flask commands: stores, customers, serve, worker, scheduler, demo, webhooks."""
+"""flask commands: stores, customers, inbox, serve, worker, scheduler, demo, webhooks."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from .inbox import inbox_cli
     from .records import customers_cli, stores_cli
     from .run import scheduler_command, serve_command, worker_command
     from .samples import demo_command, webhooks_cli
@@ -16,5 +17,6 @@ def init_app(app: Flask) -> None:
         scheduler_command,
         demo_command,
         webhooks_cli,
+        inbox_cli,
     ):
         app.cli.add_command(command)
