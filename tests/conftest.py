@@ -92,7 +92,7 @@ def app(backend_env: dict[str, str]):
 
     application = create_app(TestingConfig())
     with application.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")
     return application
 
 

@@ -64,7 +64,7 @@ def scheduler_command(once: bool) -> None:
 def serve_command(host: str, port: int, web_workers: int, rq_workers: int) -> None:
     from flask_migrate import upgrade
 
-    upgrade(directory=str(ROOT / "migrations"))
+    upgrade(directory=str(ROOT / "migrations"), revision="heads")
     config = current_app.config
     env = {**os.environ, "REDIS_URL": redis_url(current_app)}
     flask = [str(BIN / "flask"), "--app", "wsgi"]
