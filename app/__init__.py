@@ -15,7 +15,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config or Config())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    from . import cli, database, health, models, queue, security, tasks, webhooks  # noqa: F401  (models: metadata)
+    from . import cli, database, health, install, install_woo, models, queue, security, tasks, webhooks  # noqa: F401  (models: metadata)
     from .extensions import db, migrate
 
     database.init_app(app)
@@ -23,6 +23,8 @@ def create_app(config: Config | None = None) -> Flask:
     security.init_app(app)
     queue.init_app(app)
     webhooks.init_app(app)
+    install.init_app(app)
+    install_woo.init_app(app)
     health.init_app(app)
     tasks.init_app(app)
     cli.init_app(app)

@@ -87,6 +87,23 @@ class Config:
         self.STORE_CACHE_SECONDS = float(os.environ.get("STORE_CACHE_SECONDS", 10))
         self.RQ_QUEUE = os.environ.get("RQ_QUEUE", "webhooks")
 
+        # Installing: the public base URL (OAuth redirects, webhook addresses; https in production).
+        self.APP_URL = os.environ.get("APP_URL", "http://127.0.0.1:8000").rstrip("/")
+        self.APP_NAME = os.environ.get("APP_NAME", "Post-purchase engine")  # shown on WooCommerce's approval page
+        self.SHOPIFY_SCOPES = os.environ.get(
+            "SHOPIFY_SCOPES", "read_orders,read_fulfillments,read_customers,write_customers,write_discounts"
+        )
+        self.SHOPIFY_STATE_TTL_SECONDS = int(os.environ.get("SHOPIFY_STATE_TTL_SECONDS", 600))
+        self.SHOPIFY_TOKEN_REFRESH_MARGIN_SECONDS = float(os.environ.get("SHOPIFY_TOKEN_REFRESH_MARGIN_SECONDS", 300))
+        self.SHOPIFY_ADMIN_ORIGIN = None  # tests only: "http://127.0.0.1:PORT/{shop}" instead of https://{shop}
+        self.SHOPIFY_CLOCK = None  # tests only: callable returning epoch seconds (default time.time)
+        self.WOO_CONNECT_TTL_SECONDS = int(os.environ.get("WOO_CONNECT_TTL_SECONDS", 3600))
+        self.WOO_RECONCILE_INTERVAL_SECONDS = int(os.environ.get("WOO_RECONCILE_INTERVAL_SECONDS", 900))
+        self.WOO_RECONCILE_OVERLAP_SECONDS = int(os.environ.get("WOO_RECONCILE_OVERLAP_SECONDS", 600))
+        self.WOO_RECONCILE_MAX_PAGES = int(os.environ.get("WOO_RECONCILE_MAX_PAGES", 50))
+        self.WOO_API_TIMEOUT_SECONDS = float(os.environ.get("WOO_API_TIMEOUT_SECONDS", 10))
+        self.WOO_ALLOW_PRIVATE_SITES = os.environ.get("WOO_ALLOW_PRIVATE_SITES", "") == "1"  # dev/test only
+
 
 class TestingConfig(Config):
     """Tests set DATABASE_URL, REDIS_URL and the secrets in the environment (tests/conftest.py)."""

@@ -203,11 +203,15 @@ def test_app_uninstalled_marks_store(app, client, ctx):
     assert db.session.get(Store, store.id).status == "uninstalled"
 
 
-def test_compliance_deliveries_wait_for_their_feature(app, client, ctx):
+def test_compliance_delivery_becomes_a_request_for_its_job(app, client, ctx):
+    from app.models import ComplianceRequest
+
     add_store("shopify")
     body = fixture_bytes("shopify", "customers_redact")
     client.post("/webhooks/shopify", data=body, headers=shopify_headers("customers/redact", body))
-    assert process_all(app) == {"deferred": 1}
+    assert process_all(app) == {"done": 1}
+    request = db.session.scalar(select(ComplianceRequest))
+    assert (request.topic, request.status) == ("customers/redact", "pending")
 
 
 def test_malformed_payload_is_parked_as_failed_not_retried(app, client, ctx):

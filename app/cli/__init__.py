@@ -1,9 +1,10 @@
-"""flask commands: stores, customers, inbox, serve, worker, scheduler, demo, webhooks."""
+"""flask commands: stores, customers, inbox, compliance, serve, worker, scheduler, demo, webhooks."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from .compliance import compliance_cli
     from .inbox import inbox_cli
     from .records import customers_cli, stores_cli
     from .run import scheduler_command, serve_command, worker_command
@@ -18,5 +19,6 @@ def init_app(app: Flask) -> None:
         demo_command,
         webhooks_cli,
         inbox_cli,
+        compliance_cli,
     ):
         app.cli.add_command(command)

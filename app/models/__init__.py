@@ -1,8 +1,24 @@
 """SQLAlchemy models, one module per domain. Every table but stores carries store_id."""
 
+from .compliance import ComplianceRequest
 from .customer import Customer
 from .inbox import WebhookDelivery
+from .install import ShopifyInstall, ShopifyOAuthState
 from .order import Fulfillment, Order, OrderRefund
 from .store import PLATFORMS, Store
+from .woo_connect import WooConnection, WooStoreState
 
-__all__ = ["PLATFORMS", "Customer", "Fulfillment", "Order", "OrderRefund", "Store", "WebhookDelivery"]
+__all__ = [
+    "PLATFORMS",
+    "ComplianceRequest",
+    "Customer",
+    "Fulfillment",
+    "Order",
+    "OrderRefund",
+    "ShopifyInstall",
+    "ShopifyOAuthState",
+    "Store",
+    "WebhookDelivery",
+    "WooConnection",
+    "WooStoreState",
+]

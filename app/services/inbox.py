@@ -2,7 +2,7 @@
 
 Claiming sets a lease (`locked_until`) so a crashed worker's rows return to
 pending when it expires. On PostgreSQL, FOR UPDATE SKIP LOCKED lets several
-workers claim side by side, and a transaction-scoped advisory lock per store
+workers claim side by side, and a transaction-scoped advisory lock per store (lock_store)
 applies one store's deliveries one at a time (the rules in services/orders.py
 make their order irrelevant, but concurrent writers to one customer's rows
 would otherwise race on recomputed totals).
@@ -25,12 +25,13 @@ from connectors.exceptions import ConnectorError
 from ..models import Store, WebhookDelivery
 from ..models.inbox import DONE, FAILED, PENDING, PROCESSING
 from ..models.types import utcnow
+from .compliance import record_compliance_request
 from .dispatch import dispatch
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-DEFERRED = "deferred"  # stored for a feature that handles it later (compliance topics)
+DEFERRED = "deferred"  # parked by earlier releases for a later feature; the compliance sweep adopts them
 _CONFLICT_RETRIES = 3
 
 
@@ -60,7 +61,7 @@ def claim_batch(session: Session, limit: int) -> list[int]:
 _LOCK_NAMESPACE = 0x5050  # "PP"
 
 
-def _lock_store(session: Session, store_id: int) -> None:
+def lock_store(session: Session, store_id: int) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:ns, :k)"), {"ns": _LOCK_NAMESPACE, "k": store_id})
 
@@ -71,12 +72,14 @@ def apply_delivery(session: Session, delivery: WebhookDelivery) -> str:
     if store is None:
         return FAILED
     events = get_connector(delivery.platform).parse_event(delivery.topic, json.loads(delivery.body))
-    if any(isinstance(event, ComplianceRequest) for event in events):
-        return DEFERRED
-    _lock_store(session, store.id)
+    lock_store(session, store.id)
     session.refresh(store)
     for event in events:
-        dispatch(session, store, event, delivery.received_at)
+        if isinstance(event, ComplianceRequest):
+            # Recorded now, carried out by its own job (enqueued after this commit).
+            record_compliance_request(session, store, event, delivery)
+        else:
+            dispatch(session, store, event, delivery.received_at)
     return DONE
 
 

@@ -1,8 +1,10 @@
 """The scheduler: one process, one tick every SCHEDULER_INTERVAL_SECONDS.
 
-Today a tick sweeps the inbox (expired leases back to pending; overdue
-deliveries re-enqueued, which is how webhooks accepted while Redis was down
-get processed). Later features add their due-row claims here.
+A tick sweeps the inbox (expired leases back to pending; overdue deliveries
+re-enqueued, which is how webhooks accepted while Redis was down get
+processed) and the compliance requests; then per-store upkeep runs
+(WooCommerce webhook health and order reconciliation). Later features add
+their due-row claims here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from flask import Flask
 from ..extensions import db
 from ..services.inbox import overdue_count, release_expired_leases
 from ..webhooks.ingest import kick_processing
+from . import woo_maintenance
+from .compliance import sweep as compliance_sweep
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,7 @@ def tick(app: Flask) -> dict[str, int]:
             kicked = 0
             if overdue or released:
                 kicked = int(kick_processing(force=True))
+            compliance_sweep()  # adopts deliveries parked as "deferred", enqueues due requests
             if overdue or released:
                 log.info("scheduler.swept", extra={"overdue": overdue, "released": released, "kicked": kicked})
             return {"released": released, "overdue": overdue, "kicked": kicked}
@@ -35,14 +40,20 @@ def tick(app: Flask) -> dict[str, int]:
             db.session.remove()
 
 
+def maintain_stores(app: Flask) -> None:
+    """Enqueue per-store upkeep that is due (WooCommerce webhook health, order reconciliation)."""
+    woo_maintenance.tick(app)
+
+
 def run_forever(app: Flask, once: bool = False) -> None:
     interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
     while True:
         started = time.monotonic()
-        try:
-            tick(app)
-        except Exception:  # a tick must never kill the loop (DB restarting, Redis away)
-            log.exception("scheduler.tick_failed")
+        for step in (tick, maintain_stores):
+            try:
+                step(app)
+            except Exception:  # a step must never kill the loop (DB restarting, Redis away, a store down)
+                log.exception("scheduler.tick_failed", extra={"step": step.__name__})
         if once:
             return
         time.sleep(max(0.0, interval - (time.monotonic() - started)))

@@ -1,0 +1,86 @@
+"""`flask compliance ...`: privacy requests, their status and exports, as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models.compliance import FAILED, PENDING
+from ..models.compliance import ComplianceRequest as Request
+from ..services.compliance import run_request
+from ..services.stores import find_store
+
+
+def _print(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def _get(request_id: int) -> Request:
+    request = db.session.get(Request, request_id)
+    if request is None:
+        raise click.ClickException(f"no compliance request {request_id}")
+    return request
+
+
+@click.group("compliance", help="Privacy requests (customers/data_request, customers/redact, shop/redact).")
+def compliance_cli() -> None:
+    pass
+
+
+@compliance_cli.command("list")
+@click.option("--store", "store_ref", default=None, help="A store id or domain (a deleted store: its id).")
+@click.option("--status", default=None, type=click.Choice(["pending", "completed", "failed"]))
+@click.option("--topic", default=None)
+def list_requests(store_ref: str | None, status: str | None, topic: str | None) -> None:
+    """Requests, newest first, without their exports."""
+    stmt = select(Request).order_by(Request.id.desc())
+    if store_ref is not None:
+        store = find_store(db.session, store_ref)
+        if store is None and not store_ref.isdigit():
+            raise click.ClickException(f"no store {store_ref!r}")
+        stmt = stmt.where(Request.store_id == (store.id if store else int(store_ref)))
+    if status:
+        stmt = stmt.where(Request.status == status)
+    if topic:
+        stmt = stmt.where(Request.topic == topic)
+    _print([r.as_dict() for r in db.session.scalars(stmt)])
+
+
+@compliance_cli.command("show")
+@click.argument("request_id", type=int)
+def show(request_id: int) -> None:
+    """One request, without its export."""
+    _print(_get(request_id).as_dict())
+
+
+@compliance_cli.command("export")
+@click.argument("request_id", type=int)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write to a file.")
+def export(request_id: int, output: str | None) -> None:
+    """The JSON export of a customers/data_request, for the merchant to hand over."""
+    request = _get(request_id)
+    if request.export is None:
+        reason = "purged" if request.export_purged_at else f"not produced (status {request.status})"
+        raise click.ClickException(f"request {request_id} has no export: {reason}")
+    text = json.dumps(request.export, indent=2, sort_keys=True)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        click.echo(json.dumps({"written": output}))
+    else:
+        click.echo(text)
+
+
+@compliance_cli.command("run")
+@click.argument("request_id", type=int)
+def run(request_id: int) -> None:
+    """Run one request now, in this process (a failed one is reset and tried again)."""
+    request = _get(request_id)
+    if request.status == FAILED:
+        request.status, request.attempts, request.next_attempt_at = PENDING, 0, None
+        db.session.commit()
+    _print({"id": request_id, "status": run_request(db.session, request_id)})

@@ -1,0 +1,123 @@
+"""connectors/shopify_admin.py over real HTTP: the ShopifyAPI package against the stand-in Shopify."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.exceptions import RateLimited, StoreUnavailable
+from connectors.shopify import COMPLIANCE_TOPICS, ShopifyConnector
+from connectors.shopify_admin import (
+    API_VERSION,
+    AdminAPIError,
+    AdminClient,
+    TokenClient,
+    TokenRequestError,
+    UserErrors,
+    graphql_topic,
+)
+from tests.standins.shopify import StandInServer, StandInShopify
+
+SHOP = "admin-shop.myshopify.com"
+URI = "https://app.example.com/webhooks/shopify"
+TOPICS = [t for t in ShopifyConnector.topics if t not in COMPLIANCE_TOPICS]
+
+
+@pytest.fixture
+def standin():
+    with StandInServer(StandInShopify(api_key="key", api_secret="secret")) as server:
+        yield server
+
+
+@pytest.fixture
+def admin(standin):
+    token = standin.issue_tokens(SHOP)["access_token"]
+    return AdminClient(SHOP, token, origin=standin.origin())
+
+
+def test_pinned_version_and_production_origin():
+    assert API_VERSION == "2026-10"
+    client = AdminClient(SHOP, "shpat_x")
+    assert client.endpoint == f"https://{SHOP}/admin/api/2026-10/graphql.json"
+
+
+def test_endpoint_is_rewritten_only_in_origin(standin, admin):
+    assert admin.endpoint == f"{standin.base_url}/{SHOP}/admin/api/2026-10/graphql.json"
+
+
+def test_valid_document_returns_data(admin):
+    data = admin.execute("{ webhookSubscriptions(first: 5) { nodes { id topic uri } } }")
+    assert data == {"webhookSubscriptions": {"nodes": []}}
+
+
+def test_document_errors_surface_as_admin_api_error(standin, admin):
+    with pytest.raises(AdminAPIError) as caught:
+        admin.execute("{ webhookSubscriptions(first: 5) { nodes { id topik } } }")
+    assert "Cannot query field 'topik'" in str(caught.value)
+    with pytest.raises(AdminAPIError) as caught:
+        admin.execute(
+            'mutation { webhookSubscriptionCreate(topic: ORDERS_CREATE, input: {uri: "x"}) { userErrors { message } } }'
+        )
+    assert "Unknown argument 'input'" in str(caught.value)
+    assert caught.value.errors
+
+
+def test_throttled_surfaces_as_rate_limited_with_retry_after(standin, admin):
+    standin.graphql_failures.append("throttle")
+    with pytest.raises(RateLimited) as caught:
+        admin.execute("{ webhookSubscriptions(first: 1) { nodes { id } } }")
+    # 500 requested - 100 available, restored at 100 points/s
+    assert caught.value.retry_after == 4
+
+
+def test_http_429_is_rate_limited_and_5xx_store_unavailable(standin, admin):
+    standin.graphql_failures.extend([429, 503])
+    with pytest.raises(RateLimited):
+        admin.execute("{ webhookSubscriptions(first: 1) { nodes { id } } }")
+    with pytest.raises(StoreUnavailable):
+        admin.execute("{ webhookSubscriptions(first: 1) { nodes { id } } }")
+
+
+def test_bad_token_is_refused(standin):
+    client = AdminClient(SHOP, "shpat_wrong", origin=standin.origin())
+    with pytest.raises(AdminAPIError) as caught:
+        client.execute("{ webhookSubscriptions(first: 1) { nodes { id } } }")
+    assert not isinstance(caught.value, (RateLimited, StoreUnavailable))
+
+
+def test_register_webhooks_is_idempotent(standin, admin):
+    first = admin.register_webhooks(TOPICS, URI)
+    assert set(first) == set(TOPICS)
+    second = admin.register_webhooks(TOPICS, URI)
+    assert second == first
+    subscriptions = standin.subscriptions(SHOP)
+    assert sorted(s["topic"] for s in subscriptions) == sorted(graphql_topic(t) for t in TOPICS)
+    assert standin.calls["webhookSubscriptionCreate"] == len(TOPICS)
+
+
+def test_register_webhooks_reports_user_errors_and_keeps_the_rest(standin, admin):
+    standin.refuse_topics = {"ORDERS_PAID"}
+    with pytest.raises(UserErrors) as caught:
+        admin.register_webhooks(TOPICS, URI)
+    assert "orders/paid" in str(caught.value)
+    assert len(standin.subscriptions(SHOP)) == len(TOPICS) - 1
+    standin.refuse_topics = set()
+    assert set(admin.register_webhooks(TOPICS, URI)) == set(TOPICS)
+    assert len(standin.subscriptions(SHOP)) == len(TOPICS)
+
+
+def test_token_client_grants_and_refusals(standin):
+    client = TokenClient("key", "secret", origin=standin.origin())
+    grant = client.exchange_code(SHOP, standin.issue_code(SHOP))
+    assert grant.expires_in == 3600 and grant.refresh_token and grant.refresh_token_expires_in
+    with pytest.raises(TokenRequestError):
+        client.exchange_code(SHOP, "not-a-code")
+    rotated = client.refresh(SHOP, grant.refresh_token)
+    assert rotated.refresh_token != grant.refresh_token
+    with pytest.raises(TokenRequestError) as caught:
+        client.refresh(SHOP, grant.refresh_token)  # reuse of a rotated refresh token
+    assert "invalid_grant" in str(caught.value)
+    standin.token_failures.append(503)
+    with pytest.raises(StoreUnavailable):
+        client.refresh(SHOP, rotated.refresh_token)
+    with pytest.raises(TokenRequestError):
+        TokenClient("key", "wrong", origin=standin.origin()).exchange_code(SHOP, standin.issue_code(SHOP))
