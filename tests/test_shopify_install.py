@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -206,6 +207,11 @@ def test_code_grant_installs_the_store_with_sealed_tokens_and_webhooks_once(http
     subscriptions = standin.subscriptions(SHOP)
     assert sorted(s["topic"] for s in subscriptions) == TOPICS
     assert {s["uri"] for s in subscriptions} == {APP_URL + "/webhooks/shopify"}
+    result = shop_app.test_cli_runner().invoke(args=["stores", "list"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    listed = json.loads(result.output)
+    assert [(s["domain"], s["installed"], s["webhooks_status"]) for s in listed] == [(SHOP, True, "active")]
+    assert set(listed[0]["webhook_topics"]) == {t for t in ShopifyConnector.topics if t not in COMPLIANCE_TOPICS}
 
     # The callback cannot be replayed: its state was consumed.
     assert http.get("/shopify/callback?" + callback_query).get_json() == {"error": "state"}

@@ -135,7 +135,8 @@ def test_connect_registers_webhooks_once_and_keeps_secrets_sealed(app, woo_app, 
     state = db.session.get(WooStoreState, store.id)
     assert state.webhooks_status == "active" and set(state.webhooks) == set(TOPICS)
     listed = json.loads(woo_app.test_cli_runner().invoke(args=["stores", "list"]).output)
-    assert [(s["platform"], s["status"]) for s in listed] == [("woocommerce", "active")]
+    assert [(s["platform"], s["installed"], s["webhooks_status"]) for s in listed] == [("woocommerce", True, "active")]
+    assert listed[0]["webhook_topics"] == TOPICS
 
     # A signed delivery from the store is accepted with the new per-store secret.
     body = dumps(woo_order(900, "webhook@example.com"))

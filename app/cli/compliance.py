@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..extensions import db
@@ -26,7 +27,9 @@ def _get(request_id: int) -> Request:
     return request
 
 
-@click.group("compliance", help="Privacy requests (customers/data_request, customers/redact, shop/redact).")
+@click.group(
+    "compliance", cls=AppGroup, help="Privacy requests (customers/data_request, customers/redact, shop/redact)."
+)
 def compliance_cli() -> None:
     pass
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import func, select, update
 
 from ..extensions import db
@@ -13,7 +14,7 @@ from ..models.inbox import FAILED, PENDING
 from ..webhooks.ingest import kick_processing
 
 
-@click.group("inbox", help="Inspect and replay webhook deliveries.")
+@click.group("inbox", cls=AppGroup, help="Inspect and replay webhook deliveries.")
 def inbox_cli() -> None:
     pass
 

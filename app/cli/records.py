@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Customer, Order, Store
+from ..models import Customer, Order, ShopifyInstall, Store, WooStoreState
 from ..money import format_money
 from ..security import secret_box
 from ..services.customers import normalise_email
@@ -21,7 +22,7 @@ def _print(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-@click.group("stores", help="Register and list stores.")
+@click.group("stores", cls=AppGroup, help="Register and list stores.")
 def stores_cli() -> None:
     pass
 
@@ -64,10 +65,25 @@ def _add(platform: str, domain: str, credentials: dict[str, Any], currency: str 
 
 @stores_cli.command("list")
 def list_stores() -> None:
-    _print([s.as_dict() for s in db.session.scalars(select(Store).order_by(Store.id))])
+    """Every store with its install state and the health of its webhook subscriptions."""
+    installs = {
+        row.store_id: row for model in (ShopifyInstall, WooStoreState) for row in db.session.scalars(select(model))
+    }
+    records = []
+    for store in db.session.scalars(select(Store).order_by(Store.id)):
+        install = installs.get(store.id)
+        records.append(
+            {
+                **store.as_dict(),
+                "installed": store.status == "active",
+                "webhooks_status": install.webhooks_status if install else None,
+                "webhook_topics": sorted(install.webhooks) if install and install.webhooks else [],
+            }
+        )
+    _print(records)
 
 
-@click.group("customers", help="Read customer records.")
+@click.group("customers", cls=AppGroup, help="Read customer records.")
 def customers_cli() -> None:
     pass
 
