@@ -224,3 +224,27 @@ def test_malformed_payload_is_parked_as_failed_not_retried(app, client, ctx):
     assert row.status == "failed" and "currency" in row.last_error
     assert "ann@example.com" not in row.last_error  # errors never carry personal data
     assert json.loads(row.body)["id"] == 5001  # the raw delivery is kept for a replay after a fix
+
+
+def test_deletion_that_arrives_before_the_order_is_not_lost(app, client, ctx):
+    add_store("woocommerce")
+    order = {**fixture_json("woocommerce", "order"), "customer_id": 25}
+    send_woo(client, "order.deleted", {"id": 727})
+    process_all(app)
+    send_woo(client, "order.created", order)
+    process_all(app)
+    db.session.expire_all()
+    assert db.session.scalar(select(Order)).deleted_at is not None
+    assert db.session.scalar(select(Customer)).orders_count == 0
+
+
+def test_display_email_of_an_account_outranks_the_guest_spelling(app, client, ctx):
+    add_store("shopify")
+    send_shopify(client, "orders/create", shopify_order(5001, email="Marta@Example.com", customer_id=None))
+    process_all(app)
+    account = fixture_json("shopify", "customers_create")
+    account.update(id=8888, email="marta@example.com")
+    send_shopify(client, "customers/create", account)
+    process_all(app)
+    db.session.expire_all()
+    assert db.session.scalar(select(Customer)).email == "marta@example.com"

@@ -4,7 +4,7 @@ from .compliance import ComplianceRequest
 from .customer import Customer
 from .inbox import WebhookDelivery
 from .install import ShopifyInstall, ShopifyOAuthState
-from .order import Fulfillment, Order, OrderRefund
+from .order import Fulfillment, Order, OrderDeletion, OrderRefund
 from .store import PLATFORMS, Store
 from .woo_connect import WooConnection, WooStoreState
 
@@ -14,6 +14,7 @@ __all__ = [
     "Customer",
     "Fulfillment",
     "Order",
+    "OrderDeletion",
     "OrderRefund",
     "ShopifyInstall",
     "ShopifyOAuthState",

@@ -87,3 +87,18 @@ class Fulfillment(db.Model):
     platform_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrderDeletion(db.Model):
+    """A deletion that arrived before its order (WooCommerce's order.deleted carries only the id).
+
+    Applied, and removed, when the order's own webhook lands; order.restored removes it too.
+    """
+
+    __tablename__ = "order_deletions"
+    __table_args__ = (UniqueConstraint("store_id", "order_platform_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_platform_id: Mapped[str] = mapped_column(String(64))
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

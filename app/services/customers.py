@@ -103,6 +103,8 @@ def _apply_details(customer: Customer, snap: CustomerSnapshot, key: str | None) 
             setattr(customer, name, value)
     if key and (newer or customer.email_key is None) and customer.email_key != key:
         customer.email_key, customer.email = key, snap.email
+    elif key and newer and key == customer.email_key:
+        customer.email = snap.email  # the same address, spelled as the winning snapshot spells it
     elif customer.email is None and snap.email:
         customer.email = snap.email
     if newer:

@@ -25,7 +25,7 @@ from connectors.events import (
     ShipmentEvent,
 )
 
-from ..models import Customer, Fulfillment, Order, OrderRefund, Store
+from ..models import Customer, Fulfillment, Order, OrderDeletion, OrderRefund, Store
 from ..models.types import utcnow
 from .customers import refresh_totals, resolve_customer
 
@@ -59,8 +59,11 @@ def apply_order(session: Session, store: Store, event: OrderChanged) -> Order:
         order.customer_id = customer.id
     paid_candidate = snap.paid_at or (snap.updated_at if snap.financial_status in PAID_STATES else None)
     order.paid_at = earliest(order.paid_at, paid_candidate)
+    early_deletion = _pop_early_deletion(session, store, snap.platform_id)
     if event.restored:
         order.deleted_at = None
+    elif early_deletion is not None and order.deleted_at is None:
+        order.deleted_at = early_deletion
     session.flush()
     for refund in snap.refunds:
         _upsert_refund(session, store, refund)
@@ -99,11 +102,31 @@ def _copy_snapshot(order: Order, snap: OrderSnapshot) -> None:
 
 def delete_order(session: Session, store: Store, event: OrderDeleted) -> None:
     order = _order(session, store, event.order_id)
-    if order is None or order.deleted_at is not None:
+    if order is None:
+        _remember_deletion(session, store, event.order_id)
+        return
+    if order.deleted_at is not None:
         return
     order.deleted_at = utcnow()
     session.flush()
     _refresh_customers(session, store, order.customer_id, None)
+
+
+def _remember_deletion(session: Session, store: Store, order_id: str) -> None:
+    """The order is not here yet: keep the deletion for when it lands (else it would count for good)."""
+    stmt = select(OrderDeletion).where(OrderDeletion.store_id == store.id, OrderDeletion.order_platform_id == order_id)
+    if session.scalar(stmt) is None:
+        session.add(OrderDeletion(store_id=store.id, order_platform_id=order_id))
+        session.flush()
+
+
+def _pop_early_deletion(session: Session, store: Store, order_id: str) -> datetime | None:
+    stmt = select(OrderDeletion).where(OrderDeletion.store_id == store.id, OrderDeletion.order_platform_id == order_id)
+    marker = session.scalar(stmt)
+    if marker is None:
+        return None
+    session.delete(marker)
+    return marker.deleted_at
 
 
 def apply_refund(session: Session, store: Store, refund: RefundSnapshot) -> None:
