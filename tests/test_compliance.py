@@ -366,3 +366,39 @@ def test_deliveries_parked_as_deferred_by_an_earlier_release_are_adopted(app, cl
     assert sweep()["adopted"] == 1
     assert sweep()["adopted"] == 0
     assert run_requests(app) == ["completed"]
+
+
+def test_woocommerce_merchant_files_an_erasure_and_a_store_erasure(app, client, ctx):
+    """WooCommerce has no compliance webhooks: the merchant files them, and the same jobs run."""
+    from tests.helpers import fixture_bytes, woo_headers
+
+    woo = add_store("woocommerce")
+    woo_id = woo.id
+    body = fixture_bytes("woocommerce", "order")  # a guest order of john.doe@example.com
+    client.post("/webhooks/woocommerce", data=body, headers=woo_headers("order.updated", body))
+    process_all(app)
+    before = store_totals(woo.id)
+    runner = app.test_cli_runner()
+    filed = runner.invoke(
+        args=["compliance", "request", "woo.example.com", "customers/redact", "--email", "John.Doe@example.com"]
+    )
+    assert filed.exit_code == 0, filed.output
+    assert run_requests(app) == ["completed"]
+    db.session.expire_all()
+    assert find_in_any_table(["john.doe@example.com", "(555) 555-5555", "969 market"]) == []
+    assert store_totals(woo.id) == before
+
+    nobody = runner.invoke(args=["compliance", "request", "woo.example.com", "customers/redact"])
+    assert nobody.exit_code != 0 and "name the customer" in nobody.output
+    active = runner.invoke(args=["compliance", "request", "woo.example.com", "shop/redact"])
+    assert active.exit_code != 0 and "disconnect the store first" in active.output
+    from app.services.stores import mark_uninstalled
+
+    mark_uninstalled(db.session, db.session.get(type(woo), woo.id))  # what `flask woocommerce disconnect` ends with
+    db.session.commit()
+    assert runner.invoke(args=["compliance", "request", "woo.example.com", "shop/redact"]).exit_code == 0
+    assert run_requests(app)[-1] == "completed"
+    db.session.expire_all()
+    for table in db.metadata.sorted_tables:
+        if "store_id" in table.c and table.name != "compliance_requests":
+            assert db.session.execute(select(table).where(table.c.store_id == woo_id)).first() is None, table.name

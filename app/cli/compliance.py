@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models.compliance import FAILED, PENDING
 from ..models.compliance import ComplianceRequest as Request
 from ..services.compliance import run_request
+from ..services.privacy_requests import TOPICS, PrivacyRequestError, file_request
 from ..services.stores import find_store
 
 
@@ -87,3 +88,24 @@ def run(request_id: int) -> None:
         request.status, request.attempts, request.next_attempt_at = PENDING, 0, None
         db.session.commit()
     _print({"id": request_id, "status": run_request(db.session, request_id)})
+
+
+@compliance_cli.command("request")
+@click.argument("store_ref")
+@click.argument("topic", type=click.Choice(TOPICS))
+@click.option("--customer-id", default=None, help="The platform's customer id.")
+@click.option("--email", default=None, help="The customer's email (guests have no id).")
+@click.option("--order-id", "order_ids", multiple=True, help="An order of theirs (repeatable).")
+def request_command(
+    store_ref: str, topic: str, customer_id: str | None, email: str | None, order_ids: tuple[str, ...]
+) -> None:
+    """File a privacy request by hand (WooCommerce stores; or a Shopify request received outside webhooks)."""
+    store = find_store(db.session, store_ref)
+    if store is None:
+        raise click.ClickException(f"no store {store_ref!r}")
+    try:
+        request = file_request(db.session, store, topic, customer_id=customer_id, email=email, order_ids=order_ids)
+    except PrivacyRequestError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    db.session.commit()
+    _print(request.as_dict())
