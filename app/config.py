@@ -86,6 +86,8 @@ class Config:
         self.SCHEDULER_INTERVAL_SECONDS = float(os.environ.get("SCHEDULER_INTERVAL_SECONDS", 5))
         self.STORE_CACHE_SECONDS = float(os.environ.get("STORE_CACHE_SECONDS", 10))
         self.RQ_QUEUE = os.environ.get("RQ_QUEUE", "webhooks")
+        # The webhook route queues a drain at most once per this many seconds per process (0: every time).
+        self.KICK_DEBOUNCE_SECONDS = float(os.environ.get("KICK_DEBOUNCE_SECONDS", 0.1))
 
         # Installing: the public base URL (OAuth redirects, webhook addresses; https in production).
         self.APP_URL = os.environ.get("APP_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -113,3 +115,4 @@ class TestingConfig(Config):
     def __init__(self) -> None:
         super().__init__()
         self.STORE_CACHE_SECONDS = 0.0
+        self.KICK_DEBOUNCE_SECONDS = 0.0  # no timer thread outliving a test and kicking into the next

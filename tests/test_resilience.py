@@ -76,3 +76,27 @@ def test_transient_failure_is_retried_with_backoff(app, client, ctx, monkeypatch
     db.session.commit()
     assert process_all(app) == {"done": 1}
     assert db.session.scalar(select(Customer)).orders_count == 1
+
+
+def test_debounced_kick_still_follows_every_delivery(app, ctx):
+    """At most one Redis round trip per window, yet a delivery inside the window gets its kick (trailing)."""
+    import time
+
+    from app import create_app
+    from app.config import TestingConfig
+    from app.queue import get_queue, get_redis
+    from app.webhooks.ingest import KICK_KEY
+
+    add_store("shopify")
+    debounced = create_app(TestingConfig())
+    debounced.config["KICK_DEBOUNCE_SECONDS"] = 0.3
+    web = debounced.test_client()
+    first = dumps(shopify_order(5001))
+    web.post("/webhooks/shopify", data=first, headers=shopify_headers("orders/create", first))
+    assert get_queue().count == 1  # the leading kick queued a drain
+    get_redis().delete(KICK_KEY)  # that drain job starts: the next delivery needs a new one
+    second = dumps(shopify_order(5002))
+    web.post("/webhooks/shopify", data=second, headers=shopify_headers("orders/create", second))
+    assert get_queue().count == 1  # inside the window: no round trip yet
+    time.sleep(0.6)
+    assert get_queue().count == 2  # the trailing kick came

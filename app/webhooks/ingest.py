@@ -1,9 +1,11 @@
 """The acknowledgement path: find the store, append to the inbox, kick a worker.
 
-This runs on every webhook, so it stays on SQLAlchemy Core (one INSERT, one
-COMMIT) and caches store lookups briefly. Durability comes first: the row is
+This runs on every webhook, so it is lean: store lookups are cached briefly,
+the insert is one precompiled statement in one round trip on PostgreSQL, and
+the kick is debounced per process. Durability comes first: the row is
 committed before the route answers; the enqueue after it is best effort,
 because the scheduler's sweeper enqueues whatever a lost kick left behind.
+bench/ingest.py measures this path against a bare Flask endpoint.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from ..extensions import db
 from ..models import Store, WebhookDelivery
@@ -29,6 +34,9 @@ log = logging.getLogger(__name__)
 #: Set while a drain job is queued; see app/tasks/inbox.py for the protocol.
 KICK_KEY = "ppe:inbox:kick"
 KICK_TTL_SECONDS = 60
+#: The webhook route kicks at most once per this many seconds per process, and
+#: never later than this after its commit (see kick_soon).
+KICK_DEBOUNCE_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -70,27 +78,66 @@ def forget_store(platform: str, domain: str) -> None:
         _cache.pop((platform, domain), None)
 
 
-def record_delivery(store_id: int, platform: str, topic: str, dedupe_key: str, body: bytes) -> int | None:
-    """Insert the delivery and commit. Returns its id, or None when it is a duplicate."""
-    engine = db.engine
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    stmt = (
+#: Column values of an inbox insert; the statement binds them by these names.
+_COLUMNS = ("store_id", "platform", "topic", "dedupe_key", "body", "received_at", "status", "attempts")
+#: The PostgreSQL INSERT as SQL text, compiled on first use. Built with its
+#: values on every call, SQLAlchemy compiled it on every call too.
+_postgres_sql: str | None = None
+
+
+def _insert_statement(dialect_name: str) -> Insert:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
         dialect.insert(WebhookDelivery)
-        .values(
-            store_id=store_id,
-            platform=platform,
-            topic=topic,
-            dedupe_key=dedupe_key,
-            body=body,
-            received_at=utcnow(),
-            status="pending",
-            attempts=0,
-        )
         .on_conflict_do_nothing(index_elements=["store_id", "dedupe_key"])
         .returning(WebhookDelivery.id)
     )
+
+
+def record_delivery(store_id: int, platform: str, topic: str, dedupe_key: str, body: bytes) -> int | None:
+    """Insert the delivery and commit. Returns its id, or None when it is a duplicate."""
+    engine = db.engine
+    params = dict(zip(_COLUMNS, (store_id, platform, topic, dedupe_key, body, utcnow(), "pending", 0), strict=True))
+    if engine.dialect.name == "postgresql":
+        return _insert_postgres(engine, params)
     with engine.begin() as conn:
-        return conn.execute(stmt).scalar()
+        return conn.execute(_insert_statement(engine.dialect.name), params).scalar()
+
+
+def _insert_postgres(engine: Engine, params: dict[str, Any]) -> int | None:
+    """The hot path: one round trip on a pooled DBAPI connection, no ORM or Core execution.
+
+    In autocommit mode the INSERT is a transaction of its own, and PostgreSQL
+    commits it (WAL flushed, synchronous_commit as configured) before it sends
+    ReadyForQuery, which psycopg waits for before execute() returns: when we
+    have the id, the row is durable. BEGIN and COMMIT would be two more round
+    trips for the same guarantee. psycopg prepares the statement server-side
+    after a few executions on a connection (its prepare_threshold).
+
+    About 0.2 ms of CPU here per insert, against 1.3-2 ms for building,
+    compiling and executing the Core statement in a BEGIN/COMMIT block.
+    """
+    global _postgres_sql
+    if _postgres_sql is None:
+        _postgres_sql = str(_insert_statement("postgresql").compile(dialect=engine.dialect, column_keys=list(_COLUMNS)))
+    sql = _postgres_sql
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    raw = engine.raw_connection()  # a failure to connect is raised as DBAPIError, like every path here
+    driver = raw.driver_connection
+    done = False
+    try:
+        driver.autocommit = True  # a local flag in psycopg: no round trip
+        row = driver.execute(sql, params).fetchone()
+        driver.autocommit = False  # the pool hands out connections in the engine's default mode
+        done = True
+    except dbapi_error as exc:
+        raise DBAPIError.instance(sql, None, exc, dbapi_error) from exc
+    finally:
+        if not done:
+            # Whatever state it is in (autocommit, mid-query, broken), it must not go back to the pool.
+            raw.invalidate()
+        raw.close()
+    return None if row is None else int(row[0])
 
 
 def kick_processing(force: bool = False) -> bool:
@@ -108,3 +155,52 @@ def kick_processing(force: bool = False) -> bool:
         mark_redis_down()
         log.warning("webhook.enqueue_failed", exc_info=True)
         return False
+
+
+class _Debounce:
+    """Per-app state of kick_soon (per app, so a trailing kick uses the right Redis)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.quiet_until = 0.0  # no leading kick before this (monotonic seconds)
+        self.trailing: threading.Timer | None = None
+
+
+def kick_soon() -> None:
+    """kick_processing() for the webhook route, at most one Redis round trip per
+    KICK_DEBOUNCE_SECONDS per process instead of one per delivery.
+
+    Call it after the commit. Either it kicks now, or a trailing kick is
+    scheduled: by this call, or by an earlier one whose timer has not fired (the
+    timer clears itself under the lock before it kicks, so a timer seen here
+    kicks after this commit). Every delivery is thus followed by a kick within
+    KICK_DEBOUNCE_SECONDS, which is what the protocol in app/tasks/inbox.py
+    needs (a job that deleted KICK_KEY before this commit gets a successor). If
+    the process dies in that window or Redis is down, the sweeper re-kicks rows
+    pending over SWEEP_AFTER_SECONDS, as for any lost kick.
+    """
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    debounce = app.config.get("KICK_DEBOUNCE_SECONDS", KICK_DEBOUNCE_SECONDS)
+    if debounce <= 0:
+        kick_processing()  # debouncing off (in-process tests: no timer thread outliving a test)
+        return
+    state: _Debounce = app.extensions.setdefault("webhook_kick", _Debounce())
+    now = time.monotonic()
+    with state.lock:
+        lead = now >= state.quiet_until and state.trailing is None
+        if lead:
+            state.quiet_until = now + debounce
+        elif state.trailing is None:
+            state.trailing = threading.Timer(state.quiet_until - now, _trailing_kick, args=(app, state))
+            state.trailing.daemon = True
+            state.trailing.start()
+    if lead:
+        kick_processing()
+
+
+def _trailing_kick(app: Flask, state: _Debounce) -> None:
+    with state.lock:
+        state.trailing = None
+        state.quiet_until = time.monotonic() + app.config.get("KICK_DEBOUNCE_SECONDS", KICK_DEBOUNCE_SECONDS)
+    with app.app_context():
+        kick_processing()

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 
@@ -22,14 +23,19 @@ from connectors.exceptions import InvalidSignature
 from connectors.woocommerce import is_ping
 
 from . import bp
-from .ingest import StoreRef, find_store, kick_processing, record_delivery
+from .ingest import StoreRef, find_store, kick_soon, record_delivery
 
 log = logging.getLogger(__name__)
 
 
+@functools.cache
+def _encoded(message: str) -> bytes:
+    # A handful of fixed messages: encode each once, not on every request.
+    return json.dumps({"status": message}).encode()
+
+
 def _answer(status: int, message: str) -> Response:
-    body = json.dumps({"status": message}).encode()
-    return Response(body, status=status, mimetype="application/json")
+    return Response(_encoded(message), status=status, mimetype="application/json")
 
 
 def _unavailable() -> Response:
@@ -108,5 +114,5 @@ def _accept(connector: Connector, store: StoreRef, meta: WebhookMeta, body: byte
         return _unavailable()
     if delivery_id is None:
         return _answer(200, "duplicate")
-    kick_processing()
+    kick_soon()
     return _answer(200, "accepted")
