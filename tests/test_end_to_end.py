@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.helpers import SHOPIFY_SECRET, WOO_SECRET, dumps, fixture_json, shopify_headers, shopify_order, woo_headers
+from tests.helpers import WOO_SECRET, dumps, fixture_json, shopify_headers, shopify_order, woo_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -86,6 +86,19 @@ def service(app, backend_env) -> Iterator[tuple[str, dict[str, str]]]:
         process.wait(timeout=15)
 
 
+def customer_record(env: dict[str, str], store: str, who: str) -> dict | None:
+    """`flask customers show` in a process of its own, as a merchant runs it; None until the record exists."""
+    result = subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", "customers", "show", store, who, "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return json.loads(result.stdout) if result.returncode == 0 else None
+
+
 def _wait_for(predicate, timeout: float = 20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -107,27 +120,7 @@ def test_shopify_order_over_http_through_worker_to_cli(service):
     answers = [requests.post(f"{base}/webhooks/shopify", data=body, headers=headers, timeout=5) for _ in range(5)]
     assert [a.json()["status"] for a in answers] == ["accepted"] + ["duplicate"] * 4
 
-    def shown():
-        result = subprocess.run(
-            [
-                str(BIN / "flask"),
-                "--app",
-                "wsgi",
-                "customers",
-                "show",
-                "test-shop.myshopify.com",
-                "erin@example.com",
-                "--json",
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        return json.loads(result.stdout) if result.returncode == 0 else None
-
-    record = _wait_for(shown)
+    record = _wait_for(lambda: customer_record(env, "test-shop.myshopify.com", "erin@example.com"))
     assert (record["orders_count"], record["total_spent"], record["currency"]) == (1, "249.90", "USD")
     assert record["platform_id"] == "9001" and record["orders"][0]["paid_at"]
 
@@ -161,18 +154,6 @@ def test_woocommerce_ping_and_guest_order_over_http(service):
     )
     assert response.json()["status"] == "accepted"
 
-    def shown():
-        out = subprocess.run(
-            [str(BIN / "flask"), "--app", "wsgi", "customers", "show", "woo.example.com", "john.doe@example.com"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        return json.loads(out.stdout) if out.returncode == 0 else None
-
-    record = _wait_for(shown)
+    record = _wait_for(lambda: customer_record(env, "woo.example.com", "john.doe@example.com"))
     assert record["guest"] is True and record["orders_count"] == 1 and record["total_spent"] == "29.35"
     assert record["orders"][0]["fulfilled_at"] == "2017-03-23T10:00:00+00:00"
-    assert SHOPIFY_SECRET
