@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -121,25 +122,14 @@ def _fail(store_id: int, exc: Exception) -> None:
 
 def register_woo_webhooks(store_id: int) -> dict[str, Any]:
     """RQ job. Raises StoreUnavailable/RateLimited so RQ retries; a refused key is final."""
-    with job_app().app_context():
-        try:
-            loaded = _load(store_id)
-            if loaded is None:
-                return {"status": "skipped"}
-            store, state = loaded
-            try:
-                _sync(store, state, rotate=True)
-            except (StoreUnavailable, RateLimited) as exc:
-                _fail(store_id, exc)
-                raise
-            except ConnectorError as exc:
-                _fail(store_id, exc)
-                return {"status": "error", "error": type(exc).__name__}
-            db.session.commit()
-            log.info("woo.webhooks_registered", extra={"store_id": store_id, "count": len(state.webhooks)})
-            return {"status": state.webhooks_status, "webhooks": len(state.webhooks)}
-        finally:
-            db.session.remove()
+
+    def register(store: Store, state: WooStoreState) -> dict[str, Any]:
+        _sync(store, state, rotate=True)
+        db.session.commit()
+        log.info("woo.webhooks_registered", extra={"store_id": store_id, "count": len(state.webhooks)})
+        return {"status": state.webhooks_status, "webhooks": len(state.webhooks)}
+
+    return _store_job(store_id, register, retry_on=(StoreUnavailable, RateLimited))
 
 
 def enqueue_registration(store_id: int) -> bool:
@@ -214,23 +204,39 @@ def reconcile_orders(store: Store, state: WooStoreState, client: WooAdminClient)
 
 def maintain_woo_store(store_id: int) -> dict[str, Any]:
     """RQ job (from tick): re-enable disabled webhooks, create missing ones, reconcile orders."""
+
+    def maintain(store: Store, state: WooStoreState) -> dict[str, Any]:
+        _sync(store, state, rotate=False)
+        db.session.commit()
+        client, _ = _client(store, state)
+        counts = reconcile_orders(store, state, client)
+        db.session.commit()
+        log.info("woo.maintained", extra={"store_id": store_id, **counts})
+        return {"status": state.webhooks_status, **counts}
+
+    return _store_job(store_id, maintain)
+
+
+def _store_job(
+    store_id: int,
+    work: Callable[[Store, WooStoreState], dict[str, Any]],
+    retry_on: tuple[type[ConnectorError], ...] = (),
+) -> dict[str, Any]:
+    """Run a job's work for a connected store (skipped otherwise). A connector error is recorded on
+    the store; those in retry_on are raised again so RQ retries the job."""
     with job_app().app_context():
         try:
             loaded = _load(store_id)
             if loaded is None:
                 return {"status": "skipped"}
-            store, state = loaded
             try:
-                _sync(store, state, rotate=False)
-                db.session.commit()
-                client, _ = _client(store, state)
-                counts = reconcile_orders(store, state, client)
+                return work(*loaded)
+            except retry_on as exc:
+                _fail(store_id, exc)
+                raise
             except ConnectorError as exc:
                 _fail(store_id, exc)
                 return {"status": "error", "error": type(exc).__name__}
-            db.session.commit()
-            log.info("woo.maintained", extra={"store_id": store_id, **counts})
-            return {"status": state.webhooks_status, **counts}
         finally:
             db.session.remove()
 
