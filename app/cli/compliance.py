@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
 from flask.cli import AppGroup
@@ -15,10 +14,7 @@ from ..models.compliance import ComplianceRequest as Request
 from ..services.compliance import run_request
 from ..services.privacy_requests import TOPICS, PrivacyRequestError, file_request
 from ..services.stores import find_store
-
-
-def _print(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
+from .output import print_json
 
 
 def _get(request_id: int) -> Request:
@@ -51,14 +47,14 @@ def list_requests(store_ref: str | None, status: str | None, topic: str | None) 
         stmt = stmt.where(Request.status == status)
     if topic:
         stmt = stmt.where(Request.topic == topic)
-    _print([r.as_dict() for r in db.session.scalars(stmt)])
+    print_json([r.as_dict() for r in db.session.scalars(stmt)])
 
 
 @compliance_cli.command("show")
 @click.argument("request_id", type=int)
 def show(request_id: int) -> None:
     """One request, without its export."""
-    _print(_get(request_id).as_dict())
+    print_json(_get(request_id).as_dict())
 
 
 @compliance_cli.command("export")
@@ -87,7 +83,7 @@ def run(request_id: int) -> None:
     if request.status == FAILED:
         request.status, request.attempts, request.next_attempt_at = PENDING, 0, None
         db.session.commit()
-    _print({"id": request_id, "status": run_request(db.session, request_id)})
+    print_json({"id": request_id, "status": run_request(db.session, request_id)})
 
 
 @compliance_cli.command("request")
@@ -108,4 +104,4 @@ def request_command(
     except PrivacyRequestError as exc:
         raise click.BadParameter(str(exc)) from exc
     db.session.commit()
-    _print(request.as_dict())
+    print_json(request.as_dict())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select, update
@@ -12,6 +10,7 @@ from ..extensions import db
 from ..models import WebhookDelivery
 from ..models.inbox import FAILED, PENDING
 from ..webhooks.ingest import kick_processing
+from .output import print_json
 
 
 @click.group("inbox", cls=AppGroup, help="Inspect and replay webhook deliveries.")
@@ -33,11 +32,7 @@ def stats() -> None:
         .group_by(WebhookDelivery.store_id, WebhookDelivery.platform, WebhookDelivery.topic, WebhookDelivery.status)
         .order_by(WebhookDelivery.store_id, WebhookDelivery.topic, WebhookDelivery.status)
     ).all()
-    click.echo(
-        json.dumps(
-            [{"store_id": s, "platform": p, "topic": t, "status": st, "count": n} for s, p, t, st, n in rows], indent=2
-        )
-    )
+    print_json([{"store_id": s, "platform": p, "topic": t, "status": st, "count": n} for s, p, t, st, n in rows])
 
 
 @inbox_cli.command("retry")
@@ -50,4 +45,4 @@ def retry(store_id: int | None) -> None:
     result = db.session.execute(stmt.values(status=PENDING, attempts=0, next_attempt_at=None, last_error=None))
     db.session.commit()
     kick_processing(force=True)
-    click.echo(json.dumps({"requeued": result.rowcount}))
+    print_json({"requeued": result.rowcount})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +15,7 @@ from ..money import format_money
 from ..security import secret_box
 from ..services.customers import normalise_email
 from ..services.stores import StoreError, add_store, find_store
-
-
-def _print(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
+from .output import print_json
 
 
 @click.group("stores", cls=AppGroup, help="Register and list stores.")
@@ -60,7 +56,7 @@ def _add(platform: str, domain: str, credentials: dict[str, Any], currency: str 
     except StoreError as exc:
         raise click.BadParameter(str(exc)) from exc
     db.session.commit()
-    _print(store.as_dict())
+    print_json(store.as_dict())
 
 
 @stores_cli.command("list")
@@ -80,7 +76,7 @@ def list_stores() -> None:
                 "webhook_topics": sorted(install.webhooks) if install and install.webhooks else [],
             }
         )
-    _print(records)
+    print_json(records)
 
 
 @click.group("customers", cls=AppGroup, help="Read customer records.")
@@ -102,7 +98,7 @@ def show_customer(store_ref: str, who: str, as_json: bool) -> None:
     customer = db.session.scalar(select(Customer).where(Customer.store_id == store.id, match))
     if customer is None:
         raise click.ClickException(f"no customer {who!r} in store {store.domain}")
-    _print(customer_record(customer))
+    print_json(customer_record(customer))
 
 
 def _iso(value: Any) -> str | None:

@@ -129,18 +129,21 @@ def enqueue_after_commit(session: Session, request: Request) -> None:
     """
     real = object_session(request) or session
     request_id = request.id
+    sa_event.listen(real, "after_commit", lambda _session: enqueue_request(request_id), once=True)
 
-    def _enqueue(_session: Session) -> None:
-        from redis.exceptions import RedisError
 
-        from ..queue import get_queue
+def enqueue_request(request_id: int) -> bool:
+    """Queue the job for a request; False (the sweep retries later) when Redis is away."""
+    from redis.exceptions import RedisError
 
-        try:
-            get_queue().enqueue(JOB, request_id, job_timeout=3600, result_ttl=0, failure_ttl=7 * 86400)
-        except RedisError:
-            log.warning("compliance.enqueue_failed", extra={"request_id": request_id})
+    from ..queue import get_queue
 
-    sa_event.listen(real, "after_commit", _enqueue, once=True)
+    try:
+        get_queue().enqueue(JOB, request_id, job_timeout=3600, result_ttl=0, failure_ttl=7 * 86400)
+        return True
+    except RedisError:
+        log.warning("compliance.enqueue_failed", extra={"request_id": request_id})
+        return False
 
 
 def adopt_deferred(session: Session, limit: int = 200) -> int:

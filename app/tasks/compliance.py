@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import logging
 
-from redis.exceptions import RedisError
-
 from ..extensions import db
 from ..models.compliance import COMPLETED, SHOP_REDACT
 from ..models.compliance import ComplianceRequest as Request
-from ..queue import get_queue
-from ..services.compliance import JOB, adopt_deferred, due_request_ids, run_request
+from ..services.compliance import adopt_deferred, due_request_ids, enqueue_request, run_request
 from . import job_app
 
 log = logging.getLogger(__name__)
@@ -38,15 +35,6 @@ def run_compliance_request(request_id: int) -> str:
             db.session.remove()
 
 
-def enqueue(request_id: int) -> bool:
-    try:
-        get_queue().enqueue(JOB, request_id, job_timeout=3600, result_ttl=0, failure_ttl=7 * 86400)
-        return True
-    except RedisError:
-        log.warning("compliance.enqueue_failed", extra={"request_id": request_id})
-        return False
-
-
 def sweep() -> dict[str, int]:
     """One scheduler pass (needs an app context): adopt deferred deliveries, enqueue due requests."""
     adopted = 0
@@ -56,7 +44,7 @@ def sweep() -> dict[str, int]:
         if count == 0:
             break
     ids = due_request_ids(db.session)
-    enqueued = sum(1 for request_id in ids if enqueue(request_id))
+    enqueued = sum(1 for request_id in ids if enqueue_request(request_id))
     if adopted or ids:
         log.info("compliance.swept", extra={"adopted": adopted, "due": len(ids), "enqueued": enqueued})
     return {"adopted": adopted, "due": len(ids), "enqueued": enqueued}
