@@ -47,8 +47,9 @@ def test_stores_cli_add_list_and_reject_bad_domains(app, ctx):
         ("shopify", "cool-shop.myshopify.com", None),
         ("woocommerce", "woo.example.com", "EUR"),
     ]
-    bad = runner.invoke(args=["stores", "add", "shopify", "evil.com"])
-    assert bad.exit_code != 0 and "myshopify.com" in bad.output
+    for shop in ("evil.com", "x.myshopify.com.evil.com", "-lead.myshopify.com"):
+        bad = runner.invoke(args=["stores", "add", "shopify", "--", shop])
+        assert bad.exit_code != 0 and "myshopify.com" in bad.output
 
 
 def test_credentials_are_encrypted_at_rest(app, ctx):

@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -38,12 +37,11 @@ from connectors.shopify_admin import TokenGrant
 from ..models import Store
 from ..models.install import ShopifyOAuthState
 from ..security import SecretBox
-from .stores import add_store
+from .stores import SHOP_DOMAIN, add_store
 from .uninstall import TOKEN_KEYS, revoke_tokens
 
 log = logging.getLogger(__name__)
 
-SHOP_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com")
 MAX_REQUEST_AGE = 24 * 60 * 60  # Shopify's libraries refuse install requests older than a day
 MAX_CLOCK_SKEW = 5 * 60
 SESSION_TOKEN_LEEWAY = 10  # seconds; session tokens live one minute
@@ -64,7 +62,7 @@ class InstallRefused(ValueError):
 def valid_shop(value: str | None) -> str:
     """The lower-cased <shop>.myshopify.com, or InstallRefused("shop"): checked before any redirect."""
     shop = value or ""  # not stripped: a value with whitespace is not a hostname
-    if len(shop) > 255 or not SHOP_RE.fullmatch(shop):
+    if len(shop) > 255 or not SHOP_DOMAIN.fullmatch(shop):
         raise InstallRefused("shop")
     return shop.lower()
 

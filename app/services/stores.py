@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +14,9 @@ from ..models import Store
 from ..models.types import utcnow
 from ..security import SecretBox
 
-SHOPIFY_DOMAIN_SUFFIX = ".myshopify.com"
+#: A permanent Shopify shop domain, the one pattern every check of a shop uses (install, CLI):
+#: https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
+SHOP_DOMAIN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com")
 
 
 class StoreError(ValueError):
@@ -23,8 +26,7 @@ class StoreError(ValueError):
 def normalise_domain(platform: str, domain: str) -> str:
     if platform == "shopify":
         shop = domain.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
-        label = shop.removesuffix(SHOPIFY_DOMAIN_SUFFIX)
-        if not shop.endswith(SHOPIFY_DOMAIN_SUFFIX) or not label or not label.replace("-", "").isalnum():
+        if len(shop) > 255 or not SHOP_DOMAIN.fullmatch(shop):
             raise StoreError(f"{domain!r} is not a <shop>.myshopify.com domain")
         return shop
     if platform == "woocommerce":
