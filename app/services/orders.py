@@ -112,17 +112,20 @@ def delete_order(session: Session, store: Store, event: OrderDeleted) -> None:
     _refresh_customers(session, store, order.customer_id, None)
 
 
+def _deletion_marker(session: Session, store: Store, order_id: str) -> OrderDeletion | None:
+    stmt = select(OrderDeletion).where(OrderDeletion.store_id == store.id, OrderDeletion.order_platform_id == order_id)
+    return session.scalar(stmt)
+
+
 def _remember_deletion(session: Session, store: Store, order_id: str) -> None:
     """The order is not here yet: keep the deletion for when it lands (else it would count for good)."""
-    stmt = select(OrderDeletion).where(OrderDeletion.store_id == store.id, OrderDeletion.order_platform_id == order_id)
-    if session.scalar(stmt) is None:
+    if _deletion_marker(session, store, order_id) is None:
         session.add(OrderDeletion(store_id=store.id, order_platform_id=order_id))
         session.flush()
 
 
 def _pop_early_deletion(session: Session, store: Store, order_id: str) -> datetime | None:
-    stmt = select(OrderDeletion).where(OrderDeletion.store_id == store.id, OrderDeletion.order_platform_id == order_id)
-    marker = session.scalar(stmt)
+    marker = _deletion_marker(session, store, order_id)
     if marker is None:
         return None
     session.delete(marker)
