@@ -104,6 +104,8 @@ class Config:
         self.WOO_RECONCILE_OVERLAP_SECONDS = int(os.environ.get("WOO_RECONCILE_OVERLAP_SECONDS", 600))
         self.WOO_RECONCILE_MAX_PAGES = int(os.environ.get("WOO_RECONCILE_MAX_PAGES", 50))
         self.WOO_API_TIMEOUT_SECONDS = float(os.environ.get("WOO_API_TIMEOUT_SECONDS", 10))
+        # Admin API bearer tokens issued by `flask stores admin-token` (WooCommerce merchants) live this long.
+        self.ADMIN_TOKEN_TTL_DAYS = int(os.environ.get("ADMIN_TOKEN_TTL_DAYS", 90))
         self.WOO_ALLOW_PRIVATE_SITES = os.environ.get("WOO_ALLOW_PRIVATE_SITES", "") == "1"  # dev/test only
 
 

@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from . import admin  # noqa: F401  (adds `stores admin-token`)
     from .compliance import compliance_cli
     from .inbox import inbox_cli
     from .records import customers_cli, stores_cli

@@ -1,0 +1,15 @@
+"""Admin API views that belong to no single feature."""
+
+from __future__ import annotations
+
+from flask import Response, g, jsonify
+
+from . import bp
+from .auth import merchant_required
+
+
+@bp.get("/store")
+@merchant_required
+def store_info() -> Response:
+    """The store the credentials speak for (the dashboard's first call)."""
+    return jsonify(g.store.as_dict())
