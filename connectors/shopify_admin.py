@@ -30,6 +30,7 @@ import requests
 import shopify
 
 from .exceptions import ConnectorError, RateLimited, StoreUnavailable
+from .shopify_graphql import DEFAULT_TIMEOUT_SECONDS, TimedGraphQL
 
 API_VERSION = "2026-10"
 TOKEN_TIMEOUT_SECONDS = 10.0
@@ -131,15 +132,17 @@ class TokenClient:
 
 
 class AdminClient:
-    """One shop's Admin GraphQL endpoint at API_VERSION, through shopify.GraphQL."""
+    """One shop's Admin GraphQL endpoint at API_VERSION, through shopify.GraphQL (with a timeout)."""
 
-    def __init__(self, shop: str, access_token: str, *, origin: str | None = None) -> None:
+    def __init__(
+        self, shop: str, access_token: str, *, origin: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> None:
         session = shopify.Session(shop, API_VERSION, access_token)
         # shopify.GraphQL reads the active session (thread-local in ShopifyResource) when built; we
         # activate ours only for that moment so no token lingers on the thread for other code.
         shopify.ShopifyResource.activate_session(session)
         try:
-            self._graphql = shopify.GraphQL()
+            self._graphql = TimedGraphQL(timeout)
             self._graphql.headers = dict(self._graphql.headers)
         finally:
             shopify.ShopifyResource.clear_session()

@@ -7,9 +7,11 @@ WooCommerce's WC_REST_Authentication does (duplicate query keys: the last wins, 
 in PHP's $_GET; stale timestamps and reused nonces are refused). Basic auth and
 consumer_key/consumer_secret query parameters (the HTTPS forms) are accepted too.
 
-Failure injection: `fail(method, path_prefix, status, times)`, `grant_permissions`
+Failure injection: `fail(method, path_prefix, status, times)`, `slow(method, path_prefix, seconds, times)`
+(the request is applied, the answer comes late: a lost answer for a client with a shorter timeout), `grant_permissions`
 (what the merchant's approval yields), `disable_webhook(id)` (what WooCommerce does
-after repeated failed deliveries). Every request is recorded in `requests`.
+after repeated failed deliveries). Every request is recorded in `requests`. Write-back routes (coupons,
+customers/batch, products/reviews) live in tests/standins/woo_writeback.py, their state in `writeback`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.standins.woo_writeback import WooWritebackState, route
 
 API = "/wp-json/wc/v3"
 
@@ -59,6 +63,8 @@ class WooStandin:
         self.callbacks: list[tuple[int, dict[str, Any]]] = []  # (status our app answered, body posted)
         self.grant_permissions: str | None = None  # None: what the scope asked for
         self._failures: list[Injected] = []
+        self._slow: list[tuple[str, str, float, list[int]]] = []
+        self.writeback = WooWritebackState()
         self._nonces: set[tuple[int, str]] = set()
         self._callback_urls: list[str] = []
         self._next_id = 100
@@ -78,6 +84,9 @@ class WooStandin:
 
     def fail(self, method: str, prefix: str, status: int, times: int = 1, **headers: str) -> None:
         self._failures.append(Injected(method, prefix, status, times, headers))
+
+    def slow(self, method: str, prefix: str, seconds: float, times: int = 1) -> None:
+        self._slow.append((method, prefix, seconds, [times]))
 
     def disable_webhook(self, webhook_id: int) -> None:
         self.webhooks[webhook_id]["status"] = "disabled"
@@ -105,7 +114,14 @@ class WooStandin:
     def _wsgi(self, environ: dict, start_response: Any) -> Any:
         request = Request(environ)
         self.requests.append((request.method, request.path))
-        return self._route(request)(environ, start_response)
+        response = self._route(request)
+        path = request.path[len(API) :]
+        for method, prefix, seconds, left in self._slow:
+            if left[0] > 0 and method == request.method and path.startswith(prefix):
+                left[0] -= 1
+                time.sleep(seconds)
+                break
+        return response(environ, start_response)
 
     def _route(self, request: Request) -> Response:
         if request.path == "/wc-auth/v1/authorize":
@@ -132,6 +148,9 @@ class WooStandin:
             return self._webhook(request, path.rsplit("/", 1)[1])
         if path == "/orders" and request.method == "GET":
             return self._orders(request)
+        answer = route(self.writeback, self._new_id, request, path)
+        if answer is not None:
+            return answer
         return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
 
     # wc-auth: the merchant approves at once; keys are POSTed to callback_url, then a redirect.

@@ -37,9 +37,11 @@ from graphql import GraphQLError, GraphQLSchema, build_client_schema, execute, p
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.standins.shopify_writeback import WRITEBACK_FIELDS, WritebackState, writeback_roots
+
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "shopify-admin-2026-10.json.gz"
 API_VERSION = "2026-10"
-IMPLEMENTED = {"webhookSubscriptions", "webhookSubscriptionCreate"}
+IMPLEMENTED = {"webhookSubscriptions", "webhookSubscriptionCreate", *WRITEBACK_FIELDS}
 OK_COST = {
     "requestedQueryCost": 10,
     "actualQueryCost": 10,
@@ -57,6 +59,7 @@ def admin_schema() -> GraphQLSchema:
 @dataclass
 class ShopState:
     webhooks: list[dict[str, str]] = field(default_factory=list)
+    writeback: WritebackState = field(default_factory=WritebackState)
 
 
 @dataclass
@@ -68,8 +71,10 @@ class StandInShopify:
     refresh_ttl: int = 90 * 24 * 3600
     refresh_delay: float = 0.0  # widen the window of a refresh race
     calls: Counter = field(default_factory=Counter)  # grant type / graphql operation -> count
-    # Injected failures, consumed one per GraphQL request: "throttle" or an HTTP status.
+    # Injected failures, consumed one per GraphQL request: "throttle", an HTTP status, or "slow": the request
+    # is applied, then answered after slow_seconds (longer than the client's timeout: a lost answer).
     graphql_failures: list[Any] = field(default_factory=list)
+    slow_seconds: float = 1.0
     token_failures: list[int] = field(default_factory=list)
     refuse_topics: set[str] = field(default_factory=set)  # webhookSubscriptionCreate answers userErrors
     documents: list[str] = field(default_factory=list)
@@ -99,6 +104,9 @@ class StandInShopify:
         message = "&".join(sorted(f"{k}={v}" for k, v in params.items()))
         digest = hmac.new(self.api_secret.encode(), message.encode(), hashlib.sha256).hexdigest()
         return {**params, "hmac": digest}
+
+    def state(self, shop: str) -> ShopState:
+        return self.shops.setdefault(shop, ShopState())
 
     def subscriptions(self, shop: str) -> list[dict[str, str]]:
         return list(self.shops.setdefault(shop, ShopState()).webhooks)
@@ -193,11 +201,17 @@ class StandInShopify:
         if owner != shop or expires_at < self.now():
             msg = "[API] Invalid API key or access token (unrecognized login or wrong password)"
             return _json({"errors": msg}, 401)
-        if self.graphql_failures:
-            failure = self.graphql_failures.pop(0)
-            if failure == "throttle":
-                return _json(_throttled())
+        failure = self.graphql_failures.pop(0) if self.graphql_failures else None
+        if failure == "throttle":
+            return _json(_throttled())
+        if failure is not None and failure != "slow":
             return _json({"errors": "Internal Server Error"}, int(failure))
+        response = self._graphql_document(shop, request)
+        if failure == "slow":
+            time.sleep(self.slow_seconds)
+        return response
+
+    def _graphql_document(self, shop: str, request: Request) -> Response:
         payload = request.get_json(silent=True) or {}
         query = payload.get("query") or ""
         self.documents.append(query)
@@ -216,14 +230,16 @@ class StandInShopify:
         roots = {
             "webhookSubscriptions": lambda info, **args: self._list_webhooks(shop, args),
             "webhookSubscriptionCreate": lambda info, **args: self._create_webhook(shop, args),
+            **writeback_roots(self.state(shop).writeback),
         }
-        result = execute(
-            admin_schema(),
-            document,
-            root_value=roots,
-            variable_values=payload.get("variables"),
-            operation_name=payload.get("operationName"),
-        )
+        with self._lock:  # one document at a time per stand-in, as a shop serialises writes to one resource
+            result = execute(
+                admin_schema(),
+                document,
+                root_value=roots,
+                variable_values=payload.get("variables"),
+                operation_name=payload.get("operationName"),
+            )
         body: dict[str, Any] = {"data": result.data, "extensions": {"cost": OK_COST}}
         if result.errors:
             body["errors"] = [e.formatted for e in result.errors]

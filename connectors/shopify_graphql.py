@@ -1,0 +1,61 @@
+"""The ShopifyAPI package's GraphQL client with a timeout, and global id (gid) helpers.
+
+shopify.GraphQL.execute calls urllib's urlopen without a timeout, so a store that accepts the connection and
+never answers would hold an RQ worker forever; it also print()s the error body of any HTTP error, which can
+echo a payload into the worker's log. TimedGraphQL keeps the package's endpoint and headers (the session's
+site, API version and X-Shopify-Access-Token, as shopify.GraphQL builds them) and the same request body, and
+only adds `timeout=` to urlopen and drops the print. A timeout surfaces as TimeoutError / URLError, which
+AdminClient.execute maps to StoreUnavailable: the job retries, and our creates look up before they write,
+so a create whose answer was lost is not repeated.
+
+Global ids: https://shopify.dev/docs/api/usage/gids
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+import shopify
+
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
+class TimedGraphQL(shopify.GraphQL):
+    """shopify.GraphQL whose requests time out after `timeout` seconds (connect and each socket read)."""
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None) -> str:
+        headers = self.merge_headers({"Accept": "application/json", "Content-Type": "application/json"}, self.headers)
+        data = {"query": query, "variables": variables, "operationName": operation_name}
+        # The endpoint is always http(s): built by the package from the shop domain (or a test origin).
+        request = urllib.request.Request(self.endpoint, json.dumps(data).encode("utf-8"), headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            return response.read().decode("utf-8")
+
+
+def gid(resource: str, platform_id: str | int) -> str:
+    """gid("Customer", "123") -> "gid://shopify/Customer/123"; a gid passes through unchanged."""
+    value = str(platform_id)
+    if value.startswith("gid://"):
+        return value
+    if not value.isdigit():
+        raise ValueError(f"not a numeric {resource} id")
+    return f"gid://shopify/{resource}/{value}"
+
+
+def customer_gid(platform_id: str | int) -> str:
+    return gid("Customer", platform_id)
+
+
+def product_gid(platform_id: str | int) -> str:
+    return gid("Product", platform_id)
+
+
+def gid_id(value: str) -> str:
+    """The numeric id at the end of a gid ("gid://shopify/Product/7" -> "7")."""
+    return value.rsplit("/", 1)[-1].split("?", 1)[0]

@@ -1,0 +1,173 @@
+"""WooCommerce write-backs (REST v3 via the `woocommerce` package): coupons, customer meta, product reviews.
+
+Docs relied on (https://woocommerce.github.io/woocommerce-rest-api-docs/ and
+https://developer.woocommerce.com/docs/apis/rest-api/v3/):
+- #create-a-coupon / #list-all-coupons (`code` filter): discount_type fixed_cart | percent, amount as a string,
+  usage_limit, usage_limit_per_user, email_restrictions, free_shipping, minimum_amount, date_expires_gmt.
+  A code that exists answers 400 `woocommerce_rest_coupon_code_already_exists`.
+- #batch-update-customers: POST /customers/batch, "limited to 100 objects" per request (create+update+delete).
+- #create-a-product-review / #list-all-product-reviews (`product`, `reviewer_email` filters): WordPress's duplicate
+  comment check answers 409 `woocommerce_rest_comment_duplicate`.
+
+Retry safety: coupons are looked up by code before the POST, and a duplicate-code answer is read back as the
+existing coupon; a duplicate review is answered with the existing one (or created=False), never an error that
+would make a job retry forever. WooCommerce core has no "new customers only" rule, so that flag is stored in
+the coupon's meta_data for our own check when the order arrives; nor a start date (starts_at is not sent).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from .exceptions import ConnectorError, StoreUnavailable
+from .woocommerce_admin import WooAdminClient, _check, _json, gmt_param
+from .writeback import CreatedDiscount, CreatedReview, DiscountSpec
+
+BATCH_LIMIT = 100
+COUPON_EXISTS = "woocommerce_rest_coupon_code_already_exists"
+REVIEW_DUPLICATE = "woocommerce_rest_comment_duplicate"
+LOYALTY_BALANCE_META = "loyalty_points_balance"
+LOYALTY_TIER_META = "loyalty_tier"
+NEW_CUSTOMERS_META = "_ppe_new_customers_only"
+
+
+class WooRefused(ConnectorError):
+    """A 4xx with a WooCommerce error code; `code` is safe to log."""
+
+    def __init__(self, message: str, code: str, status: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class WooWriteback(WooAdminClient):
+    # -- coupons --------------------------------------------------------------
+
+    def find_coupon(self, code: str) -> dict[str, Any] | None:
+        items = _json(self._call("get", "coupons", "coupons.find", params={"code": code}), "coupons.find")
+        # The `code` filter is exact but case-insensitive, as coupon codes are (wc_format_coupon_code lowercases).
+        for item in items if isinstance(items, list) else []:
+            if str(item.get("code", "")).lower() == code.lower():
+                return item
+        return None
+
+    def create_coupon(self, spec: DiscountSpec) -> CreatedDiscount:
+        existing = self.find_coupon(spec.code)
+        if existing:
+            return CreatedDiscount(spec.code, str(existing["id"]), created=False)
+        response = self._raw("post", "coupons", "coupons.create", data=coupon_body(spec))
+        if _error_code(response) == COUPON_EXISTS:
+            existing = self.find_coupon(spec.code)
+            if existing:
+                return CreatedDiscount(spec.code, str(existing["id"]), created=False)
+        created = _json(_refusal(response, "coupons.create"), "coupons.create")
+        return CreatedDiscount(spec.code, str(created["id"]), created=True)
+
+    # -- customers ------------------------------------------------------------
+
+    def update_customer_meta(self, updates: list[tuple[str, dict[str, str]]]) -> list[dict[str, Any]]:
+        """Set meta_data keys on customers, BATCH_LIMIT per POST /customers/batch; the per-item answers.
+
+        An item WooCommerce refuses comes back with an `error` in its answer (the batch still succeeds);
+        callers look at those rather than retrying the whole batch.
+        """
+        answers: list[dict[str, Any]] = []
+        for start in range(0, len(updates), BATCH_LIMIT):
+            chunk = updates[start : start + BATCH_LIMIT]
+            body = {
+                "update": [
+                    {"id": int(customer_id), "meta_data": [{"key": k, "value": v} for k, v in meta.items()]}
+                    for customer_id, meta in chunk
+                ]
+            }
+            result = _json(self._call("post", "customers/batch", "customers.batch", data=body), "customers.batch")
+            answers.extend(result.get("update") or [])
+        return answers
+
+    # -- reviews --------------------------------------------------------------
+
+    def create_product_review(
+        self, product_id: str, review: str, reviewer: str, reviewer_email: str, rating: int, verified: bool
+    ) -> CreatedReview:
+        if not 0 <= rating <= 5:
+            raise ValueError("rating is 0 to 5")
+        body = {
+            "product_id": int(product_id),
+            "review": review,
+            "reviewer": reviewer,
+            "reviewer_email": reviewer_email,
+            "rating": int(rating),
+            "verified": bool(verified),
+        }
+        response = self._raw("post", "products/reviews", "reviews.create", data=body)
+        if response.status_code == 409 or _error_code(response) == REVIEW_DUPLICATE:
+            found = self._find_review(product_id, reviewer_email, review)
+            return CreatedReview(str(found["id"]) if found else None, created=False)
+        created = _json(_refusal(response, "reviews.create"), "reviews.create")
+        return CreatedReview(str(created["id"]), created=True)
+
+    def _find_review(self, product_id: str, reviewer_email: str, review: str) -> dict[str, Any] | None:
+        params = {"product": str(int(product_id)), "reviewer_email": reviewer_email}
+        for page in self._pages("products/reviews", params, "reviews.find", max_pages=5):
+            for item in page:
+                if _text(item.get("review")) == _text(review):
+                    return item
+        return None
+
+    def _raw(self, method: str, endpoint: str, what: str, **kwargs: Any) -> requests.Response:
+        """Like _call, but 400/409 come back to the caller, which recognises duplicates by their code."""
+        try:
+            response = getattr(self._api, method)(endpoint, **kwargs)
+        except requests.RequestException as exc:
+            raise StoreUnavailable(f"{what}: {type(exc).__name__}") from None
+        if response.status_code in (400, 409):
+            return response
+        return _check(response, what)
+
+
+def coupon_body(spec: DiscountSpec) -> dict[str, Any]:
+    free_shipping = spec.kind == "free_shipping"
+    body: dict[str, Any] = {
+        "code": spec.code,
+        "description": spec.title,
+        "discount_type": "percent" if spec.kind == "percentage" else "fixed_cart",
+        "amount": "0" if free_shipping else format(spec.value, "f"),
+        "free_shipping": free_shipping,
+        "individual_use": True,
+        "usage_limit": spec.usage_limit,
+        "usage_limit_per_user": 1 if spec.once_per_customer else None,
+        "email_restrictions": [spec.customer_email] if spec.customer_email else [],
+        "meta_data": [{"key": NEW_CUSTOMERS_META, "value": "yes"}] if spec.new_customers_only else [],
+    }
+    if spec.minimum_subtotal is not None:
+        body["minimum_amount"] = format(spec.minimum_subtotal, "f")
+    if spec.ends_at:
+        body["date_expires_gmt"] = gmt_param(spec.ends_at)
+    return body
+
+
+def _error_code(response: requests.Response) -> str:
+    if response.status_code < 400:
+        return ""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("code", ""))[:80] if isinstance(body, dict) else ""
+
+
+def _refusal(response: requests.Response, what: str) -> requests.Response:
+    if response.status_code in (400, 409):
+        code = _error_code(response)
+        raise WooRefused(f"{what}: HTTP {response.status_code} {code}".rstrip(), code, response.status_code)
+    return response
+
+
+def _text(value: Any) -> str:
+    # WordPress stores the review as post content and answers it wrapped in <p>...</p>.
+    text = str(value or "").strip()
+    if text.startswith("<p>") and text.endswith("</p>"):
+        text = text[3:-4]
+    return text.strip()
