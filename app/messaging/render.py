@@ -89,7 +89,8 @@ def render(
         "locale": locale.replace("_", "-"),
     }
     module = env.get_template(f"{template}.txt").make_module(values)
-    subject = " ".join(str(module.subject).split())  # one line: a header cannot hold newlines
+    # One line (a header cannot hold newlines); ASCII whitespace only, so a locale's no-break spaces stay.
+    subject = re.sub(r"[ \t\r\n]+", " ", str(module.subject)).strip()
     text = str(module).strip() + "\n"
     html = env.get_template(f"{template}.html").render(values, subject=subject)
     return Rendered(subject=subject, text=text, html=html)
