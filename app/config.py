@@ -108,6 +108,24 @@ class Config:
         self.ADMIN_TOKEN_TTL_DAYS = int(os.environ.get("ADMIN_TOKEN_TTL_DAYS", 90))
         self.WOO_ALLOW_PRIVATE_SITES = os.environ.get("WOO_ALLOW_PRIVATE_SITES", "") == "1"  # dev/test only
 
+        # E-mail (app/messaging). With SMTP_HOST unset, messages are written as .eml files under MAIL_DIR.
+        self.SMTP_HOST = os.environ.get("SMTP_HOST") or None
+        self.SMTP_SECURITY = os.environ.get("SMTP_SECURITY", "starttls").lower()  # none | starttls | ssl
+        if self.SMTP_SECURITY not in ("none", "starttls", "ssl"):
+            raise ValueError("SMTP_SECURITY must be none, starttls or ssl")
+        default_port = {"none": 25, "starttls": 587, "ssl": 465}[self.SMTP_SECURITY]
+        self.SMTP_PORT = int(os.environ.get("SMTP_PORT", default_port))
+        self.SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
+        self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+        self.SMTP_TIMEOUT_SECONDS = float(os.environ.get("SMTP_TIMEOUT_SECONDS", 10))
+        self.MAIL_FROM = os.environ.get("MAIL_FROM", "Post-purchase engine <no-reply@localhost>")
+        self.MAIL_DIR = os.environ.get("MAIL_DIR", str(INSTANCE / "mail"))
+        self.MAIL_BATCH_SIZE = int(os.environ.get("MAIL_BATCH_SIZE", 100))
+        self.MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 8))
+        self.MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", 30))
+        self.MAIL_LEASE_SECONDS = float(os.environ.get("MAIL_LEASE_SECONDS", 300))
+        self.MAIL_CLOCK = None  # tests only: callable returning an aware UTC datetime (default utcnow)
+
 
 class TestingConfig(Config):
     """Tests set DATABASE_URL, REDIS_URL and the secrets in the environment (tests/conftest.py)."""

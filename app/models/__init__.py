@@ -4,6 +4,7 @@ from .compliance import ComplianceRequest
 from .customer import Customer
 from .inbox import WebhookDelivery
 from .install import ShopifyInstall, ShopifyOAuthState
+from .messaging import EmailSuppression, Message
 from .order import Fulfillment, Order, OrderDeletion, OrderRefund
 from .store import PLATFORMS, Store
 from .woo_connect import WooConnection, WooStoreState
@@ -12,7 +13,9 @@ __all__ = [
     "PLATFORMS",
     "ComplianceRequest",
     "Customer",
+    "EmailSuppression",
     "Fulfillment",
+    "Message",
     "Order",
     "OrderDeletion",
     "OrderRefund",

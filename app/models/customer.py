@@ -30,6 +30,9 @@ class Customer(db.Model):
     phone: Mapped[str | None] = mapped_column(String(32))
     locale: Mapped[str | None] = mapped_column(String(16))
     accepts_marketing: Mapped[bool | None] = mapped_column(Boolean)
+    # Consent to the store's transactional follow-up e-mail (review requests, points, referrals),
+    # distinct from marketing: False suppresses it, None (never asked) allows it. See app/messaging.
+    email_consent: Mapped[bool | None] = mapped_column(Boolean)
     # When the details were last set, and whether by an account snapshot (which
     # always outranks details copied from a guest order's billing address).
     platform_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -3,8 +3,9 @@
 A tick sweeps the inbox (expired leases back to pending; overdue deliveries
 re-enqueued, which is how webhooks accepted while Redis was down get
 processed) and the compliance requests; then per-store upkeep runs
-(WooCommerce webhook health and order reconciliation). Later features add
-their due-row claims here.
+(WooCommerce webhook health and order reconciliation), and the e-mail outbox
+claims due messages (tasks/messaging.py). Later features add their due-row
+claims here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..services.inbox import overdue_count, release_expired_leases
 from ..webhooks.ingest import kick_processing
 from . import woo_maintenance
 from .compliance import sweep as compliance_sweep
+from .messaging import schedule_messages
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ def run_forever(app: Flask, once: bool = False) -> None:
     interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
     while True:
         started = time.monotonic()
-        for step in (tick, maintain_stores):
+        for step in (tick, maintain_stores, schedule_messages):
             try:
                 step(app)
             except Exception:  # a step must never kill the loop (DB restarting, Redis away, a store down)

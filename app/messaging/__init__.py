@@ -1,0 +1,195 @@
+"""The e-mail channel: an outbox of messages, rendered from templates in the recipient's language.
+
+Features decide *when* to send and call this API inside their own transaction:
+
+    enqueue_message(session, store, *, template, to, locale, context, dedupe_key,
+                    customer_id=None, send_after=None) -> Message
+        Writes a `messages` row in the caller's transaction (no SMTP here: the outbox pattern;
+        a scheduler step and the `send_message` job deliver it). Idempotent per (store, dedupe_key):
+        a second call returns the existing row, unchanged. The row is written as "suppressed"
+        (kept, never sent) when the address unsubscribed from this store or the customer's e-mail
+        consent is off. `locale` is the order's or customer's locale in any platform form
+        ("pl", "pl-PL", "pt_BR"); see app/messaging/i18n.py for the resolution rule.
+        `context` is JSON (dates become ISO strings); it must hold no secrets.
+    cancel_messages(session, store, *, dedupe_prefix) -> int
+        Cancels queued (and claimed, not yet sent) messages whose dedupe_key starts with the prefix,
+        e.g. "review:order:123:" when order 123 is cancelled; returns how many.
+    unsubscribe_url(store, email, locale=None) -> str
+        The signed one-click link (also sent as the List-Unsubscribe header).
+    is_suppressed(session, store, email) -> bool
+
+Consent rule: review requests, loyalty and referral mail are follow-ups to a purchase, not
+marketing, so Customer.accepts_marketing is not consulted. They follow
+Customer.email_consent (the store's per-customer consent, set from the platform or an import):
+False suppresses, None (never asked) and True allow. An unsubscribe suppresses the address for
+the store, whichever customer it belongs to; merchant alerts (no customer_id) honour it too.
+Templates: app/messaging/templates/ (context keys in each file's header comment).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime
+from email.utils import parseaddr
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import Customer, Store
+from ..models.messaging import CANCELLED, EMAIL, FAILED, QUEUED, SENDING, SUPPRESSED, EmailSuppression, Message
+from ..models.types import utcnow
+from ..services.customers import normalise_email
+from .i18n import resolve_locale
+from .render import TEMPLATE_NAMES
+
+log = logging.getLogger(__name__)
+
+__all__ = ["cancel_messages", "enqueue_message", "is_suppressed", "suppress", "unsubscribe_url"]
+
+
+def email_hash(email: str | None) -> str | None:
+    """SHA-256 of the normalised address: how suppressions are keyed (no address kept in clear)."""
+    key = normalise_email(email)
+    return hashlib.sha256(key.encode()).hexdigest() if key else None
+
+
+def _suppressed_hash(session: Session, store_id: int, digest: str) -> bool:
+    stmt = select(EmailSuppression.id).where(EmailSuppression.store_id == store_id)
+    return session.scalar(stmt.where(EmailSuppression.email_key == digest)) is not None
+
+
+def is_suppressed(session: Session, store: Store, email: str) -> bool:
+    digest = email_hash(email)
+    return digest is not None and _suppressed_hash(session, store.id, digest)
+
+
+def suppress(session: Session, store: Store, digest: str, reason: str) -> bool:
+    """Record an unsubscribe by address hash; True when new."""
+    if _suppressed_hash(session, store.id, digest):
+        return False
+    try:
+        with session.begin_nested():
+            session.add(EmailSuppression(store_id=store.id, email_key=digest, reason=reason))
+    except IntegrityError:  # a concurrent unsubscribe of the same address
+        return False
+    log.info("messaging.suppressed", extra={"store_id": store.id, "reason": reason})
+    return True
+
+
+def _message_id(store_id: int, row_id: int, dedupe_key: str) -> str:
+    """RFC 5322 Message-ID from the row alone, so a resend after a crash carries the same id."""
+    domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
+    digest = hashlib.sha256(f"{store_id}:{dedupe_key}".encode()).hexdigest()[:16]
+    return f"<ppe.{store_id}.{row_id}.{digest}@{domain}>"
+
+
+def enqueue_message(
+    session: Session,
+    store: Store,
+    *,
+    template: str,
+    to: str,
+    locale: str | None,
+    context: dict[str, Any],
+    dedupe_key: str,
+    customer_id: int | None = None,
+    send_after: datetime | None = None,
+) -> Message:
+    if template not in TEMPLATE_NAMES:
+        raise ValueError(f"unknown template {template!r}")
+    if not dedupe_key or len(dedupe_key) > 191:
+        raise ValueError("dedupe_key must be 1-191 characters")
+    existing = session.scalar(select(Message).where(Message.store_id == store.id, Message.dedupe_key == dedupe_key))
+    if existing is not None:
+        return existing
+    customer = session.get(Customer, customer_id) if customer_id is not None else None
+    if customer is not None and customer.store_id != store.id:
+        raise ValueError("customer belongs to another store")
+    settings = store.settings or {}
+    resolved = resolve_locale(locale, customer.locale if customer else None, settings.get("locale"))
+    address = normalise_email(to)
+    status, error = QUEUED, None
+    if address is None:
+        status, error = FAILED, "invalid recipient address"
+    elif is_suppressed(session, store, address) or (customer is not None and customer.email_consent is False):
+        status = SUPPRESSED
+    message = Message(
+        store_id=store.id,
+        customer_id=customer.id if customer else None,
+        channel=EMAIL,
+        to_address=to.strip() if address else None,
+        template=template,
+        locale=resolved,
+        context=json.loads(json.dumps(context, default=str)),  # what the job will see, dates as ISO strings
+        dedupe_key=dedupe_key,
+        status=status,
+        attempts=0,
+        last_error=error,
+        next_attempt_at=send_after or utcnow(),
+    )
+    try:
+        with session.begin_nested():  # a concurrent enqueue of the same key must not undo the caller's work
+            session.add(message)
+            session.flush()
+    except IntegrityError:
+        return session.scalars(
+            select(Message).where(Message.store_id == store.id, Message.dedupe_key == dedupe_key)
+        ).one()
+    message.message_id = _message_id(store.id, message.id, dedupe_key)
+    session.flush()
+    log.info("messaging.enqueued", extra={"store_id": store.id, "message_id": message.id, "status": status})
+    return message
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def cancel_messages(session: Session, store: Store, *, dedupe_prefix: str) -> int:
+    if not dedupe_prefix:
+        raise ValueError("dedupe_prefix must not be empty (use the uninstall hook to cancel a whole store)")
+    result = session.execute(
+        update(Message)
+        .where(
+            Message.store_id == store.id,
+            Message.status.in_((QUEUED, SENDING)),
+            Message.dedupe_key.like(_like_prefix(dedupe_prefix), escape="\\"),
+        )
+        .values(status=CANCELLED, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def cancel_store_messages(session: Session, store: Store) -> int:
+    """Uninstall hook: nothing queued for a store that removed us is sent."""
+    result = session.execute(
+        update(Message)
+        .where(Message.store_id == store.id, Message.status.in_((QUEUED, SENDING)))
+        .values(status=CANCELLED, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def unsubscribe_url(store: Store, email: str, locale: str | None = None) -> str:
+    from .unsubscribe import make_token
+
+    return f"{current_app.config['APP_URL']}/email/unsubscribe/{make_token(store.id, email_hash(email) or '', locale)}"
+
+
+def init_app(app: Flask) -> None:
+    from ..services.compliance import register_personal_data
+    from ..services.uninstall import UNINSTALL_HOOKS, register_uninstall_hook
+    from .unsubscribe import blueprint
+
+    app.register_blueprint(blueprint)
+    if cancel_store_messages not in UNINSTALL_HOOKS:
+        register_uninstall_hook(cancel_store_messages)
+        # customers/redact clears the recipient address and the template variables (names) of their messages.
+        register_personal_data(Message, ("to_address", "context"))

@@ -1,0 +1,172 @@
+"""Delivering the outbox: claim due messages with a lease, render and send each, record the outcome.
+
+The pattern of services/inbox.py: a claim marks rows "sending" with a lease
+(`locked_until`) and bumps `attempts`, using FOR UPDATE SKIP LOCKED on
+PostgreSQL so several schedulers or workers never take the same row. A worker
+killed after its claim leaves the row "sending"; when the lease expires
+`release_expired` returns it to "queued" and it is claimed again. The job is
+given the attempt number it was claimed for, so a stale job (the one whose
+lease expired) finds a newer attempt and does nothing: the message is sent once.
+If a worker dies *after* the SMTP server accepted the message but before the
+commit, the resend carries the same Message-ID, which receivers use to spot it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any
+
+from jinja2 import TemplateError
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from ..models import Store
+from ..models.messaging import CANCELLED, FAILED, QUEUED, SENDING, SENT, SUPPRESSED, Message
+from . import email_hash, unsubscribe_url
+from .channels import Channel, PermanentSendError, TransientSendError
+from .render import Rendered, render
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def release_expired(session: Session, now: datetime) -> int:
+    result = session.execute(
+        update(Message)
+        .where(Message.status == SENDING, Message.locked_until < now)
+        .values(status=QUEUED, locked_until=None)
+    )
+    session.commit()
+    return result.rowcount or 0
+
+
+def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[tuple[int, int]]:
+    """Claim up to `limit` due queued messages of active stores; returns (message id, attempt) pairs."""
+    eligible = (
+        select(Message.id)
+        .join(Store, Store.id == Message.store_id)
+        .where(
+            Message.status == QUEUED,
+            or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
+            Store.status == "active",
+        )
+        .order_by(Message.next_attempt_at, Message.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Message)
+    )
+    rows = session.execute(
+        update(Message)
+        .where(Message.id.in_(eligible.scalar_subquery()))
+        .values(status=SENDING, locked_until=now + lease, attempts=Message.attempts + 1)
+        .returning(Message.id, Message.attempts)
+    ).all()
+    session.commit()
+    return sorted((row[0], row[1]) for row in rows)
+
+
+def sender(store: Store, mail_from: str) -> Address:
+    """From: the store's override in Store.settings["email"] ({"from_name", "from_address"}), validated.
+
+    A custom from_address must be on a domain that authorises our SMTP relay (SPF/DKIM), or
+    receivers following DMARC will reject it; without one we send from MAIL_FROM in the store's name.
+    """
+    default_name, default_address = parseaddr(mail_from)
+    raw = (store.settings or {}).get("email") or {}
+    raw = raw if isinstance(raw, dict) else {}
+    name = raw.get("from_name")
+    if not (isinstance(name, str) and 0 < len(name) <= 100 and not any(c in name for c in '\r\n<>"')):
+        name = store.name or default_name or store.domain
+    address = raw.get("from_address")
+    _, parsed = parseaddr(address) if isinstance(address, str) else ("", "")
+    if not (parsed and parsed == address and "@" in parsed and len(parsed) <= 254 and " " not in parsed):
+        address = default_address
+    username, _, domain = str(address).rpartition("@")
+    return Address(display_name=name, username=username, domain=domain)
+
+
+def build_email(message: Message, store: Store, rendered: Rendered, config: Any, now: datetime) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender(store, config["MAIL_FROM"])
+    email["To"] = message.to_address
+    email["Subject"] = rendered.subject
+    email["Date"] = format_datetime(now)
+    email["Message-ID"] = message.message_id
+    link = unsubscribe_url(store, message.to_address or "", message.locale)
+    email["List-Unsubscribe"] = f"<{link}>"
+    email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058 one-click
+    email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to us
+    email.set_content(rendered.text)
+    email.add_alternative(rendered.html, subtype="html")
+    return email
+
+
+def _finish(message: Message, status: str, error: str | None) -> None:
+    message.status = status
+    message.locked_until = None
+    message.last_error = error
+
+
+def deliver(
+    session: Session, message_id: int, attempt: int | None, *, channel: Channel, config: Any, now: datetime
+) -> str:
+    """Send one claimed message; returns its new status ("skipped" when it is not ours to send)."""
+    from . import _suppressed_hash
+
+    message = session.get(Message, message_id)
+    if message is None or message.status != SENDING or (attempt is not None and message.attempts != attempt):
+        session.rollback()
+        return "skipped"
+    store = session.get(Store, message.store_id)
+    digest = email_hash(message.to_address)
+    if store is None or store.status != "active" or digest is None:
+        _finish(message, CANCELLED, None)  # uninstalled, or the recipient was erased
+        session.commit()
+        return CANCELLED
+    if _suppressed_hash(session, store.id, digest):  # unsubscribed after it was queued
+        _finish(message, SUPPRESSED, None)
+        session.commit()
+        return SUPPRESSED
+    try:
+        rendered = render(
+            message.template,
+            message.locale,
+            message.context or {},
+            store_name=store.name or store.domain,
+            store_settings=store.settings,
+            unsubscribe_url=unsubscribe_url(store, message.to_address or "", message.locale),
+        )
+        email = build_email(message, store, rendered, config, now)
+    except (TemplateError, ValueError, TypeError) as exc:  # a caller's bad context: retrying cannot help
+        _finish(message, FAILED, f"render: {type(exc).__name__}")
+        session.commit()
+        log.warning("messaging.render_failed", extra={"message_id": message_id, "error": type(exc).__name__})
+        return FAILED
+    session.commit()  # no transaction (and no SQLite lock) held during the SMTP conversation
+    outcome, error = SENT, None
+    try:
+        channel.send(email)
+    except PermanentSendError as exc:
+        outcome, error = FAILED, f"permanent: {exc}"
+    except TransientSendError as exc:
+        outcome, error = QUEUED, f"transient: {exc}"
+    message = session.get(Message, message_id)
+    if message is None:
+        return "skipped"
+    if outcome == QUEUED and message.attempts >= int(config["MAIL_MAX_ATTEMPTS"]):
+        outcome = FAILED
+    _finish(message, outcome, error)
+    if outcome == SENT:
+        message.sent_at = now
+    elif outcome == QUEUED:
+        base = float(config["MAIL_RETRY_BASE_SECONDS"])
+        message.next_attempt_at = now + min(MAX_BACKOFF, timedelta(seconds=base * 2 ** (message.attempts - 1)))
+    session.commit()
+    log.info(
+        "messaging.delivery",
+        extra={"message_id": message_id, "store_id": message.store_id, "status": outcome, "channel": channel.name},
+    )
+    return outcome

@@ -1,0 +1,101 @@
+"""Rendering a message: Jinja2 templates (HTML + text) in the resolved locale's catalogue.
+
+Templates live in app/messaging/templates/<name>.html and <name>.txt; the
+subject is the `subject` the .txt template sets (so it is extracted into the
+catalogue with the rest). HTML is autoescaped; the text part is not (it is
+not HTML). Branding comes from Store.settings["branding"], validated here so
+a bad value falls back to the default instead of breaking the markup.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, partial
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from .i18n import format_date, format_number, translations
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAMES = (
+    "review_request",
+    "review_reminder",
+    "points_expiring",
+    "referral_reward_ready",
+    "merchant_low_rating_alert",
+)
+DEFAULT_COLOR = "#1f2937"
+_HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def branding(settings: dict[str, Any] | None) -> dict[str, str | None]:
+    """Store.settings["branding"] = {"primary_color": "#RRGGBB", "logo_url": "https://..."}, validated."""
+    raw = (settings or {}).get("branding") or {}
+    if not isinstance(raw, dict):
+        raw = {}
+    color = raw.get("primary_color")
+    logo = raw.get("logo_url")
+    return {
+        "primary_color": color if isinstance(color, str) and _HEX.match(color) else DEFAULT_COLOR,
+        # https only: mail clients warn on mixed content, and no javascript:/data: can slip into src.
+        "logo_url": logo if isinstance(logo, str) and logo.startswith("https://") and len(logo) <= 2000 else None,
+    }
+
+
+@cache
+def environment(locale: str) -> Environment:
+    """One environment per locale (the gettext callables are bound to the environment)."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,  # a missing context key is a bug to see, not an empty string to mail
+        keep_trailing_newline=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True  # matches `trimmed = true` in babel.cfg
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["format_date"] = partial(format_date, locale=locale)
+    env.globals["format_number"] = partial(format_number, locale=locale)
+    return env
+
+
+def render(
+    template: str,
+    locale: str,
+    context: dict[str, Any],
+    *,
+    store_name: str,
+    store_settings: dict[str, Any] | None,
+    unsubscribe_url: str,
+) -> Rendered:
+    if template not in TEMPLATE_NAMES:
+        raise ValueError(f"unknown template {template!r}")
+    env = environment(locale)
+    values = {
+        **context,
+        "store_name": store_name,
+        "branding": branding(store_settings),
+        "unsubscribe_url": unsubscribe_url,
+        "locale": locale.replace("_", "-"),
+    }
+    module = env.get_template(f"{template}.txt").make_module(values)
+    # One line (a header cannot hold newlines); ASCII whitespace only, so a locale's no-break spaces stay.
+    subject = re.sub(r"[ \t\r\n]+", " ", str(module.subject)).strip()
+    text = str(module).strip() + "\n"
+    html = env.get_template(f"{template}.html").render(values, subject=subject)
+    return Rendered(subject=subject, text=text, html=html)
+
+
+def render_page(name: str, locale: str, **values: Any) -> str:
+    """A web page from the same templates and catalogues (the unsubscribe page)."""
+    return environment(locale).get_template(name).render(values, locale=locale.replace("_", "-"))
