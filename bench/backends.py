@@ -75,14 +75,15 @@ class Backends:
         finally:
             redis.close()
 
-    def create(self) -> None:
+    def create(self, stores: bool = True) -> None:
         admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{self.name}"'))
         admin.dispose()
         self.engine = create_engine(self.url)
         self.flask("db", "upgrade", "heads")
-        self.flask("stores", "add", "shopify", SHOP)
+        if stores:
+            self.flask("stores", "add", "shopify", SHOP)
 
     def flask(self, *args: str) -> None:
         done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=self.env, capture_output=True)

@@ -92,7 +92,7 @@ def process_delivery(session: Session, delivery_id: int, max_attempts: int) -> s
                 session.rollback()
                 return "skipped"
             status = apply_delivery(session, delivery)
-            _finish(delivery, status, None)
+            finish(delivery, status, None)
             session.commit()
             return status
         except (IntegrityError, OperationalError) as exc:
@@ -109,7 +109,7 @@ def process_delivery(session: Session, delivery_id: int, max_attempts: int) -> s
     return _record_failure(session, delivery_id, last, permanent=False, max_attempts=max_attempts)
 
 
-def _finish(delivery: WebhookDelivery, status: str, error: str | None) -> None:
+def finish(delivery: WebhookDelivery, status: str, error: str | None) -> None:
     delivery.status = status
     delivery.processed_at = utcnow()
     delivery.locked_until = None
@@ -120,19 +120,25 @@ def _record_failure(session: Session, delivery_id: int, exc: Exception, *, perma
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         return "skipped"
+    status = mark_failure(delivery, exc, permanent=permanent, max_attempts=max_attempts)
+    session.commit()
+    return status
+
+
+def mark_failure(delivery: WebhookDelivery, exc: Exception, *, permanent: bool, max_attempts: int) -> str:
+    """Park the delivery as failed, or put it back for a retry with backoff; the caller commits."""
     # Exception text only (never the payload): it must not carry personal data.
     error = f"{type(exc).__name__}: {str(exc)[:500]}"
     if permanent or delivery.attempts >= max_attempts:
-        _finish(delivery, FAILED, error)
+        finish(delivery, FAILED, error)
     else:
         delivery.status = PENDING
         delivery.locked_until = None
         delivery.last_error = error
         delivery.next_attempt_at = utcnow() + timedelta(seconds=min(3600, 5 * 2**delivery.attempts))
-    session.commit()
     log.warning(
         "inbox.delivery_failed",
-        extra={"delivery_id": delivery_id, "status": delivery.status, "error": type(exc).__name__},
+        extra={"delivery_id": delivery.id, "status": delivery.status, "error": type(exc).__name__},
     )
     return delivery.status
 

@@ -221,12 +221,40 @@ def refresh_order(session: Session, store: Store, order: Order) -> None:
     session.flush()
 
 
+#: session.info key. While a batch is applied (services/inbox_batch.py) it holds the set of
+#: (store id, customer id) whose totals are due: each is recomputed once, before the batch commits,
+#: rather than once per delivery (the recomputation reads every order of the customer).
+DEFERRED_REFRESH = "orders.deferred_customer_refresh"
+
+
 def refresh_customer(session: Session, store: Store, customer: Customer) -> None:
+    deferred = session.info.get(DEFERRED_REFRESH)
+    if deferred is not None:
+        deferred.add((store.id, customer.id))
+        return
     refresh_totals(session, store, customer)
 
 
 def _refresh_customers(session: Session, store: Store, *customer_ids: int | None) -> None:
-    for customer_id in dict.fromkeys(cid for cid in customer_ids if cid is not None):
+    wanted = dict.fromkeys(cid for cid in customer_ids if cid is not None)
+    deferred = session.info.get(DEFERRED_REFRESH)
+    if deferred is not None:
+        deferred.update((store.id, cid) for cid in wanted)
+        return
+    for customer_id in wanted:
         customer = session.get(Customer, customer_id, with_for_update=True)
         if customer is not None and customer.store_id == store.id:
+            refresh_totals(session, store, customer)
+
+
+def refresh_deferred_customers(session: Session, store: Store) -> None:
+    """Recompute the totals deferred for this store (a handler that reads totals mid-batch calls this first)."""
+    deferred = session.info.get(DEFERRED_REFRESH)
+    if not deferred:
+        return
+    due = sorted(cid for sid, cid in deferred if sid == store.id)
+    deferred.difference_update((store.id, cid) for cid in due)
+    for customer_id in due:
+        customer = session.get(Customer, customer_id, with_for_update=True)
+        if customer is not None and customer.store_id == store.id:  # a merged guest is gone
             refresh_totals(session, store, customer)

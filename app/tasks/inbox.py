@@ -14,7 +14,8 @@ import time
 
 from ..extensions import db
 from ..queue import get_redis
-from ..services.inbox import claim_batch, process_delivery
+from ..services.inbox import claim_batch
+from ..services.inbox_batch import process_batch
 from ..webhooks.ingest import KICK_KEY, kick_processing
 from . import job_app
 
@@ -35,9 +36,8 @@ def process_inbox(max_seconds: float = 30.0) -> dict[str, int]:
                 ids = claim_batch(db.session, batch)
                 if not ids:
                     break
-                for delivery_id in ids:
-                    status = process_delivery(db.session, delivery_id, max_attempts)
-                    counts[status] = counts.get(status, 0) + 1
+                for status, n in process_batch(db.session, ids, max_attempts).items():
+                    counts[status] = counts.get(status, 0) + n
                 if time.monotonic() > deadline:
                     kick_processing(force=True)  # more may remain: continue in a new job
                     break

@@ -1,0 +1,116 @@
+"""Apply a claimed batch of deliveries in one transaction, a SAVEPOINT per delivery.
+
+Per-delivery transactions cost a commit (an fsync on PostgreSQL), an advisory
+lock and a store reload each. Here one batch is one transaction:
+- deliveries are grouped by store and the store's advisory lock is taken once,
+  in ascending store id (two workers never wait on each other in a cycle);
+- each delivery runs inside its own SAVEPOINT: a delivery that fails rolls back
+  alone and is parked or retried exactly as in services/inbox.process_delivery,
+  while its neighbours commit with the batch;
+- customer totals are recomputed once per customer per batch (orders.DEFERRED_REFRESH);
+- each delivery's status is written in the batch transaction, so its effects and
+  its `done` commit together (exactly once), and a crash before the commit leaves
+  the whole batch under its lease, to be released and re-applied.
+If the batch itself cannot commit (the connection dropped, a serialisation
+error), it is rolled back and its deliveries are applied one by one the old way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from connectors import get_connector
+from connectors.events import ComplianceRequest, Event
+from connectors.exceptions import ConnectorError
+
+from ..models import Store, WebhookDelivery
+from ..models.inbox import DONE, FAILED, PROCESSING
+from . import orders
+from .compliance import record_compliance_request
+from .dispatch import dispatch
+from .inbox import _CONFLICT_RETRIES, finish, lock_store, mark_failure, process_delivery
+
+log = logging.getLogger(__name__)
+
+
+def process_batch(session: Session, ids: list[int], max_attempts: int) -> Counter[str]:
+    """Apply claimed deliveries; returns a count per outcome. Never raises for a bad delivery."""
+    try:
+        return _apply_batch(session, ids, max_attempts)
+    except Exception as exc:  # noqa: BLE001  (the batch as a whole: fall back to one transaction each)
+        session.rollback()
+        log.warning("inbox.batch_fallback", extra={"size": len(ids), "error": type(exc).__name__})
+        return Counter(process_delivery(session, delivery_id, max_attempts) for delivery_id in ids)
+    finally:
+        session.info.pop(orders.DEFERRED_REFRESH, None)
+
+
+def _apply_batch(session: Session, ids: list[int], max_attempts: int) -> Counter[str]:
+    rows = session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id))
+    by_store: dict[int, list[WebhookDelivery]] = defaultdict(list)
+    for delivery in rows:
+        if delivery.status == PROCESSING:
+            by_store[delivery.store_id].append(delivery)
+    counts: Counter[str] = Counter()
+    if skipped := len(ids) - sum(map(len, by_store.values())):
+        counts["skipped"] = skipped  # released by the sweeper and claimed by another worker meanwhile
+    stores = {s.id: s for s in session.scalars(select(Store).where(Store.id.in_(list(by_store))))}
+    session.info[orders.DEFERRED_REFRESH] = set()
+    outcomes: list[Outcome] = []
+    for store_id in sorted(by_store):
+        store = stores.get(store_id)
+        if store is None:
+            outcomes += [(delivery, FAILED, True) for delivery in by_store[store_id]]
+            continue
+        lock_store(session, store_id)
+        session.refresh(store)  # read under the lock: an uninstall applied by another worker is seen
+        for delivery in by_store[store_id]:
+            outcomes.append(_apply_one(session, store, delivery))
+        orders.refresh_deferred_customers(session, store)
+    for delivery, outcome, permanent in outcomes:
+        if isinstance(outcome, Exception):
+            counts[mark_failure(delivery, outcome, permanent=permanent, max_attempts=max_attempts)] += 1
+        else:
+            finish(delivery, outcome, None)
+            counts[outcome] += 1
+    session.commit()
+    return counts
+
+
+Outcome = tuple[WebhookDelivery, str | Exception, bool]
+
+
+def _apply_one(session: Session, store: Store, delivery: WebhookDelivery) -> Outcome:
+    """(delivery, DONE or the exception, whether the failure is permanent)."""
+    last: Exception | None = None
+    for _ in range(_CONFLICT_RETRIES):
+        try:
+            with session.begin_nested():
+                for event in _parse(delivery):
+                    _apply_event(session, store, delivery, event)
+            return delivery, DONE, False
+        except (IntegrityError, OperationalError) as exc:
+            last = exc  # a conflicting insert or a deadlock: this delivery alone, once more
+        except ConnectorError as exc:
+            return delivery, exc, True
+        except Exception as exc:  # noqa: BLE001  (a bug or an outage: retried with backoff, never dropped)
+            return delivery, exc, False
+    assert last is not None
+    return delivery, last, False
+
+
+def _parse(delivery: WebhookDelivery) -> list[Event]:
+    return get_connector(delivery.platform).parse_event(delivery.topic, orjson.loads(delivery.body))
+
+
+def _apply_event(session: Session, store: Store, delivery: WebhookDelivery, event: Event) -> None:
+    if isinstance(event, ComplianceRequest):
+        record_compliance_request(session, store, event, delivery)
+    else:
+        dispatch(session, store, event, delivery.received_at)

@@ -1,0 +1,71 @@
+"""A claimed batch is one transaction with a SAVEPOINT per delivery (app/services/inbox_batch.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import event, select
+
+from app.extensions import db
+from app.models import Customer, WebhookDelivery
+from tests.helpers import add_store, dumps, process_all, shopify_headers, shopify_order
+
+
+def _send(client, payload: dict) -> None:
+    body = dumps(payload)
+    response = client.post("/webhooks/shopify", data=body, headers=shopify_headers("orders/create", body))
+    assert response.status_code == 200, response.data
+
+
+def _statuses() -> dict[int, str]:
+    rows = db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    return {row.id: row.status for row in rows}
+
+
+def test_a_malformed_delivery_is_parked_alone_and_its_neighbours_commit(app, client, ctx):
+    add_store("shopify")
+    bad = shopify_order(5002, total="50.00")
+    bad["currency"] = None
+    for payload in (shopify_order(5001, total="10.00"), bad, shopify_order(5003, total="30.00")):
+        _send(client, payload)
+    assert process_all(app) == {"done": 2, "failed": 1}
+    assert list(_statuses().values()) == ["done", "failed", "done"]
+    customer = db.session.scalar(select(Customer))
+    assert (customer.orders_count, customer.total_spent) == (2, Decimal("40.00"))
+
+
+def test_a_failing_delivery_rolls_back_alone_and_is_retried(app, client, ctx, monkeypatch):
+    from app.services import dispatch, orders
+    from connectors.events import OrderChanged
+
+    add_store("shopify")
+    for order_id in (5001, 5002, 5003):
+        _send(client, shopify_order(order_id, total="10.00"))
+
+    def half_done_then_fail(session, store, evt):
+        orders.apply_order(session, store, evt)  # writes, then the handler fails: the SAVEPOINT undoes them
+        if evt.order.platform_id == "5002":
+            raise RuntimeError("handler bug")
+
+    monkeypatch.setitem(dispatch.PIPELINE, OrderChanged, (half_done_then_fail,))
+    assert process_all(app) == {"done": 2, "pending": 1}
+    row = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.status == "pending"))
+    assert row.attempts == 1 and "handler bug" in row.last_error and row.next_attempt_at is not None
+    customer = db.session.scalar(select(Customer))
+    assert (customer.orders_count, customer.total_spent) == (2, Decimal("20.00"))
+
+
+def test_one_commit_per_batch(app, client, ctx):
+    add_store("shopify")
+    for order_id in range(5001, 5011):
+        _send(client, shopify_order(order_id, total="10.00"))
+    commits: list[int] = []
+    listener = lambda _conn: commits.append(1)  # noqa: E731
+    event.listen(db.engine, "commit", listener)
+    try:
+        assert process_all(app) == {"done": 10}
+    finally:
+        event.remove(db.engine, "commit", listener)
+    # The claim, the batch, and the empty claim that ends the drain: not one commit per delivery.
+    assert len(commits) <= 3
+    assert db.session.scalar(select(Customer)).orders_count == 10
