@@ -15,7 +15,20 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config or Config())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    from . import admin, cli, database, health, install, install_woo, models, queue, security, tasks, webhooks  # noqa: F401  (models: metadata)
+    from . import (  # noqa: F401  (models: metadata)
+        admin,
+        cli,
+        database,
+        health,
+        install,
+        install_woo,
+        models,
+        queue,
+        security,
+        storefront,
+        tasks,
+        webhooks,
+    )
     from .extensions import db, migrate
 
     database.init_app(app)
@@ -26,6 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
     install.init_app(app)
     install_woo.init_app(app)
     admin.init_app(app)
+    storefront.init_app(app)
     health.init_app(app)
     tasks.init_app(app)
     cli.init_app(app)
