@@ -73,6 +73,9 @@ def _preflight(spec: RouteSpec) -> Response:
 def guarded(view: Callable[..., Any], spec: RouteSpec, *, proxied: bool) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # g lives in the app context, which a caller (a test, a CLI) may share between requests: start clean.
+        g.pop("storefront_origin", None)
+        g.pop("shopper", None)
         _cap_body()
         if request.method == "OPTIONS" and not proxied:
             return _preflight(spec)
