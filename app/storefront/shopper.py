@@ -110,8 +110,12 @@ def request_token() -> str:
     return request.headers.get("X-PPE-Customer-Token", "").strip()
 
 
-def request_store_key() -> str:
-    return (request.headers.get("X-PPE-Store") or request.args.get("store") or "").strip()
+def request_store_key() -> str | None:
+    """The public store key the request names (header first), "" if sent empty, None if not sent at all."""
+    value = request.headers.get("X-PPE-Store")
+    if value is None:
+        value = request.args.get("store")
+    return None if value is None else value.strip()
 
 
 def store_from_key() -> Store | None:
@@ -138,7 +142,9 @@ def resolve_direct() -> Shopper:
         verify_customer_token(token, keys.secret, now=clock())
     except StorefrontAuthError as exc:
         raise _refuse(str(exc)) from exc
-    # A store key sent alongside must name the same store (a widget of store A cannot speak with B's token).
-    if request_store_key() and request_store_key() != keys.public_key:
+    # A store key sent alongside, even empty, must name the same store (a widget of store A cannot speak with
+    # B's token; a malformed key is not silently ignored).
+    sent_key = request_store_key()
+    if sent_key is not None and sent_key != keys.public_key:
         raise _refuse("token.wrong_store")
     return Shopper(store=store, via="woocommerce_token", customer_platform_id=claims.customer_id)
