@@ -108,6 +108,14 @@ class Config:
         self.ADMIN_TOKEN_TTL_DAYS = int(os.environ.get("ADMIN_TOKEN_TTL_DAYS", 90))
         self.WOO_ALLOW_PRIVATE_SITES = os.environ.get("WOO_ALLOW_PRIVATE_SITES", "") == "1"  # dev/test only
 
+        # Storefront API (app/storefront): rate limits as "<requests>/<seconds>", body cap, app proxy window.
+        self.STOREFRONT_RATE_STORE = os.environ.get("STOREFRONT_RATE_STORE", "3000/60")
+        self.STOREFRONT_RATE_CLIENT = os.environ.get("STOREFRONT_RATE_CLIENT", "120/60")
+        self.STOREFRONT_MAX_BODY_BYTES = int(os.environ.get("STOREFRONT_MAX_BODY_BYTES", 64 * 1024))
+        self.STOREFRONT_PROXY_MAX_AGE_SECONDS = float(os.environ.get("STOREFRONT_PROXY_MAX_AGE_SECONDS", 300))
+        self.STOREFRONT_PROXY_MAX_FUTURE_SECONDS = float(os.environ.get("STOREFRONT_PROXY_MAX_FUTURE_SECONDS", 60))
+        self.STOREFRONT_CLOCK = None  # tests only: callable returning epoch seconds (default time.time)
+
 
 class TestingConfig(Config):
     """Tests set DATABASE_URL, REDIS_URL and the secrets in the environment (tests/conftest.py)."""
