@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
@@ -70,9 +72,6 @@ def _tampered() -> list[str]:
     variants.append(urlencode([*body, ("signature", sig[1][:-1] + "e")]))  # the signature itself changed
     # A signature computed with "&" between the pairs (a common mistake) must not pass.
     amp = "&".join(sorted(f"{k}={','.join(v)}" for k, v in _params(urlencode(body)).items()))
-    import hashlib
-    import hmac
-
     wrong = hmac.new(EXAMPLE_SECRET.encode(), amp.encode(), hashlib.sha256).hexdigest()
     variants.append(urlencode([*body, ("signature", wrong)]))
     return variants
