@@ -26,6 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
         models,
         queue,
         security,
+        storefront,
         tasks,
         webhooks,
     )
@@ -39,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     install.init_app(app)
     install_woo.init_app(app)
     admin.init_app(app)
+    storefront.init_app(app)
     health.init_app(app)
     messaging.init_app(app)
     tasks.init_app(app)

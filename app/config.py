@@ -125,6 +125,13 @@ class Config:
         self.MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", 30))
         self.MAIL_LEASE_SECONDS = float(os.environ.get("MAIL_LEASE_SECONDS", 300))
         self.MAIL_CLOCK = None  # tests only: callable returning an aware UTC datetime (default utcnow)
+        # Storefront API (app/storefront): rate limits as "<requests>/<seconds>", body cap, app proxy window.
+        self.STOREFRONT_RATE_STORE = os.environ.get("STOREFRONT_RATE_STORE", "3000/60")
+        self.STOREFRONT_RATE_CLIENT = os.environ.get("STOREFRONT_RATE_CLIENT", "120/60")
+        self.STOREFRONT_MAX_BODY_BYTES = int(os.environ.get("STOREFRONT_MAX_BODY_BYTES", 64 * 1024))
+        self.STOREFRONT_PROXY_MAX_AGE_SECONDS = float(os.environ.get("STOREFRONT_PROXY_MAX_AGE_SECONDS", 300))
+        self.STOREFRONT_PROXY_MAX_FUTURE_SECONDS = float(os.environ.get("STOREFRONT_PROXY_MAX_FUTURE_SECONDS", 60))
+        self.STOREFRONT_CLOCK = None  # tests only: callable returning epoch seconds (default time.time)
 
 
 class TestingConfig(Config):

@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import admin  # noqa: F401  (adds `stores admin-token`)
+    from . import admin, storefront  # noqa: F401  (add `stores admin-token`, `stores storefront-secret`)
     from .compliance import compliance_cli
     from .inbox import inbox_cli
     from .records import customers_cli, stores_cli

@@ -1,0 +1,39 @@
+"""Blueprint: the public storefront API that widgets on the stores' pages call.
+
+`/api/v1/...` (WooCommerce signed customer token, or anonymous with the store's public key; CORS limited to the
+store's origins) and `/proxy/api/v1/...` (the same views behind the Shopify app proxy's signature). Features add
+their endpoints with `registry.storefront_route` and read the caller with `shopper.current_shopper()`; every
+answer under /api and /proxy, errors included, is JSON.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+bp = Blueprint("storefront", __name__)
+
+_JSON_PREFIXES = ("/api/", "/proxy/")
+
+
+def _json_error(exc: HTTPException) -> Response | HTTPException:
+    """Widgets read JSON also when refused (401, 404, 405, 413, 429, 500) under /api and /proxy."""
+    if not request.path.startswith(_JSON_PREFIXES):
+        return exc
+    code = exc.code or 500
+    error = exc.description if code in (401, 403) and exc.description else (exc.name or "error")
+    response = jsonify(error=str(error).lower().replace(" ", "_"), message=exc.description)
+    response.status_code = code
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":  # keeps Retry-After (429), Allow (405), WWW-Authenticate
+            response.headers[name] = value
+    return response
+
+
+def init_app(app: Flask) -> None:
+    # Modules that add storefront routes are imported here, before the blueprint is first registered
+    # (Flask refuses new routes on a registered blueprint). Features add theirs to this line.
+    from . import guard, openapi, routes  # noqa: F401
+
+    app.register_blueprint(bp)
+    app.register_error_handler(HTTPException, _json_error)

@@ -1,0 +1,104 @@
+"""The door in front of every storefront view: body cap, who is calling, origin, auth level, rate limits.
+
+Order matters and is cheap-first: the body cap needs nothing; identity needs an HMAC and one store read (the
+customer record is only read if a view asks); limits need the store. Failures are werkzeug exceptions, which
+the blueprint's handler turns into JSON (`{"error": ..., "message": ...}`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, current_app, g, request
+from werkzeug.exceptions import Forbidden, RequestEntityTooLarge, TooManyRequests, Unauthorized
+
+from . import bp, cors, limits
+from .registry import RouteSpec
+from .shopper import Shopper, resolve_direct, resolve_proxy, store_from_key
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+
+
+def _cap_body() -> None:
+    cap = int(current_app.config.get("STOREFRONT_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES)
+    # Also caps bodies without a Content-Length (chunked): werkzeug stops reading at the cap and answers 413.
+    request.max_content_length = cap
+    if request.content_length is not None and request.content_length > cap:
+        raise RequestEntityTooLarge(description=f"request bodies are limited to {cap} bytes")
+
+
+def _client_key(shopper: Shopper, proxied: bool) -> str | None:
+    if shopper.customer_platform_id is not None:
+        return "c:" + shopper.customer_platform_id
+    # Behind the app proxy the connecting address is Shopify's, shared by every shopper of every store, so
+    # anonymous proxy traffic is only capped per store. Direct calls: the client address (deployments behind
+    # a load balancer wrap the app in werkzeug's ProxyFix so this is the browser's address).
+    return None if proxied else "ip:" + (request.remote_addr or "unknown")
+
+
+def _enforce_limits(store_id: int, client: str | None) -> None:
+    retry_after = limits.check(store_id, client)
+    if retry_after is not None:
+        raise TooManyRequests(description="rate limit exceeded", retry_after=retry_after)
+
+
+def _check_origin(shopper_store: Any) -> None:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return  # not a browser cross-origin call (server-side, curl): CORS does not apply
+    if not cors.origin_allowed(shopper_store, origin):
+        raise Forbidden(description="origin_not_allowed")
+    g.storefront_origin = origin
+
+
+def _preflight(spec: RouteSpec) -> Response:
+    store = store_from_key()
+    origin = request.headers.get("Origin")
+    wanted = (request.headers.get("Access-Control-Request-Method") or "").upper()
+    if store is None or origin is None or not cors.origin_allowed(store, origin):
+        raise Forbidden(description="origin_not_allowed")
+    if wanted and wanted not in spec.methods:
+        raise Forbidden(description="method_not_allowed")
+    _enforce_limits(store.id, "ip:" + (request.remote_addr or "unknown"))
+    g.storefront_origin = origin
+    response = Response(status=204)
+    response.headers["Access-Control-Allow-Methods"] = ", ".join(spec.methods)
+    response.headers["Access-Control-Allow-Headers"] = cors.ALLOWED_HEADERS
+    response.headers["Access-Control-Max-Age"] = cors.MAX_AGE_SECONDS
+    return response
+
+
+def guarded(view: Callable[..., Any], spec: RouteSpec, *, proxied: bool) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # g lives in the app context, which a caller (a test, a CLI) may share between requests: start clean.
+        g.pop("storefront_origin", None)
+        g.pop("shopper", None)
+        _cap_body()
+        if request.method == "OPTIONS" and not proxied:
+            return _preflight(spec)
+        shopper = resolve_proxy() if proxied else resolve_direct()
+        if not proxied:
+            _check_origin(shopper.store)
+        g.shopper = shopper
+        if spec.auth == "customer" and not shopper.logged_in:
+            raise Unauthorized(description="customer_login_required")
+        _enforce_limits(shopper.store.id, _client_key(shopper, proxied))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def add_cors_headers(response: Response) -> Response:
+    """after_request: answers (errors included) to an allowed origin carry the CORS headers."""
+    origin = g.get("storefront_origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = cors.EXPOSED_HEADERS
+    response.vary.add("Origin")
+    return response
+
+
+bp.after_request(add_cors_headers)

@@ -1,0 +1,108 @@
+"""`@storefront_route`: how every feature adds a storefront endpoint, and the OpenAPI document built from them.
+
+One decorator registers a view twice: `/api/v1<path>` (WooCommerce token, or anonymous with the public store
+key; CORS applies) and `/proxy/api/v1<path>` (the Shopify app proxy forwards https://<shop>/apps/<prefix>/...
+to /proxy/...; same-origin for the browser, so no CORS). The wrapper resolves the shopper, enforces `auth`,
+the body cap and the rate limits before the view runs; views read `current_shopper()` / `current_identity()`.
+
+Each route carries its OpenAPI pieces (summary, response schema, request body schema, query parameters), so
+`GET /api/v1/openapi.json` always describes exactly what is registered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Auth = Literal["any", "customer"]
+API_PREFIX = "/api/v1"
+PROXY_PREFIX = "/proxy/api/v1"
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    path: str  # Flask rule below the prefix, e.g. "/reviews/<product_id>"
+    methods: tuple[str, ...]
+    auth: Auth
+    endpoint: str
+    summary: str = ""
+    response: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+    request: dict[str, Any] | None = None  # JSON body schema (POST/PUT/PATCH)
+    query: tuple[dict[str, Any], ...] = ()  # OpenAPI parameter objects (in: query)
+    public: bool = True  # listed in the OpenAPI document
+
+
+#: Every registered route, in registration order (read by openapi.build_document).
+ROUTES: list[RouteSpec] = []
+#: Named component schemas features share (referenced as {"$ref": "#/components/schemas/<name>"}).
+SCHEMAS: dict[str, dict[str, Any]] = {}
+
+
+def register_schema(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """Add a component schema; returns the $ref to use in a route's response or request."""
+    SCHEMAS[name] = schema
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def storefront_route(
+    path: str,
+    methods: list[str] | tuple[str, ...] = ("GET",),
+    *,
+    auth: Auth = "any",
+    summary: str = "",
+    response: dict[str, Any] | None = None,
+    request: dict[str, Any] | None = None,
+    query: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
+    public: bool = True,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `view` at /api/v1<path> and /proxy/api/v1<path>.
+
+    auth="any": anonymous callers get the view too (public data only); auth="customer": a verified logged-in
+    customer is required (401 otherwise); the customer's record may still be None if we never saw an order.
+    """
+    if not path.startswith("/"):
+        raise ValueError("storefront paths start with /")
+    if auth not in ("any", "customer"):
+        raise ValueError(f"unknown auth {auth!r}")
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        from . import bp
+        from .guard import guarded
+
+        endpoint = view.__name__
+        if any(spec.endpoint == endpoint for spec in ROUTES):
+            raise ValueError(f"storefront endpoint {endpoint!r} registered twice")
+        spec = RouteSpec(
+            path=path,
+            methods=tuple(m.upper() for m in methods),
+            auth=auth,
+            endpoint=endpoint,
+            summary=summary or (view.__doc__ or "").strip().split("\n")[0],
+            response=response or {"type": "object"},
+            request=request,
+            query=tuple(query),
+            public=public,
+        )
+        ROUTES.append(spec)
+        # OPTIONS is ours (CORS preflight), not Flask's automatic answer.
+        api_methods = [*spec.methods, "OPTIONS"]
+        bp.add_url_rule(API_PREFIX + path, endpoint, guarded(view, spec, proxied=False), methods=api_methods)
+        bp.add_url_rule(
+            PROXY_PREFIX + path, "proxy_" + endpoint, guarded(view, spec, proxied=True), methods=list(spec.methods)
+        )
+        return view
+
+    return decorator
+
+
+def openapi_path(rule: str) -> tuple[str, list[str]]:
+    """A Flask rule as an OpenAPI path template, and its path parameter names."""
+    names: list[str] = []
+
+    def repl(match: re.Match[str]) -> str:
+        names.append(match.group(1))
+        return "{" + match.group(1) + "}"
+
+    return re.sub(r"<(?:[a-z_]+:)?([A-Za-z_][A-Za-z0-9_]*)>", repl, rule), names

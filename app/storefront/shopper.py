@@ -1,0 +1,150 @@
+"""`current_shopper()`: the one answer to "which store, which customer" for every storefront endpoint.
+
+Three ways in, tried in this order by the route guard (guard.py):
+- `/proxy/...`: the Shopify app proxy signature (services/storefront_auth.verify_proxy). Only after it checks
+  out are `shop` and `logged_in_customer_id` believed; the shop must be an installed, active store.
+- `/api/v1/...` with `Authorization: Bearer <token>` or `X-PPE-Customer-Token`: a WooCommerce customer token,
+  checked with the secret of the store its `store` claim names.
+- `/api/v1/...` without a token: anonymous, the store named by its public key (`X-PPE-Store` or `?store=`).
+The customer is looked up by platform id *within that store only*: a token or proxy signature for one store can
+never reach another store's records.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from flask import current_app, g, request
+from sqlalchemy import select
+from werkzeug.exceptions import Unauthorized
+
+from ..extensions import db
+from ..models import Customer, Store
+from ..security import secret_box
+from ..services.storefront_auth import StorefrontAuthError, read_customer_token, verify_customer_token, verify_proxy
+from ..services.storefront_keys import read_keys, store_for_public_key
+
+Via = Literal["shopify_proxy", "woocommerce_token", "anonymous"]
+_UNSET = object()
+
+
+def clock() -> float:
+    """Epoch seconds; STOREFRONT_CLOCK (a callable) when tests set one."""
+    now: Callable[[], float] = current_app.config.get("STOREFRONT_CLOCK") or time.time
+    return float(now())
+
+
+@dataclass
+class Shopper:
+    store: Store
+    via: Via
+    customer_platform_id: str | None  # verified; None: anonymous
+    _customer: object = field(default=_UNSET, repr=False)
+
+    @property
+    def logged_in(self) -> bool:
+        return self.customer_platform_id is not None
+
+    @property
+    def customer(self) -> Customer | None:
+        """Our record of the logged-in customer (None if anonymous, or if we have never seen them)."""
+        if self._customer is _UNSET:
+            self._customer = None
+            if self.customer_platform_id is not None:
+                self._customer = db.session.scalar(
+                    select(Customer).where(
+                        Customer.store_id == self.store.id, Customer.platform_id == self.customer_platform_id
+                    )
+                )
+        return self._customer  # type: ignore[return-value]
+
+
+def current_identity() -> Shopper:
+    """The shopper of this request (only inside a storefront route)."""
+    shopper = g.get("shopper")
+    if shopper is None:
+        raise RuntimeError("current_identity() outside a storefront route")
+    return shopper
+
+
+def current_shopper() -> tuple[Store, Customer | None]:
+    """(store, customer record or None) for this request: None when anonymous or unknown to us."""
+    shopper = current_identity()
+    return shopper.store, shopper.customer
+
+
+def _refuse(reason: str) -> Unauthorized:
+    # The reason is a stable key: safe to return and to log (never the credential itself).
+    return Unauthorized(description=reason)
+
+
+def _active(store: Store | None) -> Store:
+    if store is None or store.status != "active":
+        raise _refuse("unknown_store")
+    return store
+
+
+def resolve_proxy() -> Shopper:
+    cfg = current_app.config
+    try:
+        claims = verify_proxy(
+            request.args.to_dict(flat=False),
+            cfg.get("SHOPIFY_API_SECRET") or "",
+            now=clock(),
+            max_age=float(cfg.get("STOREFRONT_PROXY_MAX_AGE_SECONDS", 300)),
+            max_future=float(cfg.get("STOREFRONT_PROXY_MAX_FUTURE_SECONDS", 60)),
+        )
+    except StorefrontAuthError as exc:
+        raise _refuse(str(exc)) from exc
+    store = db.session.scalar(select(Store).where(Store.platform == "shopify", Store.domain == claims.shop.lower()))
+    return Shopper(store=_active(store), via="shopify_proxy", customer_platform_id=claims.customer_id)
+
+
+def request_token() -> str:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return request.headers.get("X-PPE-Customer-Token", "").strip()
+
+
+def request_store_key() -> str | None:
+    """The public store key the request names (header first), "" if sent empty, None if not sent at all."""
+    value = request.headers.get("X-PPE-Store")
+    if value is None:
+        value = request.args.get("store")
+    return None if value is None else value.strip()
+
+
+def store_from_key() -> Store | None:
+    """The active store the request's public key names, or None (no key, unknown key, inactive store)."""
+    key = request_store_key()
+    store = store_for_public_key(db.session, secret_box(), key) if key else None
+    return store if store is not None and store.status == "active" else None
+
+
+def resolve_direct() -> Shopper:
+    token = request_token()
+    if not token:
+        if not request_store_key():
+            raise _refuse("store_key_required")
+        return Shopper(store=_active(store_from_key()), via="anonymous", customer_platform_id=None)
+    try:
+        claims = read_customer_token(token)
+        store = _active(
+            db.session.scalar(select(Store).where(Store.platform == "woocommerce", Store.domain == claims.store))
+        )
+        keys = read_keys(secret_box(), store)
+        if keys is None or not keys.secret:
+            raise StorefrontAuthError("token.no_secret")
+        verify_customer_token(token, keys.secret, now=clock())
+    except StorefrontAuthError as exc:
+        raise _refuse(str(exc)) from exc
+    # A store key sent alongside, even empty, must name the same store (a widget of store A cannot speak with
+    # B's token; a malformed key is not silently ignored).
+    sent_key = request_store_key()
+    if sent_key is not None and sent_key != keys.public_key:
+        raise _refuse("token.wrong_store")
+    return Shopper(store=store, via="woocommerce_token", customer_platform_id=claims.customer_id)
