@@ -4,6 +4,7 @@ from .compliance import ComplianceRequest
 from .customer import Customer
 from .inbox import WebhookDelivery
 from .install import ShopifyInstall, ShopifyOAuthState
+from .loyalty import LoyaltyAccount, LoyaltyStoreState, PointsLedger
 from .order import Fulfillment, Order, OrderDeletion, OrderRefund
 from .store import PLATFORMS, Store
 from .woo_connect import WooConnection, WooStoreState
@@ -13,9 +14,12 @@ __all__ = [
     "ComplianceRequest",
     "Customer",
     "Fulfillment",
+    "LoyaltyAccount",
+    "LoyaltyStoreState",
     "Order",
     "OrderDeletion",
     "OrderRefund",
+    "PointsLedger",
     "ShopifyInstall",
     "ShopifyOAuthState",
     "Store",
