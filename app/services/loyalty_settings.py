@@ -154,7 +154,7 @@ def _tier(raw: Any, where: str) -> Tier:
 def validate_settings(raw: dict[str, Any]) -> LoyaltySettings:
     """Check a complete settings object (defaults filled in) and return it typed; SettingsError names the field."""
     data = _keys(raw, tuple(DEFAULTS), "loyalty")
-    data = {**copy.deepcopy(DEFAULTS), **data}
+    data = _merge(copy.deepcopy(DEFAULTS), data)
     if not isinstance(data["enabled"], bool):
         raise SettingsError("must be true or false", "enabled")
     rates = data["points_per_unit"]
