@@ -187,7 +187,13 @@ def refresh_account(session: Session, store: Store, customer_id: int, now: datet
 
 
 def hold_points(
-    session: Session, store: Store, customer: Customer, points: int, source_key: str, rule: dict[str, Any]
+    session: Session,
+    store: Store,
+    customer: Customer,
+    points: int,
+    source_key: str,
+    rule: dict[str, Any],
+    now: datetime | None = None,
 ) -> PointsLedger:
     """A redemption hold (kind redeem, negative). Idempotent: the same key returns the row already held."""
     if points <= 0:
@@ -195,7 +201,7 @@ def hold_points(
     existing = find_row(session, store, source_key)
     if existing is not None:
         return existing
-    now = utcnow()
+    now = now or utcnow()
     spendable = balance(session, store, customer, now).spendable
     if spendable < points:
         raise InsufficientPoints(spendable, points)
@@ -214,12 +220,14 @@ def hold_points(
     return row
 
 
-def release_hold(session: Session, store: Store, source_key_of_hold: str, reason: str) -> PointsLedger | None:
+def release_hold(
+    session: Session, store: Store, source_key_of_hold: str, reason: str, now: datetime | None = None
+) -> PointsLedger | None:
     """Give a hold's points back (the discount was not used, or failed to be created). Idempotent."""
     hold = find_row(session, store, source_key_of_hold)
     if hold is None or hold.kind != "redeem":
         return None
-    now = utcnow()
+    now = now or utcnow()
     row = append(
         session,
         store,
