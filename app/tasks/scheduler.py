@@ -3,7 +3,8 @@
 A tick sweeps the inbox (expired leases back to pending; overdue deliveries
 re-enqueued, which is how webhooks accepted while Redis was down get
 processed) and the compliance requests; then per-store upkeep runs
-(WooCommerce webhook health and order reconciliation). Later features add
+(WooCommerce webhook health and order reconciliation, loyalty points
+becoming spendable and expiring). Later features add
 their due-row claims here.
 """
 
@@ -18,7 +19,7 @@ from flask import Flask
 from ..extensions import db
 from ..services.inbox import overdue_count, release_expired_leases
 from ..webhooks.ingest import kick_processing
-from . import woo_maintenance
+from . import loyalty, woo_maintenance
 from .compliance import sweep as compliance_sweep
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,9 @@ def tick(app: Flask) -> dict[str, int]:
 
 
 def maintain_stores(app: Flask) -> None:
-    """Enqueue per-store upkeep that is due (WooCommerce webhook health, order reconciliation)."""
+    """Per-store upkeep that is due (WooCommerce webhook health and reconciliation, loyalty availability/expiry)."""
     woo_maintenance.tick(app)
+    loyalty.tick(app)
 
 
 def run_forever(app: Flask, once: bool = False) -> None:
