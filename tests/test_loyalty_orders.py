@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from app.extensions import db
 from app.models.types import utcnow
-from app.services.loyalty_ledger import balance, check_invariants
+from app.services.loyalty import balance, check_invariants
 from app.services.loyalty_settings import update_settings
 from tests.helpers import add_store
 from tests.helpers_loyalty import (

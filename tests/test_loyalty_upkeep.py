@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models.types import utcnow
-from app.services.loyalty_ledger import (
+from app.services.loyalty import (
     InsufficientPoints,
     award_action,
     award_birthday,

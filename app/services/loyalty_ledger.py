@@ -285,32 +285,3 @@ def move_rows(session: Session, store: Store, from_customer_id: int, to_customer
         .execution_options(synchronize_session="fetch")
     ).rowcount
     return int(moved or 0)
-
-
-def check_invariants(session: Session, store: Store) -> list[str]:
-    """Violations of "cached == sum of rows" and of one row per source key (empty when all holds)."""
-    problems: list[str] = []
-    rows = session.scalars(select(PointsLedger).where(PointsLedger.store_id == store.id)).all()
-    by_customer: dict[int, list[PointsLedger]] = defaultdict(list)
-    keys: dict[str, int] = defaultdict(int)
-    for row in rows:
-        by_customer[row.customer_id].append(row)
-        keys[row.source_key] += 1
-    problems += [f"source key {key} appears {n} times" for key, n in keys.items() if n > 1]
-    accounts = {
-        a.customer_id: a for a in session.scalars(select(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id))
-    }
-    for customer_id in set(by_customer) | set(accounts):
-        account = accounts.get(customer_id)
-        total = sum(r.points for r in by_customer.get(customer_id, []))
-        earned = sum(r.points for r in by_customer.get(customer_id, []) if r.kind in EARNED_KINDS)
-        if account is None:
-            problems.append(f"customer {customer_id}: rows but no account")
-        elif (account.balance, account.lifetime_earned) != (total, earned):
-            problems.append(
-                f"customer {customer_id}: cached balance/earned {account.balance}/{account.lifetime_earned}"
-                f" != rows {total}/{earned}"
-            )
-        elif account.pending + account.spendable + account.held != account.balance:
-            problems.append(f"customer {customer_id}: pending + spendable + held != balance")
-    return problems
