@@ -34,7 +34,7 @@ def test_paid_order_earns_once_and_duplicates_do_nothing(app, ctx):
     apply(store, order_event("1", total="80.50"), order_event("1", total="80.50"), order_event("1", version=5))
     earn = {r.source_key: r for r in rows(store)}["order:1:earn"]
     assert (earn.points, earn.kind, len(rows(store))) == (80, "earn", 1)
-    assert earn.rule["rate"] == "1" and earn.rule["basis"] == "80.50" and earn.rule["rounding"] == "floor"
+    assert earn.rule["rate"] == "1" and earn.rule["basis"] == "80.5" and earn.rule["rounding"] == "floor"
     assert check_invariants(db.session, store) == []
 
 

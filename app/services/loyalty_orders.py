@@ -46,14 +46,19 @@ def _points(amount: Decimal, rounding: str) -> int:
     return int(amount.to_integral_value(rounding=_ROUNDING[rounding]))
 
 
+def _plain(amount: Decimal) -> str:
+    """One spelling on every backend (PostgreSQL hands back NUMERIC(18,4) as 80.5000): 80.5."""
+    return format(amount.normalize(), "f")
+
+
 def earn_rule(settings: LoyaltySettings, order: Order, tier: str | None) -> dict[str, str]:
     basis = order.subtotal_price if settings.basis == "subtotal" else order.total_price
     return {
         "rate": str(settings.rate(order.currency)),
         "currency": order.currency,
         "basis_kind": settings.basis,
-        "basis": str(basis),
-        "total": str(order.total_price),
+        "basis": _plain(basis),
+        "total": _plain(order.total_price),
         "multiplier": str(settings.tier_multiplier(tier)),
         "rounding": settings.rounding,
     }
@@ -174,7 +179,7 @@ def _reflect_refunds(session: Session, store: Store, order: Order, earn: PointsL
             continue
         reflected += refund.amount
         target = reversal_target(earn.points, earn.rule, reflected)
-        add(key, "reverse", -(target - reversed_so_far), {"refund": str(refund.amount), "earn": earn.source_key})
+        add(key, "reverse", -(target - reversed_so_far), {"refund": _plain(refund.amount), "earn": earn.source_key})
         reversed_so_far = target
 
 
