@@ -88,6 +88,8 @@ def find_in_any_table(needles: list[str]) -> list[tuple[str, str, str]]:
                 if isinstance(c.type, String | Text | JSON | LargeBinary)
                 or isinstance(getattr(c.type, "impl", None), String | Text | JSON | LargeBinary)
             ]
+            if not columns:
+                continue  # nothing that could hold personal data (e.g. loyalty_store_state)
             for row in conn.execute(select(*columns)):
                 for column, value in zip(columns, row, strict=True):
                     if value is None:

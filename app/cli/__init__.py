@@ -1,4 +1,4 @@
-"""flask commands: stores, customers, inbox, compliance, serve, worker, scheduler, demo, webhooks."""
+"""flask commands: stores, customers, inbox, compliance, loyalty, serve, worker, scheduler, demo, webhooks."""
 
 from flask import Flask
 
@@ -7,6 +7,7 @@ def init_app(app: Flask) -> None:
     from . import admin, storefront  # noqa: F401  (add `stores admin-token`, `stores storefront-secret`)
     from .compliance import compliance_cli
     from .inbox import inbox_cli
+    from .loyalty import loyalty_cli
     from .records import customers_cli, stores_cli
     from .run import scheduler_command, serve_command, worker_command
     from .samples import demo_command, webhooks_cli
@@ -21,5 +22,6 @@ def init_app(app: Flask) -> None:
         webhooks_cli,
         inbox_cli,
         compliance_cli,
+        loyalty_cli,
     ):
         app.cli.add_command(command)

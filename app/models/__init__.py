@@ -4,6 +4,7 @@ from .compliance import ComplianceRequest
 from .customer import Customer
 from .inbox import WebhookDelivery
 from .install import ShopifyInstall, ShopifyOAuthState
+from .loyalty import LoyaltyAccount, LoyaltyStoreState, PointsLedger
 from .messaging import EmailSuppression, Message
 from .order import Fulfillment, Order, OrderDeletion, OrderRefund
 from .store import PLATFORMS, Store
@@ -16,9 +17,12 @@ __all__ = [
     "EmailSuppression",
     "Fulfillment",
     "Message",
+    "LoyaltyAccount",
+    "LoyaltyStoreState",
     "Order",
     "OrderDeletion",
     "OrderRefund",
+    "PointsLedger",
     "ShopifyInstall",
     "ShopifyOAuthState",
     "Store",

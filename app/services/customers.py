@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from connectors.events import CustomerSnapshot
 
-from ..models import Customer, Order, Store
+from ..models import Customer, LoyaltyAccount, Order, Store
+from ..models.types import utcnow
+from . import loyalty_ledger
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +117,7 @@ def _apply_details(customer: Customer, snap: CustomerSnapshot, key: str | None) 
 
 
 def merge_into(session: Session, store: Store, *, guest: Customer, account: Customer) -> None:
-    """Move a guest's orders to the account, keep details the account lacks, drop the guest."""
+    """Move a guest's orders and points to the account, keep details the account lacks, drop the guest."""
     session.execute(
         update(Order)
         .where(Order.store_id == store.id, Order.customer_id == guest.id)
@@ -126,6 +128,11 @@ def merge_into(session: Session, store: Store, *, guest: Customer, account: Cust
         if getattr(account, name) is None and getattr(guest, name) is not None:
             setattr(account, name, getattr(guest, name))
     guest_key = guest.email_key
+    # The guest's points go to the account (and become spendable there: an account holds nothing back).
+    loyalty_ledger.move_rows(session, store, guest.id, account.id)
+    session.execute(
+        delete(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id == guest.id)
+    )
     session.execute(delete(Customer).where(Customer.store_id == store.id, Customer.id == guest.id))
     session.expunge(guest)
     session.flush()
@@ -133,6 +140,7 @@ def merge_into(session: Session, store: Store, *, guest: Customer, account: Cust
         account.email_key = guest_key
     log.info("customer.merged", extra={"store_id": store.id, "customer_id": account.id})
     refresh_totals(session, store, account)
+    loyalty_ledger.refresh_account(session, store, account.id, utcnow())
 
 
 def refresh_totals(session: Session, store: Store, customer: Customer) -> None:

@@ -30,6 +30,7 @@ from connectors.events import (
 from ..models import Store
 from . import compliance, orders, stores, uninstall
 from .customers import resolve_customer
+from .loyalty_orders import on_customer_changed, on_order_event
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,15 @@ def _customer_changed(session: Session, store: Store, event: CustomerChanged) ->
 
 PIPELINE: dict[type, tuple[Handler, ...]] = {
     # 1. keep the order and its customer current (stale snapshots are ignored inside)
-    OrderChanged: (orders.apply_order, compliance.erase_if_tombstone),
-    OrderDeleted: (orders.delete_order,),
-    # 2. money back and parcels out: child rows, then the order's derived dates
-    RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund),),
-    FulfillmentChanged: (lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment),),
-    ShipmentEvent: (orders.apply_shipment_event,),
-    # 3. profile changes, guest-to-account merges
-    CustomerChanged: (_customer_changed, compliance.erase_if_tombstone),
+    # then loyalty: the order's points reconciled with the order as recomputed (services/loyalty_orders.py)
+    OrderChanged: (orders.apply_order, compliance.erase_if_tombstone, on_order_event),
+    OrderDeleted: (orders.delete_order, on_order_event),
+    # 2. money back and parcels out: child rows, then the order's derived dates, then points
+    RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund), on_order_event),
+    FulfillmentChanged: (lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment), on_order_event),
+    ShipmentEvent: (orders.apply_shipment_event, on_order_event),
+    # 3. profile changes, guest-to-account merges (points move with the guest), the signup reward
+    CustomerChanged: (_customer_changed, compliance.erase_if_tombstone, on_customer_changed),
     # 4. an erased customer stays erased: a late snapshot must not refill the tombstone (compliance)
     # 5. store lifecycle: stop acting for the store, drop its tokens, cancel queued work
     AppUninstalled: (stores.mark_uninstalled, uninstall.on_uninstalled),

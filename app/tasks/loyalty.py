@@ -1,0 +1,126 @@
+"""Loyalty upkeep run by the scheduler tick: availability refreshes and inactivity expiry.
+
+- Earn rows become spendable at available_at, a moment nothing is delivered for; the cached
+  spendable is refreshed for customers whose rows crossed it since the store's watermark (an
+  indexed range scan on (store_id, available_at)). A row whose date moves below the watermark
+  is already reflected: the reconcile that moved it refreshed the account.
+- Expiry: an account whose last activity is older than inactive_months loses its remaining
+  spendable balance through `expire:<customer>:<last activity date>` (once per period of
+  inactivity). Accounts whose reminder is due keep reminder_due_at set; the e-mail feature
+  sends the reminder (due_reminders() lists them).
+Both run per store under the same per-store lock as the inbox, with an injectable `now`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import Customer, LoyaltyAccount, LoyaltyStoreState, PointsLedger, Store
+from ..models.types import utcnow
+from ..services.inbox import lock_store
+from ..services.loyalty_ledger import append, balance, refresh_account
+from ..services.loyalty_settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def _state(session: Session, store: Store) -> LoyaltyStoreState:
+    stmt = select(LoyaltyStoreState).where(LoyaltyStoreState.store_id == store.id)
+    state = session.scalar(stmt.with_for_update())
+    if state is None:
+        state = LoyaltyStoreState(store_id=store.id)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def refresh_available(session: Session, store: Store, now: datetime) -> int:
+    """Refresh the accounts whose rows became spendable since the watermark; returns how many."""
+    state = _state(session, store)
+    stmt = select(PointsLedger.customer_id).where(PointsLedger.store_id == store.id, PointsLedger.available_at <= now)
+    if state.available_watermark is not None:
+        stmt = stmt.where(PointsLedger.available_at > state.available_watermark)
+    customer_ids = sorted(set(session.scalars(stmt)))
+    for customer_id in customer_ids:
+        refresh_account(session, store, customer_id, now)
+    state.available_watermark = now
+    session.flush()
+    return len(customer_ids)
+
+
+def expire_inactive(session: Session, store: Store, now: datetime) -> int:
+    """Expire the spendable balance of accounts inactive for inactive_months; returns rows written."""
+    if get_settings(store).inactive_months == 0:
+        return 0
+    accounts = session.scalars(
+        select(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.expires_at <= now)
+    ).all()
+    written = 0
+    for account in accounts:
+        customer = account.customer_id
+        current = refresh_account(session, store, customer, now)  # the cache may predate the last activity
+        if current is None or current.expires_at is None or current.expires_at > now:
+            continue
+        points = balance(session, store, session.get(Customer, customer), now).spendable
+        activity = current.last_activity_at.date().isoformat() if current.last_activity_at else "never"
+        row = append(
+            session,
+            store,
+            customer_id=customer,
+            source_key=f"expire:{customer}:{activity}",
+            kind="expire",
+            points=-points,
+            now=now,
+            rule={"inactive_months": str(get_settings(store).inactive_months), "last_activity": activity},
+        )
+        refresh_account(session, store, customer, now)
+        if row is not None:
+            written += 1
+            log.info("loyalty.expired", extra={"store_id": store.id, "customer_id": customer})
+    return written
+
+
+def due_reminders(session: Session, store: Store, now: datetime) -> list[LoyaltyAccount]:
+    """Accounts whose expiry reminder is due (the e-mail feature dedupes by customer + expires_at)."""
+    stmt = select(LoyaltyAccount).where(
+        LoyaltyAccount.store_id == store.id,
+        LoyaltyAccount.reminder_due_at <= now,
+        LoyaltyAccount.expires_at > now,
+    )
+    return list(session.scalars(stmt.order_by(LoyaltyAccount.id)))
+
+
+def run_store(session: Session, store: Store, now: datetime) -> dict[str, int]:
+    lock_store(session, store.id)
+    refreshed = refresh_available(session, store, now)
+    expired = expire_inactive(session, store, now)
+    return {"refreshed": refreshed, "expired": expired, "reminders_due": len(due_reminders(session, store, now))}
+
+
+def tick(app: Flask, now: datetime | None = None) -> dict[str, int]:
+    """The scheduler step: every active store, one transaction each (a failing store does not stop the rest)."""
+    now = now or utcnow()
+    totals = {"refreshed": 0, "expired": 0, "reminders_due": 0}
+    with app.app_context():
+        try:
+            store_ids = db.session.scalars(select(Store.id).where(Store.status == "active").order_by(Store.id)).all()
+            for store_id in store_ids:
+                try:
+                    store = db.session.get(Store, store_id)
+                    if store is None or not get_settings(store).enabled:
+                        continue
+                    for key, value in run_store(db.session, store, now).items():
+                        totals[key] += value
+                    db.session.commit()
+                except Exception:  # noqa: BLE001  (one store's bad settings or a conflict: next tick retries)
+                    db.session.rollback()
+                    log.exception("loyalty.tick_failed", extra={"store_id": store_id})
+        finally:
+            db.session.remove()
+    return totals
