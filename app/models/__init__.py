@@ -6,6 +6,7 @@ from .inbox import WebhookDelivery
 from .install import ShopifyInstall, ShopifyOAuthState
 from .messaging import EmailSuppression, Message
 from .order import Fulfillment, Order, OrderDeletion, OrderRefund
+from .reviews import Review, ReviewRequest
 from .store import PLATFORMS, Store
 from .woo_connect import WooConnection, WooStoreState
 
@@ -19,6 +20,8 @@ __all__ = [
     "Order",
     "OrderDeletion",
     "OrderRefund",
+    "Review",
+    "ReviewRequest",
     "ShopifyInstall",
     "ShopifyOAuthState",
     "Store",

@@ -28,7 +28,7 @@ from connectors.events import (
 )
 
 from ..models import Store
-from . import compliance, orders, stores, uninstall
+from . import compliance, orders, review_requests, stores, uninstall
 from .customers import resolve_customer
 
 log = logging.getLogger(__name__)
@@ -44,12 +44,16 @@ def _customer_changed(session: Session, store: Store, event: CustomerChanged) ->
 
 PIPELINE: dict[type, tuple[Handler, ...]] = {
     # 1. keep the order and its customer current (stale snapshots are ignored inside)
-    OrderChanged: (orders.apply_order, compliance.erase_if_tombstone),
-    OrderDeleted: (orders.delete_order,),
+    # (then: the review request follows the order's state: due date, cancellation; services/review_requests.py)
+    OrderChanged: (orders.apply_order, compliance.erase_if_tombstone, review_requests.on_order_event),
+    OrderDeleted: (orders.delete_order, review_requests.on_order_event),
     # 2. money back and parcels out: child rows, then the order's derived dates
-    RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund),),
-    FulfillmentChanged: (lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment),),
-    ShipmentEvent: (orders.apply_shipment_event,),
+    RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund), review_requests.on_order_event),
+    FulfillmentChanged: (
+        lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment),
+        review_requests.on_order_event,
+    ),
+    ShipmentEvent: (orders.apply_shipment_event, review_requests.on_order_event),
     # 3. profile changes, guest-to-account merges
     CustomerChanged: (_customer_changed, compliance.erase_if_tombstone),
     # 4. an erased customer stays erased: a late snapshot must not refill the tombstone (compliance)
