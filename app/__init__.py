@@ -25,6 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
         messaging,
         models,
         queue,
+        reviews,
         security,
         tasks,
         webhooks,
@@ -41,6 +42,7 @@ def create_app(config: Config | None = None) -> Flask:
     admin.init_app(app)
     health.init_app(app)
     messaging.init_app(app)
+    reviews.init_app(app)
     tasks.init_app(app)
     cli.init_app(app)
     return app
