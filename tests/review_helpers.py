@@ -84,4 +84,4 @@ def days(n: float) -> timedelta:
 
 
 def star_links(text: str) -> list[str]:
-    return re.findall(r"https?://\S+/r/[A-Za-z0-9_.\-]+", text)
+    return re.findall(r"https?://\S+?/r/(?!help/)[A-Za-z0-9_.\-]+", text)

@@ -24,6 +24,6 @@ def photo_storage() -> PhotoStorage:
 
 
 def init_app(app: Flask) -> None:
-    from . import admin, api, form  # noqa: F401  (registers the views)
+    from . import api, form  # noqa: F401  (registers the views; admin.py is registered by app/admin)
 
     app.register_blueprint(bp)

@@ -33,6 +33,13 @@ HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-stor
 def page(name: str, locale: str, status: int, store: Store | None = None, **values: Any) -> tuple[str, int, dict]:
     values.setdefault("store_name", (store.name or store.domain) if store else "")
     values.setdefault("color", branding(store.settings if store else None)["primary_color"])
+    # The templates use StrictUndefined: every variable they read has a value.
+    for key in ("error", "title", "body", "rating", "incentive"):
+        values.setdefault(key, None)
+    values.setdefault("held", False)
+    values.setdefault("product_title", "")
+    values.setdefault("max_photos", 0)
+    values.setdefault("action", "")
     return render_page(name, locale, **values), status, HEADERS
 
 
