@@ -106,6 +106,7 @@ def _context(template: str) -> dict:
             "excerpt": "<b>bad</b>",
             "dashboard_url": "https://d",
         },
+        "merchant_help_request": {"order_name": "#1001", "message": "<b>bad</b> parcel"},
     }[template]
 
 

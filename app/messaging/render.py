@@ -26,6 +26,7 @@ TEMPLATE_NAMES = (
     "points_expiring",
     "referral_reward_ready",
     "merchant_low_rating_alert",
+    "merchant_help_request",
 )
 DEFAULT_COLOR = "#1f2937"
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")

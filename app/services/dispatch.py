@@ -30,7 +30,9 @@ from connectors.events import (
 from ..models import Store
 from . import compliance, orders, stores, uninstall
 from .customers import resolve_customer
-from .loyalty_orders import on_customer_changed, on_order_event
+from .loyalty_orders import on_customer_changed
+from .loyalty_orders import on_order_event as loyalty_order_event
+from .review_requests import on_order_event as review_order_event
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +47,18 @@ def _customer_changed(session: Session, store: Store, event: CustomerChanged) ->
 
 PIPELINE: dict[type, tuple[Handler, ...]] = {
     # 1. keep the order and its customer current (stale snapshots are ignored inside)
-    # then loyalty: the order's points reconciled with the order as recomputed (services/loyalty_orders.py)
-    OrderChanged: (orders.apply_order, compliance.erase_if_tombstone, on_order_event),
-    OrderDeleted: (orders.delete_order, on_order_event),
-    # 2. money back and parcels out: child rows, then the order's derived dates, then points
-    RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund), on_order_event),
-    FulfillmentChanged: (lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment), on_order_event),
-    ShipmentEvent: (orders.apply_shipment_event, on_order_event),
+    # then loyalty: the order's points reconciled with the order as recomputed (services/loyalty_orders.py),
+    # then the review request follows the order's state: due date, cancellation (services/review_requests.py)
+    OrderChanged: (orders.apply_order, compliance.erase_if_tombstone, loyalty_order_event, review_order_event),
+    OrderDeleted: (orders.delete_order, loyalty_order_event, review_order_event),
+    # 2. money back and parcels out: child rows, then the order's derived dates, then points and reviews
+    RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund), loyalty_order_event, review_order_event),
+    FulfillmentChanged: (
+        lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment),
+        loyalty_order_event,
+        review_order_event,
+    ),
+    ShipmentEvent: (orders.apply_shipment_event, loyalty_order_event, review_order_event),
     # 3. profile changes, guest-to-account merges (points move with the guest), the signup reward
     CustomerChanged: (_customer_changed, compliance.erase_if_tombstone, on_customer_changed),
     # 4. an erased customer stays erased: a late snapshot must not refill the tombstone (compliance)

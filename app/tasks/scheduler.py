@@ -5,7 +5,8 @@ re-enqueued, which is how webhooks accepted while Redis was down get
 processed) and the compliance requests; then per-store upkeep runs
 (WooCommerce webhook health and order reconciliation, loyalty points
 becoming spendable and expiring), and the e-mail outbox claims due messages
-(tasks/messaging.py). Later features add their due-row claims here.
+(tasks/messaging.py). Review requests and reminders are claimed by
+tasks/reviews.py. Later features add their due-row claims here.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..webhooks.ingest import kick_processing
 from . import loyalty, woo_maintenance
 from .compliance import sweep as compliance_sweep
 from .messaging import schedule_messages
+from .reviews import schedule_review_requests
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,9 @@ def run_forever(app: Flask, once: bool = False) -> None:
     interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
     while True:
         started = time.monotonic()
-        # Separate steps, so one failing (a store's API down) never starves the others.
-        for step in (tick, maintain_stores, loyalty.tick, schedule_messages):
+        # Separate steps, so one failing (a store's API down) never starves the others. Review requests
+        # before messages: their jobs write the outbox rows schedule_messages delivers.
+        for step in (tick, maintain_stores, loyalty.tick, schedule_review_requests, schedule_messages):
             try:
                 step(app)
             except Exception:  # a step must never kill the loop (DB restarting, Redis away, a store down)

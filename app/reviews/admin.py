@@ -1,0 +1,66 @@
+"""Admin API views for reviews (on the admin blueprint, /admin/api/v1, merchant_required)."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, g, jsonify, request
+from sqlalchemy import select
+
+from ..admin import bp
+from ..admin.auth import merchant_required
+from ..extensions import db
+from ..models.reviews import REVIEW_STATUSES, Review
+from ..services.reviews import as_admin, moderate, reply
+from ..tasks.messaging import mail_now
+from .reading import invalidate, public_key
+
+
+def _review(review_id: int) -> Review | None:
+    row = db.session.get(Review, review_id)
+    return row if row is not None and row.store_id == g.store.id else None
+
+
+@bp.get("/reviews")
+@merchant_required
+def admin_reviews() -> tuple[Response, int]:
+    status = request.args.get("status")
+    stmt = select(Review).where(Review.store_id == g.store.id)
+    if status:
+        if status not in REVIEW_STATUSES:
+            return jsonify(error="bad_request", message="status: published, held or rejected"), 400
+        stmt = stmt.where(Review.status == status)
+    rows = db.session.scalars(stmt.order_by(Review.id.desc()).limit(200)).all()
+    return jsonify(reviews=[as_admin(r) for r in rows]), 200
+
+
+@bp.post("/reviews/<int:review_id>/<any(publish, reject):action>")
+@merchant_required
+def admin_moderate(review_id: int, action: str) -> tuple[Response, int]:
+    review = _review(review_id)
+    if review is None:
+        return jsonify(error="not_found"), 404
+    moderate(review, action, mail_now(current_app))
+    db.session.commit()
+    invalidate(review.store_id, review.product_id)
+    return jsonify(as_admin(review)), 200
+
+
+@bp.post("/reviews/<int:review_id>/reply")
+@merchant_required
+def admin_reply(review_id: int) -> tuple[Response, int]:
+    review = _review(review_id)
+    body = request.get_json(silent=True) or {}
+    text = body.get("reply") if isinstance(body, dict) else None
+    if review is None:
+        return jsonify(error="not_found"), 404
+    if not isinstance(text, str) or not text.strip() or len(text) > 4000:
+        return jsonify(error="bad_request", message="reply: 1-4000 characters"), 400
+    reply(review, text.strip(), mail_now(current_app))
+    db.session.commit()
+    invalidate(review.store_id, review.product_id)
+    return jsonify(as_admin(review)), 200
+
+
+@bp.get("/reviews/public-key")
+@merchant_required
+def admin_public_key() -> tuple[Response, int]:
+    return jsonify(public_key=public_key(g.store)), 200

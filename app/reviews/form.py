@@ -1,0 +1,184 @@
+"""The one-page review form behind a star link, and the get-help form.
+
+GET /r/<token>: the form, stars pre-filled from the link (a GET stores nothing: mail scanners follow
+links). POST /r/<token>: stores the review (multipart: rating, title, body, display_name, photos).
+GET|POST /r/help/<token>: a message to the merchant instead of a review, e-mailed to the store's contact
+address (Store.settings["email"]["reply_to"]) through the outbox. No login: the signed link is the key.
+Bad signature 400, expired 410. Pages are localised with the e-mail catalogues (the link's locale).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..extensions import db
+from ..messaging import enqueue_message
+from ..messaging.render import branding, render_page
+from ..models import Order, ReviewRequest, Store
+from ..services.review_links import LinkExpired, LinkInvalid, StarLink, read_help_token, read_star_token
+from ..services.review_settings import contact_address, review_settings
+from ..services.reviews import ReviewRefused, Submission, product_title, submit_review
+from ..tasks.messaging import mail_now
+from . import bp, photo_storage
+from .reading import invalidate
+from .storage import MAX_PHOTO_BYTES, PhotoRefused, read_photo
+
+HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def page(name: str, locale: str, status: int, store: Store | None = None, **values: Any) -> tuple[str, int, dict]:
+    values.setdefault("store_name", (store.name or store.domain) if store else "")
+    values.setdefault("color", branding(store.settings if store else None)["primary_color"])
+    # The templates use StrictUndefined: every variable they read has a value.
+    for key in ("error", "title", "body", "rating", "incentive"):
+        values.setdefault(key, None)
+    values.setdefault("held", False)
+    values.setdefault("product_title", "")
+    values.setdefault("max_photos", 0)
+    values.setdefault("action", "")
+    return render_page(name, locale, **values), status, HEADERS
+
+
+def _link_error(exc: Exception, name: str = "review_form.html") -> tuple[str, int, dict]:
+    locale = request.accept_languages.best_match(["en", "pl", "hu", "lv", "kk", "th"]) or "en"
+    state = "expired" if isinstance(exc, LinkExpired) else "invalid"
+    return page(name, locale, 410 if state == "expired" else 400, state=state)
+
+
+def clean(value: Any, limit: int) -> str | None:
+    text = value.strip() if isinstance(value, str) else ""
+    return text[:limit] or None
+
+
+def parse_submission(form: Any, files: list, max_photos: int, store_id: int) -> Submission:
+    """Validate the fields; raises PhotoRefused or ValueError("rating")."""
+    try:
+        rating = int(form.get("rating", ""))
+    except ValueError:
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise ValueError("rating")
+    files = [f for f in files if f and f.filename]
+    if len(files) > max_photos:
+        raise PhotoRefused("photo_count")
+    photos = [read_photo(f.stream, MAX_PHOTO_BYTES) for f in files]  # all checked before any is kept
+    stored = []
+    for data, content_type, extension in photos:
+        key = photo_storage().save(store_id, data, extension)
+        stored.append({"key": key, "content_type": content_type, "size": len(data)})
+    return Submission(
+        rating=rating,
+        title=clean(form.get("title"), 200),
+        body=clean(form.get("body"), 5000),
+        display_name=clean(form.get("display_name"), 80),
+        photos=stored,
+    )
+
+
+def store_review(link: StarLink, store: Store, form: Any, files: list) -> Any:
+    """Shared by the form and the JSON endpoint: (review, None) or (None, error code)."""
+    cfg = review_settings(store)
+    try:
+        data = parse_submission(form, files, cfg.max_photos, store.id)
+        review = submit_review(db.session, store, link, data, mail_now(current_app))
+    except PhotoRefused as exc:
+        db.session.rollback()
+        return None, exc.code
+    except ValueError:
+        db.session.rollback()
+        return None, "rating"
+    except ReviewRefused as exc:
+        db.session.rollback()
+        return None, exc.code
+    db.session.commit()
+    invalidate(store.id, review.product_id)
+    return review, None
+
+
+STATUS = {"rating": 400, "photo_type": 400, "photo_size": 400, "photo_count": 400, "duplicate": 409}
+
+
+@bp.route("/r/<token>", methods=["GET", "POST"])
+def review_form(token: str):
+    try:
+        link = read_star_token(token)
+    except (LinkInvalid, LinkExpired) as exc:
+        return _link_error(exc)
+    store = db.session.get(Store, link.store_id)
+    request_row = db.session.get(ReviewRequest, link.request_id)
+    if store is None or request_row is None or request_row.store_id != store.id:
+        return page("review_form.html", link.locale, 400, state="invalid")
+    order = db.session.scalar(
+        select(Order).where(Order.store_id == store.id, Order.platform_id == request_row.order_platform_id)
+    )
+    cfg = review_settings(store)
+    common = {
+        "product_title": (product_title(order, link.product_id) if order is not None else None) or "",
+        "max_photos": cfg.max_photos,
+        "incentive": cfg.incentive,
+        "action": request.path,
+    }
+    if request.method == "GET":
+        return page("review_form.html", link.locale, 200, store, state="form", rating=link.rating, **common)
+    request.max_content_length = cfg.max_photos * MAX_PHOTO_BYTES + 256 * 1024
+    try:
+        files = request.files.getlist("photos")
+        form = request.form.to_dict()
+    except RequestEntityTooLarge:
+        return page("review_form.html", link.locale, 413, store, state="form", rating=link.rating,
+                    error="photo_size", **common)  # fmt: skip
+    review, error = store_review(link, store, form, files)
+    if error in ("gone", "not_in_order"):
+        return page("review_form.html", link.locale, 410, store, state="closed")
+    if error is not None:
+        values = {"rating": form.get("rating") or link.rating, "title": form.get("title"), "body": form.get("body")}
+        return page("review_form.html", link.locale, STATUS[error], store, state="form", error=error,
+                    **{**common, **values})  # fmt: skip
+    return page("review_form.html", link.locale, 201, store, state="thanks", held=review.status != "published")
+
+
+@bp.route("/r/help/<token>", methods=["GET", "POST"])
+def help_form(token: str):
+    try:
+        link = read_help_token(token)
+    except (LinkInvalid, LinkExpired) as exc:
+        return _link_error(exc, "review_help.html")
+    store = db.session.get(Store, link.store_id)
+    request_row = db.session.get(ReviewRequest, link.request_id)
+    if store is None or request_row is None or request_row.store_id != store.id:
+        return page("review_help.html", link.locale, 400, state="invalid")
+    if request.method == "GET":
+        return page("review_help.html", link.locale, 200, store, state="form", action=request.path)
+    text = clean(request.form.get("message"), 4000)
+    to = contact_address(store)
+    if text is None:
+        return page("review_help.html", link.locale, 400, store, state="form", action=request.path, error="empty")
+    if to is not None:
+        order = db.session.scalar(
+            select(Order).where(Order.store_id == store.id, Order.platform_id == request_row.order_platform_id)
+        )
+        enqueue_message(
+            db.session, store, template="merchant_help_request", to=to, locale=(store.settings or {}).get("locale"),
+            context={"order_name": (order.name if order is not None else None) or request_row.order_platform_id,
+                     "message": text},
+            dedupe_key=f"review_help:{request_row.id}:{mail_now(current_app).timestamp():.0f}",
+        )  # fmt: skip
+        request_row.follow_up = True
+        db.session.commit()
+    return page("review_help.html", link.locale, 200, store, state="sent")
+
+
+@bp.get("/r/photos/<int:store_id>/<name>")
+def photo(store_id: int, name: str) -> Response:
+    data = photo_storage().open(f"{store_id}/{name}")
+    if data is None:
+        return Response(status=404)
+    from .storage import sniff
+
+    kind = sniff(data[:16])
+    headers = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"}
+    return Response(data, mimetype=kind[0] if kind else "application/octet-stream", headers=headers)

@@ -1,0 +1,115 @@
+"""Published reviews for storefronts: a page of a product's reviews and its summary, cached in Redis.
+
+Each (store, product) has a version counter in Redis; cached answers are keyed by it, so a change
+(new review, publish, reject, reply) invalidates every cached page and the summary with one INCR.
+Redis unavailable: answered from the database, uncached.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Store
+from ..models.reviews import PUBLISHED, Review
+from ..queue import get_redis
+from ..services.reviews import as_public
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 10
+CACHE_SECONDS = 300
+KEY_SALT = "reviews-public-key"
+SORTS = {
+    "newest": (Review.published_at.desc(), Review.id.desc()),
+    "highest": (Review.rating.desc(), Review.published_at.desc(), Review.id.desc()),
+    "lowest": (Review.rating.asc(), Review.published_at.desc(), Review.id.desc()),
+}
+
+
+def public_key(store: Store) -> str:
+    return "pk_" + URLSafeSerializer(current_app.config["SECRET_KEY"], salt=KEY_SALT).dumps(store.id)
+
+
+def store_from_public_key(key: str | None) -> Store | None:
+    if not key or not key.startswith("pk_"):
+        return None
+    try:
+        store_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=KEY_SALT).loads(key[3:])
+    except BadSignature:
+        return None
+    store = db.session.get(Store, store_id) if isinstance(store_id, int) else None
+    return store if store is not None and store.status == "active" else None
+
+
+def _version_key(store_id: int, product_id: str) -> str:
+    return f"reviews:v:{store_id}:{product_id}"
+
+
+def invalidate(store_id: int, product_id: str) -> None:
+    try:
+        get_redis().incr(_version_key(store_id, product_id))
+    except RedisError:
+        log.warning("reviews.cache_invalidate_failed", extra={"store_id": store_id})
+
+
+def _cached(store_id: int, product_id: str, suffix: str, compute: Any) -> dict[str, Any]:
+    try:
+        redis = get_redis()
+        version = int(redis.get(_version_key(store_id, product_id)) or 0)
+        key = f"reviews:c:{store_id}:{product_id}:{version}:{suffix}"
+        hit = redis.get(key)
+        if hit is not None:
+            return json.loads(hit)
+    except RedisError:
+        return compute()
+    value = compute()
+    try:
+        redis.set(key, json.dumps(value), ex=CACHE_SECONDS)
+    except RedisError:
+        pass
+    return value
+
+
+def _published(store_id: int, product_id: str) -> Any:
+    return (Review.store_id == store_id, Review.product_id == product_id, Review.status == PUBLISHED)
+
+
+def product_reviews(store: Store, product_id: str, sort: str, page: int) -> dict[str, Any]:
+    def compute() -> dict[str, Any]:
+        rows = db.session.scalars(
+            select(Review)
+            .where(*_published(store.id, product_id))
+            .order_by(*SORTS[sort])
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        ).all()
+        total = db.session.scalar(select(func.count(Review.id)).where(*_published(store.id, product_id))) or 0
+        return {"reviews": [as_public(r) for r in rows], "page": page, "page_size": PAGE_SIZE, "total": total}
+
+    return _cached(store.id, product_id, f"list:{sort}:{page}", compute)
+
+
+def product_summary(store: Store, product_id: str) -> dict[str, Any]:
+    def compute() -> dict[str, Any]:
+        counts = dict(
+            db.session.execute(
+                select(Review.rating, func.count(Review.id))
+                .where(*_published(store.id, product_id))
+                .group_by(Review.rating)
+            ).all()
+        )
+        distribution = {str(n): int(counts.get(n, 0)) for n in range(1, 6)}
+        count = sum(distribution.values())
+        total = sum(n * int(counts.get(n, 0)) for n in range(1, 6))
+        # Two decimals as a string: JSON floats would turn 4.35 into 4.3499999...
+        average = f"{total / count:.2f}" if count else None
+        return {"product_id": product_id, "count": count, "average": average, "distribution": distribution}
+
+    return _cached(store.id, product_id, "summary", compute)

@@ -1,0 +1,96 @@
+"""Signed links in review mail: one-click stars (request, product, rating) and get-help (request).
+
+itsdangerous URLSafeTimedSerializer with SECRET_KEY and a salt per purpose, so a star link can never be
+replayed as an unsubscribe or an admin token. They expire (REVIEW_LINK_TTL_DAYS, default 60): a bad
+signature is refused with 400, an expired one with 410 (app/reviews/).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+STAR_SALT = "review-star-link"
+HELP_SALT = "review-help-link"
+DEFAULT_TTL_DAYS = 60
+
+
+class LinkInvalid(Exception):
+    """Tampered or malformed."""
+
+
+class LinkExpired(Exception):
+    """Signed by us but older than the TTL."""
+
+
+@dataclass(frozen=True)
+class StarLink:
+    store_id: int
+    request_id: int
+    product_id: str
+    rating: int
+    locale: str
+
+
+@dataclass(frozen=True)
+class HelpLink:
+    store_id: int
+    request_id: int
+    locale: str
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _ttl() -> int:
+    return int(current_app.config.get("REVIEW_LINK_TTL_DAYS", DEFAULT_TTL_DAYS)) * 86400
+
+
+def star_token(store_id: int, request_id: int, product_id: str, rating: int, locale: str) -> str:
+    return _serializer(STAR_SALT).dumps([store_id, request_id, product_id, rating, locale])
+
+
+def help_token(store_id: int, request_id: int, locale: str) -> str:
+    return _serializer(HELP_SALT).dumps([store_id, request_id, locale])
+
+
+def _load(salt: str, token: str) -> list:
+    try:
+        value = _serializer(salt).loads(token, max_age=_ttl())
+    except SignatureExpired as exc:
+        raise LinkExpired() from exc
+    except BadSignature as exc:
+        raise LinkInvalid() from exc
+    if not isinstance(value, list):
+        raise LinkInvalid()
+    return value
+
+
+def read_star_token(token: str) -> StarLink:
+    value = _load(STAR_SALT, token)
+    if len(value) != 5:
+        raise LinkInvalid()
+    store_id, request_id, product_id, rating, locale = value
+    if not (isinstance(store_id, int) and isinstance(request_id, int) and isinstance(product_id, str)):
+        raise LinkInvalid()
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise LinkInvalid()
+    return StarLink(store_id, request_id, product_id, rating, str(locale or "en"))
+
+
+def read_help_token(token: str) -> HelpLink:
+    value = _load(HELP_SALT, token)
+    if len(value) != 3 or not isinstance(value[0], int) or not isinstance(value[1], int):
+        raise LinkInvalid()
+    return HelpLink(value[0], value[1], str(value[2] or "en"))
+
+
+def star_url(store_id: int, request_id: int, product_id: str, rating: int, locale: str) -> str:
+    return f"{current_app.config['APP_URL']}/r/{star_token(store_id, request_id, product_id, rating, locale)}"
+
+
+def help_url(store_id: int, request_id: int, locale: str) -> str:
+    return f"{current_app.config['APP_URL']}/r/help/{help_token(store_id, request_id, locale)}"
