@@ -9,8 +9,10 @@ from ..admin import bp
 from ..admin.auth import merchant_required
 from ..extensions import db
 from ..models.reviews import REVIEW_STATUSES, Review
+from ..services.review_publishing import visible_rows
 from ..services.reviews import as_admin, moderate, reply
 from ..tasks.messaging import mail_now
+from ..tasks.review_publishing import kick_publishing
 from .reading import invalidate, public_key
 
 
@@ -41,6 +43,7 @@ def admin_moderate(review_id: int, action: str) -> tuple[Response, int]:
     moderate(review, action, mail_now(current_app))
     db.session.commit()
     invalidate(review.store_id, review.product_id)
+    kick_publishing(review.store_id)
     return jsonify(as_admin(review)), 200
 
 
@@ -57,6 +60,7 @@ def admin_reply(review_id: int) -> tuple[Response, int]:
     reply(review, text.strip(), mail_now(current_app))
     db.session.commit()
     invalidate(review.store_id, review.product_id)
+    kick_publishing(review.store_id)
     return jsonify(as_admin(review)), 200
 
 
@@ -64,3 +68,10 @@ def admin_reply(review_id: int) -> tuple[Response, int]:
 @merchant_required
 def admin_public_key() -> tuple[Response, int]:
     return jsonify(public_key=public_key(g.store)), 200
+
+
+@bp.get("/reviews/publishing")
+@merchant_required
+def admin_publishing() -> tuple[Response, int]:
+    """Write-backs of reviews to the store that are waiting (pending) or need the merchant (failed)."""
+    return jsonify(publications=visible_rows(db.session, g.store.id)), 200
