@@ -14,13 +14,10 @@ from app.models import Customer, Review, ReviewPublication, Store, WooStoreState
 from app.services.reviews import moderate
 from app.services.uninstall import on_uninstalled
 from app.tasks.review_publishing import publish_store_reviews, schedule_review_publishing
-from tests import review_helpers
 from tests.helpers import SHOP, add_store
 from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
 from tests.standins_woo import WooStandin
 from tests.test_messaging import run_jobs
-
-clock = review_helpers.clock  # fixture
 
 
 @pytest.fixture
@@ -41,7 +38,7 @@ def woo(app, monkeypatch):
     site.stop()
 
 
-def review(store: Store, product: str, rating: int, clock, *, n: int, body: str | None = "Solid.") -> Review:
+def review(store: Store, product: str, rating: int, mail_clock, *, n: int, body: str | None = "Solid.") -> Review:
     customer = Customer(store_id=store.id, email=f"buyer{n}@example.com", email_key=f"buyer{n}@example.com")
     customer.first_name = f"Buyer{n}"
     db.session.add(customer)
@@ -52,7 +49,7 @@ def review(store: Store, product: str, rating: int, clock, *, n: int, body: str 
     )  # fmt: skip
     db.session.add(row)
     db.session.flush()
-    moderate(row, "publish", clock())  # the admin path: marks the product's write-back dirty
+    moderate(row, "publish", mail_clock())  # the admin path: marks the product's write-back dirty
     db.session.commit()
     return row
 
@@ -71,37 +68,37 @@ def stars(server, product: str) -> tuple[dict | None, str | None]:
     return (json.loads(rating["value"]) if rating else None), (count["value"] if count else None)
 
 
-def test_shopify_rating_metafields_exact_after_second_review_and_rejection(app, ctx, clock, shopify):
+def test_shopify_rating_metafields_exact_after_second_review_and_rejection(app, ctx, mail_clock, shopify):
     store = add_store()
-    first = review(store, "111", 5, clock, n=1)
+    first = review(store, "111", 5, mail_clock, n=1)
     assert publish_store_reviews(store.id)["done"] == 1
     assert stars(shopify, "111") == ({"value": "5.0", "scale_min": "1.0", "scale_max": "5.0"}, "1")
-    review(store, "111", 4, clock, n=2)
-    review(store, "111", 4, clock, n=3)
+    review(store, "111", 4, mail_clock, n=2)
+    review(store, "111", 4, mail_clock, n=3)
     publish_store_reviews(store.id)
     assert stars(shopify, "111")[0]["value"] == "4.3" and stars(shopify, "111")[1] == "3"  # 13/3 = 4.33
-    moderate(db.session.get(Review, first.id), "reject", clock())
+    moderate(db.session.get(Review, first.id), "reject", mail_clock())
     db.session.commit()
     publish_store_reviews(store.id)
     assert stars(shopify, "111") == ({"value": "4.0", "scale_min": "1.0", "scale_max": "5.0"}, "2")
     assert rows(store.id)["111"].status == "done"
 
 
-def test_last_review_rejected_deletes_the_rating(app, ctx, clock, shopify):
+def test_last_review_rejected_deletes_the_rating(app, ctx, mail_clock, shopify):
     store = add_store()
-    only = review(store, "222", 3, clock, n=1)
+    only = review(store, "222", 3, mail_clock, n=1)
     publish_store_reviews(store.id)
     assert stars(shopify, "222")[1] == "1"
-    moderate(db.session.get(Review, only.id), "reject", clock())
+    moderate(db.session.get(Review, only.id), "reject", mail_clock())
     db.session.commit()
     publish_store_reviews(store.id)
     assert stars(shopify, "222") == (None, None) and shopify.calls["metafieldsDelete"] == 1
 
 
-def test_shopify_batches_twelve_products_per_call(app, ctx, clock, shopify):
+def test_shopify_batches_twelve_products_per_call(app, ctx, mail_clock, shopify):
     store = add_store()
     for n in range(30):
-        review(store, str(500 + n), 1 + n % 5, clock, n=n)
+        review(store, str(500 + n), 1 + n % 5, mail_clock, n=n)
     result = publish_store_reviews(store.id)
     assert result["done"] == 30 and shopify.calls["metafieldsSet"] == 3  # 12 + 12 + 6 products
     for n in range(30):
@@ -111,26 +108,26 @@ def test_shopify_batches_twelve_products_per_call(app, ctx, clock, shopify):
         )
 
 
-def test_throttled_call_is_retried_after_its_wait(app, ctx, clock, shopify):
+def test_throttled_call_is_retried_after_its_wait(app, ctx, mail_clock, shopify):
     store = add_store()
-    review(store, "111", 5, clock, n=1)
+    review(store, "111", 5, mail_clock, n=1)
     shopify.graphql_failures.append("throttle")  # 500 requested, 100 available, 100/s restored: wait 4 s
     assert publish_store_reviews(store.id)["retry"] == 1
     row = rows(store.id)["111"]
     assert (row.status, row.attempts, row.last_error) == ("pending", 1, "RateLimited")
-    assert row.due_at == clock.now + timedelta(seconds=4)
+    assert row.due_at == mail_clock.now + timedelta(seconds=4)
     assert stars(shopify, "111") == (None, None)
-    clock.advance(3)
+    mail_clock.advance(3)
     assert schedule_review_publishing(app)["due_stores"] == 0  # not before its wait
-    clock.advance(1)
+    mail_clock.advance(1)
     assert schedule_review_publishing(app)["kicked"] == 1
     run_jobs(app)
     assert stars(shopify, "111")[1] == "1" and rows(store.id)["111"].status == "done"
 
 
-def test_permanent_error_is_visible_and_uninstall_stops(app, ctx, client, clock, shopify):
+def test_permanent_error_is_visible_and_uninstall_stops(app, ctx, client, mail_clock, shopify):
     store = add_store()
-    review(store, "111", 5, clock, n=1)
+    review(store, "111", 5, mail_clock, n=1)
     shopify.graphql_failures.append(403)
     publish_store_reviews(store.id)
     token = json.loads(app.test_cli_runner().invoke(args=["stores", "admin-token", str(store.id)]).output)["token"]
@@ -138,7 +135,7 @@ def test_permanent_error_is_visible_and_uninstall_stops(app, ctx, client, clock,
     assert [(p["product_id"], p["status"], p["last_error"]) for p in listed["publications"]] == [
         ("111", "failed", "AdminAPIError")
     ]
-    review(store, "222", 4, clock, n=2)
+    review(store, "222", 4, mail_clock, n=2)
     on_uninstalled(db.session, db.session.get(Store, store.id))
     db.session.commit()
     assert rows(store.id)["222"].status == "stopped" and schedule_review_publishing(app)["due_stores"] == 0
@@ -151,17 +148,17 @@ def woo_store(site) -> Store:
     return store
 
 
-def test_woo_review_arrives_once_despite_timeout_and_5xx(app, ctx, clock, woo):
+def test_woo_review_arrives_once_despite_timeout_and_5xx(app, ctx, mail_clock, woo):
     store = woo_store(woo)
-    first = review(store, "31", 5, clock, n=1, body="Sturdy mug.")
+    first = review(store, "31", 5, mail_clock, n=1, body="Sturdy mug.")
     woo.fail("POST", "/products/reviews", 503, times=1)
     assert publish_store_reviews(store.id)["retry"] == 1
-    assert woo.writeback.reviews == {} and rows(store.id)["31"].due_at == clock.now + timedelta(seconds=30)
-    clock.advance(30)
+    assert woo.writeback.reviews == {} and rows(store.id)["31"].due_at == mail_clock.now + timedelta(seconds=30)
+    mail_clock.advance(30)
     woo.slow("POST", "/products/reviews", 2.5)  # created, but the answer comes after our 1 s timeout
     assert publish_store_reviews(store.id)["retry"] == 1
     assert len(woo.writeback.reviews) == 1 and db.session.get(Review, first.id).platform_review_id is None
-    clock.advance(60)  # second backoff: 30 * 2
+    mail_clock.advance(60)  # second backoff: 30 * 2
     assert publish_store_reviews(store.id)["done"] == 1  # the 409 duplicate hands back the one created
     assert publish_store_reviews(store.id) == {"done": 0, "retry": 0, "failed": 0}  # the job ran twice
     [stored] = woo.writeback.reviews.values()
@@ -173,15 +170,15 @@ def test_woo_review_arrives_once_despite_timeout_and_5xx(app, ctx, clock, woo):
     assert len(posts) == 3  # 503, the slow one, the 409; nothing from the second run
 
 
-def test_woo_second_review_and_rejection_after_publishing(app, ctx, clock, woo):
+def test_woo_second_review_and_rejection_after_publishing(app, ctx, mail_clock, woo):
     store = woo_store(woo)
-    first = review(store, "31", 4, clock, n=1, body=None)  # stars only: the text is the stars
+    first = review(store, "31", 4, mail_clock, n=1, body=None)  # stars only: the text is the stars
     publish_store_reviews(store.id)
-    review(store, "31", 2, clock, n=2)
+    review(store, "31", 2, mail_clock, n=2)
     publish_store_reviews(store.id)
     assert sorted(r["rating"] for r in woo.writeback.reviews.values()) == [2, 4]
     assert {r["review"] for r in woo.writeback.reviews.values()} == {"<p>★★★★</p>", "<p>Solid.</p>"}
-    moderate(db.session.get(Review, first.id), "reject", clock())
+    moderate(db.session.get(Review, first.id), "reject", mail_clock())
     db.session.commit()
     publish_store_reviews(store.id)
     row = rows(store.id)["31"]
@@ -190,11 +187,11 @@ def test_woo_second_review_and_rejection_after_publishing(app, ctx, clock, woo):
     assert len(woo.writeback.reviews) == 2  # not deleted: the merchant removes it in WordPress
 
 
-def test_average_is_an_exact_decimal(app, ctx, clock):
+def test_average_is_an_exact_decimal(app, ctx, mail_clock):
     from app.services.review_publishing import product_rating
 
     store = add_store()
     for n, rating in enumerate((5, 4, 4)):
-        review(store, "9", rating, clock, n=n)
+        review(store, "9", rating, mail_clock, n=n)
     average, count = product_rating(db.session, store.id, "9")
     assert count == 3 and isinstance(average, Decimal) and average * 3 == Decimal(13)
