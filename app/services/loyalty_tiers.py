@@ -49,21 +49,21 @@ def _since(window: str, now: datetime) -> datetime | None:
     return add_months(now, -months) if months else None
 
 
-def points_earned(rows: list[PointsLedger], since: datetime | None) -> int:
-    """Earned points net of their reversals, an order's rows dated by its earn row."""
+def points_earned(rows: list[PointsLedger], since: datetime | None, until: datetime | None = None) -> int:
+    """Earned points net of their reversals in [since, until], an order's rows dated by its earn row."""
     earned_at = {r.order_platform_id: r.created_at for r in rows if r.source_key == f"order:{r.order_platform_id}:earn"}
     total = 0
     for row in rows:
         if row.kind not in EARNED_KINDS:
             continue
         when = earned_at.get(row.order_platform_id, row.created_at) if row.order_platform_id else row.created_at
-        if since is None or when >= since:
+        if (since is None or when >= since) and (until is None or when <= until):
             total += row.points
     return total
 
 
 def amount_spent(
-    session: Session, store: Store, customer_id: int, since: datetime | None
+    session: Session, store: Store, customer_id: int, since: datetime | None, now: datetime
 ) -> tuple[Decimal, str | None]:
     """Net spend of paid, standing orders in the customer's headline currency, placed since `since`."""
     orders = session.execute(
@@ -84,7 +84,7 @@ def amount_spent(
         currency = min(counts, key=lambda c: (-counts[c], c))
     spent = defaultdict(Decimal)
     for o in orders:
-        if since is None or o.placed_at >= since:
+        if since is None or since <= o.placed_at <= now:
             spent[o.currency] += Decimal(o.total_price) - Decimal(o.refunded_amount or 0)
     return spent[currency], currency
 
@@ -97,9 +97,9 @@ def metrics(
     for basis, window in {(t.basis, t.window) for t in settings.tiers}:
         since = _since(window, now)
         if basis == "points_earned":
-            out[(basis, window)] = Decimal(points_earned(rows, since))
+            out[(basis, window)] = Decimal(points_earned(rows, since, now if since else None))
         else:
-            out[(basis, window)] = amount_spent(session, store, customer_id, since)[0]
+            out[(basis, window)] = amount_spent(session, store, customer_id, since, now)[0]
     return out
 
 

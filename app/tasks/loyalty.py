@@ -142,9 +142,9 @@ def send_reminders(session: Session, store: Store, now: datetime) -> int:
 
 def run_store(session: Session, store: Store, now: datetime) -> dict[str, int]:
     lock_store(session, store.id)
+    rolled = roll_windows(session, store, now)  # first, so the count says how many windows this tick closed
     refreshed = refresh_available(session, store, now)
     expired = expire_inactive(session, store, now)
-    rolled = roll_windows(session, store, now)
     reminders = send_reminders(session, store, now)
     return {"refreshed": refreshed, "expired": expired, "tiers_rolled": rolled, "reminders_queued": reminders}
 
