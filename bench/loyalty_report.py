@@ -125,9 +125,7 @@ def main() -> None:
                     db.session.rollback()
                 accounts = sum(c["accounts"] for c in report["currencies"])
                 backend = make_url(url).get_backend_name()
-                print(
-                    f"backend {backend}: {accounts} accounts (as many in another store), seeded in {seeded:.1f} s"
-                )
+                print(f"backend {backend}: {accounts} accounts (as many in another store), seeded in {seeded:.1f} s")
                 print(f"report: best {min(timings) * 1000:.1f} ms, median {statistics.median(timings) * 1000:.1f} ms")
         finally:
             with app.app_context():
