@@ -4,7 +4,7 @@ from .compliance import ComplianceRequest
 from .customer import Customer
 from .inbox import WebhookDelivery
 from .install import ShopifyInstall, ShopifyOAuthState
-from .loyalty import LoyaltyAccount, LoyaltyStoreState, PointsLedger
+from .loyalty import LoyaltyAccount, LoyaltyStoreState, LoyaltyTierChange, PointsLedger
 from .messaging import EmailSuppression, Message
 from .order import Fulfillment, Order, OrderDeletion, OrderRefund
 from .review_publishing import ReviewPublication
@@ -21,6 +21,7 @@ __all__ = [
     "Message",
     "LoyaltyAccount",
     "LoyaltyStoreState",
+    "LoyaltyTierChange",
     "Order",
     "OrderDeletion",
     "OrderRefund",

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .types import BigId, UTCDateTime, utcnow
 
-KINDS = ("earn", "reverse", "redeem", "redeem_release", "action", "expire", "adjust")
+KINDS = ("earn", "reverse", "redeem", "redeem_release", "action", "expire", "adjust", "tier_reward")
 
 
 class PointsLedger(db.Model):
@@ -55,6 +55,8 @@ class LoyaltyAccount(db.Model):
     __table_args__ = (
         UniqueConstraint("store_id", "customer_id"),
         Index("ix_loyalty_accounts_store_id_expires_at", "store_id", "expires_at"),
+        # the scheduler's "qualifying window ended" scan (services/loyalty_tiers.py)
+        Index("ix_loyalty_accounts_store_id_tier_expires_at", "store_id", "tier_expires_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -71,6 +73,10 @@ class LoyaltyAccount(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminder_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tier: Mapped[str | None] = mapped_column(String(64))
+    # When the tier was reached, and when its qualifying window ends (None: a lifetime tier, or no tier):
+    # the tier is re-qualified then, and only then can it go down.
+    tier_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tier_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -85,3 +91,19 @@ class LoyaltyStoreState(db.Model):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     available_watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LoyaltyTierChange(db.Model):
+    """History of a customer's tier: every upgrade, downgrade and renewal, with the figures it was decided on."""
+
+    __tablename__ = "loyalty_tier_changes"
+    __table_args__ = (Index("ix_loyalty_tier_changes_store_id_customer", "store_id", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    from_tier: Mapped[str | None] = mapped_column(String(64))
+    to_tier: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(16))  # upgrade | downgrade | renewed | removed
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # decimals as strings
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

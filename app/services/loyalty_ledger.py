@@ -162,7 +162,7 @@ def balance(session: Session, store: Store, customer: Customer, now: datetime) -
 
 
 def refresh_account(session: Session, store: Store, customer_id: int, now: datetime) -> LoyaltyAccount | None:
-    """Recompute the customer's cached sums from their rows (never incremented)."""
+    """Recompute the customer's cached sums from their rows (never incremented), and decide the tier."""
     customer = _customer(session, store, customer_id)
     if customer is None:
         return None
@@ -172,7 +172,13 @@ def refresh_account(session: Session, store: Store, customer_id: int, now: datet
         account = LoyaltyAccount(store_id=store.id, customer_id=customer_id)
         session.add(account)
     settings = get_settings(store)
-    result = compute(customer_rows(session, store, customer_id), now, guest=customer.is_guest, settings=settings)
+    rows = customer_rows(session, store, customer_id)
+    if settings.enabled:
+        from .loyalty_tiers import apply_tiers  # tiers build on this module
+
+        if apply_tiers(session, store, customer, account, rows, settings, now):
+            rows = customer_rows(session, store, customer_id)  # a tier reward was appended
+    result = compute(rows, now, guest=customer.is_guest, settings=settings)
     account.balance, account.pending, account.spendable = result.total, result.pending, result.spendable
     account.held, account.lifetime_earned = result.held, result.lifetime_earned
     account.last_activity_at, account.expires_at = result.last_activity_at, result.expires_at

@@ -53,6 +53,7 @@ def earn_rule(settings: LoyaltySettings, order: Order, tier: str | None) -> dict
         "basis": _plain(basis),
         "total": _plain(order.total_price),
         "multiplier": str(settings.tier_multiplier(tier)),
+        "tier": tier or "",
         "rounding": settings.rounding,
     }
 

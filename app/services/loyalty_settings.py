@@ -58,6 +58,7 @@ class Tier:
     basis: str
     window: str
     multiplier: Decimal
+    reward_points: int = 0  # bonus points once on reaching the tier (services/loyalty_tiers.py)
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def _reward(raw: Any, where: str) -> Reward:
 
 
 def _tier(raw: Any, where: str) -> Tier:
-    item = _keys(raw, ("name", "threshold", "basis", "window", "multiplier"), where)
+    item = _keys(raw, ("name", "threshold", "basis", "window", "multiplier", "reward_points"), where)
     if not isinstance(item.get("name"), str) or not item["name"].strip() or len(item["name"]) > 64:
         raise SettingsError("must be a non-empty string of at most 64 characters", f"{where}.name")
     return Tier(
@@ -148,6 +149,7 @@ def _tier(raw: Any, where: str) -> Tier:
         basis=_choice(item.get("basis"), f"{where}.basis", ("points_earned", "amount_spent")),
         window=_choice(item.get("window"), f"{where}.window", ("lifetime", "rolling_12m")),
         multiplier=_decimal(item.get("multiplier"), f"{where}.multiplier", Decimal("0"), Decimal("10"), positive=True),
+        reward_points=_int(item.get("reward_points", 0), f"{where}.reward_points", 0, 1_000_000),
     )
 
 

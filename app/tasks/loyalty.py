@@ -6,8 +6,9 @@
   is already reflected: the reconcile that moved it refreshed the account.
 - Expiry: an account whose last activity is older than inactive_months loses its remaining
   spendable balance through `expire:<customer>:<last activity date>` (once per period of
-  inactivity). Accounts whose reminder is due keep reminder_due_at set; the e-mail feature
-  sends the reminder (due_reminders() lists them).
+  inactivity). `reminder_days` before that, a `points_expiring` e-mail is queued once per
+  customer and expiry date (send_reminders, dedupe `points_expiring:<customer>:<expiry date>`).
+- Tiers: accounts whose qualifying window ended are re-decided (services/loyalty_tiers.roll_windows).
 Both run per store under the same per-store lock as the inbox, with an injectable `now`.
 """
 
@@ -21,11 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from ..messaging import enqueue_message
 from ..models import Customer, LoyaltyAccount, LoyaltyStoreState, PointsLedger, Store
+from ..models.messaging import Message
 from ..models.types import utcnow
 from ..services.inbox import lock_store
 from ..services.loyalty_ledger import append, balance, refresh_account
 from ..services.loyalty_settings import get_settings
+from ..services.loyalty_tiers import roll_windows
 
 log = logging.getLogger(__name__)
 
@@ -96,17 +100,59 @@ def due_reminders(session: Session, store: Store, now: datetime) -> list[Loyalty
     return list(session.scalars(stmt.order_by(LoyaltyAccount.id)))
 
 
+def shop_url(store: Store) -> str:
+    # Shopify's domain is <shop>.myshopify.com (it redirects to the primary domain); WooCommerce's is host[/path].
+    return f"https://{store.domain}"
+
+
+def send_reminders(session: Session, store: Store, now: datetime) -> int:
+    """Queue the `points_expiring` e-mail for every due account; returns how many new messages were queued.
+
+    enqueue_message is idempotent per dedupe key, so a reminder due over several ticks is queued once;
+    it also applies suppression and consent (the row is kept as `suppressed`, never sent). Customers
+    without an address (guests known only by platform, erased records) get nothing.
+    """
+    queued = 0
+    for account in due_reminders(session, store, now):
+        customer = session.get(Customer, account.customer_id)
+        if customer is None or not customer.email or account.spendable <= 0 or account.expires_at is None:
+            continue
+        expires_on = account.expires_at.date().isoformat()
+        key = f"points_expiring:{customer.id}:{expires_on}"
+        if session.scalar(select(Message.id).where(Message.store_id == store.id, Message.dedupe_key == key)):
+            continue  # queued on an earlier tick
+        enqueue_message(
+            session,
+            store,
+            template="points_expiring",
+            to=customer.email,
+            locale=customer.locale,
+            context={
+                "first_name": customer.first_name,
+                "points": account.spendable,
+                "expires_on": expires_on,
+                "shop_url": shop_url(store),
+            },
+            dedupe_key=key,
+            customer_id=customer.id,
+        )
+        queued += 1
+    return queued
+
+
 def run_store(session: Session, store: Store, now: datetime) -> dict[str, int]:
     lock_store(session, store.id)
+    rolled = roll_windows(session, store, now)  # first, so the count says how many windows this tick closed
     refreshed = refresh_available(session, store, now)
     expired = expire_inactive(session, store, now)
-    return {"refreshed": refreshed, "expired": expired, "reminders_due": len(due_reminders(session, store, now))}
+    reminders = send_reminders(session, store, now)
+    return {"refreshed": refreshed, "expired": expired, "tiers_rolled": rolled, "reminders_queued": reminders}
 
 
 def tick(app: Flask, now: datetime | None = None) -> dict[str, int]:
     """The scheduler step: every active store, one transaction each (a failing store does not stop the rest)."""
     now = now or utcnow()
-    totals = {"refreshed": 0, "expired": 0, "reminders_due": 0}
+    totals = {"refreshed": 0, "expired": 0, "tiers_rolled": 0, "reminders_queued": 0}
     with app.app_context():
         try:
             store_ids = db.session.scalars(select(Store.id).where(Store.status == "active").order_by(Store.id)).all()
