@@ -7,6 +7,7 @@ from .install import ShopifyInstall, ShopifyOAuthState
 from .loyalty import LoyaltyAccount, LoyaltyStoreState, PointsLedger
 from .messaging import EmailSuppression, Message
 from .order import Fulfillment, Order, OrderDeletion, OrderRefund
+from .redemption import LoyaltyWriteback, Redemption
 from .store import PLATFORMS, Store
 from .woo_connect import WooConnection, WooStoreState
 
@@ -19,10 +20,12 @@ __all__ = [
     "Message",
     "LoyaltyAccount",
     "LoyaltyStoreState",
+    "LoyaltyWriteback",
     "Order",
     "OrderDeletion",
     "OrderRefund",
     "PointsLedger",
+    "Redemption",
     "ShopifyInstall",
     "ShopifyOAuthState",
     "Store",

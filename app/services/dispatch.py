@@ -31,6 +31,7 @@ from ..models import Store
 from . import compliance, orders, stores, uninstall
 from .customers import resolve_customer
 from .loyalty_orders import on_customer_changed, on_order_event
+from .redemptions import on_order_event as redemption_on_order
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,9 @@ def _customer_changed(session: Session, store: Store, event: CustomerChanged) ->
 PIPELINE: dict[type, tuple[Handler, ...]] = {
     # 1. keep the order and its customer current (stale snapshots are ignored inside)
     # then loyalty: the order's points reconciled with the order as recomputed (services/loyalty_orders.py)
-    OrderChanged: (orders.apply_order, compliance.erase_if_tombstone, on_order_event),
-    OrderDeleted: (orders.delete_order, on_order_event),
+    # then redemptions: a reward's code seen on the order marks it used; its cancellation refunds the points
+    OrderChanged: (orders.apply_order, compliance.erase_if_tombstone, on_order_event, redemption_on_order),
+    OrderDeleted: (orders.delete_order, on_order_event, redemption_on_order),
     # 2. money back and parcels out: child rows, then the order's derived dates, then points
     RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund), on_order_event),
     FulfillmentChanged: (lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment), on_order_event),

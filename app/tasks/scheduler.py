@@ -4,7 +4,8 @@ A tick sweeps the inbox (expired leases back to pending; overdue deliveries
 re-enqueued, which is how webhooks accepted while Redis was down get
 processed) and the compliance requests; then per-store upkeep runs
 (WooCommerce webhook health and order reconciliation, loyalty points
-becoming spendable and expiring), and the e-mail outbox claims due messages
+becoming spendable and expiring), redemptions due a (re)try and stores with balances to write back
+(tasks/redemptions.py), and the e-mail outbox claims due messages
 (tasks/messaging.py). Later features add their due-row claims here.
 """
 
@@ -19,7 +20,7 @@ from flask import Flask
 from ..extensions import db
 from ..services.inbox import overdue_count, release_expired_leases
 from ..webhooks.ingest import kick_processing
-from . import loyalty, woo_maintenance
+from . import loyalty, redemptions, woo_maintenance
 from .compliance import sweep as compliance_sweep
 from .messaging import schedule_messages
 
@@ -52,7 +53,7 @@ def run_forever(app: Flask, once: bool = False) -> None:
     while True:
         started = time.monotonic()
         # Separate steps, so one failing (a store's API down) never starves the others.
-        for step in (tick, maintain_stores, loyalty.tick, schedule_messages):
+        for step in (tick, maintain_stores, loyalty.tick, redemptions.tick, schedule_messages):
             try:
                 step(app)
             except Exception:  # a step must never kill the loop (DB restarting, Redis away, a store down)
