@@ -16,7 +16,8 @@ from tests.test_redemptions import shopify_store, site, standin, woo_store  # no
 
 
 def dirty(store) -> int:
-    return db.session.scalar(select(func.count()).select_from(LoyaltyWriteback).where(LoyaltyWriteback.store_id == store.id))
+    stmt = select(func.count()).select_from(LoyaltyWriteback).where(LoyaltyWriteback.store_id == store.id)
+    return db.session.scalar(stmt)
 
 
 def test_sixty_dirty_customers_are_three_metafields_set_calls(app, ctx, standin):  # noqa: F811
