@@ -97,7 +97,8 @@ class Config:
         )
         self.SHOPIFY_STATE_TTL_SECONDS = int(os.environ.get("SHOPIFY_STATE_TTL_SECONDS", 600))
         self.SHOPIFY_TOKEN_REFRESH_MARGIN_SECONDS = float(os.environ.get("SHOPIFY_TOKEN_REFRESH_MARGIN_SECONDS", 300))
-        self.SHOPIFY_ADMIN_ORIGIN = None  # tests only: "http://127.0.0.1:PORT/{shop}" instead of https://{shop}
+        # development/tests only: "http://127.0.0.1:PORT/{shop}" (a stand-in server) instead of https://{shop}
+        self.SHOPIFY_ADMIN_ORIGIN = os.environ.get("SHOPIFY_ADMIN_ORIGIN") or None
         self.SHOPIFY_CLOCK = None  # tests only: callable returning epoch seconds (default time.time)
         self.WOO_CONNECT_TTL_SECONDS = int(os.environ.get("WOO_CONNECT_TTL_SECONDS", 3600))
         self.WOO_RECONCILE_INTERVAL_SECONDS = int(os.environ.get("WOO_RECONCILE_INTERVAL_SECONDS", 900))
@@ -107,6 +108,14 @@ class Config:
         # Admin API bearer tokens issued by `flask stores admin-token` (WooCommerce merchants) live this long.
         self.ADMIN_TOKEN_TTL_DAYS = int(os.environ.get("ADMIN_TOKEN_TTL_DAYS", 90))
         self.WOO_ALLOW_PRIVATE_SITES = os.environ.get("WOO_ALLOW_PRIVATE_SITES", "") == "1"  # dev/test only
+        self.SHOPIFY_API_TIMEOUT_SECONDS = float(os.environ.get("SHOPIFY_API_TIMEOUT_SECONDS", 10))
+
+        # Loyalty redemptions (discount codes) and the balance write-back (app/tasks/redemptions.py,
+        # loyalty_writeback.py): retries wait what the platform asks (capped), else back off exponentially.
+        self.REDEMPTION_MAX_ATTEMPTS = int(os.environ.get("REDEMPTION_MAX_ATTEMPTS", 8))
+        self.REDEMPTION_RETRY_BASE_SECONDS = float(os.environ.get("REDEMPTION_RETRY_BASE_SECONDS", 30))
+        self.REDEMPTION_MAX_RETRY_WAIT_SECONDS = float(os.environ.get("REDEMPTION_MAX_RETRY_WAIT_SECONDS", 3600))
+        self.LOYALTY_WRITEBACK_MAX_CALLS = int(os.environ.get("LOYALTY_WRITEBACK_MAX_CALLS", 40))
 
         # E-mail (app/messaging). With SMTP_HOST unset, messages are written as .eml files under MAIL_DIR.
         self.SMTP_HOST = os.environ.get("SMTP_HOST") or None

@@ -1,8 +1,9 @@
-"""`flask loyalty settings show|set`, `flask loyalty report`, `flask loyalty customer`: JSON for the merchant."""
+"""`flask loyalty settings show|set`, `report`, `customer`, `redeem`: the programme as JSON for the merchant."""
 
 from __future__ import annotations
 
 import json
+import uuid
 
 import click
 from flask.cli import AppGroup
@@ -12,9 +13,11 @@ from ..extensions import db
 from ..models import Customer, Store
 from ..models.types import utcnow
 from ..services.customers import normalise_email
+from ..services.loyalty import InsufficientPoints
 from ..services.loyalty_admin import customer_summary
 from ..services.loyalty_report import liability_report
 from ..services.loyalty_settings import SettingsError, as_json, get_settings, update_settings
+from ..services.redemptions import RedemptionError, as_dict, redeem
 from ..services.stores import find_store
 from .output import print_json
 
@@ -73,12 +76,8 @@ def report_command(store_ref: str) -> None:
     print_json(liability_report(db.session, store, utcnow()))
 
 
-@loyalty_cli.command("customer")
-@click.argument("store_ref")
-@click.argument("who")
-def customer_command(store_ref: str, who: str) -> None:
-    """One customer's points, tier and last ledger rows. WHO: an email, a platform customer id, or #<our id>."""
-    store = _store(store_ref)
+def _customer(store: Store, who: str) -> Customer:
+    """WHO: an email, a platform customer id, or #<our id>."""
     key = normalise_email(who)
     if key:
         match = Customer.email_key == key
@@ -89,4 +88,38 @@ def customer_command(store_ref: str, who: str) -> None:
     customer = db.session.scalar(select(Customer).where(Customer.store_id == store.id, match))
     if customer is None:
         raise click.ClickException(f"no customer {who!r} in store {store.domain}")
-    print_json(customer_summary(db.session, store, customer, utcnow()))
+    return customer
+
+
+@loyalty_cli.command("customer")
+@click.argument("store_ref")
+@click.argument("who")
+def customer_command(store_ref: str, who: str) -> None:
+    """One customer's points, tier and last ledger rows. WHO: an email, a platform customer id, or #<our id>."""
+    store = _store(store_ref)
+    print_json(customer_summary(db.session, store, _customer(store, who), utcnow()))
+
+
+@loyalty_cli.command("redeem")
+@click.argument("store_ref")
+@click.argument("who")
+@click.argument("reward_id")
+@click.option("--idempotency-key", default=None, help="Repeat a redemption safely (default: a new one).")
+def redeem_command(store_ref: str, who: str, reward_id: str, idempotency_key: str | None) -> None:
+    """Redeem REWARD_ID for WHO (an email, a platform customer id, or #<our id>) in STORE_REF; prints it."""
+    from ..tasks.redemptions import enqueue_issue
+
+    store = _store(store_ref)
+    customer = _customer(store, who)
+    try:
+        redemption = redeem(db.session, store, customer, reward_id, idempotency_key or uuid.uuid4().hex, utcnow())
+    except InsufficientPoints as exc:
+        db.session.rollback()
+        raise click.ClickException(f"insufficient points: spendable {exc.spendable}, costs {exc.wanted}") from exc
+    except RedemptionError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.key}: {exc.message}") from exc
+    db.session.commit()
+    if redemption.status == "pending":
+        enqueue_issue(redemption.id)
+    print_json(as_dict(redemption))

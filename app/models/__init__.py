@@ -7,6 +7,7 @@ from .install import ShopifyInstall, ShopifyOAuthState
 from .loyalty import LoyaltyAccount, LoyaltyStoreState, LoyaltyTierChange, PointsLedger
 from .messaging import EmailSuppression, Message
 from .order import Fulfillment, Order, OrderDeletion, OrderRefund
+from .redemption import LoyaltyWriteback, Redemption
 from .review_publishing import ReviewPublication
 from .reviews import Review, ReviewRequest
 from .store import PLATFORMS, Store
@@ -22,10 +23,12 @@ __all__ = [
     "LoyaltyAccount",
     "LoyaltyStoreState",
     "LoyaltyTierChange",
+    "LoyaltyWriteback",
     "Order",
     "OrderDeletion",
     "OrderRefund",
     "PointsLedger",
+    "Redemption",
     "Review",
     "ReviewPublication",
     "ReviewRequest",

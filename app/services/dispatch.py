@@ -32,6 +32,7 @@ from . import compliance, orders, stores, uninstall
 from .customers import resolve_customer
 from .loyalty_orders import on_customer_changed
 from .loyalty_orders import on_order_event as loyalty_order_event
+from .redemptions import on_order_event as redemption_order_event
 from .review_requests import on_order_event as review_order_event
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,16 @@ def _customer_changed(session: Session, store: Store, event: CustomerChanged) ->
 PIPELINE: dict[type, tuple[Handler, ...]] = {
     # 1. keep the order and its customer current (stale snapshots are ignored inside)
     # then loyalty: the order's points reconciled with the order as recomputed (services/loyalty_orders.py),
+    # then redemptions: a reward's code seen on the order marks it used; its cancellation refunds the points,
     # then the review request follows the order's state: due date, cancellation (services/review_requests.py)
-    OrderChanged: (orders.apply_order, compliance.erase_if_tombstone, loyalty_order_event, review_order_event),
-    OrderDeleted: (orders.delete_order, loyalty_order_event, review_order_event),
+    OrderChanged: (
+        orders.apply_order,
+        compliance.erase_if_tombstone,
+        loyalty_order_event,
+        redemption_order_event,
+        review_order_event,
+    ),
+    OrderDeleted: (orders.delete_order, loyalty_order_event, redemption_order_event, review_order_event),
     # 2. money back and parcels out: child rows, then the order's derived dates, then points and reviews
     RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund), loyalty_order_event, review_order_event),
     FulfillmentChanged: (

@@ -2,7 +2,7 @@
 
 - balance(session, store, customer, now) -> Balance(total, pending, spendable, lifetime_earned, expiring_30d, held)
 - hold_points(session, store, customer, points, source_key, rule, now=None) -> PointsLedger  (InsufficientPoints)
-- release_hold(session, store, source_key_of_hold, reason, now=None) -> PointsLedger | None
+- release_hold(session, store, source_key_of_hold, reason, now=None, *, suffix="release"|"refund") -> row | None
 - award_action(session, store, customer, action, ref, now=None) -> PointsLedger | None
 - award_birthday(session, store, customer, year, now=None) -> PointsLedger | None
 - reconcile_order(session, store, order, now=None) -> list[PointsLedger]

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from ..models import Customer, LoyaltyAccount, PointsLedger, Store
 from ..models.types import utcnow
 from .loyalty_settings import LoyaltySettings, get_settings
+from .loyalty_writeback import mark_dirty
 
 log = logging.getLogger(__name__)
 
@@ -168,9 +169,12 @@ def refresh_account(session: Session, store: Store, customer_id: int, now: datet
         return None
     stmt = select(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id == customer_id)
     account = session.scalar(stmt.with_for_update())
+    before: tuple[int | None, str | None] = (None, None)
     if account is None:
         account = LoyaltyAccount(store_id=store.id, customer_id=customer_id)
         session.add(account)
+    else:
+        before = (account.spendable, account.tier)
     settings = get_settings(store)
     rows = customer_rows(session, store, customer_id)
     if settings.enabled:
@@ -189,6 +193,8 @@ def refresh_account(session: Session, store: Store, customer_id: int, now: datet
     )
     account.refreshed_at = now
     session.flush()
+    if (account.spendable, account.tier) != before:
+        mark_dirty(session, store, customer, now)  # the store's copy (metafield / meta) is behind
     return account
 
 
@@ -226,19 +232,34 @@ def hold_points(
     return row
 
 
+#: The suffixes of the rows that give a hold back; at most one of them is ever written per hold.
+GIVE_BACK_SUFFIXES = ("release", "refund")
+
+
 def release_hold(
-    session: Session, store: Store, source_key_of_hold: str, reason: str, now: datetime | None = None
+    session: Session,
+    store: Store,
+    source_key_of_hold: str,
+    reason: str,
+    now: datetime | None = None,
+    *,
+    suffix: str = "release",
 ) -> PointsLedger | None:
-    """Give a hold's points back (the discount was not used, or failed to be created). Idempotent."""
+    """Give a hold's points back, once: `<key>:release` (the code failed to be created) or `<key>:refund`
+    (the order that used the code was cancelled). Idempotent, and never both for one hold."""
+    if suffix not in GIVE_BACK_SUFFIXES:
+        raise ValueError(f"suffix must be one of {GIVE_BACK_SUFFIXES}")
     hold = find_row(session, store, source_key_of_hold)
     if hold is None or hold.kind != "redeem":
+        return None
+    if any(find_row(session, store, f"{source_key_of_hold}:{s}") is not None for s in GIVE_BACK_SUFFIXES):
         return None
     now = now or utcnow()
     row = append(
         session,
         store,
         customer_id=hold.customer_id,
-        source_key=f"{source_key_of_hold}:release",
+        source_key=f"{source_key_of_hold}:{suffix}",
         kind="redeem_release",
         points=-hold.points,
         now=now,

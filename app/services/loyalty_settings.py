@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "expiry": {"inactive_months": 12, "reminder_days": 14},
     "rewards": [],
     "tiers": [],
+    "code_expiry_days": 90,  # a redeemed discount code expires this many days after redemption (0 = never)
 }
 
 
@@ -74,6 +75,7 @@ class LoyaltySettings:
     reminder_days: int
     rewards: tuple[Reward, ...] = ()
     tiers: tuple[Tier, ...] = ()
+    code_expiry_days: int = 90
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def rate(self, currency: str) -> Decimal:
@@ -81,6 +83,9 @@ class LoyaltySettings:
 
     def tier_multiplier(self, tier: str | None) -> Decimal:
         return next((t.multiplier for t in self.tiers if t.name == tier), Decimal("1"))
+
+    def reward(self, reward_id: str) -> Reward | None:
+        return next((r for r in self.rewards if r.id == reward_id), None)
 
 
 def _keys(raw: Any, allowed: tuple[str, ...] | set[str], where: str) -> dict[str, Any]:
@@ -193,6 +198,7 @@ def validate_settings(raw: dict[str, Any]) -> LoyaltySettings:
         reminder_days=_int(expiry.get("reminder_days", 14), "expiry.reminder_days", 0, 365),
         rewards=rewards,
         tiers=tiers,
+        code_expiry_days=_int(data["code_expiry_days"], "code_expiry_days", 0, 3650),
         raw=data,
     )
 

@@ -26,7 +26,9 @@ _ERRORS = {
     "403": "The Origin is not one of the store's storefront origins",
     "404": "Not found",
     "405": "Method not allowed",
+    "409": "Conflict with the current state (e.g. not enough points, an idempotency key reused)",
     "413": "Request body over the limit",
+    "422": "Well-formed but refused input (e.g. a missing idempotency key)",
     "429": "Rate limit exceeded; retry after Retry-After seconds",
 }
 _DESCRIPTION = (

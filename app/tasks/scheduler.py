@@ -4,8 +4,9 @@ A tick sweeps the inbox (expired leases back to pending; overdue deliveries
 re-enqueued, which is how webhooks accepted while Redis was down get
 processed) and the compliance requests; then per-store upkeep runs
 (WooCommerce webhook health and order reconciliation, loyalty points
-becoming spendable and expiring), and the e-mail outbox claims due messages
-(tasks/messaging.py). Review requests and reminders are claimed by
+becoming spendable and expiring), redemptions due a (re)try and stores with
+balances to write back (tasks/redemptions.py), and the e-mail outbox claims due
+messages (tasks/messaging.py). Review requests and reminders are claimed by
 tasks/reviews.py; rows of reviews to write back to the stores by
 tasks/review_publishing.py. Later features add their due-row claims here.
 """
@@ -21,7 +22,7 @@ from flask import Flask
 from ..extensions import db
 from ..services.inbox import overdue_count, release_expired_leases
 from ..webhooks.ingest import kick_processing
-from . import loyalty, woo_maintenance
+from . import loyalty, redemptions, woo_maintenance
 from .compliance import sweep as compliance_sweep
 from .messaging import schedule_messages
 from .review_publishing import schedule_review_publishing
@@ -61,6 +62,7 @@ def run_forever(app: Flask, once: bool = False) -> None:
             tick,
             maintain_stores,
             loyalty.tick,
+            redemptions.tick,
             schedule_review_requests,
             schedule_messages,
             schedule_review_publishing,

@@ -1,0 +1,171 @@
+"""The loyalty panel's storefront endpoints: thin views over services.loyalty and services.redemptions.
+
+GET /me/balance, GET /rewards, POST /me/redemptions {reward_id, idempotency_key}, GET /me/redemptions/<id>,
+GET /me/activity (the last 50 ledger rows). A customer we never saw has 0 points and cannot redeem (404).
+"""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+from sqlalchemy import select
+
+from ..admin.redemptions import error, redeem_for
+from ..extensions import db
+from ..models import LoyaltyAccount, PointsLedger
+from ..models.types import utcnow
+from ..services.loyalty import balance, get_settings
+from ..services.redemptions import as_dict, find
+from .registry import register_schema, storefront_route
+from .shopper import current_shopper
+
+_INT = {"type": "integer"}
+_STR_OR_NULL = {"type": ["string", "null"]}
+BALANCE = register_schema(
+    "LoyaltyBalance",
+    {
+        "type": "object",
+        "required": ["pending", "spendable", "expiring_30d", "tier", "progress"],
+        "properties": {
+            "pending": _INT,
+            "spendable": _INT,
+            "expiring_30d": _INT,
+            "expires_at": _STR_OR_NULL,
+            "tier": _STR_OR_NULL,
+            "progress": {"type": ["object", "null"]},
+        },
+    },
+)
+REWARDS = register_schema(
+    "LoyaltyRewards",
+    {
+        "type": "object",
+        "required": ["rewards"],
+        "properties": {
+            "rewards": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "type", "points"],
+                    "properties": {"id": {"type": "string"}, "type": {"type": "string"}, "points": _INT},
+                },
+            }
+        },
+    },
+)
+REDEMPTION = register_schema(
+    "Redemption",
+    {
+        "type": "object",
+        "required": ["id", "status", "points", "reward_id"],
+        "properties": {
+            "id": _INT,
+            "status": {"enum": ["pending", "issued", "failed", "used", "refunded"]},
+            "points": _INT,
+            "reward_id": {"type": "string"},
+            "code": _STR_OR_NULL,
+        },
+    },
+)
+REDEEM_BODY = register_schema(
+    "RedeemRequest",
+    {
+        "type": "object",
+        "required": ["reward_id", "idempotency_key"],
+        "properties": {
+            "reward_id": {"type": "string", "maxLength": 64},
+            "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 128},
+        },
+    },
+)
+ACTIVITY = register_schema(
+    "LoyaltyActivity",
+    {
+        "type": "object",
+        "required": ["activity"],
+        "properties": {
+            "activity": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["kind", "points", "at"],
+                    "properties": {"kind": {"type": "string"}, "points": _INT, "at": {"type": "string"}},
+                },
+            }
+        },
+    },
+)
+
+
+@storefront_route("/me/balance", auth="customer", summary="The customer's points", response=BALANCE)
+def loyalty_balance() -> Response:
+    store, customer = current_shopper()
+    if customer is None:
+        return jsonify(pending=0, spendable=0, expiring_30d=0, expires_at=None, tier=None, progress=None)
+    points = balance(db.session, store, customer, utcnow())
+    mine = (LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id == customer.id)
+    tier = db.session.scalar(select(LoyaltyAccount.tier).where(*mine))
+    return jsonify(
+        pending=points.pending,
+        spendable=points.spendable,
+        expiring_30d=points.expiring_30d,
+        expires_at=points.expires_at.isoformat() if points.expires_at else None,
+        tier=tier,
+        progress=None,  # tiers' progress comes with the tiers feature
+    )
+
+
+@storefront_route("/rewards", auth="any", summary="The rewards catalogue", response=REWARDS)
+def loyalty_rewards() -> Response:
+    store, _ = current_shopper()
+    rewards = [
+        {
+            "id": r.id,
+            "type": r.type,
+            "points": r.points,
+            "value": None if r.value is None else format(r.value, "f"),
+            "currency": r.currency,
+        }
+        for r in get_settings(store).rewards
+    ]
+    return jsonify(rewards=rewards)
+
+
+@storefront_route(
+    "/me/redemptions",
+    methods=["POST"],
+    auth="customer",
+    summary="Redeem points for a reward",
+    request=REDEEM_BODY,
+    response=REDEMPTION,
+)
+def loyalty_redeem() -> tuple[Response, int]:
+    store, customer = current_shopper()
+    if customer is None:
+        return error("customer_not_found", "no points yet", 404)
+    body, status = redeem_for(store, customer, request.get_json(silent=True))
+    return body, 200 if status in (201, 202) else status  # the widget polls GET /me/redemptions/<id> for the code
+
+
+@storefront_route("/me/redemptions/<redemption_id>", auth="customer", summary="A redemption", response=REDEMPTION)
+def loyalty_redemption(redemption_id: str) -> Response | tuple[Response, int]:
+    # A plain segment (not <int:>), so the guard answers first (401 before any 404) whatever the caller sends.
+    store, customer = current_shopper()
+    known = redemption_id.isdigit() and len(redemption_id) <= 18  # BIGINT range
+    redemption = find(db.session, store, int(redemption_id)) if known else None
+    if customer is None or redemption is None or redemption.customer_id != customer.id:
+        return error("redemption_not_found", "no such redemption", 404)
+    return jsonify(as_dict(redemption))
+
+
+@storefront_route("/me/activity", auth="customer", summary="The customer's last 50 points movements", response=ACTIVITY)
+def loyalty_activity() -> Response:
+    store, customer = current_shopper()
+    if customer is None:
+        return jsonify(activity=[])
+    rows = db.session.scalars(
+        select(PointsLedger)
+        .where(PointsLedger.store_id == store.id, PointsLedger.customer_id == customer.id)
+        .order_by(PointsLedger.id.desc())
+        .limit(50)
+    )
+    return jsonify(activity=[{"kind": r.kind, "points": r.points, "at": r.created_at.isoformat()} for r in rows])
