@@ -18,6 +18,6 @@ def _json_error(exc: HTTPException) -> tuple[Response, int]:
 
 
 def init_app(app: Flask) -> None:
-    from . import routes  # noqa: F401  (registers the views on bp)
+    from . import referrals, routes  # noqa: F401  (registers the views on bp)
 
     app.register_blueprint(bp)

@@ -7,6 +7,7 @@ from .install import ShopifyInstall, ShopifyOAuthState
 from .loyalty import LoyaltyAccount, LoyaltyStoreState, PointsLedger
 from .messaging import EmailSuppression, Message
 from .order import Fulfillment, Order, OrderDeletion, OrderRefund
+from .referral import Referral, ReferralCode, ReferralInvite
 from .store import PLATFORMS, Store
 from .woo_connect import WooConnection, WooStoreState
 
@@ -23,6 +24,9 @@ __all__ = [
     "OrderDeletion",
     "OrderRefund",
     "PointsLedger",
+    "Referral",
+    "ReferralCode",
+    "ReferralInvite",
     "ShopifyInstall",
     "ShopifyOAuthState",
     "Store",

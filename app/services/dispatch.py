@@ -28,7 +28,7 @@ from connectors.events import (
 )
 
 from ..models import Store
-from . import compliance, orders, stores, uninstall
+from . import compliance, orders, referral_orders, stores, uninstall
 from .customers import resolve_customer
 from .loyalty_orders import on_customer_changed, on_order_event
 
@@ -46,12 +46,21 @@ def _customer_changed(session: Session, store: Store, event: CustomerChanged) ->
 PIPELINE: dict[type, tuple[Handler, ...]] = {
     # 1. keep the order and its customer current (stale snapshots are ignored inside)
     # then loyalty: the order's points reconciled with the order as recomputed (services/loyalty_orders.py)
-    OrderChanged: (orders.apply_order, compliance.erase_if_tombstone, on_order_event),
-    OrderDeleted: (orders.delete_order, on_order_event),
-    # 2. money back and parcels out: child rows, then the order's derived dates, then points
-    RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund), on_order_event),
-    FulfillmentChanged: (lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment), on_order_event),
-    ShipmentEvent: (orders.apply_shipment_event, on_order_event),
+    # then referrals: attribution of a friend's first paid order, voiding on refund, the reward's due date
+    OrderChanged: (orders.apply_order, compliance.erase_if_tombstone, on_order_event, referral_orders.on_order_event),
+    OrderDeleted: (orders.delete_order, on_order_event, referral_orders.on_order_event),
+    # 2. money back and parcels out: child rows, then the order's derived dates, then points and referrals
+    RefundCreated: (
+        lambda s, st, e: orders.apply_refund(s, st, e.refund),
+        on_order_event,
+        referral_orders.on_order_event,
+    ),
+    FulfillmentChanged: (
+        lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment),
+        on_order_event,
+        referral_orders.on_order_event,
+    ),
+    ShipmentEvent: (orders.apply_shipment_event, on_order_event, referral_orders.on_order_event),
     # 3. profile changes, guest-to-account merges (points move with the guest), the signup reward
     CustomerChanged: (_customer_changed, compliance.erase_if_tombstone, on_customer_changed),
     # 4. an erased customer stays erased: a late snapshot must not refill the tombstone (compliance)

@@ -10,6 +10,7 @@ Convergence rules, so that duplicates and any delivery order end in the same sta
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from decimal import Decimal
 
@@ -95,6 +96,10 @@ def _copy_snapshot(order: Order, snap: OrderSnapshot) -> None:
         }
         for li in snap.line_items
     ]
+    order.shipping_address = dataclasses.asdict(snap.shipping_address) if snap.shipping_address else None
+    order.phone = snap.phone
+    order.payment_fingerprint = snap.payment_fingerprint
+    order.referral_token = snap.referral_token
     order.placed_at = snap.created_at
     order.platform_updated_at = snap.updated_at
     order.cancelled_at = snap.cancelled_at

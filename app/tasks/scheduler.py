@@ -19,7 +19,7 @@ from flask import Flask
 from ..extensions import db
 from ..services.inbox import overdue_count, release_expired_leases
 from ..webhooks.ingest import kick_processing
-from . import loyalty, woo_maintenance
+from . import loyalty, referrals, woo_maintenance
 from .compliance import sweep as compliance_sweep
 from .messaging import schedule_messages
 
@@ -52,7 +52,7 @@ def run_forever(app: Flask, once: bool = False) -> None:
     while True:
         started = time.monotonic()
         # Separate steps, so one failing (a store's API down) never starves the others.
-        for step in (tick, maintain_stores, loyalty.tick, schedule_messages):
+        for step in (tick, maintain_stores, loyalty.tick, referrals.tick, schedule_messages):
             try:
                 step(app)
             except Exception:  # a step must never kill the loop (DB restarting, Redis away, a store down)
