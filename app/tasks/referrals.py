@@ -54,7 +54,8 @@ def create_code(store: Store, spec: DiscountSpec) -> CreatedDiscount:
     if store.platform == "shopify":
         from ..install.shopify import _origin, access_token
 
-        client = ShopifyWriteback(store.domain, access_token(store.id), origin=_origin(), timeout=10.0)
+        timeout = float(current_app.config.get("SHOPIFY_API_TIMEOUT_SECONDS", 10))
+        client = ShopifyWriteback(store.domain, access_token(store.id), origin=_origin(), timeout=timeout)
         return client.create_discount_code(spec)
     state = db.session.get(WooStoreState, store.id)
     creds = secret_box().open(store.credentials)
