@@ -60,7 +60,7 @@ def create_code(store: Store, spec: DiscountSpec) -> CreatedDiscount:
     state = db.session.get(WooStoreState, store.id)
     creds = secret_box().open(store.credentials)
     timeout = float(current_app.config.get("WOO_API_TIMEOUT_SECONDS", 10))
-    api_url = state.api_url if state is not None else store.domain
+    api_url = state.api_url if state is not None else f"https://{store.domain}"  # the wc-auth connect sets state
     return WooWriteback(api_url, creds["consumer_key"], creds["consumer_secret"], timeout=timeout).create_coupon(spec)
 
 
