@@ -38,6 +38,7 @@ from connectors.writeback import DiscountSpec
 from ..models import Customer, Referral, ReferralCode, ReferralInvite, Store
 from ..models.referral import FLAGGED, PENDING, REJECTED, REWARDED
 from ..models.types import utcnow
+from ..money import format_money
 from .customers import normalise_email
 from .referral_settings import Discount, get_settings
 
@@ -234,7 +235,7 @@ def as_dict(referral: Referral) -> dict[str, Any]:
         "order_platform_id": referral.order_platform_id,
         "via": referral.via,
         "currency": referral.currency,
-        "order_total": str(referral.order_total),
+        "order_total": format_money(referral.order_total, referral.currency),
         "reward_due_at": referral.reward_due_at.isoformat() if referral.reward_due_at else None,
         "reward": dict(referral.reward or {}),
         "decided_by": referral.decided_by,
@@ -275,5 +276,5 @@ def report(session: Session, store: Store) -> dict[str, Any]:
         "rewarded": by_status.get(REWARDED, 0),
         "rejected": by_status.get(REJECTED, 0),
         "reasons": {status: dict(sorted(c.items())) for status, c in sorted(reasons.items())},
-        "revenue": {currency: str(amount) for currency, amount in sorted(revenue.items())},
+        "revenue": {currency: format_money(amount, currency) for currency, amount in sorted(revenue.items())},
     }
