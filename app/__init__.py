@@ -25,6 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
         messaging,
         models,
         queue,
+        referrals,
         reviews,
         security,
         storefront,
@@ -44,6 +45,7 @@ def create_app(config: Config | None = None) -> Flask:
     storefront.init_app(app)
     health.init_app(app)
     messaging.init_app(app)
+    referrals.init_app(app)
     reviews.init_app(app)
     tasks.init_app(app)
     cli.init_app(app)

@@ -81,6 +81,24 @@ class OrderSnapshot:
     line_items: tuple[LineItem, ...] = ()
     refunds: tuple[RefundSnapshot, ...] = ()
     fulfillments: tuple[FulfillmentSnapshot, ...] = ()
+    # For referral fraud checks and attribution (optional: only what the payload carries).
+    shipping_address: ShippingAddress | None = None
+    phone: str | None = None
+    # A hash of card BIN + last digits + brand (Shopify payment_details) or a gateway's stored source id
+    # (WooCommerce meta), never a card number; None where the payload exposes nothing.
+    payment_fingerprint: str | None = None
+    # The referral landing token the storefront passed: Shopify note attribute / WooCommerce meta `_ppe_ref`.
+    referral_token: str | None = None
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    address1: str | None
+    address2: str | None
+    city: str | None
+    zip: str | None
+    country_code: str | None
+    phone: str | None = None
 
 
 @dataclass(frozen=True)

@@ -90,3 +90,41 @@ def obj(payload: Any, field: str = "payload") -> dict:
     if not isinstance(payload, dict):
         raise MalformedPayload(f"{field}: expected a JSON object")
     return payload
+
+
+REFERRAL_TOKEN_KEY = "_ppe_ref"  # noqa: S105  (an attribute name, not a secret)
+
+
+def shipping_address(data: Any, *, address1: str, address2: str, zip_key: str, country: str) -> Any:
+    """A ShippingAddress from a platform's address object (key names differ), None when empty."""
+    from .events import ShippingAddress
+
+    if not isinstance(data, dict):
+        return None
+    address = ShippingAddress(
+        address1=text(data.get(address1)),
+        address2=text(data.get(address2)),
+        city=text(data.get("city")),
+        zip=text(data.get(zip_key), 32),
+        country_code=text(data.get(country), 8),
+        phone=text(data.get("phone"), 32),
+    )
+    return address if address.address1 or address.zip else None
+
+
+def fingerprint(*parts: Any) -> str | None:
+    """SHA-256 of the parts (so no card detail is kept), None unless every part is present."""
+    import hashlib
+
+    values = [str(part).strip().lower() for part in parts]
+    if not all(values):
+        return None
+    return hashlib.sha256("|".join(values).encode()).hexdigest()
+
+
+def name_value(items: Any, key: str, *, name: str = "name", value: str = "value") -> str | None:
+    """The value of `key` in a list of {name, value} pairs (Shopify note_attributes, WooCommerce meta_data)."""
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get(name) == key and isinstance(item.get(value), str | int):
+            return text(str(item[value]), 512)
+    return None

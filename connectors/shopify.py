@@ -203,7 +203,27 @@ def order_snapshot(data: dict) -> OrderSnapshot:
         fulfillments=tuple(
             fulfillment_snapshot(f, order_id) for f in data.get("fulfillments") or [] if isinstance(f, dict)
         ),
+        # https://shopify.dev/docs/api/admin-rest/2024-04/resources/order (shipping_address, phone,
+        # note_attributes [{name, value}], payment_details {credit_card_bin, credit_card_number (masked),
+        # credit_card_company}: deprecated and often absent, used only when present).
+        shipping_address=p.shipping_address(
+            data.get("shipping_address"),
+            address1="address1",
+            address2="address2",
+            zip_key="zip",
+            country="country_code",
+        ),
+        phone=p.text(data.get("phone") or (data.get("shipping_address") or {}).get("phone"), 32),
+        payment_fingerprint=_payment_fingerprint(data.get("payment_details")),
+        referral_token=p.name_value(data.get("note_attributes"), p.REFERRAL_TOKEN_KEY),
     )
+
+
+def _payment_fingerprint(details: Any) -> str | None:
+    if not isinstance(details, dict):
+        return None
+    last4 = "".join(ch for ch in str(details.get("credit_card_number") or "") if ch.isdigit())[-4:]
+    return p.fingerprint("card", details.get("credit_card_bin"), last4, details.get("credit_card_company"))
 
 
 def _guest_name(data: dict) -> dict[str, Any]:

@@ -227,4 +227,25 @@ def order_snapshot(data: dict) -> OrderSnapshot:
             for r in data.get("refunds") or []
             if isinstance(r, dict)
         ),
+        # https://woocommerce.github.io/woocommerce-rest-api-docs/#order-properties: shipping {address_1,
+        # address_2, city, postcode, country, phone}, billing.phone, meta_data [{key, value}].
+        shipping_address=p.shipping_address(
+            data.get("shipping"), address1="address_1", address2="address_2", zip_key="postcode", country="country"
+        ),
+        phone=p.text(billing.get("phone") or (data.get("shipping") or {}).get("phone"), 32),
+        payment_fingerprint=_payment_fingerprint(data),
+        referral_token=p.name_value(data.get("meta_data"), p.REFERRAL_TOKEN_KEY, name="key"),
     )
+
+
+#: Gateways that keep a reusable payment source id in the order's meta (WooCommerce Stripe Gateway); the same
+#: source on two orders is the same card or account. Our own storefront plugin may set `_ppe_payment_fingerprint`.
+_PAYMENT_META_KEYS = ("_ppe_payment_fingerprint", "_stripe_source_id", "_payment_method_token")
+
+
+def _payment_fingerprint(data: dict) -> str | None:
+    for key in _PAYMENT_META_KEYS:
+        value = p.name_value(data.get("meta_data"), key, name="key")
+        if value:
+            return p.fingerprint(key, value)
+    return None

@@ -19,6 +19,6 @@ def _json_error(exc: HTTPException) -> tuple[Response, int]:
 
 def init_app(app: Flask) -> None:
     from ..reviews import admin as reviews_admin  # noqa: F401  (feature views, before registration)
-    from . import loyalty, redemptions, routes  # noqa: F401  (register the views on bp)
+    from . import loyalty, redemptions, referrals, routes  # noqa: F401  (register the views on bp)
 
     app.register_blueprint(bp)

@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     from .inbox import inbox_cli
     from .loyalty import loyalty_cli
     from .records import customers_cli, stores_cli
+    from .referrals import referrals_cli
     from .run import scheduler_command, serve_command, worker_command
     from .samples import demo_command, webhooks_cli
 
@@ -23,5 +24,6 @@ def init_app(app: Flask) -> None:
         inbox_cli,
         compliance_cli,
         loyalty_cli,
+        referrals_cli,
     ):
         app.cli.add_command(command)

@@ -8,6 +8,7 @@ from .loyalty import LoyaltyAccount, LoyaltyStoreState, LoyaltyTierChange, Point
 from .messaging import EmailSuppression, Message
 from .order import Fulfillment, Order, OrderDeletion, OrderRefund
 from .redemption import LoyaltyWriteback, Redemption
+from .referral import Referral, ReferralCode, ReferralInvite
 from .review_publishing import ReviewPublication
 from .reviews import Review, ReviewRequest
 from .store import PLATFORMS, Store
@@ -29,6 +30,9 @@ __all__ = [
     "OrderRefund",
     "PointsLedger",
     "Redemption",
+    "Referral",
+    "ReferralCode",
+    "ReferralInvite",
     "Review",
     "ReviewPublication",
     "ReviewRequest",

@@ -39,6 +39,11 @@ class Order(db.Model):
     locale: Mapped[str | None] = mapped_column(String(16))
     discount_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     line_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Kept for referral fraud checks (personal data, erased by customers/redact; see services/referrals).
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    payment_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    referral_token: Mapped[str | None] = mapped_column(String(512))
 
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     platform_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -28,7 +28,7 @@ from connectors.events import (
 )
 
 from ..models import Store
-from . import compliance, orders, stores, uninstall
+from . import compliance, orders, referral_orders, stores, uninstall
 from .customers import resolve_customer
 from .loyalty_orders import on_customer_changed
 from .loyalty_orders import on_order_event as loyalty_order_event
@@ -46,27 +46,23 @@ def _customer_changed(session: Session, store: Store, event: CustomerChanged) ->
         orders.refresh_customer(session, store, customer)
 
 
+#: After record-keeping, every order event runs the features that follow the order's state, in this order.
+ORDER_FOLLOWERS: tuple[Handler, ...] = (
+    loyalty_order_event,  # points reconciled with the order as recomputed (services/loyalty_orders.py)
+    referral_orders.on_order_event,  # a friend's first paid order attributed, voided on refund, reward due
+    review_order_event,  # the review request's due date, or its cancellation (services/review_requests.py)
+)
+
 PIPELINE: dict[type, tuple[Handler, ...]] = {
     # 1. keep the order and its customer current (stale snapshots are ignored inside)
-    # then loyalty: the order's points reconciled with the order as recomputed (services/loyalty_orders.py),
-    # then redemptions: a reward's code seen on the order marks it used; its cancellation refunds the points,
-    # then the review request follows the order's state: due date, cancellation (services/review_requests.py)
-    OrderChanged: (
-        orders.apply_order,
-        compliance.erase_if_tombstone,
-        loyalty_order_event,
-        redemption_order_event,
-        review_order_event,
-    ),
-    OrderDeleted: (orders.delete_order, loyalty_order_event, redemption_order_event, review_order_event),
-    # 2. money back and parcels out: child rows, then the order's derived dates, then points and reviews
-    RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund), loyalty_order_event, review_order_event),
-    FulfillmentChanged: (
-        lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment),
-        loyalty_order_event,
-        review_order_event,
-    ),
-    ShipmentEvent: (orders.apply_shipment_event, loyalty_order_event, review_order_event),
+    # then the features that follow the order's state (ORDER_FOLLOWERS, above); order snapshots and deletions
+    # also settle redemptions: a reward's code seen on the order marks it used, its cancellation refunds the points
+    OrderChanged: (orders.apply_order, compliance.erase_if_tombstone, *ORDER_FOLLOWERS, redemption_order_event),
+    OrderDeleted: (orders.delete_order, *ORDER_FOLLOWERS, redemption_order_event),
+    # 2. money back and parcels out: child rows, then the order's derived dates, then the followers
+    RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund), *ORDER_FOLLOWERS),
+    FulfillmentChanged: (lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment), *ORDER_FOLLOWERS),
+    ShipmentEvent: (orders.apply_shipment_event, *ORDER_FOLLOWERS),
     # 3. profile changes, guest-to-account merges (points move with the guest), the signup reward
     CustomerChanged: (_customer_changed, compliance.erase_if_tombstone, on_customer_changed),
     # 4. an erased customer stays erased: a late snapshot must not refill the tombstone (compliance)

@@ -29,6 +29,7 @@ from ..models import Customer, LoyaltyAccount, Order, OrderRefund, PointsLedger,
 from ..models.types import utcnow
 from .loyalty_ledger import append, award_action, refresh_account
 from .loyalty_settings import LoyaltySettings, get_settings
+from .orders import find_order
 
 log = logging.getLogger(__name__)
 
@@ -177,14 +178,9 @@ def _reflect_refunds(session: Session, store: Store, order: Order, earn: PointsL
         reversed_so_far = target
 
 
-def _order_by_pid(session: Session, store: Store, platform_id: str) -> Order | None:
-    return session.scalar(select(Order).where(Order.store_id == store.id, Order.platform_id == platform_id))
-
-
 def on_order_event(session: Session, store: Store, event: Any) -> None:
     """PIPELINE handler, after record-keeping: the order as recomputed; no order yet means nothing to do."""
-    order_id = order_platform_id(event)
-    order = _order_by_pid(session, store, order_id) if order_id else None
+    order = find_order(session, store, order_platform_id(event))
     if order is not None:
         reconcile_order(session, store, order)
 

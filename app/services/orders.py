@@ -10,6 +10,7 @@ Convergence rules, so that duplicates and any delivery order end in the same sta
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from decimal import Decimal
 
@@ -36,6 +37,13 @@ INACTIVE_FULFILLMENTS = {"cancelled", "error", "failure"}
 def earliest(*values: datetime | None) -> datetime | None:
     present = [v for v in values if v is not None]
     return min(present) if present else None
+
+
+def find_order(session: Session, store: Store, platform_id: str | None) -> Order | None:
+    """The store's order with this platform id, if we hold it (no row lock: readers after record-keeping)."""
+    if not platform_id:
+        return None
+    return session.scalar(select(Order).where(Order.store_id == store.id, Order.platform_id == platform_id))
 
 
 def _order(session: Session, store: Store, platform_id: str) -> Order | None:
@@ -95,6 +103,10 @@ def _copy_snapshot(order: Order, snap: OrderSnapshot) -> None:
         }
         for li in snap.line_items
     ]
+    order.shipping_address = dataclasses.asdict(snap.shipping_address) if snap.shipping_address else None
+    order.phone = snap.phone
+    order.payment_fingerprint = snap.payment_fingerprint
+    order.referral_token = snap.referral_token
     order.placed_at = snap.created_at
     order.platform_updated_at = snap.updated_at
     order.cancelled_at = snap.cancelled_at

@@ -22,7 +22,7 @@ from flask import Flask
 from ..extensions import db
 from ..services.inbox import overdue_count, release_expired_leases
 from ..webhooks.ingest import kick_processing
-from . import loyalty, redemptions, woo_maintenance
+from . import loyalty, redemptions, referrals, woo_maintenance
 from .compliance import sweep as compliance_sweep
 from .messaging import schedule_messages
 from .review_publishing import schedule_review_publishing
@@ -63,6 +63,7 @@ def run_forever(app: Flask, once: bool = False) -> None:
             maintain_stores,
             loyalty.tick,
             redemptions.tick,
+            referrals.tick,
             schedule_review_requests,
             schedule_messages,
             schedule_review_publishing,

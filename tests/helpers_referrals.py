@@ -1,0 +1,86 @@
+"""Builders for referral tests: signed webhooks into the real app, a referrer with a code, a friend's landing."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Customer, PointsLedger, Referral, ReferralInvite
+from app.services.referrals import get_or_create_code
+from tests.helpers import dumps, process_all, shopify_headers, shopify_order
+
+PLACED = "2026-11-01T10:00:00-05:00"
+DELIVERED = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
+WINDOW_END = DELIVERED + timedelta(days=14)  # loyalty's default return window
+
+HOME = {"address1": "12 Baker Street", "address2": "Flat 3", "city": "London", "zip": "NW1 6XE",
+        "country_code": "GB", "phone": "+44 7700 900123"}  # fmt: skip
+ELSEWHERE = {"address1": "9 Rue de Rivoli", "address2": None, "city": "Paris", "zip": "75001",
+             "country_code": "FR", "phone": "+33 6 12 34 56 78"}  # fmt: skip
+
+
+def post(client, topic: str, payload: dict[str, Any]) -> None:
+    body = dumps(payload)
+    answer = client.post("/webhooks/shopify", data=body, headers=shopify_headers(topic, body))
+    assert answer.status_code == 200, answer.text
+
+
+def order_payload(
+    order_id: int,
+    *,
+    email: str,
+    customer_id: int,
+    address: dict[str, Any],
+    codes: tuple[str, ...] = (),
+    delivered: datetime | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    payload = shopify_order(order_id, email=email, customer_id=customer_id, **extra)
+    payload["customer"] = {**payload["customer"], "phone": None, "first_name": email.split("@")[0].title()}
+    payload["shipping_address"] = {**payload["shipping_address"], **copy.deepcopy(address)}
+    payload["discount_codes"] = [{"code": c, "amount": "10.00", "type": "percentage"} for c in codes]
+    if delivered is not None:
+        stamp = delivered.isoformat()
+        payload["fulfillments"] = [
+            {"id": order_id * 10, "status": "success", "shipment_status": "delivered",
+             "created_at": PLACED, "updated_at": stamp}
+        ]  # fmt: skip
+        payload["fulfillment_status"] = "fulfilled"
+        payload["updated_at"] = stamp
+    return payload
+
+
+def referrer_with_code(app, client, *, email: str = "ann@example.com", address: dict[str, Any] = HOME):
+    """The referrer's own earlier order (signed webhook, processed), then their code."""
+    post(client, "orders/paid", order_payload(5001, email=email, customer_id=7001, address=address))
+    process_all(app)
+    customer = db.session.scalar(select(Customer).where(Customer.platform_id == "7001"))
+    code = get_or_create_code(db.session, customer_store(customer), customer)
+    db.session.commit()
+    return customer, code
+
+
+def customer_store(customer: Customer):
+    from app.models import Store
+
+    return db.session.get(Store, customer.store_id)
+
+
+def land(client, code: str, headers: dict[str, str] | None = None) -> ReferralInvite:
+    answer = client.get(f"/ref/{code}", headers=headers or {"User-Agent": "FriendBrowser/1.0"})
+    assert answer.status_code == 200
+    db.session.expire_all()
+    return db.session.scalars(select(ReferralInvite).order_by(ReferralInvite.id.desc())).first()
+
+
+def referrals() -> list[Referral]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Referral).order_by(Referral.id)))
+
+
+def reward_rows() -> list[PointsLedger]:
+    return list(db.session.scalars(select(PointsLedger).where(PointsLedger.source_key.like("referral:%"))))
