@@ -5,11 +5,16 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.services.storefront_auth import mint_customer_token
 from tests.helpers import add_store
 
 NOW = 1_800_000_000.0
+# Operations whose schema-valid input still carries a signature no generator can produce (a review star link's
+# token): generated requests are refused as link_invalid (400), and schemathesis' "valid data is accepted" check
+# cannot hold for them. Every other check still runs.
+SIGNED_INPUT = {"POST /api/v1/reviews": 400}
 
 
 @pytest.fixture
@@ -59,23 +64,32 @@ def test_schemathesis(app, storefront):
     for result in api.get_all_operations():
         operation = result.ok()
 
+        expected = SIGNED_INPUT.get(operation.label, 200)
+        excluded = [positive_data_acceptance] if operation.label in SIGNED_INPUT else []
+
         @given(case=operation.as_strategy())
         @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def run(case):
             # As generated (schemathesis also invents credentials from the security schemes): conformance only.
-            assert case.call_and_validate().status_code < 500
+            assert case.call_and_validate(excluded_checks=excluded).status_code < 500
             # Then without invented credentials, as each of our callers: exact outcomes.
             case.headers = {
                 k: v for k, v in (case.headers or {}).items() if k.lower() not in ("authorization", "x-ppe-store")
             }
             for who, headers in callers.items():
-                response = case.call_and_validate(headers=headers)
+                response = case.call_and_validate(headers=headers, excluded_checks=excluded)
                 assert response.status_code < 500, who
                 if who == "nobody":
                     assert response.status_code == 401, response.text
                 else:
-                    assert response.status_code == 200, (who, response.text)
+                    assert response.status_code == expected, (who, response.text)
 
         run()
         seen.add(operation.label)
-    assert {"GET /api/v1/me", "GET /api/v1/program"} <= seen
+    assert {
+        "GET /api/v1/me",
+        "GET /api/v1/program",
+        "POST /api/v1/reviews",
+        "GET /api/v1/products/{product_id}/reviews",
+        "GET /api/v1/products/{product_id}/reviews/summary",
+    } <= seen
