@@ -354,7 +354,8 @@
   }
 
   function init() {
-    if (!document.querySelector('link[data-ppe-css]')) {
+    // Shopify's blocks put widget.css in the head (their "stylesheet" key); elsewhere the widget adds it.
+    if (!document.querySelector('link[data-ppe-css],link[rel=stylesheet][href*="widget.css"]')) {
       const css = D.css || S.src.replace(/widget\.js(\?.*)?$/, 'widget.css$1');
       document.head.append(h('link', { rel: 'stylesheet', href: css, 'data-ppe-css': true }));
     }
