@@ -99,6 +99,7 @@
     return fill(s, v || {});
   };
   const num = (n) => nf.format(Number(n) || 0);
+  const avg = (n) => Number(n).toLocaleString(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   const date = (iso) => {
     const d = new Date(iso);
     return isNaN(d) ? '' : d.toLocaleDateString(locale, { year: 'numeric', month: 'short', day: 'numeric' });
@@ -195,7 +196,7 @@
           h('span', { 'aria-hidden': 'true' }, num(c)));
       });
       head.append(h('p', { class: 'ppe-avg' }, stars(s.average, true), ' ',
-        h('strong', null, num(s.average)), ' · ', t('count', { n: s.count })), h('ul', { class: 'ppe-dist' }, rows));
+        h('strong', null, avg(s.average)), ' · ', t('count', { n: s.count })), h('ul', { class: 'ppe-dist' }, rows));
     });
 
     async function load() {
