@@ -145,3 +145,16 @@ Event = (
     | AppUninstalled
     | ComplianceRequest
 )
+
+
+def order_platform_id(event: object) -> str | None:
+    """The platform id of the order an event is about (None for events about no order)."""
+    if isinstance(event, OrderChanged):
+        return event.order.platform_id
+    if isinstance(event, RefundCreated):
+        return event.refund.order_id
+    if isinstance(event, FulfillmentChanged):
+        return event.fulfillment.order_id
+    if isinstance(event, OrderDeleted | ShipmentEvent):
+        return event.order_id
+    return None

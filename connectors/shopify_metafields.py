@@ -4,6 +4,8 @@ Docs relied on:
 - https://shopify.dev/docs/api/admin-graphql/2026-10/mutations/metafieldsSet: an upsert, "a maximum of 25
   metafields to be set at a time", atomic per call (so a batch is all or nothing; earlier batches stay set,
   and a retry sets them again to the same values: harmless).
+- https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/metafieldsDelete (and the 2024-04 changelog
+  "delete up to 25 metafields at once"): by (ownerId, namespace, key); a missing one still succeeds (null).
 - https://shopify.dev/docs/apps/build/custom-data/permissions: merchant-owned namespaces (anything not `$app`)
   are "readable in theme templates"; app-owned `$app:*` metafields are readable in Liquid only by the app's
   own theme app blocks, and only with a definition granting storefront access.
@@ -45,6 +47,15 @@ mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
 }
 """
 
+DELETE_METAFIELDS = """
+mutation MetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
+  metafieldsDelete(metafields: $metafields) {
+    deletedMetafields { ownerId namespace key }
+    userErrors { field message }
+  }
+}
+"""
+
 
 @dataclass(frozen=True)
 class MetafieldInput:
@@ -77,6 +88,25 @@ def set_metafields(client: AdminClient, metafields: Iterable[MetafieldInput]) ->
             raise UserErrors(f"metafields refused after {len(done)} set", shifted)
         done.extend(payload.get("metafields") or [])
     return done
+
+
+def delete_metafields(client: AdminClient, identifiers: Iterable[tuple[str, str, str]]) -> int:
+    """Delete metafields given as (owner gid, namespace, key), METAFIELDS_PER_CALL per call; how many existed."""
+    items = list(identifiers)
+    deleted = 0
+    for start in range(0, len(items), METAFIELDS_PER_CALL):
+        batch = [{"ownerId": o, "namespace": n, "key": k} for o, n, k in items[start : start + METAFIELDS_PER_CALL]]
+        payload = client.execute(DELETE_METAFIELDS, {"metafields": batch}).get("metafieldsDelete") or {}
+        if payload.get("userErrors"):
+            raise UserErrors("metafields delete refused", payload["userErrors"])
+        deleted += sum(1 for d in payload.get("deletedMetafields") or [] if d)
+    return deleted
+
+
+def rating_identifiers(product_id: str) -> list[tuple[str, str, str]]:
+    """The two rating metafields of a product, to delete when it has no published review left."""
+    owner = product_gid(product_id)
+    return [(owner, REVIEWS_NAMESPACE, RATING_KEY), (owner, REVIEWS_NAMESPACE, RATING_COUNT_KEY)]
 
 
 def loyalty_metafields(customer_id: str, points_balance: int, tier: str | None) -> list[MetafieldInput]:

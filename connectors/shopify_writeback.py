@@ -13,7 +13,7 @@ from typing import Any
 
 from .shopify_admin import AdminClient
 from .shopify_discounts import create_discount_code, find_discount_code
-from .shopify_metafields import MetafieldInput, set_metafields
+from .shopify_metafields import MetafieldInput, delete_metafields, set_metafields
 from .writeback import CreatedDiscount, DiscountSpec
 
 
@@ -28,3 +28,6 @@ class ShopifyWriteback(AdminClient):
 
     def set_metafields(self, metafields: Iterable[MetafieldInput]) -> list[dict[str, Any]]:
         return set_metafields(self, metafields)
+
+    def delete_metafields(self, identifiers: Iterable[tuple[str, str, str]]) -> int:
+        return delete_metafields(self, identifiers)

@@ -7,6 +7,7 @@ import email.policy
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -17,6 +18,7 @@ class Recorder:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], EmailMessage]] = []
         self.rcpt_replies: list[str] = []  # e.g. ["451 4.3.0 try later"], consumed one per RCPT
+        self.port = 0  # set by the smtp fixture once the server listens
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options):  # noqa: N802
         if self.rcpt_replies:
@@ -70,3 +72,25 @@ def review_context(base: str = "https://reviews.example/r") -> dict:
         ],
         "help_url": "https://help.example/order/1001",
     }
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd), configured as the app's relay; yields what it received."""
+    recorder = Recorder()
+    controller = LoopbackSMTP(recorder, hostname="127.0.0.1", port=0)
+    controller.start()
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", controller.port)
+    monkeypatch.setitem(app.config, "SMTP_SECURITY", "none")
+    recorder.port = controller.port
+    yield recorder
+    controller.stop()
+
+
+@pytest.fixture
+def mail_clock(app, monkeypatch):
+    """The outbox's clock (MAIL_CLOCK), at 2027-03-01 09:00 UTC until a test advances it."""
+    value = Clock()
+    monkeypatch.setitem(app.config, "MAIL_CLOCK", value)
+    return value

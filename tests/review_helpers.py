@@ -1,4 +1,4 @@
-"""Signed Shopify webhooks for the review tests (order, parcel, carrier event) and the SMTP/clock fixtures."""
+"""Signed Shopify webhooks for the review tests (order, parcel, carrier event); SMTP fixtures: mail_helpers."""
 
 from __future__ import annotations
 
@@ -6,31 +6,9 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-
 from tests.helpers import dumps, fixture_json, process_all, shopify_headers, shopify_order
-from tests.mail_helpers import Clock, LoopbackSMTP, Recorder
 
 ORDER_TIME = "2027-02-20T10:00:00+00:00"
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    recorder = Recorder()
-    controller = LoopbackSMTP(recorder, hostname="127.0.0.1", port=0)
-    controller.start()
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", controller.port)
-    monkeypatch.setitem(app.config, "SMTP_SECURITY", "none")
-    yield recorder
-    controller.stop()
-
-
-@pytest.fixture
-def clock(app, monkeypatch):
-    value = Clock()  # 2027-03-01 09:00 UTC
-    monkeypatch.setitem(app.config, "MAIL_CLOCK", value)
-    return value
 
 
 def iso(value: datetime) -> str:

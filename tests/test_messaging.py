@@ -6,7 +6,6 @@ import html as htmllib
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -14,26 +13,7 @@ from app.messaging import cancel_messages, enqueue_message, is_suppressed, unsub
 from app.models import Customer, EmailSuppression, Message
 from app.tasks.messaging import schedule_messages, send_message
 from tests.helpers import add_store
-from tests.mail_helpers import Clock, LoopbackSMTP, Recorder, parts, review_context
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    recorder = Recorder()
-    controller = LoopbackSMTP(recorder, hostname="127.0.0.1", port=0)
-    controller.start()
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", controller.port)
-    monkeypatch.setitem(app.config, "SMTP_SECURITY", "none")
-    yield recorder
-    controller.stop()
-
-
-@pytest.fixture
-def clock(app, monkeypatch):
-    value = Clock()
-    monkeypatch.setitem(app.config, "MAIL_CLOCK", value)
-    return value
+from tests.mail_helpers import parts, review_context
 
 
 def run_jobs(app) -> int:
@@ -63,7 +43,7 @@ def deliver_all(app) -> None:
     run_jobs(app)
 
 
-def test_review_request_in_polish_multipart_with_links(app, ctx, smtp, clock):
+def test_review_request_in_polish_multipart_with_links(app, ctx, smtp, mail_clock):
     store = add_store(name="Sklep Ceramiki")
     store.settings = {"branding": {"primary_color": "#aa3300"}}
     db.session.commit()
@@ -86,10 +66,10 @@ def test_review_request_in_polish_multipart_with_links(app, ctx, smtp, clock):
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     row = db.session.scalars(select(Message)).one()
     assert (row.status, row.locale, row.attempts) == ("sent", "pl", 1)
-    assert message["Message-ID"] == row.message_id and row.sent_at == clock.now
+    assert message["Message-ID"] == row.message_id and row.sent_at == mail_clock.now
 
 
-def test_thai_and_fallback_to_store_default(app, ctx, smtp, clock):
+def test_thai_and_fallback_to_store_default(app, ctx, smtp, mail_clock):
     store = add_store(name="Shop")
     store.settings = {"locale": "hu"}
     db.session.commit()
@@ -104,7 +84,7 @@ def test_thai_and_fallback_to_store_default(app, ctx, smtp, clock):
         assert by_rcpt[rcpt]["Subject"] == "Milyen volt a(z) Shop rendelésed?"
 
 
-def test_customer_locale_used_when_caller_gives_none(app, ctx, smtp, clock):
+def test_customer_locale_used_when_caller_gives_none(app, ctx, smtp, mail_clock):
     store = add_store()
     customer = Customer(store_id=store.id, email="lv@example.com", email_key="lv@example.com", locale="lv-LV")
     db.session.add(customer)
@@ -114,7 +94,7 @@ def test_customer_locale_used_when_caller_gives_none(app, ctx, smtp, clock):
     assert smtp.messages[0][2]["Subject"].startswith("Kā tev patika pasūtījums")
 
 
-def test_dedupe_returns_the_existing_row_unchanged(app, ctx, smtp, clock):
+def test_dedupe_returns_the_existing_row_unchanged(app, ctx, smtp, mail_clock):
     store = add_store()
     first = enqueue(store, locale="pl")
     second = enqueue(store, locale="th", to="other@example.com")
@@ -126,7 +106,7 @@ def test_dedupe_returns_the_existing_row_unchanged(app, ctx, smtp, clock):
     assert len(smtp.messages) == 1
 
 
-def test_suppressed_address_and_consent_off_are_never_sent(app, ctx, smtp, clock):
+def test_suppressed_address_and_consent_off_are_never_sent(app, ctx, smtp, mail_clock):
     store = add_store()
     db.session.add(EmailSuppression(store_id=store.id, email_key=_hash("Ola@Example.com"), reason="manual"))
     customer = Customer(store_id=store.id, email="no@example.com", email_key="no@example.com", email_consent=False)
@@ -142,7 +122,7 @@ def test_suppressed_address_and_consent_off_are_never_sent(app, ctx, smtp, clock
     assert [rcpts for _, rcpts, _ in smtp.messages] == [["ola@example.com"]]
 
 
-def test_unsubscribe_link_round_trip(app, ctx, client, smtp, clock):
+def test_unsubscribe_link_round_trip(app, ctx, client, smtp, mail_clock):
     store = add_store(name="Sklep")
     enqueue(store, locale="pl", dedupe_key="first")
     deliver_all(app)
@@ -163,7 +143,7 @@ def test_unsubscribe_link_round_trip(app, ctx, client, smtp, clock):
     assert unsubscribe_url(store, "ola@example.com") != unsubscribe_url(store, "eve@example.com")
 
 
-def test_unsubscribed_after_queueing_is_not_sent(app, ctx, client, smtp, clock):
+def test_unsubscribed_after_queueing_is_not_sent(app, ctx, client, smtp, mail_clock):
     store = add_store()
     message_id = enqueue(store)
     client.post(unsubscribe_url(store, "ola@example.com").removeprefix(app.config["APP_URL"]))
@@ -171,7 +151,7 @@ def test_unsubscribed_after_queueing_is_not_sent(app, ctx, client, smtp, clock):
     assert smtp.messages == [] and db.session.get(Message, message_id).status == "suppressed"
 
 
-def test_cancel_by_prefix(app, ctx, smtp, clock):
+def test_cancel_by_prefix(app, ctx, smtp, mail_clock):
     store = add_store()
     keep = enqueue(store, dedupe_key="review:order:10:1")
     gone = [enqueue(store, dedupe_key=f"review:order:1:{n}") for n in (1, 2)]
@@ -183,12 +163,12 @@ def test_cancel_by_prefix(app, ctx, smtp, clock):
     assert db.session.get(Message, keep).status == "sent"
 
 
-def test_send_after_waits_for_its_time(app, ctx, smtp, clock):
+def test_send_after_waits_for_its_time(app, ctx, smtp, mail_clock):
     store = add_store()
-    enqueue(store, send_after=clock.now + timedelta(hours=2))
+    enqueue(store, send_after=mail_clock.now + timedelta(hours=2))
     deliver_all(app)
     assert smtp.messages == []
-    clock.advance(2 * 3600)
+    mail_clock.advance(2 * 3600)
     deliver_all(app)
     assert len(smtp.messages) == 1
 
@@ -199,7 +179,7 @@ def _hash(email: str) -> str:
     return email_hash(email)
 
 
-def test_message_id_is_deterministic(app, ctx, clock):
+def test_message_id_is_deterministic(app, ctx, mail_clock):
     store = add_store()
     row = db.session.get(Message, enqueue(store))
     assert re.fullmatch(rf"<ppe\.{store.id}\.{row.id}\.[0-9a-f]{{16}}@localhost>", row.message_id)

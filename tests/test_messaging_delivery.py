@@ -7,8 +7,6 @@ import email.policy
 import socket
 from datetime import timedelta
 
-import pytest
-
 from app.extensions import db
 from app.messaging import enqueue_message
 from app.messaging.outbox import claim_due
@@ -16,28 +14,8 @@ from app.models import Message
 from app.services.uninstall import on_uninstalled
 from app.tasks.messaging import schedule_messages
 from tests.helpers import add_store
-from tests.mail_helpers import Clock, LoopbackSMTP, Recorder, parts, review_context
+from tests.mail_helpers import parts, review_context
 from tests.test_messaging import run_jobs
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    recorder = Recorder()
-    controller = LoopbackSMTP(recorder, hostname="127.0.0.1", port=0)
-    controller.start()
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", controller.port)
-    monkeypatch.setitem(app.config, "SMTP_SECURITY", "none")
-    recorder.port = controller.port
-    yield recorder
-    controller.stop()
-
-
-@pytest.fixture
-def clock(app, monkeypatch):
-    value = Clock()
-    monkeypatch.setitem(app.config, "MAIL_CLOCK", value)
-    return value
 
 
 def _enqueue(store, dedupe_key: str = "review:1", **kwargs) -> int:
@@ -64,69 +42,69 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_smtp_down_then_4xx_retried_with_backoff_then_sent(app, ctx, smtp, clock, monkeypatch):
+def test_smtp_down_then_4xx_retried_with_backoff_then_sent(app, ctx, smtp, mail_clock, monkeypatch):
     store = add_store()
     message_id = _enqueue(store)
     monkeypatch.setitem(app.config, "SMTP_PORT", _closed_port())  # connection refused
     _step(app)
     row = _row(message_id)
     assert (row.status, row.attempts) == ("queued", 1) and row.last_error.startswith("transient:")
-    assert row.next_attempt_at == clock.now + timedelta(seconds=30)
+    assert row.next_attempt_at == mail_clock.now + timedelta(seconds=30)
     assert "ola@" not in row.last_error
-    clock.advance(29)
+    mail_clock.advance(29)
     _step(app)
     assert _row(message_id).attempts == 1  # not due yet
-    clock.advance(1)
+    mail_clock.advance(1)
     monkeypatch.setitem(app.config, "SMTP_PORT", smtp.port)
     smtp.rcpt_replies = ["451 4.3.0 Try again later"]
     _step(app)
     row = _row(message_id)
     assert (row.status, row.attempts) == ("queued", 2) and "451" in row.last_error
-    assert row.next_attempt_at == clock.now + timedelta(seconds=60)  # doubled
-    clock.advance(60)
+    assert row.next_attempt_at == mail_clock.now + timedelta(seconds=60)  # doubled
+    mail_clock.advance(60)
     _step(app)
     row = _row(message_id)
     assert (row.status, row.attempts, row.last_error) == ("sent", 3, None)
     assert len(smtp.messages) == 1
 
 
-def test_recipient_refused_5xx_fails_without_retry(app, ctx, smtp, clock):
+def test_recipient_refused_5xx_fails_without_retry(app, ctx, smtp, mail_clock):
     store = add_store()
     message_id = _enqueue(store)
     smtp.rcpt_replies = ["550 5.1.1 No such user"]
     _step(app)
     row = _row(message_id)
     assert (row.status, row.attempts) == ("failed", 1) and "550" in row.last_error
-    clock.advance(24 * 3600)
+    mail_clock.advance(24 * 3600)
     _step(app)
     assert _row(message_id).attempts == 1 and smtp.messages == []
 
 
-def test_transient_errors_stop_after_max_attempts(app, ctx, smtp, clock, monkeypatch):
+def test_transient_errors_stop_after_max_attempts(app, ctx, smtp, mail_clock, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 3)
     store = add_store()
     message_id = _enqueue(store)
     for _ in range(5):
         smtp.rcpt_replies = ["421 4.7.0 Busy"]
         _step(app)
-        clock.advance(3600)
+        mail_clock.advance(3600)
     row = _row(message_id)
     assert (row.status, row.attempts) == ("failed", 3)
 
 
-def test_worker_killed_after_claim_is_sent_once_after_the_lease(app, ctx, smtp, clock):
+def test_worker_killed_after_claim_is_sent_once_after_the_lease(app, ctx, smtp, mail_clock):
     store = add_store()
     message_id = _enqueue(store)
     lease = timedelta(seconds=app.config["MAIL_LEASE_SECONDS"])
-    claimed = claim_due(db.session, now=clock.now, limit=10, lease=lease)  # a worker claims, then dies
+    claimed = claim_due(db.session, now=mail_clock.now, limit=10, lease=lease)  # a worker claims, then dies
     assert claimed == [(message_id, 1)]
     from app.queue import get_queue
 
     get_queue().enqueue("app.tasks.messaging.send_message", message_id, 1)  # its job, to run late
-    clock.advance(lease.total_seconds() - 1)
-    assert claim_due(db.session, now=clock.now, limit=10, lease=lease) == []  # still leased
+    mail_clock.advance(lease.total_seconds() - 1)
+    assert claim_due(db.session, now=mail_clock.now, limit=10, lease=lease) == []  # still leased
     assert schedule_messages(app)["released"] == 0
-    clock.advance(2)
+    mail_clock.advance(2)
     assert schedule_messages(app) == {"claimed": 1, "released": 1}
     assert run_jobs(app) == 2  # the stale job (attempt 1) and the new one (attempt 2)
     assert len(smtp.messages) == 1
@@ -135,7 +113,7 @@ def test_worker_killed_after_claim_is_sent_once_after_the_lease(app, ctx, smtp, 
     assert smtp.messages[0][2]["Message-ID"] == row.message_id
 
 
-def test_file_channel_when_smtp_host_unset(app, ctx, clock, tmp_path, monkeypatch):
+def test_file_channel_when_smtp_host_unset(app, ctx, mail_clock, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "SMTP_HOST", None)
     monkeypatch.setitem(app.config, "MAIL_DIR", str(tmp_path / "mail"))
     store = add_store(name="Dev Shop")
@@ -156,7 +134,7 @@ def test_file_channel_when_smtp_host_unset(app, ctx, clock, tmp_path, monkeypatc
     assert message["Subject"] == "1\xa0250 punktów wkrótce wygaśnie w Dev Shop"
 
 
-def test_store_sender_override_is_validated(app, ctx, smtp, clock):
+def test_store_sender_override_is_validated(app, ctx, smtp, mail_clock):
     store = add_store(name="Main")
     store.settings = {"email": {"from_name": "Ceramika Ola", "from_address": "hello@ceramika.example"}}
     other = add_store("shopify", "bad-shop.myshopify.com", name="Bad")
@@ -177,7 +155,7 @@ def test_store_sender_override_is_validated(app, ctx, smtp, clock):
     assert "#1f2937" in html and "javascript:" not in html and "evil" not in str(message)
 
 
-def test_uninstall_cancels_queued_messages(app, ctx, smtp, clock):
+def test_uninstall_cancels_queued_messages(app, ctx, smtp, mail_clock):
     store = add_store()
     message_id = _enqueue(store)
     store.status = "uninstalled"
@@ -187,7 +165,7 @@ def test_uninstall_cancels_queued_messages(app, ctx, smtp, clock):
     assert _row(message_id).status == "cancelled" and smtp.messages == []
 
 
-def test_customer_redact_erases_the_recipient(app, ctx, smtp, clock):
+def test_customer_redact_erases_the_recipient(app, ctx, smtp, mail_clock):
     from app.models import Customer
     from app.services.compliance import erase_customers
 

@@ -10,23 +10,20 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Message, Review, ReviewRequest
-from tests import review_helpers
 from tests.helpers import add_store
 from tests.mail_helpers import parts
 from tests.review_helpers import carrier, days, fulfillment, order, post, send_due, star_links
 
-smtp, clock = review_helpers.smtp, review_helpers.clock  # fixtures
 
-
-def test_polish_order_delivered_one_email_star_link_form_review_no_reminder(app, client, ctx, smtp, clock):
+def test_polish_order_delivered_one_email_star_link_form_review_no_reminder(app, client, ctx, smtp, mail_clock):
     add_store(name="Sklep Ceramiki")
     post(app, client, "orders/create", order(locale="pl-PL"))
-    post(app, client, "fulfillments/create", fulfillment(1, 9001, clock.now - days(2)))
-    post(app, client, "fulfillment_events/create", carrier(1, 9001, clock.now))
-    clock.advance(7 * 86400 - 60)
+    post(app, client, "fulfillments/create", fulfillment(1, 9001, mail_clock.now - days(2)))
+    post(app, client, "fulfillment_events/create", carrier(1, 9001, mail_clock.now))
+    mail_clock.advance(7 * 86400 - 60)
     send_due(app)
     assert smtp.messages == []  # a minute early
-    clock.advance(60)
+    mail_clock.advance(60)
     send_due(app)
     send_due(app)
     assert len(smtp.messages) == 1
@@ -59,20 +56,20 @@ def test_polish_order_delivered_one_email_star_link_form_review_no_reminder(app,
     request = db.session.scalars(select(ReviewRequest)).one()
     assert request.status == "reviewed"
 
-    clock.advance(10 * 86400)  # past reminder_days (5)
+    mail_clock.advance(10 * 86400)  # past reminder_days (5)
     send_due(app)
     assert len(smtp.messages) == 1
     assert [m.template for m in db.session.scalars(select(Message))] == ["review_request"]
 
 
-def test_reminder_sent_once_when_no_review(app, client, ctx, smtp, clock):
+def test_reminder_sent_once_when_no_review(app, client, ctx, smtp, mail_clock):
     add_store()
     post(app, client, "orders/create", order(locale="en"))
-    post(app, client, "fulfillments/create", fulfillment(1, 9001, clock.now))
-    post(app, client, "fulfillment_events/create", carrier(1, 9001, clock.now))
-    clock.advance(7 * 86400)
+    post(app, client, "fulfillments/create", fulfillment(1, 9001, mail_clock.now))
+    post(app, client, "fulfillment_events/create", carrier(1, 9001, mail_clock.now))
+    mail_clock.advance(7 * 86400)
     send_due(app)
-    clock.advance(5 * 86400)
+    mail_clock.advance(5 * 86400)
     send_due(app)
     send_due(app)
     assert len(smtp.messages) == 2 and smtp.messages[1][2]["Subject"].startswith("A quick reminder")

@@ -10,23 +10,21 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Message, Review, ReviewRequest
-from tests import review_helpers
 from tests.helpers import add_store
 from tests.review_helpers import carrier, fulfillment, order, post
 
-clock = review_helpers.clock  # fixture
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-def _links(app, client, clock, order_id: int = 9001) -> list[str]:
+def _links(app, client, mail_clock, order_id: int = 9001) -> list[str]:
     """Star link paths for the order's request, once its e-mail is queued (product 111 then 222)."""
     from app.tasks.reviews import schedule_review_requests
     from tests.test_messaging import run_jobs
 
     post(app, client, "orders/create", order(order_id))
-    post(app, client, "fulfillments/create", fulfillment(order_id, order_id, clock.now))
-    post(app, client, "fulfillment_events/create", carrier(order_id, order_id, clock.now))
-    clock.advance(7 * 86400)
+    post(app, client, "fulfillments/create", fulfillment(order_id, order_id, mail_clock.now))
+    post(app, client, "fulfillment_events/create", carrier(order_id, order_id, mail_clock.now))
+    mail_clock.advance(7 * 86400)
     schedule_review_requests(app)
     run_jobs(app)
     db.session.expire_all()
@@ -45,9 +43,9 @@ def _public_key(store) -> str:
     return key
 
 
-def test_bad_and_expired_links(app, client, ctx, clock, monkeypatch):
+def test_bad_and_expired_links(app, client, ctx, mail_clock, monkeypatch):
     key = _public_key(add_store())
-    links = _links(app, client, clock)
+    links = _links(app, client, mail_clock)
     assert client.get(links[0][:-3] + "xyz").status_code == 400
     assert client.get("/r/garbage").status_code == 400
     monkeypatch.setitem(app.config, "REVIEW_LINK_TTL_DAYS", -1)  # every link is now past its age
@@ -56,9 +54,9 @@ def test_bad_and_expired_links(app, client, ctx, clock, monkeypatch):
     assert client.post(f"/api/v1/reviews?store={key}", json={"token": links[0].rsplit("/", 1)[1]}).status_code == 410
 
 
-def test_photos_checked_by_content_and_size(app, client, ctx, clock, monkeypatch):
+def test_photos_checked_by_content_and_size(app, client, ctx, mail_clock, monkeypatch):
     add_store()
-    link = _links(app, client, clock)[4]
+    link = _links(app, client, mail_clock)[4]
     fake = {"rating": "5", "photos": (io.BytesIO(b"GIF89a not allowed"), "cat.png")}
     answer = client.post(link, data=fake, content_type="multipart/form-data")
     assert answer.status_code == 400 and "JPEG, PNG lub WebP" in answer.get_data(as_text=True)
@@ -74,11 +72,11 @@ def test_photos_checked_by_content_and_size(app, client, ctx, clock, monkeypatch
     assert client.get(f"/r/photos/{review.photos[0]['key']}").data == PNG
 
 
-def test_profanity_held_and_low_rating_alerts_the_merchant(app, client, ctx, clock):
+def test_profanity_held_and_low_rating_alerts_the_merchant(app, client, ctx, mail_clock):
     store = add_store()
     store.settings = {"email": {"reply_to": "owner@shop.example"}}
     db.session.commit()
-    links = _links(app, client, clock)
+    links = _links(app, client, mail_clock)
     assert client.post(links[4], data={"rating": "5", "body": "Kurwa, jaki dobry kubek"}).status_code == 201
     assert client.post(links[5], data={"rating": "1", "body": "Broken on arrival"}).status_code == 201
     assert client.post(links[5], data={"rating": "2"}).status_code == 409  # one review per product per order
@@ -93,12 +91,12 @@ def test_profanity_held_and_low_rating_alerts_the_merchant(app, client, ctx, clo
     assert db.session.scalars(select(ReviewRequest.follow_up)).one() is True
 
 
-def test_summary_and_list_with_cache_invalidation(app, client, ctx, clock):
+def test_summary_and_list_with_cache_invalidation(app, client, ctx, mail_clock):
     store = add_store()
     token = json.loads(app.test_cli_runner().invoke(args=["stores", "admin-token", str(store.id)]).output)["token"]
     admin = {"Authorization": f"Bearer {token}"}
     key = client.get("/admin/api/v1/reviews/public-key", headers=admin).json["public_key"]
-    first, second = _links(app, client, clock, 9001), _links(app, client, clock, 9002)
+    first, second = _links(app, client, mail_clock, 9001), _links(app, client, mail_clock, 9002)
     assert client.post(first[4], data={"rating": "5", "body": "Great"}).status_code == 201
     assert key.startswith("ppk_")  # the admin alias gives the storefront's one public key
     summary = client.get(f"/api/v1/products/111/reviews/summary?store={key}").json

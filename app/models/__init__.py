@@ -7,6 +7,7 @@ from .install import ShopifyInstall, ShopifyOAuthState
 from .loyalty import LoyaltyAccount, LoyaltyStoreState, PointsLedger
 from .messaging import EmailSuppression, Message
 from .order import Fulfillment, Order, OrderDeletion, OrderRefund
+from .review_publishing import ReviewPublication
 from .reviews import Review, ReviewRequest
 from .store import PLATFORMS, Store
 from .woo_connect import WooConnection, WooStoreState
@@ -25,6 +26,7 @@ __all__ = [
     "OrderRefund",
     "PointsLedger",
     "Review",
+    "ReviewPublication",
     "ReviewRequest",
     "ShopifyInstall",
     "ShopifyOAuthState",

@@ -77,7 +77,9 @@ class Review(db.Model):
     merchant_reply: Mapped[str | None] = mapped_column(Text)
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Set by the (later) write-back to the platform (WooCommerce product review / Shopify metafields).
+    # Set by the write-back (app/tasks/review_publishing.py): WooCommerce review created / Shopify rating written.
     published_to_platform_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # WooCommerce: the product review's id at the store (created once per Review row). None on Shopify.
+    platform_review_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

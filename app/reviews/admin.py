@@ -10,9 +10,11 @@ from ..admin.auth import merchant_required
 from ..extensions import db
 from ..models.reviews import REVIEW_STATUSES, Review
 from ..security import secret_box
+from ..services.review_publishing import visible_rows
 from ..services.reviews import as_admin, moderate, reply
 from ..services.storefront_keys import ensure_keys
 from ..tasks.messaging import mail_now
+from ..tasks.review_publishing import kick_publishing
 from .reading import invalidate
 
 
@@ -43,6 +45,7 @@ def admin_moderate(review_id: int, action: str) -> tuple[Response, int]:
     moderate(review, action, mail_now(current_app))
     db.session.commit()
     invalidate(review.store_id, review.product_id)
+    kick_publishing(review.store_id)
     return jsonify(as_admin(review)), 200
 
 
@@ -59,6 +62,7 @@ def admin_reply(review_id: int) -> tuple[Response, int]:
     reply(review, text.strip(), mail_now(current_app))
     db.session.commit()
     invalidate(review.store_id, review.product_id)
+    kick_publishing(review.store_id)
     return jsonify(as_admin(review)), 200
 
 
@@ -69,3 +73,10 @@ def admin_public_key() -> tuple[Response, int]:
     keys = ensure_keys(db.session, secret_box(), g.store)
     db.session.commit()
     return jsonify(public_key=keys.public_key), 200
+
+
+@bp.get("/reviews/publishing")
+@merchant_required
+def admin_publishing() -> tuple[Response, int]:
+    """Write-backs of reviews to the store that are waiting (pending) or need the merchant (failed)."""
+    return jsonify(publications=visible_rows(db.session, g.store.id)), 200

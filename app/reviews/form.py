@@ -23,6 +23,7 @@ from ..services.review_links import LinkExpired, LinkInvalid, StarLink, read_hel
 from ..services.review_settings import contact_address, review_settings
 from ..services.reviews import ReviewRefused, Submission, product_title, submit_review
 from ..tasks.messaging import mail_now
+from ..tasks.review_publishing import kick_publishing
 from . import bp, photo_storage
 from .reading import invalidate
 from .storage import MAX_PHOTO_BYTES, PhotoRefused, read_photo
@@ -96,6 +97,8 @@ def store_review(link: StarLink, store: Store, form: Any, files: list) -> Any:
         return None, exc.code
     db.session.commit()
     invalidate(store.id, review.product_id)
+    if review.status == "published":
+        kick_publishing(store.id)  # the scheduler step enqueues it anyway if Redis is away now
     return review, None
 
 

@@ -23,14 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.events import (
-    CustomerChanged,
-    FulfillmentChanged,
-    OrderChanged,
-    OrderDeleted,
-    RefundCreated,
-    ShipmentEvent,
-)
+from connectors.events import CustomerChanged, order_platform_id
 
 from ..models import Customer, LoyaltyAccount, Order, OrderRefund, PointsLedger, Store
 from ..models.types import utcnow
@@ -187,21 +180,10 @@ def _order_by_pid(session: Session, store: Store, platform_id: str) -> Order | N
     return session.scalar(select(Order).where(Order.store_id == store.id, Order.platform_id == platform_id))
 
 
-def _order_id_of(event: Any) -> str:
-    if isinstance(event, OrderChanged):
-        return event.order.platform_id
-    if isinstance(event, RefundCreated):
-        return event.refund.order_id
-    if isinstance(event, FulfillmentChanged):
-        return event.fulfillment.order_id
-    if isinstance(event, OrderDeleted | ShipmentEvent):
-        return event.order_id
-    raise TypeError(type(event).__name__)
-
-
 def on_order_event(session: Session, store: Store, event: Any) -> None:
     """PIPELINE handler, after record-keeping: the order as recomputed; no order yet means nothing to do."""
-    order = _order_by_pid(session, store, _order_id_of(event))
+    order_id = order_platform_id(event)
+    order = _order_by_pid(session, store, order_id) if order_id else None
     if order is not None:
         reconcile_order(session, store, order)
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from connectors.events import FulfillmentChanged, OrderChanged, OrderDeleted, RefundCreated, ShipmentEvent
+from connectors.events import order_platform_id
 
 from ..messaging import enqueue_message
 from ..messaging.i18n import resolve_locale
@@ -36,21 +36,9 @@ log = logging.getLogger(__name__)
 REVIVABLE = {"unfulfilled"}
 
 
-def _order_id(event: Any) -> str | None:
-    if isinstance(event, OrderChanged):
-        return event.order.platform_id
-    if isinstance(event, RefundCreated):
-        return event.refund.order_id
-    if isinstance(event, FulfillmentChanged):
-        return event.fulfillment.order_id
-    if isinstance(event, ShipmentEvent | OrderDeleted):
-        return event.order_id
-    return None
-
-
 def on_order_event(session: Session, store: Store, event: Any) -> None:
     """Pipeline handler (after record-keeping)."""
-    order_id = _order_id(event)
+    order_id = order_platform_id(event)
     if order_id is not None:
         reconcile(session, store, order_id)
 

@@ -20,12 +20,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ..messaging import enqueue_message
 from ..models import Customer, Order, Store
 from ..models.reviews import HELD, PUBLISHED, REJECTED, REMINDED, REVIEWED, SENT, Review, ReviewRequest
 from .review_links import StarLink
+from .review_publishing import mark_dirty
 from .review_settings import contact_address, review_settings
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,8 @@ def submit_review(session: Session, store: Store, link: StarLink, data: Submissi
     except IntegrityError as exc:
         raise ReviewRefused("duplicate") from exc
     request.status, request.reminder_due_at = REVIEWED, None
+    if review.status == PUBLISHED:
+        mark_dirty(session, store.id, review.product_id, now)  # written back to the store by its job
     if data.rating <= 2:
         request.follow_up = True
         _alert_merchant(session, store, review)
@@ -170,17 +173,28 @@ def _alert_merchant(session: Session, store: Store, review: Review) -> None:
 
 
 def moderate(review: Review, action: str, now: datetime) -> None:
-    """Admin: publish or reject."""
+    """Admin: publish or reject. A change of what is published queues the product's write-back."""
+    was_published = review.status == PUBLISHED
     if action == "publish":
         review.status, review.published_at = PUBLISHED, review.published_at or now
     elif action == "reject":
         review.status = REJECTED
     else:
         raise ValueError(action)
+    if was_published != (review.status == PUBLISHED):
+        _queue_publication(review, now)
 
 
 def reply(review: Review, text: str, now: datetime) -> None:
     review.merchant_reply, review.replied_at = text, now
+    if review.status == PUBLISHED:
+        _queue_publication(review, now)
+
+
+def _queue_publication(review: Review, now: datetime) -> None:
+    session = object_session(review)
+    if session is not None:
+        mark_dirty(session, review.store_id, review.product_id, now)
 
 
 def as_public(review: Review) -> dict[str, Any]:

@@ -6,7 +6,8 @@ processed) and the compliance requests; then per-store upkeep runs
 (WooCommerce webhook health and order reconciliation, loyalty points
 becoming spendable and expiring), and the e-mail outbox claims due messages
 (tasks/messaging.py). Review requests and reminders are claimed by
-tasks/reviews.py. Later features add their due-row claims here.
+tasks/reviews.py; rows of reviews to write back to the stores by
+tasks/review_publishing.py. Later features add their due-row claims here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..webhooks.ingest import kick_processing
 from . import loyalty, woo_maintenance
 from .compliance import sweep as compliance_sweep
 from .messaging import schedule_messages
+from .review_publishing import schedule_review_publishing
 from .reviews import schedule_review_requests
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,14 @@ def run_forever(app: Flask, once: bool = False) -> None:
         started = time.monotonic()
         # Separate steps, so one failing (a store's API down) never starves the others. Review requests
         # before messages: their jobs write the outbox rows schedule_messages delivers.
-        for step in (tick, maintain_stores, loyalty.tick, schedule_review_requests, schedule_messages):
+        for step in (
+            tick,
+            maintain_stores,
+            loyalty.tick,
+            schedule_review_requests,
+            schedule_messages,
+            schedule_review_publishing,
+        ):
             try:
                 step(app)
             except Exception:  # a step must never kill the loop (DB restarting, Redis away, a store down)

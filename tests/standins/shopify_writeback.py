@@ -23,6 +23,7 @@ WRITEBACK_FIELDS = {
     "segments",
     "segmentCreate",
     "metafieldsSet",
+    "metafieldsDelete",
 }
 MAX_METAFIELDS = 25
 _ids = itertools.count(5001)
@@ -49,6 +50,7 @@ def writeback_roots(state: WritebackState) -> dict[str, Any]:
         },
         "segmentCreate": lambda info, name, query: _create_segment(state, name, query),
         "metafieldsSet": lambda info, metafields: _set_metafields(state, metafields),
+        "metafieldsDelete": lambda info, metafields: _delete_metafields(state, metafields),
     }
 
 
@@ -113,6 +115,19 @@ def _set_metafields(state: WritebackState, metafields: list[dict[str, Any]]) -> 
         state.metafields[key] = stored
         result.append(stored)
     return {"metafields": result, "userErrors": []}
+
+
+def _delete_metafields(state: WritebackState, metafields: list[dict[str, Any]]) -> dict[str, Any]:
+    if len(metafields) > MAX_METAFIELDS:
+        raise GraphQLError("The input array size is greater than the maximum allowed of 25.")
+    deleted = []
+    for m in metafields:
+        key = (m["ownerId"], m["namespace"], m["key"])
+        # A metafield that does not exist is not an error: its identifier comes back null.
+        deleted.append(
+            {"ownerId": key[0], "namespace": key[1], "key": key[2]} if state.metafields.pop(key, None) else None
+        )
+    return {"deletedMetafields": deleted, "userErrors": []}
 
 
 def _invalid(m: dict[str, Any]) -> str | None:
