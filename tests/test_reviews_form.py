@@ -34,15 +34,24 @@ def _links(app, client, mail_clock, order_id: int = 9001) -> list[str]:
     return [urlparse(u).path for p in message.context["products"] for u in p["star_urls"]]
 
 
+def _public_key(store) -> str:
+    from app.security import secret_box
+    from app.services.storefront_keys import ensure_keys
+
+    key = ensure_keys(db.session, secret_box(), db.session.merge(store)).public_key
+    db.session.commit()
+    return key
+
+
 def test_bad_and_expired_links(app, client, ctx, mail_clock, monkeypatch):
-    add_store()
+    key = _public_key(add_store())
     links = _links(app, client, mail_clock)
     assert client.get(links[0][:-3] + "xyz").status_code == 400
     assert client.get("/r/garbage").status_code == 400
     monkeypatch.setitem(app.config, "REVIEW_LINK_TTL_DAYS", -1)  # every link is now past its age
     answer = client.get(links[0])
     assert answer.status_code == 410 and "expired" in answer.get_data(as_text=True)
-    assert client.post("/api/v1/reviews", json={"token": links[0].rsplit("/", 1)[1]}).status_code == 410
+    assert client.post(f"/api/v1/reviews?store={key}", json={"token": links[0].rsplit("/", 1)[1]}).status_code == 410
 
 
 def test_photos_checked_by_content_and_size(app, client, ctx, mail_clock, monkeypatch):
@@ -89,7 +98,8 @@ def test_summary_and_list_with_cache_invalidation(app, client, ctx, mail_clock):
     key = client.get("/admin/api/v1/reviews/public-key", headers=admin).json["public_key"]
     first, second = _links(app, client, mail_clock, 9001), _links(app, client, mail_clock, 9002)
     assert client.post(first[4], data={"rating": "5", "body": "Great"}).status_code == 201
-    summary = client.get(f"/api/v1/products/111/reviews/summary?key={key}").json
+    assert key.startswith("ppk_")  # the admin alias gives the storefront's one public key
+    summary = client.get(f"/api/v1/products/111/reviews/summary?store={key}").json
     assert summary == {
         "product_id": "111",
         "count": 1,
@@ -97,14 +107,19 @@ def test_summary_and_list_with_cache_invalidation(app, client, ctx, mail_clock):
         "distribution": {**{str(n): 0 for n in range(1, 5)}, "5": 1},
     }
     # A 3-star review is held: not in the summary until the merchant publishes it.
-    assert client.post("/api/v1/reviews", json={"token": second[2].rsplit("/", 1)[1], "body": "ok"}).status_code == 201
-    assert client.get(f"/api/v1/products/111/reviews/summary?key={key}").json["count"] == 1
+    submitted = client.post(
+        "/api/v1/reviews", json={"token": second[2].rsplit("/", 1)[1], "body": "ok"}, headers={"X-PPE-Store": key}
+    )
+    assert submitted.status_code == 201 and submitted.json["review"]["status"] == "held"
+    assert client.get(f"/api/v1/products/111/reviews/summary?store={key}").json["count"] == 1
     held = client.get("/admin/api/v1/reviews?status=held", headers=admin).json["reviews"]
     assert [r["rating"] for r in held] == [3]
     assert client.post(f"/admin/api/v1/reviews/{held[0]['id']}/publish", headers=admin).status_code == 200
-    summary = client.get(f"/api/v1/products/111/reviews/summary?key={key}").json  # the cached one is stale now
+    summary = client.get(f"/api/v1/products/111/reviews/summary?store={key}").json  # the cached one is stale now
     assert (summary["count"], summary["average"], summary["distribution"]["3"]) == (2, "4.00", 1)
-    lowest = client.get(f"/api/v1/products/111/reviews?sort=lowest&key={key}").json
+    lowest = client.get(f"/api/v1/products/111/reviews?sort=lowest&store={key}").json
     assert [r["rating"] for r in lowest["reviews"]] == [3, 5] and lowest["total"] == 2
     assert "customer_id" not in lowest["reviews"][0]
-    assert client.get("/api/v1/products/111/reviews?key=pk_forged").status_code == 401
+    assert client.get("/api/v1/products/111/reviews?store=ppk_1_forgedforgedforged").status_code == 401
+    assert client.get("/api/v1/products/111/reviews").json["error"] == "store_key_required"
+    assert client.get(f"/api/v1/products/111/reviews?sort=best&store={key}").status_code == 400

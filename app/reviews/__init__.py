@@ -1,9 +1,8 @@
-"""Blueprint: the review form behind one-click star links (/r/...), the widget's JSON endpoint
-(POST /api/v1/reviews) and the public reading API (/api/v1/products/<id>/reviews[/summary]).
+"""Blueprint: the review form behind one-click star links (/r/...) and review photos (/r/photos/...).
 
-Storefront reads are identified by the store's public key (`public_key(store)`, shown to the merchant by
-GET /admin/api/v1/reviews/public-key): a signed store id, not a secret, which only selects whose published
-reviews are read. The storefront auth feature (app/storefront/) will take these views over later.
+The widget's JSON endpoint (POST /reviews) and the public reading API (/products/<id>/reviews[/summary]) are
+storefront routes (api.py, imported by app/storefront/__init__.py): the store is named by the storefront's
+public key (`ppk_...`), a WooCommerce customer token or the Shopify app proxy, like every widget call.
 """
 
 from __future__ import annotations
@@ -24,6 +23,6 @@ def photo_storage() -> PhotoStorage:
 
 
 def init_app(app: Flask) -> None:
-    from . import api, form  # noqa: F401  (registers the views; admin.py is registered by app/admin)
+    from . import form  # noqa: F401  (registers the views; admin.py by app/admin, api.py by app/storefront)
 
     app.register_blueprint(bp)

@@ -9,11 +9,13 @@ from ..admin import bp
 from ..admin.auth import merchant_required
 from ..extensions import db
 from ..models.reviews import REVIEW_STATUSES, Review
+from ..security import secret_box
 from ..services.review_publishing import visible_rows
 from ..services.reviews import as_admin, moderate, reply
+from ..services.storefront_keys import ensure_keys
 from ..tasks.messaging import mail_now
 from ..tasks.review_publishing import kick_publishing
-from .reading import invalidate, public_key
+from .reading import invalidate
 
 
 def _review(review_id: int) -> Review | None:
@@ -67,7 +69,10 @@ def admin_reply(review_id: int) -> tuple[Response, int]:
 @bp.get("/reviews/public-key")
 @merchant_required
 def admin_public_key() -> tuple[Response, int]:
-    return jsonify(public_key=public_key(g.store)), 200
+    """An alias kept for the admin UI: the store's one storefront public key (`ppk_...`), made on first need."""
+    keys = ensure_keys(db.session, secret_box(), g.store)
+    db.session.commit()
+    return jsonify(public_key=keys.public_key), 200
 
 
 @bp.get("/reviews/publishing")

@@ -1,26 +1,135 @@
-"""JSON endpoints: the widget's submission (POST /api/v1/reviews) and the storefront reading API.
+"""Reviews behind the storefront door: the widget's submission and the public reading API.
 
-Reading: GET /api/v1/products/<product_id>/reviews?sort=newest|highest|lowest&page=N and
-GET /api/v1/products/<product_id>/reviews/summary, with the store's public key in `?key=` or the
-`X-Store-Key` header (see app/reviews/__init__.py).
+`POST /reviews`, `GET /products/<product_id>/reviews?sort=newest|highest|lowest&page=N` and
+`GET /products/<product_id>/reviews/summary`, registered with `@storefront_route`, so they are served at
+/api/v1/... and /proxy/api/v1/... (Shopify app proxy) with the storefront's shopper resolution, CORS, rate
+limits, body cap and OpenAPI schemas. The store is the one the door resolved (public store key `ppk_...`, a
+WooCommerce customer token or the app proxy signature): one public key per store, no key of our own.
 """
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+import re
+from typing import Any
 
-from ..extensions import db
-from ..models import Store
+from flask import Response, current_app, jsonify, request
+from werkzeug.exceptions import BadRequest
+
 from ..services.review_links import LinkExpired, LinkInvalid, read_star_token
+from ..services.review_settings import review_settings
 from ..services.reviews import as_public
-from . import bp
+from ..storefront.registry import register_schema, storefront_route
+from ..storefront.shopper import current_identity
 from .form import STATUS, store_review
-from .reading import SORTS, product_reviews, product_summary, store_from_public_key
+from .reading import SORTS, product_reviews, product_summary
+from .storage import MAX_PHOTO_BYTES
+
+PRODUCT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_PRODUCT_PARAM = {"product_id": {"type": "string", "pattern": "^" + PRODUCT_ID.pattern + "$"}}
+MAX_PAGE = 1000
+# The settings allow up to 10 photos; the per-store count is applied once the store is known (below).
+MAX_UPLOAD_BYTES = 10 * MAX_PHOTO_BYTES + 256 * 1024
+
+_TEXT = {"type": ["string", "null"]}
+REVIEW = register_schema(
+    "Review",
+    {
+        "type": "object",
+        "required": ["id", "product_id", "rating", "verified", "photos", "photo_urls", "published_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "product_id": {"type": "string"},
+            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+            "title": _TEXT,
+            "body": _TEXT,
+            "display_name": _TEXT,
+            "verified": {"type": "boolean"},
+            "photos": {"type": "array", "items": {"type": "string"}},
+            "photo_urls": {"type": "array", "items": {"type": "string"}},
+            "merchant_reply": _TEXT,
+            "published_at": _TEXT,
+        },
+    },
+)
+REVIEW_PAGE = register_schema(
+    "ReviewPage",
+    {
+        "type": "object",
+        "required": ["reviews", "page", "page_size", "total"],
+        "properties": {
+            "reviews": {"type": "array", "items": REVIEW},
+            "page": {"type": "integer", "minimum": 1},
+            "page_size": {"type": "integer"},
+            "total": {"type": "integer", "minimum": 0},
+        },
+    },
+)
+REVIEW_SUMMARY = register_schema(
+    "ReviewSummary",
+    {
+        "type": "object",
+        "required": ["product_id", "count", "average", "distribution"],
+        "properties": {
+            "product_id": {"type": "string"},
+            "count": {"type": "integer", "minimum": 0},
+            "average": {"type": ["string", "null"], "pattern": r"^[1-5]\.[0-9]{2}$"},
+            "distribution": {
+                "type": "object",
+                "required": ["1", "2", "3", "4", "5"],
+                "additionalProperties": {"type": "integer", "minimum": 0},
+            },
+        },
+    },
+)
+SUBMITTED = register_schema(
+    "SubmittedReview",
+    {
+        "type": "object",
+        "required": ["review"],
+        "properties": {"review": {"allOf": [REVIEW], "properties": {"status": {"type": "string"}}}},
+    },
+)
+SUBMISSION = {
+    "type": "object",
+    "required": ["token"],
+    "properties": {
+        "token": {"type": "string", "description": "the token of a star link from the review request e-mail"},
+        "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+        "title": {"type": "string", "maxLength": 200},
+        "body": {"type": "string", "maxLength": 5000},
+        "display_name": {"type": "string", "maxLength": 80},
+    },
+}
+_PAGE_QUERY = (
+    {"name": "sort", "in": "query", "required": False, "schema": {"type": "string", "enum": sorted(SORTS)}},
+    {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+)
 
 
-@bp.post("/api/v1/reviews")
-def submit() -> tuple[Response, int]:
-    """JSON {token, rating, title?, body?, display_name?} or multipart with photos; token from a star link."""
+def _product(product_id: str) -> str:
+    if PRODUCT_ID.fullmatch(product_id) is None:
+        raise BadRequest(description="product_id")
+    return product_id
+
+
+def _photo_urls(review: dict[str, Any]) -> dict[str, Any]:
+    # Absolute URLs on our host: behind the Shopify app proxy a relative /r/photos/... would resolve on the shop.
+    base = current_app.config.get("APP_URL", "").rstrip("/")
+    return {**review, "photo_urls": [f"{base}/r/photos/{key}" for key in review.get("photos") or []]}
+
+
+@storefront_route(
+    "/reviews",
+    methods=["POST"],
+    summary="Submit a review from a star link (JSON, or multipart with photos)",
+    response=SUBMITTED,
+    request=SUBMISSION,
+    max_body=MAX_UPLOAD_BYTES,
+    status=201,
+    errors={"409": "Already reviewed (one review per product per order)", "410": "The star link has expired"},
+)
+def submit_review_api() -> tuple[Response, int]:
+    store = current_identity().store
     payload = request.get_json(silent=True) if request.is_json else request.form.to_dict()
     if not isinstance(payload, dict):
         return jsonify(error="bad_request"), 400
@@ -30,37 +139,40 @@ def submit() -> tuple[Response, int]:
         return jsonify(error="link_expired"), 410
     except LinkInvalid:
         return jsonify(error="link_invalid"), 400
-    store = db.session.get(Store, link.store_id)
-    if store is None:
+    if link.store_id != store.id:  # a link of another store: as unknown as a forged one
         return jsonify(error="link_invalid"), 400
+    request.max_content_length = review_settings(store).max_photos * MAX_PHOTO_BYTES + 256 * 1024
     fields = {k: payload.get(k) for k in ("title", "body", "display_name")}
     fields["rating"] = str(payload.get("rating") or link.rating)
     files = [] if request.is_json else request.files.getlist("photos")
     review, error = store_review(link, store, fields, files)
     if error is not None:
         return jsonify(error=error), STATUS.get(error, 410)
-    return jsonify(review={**as_public(review), "status": review.status}), 201
+    return jsonify(review={**_photo_urls(as_public(review)), "status": review.status}), 201
 
 
-def _store() -> Store | None:
-    return store_from_public_key(request.args.get("key") or request.headers.get("X-Store-Key"))
-
-
-@bp.get("/api/v1/products/<product_id>/reviews")
-def list_reviews(product_id: str) -> tuple[Response, int]:
-    store = _store()
-    if store is None:
-        return jsonify(error="unknown_store"), 401
+@storefront_route(
+    "/products/<product_id>/reviews",
+    summary="A page of a product's published reviews",
+    response=REVIEW_PAGE,
+    query=_PAGE_QUERY,
+    path_params=_PRODUCT_PARAM,
+)
+def product_reviews_api(product_id: str) -> Response:
     sort = request.args.get("sort", "newest")
     page = request.args.get("page", "1")
-    if sort not in SORTS or not page.isdigit() or not 1 <= int(page) <= 1000:
-        return jsonify(error="bad_request"), 400
-    return jsonify(product_reviews(store, product_id[:64], sort, int(page))), 200
+    if sort not in SORTS or not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+        raise BadRequest(description="sort: newest|highest|lowest; page: 1-1000")
+    answer = product_reviews(current_identity().store, _product(product_id), sort, int(page))
+    answer["reviews"] = [_photo_urls(r) for r in answer["reviews"]]
+    return jsonify(answer)
 
 
-@bp.get("/api/v1/products/<product_id>/reviews/summary")
-def summary(product_id: str) -> tuple[Response, int]:
-    store = _store()
-    if store is None:
-        return jsonify(error="unknown_store"), 401
-    return jsonify(product_summary(store, product_id[:64])), 200
+@storefront_route(
+    "/products/<product_id>/reviews/summary",
+    summary="A product's published review count, average and distribution",
+    response=REVIEW_SUMMARY,
+    path_params=_PRODUCT_PARAM,
+)
+def product_summary_api(product_id: str) -> Response:
+    return jsonify(product_summary(current_identity().store, _product(product_id)))

@@ -11,8 +11,6 @@ import json
 import logging
 from typing import Any
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
@@ -25,27 +23,11 @@ from ..services.reviews import as_public
 log = logging.getLogger(__name__)
 PAGE_SIZE = 10
 CACHE_SECONDS = 300
-KEY_SALT = "reviews-public-key"
 SORTS = {
     "newest": (Review.published_at.desc(), Review.id.desc()),
     "highest": (Review.rating.desc(), Review.published_at.desc(), Review.id.desc()),
     "lowest": (Review.rating.asc(), Review.published_at.desc(), Review.id.desc()),
 }
-
-
-def public_key(store: Store) -> str:
-    return "pk_" + URLSafeSerializer(current_app.config["SECRET_KEY"], salt=KEY_SALT).dumps(store.id)
-
-
-def store_from_public_key(key: str | None) -> Store | None:
-    if not key or not key.startswith("pk_"):
-        return None
-    try:
-        store_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=KEY_SALT).loads(key[3:])
-    except BadSignature:
-        return None
-    store = db.session.get(Store, store_id) if isinstance(store_id, int) else None
-    return store if store is not None and store.status == "active" else None
 
 
 def _version_key(store_id: int, product_id: str) -> str:

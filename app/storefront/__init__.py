@@ -33,7 +33,8 @@ def _json_error(exc: HTTPException) -> Response | HTTPException:
 def init_app(app: Flask) -> None:
     # Modules that add storefront routes are imported here, before the blueprint is first registered
     # (Flask refuses new routes on a registered blueprint). Features add theirs to this line.
-    from . import guard, loyalty, openapi, referrals, routes  # noqa: F401
+    from ..reviews import api as reviews_api  # noqa: F401
+    from . import guard, loyalty, openapi, referrals, routes, widget  # noqa: F401
 
     app.register_blueprint(bp)
     app.register_error_handler(HTTPException, _json_error)

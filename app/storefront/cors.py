@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 from ..extensions import db
 from ..models import Store, WooStoreState
 
-ALLOWED_HEADERS = "Authorization, Content-Type, X-PPE-Customer-Token, X-PPE-Store"
+# Idempotency-Key: the widget sends one with every redemption (POST /me/redemptions), so a retry cannot redeem twice.
+ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-PPE-Customer-Token, X-PPE-Store"
 EXPOSED_HEADERS = "Retry-After"
 MAX_AGE_SECONDS = "600"
 

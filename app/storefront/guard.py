@@ -21,8 +21,8 @@ from .shopper import Shopper, resolve_direct, resolve_proxy, store_from_key
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 
-def _cap_body() -> None:
-    cap = int(current_app.config.get("STOREFRONT_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES)
+def _cap_body(spec: RouteSpec) -> None:
+    cap = spec.max_body or int(current_app.config.get("STOREFRONT_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES)
     # Also caps bodies without a Content-Length (chunked): werkzeug stops reading at the cap and answers 413.
     request.max_content_length = cap
     if request.content_length is not None and request.content_length > cap:
@@ -76,7 +76,7 @@ def guarded(view: Callable[..., Any], spec: RouteSpec, *, proxied: bool) -> Call
         # g lives in the app context, which a caller (a test, a CLI) may share between requests: start clean.
         g.pop("storefront_origin", None)
         g.pop("shopper", None)
-        _cap_body()
+        _cap_body(spec)
         if request.method == "OPTIONS" and not proxied:
             return _preflight(spec)
         shopper = resolve_proxy() if proxied else resolve_direct()

@@ -42,9 +42,9 @@ _DESCRIPTION = (
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
 
-def _error_responses() -> dict[str, Any]:
+def _error_responses(extra: dict[str, str]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
-    for code, text in _ERRORS.items():
+    for code, text in sorted({**_ERRORS, **extra}.items()):
         body: dict[str, Any] = {"description": text, "content": {"application/json": {"schema": _ERROR_REF}}}
         if code == "429":
             body["headers"] = {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}, "required": True}}
@@ -64,7 +64,10 @@ def build_document() -> dict[str, Any]:
         if not spec.public:
             continue
         template, names = openapi_path(API_PREFIX + spec.path)
-        parameters = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+        schemas = dict(spec.path_params)
+        parameters = [
+            {"name": n, "in": "path", "required": True, "schema": schemas.get(n, {"type": "string"})} for n in names
+        ]
         parameters.extend(spec.query)
         for method in spec.methods:
             operation: dict[str, Any] = {
@@ -73,8 +76,8 @@ def build_document() -> dict[str, Any]:
                 "parameters": parameters,
                 "security": _security(spec.auth),
                 "responses": {
-                    "200": {"description": "OK", "content": {"application/json": {"schema": spec.response}}},
-                    **_error_responses(),
+                    str(spec.status): {"description": "OK", "content": {"application/json": {"schema": spec.response}}},
+                    **_error_responses(dict(spec.errors)),
                 },
             }
             if spec.request is not None and method in ("POST", "PUT", "PATCH"):

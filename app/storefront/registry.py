@@ -32,6 +32,10 @@ class RouteSpec:
     request: dict[str, Any] | None = None  # JSON body schema (POST/PUT/PATCH)
     query: tuple[dict[str, Any], ...] = ()  # OpenAPI parameter objects (in: query)
     public: bool = True  # listed in the OpenAPI document
+    max_body: int | None = None  # body cap for this route (default STOREFRONT_MAX_BODY_BYTES), e.g. photo uploads
+    status: int = 200  # the success status (201 for a creation)
+    path_params: tuple[tuple[str, dict[str, Any]], ...] = ()  # schemas of path parameters (default: string)
+    errors: tuple[tuple[str, str], ...] = ()  # route-specific error statuses and their meaning (409, 410...)
 
 
 #: Every registered route, in registration order (read by openapi.build_document).
@@ -56,11 +60,18 @@ def storefront_route(
     request: dict[str, Any] | None = None,
     query: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
     public: bool = True,
+    max_body: int | None = None,
+    status: int = 200,
+    path_params: dict[str, dict[str, Any]] | None = None,
+    errors: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `view` at /api/v1<path> and /proxy/api/v1<path>.
 
     auth="any": anonymous callers get the view too (public data only); auth="customer": a verified logged-in
     customer is required (401 otherwise); the customer's record may still be None if we never saw an order.
+    OpenAPI only: `status` (the success status), `path_params` (schemas of path parameters, so generated
+    clients and schemathesis send valid ones), `errors` (route-specific error statuses). `max_body` raises the
+    body cap for one route (uploads).
     """
     if not path.startswith("/"):
         raise ValueError("storefront paths start with /")
@@ -84,6 +95,10 @@ def storefront_route(
             request=request,
             query=tuple(query),
             public=public,
+            max_body=max_body,
+            status=status,
+            path_params=tuple((path_params or {}).items()),
+            errors=tuple((errors or {}).items()),
         )
         ROUTES.append(spec)
         # OPTIONS is ours (CORS preflight), not Flask's automatic answer.
