@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, g, jsonify, request
-from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Customer
 from ..models.types import utcnow
+from ..services.customers import store_customer
 from ..services.loyalty_admin import AdjustmentConflict, AdjustmentRefused, adjust_points, customer_summary, row_json
 from ..services.loyalty_report import liability_report
 from ..services.loyalty_settings import SettingsError, as_json, get_settings, update_settings
@@ -30,11 +29,6 @@ def _invalid(field: str, message: str, error: str = "invalid") -> tuple[Response
 def _body() -> Any:
     # JSON floats arrive as float and the settings validators refuse them (decimals are strings)
     return request.get_json(silent=True)
-
-
-def _customer(customer_id: int) -> Customer | None:
-    stmt = select(Customer).where(Customer.store_id == g.store.id, Customer.id == customer_id)
-    return db.session.scalar(stmt)
 
 
 def _not_found() -> tuple[Response, int]:
@@ -74,7 +68,7 @@ def loyalty_report() -> Any:
 @bp.get("/customers/<int:customer_id>/loyalty")
 @merchant_required
 def customer_loyalty(customer_id: int) -> Any:
-    customer = _customer(customer_id)
+    customer = store_customer(db.session, g.store, customer_id)
     if customer is None:
         return _not_found()
     return jsonify(customer_summary(db.session, g.store, customer, utcnow()))
@@ -83,7 +77,7 @@ def customer_loyalty(customer_id: int) -> Any:
 @bp.post("/customers/<int:customer_id>/loyalty/adjust")
 @merchant_required
 def adjust_customer_points(customer_id: int) -> Any:
-    customer = _customer(customer_id)
+    customer = store_customer(db.session, g.store, customer_id)
     if customer is None:
         return _not_found()
     body = _body()

@@ -16,16 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Customer, Store
 from ..models.types import utcnow
+from ..services.customers import store_customer
 from ..services.loyalty import InsufficientPoints
 from ..services.redemptions import RedemptionError, as_dict, find, redeem
 from ..tasks.redemptions import enqueue_issue
 from . import bp
 from .auth import merchant_required
-
-
-def _customer(store: Store, customer_id: int) -> Customer | None:
-    customer = db.session.get(Customer, customer_id)
-    return customer if customer is not None and customer.store_id == store.id else None
 
 
 def error(key: str, message: str, status: int, **extra: object) -> tuple[Response, int]:
@@ -65,7 +61,7 @@ def redeem_for(store: Store, customer: Customer, body: object) -> tuple[Response
 @bp.post("/customers/<int:customer_id>/redemptions")
 @merchant_required
 def create_redemption(customer_id: int) -> tuple[Response, int]:
-    customer = _customer(g.store, customer_id)
+    customer = store_customer(db.session, g.store, customer_id)
     if customer is None:
         return error("customer_not_found", "no such customer in this store", 404)
     return redeem_for(g.store, customer, request.get_json(silent=True))

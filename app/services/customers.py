@@ -42,6 +42,12 @@ def normalise_email(email: str | None) -> str | None:
     return key
 
 
+def store_customer(session: Session, store: Store, customer_id: int) -> Customer | None:
+    """Our customer `customer_id` if it belongs to `store`, else None: callers never see another store's rows."""
+    customer = session.get(Customer, customer_id)
+    return customer if customer is not None and customer.store_id == store.id else None
+
+
 def _by_platform_id(session: Session, store_id: int, platform_id: str) -> Customer | None:
     stmt = select(Customer).where(Customer.store_id == store_id, Customer.platform_id == platform_id)
     return session.scalar(stmt.with_for_update())

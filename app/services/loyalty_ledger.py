@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Customer, LoyaltyAccount, PointsLedger, Store
 from ..models.types import utcnow
+from . import customers  # a module import: customers imports this module too
 from .loyalty_settings import LoyaltySettings, get_settings
 from .loyalty_writeback import mark_dirty
 
@@ -151,11 +152,6 @@ def compute(rows: list[PointsLedger], now: datetime, *, guest: bool, settings: L
     )
 
 
-def _customer(session: Session, store: Store, customer_id: int) -> Customer | None:
-    customer = session.get(Customer, customer_id)
-    return customer if customer is not None and customer.store_id == store.id else None
-
-
 def balance(session: Session, store: Store, customer: Customer, now: datetime) -> Balance:
     """The customer's points as of `now`, computed from the rows (not the cache)."""
     rows = customer_rows(session, store, customer.id)
@@ -164,7 +160,7 @@ def balance(session: Session, store: Store, customer: Customer, now: datetime) -
 
 def refresh_account(session: Session, store: Store, customer_id: int, now: datetime) -> LoyaltyAccount | None:
     """Recompute the customer's cached sums from their rows (never incremented), and decide the tier."""
-    customer = _customer(session, store, customer_id)
+    customer = customers.store_customer(session, store, customer_id)
     if customer is None:
         return None
     stmt = select(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id == customer_id)
