@@ -84,9 +84,18 @@ def append(
     rule: dict[str, Any] | None = None,
     order_platform_id: str | None = None,
     available_at: datetime | None = None,
+    known: set[str] | None = None,
 ) -> PointsLedger | None:
-    """Append one row; None (and nothing written) if the source key already has one. The caller refreshes."""
-    if find_row(session, store, source_key) is not None:
+    """Append one row; None (and nothing written) if the source key already has one. The caller refreshes.
+
+    `known`: every source key that could collide, already loaded by the caller (the batch path): no lookup
+    and no flush here; the key is added to it.
+    """
+    if known is not None:
+        if source_key in known:
+            return None
+        known.add(source_key)
+    elif find_row(session, store, source_key) is not None:
         return None
     row = PointsLedger(
         store_id=store.id,
@@ -100,7 +109,8 @@ def append(
         created_at=now,
     )
     session.add(row)
-    session.flush()
+    if known is None:
+        session.flush()
     log.info("loyalty.appended", extra={"store_id": store.id, "customer_id": customer_id, "kind": kind})
     return row
 
@@ -172,18 +182,56 @@ def refresh_account(session: Session, store: Store, customer_id: int, now: datet
         account = LoyaltyAccount(store_id=store.id, customer_id=customer_id)
         session.add(account)
     settings = get_settings(store)
-    result = compute(customer_rows(session, store, customer_id), now, guest=customer.is_guest, settings=settings)
+    _store_balance(
+        account, compute(customer_rows(session, store, customer_id), now, guest=customer.is_guest, settings=settings)
+    )
+    _set_reminder(account, settings, now)
+    session.flush()
+    return account
+
+
+def _store_balance(account: LoyaltyAccount, result: Balance) -> None:
     account.balance, account.pending, account.spendable = result.total, result.pending, result.spendable
     account.held, account.lifetime_earned = result.held, result.lifetime_earned
     account.last_activity_at, account.expires_at = result.last_activity_at, result.expires_at
+
+
+def _set_reminder(account: LoyaltyAccount, settings: LoyaltySettings, now: datetime) -> None:
     account.reminder_due_at = (
-        result.expires_at - timedelta(days=settings.reminder_days)
-        if result.expires_at is not None and settings.reminder_days
+        account.expires_at - timedelta(days=settings.reminder_days)
+        if account.expires_at is not None and settings.reminder_days
         else None
     )
     account.refreshed_at = now
-    session.flush()
-    return account
+
+
+def refresh_accounts(session: Session, store: Store, customer_ids: set[int], now: datetime) -> None:
+    """refresh_account for many customers: three queries in all (the batch path, under the store lock)."""
+    settings = get_settings(store)
+    ordered = sorted(customer_ids)
+    for start in range(0, len(ordered), 500):  # SQLite caps bound parameters per statement
+        chunk = ordered[start : start + 500]
+        customers = session.scalars(select(Customer).where(Customer.store_id == store.id, Customer.id.in_(chunk))).all()
+        accounts = {
+            a.customer_id: a
+            for a in session.scalars(
+                select(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id.in_(chunk))
+            )
+        }
+        rows: dict[int, list[PointsLedger]] = defaultdict(list)
+        for row in session.scalars(
+            select(PointsLedger)
+            .where(PointsLedger.store_id == store.id, PointsLedger.customer_id.in_(chunk))
+            .order_by(PointsLedger.id)
+        ):
+            rows[row.customer_id].append(row)
+        for customer in customers:  # a merged guest is gone: not found, nothing to refresh
+            account = accounts.get(customer.id)
+            if account is None:
+                account = LoyaltyAccount(store_id=store.id, customer_id=customer.id)
+                session.add(account)
+            _store_balance(account, compute(rows[customer.id], now, guest=customer.is_guest, settings=settings))
+            _set_reminder(account, settings, now)
 
 
 def hold_points(
