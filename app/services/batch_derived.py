@@ -33,19 +33,25 @@ from ..models import Fulfillment, LoyaltyAccount, Order, OrderRefund, PointsLedg
 from ..models.reviews import ReviewRequest
 from ..models.types import utcnow
 from . import orders
+from .compliance import REDACTED_IDS
 from .loyalty_ledger import refresh_accounts
 from .loyalty_orders import reconcile_loaded as reconcile_points
 from .review_requests import reconcile_loaded as reconcile_review
 
+_BATCH_KEYS = (orders.DIRTY_ORDERS, orders.DEFERRED_REFRESH, orders.DELETION_MARKERS, REDACTED_IDS)
+
 
 def start(session: Session) -> None:
+    """Batch mode: the handlers defer (dirty sets) and look up per-store sets loaded once (dicts)."""
     session.info[orders.DIRTY_ORDERS] = set()
     session.info[orders.DEFERRED_REFRESH] = set()
+    session.info[orders.DELETION_MARKERS] = {}
+    session.info[REDACTED_IDS] = {}
 
 
 def stop(session: Session) -> None:
-    session.info.pop(orders.DIRTY_ORDERS, None)
-    session.info.pop(orders.DEFERRED_REFRESH, None)
+    for key in _BATCH_KEYS:
+        session.info.pop(key, None)
 
 
 def run_deferred(session: Session, store: Store, now: datetime | None = None) -> None:

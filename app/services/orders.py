@@ -114,7 +114,25 @@ def delete_order(session: Session, store: Store, event: OrderDeleted) -> None:
     _refresh_customers(session, store, order.customer_id, None)
 
 
+#: session.info key. While a batch is applied: {store id: order platform ids that may have a deletion
+#: marker}, loaded once per store (markers are few: each is dropped when its order lands). Only this
+#: batch can add one meanwhile (under the store's lock), so an id missing from the set has none: no query.
+DELETION_MARKERS = "orders.deletion_markers"
+
+
+def _may_have_marker(session: Session, store: Store, order_id: str) -> bool:
+    known = session.info.get(DELETION_MARKERS)
+    if known is None:
+        return True
+    if store.id not in known:
+        stmt = select(OrderDeletion.order_platform_id).where(OrderDeletion.store_id == store.id)
+        known[store.id] = set(session.scalars(stmt))
+    return order_id in known[store.id]
+
+
 def _deletion_marker(session: Session, store: Store, order_id: str) -> OrderDeletion | None:
+    if not _may_have_marker(session, store, order_id):
+        return None
     stmt = select(OrderDeletion).where(OrderDeletion.store_id == store.id, OrderDeletion.order_platform_id == order_id)
     return session.scalar(stmt)
 
@@ -122,6 +140,7 @@ def _deletion_marker(session: Session, store: Store, order_id: str) -> OrderDele
 def _remember_deletion(session: Session, store: Store, order_id: str) -> None:
     """The order is not here yet: keep the deletion for when it lands (else it would count for good)."""
     if _deletion_marker(session, store, order_id) is None:
+        session.info.get(DELETION_MARKERS, {}).get(store.id, set()).add(order_id)
         session.add(OrderDeletion(store_id=store.id, order_platform_id=order_id))
         session.flush()
 
