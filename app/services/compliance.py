@@ -363,7 +363,20 @@ def erase_if_tombstone(session: Session, store: Store, event: Any) -> None:
         log.info("compliance.tombstone_kept", extra={"store_id": store.id, "customer_id": customer_id})
 
 
+#: session.info key. While an inbox batch is applied: {store id: customer platform ids with a completed
+#: customers/redact}, loaded once per store per batch (services/batch_derived.py) instead of a query per delivery.
+REDACTED_IDS = "compliance.redacted_ids"
+
+
 def _was_redacted(session: Session, store_id: int, platform_id: str) -> bool:
+    known = session.info.get(REDACTED_IDS)
+    if known is not None:
+        if store_id not in known:
+            ids = select(Request.customer_platform_id).where(
+                Request.store_id == store_id, Request.topic == CUSTOMER_REDACT, Request.status == COMPLETED
+            )
+            known[store_id] = set(session.scalars(ids))
+        return platform_id in known[store_id]
     stmt = select(Request.id).where(
         Request.store_id == store_id,
         Request.topic == CUSTOMER_REDACT,

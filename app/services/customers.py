@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import delete, select, update
@@ -161,6 +162,11 @@ def refresh_totals(session: Session, store: Store, customer: Customer) -> None:
     orders = session.scalars(
         select(Order).where(Order.store_id == store.id, Order.customer_id == customer.id, Order.deleted_at.is_(None))
     ).all()
+    apply_totals(store, customer, orders)
+
+
+def apply_totals(store: Store, customer: Customer, orders: Sequence[Order]) -> None:
+    """refresh_totals' rules on the customer's orders (not deleted), already loaded."""
     standing = [o for o in orders if o.cancelled_at is None]
     spent: dict[str, Decimal] = defaultdict(Decimal)
     refunded: dict[str, Decimal] = defaultdict(Decimal)

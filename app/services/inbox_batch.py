@@ -7,7 +7,9 @@ lock and a store reload each. Here one batch is one transaction:
 - each delivery runs inside its own SAVEPOINT: a delivery that fails rolls back
   alone and is parked or retried exactly as in services/inbox.process_delivery,
   while its neighbours commit with the batch;
-- customer totals are recomputed once per customer per batch (orders.DEFERRED_REFRESH);
+- what is derived from an order's rows (its refunded amount and dates, its points, its review request)
+  and customer totals are recomputed once per order / customer per batch, before the commit
+  (services/batch_derived.py); if that fails the batch falls back to one transaction per delivery;
 - each delivery's status is written in the batch transaction, so its effects and
   its `done` commit together (exactly once), and a crash before the commit leaves
   the whole batch under its lease, to be released and re-applied.
@@ -31,7 +33,7 @@ from connectors.exceptions import ConnectorError
 
 from ..models import Store, WebhookDelivery
 from ..models.inbox import DONE, FAILED, PROCESSING
-from . import orders
+from . import batch_derived
 from .compliance import record_compliance_request
 from .dispatch import dispatch
 from .inbox import _CONFLICT_RETRIES, finish, lock_store, mark_failure, process_delivery
@@ -45,10 +47,11 @@ def process_batch(session: Session, ids: list[int], max_attempts: int) -> Counte
         return _apply_batch(session, ids, max_attempts)
     except Exception as exc:  # noqa: BLE001  (the batch as a whole: fall back to one transaction each)
         session.rollback()
+        batch_derived.stop(session)  # one by one, each delivery with its derived work inline
         log.warning("inbox.batch_fallback", extra={"size": len(ids), "error": type(exc).__name__})
         return Counter(process_delivery(session, delivery_id, max_attempts) for delivery_id in ids)
     finally:
-        session.info.pop(orders.DEFERRED_REFRESH, None)
+        batch_derived.stop(session)
 
 
 def _apply_batch(session: Session, ids: list[int], max_attempts: int) -> Counter[str]:
@@ -61,7 +64,7 @@ def _apply_batch(session: Session, ids: list[int], max_attempts: int) -> Counter
     if skipped := len(ids) - sum(map(len, by_store.values())):
         counts["skipped"] = skipped  # released by the sweeper and claimed by another worker meanwhile
     stores = {s.id: s for s in session.scalars(select(Store).where(Store.id.in_(list(by_store))))}
-    session.info[orders.DEFERRED_REFRESH] = set()
+    batch_derived.start(session)
     outcomes: list[Outcome] = []
     for store_id in sorted(by_store):
         store = stores.get(store_id)
@@ -72,7 +75,7 @@ def _apply_batch(session: Session, ids: list[int], max_attempts: int) -> Counter
         session.refresh(store)  # read under the lock: an uninstall applied by another worker is seen
         for delivery in by_store[store_id]:
             outcomes.append(_apply_one(session, store, delivery))
-        orders.refresh_deferred_customers(session, store)
+        batch_derived.run_deferred(session, store)
     for delivery, outcome, permanent in outcomes:
         if isinstance(outcome, Exception):
             counts[mark_failure(delivery, outcome, permanent=permanent, max_attempts=max_attempts)] += 1

@@ -86,9 +86,18 @@ def append(
     rule: dict[str, Any] | None = None,
     order_platform_id: str | None = None,
     available_at: datetime | None = None,
+    known: set[str] | None = None,
 ) -> PointsLedger | None:
-    """Append one row; None (and nothing written) if the source key already has one. The caller refreshes."""
-    if find_row(session, store, source_key) is not None:
+    """Append one row; None (and nothing written) if the source key already has one. The caller refreshes.
+
+    `known`: every source key that could collide, already loaded by the caller (the batch path): no lookup
+    and no flush here; the key is added to it.
+    """
+    if known is not None:
+        if source_key in known:
+            return None
+        known.add(source_key)
+    elif find_row(session, store, source_key) is not None:
         return None
     row = PointsLedger(
         store_id=store.id,
@@ -102,7 +111,8 @@ def append(
         created_at=now,
     )
     session.add(row)
-    session.flush()
+    if known is None:
+        session.flush()
     log.info("loyalty.appended", extra={"store_id": store.id, "customer_id": customer_id, "kind": kind})
     return row
 
@@ -165,33 +175,77 @@ def refresh_account(session: Session, store: Store, customer_id: int, now: datet
         return None
     stmt = select(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id == customer_id)
     account = session.scalar(stmt.with_for_update())
-    before: tuple[int | None, str | None] = (None, None)
     if account is None:
         account = LoyaltyAccount(store_id=store.id, customer_id=customer_id)
         session.add(account)
-    else:
-        before = (account.spendable, account.tier)
+    _refresh(session, store, customer, account, customer_rows(session, store, customer_id), get_settings(store), now)
+    session.flush()
+    return account
+
+
+def refresh_accounts(session: Session, store: Store, customer_ids: set[int], now: datetime) -> None:
+    """refresh_account for many customers: three queries per 500 (the batch path, under the store lock)."""
     settings = get_settings(store)
-    rows = customer_rows(session, store, customer_id)
+    ordered = sorted(customer_ids)
+    for start in range(0, len(ordered), 500):  # SQLite caps bound parameters per statement
+        chunk = ordered[start : start + 500]
+        found = session.scalars(select(Customer).where(Customer.store_id == store.id, Customer.id.in_(chunk))).all()
+        accounts = {
+            a.customer_id: a
+            for a in session.scalars(
+                select(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id.in_(chunk))
+            )
+        }
+        rows: dict[int, list[PointsLedger]] = defaultdict(list)
+        for row in session.scalars(
+            select(PointsLedger)
+            .where(PointsLedger.store_id == store.id, PointsLedger.customer_id.in_(chunk))
+            .order_by(PointsLedger.id)
+        ):
+            rows[row.customer_id].append(row)
+        for customer in found:  # a merged guest is gone: not found, nothing to refresh
+            account = accounts.get(customer.id)
+            if account is None:
+                account = LoyaltyAccount(store_id=store.id, customer_id=customer.id)
+                session.add(account)
+            _refresh(session, store, customer, account, rows[customer.id], settings, now)
+
+
+def _refresh(
+    session: Session,
+    store: Store,
+    customer: Customer,
+    account: LoyaltyAccount,
+    rows: list[PointsLedger],
+    settings: LoyaltySettings,
+    now: datetime,
+) -> None:
+    """One account from its rows: the tier decision, the cached sums, the reminder, the store's copy marked."""
+    before = (account.spendable, account.tier)  # (None, None) for an account just created
     if settings.enabled:
         from .loyalty_tiers import apply_tiers  # tiers build on this module
 
         if apply_tiers(session, store, customer, account, rows, settings, now):
-            rows = customer_rows(session, store, customer_id)  # a tier reward was appended
-    result = compute(rows, now, guest=customer.is_guest, settings=settings)
+            rows = customer_rows(session, store, customer.id)  # a tier reward was appended
+    _store_balance(account, compute(rows, now, guest=customer.is_guest, settings=settings))
+    _set_reminder(account, settings, now)
+    if (account.spendable, account.tier) != before:
+        mark_dirty(session, store, customer, now)  # the store's copy (metafield / meta) is behind
+
+
+def _store_balance(account: LoyaltyAccount, result: Balance) -> None:
     account.balance, account.pending, account.spendable = result.total, result.pending, result.spendable
     account.held, account.lifetime_earned = result.held, result.lifetime_earned
     account.last_activity_at, account.expires_at = result.last_activity_at, result.expires_at
+
+
+def _set_reminder(account: LoyaltyAccount, settings: LoyaltySettings, now: datetime) -> None:
     account.reminder_due_at = (
-        result.expires_at - timedelta(days=settings.reminder_days)
-        if result.expires_at is not None and settings.reminder_days
+        account.expires_at - timedelta(days=settings.reminder_days)
+        if account.expires_at is not None and settings.reminder_days
         else None
     )
     account.refreshed_at = now
-    session.flush()
-    if (account.spendable, account.tier) != before:
-        mark_dirty(session, store, customer, now)  # the store's copy (metafield / meta) is behind
-    return account
 
 
 def hold_points(

@@ -16,6 +16,7 @@ difference, so any delivery order, duplicate or replay ends on the same sum:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
@@ -29,7 +30,7 @@ from ..models import Customer, LoyaltyAccount, Order, OrderRefund, PointsLedger,
 from ..models.types import utcnow
 from .loyalty_ledger import append, award_action, refresh_account
 from .loyalty_settings import LoyaltySettings, get_settings
-from .orders import find_order
+from .orders import defer_order, find_order
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,6 @@ def _tier(session: Session, store: Store, customer_id: int) -> str | None:
 def reconcile_order(session: Session, store: Store, order: Order, now: datetime | None = None) -> list[PointsLedger]:
     """Bring the order's ledger rows to what the order is now; returns the rows appended."""
     now = now or utcnow()
-    settings = get_settings(store)
     rows = list(
         session.scalars(
             select(PointsLedger)
@@ -101,6 +101,29 @@ def reconcile_order(session: Session, store: Store, order: Order, now: datetime 
             .with_for_update()
         )
     )
+    new, touched = reconcile_loaded(session, store, order, now, rows, None, lambda cid: _tier(session, store, cid))
+    session.flush()
+    for customer_id in touched:
+        refresh_account(session, store, customer_id, now)
+    return new
+
+
+def reconcile_loaded(
+    session: Session,
+    store: Store,
+    order: Order,
+    now: datetime,
+    rows: list[PointsLedger],
+    refunds: list[OrderRefund] | None,
+    tier_of: Callable[[int], str | None],
+) -> tuple[list[PointsLedger], set[int]]:
+    """reconcile_order on the order's ledger rows (and refunds, ordered by platform id) already loaded.
+
+    Returns the rows appended and the customers whose account must be refreshed (the caller does it,
+    once per customer for a whole batch). Every row of the order is in `rows` (they all carry its
+    platform id), so a key absent from them is new: no lookup before the insert.
+    """
+    settings = get_settings(store)
     touched = {r.customer_id for r in rows}
     owner = order.customer_id
     if owner is not None:
@@ -109,10 +132,11 @@ def reconcile_order(session: Session, store: Store, order: Order, now: datetime 
     elif rows:
         owner = rows[0].customer_id  # the order lost its customer (deleted): its rows stay where they are
     if owner is None:
-        return []
+        return [], set()
     pid = order.platform_id
     stands = order.cancelled_at is None and order.deleted_at is None
     new: list[PointsLedger] = []
+    known = {r.source_key for r in rows}
 
     def add(key: str, kind: str, points: int, rule: dict[str, Any], when: datetime | None = None) -> None:
         row = append(
@@ -126,6 +150,7 @@ def reconcile_order(session: Session, store: Store, order: Order, now: datetime 
             rule=rule,
             order_platform_id=pid,
             available_at=when,
+            known=known,
         )
         if row is not None:
             rows.append(row)
@@ -133,13 +158,13 @@ def reconcile_order(session: Session, store: Store, order: Order, now: datetime 
 
     earn = next((r for r in rows if r.source_key == f"order:{pid}:earn"), None)
     if earn is None and stands and order.paid_at is not None and settings.enabled:
-        rule = earn_rule(settings, order, _tier(session, store, owner))
+        rule = earn_rule(settings, order, tier_of(owner))
         add(f"order:{pid}:earn", "earn", points_for(rule), rule)
         earn = rows[-1]
     if earn is not None:
         cycles = [r for r in rows if r.source_key.startswith((f"order:{pid}:cancel", f"order:{pid}:reinstate"))]
         if stands:
-            _reflect_refunds(session, store, order, earn, rows, add)
+            _reflect_refunds(session, store, order, earn, rows, add, refunds)
             held_back = sum(r.points for r in cycles)
             if held_back:
                 n = sum(1 for r in cycles if r.points > 0) + 1
@@ -151,20 +176,18 @@ def reconcile_order(session: Session, store: Store, order: Order, now: datetime 
                 key = f"order:{pid}:cancel" if n == 1 else f"order:{pid}:cancel:{n}"
                 add(key, "reverse", -holding, {"reason": "deleted" if order.deleted_at else "cancelled"})
         earn.available_at = available_at(settings, order)
-    session.flush()
-    for customer_id in touched | {owner}:
-        refresh_account(session, store, customer_id, now)
     if new:
         log.info("loyalty.order_reconciled", extra={"store_id": store.id, "order_id": order.id, "rows": len(new)})
-    return new
+    return new, touched | {owner}
 
 
-def _reflect_refunds(session: Session, store: Store, order: Order, earn: PointsLedger, rows, add) -> None:
-    refunds = session.scalars(
-        select(OrderRefund)
-        .where(OrderRefund.store_id == store.id, OrderRefund.order_platform_id == order.platform_id)
-        .order_by(OrderRefund.platform_id)
-    ).all()
+def _reflect_refunds(session: Session, store: Store, order: Order, earn: PointsLedger, rows, add, refunds) -> None:
+    if refunds is None:
+        refunds = session.scalars(
+            select(OrderRefund)
+            .where(OrderRefund.store_id == store.id, OrderRefund.order_platform_id == order.platform_id)
+            .order_by(OrderRefund.platform_id)
+        ).all()
     keys = {r.source_key: r for r in rows}
     reflected = sum((f.amount for f in refunds if f"refund:{f.platform_id}:reverse" in keys), Decimal("0"))
     reversed_so_far = -sum(r.points for r in rows if r.source_key.startswith("refund:"))
@@ -180,7 +203,10 @@ def _reflect_refunds(session: Session, store: Store, order: Order, earn: PointsL
 
 def on_order_event(session: Session, store: Store, event: Any) -> None:
     """PIPELINE handler, after record-keeping: the order as recomputed; no order yet means nothing to do."""
-    order = find_order(session, store, order_platform_id(event))
+    order_id = order_platform_id(event)
+    if order_id is not None and defer_order(session, store, order_id):
+        return  # reconciled once for the batch, before it commits (services/batch_derived.py)
+    order = find_order(session, store, order_id)
     if order is not None:
         reconcile_order(session, store, order)
 

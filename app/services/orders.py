@@ -11,8 +11,10 @@ Convergence rules, so that duplicates and any delivery order end in the same sta
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +30,7 @@ from connectors.events import (
 
 from ..models import Customer, Fulfillment, Order, OrderDeletion, OrderRefund, Store
 from ..models.types import utcnow
-from .customers import refresh_totals, resolve_customer
+from .customers import apply_totals, refresh_totals, resolve_customer
 
 PAID_STATES = {"paid", "partially_refunded", "refunded"}
 INACTIVE_FULFILLMENTS = {"cancelled", "error", "failure"}
@@ -124,7 +126,25 @@ def delete_order(session: Session, store: Store, event: OrderDeleted) -> None:
     _refresh_customers(session, store, order.customer_id, None)
 
 
+#: session.info key. While a batch is applied: {store id: order platform ids that may have a deletion
+#: marker}, loaded once per store (markers are few: each is dropped when its order lands). Only this
+#: batch can add one meanwhile (under the store's lock), so an id missing from the set has none: no query.
+DELETION_MARKERS = "orders.deletion_markers"
+
+
+def _may_have_marker(session: Session, store: Store, order_id: str) -> bool:
+    known = session.info.get(DELETION_MARKERS)
+    if known is None:
+        return True
+    if store.id not in known:
+        stmt = select(OrderDeletion.order_platform_id).where(OrderDeletion.store_id == store.id)
+        known[store.id] = set(session.scalars(stmt))
+    return order_id in known[store.id]
+
+
 def _deletion_marker(session: Session, store: Store, order_id: str) -> OrderDeletion | None:
+    if not _may_have_marker(session, store, order_id):
+        return None
     stmt = select(OrderDeletion).where(OrderDeletion.store_id == store.id, OrderDeletion.order_platform_id == order_id)
     return session.scalar(stmt)
 
@@ -132,6 +152,7 @@ def _deletion_marker(session: Session, store: Store, order_id: str) -> OrderDele
 def _remember_deletion(session: Session, store: Store, order_id: str) -> None:
     """The order is not here yet: keep the deletion for when it lands (else it would count for good)."""
     if _deletion_marker(session, store, order_id) is None:
+        session.info.get(DELETION_MARKERS, {}).get(store.id, set()).add(order_id)
         session.add(OrderDeletion(store_id=store.id, order_platform_id=order_id))
         session.flush()
 
@@ -207,6 +228,8 @@ def _upsert_fulfillment(session: Session, store: Store, snap: FulfillmentSnapsho
 
 
 def _refresh_parent(session: Session, store: Store, order_platform_id: str) -> None:
+    if defer_order(session, store, order_platform_id):
+        return  # derived once for the batch (services/batch_derived.py), customer totals with it
     order = _order(session, store, order_platform_id)
     if order is None:
         return  # the order's own webhook will pick these rows up when it lands
@@ -216,21 +239,43 @@ def _refresh_parent(session: Session, store: Store, order_platform_id: str) -> N
 
 def refresh_order(session: Session, store: Store, order: Order) -> None:
     """Derive refunded amount and fulfilled/delivered dates from the child rows."""
+    if defer_order(session, store, order.platform_id):
+        return
     refunds = session.scalars(
         select(OrderRefund.amount).where(
             OrderRefund.store_id == store.id, OrderRefund.order_platform_id == order.platform_id
         )
     ).all()
-    order.refunded_amount = sum(refunds, Decimal("0"))
     fulfillments = session.scalars(
         select(Fulfillment).where(Fulfillment.store_id == store.id, Fulfillment.order_platform_id == order.platform_id)
     ).all()
+    derive_order(order, refunds, fulfillments)
+    session.flush()
+
+
+def derive_order(order: Order, refund_amounts: Sequence[Decimal], fulfillments: Sequence[Fulfillment]) -> None:
+    """refresh_order's rules on rows already loaded (the batch path loads them for many orders at once)."""
+    order.refunded_amount = sum(refund_amounts, Decimal("0"))
     active = [f for f in fulfillments if f.status is not None and f.status not in INACTIVE_FULFILLMENTS]
     order.fulfilled_at = earliest(*(f.shipped_at for f in active))
     # Delivered once every active shipment is delivered: the moment the last one arrived.
     delivered = [f.delivered_at for f in active]
     order.delivered_at = max(delivered) if active and all(delivered) else None  # type: ignore[type-var]
-    session.flush()
+
+
+#: session.info key. While a batch is applied it holds the (store id, order platform id) whose derived
+#: work (refresh_order, loyalty and review reconciles) is due once, before the batch commits
+#: (services/batch_derived.py); the handlers only mark the order.
+DIRTY_ORDERS = "orders.dirty_orders"
+
+
+def defer_order(session: Session, store: Store, order_platform_id: str) -> bool:
+    """Mark the order's derived work for the end of the batch; False outside a batch (do it now)."""
+    dirty = session.info.get(DIRTY_ORDERS)
+    if dirty is None:
+        return False
+    dirty.add((store.id, order_platform_id))
+    return True
 
 
 #: session.info key. While a batch is applied (services/inbox_batch.py) it holds the set of
@@ -266,7 +311,20 @@ def refresh_deferred_customers(session: Session, store: Store) -> None:
         return
     due = sorted(cid for sid, cid in deferred if sid == store.id)
     deferred.difference_update((store.id, cid) for cid in due)
-    for customer_id in due:
-        customer = session.get(Customer, customer_id, with_for_update=True)
-        if customer is not None and customer.store_id == store.id:  # a merged guest is gone
-            refresh_totals(session, store, customer)
+    # Two queries for all of them, no FOR UPDATE: the batch holds the store's advisory lock
+    # (services/inbox.lock_store), which already serialises every writer of this store's rows.
+    for chunk in chunks(due):
+        customers = session.scalars(select(Customer).where(Customer.store_id == store.id, Customer.id.in_(chunk))).all()
+        held: dict[int, list[Order]] = {cid: [] for cid in chunk}
+        for order in session.scalars(
+            select(Order).where(Order.store_id == store.id, Order.customer_id.in_(chunk), Order.deleted_at.is_(None))
+        ):
+            held[order.customer_id].append(order)  # type: ignore[index]
+        for customer in customers:  # a merged guest is gone: not found
+            apply_totals(store, customer, held[customer.id])
+
+
+def chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    """IN lists of at most `size` (SQLite caps bound parameters per statement)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -75,9 +75,17 @@ def _is_first_order(session: Session, store: Store, order: Order) -> bool:
 
 
 def on_order_event(session: Session, store: Store, event: Any) -> None:
-    order = order_records.find_order(session, store, order_platform_id(event))
-    if order is None:
-        return
+    """PIPELINE handler, after loyalty: reads the order's derived dates, so in a batch it runs once at the end."""
+    order_id = order_platform_id(event)
+    if order_id is not None and order_records.defer_order(session, store, order_id):
+        return  # reconciled once for the batch, before it commits (services/batch_derived.py)
+    order = order_records.find_order(session, store, order_id)
+    if order is not None:
+        reconcile_order(session, store, order)
+
+
+def reconcile_order(session: Session, store: Store, order: Order) -> None:
+    """Attribution of a friend's first paid order, voiding on refund or cancellation, the reward's due date."""
     settings = get_settings(store)
     referral = referral_for(session, store, order.platform_id)
     if referral is not None:

@@ -14,6 +14,7 @@ Per-customer cap and consent are checked at send time, not here (they depend on 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from ..models import Customer, Fulfillment, Order, Store
 from ..models.messaging import CANCELLED as MESSAGE_CANCELLED
 from ..models.messaging import QUEUED, SENDING, Message
 from ..models.reviews import CANCELLED, REMINDED, REVIEWED, SCHEDULED, SENT, SKIPPED, Review, ReviewRequest
-from .orders import INACTIVE_FULFILLMENTS
+from .orders import INACTIVE_FULFILLMENTS, defer_order
 from .review_links import help_url, star_url
 from .review_settings import PER_SHIPMENT, ReviewSettings, review_settings
 
@@ -39,8 +40,8 @@ REVIVABLE = {"unfulfilled"}
 def on_order_event(session: Session, store: Store, event: Any) -> None:
     """Pipeline handler (after record-keeping)."""
     order_id = order_platform_id(event)
-    if order_id is not None:
-        reconcile(session, store, order_id)
+    if order_id is not None and not defer_order(session, store, order_id):
+        reconcile(session, store, order_id)  # else once for the batch (services/batch_derived.py)
 
 
 def _stops(order: Order) -> str | None:
@@ -67,23 +68,30 @@ def reconcile(session: Session, store: Store, order_platform_id: str) -> None:
     order = session.scalar(select(Order).where(Order.store_id == store.id, Order.platform_id == order_platform_id))
     if order is None:
         return  # a fulfilment before its order: the order's own event reconciles
-    held = {
-        r.fulfillment_key: r
-        for r in session.scalars(
-            select(ReviewRequest)
-            .where(ReviewRequest.store_id == store.id, ReviewRequest.order_platform_id == order_platform_id)
-            .with_for_update()
-        )
-    }
+    requests = session.scalars(
+        select(ReviewRequest)
+        .where(ReviewRequest.store_id == store.id, ReviewRequest.order_platform_id == order_platform_id)
+        .with_for_update()
+    ).all()
+    rows = session.scalars(
+        select(Fulfillment).where(Fulfillment.store_id == store.id, Fulfillment.order_platform_id == order_platform_id)
+    ).all()
+    reconcile_loaded(session, store, order, requests, rows)
+    session.flush()
+
+
+def reconcile_loaded(
+    session: Session, store: Store, order: Order, requests: Sequence[ReviewRequest], rows: Sequence[Fulfillment]
+) -> None:
+    """reconcile() on the order's requests and fulfilment rows already loaded (the batch path); no flush."""
+    order_platform_id = order.platform_id
+    held = {r.fulfillment_key: r for r in requests}
     stop = _stops(order)
     if stop is not None:
         for request in held.values():
             cancel_request(session, store, request, stop)
         return
     cfg = review_settings(store)
-    rows = session.scalars(
-        select(Fulfillment).where(Fulfillment.store_id == store.id, Fulfillment.order_platform_id == order_platform_id)
-    ).all()
     parcels = [f for f in rows if f.status is not None and f.status not in INACTIVE_FULFILLMENTS]
     if cfg.mode == PER_SHIPMENT:
         wanted = {f.platform_id: _due([f], cfg) for f in parcels}
@@ -108,7 +116,6 @@ def reconcile(session: Session, store: Store, order_platform_id: str) -> None:
         request.status = SCHEDULED
         request.customer_id = order.customer_id
         request.due_at = due
-    session.flush()
 
 
 def cancel_request(session: Session, store: Store, request: ReviewRequest, reason: str) -> None:

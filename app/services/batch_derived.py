@@ -1,0 +1,139 @@
+"""The derived work of a batch, once per dirty order and customer, just before the batch commits.
+
+Every order event used to recompute, at once, what is derived from the order's rows: its refunded
+amount and fulfilment dates (orders.refresh_order), its points (loyalty_orders.reconcile_order, then
+the owner's account), its referral and its review request (review_requests.reconcile). Each of those is a pure
+function of the rows as they are (DESIGN.md, "Why events are snapshots"), so running it once after
+the batch's last delivery for the order gives what running it after every delivery gives: a stream
+has ~6 deliveries per order, and a batch of 100 carries several per order.
+
+While a batch is applied (services/inbox_batch.py) the handlers only mark the order
+(orders.defer_order) and the customer (orders.refresh_customer); run_deferred() then, per store:
+1. loads the dirty orders, their refunds and fulfilments (one query per table) and derives each order;
+2. recomputes the totals of the customers touched (theirs included), two queries in all;
+3. loads the orders' ledger rows and the owners' tiers, reconciles the points, then refreshes every
+   account touched once (three queries);
+4. reconciles each order's referral (attribution, voiding, the reward's due date: services/referral_orders.py);
+5. loads the orders' review requests and reconciles them on the fulfilments already loaded.
+No FOR UPDATE: the batch holds the store's advisory lock (services/inbox.lock_store), which serialises
+every writer of the store's rows (the scheduler's loyalty and review steps take it too).
+A delivery rolled back by its SAVEPOINT may have marked an order: deriving it anyway is harmless (the
+result depends only on the rows). If this work fails, the caller rolls the batch back and applies its
+deliveries one by one, each with its derived work inline.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Fulfillment, LoyaltyAccount, Order, OrderRefund, PointsLedger, Store
+from ..models.reviews import ReviewRequest
+from ..models.types import utcnow
+from . import orders
+from .compliance import REDACTED_IDS
+from .loyalty_ledger import refresh_accounts
+from .loyalty_orders import reconcile_loaded as reconcile_points
+from .referral_orders import reconcile_order as reconcile_referral
+from .review_requests import reconcile_loaded as reconcile_review
+
+_BATCH_KEYS = (orders.DIRTY_ORDERS, orders.DEFERRED_REFRESH, orders.DELETION_MARKERS, REDACTED_IDS)
+
+
+def start(session: Session) -> None:
+    """Batch mode: the handlers defer (dirty sets) and look up per-store sets loaded once (dicts)."""
+    session.info[orders.DIRTY_ORDERS] = set()
+    session.info[orders.DEFERRED_REFRESH] = set()
+    session.info[orders.DELETION_MARKERS] = {}
+    session.info[REDACTED_IDS] = {}
+
+
+def stop(session: Session) -> None:
+    for key in _BATCH_KEYS:
+        session.info.pop(key, None)
+
+
+def run_deferred(session: Session, store: Store, now: datetime | None = None) -> None:
+    """The store's deferred work; the caller holds the store's lock and commits."""
+    now = now or utcnow()
+    dirty: set[tuple[int, str]] = session.info.get(orders.DIRTY_ORDERS) or set()
+    pids = sorted(pid for sid, pid in dirty if sid == store.id)
+    dirty.difference_update((store.id, pid) for pid in pids)
+    loaded: list[tuple[Order, list[OrderRefund], list[Fulfillment]]] = []
+    for chunk in orders.chunks(pids):
+        loaded += _derive_orders(session, store, chunk)
+    deferred = session.info.get(orders.DEFERRED_REFRESH)
+    if deferred is not None:
+        deferred.update((store.id, o.customer_id) for o, _, _ in loaded if o.customer_id is not None)
+    orders.refresh_deferred_customers(session, store)
+    accounts: set[int] = set()
+    for chunk in orders.chunks(loaded):
+        accounts |= _reconcile_points(session, store, chunk, now)
+    if accounts:
+        refresh_accounts(session, store, accounts, now)
+    for order, _, _ in loaded:  # after the points: a referral reads the order's derived delivery dates
+        reconcile_referral(session, store, order)
+    for chunk in orders.chunks(loaded):
+        _reconcile_reviews(session, store, chunk)
+    session.flush()
+
+
+def _derive_orders(session: Session, store: Store, pids) -> list[tuple[Order, list[OrderRefund], list[Fulfillment]]]:
+    found = session.scalars(select(Order).where(Order.store_id == store.id, Order.platform_id.in_(pids))).all()
+    refunds: dict[str, list[OrderRefund]] = defaultdict(list)
+    for refund in session.scalars(
+        select(OrderRefund)
+        .where(OrderRefund.store_id == store.id, OrderRefund.order_platform_id.in_(pids))
+        .order_by(OrderRefund.platform_id)
+    ):
+        refunds[refund.order_platform_id].append(refund)
+    parcels: dict[str, list[Fulfillment]] = defaultdict(list)
+    for row in session.scalars(
+        select(Fulfillment).where(Fulfillment.store_id == store.id, Fulfillment.order_platform_id.in_(pids))
+    ):
+        parcels[row.order_platform_id].append(row)
+    out = []
+    for order in sorted(found, key=lambda o: o.platform_id):
+        mine, theirs = refunds[order.platform_id], parcels[order.platform_id]
+        orders.derive_order(order, [r.amount for r in mine], theirs)
+        out.append((order, mine, theirs))
+    return out
+
+
+def _reconcile_points(session: Session, store: Store, loaded, now: datetime) -> set[int]:
+    pids = [order.platform_id for order, _, _ in loaded]
+    rows: dict[str, list[PointsLedger]] = defaultdict(list)
+    for row in session.scalars(
+        select(PointsLedger)
+        .where(PointsLedger.store_id == store.id, PointsLedger.order_platform_id.in_(pids))
+        .order_by(PointsLedger.id)
+    ):
+        rows[row.order_platform_id].append(row)  # type: ignore[index]
+    owners = {o.customer_id for o, _, _ in loaded if o.customer_id is not None}
+    owners |= {r.customer_id for held in rows.values() for r in held}
+    tiers = dict(
+        session.execute(
+            select(LoyaltyAccount.customer_id, LoyaltyAccount.tier).where(
+                LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id.in_(sorted(owners))
+            )
+        ).all()
+    )
+    touched: set[int] = set()
+    for order, refunds, _ in loaded:
+        _, customers = reconcile_points(session, store, order, now, rows[order.platform_id], refunds, tiers.get)
+        touched |= customers
+    return touched
+
+
+def _reconcile_reviews(session: Session, store: Store, loaded) -> None:
+    pids = [order.platform_id for order, _, _ in loaded]
+    requests: dict[str, list[ReviewRequest]] = defaultdict(list)
+    for request in session.scalars(
+        select(ReviewRequest).where(ReviewRequest.store_id == store.id, ReviewRequest.order_platform_id.in_(pids))
+    ):
+        requests[request.order_platform_id].append(request)
+    for order, _, parcels in loaded:
+        reconcile_review(session, store, order, requests[order.platform_id], parcels)
