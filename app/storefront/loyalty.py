@@ -2,6 +2,8 @@
 
 GET /me/balance, GET /rewards, POST /me/redemptions {reward_id, idempotency_key}, GET /me/redemptions/<id>,
 GET /me/activity (the last 50 ledger rows). A customer we never saw has 0 points and cannot redeem (404).
+/me/balance's `progress` is the next tier and the distance to it (services.loyalty_tiers.progress; the store's
+currency when the tier is on amount spent), null when no tiers are configured or the customer is at the top.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from sqlalchemy import select
 
 from ..admin.redemptions import error, redeem_for
 from ..extensions import db
-from ..models import LoyaltyAccount, PointsLedger
+from ..models import Customer, LoyaltyAccount, PointsLedger, Store
 from ..models.types import utcnow
 from ..services.loyalty import balance, get_settings
+from ..services.loyalty_ledger import customer_rows
+from ..services.loyalty_tiers import metrics, progress
 from ..services.redemptions import as_dict, find
 from .registry import register_schema, storefront_route
 from .shopper import current_shopper
@@ -31,7 +35,19 @@ BALANCE = register_schema(
             "expiring_30d": _INT,
             "expires_at": _STR_OR_NULL,
             "tier": _STR_OR_NULL,
-            "progress": {"type": ["object", "null"]},
+            "progress": {
+                "type": ["object", "null"],
+                "required": ["tier", "basis", "threshold", "current", "remaining"],
+                "properties": {
+                    "tier": {"type": "string"},
+                    "basis": {"enum": ["points_earned", "amount_spent"]},
+                    "window": {"type": "string"},
+                    "threshold": {"type": "string"},  # decimal strings: amount_spent is money
+                    "current": {"type": "string"},
+                    "remaining": {"type": "string"},
+                    "currency": _STR_OR_NULL,
+                },
+            },
         },
     },
 )
@@ -110,8 +126,19 @@ def loyalty_balance() -> Response:
         expiring_30d=points.expiring_30d,
         expires_at=points.expires_at.isoformat() if points.expires_at else None,
         tier=tier,
-        progress=None,  # tiers' progress comes with the tiers feature
+        progress=_progress(store, customer, tier),
     )
+
+
+def _progress(store: Store, customer: Customer, tier: str | None) -> dict | None:
+    settings = get_settings(store)
+    if not settings.tiers:
+        return None
+    figures = metrics(db.session, store, customer.id, customer_rows(db.session, store, customer.id), settings, utcnow())
+    nxt = progress(settings, tier, figures)
+    if nxt is not None:
+        nxt["currency"] = store.currency if nxt["basis"] == "amount_spent" else None
+    return nxt
 
 
 @storefront_route("/rewards", auth="any", summary="The rewards catalogue", response=REWARDS)

@@ -31,6 +31,8 @@
       pending: 'Pending', expiring: '{n} expire on {d}', tier: 'Tier', toNext: '{n} points to {t}', cost: '{n} pts',
       redeem: 'Redeem', creating: 'Creating your code…', code: 'Your code', copy: 'Copy', copied: 'Copied',
       referral: 'Refer a friend', refLink: 'Your referral link', activity: 'Recent activity', empty: 'Nothing yet',
+      off: '{v} off', ship: 'Free shipping', toSpend: 'Spend {n} more to reach {t}',
+      kinds: { earn: 'Order', reverse: 'Refund', action: 'Bonus', adjust: 'Adjustment', redeem: 'Reward', redeem_release: 'Points returned', tier_reward: 'Tier bonus', other: 'Points' },
       login: 'Log in to see your points and rewards.', close: 'Close', error: 'Something went wrong. Please try again.'
     },
     pl: {
@@ -41,6 +43,8 @@
       pending: 'Oczekujące', expiring: '{n} wygasa {d}', tier: 'Poziom', toNext: '{n} pkt do poziomu {t}', cost: '{n} pkt',
       redeem: 'Wymień', creating: 'Tworzymy kod…', code: 'Twój kod', copy: 'Kopiuj', copied: 'Skopiowano',
       referral: 'Poleć znajomemu', refLink: 'Twój link polecający', activity: 'Ostatnia aktywność', empty: 'Na razie nic',
+      off: '{v} zniżki', ship: 'Darmowa dostawa', toSpend: 'Wydaj jeszcze {n}, by osiągnąć poziom {t}',
+      kinds: { earn: 'Zamówienie', reverse: 'Zwrot', action: 'Premia', adjust: 'Korekta', redeem: 'Nagroda', redeem_release: 'Zwrócone punkty', tier_reward: 'Premia za poziom', other: 'Punkty' },
       login: 'Zaloguj się, aby zobaczyć punkty i nagrody.', close: 'Zamknij', error: 'Coś poszło nie tak. Spróbuj ponownie.'
     },
     hu: {
@@ -51,6 +55,8 @@
       pending: 'Függőben', expiring: '{n} pont lejár: {d}', tier: 'Szint', toNext: 'még {n} pont: {t}', cost: '{n} pont',
       redeem: 'Beváltás', creating: 'Kód készítése…', code: 'Az Ön kódja', copy: 'Másolás', copied: 'Másolva',
       referral: 'Ajánlja barátainak', refLink: 'Az Ön ajánlói linkje', activity: 'Legutóbbi tevékenység', empty: 'Még nincs semmi',
+      off: '{v} kedvezmény', ship: 'Ingyenes szállítás', toSpend: 'Még {n} vásárlás a következő szintig: {t}',
+      kinds: { earn: 'Rendelés', reverse: 'Visszatérítés', action: 'Bónusz', adjust: 'Korrekció', redeem: 'Jutalom', redeem_release: 'Visszakapott pontok', tier_reward: 'Szintbónusz', other: 'Pontok' },
       login: 'Jelentkezzen be a pontjai és jutalmai megtekintéséhez.', close: 'Bezárás', error: 'Hiba történt. Kérjük, próbálja újra.'
     },
     lv: {
@@ -61,6 +67,8 @@
       pending: 'Gaida', expiring: '{n} beigsies {d}', tier: 'Līmenis', toNext: 'līdz {t}: {n} punkti', cost: '{n} p.',
       redeem: 'Izmantot', creating: 'Veidojam kodu…', code: 'Jūsu kods', copy: 'Kopēt', copied: 'Nokopēts',
       referral: 'Iesaki draugam', refLink: 'Jūsu ieteikuma saite', activity: 'Pēdējās darbības', empty: 'Pagaidām nekā',
+      off: '{v} atlaide', ship: 'Bezmaksas piegāde', toSpend: 'Iztērējiet vēl {n}, lai sasniegtu {t}',
+      kinds: { earn: 'Pasūtījums', reverse: 'Atmaksa', action: 'Bonuss', adjust: 'Korekcija', redeem: 'Balva', redeem_release: 'Atgriezti punkti', tier_reward: 'Līmeņa bonuss', other: 'Punkti' },
       login: 'Piesakieties, lai redzētu savus punktus un balvas.', close: 'Aizvērt', error: 'Radās kļūda. Lūdzu, mēģiniet vēlreiz.'
     },
     kk: {
@@ -71,6 +79,8 @@
       pending: 'Күтуде', expiring: '{n} ұпай {d} күні жойылады', tier: 'Деңгей', toNext: '{t} деңгейіне {n} ұпай қалды', cost: '{n} ұпай',
       redeem: 'Айырбастау', creating: 'Код жасалуда…', code: 'Сіздің кодыңыз', copy: 'Көшіру', copied: 'Көшірілді',
       referral: 'Досыңызға ұсыныңыз', refLink: 'Сіздің сілтемеңіз', activity: 'Соңғы әрекеттер', empty: 'Әзірге ештеңе жоқ',
+      off: '{v} жеңілдік', ship: 'Тегін жеткізу', toSpend: '{t} деңгейіне жету үшін тағы {n} жұмсаңыз',
+      kinds: { earn: 'Тапсырыс', reverse: 'Қайтару', action: 'Бонус', adjust: 'Түзету', redeem: 'Сыйлық', redeem_release: 'Қайтарылған ұпайлар', tier_reward: 'Деңгей бонусы', other: 'Ұпайлар' },
       login: 'Ұпайлар мен сыйлықтарды көру үшін кіріңіз.', close: 'Жабу', error: 'Қате орын алды. Қайталап көріңіз.'
     },
     th: {
@@ -81,6 +91,8 @@
       pending: 'รอดำเนินการ', expiring: '{n} คะแนนหมดอายุ {d}', tier: 'ระดับ', toNext: 'อีก {n} คะแนนถึง {t}', cost: '{n} คะแนน',
       redeem: 'แลก', creating: 'กำลังสร้างโค้ด…', code: 'โค้ดของคุณ', copy: 'คัดลอก', copied: 'คัดลอกแล้ว',
       referral: 'แนะนำเพื่อน', refLink: 'ลิงก์แนะนำของคุณ', activity: 'กิจกรรมล่าสุด', empty: 'ยังไม่มี',
+      off: 'ส่วนลด {v}', ship: 'จัดส่งฟรี', toSpend: 'ใช้จ่ายอีก {n} เพื่อไปถึง {t}',
+      kinds: { earn: 'คำสั่งซื้อ', reverse: 'คืนเงิน', action: 'โบนัส', adjust: 'ปรับปรุง', redeem: 'รางวัล', redeem_release: 'คืนคะแนน', tier_reward: 'โบนัสระดับ', other: 'คะแนน' },
       login: 'เข้าสู่ระบบเพื่อดูคะแนนและรางวัลของคุณ', close: 'ปิด', error: 'เกิดข้อผิดพลาด โปรดลองอีกครั้ง'
     }
   };
@@ -263,58 +275,75 @@
     });
   }
 
+  // The shapes are the storefront API's (app/storefront/loyalty.py, referrals.py; GET /api/v1/openapi.json).
   async function fillPanel(body) {
     body.setAttribute('aria-busy', 'true');
-    const bal = await call('/me/balance').catch((e) => e);
+    const b = await call('/me/balance').catch((e) => e);
     body.removeAttribute('aria-busy');
-    if (bal instanceof Error) {
-      body.append(h('p', null, bal.status === 401 ? t('login') : t('error')));
+    if (b instanceof Error) {
+      body.append(h('p', null, b.status === 401 ? t('login') : t('error')));
       return;
     }
-    const b = bal.balance || bal;
     const [rw, ref, act] = await Promise.all([safe(call('/rewards')), safe(call('/me/referral')), safe(call('/me/activity'))]);
-    const spendable = Number(b.spendable || 0);
-    body.append(h('section', { class: 'ppe-balance' },
-      h('p', { class: 'ppe-points' }, h('strong', null, num(spendable)), ' ', t('spendable')),
-      h('p', null, t('pending') + ': ' + num(b.pending)),
-      expiry(b)), tier(b.tier || bal.tier));
-    const rewards = (rw && (rw.rewards || rw)) || [];
+    const top = h('div');
+    const log = h('section', null, h('h3', null, t('activity')));
+    const buttons = [];
+    let spendable = 0;
+    const show = (bal, acts) => {
+      spendable = bal.spendable;
+      top.replaceChildren(h('section', { class: 'ppe-balance' },
+        h('p', { class: 'ppe-points' }, h('strong', null, num(bal.spendable)), ' ', t('spendable')),
+        bal.pending ? h('p', null, t('pending') + ': ' + num(bal.pending)) : null,
+        bal.expiring_30d && bal.expires_at
+          ? h('p', { class: 'ppe-expiring' }, t('expiring', { n: num(bal.expiring_30d), d: date(bal.expires_at) })) : null),
+        tier(bal));
+      for (const [go, cost] of buttons) go.disabled = go.dataset.busy === '1' || cost > spendable;
+      if (acts) log.replaceChildren(log.firstChild, activity(acts.activity));
+    };
+    // After a redemption the points are held (or given back): read them again rather than guess.
+    const refresh = () => Promise.all([safe(call('/me/balance')), safe(call('/me/activity'))])
+      .then(([bal, acts]) => bal && show(bal, acts));
+    body.append(top);
+    const rewards = rw ? rw.rewards : [];
     if (rewards.length) {
       body.append(h('section', null, h('h3', null, t('rewards')), h('ul', { class: 'ppe-rewards' }, rewards.map((r) => {
         const out = h('div', { class: 'ppe-out', 'aria-live': 'polite' });
-        const cost = Number(r.points != null ? r.points : r.cost);
-        const go = h('button', { type: 'button', class: 'ppe-primary', disabled: cost > spendable,
-          on: { click: () => redeem(r, go, out) } }, t('redeem'));
-        return h('li', null, h('span', null, h('strong', null, r.name || r.title), ' ', t('cost', { n: num(cost) })), go, out);
+        const go = h('button', { type: 'button', class: 'ppe-primary', on: { click: () => redeem(r, go, out, refresh) } }, t('redeem'));
+        buttons.push([go, r.points]);
+        return h('li', null, h('span', null, h('strong', null, rewardName(r)), ' ', t('cost', { n: num(r.points) })), go, out);
       }))));
     }
-    const link = ref && (ref.url || ref.link || ref.referral_url);
-    if (link) body.append(h('section', null, h('h3', null, t('referral')), copyable(link, t('refLink'))));
-    const items = (act && (act.activity || act.entries || act.items || act)) || [];
-    body.append(h('section', null, h('h3', null, t('activity')), Array.isArray(items) && items.length
-      ? h('ul', { class: 'ppe-activity' }, items.slice(0, 10).map((a) => h('li', null,
-        h('span', { class: Number(a.points) < 0 ? 'ppe-minus' : 'ppe-plus' }, (Number(a.points) > 0 ? '+' : '') + num(a.points)),
-        ' ', a.label || a.description || a.reason || '', ' ', h('time', null, date(a.created_at || a.at)))))
-      : h('p', null, t('empty'))));
+    if (ref) body.append(h('section', null, h('h3', null, t('referral')), copyable(ref.share_url, t('refLink'))));
+    body.append(log);
+    show(b, act || { activity: [] });
   }
 
-  function expiry(b) {
-    const e = b.expiring;
-    const n = e && typeof e === 'object' ? e.points : b.expiring_points;
-    const at = e && typeof e === 'object' ? e.at || e.expires_at : b.expires_at;
-    return n && at ? h('p', { class: 'ppe-expiring' }, t('expiring', { n: num(n), d: date(at) })) : null;
+  const money = (v, cur) => (cur ? Number(v).toLocaleString(locale, { style: 'currency', currency: cur }) : num(v));
+  function rewardName(r) {
+    if (r.type === 'free_shipping') return t('ship');
+    const v = r.type === 'percentage' ? (Number(r.value) / 100).toLocaleString(locale, { style: 'percent' }) : money(r.value, r.currency);
+    return t('off', { v });
   }
 
-  function tier(tr) {
-    if (!tr || !tr.name) return null;
-    const next = tr.next || {};
-    const need = next.remaining != null ? next.remaining : tr.points_to_next;
-    const pct = Math.round(100 * Math.max(0, Math.min(1, Number(tr.progress) || 0)));
-    return h('section', { class: 'ppe-tier' }, h('p', null, t('tier') + ': ', h('strong', null, tr.name)),
-      next.name || tr.next_name ? [
-        h('div', { class: 'ppe-bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': pct,
-          'aria-label': t('tier') }, h('span', { style: 'width:' + pct + '%' })),
-        need != null ? h('p', null, t('toNext', { n: num(need), t: next.name || tr.next_name })) : null] : null);
+  function activity(items) {
+    const K = L.kinds;
+    return items.length ? h('ul', { class: 'ppe-activity' }, items.slice(0, 10).map((a) => h('li', null,
+      h('span', { class: a.points < 0 ? 'ppe-minus' : 'ppe-plus' }, (a.points > 0 ? '+' : '') + num(a.points)),
+      h('span', null, K[a.kind] || K.other), h('time', { datetime: a.at }, date(a.at)))))
+      : h('p', null, t('empty'));
+  }
+
+  // progress: the next tier, {tier, basis, threshold, current, remaining, currency} (decimal strings), or null.
+  function tier(b) {
+    const p = b.progress;
+    if (!b.tier && !p) return null;
+    const pct = p ? Math.round(100 * Math.max(0, Math.min(1, Number(p.current) / Number(p.threshold) || 0))) : 0;
+    const need = p && t(p.basis === 'amount_spent' ? 'toSpend' : 'toNext',
+      { n: p.basis === 'amount_spent' ? money(p.remaining, p.currency) : num(p.remaining), t: p.tier });
+    return h('section', { class: 'ppe-tier' }, b.tier ? h('p', null, t('tier') + ': ', h('strong', null, b.tier)) : null,
+      p ? [h('div', { class: 'ppe-bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': pct,
+        'aria-valuetext': need, 'aria-label': t('tier') + ': ' + p.tier }, h('span', { style: 'width:' + pct + '%' })),
+      h('p', null, need)] : null);
   }
 
   function copyable(text, label) {
@@ -330,28 +359,31 @@
   const key = () => (crypto.randomUUID ? crypto.randomUUID()
     : [...crypto.getRandomValues(new Uint8Array(16))].map((x) => x.toString(16).padStart(2, '0')).join(''));
 
-  // One idempotency key per click: a retried POST (network error) cannot create a second code.
-  async function redeem(reward, btn, out) {
+  // One idempotency key per click: a retried POST (network error) cannot create a second code. The answer is
+  // the redemption (pending): the code exists once the job created it at the store, so poll until then.
+  async function redeem(reward, btn, out, refresh) {
     btn.disabled = true;
+    btn.dataset.busy = '1';
     out.textContent = t('creating');
     const k = key();
     const post = () => call('/me/redemptions', { method: 'POST', headers: { 'Idempotency-Key': k },
       body: { reward_id: reward.id, idempotency_key: k } });
     try {
       let r = await post().catch((e) => (e.status ? Promise.reject(e) : wait(1000).then(post)));
-      r = r.redemption || r;
-      for (let i = 0; !r.code && r.status !== 'failed' && i < 40; i++) {
+      refresh();
+      for (let i = 0; !r.code && r.status === 'pending' && i < 40; i++) {
         await wait(Math.min(500 * (i + 1), 3000));
-        r = await call('/me/redemptions/' + encodeURIComponent(r.id));
-        r = r.redemption || r;
+        r = await call('/me/redemptions/' + r.id);
       }
-      out.textContent = '';
-      if (!r.code) throw new Error('no_code');
-      out.append(h('p', null, t('code') + ':'), copyable(r.code, t('code')));
+      if (!r.code) throw new Error(r.status);
+      out.replaceChildren(h('p', null, t('code') + ':'), copyable(r.code, t('code')));
     } catch (e) {
       out.textContent = t('error');
-      btn.disabled = false;
     }
+    btn.dataset.busy = '';
+    await refresh();
+    // The clicked button was disabled meanwhile (focus lost): carry focus to the code, or back to the button.
+    (out.querySelector('input') || btn).focus();
   }
 
   function init() {
