@@ -24,3 +24,12 @@ def shopify() -> Response:
 @app.get("/healthz")
 def healthz() -> Response:
     return Response(b'{"status": "ok"}', status=200, mimetype="application/json")
+
+
+_BALANCE = b'{"expires_at":null,"expiring_30d":0,"pending":120,"progress":null,"spendable":340,"tier":null}\n'
+
+
+@app.get("/api/v1/bare")
+def bare_json() -> Response:
+    """The storefront benchmark's reference: a JSON answer of the balance's size, nothing looked up."""
+    return Response(_BALANCE, status=200, mimetype="application/json")

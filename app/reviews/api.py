@@ -163,7 +163,7 @@ def product_reviews_api(product_id: str) -> Response:
     page = request.args.get("page", "1")
     if sort not in SORTS or not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
         raise BadRequest(description="sort: newest|highest|lowest; page: 1-1000")
-    answer = product_reviews(current_identity().store, _product(product_id), sort, int(page))
+    answer = product_reviews(current_identity().store_id, _product(product_id), sort, int(page))
     answer["reviews"] = [_photo_urls(r) for r in answer["reviews"]]
     return jsonify(answer)
 
@@ -175,4 +175,4 @@ def product_reviews_api(product_id: str) -> Response:
     path_params=_PRODUCT_PARAM,
 )
 def product_summary_api(product_id: str) -> Response:
-    return jsonify(product_summary(current_identity().store, _product(product_id)))
+    return jsonify(product_summary(current_identity().store_id, _product(product_id)))

@@ -1,21 +1,21 @@
 """Published reviews for storefronts: a page of a product's reviews and its summary, cached in Redis.
 
-Each (store, product) has a version counter in Redis; cached answers are keyed by it, so a change
-(new review, publish, reject, reply) invalidates every cached page and the summary with one INCR.
-Redis unavailable: answered from the database, uncached.
+Each (store, product) has a version counter in Redis; a cached answer carries the version it was computed at,
+so a change (new review, publish, reject, reply) invalidates every cached page and the summary with one INCR.
+A read is one round trip (MGET of the counter and the answer: a hit only if the versions match). Redis
+unavailable: answered from the database, uncached.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
+import orjson
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Store
 from ..models.reviews import PUBLISHED, Review
 from ..queue import get_redis
 from ..services.reviews import as_public
@@ -42,19 +42,22 @@ def invalidate(store_id: int, product_id: str) -> None:
 
 
 def _cached(store_id: int, product_id: str, suffix: str, compute: Any) -> dict[str, Any]:
+    key = f"reviews:c:{store_id}:{product_id}:{suffix}"
     try:
         redis = get_redis()
-        version = int(redis.get(_version_key(store_id, product_id)) or 0)
-        key = f"reviews:c:{store_id}:{product_id}:{version}:{suffix}"
-        hit = redis.get(key)
+        version, hit = redis.mget(_version_key(store_id, product_id), key)
+        version = int(version or 0)
         if hit is not None:
-            return json.loads(hit)
-    except RedisError:
+            cached = orjson.loads(hit)
+            if cached.get("v") == version:
+                return cached["answer"]
+    except (RedisError, OSError, ValueError):
         return compute()
     value = compute()
     try:
-        redis.set(key, json.dumps(value), ex=CACHE_SECONDS)
-    except RedisError:
+        # Stored with the version read before computing: an INCR in between makes it stale at once, never wrong.
+        redis.set(key, orjson.dumps({"v": version, "answer": value}), ex=CACHE_SECONDS)
+    except (RedisError, OSError):
         pass
     return value
 
@@ -63,27 +66,27 @@ def _published(store_id: int, product_id: str) -> Any:
     return (Review.store_id == store_id, Review.product_id == product_id, Review.status == PUBLISHED)
 
 
-def product_reviews(store: Store, product_id: str, sort: str, page: int) -> dict[str, Any]:
+def product_reviews(store_id: int, product_id: str, sort: str, page: int) -> dict[str, Any]:
     def compute() -> dict[str, Any]:
         rows = db.session.scalars(
             select(Review)
-            .where(*_published(store.id, product_id))
+            .where(*_published(store_id, product_id))
             .order_by(*SORTS[sort])
             .offset((page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE)
         ).all()
-        total = db.session.scalar(select(func.count(Review.id)).where(*_published(store.id, product_id))) or 0
+        total = db.session.scalar(select(func.count(Review.id)).where(*_published(store_id, product_id))) or 0
         return {"reviews": [as_public(r) for r in rows], "page": page, "page_size": PAGE_SIZE, "total": total}
 
-    return _cached(store.id, product_id, f"list:{sort}:{page}", compute)
+    return _cached(store_id, product_id, f"list:{sort}:{page}", compute)
 
 
-def product_summary(store: Store, product_id: str) -> dict[str, Any]:
+def product_summary(store_id: int, product_id: str) -> dict[str, Any]:
     def compute() -> dict[str, Any]:
         counts = dict(
             db.session.execute(
                 select(Review.rating, func.count(Review.id))
-                .where(*_published(store.id, product_id))
+                .where(*_published(store_id, product_id))
                 .group_by(Review.rating)
             ).all()
         )
@@ -94,4 +97,4 @@ def product_summary(store: Store, product_id: str) -> dict[str, Any]:
         average = f"{total / count:.2f}" if count else None
         return {"product_id": product_id, "count": count, "average": average, "distribution": distribution}
 
-    return _cached(store.id, product_id, "summary", compute)
+    return _cached(store_id, product_id, "summary", compute)

@@ -168,6 +168,41 @@ def balance(session: Session, store: Store, customer: Customer, now: datetime) -
     return compute(rows, now, guest=customer.is_guest, settings=get_settings(store))
 
 
+def balance_by_platform_id(
+    session: Session, store_id: int, platform_id: str, settings: LoyaltySettings, now: datetime
+) -> tuple[Balance, str | None] | None:
+    """(balance, tier) of the store's customer with this platform id, or None if we never saw them.
+
+    The storefront's hot path (GET /me/balance): the customer, their tier and their ledger rows in ONE query
+    (indexed: customers (store_id, platform_id), loyalty_accounts (store_id, customer_id), points_ledger
+    (store_id, customer_id)), computed by the same rules as balance(). Only registered customers have a
+    platform id, so never a guest.
+    """
+    account = (LoyaltyAccount.store_id == Customer.store_id) & (LoyaltyAccount.customer_id == Customer.id)
+    ledger = (PointsLedger.store_id == Customer.store_id) & (PointsLedger.customer_id == Customer.id)
+    stmt = (
+        select(
+            Customer.id,
+            LoyaltyAccount.tier,
+            PointsLedger.kind,
+            PointsLedger.points,
+            PointsLedger.order_platform_id,
+            PointsLedger.source_key,
+            PointsLedger.available_at,
+            PointsLedger.created_at,
+        )
+        .outerjoin(LoyaltyAccount, account)
+        .outerjoin(PointsLedger, ledger)
+        .where(Customer.store_id == store_id, Customer.platform_id == platform_id)
+        .order_by(PointsLedger.id)
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
+        return None
+    entries = [row for row in rows if row.kind is not None]
+    return compute(entries, now, guest=False, settings=settings), rows[0].tier  # type: ignore[arg-type]
+
+
 def refresh_account(session: Session, store: Store, customer_id: int, now: datetime) -> LoyaltyAccount | None:
     """Recompute the customer's cached sums from their rows (never incremented), and decide the tier."""
     customer = customers.store_customer(session, store, customer_id)

@@ -48,6 +48,7 @@ def allowed_origins(store: Store) -> set[str]:
     return {origin for origin in map(normalise_origin, candidates) if origin}
 
 
-def origin_allowed(store: Store, origin: str) -> bool:
+def origin_allowed(origins: frozenset[str], origin: str) -> bool:
+    """`origins`: the store's allowed_origins, as the door's store snapshot holds them (store_cache.StoreRef)."""
     normalised = normalise_origin(origin)
-    return normalised is not None and normalised in allowed_origins(store)
+    return normalised is not None and normalised in origins

@@ -17,6 +17,7 @@ from werkzeug.exceptions import Forbidden, RequestEntityTooLarge, TooManyRequest
 from . import bp, cors, limits
 from .registry import RouteSpec
 from .shopper import Shopper, resolve_direct, resolve_proxy, store_from_key
+from .store_cache import StoreRef
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
@@ -44,11 +45,11 @@ def _enforce_limits(store_id: int, client: str | None) -> None:
         raise TooManyRequests(description="rate limit exceeded", retry_after=retry_after)
 
 
-def _check_origin(shopper_store: Any) -> None:
+def _check_origin(ref: StoreRef) -> None:
     origin = request.headers.get("Origin")
     if origin is None:
         return  # not a browser cross-origin call (server-side, curl): CORS does not apply
-    if not cors.origin_allowed(shopper_store, origin):
+    if not cors.origin_allowed(ref.origins, origin):
         raise Forbidden(description="origin_not_allowed")
     g.storefront_origin = origin
 
@@ -57,7 +58,7 @@ def _preflight(spec: RouteSpec) -> Response:
     store = store_from_key()
     origin = request.headers.get("Origin")
     wanted = (request.headers.get("Access-Control-Request-Method") or "").upper()
-    if store is None or origin is None or not cors.origin_allowed(store, origin):
+    if store is None or origin is None or not cors.origin_allowed(store.origins, origin):
         raise Forbidden(description="origin_not_allowed")
     if wanted and wanted not in spec.methods:
         raise Forbidden(description="method_not_allowed")
@@ -81,11 +82,11 @@ def guarded(view: Callable[..., Any], spec: RouteSpec, *, proxied: bool) -> Call
             return _preflight(spec)
         shopper = resolve_proxy() if proxied else resolve_direct()
         if not proxied:
-            _check_origin(shopper.store)
+            _check_origin(shopper.ref)
         g.shopper = shopper
         if spec.auth == "customer" and not shopper.logged_in:
             raise Unauthorized(description="customer_login_required")
-        _enforce_limits(shopper.store.id, _client_key(shopper, proxied))
+        _enforce_limits(shopper.ref.id, _client_key(shopper, proxied))
         return view(*args, **kwargs)
 
     return wrapper

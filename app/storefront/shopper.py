@@ -23,9 +23,9 @@ from werkzeug.exceptions import Unauthorized
 
 from ..extensions import db
 from ..models import Customer, Store
-from ..security import secret_box
 from ..services.storefront_auth import StorefrontAuthError, read_customer_token, verify_customer_token, verify_proxy
-from ..services.storefront_keys import read_keys, store_for_public_key
+from . import store_cache
+from .store_cache import StoreRef
 
 Via = Literal["shopify_proxy", "woocommerce_token", "anonymous"]
 _UNSET = object()
@@ -39,14 +39,29 @@ def clock() -> float:
 
 @dataclass
 class Shopper:
-    store: Store
+    ref: StoreRef  # the cached snapshot the door resolved (store_cache.py); `store` is the ORM row
     via: Via
     customer_platform_id: str | None  # verified; None: anonymous
     _customer: object = field(default=_UNSET, repr=False)
+    _store: Store | None = field(default=None, repr=False)
 
     @property
     def logged_in(self) -> bool:
         return self.customer_platform_id is not None
+
+    @property
+    def store_id(self) -> int:
+        return self.ref.id
+
+    @property
+    def store(self) -> Store:
+        """The store's row in this request's session, loaded on first use (hot endpoints read `ref` only)."""
+        if self._store is None:
+            store = db.session.get(Store, self.ref.id)
+            if store is None:  # deleted since the snapshot was taken
+                raise _refuse("unknown_store")
+            self._store = store
+        return self._store
 
     @property
     def customer(self) -> Customer | None:
@@ -56,7 +71,7 @@ class Shopper:
             if self.customer_platform_id is not None:
                 self._customer = db.session.scalar(
                     select(Customer).where(
-                        Customer.store_id == self.store.id, Customer.platform_id == self.customer_platform_id
+                        Customer.store_id == self.ref.id, Customer.platform_id == self.customer_platform_id
                     )
                 )
         return self._customer  # type: ignore[return-value]
@@ -81,10 +96,10 @@ def _refuse(reason: str) -> Unauthorized:
     return Unauthorized(description=reason)
 
 
-def _active(store: Store | None) -> Store:
-    if store is None or store.status != "active":
+def _active(ref: StoreRef | None) -> StoreRef:
+    if ref is None or ref.status != "active":
         raise _refuse("unknown_store")
-    return store
+    return ref
 
 
 def resolve_proxy() -> Shopper:
@@ -99,8 +114,8 @@ def resolve_proxy() -> Shopper:
         )
     except StorefrontAuthError as exc:
         raise _refuse(str(exc)) from exc
-    store = db.session.scalar(select(Store).where(Store.platform == "shopify", Store.domain == claims.shop.lower()))
-    return Shopper(store=_active(store), via="shopify_proxy", customer_platform_id=claims.customer_id)
+    ref = store_cache.by_domain("shopify", claims.shop.lower())
+    return Shopper(ref=_active(ref), via="shopify_proxy", customer_platform_id=claims.customer_id)
 
 
 def request_token() -> str:
@@ -118,11 +133,11 @@ def request_store_key() -> str | None:
     return None if value is None else value.strip()
 
 
-def store_from_key() -> Store | None:
+def store_from_key() -> StoreRef | None:
     """The active store the request's public key names, or None (no key, unknown key, inactive store)."""
     key = request_store_key()
-    store = store_for_public_key(db.session, secret_box(), key) if key else None
-    return store if store is not None and store.status == "active" else None
+    ref = store_cache.by_public_key(key) if key else None
+    return ref if ref is not None and ref.status == "active" else None
 
 
 def resolve_direct() -> Shopper:
@@ -130,21 +145,18 @@ def resolve_direct() -> Shopper:
     if not token:
         if not request_store_key():
             raise _refuse("store_key_required")
-        return Shopper(store=_active(store_from_key()), via="anonymous", customer_platform_id=None)
+        return Shopper(ref=_active(store_from_key()), via="anonymous", customer_platform_id=None)
     try:
         claims = read_customer_token(token)
-        store = _active(
-            db.session.scalar(select(Store).where(Store.platform == "woocommerce", Store.domain == claims.store))
-        )
-        keys = read_keys(secret_box(), store)
-        if keys is None or not keys.secret:
+        ref = _active(store_cache.by_domain("woocommerce", claims.store))
+        if not ref.secret:
             raise StorefrontAuthError("token.no_secret")
-        verify_customer_token(token, keys.secret, now=clock())
+        verify_customer_token(token, ref.secret, now=clock())
     except StorefrontAuthError as exc:
         raise _refuse(str(exc)) from exc
     # A store key sent alongside, even empty, must name the same store (a widget of store A cannot speak with
     # B's token; a malformed key is not silently ignored).
     sent_key = request_store_key()
-    if sent_key is not None and sent_key != keys.public_key:
+    if sent_key is not None and sent_key != ref.public_key:
         raise _refuse("token.wrong_store")
-    return Shopper(store=store, via="woocommerce_token", customer_platform_id=claims.customer_id)
+    return Shopper(ref=ref, via="woocommerce_token", customer_platform_id=claims.customer_id)

@@ -1,0 +1,268 @@
+"""Storefront requests per second and p99: balance read and review summary against a bare Flask endpoint.
+
+    .venv/bin/python -m bench.storefront         # see bench/README.md for options
+
+One WooCommerce store with 1,000,000 customers in a fresh PostgreSQL database (bench/storefront_seed.py), Redis
+for the rate limits and the review cache. Our app and bench/bare_app.py run under gunicorn with the project's
+gunicorn.conf.py (same workers and threads, same environment). For each endpoint: the maximum rate (closed
+loop, enough keep-alive connections to saturate), then p50/p99 at half of that rate (open loop). The rate
+limits are raised for the run through their configuration (STOREFRONT_RATE_STORE / _CLIENT), or the load
+would be measuring 429s. Answers are checked (status and body); the exit status is 1 only on wrong answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gzip
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from .backends import BIN, ROOT, Backends, Server, gunicorn_settings
+from .storefront_seed import PRODUCT, expected_balance, expected_summary, seed
+
+SITE = "https://bench-woo.example"
+ORIGIN = SITE  # the store's own origin: CORS allows it
+UNLIMITED = "1000000000/60"
+WIDGET = ROOT / "app" / "storefront" / "static"
+
+
+@dataclass
+class Target:
+    label: str
+    server: Server
+    requests: list[str]
+    expected: list[Any]  # the parsed JSON answer expected for request n (n < len)
+    maxima: list[Any] = field(default_factory=list)  # closed-loop results, one per round
+    half: Any = None
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def mint(site_key: str, customer_id: str, secret: str, expires_at: int) -> str:
+    """The WooCommerce plugin's token, written from README "Storefront API" (not imported from the app)."""
+    payload = _b64(json.dumps({"store": site_key, "cid": customer_id, "exp": expires_at}).encode())
+    return payload + "." + _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
+
+
+def raw_get(path: str, port: int, headers: dict[str, str]) -> str:
+    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Origin: {ORIGIN}", "Accept: application/json"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return "\r\n".join(lines) + "\r\n\r\n"
+
+
+def flask_json(backends: Backends, *args: str) -> Any:
+    done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=backends.env, capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stderr.decode(errors='replace')[-3000:]}")
+    return json.loads(done.stdout)
+
+
+@dataclass
+class Run:
+    elapsed: float
+    latencies: list[float]
+    outcomes: Counter[str]
+    samples: dict[str, str]
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def load(target: Target, args: argparse.Namespace, seconds: float, rate: float = 0.0, connections: int = 0) -> Run:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(target.requests, handle)
+    argv = [sys.executable, "-m", "bench.sfload", "--port", str(target.server.port), "--requests-file", handle.name]
+    argv += ["--connections", str(connections or args.connections), "--duration", str(seconds)]
+    argv += ["--rate", str(rate), "--record", str(len(target.expected))]
+    try:
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    finally:
+        os.unlink(handle.name)
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed on {target.label}:\n{done.stderr[-2000:]}\n{target.server.errors()}")
+    data = json.loads(done.stdout)
+    return Run(data["elapsed"], data["latencies_ms"], Counter(data["outcomes"]), data["samples"])
+
+
+def wrong_answers(target: Target, run: Run) -> list[str]:
+    problems = [f"{n} x HTTP {code}" for code, n in run.outcomes.items() if code != "200"]
+    for index, body in run.samples.items():
+        answer = json.loads(body)
+        wanted = target.expected[int(index)]
+        got = {k: answer.get(k) for k in wanted} if isinstance(answer, dict) else answer
+        if got != wanted:
+            problems.append(f"request {index}: {got} != {wanted}")
+    return problems
+
+
+def build_targets(args: argparse.Namespace, backends: Backends, bare: Server, ours: Server) -> list[Target]:
+    credentials = ("--consumer-key", "ck_bench", "--consumer-secret", "cs_bench", "--webhook-secret", "bench-hook")
+    store = flask_json(backends, "stores", "add", "woocommerce", SITE, *credentials, "--currency", "EUR")
+    keys = flask_json(backends, "stores", "storefront-secret", str(store["id"]))
+    started = time.monotonic()
+    seeded = seed(
+        backends.url.set(drivername="postgresql").render_as_string(hide_password=False),
+        store["id"],
+        args.customers,
+        args.sample,
+    )
+    print(
+        f"seeded {seeded.customers:,} customers ({len(seeded.sample):,} with points) in "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    expires = int(time.time()) + 3000  # under the 1 h maximum lifetime; the run is much shorter
+    balance_requests, balances = [], []
+    for customer_id, platform_id in seeded.sample:
+        token = mint(store["domain"], platform_id, keys["secret"], expires)
+        balance_requests.append(raw_get("/api/v1/me/balance", ours.port, {"Authorization": f"Bearer {token}"}))
+        balances.append(expected_balance(customer_id))
+    summary_path = f"/api/v1/products/{PRODUCT}/reviews/summary"
+    bare_request = raw_get("/api/v1/bare", bare.port, {"X-PPE-Store": keys["public_key"]})
+    return [
+        Target("bare Flask (JSON 200)", bare, [bare_request], [{"spendable": 340, "pending": 120}]),
+        Target("GET /me/balance", ours, balance_requests, balances),
+        Target(
+            "GET /reviews/summary",
+            ours,
+            [raw_get(summary_path, ours.port, {"X-PPE-Store": keys["public_key"]})],
+            [expected_summary()],
+        ),
+    ]
+
+
+def measure(args: argparse.Namespace, targets: list[Target]) -> list[str]:
+    problems: list[str] = []
+    for target in targets:
+        problems += [f"{target.label} warm-up: {p}" for p in wrong_answers(target, load(target, args, args.warmup))]
+    for _ in range(args.rounds):  # interleaved, so a neighbour's load hits every endpoint alike
+        for target in targets:
+            run = load(target, args, args.duration)
+            problems += [f"{target.label}: {p}" for p in wrong_answers(target, run)]
+            target.maxima.append(run)
+    for target in targets:
+        best = sum(r.rate for r in target.maxima) / len(target.maxima)
+        target.half = load(target, args, args.duration, rate=best / 2, connections=args.open_connections)
+        problems += [f"{target.label} (half load): {p}" for p in wrong_answers(target, target.half)]
+    return problems
+
+
+def report(targets: list[Target]) -> None:
+    print(
+        f"\n{'endpoint':<24}{'max req/s':>10}{'p99 ms':>8}  {'rounds':<18}{'half: req/s':>12}{'p50 ms':>8}"
+        f"{'p99 ms':>8}{'ratio':>7}"
+    )
+    bare = sum(r.rate for r in targets[0].maxima) / len(targets[0].maxima)
+    for target in targets:
+        rate = sum(r.rate for r in target.maxima) / len(target.maxima)
+        p99 = max(r.pct(0.99) for r in target.maxima)
+        rounds = ", ".join(f"{r.rate:.0f}" for r in target.maxima)
+        half = target.half
+        print(
+            f"{target.label:<24}{rate:>10.0f}{p99:>8.1f}  {rounds:<18}{half.rate:>12.0f}{half.pct(0.5):>8.2f}"
+            f"{half.pct(0.99):>8.2f}{rate / bare:>7.2f}"
+        )
+
+
+def widget_sizes() -> str:
+    parts = []
+    for name in ("widget.js", "widget.css"):
+        raw = (WIDGET / name).read_bytes()
+        parts.append(f"{name} {len(raw):,} B, gzip -9 {len(gzip.compress(raw, 9)):,} B")
+    return "; ".join(parts)
+
+
+def run(args: argparse.Namespace, backends: Backends) -> bool:
+    settings = gunicorn_settings()
+    print(f"gunicorn.conf.py: {settings}; both servers, loopback only")
+    print(f"rate limits raised for the run: STOREFRONT_RATE_STORE = STOREFRONT_RATE_CLIENT = {UNLIMITED}")
+    closed = f"{args.connections} keep-alive connections, {args.rounds} round(s) of {args.duration:g} s"
+    print(f"load: closed loop, {closed};")
+    print(f"      then open loop at half of each max rate over {args.open_connections} connections")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the run")
+    backends.env.update(STOREFRONT_RATE_STORE=UNLIMITED, STOREFRONT_RATE_CLIENT=UNLIMITED)
+    backends.check_redis()
+    backends.create(stores=False)
+    servers: list[Server] = []
+    try:
+        servers.append(Server("bare", "bench.bare_app:app", backends.env))
+        servers.append(Server("ours", "wsgi:app", backends.env))
+        targets = build_targets(args, backends, *servers)
+        problems = measure(args, targets)
+        report(targets)
+    finally:
+        for server in servers:
+            server.stop()
+    print(f"\nwidget: {widget_sizes()}")
+    print(f"load average {os.getloadavg()[0]:.1f} after the run")
+    for problem in problems[:20]:
+        print(f"WRONG: {problem}")
+    print("answers: " + ("all right" if not problems else f"{len(problems)} problem(s)"))
+    return not problems
+
+
+def cleanup_redis(url: str) -> None:
+    redis = Redis.from_url(url)
+    try:
+        for pattern in ("sf:rl:*", "reviews:*"):
+            for key in redis.scan_iter(pattern, count=1000):
+                redis.delete(key)
+    finally:
+        redis.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--admin-url", default=os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1/postgres")
+    )
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--sample", type=int, default=20_000, help="customers with points, whose tokens the load uses")
+    parser.add_argument("--connections", type=int, default=16, help="closed loop")
+    parser.add_argument("--open-connections", type=int, default=32, help="open loop (half load)")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per run")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args()
+    backends = Backends(args.admin_url, args.redis_url)
+    ok = False
+    try:
+        ok = run(args, backends)
+    except (OSError, RuntimeError, SQLAlchemyError, RedisError) as exc:
+        print(f"bench failed: {exc}")
+    finally:
+        if args.keep_db:
+            print(f"kept database {backends.name}")
+        else:
+            try:
+                backends.drop()
+                cleanup_redis(args.redis_url)
+            except (SQLAlchemyError, RedisError) as exc:
+                print(f"cleanup failed: {exc}")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""The storefront's hot paths: the door's per-process store cache, the one-query balance, the one-trip summary cache."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import Customer, LoyaltyAccount, PointsLedger
+from app.models.types import utcnow
+from app.security import secret_box
+from app.services.loyalty import balance, get_settings
+from app.services.loyalty_ledger import balance_by_platform_id
+from app.services.storefront_auth import mint_customer_token
+from app.services.storefront_keys import ensure_keys
+from app.storefront import store_cache
+from tests.helpers import add_store
+
+
+@pytest.fixture
+def cached(app, monkeypatch):
+    monkeypatch.setitem(app.config, "STORE_CACHE_SECONDS", 60.0)
+    store_cache.forget_all()
+    yield
+    store_cache.forget_all()
+
+
+def _store(site: str):
+    store = add_store("woocommerce", f"https://{site}/")
+    keys = ensure_keys(db.session, secret_box(), store)
+    db.session.commit()
+    return store, keys
+
+
+def _customer_with_points(store, platform_id: str, tier: str | None) -> Customer:
+    now = utcnow()
+    customer = Customer(store_id=store.id, platform_id=platform_id, email_key=f"{platform_id}@{store.id}")
+    db.session.add(customer)
+    db.session.flush()
+    rows = [
+        ("order:1:earn", "earn", 40, "1", now - timedelta(hours=1)),  # spendable
+        ("order:1:reverse:r1", "reverse", -15, "1", None),  # counts with its order
+        ("order:2:earn", "earn", 30, "2", None),  # pending
+        ("action:signup", "action", 25, None, now - timedelta(hours=1)),
+        ("redeem:x", "redeem", -10, None, None),
+    ]
+    for key, kind, points, order, available in rows:
+        db.session.add(
+            PointsLedger(
+                store_id=store.id,
+                customer_id=customer.id,
+                source_key=key,
+                kind=kind,
+                points=points,
+                order_platform_id=order,
+                available_at=available,
+                created_at=now - timedelta(days=1),
+            )
+        )
+    db.session.add(LoyaltyAccount(store_id=store.id, customer_id=customer.id, tier=tier))
+    db.session.commit()
+    return customer
+
+
+@pytest.fixture
+def statements(ctx):
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_one_query_balance_equals_the_orm_balance(ctx):
+    store, _ = _store("fast.example.com")
+    customer = _customer_with_points(store, "501", "gold")
+    now = utcnow()
+    found = balance_by_platform_id(db.session, store.id, "501", get_settings(store), now)
+    assert found is not None
+    points, tier = found
+    assert points == balance(db.session, store, customer, now)
+    assert (points.spendable, points.pending, tier) == (40 - 15 + 25 - 10, 30, "gold")
+    assert balance_by_platform_id(db.session, store.id, "999", get_settings(store), now) is None
+    other, _ = _store("other.example.com")  # same platform id, another store: not found
+    assert balance_by_platform_id(db.session, other.id, "501", get_settings(other), now) is None
+
+
+def test_balance_endpoint_with_the_store_cache_reads_one_query(app, client, ctx, cached, statements):
+    store, keys = _store("fast.example.com")
+    _customer_with_points(store, "501", None)
+    token = mint_customer_token("fast.example.com", "501", keys.secret, expires_at=int(utcnow().timestamp()) + 600)
+    headers = {"Authorization": f"Bearer {token}", "Origin": "https://fast.example.com"}
+    first = client.get("/api/v1/me/balance", headers=headers)
+    assert first.status_code == 200, first.json
+    statements.clear()
+    second = client.get("/api/v1/me/balance", headers=headers)
+    assert second.json == first.json and second.json["spendable"] == 40
+    assert second.headers["Access-Control-Allow-Origin"] == "https://fast.example.com"
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1  # the store came from the cache
+    # Still checked against the cached snapshot: another origin, another store's secret, a wrong store key.
+    assert client.get("/api/v1/me/balance", headers={**headers, "Origin": "https://evil.example"}).status_code == 403
+    forged = mint_customer_token("fast.example.com", "501", "pss_wrong", expires_at=int(utcnow().timestamp()) + 600)
+    assert client.get("/api/v1/me/balance", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    other, other_keys = _store("other.example.com")
+    wrong = client.get("/api/v1/me/balance", headers={**headers, "X-PPE-Store": other_keys.public_key})
+    assert wrong.status_code == 401
+
+
+def test_public_key_cache_is_exact_and_per_store(app, client, ctx, cached):
+    store_a, keys_a = _store("a.example.com")
+    store_b, keys_b = _store("b.example.com")
+    path = "/api/v1/products/p1/reviews/summary"
+    assert client.get(path, headers={"X-PPE-Store": keys_a.public_key}).status_code == 200
+    # Store a's id with a wrong random part, once a's key is cached: refused (the cache is keyed by the exact key).
+    store_id, _, random_part = keys_a.public_key.removeprefix("ppk_").partition("_")
+    forged = f"ppk_{store_id}_{'x' * len(random_part)}"
+    assert client.get(path, headers={"X-PPE-Store": forged}).status_code == 401
+    assert store_cache.by_public_key(keys_b.public_key).id == store_b.id
+    assert store_cache.by_public_key(keys_a.public_key).id == store_a.id
+
+
+def test_summary_cache_follows_the_version_counter(app, ctx):
+    from app.queue import get_redis
+    from app.reviews.reading import _version_key, invalidate, product_summary
+
+    store, _ = _store("fast.example.com")
+    first = product_summary(store.id, "p1")
+    assert first["count"] == 0
+    get_redis().set(f"reviews:c:{store.id}:p1:summary", b'{"v": 0, "answer": {"count": 7}}')
+    assert product_summary(store.id, "p1") == {"count": 7}  # served from the cache at the same version
+    invalidate(store.id, "p1")
+    assert int(get_redis().get(_version_key(store.id, "p1"))) == 1
+    assert product_summary(store.id, "p1") == first  # a stale version is recomputed
