@@ -93,7 +93,9 @@ class Config:
         self.APP_URL = os.environ.get("APP_URL", "http://127.0.0.1:8000").rstrip("/")
         self.APP_NAME = os.environ.get("APP_NAME", "Post-purchase engine")  # shown on WooCommerce's approval page
         self.SHOPIFY_SCOPES = os.environ.get(
-            "SHOPIFY_SCOPES", "read_orders,read_fulfillments,read_customers,write_customers,write_discounts"
+            "SHOPIFY_SCOPES",
+            # read_products: product titles, images and links for the review e-mails (app/tasks/catalog.py)
+            "read_orders,read_fulfillments,read_customers,write_customers,write_discounts,read_products",
         )
         self.SHOPIFY_STATE_TTL_SECONDS = int(os.environ.get("SHOPIFY_STATE_TTL_SECONDS", 600))
         self.SHOPIFY_TOKEN_REFRESH_MARGIN_SECONDS = float(os.environ.get("SHOPIFY_TOKEN_REFRESH_MARGIN_SECONDS", 300))
@@ -141,6 +143,23 @@ class Config:
         self.STOREFRONT_PROXY_MAX_AGE_SECONDS = float(os.environ.get("STOREFRONT_PROXY_MAX_AGE_SECONDS", 300))
         self.STOREFRONT_PROXY_MAX_FUTURE_SECONDS = float(os.environ.get("STOREFRONT_PROXY_MAX_FUTURE_SECONDS", 60))
         self.STOREFRONT_CLOCK = None  # tests only: callable returning epoch seconds (default time.time)
+        # Product cache for the review e-mails (app/tasks/catalog.py): refetched when older than this.
+        self.CATALOG_TTL_DAYS = float(os.environ.get("CATALOG_TTL_DAYS", 7))
+        # Review photos (app/reviews/storage.py): "disk" under REVIEW_PHOTO_DIR, or "s3" (any S3-compatible
+        # service: S3_ENDPOINT_URL for MinIO, R2, ...). Links: S3_PUBLIC_BASE_URL when the bucket is public
+        # (or behind a CDN), else our /r/photos/... redirects to a presigned GET valid S3_PRESIGN_SECONDS.
+        self.REVIEW_PHOTO_STORAGE = os.environ.get("REVIEW_PHOTO_STORAGE", "disk").lower()
+        if self.REVIEW_PHOTO_STORAGE not in ("disk", "s3"):
+            raise ValueError("REVIEW_PHOTO_STORAGE must be disk or s3")
+        self.REVIEW_PHOTO_DIR = os.environ.get("REVIEW_PHOTO_DIR") or None  # None: <instance>/review_photos
+        self.S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None  # None: AWS's own endpoints
+        self.S3_BUCKET = os.environ.get("S3_BUCKET") or None
+        self.S3_REGION = os.environ.get("S3_REGION") or "us-east-1"
+        self.S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID") or None  # None: boto3's credential chain
+        self.S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY") or None
+        self.S3_PREFIX = os.environ.get("S3_PREFIX", "review-photos/")
+        self.S3_PUBLIC_BASE_URL = (os.environ.get("S3_PUBLIC_BASE_URL") or "").rstrip("/") or None
+        self.S3_PRESIGN_SECONDS = int(os.environ.get("S3_PRESIGN_SECONDS", 3600))
 
 
 class TestingConfig(Config):
