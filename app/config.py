@@ -145,6 +145,7 @@ class Config:
         self.STOREFRONT_CLOCK = None  # tests only: callable returning epoch seconds (default time.time)
         # Product cache for the review e-mails (app/tasks/catalog.py): refetched when older than this.
         self.CATALOG_TTL_DAYS = float(os.environ.get("CATALOG_TTL_DAYS", 7))
+        self.CATALOG_FETCH = os.environ.get("CATALOG_FETCH", "1") != "0"  # 0: e-mails show no product images
         # Review photos (app/reviews/storage.py): "disk" under REVIEW_PHOTO_DIR, or "s3" (any S3-compatible
         # service: S3_ENDPOINT_URL for MinIO, R2, ...). Links: S3_PUBLIC_BASE_URL when the bucket is public
         # (or behind a CDN), else our /r/photos/... redirects to a presigned GET valid S3_PRESIGN_SECONDS.
@@ -171,3 +172,6 @@ class TestingConfig(Config):
         super().__init__()
         self.STORE_CACHE_SECONDS = 0.0
         self.KICK_DEBOUNCE_SECONDS = 0.0  # no timer thread outliving a test and kicking into the next
+        # Review e-mails would call https://<test shop> for product images; tests/test_catalog.py turns it on
+        # against the stand-in stores.
+        self.CATALOG_FETCH = False

@@ -21,6 +21,11 @@ KUBEK_IMG = "https://cdn.shopify.com/s/files/1/0001/kubek.jpg"
 KUBEK_URL = "https://sklep.example/products/kubek"
 
 
+@pytest.fixture(autouse=True)
+def fetch_products(app, monkeypatch):
+    monkeypatch.setitem(app.config, "CATALOG_FETCH", True)  # off by default in tests (no stand-in store)
+
+
 @pytest.fixture
 def shopify(app, monkeypatch):
     admin_schema()

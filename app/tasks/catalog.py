@@ -24,20 +24,15 @@ from ..services.catalog import order_product_ids, stale_product_ids, store_produ
 from .store_clients import NotConnected, shopify_client, woo_client
 
 log = logging.getLogger(__name__)
+LIVE = (SCHEDULED, SENT)  # a first send, or its reminder
 
 
 def refresh_request_products(request_id: int, attempt: int | None, now: datetime) -> str:
     """fetched | cached | unavailable | skipped. Commits (or rolls back) what it read; run in an app context."""
+    if not current_app.config.get("CATALOG_FETCH", True):
+        return "skipped"
     request = db.session.get(ReviewRequest, request_id)
-    if (
-        request is None
-        or (attempt is not None and request.attempts != attempt)
-        or request.status
-        not in (
-            SCHEDULED,
-            SENT,
-        )
-    ):
+    if request is None or (attempt is not None and request.attempts != attempt) or request.status not in LIVE:
         db.session.rollback()
         return "skipped"  # send_request decides what happens to it; nothing worth fetching for
     store = db.session.get(Store, request.store_id)
