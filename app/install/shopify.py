@@ -36,7 +36,7 @@ from . import bp
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SCOPES = "read_orders,read_fulfillments,read_customers,write_customers,write_discounts"
+DEFAULT_SCOPES = "read_orders,read_fulfillments,read_customers,write_customers,write_discounts,write_products"
 
 
 def clock() -> float:

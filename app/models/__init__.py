@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per domain. Every table but stores carries store_id."""
 
+from .catalog import Product
 from .compliance import ComplianceRequest
 from .customer import Customer
 from .inbox import WebhookDelivery
@@ -29,6 +30,7 @@ __all__ = [
     "OrderDeletion",
     "OrderRefund",
     "PointsLedger",
+    "Product",
     "Redemption",
     "Referral",
     "ReferralCode",

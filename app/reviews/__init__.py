@@ -15,10 +15,17 @@ bp = Blueprint("reviews", __name__)
 
 
 def photo_storage() -> PhotoStorage:
+    """The configured backend (REVIEW_PHOTO_STORAGE: disk, the default, or s3), built once per app."""
     storage = current_app.extensions.get("review_photos")
     if storage is None:
-        root = current_app.config.get("REVIEW_PHOTO_DIR") or f"{current_app.instance_path}/review_photos"
-        storage = current_app.extensions["review_photos"] = LocalPhotoStorage(root)
+        if current_app.config.get("REVIEW_PHOTO_STORAGE", "disk") == "s3":
+            from .storage_s3 import s3_storage_from_config  # boto3 is imported only when used
+
+            storage = s3_storage_from_config(current_app.config)
+        else:
+            root = current_app.config.get("REVIEW_PHOTO_DIR") or f"{current_app.instance_path}/review_photos"
+            storage = LocalPhotoStorage(root)
+        current_app.extensions["review_photos"] = storage
     return storage
 
 

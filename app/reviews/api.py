@@ -20,6 +20,7 @@ from ..services.review_settings import review_settings
 from ..services.reviews import as_public
 from ..storefront.registry import register_schema, storefront_route
 from ..storefront.shopper import current_identity
+from . import photo_storage
 from .form import STATUS, store_review
 from .reading import SORTS, product_reviews, product_summary
 from .storage import MAX_PHOTO_BYTES
@@ -114,8 +115,11 @@ def _product(product_id: str) -> str:
 
 def _photo_urls(review: dict[str, Any]) -> dict[str, Any]:
     # Absolute URLs on our host: behind the Shopify app proxy a relative /r/photos/... would resolve on the shop.
+    # A public S3 bucket (S3_PUBLIC_BASE_URL) is linked directly; a private one through /r/photos (a redirect).
     base = current_app.config.get("APP_URL", "").rstrip("/")
-    return {**review, "photo_urls": [f"{base}/r/photos/{key}" for key in review.get("photos") or []]}
+    storage = photo_storage()
+    urls = [storage.public_url(key) or f"{base}/r/photos/{key}" for key in review.get("photos") or []]
+    return {**review, "photo_urls": urls}
 
 
 @storefront_route(

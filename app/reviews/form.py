@@ -177,7 +177,14 @@ def help_form(token: str):
 
 @bp.get("/r/photos/<int:store_id>/<name>")
 def photo(store_id: int, name: str) -> Response:
-    data = photo_storage().open(f"{store_id}/{name}")
+    storage = photo_storage()
+    link = storage.link(f"{store_id}/{name}")
+    if link is not None:
+        # S3: the browser fetches the object itself (public URL or a presigned GET); cached shorter than a
+        # presigned URL lives, so a cached redirect never points at an expired signature.
+        max_age = min(300, int(current_app.config.get("S3_PRESIGN_SECONDS", 3600)) // 2)
+        return Response(status=302, headers={"Location": link, "Cache-Control": f"public, max-age={max_age}"})
+    data = storage.open(f"{store_id}/{name}")
     if data is None:
         return Response(status=404)
     from .storage import sniff

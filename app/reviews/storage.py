@@ -1,5 +1,6 @@
 """Review photos: checked by their magic bytes (never the client's Content-Type or file name) and stored
-behind a small interface; the default keeps them on disk under instance/review_photos/.
+behind a small interface; the default keeps them on disk under instance/review_photos/, and
+REVIEW_PHOTO_STORAGE=s3 keeps them in an S3-compatible bucket (storage_s3.py).
 
 Magic numbers: JPEG FF D8 FF, PNG 89 50 4E 47 0D 0A 1A 0A, WebP "RIFF" <size> "WEBP"
 (https://developers.google.com/speed/webp/docs/riff_container).
@@ -43,8 +44,21 @@ def read_photo(stream: IO[bytes], max_bytes: int = MAX_PHOTO_BYTES) -> tuple[byt
 
 
 class PhotoStorage(Protocol):
+    """Keys are "<store id>/<sha256>.<ext>" whatever the backend; photos are checked (read_photo) before save."""
+
     def save(self, store_id: int, data: bytes, extension: str) -> str: ...
     def open(self, key: str) -> bytes | None: ...
+    def link(self, key: str) -> str | None: ...  # where a browser fetches it directly; None: our /r/photos route
+    def public_url(self, key: str) -> str | None: ...  # a stable URL for API answers; None: our /r/photos route
+
+
+def photo_key(store_id: int, data: bytes, extension: str) -> str:
+    return f"{store_id}/{hashlib.sha256(data).hexdigest()}.{extension}"
+
+
+def valid_key(key: str) -> bool:
+    parts = key.split("/")
+    return len(parts) == 2 and parts[0].isdigit() and "." in parts[1] and ".." not in key and "\\" not in key
 
 
 class LocalPhotoStorage:
@@ -54,7 +68,7 @@ class LocalPhotoStorage:
         self.root = Path(root)
 
     def save(self, store_id: int, data: bytes, extension: str) -> str:
-        key = f"{store_id}/{hashlib.sha256(data).hexdigest()}.{extension}"
+        key = photo_key(store_id, data, extension)
         path = self.root / key
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
@@ -64,8 +78,13 @@ class LocalPhotoStorage:
         return key
 
     def open(self, key: str) -> bytes | None:
-        parts = key.split("/")
-        if len(parts) != 2 or not parts[0].isdigit() or "." not in parts[1] or ".." in key:
+        if not valid_key(key):
             return None
-        path = self.root / parts[0] / parts[1]
+        path = self.root / key
         return path.read_bytes() if path.is_file() else None
+
+    def link(self, key: str) -> str | None:
+        return None  # served by /r/photos/<key>
+
+    def public_url(self, key: str) -> str | None:
+        return None

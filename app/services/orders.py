@@ -102,6 +102,7 @@ def _copy_snapshot(order: Order, snap: OrderSnapshot) -> None:
             "title": li.title,
             "quantity": li.quantity,
             "price": str(li.price),
+            **({"image_url": li.image_url} if li.image_url else {}),
         }
         for li in snap.line_items
     ]

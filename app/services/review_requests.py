@@ -25,10 +25,11 @@ from connectors.events import order_platform_id
 
 from ..messaging import enqueue_message
 from ..messaging.i18n import resolve_locale
-from ..models import Customer, Fulfillment, Order, Store
+from ..models import Customer, Fulfillment, Order, Product, Store
 from ..models.messaging import CANCELLED as MESSAGE_CANCELLED
 from ..models.messaging import QUEUED, SENDING, Message
 from ..models.reviews import CANCELLED, REMINDED, REVIEWED, SCHEDULED, SENT, SKIPPED, Review, ReviewRequest
+from .catalog import order_product_ids, products_by_id
 from .orders import INACTIVE_FULFILLMENTS, defer_order
 from .review_links import help_url, star_url
 from .review_settings import PER_SHIPMENT, ReviewSettings, review_settings
@@ -167,15 +168,19 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
     return sorted((row[0], row[1]) for row in rows)
 
 
-def _products(order: Order, request: ReviewRequest, locale: str) -> list[dict[str, Any]]:
+def _products(order: Order, request: ReviewRequest, locale: str, catalogue: dict[str, Product]) -> list[dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
     for item in order.line_items or []:
         product_id = item.get("product_id")
         if not product_id or product_id in seen:
             continue
+        cached = catalogue.get(product_id)
+        known = cached is not None and cached.found
         seen[product_id] = {
-            "title": item.get("title") or "",
-            "image_url": item.get("image_url"),  # present when the connector knows it (not in Shopify's payload)
+            "title": (cached.title if known and cached.title else None) or item.get("title") or "",
+            # The line item's own image (WooCommerce) is the variant bought; else the catalogue's (both https).
+            "image_url": item.get("image_url") or (cached.image_url if known else None),
+            "url": cached.url if known else None,
             "star_urls": [star_url(order.store_id, request.id, product_id, n, locale) for n in range(1, 6)],
         }
     return list(seen.values())
@@ -228,7 +233,7 @@ def send_request(session: Session, request_id: int, attempt: int | None, now: da
         return _skip(store, request, "customer_cap")
     locale = resolve_locale(order.locale, customer.locale, (store.settings or {}).get("locale"))
     request.locale = locale
-    context = _context(order, customer, request, locale)
+    context = _context(session, order, customer, request, locale)
     if not context["products"]:
         return _skip(store, request, "no_products")
     enqueue_message(
@@ -241,10 +246,11 @@ def send_request(session: Session, request_id: int, attempt: int | None, now: da
     return "sent"
 
 
-def _context(order: Order, customer: Customer, request: ReviewRequest, locale: str) -> dict[str, Any]:
+def _context(session: Session, order: Order, customer: Customer, request: ReviewRequest, locale: str) -> dict[str, Any]:
+    catalogue = products_by_id(session, order.store_id, order_product_ids(order))
     return {
         "first_name": customer.first_name or None,
-        "products": _products(order, request, locale),
+        "products": _products(order, request, locale, catalogue),
         "help_url": help_url(order.store_id, request.id, locale),
     }
 
@@ -263,7 +269,7 @@ def _remind(session: Session, store: Store, order: Order, request: ReviewRequest
     locale = request.locale or resolve_locale(order.locale, customer.locale, (store.settings or {}).get("locale"))
     enqueue_message(
         session, store, template="review_reminder", to=customer.email, locale=locale,
-        context=_context(order, customer, request, locale), dedupe_key=f"review_reminder:{request.id}",
+        context=_context(session, order, customer, request, locale), dedupe_key=f"review_reminder:{request.id}",
         customer_id=customer.id, send_after=now,
     )  # fmt: skip
     request.status, request.reminded_at, request.reminder_due_at = REMINDED, now, None

@@ -6,6 +6,8 @@ to expire; the row is claimed again with a new attempt number, and the first job
 a newer attempt and does nothing. The message itself is enqueued with dedupe key `review_request:<id>`
 (`review_reminder:<id>`), so even two jobs that both got through would write one outbox row.
 The clock is MAIL_CLOCK (tests), else the wall clock: one injectable clock for the whole send path.
+Before the message is built, tasks/catalog.refresh_request_products fetches the order's products that the
+cache lacks (images and links for the e-mail); a store that cannot answer leaves the e-mail without images.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..extensions import db
 from ..queue import get_queue
 from ..services.review_requests import claim_due, send_request
 from . import job_app
+from .catalog import refresh_request_products
 from .messaging import mail_now
 
 log = logging.getLogger(__name__)
@@ -29,7 +32,9 @@ def send_review_request(request_id: int, attempt: int | None = None) -> str:
     app = job_app()
     with app.app_context():
         try:
-            outcome = send_request(db.session, request_id, attempt, mail_now(app))
+            now = mail_now(app)
+            refresh_request_products(request_id, attempt, now)  # HTTP to the store, before the message is built
+            outcome = send_request(db.session, request_id, attempt, now)
             db.session.commit()
             return outcome
         finally:

@@ -8,7 +8,8 @@ SHOPIFY_ADMIN_ORIGIN = "http://127.0.0.1:PORT/{shop}" produces in place of https
                                          session token checked), refresh_token (rotating; reuse refused)
 - POST /{shop}/admin/api/2026-10/graphql.json  X-Shopify-Access-Token checked; every document validated
                                          against the real 2026-10 schema (tests/schema); webhookSubscriptions
-                                         and webhookSubscriptionCreate over an in-memory store; injected
+                                         and webhookSubscriptionCreate over an in-memory store; products
+                                         through nodes(ids:) (standins/shopify_catalog.py); injected
                                          THROTTLED answers and HTTP errors.
 Errors are shaped as Shopify shapes them: HTTP 200 with {"errors": [{"message": ...}]} for documents,
 HTTP 401 with {"errors": "[API] Invalid API key or access token ..."} for bad tokens.
@@ -37,11 +38,12 @@ from graphql import GraphQLError, GraphQLSchema, build_client_schema, execute, p
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.standins.shopify_catalog import CatalogState, catalog_roots
 from tests.standins.shopify_writeback import WRITEBACK_FIELDS, WritebackState, writeback_roots
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "shopify-admin-2026-10.json.gz"
 API_VERSION = "2026-10"
-IMPLEMENTED = {"webhookSubscriptions", "webhookSubscriptionCreate", *WRITEBACK_FIELDS}
+IMPLEMENTED = {"webhookSubscriptions", "webhookSubscriptionCreate", "nodes", *WRITEBACK_FIELDS}
 OK_COST = {
     "requestedQueryCost": 10,
     "actualQueryCost": 10,
@@ -60,6 +62,7 @@ def admin_schema() -> GraphQLSchema:
 class ShopState:
     webhooks: list[dict[str, str]] = field(default_factory=list)
     writeback: WritebackState = field(default_factory=WritebackState)
+    catalog: CatalogState = field(default_factory=CatalogState)
 
 
 @dataclass
@@ -231,6 +234,7 @@ class StandInShopify:
             "webhookSubscriptions": lambda info, **args: self._list_webhooks(shop, args),
             "webhookSubscriptionCreate": lambda info, **args: self._create_webhook(shop, args),
             **writeback_roots(self.state(shop).writeback),
+            **catalog_roots(self.state(shop).catalog),
         }
         with self._lock:  # one document at a time per stand-in, as a shop serialises writes to one resource
             result = execute(
