@@ -121,3 +121,17 @@ def test_environ_headers_are_case_insensitive():
     assert headers["Content-Type"] == "application/json"
     assert headers.get("X-Shopify-Event-Id") is None
     assert list(headers) == ["X-Shopify-Topic"] and len(headers) == 1
+
+
+def test_an_unexpected_error_is_a_500_outside_tests_and_raised_in_them(backend_env):
+    from app import create_app
+    from app.config import TestingConfig
+
+    broken = create_app(TestingConfig())
+    broken.config["SHOPIFY_API_SECRET"] = None  # a misconfiguration: None.encode() raises in the handler
+    body = b'{"id": 1}'
+    with pytest.raises(AttributeError):
+        broken.test_client().post("/webhooks/shopify", data=body, headers=shopify_headers("orders/create", body))
+    broken.testing = False
+    response = broken.test_client().post("/webhooks/shopify", data=body, headers=shopify_headers("orders/create", body))
+    assert (response.status_code, response.json) == (500, {"status": "internal error"})

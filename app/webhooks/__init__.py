@@ -10,6 +10,5 @@ def init_app(app: Flask) -> None:
     from .door import WebhookDoor
 
     app.register_blueprint(bp)
-    if app.config.get("WEBHOOK_DOOR", True):
-        # The hot path: the door answers POSTs to the two webhook paths before Flask (see door.py).
-        app.wsgi_app = WebhookDoor(app, app.wsgi_app)  # type: ignore[method-assign]
+    # The hot path: the door answers POSTs to the two webhook paths before Flask (see door.py).
+    app.wsgi_app = WebhookDoor(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -141,8 +141,8 @@ def _response(answer: Answer) -> Response:
     return response
 
 
-# The views: what Flask serves when the door (door.py) is off, and what defines
-# the routes (a GET gets 405 from Flask either way).
+# The views define the routes (a GET gets 405 from Flask) and answer whatever reaches
+# Flask without the door in front (tests/test_webhook_door.py compares the two).
 @bp.post("/shopify")
 def shopify() -> Response:
     return _response(shopify_answer(request.headers, request.get_data(cache=False)))
