@@ -7,5 +7,8 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 def init_app(app: Flask) -> None:
     from . import routes  # noqa: F401  (registers the views on bp)
+    from .door import WebhookDoor
 
     app.register_blueprint(bp)
+    # The hot path: the door answers POSTs to the two webhook paths before Flask (see door.py).
+    app.wsgi_app = WebhookDoor(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -78,11 +78,15 @@ def forget_store(platform: str, domain: str) -> None:
         _cache.pop((platform, domain), None)
 
 
-#: Column values of an inbox insert; the statement binds them by these names.
+#: Column values of an inbox insert, in the order of the statements' placeholders.
 _COLUMNS = ("store_id", "platform", "topic", "dedupe_key", "body", "received_at", "status", "attempts")
-#: The PostgreSQL INSERT as SQL text, compiled on first use. Built with its
-#: values on every call, SQLAlchemy compiled it on every call too.
-_postgres_sql: str | None = None
+#: The PostgreSQL INSERT, written once with positional placeholders: %b sends the
+#: body as binary (13 KB raw instead of 26 KB of hex for the server to decode),
+#: and a tuple skips psycopg's named-placeholder mapping.
+_POSTGRES_SQL = (
+    "INSERT INTO webhook_inbox (store_id, platform, topic, dedupe_key, body, received_at, status, attempts) "
+    "VALUES (%s, %s, %s, %s, %b, %s, %s, %s) ON CONFLICT (store_id, dedupe_key) DO NOTHING RETURNING id"
+)
 
 
 def _insert_statement(dialect_name: str) -> Insert:
@@ -97,37 +101,35 @@ def _insert_statement(dialect_name: str) -> Insert:
 def record_delivery(store_id: int, platform: str, topic: str, dedupe_key: str, body: bytes) -> int | None:
     """Insert the delivery and commit. Returns its id, or None when it is a duplicate."""
     engine = db.engine
-    params = dict(zip(_COLUMNS, (store_id, platform, topic, dedupe_key, body, utcnow(), "pending", 0), strict=True))
+    values = (store_id, platform, topic, dedupe_key, body, utcnow(), "pending", 0)
     if engine.dialect.name == "postgresql":
-        return _insert_postgres(engine, params)
+        return _insert_postgres(engine, values)
     with engine.begin() as conn:
-        return conn.execute(_insert_statement(engine.dialect.name), params).scalar()
+        return conn.execute(_insert_statement(engine.dialect.name), dict(zip(_COLUMNS, values, strict=True))).scalar()
 
 
-def _insert_postgres(engine: Engine, params: dict[str, Any]) -> int | None:
+def _insert_postgres(engine: Engine, values: tuple[Any, ...]) -> int | None:
     """The hot path: one round trip on a pooled DBAPI connection, no ORM or Core execution.
 
     In autocommit mode the INSERT is a transaction of its own, and PostgreSQL
     commits it (WAL flushed, synchronous_commit as configured) before it sends
     ReadyForQuery, which psycopg waits for before execute() returns: when we
     have the id, the row is durable. BEGIN and COMMIT would be two more round
-    trips for the same guarantee. psycopg prepares the statement server-side
-    after a few executions on a connection (its prepare_threshold).
+    trips for the same guarantee. prepare=True makes it a server-side prepared
+    statement on each connection's first use, rather than after psycopg's
+    prepare_threshold executions.
 
-    About 0.2 ms of CPU here per insert, against 1.3-2 ms for building,
+    About 0.15 ms of CPU here per insert, against 1.3-2 ms for building,
     compiling and executing the Core statement in a BEGIN/COMMIT block.
     """
-    global _postgres_sql
-    if _postgres_sql is None:
-        _postgres_sql = str(_insert_statement("postgresql").compile(dialect=engine.dialect, column_keys=list(_COLUMNS)))
-    sql = _postgres_sql
+    sql = _POSTGRES_SQL
     dbapi_error = engine.dialect.loaded_dbapi.Error
     raw = engine.raw_connection()  # a failure to connect is raised as DBAPIError, like every path here
     driver = raw.driver_connection
     done = False
     try:
         driver.autocommit = True  # a local flag in psycopg: no round trip
-        row = driver.execute(sql, params).fetchone()
+        row = driver.execute(sql, values, prepare=True).fetchone()
         driver.autocommit = False  # the pool hands out connections in the engine's default mode
         done = True
     except dbapi_error as exc:
