@@ -109,7 +109,7 @@ def completed_woo_order(app, client, mail_clock, *, line_image: str | None) -> N
         client.post("/webhooks/woocommerce", data=body, headers=woo_headers("order.updated", body)).status_code == 200
     )
     process_all(app)
-    mail_clock.advance(14 * 86400)  # fallback_days after completion: WooCommerce reports no delivery
+    mail_clock.advance(7 * 86400)  # delay_days after completion: WooCommerce's completion counts as delivery
     send_due(app)
 
 

@@ -114,3 +114,18 @@ def test_per_customer_cap_is_checked_at_send_time(app, client, ctx, smtp, mail_c
     send_due(app)
     assert sorted((r.status, r.reason) for r in _requests()) == [("sent", None), ("skipped", "customer_cap")]
     assert len(smtp.messages) == 1
+
+
+def test_woocommerce_completion_counts_as_delivery(app, client, ctx, mail_clock):
+    """WooCommerce reports no carrier events: "completed" starts the delay (7 days), not the shipped fallback (14)."""
+    from tests.helpers import dumps, fixture_json, process_all, woo_headers
+
+    add_store("woocommerce")
+    payload = fixture_json("woocommerce", "order")
+    gmt = mail_clock.now.replace(tzinfo=None).isoformat(timespec="seconds")
+    payload.update(status="completed", date_completed_gmt=gmt, date_modified_gmt=gmt, date_paid_gmt=gmt)
+    body = dumps(payload)
+    answer = client.post("/webhooks/woocommerce", data=body, headers=woo_headers("order.updated", body))
+    assert answer.status_code == 200
+    process_all(app)
+    assert [(r.status, r.due_at) for r in _requests()] == [("scheduled", mail_clock.now + days(7))]

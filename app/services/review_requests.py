@@ -4,7 +4,8 @@ the scheduler's claim, and the send (a request becomes an outbox message; app/ta
 Reconciliation is a pure function of the order's current rows, run on every order / refund / fulfilment /
 shipment event, so duplicates and any delivery order converge (DESIGN.md, "Why events are snapshots"):
 - due = delivered_at + delay_days once every active parcel is delivered (orders.refresh_order's rule), else
-  the last parcel's shipped_at + fallback_days (carriers or platforms that never report delivery, WooCommerce);
+  the last parcel's shipped_at + fallback_days (carriers that never report delivery); a WooCommerce order's
+  completion counts as its delivery (WooCommerce has no carrier events), so it is due completed + delay_days;
 - a cancelled, deleted or fully refunded order cancels a request not sent yet, and its queued message;
 - a re-fulfilment (a parcel cancelled, another created) recomputes the due date; no active parcel left:
   cancelled with reason "unfulfilled", revived when one appears.
@@ -55,10 +56,15 @@ def _stops(order: Order) -> str | None:
     return None
 
 
-def _due(parcels: list[Fulfillment], cfg: ReviewSettings) -> datetime | None:
+def _due(parcels: list[Fulfillment], cfg: ReviewSettings, *, completion_delivers: bool = False) -> datetime | None:
     if not parcels:
         return None
-    delivered = [f.delivered_at for f in parcels]
+    # WooCommerce reports no carrier events: the merchant's "completed" is the signal review timing rests
+    # on, so its synthetic completion parcel (connectors/woocommerce.py) counts as delivered when it shipped.
+    delivered = [
+        f.delivered_at or (f.shipped_at if completion_delivers and f.platform_id.endswith("-completed") else None)
+        for f in parcels
+    ]
     if all(delivered):
         return max(delivered) + timedelta(days=cfg.delay_days)  # type: ignore[type-var, operator]
     shipped = [f.shipped_at for f in parcels if f.shipped_at is not None]
@@ -93,11 +99,12 @@ def reconcile_loaded(
             cancel_request(session, store, request, stop)
         return
     cfg = review_settings(store)
+    woo = store.platform == "woocommerce"
     parcels = [f for f in rows if f.status is not None and f.status not in INACTIVE_FULFILLMENTS]
     if cfg.mode == PER_SHIPMENT:
-        wanted = {f.platform_id: _due([f], cfg) for f in parcels}
+        wanted = {f.platform_id: _due([f], cfg, completion_delivers=woo) for f in parcels}
     else:
-        wanted = {"": _due(parcels, cfg)} if parcels else {}
+        wanted = {"": _due(parcels, cfg, completion_delivers=woo)} if parcels else {}
     for key, request in held.items():
         if key not in wanted:
             cancel_request(session, store, request, "unfulfilled")
