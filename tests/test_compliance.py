@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Customer, Order, Store, WebhookDelivery
 from app.models.compliance import ComplianceRequest
 from app.security import secret_box
-from app.services import compliance, compliance_data, uninstall
+from app.services import compliance, compliance_data, compliance_run, uninstall
 from app.services.stores import add_store as service_add_store
 from app.tasks.compliance import run_compliance_request, sweep
 from connectors.events import ComplianceRequest as ComplianceEvent
@@ -297,12 +297,12 @@ def test_a_failing_request_is_retried_then_parked(app, client, ctx, monkeypatch)
     def boom(*_args, **_kwargs):
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr(compliance, "redact_customer", boom)
+    monkeypatch.setattr(compliance_run, "redact_customer", boom)
     assert run_compliance_request(request_id) == "pending"
     db.session.expire_all()
     row = db.session.get(ComplianceRequest, request_id)
     assert row.attempts == 1 and row.error == "RuntimeError: database hiccup" and row.next_attempt_at is not None
-    monkeypatch.setattr(compliance, "MAX_ATTEMPTS", 2)
+    monkeypatch.setattr(compliance_run, "MAX_ATTEMPTS", 2)
     assert run_compliance_request(request_id) == "failed"
 
 
