@@ -11,38 +11,28 @@ Failure injection: `fail(method, path_prefix, status, times)`, `slow(method, pat
 (the request is applied, the answer comes late: a lost answer for a client with a shorter timeout), `grant_permissions`
 (what the merchant's approval yields), `disable_webhook(id)` (what WooCommerce does
 after repeated failed deliveries). Every request is recorded in `requests`. Write-back routes (coupons,
-customers/batch, products/reviews) live in tests/standins/woo_writeback.py, their state in `writeback`.
+customers/batch, products/reviews) live in tests/standins/woo_writeback.py, their state in `writeback`;
+the wc-auth handshake and request authentication in tests/standins/woo_auth.py (mixed in as WooAuth).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.standins.woo_auth import WooAuth, error_response
 from tests.standins.woo_writeback import WooWritebackState, route
 
 API = "/wp-json/wc/v3"
-
-
-def _enc(value: str) -> str:
-    return quote(value, safe="~")
-
-
-def _error(status: int, code: str, message: str) -> Response:
-    body = json.dumps({"code": code, "message": message, "data": {"status": status}})
-    return Response(body, status=status, mimetype="application/json")
 
 
 @dataclass
@@ -54,7 +44,7 @@ class Injected:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class WooStandin:
+class WooStandin(WooAuth):
     def __init__(self) -> None:
         self.keys: dict[str, dict[str, Any]] = {}  # consumer_key -> {secret, permissions, key_id}
         self.webhooks: dict[int, dict[str, Any]] = {}
@@ -129,19 +119,20 @@ class WooStandin:
         if request.path == "/wc-auth/v1/authorize":
             return self._authorize(request)
         if not request.path.startswith(API + "/"):
-            return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
+            return error_response(404, "rest_no_route", "No route was found matching the URL and request method.")
         path = request.path[len(API) :]
         for injected in self._failures:
             if injected.times > 0 and injected.method == request.method and path.startswith(injected.prefix):
                 injected.times -= 1
-                response = _error(injected.status, "injected", "injected failure")
+                response = error_response(injected.status, "injected", "injected failure")
                 response.headers.update(injected.headers)
                 return response
         key = self._authenticate(request)
         if isinstance(key, Response):
             return key
         if request.method != "GET" and self.keys[key]["permissions"] == "read":
-            return _error(401, "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources.")
+            message = "Sorry, you are not allowed to create resources."
+            return error_response(401, "woocommerce_rest_cannot_create", message)
         if path == "/webhooks":
             return (
                 self._list(request, list(self.webhooks.values())) if request.method == "GET" else self._create(request)
@@ -155,77 +146,7 @@ class WooStandin:
         answer = route(self.writeback, self._new_id, request, path)
         if answer is not None:
             return answer
-        return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
-
-    # wc-auth: the merchant approves at once; keys are POSTed to callback_url, then a redirect.
-    def _authorize(self, request: Request) -> Response:
-        args = request.args
-        for name in ("app_name", "scope", "user_id", "return_url", "callback_url"):
-            if not args.get(name):
-                return Response(f"Error: {name} is required.", status=401)
-        scope = args["scope"] if args["scope"] in ("read", "write", "read_write") else "read"
-        key, secret = self.add_key(self.grant_permissions or scope)
-        body = {
-            "key_id": self.keys[key]["key_id"],
-            "user_id": args["user_id"],
-            "consumer_key": key,
-            "consumer_secret": secret,
-            "key_permissions": self.keys[key]["permissions"],
-        }
-        try:
-            status = requests.post(args["callback_url"], json=body, timeout=10).status_code
-        except requests.RequestException:
-            status = 0
-        self.callbacks.append((status, body))
-        self._callback_urls.append(args["callback_url"])
-        sep = "&" if "?" in args["return_url"] else "?"
-        if status != 200:  # WC_Auth::maybe_delete_key, then wp_die(..., 401)
-            self.keys.pop(key, None)
-            return Response(
-                "Error: An error occurred in the request and at the time were unable to send the consumer data.",
-                status=401,
-            )
-        target = f"{args['return_url']}{sep}{urlencode({'success': 1, 'user_id': args['user_id']})}"
-        return Response("", status=302, headers={"Location": target})
-
-    def _authenticate(self, request: Request) -> str | Response:
-        query = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))  # last wins, as in PHP
-        if request.authorization and request.authorization.type == "basic":
-            key, secret = request.authorization.username or "", request.authorization.password or ""
-        elif "consumer_key" in query:
-            key, secret = query["consumer_key"], query.get("consumer_secret", "")
-        elif "oauth_signature" in query:
-            return self._check_oauth(request, query)
-        else:
-            return _error(401, "woocommerce_rest_authentication_error", "Consumer key is missing.")
-        stored = self.keys.get(key)
-        if stored is None or not hmac.compare_digest(stored["secret"], secret):
-            return _error(401, "woocommerce_rest_authentication_error", "Consumer secret is invalid.")
-        return key
-
-    def _check_oauth(self, request: Request, query: dict[str, str]) -> str | Response:
-        stored = self.keys.get(query.get("oauth_consumer_key", ""))
-        if stored is None:
-            return _error(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
-        method = query.get("oauth_signature_method", "")
-        if method not in ("HMAC-SHA1", "HMAC-SHA256"):
-            return _error(401, "woocommerce_rest_authentication_error", "Invalid signature - method not supported.")
-        params = sorted((k, v) for k, v in query.items() if k != "oauth_signature")
-        normalised = "&".join(f"{_enc(k)}={_enc(v)}" for k, v in params)
-        base_url = f"{self.url}{request.path}"
-        base = "&".join((request.method, _enc(base_url), _enc(normalised)))
-        digest = hashlib.sha256 if method == "HMAC-SHA256" else hashlib.sha1
-        expected = base64.b64encode(hmac.new((stored["secret"] + "&").encode(), base.encode(), digest).digest())
-        if not hmac.compare_digest(expected.decode(), query["oauth_signature"]):
-            return _error(
-                401, "woocommerce_rest_authentication_error", "Invalid signature - provided signature does not match."
-            )
-        stamp = int(query.get("oauth_timestamp", "0") or 0)
-        nonce = query.get("oauth_nonce", "")
-        if abs(time.time() - stamp) > 15 * 60 or (stamp, nonce) in self._nonces:
-            return _error(401, "woocommerce_rest_authentication_error", "Invalid timestamp or nonce.")
-        self._nonces.add((stamp, nonce))
-        return query["oauth_consumer_key"]
+        return error_response(404, "rest_no_route", "No route was found matching the URL and request method.")
 
     def _list(self, request: Request, items: list[dict[str, Any]]) -> Response:
         query = dict(parse_qsl(urlsplit(request.url).query))
@@ -248,7 +169,7 @@ class WooStandin:
             "customer.created",
             "customer.updated",
         ):
-            return _error(400, "rest_invalid_param", "Invalid parameter(s): topic")
+            return error_response(400, "rest_invalid_param", "Invalid parameter(s): topic")
         webhook_id = self._new_id()
         self.webhooks[webhook_id] = {
             "id": webhook_id,
@@ -264,10 +185,10 @@ class WooStandin:
     def _webhook(self, request: Request, raw_id: str) -> Response:
         webhook = self.webhooks.get(int(raw_id)) if raw_id.isdigit() else None
         if webhook is None:
-            return _error(404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.")
+            return error_response(404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.")
         if request.method == "DELETE":
             if request.args.get("force") not in ("true", "1"):
-                return _error(501, "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.")
+                return error_response(501, "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.")
             return Response(json.dumps(self.webhooks.pop(webhook["id"])), mimetype="application/json")
         if request.method == "PUT":
             data = request.get_json(force=True)
@@ -286,7 +207,7 @@ class WooStandin:
         # include: a comma-separated id list (wp_parse_id_list); per_page above 100 is refused, as by the real API.
         query = dict(parse_qsl(urlsplit(request.url).query))
         if int(query.get("per_page", 10)) > 100:
-            return _error(400, "rest_invalid_param", "Invalid parameter(s): per_page")
+            return error_response(400, "rest_invalid_param", "Invalid parameter(s): per_page")
         include = [i for i in query.get("include", "").split(",") if i]
         self.product_queries.append(include)
         items = [p for p in self.products.values() if not include or str(p["id"]) in include]
@@ -297,7 +218,7 @@ class WooStandin:
         items = self.orders
         if "modified_after" in query:
             if query.get("dates_are_gmt") != "true":
-                return _error(400, "standin_expects_gmt", "the stand-in only implements dates_are_gmt=true")
+                return error_response(400, "standin_expects_gmt", "the stand-in only implements dates_are_gmt=true")
             items = [o for o in items if o["date_modified_gmt"] > query["modified_after"]]
         items = sorted(items, key=lambda o: o["id"], reverse=query.get("order", "desc") == "desc")
         return self._list(request, items)

@@ -1,115 +1,37 @@
-"""Installing from the Shopify App Store: code grant, token exchange, token refresh, webhooks, over real HTTP."""
+"""Installing from the Shopify App Store: the install query's HMAC and shop checks, the code grant, webhooks.
+
+Over real HTTP against the stand-in; token exchange, refresh and revocation are in tests/test_shopify_tokens.py.
+"""
 
 from __future__ import annotations
 
 import json
-import threading
-import time
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-import jwt
 import pytest
-import requests
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from connectors.shopify import COMPLIANCE_TOPICS, ShopifyConnector
-from connectors.shopify_admin import TokenClient, TokenRequestError, graphql_topic
-from tests.conftest import SHOPIFY_SECRET
-from tests.standins.shopify import StandInServer, StandInShopify
+from tests import shopify_install_helpers as shared
+from tests.shopify_install_helpers import (
+    API_KEY,
+    APP_URL,
+    EXAMPLE,
+    SHOP,
+    TOPICS,
+    code_grant,
+    credentials,
+    install_query,
+    signed,
+    store_row,
+)
+
+# The shared fixtures, bound by name in this module (where pytest looks for them); an import would read
+# as unused to the linter.
+clock, http, shop_app, standin = shared.clock, shared.http, shared.shop_app, shared.standin
 
 # The suite's secret is shorter than a real client secret; PyJWT warns about that, not about our code.
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
-
-API_KEY = "test-api-key"
-APP_URL = "https://app.example.com"
-SHOP = "test-shop.myshopify.com"
-TOPICS = sorted(graphql_topic(t) for t in ShopifyConnector.topics if t not in COMPLIANCE_TOPICS)
-
-# Shopify's documented example (secret "hush"), from the authorization code grant guide.
-EXAMPLE = (
-    "code=0907a61c0c8d55e99db179b68161bc00&hmac=700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf"
-    "&shop=some-shop.myshopify.com&state=0.6784241404160823&timestamp=1337178173"
-)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.value = time.time()
-
-    def __call__(self) -> float:
-        return self.value
-
-
-@pytest.fixture(scope="module")
-def shop_app(app):
-    """A separate app instance (the shared one may have served requests already), configured for the stand-in."""
-    from app import create_app
-    from app.config import TestingConfig
-
-    application = create_app(TestingConfig())
-    application.config.update(SHOPIFY_API_KEY=API_KEY, APP_URL=APP_URL)
-    return application
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def standin(shop_app, clock, monkeypatch):
-    with StandInServer(StandInShopify(api_key=API_KEY, api_secret=SHOPIFY_SECRET, now=clock)) as server:
-        monkeypatch.setitem(shop_app.config, "SHOPIFY_ADMIN_ORIGIN", server.origin())
-        monkeypatch.setitem(shop_app.config, "SHOPIFY_CLOCK", clock)
-        yield server
-
-
-@pytest.fixture
-def http(shop_app):
-    return shop_app.test_client()
-
-
-def signed(params: dict[str, str], secret: str = SHOPIFY_SECRET) -> str:
-    from app.services.shopify_auth import query_hmac
-
-    query = dict(params)
-    query["hmac"] = query_hmac({k: [v] for k, v in params.items()}, secret)
-    return urlencode(query)
-
-
-def install_query(clock: Clock, shop: str = SHOP) -> str:
-    return signed({"shop": shop, "timestamp": str(int(clock()))})
-
-
-def store_row(shop_app, shop: str = SHOP):
-    from app.extensions import db
-    from app.models import Store
-
-    with shop_app.app_context():
-        store = db.session.scalar(select(Store).where(Store.domain == shop))
-        db.session.expunge_all()
-        return store
-
-
-def credentials(shop_app, shop: str = SHOP) -> dict:
-    from app.security import secret_box
-
-    with shop_app.app_context():
-        return secret_box().open(store_row(shop_app, shop).credentials)
-
-
-def code_grant(http, standin, clock, shop: str = SHOP):
-    """Install request -> authorize at the stand-in (merchant approves) -> our callback."""
-    answer = http.get("/shopify/install?" + install_query(clock, shop))
-    assert answer.status_code == 302
-    authorize = answer.headers["Location"]
-    assert authorize.startswith(f"https://{shop}/admin/oauth/authorize?")
-    at_standin = authorize.replace(f"https://{shop}", standin.origin().replace("{shop}", shop), 1)
-    approved = requests.get(at_standin, allow_redirects=False, timeout=5)
-    assert approved.status_code == 302
-    back = urlsplit(approved.headers["Location"])
-    assert f"{back.scheme}://{back.netloc}{back.path}" == APP_URL + "/shopify/callback"
-    return http.get("/shopify/callback?" + back.query), back.query
 
 
 # -- the install request ---------------------------------------------------------------------------
@@ -262,156 +184,3 @@ def test_webhook_failure_is_visible_and_retryable(http, shop_app, standin, clock
         db.session.expire_all()
         assert db.session.get(ShopifyInstall, store.id).webhooks_status == "active"
     assert sorted(s["topic"] for s in standin.subscriptions(SHOP)) == TOPICS
-
-
-# -- token exchange (embedded app) ----------------------------------------------------------------------
-
-
-def session_token(
-    clock: Clock,
-    *,
-    shop: str = SHOP,
-    dest: str | None = None,
-    aud: str = API_KEY,
-    secret: str = SHOPIFY_SECRET,
-    exp_in: float = 60,
-) -> str:
-    now = clock()
-    claims = {
-        "iss": f"https://{shop}/admin",
-        "dest": f"https://{dest or shop}",
-        "aud": aud,
-        "sub": "42",
-        "exp": int(now + exp_in),
-        "nbf": int(now - 5),
-        "iat": int(now - 5),
-        "jti": "abc",
-        "sid": "s",
-    }
-    return jwt.encode(claims, secret, algorithm="HS256")
-
-
-def test_token_exchange_installs_once(http, shop_app, standin, clock):
-    headers = {"Authorization": "Bearer " + session_token(clock)}
-    answer = http.post("/shopify/session", headers=headers)
-    assert answer.status_code == 200 and answer.get_json()["shop"] == SHOP
-    assert credentials(shop_app)["refresh_token"].startswith("shprt_")
-    assert sorted(s["topic"] for s in standin.subscriptions(SHOP)) == TOPICS
-    assert http.post("/shopify/session", headers=headers).status_code == 200
-    assert standin.calls["urn:ietf:params:oauth:grant-type:token-exchange"] == 1  # token kept, not re-exchanged
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"exp_in": -60},  # expired beyond the leeway
-        {"aud": "someone-else"},
-        {"dest": "evil.myshopify.com"},  # iss and dest disagree
-        {"dest": "evil.com"},
-        {"secret": "not-our-secret"},
-    ],
-)
-def test_bad_session_tokens_are_refused(http, standin, clock, kwargs):
-    answer = http.post("/shopify/session", headers={"Authorization": "Bearer " + session_token(clock, **kwargs)})
-    assert answer.status_code == 401 and answer.get_json() == {"error": "session_token"}
-    assert standin.calls["urn:ietf:params:oauth:grant-type:token-exchange"] == 0
-
-
-def test_missing_session_token_is_refused(http, standin):
-    assert http.post("/shopify/session").status_code == 401
-
-
-# -- expiring tokens ----------------------------------------------------------------------------------
-
-
-def test_concurrent_refresh_calls_the_token_endpoint_once(http, shop_app, standin, clock):
-    from app.install.shopify import access_token
-
-    http.post("/shopify/session", headers={"Authorization": "Bearer " + session_token(clock)})
-    store_id = store_row(shop_app).id
-    old = credentials(shop_app)
-    clock.value += 3600 + 1  # the access token has expired
-    standin.refresh_delay = 0.3
-    results: list[str] = []
-    errors: list[BaseException] = []
-
-    def ask() -> None:
-        try:
-            with shop_app.app_context():
-                results.append(access_token(store_id))
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not errors, errors
-    assert standin.calls["refresh_token"] == 1
-    new = credentials(shop_app)
-    assert set(results) == {new["access_token"]} and new["access_token"] != old["access_token"]
-    assert new["refresh_token"] != old["refresh_token"]
-    # The rotated refresh token is dead at the stand-in; the saved one works.
-    client = TokenClient(API_KEY, SHOPIFY_SECRET, origin=standin.origin())
-    with pytest.raises(TokenRequestError):
-        client.refresh(SHOP, old["refresh_token"])
-    with shop_app.app_context():
-        from app.extensions import db
-        from app.install.shopify import admin_client
-        from app.models import Store
-
-        data = admin_client(db.session.get(Store, store_id)).execute(
-            "{ webhookSubscriptions(first: 1) { nodes { id } } }"
-        )
-        assert data["webhookSubscriptions"]["nodes"]
-
-
-def test_refresh_race_without_redis_relies_on_the_row_lock(http, shop_app, standin, clock, monkeypatch):
-    from app.extensions import db
-    from app.install import shopify as routes
-
-    with shop_app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("SELECT ... FOR UPDATE is the PostgreSQL guard; SQLite relies on the Redis lock")
-
-    def no_redis():
-        raise ConnectionError("redis down")
-
-    monkeypatch.setattr(routes, "get_redis", no_redis)
-    http.post("/shopify/session", headers={"Authorization": "Bearer " + session_token(clock)})
-    store_id = store_row(shop_app).id
-    clock.value += 3600 + 1
-    standin.refresh_delay = 0.3
-    results: list[str] = []
-
-    def ask() -> None:
-        with shop_app.app_context():
-            results.append(routes.access_token(store_id))
-
-    threads = [threading.Thread(target=ask) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert standin.calls["refresh_token"] == 1
-    assert len(results) == 6 and len(set(results)) == 1
-
-
-def test_revoke_access_forgets_the_tokens(http, shop_app, standin, clock):
-    from app.extensions import db
-    from app.install.shopify import access_token
-    from app.models import Store
-    from app.services.shopify_auth import NotInstalled, revoke_access
-
-    http.post("/shopify/session", headers={"Authorization": "Bearer " + session_token(clock)})
-    with shop_app.app_context():
-        store = db.session.scalar(select(Store).where(Store.domain == SHOP))
-        revoke_access(db.session, store)
-        db.session.commit()
-        assert credentials(shop_app) == {}
-        with pytest.raises(NotInstalled):
-            access_token(store.id)
-    # Reinstall through the embedded app exchanges again.
-    assert http.post("/shopify/session", headers={"Authorization": "Bearer " + session_token(clock)}).status_code == 200
-    assert standin.calls["urn:ietf:params:oauth:grant-type:token-exchange"] == 2

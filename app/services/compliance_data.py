@@ -26,7 +26,7 @@ from ..models.inbox import DONE, FAILED
 from ..models.types import utcnow
 
 if TYPE_CHECKING:
-    from .compliance import Subject
+    from .compliance_run import Subject
 
 #: Inbox rows a redaction may rewrite: already processed ones. Pending and processing rows are
 #: still to be applied (the per-store lock keeps them waiting while the redaction runs).

@@ -1,4 +1,4 @@
-"""The points ledger: append rows, compute balances, keep the per-customer cache exact.
+"""The points ledger: append rows (holds, releases, action awards), move them; re-exports balances and refresh.
 
 Rows are appended, never changed in amount (see app/models/loyalty.py). Every write goes through
 append(), which checks the (store, source_key) first: the writers run inside the per-store lock
@@ -6,67 +6,58 @@ the inbox holds (services.inbox.lock_store) or the scheduler takes, so check-the
 the unique constraint is the backstop under a race, and its IntegrityError makes the inbox re-apply
 the whole delivery from a clean transaction, which then finds the row and writes nothing.
 
-Balance rules:
-- total = sum of all rows;
-- an order's rows (earn, refund reversals, cancel, reinstate) count together, as one net amount,
-  spendable once the order's earn row is available (available_at <= now), pending before; so a
-  refund of a not-yet-spendable order takes from pending, never from points already spendable;
-- other positive rows are spendable from available_at; other negative rows (holds, expiry) at once;
-- spendable can go below zero only when an order is reversed after its points were spent; it is
-  shown as it is, never clamped;
-- a guest (no platform account) earns, but their points are held for the account: spendable 0,
-  `held` shows what would be spendable.
+Balances (services/loyalty_balance.py) and the per-customer cache refresh (services/loyalty_refresh.py)
+live in modules of their own; their public names are re-exported here, where callers import them.
 """
 
 from __future__ import annotations
 
-import calendar
 import logging
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..models import Customer, LoyaltyAccount, PointsLedger, Store
+from ..models import Customer, PointsLedger, Store
 from ..models.types import utcnow
-from . import customers  # a module import: customers imports this module too
-from .loyalty_settings import LoyaltySettings, get_settings
-from .loyalty_writeback import mark_dirty
+from .loyalty_balance import (
+    ACTIVITY_KINDS,
+    EARNED_KINDS,
+    Balance,
+    InsufficientPoints,
+    add_months,
+    balance,
+    balance_by_platform_id,
+    compute,
+    customer_rows,
+)
+from .loyalty_refresh import refresh_account, refresh_accounts
+from .loyalty_settings import get_settings
+
+__all__ = [
+    "ACTIVITY_KINDS",
+    "EARNED_KINDS",
+    "GIVE_BACK_SUFFIXES",
+    "Balance",
+    "InsufficientPoints",
+    "add_months",
+    "append",
+    "award_action",
+    "award_birthday",
+    "balance",
+    "balance_by_platform_id",
+    "compute",
+    "customer_rows",
+    "find_row",
+    "hold_points",
+    "move_rows",
+    "refresh_account",
+    "refresh_accounts",
+    "release_hold",
+]
 
 log = logging.getLogger(__name__)
-
-#: Rows a customer's own doing produces; the expiry clock restarts at the latest one.
-ACTIVITY_KINDS = ("earn", "redeem", "action")
-#: Rows that count towards lifetime_earned (net of reversals: a refunded order earned nothing).
-EARNED_KINDS = ("earn", "reverse", "action")
-
-
-class InsufficientPoints(Exception):
-    def __init__(self, spendable: int, wanted: int) -> None:
-        super().__init__(f"spendable {spendable} < {wanted}")
-        self.spendable, self.wanted = spendable, wanted
-
-
-@dataclass(frozen=True)
-class Balance:
-    total: int
-    pending: int
-    spendable: int
-    lifetime_earned: int
-    expiring_30d: int
-    held: int = 0  # a guest's points that become spendable when they create an account
-    last_activity_at: datetime | None = None
-    expires_at: datetime | None = None
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    year, month0 = divmod(moment.month - 1 + months, 12)
-    year += moment.year
-    day = min(moment.day, calendar.monthrange(year, month0 + 1)[1])
-    return moment.replace(year=year, month=month0 + 1, day=day)
 
 
 def find_row(session: Session, store: Store, source_key: str) -> PointsLedger | None:
@@ -115,172 +106,6 @@ def append(
         session.flush()
     log.info("loyalty.appended", extra={"store_id": store.id, "customer_id": customer_id, "kind": kind})
     return row
-
-
-def customer_rows(session: Session, store: Store, customer_id: int) -> list[PointsLedger]:
-    stmt = select(PointsLedger).where(PointsLedger.store_id == store.id, PointsLedger.customer_id == customer_id)
-    return list(session.scalars(stmt.order_by(PointsLedger.id)))
-
-
-def compute(rows: list[PointsLedger], now: datetime, *, guest: bool, settings: LoyaltySettings) -> Balance:
-    spendable = pending = 0
-    orders: dict[str, int] = defaultdict(int)
-    order_available: dict[str, datetime | None] = {}
-    for row in rows:
-        if row.order_platform_id is not None and row.kind in ("earn", "reverse"):
-            orders[row.order_platform_id] += row.points
-            if row.source_key == f"order:{row.order_platform_id}:earn":
-                order_available[row.order_platform_id] = row.available_at
-        elif row.points < 0 or (row.available_at is not None and row.available_at <= now):
-            spendable += row.points
-        else:
-            pending += row.points
-    for order_id, net in orders.items():
-        available = order_available.get(order_id)
-        if available is not None and available <= now:
-            spendable += net
-        else:
-            pending += net
-    activity = [r.created_at for r in rows if r.kind in ACTIVITY_KINDS]
-    last_activity = max(activity) if activity else None
-    held = 0
-    if guest:
-        held, spendable = spendable, 0
-    expires_at = None
-    if settings.inactive_months and last_activity is not None and spendable > 0:
-        expires_at = add_months(last_activity, settings.inactive_months)
-    expiring = spendable if expires_at is not None and expires_at <= now + timedelta(days=30) else 0
-    return Balance(
-        total=sum(r.points for r in rows),
-        pending=pending,
-        spendable=spendable,
-        lifetime_earned=sum(r.points for r in rows if r.kind in EARNED_KINDS),
-        expiring_30d=expiring,
-        held=held,
-        last_activity_at=last_activity,
-        expires_at=expires_at,
-    )
-
-
-def balance(session: Session, store: Store, customer: Customer, now: datetime) -> Balance:
-    """The customer's points as of `now`, computed from the rows (not the cache)."""
-    rows = customer_rows(session, store, customer.id)
-    return compute(rows, now, guest=customer.is_guest, settings=get_settings(store))
-
-
-def balance_by_platform_id(
-    session: Session, store_id: int, platform_id: str, settings: LoyaltySettings, now: datetime
-) -> tuple[Balance, str | None] | None:
-    """(balance, tier) of the store's customer with this platform id, or None if we never saw them.
-
-    The storefront's hot path (GET /me/balance): the customer, their tier and their ledger rows in ONE query
-    (indexed: customers (store_id, platform_id), loyalty_accounts (store_id, customer_id), points_ledger
-    (store_id, customer_id)), computed by the same rules as balance(). Only registered customers have a
-    platform id, so never a guest.
-    """
-    account = (LoyaltyAccount.store_id == Customer.store_id) & (LoyaltyAccount.customer_id == Customer.id)
-    ledger = (PointsLedger.store_id == Customer.store_id) & (PointsLedger.customer_id == Customer.id)
-    stmt = (
-        select(
-            Customer.id,
-            LoyaltyAccount.tier,
-            PointsLedger.kind,
-            PointsLedger.points,
-            PointsLedger.order_platform_id,
-            PointsLedger.source_key,
-            PointsLedger.available_at,
-            PointsLedger.created_at,
-        )
-        .outerjoin(LoyaltyAccount, account)
-        .outerjoin(PointsLedger, ledger)
-        .where(Customer.store_id == store_id, Customer.platform_id == platform_id)
-        .order_by(PointsLedger.id)
-    )
-    rows = session.execute(stmt).all()
-    if not rows:
-        return None
-    entries = [row for row in rows if row.kind is not None]
-    return compute(entries, now, guest=False, settings=settings), rows[0].tier  # type: ignore[arg-type]
-
-
-def refresh_account(session: Session, store: Store, customer_id: int, now: datetime) -> LoyaltyAccount | None:
-    """Recompute the customer's cached sums from their rows (never incremented), and decide the tier."""
-    customer = customers.store_customer(session, store, customer_id)
-    if customer is None:
-        return None
-    stmt = select(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id == customer_id)
-    account = session.scalar(stmt.with_for_update())
-    if account is None:
-        account = LoyaltyAccount(store_id=store.id, customer_id=customer_id)
-        session.add(account)
-    _refresh(session, store, customer, account, customer_rows(session, store, customer_id), get_settings(store), now)
-    session.flush()
-    return account
-
-
-def refresh_accounts(session: Session, store: Store, customer_ids: set[int], now: datetime) -> None:
-    """refresh_account for many customers: three queries per 500 (the batch path, under the store lock)."""
-    settings = get_settings(store)
-    ordered = sorted(customer_ids)
-    for start in range(0, len(ordered), 500):  # SQLite caps bound parameters per statement
-        chunk = ordered[start : start + 500]
-        found = session.scalars(select(Customer).where(Customer.store_id == store.id, Customer.id.in_(chunk))).all()
-        accounts = {
-            a.customer_id: a
-            for a in session.scalars(
-                select(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id.in_(chunk))
-            )
-        }
-        rows: dict[int, list[PointsLedger]] = defaultdict(list)
-        for row in session.scalars(
-            select(PointsLedger)
-            .where(PointsLedger.store_id == store.id, PointsLedger.customer_id.in_(chunk))
-            .order_by(PointsLedger.id)
-        ):
-            rows[row.customer_id].append(row)
-        for customer in found:  # a merged guest is gone: not found, nothing to refresh
-            account = accounts.get(customer.id)
-            if account is None:
-                account = LoyaltyAccount(store_id=store.id, customer_id=customer.id)
-                session.add(account)
-            _refresh(session, store, customer, account, rows[customer.id], settings, now)
-
-
-def _refresh(
-    session: Session,
-    store: Store,
-    customer: Customer,
-    account: LoyaltyAccount,
-    rows: list[PointsLedger],
-    settings: LoyaltySettings,
-    now: datetime,
-) -> None:
-    """One account from its rows: the tier decision, the cached sums, the reminder, the store's copy marked."""
-    before = (account.spendable, account.tier)  # (None, None) for an account just created
-    if settings.enabled:
-        from .loyalty_tiers import apply_tiers  # tiers build on this module
-
-        if apply_tiers(session, store, customer, account, rows, settings, now):
-            rows = customer_rows(session, store, customer.id)  # a tier reward was appended
-    _store_balance(account, compute(rows, now, guest=customer.is_guest, settings=settings))
-    _set_reminder(account, settings, now)
-    if (account.spendable, account.tier) != before:
-        mark_dirty(session, store, customer, now)  # the store's copy (metafield / meta) is behind
-
-
-def _store_balance(account: LoyaltyAccount, result: Balance) -> None:
-    account.balance, account.pending, account.spendable = result.total, result.pending, result.spendable
-    account.held, account.lifetime_earned = result.held, result.lifetime_earned
-    account.last_activity_at, account.expires_at = result.last_activity_at, result.expires_at
-
-
-def _set_reminder(account: LoyaltyAccount, settings: LoyaltySettings, now: datetime) -> None:
-    account.reminder_due_at = (
-        account.expires_at - timedelta(days=settings.reminder_days)
-        if account.expires_at is not None and settings.reminder_days
-        else None
-    )
-    account.refreshed_at = now
 
 
 def hold_points(

@@ -1,6 +1,6 @@
 """The balance write-back outbox: which customers' points/tier the store's copy is behind on.
 
-refresh_account() (services/loyalty_ledger.py) calls mark_dirty() whenever a customer's cached spendable
+refresh_account() (services/loyalty_refresh.py) calls mark_dirty() whenever a customer's cached spendable
 balance or tier changes; the job tasks/loyalty_writeback.push_balances copies them to the store (Shopify
 metafields loyalty.points_balance / loyalty.tier, WooCommerce customer meta) and deletes a row only if its
 generation did not move while it was sending. Guests have no platform customer to write to: never marked.

@@ -5,6 +5,8 @@ customers/data_request, customers/redact and shop/redact; it is idempotent
 (a completed request is left alone). `sweep()` is called from the scheduler
 tick: it adopts deliveries parked as "deferred" before this feature existed
 and enqueues pending requests whose enqueue was lost or whose retry is due.
+`enqueue_request(request_id)` is the one place a request is put on the RQ queue (services record the row
+and call it after commit; they do not talk to Redis themselves).
 """
 
 from __future__ import annotations
@@ -14,10 +16,26 @@ import logging
 from ..extensions import db
 from ..models.compliance import COMPLETED, SHOP_REDACT
 from ..models.compliance import ComplianceRequest as Request
-from ..services.compliance import adopt_deferred, due_request_ids, enqueue_request, run_request
+from ..services.compliance import adopt_deferred, due_request_ids, run_request
 from . import job_app
 
 log = logging.getLogger(__name__)
+
+JOB = "app.tasks.compliance.run_compliance_request"
+
+
+def enqueue_request(request_id: int) -> bool:
+    """Queue the job for a request; False (the sweep retries later) when Redis is away."""
+    from redis.exceptions import RedisError
+
+    from ..queue import get_queue
+
+    try:
+        get_queue().enqueue(JOB, request_id, job_timeout=3600, result_ttl=0, failure_ttl=7 * 86400)
+        return True
+    except RedisError:
+        log.warning("compliance.enqueue_failed", extra={"request_id": request_id})
+        return False
 
 
 def run_compliance_request(request_id: int) -> str:

@@ -13,60 +13,36 @@ SHOPIFY_ADMIN_ORIGIN = "http://127.0.0.1:PORT/{shop}" produces in place of https
                                          THROTTLED answers and HTTP errors.
 Errors are shaped as Shopify shapes them: HTTP 200 with {"errors": [{"message": ...}]} for documents,
 HTTP 401 with {"errors": "[API] Invalid API key or access token ..."} for bad tokens.
+
+The GraphQL endpoint is tests/standins/shopify_graphql.py (mixed in as GraphQLAdmin; admin_schema is
+re-exported here, where tests import it).
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import hmac
 import itertools
-import json
 import secrets
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jwt
-from graphql import GraphQLError, GraphQLSchema, build_client_schema, execute, parse, validate
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.standins.shopify_catalog import CatalogState, catalog_roots
-from tests.standins.shopify_writeback import WRITEBACK_FIELDS, WritebackState, writeback_roots
+from tests.standins.shopify_graphql import API_VERSION, GraphQLAdmin, ShopState, admin_schema, json_response
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "shopify-admin-2026-10.json.gz"
-API_VERSION = "2026-10"
-IMPLEMENTED = {"webhookSubscriptions", "webhookSubscriptionCreate", "nodes", *WRITEBACK_FIELDS}
-OK_COST = {
-    "requestedQueryCost": 10,
-    "actualQueryCost": 10,
-    "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1990, "restoreRate": 100.0},
-}
-
-
-@lru_cache(maxsize=1)
-def admin_schema() -> GraphQLSchema:
-    """The real Admin schema, loaded once per test session (about a second)."""
-    with gzip.open(SCHEMA_PATH) as handle:
-        return build_client_schema(json.load(handle)["data"], assume_valid=True)
+__all__ = ["API_VERSION", "ShopState", "StandInServer", "StandInShopify", "admin_schema"]
 
 
 @dataclass
-class ShopState:
-    webhooks: list[dict[str, str]] = field(default_factory=list)
-    writeback: WritebackState = field(default_factory=WritebackState)
-    catalog: CatalogState = field(default_factory=CatalogState)
-
-
-@dataclass
-class StandInShopify:
+class StandInShopify(GraphQLAdmin):
     api_key: str
     api_secret: str
     now: Callable[[], float] = time.time
@@ -108,12 +84,6 @@ class StandInShopify:
         digest = hmac.new(self.api_secret.encode(), message.encode(), hashlib.sha256).hexdigest()
         return {**params, "hmac": digest}
 
-    def state(self, shop: str) -> ShopState:
-        return self.shops.setdefault(shop, ShopState())
-
-    def subscriptions(self, shop: str) -> list[dict[str, str]]:
-        return list(self.shops.setdefault(shop, ShopState()).webhooks)
-
     # -- WSGI -------------------------------------------------------------
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
@@ -127,12 +97,12 @@ class StandInShopify:
         elif rest == f"/admin/api/{API_VERSION}/graphql.json" and request.method == "POST":
             response = self._graphql(shop, request)
         else:
-            response = _json({"errors": "Not Found"}, 404)
+            response = json_response({"errors": "Not Found"}, 404)
         return response(environ, start_response)
 
     def _authorize(self, shop: str, request: Request) -> Response:
         if request.args.get("client_id") != self.api_key:
-            return _json({"errors": "invalid client_id"}, 400)
+            return json_response({"errors": "invalid client_id"}, 400)
         params = {
             "code": self.issue_code(shop),
             "shop": shop,
@@ -148,27 +118,27 @@ class StandInShopify:
         grant_type = body.get("grant_type") or "authorization_code"
         self.calls[grant_type] += 1
         if self.token_failures:
-            return _json({"errors": "Internal Server Error"}, self.token_failures.pop(0))
+            return json_response({"errors": "Internal Server Error"}, self.token_failures.pop(0))
         if body.get("client_id") != self.api_key or body.get("client_secret") != self.api_secret:
-            return _json({"error": "invalid_client"}, 401)
+            return json_response({"error": "invalid_client"}, 401)
         with self._lock:
             if grant_type == "authorization_code":
                 if self._codes.pop(body.get("code", ""), None) != shop:
-                    return _json({"error": "invalid_request", "error_description": "bad code"}, 400)
+                    return json_response({"error": "invalid_request", "error_description": "bad code"}, 400)
             elif grant_type == "urn:ietf:params:oauth:grant-type:token-exchange":
                 if not self._session_token_ok(shop, body):
-                    return _json({"error": "invalid_subject_token"}, 400)
+                    return json_response({"error": "invalid_subject_token"}, 400)
             elif grant_type == "refresh_token":
                 time.sleep(self.refresh_delay)
                 entry = self._refresh.get(body.get("refresh_token", ""))
                 if not entry or entry["shop"] != shop or entry["used"] or entry["expires_at"] < self.now():
-                    return _json({"error": "invalid_grant"}, 400)
+                    return json_response({"error": "invalid_grant"}, 400)
                 entry["used"] = True  # rotated: this refresh token never works again
-                return _json(self._grant(shop, self.token_ttl))
+                return json_response(self._grant(shop, self.token_ttl))
             else:
-                return _json({"error": "unsupported_grant_type"}, 400)
+                return json_response({"error": "unsupported_grant_type"}, 400)
             expiring = str(body.get("expiring")) == "1"
-            return _json(self._grant(shop, self.token_ttl if expiring else None))
+            return json_response(self._grant(shop, self.token_ttl if expiring else None))
 
     def _session_token_ok(self, shop: str, body: dict[str, Any]) -> bool:
         if body.get("subject_token_type") != "urn:ietf:params:oauth:token-type:id_token":
@@ -198,97 +168,6 @@ class StandInShopify:
             "refresh_token": refresh,
             "refresh_token_expires_in": self.refresh_ttl,
         }
-
-    def _graphql(self, shop: str, request: Request) -> Response:
-        owner, expires_at = self._access.get(request.headers.get("X-Shopify-Access-Token", ""), ("", 0.0))
-        if owner != shop or expires_at < self.now():
-            msg = "[API] Invalid API key or access token (unrecognized login or wrong password)"
-            return _json({"errors": msg}, 401)
-        failure = self.graphql_failures.pop(0) if self.graphql_failures else None
-        if failure == "throttle":
-            return _json(_throttled())
-        if failure is not None and failure != "slow":
-            return _json({"errors": "Internal Server Error"}, int(failure))
-        response = self._graphql_document(shop, request)
-        if failure == "slow":
-            time.sleep(self.slow_seconds)
-        return response
-
-    def _graphql_document(self, shop: str, request: Request) -> Response:
-        payload = request.get_json(silent=True) or {}
-        query = payload.get("query") or ""
-        self.documents.append(query)
-        try:
-            document = parse(query)
-        except GraphQLError as exc:
-            return _json({"errors": [exc.formatted]})
-        errors = validate(admin_schema(), document)
-        if errors:
-            return _json({"errors": [e.formatted for e in errors]})
-        for op in document.definitions:
-            for selection in getattr(getattr(op, "selection_set", None), "selections", []):
-                self.calls[selection.name.value] += 1
-                if selection.name.value not in IMPLEMENTED:
-                    return _json({"errors": [{"message": f"stand-in does not implement {selection.name.value}"}]})
-        roots = {
-            "webhookSubscriptions": lambda info, **args: self._list_webhooks(shop, args),
-            "webhookSubscriptionCreate": lambda info, **args: self._create_webhook(shop, args),
-            **writeback_roots(self.state(shop).writeback),
-            **catalog_roots(self.state(shop).catalog),
-        }
-        with self._lock:  # one document at a time per stand-in, as a shop serialises writes to one resource
-            result = execute(
-                admin_schema(),
-                document,
-                root_value=roots,
-                variable_values=payload.get("variables"),
-                operation_name=payload.get("operationName"),
-            )
-        body: dict[str, Any] = {"data": result.data, "extensions": {"cost": OK_COST}}
-        if result.errors:
-            body["errors"] = [e.formatted for e in result.errors]
-        return _json(body)
-
-    def _list_webhooks(self, shop: str, args: dict[str, Any]) -> dict[str, Any]:
-        nodes = [
-            w
-            for w in self.subscriptions(shop)
-            if (not args.get("uri") or w["uri"] == args["uri"])
-            and (not args.get("topics") or w["topic"] in args["topics"])
-        ]
-        return {"nodes": nodes[: args.get("first") or 50], "pageInfo": {"hasNextPage": False, "endCursor": None}}
-
-    def _create_webhook(self, shop: str, args: dict[str, Any]) -> dict[str, Any]:
-        topic, uri = args["topic"], (args["webhookSubscription"] or {}).get("uri")
-        state = self.shops.setdefault(shop, ShopState())
-        if topic in self.refuse_topics or not uri:
-            return _user_error("Address is invalid")
-        if any(w["topic"] == topic and w["uri"] == uri for w in state.webhooks):
-            return _user_error("Address for this topic has already been taken")
-        node = {"id": f"gid://shopify/WebhookSubscription/{next(self._ids)}", "topic": topic, "uri": uri}
-        state.webhooks.append(node)
-        return {"webhookSubscription": node, "userErrors": []}
-
-
-def _user_error(message: str) -> dict[str, Any]:
-    return {"webhookSubscription": None, "userErrors": [{"field": ["webhookSubscription", "uri"], "message": message}]}
-
-
-def _throttled() -> dict[str, Any]:
-    return {
-        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-        "extensions": {
-            "cost": {
-                "requestedQueryCost": 500,
-                "actualQueryCost": None,
-                "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 100, "restoreRate": 100.0},
-            }
-        },
-    }
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
 class StandInServer:

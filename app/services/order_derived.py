@@ -1,0 +1,126 @@
+"""What an order derives from its child rows, and the batch's deferral of that work and of customer totals.
+
+Split from services/orders.py (which re-exports these names). refresh_order/derive_order turn refund and
+fulfilment rows into the order's refunded amount and fulfilled/delivered dates. While an inbox batch is
+applied (services/inbox_batch.py, services/batch_derived.py) the handlers only mark orders and customers in
+session.info, and the derived work runs once per order and customer before the batch commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Customer, Fulfillment, Order, OrderRefund, Store
+from .customers import apply_totals, refresh_totals
+
+INACTIVE_FULFILLMENTS = {"cancelled", "error", "failure"}
+
+
+def earliest(*values: datetime | None) -> datetime | None:
+    present = [v for v in values if v is not None]
+    return min(present) if present else None
+
+
+def lock_order(session: Session, store: Store, platform_id: str) -> Order | None:
+    """The store's order with this platform id, row-locked for the writer (None if we do not hold it)."""
+    stmt = select(Order).where(Order.store_id == store.id, Order.platform_id == platform_id)
+    return session.scalar(stmt.with_for_update())
+
+
+def refresh_order(session: Session, store: Store, order: Order) -> None:
+    """Derive refunded amount and fulfilled/delivered dates from the child rows."""
+    if defer_order(session, store, order.platform_id):
+        return
+    refunds = session.scalars(
+        select(OrderRefund.amount).where(
+            OrderRefund.store_id == store.id, OrderRefund.order_platform_id == order.platform_id
+        )
+    ).all()
+    fulfillments = session.scalars(
+        select(Fulfillment).where(Fulfillment.store_id == store.id, Fulfillment.order_platform_id == order.platform_id)
+    ).all()
+    derive_order(order, refunds, fulfillments)
+    session.flush()
+
+
+def derive_order(order: Order, refund_amounts: Sequence[Decimal], fulfillments: Sequence[Fulfillment]) -> None:
+    """refresh_order's rules on rows already loaded (the batch path loads them for many orders at once)."""
+    order.refunded_amount = sum(refund_amounts, Decimal("0"))
+    active = [f for f in fulfillments if f.status is not None and f.status not in INACTIVE_FULFILLMENTS]
+    order.fulfilled_at = earliest(*(f.shipped_at for f in active))
+    # Delivered once every active shipment is delivered: the moment the last one arrived.
+    delivered = [f.delivered_at for f in active]
+    order.delivered_at = max(delivered) if active and all(delivered) else None  # type: ignore[type-var]
+
+
+#: session.info key. While a batch is applied it holds the (store id, order platform id) whose derived
+#: work (refresh_order, loyalty and review reconciles) is due once, before the batch commits
+#: (services/batch_derived.py); the handlers only mark the order.
+DIRTY_ORDERS = "orders.dirty_orders"
+
+
+def defer_order(session: Session, store: Store, order_platform_id: str) -> bool:
+    """Mark the order's derived work for the end of the batch; False outside a batch (do it now)."""
+    dirty = session.info.get(DIRTY_ORDERS)
+    if dirty is None:
+        return False
+    dirty.add((store.id, order_platform_id))
+    return True
+
+
+#: session.info key. While a batch is applied (services/inbox_batch.py) it holds the set of
+#: (store id, customer id) whose totals are due: each is recomputed once, before the batch commits,
+#: rather than once per delivery (the recomputation reads every order of the customer).
+DEFERRED_REFRESH = "orders.deferred_customer_refresh"
+
+
+def refresh_customer(session: Session, store: Store, customer: Customer) -> None:
+    deferred = session.info.get(DEFERRED_REFRESH)
+    if deferred is not None:
+        deferred.add((store.id, customer.id))
+        return
+    refresh_totals(session, store, customer)
+
+
+def refresh_customers(session: Session, store: Store, *customer_ids: int | None) -> None:
+    wanted = dict.fromkeys(cid for cid in customer_ids if cid is not None)
+    deferred = session.info.get(DEFERRED_REFRESH)
+    if deferred is not None:
+        deferred.update((store.id, cid) for cid in wanted)
+        return
+    for customer_id in wanted:
+        customer = session.get(Customer, customer_id, with_for_update=True)
+        if customer is not None and customer.store_id == store.id:
+            refresh_totals(session, store, customer)
+
+
+def refresh_deferred_customers(session: Session, store: Store) -> None:
+    """Recompute the totals deferred for this store (a handler that reads totals mid-batch calls this first)."""
+    deferred = session.info.get(DEFERRED_REFRESH)
+    if not deferred:
+        return
+    due = sorted(cid for sid, cid in deferred if sid == store.id)
+    deferred.difference_update((store.id, cid) for cid in due)
+    # Two queries for all of them, no FOR UPDATE: the batch holds the store's advisory lock
+    # (services/inbox.lock_store), which already serialises every writer of this store's rows.
+    for chunk in chunks(due):
+        customers = session.scalars(select(Customer).where(Customer.store_id == store.id, Customer.id.in_(chunk))).all()
+        held: dict[int, list[Order]] = {cid: [] for cid in chunk}
+        for order in session.scalars(
+            select(Order).where(Order.store_id == store.id, Order.customer_id.in_(chunk), Order.deleted_at.is_(None))
+        ):
+            held[order.customer_id].append(order)  # type: ignore[index]
+        for customer in customers:  # a merged guest is gone: not found
+            apply_totals(store, customer, held[customer.id])
+
+
+def chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    """IN lists of at most `size` (SQLite caps bound parameters per statement)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
