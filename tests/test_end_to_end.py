@@ -99,7 +99,7 @@ def customer_record(env: dict[str, str], store: str, who: str) -> dict | None:
     return json.loads(result.stdout) if result.returncode == 0 else None
 
 
-def _wait_for(predicate, timeout: float = 20.0):
+def _wait_for(predicate, timeout: float = 60.0):  # generous: a loaded CI box; returns as soon as true
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

@@ -63,9 +63,12 @@ def test_points_balance_and_redemption(app, ctx, live, shop_page, browser, site)
     bar = dialog.get_by_role("progressbar")
     assert bar.get_attribute("aria-valuenow") == str(round(100 * int(nxt["current"]) / int(nxt["threshold"])))
     assert f"{int(nxt['remaining']):,} points to Gold" in dialog.locator(".ppe-tier").inner_text()
+    # The referral link and the activity come from their own requests: wait for them (expect retries).
     link = dialog.locator(".ppe-copy input").first
-    assert link.input_value() == referral["share_url"] and referral["share_url"].endswith("/ref/" + referral["code"])
+    expect(link).to_have_value(referral["share_url"], timeout=10000)
+    assert referral["share_url"].endswith("/ref/" + referral["code"])
     activity = dialog.locator(".ppe-activity li")
+    expect(activity.filter(has_text="+25")).to_have_count(1, timeout=10000)
     rows = [row.inner_text().split("\n")[:2] for row in activity.all()]
     assert ["+200", "Bonus"] in rows and ["+25", "Bonus"] in rows, rows  # signup and review actions
 
