@@ -8,12 +8,20 @@ answer under /api and /proxy, errors included, is JSON.
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 bp = Blueprint("storefront", __name__)
 
 _JSON_PREFIXES = ("/api/", "/proxy/")
+
+
+def json_answer(data: Any) -> Response:
+    """A 200 JSON answer serialised by orjson (the hot endpoints: several times cheaper than jsonify)."""
+    return Response(orjson.dumps(data), mimetype="application/json")
 
 
 def _json_error(exc: HTTPException) -> Response | HTTPException:
