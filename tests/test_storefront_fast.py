@@ -136,3 +136,55 @@ def test_summary_cache_follows_the_version_counter(app, ctx):
     invalidate(store.id, "p1")
     assert int(get_redis().get(_version_key(store.id, "p1"))) == 1
     assert product_summary(store.id, "p1") == first  # a stale version is recomputed
+
+
+def test_balance_rows_without_a_transaction_take_the_raw_path(app, ctx, statements):
+    from app.services.balance_read import balance_rows
+
+    store, _ = _store("fast.example.com")
+    customer = _customer_with_points(store, "501", "gold")
+    store_id, customer_id = store.id, customer.id
+    db.session.commit()  # nothing pending: on PostgreSQL the read goes to a pooled connection, prepared
+    statements.clear()
+    rows = balance_rows(db.session, store_id, "501")
+    raw = db.engine.dialect.name == "postgresql"
+    assert len(statements) == (0 if raw else 1)  # the raw path runs no Core statement at all
+    assert {r.id for r in rows} == {customer_id} and rows[0].tier == "gold" and len(rows) == 5
+    assert all(r.created_at.utcoffset() == timedelta(0) for r in rows)  # UTC, as the ORM path gives
+    with db.session.begin_nested():  # inside a transaction: through the session (sees what it sees)
+        via_session = balance_rows(db.session, store_id, "501")
+    assert via_session == rows
+    assert balance_rows(db.session, store.id, "999") == []
+    other, _ = _store("other.example.com")
+    assert balance_rows(db.session, other.id, "501") == []  # another store's customer with that id: not found
+    now = utcnow()
+    points, tier = balance_by_platform_id(db.session, store.id, "501", get_settings(store), now)
+    assert (points.spendable, points.pending, tier) == (40, 30, "gold")
+
+
+def test_summary_is_one_redis_round_trip_with_the_limits(app, client, ctx, cached, monkeypatch):
+    from redis.connection import AbstractConnection as Connection
+
+    from app.queue import get_redis
+    from app.reviews.reading import invalidate
+
+    store, keys = _store("fast.example.com")
+    path = "/api/v1/products/p1/reviews/summary"
+    headers = {"X-PPE-Store": keys.public_key, "Origin": "https://fast.example.com"}
+    first = client.get(path, headers=headers)
+    assert first.status_code == 200 and first.json["count"] == 0
+    get_redis().set(f"reviews:c:{store.id}:p1:summary", b'{"v": 0, "answer": {"count": 7}}')
+    sent = []
+    original = Connection.send_packed_command
+
+    def spy(self, command, check_health=True):  # noqa: ANN001, ANN202  (counts trips; sends unchanged)
+        sent.append(command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", spy)
+    hit = client.get(path, headers=headers)
+    assert hit.json == {"count": 7}  # the cached answer, read in the limiter's pipeline
+    assert len(sent) == 1
+    assert hit.headers["Access-Control-Allow-Origin"] == "https://fast.example.com"
+    invalidate(store.id, "p1")
+    assert client.get(path, headers=headers).json == first.json  # a stale version is recomputed

@@ -18,11 +18,12 @@ from werkzeug.exceptions import BadRequest
 from ..services.review_links import LinkExpired, LinkInvalid, read_star_token
 from ..services.review_settings import review_settings
 from ..services.reviews import as_public
+from ..storefront import json_answer
 from ..storefront.registry import register_schema, storefront_route
 from ..storefront.shopper import current_identity
 from . import photo_storage
 from .form import STATUS, store_review
-from .reading import SORTS, product_reviews, product_summary
+from .reading import SORTS, product_reviews, product_summary, summary_keys
 from .storage import MAX_PHOTO_BYTES
 
 PRODUCT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
@@ -172,11 +173,18 @@ def product_reviews_api(product_id: str) -> Response:
     return jsonify(answer)
 
 
+def _summary_prefetch(store_id: int, kwargs: dict[str, Any]) -> tuple[str, ...]:
+    product_id = kwargs.get("product_id", "")
+    return summary_keys(store_id, product_id) if PRODUCT_ID.fullmatch(product_id) else ()
+
+
 @storefront_route(
     "/products/<product_id>/reviews/summary",
     summary="A product's published review count, average and distribution",
     response=REVIEW_SUMMARY,
     path_params=_PRODUCT_PARAM,
+    prefetch=_summary_prefetch,
 )
 def product_summary_api(product_id: str) -> Response:
-    return jsonify(product_summary(current_identity().store_id, _product(product_id)))
+    shopper = current_identity()
+    return json_answer(product_summary(shopper.store_id, _product(product_id), shopper.prefetched))

@@ -2,7 +2,8 @@
 
 Each (store, product) has a version counter in Redis; a cached answer carries the version it was computed at,
 so a change (new review, publish, reject, reply) invalidates every cached page and the summary with one INCR.
-A read is one round trip (MGET of the counter and the answer: a hit only if the versions match). Redis
+A read is one round trip (MGET of the counter and the answer: a hit only if the versions match); for the
+summary that MGET rides in the rate limiter's pipeline (summary_keys, RouteSpec.prefetch), so none of its own. Redis
 unavailable: answered from the database, uncached.
 """
 
@@ -41,11 +42,25 @@ def invalidate(store_id: int, product_id: str) -> None:
         log.warning("reviews.cache_invalidate_failed", extra={"store_id": store_id})
 
 
-def _cached(store_id: int, product_id: str, suffix: str, compute: Any) -> dict[str, Any]:
-    key = f"reviews:c:{store_id}:{product_id}:{suffix}"
+def cache_keys(store_id: int, product_id: str, suffix: str) -> tuple[str, str]:
+    """(version key, answer key): what a read fetches, also in the rate limiter's trip (RouteSpec.prefetch)."""
+    return _version_key(store_id, product_id), f"reviews:c:{store_id}:{product_id}:{suffix}"
+
+
+def summary_keys(store_id: int, product_id: str) -> tuple[str, str]:
+    return cache_keys(store_id, product_id, "summary")
+
+
+def _cached(
+    store_id: int, product_id: str, suffix: str, compute: Any, prefetched: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    version_key, key = cache_keys(store_id, product_id, suffix)
     try:
         redis = get_redis()
-        version, hit = redis.mget(_version_key(store_id, product_id), key)
+        if prefetched is not None and version_key in prefetched and key in prefetched:
+            version, hit = prefetched[version_key], prefetched[key]  # read with the rate limits: no trip here
+        else:
+            version, hit = redis.mget(version_key, key)
         version = int(version or 0)
         if hit is not None:
             cached = orjson.loads(hit)
@@ -81,7 +96,7 @@ def product_reviews(store_id: int, product_id: str, sort: str, page: int) -> dic
     return _cached(store_id, product_id, f"list:{sort}:{page}", compute)
 
 
-def product_summary(store_id: int, product_id: str) -> dict[str, Any]:
+def product_summary(store_id: int, product_id: str, prefetched: dict[str, Any] | None = None) -> dict[str, Any]:
     def compute() -> dict[str, Any]:
         counts = dict(
             db.session.execute(
@@ -97,4 +112,4 @@ def product_summary(store_id: int, product_id: str) -> dict[str, Any]:
         average = f"{total / count:.2f}" if count else None
         return {"product_id": product_id, "count": count, "average": average, "distribution": distribution}
 
-    return _cached(store_id, product_id, "summary", compute)
+    return _cached(store_id, product_id, "summary", compute, prefetched)

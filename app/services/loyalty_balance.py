@@ -25,7 +25,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Customer, LoyaltyAccount, PointsLedger, Store
+from ..models import Customer, PointsLedger, Store
+from .balance_read import balance_rows
 from .loyalty_settings import LoyaltySettings, get_settings
 
 #: Rows a customer's own doing produces; the expiry clock restarts at the latest one.
@@ -118,27 +119,9 @@ def balance_by_platform_id(
     The storefront's hot path (GET /me/balance): the customer, their tier and their ledger rows in ONE query
     (indexed: customers (store_id, platform_id), loyalty_accounts (store_id, customer_id), points_ledger
     (store_id, customer_id)), computed by the same rules as balance(). Only registered customers have a
-    platform id, so never a guest.
+    platform id, so never a guest. One round trip, no ORM or Core execution on PostgreSQL (balance_read.py).
     """
-    account = (LoyaltyAccount.store_id == Customer.store_id) & (LoyaltyAccount.customer_id == Customer.id)
-    ledger = (PointsLedger.store_id == Customer.store_id) & (PointsLedger.customer_id == Customer.id)
-    stmt = (
-        select(
-            Customer.id,
-            LoyaltyAccount.tier,
-            PointsLedger.kind,
-            PointsLedger.points,
-            PointsLedger.order_platform_id,
-            PointsLedger.source_key,
-            PointsLedger.available_at,
-            PointsLedger.created_at,
-        )
-        .outerjoin(LoyaltyAccount, account)
-        .outerjoin(PointsLedger, ledger)
-        .where(Customer.store_id == store_id, Customer.platform_id == platform_id)
-        .order_by(PointsLedger.id)
-    )
-    rows = session.execute(stmt).all()
+    rows = balance_rows(session, store_id, platform_id)
     if not rows:
         return None
     entries = [row for row in rows if row.kind is not None]

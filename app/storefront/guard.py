@@ -39,10 +39,11 @@ def _client_key(shopper: Shopper, proxied: bool) -> str | None:
     return None if proxied else "ip:" + (request.remote_addr or "unknown")
 
 
-def _enforce_limits(store_id: int, client: str | None) -> None:
-    retry_after = limits.check(store_id, client)
+def _enforce_limits(store_id: int, client: str | None, reads: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    retry_after, fetched = limits.check(store_id, client, reads)
     if retry_after is not None:
         raise TooManyRequests(description="rate limit exceeded", retry_after=retry_after)
+    return fetched
 
 
 def _check_origin(ref: StoreRef) -> None:
@@ -86,7 +87,8 @@ def guarded(view: Callable[..., Any], spec: RouteSpec, *, proxied: bool) -> Call
         g.shopper = shopper
         if spec.auth == "customer" and not shopper.logged_in:
             raise Unauthorized(description="customer_login_required")
-        _enforce_limits(shopper.ref.id, _client_key(shopper, proxied))
+        reads = spec.prefetch(shopper.ref.id, kwargs) if spec.prefetch else ()
+        shopper.prefetched = _enforce_limits(shopper.ref.id, _client_key(shopper, proxied), reads)
         return view(*args, **kwargs)
 
     return wrapper

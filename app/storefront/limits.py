@@ -2,7 +2,8 @@
 
 Two counters per request, both scoped by store: the store's total (`STOREFRONT_RATE_STORE`, a cap on what
 one store's widgets may cost us) and the caller's (`STOREFRONT_RATE_CLIENT`: the logged-in customer, else
-the client address). Both are INCR + EXPIRE in one non-transactional pipeline, so one network round trip. The
+the client address). Both are INCR + EXPIRE in one Lua script, with the MGET of the view's cache keys if its
+route names them (RouteSpec.prefetch), so one command and one network round trip. The
 window is numbered from the app's clock (shopper.clock), so tests move time instead of sleeping. Limits are
 written "<requests>/<seconds>". If Redis is unreachable the request is served (limits fail open, logged):
 the widgets matter more to the merchant than a counter.
@@ -12,8 +13,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
+from redis import Redis
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from ..queue import get_redis, mark_redis_down, redis_available
@@ -42,29 +46,55 @@ def _limit(name: str, default: str) -> Limit:
     return Limit.parse(current_app.config.get(name) or default)
 
 
-def check(store_id: int, client: str | None) -> int | None:
-    """Count this request; None if allowed, else the seconds until the exceeded window ends (Retry-After)."""
+# INCR + EXPIRE per counter, then MGET of the view's keys, as ONE command: a pipeline of the same (two counters:
+# five commands) cost more to pack and parse in redis-py than the round trip itself (bench/sfprofile.py).
+# EVALSHA, loaded on first use (redis-py reloads it after a SCRIPT FLUSH). Every key is passed in KEYS.
+# https://redis.io/docs/latest/develop/interact/programmability/eval-intro/
+_LUA = """
+local n = tonumber(ARGV[1])
+local out = {}
+for i = 1, n do
+  out[i] = redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[i + 1])
+end
+if #KEYS > n then
+  local values = redis.call('MGET', unpack(KEYS, n + 1))
+  for j = 1, #values do out[n + j] = values[j] end
+end
+return out
+"""
+_scripts: dict[int, Script] = {}
+
+
+def _script(redis: Redis) -> Script:
+    script = _scripts.get(id(redis))
+    if script is None or script.registered_client is not redis:
+        script = _scripts[id(redis)] = redis.register_script(_LUA)
+    return script
+
+
+def check(store_id: int, client: str | None, reads: tuple[str, ...] = ()) -> tuple[int | None, dict[str, Any] | None]:
+    """Count this request: (None if allowed, else the seconds until the exceeded window ends (Retry-After),
+    the values of `reads` (GET in the same pipeline: one round trip for limits and a view's cache) or None)."""
     if not redis_available():
-        return None
+        return None, None
     now = clock()
     counters = [("s", str(store_id), _limit("STOREFRONT_RATE_STORE", DEFAULT_STORE_LIMIT))]
     if client:
         counters.append(("c", f"{store_id}:{client}", _limit("STOREFRONT_RATE_CLIENT", DEFAULT_CLIENT_LIMIT)))
-    pipe = get_redis().pipeline(transaction=False)
-    for scope, ident, limit in counters:
-        key = f"sf:rl:{scope}:{ident}:{int(now // limit.seconds)}"
-        pipe.incr(key)
-        pipe.expire(key, limit.seconds + 1)  # the window's key outlives it by a second, then goes
+    keys = [f"sf:rl:{scope}:{ident}:{int(now // limit.seconds)}" for scope, ident, limit in counters]
+    ttls = [limit.seconds + 1 for _scope, _ident, limit in counters]  # the window's key outlives it by a second
     try:
-        results = pipe.execute()
+        results = _script(get_redis())(keys=[*keys, *reads], args=[len(keys), *ttls])
     except (RedisError, OSError):
         mark_redis_down()
         log.warning("storefront.rate_limit_unavailable", extra={"store_id": store_id})
-        return None
+        return None, None
+    fetched = dict(zip(reads, results[len(keys) :], strict=True)) if reads else None
     retry_after = None
-    for (scope, _ident, limit), count in zip(counters, results[::2], strict=True):
+    for (scope, _ident, limit), count in zip(counters, results[: len(keys)], strict=True):
         if int(count) > limit.requests:
             wait = max(1, int(limit.seconds - now % limit.seconds + 0.999))
             retry_after = max(retry_after or 0, wait)
             log.info("storefront.rate_limited", extra={"store_id": store_id, "scope": scope})
-    return retry_after
+    return retry_after, fetched

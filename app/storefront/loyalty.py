@@ -20,6 +20,7 @@ from ..services.loyalty_ledger import balance_by_platform_id, customer_rows
 from ..services.loyalty_settings import LoyaltySettings
 from ..services.loyalty_tiers import metrics, progress
 from ..services.redemptions import as_dict, find
+from . import json_answer
 from .registry import register_schema, storefront_route
 from .shopper import current_identity, current_shopper
 
@@ -123,15 +124,19 @@ def loyalty_balance() -> Response:
         db.session, shopper.store_id, shopper.customer_platform_id, shopper.ref.loyalty, utcnow()
     )
     if found is None:
-        return jsonify(pending=0, spendable=0, expiring_30d=0, expires_at=None, tier=None, progress=None)
+        return json_answer(
+            {"pending": 0, "spendable": 0, "expiring_30d": 0, "expires_at": None, "tier": None, "progress": None}
+        )
     points, tier = found
-    return jsonify(
-        pending=points.pending,
-        spendable=points.spendable,
-        expiring_30d=points.expiring_30d,
-        expires_at=points.expires_at.isoformat() if points.expires_at else None,
-        tier=tier,
-        progress=_progress(shopper.ref.loyalty, tier),
+    return json_answer(
+        {
+            "pending": points.pending,
+            "spendable": points.spendable,
+            "expiring_30d": points.expiring_30d,
+            "expires_at": points.expires_at.isoformat() if points.expires_at else None,
+            "tier": tier,
+            "progress": _progress(shopper.ref.loyalty, tier),
+        }
     )
 
 

@@ -36,6 +36,8 @@ class RouteSpec:
     status: int = 200  # the success status (201 for a creation)
     path_params: tuple[tuple[str, dict[str, Any]], ...] = ()  # schemas of path parameters (default: string)
     errors: tuple[tuple[str, str], ...] = ()  # route-specific error statuses and their meaning (409, 410...)
+    # Redis keys the view will read, from (store id, view kwargs): fetched in the rate limiter's round trip.
+    prefetch: Callable[[int, dict[str, Any]], tuple[str, ...]] | None = None
 
 
 #: Every registered route, in registration order (read by openapi.build_document).
@@ -64,6 +66,7 @@ def storefront_route(
     status: int = 200,
     path_params: dict[str, dict[str, Any]] | None = None,
     errors: dict[str, str] | None = None,
+    prefetch: Callable[[int, dict[str, Any]], tuple[str, ...]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `view` at /api/v1<path> and /proxy/api/v1<path>.
 
@@ -71,7 +74,8 @@ def storefront_route(
     customer is required (401 otherwise); the customer's record may still be None if we never saw an order.
     OpenAPI only: `status` (the success status), `path_params` (schemas of path parameters, so generated
     clients and schemathesis send valid ones), `errors` (route-specific error statuses). `max_body` raises the
-    body cap for one route (uploads).
+    body cap for one route (uploads). `prefetch`: the Redis keys the view reads (a cache), fetched in the same
+    round trip as the rate limits; the view finds them in `current_identity().prefetched`.
     """
     if not path.startswith("/"):
         raise ValueError("storefront paths start with /")
@@ -99,6 +103,7 @@ def storefront_route(
             status=status,
             path_params=tuple((path_params or {}).items()),
             errors=tuple((errors or {}).items()),
+            prefetch=prefetch,
         )
         ROUTES.append(spec)
         # OPTIONS is ours (CORS preflight), not Flask's automatic answer.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from flask import current_app, g, request
 from sqlalchemy import select
@@ -42,6 +42,7 @@ class Shopper:
     ref: StoreRef  # the cached snapshot the door resolved (store_cache.py); `store` is the ORM row
     via: Via
     customer_platform_id: str | None  # verified; None: anonymous
+    prefetched: dict[str, Any] | None = None  # the route's prefetch keys, read with the rate limits (guard.py)
     _customer: object = field(default=_UNSET, repr=False)
     _store: Store | None = field(default=None, repr=False)
 
