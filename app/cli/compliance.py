@@ -15,6 +15,7 @@ from ..services.compliance import run_request
 from ..services.privacy_requests import TOPICS, PrivacyRequestError, file_request
 from ..services.stores import find_store
 from .output import print_json
+from .records import require_store
 
 
 def _get(request_id: int) -> Request:
@@ -96,9 +97,7 @@ def request_command(
     store_ref: str, topic: str, customer_id: str | None, email: str | None, order_ids: tuple[str, ...]
 ) -> None:
     """File a privacy request by hand (WooCommerce stores; or a Shopify request received outside webhooks)."""
-    store = find_store(db.session, store_ref)
-    if store is None:
-        raise click.ClickException(f"no store {store_ref!r}")
+    store = require_store(store_ref)
     try:
         request = file_request(db.session, store, topic, customer_id=customer_id, email=email, order_ids=order_ids)
     except PrivacyRequestError as exc:

@@ -18,8 +18,8 @@ from ..services.loyalty_admin import customer_summary
 from ..services.loyalty_report import liability_report
 from ..services.loyalty_settings import SettingsError, as_json, get_settings, update_settings
 from ..services.redemptions import RedemptionError, as_dict, redeem
-from ..services.stores import find_store
 from .output import print_json
+from .records import require_store
 
 
 @click.group("loyalty", cls=AppGroup, help="The loyalty programme.")
@@ -32,19 +32,12 @@ def settings_group() -> None:
     pass
 
 
-def _store(store_ref: str) -> Store:
-    store = find_store(db.session, store_ref)
-    if store is None:
-        raise click.ClickException(f"no store {store_ref!r}")
-    return store
-
-
 @settings_group.command("show")
 @click.argument("store_ref")
 def show_settings(store_ref: str) -> None:
     """The effective settings (defaults filled in) of STORE_REF (an id or domain)."""
     try:
-        print_json(as_json(get_settings(_store(store_ref))))
+        print_json(as_json(get_settings(require_store(store_ref))))
     except SettingsError as exc:
         raise click.ClickException(f"stored settings are invalid: {exc}") from exc
 
@@ -54,7 +47,7 @@ def show_settings(store_ref: str) -> None:
 @click.option("--json", "patch", required=True, help="A JSON object merged into the settings.")
 def set_settings(store_ref: str, patch: str) -> None:
     """Merge a patch into the settings, validate, save; prints the result."""
-    store = _store(store_ref)
+    store = require_store(store_ref)
     try:
         parsed = json.loads(patch, parse_float=str)  # decimals stay exact: 0.01 arrives as "0.01"
     except json.JSONDecodeError as exc:
@@ -72,7 +65,7 @@ def set_settings(store_ref: str, patch: str) -> None:
 @click.argument("store_ref")
 def report_command(store_ref: str) -> None:
     """The points liability of STORE_REF per currency (see services/loyalty_report.py)."""
-    store = _store(store_ref)
+    store = require_store(store_ref)
     print_json(liability_report(db.session, store, utcnow()))
 
 
@@ -96,7 +89,7 @@ def _customer(store: Store, who: str) -> Customer:
 @click.argument("who")
 def customer_command(store_ref: str, who: str) -> None:
     """One customer's points, tier and last ledger rows. WHO: an email, a platform customer id, or #<our id>."""
-    store = _store(store_ref)
+    store = require_store(store_ref)
     print_json(customer_summary(db.session, store, _customer(store, who), utcnow()))
 
 
@@ -109,7 +102,7 @@ def redeem_command(store_ref: str, who: str, reward_id: str, idempotency_key: st
     """Redeem REWARD_ID for WHO (an email, a platform customer id, or #<our id>) in STORE_REF; prints it."""
     from ..tasks.redemptions import enqueue_issue
 
-    store = _store(store_ref)
+    store = require_store(store_ref)
     customer = _customer(store, who)
     try:
         redemption = redeem(db.session, store, customer, reward_id, idempotency_key or uuid.uuid4().hex, utcnow())

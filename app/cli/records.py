@@ -18,6 +18,14 @@ from ..services.stores import StoreError, add_store, find_store
 from .output import print_json
 
 
+def require_store(store_ref: str) -> Store:
+    """The store STORE_REF names (an id, shop domain or site URL), or the command stops with a message."""
+    store = find_store(db.session, store_ref)
+    if store is None:
+        raise click.ClickException(f"no store {store_ref!r}")
+    return store
+
+
 @click.group("stores", cls=AppGroup, help="Register and list stores.")
 def stores_cli() -> None:
     pass
@@ -90,9 +98,7 @@ def customers_cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON output (the default; kept for scripts).")
 def show_customer(store_ref: str, who: str, as_json: bool) -> None:
     """STORE_REF is a store id or domain; WHO is an email or a platform customer id."""
-    store = find_store(db.session, store_ref)
-    if store is None:
-        raise click.ClickException(f"no store {store_ref!r}")
+    store = require_store(store_ref)
     key = normalise_email(who)
     match = Customer.email_key == key if key else Customer.platform_id == who
     customer = db.session.scalar(select(Customer).where(Customer.store_id == store.id, match))

@@ -8,12 +8,11 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..models import Store
 from ..services.loyalty_settings import SettingsError
 from ..services.referral_settings import get_settings, update_settings
 from ..services.referrals import DecisionError, as_dict, decide, list_referrals, report
-from ..services.stores import find_store
 from .output import print_json
+from .records import require_store
 
 
 @click.group("referrals", cls=AppGroup, help="The referral programme.")
@@ -21,25 +20,18 @@ def referrals_cli() -> None:
     pass
 
 
-def _store(store_ref: str) -> Store:
-    store = find_store(db.session, store_ref)
-    if store is None:
-        raise click.ClickException(f"no store {store_ref!r}")
-    return store
-
-
 @referrals_cli.command("report")
 @click.argument("store_ref")
 def report_command(store_ref: str) -> None:
     """Codes shared, landings, referrals by status and reason, referred revenue per currency (JSON)."""
-    print_json(report(db.session, _store(store_ref)))
+    print_json(report(db.session, require_store(store_ref)))
 
 
 @referrals_cli.command("list")
 @click.argument("store_ref")
 @click.option("--status", default=None)
 def list_command(store_ref: str, status: str | None) -> None:
-    print_json(list_referrals(db.session, _store(store_ref), status))
+    print_json(list_referrals(db.session, require_store(store_ref), status))
 
 
 @referrals_cli.command("approve")
@@ -58,7 +50,7 @@ def reject_command(store_ref: str, referral_id: int) -> None:
 
 def _decide(store_ref: str, referral_id: int, approve: bool) -> None:
     try:
-        referral = decide(db.session, _store(store_ref), referral_id, approve=approve, by="merchant:cli")
+        referral = decide(db.session, require_store(store_ref), referral_id, approve=approve, by="merchant:cli")
     except (LookupError, DecisionError) as exc:
         db.session.rollback()
         raise click.ClickException(f"cannot decide referral {referral_id}: {exc}") from exc
@@ -71,7 +63,7 @@ def _decide(store_ref: str, referral_id: int, approve: bool) -> None:
 @click.option("--json", "patch", default=None, help="A JSON object merged into the settings.")
 def settings_command(store_ref: str, patch: str | None) -> None:
     """Show the effective settings, or merge a patch into them."""
-    store = _store(store_ref)
+    store = require_store(store_ref)
     try:
         settings = update_settings(db.session, store, json.loads(patch, parse_float=str)) if patch else None
     except (SettingsError, json.JSONDecodeError) as exc:

@@ -6,6 +6,10 @@ builds one per process on first use, from the same environment as the web.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, current_app, has_app_context
 
 _app: Flask | None = None
@@ -20,6 +24,39 @@ def job_app() -> Flask:
 
         _app = create_app()
     return _app
+
+
+def for_each_active_store(
+    app: Flask,
+    run: Callable[[Any], dict[str, int]],
+    *,
+    enabled: Callable[[Any], bool],
+    totals: dict[str, int],
+    failure_key: str,
+) -> dict[str, int]:
+    """A per-store scheduler step: `run(store)` for every active store where `enabled(store)`, one transaction
+    each, summing the counts it returns. A store that fails is rolled back and logged; the others go on (the next
+    tick retries it)."""
+    from ..extensions import db
+    from ..models import Store
+
+    with app.app_context():
+        try:
+            store_ids = db.session.scalars(db.select(Store.id).where(Store.status == "active").order_by(Store.id))
+            for store_id in store_ids.all():
+                try:
+                    store = db.session.get(Store, store_id)
+                    if store is None or not enabled(store):
+                        continue
+                    for key, value in run(store).items():
+                        totals[key] += value
+                    db.session.commit()
+                except Exception:  # noqa: BLE001  (one store's bad settings or a conflict: next tick retries)
+                    db.session.rollback()
+                    logging.getLogger(__name__).exception(failure_key, extra={"store_id": store_id})
+        finally:
+            db.session.remove()
+    return totals
 
 
 def init_app(app: Flask) -> None:

@@ -30,6 +30,7 @@ from ..services.inbox import lock_store
 from ..services.loyalty_ledger import append, balance, refresh_account
 from ..services.loyalty_settings import get_settings
 from ..services.loyalty_tiers import roll_windows
+from . import for_each_active_store
 
 log = logging.getLogger(__name__)
 
@@ -152,21 +153,10 @@ def run_store(session: Session, store: Store, now: datetime) -> dict[str, int]:
 def tick(app: Flask, now: datetime | None = None) -> dict[str, int]:
     """The scheduler step: every active store, one transaction each (a failing store does not stop the rest)."""
     now = now or utcnow()
-    totals = {"refreshed": 0, "expired": 0, "tiers_rolled": 0, "reminders_queued": 0}
-    with app.app_context():
-        try:
-            store_ids = db.session.scalars(select(Store.id).where(Store.status == "active").order_by(Store.id)).all()
-            for store_id in store_ids:
-                try:
-                    store = db.session.get(Store, store_id)
-                    if store is None or not get_settings(store).enabled:
-                        continue
-                    for key, value in run_store(db.session, store, now).items():
-                        totals[key] += value
-                    db.session.commit()
-                except Exception:  # noqa: BLE001  (one store's bad settings or a conflict: next tick retries)
-                    db.session.rollback()
-                    log.exception("loyalty.tick_failed", extra={"store_id": store_id})
-        finally:
-            db.session.remove()
-    return totals
+    return for_each_active_store(
+        app,
+        lambda store: run_store(db.session, store, now),
+        enabled=lambda store: get_settings(store).enabled,
+        totals={"refreshed": 0, "expired": 0, "tiers_rolled": 0, "reminders_queued": 0},
+        failure_key="loyalty.tick_failed",
+    )

@@ -34,7 +34,7 @@ from ..services.inbox import lock_store
 from ..services.referral_orders import describe_discount, due_referrals, issue_reward, mark_rewarded, reward_spec
 from ..services.referral_settings import get_settings
 from ..services.referrals import friend_discount_spec
-from . import job_app
+from . import for_each_active_store, job_app
 
 log = logging.getLogger(__name__)
 RETRY = Retry(max=6, interval=[10, 60, 300, 900, 3600, 3600])
@@ -149,20 +149,10 @@ def run_store(store: Store, now: datetime) -> dict[str, int]:
 def tick(app: Flask, now: datetime | None = None) -> dict[str, int]:
     """The scheduler step: every active store with referrals on, one transaction each."""
     now = now or utcnow()
-    totals = {"rewarded": 0, "reward_codes": 0, "requeued": 0}
-    with app.app_context():
-        try:
-            ids = db.session.scalars(select(Store.id).where(Store.status == "active").order_by(Store.id)).all()
-            for store_id in ids:
-                try:
-                    store = db.session.get(Store, store_id)
-                    if store is None or not get_settings(store).enabled:
-                        continue
-                    for key, value in run_store(store, now).items():
-                        totals[key] += value
-                except Exception:  # noqa: BLE001  (one store's bad settings or a conflict: next tick retries)
-                    db.session.rollback()
-                    log.exception("referrals.tick_failed", extra={"store_id": store_id})
-        finally:
-            db.session.remove()
-    return totals
+    return for_each_active_store(
+        app,
+        lambda store: run_store(store, now),
+        enabled=lambda store: get_settings(store).enabled,
+        totals={"rewarded": 0, "reward_codes": 0, "requeued": 0},
+        failure_key="referrals.tick_failed",
+    )
