@@ -35,6 +35,38 @@ class Conn:
     started: float = 0.0
 
 
+def flush(sel: selectors.BaseSelector, conn: Conn) -> None:
+    """Send what the socket takes of the pending request; once it is all out, wait for the answer."""
+    try:
+        sent = conn.sock.send(conn.out)
+    except BlockingIOError:
+        return
+    conn.out = conn.out[sent:]
+    if not conn.out:
+        sel.modify(conn.sock, selectors.EVENT_READ, conn)
+
+
+def take_response(conn: Conn) -> tuple[str, bytes] | None:
+    """Read what is there; (status code, body) once a whole response is buffered (and taken off), else None."""
+    chunk = conn.sock.recv(65536)
+    if not chunk:
+        raise ConnectionError("server closed a keep-alive connection")
+    conn.buf += chunk
+    end = conn.buf.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = bytes(conn.buf[:end]).lower()
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            length = int(line[15:])
+    if len(conn.buf) < end + 4 + length:
+        return None
+    body = bytes(conn.buf[end + 4 : end + 4 + length])
+    del conn.buf[: end + 4 + length]
+    return head[9:12].decode(), body
+
+
 class Generator:
     def __init__(self, args: argparse.Namespace) -> None:
         body = Path(args.body).read_bytes()
@@ -105,36 +137,17 @@ class Generator:
         self.flush(sel, conn)
 
     def flush(self, sel: selectors.BaseSelector, conn: Conn) -> None:
-        try:
-            sent = conn.sock.send(conn.out)
-        except BlockingIOError:
-            return
-        conn.out = conn.out[sent:]
-        if not conn.out:
-            sel.modify(conn.sock, selectors.EVENT_READ, conn)
+        flush(sel, conn)
 
     def receive(self, conn: Conn) -> bool:
         """Read what is there; True once a whole response has arrived (and was recorded)."""
-        chunk = conn.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("server closed a keep-alive connection")
-        conn.buf += chunk
-        end = conn.buf.find(b"\r\n\r\n")
-        if end < 0:
-            return False
-        head = bytes(conn.buf[:end]).lower()
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line.startswith(b"content-length:"):
-                length = int(line[15:])
-        if len(conn.buf) < end + 4 + length:
+        answer = take_response(conn)
+        if answer is None:
             return False
         self.latencies.append((time.perf_counter() - conn.started) * 1000.0)
-        body = bytes(conn.buf[end + 4 : end + 4 + length])
-        status = head[9:12].decode()
+        status, body = answer
         message = json.loads(body).get("status", "") if body.startswith(b"{") else ""
         self.outcomes[f"{status} {message}".strip()] += 1
-        del conn.buf[: end + 4 + length]
         return True
 
 

@@ -23,17 +23,16 @@ import socket
 import sys
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from bench import loadgen
+from bench.loadgen import flush, take_response
 
 
 @dataclass
-class Conn:
-    sock: socket.socket
-    out: memoryview = field(default_factory=lambda: memoryview(b""))
-    buf: bytearray = field(default_factory=bytearray)
-    started: float = 0.0
-    index: int = -1
+class Conn(loadgen.Conn):
+    index: int = -1  # which request this connection is waiting for (to keep sample answers)
 
 
 class Generator:
@@ -106,35 +105,18 @@ class Generator:
         self.flush(sel, conn)
 
     def flush(self, sel: selectors.BaseSelector, conn: Conn) -> None:
-        try:
-            sent = conn.sock.send(conn.out)
-        except BlockingIOError:
-            return
-        conn.out = conn.out[sent:]
-        if not conn.out:
-            sel.modify(conn.sock, selectors.EVENT_READ, conn)
+        flush(sel, conn)
 
     def receive(self, conn: Conn) -> bool:
         """Read what is there; True once a whole response has arrived (and was recorded)."""
-        chunk = conn.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("server closed a keep-alive connection")
-        conn.buf += chunk
-        end = conn.buf.find(b"\r\n\r\n")
-        if end < 0:
-            return False
-        head = bytes(conn.buf[:end]).lower()
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line.startswith(b"content-length:"):
-                length = int(line[15:])
-        if len(conn.buf) < end + 4 + length:
+        answer = take_response(conn)
+        if answer is None:
             return False
         self.latencies.append((time.perf_counter() - conn.started) * 1000.0)
-        self.outcomes[head[9:12].decode()] += 1
+        status, body = answer
+        self.outcomes[status] += 1
         if conn.index < self.args.record and conn.index not in self.samples:
-            self.samples[conn.index] = bytes(conn.buf[end + 4 : end + 4 + length]).decode(errors="replace")
-        del conn.buf[: end + 4 + length]
+            self.samples[conn.index] = body.decode(errors="replace")
         return True
 
 
