@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from .extensions import db
 
@@ -61,3 +62,31 @@ def init_app(app: Flask) -> None:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def execute_autocommit(engine: Engine, sql: str, params: Any) -> list[Any]:
+    """Run one PostgreSQL statement as its own transaction on a pooled DBAPI connection; all its rows.
+
+    One round trip and no ORM or Core execution, for the two hot paths (the webhook insert, the storefront's
+    balance read): autocommit makes the statement its own transaction (BEGIN/COMMIT would be two more round
+    trips), and prepare=True makes it a server-side prepared statement on each connection's first use
+    (https://www.psycopg.org/psycopg3/docs/advanced/prepare.html). Errors are raised as DBAPIError without the
+    parameters (they may carry a payload), and a connection left in an unknown state never goes back to the pool.
+    """
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    raw = engine.raw_connection()  # a failure to connect is raised as DBAPIError, like the rest
+    driver = raw.driver_connection
+    done = False
+    try:
+        driver.autocommit = True  # a local flag in psycopg: no round trip
+        rows = driver.execute(sql, params, prepare=True).fetchall()
+        driver.autocommit = False  # the pool hands out connections in the engine's default mode
+        done = True
+    except dbapi_error as exc:
+        raise DBAPIError.instance(sql, None, exc, dbapi_error) from exc
+    finally:
+        if not done:
+            # Whatever state it is in (autocommit, mid-query, broken), it must not go back to the pool.
+            raw.invalidate()
+        raw.close()
+    return rows

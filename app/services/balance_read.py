@@ -17,9 +17,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
 
+from ..database import execute_autocommit
 from ..models import Customer, LoyaltyAccount, PointsLedger
 
 
@@ -68,22 +68,7 @@ def _postgres_sql(engine: Engine) -> str:
 
 
 def _postgres_rows(engine: Engine, params: dict[str, Any]) -> list[BalanceRow]:
-    sql = _postgres_sql(engine)
-    dbapi_error = engine.dialect.loaded_dbapi.Error
-    raw = engine.raw_connection()
-    driver = raw.driver_connection
-    done = False
-    try:
-        driver.autocommit = True  # a local flag in psycopg: no round trip
-        fetched = driver.execute(sql, params, prepare=True).fetchall()
-        driver.autocommit = False  # the pool hands out connections in the engine's default mode
-        done = True
-    except dbapi_error as exc:
-        raise DBAPIError.instance(sql, params, exc, dbapi_error) from exc
-    finally:
-        if not done:
-            raw.invalidate()  # whatever state it is in, it must not go back to the pool
-        raw.close()
+    fetched = execute_autocommit(engine, _postgres_sql(engine), params)
     return [BalanceRow(*row[:6], _utc(row[6]), _utc(row[7])) for row in fetched]
 
 

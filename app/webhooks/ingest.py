@@ -21,8 +21,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 
+from ..database import execute_autocommit
 from ..extensions import db
 from ..models import Store, WebhookDelivery
 from ..models.types import utcnow
@@ -111,7 +111,7 @@ def record_delivery(store_id: int, platform: str, topic: str, dedupe_key: str, b
 def _insert_postgres(engine: Engine, values: tuple[Any, ...]) -> int | None:
     """The hot path: one round trip on a pooled DBAPI connection, no ORM or Core execution.
 
-    In autocommit mode the INSERT is a transaction of its own, and PostgreSQL
+    In autocommit mode (database.execute_autocommit) the INSERT is a transaction of its own, and PostgreSQL
     commits it (WAL flushed, synchronous_commit as configured) before it sends
     ReadyForQuery, which psycopg waits for before execute() returns: when we
     have the id, the row is durable. BEGIN and COMMIT would be two more round
@@ -122,23 +122,8 @@ def _insert_postgres(engine: Engine, values: tuple[Any, ...]) -> int | None:
     About 0.15 ms of CPU here per insert, against 1.3-2 ms for building,
     compiling and executing the Core statement in a BEGIN/COMMIT block.
     """
-    sql = _POSTGRES_SQL
-    dbapi_error = engine.dialect.loaded_dbapi.Error
-    raw = engine.raw_connection()  # a failure to connect is raised as DBAPIError, like every path here
-    driver = raw.driver_connection
-    done = False
-    try:
-        driver.autocommit = True  # a local flag in psycopg: no round trip
-        row = driver.execute(sql, values, prepare=True).fetchone()
-        driver.autocommit = False  # the pool hands out connections in the engine's default mode
-        done = True
-    except dbapi_error as exc:
-        raise DBAPIError.instance(sql, None, exc, dbapi_error) from exc
-    finally:
-        if not done:
-            # Whatever state it is in (autocommit, mid-query, broken), it must not go back to the pool.
-            raw.invalidate()
-        raw.close()
+    rows = execute_autocommit(engine, _POSTGRES_SQL, values)
+    row = rows[0] if rows else None
     return None if row is None else int(row[0])
 
 
