@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +141,40 @@ def reset_state(app) -> None:
         app.extensions["redis_down_until"] = 0.0
         db.session.remove()
     ingest._cache.clear()
+
+
+@contextmanager
+def shopify_standin(app, monkeypatch, **options: Any) -> Iterator[Any]:
+    """A stand-in Shopify the app's Admin API calls reach, accepting the token add_store() stores for SHOP."""
+    from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
+
+    admin_schema()  # loaded before the clock starts mattering (about a second, once)
+    with StandInServer(StandInShopify(api_key="key", api_secret="secret", **options)) as server:
+        server._access["shpat_test"] = (SHOP, float("inf"))
+        monkeypatch.setitem(app.config, "SHOPIFY_ADMIN_ORIGIN", server.origin())
+        yield server
+
+
+def add_woo_store_at(site) -> Any:
+    """add_store("woocommerce") whose REST API is the stand-in `site` (as the wc-auth connect records it)."""
+    from app.extensions import db
+    from app.models import WooStoreState
+
+    store = add_store("woocommerce")
+    db.session.add(WooStoreState(store_id=store.id, api_url=site.url, webhooks={}))
+    db.session.commit()
+    return store
+
+
+@contextmanager
+def woo_standin(app, monkeypatch, *, timeout: float) -> Iterator[Any]:
+    """A stand-in WooCommerce site that knows add_store()'s key pair; our REST calls time out after `timeout`."""
+    from tests.standins_woo import WooStandin
+
+    site = WooStandin().start()
+    site.keys["ck_test"] = {"secret": "cs_test", "permissions": "read_write", "key_id": 1}
+    monkeypatch.setitem(app.config, "WOO_API_TIMEOUT_SECONDS", timeout)
+    try:
+        yield site
+    finally:
+        site.stop()

@@ -8,14 +8,22 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Message, Product, WooStoreState
+from app.models import Message, Product
 from app.services.catalog import stale_product_ids
 from connectors.catalog import ProductInfo, woo_product_info
-from tests.helpers import SHOP, add_store, dumps, fixture_json, process_all, woo_headers
+from tests.helpers import (
+    SHOP,
+    add_store,
+    add_woo_store_at,
+    dumps,
+    fixture_json,
+    process_all,
+    shopify_standin,
+    woo_headers,
+    woo_standin,
+)
 from tests.mail_helpers import parts
 from tests.review_helpers import carrier, days, fulfillment, order, post, send_due
-from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
-from tests.standins_woo import WooStandin
 
 KUBEK_IMG = "https://cdn.shopify.com/s/files/1/0001/kubek.jpg"
 KUBEK_URL = "https://sklep.example/products/kubek"
@@ -28,20 +36,14 @@ def fetch_products(app, monkeypatch):
 
 @pytest.fixture
 def shopify(app, monkeypatch):
-    admin_schema()
-    with StandInServer(StandInShopify(api_key="key", api_secret="secret")) as server:
-        server._access["shpat_test"] = (SHOP, float("inf"))  # the token add_store() stores
-        monkeypatch.setitem(app.config, "SHOPIFY_ADMIN_ORIGIN", server.origin())
+    with shopify_standin(app, monkeypatch) as server:
         yield server
 
 
 @pytest.fixture
 def woo(app, monkeypatch):
-    site = WooStandin().start()
-    site.keys["ck_test"] = {"secret": "cs_test", "permissions": "read_write", "key_id": 1}
-    monkeypatch.setitem(app.config, "WOO_API_TIMEOUT_SECONDS", 2.0)
-    yield site
-    site.stop()
+    with woo_standin(app, monkeypatch, timeout=2.0) as site:
+        yield site
 
 
 def delivered_order(app, client, mail_clock, order_id: int, *, wait: float = 7) -> None:
@@ -91,13 +93,6 @@ def test_shopify_catalogue_unavailable_sends_once_without_images(app, client, ct
     assert [m.status for m in db.session.scalars(select(Message))] == ["sent"]
 
 
-def woo_store(site):
-    store = add_store("woocommerce")
-    db.session.add(WooStoreState(store_id=store.id, api_url=site.url, webhooks={}))
-    db.session.commit()
-    return store
-
-
 def completed_woo_order(app, client, mail_clock, *, line_image: str | None) -> None:
     payload = fixture_json("woocommerce", "order")
     gmt = mail_clock.now.replace(tzinfo=None).isoformat(timespec="seconds")
@@ -114,7 +109,7 @@ def completed_woo_order(app, client, mail_clock, *, line_image: str | None) -> N
 
 
 def test_woo_images_from_the_store_and_from_the_line_item(app, client, ctx, smtp, mail_clock, woo):
-    woo_store(woo)
+    add_woo_store_at(woo)
     woo.add_product(
         93, "Woo Single #1", "https://woo.example.com/uploads/single.jpg", "https://woo.example.com/p/single/"
     )
@@ -137,7 +132,7 @@ def test_woo_images_from_the_store_and_from_the_line_item(app, client, ctx, smtp
 
 @pytest.mark.parametrize("status", [429, 503, 401])
 def test_woo_catalogue_unavailable_sends_once_without_images(app, client, ctx, smtp, mail_clock, woo, status):
-    woo_store(woo)
+    add_woo_store_at(woo)
     woo.add_product(93, "Woo Single #1", "https://woo.example.com/uploads/single.jpg", "https://woo.example.com/p/1/")
     woo.fail("GET", "/products", status, times=5, **({"Retry-After": "30"} if status == 429 else {}))
     completed_woo_order(app, client, mail_clock, line_image=None)

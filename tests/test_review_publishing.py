@@ -10,32 +10,24 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Customer, Review, ReviewPublication, Store, WooStoreState
+from app.models import Customer, Review, ReviewPublication, Store
 from app.services.reviews import moderate
 from app.services.uninstall import on_uninstalled
 from app.tasks.review_publishing import publish_store_reviews, schedule_review_publishing
-from tests.helpers import SHOP, add_store
-from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
-from tests.standins_woo import WooStandin
+from tests.helpers import SHOP, add_store, add_woo_store_at, shopify_standin, woo_standin
 from tests.test_messaging import run_jobs
 
 
 @pytest.fixture
 def shopify(app, monkeypatch):
-    admin_schema()
-    with StandInServer(StandInShopify(api_key="key", api_secret="secret", slow_seconds=2.5)) as server:
-        server._access["shpat_test"] = (SHOP, float("inf"))  # the token add_store() stores
-        monkeypatch.setitem(app.config, "SHOPIFY_ADMIN_ORIGIN", server.origin())
+    with shopify_standin(app, monkeypatch, slow_seconds=2.5) as server:
         yield server
 
 
 @pytest.fixture
 def woo(app, monkeypatch):
-    site = WooStandin().start()
-    site.keys["ck_test"] = {"secret": "cs_test", "permissions": "read_write", "key_id": 1}
-    monkeypatch.setitem(app.config, "WOO_API_TIMEOUT_SECONDS", 1.0)
-    yield site
-    site.stop()
+    with woo_standin(app, monkeypatch, timeout=1.0) as site:
+        yield site
 
 
 def review(store: Store, product: str, rating: int, mail_clock, *, n: int, body: str | None = "Solid.") -> Review:
@@ -141,15 +133,8 @@ def test_permanent_error_is_visible_and_uninstall_stops(app, ctx, client, mail_c
     assert rows(store.id)["222"].status == "stopped" and schedule_review_publishing(app)["due_stores"] == 0
 
 
-def woo_store(site) -> Store:
-    store = add_store("woocommerce")
-    db.session.add(WooStoreState(store_id=store.id, api_url=site.url, webhooks={}))
-    db.session.commit()
-    return store
-
-
 def test_woo_review_arrives_once_despite_timeout_and_5xx(app, ctx, mail_clock, woo):
-    store = woo_store(woo)
+    store = add_woo_store_at(woo)
     first = review(store, "31", 5, mail_clock, n=1, body="Sturdy mug.")
     woo.fail("POST", "/products/reviews", 503, times=1)
     assert publish_store_reviews(store.id)["retry"] == 1
@@ -171,7 +156,7 @@ def test_woo_review_arrives_once_despite_timeout_and_5xx(app, ctx, mail_clock, w
 
 
 def test_woo_second_review_and_rejection_after_publishing(app, ctx, mail_clock, woo):
-    store = woo_store(woo)
+    store = add_woo_store_at(woo)
     first = review(store, "31", 4, mail_clock, n=1, body=None)  # stars only: the text is the stars
     publish_store_reviews(store.id)
     review(store, "31", 2, mail_clock, n=2)
