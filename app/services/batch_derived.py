@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from ..models import Fulfillment, LoyaltyAccount, Order, OrderRefund, PointsLedger, Store
 from ..models.reviews import ReviewRequest
 from ..models.types import utcnow
-from . import orders
+from . import batch_rows, orders
 from .compliance import REDACTED_IDS
 from .loyalty_ledger import refresh_accounts
 from .loyalty_orders import reconcile_loaded as reconcile_points
@@ -74,6 +74,7 @@ def run_deferred(session: Session, store: Store, now: datetime | None = None) ->
         accounts |= _reconcile_points(session, store, chunk, now)
     if accounts:
         refresh_accounts(session, store, accounts, now)
+    batch_rows.preload_referrals(session, store.id, [order.platform_id for order, _, _ in loaded])
     for order, _, _ in loaded:  # after the points: a referral reads the order's derived delivery dates
         reconcile_referral(session, store, order)
     for chunk in orders.chunks(loaded):

@@ -22,7 +22,7 @@ from connectors.events import CustomerSnapshot
 
 from ..models import Customer, LoyaltyAccount, Order, Store
 from ..models.types import utcnow
-from . import loyalty_ledger
+from . import batch_rows, loyalty_ledger
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,15 @@ def store_customer(session: Session, store: Store, customer_id: int) -> Customer
 
 
 def _by_platform_id(session: Session, store_id: int, platform_id: str) -> Customer | None:
+    if (known := batch_rows.lookup(session, store_id, "customer_pid", platform_id)) is not batch_rows.MISS:
+        return known
     stmt = select(Customer).where(Customer.store_id == store_id, Customer.platform_id == platform_id)
     return session.scalar(stmt.with_for_update())
 
 
 def _by_email(session: Session, store_id: int, key: str) -> Customer | None:
+    if (known := batch_rows.lookup(session, store_id, "customer_email", key)) is not batch_rows.MISS:
+        return known
     stmt = select(Customer).where(Customer.store_id == store_id, Customer.email_key == key)
     return session.scalar(stmt.with_for_update())
 
@@ -88,6 +92,9 @@ def resolve_customer(session: Session, store: Store, snap: CustomerSnapshot) -> 
     elif customer.platform_id is None and snap.platform_id:
         customer.platform_id = snap.platform_id  # the guest signed up
     _apply_details(customer, snap, key)
+    # This batch's later lookups find the record under the keys it holds now (services/batch_rows.py).
+    batch_rows.remember(session, store.id, "customer_pid", customer.platform_id, customer)
+    batch_rows.remember(session, store.id, "customer_email", customer.email_key, customer)
     return customer
 
 
@@ -145,6 +152,7 @@ def merge_into(session: Session, store: Store, *, guest: Customer, account: Cust
     session.flush()
     if account.email_key is None:
         account.email_key = guest_key
+        batch_rows.remember(session, store.id, "customer_email", guest_key, account)
     log.info("customer.merged", extra={"store_id": store.id, "customer_id": account.id})
     refresh_totals(session, store, account)
     loyalty_ledger.refresh_account(session, store, account.id, utcnow())

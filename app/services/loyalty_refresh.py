@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Customer, LoyaltyAccount, PointsLedger, Store
+from ..models import Customer, LoyaltyAccount, LoyaltyWriteback, PointsLedger, Store
 from . import customers  # a module import: customers imports the ledger, which imports this module
 from .loyalty_balance import Balance, compute, customer_rows
 from .loyalty_settings import LoyaltySettings, get_settings
@@ -56,12 +56,16 @@ def refresh_accounts(session: Session, store: Store, customer_ids: set[int], now
             .order_by(PointsLedger.id)
         ):
             rows[row.customer_id].append(row)
+        stmt = select(LoyaltyWriteback).where(
+            LoyaltyWriteback.store_id == store.id, LoyaltyWriteback.customer_id.in_(chunk)
+        )
+        writebacks = {w.customer_id: w for w in session.scalars(stmt)}
         for customer in found:  # a merged guest is gone: not found, nothing to refresh
             account = accounts.get(customer.id)
             if account is None:
                 account = LoyaltyAccount(store_id=store.id, customer_id=customer.id)
                 session.add(account)
-            _refresh(session, store, customer, account, rows[customer.id], settings, now)
+            _refresh(session, store, customer, account, rows[customer.id], settings, now, writebacks)
 
 
 def _refresh(
@@ -72,6 +76,7 @@ def _refresh(
     rows: list[PointsLedger],
     settings: LoyaltySettings,
     now: datetime,
+    writebacks: dict[int, LoyaltyWriteback] | None = None,
 ) -> None:
     """One account from its rows: the tier decision, the cached sums, the reminder, the store's copy marked."""
     before = (account.spendable, account.tier)  # (None, None) for an account just created
@@ -83,7 +88,7 @@ def _refresh(
     _store_balance(account, compute(rows, now, guest=customer.is_guest, settings=settings))
     _set_reminder(account, settings, now)
     if (account.spendable, account.tier) != before:
-        mark_dirty(session, store, customer, now)  # the store's copy (metafield / meta) is behind
+        mark_dirty(session, store, customer, now, writebacks)  # the store's copy (metafield / meta) is behind
 
 
 def _store_balance(account: LoyaltyAccount, result: Balance) -> None:

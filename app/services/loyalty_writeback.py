@@ -18,21 +18,32 @@ from sqlalchemy.orm import Session
 from ..models import Customer, LoyaltyWriteback, Store
 
 
-def mark_dirty(session: Session, store: Store, customer: Customer, now: datetime) -> LoyaltyWriteback | None:
-    """Record that the customer's balance or tier changed (None for guests: nothing to write to)."""
+def mark_dirty(
+    session: Session, store: Store, customer: Customer, now: datetime, loaded: dict[int, LoyaltyWriteback] | None = None
+) -> LoyaltyWriteback | None:
+    """Record that the customer's balance or tier changed (None for guests: nothing to write to).
+
+    `loaded`: the rows of the customers being refreshed, read in one query by the caller (refresh_accounts);
+    a customer missing from it has none. The batch path then leaves the write to its single flush."""
     if customer.is_guest:
         return None
-    stmt = select(LoyaltyWriteback).where(
-        LoyaltyWriteback.store_id == store.id, LoyaltyWriteback.customer_id == customer.id
-    )
-    row = session.scalar(stmt)
+    if loaded is not None:
+        row = loaded.get(customer.id)
+    else:
+        stmt = select(LoyaltyWriteback).where(
+            LoyaltyWriteback.store_id == store.id, LoyaltyWriteback.customer_id == customer.id
+        )
+        row = session.scalar(stmt)
     if row is None:
         row = LoyaltyWriteback(store_id=store.id, customer_id=customer.id, dirty_since=now, generation=1, attempts=0)
         session.add(row)
+        if loaded is not None:
+            loaded[customer.id] = row
     else:
         row.generation += 1
         row.next_attempt_at = None  # a new value is worth trying at once
-    session.flush()
+    if loaded is None:
+        session.flush()
     return row
 
 

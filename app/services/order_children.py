@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from connectors.events import FulfillmentSnapshot, RefundSnapshot, ShipmentEvent
 
 from ..models import Fulfillment, OrderRefund, Store
-from .order_derived import defer_order, earliest, lock_order, refresh_customers, refresh_order
+from . import batch_rows
+from .order_derived import defer_order, earliest, flush_unless_batch, lock_order, refresh_customers, refresh_order
 
 
 def apply_refund(session: Session, store: Store, refund: RefundSnapshot) -> None:
@@ -33,33 +34,39 @@ def apply_shipment_event(session: Session, store: Store, event: ShipmentEvent) -
         row.shipment_status = "delivered"
     elif row.shipment_status != "delivered":
         row.shipment_status = event.status[:32]
-    session.flush()
+    flush_unless_batch(session)
     _refresh_parent(session, store, event.order_id)
 
 
 def upsert_refund(session: Session, store: Store, snap: RefundSnapshot) -> None:
-    stmt = select(OrderRefund).where(OrderRefund.store_id == store.id, OrderRefund.platform_id == snap.platform_id)
-    if session.scalar(stmt) is not None:
+    held = batch_rows.lookup(session, store.id, "refund", snap.platform_id)
+    if held is batch_rows.MISS:
+        stmt = select(OrderRefund).where(OrderRefund.store_id == store.id, OrderRefund.platform_id == snap.platform_id)
+        held = session.scalar(stmt)
+    if held is not None:
         return  # a refund never changes once issued
-    session.add(
-        OrderRefund(
-            store_id=store.id,
-            order_platform_id=snap.order_id,
-            platform_id=snap.platform_id,
-            amount=snap.amount,
-            currency=snap.currency,
-            refunded_at=snap.created_at,
-        )
+    refund = OrderRefund(
+        store_id=store.id,
+        order_platform_id=snap.order_id,
+        platform_id=snap.platform_id,
+        amount=snap.amount,
+        currency=snap.currency,
+        refunded_at=snap.created_at,
     )
-    session.flush()
+    session.add(refund)
+    batch_rows.remember(session, store.id, "refund", refund.platform_id, refund)
+    flush_unless_batch(session)
 
 
 def _fulfillment_row(session: Session, store: Store, platform_id: str, order_id: str) -> Fulfillment:
-    stmt = select(Fulfillment).where(Fulfillment.store_id == store.id, Fulfillment.platform_id == platform_id)
-    row = session.scalar(stmt.with_for_update())
+    row = batch_rows.lookup(session, store.id, "fulfillment", platform_id)
+    if row is batch_rows.MISS:
+        stmt = select(Fulfillment).where(Fulfillment.store_id == store.id, Fulfillment.platform_id == platform_id)
+        row = session.scalar(stmt.with_for_update())
     if row is None:
         row = Fulfillment(store_id=store.id, platform_id=platform_id, order_platform_id=order_id)
         session.add(row)
+        batch_rows.remember(session, store.id, "fulfillment", platform_id, row)
     return row
 
 
@@ -75,7 +82,7 @@ def upsert_fulfillment(session: Session, store: Store, snap: FulfillmentSnapshot
     if snap.shipment_status == "delivered":
         row.delivered_at = earliest(row.delivered_at, snap.updated_at)
         row.shipment_status = "delivered"
-    session.flush()
+    flush_unless_batch(session)
 
 
 def _refresh_parent(session: Session, store: Store, order_platform_id: str) -> None:

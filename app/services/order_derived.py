@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Customer, Fulfillment, Order, OrderRefund, Store
+from . import batch_rows
 from .customers import apply_totals, refresh_totals
 
 INACTIVE_FULFILLMENTS = {"cancelled", "error", "failure"}
@@ -27,8 +28,20 @@ def earliest(*values: datetime | None) -> datetime | None:
     return min(present) if present else None
 
 
+def flush_unless_batch(session: Session) -> None:
+    """Write the handler's changes now, except while a batch is applied: there the batch's rows go out together,
+    grouped into executemany UPDATEs/INSERTs by the unit of work, at the derived work's first query (autoflush)
+    or at the SAVEPOINT's release (services/inbox_batch.py). Queries autoflush either way."""
+    if session.info.get(DIRTY_ORDERS) is None:
+        session.flush()
+
+
 def lock_order(session: Session, store: Store, platform_id: str) -> Order | None:
-    """The store's order with this platform id, row-locked for the writer (None if we do not hold it)."""
+    """The store's order with this platform id, row-locked for the writer (None if we do not hold it).
+
+    In a batch, from the rows loaded up front (the store's advisory lock is the writer's lock there)."""
+    if (known := batch_rows.lookup(session, store.id, "order", platform_id)) is not batch_rows.MISS:
+        return known
     stmt = select(Order).where(Order.store_id == store.id, Order.platform_id == platform_id)
     return session.scalar(stmt.with_for_update())
 

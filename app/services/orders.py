@@ -25,6 +25,7 @@ from connectors.events import OrderChanged, OrderDeleted, OrderSnapshot
 
 from ..models import Order, OrderDeletion, Store
 from ..models.types import utcnow
+from . import batch_rows
 from .customers import resolve_customer
 from .order_children import apply_fulfillment, apply_refund, apply_shipment_event, upsert_fulfillment, upsert_refund
 from .order_derived import (
@@ -35,6 +36,7 @@ from .order_derived import (
     defer_order,
     derive_order,
     earliest,
+    flush_unless_batch,
     lock_order,
     refresh_customer,
     refresh_customers,
@@ -70,6 +72,8 @@ def find_order(session: Session, store: Store, platform_id: str | None) -> Order
     """The store's order with this platform id, if we hold it (no row lock: readers after record-keeping)."""
     if not platform_id:
         return None
+    if (known := batch_rows.lookup(session, store.id, "order", platform_id)) is not batch_rows.MISS:
+        return known
     return session.scalar(select(Order).where(Order.store_id == store.id, Order.platform_id == platform_id))
 
 
@@ -81,6 +85,7 @@ def apply_order(session: Session, store: Store, event: OrderChanged) -> Order:
     if order is None:
         order = Order(store_id=store.id, platform_id=snap.platform_id, refunded_amount=Decimal("0"))
         session.add(order)
+        batch_rows.remember(session, store.id, "order", order.platform_id, order)
     if order.platform_updated_at is None or snap.updated_at >= order.platform_updated_at:
         _copy_snapshot(order, snap)
         if customer is not None:
@@ -94,7 +99,7 @@ def apply_order(session: Session, store: Store, event: OrderChanged) -> Order:
         order.deleted_at = None
     elif early_deletion is not None and order.deleted_at is None:
         order.deleted_at = early_deletion
-    session.flush()
+    flush_unless_batch(session)
     for refund in snap.refunds:
         upsert_refund(session, store, refund)
     for fulfillment in snap.fulfillments:
@@ -143,7 +148,7 @@ def delete_order(session: Session, store: Store, event: OrderDeleted) -> None:
     if order.deleted_at is not None:
         return
     order.deleted_at = utcnow()
-    session.flush()
+    flush_unless_batch(session)
     refresh_customers(session, store, order.customer_id, None)
 
 

@@ -24,10 +24,13 @@ from sqlalchemy.orm import Session
 from connectors.events import OrderChanged, OrderDeleted
 from connectors.writeback import DiscountSpec
 
-from ..models import Customer, Order, Redemption, Store
+from ..models import Customer, Redemption, Store
 from ..models.types import utcnow
+from . import batch_rows
 from .loyalty_ledger import hold_points, release_hold
 from .loyalty_settings import get_settings
+from .order_derived import flush_unless_batch
+from .orders import find_order
 from .uninstall import register_uninstall_hook
 
 log = logging.getLogger(__name__)
@@ -157,14 +160,18 @@ def fail(session: Session, store: Store, redemption: Redemption, error: str, now
 def on_order_event(session: Session, store: Store, event: OrderChanged | OrderDeleted) -> None:
     """PIPELINE handler after loyalty's reconcile: a redemption's code seen on an order, or that order cancelled."""
     pid = event.order.platform_id if isinstance(event, OrderChanged) else event.order_id
-    order = session.scalar(select(Order).where(Order.store_id == store.id, Order.platform_id == pid))
+    order = find_order(session, store, pid)
     if order is None:
         return
     # WooCommerce lowercases coupon codes (wc_format_coupon_code); ours are upper case.
     codes = {str(c).upper() for c in order.discount_codes or []}
-    stmt = select(Redemption).where(Redemption.store_id == store.id)
-    candidates = list(session.scalars(stmt.where(Redemption.code.in_(sorted(codes))))) if codes else []
-    candidates += list(session.scalars(stmt.where(Redemption.used_order_platform_id == pid)))
+    loaded = batch_rows.redemptions(session, store.id)  # a batch loaded every one its orders name
+    if loaded is not None:
+        candidates = [r for r in loaded if r.code in codes or r.used_order_platform_id == pid]
+    else:
+        stmt = select(Redemption).where(Redemption.store_id == store.id)
+        candidates = list(session.scalars(stmt.where(Redemption.code.in_(sorted(codes))))) if codes else []
+        candidates += list(session.scalars(stmt.where(Redemption.used_order_platform_id == pid)))
     stands = order.cancelled_at is None and order.deleted_at is None
     for redemption in {r.id: r for r in candidates}.values():
         if redemption.status in ("issued", "pending") and redemption.code in codes:
@@ -174,7 +181,7 @@ def on_order_event(session: Session, store: Store, event: OrderChanged | OrderDe
             release_hold(session, store, f"redeem:{redemption.id}", "order_cancelled", suffix="refund")
             redemption.status = "refunded"
             log.info("loyalty.redemption_refunded", extra={"store_id": store.id, "redemption_id": redemption.id})
-    session.flush()
+    flush_unless_batch(session)
 
 
 @register_uninstall_hook

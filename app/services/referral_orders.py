@@ -27,6 +27,7 @@ from ..messaging import enqueue_message
 from ..models import Customer, Order, Referral, ReferralCode, ReferralInvite, Store
 from ..models.referral import FLAGGED, PENDING, QUALIFIED, REWARDED, VOID
 from ..models.types import utcnow
+from . import batch_rows
 from . import orders as order_records
 from .loyalty_ledger import append, refresh_account
 from .loyalty_orders import available_at
@@ -40,6 +41,8 @@ VOIDABLE = (PENDING, FLAGGED)
 
 
 def referral_for(session: Session, store: Store, order_platform_id: str) -> Referral | None:
+    if (known := batch_rows.lookup(session, store.id, "referral", order_platform_id)) is not batch_rows.MISS:
+        return known  # loaded for the batch's orders (services/batch_derived.py), under the store's lock
     stmt = select(Referral).where(Referral.store_id == store.id, Referral.order_platform_id == order_platform_id)
     return session.scalar(stmt.with_for_update())
 
@@ -136,6 +139,7 @@ def attribute(session: Session, store: Store, order: Order, invite: ReferralInvi
     )
     session.add(referral)
     session.flush()
+    batch_rows.remember(session, store.id, "referral", referral.order_platform_id, referral)
     evaluate(session, store, referral, order)
     log.info("referrals.attributed", extra={"store_id": store.id, "referral_id": referral.id, "status": status})
     return referral

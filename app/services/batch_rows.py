@@ -1,0 +1,203 @@
+"""The rows a batch's deliveries name, loaded once per store before the batch is applied.
+
+A delivery used to look its rows up one by one: its order (FOR UPDATE), its customer by platform id and by
+email (FOR UPDATE), each fulfilment and refund of the snapshot, the redemptions its codes name. That was 5-6
+round trips per delivery (bench/README.md, "bench/process.py"). Here the batch parses its deliveries first,
+then loads, per store, every order, customer, fulfilment, refund and redemption they name in one query per
+table, and the lookups in services/customers.py, order_derived.py, order_children.py and redemptions.py
+answer from these maps. No FOR UPDATE: the batch holds the store's advisory lock (services/inbox.lock_store),
+which serialises every writer of the store's order and customer rows.
+
+Why an answer from here is the answer the database would give:
+- a key loaded absent (None) stays absent unless this batch creates the row, and every creation site
+  registers the new row (`remember`); a key whose holder changes (a guest signs up, an email moves) is
+  registered by the code that changes it;
+- a row found here is checked on every read: still in the session (not deleted, expunged or rolled back)
+  and still holding the key; anything else is a miss, and the caller queries as before;
+- a delivery rolled back to its SAVEPOINT drops the store's maps (`forget`): what it added is gone.
+Outside a batch (one delivery per transaction, tests, the CLI) there are no maps and every lookup queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import inspect, or_, select
+from sqlalchemy.orm import Session
+
+from connectors.events import (
+    CustomerChanged,
+    Event,
+    FulfillmentChanged,
+    OrderChanged,
+    OrderDeleted,
+    RefundCreated,
+    ShipmentEvent,
+)
+
+from ..models import Customer, Fulfillment, Order, OrderRefund, Redemption, Referral
+
+ROWS = "batch.rows"  # session.info: {store id: {kind: {key: row or None}}}
+MISS = object()  # not known here: query
+
+# kind -> the attribute that holds the key (a row read back must still hold it)
+_KEYS = {
+    "order": "platform_id",
+    "customer_pid": "platform_id",
+    "customer_email": "email_key",
+    "fulfillment": "platform_id",
+    "refund": "platform_id",
+    "referral": "order_platform_id",
+}
+_CHUNK = 500  # IN lists (SQLite caps bound parameters per statement)
+
+
+def lookup(session: Session, store_id: int, kind: str, key: str) -> Any:
+    """The row (or None: known absent) for this key, or MISS when the caller must query."""
+    maps = session.info.get(ROWS, {}).get(store_id)
+    if maps is None:
+        return MISS
+    row = maps[kind].get(key, MISS)
+    if row is None or row is MISS:
+        return row
+    state = inspect(row)
+    if not (state.persistent or state.pending) or getattr(row, _KEYS[kind]) != key:
+        return MISS  # deleted, merged away, rolled back, or the key moved: the database knows
+    return row
+
+
+def remember(session: Session, store_id: int, kind: str, key: str | None, row: Any) -> None:
+    """A row this batch created, or that now holds `key`."""
+    maps = session.info.get(ROWS, {}).get(store_id)
+    if maps is not None and key is not None:
+        maps[kind][key] = row
+
+
+def redemptions(session: Session, store_id: int) -> list[Redemption] | None:
+    """Every redemption whose code or used order the store's deliveries (or their held orders) name; None
+    outside a batch."""
+    maps = session.info.get(ROWS, {}).get(store_id)
+    return None if maps is None else maps["redemptions"]
+
+
+def start(session: Session) -> None:
+    session.info[ROWS] = {}
+
+
+def stop(session: Session) -> None:
+    session.info.pop(ROWS, None)
+
+
+def forget(session: Session, store_id: int) -> None:
+    """After a SAVEPOINT rollback: the store's lookups query again for the rest of the batch."""
+    session.info.get(ROWS, {}).pop(store_id, None)
+
+
+def preload_referrals(session: Session, store_id: int, order_ids: Sequence[str]) -> None:
+    """The referrals of the orders the batch derives (services/batch_derived.py), one query per 500."""
+    maps = session.info.get(ROWS, {}).get(store_id)
+    if maps is None:
+        return
+    found = maps["referral"]
+    wanted = set(order_ids) - found.keys()
+    found.update(dict.fromkeys(wanted))
+    for chunk in _chunks(wanted):
+        stmt = select(Referral).where(Referral.store_id == store_id, Referral.order_platform_id.in_(chunk))
+        found.update((r.order_platform_id, r) for r in session.scalars(stmt))
+
+
+def _keys(events: Iterable[Event]) -> dict[str, set[str]]:
+    from .customers import normalise_email  # customers.py imports this module
+
+    keys: dict[str, set[str]] = {"order": set(), "pid": set(), "email": set(), "fulfillment": set(), "refund": set()}
+    codes: set[str] = set()
+    for event in events:
+        customer = None
+        if isinstance(event, OrderChanged):
+            snap = event.order
+            keys["order"].add(snap.platform_id)
+            customer = snap.customer
+            keys["refund"].update(r.platform_id for r in snap.refunds)
+            keys["fulfillment"].update(f.platform_id for f in snap.fulfillments)
+            codes.update(str(c).upper() for c in snap.discount_codes)
+        elif isinstance(event, OrderDeleted):
+            keys["order"].add(event.order_id)
+        elif isinstance(event, RefundCreated):
+            keys["order"].add(event.refund.order_id)
+            keys["refund"].add(event.refund.platform_id)
+        elif isinstance(event, FulfillmentChanged):
+            keys["order"].add(event.fulfillment.order_id)
+            keys["fulfillment"].add(event.fulfillment.platform_id)
+        elif isinstance(event, ShipmentEvent):
+            keys["order"].add(event.order_id)
+            keys["fulfillment"].add(event.fulfillment_id)
+        elif isinstance(event, CustomerChanged):
+            customer = event.customer
+        if customer is not None:
+            if customer.platform_id:
+                keys["pid"].add(customer.platform_id)
+            if email := normalise_email(customer.email):
+                keys["email"].add(email)
+    keys["codes"] = codes
+    return keys
+
+
+def _chunks(values: set[str]) -> Iterable[Sequence[str]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+def preload(session: Session, store_id: int, events: Iterable[Event]) -> None:
+    """Load the store's rows that these events name (one query per table and 500 keys)."""
+    if ROWS not in session.info:
+        return
+    keys = _keys(events)
+    maps: dict[str, Any] = {kind: {} for kind in _KEYS}
+    for kind, model, wanted in (
+        ("order", Order, keys["order"]),
+        ("fulfillment", Fulfillment, keys["fulfillment"]),
+        ("refund", OrderRefund, keys["refund"]),
+    ):
+        found = maps[kind]
+        found.update(dict.fromkeys(wanted))
+        for chunk in _chunks(wanted):
+            stmt = select(model).where(model.store_id == store_id, model.platform_id.in_(chunk))
+            found.update((row.platform_id, row) for row in session.scalars(stmt))
+    _load_customers(session, store_id, keys["pid"], keys["email"], maps)
+    codes = keys["codes"] | {str(c).upper() for o in maps["order"].values() if o for c in o.discount_codes or []}
+    maps["redemptions"] = _load_redemptions(session, store_id, codes, keys["order"])
+    session.info[ROWS][store_id] = maps
+
+
+def _load_customers(session: Session, store_id: int, pids: set[str], emails: set[str], maps: dict) -> None:
+    by_pid, by_email = maps["customer_pid"], maps["customer_email"]
+    by_pid.update(dict.fromkeys(pids))
+    by_email.update(dict.fromkeys(emails))
+    for pid_chunk, email_chunk in _paired_chunks(pids, emails):
+        stmt = select(Customer).where(
+            Customer.store_id == store_id,
+            or_(Customer.platform_id.in_(pid_chunk), Customer.email_key.in_(email_chunk)),
+        )
+        for customer in session.scalars(stmt):
+            if customer.platform_id in by_pid:
+                by_pid[customer.platform_id] = customer
+            if customer.email_key in by_email:
+                by_email[customer.email_key] = customer
+
+
+def _paired_chunks(a: set[str], b: set[str]) -> Iterable[tuple[Sequence[str], Sequence[str]]]:
+    first, second = list(_chunks(a)), list(_chunks(b))
+    for i in range(max(len(first), len(second))):
+        yield (first[i] if i < len(first) else ()), (second[i] if i < len(second) else ())
+
+
+def _load_redemptions(session: Session, store_id: int, codes: set[str], order_ids: set[str]) -> list[Redemption]:
+    found: dict[int, Redemption] = {}
+    stmt = select(Redemption).where(Redemption.store_id == store_id)
+    for chunk in _chunks(codes):
+        found.update((r.id, r) for r in session.scalars(stmt.where(Redemption.code.in_(chunk))))
+    for chunk in _chunks(order_ids):
+        found.update((r.id, r) for r in session.scalars(stmt.where(Redemption.used_order_platform_id.in_(chunk))))
+    return list(found.values())
