@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"))
     parser.add_argument("--orders", type=int, default=3000, help="orders in all (about 6 deliveries each)")
     parser.add_argument("--stores", type=int, default=3, help="Shopify + WooCommerce store pairs")
-    parser.add_argument("--batch", type=int, default=int(os.environ.get("INBOX_BATCH_SIZE", 100)))
+    parser.add_argument("--batch", type=int, default=int(os.environ.get("INBOX_BATCH_SIZE", 500)))
     parser.add_argument("--profile", default=None, help="write a cProfile of the processing worker to this file")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
     args = parser.parse_args()
