@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -43,15 +44,22 @@ def run_worker(backends: Backends, args: argparse.Namespace, label: str) -> dict
     argv += ["--path", str(ROOT), "--logging_level", "WARNING", backends.queue]
     if args.profile and label == "process":
         argv = [sys.executable, "-m", "cProfile", "-o", args.profile, *argv]
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), _children_cpu()
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, _children_cpu() - cpu_before
     if done.returncode != 0:
         raise RuntimeError(f"rq worker failed ({label}):\n{done.stderr[-3000:]}")
     with open(counts_file) as handle:
         counts = json.load(handle)
     os.unlink(counts_file)
-    return {**counts, "process_seconds": elapsed}
+    return {**counts, "process_seconds": elapsed, "cpu_seconds": cpu}
+
+
+def _children_cpu() -> float:
+    """User + system CPU of this process's finished children: the worker's own CPU, which the neighbours'
+    load changes far less than the wall clock (it leaves out PostgreSQL's and Redis's work)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def job_span(redis: Redis, ids: list[str]) -> float:
@@ -94,7 +102,10 @@ def process(backends: Backends, args: argparse.Namespace, count: int) -> tuple[f
 
 
 def per_delivery(counts: dict, count: int) -> str:
-    return f"{counts['statements'] / count:.1f} statements, {counts['commits'] / count:.2f} commits per delivery"
+    return (
+        f"{counts['statements'] / count:.1f} statements, {counts['commits'] / count:.2f} commits, "
+        f"{counts['cpu_seconds'] / count * 1000:.2f} ms of worker CPU per delivery"
+    )
 
 
 def run(args: argparse.Namespace, backends: Backends) -> bool:
@@ -109,6 +120,7 @@ def run(args: argparse.Namespace, backends: Backends) -> bool:
 
     noop_rate, noop_counts = baseline(backends, args, count)
     print(f"\nno-op jobs (one per delivery): {noop_rate:>8.0f} /s   ({noop_counts['process_seconds']:.1f} s process)")
+    print(f"  {noop_counts['cpu_seconds'] / count * 1000:.2f} ms of worker CPU per job")
     rate, counts = process(backends, args, count)
     print(f"deliveries processed:          {rate:>8.0f} /s   ({counts['process_seconds']:.1f} s process)")
     print(f"  {per_delivery(counts, count)}; {counts['jobs']} drain job(s)")

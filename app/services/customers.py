@@ -14,6 +14,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -173,8 +174,9 @@ def refresh_totals(session: Session, store: Store, customer: Customer) -> None:
     apply_totals(store, customer, orders)
 
 
-def apply_totals(store: Store, customer: Customer, orders: Sequence[Order]) -> None:
-    """refresh_totals' rules on the customer's orders (not deleted), already loaded."""
+def apply_totals(store: Store, customer: Customer, orders: Sequence[Any]) -> None:
+    """refresh_totals' rules on the customer's orders (not deleted), already loaded: Order objects or rows
+    with their customer_id, currency, total_price, refunded_amount, cancelled_at and placed_at."""
     standing = [o for o in orders if o.cancelled_at is None]
     spent: dict[str, Decimal] = defaultdict(Decimal)
     refunded: dict[str, Decimal] = defaultdict(Decimal)

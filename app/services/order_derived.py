@@ -113,6 +113,16 @@ def refresh_customers(session: Session, store: Store, *customer_ids: int | None)
             refresh_totals(session, store, customer)
 
 
+_TOTALS_COLUMNS = (
+    Order.customer_id,
+    Order.currency,
+    Order.total_price,
+    Order.refunded_amount,
+    Order.cancelled_at,
+    Order.placed_at,
+)
+
+
 def refresh_deferred_customers(session: Session, store: Store) -> None:
     """Recompute the totals deferred for this store (a handler that reads totals mid-batch calls this first)."""
     deferred = session.info.get(DEFERRED_REFRESH)
@@ -124,11 +134,15 @@ def refresh_deferred_customers(session: Session, store: Store) -> None:
     # (services/inbox.lock_store), which already serialises every writer of this store's rows.
     for chunk in chunks(due):
         customers = session.scalars(select(Customer).where(Customer.store_id == store.id, Customer.id.in_(chunk))).all()
-        held: dict[int, list[Order]] = {cid: [] for cid in chunk}
-        for order in session.scalars(
-            select(Order).where(Order.store_id == store.id, Order.customer_id.in_(chunk), Order.deleted_at.is_(None))
+        held: dict[int, list[Any]] = {cid: [] for cid in chunk}
+        # Only the columns the totals read (services/customers.apply_totals), not whole orders: a repeat
+        # customer's old orders would each be built as an ORM object with its line items parsed.
+        for order in session.execute(
+            select(*_TOTALS_COLUMNS).where(
+                Order.store_id == store.id, Order.customer_id.in_(chunk), Order.deleted_at.is_(None)
+            )
         ):
-            held[order.customer_id].append(order)  # type: ignore[index]
+            held[order.customer_id].append(order)
         for customer in customers:  # a merged guest is gone: not found
             apply_totals(store, customer, held[customer.id])
 
