@@ -37,10 +37,11 @@ from . import batch_rows, orders
 from .compliance import REDACTED_IDS
 from .loyalty_ledger import refresh_accounts
 from .loyalty_orders import reconcile_loaded as reconcile_points
+from .loyalty_refresh import DEFERRED_ACCOUNTS
 from .referral_orders import reconcile_order as reconcile_referral
 from .review_requests import reconcile_loaded as reconcile_review
 
-_BATCH_KEYS = (orders.DIRTY_ORDERS, orders.DEFERRED_REFRESH, orders.DELETION_MARKERS, REDACTED_IDS)
+_BATCH_KEYS = (orders.DIRTY_ORDERS, orders.DEFERRED_REFRESH, orders.DELETION_MARKERS, REDACTED_IDS, DEFERRED_ACCOUNTS)
 
 
 def start(session: Session) -> None:
@@ -49,6 +50,7 @@ def start(session: Session) -> None:
     session.info[orders.DEFERRED_REFRESH] = set()
     session.info[orders.DELETION_MARKERS] = {}
     session.info[REDACTED_IDS] = {}
+    session.info[DEFERRED_ACCOUNTS] = set()
 
 
 def stop(session: Session) -> None:
@@ -72,14 +74,25 @@ def run_deferred(session: Session, store: Store, now: datetime | None = None) ->
     accounts: set[int] = set()
     for chunk in orders.chunks(loaded):
         accounts |= _reconcile_points(session, store, chunk, now)
-    if accounts:
-        refresh_accounts(session, store, accounts, now)
+    _refresh_accounts(session, store, accounts, now)
     batch_rows.preload_referrals(session, store.id, [order.platform_id for order, _, _ in loaded])
     for order, _, _ in loaded:  # after the points: a referral reads the order's derived delivery dates
         reconcile_referral(session, store, order)
     for chunk in orders.chunks(loaded):
         _reconcile_reviews(session, store, chunk)
+    _refresh_accounts(session, store, set(), now)  # any marked after the accounts step
     session.flush()
+
+
+def _refresh_accounts(session: Session, store: Store, accounts: set[int], now: datetime) -> None:
+    """These accounts and those the batch's handlers marked (loyalty_refresh.refresh_account: action rewards,
+    guest merges, released holds), each refreshed once."""
+    marked: set[tuple[int, int]] = session.info.get(DEFERRED_ACCOUNTS) or set()
+    due = {(sid, cid) for sid, cid in marked if sid == store.id}
+    marked.difference_update(due)
+    accounts |= {cid for _, cid in due}
+    if accounts:
+        refresh_accounts(session, store, accounts, now)
 
 
 def _derive_orders(session: Session, store: Store, pids) -> list[tuple[Order, list[OrderRefund], list[Fulfillment]]]:

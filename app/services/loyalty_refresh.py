@@ -20,9 +20,19 @@ from .loyalty_balance import Balance, compute, customer_rows
 from .loyalty_settings import LoyaltySettings, get_settings
 from .loyalty_writeback import mark_dirty
 
+#: session.info key. While an inbox batch is applied (services/batch_derived.py) it holds the (store id, customer
+#: id) whose account is due: each is refreshed once, with the batch's other accounts, before the batch commits.
+DEFERRED_ACCOUNTS = "loyalty.deferred_accounts"
+
 
 def refresh_account(session: Session, store: Store, customer_id: int, now: datetime) -> LoyaltyAccount | None:
-    """Recompute the customer's cached sums from their rows (never incremented), and decide the tier."""
+    """Recompute the customer's cached sums from their rows (never incremented), and decide the tier.
+
+    In a batch, only marked (None): refresh_accounts does it once per customer before the commit."""
+    deferred = session.info.get(DEFERRED_ACCOUNTS)
+    if deferred is not None:
+        deferred.add((store.id, customer_id))
+        return None
     customer = customers.store_customer(session, store, customer_id)
     if customer is None:
         return None
