@@ -19,8 +19,8 @@ from app.extensions import db
 from app.models import Customer, WebhookDelivery
 from connectors.events import CustomerChanged, CustomerSnapshot
 from tests.helpers import add_store, dumps, process_all, reset_state, shopify_headers, shopify_order
-from tests.helpers_loyalty import T0, apply, order_event, refund_event
-from tests.test_batch_derived import _apply_in_batches, _state
+from tests.helpers_loyalty import T0, order_event, refund_event
+from tests.test_batch_derived import both_ways
 
 PEOPLE = {
     "ann": ("7001", "ann@example.com"),
@@ -59,18 +59,8 @@ def _events(plan) -> list:
 @example([("order", "ann", "1"), ("signup", "ann_moved", "1"), ("order", "ann_guest", "2")], [], True)
 @example([("order", "ann_guest", "1"), ("order", "ann", "2"), ("order", "ann_guest", "3")], [1], False)
 def test_identity_changes_inside_a_batch_end_as_one_delivery_at_a_time(app, ctx, plan, cuts, savepoints):
-    events = _events(plan)
-    db.session.remove()
-    reset_state(app)
-    store = add_store("shopify")
-    for evt in events:
-        apply(store, evt)
-    one_by_one = _state(store)
-    db.session.remove()
-    reset_state(app)
-    store = add_store("shopify")
-    _apply_in_batches(store, events, cuts, savepoints=savepoints)
-    assert _state(store) == one_by_one
+    one_by_one, batched = both_ways(app, _events(plan), cuts, savepoints)
+    assert batched == one_by_one
 
 
 def _send(client, payload: dict, topic: str = "orders/create") -> None:
