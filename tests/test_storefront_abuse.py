@@ -157,3 +157,16 @@ def test_program_reads_loyalty_settings_tolerantly(ctx):
     }
     store.settings = {"loyalty": {"rewards": "oops", "name": 3, "points_per_unit": 1.5}}
     assert program_description(store)["name"] == "Rewards" and program_description(store)["rewards"] == []
+
+
+def test_limits_reload_their_script_after_a_flush(app, client, clock, woo, monkeypatch):
+    from app.queue import get_redis
+
+    _store, keys = woo
+    monkeypatch.setitem(app.config, "STOREFRONT_RATE_CLIENT", "2/60")
+    headers = {"X-PPE-Store": keys.public_key}
+    get_redis().script_flush()  # the server forgets the script (a restart, a SCRIPT FLUSH): loaded again on use
+    assert client.get("/api/v1/program", headers=headers).status_code == 200
+    get_redis().script_flush()
+    assert client.get("/api/v1/program", headers=headers).status_code == 200
+    assert client.get("/api/v1/program", headers=headers).status_code == 429  # still counted across the reloads

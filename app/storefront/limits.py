@@ -11,14 +11,14 @@ the widgets matter more to the merchant than a counter.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 from redis import Redis
-from redis.commands.core import Script
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from ..queue import get_redis, mark_redis_down, redis_available
 from .shopper import clock
@@ -48,7 +48,7 @@ def _limit(name: str, default: str) -> Limit:
 
 # INCR + EXPIRE per counter, then MGET of the view's keys, as ONE command: a pipeline of the same (two counters:
 # five commands) cost more to pack and parse in redis-py than the round trip itself (bench/sfprofile.py).
-# EVALSHA, loaded on first use (redis-py reloads it after a SCRIPT FLUSH). Every key is passed in KEYS.
+# EVALSHA, loaded when the server does not know it (first use, after a SCRIPT FLUSH). Every key is in KEYS.
 # https://redis.io/docs/latest/develop/interact/programmability/eval-intro/
 _LUA = """
 local n = tonumber(ARGV[1])
@@ -63,14 +63,27 @@ if #KEYS > n then
 end
 return out
 """
-_scripts: dict[int, Script] = {}
+_SHA = hashlib.sha1(_LUA.encode(), usedforsecurity=False).hexdigest()  # the name Redis gives the script
 
 
-def _script(redis: Redis) -> Script:
-    script = _scripts.get(id(redis))
-    if script is None or script.registered_client is not redis:
-        script = _scripts[id(redis)] = redis.register_script(_LUA)
-    return script
+def _evalsha(redis: Redis, keys: list[str], args: list[int]) -> list[Any]:
+    """The script on a pooled connection, sent and read with the connection's own packer and parser: redis-py's
+    Script and execute_command layers (argument tuples, the retry wrapper, the response callbacks) cost as
+    much CPU as the round trip itself (bench/sfprofile.py). No retry: on an error the limits fail open."""
+    pool = redis.connection_pool
+    connection = pool.get_connection()
+    try:
+        command = connection.pack_command("EVALSHA", _SHA, len(keys), *keys, *args)
+        connection.send_packed_command(command)
+        try:
+            return connection.read_response()
+        except NoScriptError:  # a new or flushed server: load it once, then run it again
+            connection.send_packed_command(connection.pack_command("SCRIPT", "LOAD", _LUA))
+            connection.read_response()
+            connection.send_packed_command(command)
+            return connection.read_response()
+    finally:
+        pool.release(connection)
 
 
 def check(store_id: int, client: str | None, reads: tuple[str, ...] = ()) -> tuple[int | None, dict[str, Any] | None]:
@@ -85,7 +98,7 @@ def check(store_id: int, client: str | None, reads: tuple[str, ...] = ()) -> tup
     keys = [f"sf:rl:{scope}:{ident}:{int(now // limit.seconds)}" for scope, ident, limit in counters]
     ttls = [limit.seconds + 1 for _scope, _ident, limit in counters]  # the window's key outlives it by a second
     try:
-        results = _script(get_redis())(keys=[*keys, *reads], args=[len(keys), *ttls])
+        results = _evalsha(get_redis(), [*keys, *reads], [len(keys), *ttls])
     except (RedisError, OSError):
         mark_redis_down()
         log.warning("storefront.rate_limit_unavailable", extra={"store_id": store_id})
