@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -42,8 +43,13 @@ class Limit:
         return limit
 
 
+@lru_cache(maxsize=64)
+def _parsed(text: str) -> Limit:
+    return Limit.parse(text)
+
+
 def _limit(name: str, default: str) -> Limit:
-    return Limit.parse(current_app.config.get(name) or default)
+    return _parsed(current_app.config.get(name) or default)  # parsed once per distinct setting, not per request
 
 
 # INCR + EXPIRE per counter, then MGET of the view's keys, as ONE command: a pipeline of the same (two counters:
@@ -66,19 +72,29 @@ return out
 _SHA = hashlib.sha1(_LUA.encode(), usedforsecurity=False).hexdigest()  # the name Redis gives the script
 
 
+def _pack(args: list[str | int]) -> list[bytes]:
+    """One command in RESP (https://redis.io/docs/latest/develop/reference/protocol-spec/): an array of bulk
+    strings. Our arguments are str keys and int counts only, so no general encoder is needed."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg.encode() if isinstance(arg, str) else b"%d" % arg
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return [b"".join(parts)]
+
+
 def _evalsha(redis: Redis, keys: list[str], args: list[int]) -> list[Any]:
-    """The script on a pooled connection, sent and read with the connection's own packer and parser: redis-py's
-    Script and execute_command layers (argument tuples, the retry wrapper, the response callbacks) cost as
+    """The script on a pooled connection, packed here and read by the connection's parser: redis-py's Script and
+    execute_command layers (argument tuples, its encoder, the retry wrapper, the response callbacks) cost as
     much CPU as the round trip itself (bench/sfprofile.py). No retry: on an error the limits fail open."""
     pool = redis.connection_pool
     connection = pool.get_connection()
     try:
-        command = connection.pack_command("EVALSHA", _SHA, len(keys), *keys, *args)
+        command = _pack(["EVALSHA", _SHA, len(keys), *keys, *args])
         connection.send_packed_command(command)
         try:
             return connection.read_response()
         except NoScriptError:  # a new or flushed server: load it once, then run it again
-            connection.send_packed_command(connection.pack_command("SCRIPT", "LOAD", _LUA))
+            connection.send_packed_command(_pack(["SCRIPT", "LOAD", _LUA]))
             connection.read_response()
             connection.send_packed_command(command)
             return connection.read_response()
