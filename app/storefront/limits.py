@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from flask import current_app
 from redis import Redis
-from redis.exceptions import NoScriptError, RedisError
+from redis.connection import AbstractConnection
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from ..queue import get_redis, mark_redis_down, redis_available
 from .shopper import clock
@@ -82,14 +85,28 @@ def _pack(args: list[str | int]) -> list[bytes]:
     return [b"".join(parts)]
 
 
-def _evalsha(redis: Redis, keys: list[str], args: list[int]) -> list[Any]:
-    """The script on a pooled connection, packed here and read by the connection's parser: redis-py's Script and
-    execute_command layers (argument tuples, its encoder, the retry wrapper, the response callbacks) cost as
-    much CPU as the round trip itself (bench/sfprofile.py). No retry: on an error the limits fail open."""
+_own = threading.local()
+
+
+def _connection(redis: Redis) -> AbstractConnection:
+    """This thread's own connection to the app's Redis, made with its pool's settings (URL, db, auth, TLS,
+    timeouts). The pool's checkout locks and probes the socket for stray data (three system calls and a GIL
+    release per request); a connection of our own never holds a stray reply: every command here reads its
+    reply whole, and any failure disconnects it (redis-py reconnects on the next send)."""
     pool = redis.connection_pool
-    connection = pool.get_connection()
+    held = getattr(_own, "held", None)
+    if held is None or held[0] is not pool or held[1] != os.getpid():
+        held = _own.held = (pool, os.getpid(), pool.connection_class(**pool.connection_kwargs))
+    return held[2]
+
+
+def _evalsha(redis: Redis, keys: list[str], args: list[int]) -> list[Any]:
+    """The script, packed here and read by the connection's parser: redis-py's Script and execute_command
+    layers (argument tuples, its encoder, the retry wrapper, the response callbacks, the pool) cost as much CPU
+    as the round trip itself (bench/sfprofile.py). No retry: on an error the limits fail open."""
+    connection = _connection(redis)
+    command = _pack(["EVALSHA", _SHA, len(keys), *keys, *args])
     try:
-        command = _pack(["EVALSHA", _SHA, len(keys), *keys, *args])
         connection.send_packed_command(command)
         try:
             return connection.read_response()
@@ -98,8 +115,11 @@ def _evalsha(redis: Redis, keys: list[str], args: list[int]) -> list[Any]:
             connection.read_response()
             connection.send_packed_command(command)
             return connection.read_response()
-    finally:
-        pool.release(connection)
+    except ResponseError:
+        raise  # an error reply, read whole: the connection is in step
+    except BaseException:
+        connection.disconnect()  # whatever was sent or left unread, it must not meet the next command
+        raise
 
 
 def check(store_id: int, client: str | None, reads: tuple[str, ...] = ()) -> tuple[int | None, dict[str, Any] | None]:
