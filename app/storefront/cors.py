@@ -48,17 +48,7 @@ def allowed_origins(store: Store) -> set[str]:
     return {origin for origin in map(normalise_origin, candidates) if origin}
 
 
-_normalised: dict[str, str | None] = {}  # Origin header -> normalise_origin(it): a few per store, parsed once
-_MAX_NORMALISED = 4096
-
-
 def origin_allowed(origins: frozenset[str], origin: str) -> bool:
     """`origins`: the store's allowed_origins, as the door's store snapshot holds them (store_cache.StoreRef)."""
-    try:
-        normalised = _normalised[origin]
-    except KeyError:
-        normalised = normalise_origin(origin)
-        if len(_normalised) >= _MAX_NORMALISED:  # any string can be sent: bounded, like the store cache
-            _normalised.clear()
-        _normalised[origin] = normalised
+    normalised = normalise_origin(origin)
     return normalised is not None and normalised in origins
