@@ -170,6 +170,8 @@ def test_summary_through_the_door_and_the_views(app, client, ctx, clock, passed_
         "percent-encoded junk key": ("GET", f"{SUMMARY}?store=%FF", {"Origin": ORIGIN}, 401, True),
         "customer token": ("GET", SUMMARY, {"Authorization": f"Bearer {_token(keys.secret)}"}, 200, True),
         "bad product id": ("GET", SUMMARY.replace("p1", "p.1"), anonymous, 400, True),
+        "non-ascii product id": ("GET", SUMMARY.replace("p1", "%C3%A9"), anonymous, 400, True),
+        "encoded product id": ("GET", SUMMARY.replace("p1", "p%31"), anonymous, 200, True),
         "unknown key": ("GET", SUMMARY, {**anonymous, "X-PPE-Store": "ppk_999_nope"}, 401, True),
         "disallowed origin": ("GET", SUMMARY, {**anonymous, "Origin": "null"}, 403, True),
         "with a body": ("GET", SUMMARY, anonymous, 200, False, b"{}"),

@@ -92,7 +92,9 @@ class StorefrontDoor:
         )
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        found = _match(self.templates, environ.get("PATH_INFO", "")) if environ.get("REQUEST_METHOD") == "GET" else None
+        # PATH_INFO is the path's bytes as latin-1 (PEP 3333); werkzeug routes on them decoded as UTF-8.
+        path = environ.get("PATH_INFO", "").encode("latin-1").decode(errors="replace")
+        found = _match(self.templates, path) if environ.get("REQUEST_METHOD") == "GET" else None
         if found is None or self._passes(environ):
             return self.wsgi_app(environ, start_response)
         try:
