@@ -89,7 +89,9 @@ def storefront_route(
         raise ValueError("storefront paths start with /")
     if auth not in ("any", "customer"):
         raise ValueError(f"unknown auth {auth!r}")
-    if door and (tuple(methods) != ("GET",) or re.search(r"<[a-z_]+:", path) or status != 200 or max_body):
+    if door and (
+        tuple(m.upper() for m in methods) != ("GET",) or re.search(r"<[a-z_]+:", path) or status != 200 or max_body
+    ):
         raise ValueError("door routes are GET, 200, default body cap, plain <name> parameters")
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
