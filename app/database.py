@@ -67,11 +67,12 @@ def is_postgres(engine: Engine) -> bool:
 def execute_autocommit(engine: Engine, sql: str, params: Any) -> list[Any]:
     """Run one PostgreSQL statement as its own transaction on a pooled DBAPI connection; all its rows.
 
-    One round trip and no ORM or Core execution, for the two hot paths (the webhook insert, the storefront's
-    balance read): autocommit makes the statement its own transaction (BEGIN/COMMIT would be two more round
-    trips), and prepare=True makes it a server-side prepared statement on each connection's first use
-    (https://www.psycopg.org/psycopg3/docs/advanced/prepare.html). Errors are raised as DBAPIError without the
-    parameters (they may carry a payload), and a connection left in an unknown state never goes back to the pool.
+    One round trip and no ORM or Core execution, for the webhook insert (the storefront's balance read goes one
+    level lower, services/balance_read.py): autocommit makes the statement its own transaction (BEGIN/COMMIT
+    would be two more round trips), and prepare=True makes it a server-side prepared statement on each
+    connection's first use (https://www.psycopg.org/psycopg3/docs/advanced/prepare.html). Errors are raised as
+    DBAPIError without the parameters (they may carry a payload), and a connection left in an unknown state never
+    goes back to the pool.
     """
     dbapi_error = engine.dialect.loaded_dbapi.Error
     raw = engine.raw_connection()  # a failure to connect is raised as DBAPIError, like the rest

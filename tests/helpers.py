@@ -178,3 +178,16 @@ def woo_standin(app, monkeypatch, *, timeout: float) -> Iterator[Any]:
         yield site
     finally:
         site.stop()
+
+
+@contextmanager
+def without_door(app, door_type: type) -> Iterator[None]:
+    """The app's WSGI chain with its `door_type` middleware (a WSGI door) bypassed, to compare with the views."""
+    outer, door = app, app.wsgi_app
+    while not isinstance(door, door_type):  # AttributeError if the chain has no such door: the test is wrong
+        outer, door = door, door.wsgi_app
+    outer.wsgi_app = door.wsgi_app
+    try:
+        yield
+    finally:
+        outer.wsgi_app = door

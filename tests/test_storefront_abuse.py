@@ -157,3 +157,37 @@ def test_program_reads_loyalty_settings_tolerantly(ctx):
     }
     store.settings = {"loyalty": {"rewards": "oops", "name": 3, "points_per_unit": 1.5}}
     assert program_description(store)["name"] == "Rewards" and program_description(store)["rewards"] == []
+
+
+def test_limits_reload_their_script_after_a_flush(app, client, clock, woo, monkeypatch):
+    from app.queue import get_redis
+
+    _store, keys = woo
+    monkeypatch.setitem(app.config, "STOREFRONT_RATE_CLIENT", "2/60")
+    headers = {"X-PPE-Store": keys.public_key}
+    get_redis().script_flush()  # the server forgets the script (a restart, a SCRIPT FLUSH): loaded again on use
+    assert client.get("/api/v1/program", headers=headers).status_code == 200
+    get_redis().script_flush()
+    assert client.get("/api/v1/program", headers=headers).status_code == 200
+    assert client.get("/api/v1/program", headers=headers).status_code == 429  # still counted across the reloads
+
+
+def test_limits_fail_open_when_redis_refuses_then_count_again(app, client, clock, woo, monkeypatch):
+    import socket
+
+    from redis import Redis
+
+    _store, keys = woo
+    monkeypatch.setitem(app.config, "STOREFRONT_RATE_CLIENT", "1/60")
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    working = app.extensions["redis"]
+    monkeypatch.setitem(app.extensions, "redis", Redis(port=port, socket_connect_timeout=1))
+    headers = {"X-PPE-Store": keys.public_key}
+    path = "/api/v1/products/p1/reviews/summary"  # the door's route: its limiter's own connection
+    assert [client.get(path, headers=headers).status_code for _ in range(2)] == [200, 200]  # served, uncounted
+    assert app.extensions["redis_down_until"] > 0  # the failure was noted: the next requests skip Redis a while
+    monkeypatch.setitem(app.extensions, "redis", working)
+    monkeypatch.setitem(app.extensions, "redis_down_until", 0.0)
+    assert [client.get(path, headers=headers).status_code for _ in range(2)] == [200, 429]  # counted again

@@ -188,3 +188,32 @@ def test_summary_is_one_redis_round_trip_with_the_limits(app, client, ctx, cache
     assert hit.headers["Access-Control-Allow-Origin"] == "https://fast.example.com"
     invalidate(store.id, "p1")
     assert client.get(path, headers=headers).json == first.json  # a stale version is recomputed
+
+
+def test_raw_balance_read_prepares_again_and_drops_a_failed_connection(app, ctx, monkeypatch):
+    from app.services import balance_read
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the raw libpq read is PostgreSQL's")
+    store, _ = _store("fast.example.com")
+    _customer_with_points(store, "501", None)
+    store_id = store.id
+    db.session.commit()
+    db.session.remove()  # no Session in this scope: the read takes the raw path, as in the door
+    assert len(balance_read.balance_rows(db.session, store_id, "501")) == 5
+    idle = [db.engine.raw_connection() for _ in range(db.engine.pool.checkedin())]  # every pooled connection
+    for raw in idle:  # what psycopg sends after rolling back a connection it prepared on: ours goes too
+        raw.driver_connection.pgconn.exec_(b"DEALLOCATE ALL")
+        raw.close()
+    prepares = []
+    real_sql = balance_read._postgres_sql
+    monkeypatch.setattr(balance_read, "_postgres_sql", lambda engine: prepares.append(1) or real_sql(engine))
+    assert len(balance_read.balance_rows(db.session, store_id, "501")) == 5  # prepared again, not an error
+    assert prepares == [1]
+    seen = []
+    monkeypatch.setattr(balance_read, "Transformer", lambda conn: seen.append(conn) or 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        balance_read.balance_rows(db.session, store_id, "501")
+    monkeypatch.undo()
+    assert seen[0].closed  # a connection whose read failed is closed, never handed out again
+    assert len(balance_read.balance_rows(db.session, store_id, "501")) == 5

@@ -10,19 +10,14 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import WebhookDelivery
 from app.webhooks.door import EnvironHeaders, WebhookDoor, read_body
-from tests.helpers import add_store, fixture_bytes, shopify_headers, woo_headers
+from tests.helpers import add_store, fixture_bytes, shopify_headers, without_door, woo_headers
 
 
 @pytest.fixture
 def views_client(app):
-    """The same app's Flask views, without the door in front (the door wraps app.wsgi_app)."""
-    assert isinstance(app.wsgi_app, WebhookDoor)
-    door = app.wsgi_app
-    app.wsgi_app = door.wsgi_app
-    try:
+    """The same app's Flask views, without the webhook door in front (a middleware of app.wsgi_app)."""
+    with without_door(app, WebhookDoor):
         yield app.test_client()
-    finally:
-        app.wsgi_app = door
 
 
 def _inbox_count(app) -> int:
@@ -50,14 +45,10 @@ def test_door_and_views_answer_alike(app, client, ctx):
         "woo bad signature": (woo, woo_headers("order.updated", woo, secret="nope")),
     }
     views = app.test_client()
-    door = app.wsgi_app
     for name, (body, headers) in cases.items():
         through_door = _seen(client.post(_path(headers), data=body, headers=headers))
-        app.wsgi_app = door.wsgi_app
-        try:
+        with without_door(app, WebhookDoor):
             through_views = _seen(views.post(_path(headers), data=body, headers=headers))
-        finally:
-            app.wsgi_app = door
         assert through_door == through_views, name
         assert through_door[0] != 200 or name == "ignored", name
     assert _inbox_count(app) == 0

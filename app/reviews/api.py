@@ -18,9 +18,8 @@ from werkzeug.exceptions import BadRequest
 from ..services.review_links import LinkExpired, LinkInvalid, read_star_token
 from ..services.review_settings import review_settings
 from ..services.reviews import as_public
-from ..storefront import json_answer
 from ..storefront.registry import register_schema, storefront_route
-from ..storefront.shopper import current_identity
+from ..storefront.shopper import Shopper, current_identity
 from . import photo_storage
 from .form import STATUS, store_review
 from .reading import SORTS, product_reviews, product_summary, summary_keys
@@ -184,7 +183,8 @@ def _summary_prefetch(store_id: int, kwargs: dict[str, Any]) -> tuple[str, ...]:
     response=REVIEW_SUMMARY,
     path_params=_PRODUCT_PARAM,
     prefetch=_summary_prefetch,
+    door=True,
 )
-def product_summary_api(product_id: str) -> Response:
-    shopper = current_identity()
-    return json_answer(product_summary(shopper.store_id, _product(product_id), shopper.prefetched))
+def product_summary_api(shopper: Shopper, product_id: str) -> dict[str, Any]:
+    # A door route: answered before Flask (app/storefront/door.py), the cache read with the rate limits.
+    return product_summary(shopper.store_id, _product(product_id), shopper.prefetched)

@@ -3,9 +3,13 @@
 The storefront's most frequent call. Through the ORM session it cost a BEGIN, the SELECT and a ROLLBACK (three
 round trips) plus building and compiling the statement per request (bench/sfprofile.py: the Core/ORM execution
 was most of the request's CPU). Here the statement is built once, compiled once per dialect, and on PostgreSQL
-executed on the pool's DBAPI connection in autocommit mode (a read needs no transaction of its own: one
-statement sees one snapshot) with prepare=True, as the webhook insert does (app/webhooks/ingest.py).
-https://www.psycopg.org/psycopg3/docs/advanced/prepare.html
+sent through libpq itself on the pool's connection (psycopg's `pgconn`: PQexecPrepared, which releases the
+GIL while it waits): prepared under its own name on each connection where it is not (yet), executed outside any
+transaction block
+(one statement sees one snapshot; the connection stays idle, so the pool's reset costs nothing), and the rows
+loaded by psycopg's own Transformer, so the values are what a cursor gives. psycopg's cursor (its prepared
+statement cache, the autocommit switch, the generator-driven waits) cost more CPU than the query's round trip
+(bench/README.md, storefront step 4). https://www.postgresql.org/docs/current/libpq-exec.html
 If the session is already in a transaction (a caller that wrote rows and has not committed, as tests do), the
 query goes through that session, so it sees what the caller sees. Other dialects (SQLite in tests): the session.
 """
@@ -15,11 +19,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from psycopg.adapt import Transformer
+from psycopg.errors import error_from_result
+from psycopg.pq import DiagnosticField, ExecStatus
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
 
-from ..database import execute_autocommit
 from ..models import Customer, LoyaltyAccount, PointsLedger
 
 
@@ -52,7 +59,9 @@ STATEMENT = (
     .where(Customer.store_id == bindparam("store_id"), Customer.platform_id == bindparam("platform_id"))
     .order_by(PointsLedger.id)
 )
-_compiled: dict[int, str] = {}  # id(dialect) -> SQL text with %(store_id)s / %(platform_id)s
+_compiled: dict[int, bytes] = {}  # id(dialect) -> SQL text with $1 (store id) / $2 (platform id)
+_NAME = b"ppe_balance_rows"  # the prepared statement's name on each connection (psycopg's own are _pg3_<n>)
+_UNKNOWN_STATEMENT = b"26000"  # invalid_sql_statement_name: not prepared on this connection
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -60,24 +69,71 @@ def _utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC)
 
 
-def _postgres_sql(engine: Engine) -> str:
+def _postgres_sql(engine: Engine) -> bytes:
     sql = _compiled.get(id(engine.dialect))
     if sql is None:
-        sql = _compiled[id(engine.dialect)] = str(STATEMENT.compile(dialect=engine.dialect))
+        text = str(STATEMENT.compile(dialect=engine.dialect))
+        text = text.replace("%(store_id)s", "$1").replace("%(platform_id)s", "$2")
+        if "%" in text:  # psycopg's placeholders or escapes left: libpq would not understand them
+            raise RuntimeError("balance statement: unexpected placeholder")
+        sql = _compiled[id(engine.dialect)] = text.encode()
     return sql
 
 
-def _postgres_rows(engine: Engine, params: dict[str, Any]) -> list[BalanceRow]:
-    fetched = execute_autocommit(engine, _postgres_sql(engine), params)
-    return [BalanceRow(*row[:6], _utc(row[6]), _utc(row[7])) for row in fetched]
+def _postgres_rows(engine: Engine, store_id: int, platform_id: str) -> list[BalanceRow]:
+    raw = engine.raw_connection()  # a failure to connect is raised as DBAPIError, like the rest
+    done = False
+    try:
+        driver = raw.driver_connection
+        pgconn = driver.pgconn
+        params = [str(store_id).encode(), platform_id.encode()]
+        result = pgconn.exec_prepared(_NAME, params)
+        if result.error_field(DiagnosticField.SQLSTATE) == _UNKNOWN_STATEMENT:
+            # Not prepared on this connection yet, or no longer: psycopg sends DEALLOCATE ALL after a rollback
+            # of a connection it prepared statements on. Outside a transaction block the error costs nothing.
+            _check(engine, driver, pgconn.prepare(_NAME, _postgres_sql(engine)))
+            result = pgconn.exec_prepared(_NAME, params)
+        _check(engine, driver, result)
+        loader = Transformer(driver)
+        loader.set_pgresult(result)
+        rows = loader.load_rows(0, result.ntuples, tuple)
+        done = True
+    finally:
+        if not done:
+            # Whatever state it is in (mid-query, broken), it must not go back to the pool.
+            raw.invalidate()
+        raw.close()
+    return [BalanceRow(*row[:6], _utc(row[6]), _utc(row[7])) for row in rows]
+
+
+def _check(engine: Engine, driver: Any, result: Any) -> Any:
+    if result.status not in (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK):
+        error = error_from_result(result, encoding=driver.info.encoding)
+        # As SQLAlchemy raises driver errors, without the parameters (a platform id is personal data).
+        raise DBAPIError.instance(None, None, error, engine.dialect.loaded_dbapi.Error) from error
+    return result
+
+
+def _engine_without_session(session: scoped_session[Session]) -> Engine | None:
+    """The engine of a scoped session with no Session in this scope yet (the storefront door's case: nothing
+    uncommitted to see), found without building a Session and tearing it down for one read; None otherwise."""
+    if session.registry.has():
+        return None
+    kw = session.session_factory.kw
+    bind = kw.get("bind")
+    if bind is None and kw.get("db") is not None:  # Flask-SQLAlchemy's factory names the extension: its engine
+        bind = kw["db"].engine
+    return bind if isinstance(bind, Engine) else None
 
 
 def balance_rows(session: Session | scoped_session[Session], store_id: int, platform_id: str) -> list[BalanceRow]:
     """The customer's id and tier, and one row per ledger entry (kind None: no entries); [] if unknown."""
-    params = {"store_id": store_id, "platform_id": platform_id}
     if isinstance(session, scoped_session):
+        engine = _engine_without_session(session)
+        if engine is not None and engine.dialect.name == "postgresql":
+            return _postgres_rows(engine, store_id, platform_id)
         session = session()  # Flask-SQLAlchemy's db.session: this thread's Session
     engine = session.get_bind()
     if isinstance(engine, Engine) and engine.dialect.name == "postgresql" and not session.in_transaction():
-        return _postgres_rows(engine, params)
-    return [BalanceRow(*row) for row in session.execute(STATEMENT, params)]
+        return _postgres_rows(engine, store_id, platform_id)
+    return [BalanceRow(*row) for row in session.execute(STATEMENT, {"store_id": store_id, "platform_id": platform_id})]

@@ -134,14 +134,20 @@ def read_customer_token(token: str) -> TokenClaims:
     store, cid, exp = claims.get("store"), claims.get("cid"), claims.get("exp")
     if not isinstance(store, str) or not isinstance(cid, str) or type(exp) is not int:
         raise StorefrontAuthError("token.malformed")
-    if not _CUSTOMER_ID.fullmatch(cid) or not site_key(store):
+    site = site_key(store)
+    if not _CUSTOMER_ID.fullmatch(cid) or not site:
         raise StorefrontAuthError("token.malformed")
-    return TokenClaims(store=site_key(store), customer_id=cid, expires_at=exp)
+    return TokenClaims(store=site, customer_id=cid, expires_at=exp)
 
 
 def verify_customer_token(token: str, secret: str, *, now: float) -> TokenClaims:
     """Check the signature (constant time) and the lifetime; return the claims."""
-    claims = read_customer_token(token)
+    return check_customer_token(token, read_customer_token(token), secret, now=now)
+
+
+def check_customer_token(token: str, claims: TokenClaims, secret: str, *, now: float) -> TokenClaims:
+    """verify_customer_token for a token already read (`claims` = read_customer_token(token)): the storefront
+    reads the claims first to find the store whose secret checks it, so the token is parsed once, not twice."""
     body, signature = token.split(".")
     expected = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()
     if not secret or not hmac.compare_digest(expected, _b64decode(signature)):

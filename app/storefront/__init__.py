@@ -25,10 +25,8 @@ def json_answer(data: Any) -> Response:
     return Response(orjson.dumps(data), mimetype="application/json")
 
 
-def _json_error(exc: HTTPException) -> Response | HTTPException:
-    """Widgets read JSON also when refused (401, 404, 405, 413, 429, 500) under /api and /proxy."""
-    if not request.path.startswith(_JSON_PREFIXES):
-        return exc
+def json_error(exc: HTTPException) -> Response:
+    """The JSON answer to a refusal (401, 404, 405, 413, 429, 500): for the views and the WSGI door alike."""
     code = exc.code or 500
     error = exc.description if code in (401, 403) and exc.description else (exc.name or "error")
     response = jsonify(error=str(error).lower().replace(" ", "_"), message=exc.description)
@@ -37,6 +35,11 @@ def _json_error(exc: HTTPException) -> Response | HTTPException:
         if name.lower() != "content-type":  # keeps Retry-After (429), Allow (405), WWW-Authenticate
             response.headers[name] = value
     return response
+
+
+def _json_error(exc: HTTPException) -> Response | HTTPException:
+    """Widgets read JSON also when refused under /api and /proxy; other paths keep werkzeug's HTML."""
+    return json_error(exc) if request.path.startswith(_JSON_PREFIXES) else exc
 
 
 class StorefrontlessSessions(SecureCookieSessionInterface):
@@ -55,8 +58,11 @@ def init_app(app: Flask) -> None:
     # (Flask refuses new routes on a registered blueprint). Features add theirs to this line.
     from ..reviews import api as reviews_api  # noqa: F401
     from . import guard, loyalty, openapi, referrals, routes, widget  # noqa: F401
+    from .door import StorefrontDoor
 
     app.register_blueprint(bp)
     app.register_error_handler(HTTPException, _json_error)
+    # The two hottest widget calls are answered before Flask (door.py); everything else goes on to Flask.
+    app.wsgi_app = StorefrontDoor(app, app.wsgi_app)  # type: ignore[method-assign]
     if type(app.session_interface) is SecureCookieSessionInterface:  # only replace Flask's default
         app.session_interface = StorefrontlessSessions()

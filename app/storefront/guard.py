@@ -8,6 +8,7 @@ the blueprint's handler turns into JSON (`{"error": ..., "message": ...}`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -16,7 +17,7 @@ from werkzeug.exceptions import Forbidden, RequestEntityTooLarge, TooManyRequest
 
 from . import bp, cors, limits
 from .registry import RouteSpec
-from .shopper import Shopper, resolve_direct, resolve_proxy, store_from_key
+from .shopper import Shopper, request_store_key, request_token, resolve_direct, resolve_proxy, store_from_key
 from .store_cache import StoreRef
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
@@ -30,13 +31,23 @@ def _cap_body(spec: RouteSpec) -> None:
         raise RequestEntityTooLarge(description=f"request bodies are limited to {cap} bytes")
 
 
-def _client_key(shopper: Shopper, proxied: bool) -> str | None:
+@dataclass
+class Caller:
+    """What the guard reads from a request: from Flask's `request`, or from the WSGI environ (door.py)."""
+
+    proxied: bool
+    origin: str | None  # the Origin header (None: not a browser cross-origin call)
+    remote_addr: str | None
+    cors_origin: str | None = None  # set once the Origin passed: from then on every answer carries CORS headers
+
+
+def _client_key(shopper: Shopper, caller: Caller) -> str | None:
     if shopper.customer_platform_id is not None:
         return "c:" + shopper.customer_platform_id
     # Behind the app proxy the connecting address is Shopify's, shared by every shopper of every store, so
     # anonymous proxy traffic is only capped per store. Direct calls: the client address (deployments behind
     # a load balancer wrap the app in werkzeug's ProxyFix so this is the browser's address).
-    return None if proxied else "ip:" + (request.remote_addr or "unknown")
+    return None if caller.proxied else "ip:" + (caller.remote_addr or "unknown")
 
 
 def _enforce_limits(store_id: int, client: str | None, reads: tuple[str, ...] = ()) -> dict[str, Any] | None:
@@ -46,13 +57,24 @@ def _enforce_limits(store_id: int, client: str | None, reads: tuple[str, ...] = 
     return fetched
 
 
-def _check_origin(ref: StoreRef) -> None:
-    origin = request.headers.get("Origin")
-    if origin is None:
+def _check_origin(ref: StoreRef, caller: Caller) -> None:
+    if caller.origin is None:
         return  # not a browser cross-origin call (server-side, curl): CORS does not apply
-    if not cors.origin_allowed(ref.origins, origin):
+    if not cors.origin_allowed(ref.origins, caller.origin):
         raise Forbidden(description="origin_not_allowed")
-    g.storefront_origin = origin
+    caller.cors_origin = caller.origin
+
+
+def admit(spec: RouteSpec, caller: Caller, shopper: Shopper, kwargs: dict[str, Any]) -> Shopper:
+    """After the shopper is resolved: origin, auth level, rate limits (with the route's prefetch). The one
+    sequence for the Flask views (guarded) and the WSGI door; raises the refusal as a werkzeug exception."""
+    if not caller.proxied:
+        _check_origin(shopper.ref, caller)
+    if spec.auth == "customer" and not shopper.logged_in:
+        raise Unauthorized(description="customer_login_required")
+    reads = spec.prefetch(shopper.ref.id, kwargs) if spec.prefetch else ()
+    shopper.prefetched = _enforce_limits(shopper.ref.id, _client_key(shopper, caller), reads)
+    return shopper
 
 
 def _preflight(spec: RouteSpec) -> Response:
@@ -81,27 +103,30 @@ def guarded(view: Callable[..., Any], spec: RouteSpec, *, proxied: bool) -> Call
         _cap_body(spec)
         if request.method == "OPTIONS" and not proxied:
             return _preflight(spec)
-        shopper = resolve_proxy() if proxied else resolve_direct()
-        if not proxied:
-            _check_origin(shopper.ref)
-        g.shopper = shopper
-        if spec.auth == "customer" and not shopper.logged_in:
-            raise Unauthorized(description="customer_login_required")
-        reads = spec.prefetch(shopper.ref.id, kwargs) if spec.prefetch else ()
-        shopper.prefetched = _enforce_limits(shopper.ref.id, _client_key(shopper, proxied), reads)
+        caller = Caller(proxied, request.headers.get("Origin"), request.remote_addr)
+        try:
+            shopper = resolve_proxy() if proxied else resolve_direct(request_token(), request_store_key())
+            g.shopper = admit(spec, caller, shopper, kwargs)
+        finally:
+            if caller.cors_origin:
+                g.storefront_origin = caller.cors_origin
         return view(*args, **kwargs)
 
     return wrapper
 
 
-def add_cors_headers(response: Response) -> Response:
-    """after_request: answers (errors included) to an allowed origin carry the CORS headers."""
-    origin = g.get("storefront_origin")
+def cors_headers(response: Response, origin: str | None) -> Response:
+    """Answers (errors included) to an allowed origin carry the CORS headers; every answer varies by Origin."""
     if origin:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = cors.EXPOSED_HEADERS
     response.vary.add("Origin")
     return response
+
+
+def add_cors_headers(response: Response) -> Response:
+    """after_request of the storefront blueprint (the door calls cors_headers itself)."""
+    return cors_headers(response, g.get("storefront_origin"))
 
 
 bp.after_request(add_cors_headers)

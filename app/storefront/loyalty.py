@@ -8,6 +8,8 @@ currency when the tier is on amount spent), null when no tiers are configured or
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, jsonify, request
 from sqlalchemy import select
 
@@ -17,12 +19,10 @@ from ..models import PointsLedger
 from ..models.types import utcnow
 from ..services.loyalty import get_settings
 from ..services.loyalty_ledger import balance_by_platform_id, customer_rows
-from ..services.loyalty_settings import LoyaltySettings
 from ..services.loyalty_tiers import metrics, progress
 from ..services.redemptions import as_dict, find
-from . import json_answer
 from .registry import register_schema, storefront_route
-from .shopper import current_identity, current_shopper
+from .shopper import Shopper, current_shopper
 
 _INT = {"type": "integer"}
 _STR_OR_NULL = {"type": ["string", "null"]}
@@ -114,37 +114,33 @@ ACTIVITY = register_schema(
 )
 
 
-@storefront_route("/me/balance", auth="customer", summary="The customer's points", response=BALANCE)
-def loyalty_balance() -> Response:
-    # The widget's most frequent call: one indexed query, no ORM objects, the store's settings from the door's
-    # snapshot (benchmarked by bench/storefront.py).
-    shopper = current_identity()
+@storefront_route("/me/balance", auth="customer", summary="The customer's points", response=BALANCE, door=True)
+def loyalty_balance(shopper: Shopper) -> dict[str, Any]:
+    # The widget's most frequent call (a door route: answered before Flask, door.py): one indexed query, no ORM
+    # objects, the store's settings from the door's snapshot (benchmarked by bench/storefront.py).
     assert shopper.customer_platform_id is not None  # auth="customer"
     found = balance_by_platform_id(
         db.session, shopper.store_id, shopper.customer_platform_id, shopper.ref.loyalty, utcnow()
     )
     if found is None:
-        return json_answer(
-            {"pending": 0, "spendable": 0, "expiring_30d": 0, "expires_at": None, "tier": None, "progress": None}
-        )
+        return {"pending": 0, "spendable": 0, "expiring_30d": 0, "expires_at": None, "tier": None, "progress": None}
     points, tier = found
-    return json_answer(
-        {
-            "pending": points.pending,
-            "spendable": points.spendable,
-            "expiring_30d": points.expiring_30d,
-            "expires_at": points.expires_at.isoformat() if points.expires_at else None,
-            "tier": tier,
-            "progress": _progress(shopper.ref.loyalty, tier),
-        }
-    )
+    return {
+        "pending": points.pending,
+        "spendable": points.spendable,
+        "expiring_30d": points.expiring_30d,
+        "expires_at": points.expires_at.isoformat() if points.expires_at else None,
+        "tier": tier,
+        "progress": _progress(shopper, tier),
+    }
 
 
-def _progress(settings: LoyaltySettings, tier: str | None) -> dict | None:
+def _progress(shopper: Shopper, tier: str | None) -> dict | None:
     """The next tier and the distance to it; only stores with tiers pay for loading the customer's rows."""
+    settings = shopper.ref.loyalty
     if not settings.tiers:
         return None
-    store, customer = current_shopper()
+    store, customer = shopper.store, shopper.customer
     if customer is None:
         return None
     figures = metrics(db.session, store, customer.id, customer_rows(db.session, store, customer.id), settings, utcnow())

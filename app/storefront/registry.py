@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any, Literal
 
 Auth = Literal["any", "customer"]
@@ -38,6 +39,9 @@ class RouteSpec:
     errors: tuple[tuple[str, str], ...] = ()  # route-specific error statuses and their meaning (409, 410...)
     # Redis keys the view will read, from (store id, view kwargs): fetched in the rate limiter's round trip.
     prefetch: Callable[[int, dict[str, Any]], tuple[str, ...]] | None = None
+    # door=True routes: (shopper, **path params) -> the 200 answer's JSON data, with no Flask request; the WSGI
+    # door (door.py) calls it for /api/v1 GETs, the Flask view wraps it for everything else.
+    answer: Callable[..., Any] | None = None
 
 
 #: Every registered route, in registration order (read by openapi.build_document).
@@ -67,6 +71,7 @@ def storefront_route(
     path_params: dict[str, dict[str, Any]] | None = None,
     errors: dict[str, str] | None = None,
     prefetch: Callable[[int, dict[str, Any]], tuple[str, ...]] | None = None,
+    door: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `view` at /api/v1<path> and /proxy/api/v1<path>.
 
@@ -76,16 +81,24 @@ def storefront_route(
     clients and schemathesis send valid ones), `errors` (route-specific error statuses). `max_body` raises the
     body cap for one route (uploads). `prefetch`: the Redis keys the view reads (a cache), fetched in the same
     round trip as the rate limits; the view finds them in `current_identity().prefetched`.
+    `door=True` (GET, plain `<name>` path parameters only): the decorated function is not a Flask view but
+    `(shopper, **path params) -> JSON data` (the 200 answer, orjson), which the WSGI door serves without Flask;
+    it reads nothing from Flask's request or `g` and raises werkzeug exceptions to refuse.
     """
     if not path.startswith("/"):
         raise ValueError("storefront paths start with /")
     if auth not in ("any", "customer"):
         raise ValueError(f"unknown auth {auth!r}")
+    if door and (
+        tuple(m.upper() for m in methods) != ("GET",) or re.search(r"<[a-z_]+:", path) or status != 200 or max_body
+    ):
+        raise ValueError("door routes are GET, 200, default body cap, plain <name> parameters")
 
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         from . import bp
         from .guard import guarded
 
+        view = _door_view(func) if door else func
         endpoint = view.__name__
         if any(spec.endpoint == endpoint for spec in ROUTES):
             raise ValueError(f"storefront endpoint {endpoint!r} registered twice")
@@ -104,6 +117,7 @@ def storefront_route(
             path_params=tuple((path_params or {}).items()),
             errors=tuple((errors or {}).items()),
             prefetch=prefetch,
+            answer=func if door else None,
         )
         ROUTES.append(spec)
         # OPTIONS is ours (CORS preflight), not Flask's automatic answer.
@@ -112,9 +126,21 @@ def storefront_route(
         bp.add_url_rule(
             PROXY_PREFIX + path, "proxy_" + endpoint, guarded(view, spec, proxied=True), methods=list(spec.methods)
         )
-        return view
+        return func
 
     return decorator
+
+
+def _door_view(answer: Callable[..., Any]) -> Callable[..., Any]:
+    """The Flask view of a door route (the proxy, OPTIONS, HEAD and whatever the door passes on to Flask)."""
+    from . import json_answer
+    from .shopper import current_identity
+
+    @wraps(answer)
+    def view(**kwargs: Any) -> Any:
+        return json_answer(answer(current_identity(), **kwargs))
+
+    return view
 
 
 def openapi_path(rule: str) -> tuple[str, list[str]]:

@@ -23,7 +23,7 @@ from werkzeug.exceptions import Unauthorized
 
 from ..extensions import db
 from ..models import Customer, Store
-from ..services.storefront_auth import StorefrontAuthError, read_customer_token, verify_customer_token, verify_proxy
+from ..services.storefront_auth import StorefrontAuthError, check_customer_token, read_customer_token, verify_proxy
 from . import store_cache
 from .store_cache import StoreRef
 
@@ -119,11 +119,15 @@ def resolve_proxy() -> Shopper:
     return Shopper(ref=_active(ref), via="shopify_proxy", customer_platform_id=claims.customer_id)
 
 
+def bearer_token(authorization: str, customer_token: str) -> str:
+    """The customer token of a request, from its Authorization and X-PPE-Customer-Token headers ("" if none)."""
+    if authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    return customer_token.strip()
+
+
 def request_token() -> str:
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip()
-    return request.headers.get("X-PPE-Customer-Token", "").strip()
+    return bearer_token(request.headers.get("Authorization", ""), request.headers.get("X-PPE-Customer-Token", ""))
 
 
 def request_store_key() -> str | None:
@@ -134,30 +138,35 @@ def request_store_key() -> str | None:
     return None if value is None else value.strip()
 
 
-def store_from_key() -> StoreRef | None:
-    """The active store the request's public key names, or None (no key, unknown key, inactive store)."""
-    key = request_store_key()
+def active_by_key(key: str | None) -> StoreRef | None:
+    """The active store a public key names, or None (no key, unknown key, inactive store)."""
     ref = store_cache.by_public_key(key) if key else None
     return ref if ref is not None and ref.status == "active" else None
 
 
-def resolve_direct() -> Shopper:
-    token = request_token()
+def store_from_key() -> StoreRef | None:
+    """The active store the request's public key names, or None."""
+    return active_by_key(request_store_key())
+
+
+def resolve_direct(token: str, sent_key: str | None) -> Shopper:
+    """The shopper of an /api/v1 call from its token and public store key (None: not sent), for the Flask
+    guard and the WSGI door (door.py) alike. The token is parsed once: its claims name the store whose secret
+    checks it."""
     if not token:
-        if not request_store_key():
+        if not sent_key:
             raise _refuse("store_key_required")
-        return Shopper(ref=_active(store_from_key()), via="anonymous", customer_platform_id=None)
+        return Shopper(ref=_active(active_by_key(sent_key)), via="anonymous", customer_platform_id=None)
     try:
         claims = read_customer_token(token)
         ref = _active(store_cache.by_domain("woocommerce", claims.store))
         if not ref.secret:
             raise StorefrontAuthError("token.no_secret")
-        verify_customer_token(token, ref.secret, now=clock())
+        check_customer_token(token, claims, ref.secret, now=clock())
     except StorefrontAuthError as exc:
         raise _refuse(str(exc)) from exc
     # A store key sent alongside, even empty, must name the same store (a widget of store A cannot speak with
     # B's token; a malformed key is not silently ignored).
-    sent_key = request_store_key()
     if sent_key is not None and sent_key != ref.public_key:
         raise _refuse("token.wrong_store")
     return Shopper(ref=ref, via="woocommerce_token", customer_platform_id=claims.customer_id)
