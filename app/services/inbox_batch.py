@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -34,11 +34,10 @@ from connectors.exceptions import ConnectorError
 
 from ..models import Store, WebhookDelivery
 from ..models.inbox import DONE, FAILED, PROCESSING
-from ..models.types import utcnow
 from . import batch_derived, batch_rows
 from .compliance import record_compliance_request
 from .dispatch import dispatch
-from .inbox import _CONFLICT_RETRIES, finish, lock_store, mark_failure, process_delivery
+from .inbox import _CONFLICT_RETRIES, finish, finish_all, lock_store, mark_failure, process_delivery
 
 log = logging.getLogger(__name__)
 
@@ -106,26 +105,13 @@ def _apply_batch(
             finish(delivery, outcome, None)
             counts[outcome] += 1
     if done:
-        _finish_done(session, done)
+        finish_all(session, done, DONE)
         counts[DONE] += len(done)
     session.commit()
     return counts
 
 
 Outcome = tuple[WebhookDelivery, str | Exception, bool]
-
-
-def _finish_done(session: Session, ids: list[int]) -> None:
-    """inbox.finish() for the batch's applied deliveries in one UPDATE (per 500), in the batch's transaction:
-    as ORM changes, the unit of work spent more on these status rows than on some of the records."""
-    now = utcnow()
-    for start in range(0, len(ids), 500):
-        session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(ids[start : start + 500]))
-            .values(status=DONE, processed_at=now, locked_until=None, last_error=None)
-            .execution_options(synchronize_session=False)
-        )
 
 
 def _apply_one(
