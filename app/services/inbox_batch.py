@@ -89,8 +89,10 @@ def _apply_batch(
             continue
         lock_store(session, store_id)
         session.refresh(store)  # read under the lock: an uninstall applied by another worker is seen
-        events = {d.id: parsed.get(d.id) or _parse(d) for d in by_store[store_id]}
-        parsed.update(events)
+        for delivery in by_store[store_id]:
+            if delivery.id not in parsed:  # parsed once for both passes
+                parsed[delivery.id] = _parse(delivery)
+        events = {d.id: parsed[d.id] for d in by_store[store_id]}
         batch_rows.preload(session, store_id, _all_events(events.values()))
         for delivery in by_store[store_id]:
             outcomes.append(_apply_one(session, store, delivery, events[delivery.id], savepoints))
@@ -131,19 +133,13 @@ def _apply_one(
                 for event in events:
                     _apply_event(session, store, delivery, event)
             return delivery, DONE, False
-        except (IntegrityError, OperationalError) as exc:
-            last = exc  # a conflicting insert or a deadlock: this delivery alone, once more
-        except ConnectorError as exc:
-            last = exc
-            break
         except Exception as exc:  # noqa: BLE001  (a bug or an outage: retried with backoff, never dropped)
-            batch_rows.forget(session, store.id)
-            return delivery, exc, False
-        finally:
-            if last is not None:
-                batch_rows.forget(session, store.id)  # rolled back: what the maps learned may be gone
+            batch_rows.forget(session, store.id)  # rolled back: what the maps learned may be gone
+            if not isinstance(exc, IntegrityError | OperationalError):
+                return delivery, exc, isinstance(exc, ConnectorError)
+            last = exc  # a conflicting insert or a deadlock: this delivery alone, once more
     assert last is not None
-    return delivery, last, isinstance(last, ConnectorError)
+    return delivery, last, False
 
 
 def _parse(delivery: WebhookDelivery) -> list[Event] | Exception:
