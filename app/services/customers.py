@@ -168,15 +168,29 @@ def refresh_totals(session: Session, store: Store, customer: Customer) -> None:
     headline total is in the store's currency when the customer has orders in
     it, otherwise in the currency most of their orders use.
     """
-    orders = session.scalars(
-        select(Order).where(Order.store_id == store.id, Order.customer_id == customer.id, Order.deleted_at.is_(None))
+    orders = session.execute(
+        select(*TOTALS_COLUMNS).where(
+            Order.store_id == store.id, Order.customer_id == customer.id, Order.deleted_at.is_(None)
+        )
     ).all()
     apply_totals(store, customer, orders)
 
 
+#: What apply_totals reads of an order. Callers select these columns, not whole orders: a repeat customer's
+#: old orders would each be built as an ORM object with its line items parsed.
+TOTALS_COLUMNS = (
+    Order.customer_id,
+    Order.currency,
+    Order.total_price,
+    Order.refunded_amount,
+    Order.cancelled_at,
+    Order.placed_at,
+)
+
+
 def apply_totals(store: Store, customer: Customer, orders: Sequence[Any]) -> None:
-    """refresh_totals' rules on the customer's orders (not deleted), already loaded: Order objects or rows
-    with their customer_id, currency, total_price, refunded_amount, cancelled_at and placed_at."""
+    """refresh_totals' rules on the customer's orders (not deleted), already loaded: rows of TOTALS_COLUMNS
+    (or Order objects)."""
     standing = [o for o in orders if o.cancelled_at is None]
     spent: dict[str, Decimal] = defaultdict(Decimal)
     refunded: dict[str, Decimal] = defaultdict(Decimal)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Customer, Fulfillment, Order, OrderRefund, Store
 from . import batch_rows
-from .customers import apply_totals, refresh_totals
+from .customers import TOTALS_COLUMNS, apply_totals, refresh_totals
 
 INACTIVE_FULFILLMENTS = {"cancelled", "error", "failure"}
 
@@ -113,16 +113,6 @@ def refresh_customers(session: Session, store: Store, *customer_ids: int | None)
             refresh_totals(session, store, customer)
 
 
-_TOTALS_COLUMNS = (
-    Order.customer_id,
-    Order.currency,
-    Order.total_price,
-    Order.refunded_amount,
-    Order.cancelled_at,
-    Order.placed_at,
-)
-
-
 def refresh_deferred_customers(session: Session, store: Store) -> None:
     """Recompute the totals deferred for this store (a handler that reads totals mid-batch calls this first)."""
     deferred = session.info.get(DEFERRED_REFRESH)
@@ -135,10 +125,8 @@ def refresh_deferred_customers(session: Session, store: Store) -> None:
     for chunk in chunks(due):
         customers = session.scalars(select(Customer).where(Customer.store_id == store.id, Customer.id.in_(chunk))).all()
         held: dict[int, list[Any]] = {cid: [] for cid in chunk}
-        # Only the columns the totals read (services/customers.apply_totals), not whole orders: a repeat
-        # customer's old orders would each be built as an ORM object with its line items parsed.
         for order in session.execute(
-            select(*_TOTALS_COLUMNS).where(
+            select(*TOTALS_COLUMNS).where(
                 Order.store_id == store.id, Order.customer_id.in_(chunk), Order.deleted_at.is_(None)
             )
         ):
