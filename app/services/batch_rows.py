@@ -50,7 +50,6 @@ _KEYS = {
     "refund": "platform_id",
     "referral": "order_platform_id",
 }
-_CHUNK = 500  # IN lists (SQLite caps bound parameters per statement)
 
 
 def lookup(session: Session, store_id: int, kind: str, key: str) -> Any:
@@ -144,9 +143,9 @@ def _keys(events: Iterable[Event]) -> dict[str, set[str]]:
 
 
 def _chunks(values: set[str]) -> Iterable[Sequence[str]]:
-    ordered = sorted(values)
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start : start + _CHUNK]
+    from .order_derived import chunks  # order_derived imports this module
+
+    return chunks(sorted(values))  # sorted: the same keys give the same statements
 
 
 def preload(session: Session, store_id: int, events: Iterable[Event]) -> None:
