@@ -104,7 +104,8 @@ def append(
     session.add(row)
     if known is None:
         session.flush()
-    log.info("loyalty.appended", extra={"store_id": store.id, "customer_id": customer_id, "kind": kind})
+    # DEBUG, not INFO: a line per ledger row is noise at Black Friday volume; the drain job logs its counts.
+    log.debug("loyalty.appended", extra={"store_id": store.id, "customer_id": customer_id, "kind": kind})
     return row
 
 

@@ -177,7 +177,7 @@ def reconcile_loaded(
                 add(key, "reverse", -holding, {"reason": "deleted" if order.deleted_at else "cancelled"})
         earn.available_at = available_at(settings, order)
     if new:
-        log.info("loyalty.order_reconciled", extra={"store_id": store.id, "order_id": order.id, "rows": len(new)})
+        log.debug("loyalty.order_reconciled", extra={"store_id": store.id, "order_id": order.id, "rows": len(new)})
     return new, touched | {owner}
 
 

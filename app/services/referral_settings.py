@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..models import Store
-from .loyalty_settings import SettingsError, _merge
+from .loyalty_settings import SettingsError, _merge, memoized
 
 DEFAULTS: dict[str, Any] = {
     "enabled": True,
@@ -114,8 +114,11 @@ def validate(raw: Any) -> ReferralSettings:
     )
 
 
+_validated = memoized(validate)
+
+
 def get_settings(store: Store) -> ReferralSettings:
-    return validate((store.settings or {}).get("referrals", {}))
+    return _validated((store.settings or {}).get("referrals", {}))
 
 
 def update_settings(session: Session, store: Store, patch: dict[str, Any]) -> ReferralSettings:
