@@ -1,4 +1,4 @@
-"""A claimed batch is one transaction with a SAVEPOINT per delivery (app/services/inbox_batch.py)."""
+"""A claimed batch is one transaction per store, a SAVEPOINT per delivery where one fails (services/inbox_batch.py)."""
 
 from __future__ import annotations
 
@@ -69,3 +69,39 @@ def test_one_commit_per_batch(app, client, ctx):
     # The claim, the batch, and the empty claim that ends the drain: not one commit per delivery.
     assert len(commits) <= 3
     assert db.session.scalar(select(Customer)).orders_count == 10
+
+
+def test_each_store_commits_its_part_before_the_next_store_is_applied(app, client, ctx, monkeypatch):
+    """A store's lock and rows are held for its own part of a batch only: a redemption in the first store (same
+    advisory lock) must not wait while the worker applies the second store's deliveries."""
+    import pytest
+    from sqlalchemy import text
+
+    from app.services import dispatch, orders
+    from app.services.inbox import _LOCK_NAMESPACE
+    from connectors.events import OrderChanged
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    first = add_store("shopify")
+    second = add_store("shopify", domain="second-shop.myshopify.com")
+    _send(client, shopify_order(5001, total="10.00"))
+    body = dumps(shopify_order(6001, total="20.00"))
+    headers = shopify_headers("orders/create", body, shop="second-shop.myshopify.com")
+    assert client.post("/webhooks/shopify", data=body, headers=headers).status_code == 200
+    seen: list[tuple[bool, str]] = []
+
+    def while_second_store_applies(session, store, evt):
+        if store.id == second.id:  # another connection: the first store's lock free, its delivery done
+            with db.engine.connect() as other:
+                free = other.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(:ns, :k)"), {"ns": _LOCK_NAMESPACE, "k": first.id}
+                )
+                status = other.scalar(select(WebhookDelivery.status).where(WebhookDelivery.store_id == first.id))
+                other.rollback()
+            seen.append((free, status))
+        orders.apply_order(session, store, evt)
+
+    monkeypatch.setitem(dispatch.PIPELINE, OrderChanged, (while_second_store_applies,))
+    assert process_all(app) == {"done": 2}
+    assert seen == [(True, "done")]

@@ -1,20 +1,20 @@
-"""Apply a claimed batch of deliveries in one transaction, a SAVEPOINT per delivery.
+"""Apply a claimed batch of deliveries: one transaction per store, a SAVEPOINT per delivery where needed.
 
 Per-delivery transactions cost a commit (an fsync on PostgreSQL), an advisory
-lock and a store reload each. Here one batch is one transaction:
-- deliveries are grouped by store and the store's advisory lock is taken once,
-  in ascending store id (two workers never wait on each other in a cycle);
-- each delivery runs inside its own SAVEPOINT: a delivery that fails rolls back
-  alone and is parked or retried exactly as in services/inbox.process_delivery,
-  while its neighbours commit with the batch;
+lock and a store reload each. Here a store's part of a batch is one transaction:
+- deliveries are grouped by store; the store's advisory lock is taken once and
+  held until that part commits (one lock per transaction: no cycle between workers);
+- a first pass applies the store's deliveries with no SAVEPOINT and no per-delivery flush; if one fails, the
+  part is rolled back and redone with a SAVEPOINT per delivery, where a failing delivery rolls back alone and
+  is parked or retried exactly as in services/inbox.process_delivery, while its neighbours commit;
 - what is derived from an order's rows (its refunded amount and dates, its points, its review request)
-  and customer totals are recomputed once per order / customer per batch, before the commit
-  (services/batch_derived.py); if that fails the batch falls back to one transaction per delivery;
-- each delivery's status is written in the batch transaction, so its effects and
-  its `done` commit together (exactly once), and a crash before the commit leaves
-  the whole batch under its lease, to be released and re-applied.
-If the batch itself cannot commit (the connection dropped, a serialisation
-error), it is rolled back and its deliveries are applied one by one the old way.
+  and customer totals are recomputed once per order / customer per part, before the commit
+  (services/batch_derived.py);
+- each delivery's status is written in its store's transaction, so its effects and its `done` commit together
+  (exactly once); a crash before a commit leaves that store's deliveries under their lease, to be released and
+  re-applied, while the stores committed before it stay done.
+If a store's part cannot be applied or committed either way (the connection dropped, a serialisation error),
+its deliveries are applied one by one, each in its own transaction.
 """
 
 from __future__ import annotations
@@ -43,15 +43,33 @@ log = logging.getLogger(__name__)
 
 
 def process_batch(session: Session, ids: list[int], max_attempts: int) -> Counter[str]:
-    """Apply claimed deliveries; returns a count per outcome. Never raises for a bad delivery."""
+    """Apply claimed deliveries, one transaction per store; returns a count per outcome. Never raises for a bad
+    delivery. A store's advisory lock is held for its own part of the batch only: a redemption in that store
+    (services/redemptions.py takes the same lock) waits for that part, not for the other stores' too."""
+    by_store: dict[int, list[int]] = defaultdict(list)
+    for delivery_id, store_id in session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.store_id).where(WebhookDelivery.id.in_(ids))
+    ):
+        by_store[store_id].append(delivery_id)
+    session.rollback()  # nothing written: end the read so each store's transaction starts fresh
+    counts: Counter[str] = Counter()
+    if missing := len(ids) - sum(map(len, by_store.values())):
+        counts["skipped"] = missing
     parsed: dict[int, list[Event] | Exception] = {}
+    for store_id in sorted(by_store):
+        counts += _process_store(session, store_id, sorted(by_store[store_id]), max_attempts, parsed)
+    return counts
+
+
+def _process_store(session: Session, store_id: int, ids: list[int], max_attempts: int, parsed: dict) -> Counter[str]:
     for savepoints in (False, True):
         try:
-            return _apply_batch(session, ids, max_attempts, parsed, savepoints=savepoints)
-        except Exception as exc:  # noqa: BLE001  (the batch as a whole: try again more carefully)
+            return _apply_store(session, store_id, ids, max_attempts, parsed, savepoints=savepoints)
+        except Exception as exc:  # noqa: BLE001  (the store's part as a whole: try again more carefully)
             session.rollback()
             log.info(
-                "inbox.batch_retry", extra={"size": len(ids), "savepoints": savepoints, "error": type(exc).__name__}
+                "inbox.batch_retry",
+                extra={"store_id": store_id, "size": len(ids), "savepoints": savepoints, "error": type(exc).__name__},
             )
         finally:
             _stop(session)
@@ -64,37 +82,38 @@ def _stop(session: Session) -> None:
     batch_rows.stop(session)
 
 
-def _apply_batch(
-    session: Session, ids: list[int], max_attempts: int, parsed: dict, *, savepoints: bool
+def _apply_store(
+    session: Session, store_id: int, ids: list[int], max_attempts: int, parsed: dict, *, savepoints: bool
 ) -> Counter[str]:
-    """The first pass runs without SAVEPOINTs: one delivery that fails raises, and the batch is redone with a
-    SAVEPOINT per delivery (savepoints=True), where it fails alone. Two round trips per delivery saved, and
-    no flush per delivery: the batch's UPDATEs go out together, grouped by SQLAlchemy's unit of work."""
-    rows = session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id))
-    by_store: dict[int, list[WebhookDelivery]] = defaultdict(list)
-    for delivery in rows:
-        if delivery.status == PROCESSING:
-            by_store[delivery.store_id].append(delivery)
+    """One store's deliveries of the batch, in one transaction under the store's lock. The first pass runs
+    without SAVEPOINTs: one delivery that fails raises, and the part is redone with a SAVEPOINT per delivery
+    (savepoints=True), where it fails alone. Two round trips per delivery saved, and no flush per delivery: the
+    UPDATEs go out together, grouped by SQLAlchemy's unit of work."""
     counts: Counter[str] = Counter()
-    if skipped := len(ids) - sum(map(len, by_store.values())):
-        counts["skipped"] = skipped  # released by the sweeper and claimed by another worker meanwhile
-    stores = {s.id: s for s in session.scalars(select(Store).where(Store.id.in_(list(by_store))))}
-    batch_derived.start(session)
-    batch_rows.start(session)
     outcomes: list[Outcome] = []
-    for store_id in sorted(by_store):
-        store = stores.get(store_id)
-        if store is None:
-            outcomes += [(delivery, FAILED, True) for delivery in by_store[store_id]]
-            continue
+    store = session.get(Store, store_id)
+    if store is not None:
         lock_store(session, store_id)
         session.refresh(store)  # read under the lock: an uninstall applied by another worker is seen
-        for delivery in by_store[store_id]:
+    deliveries = []
+    for delivery in session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)
+    ):
+        if delivery.status == PROCESSING:
+            deliveries.append(delivery)
+        else:
+            counts["skipped"] += 1  # released by the sweeper and claimed by another worker meanwhile
+    if store is None:
+        outcomes += [(delivery, FAILED, True) for delivery in deliveries]
+    else:
+        batch_derived.start(session)
+        batch_rows.start(session)
+        for delivery in deliveries:
             if delivery.id not in parsed:  # parsed once for both passes
                 parsed[delivery.id] = _parse(delivery)
-        events = {d.id: parsed[d.id] for d in by_store[store_id]}
+        events = {d.id: parsed[d.id] for d in deliveries}
         batch_rows.preload(session, store_id, _all_events(events.values()))
-        for delivery in by_store[store_id]:
+        for delivery in deliveries:
             outcomes.append(_apply_one(session, store, delivery, events[delivery.id], savepoints))
         batch_derived.run_deferred(session, store)
     done: list[int] = []
