@@ -35,6 +35,7 @@ from ..models.reviews import ReviewRequest
 from ..models.types import utcnow
 from . import batch_rows, orders
 from .compliance import REDACTED_IDS
+from .key_lists import in_keys
 from .loyalty_ledger import refresh_accounts
 from .loyalty_orders import reconcile_loaded as reconcile_points
 from .loyalty_refresh import DEFERRED_ACCOUNTS
@@ -96,17 +97,21 @@ def _refresh_accounts(session: Session, store: Store, accounts: set[int], now: d
 
 
 def _derive_orders(session: Session, store: Store, pids) -> list[tuple[Order, list[OrderRefund], list[Fulfillment]]]:
-    found = session.scalars(select(Order).where(Order.store_id == store.id, Order.platform_id.in_(pids))).all()
+    found = session.scalars(
+        select(Order).where(Order.store_id == store.id, in_keys(session, Order.platform_id, pids))
+    ).all()
     refunds: dict[str, list[OrderRefund]] = defaultdict(list)
     for refund in session.scalars(
         select(OrderRefund)
-        .where(OrderRefund.store_id == store.id, OrderRefund.order_platform_id.in_(pids))
+        .where(OrderRefund.store_id == store.id, in_keys(session, OrderRefund.order_platform_id, pids))
         .order_by(OrderRefund.platform_id)
     ):
         refunds[refund.order_platform_id].append(refund)
     parcels: dict[str, list[Fulfillment]] = defaultdict(list)
     for row in session.scalars(
-        select(Fulfillment).where(Fulfillment.store_id == store.id, Fulfillment.order_platform_id.in_(pids))
+        select(Fulfillment).where(
+            Fulfillment.store_id == store.id, in_keys(session, Fulfillment.order_platform_id, pids)
+        )
     ):
         parcels[row.order_platform_id].append(row)
     out = []
@@ -122,7 +127,7 @@ def _reconcile_points(session: Session, store: Store, loaded, now: datetime) -> 
     rows: dict[str, list[PointsLedger]] = defaultdict(list)
     for row in session.scalars(
         select(PointsLedger)
-        .where(PointsLedger.store_id == store.id, PointsLedger.order_platform_id.in_(pids))
+        .where(PointsLedger.store_id == store.id, in_keys(session, PointsLedger.order_platform_id, pids))
         .order_by(PointsLedger.id)
     ):
         rows[row.order_platform_id].append(row)  # type: ignore[index]
@@ -131,7 +136,7 @@ def _reconcile_points(session: Session, store: Store, loaded, now: datetime) -> 
     tiers = dict(
         session.execute(
             select(LoyaltyAccount.customer_id, LoyaltyAccount.tier).where(
-                LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id.in_(sorted(owners))
+                LoyaltyAccount.store_id == store.id, in_keys(session, LoyaltyAccount.customer_id, sorted(owners))
             )
         ).all()
     )
@@ -146,7 +151,9 @@ def _reconcile_reviews(session: Session, store: Store, loaded) -> None:
     pids = [order.platform_id for order, _, _ in loaded]
     requests: dict[str, list[ReviewRequest]] = defaultdict(list)
     for request in session.scalars(
-        select(ReviewRequest).where(ReviewRequest.store_id == store.id, ReviewRequest.order_platform_id.in_(pids))
+        select(ReviewRequest).where(
+            ReviewRequest.store_id == store.id, in_keys(session, ReviewRequest.order_platform_id, pids)
+        )
     ):
         requests[request.order_platform_id].append(request)
     for order, _, parcels in loaded:

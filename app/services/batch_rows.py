@@ -37,6 +37,7 @@ from connectors.events import (
 )
 
 from ..models import Customer, Fulfillment, Order, OrderRefund, Redemption, Referral
+from .key_lists import in_keys
 
 ROWS = "batch.rows"  # session.info: {store id: {kind: {key: row or None}}}
 MISS = object()  # not known here: query
@@ -102,7 +103,9 @@ def preload_referrals(session: Session, store_id: int, order_ids: Sequence[str])
     wanted = set(order_ids) - found.keys()
     found.update(dict.fromkeys(wanted))
     for chunk in _chunks(wanted):
-        stmt = select(Referral).where(Referral.store_id == store_id, Referral.order_platform_id.in_(chunk))
+        stmt = select(Referral).where(
+            Referral.store_id == store_id, in_keys(session, Referral.order_platform_id, chunk)
+        )
         found.update((r.order_platform_id, r) for r in session.scalars(stmt))
 
 
@@ -143,7 +146,7 @@ def _keys(events: Iterable[Event]) -> dict[str, set[str]]:
 
 
 def _chunks(values: set[str]) -> Iterable[Sequence[str]]:
-    from .order_derived import chunks  # order_derived imports this module
+    from .key_lists import chunks
 
     return chunks(sorted(values))  # sorted: the same keys give the same statements
 
@@ -162,7 +165,7 @@ def preload(session: Session, store_id: int, events: Iterable[Event]) -> None:
         found = maps[kind]
         found.update(dict.fromkeys(wanted))
         for chunk in _chunks(wanted):
-            stmt = select(model).where(model.store_id == store_id, model.platform_id.in_(chunk))
+            stmt = select(model).where(model.store_id == store_id, in_keys(session, model.platform_id, chunk))
             found.update((row.platform_id, row) for row in session.scalars(stmt))
     _load_customers(session, store_id, keys["pid"], keys["email"], maps)
     codes = keys["codes"] | {str(c).upper() for o in maps["order"].values() if o for c in o.discount_codes or []}
@@ -177,7 +180,7 @@ def _load_customers(session: Session, store_id: int, pids: set[str], emails: set
     for pid_chunk, email_chunk in _paired_chunks(pids, emails):
         stmt = select(Customer).where(
             Customer.store_id == store_id,
-            or_(Customer.platform_id.in_(pid_chunk), Customer.email_key.in_(email_chunk)),
+            or_(in_keys(session, Customer.platform_id, pid_chunk), in_keys(session, Customer.email_key, email_chunk)),
         )
         for customer in session.scalars(stmt):
             if customer.platform_id in by_pid:
@@ -196,7 +199,9 @@ def _load_redemptions(session: Session, store_id: int, codes: set[str], order_id
     found: dict[int, Redemption] = {}
     stmt = select(Redemption).where(Redemption.store_id == store_id)
     for chunk in _chunks(codes):
-        found.update((r.id, r) for r in session.scalars(stmt.where(Redemption.code.in_(chunk))))
+        found.update((r.id, r) for r in session.scalars(stmt.where(in_keys(session, Redemption.code, chunk))))
     for chunk in _chunks(order_ids):
-        found.update((r.id, r) for r in session.scalars(stmt.where(Redemption.used_order_platform_id.in_(chunk))))
+        found.update(
+            (r.id, r) for r in session.scalars(stmt.where(in_keys(session, Redemption.used_order_platform_id, chunk)))
+        )
     return list(found.values())

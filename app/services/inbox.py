@@ -29,7 +29,7 @@ from ..models.inbox import DONE, FAILED, PENDING, PROCESSING
 from ..models.types import utcnow
 from .compliance import record_compliance_request
 from .dispatch import dispatch
-from .order_derived import chunks
+from .key_lists import chunks, in_keys
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def finish_all(session: Session, ids: Sequence[int], status: str) -> None:
     for chunk in chunks(ids):
         session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(chunk))
+            .where(in_keys(session, WebhookDelivery.id, chunk))
             .values(_finished(status, None))
             .execution_options(synchronize_session=False)
         )

@@ -38,6 +38,7 @@ from . import batch_derived, batch_rows
 from .compliance import record_compliance_request
 from .dispatch import dispatch
 from .inbox import _CONFLICT_RETRIES, finish, finish_all, lock_store, mark_failure, process_delivery
+from .key_lists import in_keys
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def process_batch(session: Session, ids: list[int], max_attempts: int) -> Counte
     (services/redemptions.py takes the same lock) waits for that part, not for the other stores' too."""
     by_store: dict[int, list[int]] = defaultdict(list)
     for delivery_id, store_id in session.execute(
-        select(WebhookDelivery.id, WebhookDelivery.store_id).where(WebhookDelivery.id.in_(ids))
+        select(WebhookDelivery.id, WebhookDelivery.store_id).where(in_keys(session, WebhookDelivery.id, ids))
     ):
         by_store[store_id].append(delivery_id)
     session.rollback()  # nothing written: end the read so each store's transaction starts fresh
@@ -97,7 +98,7 @@ def _apply_store(
         session.refresh(store)  # read under the lock: an uninstall applied by another worker is seen
     deliveries = []
     for delivery in session.scalars(
-        select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)
+        select(WebhookDelivery).where(in_keys(session, WebhookDelivery.id, ids)).order_by(WebhookDelivery.id)
     ):
         if delivery.status == PROCESSING:
             deliveries.append(delivery)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Customer, LoyaltyAccount, LoyaltyWriteback, PointsLedger, Store
 from . import customers  # a module import: customers imports the ledger, which imports this module
+from .key_lists import in_keys
 from .loyalty_balance import Balance, compute, customer_rows
 from .loyalty_settings import LoyaltySettings, get_settings
 from .loyalty_writeback import mark_dirty
@@ -52,22 +53,26 @@ def refresh_accounts(session: Session, store: Store, customer_ids: set[int], now
     ordered = sorted(customer_ids)
     for start in range(0, len(ordered), 500):  # SQLite caps bound parameters per statement
         chunk = ordered[start : start + 500]
-        found = session.scalars(select(Customer).where(Customer.store_id == store.id, Customer.id.in_(chunk))).all()
+        found = session.scalars(
+            select(Customer).where(Customer.store_id == store.id, in_keys(session, Customer.id, chunk))
+        ).all()
         accounts = {
             a.customer_id: a
             for a in session.scalars(
-                select(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id.in_(chunk))
+                select(LoyaltyAccount).where(
+                    LoyaltyAccount.store_id == store.id, in_keys(session, LoyaltyAccount.customer_id, chunk)
+                )
             )
         }
         rows: dict[int, list[PointsLedger]] = defaultdict(list)
         for row in session.scalars(
             select(PointsLedger)
-            .where(PointsLedger.store_id == store.id, PointsLedger.customer_id.in_(chunk))
+            .where(PointsLedger.store_id == store.id, in_keys(session, PointsLedger.customer_id, chunk))
             .order_by(PointsLedger.id)
         ):
             rows[row.customer_id].append(row)
         stmt = select(LoyaltyWriteback).where(
-            LoyaltyWriteback.store_id == store.id, LoyaltyWriteback.customer_id.in_(chunk)
+            LoyaltyWriteback.store_id == store.id, in_keys(session, LoyaltyWriteback.customer_id, chunk)
         )
         writebacks = {w.customer_id: w for w in session.scalars(stmt)}
         for customer in found:  # a merged guest is gone: not found, nothing to refresh

@@ -8,7 +8,7 @@ session.info, and the derived work runs once per order and customer before the b
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..models import Customer, Fulfillment, Order, OrderRefund, Store
 from . import batch_rows
 from .customers import TOTALS_COLUMNS, apply_totals, refresh_totals
+from .key_lists import chunks, in_keys
 
 INACTIVE_FULFILLMENTS = {"cancelled", "error", "failure"}
 
@@ -123,19 +124,15 @@ def refresh_deferred_customers(session: Session, store: Store) -> None:
     # Two queries for all of them, no FOR UPDATE: the batch holds the store's advisory lock
     # (services/inbox.lock_store), which already serialises every writer of this store's rows.
     for chunk in chunks(due):
-        customers = session.scalars(select(Customer).where(Customer.store_id == store.id, Customer.id.in_(chunk))).all()
+        customers = session.scalars(
+            select(Customer).where(Customer.store_id == store.id, in_keys(session, Customer.id, chunk))
+        ).all()
         held: dict[int, list[Any]] = {cid: [] for cid in chunk}
         for order in session.execute(
             select(*TOTALS_COLUMNS).where(
-                Order.store_id == store.id, Order.customer_id.in_(chunk), Order.deleted_at.is_(None)
+                Order.store_id == store.id, in_keys(session, Order.customer_id, chunk), Order.deleted_at.is_(None)
             )
         ):
             held[order.customer_id].append(order)
         for customer in customers:  # a merged guest is gone: not found
             apply_totals(store, customer, held[customer.id])
-
-
-def chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
-    """IN lists of at most `size` (SQLite caps bound parameters per statement)."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
