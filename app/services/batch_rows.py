@@ -36,7 +36,7 @@ from connectors.events import (
     ShipmentEvent,
 )
 
-from ..models import Customer, Fulfillment, Order, OrderRefund, Redemption, Referral
+from ..models import Customer, Fulfillment, Order, OrderRefund, PointsLedger, Redemption, Referral
 from .key_lists import in_keys
 
 ROWS = "batch.rows"  # session.info: {store id: {kind: {key: row or None}}}
@@ -50,6 +50,7 @@ _KEYS = {
     "fulfillment": "platform_id",
     "refund": "platform_id",
     "referral": "order_platform_id",
+    "ledger": "source_key",  # points ledger rows by source key: the signup rewards of the batch's accounts
 }
 
 
@@ -65,6 +66,11 @@ def lookup(session: Session, store_id: int, kind: str, key: str) -> Any:
     if not (state.persistent or state.pending) or getattr(row, _KEYS[kind]) != key:
         return MISS  # deleted, merged away, rolled back, or the key moved: the database knows
     return row
+
+
+def active(session: Session, store_id: int) -> bool:
+    """Whether this store's rows are mapped (its part of a batch is being applied)."""
+    return store_id in session.info.get(ROWS, {})
 
 
 def remember(session: Session, store_id: int, kind: str, key: str | None, row: Any) -> None:
@@ -113,6 +119,7 @@ def _keys(events: Iterable[Event]) -> dict[str, set[str]]:
     from .customers import normalise_email  # customers.py imports this module
 
     keys: dict[str, set[str]] = {"order": set(), "pid": set(), "email": set(), "fulfillment": set(), "refund": set()}
+    keys["ledger"] = set()
     codes: set[str] = set()
     for event in events:
         customer = None
@@ -136,6 +143,8 @@ def _keys(events: Iterable[Event]) -> dict[str, set[str]]:
             keys["fulfillment"].add(event.fulfillment_id)
         elif isinstance(event, CustomerChanged):
             customer = event.customer
+            if customer.platform_id:  # loyalty_orders.on_customer_changed: the signup reward, once per account
+                keys["ledger"].add(signup_key(customer.platform_id))
         if customer is not None:
             if customer.platform_id:
                 keys["pid"].add(customer.platform_id)
@@ -143,6 +152,11 @@ def _keys(events: Iterable[Event]) -> dict[str, set[str]]:
                 keys["email"].add(email)
     keys["codes"] = codes
     return keys
+
+
+def signup_key(platform_id: str) -> str:
+    """The source key of an account's signup reward (loyalty_ledger.award_action's `action:<action>:<ref>`)."""
+    return f"action:signup:{platform_id}"
 
 
 def _chunks(values: set[str]) -> Iterable[Sequence[str]]:
@@ -157,16 +171,18 @@ def preload(session: Session, store_id: int, events: Iterable[Event]) -> None:
         return
     keys = _keys(events)
     maps: dict[str, Any] = {kind: {} for kind in _KEYS}
-    for kind, model, wanted in (
-        ("order", Order, keys["order"]),
-        ("fulfillment", Fulfillment, keys["fulfillment"]),
-        ("refund", OrderRefund, keys["refund"]),
+    for kind, column, wanted in (
+        ("order", Order.platform_id, keys["order"]),
+        ("fulfillment", Fulfillment.platform_id, keys["fulfillment"]),
+        ("refund", OrderRefund.platform_id, keys["refund"]),
+        ("ledger", PointsLedger.source_key, keys["ledger"]),
     ):
         found = maps[kind]
         found.update(dict.fromkeys(wanted))
+        model = column.class_
         for chunk in _chunks(wanted):
-            stmt = select(model).where(model.store_id == store_id, in_keys(session, model.platform_id, chunk))
-            found.update((row.platform_id, row) for row in session.scalars(stmt))
+            stmt = select(model).where(model.store_id == store_id, in_keys(session, column, chunk))
+            found.update((getattr(row, column.key), row) for row in session.scalars(stmt))
     _load_customers(session, store_id, keys["pid"], keys["email"], maps)
     codes = keys["codes"] | {str(c).upper() for o in maps["order"].values() if o for c in o.discount_codes or []}
     maps["redemptions"] = _load_redemptions(session, store_id, codes, keys["order"])

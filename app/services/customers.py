@@ -50,7 +50,8 @@ def store_customer(session: Session, store: Store, customer_id: int) -> Customer
     return customer if customer is not None and customer.store_id == store.id else None
 
 
-def _by_platform_id(session: Session, store_id: int, platform_id: str) -> Customer | None:
+def find_by_platform_id(session: Session, store_id: int, platform_id: str) -> Customer | None:
+    """The store's customer with this platform id: from the batch's map, else queried and row-locked."""
     if (known := batch_rows.lookup(session, store_id, "customer_pid", platform_id)) is not batch_rows.MISS:
         return known
     stmt = select(Customer).where(Customer.store_id == store_id, Customer.platform_id == platform_id)
@@ -69,7 +70,7 @@ def resolve_customer(session: Session, store: Store, snap: CustomerSnapshot) -> 
     key = normalise_email(snap.email)
     if snap.platform_id is None and key is None:
         return None
-    by_id = _by_platform_id(session, store.id, snap.platform_id) if snap.platform_id else None
+    by_id = find_by_platform_id(session, store.id, snap.platform_id) if snap.platform_id else None
     by_mail = _by_email(session, store.id, key) if key else None
 
     if by_id is not None and by_mail is not None and by_id.id != by_mail.id:

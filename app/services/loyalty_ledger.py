@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Customer, PointsLedger, Store
 from ..models.types import utcnow
+from . import batch_rows
 from .loyalty_balance import (
     ACTIVITY_KINDS,
     EARNED_KINDS,
@@ -61,6 +62,8 @@ log = logging.getLogger(__name__)
 
 
 def find_row(session: Session, store: Store, source_key: str) -> PointsLedger | None:
+    if (known := batch_rows.lookup(session, store.id, "ledger", source_key)) is not batch_rows.MISS:
+        return known
     stmt = select(PointsLedger).where(PointsLedger.store_id == store.id, PointsLedger.source_key == source_key)
     return session.scalar(stmt)
 
@@ -102,8 +105,9 @@ def append(
         created_at=now,
     )
     session.add(row)
-    if known is None:
-        session.flush()
+    batch_rows.remember(session, store.id, "ledger", source_key, row)
+    if known is None and not batch_rows.active(session, store.id):
+        session.flush()  # in a batch the row goes out with the others: find_row answers from the map
     # DEBUG, not INFO: a line per ledger row is noise at Black Friday volume; the drain job logs its counts.
     log.debug("loyalty.appended", extra={"store_id": store.id, "customer_id": customer_id, "kind": kind})
     return row

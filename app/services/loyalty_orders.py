@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from connectors.events import CustomerChanged, order_platform_id
 
-from ..models import Customer, LoyaltyAccount, Order, OrderRefund, PointsLedger, Store
+from ..models import LoyaltyAccount, Order, OrderRefund, PointsLedger, Store
 from ..models.types import utcnow
+from .customers import find_by_platform_id
 from .loyalty_ledger import append, award_action, refresh_account
 from .loyalty_settings import LoyaltySettings, get_settings
 from .orders import defer_order, find_order
@@ -215,8 +216,7 @@ def on_customer_changed(session: Session, store: Store, event: CustomerChanged) 
     """A platform account seen: the signup reward (once per account), and a refresh (a guest may have signed up)."""
     if event.customer.platform_id is None:
         return
-    stmt = select(Customer).where(Customer.store_id == store.id, Customer.platform_id == event.customer.platform_id)
-    customer = session.scalar(stmt)
+    customer = find_by_platform_id(session, store.id, event.customer.platform_id)  # the batch's map, or a query
     if customer is None:
         return
     if award_action(session, store, customer, "signup", customer.platform_id or "") is None:
