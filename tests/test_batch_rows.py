@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.models import Customer, WebhookDelivery
+from app.models import Customer, Order, WebhookDelivery
 from connectors.events import CustomerChanged, CustomerSnapshot
 from tests.helpers import add_store, dumps, process_all, reset_state, shopify_headers, shopify_order
 from tests.helpers_loyalty import T0, order_event, refund_event
@@ -124,3 +125,31 @@ def test_a_rolled_back_new_customer_is_not_served_to_the_next_delivery(app, clie
     assert zed[0].orders_count == 1 and zed[0].total_spent == Decimal("10.00")
     pending = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.status == "pending"))
     assert pending is not None and "handler bug" in pending.last_error
+
+
+def test_a_batch_writes_its_new_customers_together(app, client, ctx):
+    """Each new customer used to be flushed alone for its id (writing out the batch's pending rows with it);
+    on PostgreSQL their ids are drawn ahead from the sequence and the rows go out in one statement."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("sequences are PostgreSQL's; elsewhere the id still comes from a flush")
+    add_store("shopify")
+    for n in range(20):
+        _send(client, shopify_order(9001 + n, total="10.00", email=f"c{n}@example.com", customer_id=8001 + n))
+    inserts: list[str] = []
+
+    def listener(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().lower().startswith("insert into customers"):
+            inserts.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert process_all(app) == {"done": 20}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(inserts) == 1
+    customers = db.session.scalars(select(Customer).order_by(Customer.platform_id)).all()
+    assert [c.platform_id for c in customers] == [str(8001 + n) for n in range(20)]
+    assert len({c.id for c in customers}) == 20
+    assert all((c.orders_count, c.email_key) == (1, f"c{n}@example.com") for n, c in enumerate(customers))
+    orders = db.session.scalars(select(Order)).all()
+    assert {o.customer_id for o in orders} == {c.id for c in customers}

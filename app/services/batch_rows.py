@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import inspect, or_, select, text
 from sqlalchemy.orm import Session
 
 from connectors.events import (
@@ -78,6 +78,26 @@ def remember(session: Session, store_id: int, kind: str, key: str | None, row: A
     maps = session.info.get(ROWS, {}).get(store_id)
     if maps is not None and key is not None:
         maps[kind][key] = row
+
+
+_NEXT_CUSTOMER_IDS = text("SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, :n)")
+
+
+def new_customer_id(session: Session, store_id: int) -> int | None:
+    """An id for a customer the batch creates, drawn ahead from the table's sequence (PostgreSQL), so the new
+    row needs no flush of its own to have one: that flush wrote out everything the batch had pending so far, and
+    the INSERT went alone, followed by an UPDATE of the details set after it. None outside a batch or on other
+    databases (the caller flushes). Ids drawn and not used are gaps, as a rolled-back insert leaves."""
+    maps = session.info.get(ROWS, {}).get(store_id)
+    if maps is None or session.get_bind().dialect.name != "postgresql":
+        return None
+    pool: list[int] = maps.setdefault("customer_ids", [])
+    if not pool:  # enough for every key the batch found absent: one round trip per store and batch, as a rule
+        absent = sum(row is None for kind in ("customer_pid", "customer_email") for row in maps[kind].values())
+        with session.no_autoflush:
+            pool.extend(session.scalars(_NEXT_CUSTOMER_IDS, {"n": max(absent, 1)}))
+        pool.reverse()  # popped in ascending order
+    return pool.pop()
 
 
 def redemptions(session: Session, store_id: int) -> list[Redemption] | None:

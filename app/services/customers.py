@@ -88,9 +88,16 @@ def resolve_customer(session: Session, store: Store, snap: CustomerSnapshot) -> 
         # The email is another account's: this snapshot is a different person.
         customer, key = None, None
     if customer is None:
-        customer = Customer(store_id=store.id, platform_id=snap.platform_id, email_key=key, email=snap.email)
+        customer = Customer(
+            id=batch_rows.new_customer_id(session, store.id),
+            store_id=store.id,
+            platform_id=snap.platform_id,
+            email_key=key,
+            email=snap.email,
+        )
         session.add(customer)
-        session.flush()
+        if customer.id is None:
+            session.flush()  # the id, now: orders and the batch's deferred work name the customer by it
     elif customer.platform_id is None and snap.platform_id:
         customer.platform_id = snap.platform_id  # the guest signed up
     _apply_details(customer, snap, key)
