@@ -121,7 +121,8 @@ def _was_redacted(session: Session, store_id: int, platform_id: str) -> bool:
             ids = select(Request.customer_platform_id).where(
                 Request.store_id == store_id, Request.topic == CUSTOMER_REDACT, Request.status == COMPLETED
             )
-            known[store_id] = set(session.scalars(ids))
+            with session.no_autoflush:  # requests complete in their own job, never inside a delivery's work
+                known[store_id] = set(session.scalars(ids))
         return platform_id in known[store_id]
     stmt = select(Request.id).where(
         Request.store_id == store_id,

@@ -164,7 +164,8 @@ def _may_have_marker(session: Session, store: Store, order_id: str) -> bool:
         return True
     if store.id not in known:
         stmt = select(OrderDeletion.order_platform_id).where(OrderDeletion.store_id == store.id)
-        known[store.id] = set(session.scalars(stmt))
+        with session.no_autoflush:  # a marker is only added after this set is loaded, and into it: none pending
+            known[store.id] = set(session.scalars(stmt))
     return order_id in known[store.id]
 
 
