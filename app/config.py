@@ -16,6 +16,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Deliveries a worker claims at once (bench/README.md, process step 4: the rate against a redemption's wait).
+DEFAULT_INBOX_BATCH_SIZE = 500
 
 
 def instance_dir() -> Path:
@@ -84,7 +86,7 @@ class Config:
         # order payloads (hundreds of line items) stay well under 5 MiB.
         self.MAX_CONTENT_LENGTH = int(os.environ.get("WEBHOOK_MAX_BYTES", 5 * 1024 * 1024))
 
-        self.INBOX_BATCH_SIZE = int(os.environ.get("INBOX_BATCH_SIZE", 500))
+        self.INBOX_BATCH_SIZE = int(os.environ.get("INBOX_BATCH_SIZE", DEFAULT_INBOX_BATCH_SIZE))
         self.INBOX_MAX_ATTEMPTS = int(os.environ.get("INBOX_MAX_ATTEMPTS", 8))
         # A delivery still pending this long after arrival is re-enqueued by the sweeper.
         self.SWEEP_AFTER_SECONDS = int(os.environ.get("SWEEP_AFTER_SECONDS", 15))

@@ -31,6 +31,8 @@ from rq import Queue
 from rq.job import Job
 from sqlalchemy import text
 
+from app.config import DEFAULT_INBOX_BATCH_SIZE as BATCH_DEFAULT
+
 from .backends import BIN, ROOT, Backends
 from .counting import COUNTS_ENV
 
@@ -43,7 +45,10 @@ def run_worker(backends: Backends, args: argparse.Namespace, label: str) -> dict
     argv = [str(BIN / "rq"), "worker", "--burst", "--url", backends.redis_url, "--worker-class", WORKER_CLASS]
     argv += ["--path", str(ROOT), "--logging_level", "WARNING", backends.queue]
     if args.profile and label == "process":
-        argv = [sys.executable, "-m", "cProfile", "-o", args.profile, *argv]
+        if args.profile.endswith(".folded"):  # py-spy's collapsed stacks (needs `pip install py-spy`)
+            argv = [str(BIN / "py-spy"), "record", "-r", "250", "-f", "raw", "-o", args.profile, "--", *argv]
+        else:
+            argv = [sys.executable, "-m", "cProfile", "-o", args.profile, *argv]
     started, cpu_before = time.monotonic(), _children_cpu()
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed, cpu = time.monotonic() - started, _children_cpu() - cpu_before
@@ -86,11 +91,19 @@ def baseline(backends: Backends, args: argparse.Namespace, count: int) -> tuple[
 
 
 def process(backends: Backends, args: argparse.Namespace, count: int) -> tuple[float, dict]:
+    from .lockprobe import LockProbe
+
     redis = Redis.from_url(backends.redis_url)
+    probe = LockProbe(backends.engine)
     try:
         # The kick the webhook route would have sent: one drain job (it hands over to a new one every 30 s).
         job = Queue(backends.queue, connection=redis).enqueue("app.tasks.inbox.process_inbox", result_ttl=600)
-        counts = run_worker(backends, args, "process")
+        probe.start()
+        try:
+            counts = run_worker(backends, args, "process")
+        finally:
+            counts_lock = probe.stop()
+        counts = {**counts, "lock_wait": counts_lock}
         job.refresh()
         first_start = job.started_at.replace(tzinfo=UTC)
     finally:
@@ -125,6 +138,7 @@ def run(args: argparse.Namespace, backends: Backends) -> bool:
     print(f"deliveries processed:          {rate:>8.0f} /s   ({counts['process_seconds']:.1f} s process)")
     print(f"  {per_delivery(counts, count)}; {counts['jobs']} drain job(s)")
     print(f"ratio processed / no-op: {rate / noop_rate:.2f}")
+    print(f"a redemption's wait for its store's lock meanwhile (bench/lockprobe.py): {counts['lock_wait']}")
     if args.profile:
         print(f"profile written to {args.profile} (python -m pstats {args.profile})")
 
@@ -144,8 +158,10 @@ def main() -> None:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"))
     parser.add_argument("--orders", type=int, default=3000, help="orders in all (about 6 deliveries each)")
     parser.add_argument("--stores", type=int, default=3, help="Shopify + WooCommerce store pairs")
-    parser.add_argument("--batch", type=int, default=int(os.environ.get("INBOX_BATCH_SIZE", 500)))
-    parser.add_argument("--profile", default=None, help="write a cProfile of the processing worker to this file")
+    parser.add_argument("--batch", type=int, default=int(os.environ.get("INBOX_BATCH_SIZE", BATCH_DEFAULT)))
+    parser.add_argument(
+        "--profile", default=None, help="profile the processing worker to this file: cProfile, or py-spy for *.folded"
+    )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
     args = parser.parse_args()
     backends = Backends(args.admin_url, args.redis_url)
