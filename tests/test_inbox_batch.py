@@ -105,3 +105,23 @@ def test_each_store_commits_its_part_before_the_next_store_is_applied(app, clien
     monkeypatch.setitem(dispatch.PIPELINE, OrderChanged, (while_second_store_applies,))
     assert process_all(app) == {"done": 2}
     assert seen == [(True, "done")]
+
+
+def test_a_store_with_more_than_a_part_commits_part_by_part(app, client, ctx, monkeypatch):
+    """A store's lock is held for at most STORE_PART of its deliveries: a long run of one store's deliveries in
+    one claimed batch is applied in several transactions, in order, all done."""
+    from app.services import inbox_batch
+
+    monkeypatch.setattr(inbox_batch, "STORE_PART", 3)
+    add_store("shopify")
+    for order_id in range(5001, 5008):
+        _send(client, shopify_order(order_id, total="10.00"))
+    commits: list[int] = []
+    listener = lambda _conn: commits.append(1)  # noqa: E731
+    event.listen(db.engine, "commit", listener)
+    try:
+        assert process_all(app) == {"done": 7}
+    finally:
+        event.remove(db.engine, "commit", listener)
+    assert len(commits) == 1 + 3 + 1  # the claim, parts of 3, 3 and 1, the empty claim that ends the drain
+    assert db.session.scalar(select(Customer)).orders_count == 7

@@ -38,15 +38,21 @@ from . import batch_derived, batch_rows
 from .compliance import record_compliance_request
 from .dispatch import dispatch
 from .inbox import _CONFLICT_RETRIES, finish, finish_all, lock_store, mark_failure, process_delivery
-from .key_lists import in_keys
+from .key_lists import chunks, in_keys
 
 log = logging.getLogger(__name__)
 
 
+#: At most this many of one store's deliveries per transaction. The store's advisory lock is held for its part
+#: of a batch, and a redemption in that store (services/redemptions.py takes the same lock) waits for it: 500
+#: bounds that wait to about a quarter of a second whatever the batch size and the mix of stores (bench/README.md,
+#: process step 4, measures it), while many stores' parts still share one claimed batch.
+STORE_PART = 500
+
+
 def process_batch(session: Session, ids: list[int], max_attempts: int) -> Counter[str]:
-    """Apply claimed deliveries, one transaction per store; returns a count per outcome. Never raises for a bad
-    delivery. A store's advisory lock is held for its own part of the batch only: a redemption in that store
-    (services/redemptions.py takes the same lock) waits for that part, not for the other stores' too."""
+    """Apply claimed deliveries, one transaction per store part; returns a count per outcome. Never raises for
+    a bad delivery. A store's lock is held for its own part of the batch only, not for the other stores'."""
     by_store: dict[int, list[int]] = defaultdict(list)
     for delivery_id, store_id in session.execute(
         select(WebhookDelivery.id, WebhookDelivery.store_id).where(in_keys(session, WebhookDelivery.id, ids))
@@ -58,7 +64,8 @@ def process_batch(session: Session, ids: list[int], max_attempts: int) -> Counte
         counts["skipped"] = missing
     parsed: dict[int, list[Event] | Exception] = {}
     for store_id in sorted(by_store):
-        counts += _process_store(session, store_id, sorted(by_store[store_id]), max_attempts, parsed)
+        for part in chunks(sorted(by_store[store_id]), STORE_PART):
+            counts += _process_store(session, store_id, list(part), max_attempts, parsed)
     return counts
 
 
