@@ -24,6 +24,7 @@ from connectors.events import CustomerSnapshot
 from ..models import Customer, LoyaltyAccount, Order, Store
 from ..models.types import utcnow
 from . import batch_rows, loyalty_ledger
+from .key_lists import set_together, values_of
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +197,10 @@ TOTALS_COLUMNS = (
 )
 
 
+_TOTALS = ("orders_count", "currency", "total_spent", "total_refunded", "spent_by_currency", "first_order_at")
+_TOTALS += ("last_order_at",)
+
+
 def apply_totals(store: Store, customer: Customer, orders: Sequence[Any]) -> None:
     """refresh_totals' rules on the customer's orders (not deleted), already loaded: rows of TOTALS_COLUMNS
     (or Order objects)."""
@@ -212,6 +217,7 @@ def apply_totals(store: Store, customer: Customer, orders: Sequence[Any]) -> Non
         currency = min(counts, key=lambda c: (-counts[c], c))
     else:
         currency = customer.currency or store.currency
+    before = values_of(customer, _TOTALS)
     customer.orders_count = len(orders)
     customer.currency = currency
     customer.total_spent = spent.get(currency, Decimal("0")) if currency else Decimal("0")
@@ -219,3 +225,4 @@ def apply_totals(store: Store, customer: Customer, orders: Sequence[Any]) -> Non
     customer.spent_by_currency = {cur: str(amount) for cur, amount in sorted(spent.items())}
     customer.first_order_at = min((o.placed_at for o in orders), default=None)
     customer.last_order_at = max((o.placed_at for o in orders), default=None)
+    set_together(customer, _TOTALS, before)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Customer, LoyaltyAccount, LoyaltyWriteback, PointsLedger, Store
 from . import customers  # a module import: customers imports the ledger, which imports this module
-from .key_lists import in_keys
+from .key_lists import in_keys, set_together
 from .loyalty_balance import Balance, compute, customer_rows
 from .loyalty_settings import LoyaltySettings, get_settings
 from .loyalty_writeback import mark_dirty
@@ -102,8 +102,13 @@ def _refresh(
             rows = customer_rows(session, store, customer.id)  # a tier reward was appended
     _store_balance(account, compute(rows, now, guest=customer.is_guest, settings=settings))
     _set_reminder(account, settings, now)
+    set_together(account, _ACCOUNT_COLUMNS)  # refreshed_at always changes: the row is written anyway
     if (account.spendable, account.tier) != before:
         mark_dirty(session, store, customer, now, writebacks)  # the store's copy (metafield / meta) is behind
+
+
+_ACCOUNT_COLUMNS = ("balance", "pending", "spendable", "held", "lifetime_earned", "last_activity_at", "expires_at")
+_ACCOUNT_COLUMNS += ("reminder_due_at", "refreshed_at", "tier")
 
 
 def _store_balance(account: LoyaltyAccount, result: Balance) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ..models import Customer, Fulfillment, Order, OrderRefund, Store
 from . import batch_rows
 from .customers import TOTALS_COLUMNS, apply_totals, refresh_totals
-from .key_lists import chunks, in_keys
+from .key_lists import chunks, in_keys, set_together, values_of
 
 INACTIVE_FULFILLMENTS = {"cancelled", "error", "failure"}
 
@@ -63,14 +63,19 @@ def refresh_order(session: Session, store: Store, order: Order) -> None:
     session.flush()
 
 
+DERIVED_COLUMNS = ("refunded_amount", "fulfilled_at", "delivered_at")
+
+
 def derive_order(order: Order, refund_amounts: Sequence[Decimal], fulfillments: Sequence[Fulfillment]) -> None:
     """refresh_order's rules on rows already loaded (the batch path loads them for many orders at once)."""
+    before = values_of(order, DERIVED_COLUMNS)
     order.refunded_amount = sum(refund_amounts, Decimal("0"))
     active = [f for f in fulfillments if f.status is not None and f.status not in INACTIVE_FULFILLMENTS]
     order.fulfilled_at = earliest(*(f.shipped_at for f in active))
     # Delivered once every active shipment is delivered: the moment the last one arrived.
     delivered = [f.delivered_at for f in active]
     order.delivered_at = max(delivered) if active and all(delivered) else None  # type: ignore[type-var]
+    set_together(order, DERIVED_COLUMNS, before)
 
 
 #: session.info key. While a batch is applied it holds the (store id, order platform id) whose derived
