@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Deliveries a worker claims at once (bench/README.md, process step 4: the rate against a redemption's wait).
-DEFAULT_INBOX_BATCH_SIZE = 500
+DEFAULT_INBOX_BATCH_SIZE = 2000
 
 
 def instance_dir() -> Path:
