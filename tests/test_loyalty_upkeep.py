@@ -48,6 +48,23 @@ def test_invalid_settings_name_the_field(raw, field):
     assert caught.value.field == field
 
 
+def test_settings_read_through_the_cache_follow_every_edit(ctx):
+    """get_settings is memoized by the stored JSON (the worker asks once per order): an edit, in place or by a
+    new dict, is a new key; a bad edit raises each time; the cached value shares no dict with the store."""
+    store = add_store("shopify")
+    store.settings = {"loyalty": {"return_window_days": 7}}
+    first = get_settings(store)
+    assert first.return_window_days == 7 and get_settings(store) is first
+    store.settings["loyalty"]["return_window_days"] = 3  # in place
+    assert get_settings(store).return_window_days == 3
+    first.raw["return_window_days"] = 99  # a caller scribbling on a value changes nobody's settings
+    assert store.settings["loyalty"]["return_window_days"] == 3
+    store.settings = {"loyalty": {"basis": "gross"}}
+    for _ in range(2):
+        with pytest.raises(SettingsError):
+            get_settings(store)
+
+
 def test_settings_cli_show_and_set(app, ctx):
     store = add_store("shopify")
     runner = app.test_cli_runner()
