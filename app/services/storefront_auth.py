@@ -148,10 +148,20 @@ def verify_customer_token(token: str, secret: str, *, now: float) -> TokenClaims
 def check_customer_token(token: str, claims: TokenClaims, secret: str, *, now: float) -> TokenClaims:
     """verify_customer_token for a token already read (`claims` = read_customer_token(token)): the storefront
     reads the claims first to find the store whose secret checks it, so the token is parsed once, not twice."""
+    check_signature(token, secret)
+    return check_lifetime(claims, now=now)
+
+
+def check_signature(token: str, secret: str) -> None:
+    """The token's HMAC under the store's secret, compared in constant time; raises if it does not match."""
     body, signature = token.split(".")
     expected = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()
     if not secret or not hmac.compare_digest(expected, _b64decode(signature)):
         raise StorefrontAuthError("token.bad_signature")
+
+
+def check_lifetime(claims: TokenClaims, *, now: float) -> TokenClaims:
+    """Not expired, and not issued for longer than the scheme allows."""
     if claims.expires_at <= now:
         raise StorefrontAuthError("token.expired")
     if claims.expires_at > now + TOKEN_MAX_LIFETIME_SECONDS + TOKEN_CLOCK_SKEW_SECONDS:
