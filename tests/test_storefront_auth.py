@@ -233,3 +233,14 @@ def test_anonymous_by_public_key(client, ctx):
     assert client.get("/api/v1/me").json["error"] == "store_key_required"
     forged = keys.public_key[:-1] + ("A" if keys.public_key[-1] != "A" else "B")
     assert client.get("/api/v1/me", headers={"X-PPE-Store": forged}).json["error"] == "unknown_store"
+
+
+def test_a_redemption_id_of_unicode_digits_is_not_found(client, ctx, clock):
+    """'¹'.isdigit() is True, int('¹') raises: found by schemathesis as a 500."""
+    store = add_store("woocommerce")
+    keys = _woo_keys(store)
+    _customer(store, "42", "Ann")
+    token = mint_customer_token("woo.example.com", "42", keys.secret, expires_at=int(clock["t"]) + 600)
+    for rid in ("%C2%B9", "%D9%A3"):  # superscript one, Arabic-Indic three
+        response = client.get(f"/api/v1/me/redemptions/{rid}", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 404, response.data

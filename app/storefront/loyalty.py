@@ -186,7 +186,8 @@ def loyalty_redeem() -> tuple[Response, int]:
 def loyalty_redemption(redemption_id: str) -> Response | tuple[Response, int]:
     # A plain segment (not <int:>), so the guard answers first (401 before any 404) whatever the caller sends.
     store, customer = current_shopper()
-    known = redemption_id.isdigit() and len(redemption_id) <= 18  # BIGINT range
+    # BIGINT range, ASCII digits only ("¹".isdigit() is True, int("¹") raises)
+    known = redemption_id.isascii() and redemption_id.isdigit() and len(redemption_id) <= 18
     redemption = find(db.session, store, int(redemption_id)) if known else None
     if customer is None or redemption is None or redemption.customer_id != customer.id:
         return error("redemption_not_found", "no such redemption", 404)
