@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -113,12 +114,35 @@ def shopify_order(
     return payload
 
 
-def process_all(app) -> dict[str, int]:
-    """Drain the inbox in this process (the same job an rq worker runs)."""
+def process_all(app, *, fallback: bool = False) -> dict[str, int]:
+    """Drain the inbox in this process (the same job an rq worker runs).
+
+    A batch whose first pass fails is redone more carefully and the results are the same, only slower, so a
+    bug in the batch path would hide behind the fallback. Unless the test expects a delivery to fail
+    (fallback=True), a fallback fails the test."""
     from app.tasks.inbox import process_inbox
 
-    with app.app_context():
-        return process_inbox()
+    retries: list[logging.LogRecord] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage() == "inbox.batch_retry":
+                retries.append(record)
+
+    handler = Catch(logging.INFO)
+    batch_log = logging.getLogger("app.services.inbox_batch")
+    level = batch_log.level
+    batch_log.addHandler(handler)
+    batch_log.setLevel(logging.INFO)
+    try:
+        with app.app_context():
+            counts = process_inbox()
+    finally:
+        batch_log.removeHandler(handler)
+        batch_log.setLevel(level)
+    if retries and not fallback:
+        raise AssertionError(f"the batch fell back to its careful pass: {[r.__dict__.get('error') for r in retries]}")
+    return counts
 
 
 def reset_state(app) -> None:
