@@ -76,7 +76,7 @@ def run_deferred(session: Session, store: Store, now: datetime | None = None) ->
     for chunk in orders.chunks(loaded):
         accounts |= _reconcile_points(session, store, chunk, now)
     _refresh_accounts(session, store, accounts, now)
-    batch_rows.preload_referrals(session, store.id, [order.platform_id for order, _, _ in loaded])
+    batch_rows.preload_referrals(session, store.id, [order for order, _, _ in loaded])
     for order, _, _ in loaded:  # after the points: a referral reads the order's derived delivery dates
         reconcile_referral(session, store, order)
     for chunk in orders.chunks(loaded):

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import inspect, or_, select, text
+from sqlalchemy import String, func, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
 from connectors.events import (
@@ -36,7 +36,7 @@ from connectors.events import (
     ShipmentEvent,
 )
 
-from ..models import Customer, Fulfillment, Order, OrderRefund, PointsLedger, Redemption, Referral
+from ..models import Customer, Fulfillment, Order, OrderRefund, PointsLedger, Redemption, Referral, ReferralInvite
 from .key_lists import in_keys
 
 ROWS = "batch.rows"  # session.info: {store id: {kind: {key: row or None}}}
@@ -120,19 +120,47 @@ def forget(session: Session, store_id: int) -> None:
     session.info.get(ROWS, {}).pop(store_id, None)
 
 
-def preload_referrals(session: Session, store_id: int, order_ids: Sequence[str]) -> None:
-    """The referrals of the orders the batch derives (services/batch_derived.py), one query per 500."""
+def preload_referrals(session: Session, store_id: int, orders: Sequence[Order]) -> None:
+    """The referrals of the orders the batch derives (services/batch_derived.py), and the referral invites
+    their discount codes name (referral_orders._attributed_invite), one query per table and 500 keys."""
     maps = session.info.get(ROWS, {}).get(store_id)
     if maps is None:
         return
     found = maps["referral"]
-    wanted = set(order_ids) - found.keys()
+    wanted = {order.platform_id for order in orders} - found.keys()
     found.update(dict.fromkeys(wanted))
     for chunk in _chunks(wanted):
         stmt = select(Referral).where(
             Referral.store_id == store_id, in_keys(session, Referral.order_platform_id, chunk)
         )
         found.update((r.order_platform_id, r) for r in session.scalars(stmt))
+    invites = maps.setdefault("invite_code", {})
+    codes = {code for order in orders for code in order_codes(order)} - invites.keys()
+    invites.update(dict.fromkeys(codes))
+    upper = func.upper(ReferralInvite.discount_code, type_=String())  # typed: in_keys casts the array to it
+    for chunk in _chunks(codes):
+        stmt = select(ReferralInvite).where(ReferralInvite.store_id == store_id, in_keys(session, upper, chunk))
+        for invite in session.scalars(stmt.order_by(ReferralInvite.id)):
+            if invites.get(key := invite.discount_code.upper()) is None:
+                invites[key] = invite  # the first by id, as the per-order query picks
+
+
+def order_codes(order: Order) -> list[str]:
+    """The order's discount codes as referral invites are matched: trimmed, upper case."""
+    return [c.strip().upper() for c in order.discount_codes or [] if c]
+
+
+def invites_for_codes(session: Session, store_id: int, codes: Sequence[str]) -> Any:
+    """The batch's invites for these codes (those that exist), or MISS when the caller must query. Invites are
+    created by the storefront, never by a delivery: an invite that a batch's order names exists before it."""
+    known = session.info.get(ROWS, {}).get(store_id, {}).get("invite_code")
+    if known is None or any(code not in known for code in codes):
+        return MISS
+    found = [known[code] for code in codes if known[code] is not None]
+    for invite in found:
+        if not inspect(invite).persistent or invite.discount_code.upper() not in codes:
+            return MISS
+    return found
 
 
 def _keys(events: Iterable[Event]) -> dict[str, set[str]]:

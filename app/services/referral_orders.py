@@ -48,12 +48,16 @@ def referral_for(session: Session, store: Store, order_platform_id: str) -> Refe
 
 
 def _attributed_invite(session: Session, store: Store, order: Order) -> tuple[ReferralInvite | None, str]:
-    codes = [c.strip().upper() for c in order.discount_codes or [] if c]
+    codes = batch_rows.order_codes(order)
     if codes:
-        stmt = select(ReferralInvite).where(
-            ReferralInvite.store_id == store.id, func.upper(ReferralInvite.discount_code).in_(codes)
-        )
-        invite = session.scalar(stmt.order_by(ReferralInvite.id))
+        found = batch_rows.invites_for_codes(session, store.id, codes)  # the batch's map, loaded per part
+        if found is batch_rows.MISS:
+            stmt = select(ReferralInvite).where(
+                ReferralInvite.store_id == store.id, func.upper(ReferralInvite.discount_code).in_(codes)
+            )
+            invite = session.scalar(stmt.order_by(ReferralInvite.id))
+        else:
+            invite = min(found, key=lambda row: row.id, default=None)
         if invite is not None:
             return invite, "discount_code"
     nonce = read_landing_token(store, order.referral_token)
