@@ -55,19 +55,24 @@ def test_a_failing_delivery_rolls_back_alone_and_is_retried(app, client, ctx, mo
     assert (customer.orders_count, customer.total_spent) == (2, Decimal("20.00"))
 
 
-def test_one_commit_per_batch(app, client, ctx):
-    add_store("shopify")
-    for order_id in range(5001, 5011):
+def _commits_draining(app, client, orders: int) -> int:
+    """Send `orders` new orders of one store, drain the inbox (all done); the commits it took."""
+    for order_id in range(5001, 5001 + orders):
         _send(client, shopify_order(order_id, total="10.00"))
     commits: list[int] = []
     listener = lambda _conn: commits.append(1)  # noqa: E731
     event.listen(db.engine, "commit", listener)
     try:
-        assert process_all(app) == {"done": 10}
+        assert process_all(app) == {"done": orders}
     finally:
         event.remove(db.engine, "commit", listener)
+    return len(commits)
+
+
+def test_one_commit_per_batch(app, client, ctx):
+    add_store("shopify")
     # The claim, the batch, and the empty claim that ends the drain: not one commit per delivery.
-    assert len(commits) <= 3
+    assert _commits_draining(app, client, 10) <= 3
     assert db.session.scalar(select(Customer)).orders_count == 10
 
 
@@ -114,14 +119,6 @@ def test_a_store_with_more_than_a_part_commits_part_by_part(app, client, ctx, mo
 
     monkeypatch.setattr(inbox_batch, "STORE_PART", 3)
     add_store("shopify")
-    for order_id in range(5001, 5008):
-        _send(client, shopify_order(order_id, total="10.00"))
-    commits: list[int] = []
-    listener = lambda _conn: commits.append(1)  # noqa: E731
-    event.listen(db.engine, "commit", listener)
-    try:
-        assert process_all(app) == {"done": 7}
-    finally:
-        event.remove(db.engine, "commit", listener)
-    assert len(commits) == 1 + 3 + 1  # the claim, parts of 3, 3 and 1, the empty claim that ends the drain
+    # The claim, parts of 3, 3 and 1, the empty claim that ends the drain.
+    assert _commits_draining(app, client, 7) == 1 + 3 + 1
     assert db.session.scalar(select(Customer)).orders_count == 7
