@@ -54,10 +54,11 @@ def process_batch(session: Session, ids: list[int], max_attempts: int) -> Counte
     """Apply claimed deliveries, one transaction per store part; returns a count per outcome. Never raises for
     a bad delivery. A store's lock is held for its own part of the batch only, not for the other stores'."""
     by_store: dict[int, list[int]] = defaultdict(list)
-    for delivery_id, store_id in session.execute(
-        select(WebhookDelivery.id, WebhookDelivery.store_id).where(in_keys(session, WebhookDelivery.id, ids))
-    ):
-        by_store[store_id].append(delivery_id)
+    for chunk in chunks(ids):  # a batch of 2000 is over SQLite's 999 parameters before 3.32
+        for delivery_id, store_id in session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.store_id).where(in_keys(session, WebhookDelivery.id, chunk))
+        ):
+            by_store[store_id].append(delivery_id)
     session.rollback()  # nothing written: end the read so each store's transaction starts fresh
     counts: Counter[str] = Counter()
     if missing := len(ids) - sum(map(len, by_store.values())):
