@@ -102,8 +102,8 @@ def process(backends: Backends, args: argparse.Namespace, count: int) -> tuple[f
         try:
             counts = run_worker(backends, args, "process")
         finally:
-            counts_lock = probe.stop()
-        counts = {**counts, "lock_wait": counts_lock}
+            lock_wait = probe.stop()
+        counts = {**counts, "lock_wait": lock_wait}
         job.refresh()
         first_start = job.started_at.replace(tzinfo=UTC)
     finally:

@@ -37,7 +37,7 @@ from connectors.events import (
 )
 
 from ..models import Customer, Fulfillment, Order, OrderRefund, PointsLedger, Redemption, Referral, ReferralInvite
-from .key_lists import in_keys
+from .key_lists import chunks, in_keys
 
 ROWS = "batch.rows"  # session.info: {store id: {kind: {key: row or None}}}
 MISS = object()  # not known here: query
@@ -208,8 +208,6 @@ def signup_key(platform_id: str) -> str:
 
 
 def _chunks(values: set[str]) -> Iterable[Sequence[str]]:
-    from .key_lists import chunks
-
     return chunks(sorted(values))  # sorted: the same keys give the same statements
 
 

@@ -197,8 +197,15 @@ TOTALS_COLUMNS = (
 )
 
 
-_TOTALS = ("orders_count", "currency", "total_spent", "total_refunded", "spent_by_currency", "first_order_at")
-_TOTALS += ("last_order_at",)
+_TOTALS = (
+    "orders_count",
+    "currency",
+    "total_spent",
+    "total_refunded",
+    "spent_by_currency",
+    "first_order_at",
+    "last_order_at",
+)
 
 
 def apply_totals(store: Store, customer: Customer, orders: Sequence[Any]) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Customer, LoyaltyAccount, LoyaltyWriteback, PointsLedger, Store
 from . import customers  # a module import: customers imports the ledger, which imports this module
-from .key_lists import in_keys, set_together
+from .key_lists import chunks, in_keys, set_together
 from .loyalty_balance import Balance, compute, customer_rows
 from .loyalty_settings import LoyaltySettings, get_settings
 from .loyalty_writeback import mark_dirty
@@ -50,9 +50,7 @@ def refresh_account(session: Session, store: Store, customer_id: int, now: datet
 def refresh_accounts(session: Session, store: Store, customer_ids: set[int], now: datetime) -> None:
     """refresh_account for many customers: three queries per 500 (the batch path, under the store lock)."""
     settings = get_settings(store)
-    ordered = sorted(customer_ids)
-    for start in range(0, len(ordered), 500):  # SQLite caps bound parameters per statement
-        chunk = ordered[start : start + 500]
+    for chunk in chunks(sorted(customer_ids)):
         found = session.scalars(
             select(Customer).where(Customer.store_id == store.id, in_keys(session, Customer.id, chunk))
         ).all()
@@ -107,8 +105,18 @@ def _refresh(
         mark_dirty(session, store, customer, now, writebacks)  # the store's copy (metafield / meta) is behind
 
 
-_ACCOUNT_COLUMNS = ("balance", "pending", "spendable", "held", "lifetime_earned", "last_activity_at", "expires_at")
-_ACCOUNT_COLUMNS += ("reminder_due_at", "refreshed_at", "tier")
+_ACCOUNT_COLUMNS = (
+    "balance",
+    "pending",
+    "spendable",
+    "held",
+    "lifetime_earned",
+    "last_activity_at",
+    "expires_at",
+    "reminder_due_at",
+    "refreshed_at",
+    "tier",
+)
 
 
 def _store_balance(account: LoyaltyAccount, result: Balance) -> None:

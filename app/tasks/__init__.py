@@ -30,7 +30,7 @@ def job_app() -> Flask:
 
 # A batch builds and drops tens of thousands of ORM objects and rows. With CPython's default gen-0 threshold (700
 # net allocations) the collector ran hundreds of times per batch, each pass walking the app's long-lived objects
-# too: 11% of the worker's CPU per delivery (bench/README.md, process step 4). Freezing what exists once the app is
+# too: 8-11% of the worker's CPU per delivery (bench/README.md, process step 4). Freezing what exists once the app is
 # built moves those objects out of every future collection; a higher gen-0 threshold makes the passes rarer. Only
 # reference cycles wait longer to be freed (refcounting frees everything else at once), and a worker's memory is
 # bounded by one batch. https://docs.python.org/3/library/gc.html#gc.freeze
