@@ -34,8 +34,10 @@ def create_app(config: Config | None = None) -> Flask:
         webhooks,
     )
     from .extensions import db, migrate
+    from .services import balance_invalidation
 
     database.init_app(app)
+    balance_invalidation.install()  # every session's commits keep the storefront's balance copies exact
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     security.init_app(app)
     queue.init_app(app)

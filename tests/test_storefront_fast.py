@@ -10,6 +10,7 @@ from sqlalchemy import event
 from app.extensions import db
 from app.models import Customer, LoyaltyAccount, PointsLedger
 from app.models.types import utcnow
+from app.queue import get_redis
 from app.security import secret_box
 from app.services.loyalty import balance, get_settings
 from app.services.loyalty_ledger import balance_by_platform_id
@@ -101,6 +102,10 @@ def test_balance_endpoint_with_the_store_cache_reads_one_query(app, client, ctx,
     second = client.get("/api/v1/me/balance", headers=headers)
     assert second.json == first.json and second.json["spendable"] == 40
     assert second.headers["Access-Control-Allow-Origin"] == "https://fast.example.com"
+    assert statements == []  # the store snapshot from the process, the answer from Redis (balance_cache)
+    get_redis().delete(*get_redis().keys("sf:bal:*"))
+    statements.clear()
+    assert client.get("/api/v1/me/balance", headers=headers).json == first.json
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1  # the store came from the cache
     # Still checked against the cached snapshot: another origin, another store's secret, a wrong store key.
     assert client.get("/api/v1/me/balance", headers={**headers, "Origin": "https://evil.example"}).status_code == 403

@@ -172,9 +172,9 @@ def product_reviews_api(product_id: str) -> Response:
     return jsonify(answer)
 
 
-def _summary_prefetch(store_id: int, kwargs: dict[str, Any]) -> tuple[str, ...]:
+def _summary_prefetch(shopper: Shopper, kwargs: dict[str, Any]) -> tuple[str, ...]:
     product_id = kwargs.get("product_id", "")
-    return summary_keys(store_id, product_id) if PRODUCT_ID.fullmatch(product_id) else ()
+    return summary_keys(shopper.store_id, product_id) if PRODUCT_ID.fullmatch(product_id) else ()
 
 
 @storefront_route(

@@ -21,6 +21,7 @@ from ..models import Customer, Order, Store
 from ..models.compliance import COMPLETED, CUSTOMER_REDACT
 from ..models.compliance import ComplianceRequest as Request
 from . import compliance_data as data
+from .balance_invalidation import naming
 
 if TYPE_CHECKING:
     from .compliance_run import Subject
@@ -77,6 +78,7 @@ def erase_customers(session: Session, store: Store, ids: list[int]) -> dict[str,
             update(table)
             .where(table.c.store_id == store.id, table.c[item.customer_key].in_(ids))
             .values({name: None for name in item.columns})
+            .execution_options(**naming(store.id, ids))
         )
         erased[table.name] = erased.get(table.name, 0) + (result.rowcount or 0)
     # The marker is per record (email_key is unique per store) and says nothing about the address.
@@ -85,6 +87,7 @@ def erase_customers(session: Session, store: Store, ids: list[int]) -> dict[str,
             update(Customer)
             .where(Customer.store_id == store.id, Customer.id == customer_id)
             .values(email_key=f"{TOMBSTONE_PREFIX}{customer_id}")
+            .execution_options(**naming(store.id, [customer_id]))
         )
     session.expire_all()  # Core updates: reload ORM state before anyone reads it
     return erased

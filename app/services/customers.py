@@ -24,6 +24,7 @@ from connectors.events import CustomerSnapshot
 from ..models import Customer, LoyaltyAccount, Order, Store
 from ..models.types import utcnow
 from . import batch_rows, loyalty_ledger
+from .balance_invalidation import naming
 from .key_lists import set_together, values_of
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ def merge_into(session: Session, store: Store, *, guest: Customer, account: Cust
         update(Order)
         .where(Order.store_id == store.id, Order.customer_id == guest.id)
         .values(customer_id=account.id)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session="fetch", **naming(store.id, [guest.id, account.id]))
     )
     for name in (*_DETAIL_FIELDS, "email"):
         if getattr(account, name) is None and getattr(guest, name) is not None:
@@ -155,9 +156,15 @@ def merge_into(session: Session, store: Store, *, guest: Customer, account: Cust
     # The guest's points go to the account (and become spendable there: an account holds nothing back).
     loyalty_ledger.move_rows(session, store, guest.id, account.id)
     session.execute(
-        delete(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id == guest.id)
+        delete(LoyaltyAccount)
+        .where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id == guest.id)
+        .execution_options(**naming(store.id, [guest.id]))
     )
-    session.execute(delete(Customer).where(Customer.store_id == store.id, Customer.id == guest.id))
+    session.execute(
+        delete(Customer)
+        .where(Customer.store_id == store.id, Customer.id == guest.id)
+        .execution_options(**naming(store.id, [guest.id]))
+    )
     session.expunge(guest)
     session.flush()
     if account.email_key is None:

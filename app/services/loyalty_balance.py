@@ -114,7 +114,15 @@ def balance(session: Session, store: Store, customer: Customer, now: datetime) -
 def balance_by_platform_id(
     session: Session, store_id: int, platform_id: str, settings: LoyaltySettings, now: datetime
 ) -> tuple[Balance, str | None] | None:
-    """(balance, tier) of the store's customer with this platform id, or None if we never saw them.
+    """(balance, tier) of the store's customer with this platform id, or None if we never saw them."""
+    found = storefront_balance(session, store_id, platform_id, settings, now)
+    return None if found is None else found[:2]
+
+
+def storefront_balance(
+    session: Session, store_id: int, platform_id: str, settings: LoyaltySettings, now: datetime
+) -> tuple[Balance, str | None, datetime | None] | None:
+    """(balance, tier, when the balance next changes by time alone) of the customer with this platform id.
 
     The storefront's hot path (GET /me/balance): the customer, their tier and their ledger rows in ONE query
     (indexed: customers (store_id, platform_id), loyalty_accounts (store_id, customer_id), points_ledger
@@ -125,4 +133,14 @@ def balance_by_platform_id(
     if not rows:
         return None
     entries = [row for row in rows if row.kind is not None]
-    return compute(entries, now, guest=False, settings=settings), rows[0].tier  # type: ignore[arg-type]
+    points = compute(entries, now, guest=False, settings=settings)  # type: ignore[arg-type]
+    return points, rows[0].tier, changes_at(entries, points, now)
+
+
+def changes_at(rows: list, points: Balance, now: datetime) -> datetime | None:
+    """The next moment compute() would answer differently with no new row: a row's available_at (pending to
+    spendable) or the start of the 30-day expiry notice. (Expiry itself is a row the expiry job writes.)"""
+    moments = [r.available_at for r in rows if r.available_at is not None and r.available_at > now]
+    if points.expires_at is not None and points.expires_at - timedelta(days=30) > now:
+        moments.append(points.expires_at - timedelta(days=30))
+    return min(moments) if moments else None

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ..models import Customer, PointsLedger, Store
 from ..models.types import utcnow
 from . import batch_rows
+from .balance_invalidation import naming
 from .loyalty_balance import (
     ACTIVITY_KINDS,
     EARNED_KINDS,
@@ -224,6 +225,6 @@ def move_rows(session: Session, store: Store, from_customer_id: int, to_customer
         update(PointsLedger)
         .where(PointsLedger.store_id == store.id, PointsLedger.customer_id == from_customer_id)
         .values(customer_id=to_customer_id)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session="fetch", **naming(store.id, [from_customer_id, to_customer_id]))
     ).rowcount
     return int(moved or 0)

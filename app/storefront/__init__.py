@@ -21,8 +21,9 @@ _JSON_PREFIXES = ("/api/", "/proxy/")
 
 
 def json_answer(data: Any) -> Response:
-    """A 200 JSON answer serialised by orjson (the hot endpoints: several times cheaper than jsonify)."""
-    return Response(orjson.dumps(data), mimetype="application/json")
+    """A 200 JSON answer serialised by orjson (the hot endpoints: several times cheaper than jsonify), or as
+    given if it is bytes (a cached answer, already JSON)."""
+    return Response(data if isinstance(data, bytes) else orjson.dumps(data), mimetype="application/json")
 
 
 def json_error(exc: HTTPException) -> Response:

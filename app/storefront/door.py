@@ -112,7 +112,8 @@ class StorefrontDoor:
             pushed.push()
         try:
             shopper = admit(spec, caller, resolve_direct(token, sent_key), kwargs)
-            body = orjson.dumps(spec.answer(shopper, **kwargs))  # type: ignore[misc]
+            answer = spec.answer(shopper, **kwargs)  # type: ignore[misc]
+            body = answer if isinstance(answer, bytes) else orjson.dumps(answer)
         except HTTPException as exc:
             return self._refuse(exc, caller, environ, start_response)
         except Exception:

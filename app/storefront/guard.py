@@ -72,7 +72,7 @@ def admit(spec: RouteSpec, caller: Caller, shopper: Shopper, kwargs: dict[str, A
         _check_origin(shopper.ref, caller)
     if spec.auth == "customer" and not shopper.logged_in:
         raise Unauthorized(description="customer_login_required")
-    reads = spec.prefetch(shopper.ref.id, kwargs) if spec.prefetch else ()
+    reads = spec.prefetch(shopper, kwargs) if spec.prefetch else ()
     shopper.prefetched = _enforce_limits(shopper.ref.id, _client_key(shopper, caller), reads)
     return shopper
 

@@ -8,8 +8,10 @@ currency when the tier is on amount spent), null when no tiers are configured or
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import orjson
 from flask import Response, jsonify, request
 from sqlalchemy import select
 
@@ -17,8 +19,10 @@ from ..admin.redemptions import error, redeem_for
 from ..extensions import db
 from ..models import PointsLedger
 from ..models.types import utcnow
+from ..services import balance_cache, balance_invalidation
 from ..services.loyalty import get_settings
-from ..services.loyalty_ledger import balance_by_platform_id, customer_rows
+from ..services.loyalty_balance import storefront_balance
+from ..services.loyalty_ledger import customer_rows
 from ..services.loyalty_tiers import metrics, progress
 from ..services.redemptions import as_dict, find
 from .registry import register_schema, storefront_route
@@ -114,25 +118,65 @@ ACTIVITY = register_schema(
 )
 
 
-@storefront_route("/me/balance", auth="customer", summary="The customer's points", response=BALANCE, door=True)
-def loyalty_balance(shopper: Shopper) -> dict[str, Any]:
-    # The widget's most frequent call (a door route: answered before Flask, door.py): one indexed query, no ORM
-    # objects, the store's settings from the door's snapshot (benchmarked by bench/storefront.py).
+def _balance_keys(shopper: Shopper, _kwargs: dict[str, Any]) -> tuple[str, ...]:
+    """The cached copy and its generations, read in the rate limiter's trip (services/balance_cache.py). Not
+    for stores whose tiers use a rolling window: their progress changes as old orders leave the window."""
+    if shopper.customer_platform_id is None or any(t.window != "lifetime" for t in shopper.ref.loyalty.tiers):
+        return ()
+    return balance_cache.keys(shopper.store_id, shopper.customer_platform_id)
+
+
+def _session_clean() -> bool:
+    """No uncommitted writes in this request's session: an answer read through it is the committed state."""
+    return not db.session.registry.has() or not balance_invalidation.pending(db.session())
+
+
+@storefront_route(
+    "/me/balance",
+    auth="customer",
+    summary="The customer's points",
+    response=BALANCE,
+    prefetch=_balance_keys,
+    door=True,
+)
+def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
+    # The widget's most frequent call, on every page (a door route: answered before Flask, door.py): a cached
+    # copy when current, else one indexed query, no ORM objects (benchmarked by bench/storefront.py).
     assert shopper.customer_platform_id is not None  # auth="customer"
-    found = balance_by_platform_id(
-        db.session, shopper.store_id, shopper.customer_platform_id, shopper.ref.loyalty, utcnow()
-    )
+    now = utcnow()
+    now_ms = int(now.timestamp() * 1000)
+    names = balance_cache.keys(shopper.store_id, shopper.customer_platform_id)
+    fingerprint = shopper.ref.fingerprint
+    cached = balance_cache.lookup(shopper.prefetched, names, fingerprint, now_ms)
+    if cached is not None:
+        return cached
+    found = storefront_balance(db.session, shopper.store_id, shopper.customer_platform_id, shopper.ref.loyalty, now)
     if found is None:
-        return {"pending": 0, "spendable": 0, "expiring_30d": 0, "expires_at": None, "tier": None, "progress": None}
-    points, tier = found
-    return {
-        "pending": points.pending,
-        "spendable": points.spendable,
-        "expiring_30d": points.expiring_30d,
-        "expires_at": points.expires_at.isoformat() if points.expires_at else None,
-        "tier": tier,
-        "progress": _progress(shopper, tier),
-    }
+        answer: dict[str, Any] = {
+            "pending": 0,
+            "spendable": 0,
+            "expiring_30d": 0,
+            "expires_at": None,
+            "tier": None,
+            "progress": None,
+        }
+        changes = None
+    else:
+        points, tier, changes = found
+        answer = {
+            "pending": points.pending,
+            "spendable": points.spendable,
+            "expiring_30d": points.expiring_30d,
+            "expires_at": points.expires_at.isoformat() if points.expires_at else None,
+            "tier": tier,
+            "progress": _progress(shopper, tier),
+        }
+    if not shopper.prefetched or names[2] not in shopper.prefetched or not _session_clean():
+        return answer
+    body = orjson.dumps(answer)
+    until = changes or now + timedelta(seconds=balance_cache.ENTRY_SECONDS)
+    balance_cache.store(shopper.prefetched, names, fingerprint, int(until.timestamp() * 1000), now_ms, body)
+    return body
 
 
 def _progress(shopper: Shopper, tier: str | None) -> dict | None:

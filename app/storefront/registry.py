@@ -37,8 +37,8 @@ class RouteSpec:
     status: int = 200  # the success status (201 for a creation)
     path_params: tuple[tuple[str, dict[str, Any]], ...] = ()  # schemas of path parameters (default: string)
     errors: tuple[tuple[str, str], ...] = ()  # route-specific error statuses and their meaning (409, 410...)
-    # Redis keys the view will read, from (store id, view kwargs): fetched in the rate limiter's round trip.
-    prefetch: Callable[[int, dict[str, Any]], tuple[str, ...]] | None = None
+    # Redis keys the view will read, from (shopper, view kwargs): fetched in the rate limiter's round trip.
+    prefetch: Callable[[Any, dict[str, Any]], tuple[str, ...]] | None = None
     # door=True routes: (shopper, **path params) -> the 200 answer's JSON data, with no Flask request; the WSGI
     # door (door.py) calls it for /api/v1 GETs, the Flask view wraps it for everything else.
     answer: Callable[..., Any] | None = None
@@ -70,7 +70,7 @@ def storefront_route(
     status: int = 200,
     path_params: dict[str, dict[str, Any]] | None = None,
     errors: dict[str, str] | None = None,
-    prefetch: Callable[[int, dict[str, Any]], tuple[str, ...]] | None = None,
+    prefetch: Callable[[Any, dict[str, Any]], tuple[str, ...]] | None = None,
     door: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `view` at /api/v1<path> and /proxy/api/v1<path>.
@@ -79,11 +79,11 @@ def storefront_route(
     customer is required (401 otherwise); the customer's record may still be None if we never saw an order.
     OpenAPI only: `status` (the success status), `path_params` (schemas of path parameters, so generated
     clients and schemathesis send valid ones), `errors` (route-specific error statuses). `max_body` raises the
-    body cap for one route (uploads). `prefetch`: the Redis keys the view reads (a cache), fetched in the same
-    round trip as the rate limits; the view finds them in `current_identity().prefetched`.
+    body cap for one route (uploads). `prefetch`: (shopper, kwargs) -> the Redis keys the view reads (a cache),
+    fetched in the same round trip as the rate limits; the view finds them in `current_identity().prefetched`.
     `door=True` (GET, plain `<name>` path parameters only): the decorated function is not a Flask view but
-    `(shopper, **path params) -> JSON data` (the 200 answer, orjson), which the WSGI door serves without Flask;
-    it reads nothing from Flask's request or `g` and raises werkzeug exceptions to refuse.
+    `(shopper, **path params) -> JSON data` (the 200 answer, orjson; or bytes already JSON), which the WSGI door
+    serves without Flask; it reads nothing from Flask's request or `g` and raises werkzeug exceptions to refuse.
     """
     if not path.startswith("/"):
         raise ValueError("storefront paths start with /")

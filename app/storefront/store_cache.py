@@ -13,6 +13,7 @@ is one `StoreRef` per store and process, like the webhook path's store cache (ap
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import threading
 import time
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import orjson
 from flask import current_app
 from sqlalchemy import select
 
@@ -51,6 +53,13 @@ class StoreRef:
     def loyalty(self) -> LoyaltySettings:
         """The store's loyalty settings, validated once per snapshot (not per request)."""
         return validate_settings(self.settings.get("loyalty", {}))
+
+    @cached_property
+    def fingerprint(self) -> bytes:
+        """What a cached balance answer depends on besides the customer's rows (services/balance_cache.py): a
+        copy made under other loyalty settings or another currency is not used."""
+        raw = orjson.dumps([self.id, self.currency, self.settings.get("loyalty", {})], option=orjson.OPT_SORT_KEYS)
+        return hashlib.blake2b(raw, digest_size=8).hexdigest().encode()
 
 
 _cache: dict[tuple[str, str], tuple[float, StoreRef]] = {}

@@ -1,0 +1,135 @@
+"""A Redis copy of each customer's GET /me/balance answer, kept exact by generations bumped after commit.
+
+The widget asks for the balance on every page a logged-in shopper opens; the answer changes only when a
+write touches the customer's rows or when time passes a pending date. Keys, per store and platform customer
+id (the only name the storefront knows a customer by):
+
+- `sf:bal:<store>:<platform id>`: the answer, `<global gen>|<gen>|<store fingerprint>|<valid until ms>|<JSON>`;
+- `sf:balgen:<store>:<platform id>`: the customer's generation, bumped after every commit that wrote their
+  ledger rows, account, orders or customer row (services/balance_invalidation.py);
+- `sf:balgen`: one global generation, bumped after a bulk write that names no customer (every copy goes).
+
+A copy is used only if both generations equal the ones it was computed under, the store snapshot's
+fingerprint (loyalty settings, currency) is the same, and the clock is before its `valid until` (the next
+pending-to-spendable date, the start of the 30-day expiry notice, at most ENTRY_SECONDS). The reader reads
+the generations BEFORE the database, and stores its answer only if they have not moved meanwhile (one Lua
+script): a write committed during the read bumps a generation, so its answer is dropped, never kept stale.
+A generation that does not exist yet is created with a random start, so a key that expired or was evicted
+can never come back at a value an old copy carries. Both reads ride in the rate limiter's trip
+(storefront/limits.py), so a hit costs no round trip and no SQL of its own.
+Limits: a write made outside the app's SQLAlchemy sessions (hand-run SQL) is not seen, and neither is a bump
+lost to a Redis failure after commit: such a copy lives at most ENTRY_SECONDS.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from ..queue import get_redis, mark_redis_down, redis_available
+
+log = logging.getLogger(__name__)
+ENTRY_SECONDS = 300  # the longest a copy is used: the bound on what a lost bump or an outside write leaves
+GENERATION_SECONDS = 86_400  # idle generations go; a new one starts at random, so no old copy matches it
+GLOBAL_KEY = "sf:balgen"
+
+# KEYS: global gen, customer gen, entry. ARGV: the two generations as read before the database ('' = none),
+# two random starts for a generation that was missing, its TTL, the entry's TTL in ms, the entry.
+# https://redis.io/docs/latest/develop/interact/programmability/eval-intro/
+_STORE = """
+local function held(key, seen, fresh)
+  local now = redis.call('GET', key)
+  if seen == '' then
+    if now then return false end
+    redis.call('SET', key, fresh, 'EX', ARGV[5])
+    return true
+  end
+  return now == seen
+end
+if held(KEYS[1], ARGV[1], ARGV[3]) and held(KEYS[2], ARGV[2], ARGV[4]) then
+  redis.call('SET', KEYS[3], ARGV[7], 'PX', ARGV[6])
+  return 1
+end
+return 0
+"""
+
+
+def keys(store_id: int, platform_id: str) -> tuple[str, str, str]:
+    """(global generation, customer generation, entry): the balance route's prefetch, in this order."""
+    return GLOBAL_KEY, f"sf:balgen:{store_id}:{platform_id}", f"sf:bal:{store_id}:{platform_id}"
+
+
+def _start() -> bytes:
+    return b"%d" % secrets.randbits(62)  # room for 2^62 bumps before INCR would overflow
+
+
+def lookup(prefetched: dict[str, Any] | None, names: tuple[str, str, str], fingerprint: bytes, now_ms: int) -> Any:
+    """The cached JSON bytes if the copy is current, else None."""
+    if not prefetched:
+        return None
+    entry = prefetched.get(names[2])
+    if entry is None:
+        return None
+    try:
+        global_gen, gen, print_, until, body = entry.split(b"|", 4)
+    except ValueError:
+        return None
+    if (
+        global_gen == (prefetched.get(names[0]) or b"")
+        and gen == (prefetched.get(names[1]) or b"")
+        and print_ == fingerprint
+        and int(until) > now_ms
+        and global_gen
+        and gen
+    ):
+        return body
+    return None
+
+
+def store(
+    prefetched: dict[str, Any] | None,
+    names: tuple[str, str, str],
+    fingerprint: bytes,
+    until_ms: int,
+    now_ms: int,
+    body: bytes,
+) -> bool:
+    """Keep `body` (computed after the prefetch) unless a generation moved since; True if kept."""
+    if prefetched is None or until_ms <= now_ms or not redis_available():
+        return False
+    seen = [prefetched.get(names[0]) or b"", prefetched.get(names[1]) or b""]
+    fresh = [_start(), _start()]
+    used = [s or f for s, f in zip(seen, fresh, strict=True)]
+    entry = b"|".join([*used, fingerprint, b"%d" % until_ms, body])
+    ttl_ms = min(until_ms - now_ms, ENTRY_SECONDS * 1000)
+    try:
+        script = get_redis().register_script(_STORE)
+        return bool(script(keys=list(names), args=[*seen, *fresh, GENERATION_SECONDS, ttl_ms, entry]))
+    except (RedisError, OSError):
+        mark_redis_down()
+        log.warning("balance_cache.store_failed")
+        return False
+
+
+def bump(pairs: Iterable[tuple[int, str]], everything: bool = False) -> None:
+    """After a commit: new generations for these (store id, platform id) pairs, or for all (`everything`)."""
+    names = [keys(store_id, platform_id)[1] for store_id, platform_id in pairs]
+    if everything:
+        names.append(GLOBAL_KEY)
+    if not names:
+        return
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        for name in names:
+            pipe.set(name, _start(), nx=True, ex=GENERATION_SECONDS)
+            pipe.incr(name)
+            pipe.expire(name, GENERATION_SECONDS)
+        pipe.execute()
+    except (RedisError, OSError):
+        mark_redis_down()
+        # Copies of these customers may be used until they expire (ENTRY_SECONDS): said, not hidden.
+        log.warning("balance_cache.bump_failed", extra={"keys": len(names)})
