@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
+from app import redis_scripts
 from app.extensions import db
 from app.models import PointsLedger
 from app.models.types import utcnow
@@ -65,6 +66,7 @@ def _shopper(platform_id: str = "7001"):
 
 
 def _entries() -> list[bytes]:
+    redis_scripts.settle(get_redis())  # the stores this thread sent have run
     return get_redis().keys("sf:bal:*")
 
 
@@ -135,6 +137,7 @@ def test_a_hit_is_served_from_the_copy_and_a_write_is_seen_at_once(app, client, 
     first = client.get(BALANCE, headers=headers).json
     assert first["spendable"] == 50
     key = balance_cache.keys(store.id, "7001")[2]
+    redis_scripts.settle(get_redis())  # the copy's store has run
     assert b'"spendable":50' in get_redis().get(key)
     get_redis().set(key, get_redis().get(key).replace(b'"spendable":50', b'"spendable":77'))  # marks a hit
     assert client.get(BALANCE, headers=headers).json["spendable"] == 77  # served from the copy
@@ -149,9 +152,12 @@ def test_an_answer_read_while_a_write_commits_is_not_kept(app, ctx):
     prefetched = dict(zip(names, redis.mget(*names), strict=True))  # nothing yet: both generations missing
     balance_cache.bump([(1, "42")])  # a writer commits between our read of the generations and our store
     now_ms = int(utcnow().timestamp() * 1000)
-    assert not balance_cache.store(prefetched, names, b"fp", now_ms + 60_000, now_ms, b"{}")
+    balance_cache.store(prefetched, names, b"fp", now_ms + 60_000, now_ms, b"{}")
+    redis_scripts.settle(redis)  # the store's reply read: Redis has run it
+    assert redis.get(names[2]) is None
     prefetched = dict(zip(names, redis.mget(*names), strict=True))
-    assert balance_cache.store(prefetched, names, b"fp", now_ms + 60_000, now_ms, b"{}")
+    balance_cache.store(prefetched, names, b"fp", now_ms + 60_000, now_ms, b"{}")
+    redis_scripts.settle(redis)
     after = dict(zip(names, redis.mget(*names), strict=True))
     assert balance_cache.lookup(after, names, b"fp", now_ms) == b"{}"
     assert balance_cache.lookup(after, names, b"other settings", now_ms) is None
@@ -167,6 +173,7 @@ def test_pending_points_become_spendable_at_their_date_without_a_write(app, clie
     )
     first = client.get(BALANCE, headers=headers).json
     assert (first["pending"], first["spendable"]) == (50, 0)
+    redis_scripts.settle(get_redis())
     entry = get_redis().get(balance_cache.keys(store.id, "7001")[2])
     until_ms = int(entry.split(b"|")[3])
     assert abs(until_ms / 1000 - (utcnow() + timedelta(days=1)).timestamp()) < 60  # the 14-day window's end

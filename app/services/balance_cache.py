@@ -30,7 +30,9 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from .. import redis_scripts
 from ..queue import get_redis, mark_redis_down, redis_available
+from ..redis_scripts import Script
 
 log = logging.getLogger(__name__)
 ENTRY_SECONDS = 300  # the longest a copy is used: the bound on what a lost bump or an outside write leaves
@@ -40,7 +42,7 @@ GLOBAL_KEY = "sf:balgen"
 # KEYS: global gen, customer gen, entry. ARGV: the two generations as read before the database ('' = none),
 # two random starts for a generation that was missing, its TTL, the entry's TTL in ms, the entry.
 # https://redis.io/docs/latest/develop/interact/programmability/eval-intro/
-_STORE = """
+_STORE = Script("""
 local function held(key, seen, fresh)
   local now = redis.call('GET', key)
   if seen == '' then
@@ -55,7 +57,7 @@ if held(KEYS[1], ARGV[1], ARGV[3]) and held(KEYS[2], ARGV[2], ARGV[4]) then
   return 1
 end
 return 0
-"""
+""")
 
 
 def keys(store_id: int, platform_id: str) -> tuple[str, str, str]:
@@ -97,22 +99,22 @@ def store(
     until_ms: int,
     now_ms: int,
     body: bytes,
-) -> bool:
-    """Keep `body` (computed after the prefetch) unless a generation moved since; True if kept."""
+) -> None:
+    """Keep `body` (computed after the prefetch) unless a generation moved since. Sent without waiting for
+    the reply (redis_scripts.send): the answer does not depend on it, and the request is spared one wait."""
     if prefetched is None or until_ms <= now_ms or not redis_available():
-        return False
+        return
     seen = [prefetched.get(names[0]) or b"", prefetched.get(names[1]) or b""]
     fresh = [_start(), _start()]
     used = [s or f for s, f in zip(seen, fresh, strict=True)]
     entry = b"|".join([*used, fingerprint, b"%d" % until_ms, body])
     ttl_ms = min(until_ms - now_ms, ENTRY_SECONDS * 1000)
     try:
-        script = get_redis().register_script(_STORE)
-        return bool(script(keys=list(names), args=[*seen, *fresh, GENERATION_SECONDS, ttl_ms, entry]))
+        args = [*seen, *fresh, GENERATION_SECONDS, ttl_ms, entry]
+        redis_scripts.send(get_redis(), _STORE, list(names), args)  # on the limiter's connection
     except (RedisError, OSError):
         mark_redis_down()
         log.warning("balance_cache.store_failed")
-        return False
 
 
 def bump(pairs: Iterable[tuple[int, str]], everything: bool = False) -> None:

@@ -11,20 +11,17 @@ the widgets matter more to the merchant than a counter.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from redis import Redis
-from redis.connection import AbstractConnection
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import RedisError
 
+from .. import redis_scripts
 from ..queue import get_redis, mark_redis_down, redis_available
+from ..redis_scripts import Script
 from .shopper import clock
 
 log = logging.getLogger(__name__)
@@ -57,9 +54,8 @@ def _limit(name: str, default: str) -> Limit:
 
 # INCR + EXPIRE per counter, then MGET of the view's keys, as ONE command: a pipeline of the same (two counters:
 # five commands) cost more to pack and parse in redis-py than the round trip itself (bench/sfprofile.py).
-# EVALSHA, loaded when the server does not know it (first use, after a SCRIPT FLUSH). Every key is in KEYS.
-# https://redis.io/docs/latest/develop/interact/programmability/eval-intro/
-_LUA = """
+# Sent on this thread's own connection (app/redis_scripts.py). Every key is in KEYS.
+_SCRIPT = Script("""
 local n = tonumber(ARGV[1])
 local out = {}
 for i = 1, n do
@@ -71,55 +67,7 @@ if #KEYS > n then
   for j = 1, #values do out[n + j] = values[j] end
 end
 return out
-"""
-_SHA = hashlib.sha1(_LUA.encode(), usedforsecurity=False).hexdigest()  # the name Redis gives the script
-
-
-def _pack(args: list[str | int]) -> list[bytes]:
-    """One command in RESP (https://redis.io/docs/latest/develop/reference/protocol-spec/): an array of bulk
-    strings. Our arguments are str keys and int counts only, so no general encoder is needed."""
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = arg.encode() if isinstance(arg, str) else b"%d" % arg
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return [b"".join(parts)]
-
-
-_own = threading.local()
-
-
-def _connection(redis: Redis) -> AbstractConnection:
-    """This thread's own connection to the app's Redis, made with its pool's settings (URL, db, auth, TLS,
-    timeouts). The pool's checkout locks and probes the socket for stray data (three system calls and a GIL
-    release per request); a connection of our own never holds a stray reply: every command here reads its
-    reply whole, and any failure disconnects it (redis-py reconnects on the next send)."""
-    pool = redis.connection_pool
-    held = getattr(_own, "held", None)
-    if held is None or held[0] is not pool or held[1] != os.getpid():
-        held = _own.held = (pool, os.getpid(), pool.connection_class(**pool.connection_kwargs))
-    return held[2]
-
-
-def _evalsha(redis: Redis, keys: list[str], args: list[int]) -> list[Any]:
-    """The script, packed here and read by the connection's parser: redis-py's Script and execute_command
-    layers (argument tuples, its encoder, the retry wrapper, the response callbacks, the pool) cost as much CPU
-    as the round trip itself (bench/sfprofile.py). No retry: on an error the limits fail open."""
-    connection = _connection(redis)
-    command = _pack(["EVALSHA", _SHA, len(keys), *keys, *args])
-    try:
-        connection.send_packed_command(command)
-        try:
-            return connection.read_response()
-        except NoScriptError:  # a new or flushed server: load it once, then run it again
-            connection.send_packed_command(_pack(["SCRIPT", "LOAD", _LUA]))
-            connection.read_response()
-            connection.send_packed_command(command)
-            return connection.read_response()
-    except ResponseError:
-        raise  # an error reply, read whole: the connection is in step
-    except BaseException:
-        connection.disconnect()  # whatever was sent or left unread, it must not meet the next command
-        raise
+""")
 
 
 def check(store_id: int, client: str | None, reads: tuple[str, ...] = ()) -> tuple[int | None, dict[str, Any] | None]:
@@ -134,7 +82,7 @@ def check(store_id: int, client: str | None, reads: tuple[str, ...] = ()) -> tup
     keys = [f"sf:rl:{scope}:{ident}:{int(now // limit.seconds)}" for scope, ident, limit in counters]
     ttls = [limit.seconds + 1 for _scope, _ident, limit in counters]  # the window's key outlives it by a second
     try:
-        results = _evalsha(get_redis(), [*keys, *reads], [len(keys), *ttls])
+        results = redis_scripts.run(get_redis(), _SCRIPT, [*keys, *reads], [len(keys), *ttls])
     except (RedisError, OSError):
         mark_redis_down()
         log.warning("storefront.rate_limit_unavailable", extra={"store_id": store_id})

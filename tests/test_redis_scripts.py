@@ -1,0 +1,32 @@
+"""app/redis_scripts.py: scripts on the thread's own connection; `send` leaves its reply for the next `run`."""
+
+from __future__ import annotations
+
+from app import redis_scripts
+from app.queue import get_redis
+from app.redis_scripts import Script
+
+SET = Script("redis.call('SET', KEYS[1], ARGV[1]) return ARGV[1]")
+GET = Script("return redis.call('GET', KEYS[1])")
+
+
+def test_run_reads_the_replies_send_left_before_its_own(ctx):
+    redis = get_redis()
+    redis.script_load(SET.lua)
+    redis_scripts.send(redis, SET, ["t:a"], [b"1"])
+    redis_scripts.send(redis, SET, ["t:b"], ["2"])
+    assert redis_scripts.run(redis, GET, ["t:a"], []) == b"1"  # its own reply, not the first unread one
+    assert redis_scripts.run(redis, GET, ["t:b"], []) == b"2"
+    assert redis.get("t:a") == b"1"
+
+
+def test_scripts_the_server_forgot_are_loaded_again(ctx):
+    redis = get_redis()
+    assert redis_scripts.run(redis, GET, ["t:a"], []) is None
+    redis.script_flush()
+    redis_scripts.send(redis, SET, ["t:a"], ["lost"])  # NOSCRIPT: this write is lost, the script loaded after
+    assert redis_scripts.run(redis, GET, ["t:a"], []) is None  # GET itself reloaded and run again
+    assert redis.script_exists(SET.sha, GET.sha) == [True, True]
+    redis_scripts.send(redis, SET, ["t:a"], ["kept"])
+    redis_scripts.settle(redis)
+    assert redis.get("t:a") == b"kept"
