@@ -25,7 +25,7 @@ from app.services.loyalty import hold_points, release_hold
 from app.services.loyalty_settings import update_settings
 from app.services.storefront_auth import mint_customer_token
 from app.services.storefront_keys import ensure_keys
-from tests.helpers import add_store, reset_state
+from tests.helpers import add_store, dumps, fixture_json, process_all, reset_state, woo_headers
 from tests.helpers_loyalty import (
     T0,
     ann,
@@ -203,3 +203,21 @@ def test_uncommitted_writes_are_not_cached_and_rolling_tier_stores_not_at_all(ap
     db.session.commit()
     assert client.get(BALANCE, headers=headers).status_code == 200
     assert _entries() == []  # progress moves as orders leave the window: not cached
+
+
+def test_the_webhook_batch_invalidates_the_customers_it_writes(app, client, ctx, bumps):
+    store = add_store("woocommerce")
+    keys = ensure_keys(db.session, secret_box(), store)
+    db.session.commit()
+    token = mint_customer_token("woo.example.com", "25", keys.secret, expires_at=int(utcnow().timestamp()) + 600)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(BALANCE, headers=headers).json["pending"] == 0  # never seen: zeros, kept
+    assert _entries()
+    body = dumps({**fixture_json("woocommerce", "order"), "customer_id": 25, "id": 8101})
+    assert (
+        client.post("/webhooks/woocommerce", data=body, headers=woo_headers("order.created", body)).status_code == 200
+    )
+    process_all(app)  # the inbox batch, as the rq worker runs it
+    assert ({(store.id, "25")}, False) in bumps
+    cached = client.get(BALANCE, headers=headers).json
+    assert cached["pending"] > 0 and cached == _fresh(client, headers)
