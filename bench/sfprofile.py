@@ -5,7 +5,8 @@
 A fresh PostgreSQL database with the storefront bench's store (bench/storefront_seed.py, 20,000 customers),
 Redis for the limits and the review cache, then in this process: the app from wsgi.py, the store cache warm
 (STORE_CACHE_SECONDS as configured, 10 s), each endpoint called straight through `app(environ, start_response)`
-(no HTTP, no test client) -- first timed without the profiler (microseconds per call), then under cProfile.
+(no HTTP, no test client) -- first timed without the profiler (microseconds per call), then under cProfile. The
+balance twice: every call a customer not seen before (a miss of its Redis copy), then 500 customers in turn (hits).
 """
 
 from __future__ import annotations
@@ -52,11 +53,14 @@ def call(app: Any, template: dict[str, Any]) -> tuple[str, bytes]:
     return seen[0], body
 
 
-def profile(app: Any, label: str, templates: list[dict[str, Any]], calls: int, top: int) -> None:
-    status, body = call(app, templates[0])
+def profile(app: Any, label: str, templates: list[dict[str, Any]], calls: int, top: int, fresh: bool = False) -> None:
+    """`fresh`: every timed and profiled call a request not seen before (templates[0:calls], then
+    templates[calls:2 * calls]; the warm-up takes the last 200): for the balance, each a miss of its copy."""
+    status, body = call(app, templates[-1])
     print(f"\n== {label}: {status} {body[:120]!r}")
     for n in range(200):  # warm: store cache, pool, statement caches
-        call(app, templates[n % len(templates)])
+        call(app, templates[-1 - n % len(templates)])
+    offset = calls if fresh else 0
     started, cpu = time.perf_counter(), time.process_time()
     for n in range(calls):
         call(app, templates[n % len(templates)])
@@ -68,7 +72,7 @@ def profile(app: Any, label: str, templates: list[dict[str, Any]], calls: int, t
     profiler = cProfile.Profile()
     profiler.enable()
     for n in range(calls):
-        call(app, templates[n % len(templates)])
+        call(app, templates[(offset + n) % len(templates)])
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).strip_dirs()
@@ -96,7 +100,7 @@ def main() -> None:
         store = flask_json(backends, "stores", "add", "woocommerce", SITE, *credentials, "--currency", "EUR")
         keys = flask_json(backends, "stores", "storefront-secret", str(store["id"]))
         dsn = backends.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        seeded = seed(dsn, store["id"], 20_000, 500)
+        seeded = seed(dsn, store["id"], 20_000, 2 * args.calls + 200)
         os.environ.update(backends.env)
         from wsgi import app  # noqa: PLC0415  (after the environment is set)
 
@@ -109,7 +113,8 @@ def main() -> None:
         ]
         summary = [environ(f"/api/v1/products/{PRODUCT}/reviews/summary", {"X-PPE-Store": keys["public_key"]})]
         if args.only in (None, "balance"):
-            profile(app, "GET /api/v1/me/balance", balance, args.calls, args.top)
+            profile(app, "GET /api/v1/me/balance, every call a new customer", balance, args.calls, args.top, True)
+            profile(app, "GET /api/v1/me/balance, 500 customers again and again", balance[:500], args.calls, args.top)
         if args.only in (None, "summary"):
             profile(app, "GET /api/v1/products/<id>/reviews/summary", summary, args.calls, args.top)
         if args.only in (None, "bare"):

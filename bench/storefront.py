@@ -3,9 +3,12 @@
     .venv/bin/python -m bench.storefront         # see bench/README.md for options
 
 One WooCommerce store with 1,000,000 customers in a fresh PostgreSQL database (bench/storefront_seed.py), Redis
-for the rate limits and the review cache. Our app and bench/bare_app.py run under gunicorn with the project's
-gunicorn.conf.py (same workers and threads, same environment). For each endpoint: the maximum rate (closed
-loop, enough keep-alive connections to saturate), then p50/p99 at half of that rate (open loop). The rate
+for the rate limits and the caches. Our app and bench/bare_app.py run under gunicorn with the project's
+gunicorn.conf.py (same workers and threads, same environment; one worker by default, `--workers`). For each
+endpoint: the maximum rate (closed loop, enough keep-alive connections to saturate), then p50/p99 at half of
+that rate (open loop). The balance twice: every request a new shopper (each a miss of its Redis copy), and
+shoppers opening `--pages` pages each (the widget asks on every page); its copies are dropped before each run
+and counted after, so the hit ratio printed is measured, not assumed. The rate
 limits are raised for the run through their configuration (STOREFRONT_RATE_STORE / _CLIENT), or the load
 would be measuring 429s. Answers are checked (status and body); the exit status is 1 only on wrong answers.
 """
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import gzip
 import hashlib
 import hmac
 import json
@@ -24,30 +26,19 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
-from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from .backends import BIN, ROOT, Backends, Server, gunicorn_settings
+from .sfreport import Run, Target, balance_copies, cleanup_redis, report, widget_sizes
 from .storefront_seed import PRODUCT, expected_balance, expected_summary, seed
 
 SITE = "https://bench-woo.example"
 ORIGIN = SITE  # the store's own origin: CORS allows it
 UNLIMITED = "1000000000/60"
-WIDGET = ROOT / "app" / "storefront" / "static"
-
-
-@dataclass
-class Target:
-    label: str
-    server: Server
-    requests: list[str]
-    expected: list[Any]  # the parsed JSON answer expected for request n (n < len)
-    maxima: list[Any] = field(default_factory=list)  # closed-loop results, one per round
-    half: Any = None
+BLOCK = 200  # shoppers browsing at once in the `--pages` workload
 
 
 def _b64(raw: bytes) -> str:
@@ -73,23 +64,9 @@ def flask_json(backends: Backends, *args: str) -> Any:
     return json.loads(done.stdout)
 
 
-@dataclass
-class Run:
-    elapsed: float
-    latencies: list[float]
-    outcomes: Counter[str]
-    samples: dict[str, str]
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
-
-    def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
 def load(target: Target, args: argparse.Namespace, seconds: float, rate: float = 0.0, connections: int = 0) -> Run:
+    if target.cached:
+        balance_copies(args.redis_url, drop=True)  # every run starts cold: its hit ratio is the workload's
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(target.requests, handle)
     argv = [sys.executable, "-m", "bench.sfload", "--port", str(target.server.port), "--requests-file", handle.name]
@@ -102,7 +79,10 @@ def load(target: Target, args: argparse.Namespace, seconds: float, rate: float =
     if done.returncode != 0:
         raise RuntimeError(f"load generator failed on {target.label}:\n{done.stderr[-2000:]}\n{target.server.errors()}")
     data = json.loads(done.stdout)
-    return Run(data["elapsed"], data["latencies_ms"], Counter(data["outcomes"]), data["samples"])
+    run = Run(data["elapsed"], data["latencies_ms"], Counter(data["outcomes"]), data["samples"])
+    if target.cached and run.latencies:
+        target.misses.append(balance_copies(args.redis_url, drop=False) / len(run.latencies))
+    return run
 
 
 def wrong_answers(target: Target, run: Run) -> list[str]:
@@ -132,16 +112,37 @@ def build_targets(args: argparse.Namespace, backends: Backends, bare: Server, ou
         f"{time.monotonic() - started:.1f} s"
     )
     expires = int(time.time()) + 3000  # under the 1 h maximum lifetime; the run is much shorter
-    balance_requests, balances = [], []
+    shoppers = []
     for customer_id, platform_id in seeded.sample:
         token = mint(store["domain"], platform_id, keys["secret"], expires)
-        balance_requests.append(raw_get("/api/v1/me/balance", ours.port, {"Authorization": f"Bearer {token}"}))
-        balances.append(expected_balance(customer_id))
+        shoppers.append((raw_get("/api/v1/me/balance", ours.port, {"Authorization": f"Bearer {token}"}), customer_id))
+    # Every request a new shopper: each one a cache miss. Then shoppers browsing: blocks of BLOCK shoppers, each
+    # opening `--pages` pages in turn (so a shopper's next page comes BLOCK requests later, as in a shop with
+    # that many shoppers at once): the first page of each a miss, the others hits while nothing changed.
+    browsing = [
+        shoppers[i + j]
+        for i in range(0, len(shoppers), BLOCK)
+        for _ in range(args.pages)
+        for j in range(min(BLOCK, len(shoppers) - i))
+    ]
     summary_path = f"/api/v1/products/{PRODUCT}/reviews/summary"
     bare_request = raw_get("/api/v1/bare", bare.port, {"X-PPE-Store": keys["public_key"]})
     return [
         Target("bare Flask (JSON 200)", bare, [bare_request], [{"spendable": 340, "pending": 120}]),
-        Target("GET /me/balance", ours, balance_requests, balances),
+        Target(
+            "balance, new shoppers",
+            ours,
+            [r for r, _ in shoppers],
+            [expected_balance(c) for _, c in shoppers],
+            cached=True,
+        ),
+        Target(
+            f"balance, {args.pages} pages each",
+            ours,
+            [r for r, _ in browsing],
+            [expected_balance(c) for _, c in browsing],
+            cached=True,
+        ),
         Target(
             "GET /reviews/summary",
             ours,
@@ -167,32 +168,8 @@ def measure(args: argparse.Namespace, targets: list[Target]) -> list[str]:
     return problems
 
 
-def report(targets: list[Target]) -> None:
-    print(
-        f"\n{'endpoint':<24}{'max req/s':>10}{'p99 ms':>8}  {'rounds':<18}{'half: req/s':>12}{'p50 ms':>8}"
-        f"{'p99 ms':>8}{'ratio':>7}"
-    )
-    bare = sum(r.rate for r in targets[0].maxima) / len(targets[0].maxima)
-    for target in targets:
-        rate = sum(r.rate for r in target.maxima) / len(target.maxima)
-        p99 = max(r.pct(0.99) for r in target.maxima)
-        rounds = ", ".join(f"{r.rate:.0f}" for r in target.maxima)
-        half = target.half
-        print(
-            f"{target.label:<24}{rate:>10.0f}{p99:>8.1f}  {rounds:<18}{half.rate:>12.0f}{half.pct(0.5):>8.2f}"
-            f"{half.pct(0.99):>8.2f}{rate / bare:>7.2f}"
-        )
-
-
-def widget_sizes() -> str:
-    parts = []
-    for name in ("widget.js", "widget.css"):
-        raw = (WIDGET / name).read_bytes()
-        parts.append(f"{name} {len(raw):,} B, gzip -9 {len(gzip.compress(raw, 9)):,} B")
-    return "; ".join(parts)
-
-
 def run(args: argparse.Namespace, backends: Backends) -> bool:
+    os.environ["WEB_CONCURRENCY"] = backends.env["WEB_CONCURRENCY"] = str(args.workers)
     settings = gunicorn_settings()
     print(f"gunicorn.conf.py: {settings}; both servers, loopback only")
     print(f"rate limits raised for the run: STOREFRONT_RATE_STORE = STOREFRONT_RATE_CLIENT = {UNLIMITED}")
@@ -221,16 +198,6 @@ def run(args: argparse.Namespace, backends: Backends) -> bool:
     return not problems
 
 
-def cleanup_redis(url: str) -> None:
-    redis = Redis.from_url(url)
-    try:
-        for pattern in ("sf:rl:*", "reviews:*"):
-            for key in redis.scan_iter(pattern, count=1000):
-                redis.delete(key)
-    finally:
-        redis.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -244,6 +211,14 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per run")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--pages", type=int, default=5, help="pages each browsing shopper opens (the second balance)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="gunicorn workers for both servers (2: the kernel spreads connections"
+        " unevenly between them, and the bare rate swings 2-3x from round to round)",
+    )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
     backends = Backends(args.admin_url, args.redis_url)

@@ -1,0 +1,93 @@
+"""bench/storefront.py's records and report: the targets, one load run's figures, the table, the widget's size."""
+
+from __future__ import annotations
+
+import gzip
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis import Redis
+
+from .backends import ROOT, Server
+
+WIDGET = ROOT / "app" / "storefront" / "static"
+
+
+@dataclass
+class Target:
+    label: str
+    server: Server
+    requests: list[str]
+    expected: list[Any]  # the parsed JSON answer expected for request n (n < len)
+    maxima: list[Any] = field(default_factory=list)  # closed-loop results, one per round
+    half: Any = None
+    cached: bool = False  # a balance target: its Redis copies are dropped before each run, counted after
+    misses: list[float] = field(default_factory=list)  # per run: copies stored / requests served
+
+
+@dataclass
+class Run:
+    elapsed: float
+    latencies: list[float]
+    outcomes: Counter[str]
+    samples: dict[str, str]
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def balance_copies(redis_url: str, drop: bool) -> int:
+    """How many balance copies Redis holds (each one a miss that stored its answer); dropped if `drop`."""
+    redis = Redis.from_url(redis_url)
+    try:
+        keys = list(redis.scan_iter("sf:bal:*", count=5000))
+        for start in range(0, len(keys) if drop else 0, 5000):
+            redis.delete(*keys[start : start + 5000])
+        return len(keys)
+    finally:
+        redis.close()
+
+
+def report(targets: list[Target]) -> None:
+    print(
+        f"\n{'endpoint':<24}{'max req/s':>10}{'p99 ms':>8}  {'rounds':<18}{'half: req/s':>12}{'p50 ms':>8}"
+        f"{'p99 ms':>8}{'ratio':>7}"
+    )
+    bare = sum(r.rate for r in targets[0].maxima) / len(targets[0].maxima)
+    misses = []
+    for target in targets:
+        rate = sum(r.rate for r in target.maxima) / len(target.maxima)
+        p99 = max(r.pct(0.99) for r in target.maxima)
+        rounds = ", ".join(f"{r.rate:.0f}" for r in target.maxima)
+        half = target.half
+        print(
+            f"{target.label:<24}{rate:>10.0f}{p99:>8.1f}  {rounds:<18}{half.rate:>12.0f}{half.pct(0.5):>8.2f}"
+            f"{half.pct(0.99):>8.2f}{rate / bare:>7.2f}"
+        )
+        if target.cached:
+            misses.append(f"{target.label}: " + ", ".join(f"{m:.0%}" for m in target.misses))
+    print("balance cache misses per run (copies stored / requests; warm-up, rounds, half load): " + "; ".join(misses))
+
+
+def widget_sizes() -> str:
+    parts = []
+    for name in ("widget.js", "widget.css"):
+        raw = (WIDGET / name).read_bytes()
+        parts.append(f"{name} {len(raw):,} B, gzip -9 {len(gzip.compress(raw, 9)):,} B")
+    return "; ".join(parts)
+
+
+def cleanup_redis(url: str) -> None:
+    redis = Redis.from_url(url)
+    try:
+        for pattern in ("sf:rl:*", "sf:bal*", "reviews:*"):
+            for key in redis.scan_iter(pattern, count=1000):
+                redis.delete(key)
+    finally:
+        redis.close()
