@@ -51,6 +51,7 @@ class _Held:
     pid: int
     conn: AbstractConnection
     unread: list[Script] = field(default_factory=list)  # scripts sent by `send` whose replies are not read yet
+    known: set[str] = field(default_factory=set)  # scripts this connection has seen the server run
 
 
 def _held(redis: Redis) -> _Held:
@@ -72,8 +73,12 @@ def _command(script: Script, keys: list[str], args: list[str | int | bytes]) -> 
 def send(redis: Redis, script: Script, keys: list[str], args: list[str | int | bytes]) -> None:
     """Send the script and do not wait for its reply: the thread's next `run` reads it first (in the same
     read, usually) and drops it. For writes whose outcome the request does not need (a cache fill): Redis
-    runs the script now; only the wait for its reply is saved."""
+    runs the script now; only the wait for its reply is saved. The first time on a connection it waits (the
+    server may not know the script yet: a reply left unread could only say so too late)."""
     held = _held(redis)
+    if script.sha not in held.known:
+        run(redis, script, keys, args)
+        return
     try:
         held.conn.send_packed_command(_command(script, keys, args))
     except BaseException:
@@ -84,6 +89,7 @@ def send(redis: Redis, script: Script, keys: list[str], args: list[str | int | b
 
 def _drop(held: _Held) -> None:
     held.unread.clear()
+    held.known.clear()  # a new connection may meet a restarted server
     held.conn.disconnect()  # whatever was sent or left unread, it must not meet the next command
 
 
@@ -105,6 +111,7 @@ def run(redis: Redis, script: Script, keys: list[str], args: list[str | int | by
         if reply is None:
             conn.send_packed_command(command)
             reply = conn.read_response()
+        held.known.add(script.sha)
         return reply
     except ResponseError:
         raise  # an error reply, read whole: the connection is in step
@@ -130,8 +137,9 @@ def _read_unread(held: _Held) -> list[Script]:
         script = held.unread.pop(0)
         try:
             held.conn.read_response()
-        except NoScriptError:
-            unknown.append(script)  # that write is lost (a cache fill: the next miss fills it)
+        except NoScriptError:  # flushed since: that write is lost (a cache fill: the next miss fills it)
+            held.known.discard(script.sha)
+            unknown.append(script)
         except ResponseError:
             pass  # a script's own error: nothing waits for it
     return unknown

@@ -12,7 +12,8 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from app import redis_scripts
 from app.extensions import db
@@ -65,6 +66,12 @@ def _shopper(platform_id: str = "7001"):
     return store, {"Authorization": f"Bearer {token}"}
 
 
+def _read(client, headers):  # noqa: ANN001, ANN202
+    """A request in its own transaction, as in production (here the test's session is shared with the app)."""
+    db.session.commit()
+    return client.get(BALANCE, headers=headers)
+
+
 def _entries() -> list[bytes]:
     redis_scripts.settle(get_redis())  # the stores this thread sent have run
     return get_redis().keys("sf:bal:*")
@@ -74,7 +81,7 @@ def _fresh(client, headers) -> dict:
     """The answer computed from the database: the copies are dropped first."""
     if entries := _entries():
         get_redis().delete(*entries)
-    answer = client.get(BALANCE, headers=headers)
+    answer = _read(client, headers)
     assert answer.status_code == 200, answer.json
     return answer.json
 
@@ -124,7 +131,7 @@ def test_cached_balance_equals_a_fresh_read_after_any_write(app, client, ctx, bu
     for version, (op, n) in enumerate(plan, start=1):
         bumps.clear()
         _step(store, op, n, version, holds)
-        cached = client.get(BALANCE, headers=headers).json  # the copy, if still current
+        cached = _read(client, headers).json  # the copy, if still current
         assert _entries(), "every read stores its answer"
         fresh = _fresh(client, headers)
         assert cached == fresh, op
@@ -134,16 +141,16 @@ def test_cached_balance_equals_a_fresh_read_after_any_write(app, client, ctx, bu
 def test_a_hit_is_served_from_the_copy_and_a_write_is_seen_at_once(app, client, ctx, bumps):
     store, headers = _shopper()
     apply(store, order_event("1", total="50.00"), fulfil_event("1"), delivered_event("1", T0 + timedelta(days=1)))
-    first = client.get(BALANCE, headers=headers).json
+    first = _read(client, headers).json
     assert first["spendable"] == 50
     key = balance_cache.keys(store.id, "7001")[2]
     redis_scripts.settle(get_redis())  # the copy's store has run
     assert b'"spendable":50' in get_redis().get(key)
     get_redis().set(key, get_redis().get(key).replace(b'"spendable":50', b'"spendable":77'))  # marks a hit
-    assert client.get(BALANCE, headers=headers).json["spendable"] == 77  # served from the copy
+    assert _read(client, headers).json["spendable"] == 77  # served from the copy
     apply(store, refund_event("1", "r1", "10.00"))  # commits; the customer's generation moves
     assert bumps[-1] == ({(store.id, "7001")}, False)
-    assert client.get(BALANCE, headers=headers).json["spendable"] == 40
+    assert _read(client, headers).json["spendable"] == 40
 
 
 def test_an_answer_read_while_a_write_commits_is_not_kept(app, ctx):
@@ -171,7 +178,7 @@ def test_pending_points_become_spendable_at_their_date_without_a_write(app, clie
     apply(
         store, order_event("1", total="50.00"), fulfil_event("1"), delivered_event("1", utcnow() - timedelta(days=13))
     )
-    first = client.get(BALANCE, headers=headers).json
+    first = _read(client, headers).json
     assert (first["pending"], first["spendable"]) == (50, 0)
     redis_scripts.settle(get_redis())
     entry = get_redis().get(balance_cache.keys(store.id, "7001")[2])
@@ -179,7 +186,7 @@ def test_pending_points_become_spendable_at_their_date_without_a_write(app, clie
     assert abs(until_ms / 1000 - (utcnow() + timedelta(days=1)).timestamp()) < 60  # the 14-day window's end
     later = utcnow() + timedelta(days=1, minutes=1)
     monkeypatch.setattr("app.storefront.loyalty.utcnow", lambda: later)
-    second = client.get(BALANCE, headers=headers).json
+    second = _read(client, headers).json
     assert (second["pending"], second["spendable"]) == (0, 50)
 
 
@@ -197,11 +204,11 @@ def test_uncommitted_writes_are_not_cached_and_rolling_tier_stores_not_at_all(ap
     gold = {"name": "gold", "basis": "points_earned", "threshold": "10", "window": "lifetime", "multiplier": "1"}
     update_settings(db.session, store, {"tiers": [gold]})
     db.session.commit()
-    assert client.get(BALANCE, headers=headers).status_code == 200 and _entries()  # lifetime tiers: cached
+    assert _read(client, headers).status_code == 200 and _entries()  # lifetime tiers: cached
     get_redis().delete(*_entries())
     update_settings(db.session, store, {"tiers": [{**gold, "window": "rolling_12m"}]})
     db.session.commit()
-    assert client.get(BALANCE, headers=headers).status_code == 200
+    assert _read(client, headers).status_code == 200
     assert _entries() == []  # progress moves as orders leave the window: not cached
 
 
@@ -211,7 +218,7 @@ def test_the_webhook_batch_invalidates_the_customers_it_writes(app, client, ctx,
     db.session.commit()
     token = mint_customer_token("woo.example.com", "25", keys.secret, expires_at=int(utcnow().timestamp()) + 600)
     headers = {"Authorization": f"Bearer {token}"}
-    assert client.get(BALANCE, headers=headers).json["pending"] == 0  # never seen: zeros, kept
+    assert _read(client, headers).json["pending"] == 0  # never seen: zeros, kept
     assert _entries()
     body = dumps({**fixture_json("woocommerce", "order"), "customer_id": 25, "id": 8101})
     assert (
@@ -219,5 +226,22 @@ def test_the_webhook_batch_invalidates_the_customers_it_writes(app, client, ctx,
     )
     process_all(app)  # the inbox batch, as the rq worker runs it
     assert ({(store.id, "25")}, False) in bumps
-    cached = client.get(BALANCE, headers=headers).json
+    cached = _read(client, headers).json
     assert cached["pending"] > 0 and cached == _fresh(client, headers)
+
+
+def test_a_read_snapshot_older_than_a_commit_does_not_fill_the_cache(app, client, ctx):
+    store, headers = _shopper()
+    apply(store, order_event("1", total="50.00"))
+    who_id = customer().id
+    assert _read(client, headers).json["pending"] == 50
+    db.session.scalar(select(PointsLedger.id))  # the test's session opens its read transaction (a snapshot)
+    with Session(db.engine) as other:  # another process earns 5 points and commits (and bumps)
+        row = PointsLedger(
+            store_id=store.id, customer_id=who_id, source_key="a", kind="action", points=5, created_at=T0
+        )
+        other.add(row)
+        other.commit()
+    client.get(BALANCE, headers=headers)  # through the test's session: it must not read an older snapshot
+    db.session.commit()
+    assert _read(client, headers).json == _fresh(client, headers)

@@ -126,8 +126,10 @@ def _balance_keys(shopper: Shopper, _kwargs: dict[str, Any]) -> tuple[str, ...]:
     return balance_cache.keys(shopper.store_id, shopper.customer_platform_id)
 
 
-def _session_clean() -> bool:
-    """No uncommitted writes in this request's session: an answer read through it is the committed state."""
+def _reads_committed_state() -> bool:
+    """Will the balance read see the committed state as of after the prefetch? Not through a session with
+    uncommitted writes. Otherwise yes: PostgreSQL's READ COMMITTED takes a snapshot per statement, and pysqlite
+    sends no BEGIN before a SELECT, so SQLite's reads hold no older snapshot either (a test checks both)."""
     return not db.session.registry.has() or not balance_invalidation.pending(db.session())
 
 
@@ -150,6 +152,7 @@ def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
     cached = balance_cache.lookup(shopper.prefetched, names, fingerprint, now_ms)
     if cached is not None:
         return cached
+    keep = bool(shopper.prefetched) and names[2] in shopper.prefetched and _reads_committed_state()
     found = storefront_balance(db.session, shopper.store_id, shopper.customer_platform_id, shopper.ref.loyalty, now)
     if found is None:
         answer: dict[str, Any] = {
@@ -171,7 +174,7 @@ def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
             "tier": tier,
             "progress": _progress(shopper, tier),
         }
-    if not shopper.prefetched or names[2] not in shopper.prefetched or not _session_clean():
+    if not keep:
         return answer
     body = orjson.dumps(answer)
     until = changes or now + timedelta(seconds=balance_cache.ENTRY_SECONDS)
