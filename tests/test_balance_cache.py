@@ -245,3 +245,16 @@ def test_a_read_snapshot_older_than_a_commit_does_not_fill_the_cache(app, client
     client.get(BALANCE, headers=headers)  # through the test's session: it must not read an older snapshot
     db.session.commit()
     assert _read(client, headers).json == _fresh(client, headers)
+
+
+def test_customers_not_loaded_in_the_session_are_named_by_one_query(app, ctx, bumps):
+    store, _ = _shopper()
+    apply(store, order_event("1", total="50.00"))
+    who_id = customer().id
+    db.session.expire_all()  # the customer's platform id is no longer in the identity map
+    db.session.add(
+        PointsLedger(store_id=store.id, customer_id=who_id, source_key="b", kind="action", points=5, created_at=T0)
+    )
+    bumps.clear()
+    db.session.commit()
+    assert bumps == [({(store.id, "7001")}, False)]
