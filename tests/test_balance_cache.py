@@ -26,6 +26,7 @@ from app.services.loyalty import hold_points, release_hold
 from app.services.loyalty_settings import update_settings
 from app.services.storefront_auth import mint_customer_token
 from app.services.storefront_keys import ensure_keys
+from app.tasks.loyalty import expire_inactive
 from tests.helpers import add_store, dumps, fixture_json, process_all, reset_state, woo_headers
 from tests.helpers_loyalty import (
     T0,
@@ -41,7 +42,12 @@ from tests.helpers_loyalty import (
 
 SITE = "cache.example.com"
 BALANCE = "/api/v1/me/balance"
-OPS = ("pay", "pay", "refund", "deliver", "cancel", "hold", "release", "guest", "merge", "settings", "bulk", "none")
+OPS = ("pay", "pay", "refund", "deliver", "cancel", "hold", "release", "guest", "merge", "settings", "tiers", "expire")
+OPS += ("bulk", "none")
+TIERS = [  # lifetime tiers: their progress (points earned, amount spent) is part of the cached answer
+    {"name": "silver", "basis": "points_earned", "threshold": "60", "window": "lifetime", "multiplier": "1"},
+    {"name": "gold", "basis": "amount_spent", "threshold": "150", "window": "lifetime", "multiplier": "2"},
+]
 
 
 @pytest.fixture
@@ -113,6 +119,12 @@ def _step(store, op: str, n: int, version: int, holds: list[str]) -> None:
     elif op == "settings":
         update_settings(db.session, store, {"expiry": {"inactive_months": [12, 1][n % 2]}})
         db.session.commit()
+    elif op == "tiers":
+        update_settings(db.session, store, {"tiers": TIERS[: 1 + n % 2]})
+        db.session.commit()
+    elif op == "expire":  # the scheduler's expiry of inactive points, as if run in 2028
+        expire_inactive(db.session, store, T0 + timedelta(days=400 + n))
+        db.session.commit()
     elif op == "bulk":  # a bulk statement that names no customer: every copy goes
         db.session.execute(update(PointsLedger).where(PointsLedger.store_id == store.id).values(points=n))
         db.session.commit()
@@ -122,6 +134,7 @@ def _step(store, op: str, n: int, version: int, holds: list[str]) -> None:
 @given(st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 60)), min_size=3, max_size=14))
 @example([("pay", 0), ("none", 0), ("refund", 0), ("deliver", 0), ("hold", 5), ("release", 0), ("cancel", 0)])
 @example([("guest", 0), ("pay", 1), ("merge", 0), ("settings", 1), ("bulk", 3)])
+@example([("tiers", 1), ("pay", 0), ("pay", 1), ("refund", 1), ("deliver", 0), ("settings", 1), ("expire", 0)])
 def test_cached_balance_equals_a_fresh_read_after_any_write(app, client, ctx, bumps, plan):
     db.session.remove()
     reset_state(app)
