@@ -27,6 +27,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from ..models import Customer, LoyaltyAccount, Order, PointsLedger
 from . import balance_cache
+from .key_lists import chunks
 
 WATCHED = (PointsLedger, LoyaltyAccount, Order)  # rows with a customer_id that feed the balance answer
 TABLES = frozenset({"points_ledger", "loyalty_accounts", "orders", "customers"})
@@ -59,8 +60,8 @@ def _platform_ids(session: Session, store_id: int, customer_ids: set[int]) -> se
                 found.add((store_id, customer.__dict__["platform_id"]))
         else:
             missing.append(customer_id)
-    if missing:
-        stmt = select(Customer.platform_id).where(Customer.store_id == store_id, Customer.id.in_(missing))
+    for part in chunks(missing):  # 500 ids a query: under SQLite's 999 parameters before 3.32
+        stmt = select(Customer.platform_id).where(Customer.store_id == store_id, Customer.id.in_(part))
         found.update((store_id, pid) for pid in session.connection().scalars(stmt) if pid is not None)
     return found
 
