@@ -16,8 +16,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import redis_scripts
+from app.demo.scenario import build_scenario, sign
 from app.extensions import db
-from app.models import PointsLedger
+from app.models import Customer, PointsLedger
 from app.models.types import utcnow
 from app.queue import get_redis
 from app.security import secret_box
@@ -27,7 +28,18 @@ from app.services.loyalty_settings import update_settings
 from app.services.storefront_auth import mint_customer_token
 from app.services.storefront_keys import ensure_keys
 from app.tasks.loyalty import expire_inactive
-from tests.helpers import add_store, dumps, fixture_json, process_all, reset_state, woo_headers
+from tests.helpers import (
+    SHOP,
+    SHOPIFY_SECRET,
+    WOO_SECRET,
+    WOO_SITE,
+    add_store,
+    dumps,
+    fixture_json,
+    process_all,
+    reset_state,
+    woo_headers,
+)
 from tests.helpers_loyalty import (
     T0,
     ann,
@@ -271,3 +283,22 @@ def test_customers_not_loaded_in_the_session_are_named_by_one_query(app, ctx, bu
     bumps.clear()
     db.session.commit()
     assert bumps == [({(store.id, "7001")}, False)]
+
+
+def test_a_whole_store_history_names_every_customer_it_writes(app, client, bumps):
+    """The demo scenario (accounts, guests who sign up, refunds, cancellations, repeats) through the webhooks and
+    the worker: every bump names its customers; none falls back to dropping every copy."""
+    scenario = build_scenario(seed=4, customers=30, orders=200, shopify_shop=SHOP, woo_site=WOO_SITE)
+    with app.app_context():
+        add_store("shopify")
+        add_store("woocommerce")
+    secrets = {"shopify": SHOPIFY_SECRET, "woocommerce": WOO_SECRET.encode()}
+    for delivery in scenario.deliveries:
+        headers = sign(delivery, secrets[delivery.platform])
+        assert client.post(f"/webhooks/{delivery.platform}", data=delivery.body, headers=headers).status_code == 200
+    process_all(app)
+    named = {pair for pairs, _ in bumps for pair in pairs}
+    with app.app_context():
+        registered = {tuple(r) for r in db.session.execute(select(Customer.store_id, Customer.platform_id)) if r[1]}
+    assert registered and registered <= named
+    assert not any(everything for _, everything in bumps)
