@@ -20,7 +20,7 @@ from app.demo.scenario import build_scenario, sign
 from app.extensions import db
 from app.models import Customer, PointsLedger
 from app.models.types import utcnow
-from app.queue import get_redis
+from app.queue import get_redis, mark_redis_down
 from app.security import secret_box
 from app.services import balance_cache
 from app.services.loyalty import hold_points, release_hold
@@ -302,3 +302,18 @@ def test_a_whole_store_history_names_every_customer_it_writes(app, client, bumps
         registered = {tuple(r) for r in db.session.execute(select(Customer.store_id, Customer.platform_id)) if r[1]}
     assert registered and registered <= named
     assert not any(everything for _, everything in bumps)
+
+
+def test_a_bump_lost_while_redis_is_down_drops_every_copy_at_the_next_one(app, client, ctx, monkeypatch):
+    store, headers = _shopper()
+    apply(store, order_event("1", total="50.00"))
+    assert _read(client, headers).json["pending"] == 50  # a copy, under the current generations
+    before = get_redis().get(balance_cache.GLOBAL_KEY)
+    monkeypatch.setattr(balance_cache._Debt, "owed", False)
+    mark_redis_down(60)  # as after a failed call: the commit's bump is skipped, not waited for
+    apply(store, refund_event("1", "r1", "10.00"))
+    assert balance_cache._Debt.owed and get_redis().get(balance_cache.GLOBAL_KEY) == before
+    app.extensions["redis_down_until"] = 0.0  # Redis answers again: the next commit pays the debt
+    apply(store, order_event("2", total="20.00"))
+    assert not balance_cache._Debt.owed and get_redis().get(balance_cache.GLOBAL_KEY) != before
+    assert _read(client, headers).json == _fresh(client, headers)

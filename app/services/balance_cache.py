@@ -17,8 +17,9 @@ script): a write committed during the read bumps a generation, so its answer is 
 A generation that does not exist yet is created with a random start, so a key that expired or was evicted
 can never come back at a value an old copy carries. Both reads ride in the rate limiter's trip
 (storefront/limits.py), so a hit costs no round trip and no SQL of its own.
-Limits: a write made outside the app's SQLAlchemy sessions (hand-run SQL) is not seen, and neither is a bump
-lost to a Redis failure after commit: such a copy lives at most ENTRY_SECONDS.
+Limits: a write made outside the app's SQLAlchemy sessions (hand-run SQL) is not seen: such a copy lives at
+most ENTRY_SECONDS. A bump lost to a Redis failure after commit is made good by the process's next bump, which
+also moves the global generation (within ENTRY_SECONDS in any case).
 """
 
 from __future__ import annotations
@@ -117,12 +118,23 @@ def store(
         log.warning("balance_cache.store_failed")
 
 
+class _Debt:
+    """A bump this process could not make (Redis down or failing): its next bump also moves the global
+    generation, so copies the lost bump should have dropped go as soon as Redis answers again."""
+
+    owed = False
+
+
 def bump(pairs: Iterable[tuple[int, str]], everything: bool = False) -> None:
     """After a commit: new generations for these (store id, platform id) pairs, or for all (`everything`)."""
     names = [keys(store_id, platform_id)[1] for store_id, platform_id in pairs]
-    if everything:
+    if everything or _Debt.owed:
         names.append(GLOBAL_KEY)
     if not names:
+        return
+    if not redis_available():  # marked down a moment ago: not another timeout inside this commit
+        _Debt.owed = True
+        log.warning("balance_cache.bump_skipped", extra={"keys": len(names)})
         return
     try:
         pipe = get_redis().pipeline(transaction=False)
@@ -131,7 +143,8 @@ def bump(pairs: Iterable[tuple[int, str]], everything: bool = False) -> None:
             pipe.incr(name)
             pipe.expire(name, GENERATION_SECONDS)
         pipe.execute()
+        _Debt.owed = False
     except (RedisError, OSError):
         mark_redis_down()
-        # Copies of these customers may be used until they expire (ENTRY_SECONDS): said, not hidden.
+        _Debt.owed = True
         log.warning("balance_cache.bump_failed", extra={"keys": len(names)})
