@@ -57,6 +57,25 @@ def raw_get(path: str, port: int, headers: dict[str, str]) -> str:
     return "\r\n".join(lines) + "\r\n\r\n"
 
 
+def browse(shoppers: list[Any], pages: int) -> list[Any]:
+    """Requests of BLOCK shoppers browsing at once, in turn (a shopper's next page comes BLOCK requests later);
+    each shopper opens `pages` pages, then a new one takes the slot. The slots are staggered, so in every turn
+    1/pages of them start a new shopper: first pages (misses of the copy) spread evenly, not in bursts (only
+    the first turn is all new shoppers)."""
+    out: list[Any] = []
+    waiting = iter(shoppers)
+    slots: list[Any] = [None] * BLOCK
+    turn = 0
+    while True:
+        for j in range(BLOCK):
+            if slots[j] is None or (turn + j) % pages == 0:
+                slots[j] = next(waiting, None)
+                if slots[j] is None:
+                    return out
+            out.append(slots[j])
+        turn += 1
+
+
 def flask_json(backends: Backends, *args: str) -> Any:
     done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=backends.env, capture_output=True)
     if done.returncode != 0:
@@ -116,15 +135,8 @@ def build_targets(args: argparse.Namespace, backends: Backends, bare: Server, ou
     for customer_id, platform_id in seeded.sample:
         token = mint(store["domain"], platform_id, keys["secret"], expires)
         shoppers.append((raw_get("/api/v1/me/balance", ours.port, {"Authorization": f"Bearer {token}"}), customer_id))
-    # Every request a new shopper: each one a cache miss. Then shoppers browsing: blocks of BLOCK shoppers, each
-    # opening `--pages` pages in turn (so a shopper's next page comes BLOCK requests later, as in a shop with
-    # that many shoppers at once): the first page of each a miss, the others hits while nothing changed.
-    browsing = [
-        shoppers[i + j]
-        for i in range(0, len(shoppers), BLOCK)
-        for _ in range(args.pages)
-        for j in range(min(BLOCK, len(shoppers) - i))
-    ]
+    # Every request a new shopper: each one a cache miss. Then shoppers browsing (see `browse`).
+    browsing = browse(shoppers, args.pages)
     summary_path = f"/api/v1/products/{PRODUCT}/reviews/summary"
     bare_request = raw_get("/api/v1/bare", bare.port, {"X-PPE-Store": keys["public_key"]})
     return [
