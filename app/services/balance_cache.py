@@ -37,7 +37,10 @@ from ..redis_scripts import Script
 
 log = logging.getLogger(__name__)
 ENTRY_SECONDS = 300  # the longest a copy is used: the bound on what a lost bump or an outside write leaves
-GENERATION_SECONDS = 86_400  # idle generations go; a new one starts at random, so no old copy matches it
+# Any lifetime is safe for a generation: one that expired starts again at random, so no copy matches it and the
+# next read is a miss. Twice a copy's lifetime keeps Redis' memory to the shoppers of the last minutes (a key
+# for each customer written to in a day would be a key for most of a big store's customers).
+GENERATION_SECONDS = 2 * ENTRY_SECONDS
 GLOBAL_KEY = "sf:balgen"
 
 # KEYS: global gen, customer gen, entry. ARGV: the two generations as read before the database ('' = none),
