@@ -123,3 +123,19 @@ def ctx(app):
     with app.app_context():
         yield
         db.session.remove()
+
+
+@pytest.fixture
+def bumps(monkeypatch):
+    """Every balance-cache bump after a commit, (pairs, everything) (tests/test_balance_cache*.py)."""
+    from app.services import balance_cache  # as the fixtures above: the app is imported once its env is set
+
+    seen: list[tuple[set, bool]] = []
+    real = balance_cache.bump
+
+    def spy(pairs, everything=False):  # noqa: ANN001, ANN202
+        seen.append((set(pairs), everything))
+        real(pairs, everything)
+
+    monkeypatch.setattr(balance_cache, "bump", spy)
+    return seen

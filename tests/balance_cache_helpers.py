@@ -1,0 +1,44 @@
+"""Shared by the balance cache tests: a WooCommerce shopper with a token, reads, the copies (the `bumps` spy
+is a fixture in conftest.py)."""
+
+from __future__ import annotations
+
+from app import redis_scripts
+from app.extensions import db
+from app.models.types import utcnow
+from app.queue import get_redis
+from app.security import secret_box
+from app.services.storefront_auth import mint_customer_token
+from app.services.storefront_keys import ensure_keys
+from tests.helpers import add_store
+
+SITE = "cache.example.com"
+BALANCE = "/api/v1/me/balance"
+
+
+def new_shopper(platform_id: str = "7001"):
+    store = add_store("woocommerce", f"https://{SITE}/")
+    keys = ensure_keys(db.session, secret_box(), store)
+    db.session.commit()
+    token = mint_customer_token(SITE, platform_id, keys.secret, expires_at=int(utcnow().timestamp()) + 600)
+    return store, {"Authorization": f"Bearer {token}"}
+
+
+def read_balance(client, headers):  # noqa: ANN001, ANN202
+    """A request in its own transaction, as in production (here the test's session is shared with the app)."""
+    db.session.commit()
+    return client.get(BALANCE, headers=headers)
+
+
+def copies() -> list[bytes]:
+    redis_scripts.settle(get_redis())  # the stores this thread sent have run
+    return get_redis().keys("sf:bal:*")
+
+
+def fresh_balance(client, headers) -> dict:
+    """The answer computed from the database: the copies are dropped first."""
+    if found := copies():
+        get_redis().delete(*found)
+    answer = read_balance(client, headers)
+    assert answer.status_code == 200, answer.json
+    return answer.json
