@@ -101,14 +101,14 @@ def run(redis: Redis, script: Script, keys: list[str], args: list[str | int | by
         conn.send_packed_command(command)
         unknown = _read_unread(held)
         try:
-            reply = conn.read_response()
+            reply, ran = conn.read_response(), True
         except NoScriptError:  # a new or flushed server: load it once, then run it again
             unknown.append(script)
-            reply = None
+            reply, ran = None, False  # (a script may answer nil: None cannot say it did not run)
         for missing in unknown:
             conn.send_packed_command(pack(["SCRIPT", "LOAD", missing.lua]))
             conn.read_response()
-        if reply is None:
+        if not ran:
             conn.send_packed_command(command)
             reply = conn.read_response()
         held.known.add(script.sha)

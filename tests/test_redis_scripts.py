@@ -41,3 +41,11 @@ def test_scripts_the_server_forgot_are_loaded_again(ctx):
     redis_scripts.send(redis, SET, ["t:a"], ["kept"])
     redis_scripts.settle(redis)
     assert redis.get("t:a") == b"kept"
+
+
+def test_a_script_that_answers_nil_runs_once(ctx):
+    redis = get_redis()
+    bump_quietly = Script("redis.call('INCR', KEYS[1]) return nil")
+    assert redis_scripts.run(redis, bump_quietly, ["t:n"], []) is None  # unknown to the server: loaded, run
+    assert redis_scripts.run(redis, bump_quietly, ["t:n"], []) is None  # known: run as it is
+    assert redis.get("t:n") == b"2"  # each call ran it once (a nil reply is an answer, not a NOSCRIPT)
