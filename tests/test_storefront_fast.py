@@ -13,7 +13,7 @@ from app.models.types import utcnow
 from app.queue import get_redis
 from app.security import secret_box
 from app.services.loyalty import balance, get_settings
-from app.services.loyalty_ledger import balance_by_platform_id
+from app.services.loyalty_ledger import storefront_balance
 from app.services.storefront_auth import mint_customer_token
 from app.services.storefront_keys import ensure_keys
 from app.storefront import store_cache
@@ -81,14 +81,14 @@ def test_one_query_balance_equals_the_orm_balance(ctx):
     store, _ = _store("fast.example.com")
     customer = _customer_with_points(store, "501", "gold")
     now = utcnow()
-    found = balance_by_platform_id(db.session, store.id, "501", get_settings(store), now)
+    found = storefront_balance(db.session, store.id, "501", get_settings(store), now)
     assert found is not None
-    points, tier = found
+    points, tier, _changes = found
     assert points == balance(db.session, store, customer, now)
     assert (points.spendable, points.pending, tier) == (40 - 15 + 25 - 10, 30, "gold")
-    assert balance_by_platform_id(db.session, store.id, "999", get_settings(store), now) is None
+    assert storefront_balance(db.session, store.id, "999", get_settings(store), now) is None
     other, _ = _store("other.example.com")  # same platform id, another store: not found
-    assert balance_by_platform_id(db.session, other.id, "501", get_settings(other), now) is None
+    assert storefront_balance(db.session, other.id, "501", get_settings(other), now) is None
 
 
 def test_balance_endpoint_with_the_store_cache_reads_one_query(app, client, ctx, cached, statements):
@@ -163,7 +163,7 @@ def test_balance_rows_without_a_transaction_take_the_raw_path(app, ctx, statemen
     other, _ = _store("other.example.com")
     assert balance_rows(db.session, other.id, "501") == []  # another store's customer with that id: not found
     now = utcnow()
-    points, tier = balance_by_platform_id(db.session, store.id, "501", get_settings(store), now)
+    points, tier, _changes = storefront_balance(db.session, store.id, "501", get_settings(store), now)
     assert (points.spendable, points.pending, tier) == (40, 30, "gold")
 
 

@@ -111,18 +111,11 @@ def balance(session: Session, store: Store, customer: Customer, now: datetime) -
     return compute(rows, now, guest=customer.is_guest, settings=get_settings(store))
 
 
-def balance_by_platform_id(
-    session: Session, store_id: int, platform_id: str, settings: LoyaltySettings, now: datetime
-) -> tuple[Balance, str | None] | None:
-    """(balance, tier) of the store's customer with this platform id, or None if we never saw them."""
-    found = storefront_balance(session, store_id, platform_id, settings, now)
-    return None if found is None else found[:2]
-
-
 def storefront_balance(
     session: Session, store_id: int, platform_id: str, settings: LoyaltySettings, now: datetime
 ) -> tuple[Balance, str | None, datetime | None] | None:
-    """(balance, tier, when the balance next changes by time alone) of the customer with this platform id.
+    """(balance, tier, when the balance next changes by time alone) of the store's customer with this platform
+    id, or None if we never saw them.
 
     The storefront's hot path (GET /me/balance): the customer, their tier and their ledger rows in ONE query
     (indexed: customers (store_id, platform_id), loyalty_accounts (store_id, customer_id), points_ledger

@@ -30,9 +30,9 @@ from .loyalty_balance import (
     InsufficientPoints,
     add_months,
     balance,
-    balance_by_platform_id,
     compute,
     customer_rows,
+    storefront_balance,
 )
 from .loyalty_refresh import refresh_account, refresh_accounts
 from .loyalty_settings import get_settings
@@ -48,7 +48,7 @@ __all__ = [
     "award_action",
     "award_birthday",
     "balance",
-    "balance_by_platform_id",
+    "storefront_balance",
     "compute",
     "customer_rows",
     "find_row",

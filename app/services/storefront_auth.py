@@ -141,13 +141,10 @@ def read_customer_token(token: str) -> TokenClaims:
 
 
 def verify_customer_token(token: str, secret: str, *, now: float) -> TokenClaims:
-    """Check the signature (constant time) and the lifetime; return the claims."""
-    return check_customer_token(token, read_customer_token(token), secret, now=now)
-
-
-def check_customer_token(token: str, claims: TokenClaims, secret: str, *, now: float) -> TokenClaims:
-    """verify_customer_token for a token already read (`claims` = read_customer_token(token)): the storefront
-    reads the claims first to find the store whose secret checks it, so the token is parsed once, not twice."""
+    """Check the signature (constant time) and the lifetime; return the claims. (The storefront calls the three
+    steps itself: it reads the claims first to find the store whose secret checks them, and keeps the pure
+    steps' results per process, app/storefront/shopper.py.)"""
+    claims = read_customer_token(token)
     check_signature(token, secret)
     return check_lifetime(claims, now=now)
 
