@@ -32,6 +32,7 @@ class Run:
     latencies: list[float]
     outcomes: Counter[str]
     samples: dict[str, str]
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process group (bench/cpu.py)
 
     @property
     def rate(self) -> float:
@@ -73,6 +74,20 @@ def report(targets: list[Target]) -> None:
         if target.cached:
             misses.append(f"{target.label}: " + ", ".join(f"{m:.0%}" for m in target.misses))
     print("balance cache misses per run (copies stored / requests; warm-up, rounds, half load): " + "; ".join(misses))
+    cpu_report(targets)
+
+
+def cpu_report(targets: list[Target]) -> None:
+    """Machine-wide CPU per request in the closed-loop rounds, by process group: what each endpoint costs the
+    cores that every process here shares (a rate ratio is a ratio of these totals when the cores are full)."""
+    groups = ("server", "redis", "postgres", "load")
+    if not all(group in run.cpu for target in targets for run in target.maxima for group in groups):
+        return
+    print(f"\nCPU us per request (closed-loop rounds){''.join(f'{g:>10}' for g in groups)}{'total':>10}")
+    for target in targets:
+        served = sum(len(run.latencies) for run in target.maxima)
+        used = [sum(run.cpu[group] for run in target.maxima) / served * 1e6 for group in groups]
+        print(f"  {target.label:<38}{''.join(f'{u:>10.0f}' for u in used)}{sum(used):>10.0f}")
 
 
 def widget_sizes() -> str:

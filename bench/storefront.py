@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import cpu
 from .backends import BIN, ROOT, Backends, Server, gunicorn_settings
 from .sfreport import Run, Target, balance_copies, cleanup_redis, report, widget_sizes
 from .storefront_seed import PRODUCT, expected_balance, expected_summary, seed
@@ -91,14 +93,18 @@ def load(target: Target, args: argparse.Namespace, seconds: float, rate: float =
     argv = [sys.executable, "-m", "bench.sfload", "--port", str(target.server.port), "--requests-file", handle.name]
     argv += ["--connections", str(connections or args.connections), "--duration", str(seconds)]
     argv += ["--rate", str(rate), "--record", str(len(target.expected))]
+    before, children = cpu.reading(target.server.process.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
     finally:
         os.unlink(handle.name)
+    used = cpu.spent(before, cpu.reading(target.server.process.pid))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used["load"] = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
     if done.returncode != 0:
         raise RuntimeError(f"load generator failed on {target.label}:\n{done.stderr[-2000:]}\n{target.server.errors()}")
     data = json.loads(done.stdout)
-    run = Run(data["elapsed"], data["latencies_ms"], Counter(data["outcomes"]), data["samples"])
+    run = Run(data["elapsed"], data["latencies_ms"], Counter(data["outcomes"]), data["samples"], used)
     if target.cached and run.latencies:
         target.misses.append(balance_copies(args.redis_url, drop=False) / len(run.latencies))
     return run
