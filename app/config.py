@@ -147,6 +147,10 @@ class Config:
         # Storefront API (app/storefront): rate limits as "<requests>/<seconds>", body cap, app proxy window.
         self.STOREFRONT_RATE_STORE = os.environ.get("STOREFRONT_RATE_STORE", "3000/60")
         self.STOREFRONT_RATE_CLIENT = os.environ.get("STOREFRONT_RATE_CLIENT", "120/60")
+        # How often each process adds its rate-limit counts to Redis and reads the balance invalidation log
+        # (storefront/local_state.py): the most a limit is exceeded by per other process, and half the most a
+        # balance answer served from a process's own copy lags a commit. 0: every request syncs (exact).
+        self.STOREFRONT_SYNC_SECONDS = float(os.environ.get("STOREFRONT_SYNC_SECONDS", 0.025))
         self.STOREFRONT_MAX_BODY_BYTES = int(os.environ.get("STOREFRONT_MAX_BODY_BYTES", 64 * 1024))
         self.STOREFRONT_PROXY_MAX_AGE_SECONDS = float(os.environ.get("STOREFRONT_PROXY_MAX_AGE_SECONDS", 300))
         self.STOREFRONT_PROXY_MAX_FUTURE_SECONDS = float(os.environ.get("STOREFRONT_PROXY_MAX_FUTURE_SECONDS", 60))
@@ -187,6 +191,7 @@ class TestingConfig(Config):
     def __init__(self) -> None:
         super().__init__()
         self.STORE_CACHE_SECONDS = 0.0
+        self.STOREFRONT_SYNC_SECONDS = 0.0  # every request syncs first: every answer exact, every count in Redis
         self.KICK_DEBOUNCE_SECONDS = 0.0  # no timer thread outliving a test and kicking into the next
         # Review e-mails would call https://<test shop> for product images; tests/test_catalog.py turns it on
         # against the stand-in stores.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,12 +45,16 @@ class Run:
 
 
 def balance_copies(redis_url: str, drop: bool) -> int:
-    """How many balance copies Redis holds (each one a miss that stored its answer); dropped if `drop`."""
+    """How many balance copies Redis holds (each one a miss that read the database and stored its answer);
+    if `drop`, they are deleted and the global generation moved, so the server processes drop their own
+    copies at their next sync (app/storefront/local_state.py) and the next run starts cold."""
     redis = Redis.from_url(redis_url)
     try:
         keys = list(redis.scan_iter("sf:bal:*", count=5000))
         for start in range(0, len(keys) if drop else 0, 5000):
             redis.delete(*keys[start : start + 5000])
+        if drop:
+            redis.set("sf:balgen", secrets.randbits(62))  # app/services/balance_cache.py's GLOBAL_KEY
         return len(keys)
     finally:
         redis.close()

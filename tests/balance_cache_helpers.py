@@ -3,6 +3,8 @@ is a fixture in conftest.py)."""
 
 from __future__ import annotations
 
+from flask import current_app
+
 from app import redis_scripts
 from app.extensions import db
 from app.models.types import utcnow
@@ -10,6 +12,7 @@ from app.queue import get_redis
 from app.security import secret_box
 from app.services.storefront_auth import mint_customer_token
 from app.services.storefront_keys import ensure_keys
+from app.storefront import local_state
 from tests.helpers import add_store
 
 SITE = "cache.example.com"
@@ -30,15 +33,17 @@ def read_balance(client, headers):  # noqa: ANN001, ANN202
     return client.get(BALANCE, headers=headers)
 
 
-def copies() -> list[bytes]:
+def copies() -> list[object]:
+    """The copies in Redis and in this process (storefront/local_state.py)."""
     redis_scripts.settle(get_redis())  # the stores this thread sent have run
-    return get_redis().keys("sf:bal:*")
+    return [*get_redis().keys("sf:bal:*"), *local_state.state(current_app).copies]
 
 
 def fresh_balance(client, headers) -> dict:
     """The answer computed from the database: the copies are dropped first."""
-    if found := copies():
+    if found := get_redis().keys("sf:bal:*"):
         get_redis().delete(*found)
+    local_state.forget(current_app)
     answer = read_balance(client, headers)
     assert answer.status_code == 200, answer.json
     return answer.json

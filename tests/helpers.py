@@ -151,6 +151,7 @@ def reset_state(app) -> None:
 
     from app.extensions import db
     from app.queue import get_redis
+    from app.storefront import local_state
     from app.webhooks import ingest
 
     with app.app_context():
@@ -162,6 +163,7 @@ def reset_state(app) -> None:
                 for table in tables:
                     conn.execute(table.delete())
         get_redis().flushdb()
+        local_state.forget(app)  # the counts and copies of the process, synced with the Redis just emptied
         app.extensions["redis_down_until"] = 0.0
         db.session.remove()
     ingest._cache.clear()

@@ -20,6 +20,7 @@ from app.services import balance_cache
 from app.services.loyalty_settings import update_settings
 from app.services.storefront_auth import mint_customer_token
 from app.services.storefront_keys import ensure_keys
+from app.storefront import local_state
 from tests.balance_cache_helpers import BALANCE, copies, fresh_balance, new_shopper, read_balance
 from tests.helpers import (
     add_store,
@@ -67,7 +68,7 @@ def test_an_answer_read_while_a_write_commits_is_not_kept(app, ctx):
     balance_cache.store(prefetched, names, b"fp", now_ms + 60_000, now_ms, b"{}")
     redis_scripts.settle(redis)
     after = dict(zip(names, redis.mget(*names), strict=True))
-    assert balance_cache.lookup(after, names, b"fp", now_ms) == b"{}"
+    assert balance_cache.lookup(after, names, b"fp", now_ms) == (b"{}", now_ms + 60_000)
     assert balance_cache.lookup(after, names, b"other settings", now_ms) is None
     assert balance_cache.lookup(after, names, b"fp", now_ms + 60_000) is None  # past its valid-until
     redis.delete(names[1])  # the generation evicted: a new one starts at random, the copy does not match it
@@ -106,7 +107,8 @@ def test_uncommitted_writes_are_not_cached_and_rolling_tier_stores_not_at_all(ap
     update_settings(db.session, store, {"tiers": [gold]})
     db.session.commit()
     assert read_balance(client, headers).status_code == 200 and copies()  # lifetime tiers: cached
-    get_redis().delete(*copies())
+    get_redis().delete(*get_redis().keys("sf:bal:*"))
+    local_state.forget(app)
     update_settings(db.session, store, {"tiers": [{**gold, "window": "rolling_12m"}]})
     db.session.commit()
     assert read_balance(client, headers).status_code == 200

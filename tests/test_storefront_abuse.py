@@ -87,6 +87,7 @@ def test_cors_preflight_and_origins(client, ctx, clock):
         assert pre.headers["Access-Control-Allow-Origin"] == origin
         assert "GET" in pre.headers["Access-Control-Allow-Methods"]
         assert "X-PPE-Customer-Token" in pre.headers["Access-Control-Allow-Headers"]
+        assert "Cache-Control" in pre.headers["Access-Control-Allow-Headers"]  # the widget's no-cache read
         assert "Origin" in pre.headers["Vary"]
         real = client.get(url, headers={"Origin": origin})
         assert real.status_code == 200 and real.headers["Access-Control-Allow-Origin"] == origin

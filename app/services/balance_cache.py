@@ -34,6 +34,7 @@ from redis.exceptions import RedisError
 from .. import redis_scripts
 from ..queue import get_redis, mark_redis_down, redis_available
 from ..redis_scripts import Script
+from ..storefront import local_state
 
 log = logging.getLogger(__name__)
 ENTRY_SECONDS = 300  # the longest a copy is used: the bound on what a lost bump or an outside write leaves
@@ -41,7 +42,7 @@ ENTRY_SECONDS = 300  # the longest a copy is used: the bound on what a lost bump
 # next read is a miss. Twice a copy's lifetime keeps Redis' memory to the shoppers of the last minutes (a key
 # for each customer written to in a day would be a key for most of a big store's customers).
 GENERATION_SECONDS = 2 * ENTRY_SECONDS
-GLOBAL_KEY = "sf:balgen"
+GLOBAL_KEY = local_state.GLOBAL_KEY
 
 # KEYS: global gen, customer gen, entry. ARGV: the two generations as read before the database ('' = none),
 # two random starts for a generation that was missing, its TTL, the entry's TTL in ms, the entry.
@@ -73,8 +74,10 @@ def _start() -> bytes:
     return b"%d" % secrets.randbits(62)  # room for 2^62 bumps before INCR would overflow
 
 
-def lookup(prefetched: dict[str, Any] | None, names: tuple[str, str, str], fingerprint: bytes, now_ms: int) -> Any:
-    """The cached JSON bytes if the copy is current, else None."""
+def lookup(
+    prefetched: dict[str, Any] | None, names: tuple[str, str, str], fingerprint: bytes, now_ms: int
+) -> tuple[bytes, int] | None:
+    """(the cached JSON bytes, valid until ms) if the copy is current, else None."""
     if not prefetched:
         return None
     entry = prefetched.get(names[2])
@@ -92,7 +95,7 @@ def lookup(prefetched: dict[str, Any] | None, names: tuple[str, str, str], finge
         and global_gen
         and gen
     ):
-        return body
+        return body, int(until)
     return None
 
 
@@ -130,6 +133,9 @@ class _Debt:
 
 def bump(pairs: Iterable[tuple[int, str]], everything: bool = False) -> None:
     """After a commit: new generations for these (store id, platform id) pairs, or for all (`everything`)."""
+    pairs = list(pairs)
+    if pairs or everything:
+        local_state.drop(local_state.state(), pairs, everything)  # this process's copies at once
     names = [keys(store_id, platform_id)[1] for store_id, platform_id in pairs]
     if everything or _Debt.owed:
         names.append(GLOBAL_KEY)
@@ -145,6 +151,9 @@ def bump(pairs: Iterable[tuple[int, str]], everything: bool = False) -> None:
             pipe.set(name, _start(), nx=True, ex=GENERATION_SECONDS)
             pipe.incr(name)
             pipe.expire(name, GENERATION_SECONDS)
+        if pairs:  # the processes' own copies (storefront/local_state.py) learn it from the log
+            line = "\n".join(f"{store_id}:{platform_id}" for store_id, platform_id in pairs)
+            pipe.xadd(local_state.LOG_KEY, {"n": line}, maxlen=local_state.LOG_LENGTH, approximate=True)
         pipe.execute()
         _Debt.owed = False
     except (RedisError, OSError):

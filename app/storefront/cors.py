@@ -16,7 +16,8 @@ from ..extensions import db
 from ..models import Store, WooStoreState
 
 # Idempotency-Key: the widget sends one with every redemption (POST /me/redemptions), so a retry cannot redeem twice.
-ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-PPE-Customer-Token, X-PPE-Store"
+# Cache-Control: the widget's no-cache read after its own write (guard.no_cache).
+ALLOWED_HEADERS = "Authorization, Cache-Control, Content-Type, Idempotency-Key, X-PPE-Customer-Token, X-PPE-Store"
 EXPOSED_HEADERS = "Retry-After"
 MAX_AGE_SECONDS = "600"
 

@@ -27,7 +27,7 @@ from flask import Flask, current_app, has_app_context
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import cors, json_error
-from .guard import Caller, admit, cors_headers
+from .guard import Caller, admit, cors_headers, no_cache
 from .registry import API_PREFIX, ROUTES, RouteSpec
 from .shopper import bearer_token, resolve_direct
 
@@ -103,6 +103,7 @@ class StorefrontDoor:
             return self.wsgi_app(environ, start_response)
         spec, kwargs = found
         caller = Caller(False, environ.get("HTTP_ORIGIN"), environ.get("REMOTE_ADDR"))
+        caller.revalidate = no_cache(environ.get("HTTP_CACHE_CONTROL"))
         token = bearer_token(environ.get("HTTP_AUTHORIZATION", ""), environ.get("HTTP_X_PPE_CUSTOMER_TOKEN", ""))
         app = self.app
         # As Flask's request context does: reuse this app's context if one is active (a test's, a CLI's), so

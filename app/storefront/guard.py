@@ -15,7 +15,7 @@ from typing import Any
 from flask import Response, current_app, g, request
 from werkzeug.exceptions import Forbidden, RequestEntityTooLarge, TooManyRequests, Unauthorized
 
-from . import bp, cors, limits
+from . import bp, cors, limits, local_state
 from .registry import RouteSpec
 from .shopper import Shopper, request_store_key, request_token, resolve_direct, resolve_proxy, store_from_key
 from .store_cache import StoreRef
@@ -39,6 +39,14 @@ class Caller:
     origin: str | None  # the Origin header (None: not a browser cross-origin call)
     remote_addr: str | None
     cors_origin: str | None = None  # set once the Origin passed: from then on every answer carries CORS headers
+    revalidate: bool = False  # Cache-Control: no-cache (the widget after its own write): no process copy
+
+
+def no_cache(value: str | None) -> bool:
+    """A request's Cache-Control asks for an answer checked against the origin (RFC 9111 5.2.1.4): the
+    widget's read right after its own redemption. Then no process copy (local_state.py) answers: only the
+    Redis copy, whose generations the write moved, or the database."""
+    return value is not None and "no-cache" in value.lower()
 
 
 def _client_key(shopper: Shopper, caller: Caller) -> str | None:
@@ -50,7 +58,7 @@ def _client_key(shopper: Shopper, caller: Caller) -> str | None:
     return None if caller.proxied else "ip:" + (caller.remote_addr or "unknown")
 
 
-def _enforce_limits(store_id: int, client: str | None, reads: tuple[str, ...] = ()) -> dict[str, Any] | None:
+def _enforce_limits(store_id: int, client: str | None, reads: limits.Reads | None = None) -> dict[str, Any] | None:
     retry_after, fetched = limits.check(store_id, client, reads)
     if retry_after is not None:
         raise TooManyRequests(description="rate limit exceeded", retry_after=retry_after)
@@ -72,7 +80,15 @@ def admit(spec: RouteSpec, caller: Caller, shopper: Shopper, kwargs: dict[str, A
         _check_origin(shopper.ref, caller)
     if spec.auth == "customer" and not shopper.logged_in:
         raise Unauthorized(description="customer_login_required")
-    reads = spec.prefetch(shopper, kwargs) if spec.prefetch else ()
+    prefetch = spec.prefetch
+
+    fresh = caller.revalidate
+
+    def reads(near: bool) -> tuple[str, ...]:
+        # Before anything is read: the epoch a copy kept from these reads must still find (local_state.keep).
+        shopper.near = local_state.state().epoch if near and not fresh else None
+        return prefetch(shopper, kwargs) if prefetch else ()
+
     shopper.prefetched = _enforce_limits(shopper.ref.id, _client_key(shopper, caller), reads)
     return shopper
 
@@ -104,6 +120,7 @@ def guarded(view: Callable[..., Any], spec: RouteSpec, *, proxied: bool) -> Call
         if request.method == "OPTIONS" and not proxied:
             return _preflight(spec)
         caller = Caller(proxied, request.headers.get("Origin"), request.remote_addr)
+        caller.revalidate = no_cache(request.headers.get("Cache-Control"))
         try:
             shopper = resolve_proxy() if proxied else resolve_direct(request_token(), request_store_key())
             g.shopper = admit(spec, caller, shopper, kwargs)

@@ -25,6 +25,7 @@ from ..services.loyalty_balance import storefront_balance
 from ..services.loyalty_ledger import customer_rows
 from ..services.loyalty_tiers import metrics, progress
 from ..services.redemptions import as_dict, find
+from . import local_state
 from .registry import register_schema, storefront_route
 from .shopper import Shopper, current_shopper
 
@@ -119,11 +120,20 @@ ACTIVITY = register_schema(
 
 
 def _balance_keys(shopper: Shopper, _kwargs: dict[str, Any]) -> tuple[str, ...]:
-    """The cached copy and its generations, read in the rate limiter's trip (services/balance_cache.py). Not
-    for stores whose tiers use a rolling window: their progress changes as old orders leave the window."""
-    if shopper.customer_platform_id is None or any(t.window != "lifetime" for t in shopper.ref.loyalty.tiers):
+    """The Redis copy and its generations (services/balance_cache.py), read after the rate limits; nothing if
+    this process's own copy answers (local_state.py). Neither for stores whose tiers use a rolling window:
+    their progress changes as old orders leave the window."""
+    pid = shopper.customer_platform_id
+    if pid is None or any(t.window != "lifetime" for t in shopper.ref.loyalty.tiers):
         return ()
-    return balance_cache.keys(shopper.store_id, shopper.customer_platform_id)
+    if shopper.near is not None and _near_copy(shopper, pid) is not None:
+        return ()
+    return balance_cache.keys(shopper.store_id, pid)
+
+
+def _near_copy(shopper: Shopper, pid: str) -> bytes | None:
+    now_ms = int(utcnow().timestamp() * 1000)
+    return local_state.copy(local_state.state(), (shopper.store_id, pid), shopper.ref.fingerprint, now_ms)
 
 
 def _reads_committed_state() -> bool:
@@ -149,9 +159,16 @@ def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
     now_ms = int(now.timestamp() * 1000)
     names = balance_cache.keys(shopper.store_id, shopper.customer_platform_id)
     fingerprint = shopper.ref.fingerprint
+    near = shopper.near
+    if near is not None:
+        held = local_state.state()
+        answer = local_state.copy(held, (shopper.store_id, shopper.customer_platform_id), fingerprint, now_ms)
+        if answer is not None:
+            return answer
     cached = balance_cache.lookup(shopper.prefetched, names, fingerprint, now_ms)
     if cached is not None:
-        return cached
+        _keep_near(shopper, cached[0], cached[1])
+        return cached[0]
     keep = bool(shopper.prefetched) and names[2] in shopper.prefetched and _reads_committed_state()
     found = storefront_balance(db.session, shopper.store_id, shopper.customer_platform_id, shopper.ref.loyalty, now)
     if found is None:
@@ -178,8 +195,17 @@ def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
         return answer
     body = orjson.dumps(answer)
     until = changes or now + timedelta(seconds=balance_cache.ENTRY_SECONDS)
-    balance_cache.store(shopper.prefetched, names, fingerprint, int(until.timestamp() * 1000), now_ms, body)
+    until_ms = int(until.timestamp() * 1000)
+    balance_cache.store(shopper.prefetched, names, fingerprint, until_ms, now_ms, body)
+    _keep_near(shopper, body, until_ms)
     return body
+
+
+def _keep_near(shopper: Shopper, body: bytes, until_ms: int) -> None:
+    """Keep the answer in this process too, unless a sync dropped copies since the request's snapshot."""
+    if shopper.near is not None and shopper.customer_platform_id is not None:
+        name = (shopper.store_id, shopper.customer_platform_id)
+        local_state.keep(local_state.state(), name, body, until_ms, shopper.ref.fingerprint, shopper.near)
 
 
 def _progress(shopper: Shopper, tier: str | None) -> dict | None:

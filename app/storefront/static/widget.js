@@ -301,7 +301,9 @@
       if (acts) log.replaceChildren(log.firstChild, activity(acts.activity));
     };
     // After a redemption the points are held (or given back): read them again rather than guess.
-    const refresh = () => Promise.all([safe(call('/me/balance')), safe(call('/me/activity'))])
+    // no-cache: not a copy another server process kept from before the write (it learns of writes within ms).
+    const refresh = () => Promise.all([safe(call('/me/balance', { headers: { 'Cache-Control': 'no-cache' } })),
+      safe(call('/me/activity'))])
       .then(([bal, acts]) => bal && show(bal, acts));
     body.append(top);
     const rewards = rw ? rw.rewards : [];
