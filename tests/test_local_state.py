@@ -154,8 +154,10 @@ def test_totals_of_ended_windows_are_forgotten_and_a_fork_starts_empty(app, ctx,
     local_state.count(held, [("sf:rl:s:1:5", 61)])
     local_state.sync(held, redis, 100.0)
     assert "sf:rl:s:1:5" in held.totals
-    local_state.sync(held, redis, 100.0 + 61 + local_state.PRUNE_SECONDS)
-    assert held.totals == {} and held.ttls == {}
+    local_state.sync(held, redis, 160.0)
+    assert "sf:rl:s:1:5" in held.totals  # its window may still be running
+    local_state.sync(held, redis, 162.0)
+    assert held.totals == {} and held.ends == {}
     mine = local_state.state()
     assert local_state.state() is mine
     monkeypatch.setattr(local_state._Process, "pid", mine.pid + 1)  # what the fork hook sets in a child
@@ -177,3 +179,20 @@ def test_copies_are_used_only_while_the_last_sync_is_recent(app, ctx, interval):
     held.syncing = True  # another thread's sync under way: not due here, and the view is fresh a while longer
     assert not local_state.due(held, 11.5) and local_state.near(held, 11.9, synced=False)
     assert not local_state.near(held, 12.0, synced=False)
+
+
+def test_a_review_change_in_another_process_drops_the_summary_copy(app, client, ctx, interval, monkeypatch):
+    from app.reviews.reading import invalidate
+    from app.security import secret_box
+    from app.services.storefront_keys import ensure_keys
+
+    store, _ = new_shopper()
+    headers = {"X-PPE-Store": ensure_keys(db.session, secret_box(), store).public_key}
+    db.session.commit()
+    path = "/api/v1/products/p1/reviews/summary"
+    first = client.get(path, headers=headers).json  # computed, kept in Redis and in this process
+    _another_process_writes(monkeypatch, lambda: invalidate(store.id, "p1"))  # the version moves to 1
+    get_redis().set(f"reviews:c:{store.id}:p1:summary", b'{"v": 1, "answer": {"count": 9}}')  # its new answer
+    assert client.get(path, headers=headers).json == first  # within the interval: this process's copy
+    interval(1.0)
+    assert client.get(path, headers=headers).json == {"count": 9}  # synced: the log dropped it

@@ -169,7 +169,7 @@ def test_balance_rows_without_a_transaction_take_the_raw_path(app, ctx, statemen
     assert (points.spendable, points.pending, tier) == (40, 30, "gold")
 
 
-def test_summary_is_one_redis_round_trip_with_the_limits(app, client, ctx, cached, monkeypatch):
+def test_summary_hits_cost_no_redis_trip_then_one(app, client, ctx, cached, monkeypatch):
     from redis.connection import AbstractConnection as Connection
 
     from app.queue import get_redis
@@ -180,7 +180,6 @@ def test_summary_is_one_redis_round_trip_with_the_limits(app, client, ctx, cache
     headers = {"X-PPE-Store": keys.public_key, "Origin": "https://fast.example.com"}
     first = client.get(path, headers=headers)
     assert first.status_code == 200 and first.json["count"] == 0
-    get_redis().set(f"reviews:c:{store.id}:p1:summary", b'{"v": 0, "answer": {"count": 7}}')
     monkeypatch.setitem(app.config, "STOREFRONT_SYNC_SECONDS", 60.0)  # the counts were synced by the first request
     sent = []
     original = Connection.send_packed_command
@@ -190,11 +189,18 @@ def test_summary_is_one_redis_round_trip_with_the_limits(app, client, ctx, cache
         return original(self, command, check_health)
 
     monkeypatch.setattr(Connection, "send_packed_command", spy)
+    again = client.get(path, headers=headers)
+    assert again.json == first.json and sent == []  # this process's copy, the limits counted in process
+    assert again.headers["Access-Control-Allow-Origin"] == "https://fast.example.com"
+    get_redis().set(f"reviews:c:{store.id}:p1:summary", b'{"v": 0, "answer": {"count": 7}}')
+    local_state.forget(app)  # another process: no copy of its own, the counts synced already
+    monkeypatch.setitem(app.config, "STOREFRONT_SYNC_SECONDS", 0.0)
+    client.get("/api/v1/program", headers=headers)  # its first request syncs
+    monkeypatch.setitem(app.config, "STOREFRONT_SYNC_SECONDS", 60.0)
+    sent.clear()
     hit = client.get(path, headers=headers)
-    assert hit.json == {"count": 7}  # the cached answer: its one read, the limits counted in process
-    assert len(sent) == 1
-    assert hit.headers["Access-Control-Allow-Origin"] == "https://fast.example.com"
-    invalidate(store.id, "p1")
+    assert hit.json == {"count": 7} and len(sent) == 1  # the Redis copy: one MGET
+    invalidate(store.id, "p1")  # this process drops its copy at once; the version moves for the others
     assert client.get(path, headers=headers).json == first.json  # a stale version is recomputed
 
 

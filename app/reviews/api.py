@@ -10,19 +10,22 @@ WooCommerce customer token or the app proxy signature): one public key per store
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
+import orjson
 from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from ..services.review_links import LinkExpired, LinkInvalid, read_star_token
 from ..services.review_settings import review_settings
 from ..services.reviews import as_public
+from ..storefront import local_state
 from ..storefront.registry import register_schema, storefront_route
 from ..storefront.shopper import Shopper, current_identity
 from . import photo_storage
 from .form import STATUS, store_review
-from .reading import SORTS, product_reviews, product_summary, summary_keys
+from .reading import CACHE_SECONDS, SORTS, product_reviews, product_summary, summary_keys
 from .storage import MAX_PHOTO_BYTES
 
 PRODUCT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
@@ -173,8 +176,18 @@ def product_reviews_api(product_id: str) -> Response:
 
 
 def _summary_prefetch(shopper: Shopper, kwargs: dict[str, Any]) -> tuple[str, ...]:
+    """The Redis copy's keys, read after the rate limits; nothing if this process's copy answers."""
     product_id = kwargs.get("product_id", "")
-    return summary_keys(shopper.store_id, product_id) if PRODUCT_ID.fullmatch(product_id) else ()
+    if not PRODUCT_ID.fullmatch(product_id) or _near_summary(shopper, product_id) is not None:
+        return ()
+    return summary_keys(shopper.store_id, product_id)
+
+
+def _near_summary(shopper: Shopper, product_id: str) -> bytes | None:
+    if shopper.near is None:
+        return None
+    name = local_state.summary_name(shopper.store_id, product_id)
+    return local_state.copy(local_state.state(), name, b"", int(time.time() * 1000))
 
 
 @storefront_route(
@@ -185,6 +198,18 @@ def _summary_prefetch(shopper: Shopper, kwargs: dict[str, Any]) -> tuple[str, ..
     prefetch=_summary_prefetch,
     door=True,
 )
-def product_summary_api(shopper: Shopper, product_id: str) -> dict[str, Any]:
-    # A door route: answered before Flask (app/storefront/door.py), the cache read with the rate limits.
-    return product_summary(shopper.store_id, _product(product_id), shopper.prefetched)
+def product_summary_api(shopper: Shopper, product_id: str) -> dict[str, Any] | bytes:
+    # A door route: answered before Flask (app/storefront/door.py). This process's copy (storefront/
+    # local_state.py: a product page's stars, asked on every view), else Redis (one MGET), else the database.
+    product_id = _product(product_id)
+    near = _near_summary(shopper, product_id)
+    if near is not None:
+        return near
+    answer = product_summary(shopper.store_id, product_id, shopper.prefetched)
+    if shopper.near is None:
+        return answer
+    body = orjson.dumps(answer)
+    until_ms = int(time.time() * 1000) + CACHE_SECONDS * 1000  # the Redis copy's bound: a lost invalidation
+    name = local_state.summary_name(shopper.store_id, product_id)
+    local_state.keep(local_state.state(), name, body, until_ms, b"", shopper.near)
+    return body

@@ -3,8 +3,9 @@
 Each (store, product) has a version counter in Redis; a cached answer carries the version it was computed at,
 so a change (new review, publish, reject, reply) invalidates every cached page and the summary with one INCR.
 A read is one round trip (MGET of the counter and the answer: a hit only if the versions match); for the
-summary that MGET rides in the rate limiter's pipeline (summary_keys, RouteSpec.prefetch), so none of its own. Redis
-unavailable: answered from the database, uncached.
+summary that MGET is the route's prefetch (summary_keys, RouteSpec.prefetch), and each web process also keeps
+the summaries it answered (storefront/local_state.py): `invalidate` appends the product to the log every
+process reads at its sync. Redis unavailable: answered from the database, uncached.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..extensions import db
 from ..models.reviews import PUBLISHED, Review
 from ..queue import get_redis
 from ..services.reviews import as_public
+from ..storefront import local_state
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 10
@@ -36,9 +38,17 @@ def _version_key(store_id: int, product_id: str) -> str:
 
 
 def invalidate(store_id: int, product_id: str) -> None:
+    """A new version for the product's cached answers; every web process drops its summary copy at its next
+    sync (storefront/local_state.py), this one at once."""
+    name = local_state.summary_name(store_id, product_id)
+    local_state.drop(local_state.state(), [name])
     try:
-        get_redis().incr(_version_key(store_id, product_id))
-    except RedisError:
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.incr(_version_key(store_id, product_id))
+        line = f"reviews:{store_id}:{product_id}"
+        pipe.xadd(local_state.LOG_KEY, {"n": line}, maxlen=local_state.LOG_LENGTH, approximate=True)
+        pipe.execute()
+    except (RedisError, OSError):
         log.warning("reviews.cache_invalidate_failed", extra={"store_id": store_id})
 
 

@@ -44,7 +44,6 @@ DEFAULT_SYNC_SECONDS = 0.025
 LOG_KEY = "sf:balgen:log"
 LOG_LENGTH = 10_000  # bumps the stream keeps (trimmed approximately); a process further behind drops every copy
 READ_MAX = 1_000  # log entries one sync reads; a sync that finds more drops every copy instead
-PRUNE_SECONDS = 5.0  # how often a sync forgets the totals of ended windows (one pass over all of them)
 MAX_COPIES = 20_000  # per process, least recently used first out (a copy is ~200 bytes)
 GLOBAL_KEY = "sf:balgen"  # the global generation: services/balance_cache.py bumps it, each sync reads it
 
@@ -80,17 +79,18 @@ class State:
 
     pid: int
     lock: threading.Lock = field(default_factory=threading.Lock)
-    pending: dict[str, int] = field(default_factory=dict)  # counter key -> requests not yet added in Redis
-    flushing: dict[str, int] = field(default_factory=dict)  # counted, in the sync under way
-    ttls: dict[str, int] = field(default_factory=dict)  # counter key -> its Redis TTL
-    totals: dict[str, tuple[int, float]] = field(default_factory=dict)  # key -> (Redis total, forget after)
+    pending: dict[str, list[int]] = field(default_factory=dict)  # key -> [requests not yet in Redis, TTL]
+    flushing: dict[str, list[int]] = field(default_factory=dict)  # the same, in the sync under way
+    totals: dict[str, int] = field(default_factory=dict)  # counter key -> its Redis total at the last sync
+    # Whole seconds (monotonic) -> the keys whose window ended by then: forgotten at the first sync after,
+    # a pass over those keys only (one over every key, under the lock, held up every request of the process).
+    ends: dict[int, list[str]] = field(default_factory=dict)
     synced_at: float = float("-inf")  # monotonic start of the last sync that succeeded
-    pruned_at: float = float("-inf")
     syncing: bool = False
     log_id: bytes = b""  # the last log entry applied; b"" before the first sync
     global_gen: bytes | None = None
     epoch: int = 0  # moves whenever copies are dropped
-    copies: OrderedDict[tuple[int, str], tuple[bytes, int, bytes]] = field(default_factory=OrderedDict)
+    copies: OrderedDict[tuple[Any, ...], tuple[bytes, int, bytes]] = field(default_factory=OrderedDict)
 
 
 class _Process:
@@ -123,10 +123,12 @@ def count(held: State, counters: list[tuple[str, int]]) -> list[int]:
     out = []
     with held.lock:
         for key, ttl in counters:
-            held.pending[key] = held.pending.get(key, 0) + 1
-            held.ttls[key] = ttl
-            known = held.totals.get(key)
-            out.append((known[0] if known else 0) + held.flushing.get(key, 0) + held.pending[key])
+            entry = held.pending.get(key)
+            if entry is None:
+                entry = held.pending[key] = [0, ttl]
+            entry[0] += 1
+            flushing = held.flushing.get(key)
+            out.append(held.totals.get(key, 0) + (flushing[0] if flushing else 0) + entry[0])
     return out
 
 
@@ -151,17 +153,19 @@ def sync(held: State, redis: Redis, now: float) -> bool:
         flushing, log_id = held.flushing, held.log_id
     try:
         keys = list(flushing)
-        args: list[str | int | bytes] = [len(keys), *flushing.values(), *(held.ttls[k] for k in keys), log_id, READ_MAX]
+        counts, ttls = [flushing[k][0] for k in keys], [flushing[k][1] for k in keys]
+        args: list[str | int | bytes] = [len(keys), *counts, *ttls, log_id, READ_MAX]
         totals, gen, newest, oldest, entries = redis_scripts.run(redis, _SYNC, [*keys, LOG_KEY, GLOBAL_KEY], args)
         with held.lock:
-            for key, total in zip(keys, totals, strict=True):
-                held.totals[key] = (int(total), now + held.ttls[key])
+            for key, total, ttl in zip(keys, totals, ttls, strict=True):
+                if key not in held.totals:
+                    held.ends.setdefault(int(now) + ttl + 1, []).append(key)
+                held.totals[key] = int(total)
             _apply_log(held, gen, newest, oldest, entries)
             held.synced_at = now
-            if now >= held.pruned_at + PRUNE_SECONDS:  # windows that ended: their counters are gone in Redis
-                held.pruned_at = now
-                held.totals = {k: v for k, v in held.totals.items() if v[1] > now}
-                held.ttls = {k: v for k, v in held.ttls.items() if k in held.totals or k in held.pending}
+            for second in [s for s in held.ends if s <= now]:
+                for key in held.ends.pop(second):  # the window ended: Redis has let its counter go too
+                    held.totals.pop(key, None)
         return True
     finally:
         with held.lock:
@@ -185,18 +189,28 @@ def _apply_log(held: State, gen: bytes, newest: bytes, oldest: bytes, entries: l
             held.copies.pop(name, None)
 
 
-def _names(fields: list[bytes]) -> list[tuple[int, str]]:
-    # One field per entry: "<store id>:<platform id>" pairs separated by newlines (balance_cache.bump).
+def _names(fields: list[bytes]) -> list[tuple[Any, ...]]:
+    # One field per entry, names separated by newlines: "<store id>:<platform id>" (a customer's balance,
+    # balance_cache.bump) or "reviews:<store id>:<product id>" (a product's review summary, reviews.reading).
     value = fields[1] if len(fields) > 1 else b""
-    out = []
+    out: list[tuple[Any, ...]] = []
     for line in value.split(b"\n"):
-        store, _, platform_id = line.partition(b":")
-        if store.isdigit():
-            out.append((int(store), platform_id.decode()))
+        kind, _, rest = line.partition(b":")
+        if kind == b"reviews":
+            store, _, product_id = rest.partition(b":")
+            if store.isdigit():
+                out.append(summary_name(int(store), product_id.decode()))
+        elif kind.isdigit():
+            out.append((int(kind), rest.decode()))
     return out
 
 
-def drop(held: State, names: list[tuple[int, str]], everything: bool = False) -> None:
+def summary_name(store_id: int, product_id: str) -> tuple[str, int, str]:
+    """A product's review summary among the copies (a balance's name is (store id, platform id))."""
+    return ("reviews", store_id, product_id)
+
+
+def drop(held: State, names: list[tuple[Any, ...]], everything: bool = False) -> None:
     """This process's own commit bumped these customers (or all): their copies go now, not at the next sync."""
     with held.lock:
         held.epoch += 1
@@ -206,7 +220,7 @@ def drop(held: State, names: list[tuple[int, str]], everything: bool = False) ->
             held.copies.pop(name, None)
 
 
-def copy(held: State, name: tuple[int, str], fingerprint: bytes, now_ms: int) -> bytes | None:
+def copy(held: State, name: tuple[Any, ...], fingerprint: bytes, now_ms: int) -> bytes | None:
     found = held.copies.get(name)
     if found is None or found[2] != fingerprint or found[1] <= now_ms:
         return None
@@ -217,7 +231,7 @@ def copy(held: State, name: tuple[int, str], fingerprint: bytes, now_ms: int) ->
     return found[0]
 
 
-def keep(held: State, name: tuple[int, str], body: bytes, until_ms: int, fingerprint: bytes, epoch: int) -> None:
+def keep(held: State, name: tuple[Any, ...], body: bytes, until_ms: int, fingerprint: bytes, epoch: int) -> None:
     with held.lock:
         if epoch != held.epoch:
             return
