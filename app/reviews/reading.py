@@ -45,8 +45,7 @@ def invalidate(store_id: int, product_id: str) -> None:
     try:
         pipe = get_redis().pipeline(transaction=False)
         pipe.incr(_version_key(store_id, product_id))
-        line = f"reviews:{store_id}:{product_id}"
-        pipe.xadd(local_state.LOG_KEY, {"n": line}, maxlen=local_state.LOG_LENGTH, approximate=True)
+        local_state.append(pipe, [name])
         pipe.execute()
     except (RedisError, OSError):
         log.warning("reviews.cache_invalidate_failed", extra={"store_id": store_id})

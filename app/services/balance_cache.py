@@ -152,8 +152,7 @@ def bump(pairs: Iterable[tuple[int, str]], everything: bool = False) -> None:
             pipe.incr(name)
             pipe.expire(name, GENERATION_SECONDS)
         if pairs:  # the processes' own copies (storefront/local_state.py) learn it from the log
-            line = "\n".join(f"{store_id}:{platform_id}" for store_id, platform_id in pairs)
-            pipe.xadd(local_state.LOG_KEY, {"n": line}, maxlen=local_state.LOG_LENGTH, approximate=True)
+            local_state.append(pipe, pairs)
         pipe.execute()
         _Debt.owed = False
     except (RedisError, OSError):

@@ -10,12 +10,13 @@ widgets' calls; a balance already answered needed nothing else (bench/README.md,
   admit what the others counted since their last sync: at most (processes - 1) x their requests per
   SYNC_SECONDS over the limit. Redis still holds the counts, so the limits are per store and per customer
   across every worker and instance.
-- Balance copies (services/balance_cache.py's answers) are kept here too, and used with no Redis trip while
-  this process's view is fresh. Every bump after a commit is also appended to a Redis stream (LOG_KEY); each
-  sync reads what was appended since the last and drops those customers' copies. The global generation
+- Balance copies (services/balance_cache.py's answers) and review summaries (reviews/reading.py) are kept here
+  too, and used with no Redis trip while this process's view is fresh. Every bump after a commit, and every
+  review invalidation, is also appended to a Redis stream (LOG_KEY, `append`); each sync reads what was
+  appended since the last and drops those copies. The global generation
   moving, more entries than one sync reads, or the stream trimmed past this process's position drop them
   all. A request may use a copy only if a sync started less than SYNC_SECONDS ago, or one it made itself
-  (`Sync.near`), or one less than 2 x SYNC_SECONDS ago while another thread's is under way. So an answer
+  (`near`), or one less than 2 x SYNC_SECONDS ago while another thread's is under way. So an answer
   from here is exact as of a moment at most 2 x SYNC_SECONDS old. A failed sync (Redis down) stops it.
 - A copy is kept only if no sync dropped copies between the request's snapshot (`epoch`) and the keep: a
   bump read meanwhile may have been for this very customer, whose answer was read before it.
@@ -189,9 +190,18 @@ def _apply_log(held: State, gen: bytes, newest: bytes, oldest: bytes, entries: l
             held.copies.pop(name, None)
 
 
+def append(pipe: Any, names: list[tuple[Any, ...]]) -> None:
+    """Queue on a Redis pipeline the log entry that makes every process's next sync drop these copies.
+
+    One field per entry, names separated by newlines: "<store id>:<platform id>" (a customer's balance,
+    balance_cache.bump) or "reviews:<store id>:<product id>" (summary_name, reviews.reading.invalidate);
+    `_names` reads them back."""
+    line = "\n".join(":".join(str(part) for part in name) for name in names)
+    pipe.xadd(LOG_KEY, {"n": line}, maxlen=LOG_LENGTH, approximate=True)
+
+
 def _names(fields: list[bytes]) -> list[tuple[Any, ...]]:
-    # One field per entry, names separated by newlines: "<store id>:<platform id>" (a customer's balance,
-    # balance_cache.bump) or "reviews:<store id>:<product id>" (a product's review summary, reviews.reading).
+    """The names of one log entry (`append` wrote it)."""
     value = fields[1] if len(fields) > 1 else b""
     out: list[tuple[Any, ...]] = []
     for line in value.split(b"\n"):

@@ -126,13 +126,15 @@ def _balance_keys(shopper: Shopper, _kwargs: dict[str, Any]) -> tuple[str, ...]:
     pid = shopper.customer_platform_id
     if pid is None or any(t.window != "lifetime" for t in shopper.ref.loyalty.tiers):
         return ()
-    if shopper.near is not None and _near_copy(shopper, pid) is not None:
+    if _near_copy(shopper, pid, int(utcnow().timestamp() * 1000)) is not None:
         return ()
     return balance_cache.keys(shopper.store_id, pid)
 
 
-def _near_copy(shopper: Shopper, pid: str) -> bytes | None:
-    now_ms = int(utcnow().timestamp() * 1000)
+def _near_copy(shopper: Shopper, pid: str, now_ms: int) -> bytes | None:
+    """This process's copy of the answer, if the request may use one (shopper.near) and it is current."""
+    if shopper.near is None:
+        return None
     return local_state.copy(local_state.state(), (shopper.store_id, pid), shopper.ref.fingerprint, now_ms)
 
 
@@ -159,12 +161,9 @@ def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
     now_ms = int(now.timestamp() * 1000)
     names = balance_cache.keys(shopper.store_id, shopper.customer_platform_id)
     fingerprint = shopper.ref.fingerprint
-    near = shopper.near
+    near = _near_copy(shopper, shopper.customer_platform_id, now_ms)
     if near is not None:
-        held = local_state.state()
-        answer = local_state.copy(held, (shopper.store_id, shopper.customer_platform_id), fingerprint, now_ms)
-        if answer is not None:
-            return answer
+        return near
     cached = balance_cache.lookup(shopper.prefetched, names, fingerprint, now_ms)
     if cached is not None:
         _keep_near(shopper, cached[0], cached[1])
