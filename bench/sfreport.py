@@ -23,8 +23,8 @@ class Target:
     expected: list[Any]  # the parsed JSON answer expected for request n (n < len)
     maxima: list[Any] = field(default_factory=list)  # closed-loop results, one per round
     half: Any = None
-    cached: bool = False  # a balance target: its Redis copies are dropped before each run, counted after
-    misses: list[float] = field(default_factory=list)  # per run: copies stored / requests served
+    cached: bool = False  # a balance target: the copies are dropped before each run, its reads counted
+    misses: list[float] = field(default_factory=list)  # per run: database reads / requests served
 
 
 @dataclass
@@ -44,18 +44,16 @@ class Run:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-def balance_copies(redis_url: str, drop: bool) -> int:
-    """How many balance copies Redis holds (each one a miss that read the database and stored its answer);
-    if `drop`, they are deleted and the global generation moved, so the server processes drop their own
-    copies at their next sync (app/storefront/local_state.py) and the next run starts cold."""
+def balance_reads(redis_url: str, drop: bool) -> int:
+    """How many balance answers the server processes have read from the database so far (each one a miss of
+    their copies; app/storefront/local_state.py adds its counts to STATS_KEY at each sync, so the last 25 ms of
+    a run are counted in the next); if `drop`, the global generation is moved too, so the processes drop their
+    copies at their next sync and the next run starts cold."""
     redis = Redis.from_url(redis_url)
     try:
-        keys = list(redis.scan_iter("sf:bal:*", count=5000))
-        for start in range(0, len(keys) if drop else 0, 5000):
-            redis.delete(*keys[start : start + 5000])
         if drop:
             redis.set("sf:balgen", secrets.randbits(62))  # app/services/balance_cache.py's GLOBAL_KEY
-        return len(keys)
+        return int(redis.hget("sf:stats", "balance_reads") or 0)
     finally:
         redis.close()
 
@@ -78,7 +76,7 @@ def report(targets: list[Target]) -> None:
         )
         if target.cached:
             misses.append(f"{target.label}: " + ", ".join(f"{m:.0%}" for m in target.misses))
-    print("balance cache misses per run (copies stored / requests; warm-up, rounds, half load): " + "; ".join(misses))
+    print("balance copy misses per run (database reads / requests; warm-up, rounds, half load): " + "; ".join(misses))
     cpu_report(targets)
 
 
@@ -106,7 +104,7 @@ def widget_sizes() -> str:
 def cleanup_redis(url: str) -> None:
     redis = Redis.from_url(url)
     try:
-        for pattern in ("sf:rl:*", "sf:bal*", "reviews:*"):
+        for pattern in ("sf:rl:*", "sf:bal*", "sf:stats", "reviews:*"):
             for key in redis.scan_iter(pattern, count=1000):
                 redis.delete(key)
     finally:

@@ -6,9 +6,9 @@ One WooCommerce store with 1,000,000 customers in a fresh PostgreSQL database (b
 for the rate limits and the caches. Our app and bench/bare_app.py run under gunicorn with the project's
 gunicorn.conf.py (same workers and threads, same environment; one worker by default, `--workers`). For each
 endpoint: the maximum rate (closed loop, enough keep-alive connections to saturate), then p50/p99 at half of
-that rate (open loop). The balance twice: every request a new shopper (each a miss of its Redis copy), and
-shoppers opening `--pages` pages each (the widget asks on every page); its copies are dropped before each run
-and counted after, so the hit ratio printed is measured, not assumed. The rate
+that rate (open loop). The balance twice: every request a new shopper (each a database read), and
+shoppers opening `--pages` pages each (the widget asks on every page); the server's copies are dropped before
+each run and its database reads counted, so the hit ratio printed is measured, not assumed. The rate
 limits are raised for the run through their configuration (STOREFRONT_RATE_STORE / _CLIENT), or the load
 would be measuring 429s. Answers are checked (status and body); the exit status is 1 only on wrong answers.
 """
@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import cpu
 from .backends import BIN, ROOT, Backends, Server, gunicorn_settings
-from .sfreport import Run, Target, balance_copies, cleanup_redis, report, widget_sizes
+from .sfreport import Run, Target, balance_reads, cleanup_redis, report, widget_sizes
 from .storefront_seed import PRODUCT, expected_balance, expected_summary, seed
 
 SITE = "https://bench-woo.example"
@@ -86,8 +86,8 @@ def flask_json(backends: Backends, *args: str) -> Any:
 
 
 def load(target: Target, args: argparse.Namespace, seconds: float, rate: float = 0.0, connections: int = 0) -> Run:
-    if target.cached:
-        balance_copies(args.redis_url, drop=True)  # every run starts cold: its hit ratio is the workload's
+    # Every run starts cold: its hit ratio is the workload's.
+    reads = balance_reads(args.redis_url, drop=True) if target.cached else 0
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(target.requests, handle)
     argv = [sys.executable, "-m", "bench.sfload", "--port", str(target.server.port), "--requests-file", handle.name]
@@ -106,7 +106,7 @@ def load(target: Target, args: argparse.Namespace, seconds: float, rate: float =
     data = json.loads(done.stdout)
     run = Run(data["elapsed"], data["latencies_ms"], Counter(data["outcomes"]), data["samples"], used)
     if target.cached and run.latencies:
-        target.misses.append(balance_copies(args.redis_url, drop=False) / len(run.latencies))
+        target.misses.append((balance_reads(args.redis_url, drop=False) - reads) / len(run.latencies))
     return run
 
 

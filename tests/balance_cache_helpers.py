@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app import redis_scripts
 from app.extensions import db
 from app.models.types import utcnow
-from app.queue import get_redis
 from app.security import secret_box
 from app.services.storefront_auth import mint_customer_token
 from app.services.storefront_keys import ensure_keys
@@ -34,15 +32,12 @@ def read_balance(client, headers):  # noqa: ANN001, ANN202
 
 
 def copies() -> list[object]:
-    """The copies in Redis and in this process (storefront/local_state.py)."""
-    redis_scripts.settle(get_redis())  # the stores this thread sent have run
-    return [*get_redis().keys("sf:bal:*"), *local_state.state(current_app).copies]
+    """The answers this process keeps (storefront/local_state.py)."""
+    return list(local_state.state(current_app).copies)
 
 
 def fresh_balance(client, headers) -> dict:
     """The answer computed from the database: the copies are dropped first."""
-    if found := get_redis().keys("sf:bal:*"):
-        get_redis().delete(*found)
     local_state.forget(current_app)
     answer = read_balance(client, headers)
     assert answer.status_code == 200, answer.json

@@ -1,4 +1,5 @@
-"""The Redis copy of GET /me/balance (services/balance_cache.py): hits, fills, time, sessions, Redis failures.
+"""The copies of GET /me/balance each process keeps, and their invalidation (services/balance_cache.py): hits,
+fills, time, sessions, Redis failures.
 
 The property test over every kind of write is in test_balance_cache_property.py.
 """
@@ -10,7 +11,6 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import redis_scripts
 from app.extensions import db
 from app.models import PointsLedger
 from app.models.types import utcnow
@@ -21,6 +21,7 @@ from app.services.loyalty_settings import update_settings
 from app.services.storefront_auth import mint_customer_token
 from app.services.storefront_keys import ensure_keys
 from app.storefront import local_state
+from app.storefront import loyalty as loyalty_views
 from tests.balance_cache_helpers import BALANCE, copies, fresh_balance, new_shopper, read_balance
 from tests.helpers import (
     add_store,
@@ -45,34 +46,29 @@ def test_a_hit_is_served_from_the_copy_and_a_write_is_seen_at_once(app, client, 
     apply(store, order_event("1", total="50.00"), fulfil_event("1"), delivered_event("1", T0 + timedelta(days=1)))
     first = read_balance(client, headers).json
     assert first["spendable"] == 50
-    key = balance_cache.keys(store.id, "7001")[2]
-    redis_scripts.settle(get_redis())  # the copy's store has run
-    assert b'"spendable":50' in get_redis().get(key)
-    get_redis().set(key, get_redis().get(key).replace(b'"spendable":50', b'"spendable":77'))  # marks a hit
-    assert read_balance(client, headers).json["spendable"] == 77  # served from the copy
-    apply(store, refund_event("1", "r1", "10.00"))  # commits; the customer's generation moves
+    held = local_state.state(app)
+    body, until_ms, fingerprint = held.copies[(store.id, "7001")]
+    assert b'"spendable":50' in body
+    held.copies[(store.id, "7001")] = (body.replace(b'"spendable":50', b'"spendable":77'), until_ms, fingerprint)
+    assert read_balance(client, headers).json["spendable"] == 77  # served from the copy: no query
+    apply(store, refund_event("1", "r1", "10.00"))  # commits; the customer's copies are dropped everywhere
     assert bumps[-1] == ({(store.id, "7001")}, False)
     assert read_balance(client, headers).json["spendable"] == 40
 
 
 def test_an_answer_read_while_a_write_commits_is_not_kept(app, ctx):
-    names = balance_cache.keys(1, "42")
-    redis = get_redis()
-    prefetched = dict(zip(names, redis.mget(*names), strict=True))  # nothing yet: both generations missing
-    balance_cache.bump([(1, "42")])  # a writer commits between our read of the generations and our store
-    now_ms = int(utcnow().timestamp() * 1000)
-    balance_cache.store(prefetched, names, b"fp", now_ms + 60_000, now_ms, b"{}")
-    redis_scripts.settle(redis)  # the store's reply read: Redis has run it
-    assert redis.get(names[2]) is None
-    prefetched = dict(zip(names, redis.mget(*names), strict=True))
-    balance_cache.store(prefetched, names, b"fp", now_ms + 60_000, now_ms, b"{}")
-    redis_scripts.settle(redis)
-    after = dict(zip(names, redis.mget(*names), strict=True))
-    assert balance_cache.lookup(after, names, b"fp", now_ms) == (b"{}", now_ms + 60_000)
-    assert balance_cache.lookup(after, names, b"other settings", now_ms) is None
-    assert balance_cache.lookup(after, names, b"fp", now_ms + 60_000) is None  # past its valid-until
-    redis.delete(names[1])  # the generation evicted: a new one starts at random, the copy does not match it
-    assert balance_cache.lookup(dict(zip(names, redis.mget(*names), strict=True)), names, b"fp", now_ms) is None
+    held = local_state.state(app)
+    snapshot = held.epoch  # the request's, taken before it reads the database
+    balance_cache.bump([(1, "42")])  # a writer commits between that snapshot and the keep
+    until_ms = int(utcnow().timestamp() * 1000) + 60_000
+    local_state.keep(held, (1, "42"), b"{}", until_ms, b"fp", snapshot)
+    assert (1, "42") not in held.copies
+    local_state.keep(held, (1, "42"), b"{}", until_ms, b"fp", held.epoch)
+    assert local_state.copy(held, (1, "42"), b"fp", until_ms - 1) == b"{}"
+    assert local_state.copy(held, (1, "42"), b"other settings", until_ms - 1) is None
+    assert local_state.copy(held, (1, "42"), b"fp", until_ms) is None  # past its valid-until
+    entries = get_redis().xrange(local_state.LOG_KEY)
+    assert entries and entries[-1][1] == {b"n": b"1:42"}  # what the other processes' next sync reads
 
 
 def test_pending_points_become_spendable_at_their_date_without_a_write(app, client, ctx, monkeypatch):
@@ -82,9 +78,7 @@ def test_pending_points_become_spendable_at_their_date_without_a_write(app, clie
     )
     first = read_balance(client, headers).json
     assert (first["pending"], first["spendable"]) == (50, 0)
-    redis_scripts.settle(get_redis())
-    entry = get_redis().get(balance_cache.keys(store.id, "7001")[2])
-    until_ms = int(entry.split(b"|")[3])
+    until_ms = local_state.state(app).copies[(store.id, "7001")][1]
     assert abs(until_ms / 1000 - (utcnow() + timedelta(days=1)).timestamp()) < 60  # the 14-day window's end
     later = utcnow() + timedelta(days=1, minutes=1)
     monkeypatch.setattr("app.storefront.loyalty.utcnow", lambda: later)
@@ -107,7 +101,6 @@ def test_uncommitted_writes_are_not_cached_and_rolling_tier_stores_not_at_all(ap
     update_settings(db.session, store, {"tiers": [gold]})
     db.session.commit()
     assert read_balance(client, headers).status_code == 200 and copies()  # lifetime tiers: cached
-    get_redis().delete(*get_redis().keys("sf:bal:*"))
     local_state.forget(app)
     update_settings(db.session, store, {"tiers": [{**gold, "window": "rolling_12m"}]})
     db.session.commit()
@@ -176,3 +169,30 @@ def test_a_bump_lost_while_redis_is_down_drops_every_copy_at_the_next_one(app, c
     apply(store, order_event("2", total="20.00"))
     assert not balance_cache._Debt.owed and get_redis().get(balance_cache.GLOBAL_KEY) != before
     assert read_balance(client, headers).json == fresh_balance(client, headers)
+
+
+def test_an_answer_read_before_another_process_commits_is_not_kept(app, client, ctx, monkeypatch):
+    """Another process commits a write while this request reads the database; this process learns it only from
+    the log, at a sync between the read and the keep: the answer (read before the commit) must not be kept."""
+    store, headers = new_shopper()
+    apply(store, order_event("1", total="50.00"))
+    who_id = customer().id
+    monkeypatch.setattr(local_state, "drop", lambda *args, **kwargs: None)  # the writer is another process
+    real = loyalty_views.storefront_balance
+
+    def read_then_other_commits(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        found = real(*args, **kwargs)
+        with Session(db.engine) as other:  # commits, then appends the customer to the log (its bump)
+            row = PointsLedger(
+                store_id=store.id, customer_id=who_id, source_key="c", kind="action", points=5, created_at=T0
+            )
+            other.add(row)
+            other.commit()
+        assert local_state.sync(local_state.state(app), get_redis(), local_state.monotonic())  # reads the log
+        return found
+
+    monkeypatch.setattr(loyalty_views, "storefront_balance", read_then_other_commits)
+    assert read_balance(client, headers).json["pending"] == 50  # read before the commit
+    monkeypatch.setattr(loyalty_views, "storefront_balance", real)
+    assert copies() == []
+    assert read_balance(client, headers).json["pending"] == 55

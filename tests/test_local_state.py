@@ -72,6 +72,20 @@ def test_counts_from_two_processes_add_up_in_redis(app, ctx):
     assert local_state.sync(first, get_redis(), 11.0) and int(get_redis().get(key[0][0])) == 6  # 3 + 2 + 1: one pending
 
 
+def test_the_balance_reads_are_counted_with_the_sync(app, client, ctx):
+    store, headers = new_shopper()
+    _paid(store)
+    for _ in range(3):
+        assert read_balance(client, headers).status_code == 200  # one read of the database, then the copy
+    read_balance(client, {**headers, "Cache-Control": "no-cache"})  # skips the copy: a second read
+    first, second = local_state.State(pid=1), local_state.State(pid=2)  # and two other processes' counts
+    local_state.tally(first, "balance_reads")
+    local_state.tally(second, "balance_reads")
+    assert local_state.sync(first, get_redis(), 10.0) and local_state.sync(second, get_redis(), 10.0)
+    assert local_state.sync(local_state.state(app), get_redis(), local_state.monotonic())
+    assert get_redis().hget(local_state.STATS_KEY, "balance_reads") == b"4"
+
+
 def test_a_copy_answers_with_no_redis_trip_and_the_log_drops_it(app, client, ctx, interval, trips, monkeypatch):
     store, headers = new_shopper()
     _paid(store)

@@ -44,8 +44,8 @@ class Caller:
 
 def no_cache(value: str | None) -> bool:
     """A request's Cache-Control asks for an answer checked against the origin (RFC 9111 5.2.1.4): the
-    widget's read right after its own redemption. Then no process copy (local_state.py) answers: only the
-    Redis copy, whose generations the write moved, or the database."""
+    widget's read right after its own redemption. Then no process copy (local_state.py) answers: the balance
+    comes from the database, a review summary from its Redis copy (exact by its version) or the database."""
     return value is not None and "no-cache" in value.lower()
 
 

@@ -10,10 +10,10 @@ widgets' calls; a balance already answered needed nothing else (bench/README.md,
   admit what the others counted since their last sync: at most (processes - 1) x their requests per
   SYNC_SECONDS over the limit. Redis still holds the counts, so the limits are per store and per customer
   across every worker and instance.
-- Balance copies (services/balance_cache.py's answers) and review summaries (reviews/reading.py) are kept here
-  too, and used with no Redis trip while this process's view is fresh. Every bump after a commit, and every
-  review invalidation, is also appended to a Redis stream (LOG_KEY, `append`); each sync reads what was
-  appended since the last and drops those copies. The global generation
+- The balance answers this process gave (storefront/loyalty.py) and review summaries (reviews/reading.py) are
+  kept here too, and used with no Redis trip while this process's view is fresh. Every balance bump after a
+  commit (services/balance_cache.py), and every review invalidation, is appended to a Redis stream (LOG_KEY,
+  `append`); each sync reads what was appended since the last and drops those copies. The global generation
   moving, more entries than one sync reads, or the stream trimmed past this process's position drop them
   all. A request may use a copy only if a sync started less than SYNC_SECONDS ago, or one it made itself
   (`near`), or one less than 2 x SYNC_SECONDS ago while another thread's is under way. So an answer
@@ -47,9 +47,11 @@ LOG_LENGTH = 10_000  # bumps the stream keeps (trimmed approximately); a process
 READ_MAX = 1_000  # log entries one sync reads; a sync that finds more drops every copy instead
 MAX_COPIES = 20_000  # per process, least recently used first out (a copy is ~200 bytes)
 GLOBAL_KEY = "sf:balgen"  # the global generation: services/balance_cache.py bumps it, each sync reads it
+STATS_KEY = "sf:stats"  # a hash of counts all processes add to (`tally`): how often the copies did not answer
 
-# KEYS: n counters, the log, the global generation. ARGV: n, the n deltas, the n TTLs, the last log id read
-# ('' = none yet), READ_MAX. Returns {totals, global generation, newest id, oldest id, entries after ours}.
+# KEYS: n counters, the log, the global generation, the stats hash. ARGV: n, the n deltas, the n TTLs, the last
+# log id read ('' = none yet), READ_MAX, then stats as name, delta pairs. Returns {totals, global generation,
+# newest id, oldest id, entries after ours}.
 _SYNC = Script("""
 local n = tonumber(ARGV[1])
 local totals = {}
@@ -64,6 +66,7 @@ local newest = redis.call('XREVRANGE', log, '+', '-', 'COUNT', 1)
 local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
 local entries = {}
 if last ~= '' then entries = redis.call('XRANGE', log, '(' .. last, '+', 'COUNT', ARGV[3 + 2 * n]) end
+for i = 4 + 2 * n, #ARGV, 2 do redis.call('HINCRBY', KEYS[n + 3], ARGV[i], ARGV[i + 1]) end
 return {totals, redis.call('GET', KEYS[n + 2]) or '', newest[1] and newest[1][1] or '',
         oldest[1] and oldest[1][1] or '', entries}
 """)
@@ -91,6 +94,7 @@ class State:
     log_id: bytes = b""  # the last log entry applied; b"" before the first sync
     global_gen: bytes | None = None
     epoch: int = 0  # moves whenever copies are dropped
+    stats: dict[str, int] = field(default_factory=dict)  # counts for STATS_KEY not yet in Redis
     copies: OrderedDict[tuple[Any, ...], tuple[bytes, int, bytes]] = field(default_factory=OrderedDict)
 
 
@@ -133,6 +137,12 @@ def count(held: State, counters: list[tuple[str, int]]) -> list[int]:
     return out
 
 
+def tally(held: State, name: str) -> None:
+    """Count one event in STATS_KEY's `name`, added with the next sync (a failed sync loses its counts)."""
+    with held.lock:
+        held.stats[name] = held.stats.get(name, 0) + 1
+
+
 def due(held: State, now: float) -> bool:
     return not held.syncing and now - held.synced_at >= sync_seconds()
 
@@ -151,12 +161,14 @@ def sync(held: State, redis: Redis, now: float) -> bool:
         if held.syncing:
             return False
         held.syncing, held.flushing, held.pending = True, held.pending, {}
-        flushing, log_id = held.flushing, held.log_id
+        flushing, log_id, stats, held.stats = held.flushing, held.log_id, held.stats, {}
     try:
         keys = list(flushing)
         counts, ttls = [flushing[k][0] for k in keys], [flushing[k][1] for k in keys]
         args: list[str | int | bytes] = [len(keys), *counts, *ttls, log_id, READ_MAX]
-        totals, gen, newest, oldest, entries = redis_scripts.run(redis, _SYNC, [*keys, LOG_KEY, GLOBAL_KEY], args)
+        args += [part for name, delta in stats.items() for part in (name, delta)]
+        names = [*keys, LOG_KEY, GLOBAL_KEY, STATS_KEY]
+        totals, gen, newest, oldest, entries = redis_scripts.run(redis, _SYNC, names, args)
         with held.lock:
             for key, total, ttl in zip(keys, totals, ttls, strict=True):
                 if key not in held.totals:

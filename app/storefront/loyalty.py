@@ -119,18 +119,6 @@ ACTIVITY = register_schema(
 )
 
 
-def _balance_keys(shopper: Shopper, _kwargs: dict[str, Any]) -> tuple[str, ...]:
-    """The Redis copy and its generations (services/balance_cache.py), read after the rate limits; nothing if
-    this process's own copy answers (local_state.py). Neither for stores whose tiers use a rolling window:
-    their progress changes as old orders leave the window."""
-    pid = shopper.customer_platform_id
-    if pid is None or any(t.window != "lifetime" for t in shopper.ref.loyalty.tiers):
-        return ()
-    if _near_copy(shopper, pid, int(utcnow().timestamp() * 1000)) is not None:
-        return ()
-    return balance_cache.keys(shopper.store_id, pid)
-
-
 def _near_copy(shopper: Shopper, pid: str, now_ms: int) -> bytes | None:
     """This process's copy of the answer, if the request may use one (shopper.near) and it is current."""
     if shopper.near is None:
@@ -138,10 +126,14 @@ def _near_copy(shopper: Shopper, pid: str, now_ms: int) -> bytes | None:
     return local_state.copy(local_state.state(), (shopper.store_id, pid), shopper.ref.fingerprint, now_ms)
 
 
-def _reads_committed_state() -> bool:
-    """Will the balance read see the committed state as of after the prefetch? Not through a session with
-    uncommitted writes. Otherwise yes: PostgreSQL's READ COMMITTED takes a snapshot per statement, and pysqlite
-    sends no BEGIN before a SELECT, so SQLite's reads hold no older snapshot either (a test checks both)."""
+def _keeps(shopper: Shopper) -> bool:
+    """May this answer join the process's copies? Not for stores whose tiers use a rolling window (progress
+    changes as old orders leave the window, with no write), and only if the read saw the committed state as of
+    after the request's snapshot (shopper.near): not through a session with uncommitted writes. Otherwise it
+    did: PostgreSQL's READ COMMITTED takes a snapshot per statement, and pysqlite sends no BEGIN before a
+    SELECT, so SQLite's reads hold no older snapshot either (a test checks both)."""
+    if any(t.window != "lifetime" for t in shopper.ref.loyalty.tiers):
+        return False
     return not db.session.registry.has() or not balance_invalidation.pending(db.session())
 
 
@@ -150,25 +142,18 @@ def _reads_committed_state() -> bool:
     auth="customer",
     summary="The customer's points",
     response=BALANCE,
-    prefetch=_balance_keys,
     door=True,
 )
 def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
-    # The widget's most frequent call, on every page (a door route: answered before Flask, door.py): a cached
-    # copy when current, else one indexed query, no ORM objects (benchmarked by bench/storefront.py).
+    # The widget's most frequent call, on every page (a door route: answered before Flask, door.py): this
+    # process's copy when current, else one indexed query, no ORM objects (benchmarked by bench/storefront.py).
     assert shopper.customer_platform_id is not None  # auth="customer"
     now = utcnow()
     now_ms = int(now.timestamp() * 1000)
-    names = balance_cache.keys(shopper.store_id, shopper.customer_platform_id)
-    fingerprint = shopper.ref.fingerprint
     near = _near_copy(shopper, shopper.customer_platform_id, now_ms)
     if near is not None:
         return near
-    cached = balance_cache.lookup(shopper.prefetched, names, fingerprint, now_ms)
-    if cached is not None:
-        _keep_near(shopper, cached[0], cached[1])
-        return cached[0]
-    keep = bool(shopper.prefetched) and names[2] in shopper.prefetched and _reads_committed_state()
+    local_state.tally(local_state.state(), "balance_reads")  # the copies' misses, for operators and the bench
     found = storefront_balance(db.session, shopper.store_id, shopper.customer_platform_id, shopper.ref.loyalty, now)
     if found is None:
         answer: dict[str, Any] = {
@@ -190,21 +175,19 @@ def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
             "tier": tier,
             "progress": _progress(shopper, tier),
         }
-    if not keep:
+    if shopper.near is None or not _keeps(shopper):
         return answer
     body = orjson.dumps(answer)
     until = changes or now + timedelta(seconds=balance_cache.ENTRY_SECONDS)
-    until_ms = int(until.timestamp() * 1000)
-    balance_cache.store(shopper.prefetched, names, fingerprint, until_ms, now_ms, body)
-    _keep_near(shopper, body, until_ms)
+    local_state.keep(
+        local_state.state(),
+        (shopper.store_id, shopper.customer_platform_id),
+        body,
+        int(until.timestamp() * 1000),
+        shopper.ref.fingerprint,
+        shopper.near,
+    )
     return body
-
-
-def _keep_near(shopper: Shopper, body: bytes, until_ms: int) -> None:
-    """Keep the answer in this process too, unless a sync dropped copies since the request's snapshot."""
-    if shopper.near is not None and shopper.customer_platform_id is not None:
-        name = (shopper.store_id, shopper.customer_platform_id)
-        local_state.keep(local_state.state(), name, body, until_ms, shopper.ref.fingerprint, shopper.near)
 
 
 def _progress(shopper: Shopper, tier: str | None) -> dict | None:
