@@ -44,7 +44,7 @@ def reading(server_pid: int) -> dict[str, float]:
         children = {pid for pid, (_n, parent, _c) in table.items() if parent in tree} - tree
         tree |= children
         grew = bool(children)
-    totals = {"server": 0.0, "redis": 0.0, "postgres": 0.0}
+    totals = {"server": 0.0, "redis": 0.0, "postgres": 0.0, "steal": _steal()}
     for pid, (name, _parent, cpu) in table.items():
         if pid in tree:
             totals["server"] += cpu
@@ -53,6 +53,12 @@ def reading(server_pid: int) -> dict[str, float]:
         elif name.startswith("postgres"):
             totals["postgres"] += cpu
     return totals
+
+
+def _steal() -> float:
+    # The "cpu" line: user nice system idle iowait irq softirq steal ... in ticks (man 5 proc).
+    fields = (PROC / "stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / TICKS if len(fields) > 8 else 0.0
 
 
 def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:

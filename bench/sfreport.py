@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
@@ -58,6 +59,9 @@ def balance_reads(redis_url: str, drop: bool) -> int:
         redis.close()
 
 
+CORES = os.cpu_count() or 1
+
+
 def report(targets: list[Target]) -> None:
     print(
         f"\n{'endpoint':<24}{'max req/s':>10}{'p99 ms':>8}  {'rounds':<18}{'half: req/s':>12}{'p50 ms':>8}"
@@ -77,20 +81,29 @@ def report(targets: list[Target]) -> None:
         if target.cached:
             misses.append(f"{target.label}: " + ", ".join(f"{m:.0%}" for m in target.misses))
     print("balance copy misses per run (database reads / requests; warm-up, rounds, half load): " + "; ".join(misses))
+    stolen = [
+        f"{t.label} {t.half.cpu['steal'] / (t.half.elapsed * CORES):.1%}" for t in targets if "steal" in t.half.cpu
+    ]
+    if stolen:  # a VM's CPUs lent to others: every latency stretches, whatever the endpoint
+        print("CPU time stolen by the hypervisor in the half-load runs: " + ", ".join(stolen))
     cpu_report(targets)
 
 
 def cpu_report(targets: list[Target]) -> None:
     """Machine-wide CPU per request in the closed-loop rounds, by process group: what each endpoint costs the
-    cores that every process here shares (a rate ratio is a ratio of these totals when the cores are full)."""
+    cores that every process here shares (a rate ratio is a ratio of these totals when the cores are full), and
+    the share of the cores' time the hypervisor gave to other machines meanwhile (`stolen`, bench/cpu.py)."""
     groups = ("server", "redis", "postgres", "load")
     if not all(group in run.cpu for target in targets for run in target.maxima for group in groups):
         return
-    print(f"\nCPU us per request (closed-loop rounds){''.join(f'{g:>10}' for g in groups)}{'total':>10}")
+    print(f"\nCPU us per request (closed-loop rounds){''.join(f'{g:>10}' for g in groups)}{'total':>10}{'stolen':>8}")
     for target in targets:
         served = sum(len(run.latencies) for run in target.maxima)
         used = [sum(run.cpu[group] for run in target.maxima) / served * 1e6 for group in groups]
-        print(f"  {target.label:<38}{''.join(f'{u:>10.0f}' for u in used)}{sum(used):>10.0f}")
+        stolen = sum(run.cpu.get("steal", 0.0) for run in target.maxima) / (
+            sum(run.elapsed for run in target.maxima) * CORES
+        )
+        print(f"  {target.label:<38}{''.join(f'{u:>10.0f}' for u in used)}{sum(used):>10.0f}{stolen:>8.1%}")
 
 
 def widget_sizes() -> str:
