@@ -7,10 +7,11 @@ for the rate limits and the caches. Our app and bench/bare_app.py run under guni
 gunicorn.conf.py (same workers and threads, same environment; one worker by default, `--workers`). For each
 endpoint: the maximum rate (closed loop, enough keep-alive connections to saturate), then p50/p99 at half of
 that rate (open loop). The balance twice: every request a new shopper (each a database read), and
-shoppers opening `--pages` pages each (the widget asks on every page); the server's copies are dropped before
-each run and its database reads counted, so the hit ratio printed is measured, not assumed. The rate
-limits are raised for the run through their configuration (STOREFRONT_RATE_STORE / _CLIENT), or the load
-would be measuring 429s. Answers are checked (status and body); the exit status is 1 only on wrong answers.
+shoppers opening `--pages` pages each (the panel opened on each page, or a theme showing the points on
+every page); the server's copies are dropped before each run and its database reads counted, so the hit ratio
+printed is measured, not assumed. The rate limits are raised for the run through their configuration
+(STOREFRONT_RATE_STORE / _CLIENT), or the load would be measuring 429s. Answers are checked (status and body);
+the exit status is 1 only on wrong answers.
 """
 
 from __future__ import annotations

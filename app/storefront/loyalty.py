@@ -145,8 +145,9 @@ def _keeps(shopper: Shopper) -> bool:
     door=True,
 )
 def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
-    # The widget's most frequent call, on every page (a door route: answered before Flask, door.py): this
-    # process's copy when current, else one indexed query, no ORM objects (benchmarked by bench/storefront.py).
+    # Asked each time a shopper opens the widget's panel, and on every page by a theme that shows the points
+    # (a door route: answered before Flask, door.py): this process's copy when current, else one indexed
+    # query, no ORM objects (benchmarked by bench/storefront.py).
     assert shopper.customer_platform_id is not None  # auth="customer"
     now = utcnow()
     now_ms = int(now.timestamp() * 1000)
