@@ -1,15 +1,16 @@
 """Which customers' cached balances a commit invalidates: SQLAlchemy session events, not call sites.
 
-A storefront balance answer (services/balance_cache.py) depends on the customer row (its platform id), the
-customer's points ledger rows, loyalty account (tier) and orders (tier progress on amount spent). Rather than
-trusting every writer to remember a call, every Session is watched:
+A storefront balance answer (kept by each web process, services/balance_cache.py) depends on the customer row
+(its platform id), the customer's points ledger rows, loyalty account (tier) and orders (tier progress on amount
+spent). Rather than trusting every writer to remember a call, every Session is watched:
 
 - after each flush, the objects of those four classes that were inserted, changed or deleted name their
   customers (a changed `customer_id` names the old and the new one; a customer row names its old and new
   platform id);
 - a bulk UPDATE/DELETE/INSERT statement on those tables names its customers through the execution option
   `balance_customers=(store_id, customer_ids)` (see `naming`); one that does not invalidates every copy;
-- after the commit the named customers' generations are bumped; a rollback forgets them.
+- after the commit the named customers' copies are dropped, in this process at once and in the others through
+  the log their syncs read (`balance_cache.bump`); a rollback forgets them.
 
 The balance is read by platform id, so customer ids are mapped to platform ids while the transaction is open:
 from the session's identity map (the webhook batch has its customers loaded), else one query per flush.
