@@ -184,10 +184,8 @@ def _summary_prefetch(shopper: Shopper, kwargs: dict[str, Any]) -> tuple[str, ..
 
 
 def _near_summary(shopper: Shopper, product_id: str) -> bytes | None:
-    if shopper.near is None:
-        return None
     name = local_state.summary_name(shopper.store_id, product_id)
-    return local_state.copy(local_state.state(), name, b"", int(time.time() * 1000))
+    return local_state.near_copy(shopper.near, name, b"", int(time.time() * 1000))
 
 
 @storefront_route(

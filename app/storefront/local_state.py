@@ -253,6 +253,12 @@ def copy(held: State, name: tuple[Any, ...], fingerprint: bytes, now_ms: int) ->
     return found[0]
 
 
+def near_copy(epoch: int | None, name: tuple[Any, ...], fingerprint: bytes, now_ms: int) -> bytes | None:
+    """A route's answer from this process's copies: None unless the request took a snapshot to use them with
+    (shopper.near; None when its view was stale or it sent no-cache) and the copy is current."""
+    return None if epoch is None else copy(state(), name, fingerprint, now_ms)
+
+
 def keep(held: State, name: tuple[Any, ...], body: bytes, until_ms: int, fingerprint: bytes, epoch: int) -> None:
     with held.lock:
         if epoch != held.epoch:

@@ -119,13 +119,6 @@ ACTIVITY = register_schema(
 )
 
 
-def _near_copy(shopper: Shopper, pid: str, now_ms: int) -> bytes | None:
-    """This process's copy of the answer, if the request may use one (shopper.near) and it is current."""
-    if shopper.near is None:
-        return None
-    return local_state.copy(local_state.state(), (shopper.store_id, pid), shopper.ref.fingerprint, now_ms)
-
-
 def _keeps(shopper: Shopper) -> bool:
     """May this answer join the process's copies? Not for stores whose tiers use a rolling window (progress
     changes as old orders leave the window, with no write), and only if the read saw the committed state as of
@@ -151,7 +144,8 @@ def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
     assert shopper.customer_platform_id is not None  # auth="customer"
     now = utcnow()
     now_ms = int(now.timestamp() * 1000)
-    near = _near_copy(shopper, shopper.customer_platform_id, now_ms)
+    name = (shopper.store_id, shopper.customer_platform_id)
+    near = local_state.near_copy(shopper.near, name, shopper.ref.fingerprint, now_ms)
     if near is not None:
         return near
     local_state.tally(local_state.state(), "balance_reads")  # the copies' misses, for operators and the bench
@@ -180,14 +174,8 @@ def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
         return answer
     body = orjson.dumps(answer)
     until = changes or now + timedelta(seconds=balance_cache.ENTRY_SECONDS)
-    local_state.keep(
-        local_state.state(),
-        (shopper.store_id, shopper.customer_platform_id),
-        body,
-        int(until.timestamp() * 1000),
-        shopper.ref.fingerprint,
-        shopper.near,
-    )
+    until_ms = int(until.timestamp() * 1000)
+    local_state.keep(local_state.state(), name, body, until_ms, shopper.ref.fingerprint, shopper.near)
     return body
 
 
