@@ -101,8 +101,9 @@ class Config:
         self.APP_NAME = os.environ.get("APP_NAME", "Post-purchase engine")  # shown on WooCommerce's approval page
         self.SHOPIFY_SCOPES = os.environ.get(
             "SHOPIFY_SCOPES",
-            # write_products (includes read): product titles and images for the review e-mails (tasks/catalog.py),
-            # and the product rating metafields reviews are published to (tasks/review_publishing.py)
+            # write_products (includes read): product titles and images for the review e-mails
+            # (records/catalog_tasks.py),
+            # and the product rating metafields reviews are published to (reviews/publishing_tasks.py)
             "read_orders,read_fulfillments,read_customers,write_customers,write_discounts,write_products",
         )
         self.SHOPIFY_STATE_TTL_SECONDS = int(os.environ.get("SHOPIFY_STATE_TTL_SECONDS", 600))
@@ -120,7 +121,7 @@ class Config:
         self.WOO_ALLOW_PRIVATE_SITES = os.environ.get("WOO_ALLOW_PRIVATE_SITES", "") == "1"  # dev/test only
         self.SHOPIFY_API_TIMEOUT_SECONDS = float(os.environ.get("SHOPIFY_API_TIMEOUT_SECONDS", 10))
 
-        # Loyalty redemptions (discount codes) and the balance write-back (app/tasks/redemptions.py,
+        # Loyalty redemptions (discount codes) and the balance write-back (app/loyalty/redemption_tasks.py,
         # loyalty_writeback.py): retries wait what the platform asks (capped), else back off exponentially.
         self.REDEMPTION_MAX_ATTEMPTS = int(os.environ.get("REDEMPTION_MAX_ATTEMPTS", 8))
         self.REDEMPTION_RETRY_BASE_SECONDS = float(os.environ.get("REDEMPTION_RETRY_BASE_SECONDS", 30))
@@ -155,7 +156,7 @@ class Config:
         self.STOREFRONT_PROXY_MAX_AGE_SECONDS = float(os.environ.get("STOREFRONT_PROXY_MAX_AGE_SECONDS", 300))
         self.STOREFRONT_PROXY_MAX_FUTURE_SECONDS = float(os.environ.get("STOREFRONT_PROXY_MAX_FUTURE_SECONDS", 60))
         self.STOREFRONT_CLOCK = None  # tests only: callable returning epoch seconds (default time.time)
-        # Product cache for the review e-mails (app/tasks/catalog.py): refetched when older than this.
+        # Product cache for the review e-mails (app/records/catalog_tasks.py): refetched when older than this.
         self.CATALOG_TTL_DAYS = float(os.environ.get("CATALOG_TTL_DAYS", 7))
         self.CATALOG_FETCH = os.environ.get("CATALOG_FETCH", "1") != "0"  # 0: e-mails show no product images
         # Review photos (app/reviews/storage.py): "disk" under REVIEW_PHOTO_DIR, or "s3" (any S3-compatible
@@ -165,8 +166,8 @@ class Config:
         if self.REVIEW_PHOTO_STORAGE not in ("disk", "s3"):
             raise ValueError("REVIEW_PHOTO_STORAGE must be disk or s3")
         self.REVIEW_PHOTO_DIR = os.environ.get("REVIEW_PHOTO_DIR") or None  # None: <instance>/review_photos
-        # Review requests (tasks/reviews.py), their links (services/review_links.py), publishing back
-        # (tasks/review_publishing.py).
+        # Review requests (reviews/tasks.py), their links (reviews/links.py), publishing back
+        # (reviews/publishing_tasks.py).
         self.REVIEW_LINK_TTL_DAYS = int(os.environ.get("REVIEW_LINK_TTL_DAYS", 60))
         self.REVIEW_LEASE_SECONDS = float(os.environ.get("REVIEW_LEASE_SECONDS", 300))
         self.REVIEW_BATCH_SIZE = int(os.environ.get("REVIEW_BATCH_SIZE", 100))

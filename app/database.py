@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from .extensions import db
+from app.extensions import db
 
 
 def _engine_options(url: str) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def execute_autocommit(engine: Engine, sql: str, params: Any) -> list[Any]:
     """Run one PostgreSQL statement as its own transaction on a pooled DBAPI connection; all its rows.
 
     One round trip and no ORM or Core execution, for the webhook insert (the storefront's balance read goes one
-    level lower, services/balance_read.py): autocommit makes the statement its own transaction (BEGIN/COMMIT
+    level lower, loyalty/balance_read.py): autocommit makes the statement its own transaction (BEGIN/COMMIT
     would be two more round trips), and prepare=True makes it a server-side prepared statement on each
     connection's first use (https://www.psycopg.org/psycopg3/docs/advanced/prepare.html). Errors are raised as
     DBAPIError without the parameters (they may carry a payload), and a connection left in an unknown state never

@@ -11,8 +11,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from .extensions import db
-from .queue import get_redis
+from app.extensions import db
+from app.platform.queue import get_redis
 
 bp = Blueprint("health", __name__)
 

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SHOP = "bench.myshopify.com"
 SECRET = "bench-shopify-secret"
-KICK_KEY = "ppe:inbox:kick"  # app/webhooks/ingest.py (not imported: the bench never loads the app itself)
+KICK_KEY = "ppe:inbox:kick"  # app/inbox/ingest.py (not imported: the bench never loads the app itself)
 
 
 class Backends:

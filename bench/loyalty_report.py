@@ -5,7 +5,7 @@
 
 Seeds one store with --customers customers (two currencies) and their loyalty accounts, plus a second
 store of the same size (the report must not read it), migrated from Alembic as in production; then runs
-services.loyalty_report.liability_report --rounds times and prints the best and median wall time.
+loyalty.report.liability_report --rounds times and prints the best and median wall time.
 A PostgreSQL database `ppe_bench_<hex>` is created and dropped at the end.
 """
 
@@ -40,7 +40,8 @@ def _database(admin_url: str | None, tmp: str) -> tuple[str, str | None]:
 
 
 def _seed(db, store_id: int, customers: int, now: datetime) -> None:
-    from app.models import Customer, LoyaltyAccount
+    from app.loyalty.models import LoyaltyAccount
+    from app.records.models import Customer
 
     batch = 5000
     for start in range(0, customers, batch):
@@ -98,9 +99,9 @@ def main() -> None:
 
         from app import create_app
         from app.extensions import db
-        from app.models import Store
-        from app.services.loyalty_report import liability_report
-        from app.services.loyalty_settings import update_settings
+        from app.loyalty.report import liability_report
+        from app.loyalty.settings import update_settings
+        from app.stores.models import Store
 
         app = create_app()
         try:

@@ -97,7 +97,7 @@ def process(backends: Backends, args: argparse.Namespace, count: int) -> tuple[f
     probe = LockProbe(backends.engine)
     try:
         # The kick the webhook route would have sent: one drain job (it hands over to a new one every 30 s).
-        job = Queue(backends.queue, connection=redis).enqueue("app.tasks.inbox.process_inbox", result_ttl=600)
+        job = Queue(backends.queue, connection=redis).enqueue("app.inbox.tasks.process_inbox", result_ttl=600)
         probe.start()
         try:
             counts = run_worker(backends, args, "process")

@@ -31,10 +31,10 @@ def load_inbox(backends: Backends, args: argparse.Namespace) -> tuple[Flask, dic
     os.environ.update(backends.env)
     from app import create_app
     from app.extensions import db
-    from app.models import WebhookDelivery
-    from app.models.types import utcnow
+    from app.inbox.models import WebhookDelivery
+    from app.platform.types import utcnow
     from app.security import secret_box
-    from app.services.stores import add_store
+    from app.stores.service import add_store
 
     app = create_app()
     scenarios: dict[int, tuple[str, Scenario]] = {}
@@ -83,7 +83,7 @@ def load_inbox(backends: Backends, args: argparse.Namespace) -> tuple[Flask, dic
     return app, scenarios, int(count or 0)
 
 
-# Customer aggregates recomputed in SQL from the orders table (the rules of services/customers.refresh_totals).
+# Customer aggregates recomputed in SQL from the orders table (the rules of records/customers.refresh_totals).
 RECOMPUTE = text(
     """
     SELECT c.id, c.orders_count, c.total_spent,

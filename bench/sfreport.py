@@ -53,7 +53,7 @@ def balance_reads(redis_url: str, drop: bool) -> int:
     redis = Redis.from_url(redis_url)
     try:
         if drop:
-            redis.set("sf:balgen", secrets.randbits(62))  # app/services/balance_cache.py's GLOBAL_KEY
+            redis.set("sf:balgen", secrets.randbits(62))  # app/loyalty/balance_cache.py's GLOBAL_KEY
         return int(redis.hget("sf:stats", "balance_reads") or 0)
     finally:
         redis.close()

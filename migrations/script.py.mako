@@ -8,7 +8,7 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 
-import app.models.types  # noqa: F401  (UTCDateTime, Money)
+import app.platform.types  # noqa: F401  (UTCDateTime, Money)
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.

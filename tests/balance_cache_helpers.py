@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import current_app
 
 from app.extensions import db
-from app.models.types import utcnow
+from app.platform.types import utcnow
 from app.security import secret_box
-from app.services.storefront_auth import mint_customer_token
-from app.services.storefront_keys import ensure_keys
 from app.storefront import local_state
+from app.storefront.auth import mint_customer_token
+from app.stores.storefront_keys import ensure_keys
 from tests.helpers import add_store
 
 SITE = "cache.example.com"

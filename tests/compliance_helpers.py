@@ -9,10 +9,10 @@ import json
 from sqlalchemy import LargeBinary, String, Text, select
 from sqlalchemy.types import JSON
 
+from app.compliance.models import ComplianceRequest
+from app.compliance.tasks import run_compliance_request, sweep
 from app.extensions import db
-from app.models import Customer, Order
-from app.models.compliance import ComplianceRequest
-from app.tasks.compliance import run_compliance_request, sweep
+from app.records.models import Customer, Order
 from tests.helpers import SHOP, dumps, fixture_json, shopify_headers, shopify_order
 
 EMAIL, FIRST, LAST, PHONE = "Zed.Redact@Example.com", "Zebediah", "Quillfeather", "555-867-5309"

@@ -66,7 +66,7 @@ def backend_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     if os.environ.get("TEST_REDIS_URL"):
         env["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
     else:
-        from app.embedded_redis import EmbeddedRedis
+        from app.platform.embedded_redis import EmbeddedRedis
 
         redis_server = EmbeddedRedis(str(instance / "redis"))
         env["REDIS_URL"] = redis_server.url
@@ -128,7 +128,7 @@ def ctx(app):
 @pytest.fixture
 def bumps(monkeypatch):
     """Every balance-cache bump after a commit, (pairs, everything) (tests/test_balance_cache*.py)."""
-    from app.services import balance_cache  # as the fixtures above: the app is imported once its env is set
+    from app.loyalty import balance_cache  # as the fixtures above: the app is imported once its env is set
 
     seen: list[tuple[set, bool]] = []
     real = balance_cache.bump

@@ -31,7 +31,7 @@ def add_store(platform: str = "shopify", domain: str | None = None, **kwargs: An
     """Register a store through the service, as the CLI does. Needs an app context."""
     from app.extensions import db
     from app.security import secret_box
-    from app.services.stores import add_store as add
+    from app.stores.service import add_store as add
 
     if platform == "shopify":
         credentials = {"access_token": "shpat_test"}
@@ -120,7 +120,7 @@ def process_all(app, *, fallback: bool = False) -> dict[str, int]:
     A batch whose first pass fails is redone more carefully and the results are the same, only slower, so a
     bug in the batch path would hide behind the fallback. Unless the test expects a delivery to fail
     (fallback=True), a fallback fails the test."""
-    from app.tasks.inbox import process_inbox
+    from app.inbox.tasks import process_inbox
 
     retries: list[logging.LogRecord] = []
 
@@ -130,7 +130,7 @@ def process_all(app, *, fallback: bool = False) -> dict[str, int]:
                 retries.append(record)
 
     handler = Catch(logging.INFO)
-    batch_log = logging.getLogger("app.services.inbox_batch")
+    batch_log = logging.getLogger("app.inbox.batch")
     level = batch_log.level
     batch_log.addHandler(handler)
     batch_log.setLevel(logging.INFO)
@@ -150,9 +150,9 @@ def reset_state(app) -> None:
     from sqlalchemy import text
 
     from app.extensions import db
-    from app.queue import get_redis
+    from app.inbox import ingest
+    from app.platform.queue import get_redis
     from app.storefront import local_state
-    from app.webhooks import ingest
 
     with app.app_context():
         tables = list(reversed(db.metadata.sorted_tables))
@@ -184,7 +184,7 @@ def shopify_standin(app, monkeypatch, **options: Any) -> Iterator[Any]:
 def add_woo_store_at(site) -> Any:
     """add_store("woocommerce") whose REST API is the stand-in `site` (as the wc-auth connect records it)."""
     from app.extensions import db
-    from app.models import WooStoreState
+    from app.stores.models import WooStoreState
 
     store = add_store("woocommerce")
     db.session.add(WooStoreState(store_id=store.id, api_url=site.url, webhooks={}))

@@ -8,8 +8,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Customer, LoyaltyAccount, PointsLedger
-from app.services.dispatch import dispatch
+from app.inbox.pipeline import dispatch
+from app.loyalty.models import LoyaltyAccount, PointsLedger
+from app.records.models import Customer
 from connectors.events import (
     CustomerChanged,
     CustomerSnapshot,

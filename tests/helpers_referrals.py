@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Customer, PointsLedger, Referral, ReferralInvite
-from app.services.referrals import get_or_create_code
+from app.loyalty.models import PointsLedger
+from app.records.models import Customer
+from app.referrals.models import Referral, ReferralInvite
+from app.referrals.service import get_or_create_code
 from tests.helpers import dumps, process_all, shopify_headers, shopify_order
 
 PLACED = "2026-11-01T10:00:00-05:00"
@@ -65,7 +67,7 @@ def referrer_with_code(app, client, *, email: str = "ann@example.com", address: 
 
 
 def customer_store(customer: Customer):
-    from app.models import Store
+    from app.stores.models import Store
 
     return db.session.get(Store, customer.store_id)
 

@@ -47,8 +47,8 @@ def carrier(fid: int, order_id: int, when: datetime, *, status: str = "delivered
 
 def send_due(app) -> None:
     """One scheduler pass for reviews and mail, with the jobs run here (as an rq worker would)."""
-    from app.tasks.messaging import schedule_messages
-    from app.tasks.reviews import schedule_review_requests
+    from app.messaging.tasks import schedule_messages
+    from app.reviews.tasks import schedule_review_requests
     from tests.test_messaging import run_jobs
 
     schedule_review_requests(app)

@@ -75,7 +75,7 @@ def http(shop_app):
 
 
 def signed(params: dict[str, str], secret: str = SHOPIFY_SECRET) -> str:
-    from app.services.shopify_auth import query_hmac
+    from app.stores.shopify_auth import query_hmac
 
     query = dict(params)
     query["hmac"] = query_hmac({k: [v] for k, v in params.items()}, secret)
@@ -88,7 +88,7 @@ def install_query(clock: Clock, shop: str = SHOP) -> str:
 
 def store_row(shop_app, shop: str = SHOP):
     from app.extensions import db
-    from app.models import Store
+    from app.stores.models import Store
 
     with shop_app.app_context():
         store = db.session.scalar(select(Store).where(Store.domain == shop))

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from app.extensions import db
-from app.services.loyalty import check_invariants
+from app.loyalty.api import check_invariants
 from tests.helpers import add_store
 from tests.helpers_loyalty import ann, apply, customer, order_event
 

@@ -1,4 +1,4 @@
-"""The copies of GET /me/balance each process keeps, and their invalidation (services/balance_cache.py): hits,
+"""The copies of GET /me/balance each process keeps, and their invalidation (loyalty/balance_cache.py): hits,
 fills, time, sessions, Redis failures.
 
 The property test over every kind of write is in test_balance_cache_property.py.
@@ -12,16 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import PointsLedger
-from app.models.types import utcnow
-from app.queue import get_redis, mark_redis_down
+from app.loyalty import balance_cache
+from app.loyalty import storefront as loyalty_views
+from app.loyalty.models import PointsLedger
+from app.loyalty.settings import update_settings
+from app.platform.queue import get_redis, mark_redis_down
+from app.platform.types import utcnow
 from app.security import secret_box
-from app.services import balance_cache
-from app.services.loyalty_settings import update_settings
-from app.services.storefront_auth import mint_customer_token
-from app.services.storefront_keys import ensure_keys
 from app.storefront import local_state
-from app.storefront import loyalty as loyalty_views
+from app.storefront.auth import mint_customer_token
+from app.stores.storefront_keys import ensure_keys
 from tests.balance_cache_helpers import BALANCE, copies, fresh_balance, new_shopper, read_balance
 from tests.helpers import (
     add_store,
@@ -81,7 +81,7 @@ def test_pending_points_become_spendable_at_their_date_without_a_write(app, clie
     until_ms = local_state.state(app).copies[(store.id, "7001")][1]
     assert abs(until_ms / 1000 - (utcnow() + timedelta(days=1)).timestamp()) < 60  # the 14-day window's end
     later = utcnow() + timedelta(days=1, minutes=1)
-    monkeypatch.setattr("app.storefront.loyalty.utcnow", lambda: later)
+    monkeypatch.setattr("app.loyalty.storefront.utcnow", lambda: later)
     second = read_balance(client, headers).json
     assert (second["pending"], second["spendable"]) == (0, 50)
 

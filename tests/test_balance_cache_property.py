@@ -16,11 +16,12 @@ from sqlalchemy import select, update
 
 from app.demo.scenario import build_scenario, sign
 from app.extensions import db
-from app.models import Customer, PointsLedger
-from app.services.loyalty import hold_points, release_hold
-from app.services.loyalty_settings import update_settings
+from app.loyalty.api import hold_points, release_hold
+from app.loyalty.models import PointsLedger
+from app.loyalty.settings import update_settings
+from app.loyalty.tasks import expire_inactive
+from app.records.models import Customer
 from app.storefront import local_state
-from app.tasks.loyalty import expire_inactive
 from tests.balance_cache_helpers import copies, fresh_balance, new_shopper, read_balance
 from tests.helpers import (
     SHOP,

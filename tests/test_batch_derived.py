@@ -1,4 +1,4 @@
-"""The batch path (derived work once per order at the end, services/batch_derived.py) against the per-delivery path.
+"""The batch path (derived work once per order at the end, inbox/batch_derived.py) against the per-delivery path.
 
 Random order histories (the loyalty property test's operations), cut into random batches, end in the same
 orders, customer totals, points and accounts as the same events applied one transaction each.
@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Customer, LoyaltyAccount, Order, PointsLedger
-from app.models.reviews import SCHEDULED, ReviewRequest
-from app.services import batch_derived, batch_rows
-from app.services.dispatch import dispatch
-from app.services.inbox import lock_store
+from app.inbox import batch_derived, batch_rows
+from app.inbox.pipeline import dispatch
+from app.inbox.processing import lock_store
+from app.loyalty.models import LoyaltyAccount, PointsLedger
+from app.records.models import Customer, Order
+from app.reviews.models.review import SCHEDULED, ReviewRequest
 from tests.helpers import add_store, reset_state
 from tests.helpers_loyalty import T0, apply
 from tests.test_loyalty_property import ORDER_OPS, TOTALS, Reference, _event_for
@@ -39,7 +40,7 @@ def _events(plan) -> list:
 
 
 def _apply_in_batches(store, events, cuts: list[int], *, savepoints: bool = True) -> None:
-    """As services/inbox_batch.py applies a batch: the rows its events name loaded up front (batch_rows), then
+    """As inbox/batch.py applies a batch: the rows its events name loaded up front (batch_rows), then
     each event in its own SAVEPOINT (the careful pass) or all in one go (the first pass)."""
     bounds = sorted({0, len(events), *(c % (len(events) + 1) for c in cuts)})
     for start, end in zip(bounds, bounds[1:], strict=False):
@@ -119,7 +120,7 @@ def test_batches_end_where_one_transaction_per_delivery_ends(app, ctx, plan, cut
 
 def test_a_batch_derives_each_order_once_and_does_not_fall_back(app, client, ctx, caplog, monkeypatch):
     """Through the real drain job: five deliveries of one order, the derived work once, no fallback."""
-    from app.services import orders
+    from app.records import orders
     from tests.helpers import dumps, process_all, shopify_headers, shopify_order
 
     add_store("shopify")

@@ -1,4 +1,4 @@
-"""The rows a batch loads up front (app/services/batch_rows.py) answer as the database would.
+"""The rows a batch loads up front (app/inbox/batch_rows.py) answer as the database would.
 
 Customers are where a stale answer would hurt: a guest signs up, an account's email moves, a guest merges
 into an account, all inside one batch. Random such histories, cut into random batches, applied with and
@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.models import Customer, Order, WebhookDelivery
+from app.inbox.models import WebhookDelivery
+from app.records.models import Customer, Order
 from connectors.events import CustomerChanged, CustomerSnapshot
 from tests.helpers import add_store, dumps, process_all, reset_state, shopify_headers, shopify_order
 from tests.helpers_loyalty import T0, order_event, refund_event
@@ -105,7 +106,8 @@ def test_a_batch_looks_its_rows_up_once_whatever_its_size(app, client, ctx):
 def test_a_rolled_back_new_customer_is_not_served_to_the_next_delivery(app, client, ctx, monkeypatch):
     """The first pass fails, the careful pass rolls one delivery back: its new customer is gone, and the next
     delivery of the same person in the same batch creates the record again (once)."""
-    from app.services import dispatch, orders
+    from app.inbox import pipeline as dispatch
+    from app.records import orders
     from connectors.events import OrderChanged
 
     add_store("shopify")

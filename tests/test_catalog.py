@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Message, Product
-from app.services.catalog import stale_product_ids
+from app.messaging.models import Message
+from app.records.catalog import stale_product_ids
+from app.records.models import Product
 from connectors.catalog import ProductInfo, woo_product_info
 from tests.helpers import (
     SHOP,
@@ -144,7 +145,7 @@ def test_woo_catalogue_unavailable_sends_once_without_images(app, client, ctx, s
 
 
 def test_ttl_and_https_only(app, ctx, mail_clock):
-    from app.services.catalog import store_products
+    from app.records.catalog import store_products
 
     store = add_store()
     store_products(db.session, store.id, ["1", "2"], {"1": ProductInfo("1", "A", None, None)}, mail_clock.now)

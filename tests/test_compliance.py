@@ -12,11 +12,15 @@ import time
 
 from sqlalchemy import func, select
 
+from app.compliance import data as compliance_data
+from app.compliance import run as compliance_run
+from app.compliance import service as compliance
+from app.compliance.models import ComplianceRequest
+from app.compliance.tasks import run_compliance_request
 from app.extensions import db
-from app.models import Customer, Store, WebhookDelivery
-from app.models.compliance import ComplianceRequest
-from app.services import compliance, compliance_data, compliance_run
-from app.tasks.compliance import run_compliance_request
+from app.inbox.models import WebhookDelivery
+from app.records.models import Customer
+from app.stores.models import Store
 from connectors.events import ComplianceRequest as ComplianceEvent
 from tests.compliance_helpers import (
     CUSTOMER_ID,
@@ -62,7 +66,7 @@ def test_data_request_exports_the_customer_with_orders_refunds_and_fulfilments(a
     assert "bystander@example.com" not in json.dumps(export)
     # The CLI hands it to the merchant.
     runner = app.test_cli_runner()
-    from app.cli.compliance import compliance_cli
+    from app.compliance.cli import compliance_cli
 
     shown = runner.invoke(compliance_cli, ["export", str(request.id)])
     assert shown.exit_code == 0, shown.output

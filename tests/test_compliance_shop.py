@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.compliance.models import ComplianceRequest
+from app.compliance.tasks import run_compliance_request, sweep
 from app.extensions import db
-from app.models import Order, Store, WebhookDelivery
-from app.models.compliance import ComplianceRequest
+from app.inbox.models import WebhookDelivery
+from app.records.models import Order
 from app.security import secret_box
-from app.services import uninstall
-from app.services.stores import add_store as service_add_store
-from app.tasks.compliance import run_compliance_request, sweep
+from app.stores import uninstall
+from app.stores.models import Store
+from app.stores.service import add_store as service_add_store
 from tests.compliance_helpers import (
     compliance_payload,
     find_in_any_table,
@@ -124,7 +126,7 @@ def test_woocommerce_merchant_files_an_erasure_and_a_store_erasure(app, client, 
     assert nobody.exit_code != 0 and "name the customer" in nobody.output
     active = runner.invoke(args=["compliance", "request", "woo.example.com", "shop/redact"])
     assert active.exit_code != 0 and "disconnect the store first" in active.output
-    from app.services.stores import mark_uninstalled
+    from app.stores.service import mark_uninstalled
 
     mark_uninstalled(db.session, db.session.get(type(woo), woo.id))  # what `flask woocommerce disconnect` ends with
     db.session.commit()

@@ -1,4 +1,4 @@
-"""A claimed batch is one transaction per store, a SAVEPOINT per delivery where one fails (services/inbox_batch.py)."""
+"""A claimed batch is one transaction per store, a SAVEPOINT per delivery where one fails (inbox/batch.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from decimal import Decimal
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.models import Customer, WebhookDelivery
+from app.inbox.models import WebhookDelivery
+from app.records.models import Customer
 from tests.helpers import add_store, dumps, process_all, shopify_headers, shopify_order
 
 
@@ -35,7 +36,8 @@ def test_a_malformed_delivery_is_parked_alone_and_its_neighbours_commit(app, cli
 
 
 def test_a_failing_delivery_rolls_back_alone_and_is_retried(app, client, ctx, monkeypatch):
-    from app.services import dispatch, orders
+    from app.inbox import pipeline as dispatch
+    from app.records import orders
     from connectors.events import OrderChanged
 
     add_store("shopify")
@@ -82,8 +84,9 @@ def test_each_store_commits_its_part_before_the_next_store_is_applied(app, clien
     import pytest
     from sqlalchemy import text
 
-    from app.services import dispatch, orders
-    from app.services.inbox import _LOCK_NAMESPACE
+    from app.inbox import pipeline as dispatch
+    from app.inbox.processing import _LOCK_NAMESPACE
+    from app.records import orders
     from connectors.events import OrderChanged
 
     if db.engine.dialect.name != "postgresql":
@@ -115,7 +118,7 @@ def test_each_store_commits_its_part_before_the_next_store_is_applied(app, clien
 def test_a_store_with_more_than_a_part_commits_part_by_part(app, client, ctx, monkeypatch):
     """A store's lock is held for at most STORE_PART of its deliveries: a long run of one store's deliveries in
     one claimed batch is applied in several transactions, in order, all done."""
-    from app.services import inbox_batch
+    from app.inbox import batch as inbox_batch
 
     monkeypatch.setattr(inbox_batch, "STORE_PART", 3)
     add_store("shopify")

@@ -13,10 +13,10 @@ import pytest
 from redis.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from app import redis_scripts
 from app.extensions import db
-from app.queue import get_redis
-from app.services import balance_cache
+from app.loyalty import balance_cache
+from app.platform import redis_scripts
+from app.platform.queue import get_redis
 from app.storefront import local_state
 from tests.balance_cache_helpers import fresh_balance, new_shopper, read_balance
 from tests.helpers_loyalty import T0, apply, delivered_event, fulfil_event, order_event, refund_event
@@ -198,7 +198,7 @@ def test_copies_are_used_only_while_the_last_sync_is_recent(app, ctx, interval):
 def test_a_review_change_in_another_process_drops_the_summary_copy(app, client, ctx, interval, monkeypatch):
     from app.reviews.reading import invalidate
     from app.security import secret_box
-    from app.services.storefront_keys import ensure_keys
+    from app.stores.storefront_keys import ensure_keys
 
     store, _ = new_shopper()
     headers = {"X-PPE-Store": ensure_keys(db.session, secret_box(), store).public_key}

@@ -14,10 +14,11 @@ import pytest
 import requests
 
 from app.extensions import db
-from app.models import Customer, Store
-from app.models.types import utcnow
-from app.models.woo_connect import WooStoreState
-from app.services.loyalty import balance
+from app.loyalty.api import balance
+from app.platform.types import utcnow
+from app.records.models import Customer
+from app.stores.models import Store
+from app.stores.models.woocommerce import WooStoreState
 from tests.helpers import WOO_SECRET, dumps, fixture_json, shopify_headers, shopify_order, woo_headers
 from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
 from tests.standins_woo import WooStandin

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.extensions import db
-from app.models.types import utcnow
-from app.services.loyalty import balance, check_invariants
-from app.services.loyalty_settings import update_settings
+from app.loyalty.api import balance, check_invariants
+from app.loyalty.settings import update_settings
+from app.platform.types import utcnow
 from tests.helpers import add_store
 from tests.helpers_loyalty import (
     T0,

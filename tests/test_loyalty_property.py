@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app.extensions import db
-from app.services.loyalty import InsufficientPoints, balance, check_invariants, hold_points, release_hold
+from app.loyalty.api import InsufficientPoints, balance, check_invariants, hold_points, release_hold
 from tests.helpers import add_store, reset_state
 from tests.helpers_loyalty import (
     T0,

@@ -10,16 +10,16 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.extensions import db
+from app.loyalty import orders as loyalty_orders
+from app.loyalty import tasks as loyalty_tasks
+from app.loyalty.api import balance
+from app.loyalty.ledger import add_months
+from app.loyalty.report import liability_report
+from app.loyalty.settings import update_settings
 from app.messaging import email_hash, suppress
+from app.messaging.models import Message
 from app.messaging.render import render
-from app.models.messaging import Message
-from app.models.types import utcnow
-from app.services import loyalty_orders
-from app.services.loyalty import balance
-from app.services.loyalty_ledger import add_months
-from app.services.loyalty_report import liability_report
-from app.services.loyalty_settings import update_settings
-from app.tasks import loyalty as loyalty_tasks
+from app.platform.types import utcnow
 from connectors.events import CustomerSnapshot
 from tests.helpers import add_store
 from tests.helpers_loyalty import ann, apply, customer, delivered_event, fulfil_event, order_event

@@ -8,14 +8,14 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LoyaltyTierChange
-from app.models.types import utcnow
-from app.services import loyalty_orders
-from app.services.loyalty import check_invariants, refresh_account
-from app.services.loyalty_ledger import add_months
-from app.services.loyalty_settings import update_settings
-from app.services.loyalty_tiers import roll_windows
-from app.tasks import loyalty as loyalty_tasks
+from app.loyalty import orders as loyalty_orders
+from app.loyalty import tasks as loyalty_tasks
+from app.loyalty.api import check_invariants, refresh_account
+from app.loyalty.ledger import add_months
+from app.loyalty.models import LoyaltyTierChange
+from app.loyalty.settings import update_settings
+from app.loyalty.tiers import roll_windows
+from app.platform.types import utcnow
 from tests.helpers import add_store
 from tests.helpers_loyalty import account, ann, apply, customer, order_event, refund_event, rows
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.models.types import utcnow
-from app.services.loyalty import (
+from app.loyalty import tasks as loyalty_tasks
+from app.loyalty.api import (
     InsufficientPoints,
     award_action,
     award_birthday,
@@ -18,8 +18,8 @@ from app.services.loyalty import (
     hold_points,
     release_hold,
 )
-from app.services.loyalty_settings import SettingsError, get_settings, validate_settings
-from app.tasks import loyalty as loyalty_tasks
+from app.loyalty.settings import SettingsError, get_settings, validate_settings
+from app.platform.types import utcnow
 from tests.helpers import add_store
 from tests.helpers_loyalty import T0, account, apply, customer, delivered_event, fulfil_event, order_event, rows
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import LoyaltyWriteback
-from app.models.types import utcnow
-from app.services.loyalty_writeback import clear, mark_dirty
-from app.tasks.loyalty_writeback import push_balances
+from app.loyalty.models import LoyaltyWriteback
+from app.loyalty.writeback import clear, mark_dirty
+from app.loyalty.writeback_tasks import push_balances
+from app.platform.types import utcnow
 from connectors.woocommerce_writeback import LOYALTY_BALANCE_META
 from tests.helpers import SHOP
 from tests.helpers_loyalty import ann, apply, customer, customer_event, order_event

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.messaging import cancel_messages, enqueue_message, is_suppressed, unsubscribe_url
-from app.models import Customer, EmailSuppression, Message
-from app.tasks.messaging import schedule_messages, send_message
+from app.messaging.models import EmailSuppression, Message
+from app.messaging.tasks import schedule_messages, send_message
+from app.records.models import Customer
 from tests.helpers import add_store
 from tests.mail_helpers import parts, review_context
 
@@ -20,7 +21,7 @@ def run_jobs(app) -> int:
     """Run the queued send_message jobs in this process, as an rq worker would."""
     from rq import SimpleWorker
 
-    from app.queue import get_queue
+    from app.platform.queue import get_queue
 
     with app.app_context():
         queue = get_queue()

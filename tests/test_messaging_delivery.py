@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from app.extensions import db
 from app.messaging import enqueue_message
+from app.messaging.models import Message
 from app.messaging.outbox import claim_due
-from app.models import Message
-from app.services.uninstall import on_uninstalled
-from app.tasks.messaging import schedule_messages
+from app.messaging.tasks import schedule_messages
+from app.stores.uninstall import on_uninstalled
 from tests.helpers import add_store
 from tests.mail_helpers import parts, review_context
 from tests.test_messaging import run_jobs
@@ -98,9 +98,9 @@ def test_worker_killed_after_claim_is_sent_once_after_the_lease(app, ctx, smtp, 
     lease = timedelta(seconds=app.config["MAIL_LEASE_SECONDS"])
     claimed = claim_due(db.session, now=mail_clock.now, limit=10, lease=lease)  # a worker claims, then dies
     assert claimed == [(message_id, 1)]
-    from app.queue import get_queue
+    from app.platform.queue import get_queue
 
-    get_queue().enqueue("app.tasks.messaging.send_message", message_id, 1)  # its job, to run late
+    get_queue().enqueue("app.messaging.tasks.send_message", message_id, 1)  # its job, to run late
     mail_clock.advance(lease.total_seconds() - 1)
     assert claim_due(db.session, now=mail_clock.now, limit=10, lease=lease) == []  # still leased
     assert schedule_messages(app)["released"] == 0
@@ -166,8 +166,8 @@ def test_uninstall_cancels_queued_messages(app, ctx, smtp, mail_clock):
 
 
 def test_customer_redact_erases_the_recipient(app, ctx, smtp, mail_clock):
-    from app.models import Customer
-    from app.services.compliance import erase_customers
+    from app.compliance.service import erase_customers
+    from app.records.models import Customer
 
     store = add_store()
     customer = Customer(store_id=store.id, email="ola@example.com", email_key="ola@example.com")

@@ -8,7 +8,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Customer, Order, Store, WebhookDelivery
+from app.inbox.models import WebhookDelivery
+from app.records.models import Customer, Order
+from app.stores.models import Store
 from tests.helpers import (
     add_store,
     dumps,
@@ -204,7 +206,7 @@ def test_app_uninstalled_marks_store(app, client, ctx):
 
 
 def test_compliance_delivery_becomes_a_request_for_its_job(app, client, ctx):
-    from app.models import ComplianceRequest
+    from app.compliance.models import ComplianceRequest
 
     add_store("shopify")
     body = fixture_bytes("shopify", "customers_redact")

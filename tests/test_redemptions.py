@@ -10,16 +10,16 @@ from sqlalchemy import select
 
 from app.admin.auth import issue_admin_token
 from app.extensions import db
-from app.models import PointsLedger, Redemption
-from app.models.types import utcnow
-from app.models.woo_connect import WooStoreState
+from app.loyalty.api import balance, check_invariants
+from app.loyalty.models import PointsLedger, Redemption
+from app.loyalty.redemption_tasks import issue_discount
+from app.loyalty.redemption_tasks import tick as redemption_tick
+from app.loyalty.settings import update_settings
+from app.platform.types import utcnow
 from app.security import secret_box
-from app.services.loyalty import balance, check_invariants
-from app.services.loyalty_settings import update_settings
-from app.services.stores import add_store as add_store_service
-from app.services.uninstall import on_uninstalled
-from app.tasks.redemptions import issue_discount
-from app.tasks.redemptions import tick as redemption_tick
+from app.stores.models.woocommerce import WooStoreState
+from app.stores.service import add_store as add_store_service
+from app.stores.uninstall import on_uninstalled
 from tests.helpers import SHOP, add_store
 from tests.helpers_loyalty import ann, apply, customer, customer_event, order_event
 from tests.standins.shopify import StandInServer, StandInShopify, admin_schema

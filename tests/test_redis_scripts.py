@@ -1,12 +1,12 @@
-"""app/redis_scripts.py: scripts on the thread's own connection, loaded when the server does not know them."""
+"""app/platform/redis_scripts.py: scripts on the thread's own connection, loaded when the server does not know them."""
 
 from __future__ import annotations
 
 import pytest
 
-from app import redis_scripts
-from app.queue import get_redis
-from app.redis_scripts import Script
+from app.platform import redis_scripts
+from app.platform.queue import get_redis
+from app.platform.redis_scripts import Script
 
 
 @pytest.fixture(autouse=True)

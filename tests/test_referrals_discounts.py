@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Customer, ReferralInvite
-from app.models.woo_connect import WooStoreState
+from app.records.models import Customer
+from app.referrals.models import ReferralInvite
+from app.referrals.service import get_or_create_code
+from app.referrals.tasks import create_friend_discount
 from app.security import secret_box
-from app.services.referrals import get_or_create_code
-from app.services.stores import add_store
-from app.tasks.referrals import create_friend_discount
+from app.stores.models.woocommerce import WooStoreState
+from app.stores.service import add_store
 from connectors.exceptions import StoreUnavailable
 from connectors.shopify_discounts import NEW_CUSTOMERS_QUERY
 from connectors.woocommerce_writeback import NEW_CUSTOMERS_META

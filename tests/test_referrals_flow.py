@@ -10,9 +10,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Message
-from app.services.referrals import ALPHABET, CODE_LENGTH, report
-from app.tasks.referrals import tick
+from app.messaging.models import Message
+from app.referrals.service import ALPHABET, CODE_LENGTH, report
+from app.referrals.tasks import tick
 from tests.helpers import add_store, fixture_json, process_all
 from tests.helpers_referrals import (
     DELIVERED,
@@ -44,7 +44,7 @@ def test_code_is_short_readable_random_and_one_per_customer(app, client, ctx):
     ann, code = referrer_with_code(app, client)
     assert len(code.code) == CODE_LENGTH and set(code.code) <= set(ALPHABET)
     assert not set(code.code) & set("0O1IL") and str(ann.id) not in code.code
-    from app.services.referrals import get_or_create_code
+    from app.referrals.service import get_or_create_code
 
     assert get_or_create_code(db.session, customer_store(ann), ann).id == code.id
 
@@ -117,7 +117,7 @@ def test_a_friend_with_an_earlier_order_is_not_new(app, client, ctx):
 
 
 def test_landing_token_in_a_note_attribute_attributes_an_order_without_the_code(app, client, ctx):
-    from app.services.referrals import landing_token
+    from app.referrals.service import landing_token
 
     store = add_store("shopify")
     _, code = referrer_with_code(app, client)

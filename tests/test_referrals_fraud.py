@@ -9,10 +9,10 @@ import pytest
 
 from app.admin.auth import issue_admin_token
 from app.extensions import db
-from app.services.referral_fraud import address_key, mailbox_key, phone_key
-from app.services.referral_settings import update_settings
-from app.services.referrals import get_or_create_code
-from app.tasks.referrals import tick
+from app.referrals.fraud import address_key, mailbox_key, phone_key
+from app.referrals.service import get_or_create_code
+from app.referrals.settings import update_settings
+from app.referrals.tasks import tick
 from tests.helpers import add_store, process_all
 from tests.helpers_referrals import (
     DELIVERED,
@@ -131,7 +131,7 @@ def test_same_device_and_velocity(app, client, ctx):
     update_settings(db.session, store, {"velocity": {"max": 1, "hours": 24}})
     db.session.commit()
     ann, code = referrer_with_code(app, client)
-    from app.services.referrals import client_hash
+    from app.referrals.service import client_hash
 
     get_or_create_code(db.session, store, ann, ip_hash=client_hash("127.0.0.1"), ua_hash=client_hash("AnnPhone/2"))
     db.session.commit()

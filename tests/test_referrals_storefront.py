@@ -6,10 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Customer, ReferralCode
+from app.records.models import Customer
+from app.referrals.models import ReferralCode
 from app.security import secret_box
-from app.services.storefront_auth import mint_customer_token
-from app.services.storefront_keys import ensure_keys
+from app.storefront.auth import mint_customer_token
+from app.stores.storefront_keys import ensure_keys
 from connectors.shopify import order_snapshot as shopify_snapshot
 from connectors.woocommerce import order_snapshot as woo_snapshot
 from tests.helpers import add_store, fixture_json

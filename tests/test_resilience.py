@@ -7,9 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Customer, WebhookDelivery
-from app.models.types import utcnow
-from app.tasks.scheduler import tick
+from app.inbox.models import WebhookDelivery
+from app.platform.types import utcnow
+from app.records.models import Customer
+from app.scheduler import tick
 from tests.helpers import add_store, dumps, process_all, shopify_headers, shopify_order
 
 
@@ -32,7 +33,7 @@ def test_webhook_accepted_while_redis_is_down_is_processed_after_the_sweep(app, 
     row.received_at = utcnow() - timedelta(seconds=app.config["SWEEP_AFTER_SECONDS"] + 1)
     db.session.commit()
     assert tick(app)["kicked"] == 1
-    from app.queue import get_queue
+    from app.platform.queue import get_queue
 
     assert get_queue().count == 1
     process_all(app)
@@ -43,7 +44,7 @@ def test_expired_lease_of_a_crashed_worker_is_released(app, client, ctx):
     add_store("shopify")
     body = dumps(shopify_order())
     client.post("/webhooks/shopify", data=body, headers=shopify_headers("orders/create", body))
-    from app.services.inbox import claim_batch
+    from app.inbox.processing import claim_batch
 
     assert len(claim_batch(db.session, 10)) == 1  # claimed, then the worker "dies"
     row = db.session.scalar(select(WebhookDelivery))
@@ -54,7 +55,7 @@ def test_expired_lease_of_a_crashed_worker_is_released(app, client, ctx):
 
 
 def test_transient_failure_is_retried_with_backoff(app, client, ctx, monkeypatch):
-    from app.services import dispatch
+    from app.inbox import pipeline as dispatch
     from connectors.events import OrderChanged
 
     add_store("shopify")
@@ -84,8 +85,8 @@ def test_debounced_kick_still_follows_every_delivery(app, ctx):
 
     from app import create_app
     from app.config import TestingConfig
-    from app.queue import get_queue, get_redis
-    from app.webhooks.ingest import KICK_KEY
+    from app.inbox.ingest import KICK_KEY
+    from app.platform.queue import get_queue, get_redis
 
     add_store("shopify")
     debounced = create_app(TestingConfig())

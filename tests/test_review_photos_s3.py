@@ -13,8 +13,8 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Review
 from app.reviews import photo_storage
+from app.reviews.models import Review
 from app.reviews.storage import LocalPhotoStorage
 from tests.helpers import add_store
 from tests.test_reviews_form import PNG, _links, _public_key

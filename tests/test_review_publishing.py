@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Customer, Review, ReviewPublication, Store
-from app.services.reviews import moderate
-from app.services.uninstall import on_uninstalled
-from app.tasks.review_publishing import publish_store_reviews, schedule_review_publishing
+from app.records.models import Customer
+from app.reviews.models import Review, ReviewPublication
+from app.reviews.publishing_tasks import publish_store_reviews, schedule_review_publishing
+from app.reviews.service import moderate
+from app.stores.models import Store
+from app.stores.uninstall import on_uninstalled
 from tests.helpers import SHOP, add_store, add_woo_store_at, shopify_standin, woo_standin
 from tests.test_messaging import run_jobs
 
@@ -173,7 +175,7 @@ def test_woo_second_review_and_rejection_after_publishing(app, ctx, mail_clock, 
 
 
 def test_average_is_an_exact_decimal(app, ctx, mail_clock):
-    from app.services.review_publishing import product_rating
+    from app.reviews.publishing import product_rating
 
     store = add_store()
     for n, rating in enumerate((5, 4, 4)):

@@ -9,7 +9,8 @@ from urllib.parse import urlparse
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Message, Review, ReviewRequest
+from app.messaging.models import Message
+from app.reviews.models import Review, ReviewRequest
 from tests.helpers import add_store
 from tests.mail_helpers import parts
 from tests.review_helpers import carrier, days, fulfillment, order, post, send_due, star_links

@@ -9,7 +9,8 @@ from urllib.parse import urlparse
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Message, Review, ReviewRequest
+from app.messaging.models import Message
+from app.reviews.models import Review, ReviewRequest
 from tests.helpers import add_store
 from tests.review_helpers import carrier, fulfillment, order, post
 
@@ -18,7 +19,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 def _links(app, client, mail_clock, order_id: int = 9001) -> list[str]:
     """Star link paths for the order's request, once its e-mail is queued (product 111 then 222)."""
-    from app.tasks.reviews import schedule_review_requests
+    from app.reviews.tasks import schedule_review_requests
     from tests.test_messaging import run_jobs
 
     post(app, client, "orders/create", order(order_id))
@@ -36,7 +37,7 @@ def _links(app, client, mail_clock, order_id: int = 9001) -> list[str]:
 
 def _public_key(store) -> str:
     from app.security import secret_box
-    from app.services.storefront_keys import ensure_keys
+    from app.stores.storefront_keys import ensure_keys
 
     key = ensure_keys(db.session, secret_box(), db.session.merge(store)).public_key
     db.session.commit()

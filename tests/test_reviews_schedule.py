@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Message, ReviewRequest
+from app.messaging.models import Message
+from app.reviews.models import ReviewRequest
 from tests.helpers import add_store
 from tests.review_helpers import carrier, days, fulfillment, order, post, send_due
 
@@ -53,8 +54,8 @@ def test_duplicated_delivered_event_gives_one_request(app, client, ctx, smtp, ma
 
 
 def test_worker_killed_between_claim_and_send_still_sends_once(app, client, ctx, smtp, mail_clock):
-    from app.queue import get_queue
-    from app.tasks.reviews import schedule_review_requests, send_review_request
+    from app.platform.queue import get_queue
+    from app.reviews.tasks import schedule_review_requests, send_review_request
 
     add_store()
     post(app, client, "orders/create", order())

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
 from app.extensions import db
-from app.models import Store
+from app.stores.models import Store
 from tests.helpers import WOO_SECRET, dumps, process_all, shopify_headers, shopify_order
 
 
@@ -95,8 +95,9 @@ def test_no_personal_data_or_secrets_in_logs(app, client, ctx, caplog):
 
 
 def test_inbox_retry_replays_a_failed_delivery_after_a_fix(app, client, ctx, monkeypatch):
-    from app.models import Customer, WebhookDelivery
-    from app.services import dispatch
+    from app.inbox import pipeline as dispatch
+    from app.inbox.models import WebhookDelivery
+    from app.records.models import Customer
     from connectors.events import OrderChanged
 
     runner = app.test_cli_runner()

@@ -110,7 +110,7 @@ def test_stale_and_future_timestamps_are_refused(http, standin, clock):
 
 def test_code_grant_installs_the_store_with_sealed_tokens_and_webhooks_once(http, shop_app, standin, clock):
     from app.extensions import db
-    from app.models.install import ShopifyInstall
+    from app.stores.models.shopify import ShopifyInstall
 
     answer, callback_query = code_grant(http, standin, clock)
     assert answer.status_code == 302
@@ -166,8 +166,8 @@ def test_state_must_match_the_shop_and_be_fresh(http, shop_app, standin, clock):
 
 def test_webhook_failure_is_visible_and_retryable(http, shop_app, standin, clock):
     from app.extensions import db
-    from app.install.shopify import register_store_webhooks
-    from app.models.install import ShopifyInstall
+    from app.stores.models.shopify import ShopifyInstall
+    from app.stores.shopify_install import register_store_webhooks
 
     standin.refuse_topics = {"ORDERS_PAID"}
     answer, _ = code_grant(http, standin, clock)

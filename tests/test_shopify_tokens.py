@@ -64,7 +64,7 @@ def test_missing_session_token_is_refused(http, standin):
 
 
 def test_concurrent_refresh_calls_the_token_endpoint_once(http, shop_app, standin, clock):
-    from app.install.shopify import access_token
+    from app.stores.shopify_install import access_token
 
     http.post("/shopify/session", headers={"Authorization": "Bearer " + session_token(clock)})
     store_id = store_row(shop_app).id
@@ -97,8 +97,8 @@ def test_concurrent_refresh_calls_the_token_endpoint_once(http, shop_app, standi
         client.refresh(SHOP, old["refresh_token"])
     with shop_app.app_context():
         from app.extensions import db
-        from app.install.shopify import admin_client
-        from app.models import Store
+        from app.stores.models import Store
+        from app.stores.shopify_install import admin_client
 
         data = admin_client(db.session.get(Store, store_id)).execute(
             "{ webhookSubscriptions(first: 1) { nodes { id } } }"
@@ -108,7 +108,7 @@ def test_concurrent_refresh_calls_the_token_endpoint_once(http, shop_app, standi
 
 def test_refresh_race_without_redis_relies_on_the_row_lock(http, shop_app, standin, clock, monkeypatch):
     from app.extensions import db
-    from app.install import shopify as routes
+    from app.stores import shopify_install as routes
 
     with shop_app.app_context():
         if db.engine.dialect.name != "postgresql":
@@ -139,9 +139,9 @@ def test_refresh_race_without_redis_relies_on_the_row_lock(http, shop_app, stand
 
 def test_revoke_access_forgets_the_tokens(http, shop_app, standin, clock):
     from app.extensions import db
-    from app.install.shopify import access_token
-    from app.models import Store
-    from app.services.shopify_auth import NotInstalled, revoke_access
+    from app.stores.models import Store
+    from app.stores.shopify_auth import NotInstalled, revoke_access
+    from app.stores.shopify_install import access_token
 
     http.post("/shopify/session", headers={"Authorization": "Bearer " + session_token(clock)})
     with shop_app.app_context():

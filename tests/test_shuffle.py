@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from app.demo.scenario import build_scenario, sign
 from app.extensions import db
-from app.models import Customer, Order
 from app.money import format_money
+from app.records.models import Customer, Order
 from tests.helpers import SHOP, SHOPIFY_SECRET, WOO_SECRET, WOO_SITE, add_store, process_all, reset_state
 
 SECRETS = {"shopify": SHOPIFY_SECRET, "woocommerce": WOO_SECRET.encode()}

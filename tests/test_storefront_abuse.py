@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.storefront_auth import mint_customer_token
+from app.storefront.auth import mint_customer_token
 from tests.helpers import add_store
 
 NOW = 1_800_000_040.0  # 40 s into a 60 s window
@@ -20,7 +20,7 @@ def clock(app, monkeypatch):
 def _keys(store):
     from app.extensions import db
     from app.security import secret_box
-    from app.services.storefront_keys import ensure_keys
+    from app.stores.storefront_keys import ensure_keys
 
     keys = ensure_keys(db.session, secret_box(), db.session.merge(store))
     db.session.commit()
@@ -161,7 +161,7 @@ def test_program_reads_loyalty_settings_tolerantly(ctx):
 
 
 def test_limits_reload_their_script_after_a_flush(app, client, clock, woo, monkeypatch):
-    from app.queue import get_redis
+    from app.platform.queue import get_redis
 
     _store, keys = woo
     monkeypatch.setitem(app.config, "STOREFRONT_RATE_CLIENT", "2/60")

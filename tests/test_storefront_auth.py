@@ -8,12 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from app.services.storefront_auth import (
-    StorefrontAuthError,
-    mint_customer_token,
-    proxy_signature,
-    verify_proxy,
-)
+from app.storefront.auth import StorefrontAuthError, mint_customer_token, proxy_signature, verify_proxy
 from tests.helpers import WOO_SITE, add_store
 
 # Shopify's documented example, verbatim:
@@ -99,7 +94,7 @@ def test_proxy_timestamp_window(client, example_shop, clock):
 
 def test_proxy_needs_an_active_store(client, example_shop, ctx):
     from app.extensions import db
-    from app.services.stores import mark_uninstalled
+    from app.stores.service import mark_uninstalled
 
     mark_uninstalled(db.session, db.session.merge(example_shop))
     db.session.commit()
@@ -130,7 +125,7 @@ def test_anonymous_proxy_shopper(app, client, ctx, clock):
 def _woo_keys(store):
     from app.extensions import db
     from app.security import secret_box
-    from app.services.storefront_keys import ensure_keys
+    from app.stores.storefront_keys import ensure_keys
 
     keys = ensure_keys(db.session, secret_box(), db.session.merge(store))
     db.session.commit()
@@ -139,7 +134,7 @@ def _woo_keys(store):
 
 def _customer(store, platform_id: str, first_name: str, orders: int = 2):
     from app.extensions import db
-    from app.models import Customer
+    from app.records.models import Customer
 
     customer = Customer(
         store_id=store.id,

@@ -12,14 +12,16 @@ from typing import Any
 import pytest
 
 from app.extensions import db
-from app.models import Customer, LoyaltyAccount, PointsLedger, Store
-from app.models.types import utcnow
+from app.loyalty import balance as loyalty_balance
+from app.loyalty.models import LoyaltyAccount, PointsLedger
+from app.loyalty.settings import update_settings
+from app.platform.types import utcnow
+from app.records.models import Customer
 from app.security import secret_box
-from app.services import loyalty_balance
-from app.services.loyalty_settings import update_settings
-from app.services.storefront_auth import mint_customer_token
-from app.services.storefront_keys import ensure_keys
+from app.storefront.auth import mint_customer_token
 from app.storefront.door import StorefrontDoor
+from app.stores.models import Store
+from app.stores.storefront_keys import ensure_keys
 from tests.helpers import add_store, without_door
 
 NOW = 1_800_000_040.0  # the storefront clock (tokens, rate-limit windows): 40 s into a 60 s window

@@ -8,15 +8,16 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db
-from app.models import Customer, LoyaltyAccount, PointsLedger
-from app.models.types import utcnow
-from app.queue import get_redis
+from app.loyalty.api import balance, get_settings
+from app.loyalty.ledger import storefront_balance
+from app.loyalty.models import LoyaltyAccount, PointsLedger
+from app.platform.queue import get_redis
+from app.platform.types import utcnow
+from app.records.models import Customer
 from app.security import secret_box
-from app.services.loyalty import balance, get_settings
-from app.services.loyalty_ledger import storefront_balance
-from app.services.storefront_auth import mint_customer_token
-from app.services.storefront_keys import ensure_keys
 from app.storefront import local_state, store_cache
+from app.storefront.auth import mint_customer_token
+from app.stores.storefront_keys import ensure_keys
 from tests.helpers import add_store
 
 
@@ -143,7 +144,7 @@ def test_summary_cache_follows_the_version_counter(app, ctx):
 
 
 def test_balance_rows_without_a_transaction_take_the_raw_path(app, ctx, statements):
-    from app.services.balance_read import balance_rows
+    from app.loyalty.balance_read import balance_rows
 
     store, _ = _store("fast.example.com")
     customer = _customer_with_points(store, "501", "gold")
@@ -201,7 +202,7 @@ def test_summary_hits_cost_no_redis_trip_then_one(app, client, ctx, cached, monk
 
 
 def test_raw_balance_read_prepares_again_and_drops_a_failed_connection(app, ctx, monkeypatch):
-    from app.services import balance_read
+    from app.loyalty import balance_read
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the raw libpq read is PostgreSQL's")

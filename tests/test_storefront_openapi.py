@@ -7,7 +7,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from app.services.storefront_auth import mint_customer_token
+from app.storefront.auth import mint_customer_token
 from app.storefront.registry import ROUTES, openapi_path
 from tests.helpers import add_store
 
@@ -22,16 +22,16 @@ SIGNED_INPUT = {"POST /api/v1/reviews": 400}
 def storefront(app, ctx, monkeypatch):
     """A WooCommerce store with keys and a customer; limits high enough that a run is not mostly 429s."""
     from app.extensions import db
-    from app.models import Customer
+    from app.records.models import Customer
     from app.security import secret_box
-    from app.services.storefront_keys import ensure_keys
+    from app.stores.storefront_keys import ensure_keys
 
     monkeypatch.setitem(app.config, "STOREFRONT_CLOCK", lambda: NOW)
     monkeypatch.setitem(app.config, "STOREFRONT_RATE_CLIENT", "100000/60")
     monkeypatch.setitem(app.config, "STOREFRONT_RATE_STORE", "100000/60")
     store = add_store("woocommerce", currency="EUR")
     store = db.session.merge(store)
-    # Valid loyalty settings (services/loyalty_settings.py): the loyalty panel's routes read them validated.
+    # Valid loyalty settings (loyalty/settings.py): the loyalty panel's routes read them validated.
     reward = {"id": "five-off", "type": "fixed_amount", "points": 500, "value": "5", "currency": "EUR"}
     store.settings = {"loyalty": {"rewards": [reward]}}
     keys = ensure_keys(db.session, secret_box(), store)

@@ -1,4 +1,4 @@
-"""The WSGI door (app/webhooks/door.py) answers exactly as the Flask views would."""
+"""The WSGI door (app/inbox/door.py) answers exactly as the Flask views would."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import WebhookDelivery
-from app.webhooks.door import EnvironHeaders, WebhookDoor, read_body
+from app.inbox.door import EnvironHeaders, WebhookDoor, read_body
+from app.inbox.models import WebhookDelivery
 from tests.helpers import add_store, fixture_bytes, shopify_headers, without_door, woo_headers
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import WebhookDelivery
+from app.inbox.models import WebhookDelivery
 from tests.helpers import (
     WOO_SITE,
     add_store,

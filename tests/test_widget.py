@@ -12,10 +12,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from app.extensions import db
-from app.models import Review
+from app.reviews.models import Review
 from app.security import secret_box
-from app.services.storefront_keys import ensure_keys
 from app.storefront.widget import STATIC
+from app.stores.storefront_keys import ensure_keys
 from tests.helpers import SHOP, SHOPIFY_SECRET, add_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,7 +132,7 @@ def test_cors_and_store_scoping(app, client, ctx):
     assert pre.status_code == 204 and "POST" in pre.headers["Access-Control-Allow-Methods"]
     assert client.get(f"/api/v1/products/93/reviews/summary?store={other_key}").json["average"] == "1.00"
     # A star link names its store: sent with another store's key, it is as unknown as a forged one.
-    from app.services.review_links import star_token
+    from app.reviews.links import star_token
 
     token = star_token(woo.id, 1, "93", 5, "en")
     refused = client.post(f"/api/v1/reviews?store={other_key}", json={"token": token})

@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from app.extensions import db
-from app.models.types import utcnow
-from app.services.loyalty import balance as points_of
-from app.services.loyalty_admin import customer_summary
+from app.loyalty.adjustments import customer_summary
+from app.loyalty.api import balance as points_of
+from app.platform.types import utcnow
 from tests import widget_browser_helpers as shared
 from tests.test_messaging import run_jobs
 from tests.widget_browser_helpers import (

@@ -16,9 +16,9 @@ import requests
 from sqlalchemy import func, select, text, update
 
 from app.extensions import db
-from app.models import Store
-from app.models.types import utcnow
-from app.models.woo_connect import REFUSED, WooConnection, WooStoreState
+from app.platform.types import utcnow
+from app.stores.models import Store
+from app.stores.models.woocommerce import REFUSED, WooConnection, WooStoreState
 from tests import woo_connect_helpers as shared
 from tests.helpers import dumps, woo_headers
 from tests.woo_connect_helpers import (

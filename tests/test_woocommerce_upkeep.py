@@ -13,9 +13,10 @@ import requests
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Customer, WebhookDelivery
-from app.models.types import utcnow
-from app.models.woo_connect import WooStoreState
+from app.inbox.models import WebhookDelivery
+from app.platform.types import utcnow
+from app.records.models import Customer
+from app.stores.models.woocommerce import WooStoreState
 from connectors.exceptions import RateLimited, StoreUnavailable
 from connectors.woocommerce_admin import AccessDenied, WooAdminClient
 from tests import woo_connect_helpers as shared
@@ -37,7 +38,7 @@ site, wctx, woo_app = shared.site, shared.wctx, shared.woo_app
 
 
 def test_webhook_creation_failing_then_succeeding_on_retry(app, woo_app, site, wctx):
-    from app.tasks.woo_maintenance import register_woo_webhooks
+    from app.stores.woo_maintenance import register_woo_webhooks
 
     site.fail("POST", "/webhooks", 500, times=1)
     connect(woo_app, site)
@@ -61,7 +62,7 @@ def test_webhook_creation_failing_then_succeeding_on_retry(app, woo_app, site, w
 
 
 def test_disabled_webhook_is_re_enabled_by_the_maintenance_tick(app, woo_app, site, wctx):
-    from app.tasks.woo_maintenance import tick
+    from app.stores.woo_maintenance import tick
 
     connect(woo_app, site)
     run_jobs(woo_app)
@@ -79,7 +80,7 @@ def test_disabled_webhook_is_re_enabled_by_the_maintenance_tick(app, woo_app, si
 
 
 def test_reconcile_brings_missed_orders_once(app, woo_app, site, wctx):
-    from app.tasks.woo_maintenance import tick
+    from app.stores.woo_maintenance import tick
 
     connect(woo_app, site)
     run_jobs(woo_app)

@@ -20,14 +20,15 @@ import requests
 from werkzeug.serving import make_server
 
 from app.extensions import db
-from app.models import Customer, ReviewRequest
-from app.models.woo_connect import WooStoreState
+from app.loyalty.ledger import award_action
+from app.records.models import Customer
+from app.reviews.links import star_token
+from app.reviews.models import ReviewRequest
 from app.security import secret_box
-from app.services.loyalty_ledger import award_action
-from app.services.review_links import star_token
-from app.services.storefront_auth import mint_customer_token
-from app.services.storefront_keys import ensure_keys
-from app.services.stores import add_store as add_store_service
+from app.storefront.auth import mint_customer_token
+from app.stores.models.woocommerce import WooStoreState
+from app.stores.service import add_store as add_store_service
+from app.stores.storefront_keys import ensure_keys
 from tests.helpers import WOO_SECRET, WOO_SITE, add_store, fixture_json, process_all, woo_headers
 from tests.standins_woo import WooStandin
 

@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
 from app.extensions import db
-from app.models import Store
-from app.models.types import utcnow
-from app.models.woo_connect import WooStoreState
-from app.queue import get_queue, get_redis
+from app.platform.queue import get_queue, get_redis
+from app.platform.types import utcnow
 from app.security import secret_box
+from app.stores.models import Store
+from app.stores.models.woocommerce import WooStoreState
 from connectors import get_connector
 from tests.helpers import fixture_json
 from tests.standins_woo import WooStandin

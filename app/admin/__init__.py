@@ -18,7 +18,10 @@ def _json_error(exc: HTTPException) -> tuple[Response, int]:
 
 
 def init_app(app: Flask) -> None:
-    from ..reviews import admin as reviews_admin  # noqa: F401  (feature views, before registration)
-    from . import loyalty, redemptions, referrals, routes  # noqa: F401  (register the views on bp)
+    from app.admin import routes  # noqa: F401
+    from app.loyalty import admin as loyalty  # noqa: F401  (register the views on bp)
+    from app.loyalty import admin_redemptions as redemptions  # noqa: F401
+    from app.referrals import admin as referrals  # noqa: F401
+    from app.reviews import admin as reviews_admin  # noqa: F401  (feature views, before registration)
 
     app.register_blueprint(bp)

@@ -20,10 +20,10 @@ from flask import current_app, g, jsonify, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from ..extensions import db
-from ..install.shopify import clock
-from ..models import Store
-from ..services import shopify_auth
+from app.extensions import db
+from app.stores import shopify_auth
+from app.stores.models import Store
+from app.stores.shopify_install import clock
 
 F = TypeVar("F", bound=Callable[..., Any])
 ADMIN_TOKEN_PREFIX = "ppa1."  # noqa: S105  (a format marker, not a secret)

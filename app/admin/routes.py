@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, g, jsonify
 
-from . import bp
-from .auth import merchant_required
+from app.admin import bp
+from app.admin.auth import merchant_required
 
 
 @bp.get("/store")

@@ -4,14 +4,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import admin, storefront  # noqa: F401  (add `stores admin-token`, `stores storefront-secret`)
-    from .compliance import compliance_cli
-    from .inbox import inbox_cli
-    from .loyalty import loyalty_cli
-    from .records import customers_cli, stores_cli
-    from .referrals import referrals_cli
-    from .run import scheduler_command, serve_command, worker_command
-    from .samples import demo_command, webhooks_cli
+    from app.admin import cli as admin  # noqa: F401  (add `stores admin-token`, `stores storefront-secret`)
+    from app.cli.run import scheduler_command, serve_command, worker_command
+    from app.cli.samples import demo_command, webhooks_cli
+    from app.compliance.cli import compliance_cli
+    from app.inbox.cli import inbox_cli
+    from app.loyalty.cli import loyalty_cli
+    from app.records.cli import customers_cli, stores_cli
+    from app.referrals.cli import referrals_cli
+    from app.storefront import cli as storefront  # noqa: F401
 
     for command in (
         stores_cli,

@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..queue import redis_url
+from app.platform.queue import redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -50,7 +50,7 @@ def worker_command(burst: bool) -> None:
 @click.option("--once", is_flag=True, help="Run one tick and exit.")
 @with_appcontext
 def scheduler_command(once: bool) -> None:
-    from ..tasks.scheduler import run_forever
+    from app.scheduler import run_forever
 
     run_forever(current_app._get_current_object(), once=once)  # type: ignore[attr-defined]
 

@@ -21,13 +21,15 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete
 
-from ..demo import Item, OrderPlan, Person, Step, payloads_shopify, payloads_woocommerce
-from ..demo.replay import inbox_counts, replay, store_counts, verify, wait_until_processed
-from ..demo.scenario import Delivery, build_scenario, sign
-from ..extensions import db
-from ..models import Customer, Fulfillment, Order, OrderRefund, Store, WebhookDelivery
-from ..security import secret_box
-from ..services.stores import add_store, find_store
+from app.demo import Item, OrderPlan, Person, Step, payloads_shopify, payloads_woocommerce
+from app.demo.replay import inbox_counts, replay, store_counts, verify, wait_until_processed
+from app.demo.scenario import Delivery, build_scenario, sign
+from app.extensions import db
+from app.inbox.models import WebhookDelivery
+from app.records.models import Customer, Fulfillment, Order, OrderRefund
+from app.security import secret_box
+from app.stores.models import Store
+from app.stores.service import add_store, find_store
 
 DEMO_SHOP, DEMO_SITE = "demo.myshopify.com", "https://woo.example.com"
 # The sample's ids sit far above any scenario's, so a sample never collides with demo records.

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from . import Emit, OrderPlan, Person, Step, dumps, money, q
+from app.demo import Emit, OrderPlan, Person, Step, dumps, money, q
 
 CURRENCY = "USD"
 SUPPORTS_DELETE = False  # the connector has no orders/delete topic

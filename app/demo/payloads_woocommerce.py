@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from . import Emit, OrderPlan, Person, Step, dumps, money, q
+from app.demo import Emit, OrderPlan, Person, Step, dumps, money, q
 
 CURRENCY = "EUR"
 SUPPORTS_DELETE = True  # trashing an order sends order.deleted with just its id

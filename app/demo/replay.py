@@ -24,11 +24,11 @@ import requests
 from flask import Flask
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Customer, Order, WebhookDelivery
-from ..models.inbox import PENDING, PROCESSING
-from ..money import format_money
-from .scenario import Delivery, Scenario, sign
+from app.demo.scenario import Delivery, Scenario, sign
+from app.extensions import db
+from app.inbox.models import PENDING, PROCESSING, WebhookDelivery
+from app.money import format_money
+from app.records.models import Customer, Order
 
 RETRIES = 3
 TIMEOUT_SECONDS = 30

@@ -21,10 +21,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from connectors import get_connector
-from connectors.base import base64_hmac_sha256
-
-from . import (
+from app.demo import (
     CATALOGUE,
     DAY,
     EMAIL_DOMAINS,
@@ -42,6 +39,8 @@ from . import (
     payloads_woocommerce,
     q,
 )
+from connectors import get_connector
+from connectors.base import base64_hmac_sha256
 
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 SPAN_SECONDS = 180 * DAY

@@ -40,12 +40,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import Customer, Store
-from ..models.messaging import CANCELLED, EMAIL, FAILED, QUEUED, SENDING, SUPPRESSED, EmailSuppression, Message
-from ..models.types import utcnow
-from ..services.customers import normalise_email
-from .i18n import resolve_locale
-from .render import TEMPLATE_NAMES
+from app.messaging.i18n import resolve_locale
+from app.messaging.models import CANCELLED, EMAIL, FAILED, QUEUED, SENDING, SUPPRESSED, EmailSuppression, Message
+from app.messaging.render import TEMPLATE_NAMES
+from app.platform.types import utcnow
+from app.records.customers import normalise_email
+from app.records.models import Customer
+from app.stores.models import Store
 
 log = logging.getLogger(__name__)
 
@@ -178,15 +179,15 @@ def cancel_store_messages(session: Session, store: Store) -> int:
 
 
 def unsubscribe_url(store: Store, email: str, locale: str | None = None) -> str:
-    from .unsubscribe import make_token
+    from app.messaging.unsubscribe import make_token
 
     return f"{current_app.config['APP_URL']}/email/unsubscribe/{make_token(store.id, email_hash(email) or '', locale)}"
 
 
 def init_app(app: Flask) -> None:
-    from ..services.compliance import register_personal_data
-    from ..services.uninstall import UNINSTALL_HOOKS, register_uninstall_hook
-    from .unsubscribe import blueprint
+    from app.compliance.service import register_personal_data
+    from app.messaging.unsubscribe import blueprint
+    from app.stores.uninstall import UNINSTALL_HOOKS, register_uninstall_hook
 
     app.register_blueprint(blueprint)
     if cancel_store_messages not in UNINSTALL_HOOKS:

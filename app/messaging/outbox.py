@@ -1,6 +1,6 @@
 """Delivering the outbox: claim due messages with a lease, render and send each, record the outcome.
 
-The pattern of services/inbox.py: a claim marks rows "sending" with a lease
+The pattern of inbox/processing.py: a claim marks rows "sending" with a lease
 (`locked_until`) and bumps `attempts`, using FOR UPDATE SKIP LOCKED on
 PostgreSQL so several schedulers or workers never take the same row. A worker
 killed after its claim leaves the row "sending"; when the lease expires
@@ -24,11 +24,11 @@ from jinja2 import TemplateError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from ..models import Store
-from ..models.messaging import CANCELLED, FAILED, QUEUED, SENDING, SENT, SUPPRESSED, Message
-from . import email_hash, unsubscribe_url
-from .channels import Channel, PermanentSendError, TransientSendError
-from .render import Rendered, render
+from app.messaging import email_hash, unsubscribe_url
+from app.messaging.channels import Channel, PermanentSendError, TransientSendError
+from app.messaging.models import CANCELLED, FAILED, QUEUED, SENDING, SENT, SUPPRESSED, Message
+from app.messaging.render import Rendered, render
+from app.stores.models import Store
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
@@ -114,7 +114,7 @@ def deliver(
     session: Session, message_id: int, attempt: int | None, *, channel: Channel, config: Any, now: datetime
 ) -> str:
     """Send one claimed message; returns its new status ("skipped" when it is not ours to send)."""
-    from . import _suppressed_hash
+    from app.messaging import _suppressed_hash
 
     message = session.get(Message, message_id)
     if message is None or message.status != SENDING or (attempt is not None and message.attempts != attempt):

@@ -17,7 +17,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .i18n import format_date, format_number, translations
+from app.messaging.i18n import format_date, format_number, translations
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAMES = (

@@ -16,10 +16,10 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from ..extensions import db
-from ..models import Store
-from .i18n import match_locale, resolve_locale
-from .render import render_page
+from app.extensions import db
+from app.messaging.i18n import match_locale, resolve_locale
+from app.messaging.render import render_page
+from app.stores.models import Store
 
 SALT = "email-unsubscribe"
 blueprint = Blueprint("email_unsubscribe", __name__, url_prefix="/email")
@@ -56,7 +56,7 @@ def _page(state: str, locale: str, store: Store | None, status: int, action: str
 
 @blueprint.route("/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str):
-    from . import suppress
+    from app.messaging import suppress
 
     parsed = read_token(token)
     store = db.session.get(Store, parsed[0]) if parsed else None

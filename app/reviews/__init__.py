@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app
 
-from .storage import LocalPhotoStorage, PhotoStorage
+from app.reviews.storage import LocalPhotoStorage, PhotoStorage
 
 bp = Blueprint("reviews", __name__)
 
@@ -19,7 +19,7 @@ def photo_storage() -> PhotoStorage:
     storage = current_app.extensions.get("review_photos")
     if storage is None:
         if current_app.config.get("REVIEW_PHOTO_STORAGE", "disk") == "s3":
-            from .storage_s3 import s3_storage_from_config  # boto3 is imported only when used
+            from app.reviews.storage_s3 import s3_storage_from_config  # boto3 is imported only when used
 
             storage = s3_storage_from_config(current_app.config)
         else:
@@ -30,6 +30,6 @@ def photo_storage() -> PhotoStorage:
 
 
 def init_app(app: Flask) -> None:
-    from . import form  # noqa: F401  (registers the views; admin.py by app/admin, api.py by app/storefront)
+    from app.reviews import form  # noqa: F401  (registers the views; admin.py by app/admin, api.py by app/storefront)
 
     app.register_blueprint(bp)

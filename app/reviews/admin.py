@@ -5,17 +5,17 @@ from __future__ import annotations
 from flask import Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from ..admin import bp
-from ..admin.auth import merchant_required
-from ..extensions import db
-from ..models.reviews import REVIEW_STATUSES, Review
-from ..security import secret_box
-from ..services.review_publishing import visible_rows
-from ..services.reviews import as_admin, moderate, reply
-from ..services.storefront_keys import ensure_keys
-from ..tasks.messaging import mail_now
-from ..tasks.review_publishing import kick_publishing
-from .reading import invalidate
+from app.admin import bp
+from app.admin.auth import merchant_required
+from app.extensions import db
+from app.messaging.tasks import mail_now
+from app.reviews.models.review import REVIEW_STATUSES, Review
+from app.reviews.publishing import visible_rows
+from app.reviews.publishing_tasks import kick_publishing
+from app.reviews.reading import invalidate
+from app.reviews.service import as_admin, moderate, reply
+from app.security import secret_box
+from app.stores.storefront_keys import ensure_keys
 
 
 def _review(review_id: int) -> Review | None:

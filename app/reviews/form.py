@@ -15,18 +15,20 @@ from flask import Response, current_app, request
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..extensions import db
-from ..messaging import enqueue_message
-from ..messaging.render import branding, render_page
-from ..models import Order, ReviewRequest, Store
-from ..services.review_links import LinkExpired, LinkInvalid, StarLink, read_help_token, read_star_token
-from ..services.review_settings import contact_address, review_settings
-from ..services.reviews import ReviewRefused, Submission, product_title, submit_review
-from ..tasks.messaging import mail_now
-from ..tasks.review_publishing import kick_publishing
-from . import bp, photo_storage
-from .reading import invalidate
-from .storage import MAX_PHOTO_BYTES, PhotoRefused, read_photo
+from app.extensions import db
+from app.messaging import enqueue_message
+from app.messaging.render import branding, render_page
+from app.messaging.tasks import mail_now
+from app.records.models import Order
+from app.reviews import bp, photo_storage
+from app.reviews.links import LinkExpired, LinkInvalid, StarLink, read_help_token, read_star_token
+from app.reviews.models import ReviewRequest
+from app.reviews.publishing_tasks import kick_publishing
+from app.reviews.reading import invalidate
+from app.reviews.service import ReviewRefused, Submission, product_title, submit_review
+from app.reviews.settings import contact_address, review_settings
+from app.reviews.storage import MAX_PHOTO_BYTES, PhotoRefused, read_photo
+from app.stores.models import Store
 
 HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -187,7 +189,7 @@ def photo(store_id: int, name: str) -> Response:
     data = storage.open(f"{store_id}/{name}")
     if data is None:
         return Response(status=404)
-    from .storage import sniff
+    from app.reviews.storage import sniff
 
     kind = sniff(data[:16])
     headers = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"}

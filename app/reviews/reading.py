@@ -17,11 +17,11 @@ import orjson
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models.reviews import PUBLISHED, Review
-from ..queue import get_redis
-from ..services.reviews import as_public
-from ..storefront import local_state
+from app.extensions import db
+from app.platform.queue import get_redis
+from app.reviews.models.review import PUBLISHED, Review
+from app.reviews.service import as_public
+from app.storefront import local_state
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 10

@@ -24,7 +24,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .storage import photo_key, sniff, valid_key
+from app.reviews.storage import photo_key, sniff, valid_key
 
 log = logging.getLogger(__name__)
 MISSING = {"NoSuchKey", "404", "NotFound"}

@@ -57,9 +57,11 @@ class StorefrontlessSessions(SecureCookieSessionInterface):
 def init_app(app: Flask) -> None:
     # Modules that add storefront routes are imported here, before the blueprint is first registered
     # (Flask refuses new routes on a registered blueprint). Features add theirs to this line.
-    from ..reviews import api as reviews_api  # noqa: F401
-    from . import guard, loyalty, openapi, referrals, routes, widget  # noqa: F401
-    from .door import StorefrontDoor
+    from app.loyalty import storefront as loyalty  # noqa: F401
+    from app.referrals import storefront as referrals  # noqa: F401
+    from app.reviews import storefront as reviews_api  # noqa: F401
+    from app.storefront import guard, openapi, routes, widget  # noqa: F401
+    from app.storefront.door import StorefrontDoor
 
     app.register_blueprint(bp)
     app.register_error_handler(HTTPException, _json_error)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ..extensions import db
-from ..models import Store, WooStoreState
+from app.extensions import db
+from app.stores.models import Store, WooStoreState
 
 # Idempotency-Key: the widget sends one with every redemption (POST /me/redemptions), so a retry cannot redeem twice.
 # Cache-Control: the widget's no-cache read after its own write (guard.no_cache).

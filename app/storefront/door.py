@@ -3,7 +3,7 @@
 GET /api/v1/me/balance and GET /api/v1/products/<id>/reviews/summary are the widgets' most frequent calls.
 Through Flask each paid for a request context, URL matching, a Request and a Response object and the
 blueprint's after_request: about as much CPU as the rest of the summary (bench/sfprofile.py). Like the webhook
-door (app/webhooks/door.py) this middleware does only what the answer needs, with the same functions the Flask
+door (app/inbox/door.py) this middleware does only what the answer needs, with the same functions the Flask
 views use: `shopper.resolve_direct` (the token parsed once), `guard.admit` (Origin, auth level, rate limits
 with the route's prefetch in the same Redis trip), the route's answer function, `json_error` and
 `guard.cors_headers` for refusals. So every answer is the views' answer: status, body, Content-Type, the CORS
@@ -26,10 +26,10 @@ import orjson
 from flask import Flask, current_app, has_app_context
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from . import cors, json_error
-from .guard import Caller, admit, cors_headers, no_cache
-from .registry import API_PREFIX, ROUTES, RouteSpec
-from .shopper import bearer_token, resolve_direct
+from app.storefront import cors, json_error
+from app.storefront.guard import Caller, admit, cors_headers, no_cache
+from app.storefront.registry import API_PREFIX, ROUTES, RouteSpec
+from app.storefront.shopper import bearer_token, resolve_direct
 
 log = logging.getLogger(__name__)
 

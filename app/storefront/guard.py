@@ -15,10 +15,17 @@ from typing import Any
 from flask import Response, current_app, g, request
 from werkzeug.exceptions import Forbidden, RequestEntityTooLarge, TooManyRequests, Unauthorized
 
-from . import bp, cors, limits, local_state
-from .registry import RouteSpec
-from .shopper import Shopper, request_store_key, request_token, resolve_direct, resolve_proxy, store_from_key
-from .store_cache import StoreRef
+from app.storefront import bp, cors, limits, local_state
+from app.storefront.registry import RouteSpec
+from app.storefront.shopper import (
+    Shopper,
+    request_store_key,
+    request_token,
+    resolve_direct,
+    resolve_proxy,
+    store_from_key,
+)
+from app.storefront.store_cache import StoreRef
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 

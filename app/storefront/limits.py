@@ -21,11 +21,11 @@ from typing import Any
 from flask import current_app
 from redis.exceptions import RedisError
 
-from .. import redis_scripts
-from ..queue import get_redis, mark_redis_down, redis_available
-from ..redis_scripts import Script
-from . import local_state
-from .shopper import clock
+from app.platform import redis_scripts
+from app.platform.queue import get_redis, mark_redis_down, redis_available
+from app.platform.redis_scripts import Script
+from app.storefront import local_state
+from app.storefront.shopper import clock
 
 log = logging.getLogger(__name__)
 DEFAULT_STORE_LIMIT = "3000/60"
@@ -56,7 +56,7 @@ def _limit(name: str, default: str) -> Limit:
 
 
 # The MGET of a view's cache keys (RouteSpec.prefetch): one command on this thread's own connection
-# (app/redis_scripts.py); a pipeline cost more to pack and parse in redis-py than the round trip itself.
+# (app/platform/redis_scripts.py); a pipeline cost more to pack and parse in redis-py than the round trip itself.
 _READ = Script("return redis.call('MGET', unpack(KEYS))")
 
 Reads = Callable[[bool], tuple[str, ...]]

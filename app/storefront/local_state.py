@@ -10,9 +10,9 @@ widgets' calls; a balance already answered needed nothing else (bench/README.md,
   admit what the others counted since their last sync: at most (processes - 1) x their requests per
   SYNC_SECONDS over the limit. Redis still holds the counts, so the limits are per store and per customer
   across every worker and instance.
-- The balance answers this process gave (storefront/loyalty.py) and review summaries (reviews/reading.py) are
+- The balance answers this process gave (loyalty/storefront.py) and review summaries (reviews/reading.py) are
   kept here too, and used with no Redis trip while this process's view is fresh. Every balance bump after a
-  commit (services/balance_cache.py), and every review invalidation, is appended to a Redis stream (LOG_KEY,
+  commit (loyalty/balance_cache.py), and every review invalidation, is appended to a Redis stream (LOG_KEY,
   `append`); each sync reads what was appended since the last and drops those copies. The global generation
   moving, more entries than one sync reads, or the stream trimmed past this process's position drop them
   all. A request may use a copy only if a sync started less than SYNC_SECONDS ago, or one it made itself
@@ -38,15 +38,15 @@ from typing import Any
 from flask import Flask, current_app
 from redis import Redis
 
-from .. import redis_scripts
-from ..redis_scripts import Script
+from app.platform import redis_scripts
+from app.platform.redis_scripts import Script
 
 DEFAULT_SYNC_SECONDS = 0.025
 LOG_KEY = "sf:balgen:log"
 LOG_LENGTH = 10_000  # bumps the stream keeps (trimmed approximately); a process further behind drops every copy
 READ_MAX = 1_000  # log entries one sync reads; a sync that finds more drops every copy instead
 MAX_COPIES = 20_000  # per process, least recently used first out (a copy is ~200 bytes)
-GLOBAL_KEY = "sf:balgen"  # the global generation: services/balance_cache.py bumps it, each sync reads it
+GLOBAL_KEY = "sf:balgen"  # the global generation: loyalty/balance_cache.py bumps it, each sync reads it
 STATS_KEY = "sf:stats"  # a hash of counts all processes add to (`tally`): how often the copies did not answer
 
 # KEYS: n counters, the log, the global generation, the stats hash. ARGV: n, the n deltas, the n TTLs, the last

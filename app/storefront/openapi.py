@@ -12,8 +12,8 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from . import bp
-from .registry import API_PREFIX, ROUTES, SCHEMAS, openapi_path
+from app.storefront import bp
+from app.storefront.registry import API_PREFIX, ROUTES, SCHEMAS, openapi_path
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",

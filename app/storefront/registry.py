@@ -95,8 +95,8 @@ def storefront_route(
         raise ValueError("door routes are GET, 200, default body cap, plain <name> parameters")
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-        from . import bp
-        from .guard import guarded
+        from app.storefront import bp
+        from app.storefront.guard import guarded
 
         view = _door_view(func) if door else func
         endpoint = view.__name__
@@ -133,8 +133,8 @@ def storefront_route(
 
 def _door_view(answer: Callable[..., Any]) -> Callable[..., Any]:
     """The Flask view of a door route (the proxy, OPTIONS, HEAD and whatever the door passes on to Flask)."""
-    from . import json_answer
-    from .shopper import current_identity
+    from app.storefront import json_answer
+    from app.storefront.shopper import current_identity
 
     @wraps(answer)
     def view(**kwargs: Any) -> Any:

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from ..models import Store
-from .registry import register_schema, storefront_route
-from .shopper import current_identity
+from app.storefront.registry import register_schema, storefront_route
+from app.storefront.shopper import current_identity
+from app.stores.models import Store
 
 PROGRAM = register_schema(
     "Program",

@@ -1,7 +1,7 @@
 """`current_shopper()`: the one answer to "which store, which customer" for every storefront endpoint.
 
 Three ways in, tried in this order by the route guard (guard.py):
-- `/proxy/...`: the Shopify app proxy signature (services/storefront_auth.verify_proxy). Only after it checks
+- `/proxy/...`: the Shopify app proxy signature (storefront/auth.verify_proxy). Only after it checks
   out are `shop` and `logged_in_customer_id` believed; the shop must be an installed, active store.
 - `/api/v1/...` with `Authorization: Bearer <token>` or `X-PPE-Customer-Token`: a WooCommerce customer token,
   checked with the secret of the store its `store` claim names.
@@ -22,17 +22,12 @@ from flask import current_app, g, request
 from sqlalchemy import select
 from werkzeug.exceptions import Unauthorized
 
-from ..extensions import db
-from ..models import Customer, Store
-from ..services.storefront_auth import (
-    StorefrontAuthError,
-    check_lifetime,
-    check_signature,
-    read_customer_token,
-    verify_proxy,
-)
-from . import store_cache
-from .store_cache import StoreRef
+from app.extensions import db
+from app.records.models import Customer
+from app.storefront import store_cache
+from app.storefront.auth import StorefrontAuthError, check_lifetime, check_signature, read_customer_token, verify_proxy
+from app.storefront.store_cache import StoreRef
+from app.stores.models import Store
 
 Via = Literal["shopify_proxy", "woocommerce_token", "anonymous"]
 _UNSET = object()

@@ -3,7 +3,7 @@
 Every storefront request names its store (public key, WooCommerce token's site key, or app proxy shop) and the
 door needs the store's id, status, storefront keys (decrypted), allowed CORS origins and settings. Read from the
 database and decrypted on every request, that was four queries and a Fernet decryption per widget call. Here it
-is one `StoreRef` per store and process, like the webhook path's store cache (app/webhooks/ingest.find_store):
+is one `StoreRef` per store and process, like the webhook path's store cache (app/inbox/ingest.find_store):
 - a change (uninstall, secret rotation, new origins) is seen within STORE_CACHE_SECONDS (default 10; tests set
   0, which turns the cache off);
 - only hits are cached, so random keys cannot grow it, and it is bounded (cleared when full);
@@ -25,12 +25,12 @@ import orjson
 from flask import current_app
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Store
-from ..security import secret_box
-from ..services.loyalty_settings import LoyaltySettings, validate_settings
-from ..services.storefront_keys import PUBLIC_KEY, read_keys
-from . import cors
+from app.extensions import db
+from app.loyalty.settings import LoyaltySettings, validate_settings
+from app.security import secret_box
+from app.storefront import cors
+from app.stores.models import Store
+from app.stores.storefront_keys import PUBLIC_KEY, read_keys
 
 MAX_ENTRIES = 10_000
 
@@ -56,7 +56,7 @@ class StoreRef:
 
     @cached_property
     def fingerprint(self) -> bytes:
-        """What a cached balance answer depends on besides the customer's rows (services/balance_cache.py): a
+        """What a cached balance answer depends on besides the customer's rows (loyalty/balance_cache.py): a
         copy made under other loyalty settings or another currency is not used."""
         raw = orjson.dumps([self.id, self.currency, self.settings.get("loyalty", {})], option=orjson.OPT_SORT_KEYS)
         return hashlib.blake2b(raw, digest_size=8).hexdigest().encode()

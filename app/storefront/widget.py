@@ -16,7 +16,7 @@ from pathlib import Path
 
 from flask import Response, abort, redirect, request
 
-from . import bp
+from app.storefront import bp
 
 STATIC = Path(__file__).parent / "static"
 FILES = {"widget.js": "text/javascript; charset=utf-8", "widget.css": "text/css; charset=utf-8"}

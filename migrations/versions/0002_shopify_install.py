@@ -8,7 +8,7 @@ Create Date: 2026-11-23 20:30:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import app.models.types  # noqa: F401  (UTCDateTime)
+import app.platform.types  # noqa: F401  (UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
@@ -23,8 +23,8 @@ def upgrade():
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('state_hash', sa.String(length=64), nullable=False),
     sa.Column('shop', sa.String(length=255), nullable=False),
-    sa.Column('expires_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shopify_oauth_states')),
     sa.UniqueConstraint('state_hash', name=op.f('uq_shopify_oauth_states_state_hash'))
     )
@@ -37,8 +37,8 @@ def upgrade():
     sa.Column('webhooks_status', sa.String(length=16), nullable=False),
     sa.Column('webhooks', sa.JSON(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_shopify_installs_store_id_stores'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('store_id', name=op.f('pk_shopify_installs'))
     )

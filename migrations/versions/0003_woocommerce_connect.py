@@ -8,7 +8,7 @@ Create Date: 2026-11-23 20:40:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import app.models.types  # noqa: F401  (UTCDateTime)
+import app.platform.types  # noqa: F401  (UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
@@ -29,9 +29,9 @@ def upgrade():
     sa.Column('key_id', sa.String(length=32), nullable=True),
     sa.Column('consumer_key_hash', sa.String(length=64), nullable=True),
     sa.Column('refusal', sa.String(length=64), nullable=True),
-    sa.Column('expires_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('completed_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_woo_connections_store_id_stores'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_woo_connections')),
     sa.UniqueConstraint('user_id_hash', name=op.f('uq_woo_connections_user_id_hash'))
@@ -45,11 +45,11 @@ def upgrade():
     sa.Column('webhooks_status', sa.String(length=16), nullable=False),
     sa.Column('webhooks', sa.JSON(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('reconcile_watermark', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_reconciled_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('next_maintenance_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reconcile_watermark', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_reconciled_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_maintenance_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_woo_store_state_store_id_stores'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('store_id', name=op.f('pk_woo_store_state'))
     )

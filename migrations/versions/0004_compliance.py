@@ -8,7 +8,7 @@ Create Date: 2026-11-24 10:00:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import app.models.types  # noqa: F401  (UTCDateTime)
+import app.platform.types  # noqa: F401  (UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
@@ -32,16 +32,16 @@ def upgrade():
     sa.Column('customer_platform_id', sa.String(length=64), nullable=True),
     sa.Column('order_platform_ids', sa.JSON(), nullable=False),
     sa.Column('data_request_id', sa.String(length=64), nullable=True),
-    sa.Column('requested_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('requested_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('completed_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('summary', sa.JSON(), nullable=False),
     sa.Column('export', sa.JSON(), nullable=True),
-    sa.Column('export_purged_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('export_purged_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_compliance_requests')),
     sa.UniqueConstraint('store_id', 'delivery_id', name=op.f('uq_compliance_requests_store_id_delivery_id'))
     )

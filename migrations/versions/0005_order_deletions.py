@@ -8,7 +8,7 @@ Create Date: 2026-11-23 21:10:00
 from alembic import op
 import sqlalchemy as sa
 
-import app.models.types  # noqa: F401  (UTCDateTime)
+import app.platform.types  # noqa: F401  (UTCDateTime)
 
 
 revision = '0005_order_deletions'
@@ -22,7 +22,7 @@ def upgrade():
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('store_id', sa.Integer(), nullable=False),
     sa.Column('order_platform_id', sa.String(length=64), nullable=False),
-    sa.Column('deleted_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deleted_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_order_deletions_store_id_stores'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_deletions')),
     sa.UniqueConstraint('store_id', 'order_platform_id', name=op.f('uq_order_deletions_store_id_order_platform_id'))

@@ -8,7 +8,7 @@ Create Date: 2026-12-01 23:00:00
 from alembic import op
 import sqlalchemy as sa
 
-import app.models.types  # noqa: F401  (UTCDateTime, Money)
+import app.platform.types  # noqa: F401  (UTCDateTime, Money)
 
 
 # revision identifiers, used by Alembic.
@@ -24,7 +24,7 @@ def upgrade():
     sa.Column('store_id', sa.Integer(), nullable=False),
     sa.Column('email_key', sa.String(length=64), nullable=False),
     sa.Column('reason', sa.String(length=32), nullable=False),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_email_suppressions_store_id_stores'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_email_suppressions')),
     sa.UniqueConstraint('store_id', 'email_key', name=op.f('uq_email_suppressions_store_id_email_key'))
@@ -42,11 +42,11 @@ def upgrade():
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('next_attempt_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('locked_until', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_until', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('message_id', sa.String(length=255), nullable=True),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_messages_customer_id_customers'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_messages_store_id_stores'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),

@@ -8,7 +8,7 @@ Create Date: 2026-12-01 23:13:17.695727
 from alembic import op
 import sqlalchemy as sa
 
-import app.models.types  # noqa: F401  (UTCDateTime, Money)
+import app.platform.types  # noqa: F401  (UTCDateTime, Money)
 
 
 # revision identifiers, used by Alembic.
@@ -27,17 +27,17 @@ def upgrade():
     sa.Column('fulfillment_key', sa.String(length=64), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('due_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('reminder_due_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('reminded_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('locked_until', app.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reminder_due_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reminded_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_until', app.platform.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('locale', sa.String(length=16), nullable=True),
     sa.Column('reason', sa.String(length=64), nullable=True),
     sa.Column('follow_up', sa.Boolean(), nullable=False),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_review_requests_customer_id_customers'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_review_requests_store_id_stores'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review_requests')),
@@ -66,11 +66,11 @@ def upgrade():
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('moderation_reason', sa.String(length=64), nullable=True),
     sa.Column('merchant_reply', sa.Text(), nullable=True),
-    sa.Column('replied_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('published_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('published_to_platform_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('replied_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_to_platform_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_reviews_customer_id_customers'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['request_id'], ['review_requests.id'], name=op.f('fk_reviews_request_id_review_requests'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_reviews_store_id_stores'), ondelete='CASCADE'),

@@ -7,7 +7,7 @@ Revises: 0011_reviews
 from alembic import op
 import sqlalchemy as sa
 
-import app.models.types  # noqa: F401  (UTCDateTime)
+import app.platform.types  # noqa: F401  (UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
@@ -24,12 +24,12 @@ def upgrade():
     sa.Column('product_id', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('due_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('published_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_review_publications_store_id_stores'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review_publications')),
     sa.UniqueConstraint('store_id', 'product_id', name=op.f('uq_review_publications_store_id_product_id'))

@@ -8,7 +8,7 @@ Create Date: 2026-12-02 10:00:00
 from alembic import op
 import sqlalchemy as sa
 
-import app.models.types  # noqa: F401  (UTCDateTime)
+import app.platform.types  # noqa: F401  (UTCDateTime)
 
 
 revision = '0013_tiers'
@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 BIGID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
-UTC = app.models.types.UTCDateTime(timezone=True)
+UTC = app.platform.types.UTCDateTime(timezone=True)
 
 
 def upgrade():

@@ -8,7 +8,7 @@ Create Date: 2026-12-01 23:24:20.422272
 from alembic import op
 import sqlalchemy as sa
 
-import app.models.types  # noqa: F401  (UTCDateTime, Money)
+import app.platform.types  # noqa: F401  (UTCDateTime, Money)
 
 
 # revision identifiers, used by Alembic.
@@ -27,7 +27,7 @@ def upgrade():
     sa.Column('code', sa.String(length=16), nullable=False),
     sa.Column('owner_ip_hash', sa.String(length=64), nullable=True),
     sa.Column('owner_ua_hash', sa.String(length=64), nullable=True),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_referral_codes_customer_id_customers'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_referral_codes_store_id_stores'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_codes')),
@@ -47,8 +47,8 @@ def upgrade():
     sa.Column('discount_platform_id', sa.String(length=128), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=255), nullable=True),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['referral_code_id'], ['referral_codes.id'], name=op.f('fk_referral_invites_referral_code_id_referral_codes'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_referral_invites_store_id_stores'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_invites')),
@@ -68,14 +68,14 @@ def upgrade():
     sa.Column('reasons', sa.JSON(), nullable=False),
     sa.Column('decided_by', sa.String(length=64), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('order_total', app.models.types.Money(precision=18, scale=4), nullable=False),
-    sa.Column('reward_due_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('order_total', app.platform.types.Money(precision=18, scale=4), nullable=False),
+    sa.Column('reward_due_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reward', sa.JSON(), nullable=False),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('decided_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('rewarded_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('voided_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('rewarded_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('voided_at', app.platform.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['friend_customer_id'], ['customers.id'], name=op.f('fk_referrals_friend_customer_id_customers'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['invite_id'], ['referral_invites.id'], name=op.f('fk_referrals_invite_id_referral_invites'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['referrer_customer_id'], ['customers.id'], name=op.f('fk_referrals_referrer_customer_id_customers'), ondelete='CASCADE'),

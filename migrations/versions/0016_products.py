@@ -8,7 +8,7 @@ Create Date: 2026-12-02 10:00:00
 from alembic import op
 import sqlalchemy as sa
 
-import app.models.types  # noqa: F401  (UTCDateTime)
+import app.platform.types  # noqa: F401  (UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
@@ -27,7 +27,7 @@ def upgrade():
     sa.Column('title', sa.String(length=512), nullable=True),
     sa.Column('image_url', sa.Text(), nullable=True),
     sa.Column('url', sa.Text(), nullable=True),
-    sa.Column('fetched_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('fetched_at', app.platform.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_products_store_id_stores'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_products')),
     sa.UniqueConstraint('store_id', 'product_id', name=op.f('uq_products_store_id_product_id'))

@@ -1,0 +1,1 @@
+"""Privacy requests: the platforms' compliance webhooks and the merchant's own, exports and erasure."""

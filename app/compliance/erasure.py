@@ -1,0 +1,137 @@
+"""Erasing a customer's personal data (customers/redact), and keeping erased accounts erased.
+
+Split from compliance/service.py (which re-exports these names). Erasure keeps the numbers: the customer
+row stays as a tombstone (personal columns cleared, email_key replaced by a marker normalise_email can never
+produce), orders keep their totals. Features register their own personal columns in PERSONAL_DATA
+(register_personal_data). erase_if_tombstone is a PIPELINE step (inbox/pipeline.py): a late delivery about
+an erased account must not refill it.
+https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.compliance import data
+from app.compliance.models import COMPLETED, CUSTOMER_REDACT
+from app.compliance.models import ComplianceRequest as Request
+from app.loyalty.balance_invalidation import naming
+from app.records.models import Customer, Order
+from app.stores.models import Store
+
+if TYPE_CHECKING:
+    from app.compliance.run import Subject
+
+log = logging.getLogger(__name__)
+
+TOMBSTONE_PREFIX = "~redacted:"  # no "@": normalise_email() never returns it
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """Columns of `model` that hold a customer's personal data, found by `customer_key` (= customers.id)."""
+
+    model: type
+    columns: tuple[str, ...]
+    customer_key: str = "customer_id"
+
+
+#: What customers/redact sets to NULL. Later features append theirs with register_personal_data()
+#: (review author names, addresses, referral emails...). Orders carry no contact details (line
+#: items keep product titles only), so only the locale copied from the customer goes.
+PERSONAL_DATA: list[PersonalData] = [
+    PersonalData(Customer, ("email", "first_name", "last_name", "phone", "locale", "accepts_marketing"), "id"),
+    PersonalData(Order, ("locale",)),
+]
+
+
+def register_personal_data(model: type, columns: tuple[str, ...], customer_key: str = "customer_id") -> None:
+    PERSONAL_DATA.append(PersonalData(model, columns, customer_key))
+
+
+def is_tombstone(customer: Customer) -> bool:
+    return bool(customer.email_key and customer.email_key.startswith(TOMBSTONE_PREFIX))
+
+
+def redact_customer(session: Session, store: Store, request: Request, subject: Subject) -> dict[str, Any]:
+    """Erase the subject's personal data everywhere; totals, counts and ledger rows stay as they are."""
+    ids = [c.id for c in subject.customers]
+    matcher = data.InboxMatcher.for_subject(subject)  # built before the columns it reads are cleared
+    erased = erase_customers(session, store, ids)
+    purged = data.purge_exports(session, store.id, ids, subject.platform_id, exclude=request.id)
+    scrubbed = data.scrub_inbox(session, store.id, matcher, marker={"redacted": CUSTOMER_REDACT})
+    return {"customers": len(ids), "erased": erased, "inbox_scrubbed": scrubbed, "exports_purged": purged}
+
+
+def erase_customers(session: Session, store: Store, ids: list[int]) -> dict[str, int]:
+    """NULL every registered personal column of these customers and turn them into tombstones."""
+    erased: dict[str, int] = {}
+    if not ids:
+        return erased
+    for item in PERSONAL_DATA:
+        table = item.model.__table__
+        result = session.execute(
+            update(table)
+            .where(table.c.store_id == store.id, table.c[item.customer_key].in_(ids))
+            .values({name: None for name in item.columns})
+            .execution_options(**naming(store.id, ids))
+        )
+        erased[table.name] = erased.get(table.name, 0) + (result.rowcount or 0)
+    # The marker is per record (email_key is unique per store) and says nothing about the address.
+    for customer_id in ids:
+        session.execute(
+            update(Customer)
+            .where(Customer.store_id == store.id, Customer.id == customer_id)
+            .values(email_key=f"{TOMBSTONE_PREFIX}{customer_id}")
+            .execution_options(**naming(store.id, [customer_id]))
+        )
+    session.expire_all()  # Core updates: reload ORM state before anyone reads it
+    return erased
+
+
+def erase_if_tombstone(session: Session, store: Store, event: Any) -> None:
+    """Pipeline guard after record-keeping (OrderChanged, CustomerChanged): a late or still-queued
+    delivery about an erased account must not refill its tombstone.
+
+    The tombstone keeps its platform id, so such an order still attaches to it and the totals
+    stay right; the name and email that the snapshot copied back are erased again.
+    """
+    snap = getattr(getattr(event, "order", None), "customer", None) or getattr(event, "customer", None)
+    platform_id = getattr(snap, "platform_id", None)
+    if not platform_id or not _was_redacted(session, store.id, platform_id):
+        return
+    customer_id = session.scalar(
+        select(Customer.id).where(Customer.store_id == store.id, Customer.platform_id == platform_id)
+    )
+    if customer_id is not None:
+        erase_customers(session, store, [customer_id])
+        log.info("compliance.tombstone_kept", extra={"store_id": store.id, "customer_id": customer_id})
+
+
+#: session.info key. While an inbox batch is applied: {store id: customer platform ids with a completed
+#: customers/redact}, loaded once per store per batch (inbox/batch_derived.py) instead of a query per delivery.
+REDACTED_IDS = "compliance.redacted_ids"
+
+
+def _was_redacted(session: Session, store_id: int, platform_id: str) -> bool:
+    known = session.info.get(REDACTED_IDS)
+    if known is not None:
+        if store_id not in known:
+            ids = select(Request.customer_platform_id).where(
+                Request.store_id == store_id, Request.topic == CUSTOMER_REDACT, Request.status == COMPLETED
+            )
+            with session.no_autoflush:  # requests complete in their own job, never inside a delivery's work
+                known[store_id] = set(session.scalars(ids))
+        return platform_id in known[store_id]
+    stmt = select(Request.id).where(
+        Request.store_id == store_id,
+        Request.topic == CUSTOMER_REDACT,
+        Request.status == COMPLETED,
+        Request.customer_platform_id == platform_id,
+    )
+    return session.scalar(stmt.limit(1)) is not None

@@ -1,0 +1,68 @@
+"""RQ job for privacy requests, and the scheduler's sweep that feeds it.
+
+`run_compliance_request(request_id)` is what the inbox enqueues for each
+customers/data_request, customers/redact and shop/redact; it is idempotent
+(a completed request is left alone). `sweep()` is called from the scheduler
+tick: it adopts deliveries parked as "deferred" before this feature existed
+and enqueues pending requests whose enqueue was lost or whose retry is due.
+`enqueue_request(request_id)` is the one place a request is put on the RQ queue (services record the row
+and call it after commit; they do not talk to Redis themselves).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from app.compliance.models import COMPLETED, SHOP_REDACT
+from app.compliance.models import ComplianceRequest as Request
+from app.compliance.service import adopt_deferred, due_request_ids, run_request
+from app.extensions import db
+from app.platform.jobs import job_app
+
+log = logging.getLogger(__name__)
+
+JOB = "app.compliance.tasks.run_compliance_request"
+
+
+def enqueue_request(request_id: int) -> bool:
+    """Queue the job for a request; False (the sweep retries later) when Redis is away."""
+    from redis.exceptions import RedisError
+
+    from app.platform.queue import get_queue
+
+    try:
+        get_queue().enqueue(JOB, request_id, job_timeout=3600, result_ttl=0, failure_ttl=7 * 86400)
+        return True
+    except RedisError:
+        log.warning("compliance.enqueue_failed", extra={"request_id": request_id})
+        return False
+
+
+def run_compliance_request(request_id: int) -> str:
+    app = job_app()
+    with app.app_context():
+        try:
+            status = run_request(db.session, request_id)
+            request = db.session.get(Request, request_id)
+            if status == COMPLETED and request is not None and request.topic == SHOP_REDACT:
+                from app.inbox.ingest import forget_store
+
+                forget_store(request.platform, request.shop_domain)  # this process's cache of the deleted store
+            return status
+        finally:
+            db.session.remove()
+
+
+def sweep() -> dict[str, int]:
+    """One scheduler pass (needs an app context): adopt deferred deliveries, enqueue due requests."""
+    adopted = 0
+    while True:
+        count = adopt_deferred(db.session)
+        adopted += count
+        if count == 0:
+            break
+    ids = due_request_ids(db.session)
+    enqueued = sum(1 for request_id in ids if enqueue_request(request_id))
+    if adopted or ids:
+        log.info("compliance.swept", extra={"adopted": adopted, "due": len(ids), "enqueued": enqueued})
+    return {"adopted": adopted, "due": len(ids), "enqueued": enqueued}

@@ -1,0 +1,47 @@
+"""`flask inbox stats|retry`: see what the workers have done, and replay parked deliveries."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import func, select, update
+
+from app.cli.output import print_json
+from app.extensions import db
+from app.inbox.ingest import kick_processing
+from app.inbox.models import FAILED, PENDING, WebhookDelivery
+
+
+@click.group("inbox", cls=AppGroup, help="Inspect and replay webhook deliveries.")
+def inbox_cli() -> None:
+    pass
+
+
+@inbox_cli.command("stats")
+def stats() -> None:
+    """Deliveries per store, platform, topic and status, as JSON."""
+    rows = db.session.execute(
+        select(
+            WebhookDelivery.store_id,
+            WebhookDelivery.platform,
+            WebhookDelivery.topic,
+            WebhookDelivery.status,
+            func.count(),
+        )
+        .group_by(WebhookDelivery.store_id, WebhookDelivery.platform, WebhookDelivery.topic, WebhookDelivery.status)
+        .order_by(WebhookDelivery.store_id, WebhookDelivery.topic, WebhookDelivery.status)
+    ).all()
+    print_json([{"store_id": s, "platform": p, "topic": t, "status": st, "count": n} for s, p, t, st, n in rows])
+
+
+@inbox_cli.command("retry")
+@click.option("--store-id", type=int, default=None, help="Only this store's deliveries.")
+def retry(store_id: int | None) -> None:
+    """Put failed deliveries back in the queue (after a fix was deployed); the raw bytes were kept."""
+    stmt = update(WebhookDelivery).where(WebhookDelivery.status == FAILED)
+    if store_id is not None:
+        stmt = stmt.where(WebhookDelivery.store_id == store_id)
+    result = db.session.execute(stmt.values(status=PENDING, attempts=0, next_attempt_at=None, last_error=None))
+    db.session.commit()
+    kick_processing(force=True)
+    print_json({"requeued": result.rowcount})

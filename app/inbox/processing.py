@@ -1,0 +1,187 @@
+"""Processing the inbox: claim pending deliveries, apply each in its own transaction.
+
+Claiming sets a lease (`locked_until`) so a crashed worker's rows return to
+pending when it expires. On PostgreSQL, FOR UPDATE SKIP LOCKED lets several
+workers claim side by side, and a transaction-scoped advisory lock per store (lock_store)
+applies one store's deliveries one at a time (the rules in records/orders.py
+make their order irrelevant, but concurrent writers to one customer's rows
+would otherwise race on recomputed totals).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from app.compliance.service import record_compliance_request
+from app.inbox.models import DONE, FAILED, PENDING, PROCESSING, WebhookDelivery
+from app.inbox.pipeline import dispatch
+from app.platform.sql import chunks, in_keys
+from app.platform.types import utcnow
+from app.stores.models import Store
+from connectors import get_connector
+from connectors.events import ComplianceRequest
+from connectors.exceptions import ConnectorError
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+DEFERRED = "deferred"  # parked by earlier releases for a later feature; the compliance sweep adopts them
+_CONFLICT_RETRIES = 3
+
+
+def claim_batch(session: Session, limit: int) -> list[int]:
+    now = utcnow()
+    eligible = (
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.status == PENDING,
+            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
+        )
+        .order_by(WebhookDelivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = session.scalars(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(eligible.scalar_subquery()))
+        .values(status=PROCESSING, locked_until=now + LEASE, attempts=WebhookDelivery.attempts + 1)
+        .returning(WebhookDelivery.id)
+    ).all()
+    session.commit()
+    return sorted(ids)
+
+
+#: First key of our advisory locks, so they cannot collide with other users of the database.
+_LOCK_NAMESPACE = 0x5050  # "PP"
+
+
+def lock_store(session: Session, store_id: int) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:ns, :k)"), {"ns": _LOCK_NAMESPACE, "k": store_id})
+
+
+def apply_delivery(session: Session, delivery: WebhookDelivery) -> str:
+    """Parse and dispatch one delivery; returns the status to record."""
+    store = session.get(Store, delivery.store_id)
+    if store is None:
+        return FAILED
+    events = get_connector(delivery.platform).parse_event(delivery.topic, json.loads(delivery.body))
+    lock_store(session, store.id)
+    session.refresh(store)
+    for event in events:
+        if isinstance(event, ComplianceRequest):
+            # Recorded now, carried out by its own job (enqueued after this commit).
+            record_compliance_request(session, store, event, delivery)
+        else:
+            dispatch(session, store, event, delivery.received_at)
+    return DONE
+
+
+def process_delivery(session: Session, delivery_id: int, max_attempts: int) -> str:
+    """Apply one claimed delivery and record the outcome. Never raises for a bad delivery."""
+    for _ in range(_CONFLICT_RETRIES):
+        try:
+            delivery = session.get(WebhookDelivery, delivery_id)
+            if delivery is None or delivery.status != PROCESSING:
+                session.rollback()
+                return "skipped"
+            status = apply_delivery(session, delivery)
+            finish(delivery, status, None)
+            session.commit()
+            return status
+        except (IntegrityError, OperationalError) as exc:
+            # A concurrent insert of the same customer/order, or a deadlock: the
+            # whole delivery is re-applied from a clean transaction.
+            session.rollback()
+            last: Exception = exc
+        except ConnectorError as exc:
+            session.rollback()
+            return _record_failure(session, delivery_id, exc, permanent=True, max_attempts=max_attempts)
+        except Exception as exc:  # noqa: BLE001  (a bug or an outage: retried with backoff, never dropped)
+            session.rollback()
+            return _record_failure(session, delivery_id, exc, permanent=False, max_attempts=max_attempts)
+    return _record_failure(session, delivery_id, last, permanent=False, max_attempts=max_attempts)
+
+
+def _finished(status: str, error: str | None) -> dict[str, Any]:
+    return {"status": status, "processed_at": utcnow(), "locked_until": None, "last_error": error}
+
+
+def finish(delivery: WebhookDelivery, status: str, error: str | None) -> None:
+    for name, value in _finished(status, error).items():
+        setattr(delivery, name, value)
+
+
+def finish_all(session: Session, ids: Sequence[int], status: str) -> None:
+    """finish() for many deliveries as one UPDATE per 500, in the caller's transaction. The batch path's
+    applied deliveries: as ORM changes, the unit of work spent more on these status rows than on some records.
+    Their loaded objects are not updated (the caller commits, which expires them)."""
+    for chunk in chunks(ids):
+        session.execute(
+            update(WebhookDelivery)
+            .where(in_keys(session, WebhookDelivery.id, chunk))
+            .values(_finished(status, None))
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _record_failure(session: Session, delivery_id: int, exc: Exception, *, permanent: bool, max_attempts: int) -> str:
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        return "skipped"
+    status = mark_failure(delivery, exc, permanent=permanent, max_attempts=max_attempts)
+    session.commit()
+    return status
+
+
+def mark_failure(delivery: WebhookDelivery, exc: Exception, *, permanent: bool, max_attempts: int) -> str:
+    """Park the delivery as failed, or put it back for a retry with backoff; the caller commits."""
+    # Exception text only (never the payload): it must not carry personal data.
+    error = f"{type(exc).__name__}: {str(exc)[:500]}"
+    if permanent or delivery.attempts >= max_attempts:
+        finish(delivery, FAILED, error)
+    else:
+        delivery.status = PENDING
+        delivery.locked_until = None
+        delivery.last_error = error
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=min(3600, 5 * 2**delivery.attempts))
+    log.warning(
+        "inbox.delivery_failed",
+        extra={"delivery_id": delivery.id, "status": delivery.status, "error": type(exc).__name__},
+    )
+    return delivery.status
+
+
+def release_expired_leases(session: Session) -> int:
+    """Return rows whose worker died mid-batch to pending."""
+    result = session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.status == PROCESSING, WebhookDelivery.locked_until < utcnow())
+        .values(status=PENDING, locked_until=None)
+    )
+    session.commit()
+    return result.rowcount or 0
+
+
+def overdue_count(session: Session, older_than: timedelta) -> int:
+    """Pending rows that should have been picked up by now (their kick was lost)."""
+    now = utcnow()
+    count = session.scalar(
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .where(
+            WebhookDelivery.status == PENDING,
+            WebhookDelivery.received_at < now - older_than,
+            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
+        )
+    )
+    session.commit()
+    return count or 0

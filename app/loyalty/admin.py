@@ -1,0 +1,102 @@
+"""Admin API: the loyalty programme's settings, the liability report, one customer's points, manual adjustments.
+
+All under /admin/api/v1 and merchant_required: the store is g.store, never a request parameter, and a customer
+id is looked up within g.store only (another store's customer is a 404, indistinguishable from a missing one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g, jsonify, request
+
+from app.admin import bp
+from app.admin.auth import merchant_required
+from app.extensions import db
+from app.loyalty.adjustments import AdjustmentConflict, AdjustmentRefused, adjust_points, customer_summary, row_json
+from app.loyalty.report import liability_report
+from app.loyalty.settings import SettingsError, as_json, get_settings, update_settings
+from app.platform.types import utcnow
+from app.records.customers import store_customer
+
+MAX_ADJUST = 1_000_000
+
+
+def _invalid(field: str, message: str, error: str = "invalid") -> tuple[Response, int]:
+    return jsonify(error=error, field=field, message=message), 422
+
+
+def _body() -> Any:
+    # JSON floats arrive as float and the settings validators refuse them (decimals are strings)
+    return request.get_json(silent=True)
+
+
+def _not_found() -> tuple[Response, int]:
+    return jsonify(error="not_found", message="no such customer"), 404
+
+
+@bp.get("/loyalty/settings")
+@merchant_required
+def loyalty_settings() -> Any:
+    try:
+        return jsonify(as_json(get_settings(g.store)))
+    except SettingsError as exc:  # stored before a validation rule existed: say which field to fix
+        return _invalid(exc.field, exc.message, "stored_settings_invalid")
+
+
+@bp.patch("/loyalty/settings")
+@merchant_required
+def patch_loyalty_settings() -> Any:
+    patch = _body()
+    if not isinstance(patch, dict):
+        return _invalid("loyalty", "send a JSON object")
+    try:
+        settings = update_settings(db.session, g.store, patch)
+    except SettingsError as exc:
+        db.session.rollback()
+        return _invalid(exc.field, exc.message)
+    db.session.commit()
+    return jsonify(as_json(settings))
+
+
+@bp.get("/loyalty/report")
+@merchant_required
+def loyalty_report() -> Any:
+    return jsonify(liability_report(db.session, g.store, utcnow()))
+
+
+@bp.get("/customers/<int:customer_id>/loyalty")
+@merchant_required
+def customer_loyalty(customer_id: int) -> Any:
+    customer = store_customer(db.session, g.store, customer_id)
+    if customer is None:
+        return _not_found()
+    return jsonify(customer_summary(db.session, g.store, customer, utcnow()))
+
+
+@bp.post("/customers/<int:customer_id>/loyalty/adjust")
+@merchant_required
+def adjust_customer_points(customer_id: int) -> Any:
+    customer = store_customer(db.session, g.store, customer_id)
+    if customer is None:
+        return _not_found()
+    body = _body()
+    if not isinstance(body, dict):
+        return _invalid("body", "send a JSON object")
+    points, reason, key = body.get("points"), body.get("reason"), body.get("idempotency_key")
+    if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_ADJUST:
+        return _invalid("points", f"a non-zero integer between -{MAX_ADJUST} and {MAX_ADJUST}")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 200:
+        return _invalid("reason", "a non-empty string of at most 200 characters")
+    if not isinstance(key, str) or not 1 <= len(key) <= 100:
+        return _invalid("idempotency_key", "a string of 1 to 100 characters")
+    try:
+        row, created = adjust_points(db.session, g.store, customer, points, reason.strip(), key, utcnow())
+    except AdjustmentConflict as exc:
+        db.session.rollback()
+        return jsonify(error="conflict", field="idempotency_key", message=str(exc)), 409
+    except AdjustmentRefused as exc:
+        db.session.rollback()
+        return _invalid("points", f"more than the spendable balance ({exc})", "insufficient_points")
+    db.session.commit()
+    return jsonify(created=created, row=row_json(row)), 201 if created else 200

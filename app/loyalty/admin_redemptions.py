@@ -1,0 +1,77 @@
+"""Admin API: redeem a customer's points for a reward on their behalf, and follow the redemption.
+
+- POST /admin/api/v1/customers/<customer id>/redemptions {reward_id, idempotency_key}
+  -> 202 while the code is being created at the store (status pending), 201 once it exists or has failed;
+  the same idempotency_key again answers the same redemption (no second hold, no second code).
+  409 insufficient_points {spendable, wanted}; 404 customer_not_found / reward_not_found; 403 account_required.
+- GET /admin/api/v1/customers/<customer id>/redemptions/<id>
+Scoped to g.store: a customer or redemption of another store is 404.
+"""
+
+from __future__ import annotations
+
+from flask import Response, g, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from app.admin import bp
+from app.admin.auth import merchant_required
+from app.extensions import db
+from app.loyalty.api import InsufficientPoints
+from app.loyalty.redemption_tasks import enqueue_issue
+from app.loyalty.redemptions import RedemptionError, as_dict, find, redeem
+from app.platform.types import utcnow
+from app.records.customers import store_customer
+from app.records.models import Customer
+from app.stores.models import Store
+
+
+def error(key: str, message: str, status: int, **extra: object) -> tuple[Response, int]:
+    return jsonify(error=key, message=message, **extra), status
+
+
+def redeem_for(store: Store, customer: Customer, body: object) -> tuple[Response, int]:
+    """Shared by the admin and storefront views: validate the body, redeem, commit, enqueue."""
+    if not isinstance(body, dict) or not isinstance(body.get("reward_id"), str):
+        return error("invalid_request", "send a JSON object with reward_id and idempotency_key", 400)
+    try:
+        redemption = redeem(db.session, store, customer, body["reward_id"], body.get("idempotency_key"), utcnow())
+        db.session.commit()
+    except InsufficientPoints as exc:
+        db.session.rollback()
+        return error(
+            "insufficient_points",
+            f"the customer has {exc.spendable} spendable points; the reward costs {exc.wanted}",
+            409,
+            spendable=exc.spendable,
+            wanted=exc.wanted,
+        )
+    except RedemptionError as exc:
+        db.session.rollback()
+        return error(exc.key, exc.message, exc.status)
+    except IntegrityError:
+        # The same key from a concurrent request won the insert: answer its redemption.
+        db.session.rollback()
+        redemption = redeem(db.session, store, customer, body["reward_id"], body["idempotency_key"], utcnow())
+        db.session.commit()
+    if redemption.status == "pending":
+        enqueue_issue(redemption.id)
+        return jsonify(as_dict(redemption)), 202
+    return jsonify(as_dict(redemption)), 201
+
+
+@bp.post("/customers/<int:customer_id>/redemptions")
+@merchant_required
+def create_redemption(customer_id: int) -> tuple[Response, int]:
+    customer = store_customer(db.session, g.store, customer_id)
+    if customer is None:
+        return error("customer_not_found", "no such customer in this store", 404)
+    return redeem_for(g.store, customer, request.get_json(silent=True))
+
+
+@bp.get("/customers/<int:customer_id>/redemptions/<int:redemption_id>")
+@merchant_required
+def get_redemption(customer_id: int, redemption_id: int) -> Response | tuple[Response, int]:
+    redemption = find(db.session, g.store, redemption_id)
+    if redemption is None or redemption.customer_id != customer_id:
+        return error("redemption_not_found", "no such redemption in this store", 404)
+    return jsonify(as_dict(redemption))

@@ -1,0 +1,80 @@
+"""The loyalty API other features call (redemption, reviews, e-mail, admin): one import point.
+
+- balance(session, store, customer, now) -> Balance(total, pending, spendable, lifetime_earned, expiring_30d, held)
+- hold_points(session, store, customer, points, source_key, rule, now=None) -> PointsLedger  (InsufficientPoints)
+- release_hold(session, store, source_key_of_hold, reason, now=None, *, suffix="release"|"refund") -> row | None
+- award_action(session, store, customer, action, ref, now=None) -> PointsLedger | None
+- award_birthday(session, store, customer, year, now=None) -> PointsLedger | None
+- reconcile_order(session, store, order, now=None) -> list[PointsLedger]
+- refresh_account(session, store, customer_id, now) -> LoyaltyAccount | None
+- check_invariants(session, store) -> list[str]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.loyalty.ledger import (
+    EARNED_KINDS,
+    Balance,
+    InsufficientPoints,
+    award_action,
+    award_birthday,
+    balance,
+    hold_points,
+    refresh_account,
+    release_hold,
+)
+from app.loyalty.models import LoyaltyAccount, PointsLedger
+from app.loyalty.orders import reconcile_order
+from app.loyalty.settings import SettingsError, get_settings, update_settings, validate_settings
+from app.stores.models import Store
+
+__all__ = [
+    "Balance",
+    "InsufficientPoints",
+    "SettingsError",
+    "award_action",
+    "award_birthday",
+    "balance",
+    "check_invariants",
+    "get_settings",
+    "hold_points",
+    "reconcile_order",
+    "refresh_account",
+    "release_hold",
+    "update_settings",
+    "validate_settings",
+]
+
+
+def check_invariants(session: Session, store: Store) -> list[str]:
+    """Violations of "cached == sum of rows" and of one row per source key (empty when all holds)."""
+    problems: list[str] = []
+    rows = session.scalars(select(PointsLedger).where(PointsLedger.store_id == store.id)).all()
+    by_customer: dict[int, list[PointsLedger]] = defaultdict(list)
+    keys: dict[str, int] = defaultdict(int)
+    for row in rows:
+        by_customer[row.customer_id].append(row)
+        keys[row.source_key] += 1
+    problems += [f"source key {key} appears {n} times" for key, n in keys.items() if n > 1]
+    accounts = {
+        a.customer_id: a for a in session.scalars(select(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id))
+    }
+    for customer_id in set(by_customer) | set(accounts):
+        account = accounts.get(customer_id)
+        total = sum(r.points for r in by_customer.get(customer_id, []))
+        earned = sum(r.points for r in by_customer.get(customer_id, []) if r.kind in EARNED_KINDS)
+        if account is None:
+            problems.append(f"customer {customer_id}: rows but no account")
+        elif (account.balance, account.lifetime_earned) != (total, earned):
+            problems.append(
+                f"customer {customer_id}: cached balance/earned {account.balance}/{account.lifetime_earned}"
+                f" != rows {total}/{earned}"
+            )
+        elif account.pending + account.spendable + account.held != account.balance:
+            problems.append(f"customer {customer_id}: pending + spendable + held != balance")
+    return problems

@@ -1,0 +1,73 @@
+"""Invalidation of the web processes' copies of GET /me/balance, sent after every commit that changes one.
+
+Each web process keeps the balance answers it gave (storefront/local_state.py) and answers a shopper's next
+pages from them with no round trip. What makes that exact: after a commit that wrote a customer's ledger
+rows, account, orders or customer row (loyalty/balance_invalidation.py names them), `bump` drops this
+process's copies at once and appends the customers' names to a Redis stream that every process reads at its
+next sync (every STOREFRONT_SYNC_SECONDS); a bulk write that names no customer moves the global generation
+(`sf:balgen`) instead, and every process then drops every copy. A copy also ends at its `valid until` (the
+next pending-to-spendable date, the start of the 30-day expiry notice, at most ENTRY_SECONDS).
+
+Until 2026-12-03 the answers were also kept in Redis, under per-customer generations, for the processes that
+had not answered that shopper yet. Once each process kept its own, a shopper's first page paid two round trips
+(the Redis copy's miss, then PostgreSQL) and the Redis copy saved a database read only for a page served by
+another process than the last; the storefront bench measured the server's CPU per request without it at
+1,123-1,250 us against 1,497-1,559 us for a new shopper, and equal for shoppers opening five pages with two
+workers (bench/README.md, storefront step 8), so it went.
+Limits: a write made outside the app's SQLAlchemy sessions (hand-run SQL) is not seen: such a copy lives at
+most ENTRY_SECONDS. A bump lost to a Redis failure after commit is made good by the process's next bump, which
+also moves the global generation (within ENTRY_SECONDS in any case).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+
+from redis.exceptions import RedisError
+
+from app.platform.queue import get_redis, mark_redis_down, redis_available
+from app.storefront import local_state
+
+log = logging.getLogger(__name__)
+ENTRY_SECONDS = 300  # the longest a copy is used: the bound on what a lost bump or an outside write leaves
+GLOBAL_KEY = local_state.GLOBAL_KEY
+# The global generation may expire: the processes then see it missing, which differs from what they hold, and
+# drop their copies once. A new one starts at random, so it can never come back at a value a process holds.
+GLOBAL_SECONDS = 86_400
+
+
+class _Debt:
+    """A bump this process could not make (Redis down or failing): its next bump also moves the global
+    generation, so copies the lost bump should have dropped go as soon as Redis answers again."""
+
+    owed = False
+
+
+def bump(pairs: Iterable[tuple[int, str]], everything: bool = False) -> None:
+    """After a commit: drop the copies of these (store id, platform id) pairs everywhere, or all (`everything`)."""
+    pairs = list(pairs)
+    if pairs or everything:
+        local_state.drop(local_state.state(), pairs, everything)  # this process's copies at once
+    move_global = everything or _Debt.owed
+    if not pairs and not move_global:
+        return
+    if not redis_available():  # marked down a moment ago: not another timeout inside this commit
+        _Debt.owed = True
+        log.warning("balance_cache.bump_skipped", extra={"customers": len(pairs)})
+        return
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        if move_global:
+            pipe.set(GLOBAL_KEY, b"%d" % secrets.randbits(62), nx=True, ex=GLOBAL_SECONDS)
+            pipe.incr(GLOBAL_KEY)
+            pipe.expire(GLOBAL_KEY, GLOBAL_SECONDS)
+        if pairs:  # every process's next sync reads it (storefront/local_state.py)
+            local_state.append(pipe, pairs)
+        pipe.execute()
+        _Debt.owed = False
+    except (RedisError, OSError):
+        mark_redis_down()
+        _Debt.owed = True
+        log.warning("balance_cache.bump_failed", extra={"customers": len(pairs)})

@@ -1,0 +1,119 @@
+"""`flask loyalty settings show|set`, `report`, `customer`, `redeem`: the programme as JSON for the merchant."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.cli.output import print_json
+from app.extensions import db
+from app.loyalty.adjustments import customer_summary
+from app.loyalty.api import InsufficientPoints
+from app.loyalty.redemptions import RedemptionError, as_dict, redeem
+from app.loyalty.report import liability_report
+from app.loyalty.settings import SettingsError, as_json, get_settings, update_settings
+from app.platform.types import utcnow
+from app.records.cli import require_store
+from app.records.customers import normalise_email
+from app.records.models import Customer
+from app.stores.models import Store
+
+
+@click.group("loyalty", cls=AppGroup, help="The loyalty programme.")
+def loyalty_cli() -> None:
+    pass
+
+
+@loyalty_cli.group("settings", help="Show or change a store's loyalty settings.")
+def settings_group() -> None:
+    pass
+
+
+@settings_group.command("show")
+@click.argument("store_ref")
+def show_settings(store_ref: str) -> None:
+    """The effective settings (defaults filled in) of STORE_REF (an id or domain)."""
+    try:
+        print_json(as_json(get_settings(require_store(store_ref))))
+    except SettingsError as exc:
+        raise click.ClickException(f"stored settings are invalid: {exc}") from exc
+
+
+@settings_group.command("set")
+@click.argument("store_ref")
+@click.option("--json", "patch", required=True, help="A JSON object merged into the settings.")
+def set_settings(store_ref: str, patch: str) -> None:
+    """Merge a patch into the settings, validate, save; prints the result."""
+    store = require_store(store_ref)
+    try:
+        parsed = json.loads(patch, parse_float=str)  # decimals stay exact: 0.01 arrives as "0.01"
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--json") from exc
+    try:
+        settings = update_settings(db.session, store, parsed)
+    except SettingsError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    print_json(as_json(settings))
+
+
+@loyalty_cli.command("report")
+@click.argument("store_ref")
+def report_command(store_ref: str) -> None:
+    """The points liability of STORE_REF per currency (see loyalty/report.py)."""
+    store = require_store(store_ref)
+    print_json(liability_report(db.session, store, utcnow()))
+
+
+def _customer(store: Store, who: str) -> Customer:
+    """WHO: an email, a platform customer id, or #<our id>."""
+    key = normalise_email(who)
+    if key:
+        match = Customer.email_key == key
+    elif who.startswith("#") and who[1:].isdigit():
+        match = Customer.id == int(who[1:])
+    else:
+        match = Customer.platform_id == who
+    customer = db.session.scalar(select(Customer).where(Customer.store_id == store.id, match))
+    if customer is None:
+        raise click.ClickException(f"no customer {who!r} in store {store.domain}")
+    return customer
+
+
+@loyalty_cli.command("customer")
+@click.argument("store_ref")
+@click.argument("who")
+def customer_command(store_ref: str, who: str) -> None:
+    """One customer's points, tier and last ledger rows. WHO: an email, a platform customer id, or #<our id>."""
+    store = require_store(store_ref)
+    print_json(customer_summary(db.session, store, _customer(store, who), utcnow()))
+
+
+@loyalty_cli.command("redeem")
+@click.argument("store_ref")
+@click.argument("who")
+@click.argument("reward_id")
+@click.option("--idempotency-key", default=None, help="Repeat a redemption safely (default: a new one).")
+def redeem_command(store_ref: str, who: str, reward_id: str, idempotency_key: str | None) -> None:
+    """Redeem REWARD_ID for WHO (an email, a platform customer id, or #<our id>) in STORE_REF; prints it."""
+    from app.loyalty.redemption_tasks import enqueue_issue
+
+    store = require_store(store_ref)
+    customer = _customer(store, who)
+    try:
+        redemption = redeem(db.session, store, customer, reward_id, idempotency_key or uuid.uuid4().hex, utcnow())
+    except InsufficientPoints as exc:
+        db.session.rollback()
+        raise click.ClickException(f"insufficient points: spendable {exc.spendable}, costs {exc.wanted}") from exc
+    except RedemptionError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.key}: {exc.message}") from exc
+    db.session.commit()
+    if redemption.status == "pending":
+        enqueue_issue(redemption.id)
+    print_json(as_dict(redemption))

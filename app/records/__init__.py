@@ -1,0 +1,1 @@
+"""The per-store records the programmes act on: customers (guests included), orders, refunds, fulfilments, catalog."""

@@ -1,0 +1,244 @@
+"""Find, create, update and merge the per-store customer record.
+
+Identity rules (one record per person per store):
+- an account is found by its platform id; a guest by normalised email;
+- a guest order whose email belongs to an account attaches to that account;
+- when an account appears with a guest's email, the guest record becomes that
+  account (or is merged into it when both already exist).
+Each rule gives the same result whichever delivery comes first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from app.inbox import batch_rows
+from app.loyalty import ledger as loyalty_ledger
+from app.loyalty.balance_invalidation import naming
+from app.loyalty.models import LoyaltyAccount
+from app.platform.sql import set_together, values_of
+from app.platform.types import utcnow
+from app.records.models import Customer, Order
+from app.stores.models import Store
+from connectors.events import CustomerSnapshot
+
+log = logging.getLogger(__name__)
+
+_DETAIL_FIELDS = ("first_name", "last_name", "phone", "locale", "accepts_marketing")
+
+
+def normalise_email(email: str | None) -> str | None:
+    """Case-folded, trimmed email: the key a guest is known by.
+
+    Dots and plus-tags are *not* removed here (they are distinct mailboxes on
+    most providers); referral fraud checks normalise further on their own.
+    """
+    if not email:
+        return None
+    key = email.strip().lower()
+    if "@" not in key or len(key) > 191:
+        return None
+    return key
+
+
+def store_customer(session: Session, store: Store, customer_id: int) -> Customer | None:
+    """Our customer `customer_id` if it belongs to `store`, else None: callers never see another store's rows."""
+    customer = session.get(Customer, customer_id)
+    return customer if customer is not None and customer.store_id == store.id else None
+
+
+def find_by_platform_id(session: Session, store_id: int, platform_id: str) -> Customer | None:
+    """The store's customer with this platform id: from the batch's map, else queried and row-locked."""
+    if (known := batch_rows.lookup(session, store_id, "customer_pid", platform_id)) is not batch_rows.MISS:
+        return known
+    stmt = select(Customer).where(Customer.store_id == store_id, Customer.platform_id == platform_id)
+    return session.scalar(stmt.with_for_update())
+
+
+def _by_email(session: Session, store_id: int, key: str) -> Customer | None:
+    if (known := batch_rows.lookup(session, store_id, "customer_email", key)) is not batch_rows.MISS:
+        return known
+    stmt = select(Customer).where(Customer.store_id == store_id, Customer.email_key == key)
+    return session.scalar(stmt.with_for_update())
+
+
+def resolve_customer(session: Session, store: Store, snap: CustomerSnapshot) -> Customer | None:
+    """The record for this snapshot, created or merged as needed; None if it names nobody."""
+    key = normalise_email(snap.email)
+    if snap.platform_id is None and key is None:
+        return None
+    by_id = find_by_platform_id(session, store.id, snap.platform_id) if snap.platform_id else None
+    by_mail = _by_email(session, store.id, key) if key else None
+
+    if by_id is not None and by_mail is not None and by_id.id != by_mail.id:
+        if by_mail.is_guest:
+            merge_into(session, store, guest=by_mail, account=by_id)
+            by_mail = None
+        else:
+            # Two accounts claim one email (an email changed hands); keep both
+            # and leave the key with its current holder.
+            log.warning("customer.email_conflict", extra={"store_id": store.id})
+            key = None
+
+    customer = by_id or by_mail
+    if customer is not None and customer.platform_id and snap.platform_id and customer.platform_id != snap.platform_id:
+        # The email is another account's: this snapshot is a different person.
+        customer, key = None, None
+    if customer is None:
+        customer = Customer(
+            id=batch_rows.new_customer_id(session, store.id),
+            store_id=store.id,
+            platform_id=snap.platform_id,
+            email_key=key,
+            email=snap.email,
+        )
+        session.add(customer)
+        if customer.id is None:
+            session.flush()  # the id, now: orders and the batch's deferred work name the customer by it
+    elif customer.platform_id is None and snap.platform_id:
+        customer.platform_id = snap.platform_id  # the guest signed up
+    _apply_details(customer, snap, key)
+    # This batch's later lookups find the record under the keys it holds now (inbox/batch_rows.py).
+    batch_rows.remember(session, store.id, "customer_pid", customer.platform_id, customer)
+    batch_rows.remember(session, store.id, "customer_email", customer.email_key, customer)
+    return customer
+
+
+def _apply_details(customer: Customer, snap: CustomerSnapshot, key: str | None) -> None:
+    """Overwrite with newer details, or only fill blanks; the same result in any delivery order.
+
+    An account's own profile outranks details copied from guest orders; among
+    snapshots of one kind, the newer platform timestamp wins, and an undated
+    snapshot only fills blanks.
+    """
+    from_account = snap.platform_id is not None
+    held = customer.platform_updated_at
+    if from_account and not customer.details_from_account:
+        newer = True
+    elif from_account == customer.details_from_account:
+        newer = snap.updated_at is not None and (held is None or snap.updated_at >= held)
+    else:
+        newer = False  # a guest order's billing details never override an account's profile
+    for name in _DETAIL_FIELDS:
+        value = getattr(snap, name)
+        if value is not None and (newer or getattr(customer, name) is None):
+            setattr(customer, name, value)
+    if key and (newer or customer.email_key is None) and customer.email_key != key:
+        customer.email_key, customer.email = key, snap.email
+    elif key and newer and key == customer.email_key:
+        customer.email = snap.email  # the same address, spelled as the winning snapshot spells it
+    elif customer.email is None and snap.email:
+        customer.email = snap.email
+    if newer:
+        switched = from_account != customer.details_from_account
+        customer.details_from_account = from_account
+        # A guest order's timestamp says nothing about the account's profile: forget it on the switch.
+        customer.platform_updated_at = snap.updated_at if snap.updated_at is not None or switched else held
+
+
+def merge_into(session: Session, store: Store, *, guest: Customer, account: Customer) -> None:
+    """Move a guest's orders and points to the account, keep details the account lacks, drop the guest."""
+    session.execute(
+        update(Order)
+        .where(Order.store_id == store.id, Order.customer_id == guest.id)
+        .values(customer_id=account.id)
+        .execution_options(synchronize_session="fetch", **naming(store.id, [guest.id, account.id]))
+    )
+    for name in (*_DETAIL_FIELDS, "email"):
+        if getattr(account, name) is None and getattr(guest, name) is not None:
+            setattr(account, name, getattr(guest, name))
+    guest_key = guest.email_key
+    # The guest's points go to the account (and become spendable there: an account holds nothing back).
+    loyalty_ledger.move_rows(session, store, guest.id, account.id)
+    session.execute(
+        delete(LoyaltyAccount)
+        .where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id == guest.id)
+        .execution_options(**naming(store.id, [guest.id]))
+    )
+    session.execute(
+        delete(Customer)
+        .where(Customer.store_id == store.id, Customer.id == guest.id)
+        .execution_options(**naming(store.id, [guest.id]))
+    )
+    session.expunge(guest)
+    session.flush()
+    if account.email_key is None:
+        account.email_key = guest_key
+        batch_rows.remember(session, store.id, "customer_email", guest_key, account)
+    log.info("customer.merged", extra={"store_id": store.id, "customer_id": account.id})
+    refresh_totals(session, store, account)
+    loyalty_ledger.refresh_account(session, store, account.id, utcnow())
+
+
+def refresh_totals(session: Session, store: Store, customer: Customer) -> None:
+    """Recompute the aggregates from the customer's orders.
+
+    orders_count counts every order placed and not deleted, cancelled ones
+    included (as Shopify's own customer order count does). Money counts only
+    orders that stand: not cancelled, net of refunds, summed per currency. The
+    headline total is in the store's currency when the customer has orders in
+    it, otherwise in the currency most of their orders use.
+    """
+    orders = session.execute(
+        select(*TOTALS_COLUMNS).where(
+            Order.store_id == store.id, Order.customer_id == customer.id, Order.deleted_at.is_(None)
+        )
+    ).all()
+    apply_totals(store, customer, orders)
+
+
+#: What apply_totals reads of an order. Callers select these columns, not whole orders: a repeat customer's
+#: old orders would each be built as an ORM object with its line items parsed.
+TOTALS_COLUMNS = (
+    Order.customer_id,
+    Order.currency,
+    Order.total_price,
+    Order.refunded_amount,
+    Order.cancelled_at,
+    Order.placed_at,
+)
+
+
+_TOTALS = (
+    "orders_count",
+    "currency",
+    "total_spent",
+    "total_refunded",
+    "spent_by_currency",
+    "first_order_at",
+    "last_order_at",
+)
+
+
+def apply_totals(store: Store, customer: Customer, orders: Sequence[Any]) -> None:
+    """refresh_totals' rules on the customer's orders (not deleted), already loaded: rows of TOTALS_COLUMNS
+    (or Order objects)."""
+    standing = [o for o in orders if o.cancelled_at is None]
+    spent: dict[str, Decimal] = defaultdict(Decimal)
+    refunded: dict[str, Decimal] = defaultdict(Decimal)
+    for order in standing:
+        spent[order.currency] += order.total_price - order.refunded_amount
+        refunded[order.currency] += order.refunded_amount
+    counts = Counter(o.currency for o in orders)
+    if store.currency and store.currency in counts:
+        currency: str | None = store.currency
+    elif counts:
+        currency = min(counts, key=lambda c: (-counts[c], c))
+    else:
+        currency = customer.currency or store.currency
+    before = values_of(customer, _TOTALS)
+    customer.orders_count = len(orders)
+    customer.currency = currency
+    customer.total_spent = spent.get(currency, Decimal("0")) if currency else Decimal("0")
+    customer.total_refunded = refunded.get(currency, Decimal("0")) if currency else Decimal("0")
+    customer.spent_by_currency = {cur: str(amount) for cur, amount in sorted(spent.items())}
+    customer.first_order_at = min((o.placed_at for o in orders), default=None)
+    customer.last_order_at = max((o.placed_at for o in orders), default=None)
+    set_together(customer, _TOTALS, before)

@@ -1,0 +1,7 @@
+"""The store's records: customers (guests included), orders and their refunds and fulfilments, the product cache."""
+
+from app.records.models.catalog import Product
+from app.records.models.customer import Customer
+from app.records.models.order import Fulfillment, Order, OrderDeletion, OrderRefund
+
+__all__ = ["Customer", "Fulfillment", "Order", "OrderDeletion", "OrderRefund", "Product"]

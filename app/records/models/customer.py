@@ -1,0 +1,56 @@
+"""The per-store record of one customer, guests included."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.platform.types import BigId, Money, UTCDateTime, utcnow
+
+
+class Customer(db.Model):
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("store_id", "platform_id"),
+        UniqueConstraint("store_id", "email_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    platform_id: Mapped[str | None] = mapped_column(String(64))  # None: a guest, known by email
+    email: Mapped[str | None] = mapped_column(String(320))
+    email_key: Mapped[str | None] = mapped_column(String(191))  # normalised email, the guest key
+    first_name: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    accepts_marketing: Mapped[bool | None] = mapped_column(Boolean)
+    # Consent to the store's transactional follow-up e-mail (review requests, points, referrals),
+    # distinct from marketing: False suppresses it, None (never asked) allows it. See app/messaging.
+    email_consent: Mapped[bool | None] = mapped_column(Boolean)
+    # When the details were last set, and whether by an account snapshot (which
+    # always outranks details copied from a guest order's billing address).
+    platform_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    details_from_account: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # Aggregates, recomputed from this customer's orders (never incremented),
+    # so replays and out-of-order deliveries converge on the same values.
+    orders_count: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    total_spent: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    total_refunded: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    spent_by_currency: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    first_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_guest(self) -> bool:
+        return self.platform_id is None

@@ -1,0 +1,110 @@
+"""Orders and the resources that hang off them (refunds, fulfilments).
+
+Refunds and fulfilments are keyed by the *platform* order id rather than a
+foreign key, because their webhooks may arrive before the order's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.platform.types import BigId, Money, UTCDateTime, flush_after, utcnow
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("store_id", "platform_id"),
+        Index("ix_orders_store_id_customer_id", "store_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    platform_id: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    customer = flush_after("Customer", "Order.customer_id")
+    name: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_price: Mapped[Decimal] = mapped_column(Money)
+    subtotal_price: Mapped[Decimal] = mapped_column(Money)
+    refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    financial_status: Mapped[str | None] = mapped_column(String(32))
+    fulfillment_status: Mapped[str | None] = mapped_column(String(32))
+    platform_status: Mapped[str | None] = mapped_column(String(32))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    discount_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    line_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Kept for referral fraud checks (personal data, erased by customers/redact; see referrals/service).
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    payment_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    referral_token: Mapped[str | None] = mapped_column(String(512))
+
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    platform_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OrderRefund(db.Model):
+    __tablename__ = "order_refunds"
+    __table_args__ = (
+        UniqueConstraint("store_id", "platform_id"),
+        Index("ix_order_refunds_store_id_order", "store_id", "order_platform_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_platform_id: Mapped[str] = mapped_column(String(64))
+    platform_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Fulfillment(db.Model):
+    __tablename__ = "fulfillments"
+    __table_args__ = (
+        UniqueConstraint("store_id", "platform_id"),
+        Index("ix_fulfillments_store_id_order", "store_id", "order_platform_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_platform_id: Mapped[str] = mapped_column(String(64))
+    platform_id: Mapped[str] = mapped_column(String(64))
+    # None until the fulfilment itself is seen (a shipment event can come first).
+    status: Mapped[str | None] = mapped_column(String(32))
+    shipment_status: Mapped[str | None] = mapped_column(String(32))
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    platform_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrderDeletion(db.Model):
+    """A deletion that arrived before its order (WooCommerce's order.deleted carries only the id).
+
+    Applied, and removed, when the order's own webhook lands; order.restored removes it too.
+    """
+
+    __tablename__ = "order_deletions"
+    __table_args__ = (UniqueConstraint("store_id", "order_platform_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_platform_id: Mapped[str] = mapped_column(String(64))
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,144 @@
+"""What an order derives from its child rows, and the batch's deferral of that work and of customer totals.
+
+Split from records/orders.py (which re-exports these names). refresh_order/derive_order turn refund and
+fulfilment rows into the order's refunded amount and fulfilled/delivered dates. While an inbox batch is
+applied (inbox/batch.py, inbox/batch_derived.py) the handlers only mark orders and customers in
+session.info, and the derived work runs once per order and customer before the batch commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.inbox import batch_rows
+from app.platform.sql import chunks, in_keys, set_together, values_of
+from app.records.customers import TOTALS_COLUMNS, apply_totals, refresh_totals
+from app.records.models import Customer, Fulfillment, Order, OrderRefund
+from app.stores.models import Store
+
+INACTIVE_FULFILLMENTS = {"cancelled", "error", "failure"}
+
+
+def earliest(*values: datetime | None) -> datetime | None:
+    present = [v for v in values if v is not None]
+    return min(present) if present else None
+
+
+def flush_unless_batch(session: Session) -> None:
+    """Write the handler's changes now, except while a batch is applied: there the batch's rows go out together,
+    grouped into executemany UPDATEs/INSERTs by the unit of work, at the derived work's first query (autoflush)
+    or at the SAVEPOINT's release (inbox/batch.py). Queries autoflush either way."""
+    if session.info.get(DIRTY_ORDERS) is None:
+        session.flush()
+
+
+def lock_order(session: Session, store: Store, platform_id: str) -> Order | None:
+    """The store's order with this platform id, row-locked for the writer (None if we do not hold it).
+
+    In a batch, from the rows loaded up front (the store's advisory lock is the writer's lock there)."""
+    if (known := batch_rows.lookup(session, store.id, "order", platform_id)) is not batch_rows.MISS:
+        return known
+    stmt = select(Order).where(Order.store_id == store.id, Order.platform_id == platform_id)
+    return session.scalar(stmt.with_for_update())
+
+
+def refresh_order(session: Session, store: Store, order: Order) -> None:
+    """Derive refunded amount and fulfilled/delivered dates from the child rows."""
+    if defer_order(session, store, order.platform_id):
+        return
+    refunds = session.scalars(
+        select(OrderRefund.amount).where(
+            OrderRefund.store_id == store.id, OrderRefund.order_platform_id == order.platform_id
+        )
+    ).all()
+    fulfillments = session.scalars(
+        select(Fulfillment).where(Fulfillment.store_id == store.id, Fulfillment.order_platform_id == order.platform_id)
+    ).all()
+    derive_order(order, refunds, fulfillments)
+    session.flush()
+
+
+DERIVED_COLUMNS = ("refunded_amount", "fulfilled_at", "delivered_at")
+
+
+def derive_order(order: Order, refund_amounts: Sequence[Decimal], fulfillments: Sequence[Fulfillment]) -> None:
+    """refresh_order's rules on rows already loaded (the batch path loads them for many orders at once)."""
+    before = values_of(order, DERIVED_COLUMNS)
+    order.refunded_amount = sum(refund_amounts, Decimal("0"))
+    active = [f for f in fulfillments if f.status is not None and f.status not in INACTIVE_FULFILLMENTS]
+    order.fulfilled_at = earliest(*(f.shipped_at for f in active))
+    # Delivered once every active shipment is delivered: the moment the last one arrived.
+    delivered = [f.delivered_at for f in active]
+    order.delivered_at = max(delivered) if active and all(delivered) else None  # type: ignore[type-var]
+    set_together(order, DERIVED_COLUMNS, before)
+
+
+#: session.info key. While a batch is applied it holds the (store id, order platform id) whose derived
+#: work (refresh_order, loyalty and review reconciles) is due once, before the batch commits
+#: (inbox/batch_derived.py); the handlers only mark the order.
+DIRTY_ORDERS = "orders.dirty_orders"
+
+
+def defer_order(session: Session, store: Store, order_platform_id: str) -> bool:
+    """Mark the order's derived work for the end of the batch; False outside a batch (do it now)."""
+    dirty = session.info.get(DIRTY_ORDERS)
+    if dirty is None:
+        return False
+    dirty.add((store.id, order_platform_id))
+    return True
+
+
+#: session.info key. While a batch is applied (inbox/batch.py) it holds the set of
+#: (store id, customer id) whose totals are due: each is recomputed once, before the batch commits,
+#: rather than once per delivery (the recomputation reads every order of the customer).
+DEFERRED_REFRESH = "orders.deferred_customer_refresh"
+
+
+def refresh_customer(session: Session, store: Store, customer: Customer) -> None:
+    deferred = session.info.get(DEFERRED_REFRESH)
+    if deferred is not None:
+        deferred.add((store.id, customer.id))
+        return
+    refresh_totals(session, store, customer)
+
+
+def refresh_customers(session: Session, store: Store, *customer_ids: int | None) -> None:
+    wanted = dict.fromkeys(cid for cid in customer_ids if cid is not None)
+    deferred = session.info.get(DEFERRED_REFRESH)
+    if deferred is not None:
+        deferred.update((store.id, cid) for cid in wanted)
+        return
+    for customer_id in wanted:
+        customer = session.get(Customer, customer_id, with_for_update=True)
+        if customer is not None and customer.store_id == store.id:
+            refresh_totals(session, store, customer)
+
+
+def refresh_deferred_customers(session: Session, store: Store) -> None:
+    """Recompute the totals deferred for this store (a handler that reads totals mid-batch calls this first)."""
+    deferred = session.info.get(DEFERRED_REFRESH)
+    if not deferred:
+        return
+    due = sorted(cid for sid, cid in deferred if sid == store.id)
+    deferred.difference_update((store.id, cid) for cid in due)
+    # Two queries for all of them, no FOR UPDATE: the batch holds the store's advisory lock
+    # (inbox/processing.lock_store), which already serialises every writer of this store's rows.
+    for chunk in chunks(due):
+        customers = session.scalars(
+            select(Customer).where(Customer.store_id == store.id, in_keys(session, Customer.id, chunk))
+        ).all()
+        held: dict[int, list[Any]] = {cid: [] for cid in chunk}
+        for order in session.execute(
+            select(*TOTALS_COLUMNS).where(
+                Order.store_id == store.id, in_keys(session, Order.customer_id, chunk), Order.deleted_at.is_(None)
+            )
+        ):
+            held[order.customer_id].append(order)
+        for customer in customers:  # a merged guest is gone: not found
+            apply_totals(store, customer, held[customer.id])

@@ -1,0 +1,58 @@
+"""Admin API: the store's referrals, the merchant's decision on flagged ones, and the programme's report.
+
+GET  /admin/api/v1/referrals?status=flagged&limit=100
+POST /admin/api/v1/referrals/<id>/approve    flagged -> pending (rewarded once past the return window)
+POST /admin/api/v1/referrals/<id>/reject     flagged -> rejected (never rewarded)
+GET  /admin/api/v1/referrals/report
+"""
+
+from __future__ import annotations
+
+from flask import Response, g, jsonify, request
+
+from app.admin import bp
+from app.admin.auth import merchant_required
+from app.extensions import db
+from app.referrals.models import STATUSES
+from app.referrals.service import DecisionError, as_dict, decide, list_referrals, report
+
+
+@bp.get("/referrals")
+@merchant_required
+def referrals_index() -> Response | tuple[Response, int]:
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUSES:
+        return jsonify(error="bad_status", message=f"status is one of {', '.join(STATUSES)}"), 400
+    limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 500)
+    return jsonify(referrals=list_referrals(db.session, g.store, status, limit))
+
+
+def _decide(referral_id: int, approve: bool) -> Response | tuple[Response, int]:
+    try:
+        referral = decide(db.session, g.store, referral_id, approve=approve, by="merchant:admin_api")
+    except LookupError:
+        db.session.rollback()
+        return jsonify(error="not_found", message="no such referral in this store"), 404
+    except DecisionError as exc:
+        db.session.rollback()
+        return jsonify(error="not_flagged", message=str(exc)), 409
+    db.session.commit()
+    return jsonify(as_dict(referral))
+
+
+@bp.post("/referrals/<int:referral_id>/approve")
+@merchant_required
+def referrals_approve(referral_id: int) -> Response | tuple[Response, int]:
+    return _decide(referral_id, True)
+
+
+@bp.post("/referrals/<int:referral_id>/reject")
+@merchant_required
+def referrals_reject(referral_id: int) -> Response | tuple[Response, int]:
+    return _decide(referral_id, False)
+
+
+@bp.get("/referrals/report")
+@merchant_required
+def referrals_report() -> Response:
+    return jsonify(report(db.session, g.store))

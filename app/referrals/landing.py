@@ -1,0 +1,101 @@
+"""Blueprint: the share link's landing page, `APP_URL/ref/<code>`.
+
+A friend who opens a referrer's link gets a landing token (signed with SECRET_KEY; its row keeps keyed hashes
+of the IP and user agent for the fraud check, never the values) and their own single-use discount code, which a
+job creates at the store (app/referrals/tasks.create_friend_discount). One friend, one code: a return visit is
+recognised by the `ppe_ref` cookie (the token), and a friend who gives their e-mail (POST) by its hash.
+
+What the storefront passes at checkout: the "Shop now" link carries the token as `?ppe_ref=<token>` (on Shopify
+through `/discount/<code>?redirect=...`, which also applies the code to the cart:
+https://help.shopify.com/en/manual/discounts/discount-methods/discount-links). Our storefront script copies it
+into the cart attribute `_ppe_ref` (Shopify: it arrives as the order's note attribute) or the order meta
+`_ppe_ref` (WooCommerce). The discount code alone is enough for attribution; the token attributes orders that
+did not use the code.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from markupsafe import escape
+
+from app.compliance.service import PERSONAL_DATA, register_personal_data
+from app.extensions import db
+from app.records.models import Order
+from app.referrals.models import ReferralCode, ReferralInvite
+from app.referrals.service import client_hash, find_code, landing_token, record_landing
+from app.referrals.settings import get_settings
+from app.stores.models import Store
+
+bp = Blueprint("referrals", __name__)
+COOKIE = "ppe_ref"
+
+
+def share_url(code: ReferralCode) -> str:
+    return f"{str(current_app.config.get('APP_URL', '')).rstrip('/')}/ref/{code.code}"
+
+
+def shop_link(store: Store, invite: ReferralInvite, token: str) -> str:
+    if store.platform == "shopify":
+        return f"https://{store.domain}/discount/{quote(invite.discount_code)}?redirect={quote('/?ppe_ref=' + token)}"
+    return f"{store.domain.rstrip('/')}/?ppe_ref={quote(token)}"
+
+
+def _offer(store: Store) -> str:
+    d = get_settings(store).friend_discount
+    if d.kind == "percentage":
+        return f"{d.value.normalize():f}% off your first order"
+    if d.kind == "free_shipping":
+        return "free shipping on your first order"
+    return f"{d.value:f} {d.currency or store.currency or ''} off your first order"
+
+
+@bp.route("/ref/<code>", methods=["GET", "POST"])
+def landing(code: str) -> Response:
+    found = find_code(db.session, code) if len(code) <= 16 else None
+    store = db.session.get(Store, found.store_id) if found else None
+    if found is None or store is None or store.status != "active" or not get_settings(store).enabled:
+        abort(404)
+    email = request.form.get("email") if request.method == "POST" else None
+    invite = record_landing(
+        db.session,
+        store,
+        found,
+        landing_token=request.cookies.get(COOKIE),
+        email=email,
+        ip_hash=client_hash(request.remote_addr),
+        ua_hash=client_hash(request.user_agent.string),
+    )
+    new = invite.attempts == 0 and invite.discount_status == "pending"
+    db.session.commit()
+    if new:
+        from app.referrals.tasks import enqueue
+
+        enqueue("create_friend_discount", invite.id)
+    token = landing_token(store, invite)
+    name = escape(store.name or store.domain)
+    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{name}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">
+<h1>A friend sent you {escape(_offer(store))}</h1>
+<p>Your code: <strong id="code">{escape(invite.discount_code)}</strong></p>
+<p><a href="{escape(shop_link(store, invite, token))}">Shop {name} now</a></p>
+<form method="post"><label>Keep the code for later: <input type="email" name="email" required></label>
+<button>Save</button></form></body></html>"""
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.set_cookie(COOKIE, token, max_age=60 * 86400, httponly=True, samesite="Lax", path="/ref")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    # customers/redact: the order's contact details kept for fraud checks, the owner's device hashes.
+    registered = {(p.model, p.columns) for p in PERSONAL_DATA}  # create_app runs more than once in tests
+    for model, columns in (
+        (Order, ("shipping_address", "phone", "payment_fingerprint", "referral_token")),
+        (ReferralCode, ("owner_ip_hash", "owner_ua_hash")),
+    ):
+        if (model, columns) not in registered:
+            register_personal_data(model, columns)

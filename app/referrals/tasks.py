@@ -1,0 +1,158 @@
+"""Referral jobs and the scheduler step.
+
+- tick(app, now=None): per active store, under the store lock, rewards the referrals whose friend's order
+  passed the return window (referrals/orders.issue_reward), and re-enqueues discount write-backs
+  that are still pending after STALE (a lost enqueue: Redis was down when the landing was served).
+- create_friend_discount(invite_id) / create_reward_discount(referral_id): create the code at the store
+  through the connector (Shopify discountCodeBasicCreate / WooCommerce coupon). Both look the code up first,
+  and the code was stored before the job ran, so a retry after a timeout never makes a second code.
+  Transient errors (timeouts, throttling) are recorded and re-raised for RQ's retry; a refusal is `failed`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from rq import Retry
+from sqlalchemy import select
+
+from app.extensions import db
+from app.inbox.processing import lock_store
+from app.platform.jobs import for_each_active_store, job_app
+from app.platform.queue import get_queue
+from app.platform.types import utcnow
+from app.records.models import Customer
+from app.referrals.models import QUALIFIED, Referral, ReferralInvite
+from app.referrals.orders import describe_discount, due_referrals, issue_reward, mark_rewarded, reward_spec
+from app.referrals.service import friend_discount_spec
+from app.referrals.settings import get_settings
+from app.security import secret_box
+from app.stores.models import Store
+from app.stores.models.woocommerce import WooStoreState
+from connectors.exceptions import ConnectorError, RateLimited, StoreUnavailable
+from connectors.shopify_writeback import ShopifyWriteback
+from connectors.woocommerce_writeback import WooWriteback
+from connectors.writeback import CreatedDiscount, DiscountSpec
+
+log = logging.getLogger(__name__)
+RETRY = Retry(max=6, interval=[10, 60, 300, 900, 3600, 3600])
+STALE = timedelta(minutes=10)
+TRANSIENT = (StoreUnavailable, RateLimited)
+
+
+def enqueue(job: str, row_id: int) -> None:
+    try:
+        get_queue().enqueue(f"app.referrals.tasks.{job}", row_id, retry=RETRY)
+    except Exception:  # noqa: BLE001  (Redis away: the tick re-enqueues stale rows)
+        log.warning("referrals.enqueue_failed", extra={"job": job, "id": row_id})
+
+
+def create_code(store: Store, spec: DiscountSpec) -> CreatedDiscount:
+    """HTTP happens here, from a job: never inside a service module."""
+    if store.platform == "shopify":
+        from app.stores.shopify_install import _origin, access_token
+
+        timeout = float(current_app.config.get("SHOPIFY_API_TIMEOUT_SECONDS", 10))
+        client = ShopifyWriteback(store.domain, access_token(store.id), origin=_origin(), timeout=timeout)
+        return client.create_discount_code(spec)
+    state = db.session.get(WooStoreState, store.id)
+    creds = secret_box().open(store.credentials)
+    timeout = float(current_app.config.get("WOO_API_TIMEOUT_SECONDS", 10))
+    api_url = state.api_url if state is not None else f"https://{store.domain}"  # the wc-auth connect sets state
+    return WooWriteback(api_url, creds["consumer_key"], creds["consumer_secret"], timeout=timeout).create_coupon(spec)
+
+
+def create_friend_discount(invite_id: int) -> str:
+    with job_app().app_context():
+        try:
+            invite = db.session.get(ReferralInvite, invite_id)
+            store = db.session.get(Store, invite.store_id) if invite else None
+            if invite is None or store is None or store.status != "active" or invite.discount_status != "pending":
+                return "skipped"
+            spec = friend_discount_spec(store, invite, utcnow())
+            invite.attempts += 1
+            try:
+                created = create_code(store, spec)
+            except TRANSIENT as exc:
+                invite.last_error = type(exc).__name__
+                db.session.commit()
+                raise
+            except ConnectorError as exc:
+                invite.discount_status, invite.last_error = "failed", type(exc).__name__
+                db.session.commit()
+                return "failed"
+            invite.discount_status, invite.discount_platform_id, invite.last_error = (
+                "created",
+                created.platform_id,
+                None,
+            )
+            db.session.commit()
+            log.info("referrals.friend_code_created", extra={"store_id": store.id, "invite_id": invite.id})
+            return "created" if created.created else "existed"
+        finally:
+            db.session.remove()
+
+
+def create_reward_discount(referral_id: int) -> str:
+    with job_app().app_context():
+        try:
+            referral = db.session.get(Referral, referral_id)
+            store = db.session.get(Store, referral.store_id) if referral else None
+            if referral is None or store is None or referral.status != QUALIFIED or store.status != "active":
+                return "skipped"
+            referrer = db.session.get(Customer, referral.referrer_customer_id)
+            now = utcnow()
+            try:
+                created = create_code(store, reward_spec(store, referral, referrer, now))
+            except TRANSIENT as exc:
+                referral.reward = {**referral.reward, "last_error": type(exc).__name__}
+                db.session.commit()
+                raise
+            except ConnectorError as exc:
+                referral.reward = {**referral.reward, "status": "failed", "last_error": type(exc).__name__}
+                db.session.commit()
+                return "failed"
+            referral.reward = {**referral.reward, "status": "created", "platform_id": created.platform_id}
+            mark_rewarded(db.session, store, referral, now, f"{describe_discount(store)}: {referral.reward['code']}")
+            db.session.commit()
+            return "created"
+        finally:
+            db.session.remove()
+
+
+def run_store(store: Store, now: datetime) -> dict[str, int]:
+    session = db.session
+    lock_store(session, store.id)
+    rewarded = sum(issue_reward(session, store, r, now) for r in due_referrals(session, store, now))
+    discounts = [
+        r.id
+        for r in session.scalars(select(Referral).where(Referral.store_id == store.id, Referral.status == QUALIFIED))
+        if (r.reward or {}).get("status") == "pending"
+    ]
+    stale = session.scalars(
+        select(ReferralInvite.id).where(
+            ReferralInvite.store_id == store.id,
+            ReferralInvite.discount_status == "pending",
+            ReferralInvite.updated_at < now - STALE,
+        )
+    ).all()
+    session.commit()
+    for referral_id in discounts:
+        enqueue("create_reward_discount", referral_id)
+    for invite_id in stale:
+        enqueue("create_friend_discount", invite_id)
+    return {"rewarded": rewarded, "reward_codes": len(discounts), "requeued": len(stale)}
+
+
+def tick(app: Flask, now: datetime | None = None) -> dict[str, int]:
+    """The scheduler step: every active store with referrals on, one transaction each."""
+    now = now or utcnow()
+    return for_each_active_store(
+        app,
+        lambda store: run_store(store, now),
+        enabled=lambda store: get_settings(store).enabled,
+        totals={"rewarded": 0, "reward_codes": 0, "requeued": 0},
+        failure_key="referrals.tick_failed",
+    )

@@ -1,0 +1,238 @@
+"""Publishing reviews back to the stores: the per-store drain job and its scheduler step.
+
+`schedule_review_publishing(app)` (a scheduler step) enqueues `publish_store_reviews(store_id)` for every
+active store with due rows, at most one queued job per store (a Redis NX key the job deletes when it starts),
+so a lost enqueue or a crashed worker costs one tick, never a stranded row. The job takes a per-store Redis
+lock (one drain per store at a time), then, with no transaction open across HTTP:
+- Shopify: products in groups of 12 (2 metafields each: 24 <= the 25 metafieldsSet takes per call,
+  https://shopify.dev/docs/api/admin-graphql/2026-10/mutations/metafieldsSet), rating recomputed from our
+  published reviews; products with none left have both metafields deleted (metafieldsDelete).
+- WooCommerce: one POST /products/reviews per published review not yet there (verified=true); a lost answer
+  is retried and WordPress's duplicate check (409) hands back the existing review, so it arrives once
+  (https://woocommerce.github.io/woocommerce-rest-api-docs/#create-a-product-review).
+RateLimited: the row waits the platform's retry_after; StoreUnavailable: exponential backoff
+(REVIEW_PUBLISH_RETRY_BASE_SECONDS * 2^(attempts-1), at most 6 h) until REVIEW_PUBLISH_MAX_ATTEMPTS, then
+`failed`; any other connector error is permanent (`failed`, with the error's class or platform code).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from redis.exceptions import RedisError
+
+from app.extensions import db
+from app.messaging.tasks import mail_now
+from app.platform.jobs import job_app
+from app.platform.queue import get_queue, get_redis
+from app.platform.types import utcnow
+from app.records.models import Customer
+from app.reviews import publishing as outbox
+from app.security import secret_box
+from app.stores.models import Store, WooStoreState
+from app.stores.shopify_auth import NotInstalled
+from connectors.exceptions import ConnectorError, RateLimited, StoreUnavailable
+from connectors.shopify_metafields import rating_identifiers, rating_metafields
+from connectors.shopify_writeback import ShopifyWriteback
+from connectors.woocommerce_writeback import WooRefused, WooWriteback
+
+log = logging.getLogger(__name__)
+JOB = "app.reviews.publishing_tasks.publish_store_reviews"
+PRODUCTS_PER_CALL = 12  # two metafields each: one metafieldsSet call of 24
+BATCH = 100  # rows read per pass of the job
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def _queued_key(store_id: int) -> str:
+    return f"reviews:publish:queued:{store_id}"
+
+
+def kick_publishing(store_id: int) -> bool:
+    """Enqueue the store's drain job unless one is already queued; False when Redis is away (the step retries)."""
+    try:
+        redis = get_redis()
+        if not redis.set(_queued_key(store_id), "1", nx=True, ex=300):
+            return False
+        get_queue().enqueue(JOB, store_id, job_timeout=600, result_ttl=3600)
+        return True
+    except RedisError:
+        log.warning("reviews.publish_kick_failed", extra={"store_id": store_id})
+        return False
+
+
+def schedule_review_publishing(app: Flask) -> dict[str, int]:
+    with app.app_context():
+        try:
+            stores = outbox.due_store_ids(db.session, mail_now(app))
+            db.session.rollback()
+            kicked = sum(kick_publishing(store_id) for store_id in stores)
+            if kicked:
+                log.info("reviews.publish_scheduled", extra={"stores": kicked})
+            return {"due_stores": len(stores), "kicked": kicked}
+        finally:
+            db.session.remove()
+
+
+def publish_store_reviews(store_id: int) -> dict[str, Any]:
+    """RQ job: drain the store's due rows. Safe to run twice: the second finds nothing due, or the lock."""
+    app = job_app()
+    with app.app_context():
+        try:
+            redis = get_redis()
+            redis.delete(_queued_key(store_id))  # before any work: a later mark triggers a new job
+            lease = float(app.config.get("REVIEW_PUBLISH_LOCK_SECONDS", 600))
+            lock = redis.lock(f"reviews:publish:lock:{store_id}", timeout=lease, blocking=False)
+            if not lock.acquire():
+                return {"skipped": "locked"}
+            try:
+                return _drain(app, store_id)
+            finally:
+                try:
+                    lock.release()
+                except RedisError:  # expired meanwhile: the next holder is fine
+                    pass
+        finally:
+            db.session.remove()
+
+
+def _drain(app: Flask, store_id: int) -> dict[str, Any]:
+    counts = {"done": 0, "retry": 0, "failed": 0}
+    seen: set[int] = set()
+    while True:
+        store = db.session.get(Store, store_id)
+        if store is None or store.status != "active":
+            return {**counts, "skipped": "inactive"}
+        now = mail_now(app)
+        rows = [r for r in outbox.due_rows(db.session, store_id, now, BATCH) if r.id not in seen]
+        if not rows:
+            return counts
+        seen.update(r.id for r in rows)
+        try:
+            client: Any = _client(store)
+        except (ConnectorError, NotInstalled) as exc:
+            for row in rows:
+                outbox.failed(db.session, row, _reason(exc))
+            db.session.commit()
+            counts["failed"] += len(rows)
+            return counts
+        db.session.commit()  # no transaction held open across HTTP calls
+        groups = [rows[i : i + PRODUCTS_PER_CALL] for i in range(0, len(rows), PRODUCTS_PER_CALL)]
+        if store.platform != "shopify":
+            groups = [[row] for row in rows]
+        for group in groups:
+            outcome, wait_until = _publish(app, store, client, group)
+            counts[outcome] += len(group)
+            if wait_until is not None:  # the store asked us to slow down or is away: the rest waits too
+                for row in rows[rows.index(group[-1]) + 1 :]:
+                    outbox.retry_later(db.session, row, wait_until, None, attempt=False)
+                db.session.commit()
+                return counts
+
+
+def _publish(app: Flask, store: Store, client: Any, group: list[outbox.Claimed]) -> tuple[str, datetime | None]:
+    try:
+        if store.platform == "shopify":
+            _shopify(client, store, group)
+        else:
+            problem = _woocommerce(client, store, group[0], mail_now(app))
+            if problem:
+                outbox.failed(db.session, group[0], problem)
+                db.session.commit()
+                log.warning("reviews.publish_failed", extra={"store_id": store.id, "error": problem.split(":")[0]})
+                return "failed", None
+    except (RateLimited, StoreUnavailable) as exc:
+        db.session.rollback()
+        wait = exc.retry_after if isinstance(exc, RateLimited) else None
+        latest = None
+        for row in group:
+            if row.attempts + 1 >= int(app.config.get("REVIEW_PUBLISH_MAX_ATTEMPTS", 8)):
+                outbox.failed(db.session, row, _reason(exc))
+            else:
+                latest = _wait_until(app, row, wait)
+                outbox.retry_later(db.session, row, latest, _reason(exc))
+        db.session.commit()
+        log.info("reviews.publish_retry", extra={"store_id": store.id, "error": type(exc).__name__})
+        return "retry", latest or _wait_until(app, group[0], wait)
+    except ConnectorError as exc:
+        db.session.rollback()
+        for row in group:
+            outbox.failed(db.session, row, _reason(exc))
+        db.session.commit()
+        log.warning("reviews.publish_failed", extra={"store_id": store.id, "error": type(exc).__name__})
+        return "failed", None
+    now = mail_now(app)
+    for row in group:
+        outbox.succeeded(db.session, row, now)
+    db.session.commit()
+    return "done", None
+
+
+def _shopify(client: ShopifyWriteback, store: Store, group: list[outbox.Claimed]) -> None:
+    fields, removed = [], []
+    for row in group:
+        average, count = outbox.product_rating(db.session, store.id, row.product_id)
+        if count:
+            fields.extend(rating_metafields(row.product_id, average, count))
+        else:
+            removed.extend(rating_identifiers(row.product_id))
+    db.session.commit()
+    if fields:
+        client.set_metafields(fields)
+    if removed:
+        client.delete_metafields(removed)
+
+
+def _woocommerce(client: WooWriteback, store: Store, row: outbox.Claimed, now: datetime) -> str | None:
+    """Create the product's unsent published reviews; a reason when something needs the merchant."""
+    for review in outbox.unsent_reviews(db.session, store.id, row.product_id):
+        customer = db.session.get(Customer, review.customer_id) if review.customer_id else None
+        email = customer.email if customer is not None else None
+        if not email:  # erased or never known: WooCommerce requires reviewer_email
+            return f"no_reviewer_email:{review.id}"
+        name = review.display_name or (customer.first_name if customer else None) or "Customer"
+        text = review.body or review.title or "★" * review.rating  # WooCommerce refuses an empty review
+        args = (row.product_id, text, name, email, review.rating, True)
+        db.session.commit()
+        try:
+            created = client.create_product_review(*args)
+        except WooRefused as exc:
+            return f"refused:{exc.code or exc.status}:{review.id}"
+        if created.platform_id is None:  # 409 but the existing one was not found again
+            return f"duplicate_not_found:{review.id}"
+        review.platform_review_id, review.published_to_platform_at = created.platform_id, now
+        db.session.commit()
+        log.info("reviews.published", extra={"store_id": store.id, "review_id": review.id, "created": created.created})
+    withdrawn = outbox.withdrawn_on_platform(db.session, store.id, row.product_id)
+    return "rejected_on_platform:" + ",".join(withdrawn) if withdrawn else None
+
+
+def _client(store: Store) -> Any:
+    creds = secret_box().open(store.credentials)
+    if store.platform == "shopify":
+        from app.stores.shopify_install import access_token
+
+        origin = current_app.config.get("SHOPIFY_ADMIN_ORIGIN") or None
+        return ShopifyWriteback(store.domain, access_token(store.id), origin=origin)
+    state = db.session.get(WooStoreState, store.id)
+    if not creds.get("consumer_key") or not creds.get("consumer_secret"):
+        raise ConnectorError("no_keys")
+    api_url = state.api_url if state is not None else f"https://{store.domain}"
+    timeout = float(current_app.config.get("WOO_API_TIMEOUT_SECONDS", 10))
+    return WooWriteback(api_url, creds["consumer_key"], creds["consumer_secret"], timeout=timeout)
+
+
+def _wait_until(app: Flask, row: outbox.Claimed, retry_after: float | None) -> datetime:
+    if retry_after is None:
+        base = float(app.config.get("REVIEW_PUBLISH_RETRY_BASE_SECONDS", 30))
+        delay = min(timedelta(seconds=base * 2**row.attempts), MAX_BACKOFF)
+    else:
+        delay = timedelta(seconds=max(1.0, retry_after))
+    return (mail_now(app) or utcnow()) + delay
+
+
+def _reason(exc: Exception) -> str:
+    code = getattr(exc, "code", None)
+    return f"{type(exc).__name__}:{code}" if isinstance(code, str) and code else type(exc).__name__
