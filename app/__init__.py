@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 from pathlib import Path
 
@@ -10,8 +11,14 @@ from flask import Flask
 
 from app.config import Config
 
-# The packages that own tables, each in its `models` module or package.
-MODEL_PACKAGES = ("stores", "records", "inbox", "loyalty", "reviews", "referrals", "compliance", "messaging")
+#: The programmes and the channels they share, in the order their followers run after an order changes
+#: (records/followers.py): loyalty before referrals (a reward's due date reads the points' delivery dates),
+#: reviews after. Each package's init_app registers its routes, commands, followers, pipeline handlers and
+#: scheduler steps; a new programme is a package and a line here.
+FEATURES = ("messaging", "loyalty", "referrals", "reviews", "compliance")
+
+#: The packages below the features that own tables (each in its `models` module or package).
+CORE_MODELS = ("stores", "records", "inbox")
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -20,27 +27,25 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    from app import admin, cli, database, health, inbox, messaging, referrals, reviews, security, storefront, stores
+    from app import admin, cli, database, health, inbox, security, storefront, stores
     from app.extensions import db, migrate
-    from app.loyalty import balance_invalidation
     from app.platform import jobs, queue
 
-    for package in MODEL_PACKAGES:  # every table in the metadata (migrations, relationships between packages)
-        importlib.import_module(f"app.{package}.models")
+    for package in (*CORE_MODELS, *FEATURES):  # every table in the metadata (migrations, relationships)
+        if importlib.util.find_spec(f"app.{package}.models") is not None:
+            importlib.import_module(f"app.{package}.models")
 
     database.init_app(app)
-    balance_invalidation.install()  # every session's commits keep the storefront's balance copies exact
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     security.init_app(app)
     queue.init_app(app)
+    for feature in FEATURES:  # before the surfaces: their views go on the admin and storefront blueprints
+        importlib.import_module(f"app.{feature}").init_app(app)
     inbox.init_app(app)
     stores.init_app(app)
     admin.init_app(app)
     storefront.init_app(app)
     health.init_app(app)
-    messaging.init_app(app)
-    referrals.init_app(app)
-    reviews.init_app(app)
     jobs.init_app(app)
     cli.init_app(app)
     return app

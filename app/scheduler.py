@@ -1,37 +1,34 @@
 """The scheduler: one process, one tick every SCHEDULER_INTERVAL_SECONDS.
 
-A tick sweeps the inbox (expired leases back to pending; overdue deliveries
-re-enqueued, which is how webhooks accepted while Redis was down get
-processed) and the compliance requests; then per-store upkeep runs
-(WooCommerce webhook health and order reconciliation, loyalty points
-becoming spendable and expiring), redemptions due a (re)try and stores with
-balances to write back (loyalty/redemption_tasks.py), and the e-mail outbox claims due
-messages (messaging/tasks.py). Review requests and reminders are claimed by
-reviews/tasks.py; rows of reviews to write back to the stores by
-reviews/publishing_tasks.py. Later features add their due-row claims here.
+Each tick runs the steps in three phases, each step on its own (one failing never starves the others):
+1. intake: the inbox sweep (expired leases back to pending; overdue deliveries re-enqueued, which is how webhooks
+   accepted while Redis was down get processed), per-store upkeep (WooCommerce webhook health, order
+   reconciliation), and what features register here (compliance adopts the requests parked in the inbox);
+2. programmes: the features' due rows (loyalty points becoming spendable and expiring, redemptions, referral
+   rewards, review requests), whose jobs write outbox rows;
+3. delivery: the outboxes (e-mail, reviews written back to the stores).
+Features add their steps in their init_app (`register_step(step, phase=...)`), so this module names none.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, Literal
 
 from flask import Flask
 
-from app.compliance.tasks import sweep as compliance_sweep
 from app.extensions import db
 from app.inbox.ingest import kick_processing
 from app.inbox.processing import overdue_count, release_expired_leases
-from app.loyalty import redemption_tasks as redemptions
-from app.loyalty import tasks as loyalty
-from app.messaging.tasks import schedule_messages
-from app.referrals import tasks as referrals
-from app.reviews.publishing_tasks import schedule_review_publishing
-from app.reviews.tasks import schedule_review_requests
 from app.stores import woo_maintenance
 
 log = logging.getLogger(__name__)
+
+Step = Callable[[Flask], Any]
+Phase = Literal["intake", "programmes", "delivery"]
 
 
 def tick(app: Flask) -> dict[str, int]:
@@ -42,7 +39,6 @@ def tick(app: Flask) -> dict[str, int]:
             kicked = 0
             if overdue or released:
                 kicked = int(kick_processing(force=True))
-            compliance_sweep()  # adopts deliveries parked as "deferred", enqueues due requests
             if overdue or released:
                 log.info("scheduler.swept", extra={"overdue": overdue, "released": released, "kicked": kicked})
             return {"released": released, "overdue": overdue, "kicked": kicked}
@@ -55,22 +51,25 @@ def maintain_stores(app: Flask) -> None:
     woo_maintenance.tick(app)
 
 
+_STEPS: dict[Phase, list[Step]] = {"intake": [tick, maintain_stores], "programmes": [], "delivery": []}
+
+
+def register_step(step: Step, *, phase: Phase) -> None:
+    """Run `step(app)` every tick in `phase`, after the steps registered there before it (once: create_app runs
+    more than once in one process)."""
+    if step not in _STEPS[phase]:
+        _STEPS[phase].append(step)
+
+
+def steps() -> tuple[Step, ...]:
+    return (*_STEPS["intake"], *_STEPS["programmes"], *_STEPS["delivery"])
+
+
 def run_forever(app: Flask, once: bool = False) -> None:
     interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
     while True:
         started = time.monotonic()
-        # Separate steps, so one failing (a store's API down) never starves the others. Review requests
-        # before messages: their jobs write the outbox rows schedule_messages delivers.
-        for step in (
-            tick,
-            maintain_stores,
-            loyalty.tick,
-            redemptions.tick,
-            referrals.tick,
-            schedule_review_requests,
-            schedule_messages,
-            schedule_review_publishing,
-        ):
+        for step in steps():
             try:
                 step(app)
             except Exception:  # a step must never kill the loop (DB restarting, Redis away, a store down)

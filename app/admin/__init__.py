@@ -2,7 +2,7 @@
 
 Every view is wrapped by auth.merchant_required, which resolves the one store the caller speaks for; views
 never take a store id from the request, so no store's data is reachable with another store's credentials.
-Feature modules add their views to `bp` (loyalty settings, reports, ...).
+Features add their views to `bp` from their own admin modules, imported by their init_app.
 """
 
 from flask import Blueprint, Flask, Response, jsonify
@@ -18,10 +18,8 @@ def _json_error(exc: HTTPException) -> tuple[Response, int]:
 
 
 def init_app(app: Flask) -> None:
-    from app.admin import routes  # noqa: F401
-    from app.loyalty import admin as loyalty  # noqa: F401  (register the views on bp)
-    from app.loyalty import admin_redemptions as redemptions  # noqa: F401
-    from app.referrals import admin as referrals  # noqa: F401
-    from app.reviews import admin as reviews_admin  # noqa: F401  (feature views, before registration)
+    """Register the blueprint, after the features' init_app added their views to it (Flask refuses views added to
+    a registered blueprint)."""
+    from app.admin import routes  # noqa: F401  (the views that belong to no feature)
 
     app.register_blueprint(bp)

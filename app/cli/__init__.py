@@ -1,4 +1,4 @@
-"""flask commands: stores, customers, inbox, compliance, loyalty, serve, worker, scheduler, demo, webhooks."""
+"""flask commands: stores, customers, inbox, serve, worker, scheduler, demo, webhooks (features add their own)."""
 
 from flask import Flask
 
@@ -7,11 +7,8 @@ def init_app(app: Flask) -> None:
     from app.admin import cli as admin  # noqa: F401  (add `stores admin-token`, `stores storefront-secret`)
     from app.cli.run import scheduler_command, serve_command, worker_command
     from app.cli.samples import demo_command, webhooks_cli
-    from app.compliance.cli import compliance_cli
     from app.inbox.cli import inbox_cli
-    from app.loyalty.cli import loyalty_cli
     from app.records.cli import customers_cli, stores_cli
-    from app.referrals.cli import referrals_cli
     from app.storefront import cli as storefront  # noqa: F401
 
     for command in (
@@ -23,8 +20,5 @@ def init_app(app: Flask) -> None:
         demo_command,
         webhooks_cli,
         inbox_cli,
-        compliance_cli,
-        loyalty_cli,
-        referrals_cli,
     ):
         app.cli.add_command(command)

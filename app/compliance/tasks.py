@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 
+from flask import Flask
+
 from app.compliance.models import COMPLETED, SHOP_REDACT
 from app.compliance.models import ComplianceRequest as Request
 from app.compliance.service import adopt_deferred, due_request_ids, run_request
@@ -66,3 +68,12 @@ def sweep() -> dict[str, int]:
     if adopted or ids:
         log.info("compliance.swept", extra={"adopted": adopted, "due": len(ids), "enqueued": enqueued})
     return {"adopted": adopted, "due": len(ids), "enqueued": enqueued}
+
+
+def sweep_step(app: Flask) -> dict[str, int]:
+    """The scheduler's intake step (after the inbox sweep): `sweep` in its own app context."""
+    with app.app_context():
+        try:
+            return sweep()
+        finally:
+            db.session.remove()

@@ -1,10 +1,14 @@
 """The pipeline: which handlers run, in order, for each platform-neutral event.
 
-Each handler takes (session, store, event) and writes in the caller's
-transaction, so one delivery's effects commit together or not at all. Later
-features (loyalty, referrals, reviews, notifications) append their handlers
-after the record-keeping ones, which must run first: they build the customer
-and order rows the others read.
+Each handler takes (session, store, event) and writes in the caller's transaction, so one delivery's effects
+commit together or not at all. For every event, in this order:
+1. record-keeping (below): the customer and order rows everything after it reads;
+2. guards the features register (stage "guard"): compliance keeps an erased account erased;
+3. for order events, the followers (records/followers.order_changed: loyalty, referrals, reviews, ... each
+   reconciles with the order as recorded; in a batch, once per order before the commit);
+4. what the features register to run after the followers (stage "after"): a redemption's code seen on an
+   order, the signup reward of a new account.
+Features register in their init_app (`on(EventType, handler, stage=...)`); this module names none of them.
 """
 
 from __future__ import annotations
@@ -12,18 +16,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from app.compliance import service as compliance
-from app.loyalty.orders import on_customer_changed
-from app.loyalty.orders import on_order_event as loyalty_order_event
-from app.loyalty.redemptions import on_order_event as redemption_order_event
-from app.records import orders
+from app.records import followers, orders
 from app.records.customers import resolve_customer
-from app.referrals import orders as referral_orders
-from app.reviews.requests import on_order_event as review_order_event
 from app.stores import service as stores
 from app.stores import uninstall
 from app.stores.models import Store
@@ -41,6 +39,7 @@ from connectors.events import (
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, Store, Any], Any]
+Stage = Literal["guard", "after"]
 
 
 def _customer_changed(session: Session, store: Store, event: CustomerChanged) -> None:
@@ -49,29 +48,48 @@ def _customer_changed(session: Session, store: Store, event: CustomerChanged) ->
         orders.refresh_customer(session, store, customer)
 
 
-#: After record-keeping, every order event runs the features that follow the order's state, in this order.
-ORDER_FOLLOWERS: tuple[Handler, ...] = (
-    loyalty_order_event,  # points reconciled with the order as recomputed (loyalty/orders.py)
-    referral_orders.on_order_event,  # a friend's first paid order attributed, voided on refund, reward due
-    review_order_event,  # the review request's due date, or its cancellation (reviews/requests.py)
-)
-
-PIPELINE: dict[type, tuple[Handler, ...]] = {
-    # 1. keep the order and its customer current (stale snapshots are ignored inside)
-    # then the features that follow the order's state (ORDER_FOLLOWERS, above); order snapshots and deletions
-    # also settle redemptions: a reward's code seen on the order marks it used, its cancellation refunds the points
-    OrderChanged: (orders.apply_order, compliance.erase_if_tombstone, *ORDER_FOLLOWERS, redemption_order_event),
-    OrderDeleted: (orders.delete_order, *ORDER_FOLLOWERS, redemption_order_event),
-    # 2. money back and parcels out: child rows, then the order's derived dates, then the followers
-    RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund), *ORDER_FOLLOWERS),
-    FulfillmentChanged: (lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment), *ORDER_FOLLOWERS),
-    ShipmentEvent: (orders.apply_shipment_event, *ORDER_FOLLOWERS),
-    # 3. profile changes, guest-to-account merges (points move with the guest), the signup reward
-    CustomerChanged: (_customer_changed, compliance.erase_if_tombstone, on_customer_changed),
-    # 4. an erased customer stays erased: a late snapshot must not refill the tombstone (compliance)
-    # 5. store lifecycle: stop acting for the store, drop its tokens, cancel queued work
+#: Step 1 for every event: keep the records current (stale snapshots are ignored inside); child rows (refunds,
+#: parcels, carrier events) also recompute the order's derived amounts and dates. An uninstall stops acting for
+#: the store, drops its tokens and runs the uninstall hooks (stores/uninstall.py).
+RECORD_KEEPING: dict[type, tuple[Handler, ...]] = {
+    OrderChanged: (orders.apply_order,),
+    OrderDeleted: (orders.delete_order,),
+    RefundCreated: (lambda s, st, e: orders.apply_refund(s, st, e.refund),),
+    FulfillmentChanged: (lambda s, st, e: orders.apply_fulfillment(s, st, e.fulfillment),),
+    ShipmentEvent: (orders.apply_shipment_event,),
+    CustomerChanged: (_customer_changed,),
     AppUninstalled: (stores.mark_uninstalled, uninstall.on_uninstalled),
 }
+#: The events about one order: step 3 runs the order's followers after them.
+ORDER_EVENTS = (OrderChanged, OrderDeleted, RefundCreated, FulfillmentChanged, ShipmentEvent)
+
+_REGISTERED: dict[Stage, dict[type, list[Handler]]] = {"guard": {}, "after": {}}
+
+#: What dispatch() runs per event type, built from the steps above and the registrations.
+PIPELINE: dict[type, tuple[Handler, ...]] = {}
+
+
+def on(event_type: type, handler: Handler, *, stage: Stage) -> None:
+    """Run `handler` for every `event_type` at `stage`, after the handlers registered there before it (once: create_app
+    runs more than once in one process)."""
+    handlers = _REGISTERED[stage].setdefault(event_type, [])
+    if handler not in handlers:
+        handlers.append(handler)
+    _build()
+
+
+def _build() -> None:
+    PIPELINE.clear()
+    for event_type in {*RECORD_KEEPING, *_REGISTERED["guard"], *_REGISTERED["after"]}:
+        PIPELINE[event_type] = (
+            *RECORD_KEEPING.get(event_type, ()),
+            *_REGISTERED["guard"].get(event_type, ()),
+            *((followers.order_changed,) if event_type in ORDER_EVENTS else ()),
+            *_REGISTERED["after"].get(event_type, ()),
+        )
+
+
+_build()
 
 
 def dispatch(session: Session, store: Store, event: Event, received_at: datetime) -> None:

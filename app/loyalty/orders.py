@@ -1,4 +1,4 @@
-"""Points from orders: one convergent reconcile, run after the record-keeping handlers.
+"""Points from orders: one convergent reconcile, run after record-keeping (the loyalty follower, loyalty/follower.py).
 
 reconcile_order() compares the points an order should hold now with its ledger rows and appends the
 difference, so any delivery order, duplicate or replay ends on the same sum:
@@ -30,9 +30,8 @@ from app.loyalty.settings import LoyaltySettings, get_settings
 from app.platform.types import utcnow
 from app.records.customers import find_by_platform_id
 from app.records.models import Order, OrderRefund
-from app.records.orders import defer_order, find_order
 from app.stores.models import Store
-from connectors.events import CustomerChanged, order_platform_id
+from connectors.events import CustomerChanged
 
 log = logging.getLogger(__name__)
 
@@ -201,16 +200,6 @@ def _reflect_refunds(session: Session, store: Store, order: Order, earn: PointsL
         target = reversal_target(earn.points, earn.rule, reflected)
         add(key, "reverse", -(target - reversed_so_far), {"refund": _plain(refund.amount), "earn": earn.source_key})
         reversed_so_far = target
-
-
-def on_order_event(session: Session, store: Store, event: Any) -> None:
-    """PIPELINE handler, after record-keeping: the order as recomputed; no order yet means nothing to do."""
-    order_id = order_platform_id(event)
-    if order_id is not None and defer_order(session, store, order_id):
-        return  # reconciled once for the batch, before it commits (inbox/batch_derived.py)
-    order = find_order(session, store, order_id)
-    if order is not None:
-        reconcile_order(session, store, order)
 
 
 def on_customer_changed(session: Session, store: Store, event: CustomerChanged) -> None:

@@ -5,9 +5,9 @@ redeem() is the one entry point (admin API, storefront API, CLI). It writes the 
 loyalty.redemption_tasks.issue_discount (a lost enqueue is picked up by the scheduler step once next_attempt_at passes).
 The code is ours, generated before any platform call, so it is the idempotency key of the platform write.
 
-on_order_event() runs in the PIPELINE after loyalty's reconcile: an order whose discount codes include a
-redemption's code marks it `used`; if that order is later cancelled or deleted, the points come back once
-(`redeem:<id>:refund`) and the redemption is `refunded`. Both steps are idempotent under replays.
+on_order_event() runs in the pipeline after the followers (registered by loyalty's init_app): an order whose
+discount codes include a redemption's code marks it `used`; if that order is later cancelled or deleted, the
+points come back once (`redeem:<id>:refund`) and the redemption is `refunded`. Both steps are idempotent under replays.
 """
 
 from __future__ import annotations

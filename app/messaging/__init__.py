@@ -185,11 +185,14 @@ def unsubscribe_url(store: Store, email: str, locale: str | None = None) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from app import scheduler
     from app.compliance.service import register_personal_data
+    from app.messaging.tasks import schedule_messages
     from app.messaging.unsubscribe import blueprint
     from app.stores.uninstall import UNINSTALL_HOOKS, register_uninstall_hook
 
     app.register_blueprint(blueprint)
+    scheduler.register_step(schedule_messages, phase="delivery")  # due messages claimed and sent
     if cancel_store_messages not in UNINSTALL_HOOKS:
         register_uninstall_hook(cancel_store_messages)
         # customers/redact clears the recipient address and the template variables (names) of their messages.

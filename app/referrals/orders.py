@@ -1,11 +1,12 @@
 """Attribution and the referral's life: from the friend's paid order to the referrer's reward, exactly once.
 
-- on_order_event (PIPELINE, after loyalty): an order with no referral yet is attributed when it is paid and
-  carries one of our friend codes (Order.discount_codes) or a valid landing token (Order.referral_token: Shopify
-  note attribute / WooCommerce meta `_ppe_ref`, set by the storefront at checkout). It is recorded `void`
-  (not_first_order) when the friend has an earlier order in our records (backfilled history included),
-  `flagged` when a fraud check matches (referrals/fraud.py), else `pending`. Later events on the order
-  re-evaluate it: a refund, cancellation or deletion before the reward voids it; delivery sets reward_due_at.
+- reconcile_order (the referrals follower, after loyalty's: referrals/follower.py): an order with no referral
+  yet is attributed when it is paid and carries one of our friend codes (Order.discount_codes) or a valid
+  landing token (Order.referral_token: Shopify note attribute / WooCommerce meta `_ppe_ref`, set by the
+  storefront at checkout). It is recorded `void` (not_first_order) when the friend has an earlier order in our
+  records (backfilled history included), `flagged` when a fraud check matches (referrals/fraud.py), else
+  `pending`. Later events on the order re-evaluate it: a refund, cancellation or deletion before the reward
+  voids it; delivery sets reward_due_at.
 - reward_due_at: delivered_at + return window, else fulfilled_at + fallback (the loyalty settings), else NULL.
 - issue_reward (the scheduler step, under the store lock): points with source key `referral:<id>:reward`, or a
   discount code (status `qualified` until the write-back job has created it), and the `referral_reward_ready`
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -34,7 +34,6 @@ from app.referrals.models import FLAGGED, PENDING, QUALIFIED, REWARDED, VOID, Re
 from app.referrals.service import discount_spec, get_or_create_code, invite_by_token, new_code, read_landing_token
 from app.referrals.settings import get_settings
 from app.stores.models import Store
-from connectors.events import order_platform_id
 
 log = logging.getLogger(__name__)
 VOIDABLE = (PENDING, FLAGGED)
@@ -79,16 +78,6 @@ def _is_first_order(session: Session, store: Store, order: Order) -> bool:
         Order.placed_at <= order.placed_at,
     )
     return not session.scalar(earlier)
-
-
-def on_order_event(session: Session, store: Store, event: Any) -> None:
-    """PIPELINE handler, after loyalty: reads the order's derived dates, so in a batch it runs once at the end."""
-    order_id = order_platform_id(event)
-    if order_id is not None and order_records.defer_order(session, store, order_id):
-        return  # reconciled once for the batch, before it commits (inbox/batch_derived.py)
-    order = order_records.find_order(session, store, order_id)
-    if order is not None:
-        reconcile_order(session, store, order)
 
 
 def reconcile_order(session: Session, store: Store, order: Order) -> None:

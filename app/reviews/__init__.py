@@ -1,8 +1,9 @@
-"""Blueprint: the review form behind one-click star links (/r/...) and review photos (/r/photos/...).
+"""The review programme. The blueprint here serves the review form behind one-click star links (/r/...) and
+review photos (/r/photos/...).
 
 The widget's JSON endpoint (POST /reviews) and the public reading API (/products/<id>/reviews[/summary]) are
-storefront routes (api.py, imported by app/storefront/__init__.py): the store is named by the storefront's
-public key (`ppk_...`), a WooCommerce customer token or the Shopify app proxy, like every widget call.
+storefront routes (storefront.py): the store is named by the storefront's public key (`ppk_...`), a WooCommerce
+customer token or the Shopify app proxy, like every widget call. The reviews' admin views are in admin.py.
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ def photo_storage() -> PhotoStorage:
 
 
 def init_app(app: Flask) -> None:
-    from app.reviews import form  # noqa: F401  (registers the views; admin.py by app/admin, api.py by app/storefront)
+    from app import scheduler
+    from app.records import followers
+    from app.reviews import admin, form, storefront  # noqa: F401  (their views, before registration)
+    from app.reviews.follower import ReviewFollower
+    from app.reviews.publishing_tasks import schedule_review_publishing
+    from app.reviews.tasks import schedule_review_requests
 
     app.register_blueprint(bp)
+    followers.register(ReviewFollower())
+    scheduler.register_step(schedule_review_requests, phase="programmes")  # requests and reminders due
+    scheduler.register_step(schedule_review_publishing, phase="delivery")  # reviews written back to the stores

@@ -1,5 +1,6 @@
-"""Review requests timed to delivery: the pipeline handler that keeps each request in step with its order,
-the scheduler's claim, and the send (a request becomes an outbox message; app/reviews/tasks.py runs it).
+"""Review requests timed to delivery: each request kept in step with its order (the reviews follower,
+reviews/follower.py), the scheduler's claim, and the send (a request becomes an outbox message; reviews/tasks.py
+runs it).
 
 Reconciliation is a pure function of the order's current rows, run on every order / refund / fulfilment /
 shipment event, so duplicates and any delivery order converge (DESIGN.md, "Why events are snapshots"):
@@ -28,22 +29,14 @@ from app.messaging.models import CANCELLED as MESSAGE_CANCELLED
 from app.messaging.models import QUEUED, SENDING, Message
 from app.records.catalog import order_product_ids, products_by_id
 from app.records.models import Customer, Fulfillment, Order, Product
-from app.records.orders import INACTIVE_FULFILLMENTS, defer_order
+from app.records.orders import INACTIVE_FULFILLMENTS
 from app.reviews.links import help_url, star_url
 from app.reviews.models.review import CANCELLED, REMINDED, REVIEWED, SCHEDULED, SENT, SKIPPED, Review, ReviewRequest
 from app.reviews.settings import PER_SHIPMENT, ReviewSettings, review_settings
 from app.stores.models import Store
-from connectors.events import order_platform_id
 
 log = logging.getLogger(__name__)
 REVIVABLE = {"unfulfilled"}
-
-
-def on_order_event(session: Session, store: Store, event: Any) -> None:
-    """Pipeline handler (after record-keeping)."""
-    order_id = order_platform_id(event)
-    if order_id is not None and not defer_order(session, store, order_id):
-        reconcile(session, store, order_id)  # else once for the batch (inbox/batch_derived.py)
 
 
 def _stops(order: Order) -> str | None:

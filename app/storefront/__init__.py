@@ -55,11 +55,8 @@ class StorefrontlessSessions(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    # Modules that add storefront routes are imported here, before the blueprint is first registered
-    # (Flask refuses new routes on a registered blueprint). Features add theirs to this line.
-    from app.loyalty import storefront as loyalty  # noqa: F401
-    from app.referrals import storefront as referrals  # noqa: F401
-    from app.reviews import storefront as reviews_api  # noqa: F401
+    # Features' storefront routes were imported by their init_app, which runs first: Flask refuses new routes on
+    # a registered blueprint.
     from app.storefront import guard, openapi, routes, widget  # noqa: F401
     from app.storefront.door import StorefrontDoor
 

@@ -1,0 +1,92 @@
+"""Followers: the programmes that act on an order's facts once the records are current.
+
+An order event (a snapshot, a deletion, a refund, a parcel, a carrier event) is recorded first (records/orders.py);
+then every follower reconciles what it owns with the order as it now is: loyalty its points, referrals the
+referral, reviews the review request, and the programmes still to come theirs. Each follower is a function of the
+rows as they are (DESIGN.md, "Why events are snapshots"), which is what lets one delivery and a whole batch reach
+the same state:
+- one delivery: `order_changed` runs every follower's `reconcile(session, store, order)` right after it is recorded;
+- a batch (inbox/batch.py): `order_changed` only marks the order; before the commit, inbox/batch_derived.py
+  derives each marked order once and hands them all, with their refunds and parcels loaded, to every follower's
+  `reconcile_many(session, store, loaded, now)`.
+Both paths call the one list, in the one order: the order the features' init_app registered them in (create_app).
+No follower checks which path it is on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.records.models import Fulfillment, Order, OrderRefund
+from app.records.orders import defer_order, find_order
+from app.stores.models import Store
+from connectors.events import order_platform_id
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedOrder:
+    """An order as the batch derived it, with its child rows (refunds ordered by platform id)."""
+
+    order: Order
+    refunds: list[OrderRefund]
+    parcels: list[Fulfillment]
+
+
+class OrderFollower:
+    """What a programme subclasses and registers, once, to follow orders."""
+
+    name: str = ""
+    #: session.info keys of the sets where this follower defers work while a batch is applied (inbox/batch_derived.py
+    #: sets each to an empty set when the batch starts and drops it when the batch ends).
+    batch_keys: tuple[str, ...] = ()
+
+    def reconcile(self, session: Session, store: Store, order: Order) -> None:
+        """Bring what this programme owns for the order in line with it, in the caller's transaction."""
+        raise NotImplementedError
+
+    def reconcile_many(self, session: Session, store: Store, loaded: Sequence[LoadedOrder], now: datetime) -> None:
+        """The same for many orders of one store whose rows are loaded: a batch's, before it commits."""
+        raise NotImplementedError
+
+    def settle(self, session: Session, store: Store, now: datetime) -> None:
+        """In a batch, after every follower's reconcile_many: work this one deferred that the followers after it
+        may have added to (loyalty: the accounts a referral reward marked). Nothing by default."""
+
+
+_FOLLOWERS: dict[str, OrderFollower] = {}
+
+
+def register(follower: OrderFollower) -> None:
+    """Add a follower after those registered before it (again under the same name: replaced in place, since
+    create_app runs more than once in one process)."""
+    _FOLLOWERS[follower.name] = follower
+
+
+def followers() -> tuple[OrderFollower, ...]:
+    return tuple(_FOLLOWERS.values())
+
+
+def reconcile_many(session: Session, store: Store, loaded: Sequence[LoadedOrder], now: datetime) -> None:
+    """The batch path: every follower on the store's derived orders, then every follower's deferred work."""
+    for follower in _FOLLOWERS.values():
+        follower.reconcile_many(session, store, loaded, now)
+    for follower in _FOLLOWERS.values():
+        follower.settle(session, store, now)
+
+
+def order_changed(session: Session, store: Store, event: Any) -> None:
+    """The pipeline's step after record-keeping for every order event: run the followers now, or in a batch mark
+    the order so that they run once for it before the batch commits."""
+    platform_id = order_platform_id(event)
+    if platform_id is None or defer_order(session, store, platform_id):
+        return
+    order = find_order(session, store, platform_id)
+    if order is None:
+        return  # a refund or a parcel before its order: the order's own event reconciles
+    for follower in _FOLLOWERS.values():
+        follower.reconcile(session, store, order)

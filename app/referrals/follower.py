@@ -1,0 +1,28 @@
+"""Referrals as an order follower: a friend's first paid order attributed, voided on refund, its reward due."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.inbox import batch_rows
+from app.records.followers import LoadedOrder, OrderFollower
+from app.records.models import Order
+from app.referrals.orders import reconcile_order
+from app.stores.models import Store
+
+
+class ReferralFollower(OrderFollower):
+    name = "referrals"
+
+    def reconcile(self, session: Session, store: Store, order: Order) -> None:
+        reconcile_order(session, store, order)
+
+    def reconcile_many(self, session: Session, store: Store, loaded: Sequence[LoadedOrder], now: datetime) -> None:
+        """The orders' referrals and the invites their codes name loaded once, then each order reconciled. Runs
+        after loyalty's: the order's derived delivery dates set the reward's due date."""
+        batch_rows.preload_referrals(session, store.id, [item.order for item in loaded])
+        for item in loaded:
+            reconcile_order(session, store, item.order)
