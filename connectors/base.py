@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from .events import Event
 from .exceptions import InvalidSignature, UnsupportedTopic
+from .parsing import JSONObject
 
 #: Dedupe keys are stored in a 191-character column (indexable everywhere).
 MAX_KEY_LENGTH = 191
@@ -74,7 +75,7 @@ class Connector(ABC):
     signature_header: ClassVar[str]
 
     @abstractmethod
-    def dedupe_key(self, meta: WebhookMeta, payload: dict, body: bytes) -> str:
+    def dedupe_key(self, meta: WebhookMeta, payload: JSONObject, body: bytes) -> str:
         """A key equal for every delivery of the same platform event, unique otherwise."""
 
     def supports(self, topic: str) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ class ComplianceRequest:
     """customers/data_request, customers/redact, shop/redact: stored now, handled later."""
 
     topic: str
-    payload: dict = field(hash=False, compare=False)
+    payload: dict[str, Any] = field(hash=False, compare=False)
 
 
 Event = (

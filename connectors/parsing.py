@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeAlias
 
+from .events import ShippingAddress
 from .exceptions import MalformedPayload
+
+#: A decoded JSON object, as webhook payloads and API answers arrive: values are checked where they are read.
+JSONObject: TypeAlias = dict[str, Any]
 
 _MAX_ID = 2**63 - 1
 
@@ -86,7 +90,7 @@ def text(value: Any, limit: int = 255) -> str | None:
     return cleaned[:limit] or None
 
 
-def obj(payload: Any, field: str = "payload") -> dict:
+def obj(payload: Any, field: str = "payload") -> JSONObject:
     if not isinstance(payload, dict):
         raise MalformedPayload(f"{field}: expected a JSON object")
     return payload
@@ -95,10 +99,8 @@ def obj(payload: Any, field: str = "payload") -> dict:
 REFERRAL_TOKEN_KEY = "_ppe_ref"  # noqa: S105  (an attribute name, not a secret)
 
 
-def shipping_address(data: Any, *, address1: str, address2: str, zip_key: str, country: str) -> Any:
+def shipping_address(data: Any, *, address1: str, address2: str, zip_key: str, country: str) -> ShippingAddress | None:
     """A ShippingAddress from a platform's address object (key names differ), None when empty."""
-    from .events import ShippingAddress
-
     if not isinstance(data, dict):
         return None
     address = ShippingAddress(

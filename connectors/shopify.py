@@ -16,8 +16,9 @@ loyalty and reviews features; this module only reads.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 from . import parsing as p
 from .base import MAX_KEY_LENGTH, Connector, WebhookMeta, body_digest
@@ -36,6 +37,8 @@ from .events import (
     RefundSnapshot,
     ShipmentEvent,
 )
+from .exceptions import MalformedPayload
+from .parsing import JSONObject
 
 COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 
@@ -67,7 +70,7 @@ class ShopifyConnector(Connector):
             delivery_id=headers.get("X-Shopify-Event-Id") or headers.get("X-Shopify-Webhook-Id"),
         )
 
-    def dedupe_key(self, meta: WebhookMeta, payload: dict, body: bytes) -> str:
+    def dedupe_key(self, meta: WebhookMeta, payload: JSONObject, body: bytes) -> str:
         # One event can fan out to several topics (orders/paid and orders/updated),
         # each a delivery we must process, so the topic is part of the key.
         identity = meta.delivery_id.strip() if meta.delivery_id else body_digest(body)
@@ -112,7 +115,7 @@ class ShopifyConnector(Connector):
         return [ComplianceRequest(topic=topic, payload=data)]
 
 
-def customer_snapshot(data: dict, *, fallback_email: str | None = None) -> CustomerSnapshot:
+def customer_snapshot(data: JSONObject, *, fallback_email: str | None = None) -> CustomerSnapshot:
     consent = data.get("email_marketing_consent") or {}
     accepts = consent.get("state") == "subscribed" if consent else data.get("accepts_marketing")
     return CustomerSnapshot(
@@ -127,7 +130,7 @@ def customer_snapshot(data: dict, *, fallback_email: str | None = None) -> Custo
     )
 
 
-def refund_snapshot(data: dict, order_id: str) -> RefundSnapshot:
+def refund_snapshot(data: JSONObject, order_id: str) -> RefundSnapshot:
     # The refunded money is the sum of successful refund transactions; a refund
     # that only restocks items has none and refunds nothing.
     amount = Decimal("0")
@@ -145,7 +148,7 @@ def refund_snapshot(data: dict, order_id: str) -> RefundSnapshot:
     )
 
 
-def fulfillment_snapshot(data: dict, order_id: str) -> FulfillmentSnapshot:
+def fulfillment_snapshot(data: JSONObject, order_id: str) -> FulfillmentSnapshot:
     return FulfillmentSnapshot(
         platform_id=p.platform_id(data.get("id"), "fulfillment.id"),
         order_id=order_id,
@@ -156,7 +159,7 @@ def fulfillment_snapshot(data: dict, order_id: str) -> FulfillmentSnapshot:
     )
 
 
-def _line_item(data: dict) -> LineItem:
+def _line_item(data: JSONObject) -> LineItem:
     return LineItem(
         platform_id=p.platform_id(data.get("id"), "line_items.id"),
         product_id=p.optional_id(data.get("product_id"), "line_items.product_id"),
@@ -167,7 +170,7 @@ def _line_item(data: dict) -> LineItem:
     )
 
 
-def order_snapshot(data: dict) -> OrderSnapshot:
+def order_snapshot(data: JSONObject) -> OrderSnapshot:
     order_id = p.platform_id(data.get("id"), "order.id")
     email = p.text(data.get("email")) or p.text(data.get("contact_email"))
     customer_data = data.get("customer")
@@ -178,7 +181,7 @@ def order_snapshot(data: dict) -> OrderSnapshot:
     )
     currency = p.text(data.get("currency"), 3)
     if not currency:
-        raise p.MalformedPayload("order.currency: missing")
+        raise MalformedPayload("order.currency: missing")
     return OrderSnapshot(
         platform_id=order_id,
         name=p.text(data.get("name"), 64),
@@ -226,7 +229,17 @@ def _payment_fingerprint(details: Any) -> str | None:
     return p.fingerprint("card", details.get("credit_card_bin"), last4, details.get("credit_card_company"))
 
 
-def _guest_name(data: dict) -> dict[str, Any]:
+class _GuestName(TypedDict):
+    """A guest's CustomerSnapshot fields taken from the order (its billing or shipping address)."""
+
+    first_name: str | None
+    last_name: str | None
+    phone: str | None
+    locale: str | None
+    updated_at: datetime | None
+
+
+def _guest_name(data: JSONObject) -> _GuestName:
     address = data.get("billing_address") or data.get("shipping_address") or {}
     return {
         "first_name": p.text(address.get("first_name")),

@@ -75,7 +75,7 @@ mutation CustomerSegmentCreate($name: String!, $query: String!) {
 def find_discount_code(client: AdminClient, code: str) -> str | None:
     """The DiscountCodeNode gid of `code`, or None."""
     node = client.execute(CODE_LOOKUP, {"code": code}).get("codeDiscountNodeByCode")
-    return node["id"] if node else None
+    return str(node["id"]) if node else None
 
 
 def create_discount_code(
@@ -133,7 +133,7 @@ def new_customers_segment(client: AdminClient) -> str:
         connection = client.execute(LIST_SEGMENTS, {"after": after}).get("segments") or {}
         for node in connection.get("nodes") or []:
             if node.get("name") == NEW_CUSTOMERS_SEGMENT:
-                return node["id"]
+                return str(node["id"])
         page = connection.get("pageInfo") or {}
         if not page.get("hasNextPage"):
             break
@@ -142,7 +142,7 @@ def new_customers_segment(client: AdminClient) -> str:
     result = payload.get("segmentCreate") or {}
     if result.get("userErrors"):
         raise UserErrors("customer segment refused", result["userErrors"])
-    return result["segment"]["id"]
+    return str(result["segment"]["id"])
 
 
 def _needs_segment(spec: DiscountSpec) -> bool:

@@ -22,8 +22,15 @@ import shopify
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
 
-class TimedGraphQL(shopify.GraphQL):
+# The ShopifyAPI package ships no type information (no py.typed, no stubs), so its classes are Any to mypy and
+# subclassing one is a [misc] error under --strict; the attributes used from it are declared below instead.
+class TimedGraphQL(shopify.GraphQL):  # type: ignore[misc]
     """shopify.GraphQL whose requests time out after `timeout` seconds (connect and each socket read)."""
+
+    # Set by shopify.GraphQL.__init__ from the active session: .../admin/api/{version}/graphql.json, and the
+    # session's headers (X-Shopify-Access-Token among them).
+    endpoint: str
+    headers: dict[str, str]
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         super().__init__()
@@ -35,7 +42,8 @@ class TimedGraphQL(shopify.GraphQL):
         # The endpoint is always http(s): built by the package from the shop domain (or a test origin).
         request = urllib.request.Request(self.endpoint, json.dumps(data).encode("utf-8"), headers)  # noqa: S310
         with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-            return response.read().decode("utf-8")
+            body: bytes = response.read()  # urlopen's answer is Any in typeshed; read() gives the body's bytes
+            return body.decode("utf-8")
 
 
 def gid(resource: str, platform_id: str | int) -> str:

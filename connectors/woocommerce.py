@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -36,6 +37,8 @@ from .events import (
     OrderSnapshot,
     RefundSnapshot,
 )
+from .exceptions import MalformedPayload
+from .parsing import JSONObject
 
 _PING = re.compile(rb"^webhook_id=\d+$")
 # on-hold waits for payment (bank transfer, cheque): not paid until date_paid is set.
@@ -86,7 +89,7 @@ class WooCommerceConnector(Connector):
             delivery_id=None,
         )
 
-    def dedupe_key(self, meta: WebhookMeta, payload: dict, body: bytes) -> str:
+    def dedupe_key(self, meta: WebhookMeta, payload: JSONObject, body: bytes) -> str:
         resource_id = payload.get("id")
         modified = payload.get("date_modified_gmt") or payload.get("date_modified") or ""
         status = payload.get("status") or ""
@@ -118,18 +121,18 @@ class WooCommerceConnector(Connector):
         ]
 
 
-def _gmt(data: dict, name: str) -> Any:
+def _gmt(data: JSONObject, name: str) -> datetime | None:
     return p.timestamp(data.get(f"{name}_gmt"), f"{name}_gmt", assume_utc=True)
 
 
-def _meta_locale(data: dict) -> str | None:
+def _meta_locale(data: JSONObject) -> str | None:
     for item in data.get("meta_data") or []:
         if isinstance(item, dict) and item.get("key") in _LOCALE_META_KEYS and isinstance(item.get("value"), str):
             return p.text(item["value"], 16)
     return None
 
 
-def _line_item(data: dict) -> LineItem:
+def _line_item(data: JSONObject) -> LineItem:
     quantity = int(data.get("quantity") or 0)
     subtotal = p.money(data.get("subtotal"), "line_items.subtotal")
     # `price` is a JSON float in the REST response; the subtotal string is exact.
@@ -154,7 +157,7 @@ def _financial_status(status: str, paid: bool) -> str:
     return "paid" if paid else "pending"
 
 
-def _completion(order_id: str, completed_at: Any, modified: Any) -> tuple[FulfillmentSnapshot, ...]:
+def _completion(order_id: str, completed_at: datetime | None, modified: datetime) -> tuple[FulfillmentSnapshot, ...]:
     """WooCommerce has no fulfilment resource: status "completed" means shipped.
 
     It becomes one synthetic fulfilment per order, so both platforms share one
@@ -174,18 +177,18 @@ def _completion(order_id: str, completed_at: Any, modified: Any) -> tuple[Fulfil
     )
 
 
-def order_snapshot(data: dict) -> OrderSnapshot:
+def order_snapshot(data: JSONObject) -> OrderSnapshot:
     order_id = p.platform_id(data.get("id"), "order.id")
     status = str(data.get("status") or "pending")
     billing = data.get("billing") or {}
     modified = _gmt(data, "date_modified") or _gmt(data, "date_created")
     created = _gmt(data, "date_created")
     if modified is None or created is None:
-        raise p.MalformedPayload("order: date_created_gmt and date_modified_gmt are required")
+        raise MalformedPayload("order: date_created_gmt and date_modified_gmt are required")
     paid_at = _gmt(data, "date_paid")
     currency = p.text(data.get("currency"), 3)
     if not currency:
-        raise p.MalformedPayload("order.currency: missing")
+        raise MalformedPayload("order.currency: missing")
     line_items = tuple(_line_item(li) for li in data.get("line_items") or [] if isinstance(li, dict))
     return OrderSnapshot(
         platform_id=order_id,
@@ -246,7 +249,7 @@ def order_snapshot(data: dict) -> OrderSnapshot:
 _PAYMENT_META_KEYS = ("_ppe_payment_fingerprint", "_stripe_source_id", "_payment_method_token")
 
 
-def _payment_fingerprint(data: dict) -> str | None:
+def _payment_fingerprint(data: JSONObject) -> str | None:
     for key in _PAYMENT_META_KEYS:
         value = p.name_value(data.get("meta_data"), key, name="key")
         if value:

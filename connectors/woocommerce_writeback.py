@@ -17,12 +17,12 @@ the coupon's meta_data for our own check when the order arrives; nor a start dat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import requests
 
 from .exceptions import ConnectorError, StoreUnavailable
-from .woocommerce_admin import WooAdminClient, _check, _json, gmt_param
+from .woocommerce_admin import WooAdminClient, _check, _json, _json_object, gmt_param
 from .writeback import CreatedDiscount, CreatedReview, DiscountSpec
 
 BATCH_LIMIT = 100
@@ -47,8 +47,11 @@ class WooWriteback(WooAdminClient):
 
     def find_coupon(self, code: str) -> dict[str, Any] | None:
         items = _json(self._call("get", "coupons", "coupons.find", params={"code": code}), "coupons.find")
-        # The `code` filter is exact but case-insensitive, as coupon codes are (wc_format_coupon_code lowercases).
-        for item in items if isinstance(items, list) else []:
+        # A list answer holds coupon objects: the cast types the decoded JSON at this boundary (not checked at run
+        # time, as before). The `code` filter is exact but case-insensitive, as coupon codes are
+        # (wc_format_coupon_code lowercases).
+        coupons = cast("list[dict[str, Any]]", items) if isinstance(items, list) else []
+        for item in coupons:
             if str(item.get("code", "")).lower() == code.lower():
                 return item
         return None
@@ -62,7 +65,7 @@ class WooWriteback(WooAdminClient):
             existing = self.find_coupon(spec.code)
             if existing:
                 return CreatedDiscount(spec.code, str(existing["id"]), created=False)
-        created = _json(_refusal(response, "coupons.create"), "coupons.create")
+        created = _json_object(_refusal(response, "coupons.create"), "coupons.create")
         return CreatedDiscount(spec.code, str(created["id"]), created=True)
 
     # -- customers ------------------------------------------------------------
@@ -105,7 +108,7 @@ class WooWriteback(WooAdminClient):
         if response.status_code == 409 or _error_code(response) == REVIEW_DUPLICATE:
             found = self._find_review(product_id, reviewer_email, review)
             return CreatedReview(str(found["id"]) if found else None, created=False)
-        created = _json(_refusal(response, "reviews.create"), "reviews.create")
+        created = _json_object(_refusal(response, "reviews.create"), "reviews.create")
         return CreatedReview(str(created["id"]), created=True)
 
     def _find_review(self, product_id: str, reviewer_email: str, review: str) -> dict[str, Any] | None:
@@ -119,7 +122,8 @@ class WooWriteback(WooAdminClient):
     def _raw(self, method: str, endpoint: str, what: str, **kwargs: Any) -> requests.Response:
         """Like _call, but 400/409 come back to the caller, which recognises duplicates by their code."""
         try:
-            response = getattr(self._api, method)(endpoint, **kwargs)
+            # woocommerce.API is untyped (Any); each of its verbs answers the requests.Response of the call.
+            response: requests.Response = getattr(self._api, method)(endpoint, **kwargs)
         except requests.RequestException as exc:
             raise StoreUnavailable(f"{what}: {type(exc).__name__}") from None
         if response.status_code in (400, 409):
