@@ -194,6 +194,6 @@ class TestingConfig(Config):
         self.STORE_CACHE_SECONDS = 0.0
         self.STOREFRONT_SYNC_SECONDS = 0.0  # every request syncs first: every answer exact, every count in Redis
         self.KICK_DEBOUNCE_SECONDS = 0.0  # no timer thread outliving a test and kicking into the next
-        # Review e-mails would call https://<test shop> for product images; tests/test_catalog.py turns it on
+        # Review e-mails would call https://<test shop> for product images; tests/records/test_catalog.py turns it on
         # against the stand-in stores.
         self.CATALOG_FETCH = False

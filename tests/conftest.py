@@ -22,7 +22,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.mail_helpers import mail_clock, smtp  # noqa: F401  (fixtures: the loopback SMTP server and its clock)
+from tests.messaging.conftest import mail_clock, smtp  # noqa: F401  (fixtures: the loopback SMTP server and its clock)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOPIFY_SECRET = "test-shopify-secret"

@@ -195,7 +195,7 @@ def add_woo_store_at(site) -> Any:
 @contextmanager
 def woo_standin(app, monkeypatch, *, timeout: float) -> Iterator[Any]:
     """A stand-in WooCommerce site that knows add_store()'s key pair; our REST calls time out after `timeout`."""
-    from tests.standins_woo import WooStandin
+    from tests.standins.woocommerce import WooStandin
 
     site = WooStandin().start()
     site.keys["ck_test"] = {"secret": "cs_test", "permissions": "read_write", "key_id": 1}

@@ -141,7 +141,7 @@ def _response(answer: Answer) -> Response:
 
 
 # The views define the routes (a GET gets 405 from Flask) and answer whatever reaches
-# Flask without the door in front (tests/test_webhook_door.py compares the two).
+# Flask without the door in front (tests/inbox/test_webhook_door.py compares the two).
 @bp.post("/shopify")
 def shopify() -> Response:
     return _response(shopify_answer(request.headers, request.get_data(cache=False)))

@@ -7,7 +7,7 @@ door (app/inbox/door.py) this middleware does only what the answer needs, with t
 views use: `shopper.resolve_direct` (the token parsed once), `guard.admit` (Origin, auth level, rate limits
 with the route's prefetch in the same Redis trip), the route's answer function, `json_error` and
 `guard.cors_headers` for refusals. So every answer is the views' answer: status, body, Content-Type, the CORS
-headers, Vary: Origin and Retry-After (tests/test_storefront_door.py compares them case by case).
+headers, Vary: Origin and Retry-After (tests/storefront/test_storefront_door.py compares them case by case).
 
 Passed on to Flask unchanged, before anything is counted: other methods (OPTIONS preflights, HEAD), other
 paths (the app proxy's /proxy/..., routes without an answer function), requests with a body, a query string

@@ -1,7 +1,7 @@
 """The stand-in WooCommerce store's authentication: the wc-auth key handshake and REST request authentication.
 
-Split from tests/standins_woo.py (WooStandin mixes WooAuth in). wc-auth: the merchant approves at once, the keys are
-POSTed to callback_url, then a redirect to return_url; a callback that does not answer 200 deletes the key
+Split from tests/standins/woocommerce.py (WooStandin mixes WooAuth in). wc-auth: the merchant approves at once,
+the keys are POSTed to callback_url, then a redirect to return_url; a callback that does not answer 200 deletes the key
 (WC_Auth::maybe_delete_key). https://woocommerce.github.io/woocommerce-rest-api-docs/#auth-endpoint
 REST requests: Basic auth or consumer_key/consumer_secret query parameters (the HTTPS forms), or OAuth 1.0a in the
 query string (RFC 5849 base string, HMAC-SHA1/SHA256, key = consumer_secret + "&"), checked the way

@@ -1,0 +1,153 @@
+"""WooCommerce write-backs over real HTTP: the `woocommerce` package (OAuth1-signed over plain HTTP) against
+the stand-in store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from connectors.exceptions import RateLimited, StoreUnavailable
+from connectors.woocommerce_writeback import (
+    BATCH_LIMIT,
+    LOYALTY_BALANCE_META,
+    LOYALTY_TIER_META,
+    NEW_CUSTOMERS_META,
+    WooRefused,
+    WooWriteback,
+)
+from connectors.writeback import DiscountSpec
+from tests.standins.woocommerce import WooStandin
+
+
+@pytest.fixture
+def site():
+    standin = WooStandin().start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def woo(site):
+    key, secret = site.add_key()
+    return WooWriteback(site.url, key, secret, timeout=1.0)
+
+
+def reward(code: str = "LOYAL-W1", **overrides) -> DiscountSpec:
+    fields = dict(
+        code=code,
+        title="Loyalty reward",
+        kind="fixed_amount",
+        value=Decimal("5.00"),
+        currency="EUR",
+        customer_email="ann@example.com",
+        usage_limit=1,
+        once_per_customer=True,
+        minimum_subtotal=Decimal("20.00"),
+        ends_at=datetime(2026, 12, 31, 23, 0, tzinfo=UTC),
+    )
+    return DiscountSpec(**{**fields, **overrides})
+
+
+def test_coupon_limited_to_one_email(site, woo):
+    result = woo.create_coupon(reward())
+    assert result.created and result.code == "LOYAL-W1"
+    [coupon] = site.writeback.coupons.values()
+    assert str(coupon["id"]) == result.platform_id
+    assert coupon["email_restrictions"] == ["ann@example.com"]
+    assert (coupon["discount_type"], coupon["amount"], coupon["free_shipping"]) == ("fixed_cart", "5.00", False)
+    assert (coupon["usage_limit"], coupon["usage_limit_per_user"], coupon["individual_use"]) == (1, 1, True)
+    assert coupon["minimum_amount"] == "20.00" and coupon["date_expires_gmt"] == "2026-12-31T23:00:00"
+    assert coupon["meta_data"] == []
+
+
+def test_percentage_referral_and_free_shipping(site, woo):
+    referral = DiscountSpec(
+        code="FRIEND-W", title="Friend", kind="percentage", value=Decimal("12.5"), usage_limit=None,
+        once_per_customer=True, new_customers_only=True,
+    )  # fmt: skip
+    woo.create_coupon(referral)
+    woo.create_coupon(DiscountSpec(code="SHIP-W", title="Ship", kind="free_shipping", customer_email="b@example.com"))
+    by_code = {c["code"]: c for c in site.writeback.coupons.values()}
+    assert (by_code["friend-w"]["discount_type"], by_code["friend-w"]["amount"]) == ("percent", "12.5")
+    assert by_code["friend-w"]["usage_limit"] is None and by_code["friend-w"]["email_restrictions"] == []
+    assert by_code["friend-w"]["meta_data"] == [{"key": NEW_CUSTOMERS_META, "value": "yes"}]
+    assert by_code["ship-w"]["free_shipping"] is True and by_code["ship-w"]["amount"] == "0"
+
+
+def test_existing_coupon_is_found_not_created(site, woo):
+    first = woo.create_coupon(reward())
+    again = woo.create_coupon(reward(code="loyal-w1"))  # codes are case-insensitive
+    assert (again.created, again.platform_id) == (False, first.platform_id)
+    assert len(site.writeback.coupons) == 1 and site.writeback.calls["POST /coupons"] == 1
+
+
+def test_duplicate_code_answer_is_read_back(site, woo):
+    first = woo.create_coupon(reward())
+    original = woo.find_coupon
+    lookups: list[str] = []
+
+    def lagging(code: str):
+        lookups.append(code)
+        return None if len(lookups) == 1 else original(code)  # the first lookup misses (a concurrent create)
+
+    woo.find_coupon = lagging
+    again = woo.create_coupon(reward())
+    assert (again.created, again.platform_id) == (False, first.platform_id)
+    assert site.writeback.calls["POST /coupons"] == 2 and len(site.writeback.coupons) == 1 and len(lookups) == 2
+
+
+def test_lost_answer_then_retry_makes_exactly_one_coupon(site, woo):
+    site.slow("POST", "/coupons", seconds=2.5)
+    with pytest.raises(StoreUnavailable):
+        woo.create_coupon(reward())
+    assert len(site.writeback.coupons) == 1
+    retried = woo.create_coupon(reward())
+    assert retried.created is False and len(site.writeback.coupons) == 1
+
+
+def test_throttled_and_refused_coupons(site, woo):
+    site.fail("POST", "/coupons", 429, times=1, **{"Retry-After": "7"})
+    with pytest.raises(RateLimited) as caught:
+        woo.create_coupon(reward())
+    assert caught.value.retry_after == 7 and site.writeback.coupons == {}
+    assert woo.create_coupon(reward()).created
+    site.fail("POST", "/coupons", 400, times=1)
+    with pytest.raises(WooRefused) as refused:
+        woo.create_coupon(reward(code="OTHER"))
+    assert refused.value.code == "injected" and refused.value.status == 400
+
+
+def test_customer_meta_batches_of_100(site, woo):
+    for n in range(1, 251):
+        site.writeback.add_customer(n, f"c{n}@example.com")
+    updates = [(str(n), {LOYALTY_BALANCE_META: str(n * 10), LOYALTY_TIER_META: "Gold"}) for n in range(1, 251)]
+    answers = woo.update_customer_meta(updates)
+    assert len(answers) == 250 and site.writeback.calls["POST /customers/batch"] == 3 == -(-250 // BATCH_LIMIT)
+    meta = {m["key"]: m["value"] for m in site.writeback.customers[137]["meta_data"]}
+    assert meta == {LOYALTY_BALANCE_META: "1370", LOYALTY_TIER_META: "Gold"}
+    woo.update_customer_meta([("137", {LOYALTY_BALANCE_META: "5"}), ("999", {LOYALTY_BALANCE_META: "1"})])
+    assert len(site.writeback.customers[137]["meta_data"]) == 2
+    assert {m["key"]: m["value"] for m in site.writeback.customers[137]["meta_data"]}[LOYALTY_BALANCE_META] == "5"
+
+
+def test_review_created_then_duplicate_returns_the_existing_one(site, woo):
+    first = woo.create_product_review("22", "Lovely mug.", "Ann", "ann@example.com", 5, True)
+    assert first.created and first.platform_id
+    stored = site.writeback.reviews[int(first.platform_id)]
+    assert (stored["product_id"], stored["rating"], stored["verified"]) == (22, 5, True)
+    again = woo.create_product_review("22", "Lovely mug.", "Ann", "ann@example.com", 5, True)
+    assert (again.created, again.platform_id) == (False, first.platform_id)
+    assert len(site.writeback.reviews) == 1 and site.writeback.calls["POST /products/reviews"] == 2
+    other = woo.create_product_review("23", "Lovely mug.", "Ann", "ann@example.com", 4, False)
+    assert other.created and len(site.writeback.reviews) == 2
+
+
+def test_review_store_errors(site, woo):
+    site.fail("POST", "/products/reviews", 503, times=1)
+    with pytest.raises(StoreUnavailable):
+        woo.create_product_review("22", "Fine.", "Bo", "bo@example.com", 3, False)
+    with pytest.raises(ValueError):
+        woo.create_product_review("22", "Fine.", "Bo", "bo@example.com", 6, False)
+    assert site.writeback.reviews == {}

@@ -1,0 +1,136 @@
+"""The friend's discount code, created at the store by the job over real HTTP, against both stand-in stores:
+once per friend (a return visit or the same e-mail gets the same code), and exactly one code at the store even
+when the create call is retried after a timeout (the stand-ins apply the create, then answer too late)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.records.models import Customer
+from app.referrals.models import ReferralInvite
+from app.referrals.service import get_or_create_code
+from app.referrals.tasks import create_friend_discount
+from app.security import secret_box
+from app.stores.models.woocommerce import WooStoreState
+from app.stores.service import add_store
+from connectors.exceptions import StoreUnavailable
+from connectors.shopify_discounts import NEW_CUSTOMERS_QUERY
+from connectors.woocommerce_writeback import NEW_CUSTOMERS_META
+from tests.helpers import SHOP
+from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
+from tests.standins.woocommerce import WooStandin
+
+
+@pytest.fixture
+def shopify(app, monkeypatch):
+    admin_schema()
+    with StandInServer(StandInShopify(api_key="key", api_secret="secret", slow_seconds=2.0)) as server:
+        monkeypatch.setitem(app.config, "SHOPIFY_ADMIN_ORIGIN", server.origin())
+        monkeypatch.setitem(app.config, "SHOPIFY_API_TIMEOUT_SECONDS", 0.8)
+        yield server
+
+
+@pytest.fixture
+def woo(app, monkeypatch):
+    site = WooStandin().start()
+    monkeypatch.setitem(app.config, "WOO_API_TIMEOUT_SECONDS", 0.8)
+    yield site
+    site.stop()
+
+
+def _woo_store(site):
+    key, secret = site.add_key()
+    store = add_store(
+        db.session, secret_box(), "woocommerce", site.url, {"consumer_key": key, "consumer_secret": secret}
+    )
+    db.session.add(WooStoreState(store_id=store.id, api_url=site.url, webhooks={}))  # as the wc-auth connect does
+    db.session.commit()
+    return store
+
+
+def _code_for_a_customer(store) -> str:
+    customer = Customer(store_id=store.id, platform_id="7001", email="ann@example.com", email_key="ann@example.com")
+    db.session.add(customer)
+    db.session.flush()
+    code = get_or_create_code(db.session, store, customer).code
+    db.session.commit()
+    return code
+
+
+def _invites() -> list[ReferralInvite]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(ReferralInvite).order_by(ReferralInvite.id)))
+
+
+def _one_friend_lands_twice_and_by_email(client, code: str) -> ReferralInvite:
+    assert client.get(f"/ref/{code}").status_code == 200
+    assert client.get(f"/ref/{code}").status_code == 200  # the cookie: the same friend, the same invite
+    answer = client.post(f"/ref/{code}", data={"email": "Bob@Example.org"})
+    assert answer.status_code == 200
+    [invite] = _invites()
+    assert invite.discount_code in answer.text and invite.friend_key
+    # The same e-mail from another browser (no cookie) gets the same invite and code.
+    other = client.application.test_client()
+    assert other.post(f"/ref/{code}", data={"email": "bob@example.org"}).status_code == 200
+    assert len(_invites()) == 1
+    return invite
+
+
+def test_shopify_friend_code_once_even_after_a_timeout(app, client, ctx, shopify):
+    store = add_store(
+        db.session, secret_box(), "shopify", SHOP, {"access_token": shopify.issue_tokens(SHOP)["access_token"]}
+    )
+    db.session.commit()
+    invite = _one_friend_lands_twice_and_by_email(client, _code_for_a_customer(store))
+    # Requests: code lookup, segments list, segment create, then the create: applied, answered too late.
+    shopify.graphql_failures.extend([None, None, None, "slow"])
+    with pytest.raises(StoreUnavailable):
+        create_friend_discount(invite.id)
+    [invite] = _invites()
+    assert (invite.discount_status, invite.attempts, invite.last_error) == ("pending", 1, "StoreUnavailable")
+    discounts = shopify.state(SHOP).writeback.discounts
+    assert list(discounts) == [invite.discount_code]  # it did happen at the store
+
+    assert create_friend_discount(invite.id) == "existed"  # the RQ retry
+    assert create_friend_discount(invite.id) == "skipped"  # a duplicate job
+    [invite] = _invites()
+    assert invite.discount_status == "created" and invite.discount_platform_id == discounts[invite.discount_code]["id"]
+    assert len(discounts) == 1 and shopify.calls["discountCodeBasicCreate"] == 1
+    recorded = discounts[invite.discount_code]["input"]
+    assert recorded["usageLimit"] == 1 and recorded["appliesOncePerCustomer"] is True
+    assert recorded["customerGets"]["value"] == {"percentage": 0.1}
+    [segment] = shopify.state(SHOP).writeback.segments
+    assert segment["query"] == NEW_CUSTOMERS_QUERY and recorded["context"] == {
+        "customerSegments": {"add": [segment["id"]]}
+    }
+
+
+def test_woocommerce_friend_code_once_even_after_a_timeout(app, client, ctx, woo):
+    store = _woo_store(woo)
+    invite = _one_friend_lands_twice_and_by_email(client, _code_for_a_customer(store))
+    woo.slow("POST", "/coupons", seconds=2.0)
+    with pytest.raises(StoreUnavailable):
+        create_friend_discount(invite.id)
+    assert len(woo.writeback.coupons) == 1
+    assert create_friend_discount(invite.id) == "existed"
+    [coupon] = woo.writeback.coupons.values()
+    [invite] = _invites()
+    assert invite.discount_status == "created" and invite.discount_platform_id == str(coupon["id"])
+    assert coupon["code"] == invite.discount_code.lower() and woo.writeback.calls["POST /coupons"] == 1
+    assert (coupon["usage_limit"], coupon["usage_limit_per_user"], coupon["individual_use"]) == (1, 1, True)
+    assert coupon["meta_data"] == [{"key": NEW_CUSTOMERS_META, "value": "yes"}]
+
+
+def test_two_friends_get_two_codes(app, client, ctx, woo):
+    store = _woo_store(woo)
+    code = _code_for_a_customer(store)
+    client.get(f"/ref/{code}")
+    app.test_client().get(f"/ref/{code}")
+    first, second = _invites()
+    assert first.discount_code != second.discount_code and first.token != second.token
+    assert create_friend_discount(first.id) == "created" and create_friend_discount(second.id) == "created"
+    assert len(woo.writeback.coupons) == 2
+    assert db.session.scalar(select(func.count(ReferralInvite.id))) == 2
+    assert client.get("/ref/NOSUCHCD").status_code == 404
