@@ -76,7 +76,8 @@ def execute_autocommit(engine: Engine, sql: str, params: Any) -> list[Any]:
     """
     dbapi_error = engine.dialect.loaded_dbapi.Error
     raw = engine.raw_connection()  # a failure to connect is raised as DBAPIError, like the rest
-    driver = raw.driver_connection
+    # psycopg's Connection (callers run this on PostgreSQL only); None only once the pool connection is invalidated.
+    driver: Any = raw.driver_connection
     done = False
     try:
         driver.autocommit = True  # a local flag in psycopg: no round trip

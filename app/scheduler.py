@@ -21,9 +21,10 @@ from typing import Any, Literal
 from flask import Flask
 
 from app.extensions import db
+from app.inbox import woo_upkeep
 from app.inbox.ingest import kick_processing
 from app.inbox.processing import overdue_count, release_expired_leases
-from app.stores import woo_maintenance
+from app.stores.models import Store
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,37 @@ def tick(app: Flask) -> dict[str, int]:
 
 def maintain_stores(app: Flask) -> None:
     """Enqueue per-store upkeep that is due (WooCommerce webhook health, order reconciliation)."""
-    woo_maintenance.tick(app)
+    woo_upkeep.tick(app)
+
+
+def for_each_active_store(
+    app: Flask,
+    run: Callable[[Any], dict[str, int]],
+    *,
+    enabled: Callable[[Any], bool],
+    totals: dict[str, int],
+    failure_key: str,
+) -> dict[str, int]:
+    """A per-store scheduler step: `run(store)` for every active store where `enabled(store)`, one transaction
+    each, summing the counts it returns. A store that fails is rolled back and logged; the others go on (the next
+    tick retries it)."""
+    with app.app_context():
+        try:
+            store_ids = db.session.scalars(db.select(Store.id).where(Store.status == "active").order_by(Store.id))
+            for store_id in store_ids.all():
+                try:
+                    store = db.session.get(Store, store_id)
+                    if store is None or not enabled(store):
+                        continue
+                    for key, value in run(store).items():
+                        totals[key] += value
+                    db.session.commit()
+                except Exception:  # noqa: BLE001  (one store's bad settings or a conflict: next tick retries)
+                    db.session.rollback()
+                    log.exception(failure_key, extra={"store_id": store_id})
+        finally:
+            db.session.remove()
+    return totals
 
 
 _STEPS: dict[Phase, list[Step]] = {"intake": [tick, maintain_stores], "programmes": [], "delivery": []}

@@ -1,7 +1,7 @@
 """What a redemption waits for while the worker applies a batch: the store's advisory lock.
 
 A storefront redemption (app/loyalty/redemptions.py) takes the same per-store advisory lock as the inbox
-worker (app/inbox/processing.lock_store), which holds it for its part of a batch. So bigger batches, which
+worker (app/platform/locks.lock_store), which holds it for its part of a batch. So bigger batches, which
 raise the worker's rate, also lengthen that wait. This thread measures it beside the rate: every `every`
 seconds it opens a transaction on its own connection, takes one store's lock (the stores in turn), times
 the wait and commits at once, as a redemption would before its own short work.
@@ -15,7 +15,7 @@ import time
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from app.inbox.processing import _LOCK_NAMESPACE
+from app.platform.locks import LOCK_NAMESPACE as _LOCK_NAMESPACE
 
 
 class LockProbe(threading.Thread):

@@ -22,13 +22,14 @@ the truth and each write-back overwrites them. Ratings use the `reviews` namespa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .shopify_admin import AdminClient, UserErrors
 from .shopify_graphql import customer_gid, product_gid
+from .writeback import LoyaltyBalance
 
 METAFIELDS_PER_CALL = 25
 LOYALTY_NAMESPACE = "loyalty"
@@ -116,6 +117,22 @@ def loyalty_metafields(customer_id: str, points_balance: int, tier: str | None) 
     if tier:
         fields.append(MetafieldInput(owner, LOYALTY_NAMESPACE, LOYALTY_TIER_KEY, "single_line_text_field", tier))
     return fields
+
+
+def loyalty_calls(balances: Sequence[LoyaltyBalance]) -> Iterator[list[LoyaltyBalance]]:
+    """Whole customers per metafieldsSet call, up to METAFIELDS_PER_CALL metafields: a customer's balance and tier
+    go in the same (atomic) call, so a refused call leaves no customer half written."""
+    batch: list[LoyaltyBalance] = []
+    size = 0
+    for balance in balances:
+        fields = len(loyalty_metafields(balance.customer_id, balance.points, balance.tier))
+        if batch and size + fields > METAFIELDS_PER_CALL:
+            yield batch
+            batch, size = [], 0
+        batch.append(balance)
+        size += fields
+    if batch:
+        yield batch
 
 
 def rating_metafields(

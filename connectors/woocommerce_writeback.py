@@ -1,4 +1,5 @@
-"""WooCommerce write-backs (REST v3 via the `woocommerce` package): coupons, customer meta, product reviews.
+"""WooWriteback: WooCommerce write-backs (REST v3 via the `woocommerce` package) as the StoreClient protocol
+(writeback.py) names them: coupons, customers' loyalty meta, product reviews (review_model "reviews").
 
 Docs relied on (https://woocommerce.github.io/woocommerce-rest-api-docs/ and
 https://developer.woocommerce.com/docs/apis/rest-api/v3/):
@@ -17,13 +18,27 @@ the coupon's meta_data for our own check when the order arrives; nor a start dat
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import requests
 
 from .exceptions import ConnectorError, StoreUnavailable
 from .woocommerce_admin import WooAdminClient, _check, _json, _json_object, gmt_param
-from .writeback import CreatedDiscount, CreatedReview, DiscountSpec
+from .writeback import (
+    CreatedDiscount,
+    CreatedReview,
+    DiscountSpec,
+    LoyaltyBalance,
+    LoyaltyWrite,
+    ProductRating,
+    ReviewModel,
+    ReviewToPublish,
+    write_in_calls,
+)
+
+if TYPE_CHECKING:
+    from .writeback import StoreClient
 
 BATCH_LIMIT = 100
 COUPON_EXISTS = "woocommerce_rest_coupon_code_already_exists"
@@ -43,6 +58,10 @@ class WooRefused(ConnectorError):
 
 
 class WooWriteback(WooAdminClient):
+    @property
+    def review_model(self) -> ReviewModel:
+        return "reviews"
+
     # -- coupons --------------------------------------------------------------
 
     def find_coupon(self, code: str) -> dict[str, Any] | None:
@@ -56,7 +75,7 @@ class WooWriteback(WooAdminClient):
                 return item
         return None
 
-    def create_coupon(self, spec: DiscountSpec) -> CreatedDiscount:
+    def create_discount(self, spec: DiscountSpec) -> CreatedDiscount:
         existing = self.find_coupon(spec.code)
         if existing:
             return CreatedDiscount(spec.code, str(existing["id"]), created=False)
@@ -89,27 +108,42 @@ class WooWriteback(WooAdminClient):
             answers.extend(result.get("update") or [])
         return answers
 
+    def write_loyalty(self, balances: Sequence[LoyaltyBalance], *, max_calls: int) -> LoyaltyWrite:
+        """customers/batch, BATCH_LIMIT customers per call; customers refused in an answer are `refused`."""
+        calls = (balances[start : start + BATCH_LIMIT] for start in range(0, len(balances), BATCH_LIMIT))
+        return write_in_calls(calls, self._set_loyalty, max_calls)
+
+    def _set_loyalty(self, batch: Sequence[LoyaltyBalance]) -> set[str]:
+        updates = [
+            (b.customer_id, {LOYALTY_BALANCE_META: str(b.points), LOYALTY_TIER_META: b.tier or ""}) for b in batch
+        ]
+        answers = self.update_customer_meta(updates)
+        return {str(a.get("id")) for a in answers if isinstance(a, dict) and a.get("error")}
+
     # -- reviews --------------------------------------------------------------
 
-    def create_product_review(
-        self, product_id: str, review: str, reviewer: str, reviewer_email: str, rating: int, verified: bool
-    ) -> CreatedReview:
-        if not 0 <= rating <= 5:
+    def publish_review(self, review: ReviewToPublish) -> CreatedReview:
+        if not 0 <= review.rating <= 5:
             raise ValueError("rating is 0 to 5")
         body = {
-            "product_id": int(product_id),
-            "review": review,
-            "reviewer": reviewer,
-            "reviewer_email": reviewer_email,
-            "rating": int(rating),
-            "verified": bool(verified),
+            "product_id": int(review.product_id),
+            "review": review.text,
+            "reviewer": review.reviewer,
+            "reviewer_email": review.reviewer_email,
+            "rating": int(review.rating),
+            "verified": bool(review.verified),
         }
         response = self._raw("post", "products/reviews", "reviews.create", data=body)
         if response.status_code == 409 or _error_code(response) == REVIEW_DUPLICATE:
-            found = self._find_review(product_id, reviewer_email, review)
+            found = self._find_review(review.product_id, review.reviewer_email, review.text)
             return CreatedReview(str(found["id"]) if found else None, created=False)
         created = _json_object(_refusal(response, "reviews.create"), "reviews.create")
         return CreatedReview(str(created["id"]), created=True)
+
+    def publish_ratings(self, ratings: Sequence[ProductRating]) -> None:
+        """Nothing to send: WooCommerce computes a product's average_rating and rating_count from its approved
+        reviews, which publish_review creates (read-only properties:
+        https://woocommerce.github.io/woocommerce-rest-api-docs/#product-properties)."""
 
     def _find_review(self, product_id: str, reviewer_email: str, review: str) -> dict[str, Any] | None:
         params = {"product": str(int(product_id)), "reviewer_email": reviewer_email}
@@ -175,3 +209,7 @@ def _text(value: Any) -> str:
     if text.startswith("<p>") and text.endswith("</p>"):
         text = text[3:-4]
     return text.strip()
+
+
+if TYPE_CHECKING:
+    _conforms: type[StoreClient] = WooWriteback

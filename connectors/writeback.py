@@ -1,19 +1,28 @@
-"""Platform-neutral inputs and results of write-backs (discount codes, reviews), shared by both platforms.
+"""Platform-neutral write-backs: the StoreClient protocol, and its inputs and results.
 
-Services build a DiscountSpec (loyalty redemption, a referral friend's code); a job hands it to
-`ShopifyWriteback.create_discount_code` or `WooWriteback.create_coupon`. Both are retry-safe on the code: the
-same spec sent twice (a lost answer, an RQ retry) never makes a second code, the second answer says created=False.
+Jobs get a StoreClient from app/stores/clients.client_for(store) and call only its methods, so no job branches on
+the platform; ShopifyWriteback (shopify_writeback.py) and WooWriteback (woocommerce_writeback.py) implement it.
+Services build a DiscountSpec (loyalty redemption, a referral friend's code); `create_discount` is retry-safe on the
+code: the same spec sent twice (a lost answer, an RQ retry) never makes a second code, the second answer says
+created=False.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
+
+from .catalog import ProductInfo
+from .exceptions import ConnectorError
 
 DiscountKind = Literal["fixed_amount", "percentage", "free_shipping"]
 KINDS: tuple[str, ...] = ("fixed_amount", "percentage", "free_shipping")
+# How a store keeps the reviews we publish: each product's rating and count ("ratings": Shopify metafields), or
+# each review ("reviews": WooCommerce product reviews, from which WooCommerce computes the product's rating).
+ReviewModel = Literal["ratings", "reviews"]
 
 
 @dataclass(frozen=True)
@@ -80,3 +89,105 @@ class CreatedReview:
 
     platform_id: str | None
     created: bool
+
+
+@dataclass(frozen=True)
+class LoyaltyBalance:
+    """A customer's loyalty figures as the store shows them (Shopify metafields, WooCommerce customer meta)."""
+
+    customer_id: str  # the platform's customer id
+    points: int  # spendable
+    tier: str | None
+
+
+@dataclass(frozen=True)
+class LoyaltyWrite:
+    """What write_loyalty did, by customer id, in the order given.
+
+    written: in a call that succeeded; refused: the store refused the item in its answer (a WooCommerce batch
+    item); failed: in the call that raised `error`, which ended the writing. Customers in none of these were not
+    tried (max_calls reached, or after the failed call): they are still to write.
+    """
+
+    calls: int
+    written: tuple[str, ...]
+    refused: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+    error: ConnectorError | None = None
+
+
+@dataclass(frozen=True)
+class ProductRating:
+    """A product's published reviews summed up: the exact average and the count (0: none left to show)."""
+
+    product_id: str
+    average: Decimal
+    count: int
+
+
+@dataclass(frozen=True)
+class ReviewToPublish:
+    """One published review, as a store that keeps each review shows it."""
+
+    product_id: str
+    text: str
+    reviewer: str
+    reviewer_email: str
+    rating: int
+    verified: bool
+
+
+class StoreClient(Protocol):
+    """What the jobs ask of a store, whatever its platform (app/stores/clients.client_for builds one)."""
+
+    def create_discount(self, spec: DiscountSpec) -> CreatedDiscount:
+        """Create the code, looked up first: a retry after a lost answer finds it (created=False)."""
+        ...
+
+    def products(self, product_ids: Iterable[str]) -> dict[str, ProductInfo]:
+        """Title, image and link by numeric product id (connectors/catalog.py); unknown ids are absent."""
+        ...
+
+    def write_loyalty(self, balances: Sequence[LoyaltyBalance], *, max_calls: int) -> LoyaltyWrite:
+        """Write balances and tiers in as many calls as the platform's batch limit needs, at most max_calls.
+
+        Never raises a ConnectorError: the first call that fails stops the writing and is reported in the
+        result with its customers, so the caller keeps what the calls before it wrote.
+        """
+        ...
+
+    @property
+    def review_model(self) -> ReviewModel:
+        """Which of publish_ratings / publish_review carries this store's reviews."""
+        ...
+
+    def publish_ratings(self, ratings: Sequence[ProductRating]) -> None:
+        """A "ratings" store: overwrite each product's rating and count; a count of 0 removes them."""
+        ...
+
+    def publish_review(self, review: ReviewToPublish) -> CreatedReview:
+        """A "reviews" store: create the review once; a duplicate answers the existing one (created=False)."""
+        ...
+
+
+def write_in_calls(
+    calls: Iterable[Sequence[LoyaltyBalance]],
+    send: Callable[[Sequence[LoyaltyBalance]], Collection[str]],
+    max_calls: int,
+) -> LoyaltyWrite:
+    """write_loyalty's loop over a platform's batches: `send` makes one call and answers the ids refused in it."""
+    made = 0
+    written: list[str] = []
+    refused: list[str] = []
+    for batch in calls:
+        if made >= max_calls:
+            break
+        made += 1
+        try:
+            bad = send(batch)
+        except ConnectorError as exc:
+            failed = tuple(item.customer_id for item in batch)
+            return LoyaltyWrite(made, tuple(written), tuple(refused), failed, exc)
+        for item in batch:
+            (refused if item.customer_id in bad else written).append(item.customer_id)
+    return LoyaltyWrite(made, tuple(written), tuple(refused))

@@ -150,9 +150,9 @@ def reset_state(app) -> None:
     from sqlalchemy import text
 
     from app.extensions import db
-    from app.inbox import ingest
     from app.platform.queue import get_redis
     from app.storefront import local_state
+    from app.stores import cache as store_cache
 
     with app.app_context():
         tables = list(reversed(db.metadata.sorted_tables))
@@ -166,7 +166,7 @@ def reset_state(app) -> None:
         local_state.forget(app)  # the counts and copies of the process, synced with the Redis just emptied
         app.extensions["redis_down_until"] = 0.0
         db.session.remove()
-    ingest._cache.clear()
+    store_cache.forget_all()
 
 
 @contextmanager

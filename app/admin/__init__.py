@@ -2,11 +2,15 @@
 
 Every view is wrapped by auth.merchant_required, which resolves the one store the caller speaks for; views
 never take a store id from the request, so no store's data is reachable with another store's credentials.
-Features add their views to `bp` from their own admin modules, imported by their init_app.
+Features add their views to `bp` from their own admin modules, imported by their init_app. A domain error a
+view lets through (app/errors.py) is answered by `_app_error`: views do not map errors to answers themselves.
 """
 
 from flask import Blueprint, Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
+
+from app.errors import AppError
+from app.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin/api/v1")
 
@@ -15,6 +19,15 @@ bp = Blueprint("admin", __name__, url_prefix="/admin/api/v1")
 def _json_error(exc: HTTPException) -> tuple[Response, int]:
     """Scripts and the dashboard read JSON, also when a request is refused (bad JSON, too large, ...)."""
     return jsonify(error=(exc.name or "error").lower().replace(" ", "_"), message=exc.description), exc.code or 500
+
+
+def _app_error(exc: AppError) -> tuple[Response, int]:
+    """Its status and body ({"error": code, "message": ..., **details}); nothing the view wrote is kept."""
+    db.session.rollback()
+    return jsonify(exc.body()), exc.status
+
+
+bp.register_error_handler(AppError, _app_error)
 
 
 def init_app(app: Flask) -> None:

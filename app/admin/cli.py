@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from app.admin.auth import issue_admin_token, revoke_admin_tokens
-from app.cli.output import print_json
 from app.extensions import db
+from app.platform.output import print_json
 from app.records.cli import stores_cli
 from app.stores.service import find_store
 

@@ -95,7 +95,8 @@ def serve_command(host: str, port: int, web_workers: int, rq_workers: int) -> No
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
-    failed = [c.args[0] for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
+    # Popen.args is typed as any of its accepted forms; these children were started from lists of str.
+    failed = [list(c.args)[0] for c in children if c.returncode not in (0, -signal.SIGTERM, None)]  # type: ignore[arg-type]
     if failed:
         raise click.ClickException(f"stopped because a process exited: {failed}")
 

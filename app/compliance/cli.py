@@ -8,12 +8,12 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.cli.output import print_json
 from app.compliance.models import FAILED, PENDING
 from app.compliance.models import ComplianceRequest as Request
-from app.compliance.privacy_requests import TOPICS, PrivacyRequestError, file_request
+from app.compliance.privacy_requests import TOPICS, file_request
 from app.compliance.service import run_request
 from app.extensions import db
+from app.platform.output import exit_on_error, print_json
 from app.records.cli import require_store
 from app.stores.service import find_store
 
@@ -98,9 +98,7 @@ def request_command(
 ) -> None:
     """File a privacy request by hand (WooCommerce stores; or a Shopify request received outside webhooks)."""
     store = require_store(store_ref)
-    try:
+    with exit_on_error():  # PrivacyRequestError
         request = file_request(db.session, store, topic, customer_id=customer_id, email=email, order_ids=order_ids)
-    except PrivacyRequestError as exc:
-        raise click.BadParameter(str(exc)) from exc
     db.session.commit()
     print_json(request.as_dict())

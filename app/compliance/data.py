@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import CursorResult, Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.compliance.models import DATA_REQUEST
@@ -264,7 +264,9 @@ def delete_store_rows(session: Session, store_id: int, keep: Iterable[str] = ())
     for table in reversed(db.metadata.sorted_tables):
         if table.name in keep or table.name == "stores" or "store_id" not in table.c:
             continue
-        count = session.execute(table.delete().where(table.c.store_id == store_id)).rowcount or 0
+        result = session.execute(table.delete().where(table.c.store_id == store_id))
+        # DML returns a CursorResult (rowcount); execute() is typed Result
+        count = cast("CursorResult[Any]", result).rowcount or 0
         if count:
             deleted[table.name] = count
     return deleted

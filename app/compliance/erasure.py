@@ -3,24 +3,27 @@
 Split from compliance/service.py (which re-exports these names). Erasure keeps the numbers: the customer
 row stays as a tombstone (personal columns cleared, email_key replaced by a marker normalise_email can never
 produce), orders keep their totals. Features register their own personal columns in PERSONAL_DATA
-(register_personal_data). erase_if_tombstone is a PIPELINE step (inbox/pipeline.py): a late delivery about
-an erased account must not refill it.
+(register_personal_data), and what they keep outside columns with register_erasure_hook. erase_if_tombstone
+is a PIPELINE step (inbox/pipeline.py): a late delivery about an erased account must not refill it.
 https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.orm import Session
 
 from app.compliance import data
 from app.compliance.models import COMPLETED, CUSTOMER_REDACT
 from app.compliance.models import ComplianceRequest as Request
-from app.loyalty.balance_invalidation import naming
+from app.extensions import Model
+from app.records import batch_rows
+from app.records.bulk import writes_customers
 from app.records.models import Customer, Order
 from app.stores.models import Store
 
@@ -36,7 +39,7 @@ TOMBSTONE_PREFIX = "~redacted:"  # no "@": normalise_email() never returns it
 class PersonalData:
     """Columns of `model` that hold a customer's personal data, found by `customer_key` (= customers.id)."""
 
-    model: type
+    model: type[Model]
     columns: tuple[str, ...]
     customer_key: str = "customer_id"
 
@@ -50,8 +53,19 @@ PERSONAL_DATA: list[PersonalData] = [
 ]
 
 
-def register_personal_data(model: type, columns: tuple[str, ...], customer_key: str = "customer_id") -> None:
+def register_personal_data(model: type[Model], columns: tuple[str, ...], customer_key: str = "customer_id") -> None:
     PERSONAL_DATA.append(PersonalData(model, columns, customer_key))
+
+
+#: Personal data kept outside the columns (files): customers/redact calls hook(session, store, customer ids) before
+#: the columns are cleared; what it returns joins the request's summary. Messaging deletes its .eml copies.
+ErasureHook = Callable[[Session, Store, list[int]], dict[str, Any] | None]
+ERASURE_HOOKS: list[ErasureHook] = []
+
+
+def register_erasure_hook(hook: ErasureHook) -> None:
+    if hook not in ERASURE_HOOKS:  # create_app runs more than once
+        ERASURE_HOOKS.append(hook)
 
 
 def is_tombstone(customer: Customer) -> bool:
@@ -62,10 +76,14 @@ def redact_customer(session: Session, store: Store, request: Request, subject: S
     """Erase the subject's personal data everywhere; totals, counts and ledger rows stay as they are."""
     ids = [c.id for c in subject.customers]
     matcher = data.InboxMatcher.for_subject(subject)  # built before the columns it reads are cleared
+    hooked: dict[str, Any] = {}
+    for hook in ERASURE_HOOKS:  # before the columns they may read are cleared, too
+        hooked.update(hook(session, store, ids) or {})
     erased = erase_customers(session, store, ids)
     purged = data.purge_exports(session, store.id, ids, subject.platform_id, exclude=request.id)
     scrubbed = data.scrub_inbox(session, store.id, matcher, marker={"redacted": CUSTOMER_REDACT})
-    return {"customers": len(ids), "erased": erased, "inbox_scrubbed": scrubbed, "exports_purged": purged}
+    summary = {"customers": len(ids), "erased": erased, "inbox_scrubbed": scrubbed, "exports_purged": purged}
+    return {**summary, **hooked}
 
 
 def erase_customers(session: Session, store: Store, ids: list[int]) -> dict[str, int]:
@@ -74,21 +92,23 @@ def erase_customers(session: Session, store: Store, ids: list[int]) -> dict[str,
     if not ids:
         return erased
     for item in PERSONAL_DATA:
-        table = item.model.__table__
+        # A declarative model's __table__ is a Table; DeclarativeBase types it as any FromClause.
+        table = cast(Table, item.model.__table__)
         result = session.execute(
             update(table)
             .where(table.c.store_id == store.id, table.c[item.customer_key].in_(ids))
             .values({name: None for name in item.columns})
-            .execution_options(**naming(store.id, ids))
+            .execution_options(**writes_customers(store.id, ids))
         )
-        erased[table.name] = erased.get(table.name, 0) + (result.rowcount or 0)
+        # DML returns a CursorResult (rowcount); execute() is typed Result
+        erased[table.name] = erased.get(table.name, 0) + (cast("CursorResult[Any]", result).rowcount or 0)
     # The marker is per record (email_key is unique per store) and says nothing about the address.
     for customer_id in ids:
         session.execute(
             update(Customer)
             .where(Customer.store_id == store.id, Customer.id == customer_id)
             .values(email_key=f"{TOMBSTONE_PREFIX}{customer_id}")
-            .execution_options(**naming(store.id, [customer_id]))
+            .execution_options(**writes_customers(store.id, [customer_id]))
         )
     session.expire_all()  # Core updates: reload ORM state before anyone reads it
     return erased
@@ -113,21 +133,17 @@ def erase_if_tombstone(session: Session, store: Store, event: Any) -> None:
         log.info("compliance.tombstone_kept", extra={"store_id": store.id, "customer_id": customer_id})
 
 
-#: session.info key. While an inbox batch is applied: {store id: customer platform ids with a completed
-#: customers/redact}, loaded once per store per batch (inbox/batch_derived.py) instead of a query per delivery.
-REDACTED_IDS = "compliance.redacted_ids"
-
-
 def _was_redacted(session: Session, store_id: int, platform_id: str) -> bool:
-    known = session.info.get(REDACTED_IDS)
-    if known is not None:
-        if store_id not in known:
+    maps = batch_rows.store_maps(session, store_id)
+    if maps is not None:  # in an inbox batch: the store's erased accounts, read once for its part of the batch
+        known = maps.get("redacted_ids")
+        if known is None:
             ids = select(Request.customer_platform_id).where(
                 Request.store_id == store_id, Request.topic == CUSTOMER_REDACT, Request.status == COMPLETED
             )
             with session.no_autoflush:  # requests complete in their own job, never inside a delivery's work
-                known[store_id] = set(session.scalars(ids))
-        return platform_id in known[store_id]
+                known = maps["redacted_ids"] = set(session.scalars(ids))
+        return platform_id in known
     stmt = select(Request.id).where(
         Request.store_id == store_id,
         Request.topic == CUSTOMER_REDACT,

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.platform.types import BigId, UTCDateTime, utcnow
 
 DATA_REQUEST, CUSTOMER_REDACT, SHOP_REDACT = "customers/data_request", "customers/redact", "shop/redact"
@@ -31,7 +31,7 @@ TOPICS = (DATA_REQUEST, CUSTOMER_REDACT, SHOP_REDACT)
 PENDING, COMPLETED, FAILED = "pending", "completed", "failed"
 
 
-class ComplianceRequest(db.Model):
+class ComplianceRequest(Model):
     __tablename__ = "compliance_requests"
     __table_args__ = (
         # One request per inbox delivery: recording it again (a replayed delivery) finds this row.

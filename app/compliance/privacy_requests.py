@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.compliance.models import ComplianceRequest
 from app.compliance.service import record_compliance_request
+from app.errors import InvalidInput
 from app.inbox.models import DONE, WebhookDelivery
 from app.platform.types import utcnow
 from app.stores.models import Store
@@ -25,8 +26,10 @@ from connectors.events import ComplianceRequest as ComplianceEvent
 TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 
 
-class PrivacyRequestError(ValueError):
+class PrivacyRequestError(InvalidInput, ValueError):
     """A request that names nobody, or an unknown topic."""
+
+    code = "privacy_request_invalid"
 
 
 def file_request(

@@ -22,10 +22,12 @@ from app.compliance import data
 from app.compliance.erasure import redact_customer
 from app.compliance.models import COMPLETED, CUSTOMER_REDACT, DATA_REQUEST, FAILED, PENDING, SHOP_REDACT
 from app.compliance.models import ComplianceRequest as Request
+from app.compliance.shop_redact import redact_shop
 from app.inbox.models import WebhookDelivery
+from app.platform.locks import lock_store
 from app.platform.types import utcnow
-from app.records.customers import normalise_email
 from app.records.models import Customer, Order
+from app.records.models.customer import normalise_email
 from app.stores.models import Store
 
 log = logging.getLogger(__name__)
@@ -76,10 +78,6 @@ def run_request(session: Session, request_id: int) -> str:
 
 
 def _run(session: Session, request: Request) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    from app.inbox.processing import (
-        lock_store,  # the same per-store lock as inbox processing: no delivery applies meanwhile
-    )
-    from app.stores import uninstall
 
     store = session.get(Store, request.store_id)
     if store is None:
@@ -90,7 +88,7 @@ def _run(session: Session, request: Request) -> tuple[dict[str, Any], dict[str, 
         )
     lock_store(session, store.id)
     if request.topic == SHOP_REDACT:
-        return uninstall.redact_shop(session, store, request), None
+        return redact_shop(session, store, request), None
     subject = find_subject(session, store, request)
     if request.topic == DATA_REQUEST:
         export = data.export_customer(session, store, request, subject.customers, subject.order_ids)
@@ -113,7 +111,8 @@ def find_subject(session: Session, store: Store, request: Request) -> Subject:
             payload = json.loads(delivery.body)
         except ValueError:
             payload = {}  # already scrubbed by an earlier redaction of the same person
-    who = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+    # Indexed once known to be a dict: get()'s "| None" is not narrowed by the isinstance() of another call.
+    who = payload["customer"] if isinstance(payload.get("customer"), dict) else {}
     subject = Subject(
         platform_id=request.customer_platform_id,
         email_key=normalise_email(who.get("email") if isinstance(who.get("email"), str) else None),

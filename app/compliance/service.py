@@ -33,7 +33,6 @@ from sqlalchemy.orm import Session, object_session
 
 from app.compliance.erasure import (
     PERSONAL_DATA,
-    REDACTED_IDS,
     TOMBSTONE_PREFIX,
     PersonalData,
     erase_customers,
@@ -54,7 +53,6 @@ from connectors.exceptions import ConnectorError
 __all__ = [
     "MAX_ATTEMPTS",
     "PERSONAL_DATA",
-    "REDACTED_IDS",
     "REQUEUE_AFTER",
     "TOMBSTONE_PREFIX",
     "PersonalData",
@@ -98,9 +96,10 @@ def record_compliance_request(
     if existing is not None:
         return existing
     payload = event.payload
-    customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+    # Indexed once known to be a dict: get()'s "| None" is not narrowed by the isinstance() of another call.
+    customer = payload["customer"] if isinstance(payload.get("customer"), dict) else {}
     orders = payload.get("orders_requested") or payload.get("orders_to_redact") or []
-    data_request = payload.get("data_request") if isinstance(payload.get("data_request"), dict) else {}
+    data_request = payload["data_request"] if isinstance(payload.get("data_request"), dict) else {}
     request = Request(
         store_id=store.id,
         delivery_id=delivery.id,

@@ -47,7 +47,7 @@ def run_compliance_request(request_id: int) -> str:
             status = run_request(db.session, request_id)
             request = db.session.get(Request, request_id)
             if status == COMPLETED and request is not None and request.topic == SHOP_REDACT:
-                from app.inbox.ingest import forget_store
+                from app.stores.cache import forget_store
 
                 forget_store(request.platform, request.shop_domain)  # this process's cache of the deleted store
             return status

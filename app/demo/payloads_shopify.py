@@ -66,6 +66,7 @@ def _address(person: Person, when: datetime) -> dict[str, Any]:
 def customer_payload(person: Person, when: datetime) -> dict[str, Any]:
     """The account as Shopify holds it at `when`; its updated_at is its own latest change."""
     cid = person.account_id
+    assert cid is not None, "a customer payload is an account holder's"  # callers check account_id / plan.guest
     first, last = person.name_at(when)
     address = {key: value for key, value in _address(person, when).items() if key not in ("latitude", "longitude")}
     address.update(country_name="United States", customer_id=cid, default=True, id=cid + 50_000_000)

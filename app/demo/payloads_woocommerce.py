@@ -74,6 +74,7 @@ def _links(site: str, kind: str, resource_id: int) -> dict[str, Any]:
 
 def customer_payload(person: Person, when: datetime, site: str) -> dict[str, Any]:
     cid = person.account_id
+    assert cid is not None, "a customer payload is an account holder's"  # callers check account_id
     first, last = person.name_at(when)
     created, modified = person.signup_at or when, person.changed_at(when) or when
     return {"id": cid, "date_created": local(created), "date_created_gmt": gmt(created),
@@ -149,8 +150,9 @@ class _Order:
         rows = _amounts(plan)
         shipping_tax = q(plan.shipping * VAT)
         email = person.email if plan.guest else person.key
-        coupons = [{"id": 500 + plan.number, "code": plan.discount_code, "discount": money(plan.discount),
-                    "discount_tax": money(sum((r[2] - r[3] for r in rows), Decimal(0))), "meta_data": []}]  # fmt: skip
+        coupons: list[dict[str, Any]] = [
+            {"id": 500 + plan.number, "code": plan.discount_code, "discount": money(plan.discount),
+             "discount_tax": money(sum((r[2] - r[3] for r in rows), Decimal(0))), "meta_data": []}]  # fmt: skip
         card = plan.payment == "card"
         return {
             "id": plan.order_id, "parent_id": 0, "number": str(plan.order_id),

@@ -6,9 +6,12 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 
 def init_app(app: Flask) -> None:
-    from app.inbox import routes  # noqa: F401  (registers the views on bp)
+    from app.inbox import cli, routes  # noqa: F401  (the views on bp; `flask woocommerce disconnect` on stores')
     from app.inbox.door import WebhookDoor
+    from app.inbox.woo_upkeep import enqueue_registration
+    from app.stores.woo_connect import register_connected_hook
 
     app.register_blueprint(bp)
+    register_connected_hook(enqueue_registration)  # a connected WooCommerce store gets our webhooks
     # The hot path: the door answers POSTs to the two webhook paths before Flask (see door.py).
     app.wsgi_app = WebhookDoor(app, app.wsgi_app)  # type: ignore[method-assign]

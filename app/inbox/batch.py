@@ -28,15 +28,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from app.compliance.service import record_compliance_request
-from app.inbox import batch_derived, batch_rows
+from app.inbox import batch_derived
 from app.inbox.models import DONE, FAILED, PROCESSING, WebhookDelivery
-from app.inbox.pipeline import dispatch
-from app.inbox.processing import _CONFLICT_RETRIES, finish, finish_all, lock_store, mark_failure, process_delivery
+from app.inbox.pipeline import apply_event
+from app.inbox.processing import _CONFLICT_RETRIES, finish, finish_all, mark_failure, process_delivery
+from app.platform.locks import lock_store
 from app.platform.sql import chunks, in_keys
+from app.records import batch_rows
 from app.stores.models import Store
 from connectors import get_connector
-from connectors.events import ComplianceRequest, Event
+from connectors.events import Event
 from connectors.exceptions import ConnectorError
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,8 @@ log = logging.getLogger(__name__)
 
 #: At most this many of one store's deliveries per transaction. The store's advisory lock is held for its part
 #: of a batch, and a redemption in that store (loyalty/redemptions.py takes the same lock) waits for it: 500
-#: bounds that wait to about a quarter of a second whatever the batch size and the mix of stores (bench/README.md,
-#: process step 4, measures it), while many stores' parts still share one claimed batch.
+#: bounds that wait to about a quarter of a second whatever the batch size and the mix of stores (bench/process.py
+#: measures it with bench/lockprobe.py), while many stores' parts still share one claimed batch.
 STORE_PART = 500
 
 
@@ -120,7 +121,7 @@ def _apply_store(
             if delivery.id not in parsed:  # parsed once for both passes
                 parsed[delivery.id] = _parse(delivery)
         events = {d.id: parsed[d.id] for d in deliveries}
-        batch_rows.preload(session, store_id, _all_events(events.values()))
+        batch_rows.preload(session, store_id, list(_all_events(events.values())))
         for delivery in deliveries:
             outcomes.append(_apply_one(session, store, delivery, events[delivery.id], savepoints))
         batch_derived.run_deferred(session, store)
@@ -151,14 +152,14 @@ def _apply_one(
         return delivery, events, isinstance(events, ConnectorError)
     if not savepoints:
         for event in events:  # an exception here abandons the pass (process_batch)
-            _apply_event(session, store, delivery, event)
+            apply_event(session, store, event, delivery)
         return delivery, DONE, False
     last: Exception | None = None
     for _ in range(_CONFLICT_RETRIES):
         try:
             with session.begin_nested():
                 for event in events:
-                    _apply_event(session, store, delivery, event)
+                    apply_event(session, store, event, delivery)
             return delivery, DONE, False
         except Exception as exc:  # noqa: BLE001  (a bug or an outage: retried with backoff, never dropped)
             batch_rows.forget(session, store.id)  # rolled back: what the maps learned may be gone
@@ -183,7 +184,4 @@ def _all_events(parsed: Iterable[list[Event] | Exception]) -> Iterator[Event]:
 
 
 def _apply_event(session: Session, store: Store, delivery: WebhookDelivery, event: Event) -> None:
-    if isinstance(event, ComplianceRequest):
-        record_compliance_request(session, store, event, delivery)
-    else:
-        dispatch(session, store, event, delivery.received_at)
+    apply_event(session, store, event, delivery)

@@ -13,7 +13,7 @@ followers.order_changed) and the customer (orders.refresh_customer); run_deferre
 3. hands the derived orders to every follower's reconcile_many, in their registered order (loyalty: ledger rows
    and tiers loaded, points reconciled, accounts refreshed; referrals; reviews), then lets each settle what it
    deferred meanwhile.
-No FOR UPDATE: the batch holds the store's advisory lock (inbox/processing.lock_store), which serialises
+No FOR UPDATE: the batch holds the store's advisory lock (platform/locks.lock_store), which serialises
 every writer of the store's rows (the scheduler's loyalty and review steps take it too).
 A delivery rolled back by its SAVEPOINT may have marked an order: deriving it anyway is harmless (the
 result depends only on the rows). If this work fails, the caller rolls the batch back and applies its
@@ -28,7 +28,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.compliance.service import REDACTED_IDS
 from app.platform.sql import in_keys
 from app.platform.types import utcnow
 from app.records import followers, orders
@@ -36,7 +35,7 @@ from app.records.followers import LoadedOrder
 from app.records.models import Fulfillment, Order, OrderRefund
 from app.stores.models import Store
 
-_BATCH_KEYS = (orders.DIRTY_ORDERS, orders.DEFERRED_REFRESH, orders.DELETION_MARKERS, REDACTED_IDS)
+_BATCH_KEYS = (orders.DIRTY_ORDERS, orders.DEFERRED_REFRESH, orders.DELETION_MARKERS)
 
 
 def start(session: Session) -> None:
@@ -44,7 +43,6 @@ def start(session: Session) -> None:
     session.info[orders.DIRTY_ORDERS] = set()
     session.info[orders.DEFERRED_REFRESH] = set()
     session.info[orders.DELETION_MARKERS] = {}
-    session.info[REDACTED_IDS] = {}
     for follower in followers.followers():
         for key in follower.batch_keys:
             session.info[key] = set()

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any, cast
+
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
-from app.cli.output import print_json
 from app.extensions import db
 from app.inbox.ingest import kick_processing
 from app.inbox.models import FAILED, PENDING, WebhookDelivery
+from app.inbox.woo_upkeep import disconnect_woo_store
+from app.platform.output import print_json
+from app.stores.service import find_store
+from app.stores.woo_install import bp as woocommerce
 
 
 @click.group("inbox", cls=AppGroup, help="Inspect and replay webhook deliveries.")
@@ -44,4 +50,16 @@ def retry(store_id: int | None) -> None:
     result = db.session.execute(stmt.values(status=PENDING, attempts=0, next_attempt_at=None, last_error=None))
     db.session.commit()
     kick_processing(force=True)
-    print_json({"requeued": result.rowcount})
+    # DML returns a CursorResult (rowcount); execute() is typed Result
+    print_json({"requeued": cast("CursorResult[Any]", result).rowcount})
+
+
+@woocommerce.cli.command("disconnect")
+@click.argument("store_ref")
+def disconnect_command(store_ref: str) -> None:
+    """Delete our webhooks at the store, forget its keys, mark it uninstalled."""
+    store = find_store(db.session, store_ref)
+    db.session.rollback()
+    if store is None or store.platform != "woocommerce":
+        raise click.ClickException("no such WooCommerce store")
+    click.echo(json.dumps(disconnect_woo_store(store.id)))

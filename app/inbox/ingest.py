@@ -13,12 +13,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
 from redis.exceptions import RedisError
-from sqlalchemy import Insert, select
+from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -27,8 +26,6 @@ from app.extensions import db
 from app.inbox.models import WebhookDelivery
 from app.platform.queue import get_queue, get_redis, mark_redis_down, redis_available
 from app.platform.types import utcnow
-from app.security import secret_box
-from app.stores.models import Store
 
 log = logging.getLogger(__name__)
 
@@ -38,45 +35,6 @@ KICK_TTL_SECONDS = 60
 #: The webhook route kicks at most once per this many seconds per process, and
 #: never later than this after its commit (see kick_soon).
 KICK_DEBOUNCE_SECONDS = 0.1
-
-
-@dataclass(frozen=True)
-class StoreRef:
-    id: int
-    status: str
-    webhook_secret: bytes | None
-
-
-_cache: dict[tuple[str, str], tuple[float, StoreRef | None]] = {}
-_cache_lock = threading.Lock()
-
-
-def find_store(platform: str, domain: str) -> StoreRef | None:
-    """The store for a webhook source, cached for STORE_CACHE_SECONDS (misses too)."""
-    ttl = current_app.config["STORE_CACHE_SECONDS"]
-    key = (platform, domain)
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(key)
-    if hit and hit[0] > now:
-        return hit[1]
-    row = db.session.execute(
-        select(Store.id, Store.status, Store.credentials).where(Store.platform == platform, Store.domain == domain)
-    ).first()
-    db.session.rollback()  # end the read transaction; the insert uses its own connection
-    ref = None
-    if row is not None:
-        secret = secret_box().open(row.credentials).get("webhook_secret") if platform == "woocommerce" else None
-        ref = StoreRef(id=row.id, status=row.status, webhook_secret=secret.encode() if secret else None)
-    if ttl > 0:
-        with _cache_lock:
-            _cache[key] = (now + ttl, ref)
-    return ref
-
-
-def forget_store(platform: str, domain: str) -> None:
-    with _cache_lock:
-        _cache.pop((platform, domain), None)
 
 
 #: Column values of an inbox insert, in the order of the statements' placeholders.

@@ -12,13 +12,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.platform.types import BigId, UTCDateTime, utcnow
 
 PENDING, PROCESSING, DONE, FAILED = "pending", "processing", "done", "failed"
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Model):
     __tablename__ = "webhook_inbox"
     __table_args__ = (
         UniqueConstraint("store_id", "dedupe_key"),

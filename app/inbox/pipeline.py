@@ -9,6 +9,8 @@ commit together or not at all. For every event, in this order:
 4. what the features register to run after the followers (stage "after"): a redemption's code seen on an
    order, the signup reward of a new account.
 Features register in their init_app (`on(EventType, handler, stage=...)`); this module names none of them.
+An event that is a request to act on its own rather than a fact to record (a privacy request) goes to the one
+handler registered for it with `on_delivery`, which also gets the delivery (compliance keeps its id and body).
 """
 
 from __future__ import annotations
@@ -76,6 +78,24 @@ def on(event_type: type, handler: Handler, *, stage: Stage) -> None:
     if handler not in handlers:
         handlers.append(handler)
     _build()
+
+
+DeliveryHandler = Callable[[Session, Store, Any, Any], Any]
+_DELIVERY_HANDLERS: dict[type, DeliveryHandler] = {}
+
+
+def on_delivery(event_type: type, handler: DeliveryHandler) -> None:
+    """Hand every `event_type` to handler(session, store, event, delivery) instead of the pipeline."""
+    _DELIVERY_HANDLERS[event_type] = handler
+
+
+def apply_event(session: Session, store: Store, event: Event, delivery: Any) -> None:
+    """One parsed event of a delivery: to its delivery handler if it has one, else through the pipeline."""
+    handler = _DELIVERY_HANDLERS.get(type(event))
+    if handler is not None:
+        handler(session, store, event, delivery)
+    else:
+        dispatch(session, store, event, delivery.received_at)
 
 
 def _build() -> None:

@@ -14,20 +14,19 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from app.compliance.service import record_compliance_request
 from app.inbox.models import DONE, FAILED, PENDING, PROCESSING, WebhookDelivery
-from app.inbox.pipeline import dispatch
+from app.inbox.pipeline import apply_event
+from app.platform.locks import lock_store
 from app.platform.sql import chunks, in_keys
 from app.platform.types import utcnow
 from app.stores.models import Store
 from connectors import get_connector
-from connectors.events import ComplianceRequest
 from connectors.exceptions import ConnectorError
 
 log = logging.getLogger(__name__)
@@ -59,15 +58,6 @@ def claim_batch(session: Session, limit: int) -> list[int]:
     return sorted(ids)
 
 
-#: First key of our advisory locks, so they cannot collide with other users of the database.
-_LOCK_NAMESPACE = 0x5050  # "PP"
-
-
-def lock_store(session: Session, store_id: int) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:ns, :k)"), {"ns": _LOCK_NAMESPACE, "k": store_id})
-
-
 def apply_delivery(session: Session, delivery: WebhookDelivery) -> str:
     """Parse and dispatch one delivery; returns the status to record."""
     store = session.get(Store, delivery.store_id)
@@ -77,11 +67,7 @@ def apply_delivery(session: Session, delivery: WebhookDelivery) -> str:
     lock_store(session, store.id)
     session.refresh(store)
     for event in events:
-        if isinstance(event, ComplianceRequest):
-            # Recorded now, carried out by its own job (enqueued after this commit).
-            record_compliance_request(session, store, event, delivery)
-        else:
-            dispatch(session, store, event, delivery.received_at)
+        apply_event(session, store, event, delivery)
     return DONE
 
 
@@ -168,7 +154,8 @@ def release_expired_leases(session: Session) -> int:
         .values(status=PENDING, locked_until=None)
     )
     session.commit()
-    return result.rowcount or 0
+    # DML returns a CursorResult (rowcount); execute() is typed Result
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def overdue_count(session: Session, older_than: timedelta) -> int:

@@ -17,14 +17,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import orjson
 from flask import Response, current_app, request
 from sqlalchemy.exc import DBAPIError
 
 from app.inbox import bp
-from app.inbox.ingest import StoreRef, find_store, kick_soon, record_delivery
+from app.inbox.ingest import kick_soon, record_delivery
+from app.stores.cache import StoreRef, cached_store
 from connectors import get_connector
 from connectors.base import Connector, WebhookMeta
 from connectors.exceptions import InvalidSignature
@@ -72,7 +73,7 @@ def shopify_answer(headers: Mapping[str, str], body: bytes) -> Answer:
     if not meta.topic or not meta.source:
         return MISSING_SHOPIFY_HEADERS
     try:
-        store = find_store("shopify", meta.source)
+        store = cached_store("shopify", meta.source)
     except DBAPIError:
         return UNAVAILABLE
     if store is None:
@@ -92,7 +93,7 @@ def woocommerce_answer(headers: Mapping[str, str], body: bytes) -> Answer:
     if not meta.source:
         return UNKNOWN_STORE
     try:
-        store = find_store("woocommerce", meta.source)
+        store = cached_store("woocommerce", meta.source)
     except DBAPIError:
         return UNAVAILABLE
     if store is None or store.webhook_secret is None:
@@ -142,11 +143,13 @@ def _response(answer: Answer) -> Response:
 
 # The views define the routes (a GET gets 405 from Flask) and answer whatever reaches
 # Flask without the door in front (tests/inbox/test_webhook_door.py compares the two).
+# werkzeug's Headers is not typed a Mapping (it iterates (name, value) pairs), but it has the case-insensitive
+# get() the answers and connectors read: cast where it is handed over.
 @bp.post("/shopify")
 def shopify() -> Response:
-    return _response(shopify_answer(request.headers, request.get_data(cache=False)))
+    return _response(shopify_answer(cast("Mapping[str, str]", request.headers), request.get_data(cache=False)))
 
 
 @bp.post("/woocommerce")
 def woocommerce() -> Response:
-    return _response(woocommerce_answer(request.headers, request.get_data(cache=False)))
+    return _response(woocommerce_answer(cast("Mapping[str, str]", request.headers), request.get_data(cache=False)))

@@ -3,29 +3,30 @@
 Other features call `app.loyalty.api`.
 """
 
+import importlib
+
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     from app import scheduler
     from app.inbox import pipeline
-    from app.loyalty import (  # noqa: F401  (their views, before registration)
-        admin,
-        admin_redemptions,
-        balance_invalidation,
-        redemption_tasks,
-        redemptions,
-        storefront,
-        tasks,
-    )
+    from app.loyalty import balance_invalidation, preload, redemption_tasks, redemptions, tasks
     from app.loyalty.cli import loyalty_cli
     from app.loyalty.follower import LoyaltyFollower
+    from app.loyalty.ledger import MERGE_HOOK
     from app.loyalty.orders import on_customer_changed
     from app.records import followers
+    from app.records.customers import register_merge_hook
     from connectors.events import CustomerChanged, OrderChanged, OrderDeleted
 
+    # Its views first: they go on the admin and storefront blueprints, which register after the features.
+    for views in ("admin", "admin_redemptions", "storefront"):
+        importlib.import_module(f"app.loyalty.{views}")
     balance_invalidation.install()  # every session's commits keep the storefront's balance copies exact
+    preload.install()  # signup rewards and redemptions in the inbox batch's lookups
     followers.register(LoyaltyFollower())
+    register_merge_hook("loyalty", MERGE_HOOK)  # a guest's points follow them into their new account
     # After the followers: a redemption's code seen on an order (used), that order cancelled (points back).
     pipeline.on(OrderChanged, redemptions.on_order_event, stage="after")
     pipeline.on(OrderDeleted, redemptions.on_order_event, stage="after")

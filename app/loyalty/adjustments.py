@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import Conflict, Refused
 from app.loyalty.ledger import append, balance, customer_rows, find_row, refresh_account
 from app.loyalty.models import LoyaltyAccount, LoyaltyTierChange, PointsLedger
 from app.loyalty.settings import get_settings
@@ -29,12 +30,20 @@ log = logging.getLogger(__name__)
 HISTORY_ROWS = 50
 
 
-class AdjustmentConflict(ValueError):
+class AdjustmentConflict(Conflict, ValueError):
     """The idempotency key was used for a different adjustment."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="idempotency_key")
 
-class AdjustmentRefused(ValueError):
+
+class AdjustmentRefused(Refused, ValueError):
     """A negative adjustment larger than the spendable balance."""
+
+    code = "insufficient_points"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"more than the spendable balance ({message})", field="points")
 
 
 def _iso(value: datetime | None) -> str | None:

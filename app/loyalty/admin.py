@@ -13,7 +13,7 @@ from flask import Response, g, jsonify, request
 from app.admin import bp
 from app.admin.auth import merchant_required
 from app.extensions import db
-from app.loyalty.adjustments import AdjustmentConflict, AdjustmentRefused, adjust_points, customer_summary, row_json
+from app.loyalty.adjustments import adjust_points, customer_summary, row_json
 from app.loyalty.report import liability_report
 from app.loyalty.settings import SettingsError, as_json, get_settings, update_settings
 from app.platform.types import utcnow
@@ -50,11 +50,7 @@ def patch_loyalty_settings() -> Any:
     patch = _body()
     if not isinstance(patch, dict):
         return _invalid("loyalty", "send a JSON object")
-    try:
-        settings = update_settings(db.session, g.store, patch)
-    except SettingsError as exc:
-        db.session.rollback()
-        return _invalid(exc.field, exc.message)
+    settings = update_settings(db.session, g.store, patch)
     db.session.commit()
     return jsonify(as_json(settings))
 
@@ -90,13 +86,6 @@ def adjust_customer_points(customer_id: int) -> Any:
         return _invalid("reason", "a non-empty string of at most 200 characters")
     if not isinstance(key, str) or not 1 <= len(key) <= 100:
         return _invalid("idempotency_key", "a string of 1 to 100 characters")
-    try:
-        row, created = adjust_points(db.session, g.store, customer, points, reason.strip(), key, utcnow())
-    except AdjustmentConflict as exc:
-        db.session.rollback()
-        return jsonify(error="conflict", field="idempotency_key", message=str(exc)), 409
-    except AdjustmentRefused as exc:
-        db.session.rollback()
-        return _invalid("points", f"more than the spendable balance ({exc})", "insufficient_points")
+    row, created = adjust_points(db.session, g.store, customer, points, reason.strip(), key, utcnow())
     db.session.commit()
     return jsonify(created=created, row=row_json(row)), 201 if created else 200

@@ -16,9 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from app.admin import bp
 from app.admin.auth import merchant_required
 from app.extensions import db
-from app.loyalty.api import InsufficientPoints
 from app.loyalty.redemption_tasks import enqueue_issue
-from app.loyalty.redemptions import RedemptionError, as_dict, find, redeem
+from app.loyalty.redemptions import as_dict, find, redeem
 from app.platform.types import utcnow
 from app.records.customers import store_customer
 from app.records.models import Customer
@@ -30,24 +29,13 @@ def error(key: str, message: str, status: int, **extra: object) -> tuple[Respons
 
 
 def redeem_for(store: Store, customer: Customer, body: object) -> tuple[Response, int]:
-    """Shared by the admin and storefront views: validate the body, redeem, commit, enqueue."""
+    """Shared by the admin and storefront views: validate the body, redeem, commit, enqueue. A refusal
+    (InsufficientPoints, RedemptionError) is raised to the surface's error handler."""
     if not isinstance(body, dict) or not isinstance(body.get("reward_id"), str):
         return error("invalid_request", "send a JSON object with reward_id and idempotency_key", 400)
     try:
         redemption = redeem(db.session, store, customer, body["reward_id"], body.get("idempotency_key"), utcnow())
         db.session.commit()
-    except InsufficientPoints as exc:
-        db.session.rollback()
-        return error(
-            "insufficient_points",
-            f"the customer has {exc.spendable} spendable points; the reward costs {exc.wanted}",
-            409,
-            spendable=exc.spendable,
-            wanted=exc.wanted,
-        )
-    except RedemptionError as exc:
-        db.session.rollback()
-        return error(exc.key, exc.message, exc.status)
     except IntegrityError:
         # The same key from a concurrent request won the insert: answer its redemption.
         db.session.rollback()

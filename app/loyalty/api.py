@@ -8,11 +8,15 @@
 - reconcile_order(session, store, order, now=None) -> list[PointsLedger]
 - refresh_account(session, store, customer_id, now) -> LoyaltyAccount | None
 - check_invariants(session, store) -> list[str]
+- credit_points(session, store, customer_id, source_key, points, rule, now) -> PointsLedger | None
+- points_available_at(store, order) -> datetime | None
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +25,7 @@ from app.loyalty.ledger import (
     EARNED_KINDS,
     Balance,
     InsufficientPoints,
+    append,
     award_action,
     award_birthday,
     balance,
@@ -29,8 +34,9 @@ from app.loyalty.ledger import (
     release_hold,
 )
 from app.loyalty.models import LoyaltyAccount, PointsLedger
-from app.loyalty.orders import reconcile_order
+from app.loyalty.orders import available_at, reconcile_order
 from app.loyalty.settings import SettingsError, get_settings, update_settings, validate_settings
+from app.records.models import Order
 from app.stores.models import Store
 
 __all__ = [
@@ -41,8 +47,10 @@ __all__ = [
     "award_birthday",
     "balance",
     "check_invariants",
+    "credit_points",
     "get_settings",
     "hold_points",
+    "points_available_at",
     "reconcile_order",
     "refresh_account",
     "release_hold",
@@ -78,3 +86,36 @@ def check_invariants(session: Session, store: Store) -> list[str]:
         elif account.pending + account.spendable + account.held != account.balance:
             problems.append(f"customer {customer_id}: pending + spendable + held != balance")
     return problems
+
+
+def credit_points(
+    session: Session,
+    store: Store,
+    customer_id: int,
+    *,
+    source_key: str,
+    points: int,
+    rule: dict[str, Any],
+    now: datetime,
+) -> PointsLedger | None:
+    """Points another programme gives (a referral reward), spendable at once, exactly once per source key (None
+    when the key was credited before); the account is refreshed."""
+    row = append(
+        session,
+        store,
+        customer_id=customer_id,
+        source_key=source_key,
+        kind="action",
+        points=points,
+        now=now,
+        rule=rule,
+        available_at=now,
+    )
+    refresh_account(session, store, customer_id, now)
+    return row
+
+
+def points_available_at(store: Store, order: Order) -> datetime | None:
+    """When an order's points become spendable: delivered + the return window, else fulfilled + the fallback
+    days (the store's loyalty settings), else not yet known."""
+    return available_at(get_settings(store), order)

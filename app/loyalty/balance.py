@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import Conflict
 from app.loyalty.balance_read import balance_rows
 from app.loyalty.models import PointsLedger
 from app.loyalty.settings import LoyaltySettings, get_settings
@@ -37,9 +38,12 @@ ACTIVITY_KINDS = ("earn", "redeem", "action")
 EARNED_KINDS = ("earn", "reverse", "action")
 
 
-class InsufficientPoints(Exception):
+class InsufficientPoints(Conflict):
+    code = "insufficient_points"
+
     def __init__(self, spendable: int, wanted: int) -> None:
-        super().__init__(f"spendable {spendable} < {wanted}")
+        message = f"the customer has {spendable} spendable points; the reward costs {wanted}"
+        super().__init__(message, spendable=spendable, wanted=wanted)
         self.spendable, self.wanted = spendable, wanted
 
 

@@ -8,12 +8,6 @@ next sync (every STOREFRONT_SYNC_SECONDS); a bulk write that names no customer m
 (`sf:balgen`) instead, and every process then drops every copy. A copy also ends at its `valid until` (the
 next pending-to-spendable date, the start of the 30-day expiry notice, at most ENTRY_SECONDS).
 
-Until 2026-12-03 the answers were also kept in Redis, under per-customer generations, for the processes that
-had not answered that shopper yet. Once each process kept its own, a shopper's first page paid two round trips
-(the Redis copy's miss, then PostgreSQL) and the Redis copy saved a database read only for a page served by
-another process than the last; the storefront bench measured the server's CPU per request without it at
-1,123-1,250 us against 1,497-1,559 us for a new shopper, and equal for shoppers opening five pages with two
-workers (bench/README.md, storefront step 8), so it went.
 Limits: a write made outside the app's SQLAlchemy sessions (hand-run SQL) is not seen: such a copy lives at
 most ENTRY_SECONDS. A bump lost to a Redis failure after commit is made good by the process's next bump, which
 also moves the global generation (within ENTRY_SECONDS in any case).
@@ -21,14 +15,17 @@ also moves the global generation (within ENTRY_SECONDS in any case).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Iterable
 
+import orjson
 from redis.exceptions import RedisError
 
 from app.platform.queue import get_redis, mark_redis_down, redis_available
 from app.storefront import local_state
+from app.stores.cache import StoreRef
 
 log = logging.getLogger(__name__)
 ENTRY_SECONDS = 300  # the longest a copy is used: the bound on what a lost bump or an outside write leaves
@@ -71,3 +68,14 @@ def bump(pairs: Iterable[tuple[int, str]], everything: bool = False) -> None:
         mark_redis_down()
         _Debt.owed = True
         log.warning("balance_cache.bump_failed", extra={"customers": len(pairs)})
+
+
+def fingerprint(ref: StoreRef) -> bytes:
+    """What a kept balance answer depends on besides the customer's rows: a copy made under other loyalty settings
+    or in another currency is not used. Once per store snapshot."""
+
+    def digest() -> bytes:
+        raw = orjson.dumps([ref.id, ref.currency, ref.settings.get("loyalty", {})], option=orjson.OPT_SORT_KEYS)
+        return hashlib.blake2b(raw, digest_size=8).hexdigest().encode()
+
+    return ref.memo("loyalty.fingerprint", digest)

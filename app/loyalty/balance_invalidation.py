@@ -8,7 +8,7 @@ spent). Rather than trusting every writer to remember a call, every Session is w
   customers (a changed `customer_id` names the old and the new one; a customer row names its old and new
   platform id);
 - a bulk UPDATE/DELETE/INSERT statement on those tables names its customers through the execution option
-  `balance_customers=(store_id, customer_ids)` (see `naming`); one that does not invalidates every copy;
+  of records/bulk.writes_customers; one that does not invalidates every copy;
 - after the commit the named customers' copies are dropped, in this process at once and in the others through
   the log their syncs read (`balance_cache.bump`); a rollback forgets them.
 
@@ -19,7 +19,6 @@ Guests have no platform id and no storefront balance; their rows move to an acco
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from flask import has_app_context
@@ -29,17 +28,12 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from app.loyalty import balance_cache
 from app.loyalty.models import LoyaltyAccount, PointsLedger
 from app.platform.sql import chunks
+from app.records.bulk import OPTION
 from app.records.models import Customer, Order
 
 WATCHED = (PointsLedger, LoyaltyAccount, Order)  # rows with a customer_id that feed the balance answer
 TABLES = frozenset({"points_ledger", "loyalty_accounts", "orders", "customers"})
-OPTION = "balance_customers"
 _PAIRS, _EVERYTHING = "balance_cache.pairs", "balance_cache.everything"
-
-
-def naming(store_id: int, customer_ids: Iterable[int | None]) -> dict[str, Any]:
-    """Execution options for a bulk statement that writes these customers' rows."""
-    return {OPTION: (store_id, tuple(c for c in customer_ids if c is not None))}
 
 
 def _history_values(obj: Any, name: str) -> set[Any]:

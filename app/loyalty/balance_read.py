@@ -1,24 +1,24 @@
 """The rows of GET /me/balance, read in one round trip: on PostgreSQL a prepared statement on a pooled connection.
 
-The storefront's most frequent call. Through the ORM session it cost a BEGIN, the SELECT and a ROLLBACK (three
-round trips) plus building and compiling the statement per request (bench/sfprofile.py: the Core/ORM execution
-was most of the request's CPU). Here the statement is built once, compiled once per dialect, and on PostgreSQL
-sent through libpq itself on the pool's connection (psycopg's `pgconn`: PQexecPrepared, which releases the
-GIL while it waits): prepared under its own name on each connection where it is not (yet), executed outside any
-transaction block
-(one statement sees one snapshot; the connection stays idle, so the pool's reset costs nothing), and the rows
-loaded by psycopg's own Transformer, so the values are what a cursor gives. psycopg's cursor (its prepared
-statement cache, the autocommit switch, the generator-driven waits) cost more CPU than the query's round trip
-(bench/README.md, storefront step 4). https://www.postgresql.org/docs/current/libpq-exec.html
-If the session is already in a transaction (a caller that wrote rows and has not committed, as tests do), the
-query goes through that session, so it sees what the caller sees. Other dialects (SQLite in tests): the session.
+The storefront's most frequent call. Through the ORM session it would cost a BEGIN, the SELECT and a ROLLBACK (three
+round trips) plus building and compiling the statement per request (bench/sfprofile.py shows the Core/ORM execution
+as most of such a request's CPU). Here the statement is built once, compiled once per dialect, and on PostgreSQL
+sent through libpq itself on the pool's connection (psycopg's `pgconn`: PQexecPrepared, which releases the GIL while
+it waits): prepared under its own name on each connection where it is not (yet), executed outside any transaction
+block (one statement sees one snapshot; the connection stays idle, so the pool's reset costs nothing), and the rows
+loaded by psycopg's own Transformer, so the values are what a cursor gives. psycopg's cursor (its prepared statement
+cache, the autocommit switch, the generator-driven waits) costs more CPU than the query's round trip
+(bench/storefront.py measures the route). https://www.postgresql.org/docs/current/libpq-exec.html
+If the session is already in a transaction (a caller that wrote rows and has not committed, as tests do), the query
+goes through that session, so it sees what the caller sees. Other dialects (SQLite in tests): the session.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
+import psycopg
 from psycopg.adapt import Transformer
 from psycopg.errors import error_from_result
 from psycopg.pq import DiagnosticField, ExecStatus
@@ -85,7 +85,9 @@ def _postgres_rows(engine: Engine, store_id: int, platform_id: str) -> list[Bala
     raw = engine.raw_connection()  # a failure to connect is raised as DBAPIError, like the rest
     done = False
     try:
-        driver = raw.driver_connection
+        # This function runs on PostgreSQL only, where the pool's driver connection is psycopg's (None only
+        # once the pool connection is invalidated).
+        driver = cast("psycopg.Connection[Any]", raw.driver_connection)
         pgconn = driver.pgconn
         params = [str(store_id).encode(), platform_id.encode()]
         result = pgconn.exec_prepared(_NAME, params)
@@ -97,6 +99,7 @@ def _postgres_rows(engine: Engine, store_id: int, platform_id: str) -> list[Bala
         _check(engine, driver, result)
         loader = Transformer(driver)
         loader.set_pgresult(result)
+        rows: list[tuple[Any, Any, Any, Any, Any, Any, Any, Any]]  # STATEMENT's eight columns
         rows = loader.load_rows(0, result.ntuples, tuple)
         done = True
     finally:
@@ -134,7 +137,7 @@ def balance_rows(session: Session | scoped_session[Session], store_id: int, plat
         if engine is not None and engine.dialect.name == "postgresql":
             return _postgres_rows(engine, store_id, platform_id)
         session = session()  # Flask-SQLAlchemy's db.session: this thread's Session
-    engine = session.get_bind()
-    if isinstance(engine, Engine) and engine.dialect.name == "postgresql" and not session.in_transaction():
-        return _postgres_rows(engine, store_id, platform_id)
+    bind = session.get_bind()  # an Engine, or the Connection a test binds the session to
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+        return _postgres_rows(bind, store_id, platform_id)
     return [BalanceRow(*row) for row in session.execute(STATEMENT, {"store_id": store_id, "platform_id": platform_id})]

@@ -9,17 +9,16 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.cli.output import print_json
 from app.extensions import db
 from app.loyalty.adjustments import customer_summary
-from app.loyalty.api import InsufficientPoints
-from app.loyalty.redemptions import RedemptionError, as_dict, redeem
+from app.loyalty.redemptions import as_dict, redeem
 from app.loyalty.report import liability_report
-from app.loyalty.settings import SettingsError, as_json, get_settings, update_settings
+from app.loyalty.settings import as_json, get_settings, update_settings
+from app.platform.output import exit_on_error, print_json
 from app.platform.types import utcnow
 from app.records.cli import require_store
-from app.records.customers import normalise_email
 from app.records.models import Customer
+from app.records.models.customer import normalise_email
 from app.stores.models import Store
 
 
@@ -37,10 +36,8 @@ def settings_group() -> None:
 @click.argument("store_ref")
 def show_settings(store_ref: str) -> None:
     """The effective settings (defaults filled in) of STORE_REF (an id or domain)."""
-    try:
+    with exit_on_error(prefix="stored settings are invalid: "):
         print_json(as_json(get_settings(require_store(store_ref))))
-    except SettingsError as exc:
-        raise click.ClickException(f"stored settings are invalid: {exc}") from exc
 
 
 @settings_group.command("set")
@@ -53,11 +50,8 @@ def set_settings(store_ref: str, patch: str) -> None:
         parsed = json.loads(patch, parse_float=str)  # decimals stay exact: 0.01 arrives as "0.01"
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--json") from exc
-    try:
+    with exit_on_error():
         settings = update_settings(db.session, store, parsed)
-    except SettingsError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     print_json(as_json(settings))
 
@@ -105,14 +99,8 @@ def redeem_command(store_ref: str, who: str, reward_id: str, idempotency_key: st
 
     store = require_store(store_ref)
     customer = _customer(store, who)
-    try:
+    with exit_on_error():  # InsufficientPoints, RedemptionError
         redemption = redeem(db.session, store, customer, reward_id, idempotency_key or uuid.uuid4().hex, utcnow())
-    except InsufficientPoints as exc:
-        db.session.rollback()
-        raise click.ClickException(f"insufficient points: spendable {exc.spendable}, costs {exc.wanted}") from exc
-    except RedemptionError as exc:
-        db.session.rollback()
-        raise click.ClickException(f"{exc.key}: {exc.message}") from exc
     db.session.commit()
     if redemption.status == "pending":
         enqueue_issue(redemption.id)

@@ -65,7 +65,9 @@ def _reconcile_points(session: Session, store: Store, loaded: Sequence[LoadedOrd
             select(LoyaltyAccount.customer_id, LoyaltyAccount.tier).where(
                 LoyaltyAccount.store_id == store.id, in_keys(session, LoyaltyAccount.customer_id, sorted(owners))
             )
-        ).all()
+        )
+        .tuples()  # typing only (the same Result at run time): rows as (customer_id, tier) pairs for dict()
+        .all()
     )
     touched: set[int] = set()
     for item in loaded:

@@ -2,7 +2,7 @@
 
 Rows are appended, never changed in amount (see app/loyalty/models/ledger.py). Every write goes through
 append(), which checks the (store, source_key) first: the writers run inside the per-store lock
-the inbox holds (inbox.processing.lock_store) or the scheduler takes, so check-then-insert is enough;
+the inbox holds (platform.locks.lock_store) or the scheduler takes, so check-then-insert is enough;
 the unique constraint is the backstop under a race, and its IntegrityError makes the inbox re-apply
 the whole delivery from a clean transaction, which then finds the row and writes nothing.
 
@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_rows
 from app.loyalty.balance import (
     ACTIVITY_KINDS,
     EARNED_KINDS,
@@ -31,11 +30,13 @@ from app.loyalty.balance import (
     customer_rows,
     storefront_balance,
 )
-from app.loyalty.balance_invalidation import naming
-from app.loyalty.models import PointsLedger
+from app.loyalty.models import LoyaltyAccount, PointsLedger
 from app.loyalty.refresh import refresh_account, refresh_accounts
 from app.loyalty.settings import get_settings
 from app.platform.types import utcnow
+from app.records import batch_rows
+from app.records.bulk import writes_customers
+from app.records.customers import MergeHook
 from app.records.models import Customer
 from app.stores.models import Store
 
@@ -223,10 +224,35 @@ def award_birthday(session: Session, store: Store, customer: Customer, year: int
 
 def move_rows(session: Session, store: Store, from_customer_id: int, to_customer_id: int) -> int:
     """Rows follow the customer (a guest merged into an account). Amounts do not change."""
-    moved = session.execute(
-        update(PointsLedger)
-        .where(PointsLedger.store_id == store.id, PointsLedger.customer_id == from_customer_id)
-        .values(customer_id=to_customer_id)
-        .execution_options(synchronize_session="fetch", **naming(store.id, [from_customer_id, to_customer_id]))
+    # DML returns a CursorResult (rowcount); execute() is typed Result
+    moved = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(PointsLedger)
+            .where(PointsLedger.store_id == store.id, PointsLedger.customer_id == from_customer_id)
+            .values(customer_id=to_customer_id)
+            .execution_options(
+                synchronize_session="fetch", **writes_customers(store.id, [from_customer_id, to_customer_id])
+            )
+        ),
     ).rowcount
     return int(moved or 0)
+
+
+def _move_guest(session: Session, store: Store, guest_id: int, account_id: int) -> None:
+    """A guest merged into an account: the guest's points go to the account (and become spendable there: an
+    account holds nothing back); the guest's cached sums go with the guest."""
+    move_rows(session, store, guest_id, account_id)
+    session.execute(
+        delete(LoyaltyAccount)
+        .where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id == guest_id)
+        .execution_options(**writes_customers(store.id, [guest_id]))
+    )
+
+
+def _merged(session: Session, store: Store, account: Customer) -> None:
+    refresh_account(session, store, account.id, utcnow())  # after the totals: tiers read amounts spent
+
+
+#: Registered by loyalty's init_app with records/customers.register_merge_hook.
+MERGE_HOOK = MergeHook(move=_move_guest, merged=_merged)

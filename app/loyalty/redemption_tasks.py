@@ -1,8 +1,8 @@
 """Jobs that turn a redemption into a discount code at the store, and the scheduler step that keeps them moving.
 
 issue_discount(redemption_id): builds the DiscountSpec (single use, that customer only, expiry from settings) and
-calls the connector, which looks the code up before creating it, so a retry (a lost answer, a crash after the
-create) never makes a second code. Outcomes:
+calls the store's client (app/stores/clients.client_for(store).create_discount), which looks the code up before
+creating it, so a retry (a lost answer, a crash after the create) never makes a second code. Outcomes:
 - created or found: `issued`;
 - RateLimited: next attempt after the wait it carries (Shopify's cost throttle or Retry-After), at most
   REDEMPTION_MAX_RETRY_WAIT_SECONDS;
@@ -16,7 +16,6 @@ also covers an enqueue lost after redeem's commit or a worker that died mid-job 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,14 +26,14 @@ from app.extensions import db
 from app.loyalty import redemptions as service
 from app.loyalty.models import Redemption
 from app.loyalty.writeback import backoff
-from app.platform.clients import NotConnected, shopify_client, woo_client
 from app.platform.jobs import job_app
 from app.platform.queue import get_queue
 from app.platform.types import utcnow
 from app.records.models import Customer
+from app.stores.clients import NotConnected, client_for
 from app.stores.models import Store
 from connectors.exceptions import ConnectorError, RateLimited, StoreUnavailable
-from connectors.writeback import CreatedDiscount, DiscountSpec
+from connectors.writeback import CreatedDiscount
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +46,6 @@ def enqueue_issue(redemption_id: int) -> bool:
     except RedisError:
         log.warning("loyalty.redemption_enqueue_failed", extra={"redemption_id": redemption_id})
         return False
-
-
-def _creator(store: Store) -> Callable[[DiscountSpec], CreatedDiscount]:
-    if store.platform == "shopify":
-        return shopify_client(store).create_discount_code
-    return woo_client(store).create_coupon
 
 
 def issue_discount(redemption_id: int, now: datetime | None = None) -> dict[str, Any]:
@@ -81,9 +74,9 @@ def _issue(redemption_id: int, now: datetime) -> dict[str, Any]:
     created: CreatedDiscount | None = None
     try:
         spec = service.discount_spec(store, redemption, customer)
-        create = _creator(store)
+        client = client_for(store)
         db.session.commit()  # no transaction held open across the HTTP call
-        created = create(spec)
+        created = client.create_discount(spec)
     except RateLimited as exc:
         error = f"RateLimited: {exc}"
         wait = timedelta(seconds=min(float(exc.retry_after), float(cfg["REDEMPTION_MAX_RETRY_WAIT_SECONDS"])))
@@ -97,7 +90,7 @@ def _issue(redemption_id: int, now: datetime) -> dict[str, Any]:
     redemption = db.session.get(Redemption, redemption_id)
     if redemption is None or redemption.status != "pending":
         return {"status": redemption.status if redemption else "unknown"}  # uninstalled meanwhile
-    store = db.session.get(Store, redemption.store_id)
+    store = db.session.get_one(Store, redemption.store_id)  # the FK cascades: a redemption's store exists
     if created is not None:
         service.mark_issued(redemption, created.platform_id, now)
         db.session.commit()

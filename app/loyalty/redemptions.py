@@ -16,15 +16,17 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_rows
+from app.errors import Refused
+from app.loyalty import preload
 from app.loyalty.ledger import hold_points, release_hold
 from app.loyalty.models import Redemption
 from app.loyalty.settings import get_settings
+from app.platform.locks import lock_store
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.records.order_derived import flush_unless_batch
@@ -43,12 +45,14 @@ CODE_PREFIX = "PTS"
 ENQUEUE_LEASE = timedelta(seconds=60)
 
 
-class RedemptionError(Exception):
-    """A redemption refused before anything was written; `key` is stable for APIs, `status` the HTTP answer."""
+class RedemptionError(Refused):
+    """A redemption refused before anything was written; `key` (its `code`) is stable for APIs, `status` the
+    HTTP answer."""
 
     def __init__(self, key: str, message: str, status: int = 422) -> None:
         super().__init__(message)
         self.key, self.message, self.status = key, message, status
+        self.code = key
 
 
 def new_code(session: Session, store: Store) -> str:
@@ -66,7 +70,7 @@ def find(session: Session, store: Store, redemption_id: int) -> Redemption | Non
 
 
 def redeem(
-    session: Session, store: Store, customer: Customer, reward_id: str, idempotency_key: str, now: datetime
+    session: Session, store: Store, customer: Customer, reward_id: str, idempotency_key: object, now: datetime
 ) -> Redemption:
     """Hold the reward's points and create the pending redemption; the same key returns the same redemption.
 
@@ -76,7 +80,6 @@ def redeem(
         raise RedemptionError("customer_not_found", "no such customer", 404)
     if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 128:
         raise RedemptionError("idempotency_key_invalid", "idempotency_key must be 1 to 128 characters")
-    from app.inbox.processing import lock_store  # (inbox -> dispatch -> this module: imported when first needed)
 
     lock_store(session, store.id)  # one spender at a time per store: the spendable check must hold until commit
     existing = session.scalar(
@@ -166,7 +169,7 @@ def on_order_event(session: Session, store: Store, event: OrderChanged | OrderDe
         return
     # WooCommerce lowercases coupon codes (wc_format_coupon_code); ours are upper case.
     codes = {str(c).upper() for c in order.discount_codes or []}
-    loaded = batch_rows.redemptions(session, store.id)  # a batch loaded every one its orders name
+    loaded = preload.redemptions(session, store.id)  # a batch loaded every one its orders name
     if loaded is not None:
         candidates = [r for r in loaded if r.code in codes or r.used_order_platform_id == pid]
     else:
@@ -205,10 +208,16 @@ def due_pending(session: Session, now: datetime, limit: int = 200) -> list[int]:
     ).all()
     claimed = []
     for redemption_id in ids:
-        moved = session.execute(
-            update(Redemption)
-            .where(Redemption.id == redemption_id, Redemption.status == "pending", Redemption.next_attempt_at <= now)
-            .values(next_attempt_at=now + ENQUEUE_LEASE)
+        # DML returns a CursorResult (rowcount); execute() is typed Result
+        moved = cast(
+            "CursorResult[Any]",
+            session.execute(
+                update(Redemption)
+                .where(
+                    Redemption.id == redemption_id, Redemption.status == "pending", Redemption.next_attempt_at <= now
+                )
+                .values(next_attempt_at=now + ENQUEUE_LEASE)
+            ),
         ).rowcount
         if moved:
             claimed.append(redemption_id)

@@ -19,7 +19,7 @@ from app.loyalty.models import LoyaltyAccount, LoyaltyWriteback, PointsLedger
 from app.loyalty.settings import LoyaltySettings, get_settings
 from app.loyalty.writeback import mark_dirty
 from app.platform.sql import chunks, in_keys, set_together
-from app.records import customers  # a module import: customers imports the ledger, which imports this module
+from app.records import customers
 from app.records.models import Customer
 from app.stores.models import Store
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session
 
+from app.errors import Refused
+from app.platform.settings import memoized
+from app.platform.settings import merge as _merge
+from app.stores.cache import StoreRef
 from app.stores.models import Store
 
 ACTIONS = ("signup", "review", "birthday")
@@ -39,9 +40,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class SettingsError(ValueError):
+class SettingsError(Refused, ValueError):
+    code = "invalid"  # the admin API's code for it since the first release
+
     def __init__(self, message: str, field: str) -> None:
-        super().__init__(f"{field}: {message}")
+        super().__init__(f"{field}: {message}", field=field)
         self.message = message
         self.field = field
 
@@ -206,45 +209,11 @@ def validate_settings(raw: dict[str, Any]) -> LoyaltySettings:
     )
 
 
-T = TypeVar("T")
-
-
-def memoized(validate: Callable[[dict[str, Any]], T]) -> Callable[[dict[str, Any]], T]:
-    """validate(raw), computed once per distinct stored JSON. The worker asks for a store's settings once per
-    order and delivery (2% of its CPU went to validating the same dict again). Keyed by the canonical JSON, so an
-    edited setting is a new key; the value is validated from a private copy, so its `raw` is nobody's dict. The
-    settings are frozen dataclasses; an invalid dict raises every time (lru_cache keeps no exceptions)."""
-
-    @lru_cache(maxsize=1024)
-    def by_json(key: bytes) -> T:
-        return validate(orjson.loads(key))
-
-    def cached(raw: dict[str, Any]) -> T:
-        try:
-            key = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
-        except TypeError:  # not JSON (a float key, a Decimal): validate says what is wrong with it
-            return validate(raw)
-        return by_json(key)
-
-    return cached
-
-
 _validated = memoized(validate_settings)
 
 
 def get_settings(store: Store) -> LoyaltySettings:
     return _validated((store.settings or {}).get("loyalty", {}))
-
-
-def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """Objects merge key by key (so {"actions": {"review": 10}} keeps signup); lists and scalars replace."""
-    merged = dict(base)
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def update_settings(session: Session, store: Store, patch: dict[str, Any]) -> LoyaltySettings:
@@ -262,3 +231,8 @@ def update_settings(session: Session, store: Store, patch: dict[str, Any]) -> Lo
 def as_json(settings: LoyaltySettings) -> dict[str, Any]:
     """The effective settings (defaults included), as stored: decimals as strings."""
     return copy.deepcopy(settings.raw)
+
+
+def snapshot_settings(ref: StoreRef) -> LoyaltySettings:
+    """The loyalty settings of a storefront request's store snapshot, validated once per snapshot."""
+    return ref.memo("loyalty.settings", lambda: validate_settings(ref.settings.get("loyalty", {})))

@@ -23,6 +23,7 @@ from app.loyalty.balance import storefront_balance
 from app.loyalty.ledger import customer_rows
 from app.loyalty.models import PointsLedger
 from app.loyalty.redemptions import as_dict, find
+from app.loyalty.settings import snapshot_settings
 from app.loyalty.tiers import metrics, progress
 from app.platform.types import utcnow
 from app.storefront import local_state
@@ -125,7 +126,7 @@ def _keeps(shopper: Shopper) -> bool:
     after the request's snapshot (shopper.near): not through a session with uncommitted writes. Otherwise it
     did: PostgreSQL's READ COMMITTED takes a snapshot per statement, and pysqlite sends no BEGIN before a
     SELECT, so SQLite's reads hold no older snapshot either (a test checks both)."""
-    if any(t.window != "lifetime" for t in shopper.ref.loyalty.tiers):
+    if any(t.window != "lifetime" for t in snapshot_settings(shopper.ref).tiers):
         return False
     return not db.session.registry.has() or not balance_invalidation.pending(db.session())
 
@@ -145,11 +146,13 @@ def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
     now = utcnow()
     now_ms = int(now.timestamp() * 1000)
     name = (shopper.store_id, shopper.customer_platform_id)
-    near = local_state.near_copy(shopper.near, name, shopper.ref.fingerprint, now_ms)
+    near = local_state.near_copy(shopper.near, name, balance_cache.fingerprint(shopper.ref), now_ms)
     if near is not None:
         return near
     local_state.tally(local_state.state(), "balance_reads")  # the copies' misses, for operators and the bench
-    found = storefront_balance(db.session, shopper.store_id, shopper.customer_platform_id, shopper.ref.loyalty, now)
+    found = storefront_balance(
+        db.session, shopper.store_id, shopper.customer_platform_id, snapshot_settings(shopper.ref), now
+    )
     if found is None:
         answer: dict[str, Any] = {
             "pending": 0,
@@ -175,13 +178,13 @@ def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
     body = orjson.dumps(answer)
     until = changes or now + timedelta(seconds=balance_cache.ENTRY_SECONDS)
     until_ms = int(until.timestamp() * 1000)
-    local_state.keep(local_state.state(), name, body, until_ms, shopper.ref.fingerprint, shopper.near)
+    local_state.keep(local_state.state(), name, body, until_ms, balance_cache.fingerprint(shopper.ref), shopper.near)
     return body
 
 
 def _progress(shopper: Shopper, tier: str | None) -> dict | None:
     """The next tier and the distance to it; only stores with tiers pay for loading the customer's rows."""
-    settings = shopper.ref.loyalty
+    settings = snapshot_settings(shopper.ref)
     if not settings.tiers:
         return None
     store, customer = shopper.store, shopper.customer

@@ -22,16 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.inbox.processing import lock_store
 from app.loyalty.ledger import append, balance, refresh_account
 from app.loyalty.models import LoyaltyAccount, LoyaltyStoreState, PointsLedger
 from app.loyalty.settings import get_settings
 from app.loyalty.tiers import roll_windows
 from app.messaging import enqueue_message
 from app.messaging.models import Message
-from app.platform.jobs import for_each_active_store
+from app.platform.locks import lock_store
 from app.platform.types import utcnow
 from app.records.models import Customer
+from app.scheduler import for_each_active_store
 from app.stores.models import Store
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,8 @@ def expire_inactive(session: Session, store: Store, now: datetime) -> int:
         current = refresh_account(session, store, customer, now)  # the cache may predate the last activity
         if current is None or current.expires_at is None or current.expires_at > now:
             continue
-        points = balance(session, store, session.get(Customer, customer), now).spendable
+        # get_one: the account's customer_id is a foreign key to an existing customer.
+        points = balance(session, store, session.get_one(Customer, customer), now).spendable
         activity = current.last_activity_at.date().isoformat() if current.last_activity_at else "never"
         row = append(
             session,

@@ -84,7 +84,7 @@ def amount_spent(
         currency = store.currency
     else:
         currency = min(counts, key=lambda c: (-counts[c], c))
-    spent = defaultdict(Decimal)
+    spent: defaultdict[str, Decimal] = defaultdict(Decimal)
     for o in orders:
         if since is None or since <= o.placed_at <= now:
             spent[o.currency] += Decimal(o.total_price) - Decimal(o.refunded_amount or 0)
@@ -156,7 +156,7 @@ def apply_tiers(
         if target == current:
             # The next window starts where the last ended, however late the scheduler runs.
             tier = settings.tiers[current]
-            expires = account.tier_expires_at
+            expires: datetime | None = account.tier_expires_at
             while expires is not None and expires <= now:
                 expires = _expiry(tier, expires)
             _record(session, store, account, account.tier, "renewed", figures, now)

@@ -11,8 +11,9 @@ the unique (store_id, customer_id) is the backstop.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.loyalty.models import LoyaltyWriteback
@@ -73,7 +74,7 @@ def clear(session: Session, store: Store, sent: dict[int, int]) -> int:
                 LoyaltyWriteback.generation == generation,
             )
         )
-        cleared += int(result.rowcount or 0)
+        cleared += int(cast("CursorResult[Any]", result).rowcount or 0)  # DML: a CursorResult; typed Result
     return cleared
 
 

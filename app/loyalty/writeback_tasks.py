@@ -4,9 +4,10 @@ Shopify: metafieldsSet (loyalty.points_balance, loyalty.tier; connectors/shopify
 metafields per call (https://shopify.dev/docs/api/admin-graphql/2026-10/mutations/metafieldsSet), so a call
 carries whole customers up to 25 metafields. WooCommerce: POST customers/batch with meta_data, 100 customers per
 request (https://woocommerce.github.io/woocommerce-rest-api-docs/#batch-update-customers); an item refused in the
-answer stays dirty with a backoff. One job per store at a time (a Redis lock). RateLimited postpones the whole
-store by the wait it carries; rows are deleted only after the call succeeded and only if their generation did
-not move meanwhile (loyalty/writeback.py).
+answer stays dirty with a backoff. The batching is the client's (StoreClient.write_loyalty, app/stores/clients.py):
+the job hands it the due customers and at most LOYALTY_WRITEBACK_MAX_CALLS calls in all. One job per store at a
+time (a Redis lock). RateLimited postpones the whole store by the wait it carries; rows are deleted only after
+their call succeeded and only if their generation did not move meanwhile (loyalty/writeback.py).
 """
 
 from __future__ import annotations
@@ -22,18 +23,18 @@ from redis.exceptions import RedisError
 from app.extensions import db
 from app.loyalty.models import LoyaltyAccount, LoyaltyWriteback
 from app.loyalty.writeback import backoff, clear, due_rows, postpone
-from app.platform.clients import NotConnected, shopify_client, woo_client
 from app.platform.jobs import job_app
 from app.platform.queue import get_queue, get_redis
 from app.platform.types import utcnow
 from app.records.models import Customer
+from app.stores.clients import NotConnected, client_for
 from app.stores.models import Store
-from connectors.exceptions import ConnectorError, RateLimited, StoreUnavailable
-from connectors.shopify_metafields import METAFIELDS_PER_CALL, loyalty_metafields
-from connectors.woocommerce_writeback import BATCH_LIMIT, LOYALTY_BALANCE_META, LOYALTY_TIER_META
+from connectors.exceptions import RateLimited, StoreUnavailable
+from connectors.writeback import LoyaltyBalance
 
 log = logging.getLogger(__name__)
 LOCK_SECONDS = 300
+ROWS_PER_PASS = 500  # due rows read at once; the client sends them in as many calls as its batch limit needs
 
 
 def _queued_key(store_id: int) -> str:
@@ -67,8 +68,10 @@ def push_balances(store_id: int, now: datetime | None = None) -> dict[str, Any]:
                 redis.delete(lock)
 
 
-def _payload(store: Store, rows: list[LoyaltyWriteback]) -> tuple[list[tuple[LoyaltyWriteback, Any]], list[int]]:
-    """(row, what to send) per customer still worth writing; ids of rows to drop (no platform customer)."""
+def _payload(
+    store: Store, rows: list[LoyaltyWriteback]
+) -> tuple[list[tuple[LoyaltyWriteback, LoyaltyBalance]], list[int]]:
+    """(row, what to write) per customer still worth writing; ids of rows to drop (no platform customer)."""
     items, gone = [], []
     for row in rows:
         customer = db.session.get(Customer, row.customer_id)
@@ -80,25 +83,8 @@ def _payload(store: Store, rows: list[LoyaltyWriteback]) -> tuple[list[tuple[Loy
         if customer is None or customer.platform_id is None or account is None:
             gone.append(row.id)
             continue
-        if store.platform == "shopify":
-            items.append((row, loyalty_metafields(customer.platform_id, account.spendable, account.tier)))
-        else:
-            meta = {LOYALTY_BALANCE_META: str(account.spendable), LOYALTY_TIER_META: account.tier or ""}
-            items.append((row, (customer.platform_id, meta)))
+        items.append((row, LoyaltyBalance(customer.platform_id, account.spendable, account.tier)))
     return items, gone
-
-
-def _chunk(store: Store, items: list[tuple[LoyaltyWriteback, Any]]) -> list[tuple[LoyaltyWriteback, Any]]:
-    """The first call's worth: whole customers up to 25 metafields (Shopify) or 100 customers (WooCommerce)."""
-    if store.platform != "shopify":
-        return items[:BATCH_LIMIT]
-    taken, size = [], 0
-    for row, fields in items:
-        if size + len(fields) > METAFIELDS_PER_CALL:
-            break
-        taken.append((row, fields))
-        size += len(fields)
-    return taken
 
 
 def _push(store_id: int, now: datetime) -> dict[str, Any]:
@@ -107,49 +93,41 @@ def _push(store_id: int, now: datetime) -> dict[str, Any]:
     if store is None or store.status != "active":
         return {"status": "skipped"}
     base, cap = float(cfg["REDEMPTION_RETRY_BASE_SECONDS"]), float(cfg["REDEMPTION_MAX_RETRY_WAIT_SECONDS"])
+    max_calls = int(cfg["LOYALTY_WRITEBACK_MAX_CALLS"])
     calls = cleared = 0
     try:
-        client = shopify_client(store) if store.platform == "shopify" else woo_client(store)
+        client = client_for(store)
     except NotConnected:
         return {"status": "not_connected"}
-    while calls < int(cfg["LOYALTY_WRITEBACK_MAX_CALLS"]):
-        limit = METAFIELDS_PER_CALL if store.platform == "shopify" else BATCH_LIMIT
-        items, gone = _payload(store, due_rows(db.session, store, now, limit))
+    while calls < max_calls:
+        items, gone = _payload(store, due_rows(db.session, store, now, ROWS_PER_PASS))
         if gone:
             db.session.execute(db.delete(LoyaltyWriteback).where(LoyaltyWriteback.id.in_(gone)))
-        chunk = _chunk(store, items)
-        if not chunk:
+        if not items:
             db.session.commit()
             break
-        sent = {row.id: row.generation for row, _ in chunk}
-        attempts = {row.id: row.attempts for row, _ in chunk}
-        db.session.commit()  # no transaction held open across the HTTP call
-        calls += 1
-        refused: list[int] = []
-        try:
-            if store.platform == "shopify":
-                client.set_metafields([m for _, fields in chunk for m in fields])
-            else:
-                answers = client.update_customer_meta([payload for _, payload in chunk])
-                bad = {str(a.get("id")) for a in answers if isinstance(a, dict) and a.get("error")}
-                refused = [row.id for row, payload in chunk if payload[0] in bad]
-        except RateLimited as exc:
-            postpone(db.session, store, None, now + timedelta(seconds=min(float(exc.retry_after), cap)), None)
+        # Customer ids are unique per store: each names its row, its generation as sent and its attempts.
+        rows = {balance.customer_id: (row.id, row.generation, row.attempts) for row, balance in items}
+        db.session.commit()  # no transaction held open across the HTTP calls
+        result = client.write_loyalty([balance for _, balance in items], max_calls=max_calls - calls)
+        calls += result.calls
+        for customer_id in result.refused:
+            row_id, _, attempts = rows[customer_id]
+            postpone(db.session, store, [row_id], now + backoff(attempts + 1, base, cap), "refused")
+        cleared += clear(db.session, store, {rows[c][0]: rows[c][1] for c in result.written})
+        error = result.error
+        if isinstance(error, RateLimited):
+            postpone(db.session, store, None, now + timedelta(seconds=min(float(error.retry_after), cap)), None)
             db.session.commit()
             return {"status": "rate_limited", "calls": calls, "cleared": cleared}
-        except ConnectorError as exc:
+        if error is not None:
             # Each row waits by its own attempts; a permanent refusal keeps backing off (and shows in last_error).
-            for row_id in sent:
-                until = now + backoff(attempts[row_id] + 1, base, cap)
-                postpone(db.session, store, [row_id], until, f"{type(exc).__name__}: {exc}")
-            db.session.commit()
-            if isinstance(exc, StoreUnavailable):
-                return {"status": "unavailable", "calls": calls, "cleared": cleared}
-            continue
-        for row_id in refused:
-            postpone(db.session, store, [row_id], now + backoff(attempts[row_id] + 1, base, cap), "refused")
-            sent.pop(row_id)
-        cleared += clear(db.session, store, sent)
+            reason = f"{type(error).__name__}: {error}"
+            for customer_id in result.failed:
+                row_id, _, attempts = rows[customer_id]
+                postpone(db.session, store, [row_id], now + backoff(attempts + 1, base, cap), reason)
         db.session.commit()
+        if isinstance(error, StoreUnavailable):
+            return {"status": "unavailable", "calls": calls, "cleared": cleared}
     log.info("loyalty.balances_pushed", extra={"store_id": store_id, "calls": calls, "cleared": cleared})
     return {"status": "done", "calls": calls, "cleared": cleared}

@@ -33,10 +33,10 @@ import json
 import logging
 from datetime import datetime
 from email.utils import parseaddr
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,8 +44,8 @@ from app.messaging.i18n import resolve_locale
 from app.messaging.models import CANCELLED, EMAIL, FAILED, QUEUED, SENDING, SUPPRESSED, EmailSuppression, Message
 from app.messaging.render import TEMPLATE_NAMES
 from app.platform.types import utcnow
-from app.records.customers import normalise_email
 from app.records.models import Customer
+from app.records.models.customer import normalise_email
 from app.stores.models import Store
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,8 @@ def cancel_messages(session: Session, store: Store, *, dedupe_prefix: str) -> in
         .values(status=CANCELLED, locked_until=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    # DML returns a CursorResult (rowcount); execute() is typed Result
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def cancel_store_messages(session: Session, store: Store) -> int:
@@ -175,7 +176,8 @@ def cancel_store_messages(session: Session, store: Store) -> int:
         .values(status=CANCELLED, locked_until=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    # DML returns a CursorResult (rowcount); execute() is typed Result
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def unsubscribe_url(store: Store, email: str, locale: str | None = None) -> str:
@@ -186,7 +188,10 @@ def unsubscribe_url(store: Store, email: str, locale: str | None = None) -> str:
 
 def init_app(app: Flask) -> None:
     from app import scheduler
+    from app.compliance.erasure import register_erasure_hook
     from app.compliance.service import register_personal_data
+    from app.compliance.shop_redact import register_shop_erasure_hook
+    from app.messaging.outbox import erase_mail_files, erase_store_mail_files
     from app.messaging.tasks import schedule_messages
     from app.messaging.unsubscribe import blueprint
     from app.stores.uninstall import UNINSTALL_HOOKS, register_uninstall_hook
@@ -197,3 +202,7 @@ def init_app(app: Flask) -> None:
         register_uninstall_hook(cancel_store_messages)
         # customers/redact clears the recipient address and the template variables (names) of their messages.
         register_personal_data(Message, ("to_address", "context"))
+        # The file channel's .eml copies: customers/redact deletes the customer's, shop/redact (which deletes the
+        # store row) the store's.
+        register_erasure_hook(erase_mail_files)
+        register_shop_erasure_hook(erase_store_mail_files)

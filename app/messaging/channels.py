@@ -2,7 +2,8 @@
 
 SMTP (smtplib) when SMTP_HOST is set; otherwise the file channel, the embedded
 zero-setup default, which writes each message as an .eml under instance/mail/
-so nothing is lost and a developer can open it in any mail client.
+so nothing is lost and a developer can open it in any mail client. Those files
+hold addresses and names: privacy erasure deletes them (outbox.erase_mail_files).
 
 Errors are classified for the outbox: `TransientSendError` (connection refused
 or dropped, timeouts, 4xx replies: retried with backoff) and
@@ -17,13 +18,16 @@ import os
 import re
 import smtplib
 import ssl
+from collections.abc import Iterable
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
+from app.errors import Unavailable
 
-class SendError(Exception):
-    pass
+
+class SendError(Unavailable):
+    code = "send_failed"
 
 
 class TransientSendError(SendError):
@@ -89,7 +93,12 @@ class SmtpChannel:
 
 
 class FileChannel:
-    """Writes <directory>/<message-id>.eml atomically (a temp file renamed), one file per message."""
+    """Writes <directory>/<message-id>.eml atomically (a temp file renamed), one file per message.
+
+    The name is the Message-ID made file-safe, and that id comes from the row (app.messaging._message_id:
+    `ppe.<store id>.<row id>.<digest>@<domain>`), so privacy erasure finds the file of a message from its
+    row (`forget`, customers/redact) and every file of a store by the name's prefix (`forget_store`, shop/redact).
+    """
 
     name = "file"
 
@@ -97,8 +106,29 @@ class FileChannel:
         self.directory = Path(directory)
 
     def path_for(self, email: EmailMessage) -> Path:
-        stem = re.sub(r"[^A-Za-z0-9._-]", "_", str(email["Message-ID"] or "message").strip("<>"))
+        return self.path_for_id(email["Message-ID"])
+
+    def path_for_id(self, message_id: str | None) -> Path:
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", str(message_id or "message").strip("<>"))
         return self.directory / f"{stem}.eml"
+
+    def forget(self, message_ids: Iterable[str | None]) -> int:
+        """Delete the files of these messages (and a temp file a crash left); returns how many .eml went."""
+        deleted = 0
+        for message_id in filter(None, message_ids):
+            path = self.path_for_id(message_id)
+            path.with_suffix(".tmp").unlink(missing_ok=True)
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                deleted += 1
+        return deleted
+
+    def forget_store(self, store_id: int) -> int:
+        """Delete every file of a store (`ppe.<id>.`: the dot ends the number); returns how many .eml went."""
+        paths = [p for p in self.directory.glob(f"ppe.{int(store_id)}.*") if p.suffix in (".eml", ".tmp")]
+        for path in paths:
+            path.unlink(missing_ok=True)
+        return sum(p.suffix == ".eml" for p in paths)
 
     def send(self, email: EmailMessage) -> None:
         try:

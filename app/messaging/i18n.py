@@ -22,7 +22,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal as babel_format_decimal
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 DEFAULT_LOCALE = "en"
@@ -57,7 +57,8 @@ def resolve_locale(*candidates: str | None) -> str:
 
 
 @cache
-def translations(locale: str) -> Translations:
+def translations(locale: str) -> NullTranslations:
+    # Translations.load gives a NullTranslations (gettext returns the message as is) when no catalogue exists.
     return Translations.load(str(TRANSLATIONS), [locale], domain="messages")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.platform.types import BigId, UTCDateTime, flush_after, utcnow
 
 QUEUED, SENDING, SENT, FAILED, CANCELLED, SUPPRESSED = "queued", "sending", "sent", "failed", "cancelled", "suppressed"
@@ -23,7 +23,7 @@ STATUSES = (QUEUED, SENDING, SENT, FAILED, CANCELLED, SUPPRESSED)
 EMAIL = "email"
 
 
-class Message(db.Model):
+class Message(Model):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("store_id", "dedupe_key"),
@@ -51,7 +51,7 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class EmailSuppression(db.Model):
+class EmailSuppression(Model):
     __tablename__ = "email_suppressions"
     __table_args__ = (UniqueConstraint("store_id", "email_key"),)
 

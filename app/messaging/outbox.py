@@ -14,24 +14,77 @@ commit, the resend carries the same Message-ID, which receivers use to spot it.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import EmailPolicy, Policy
 from email.utils import format_datetime, parseaddr
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from flask import current_app
 from jinja2 import TemplateError
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.messaging import email_hash, unsubscribe_url
-from app.messaging.channels import Channel, PermanentSendError, TransientSendError
+from app.messaging.channels import Channel, FileChannel, PermanentSendError, TransientSendError
 from app.messaging.models import CANCELLED, FAILED, QUEUED, SENDING, SENT, SUPPRESSED, Message
 from app.messaging.render import Rendered, render
 from app.stores.models import Store
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from email._header_value_parser import TokenList
+    from email.errors import MessageDefect
+
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
+MAX_LINE = 998  # RFC 5322 section 2.1.1: the hard limit of a line, CRLF excluded
+
+
+class UrlListHeader(UnstructuredHeader, BaseHeader):
+    """List-Unsubscribe (RFC 2369 https://www.rfc-editor.org/rfc/rfc2369#section-2): `<URL>`s, sent as they are.
+
+    Python's policy folds any header line longer than max_line_length (78); a URL has no whitespace to
+    fold at, so the unstructured-header folder turns the whole value into RFC 2047 encoded-words
+    (`=?utf-8?q?=3Chttps...`). RFC 2047 section 5 allows encoded-words in text, comments and phrases only,
+    never in a URL, so receivers do not read the link and offer no one-click unsubscribe (RFC 8058
+    https://www.rfc-editor.org/rfc/rfc8058#section-3.1).
+    A larger max_line_length for the whole message would also stop folding Subject and the addresses,
+    so only these headers fold differently: each `<URL>` is kept whole on one line (78 is a SHOULD, 998
+    the limit), and a list of them is folded only after the commas between them (RFC 5322 section 2.2.3:
+    https://www.rfc-editor.org/rfc/rfc5322#section-2.2.3). A value that cannot fit 998 is refused when
+    set (ValueError: the message fails at render instead of going out mangled).
+    """
+
+    max_count = 1
+
+    def init(self, name: str, *, parse_tree: TokenList, defects: Iterable[MessageDefect]) -> None:
+        super().init(name, parse_tree=parse_tree, defects=defects)
+        if not str(self).isascii() or max(map(len, self._fold_lines(MAX_LINE))) > MAX_LINE:
+            raise ValueError(f"{name} cannot be sent unencoded on a header line")
+
+    def _fold_lines(self, width: int) -> list[str]:
+        first, *rest = re.split(r"(?<=>)\s*,\s*(?=<)", str(self).strip())  # comma-separated <URL>s
+        lines = [f"{self.name}: {first}"]
+        for item in rest:
+            if len(lines[-1]) + 2 + len(item) <= width:
+                lines[-1] += f", {item}"
+            else:
+                lines[-1] += ","
+                lines.append(f" {item}")
+        return lines
+
+    def fold(self, *, policy: Policy) -> str:
+        return policy.linesep.join(self._fold_lines(policy.max_line_length or MAX_LINE)) + policy.linesep
+
+
+_headers = HeaderRegistry()
+for _name in ("List-Unsubscribe", "List-Unsubscribe-Post"):
+    _headers.map_to_type(_name, UrlListHeader)
+#: The policy of every message built here: email.policy.default's settings, with the list headers above.
+MAIL_POLICY = EmailPolicy(header_factory=_headers)
 
 
 def release_expired(session: Session, now: datetime) -> int:
@@ -41,7 +94,8 @@ def release_expired(session: Session, now: datetime) -> int:
         .values(status=QUEUED, locked_until=None)
     )
     session.commit()
-    return result.rowcount or 0
+    # DML returns a CursorResult (rowcount); execute() is typed Result
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[tuple[int, int]]:
@@ -89,7 +143,7 @@ def sender(store: Store, mail_from: str) -> Address:
 
 
 def build_email(message: Message, store: Store, rendered: Rendered, config: Any, now: datetime) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = sender(store, config["MAIL_FROM"])
     email["To"] = message.to_address
     email["Subject"] = rendered.subject
@@ -170,3 +224,29 @@ def deliver(
         extra={"message_id": message_id, "store_id": message.store_id, "status": outcome, "channel": channel.name},
     )
     return outcome
+
+
+def mail_folder(config: Any) -> FileChannel:
+    """The file channel's folder (MAIL_DIR), whichever channel sends now (files from before SMTP_HOST stay)."""
+    return FileChannel(config["MAIL_DIR"])
+
+
+def erase_mail_files(session: Session, store: Store, customer_ids: list[int]) -> dict[str, int]:
+    """customers/redact hook (compliance/erasure.py register_erasure_hook): delete the .eml copies of these
+    customers' messages, found through their rows (a row keeps store, customer and Message-ID after erasure)."""
+    if not customer_ids:
+        return {"mail_files_deleted": 0}
+    ids = session.scalars(
+        select(Message.message_id).where(Message.store_id == store.id, Message.customer_id.in_(customer_ids))
+    )
+    deleted = mail_folder(current_app.config).forget(ids)
+    log.info("messaging.mail_files_erased", extra={"store_id": store.id, "count": deleted})
+    return {"mail_files_deleted": deleted}
+
+
+def erase_store_mail_files(session: Session, store: Store) -> dict[str, int]:
+    """shop/redact hook (compliance/shop_redact.py register_shop_erasure_hook): every .eml copy of the store's
+    messages, found by their names' store prefix."""
+    deleted = mail_folder(current_app.config).forget_store(store.id)
+    log.info("messaging.mail_files_erased", extra={"store_id": store.id, "count": deleted})
+    return {"mail_files_deleted": deleted}

@@ -91,7 +91,8 @@ def render(
     }
     module = env.get_template(f"{template}.txt").make_module(values)
     # One line (a header cannot hold newlines); ASCII whitespace only, so a locale's no-break spaces stay.
-    subject = re.sub(r"[ \t\r\n]+", " ", str(module.subject)).strip()
+    # `subject` is the template's `{% set subject %}`, an attribute jinja2 adds to the module at run time.
+    subject = re.sub(r"[ \t\r\n]+", " ", str(module.subject)).strip()  # type: ignore[attr-defined]
     text = str(module).strip() + "\n"
     html = env.get_template(f"{template}.html").render(values, subject=subject)
     return Rendered(subject=subject, text=text, html=html)

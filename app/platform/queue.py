@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING, cast
 
 from flask import Flask, current_app
 from redis import Redis
 from rq import Queue
+
+if TYPE_CHECKING:
+    from werkzeug.local import LocalProxy
 
 # Short timeouts: the webhook route must answer even when Redis hangs; what it
 # could not enqueue, the sweeper enqueues later.
@@ -42,12 +46,14 @@ def redis_url(app: Flask) -> str:
     with _LOCK:
         if not app.config.get("REDIS_URL"):
             app.config["REDIS_URL"] = start_embedded_redis(app.config["EMBEDDED_REDIS_PATH"])
-        return app.config["REDIS_URL"]
+        url: str = app.config["REDIS_URL"]
+        return url
 
 
 def get_redis() -> Redis:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    client = app.extensions["redis"]
+    # current_app is typed Flask, but is werkzeug's LocalProxy to it: the app object itself, not the proxy.
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
+    client: Redis | None = app.extensions["redis"]
     if client is None:
         client = Redis.from_url(redis_url(app), socket_timeout=_SOCKET_TIMEOUT, socket_connect_timeout=_SOCKET_TIMEOUT)
         app.extensions["redis"] = client
@@ -60,7 +66,8 @@ def get_queue() -> Queue:
 
 def redis_available() -> bool:
     """False for a short while after a failure, so a dead Redis costs one timeout, not one per request."""
-    return time.monotonic() >= current_app.extensions["redis_down_until"]
+    down_until: float = current_app.extensions["redis_down_until"]
+    return time.monotonic() >= down_until
 
 
 def mark_redis_down(seconds: float = 2.0) -> None:

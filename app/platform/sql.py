@@ -1,7 +1,7 @@
 """The shape of the inbox batch's statements, so that many rows share one.
 
 - Key lists in WHERE clauses: cut to a size every database takes, and sent as one array on PostgreSQL. The
-  batch (inbox/batch_rows.py, batch_derived.py, order_derived.py, loyalty_refresh.py) looks rows up by
+  batch (records/batch_rows.py, batch_derived.py, order_derived.py, loyalty_refresh.py) looks rows up by
   hundreds of keys at a time, once per table and store.
 - SET lists: the derived columns of a row are written together (`set_together`), so the rows a batch
   recomputes go out as one UPDATE executemany per table.
@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.orm.attributes import flag_modified
 
 
@@ -23,7 +23,9 @@ def chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
         yield values[start : start + size]
 
 
-def in_keys(session: Session, column: ColumnElement[Any], keys: Sequence[Any]) -> ColumnElement[bool]:
+def in_keys(
+    session: Session, column: ColumnElement[Any] | QueryableAttribute[Any], keys: Sequence[Any]
+) -> ColumnElement[bool]:
     """`column IN (keys)`; on PostgreSQL `column = ANY(:array)`, one bound array for all the keys. An expanded
     IN list sends a parameter per key, which SQLAlchemy renders and psycopg parses and dumps key by key on every
     execution (psycopg caches no statement with over 50 parameters): 4.6% of the inbox worker's CPU samples at

@@ -1,8 +1,8 @@
 """The product cache the messages read (title, image, storefront link); no HTTP here.
 
-The review request job (app/reviews/tasks.py) asks `stale_product_ids` which products of an order are missing
-or older than the TTL, fetches those through the store's connector with no transaction open, then calls
-`store_products` with what the store answered; ids the store did not return are recorded as not found, so a
+records/catalog_tasks.refresh_products (called by the review request job) asks `stale_product_ids` which products
+of an order are missing or older than the TTL, fetches those through the store's client with no transaction open,
+then calls `store_products` with what the store answered; ids the store did not return are recorded as not found, so a
 deleted product is not asked for on every e-mail. `products_by_id` is what send_request reads.
 """
 

@@ -1,66 +1,59 @@
-"""Fetch the products a review e-mail shows (title, image, link) before the message is built.
+"""Fetch products from the store into the product cache (title, image, link) that messages read.
 
-Called by the review request job (app/reviews/tasks.py) ahead of `send_request`: the one place on that path
-allowed to call the store. Only products missing from the cache or older than CATALOG_TTL_DAYS are asked
-for, in batches (Shopify 250 ids per `nodes` call, WooCommerce 100 per `GET /products?include=`). No database
-transaction is open during the call. A store that cannot answer (throttled, down, key revoked, scope missing,
-uninstalled) never blocks the e-mail: it goes without images, and the next e-mail asks again.
+`refresh_products(session, store, product_ids, now)` is the one place on a message's path allowed to call the store
+for products: a job calls it before it builds the message (app/reviews/tasks.py for the review e-mails). Only
+products missing from the cache or older than CATALOG_TTL_DAYS are asked for, in batches (Shopify 250 ids per
+`nodes` call, WooCommerce 100 per `GET /products?include=`, connectors/catalog.py), through the store's client
+(app/stores/clients.client_for). No database transaction is open during the call. A store that cannot answer
+(throttled, down, key revoked, scope missing, uninstalled) never blocks the message: it goes without images, and
+the next one asks again.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from app.extensions import db
-from app.platform.clients import NotConnected, shopify_client, woo_client
-from app.records.catalog import order_product_ids, stale_product_ids, store_products
-from app.records.models import Order
-from app.reviews.models import ReviewRequest
-from app.reviews.models.review import SCHEDULED, SENT
+from app.records.catalog import stale_product_ids, store_products
+from app.stores.clients import NotConnected, client_for
 from app.stores.models import Store
 from connectors.exceptions import ConnectorError
 
 log = logging.getLogger(__name__)
-LIVE = (SCHEDULED, SENT)  # a first send, or its reminder
 
 
-def refresh_request_products(request_id: int, attempt: int | None, now: datetime) -> str:
-    """fetched | cached | unavailable | skipped. Commits (or rolls back) what it read; run in an app context."""
-    if not current_app.config.get("CATALOG_FETCH", True):
-        return "skipped"
-    request = db.session.get(ReviewRequest, request_id)
-    if request is None or (attempt is not None and request.attempts != attempt) or request.status not in LIVE:
-        db.session.rollback()
-        return "skipped"  # send_request decides what happens to it; nothing worth fetching for
-    store = db.session.get(Store, request.store_id)
-    order = db.session.scalar(
-        select(Order).where(Order.store_id == request.store_id, Order.platform_id == request.order_platform_id)
-    )
-    if store is None or store.status != "active" or order is None:
-        db.session.rollback()
-        return "skipped"
+def refresh_products(
+    session: Session,
+    store: Store,
+    product_ids: Iterable[str],
+    now: datetime,
+    *,
+    log_extra: Mapping[str, Any] | None = None,
+) -> str:
+    """fetched | cached | unavailable. Commits (or rolls back) what it read; run in an app context.
+
+    `log_extra`: what the caller's log lines carry besides the store (e.g. the review request's id).
+    """
+    extra = {"store_id": store.id, **(log_extra or {})}
     ttl = timedelta(days=float(current_app.config.get("CATALOG_TTL_DAYS", 7)))
-    store_id = store.id
-    stale = stale_product_ids(db.session, store_id, order_product_ids(order), now, ttl)
+    stale = stale_product_ids(session, store.id, product_ids, now, ttl)
     if not stale:
-        db.session.rollback()
+        session.rollback()
         return "cached"
     try:
-        client = shopify_client(store) if store.platform == "shopify" else woo_client(store)
-        db.session.commit()  # no transaction held while the store answers
+        client = client_for(store)
+        session.commit()  # no transaction held while the store answers
         found = client.products(stale)
     except (ConnectorError, NotConnected) as exc:
-        db.session.rollback()
-        log.warning(
-            "catalog.fetch_failed",
-            extra={"store_id": store_id, "request_id": request_id, "error": type(exc).__name__, "count": len(stale)},
-        )
+        session.rollback()
+        log.warning("catalog.fetch_failed", extra={**extra, "error": type(exc).__name__, "count": len(stale)})
         return "unavailable"
-    store_products(db.session, store_id, stale, found, now)
-    db.session.commit()
-    log.info("catalog.fetched", extra={"store_id": store_id, "request_id": request_id, "count": len(stale)})
+    store_products(session, extra["store_id"], stale, found, now)
+    session.commit()
+    log.info("catalog.fetched", extra={**extra, "count": len(stale)})
     return "fetched"

@@ -9,14 +9,14 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.cli.output import print_json
 from app.extensions import db
 from app.money import format_money
-from app.records.customers import normalise_email
+from app.platform.output import exit_on_error, print_json
 from app.records.models import Customer, Order
+from app.records.models.customer import normalise_email
 from app.security import secret_box
 from app.stores.models import ShopifyInstall, Store, WooStoreState
-from app.stores.service import StoreError, add_store, find_store
+from app.stores.service import add_store, find_store
 
 
 def require_store(store_ref: str) -> Store:
@@ -60,10 +60,8 @@ def add_woocommerce(
 
 
 def _add(platform: str, domain: str, credentials: dict[str, Any], currency: str | None) -> None:
-    try:
+    with exit_on_error():  # StoreError
         store = add_store(db.session, secret_box(), platform, domain, credentials, currency=currency)
-    except StoreError as exc:
-        raise click.BadParameter(str(exc)) from exc
     db.session.commit()
     print_json(store.as_dict())
 
@@ -71,8 +69,10 @@ def _add(platform: str, domain: str, credentials: dict[str, Any], currency: str 
 @stores_cli.command("list")
 def list_stores() -> None:
     """Every store with its install state and the health of its webhook subscriptions."""
-    installs = {
-        row.store_id: row for model in (ShopifyInstall, WooStoreState) for row in db.session.scalars(select(model))
+    # One query per table, spelled out: a loop over the two models would type its rows as their common base.
+    installs: dict[int, ShopifyInstall | WooStoreState] = {
+        **{row.store_id: row for row in db.session.scalars(select(ShopifyInstall))},
+        **{row.store_id: row for row in db.session.scalars(select(WooStoreState))},
     }
     records = []
     for store in db.session.scalars(select(Store).order_by(Store.id)):

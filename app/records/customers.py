@@ -12,40 +12,25 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_rows
-from app.loyalty import ledger as loyalty_ledger
-from app.loyalty.balance_invalidation import naming
-from app.loyalty.models import LoyaltyAccount
 from app.platform.sql import set_together, values_of
-from app.platform.types import utcnow
+from app.records import batch_rows
+from app.records.bulk import writes_customers
 from app.records.models import Customer, Order
+from app.records.models.customer import normalise_email
 from app.stores.models import Store
 from connectors.events import CustomerSnapshot
 
 log = logging.getLogger(__name__)
 
 _DETAIL_FIELDS = ("first_name", "last_name", "phone", "locale", "accepts_marketing")
-
-
-def normalise_email(email: str | None) -> str | None:
-    """Case-folded, trimmed email: the key a guest is known by.
-
-    Dots and plus-tags are *not* removed here (they are distinct mailboxes on
-    most providers); referral fraud checks normalise further on their own.
-    """
-    if not email:
-        return None
-    key = email.strip().lower()
-    if "@" not in key or len(key) > 191:
-        return None
-    return key
 
 
 def store_customer(session: Session, store: Store, customer_id: int) -> Customer | None:
@@ -105,7 +90,7 @@ def resolve_customer(session: Session, store: Store, snap: CustomerSnapshot) -> 
     elif customer.platform_id is None and snap.platform_id:
         customer.platform_id = snap.platform_id  # the guest signed up
     _apply_details(customer, snap, key)
-    # This batch's later lookups find the record under the keys it holds now (inbox/batch_rows.py).
+    # This batch's later lookups find the record under the keys it holds now (records/batch_rows.py).
     batch_rows.remember(session, store.id, "customer_pid", customer.platform_id, customer)
     batch_rows.remember(session, store.id, "customer_email", customer.email_key, customer)
     return customer
@@ -143,29 +128,44 @@ def _apply_details(customer: Customer, snap: CustomerSnapshot, key: str | None) 
         customer.platform_updated_at = snap.updated_at if snap.updated_at is not None or switched else held
 
 
+@dataclass(frozen=True)
+class MergeHook:
+    """What a feature does when a guest is merged into an account (a guest who later signs up)."""
+
+    #: (session, store, guest id, account id): move the feature's rows of the guest to the account, before the
+    #: guest row is deleted (foreign keys to it cascade).
+    move: Callable[[Session, Store, int, int], None]
+    #: (session, store, account): once the account's totals are current, what derives from them.
+    merged: Callable[[Session, Store, Customer], None] | None = None
+
+
+_MERGE_HOOKS: dict[str, MergeHook] = {}
+
+
+def register_merge_hook(name: str, hook: MergeHook) -> None:
+    """Run `hook` on every guest merge (again under the same name: replaced, create_app runs more than once)."""
+    _MERGE_HOOKS[name] = hook
+
+
 def merge_into(session: Session, store: Store, *, guest: Customer, account: Customer) -> None:
-    """Move a guest's orders and points to the account, keep details the account lacks, drop the guest."""
+    """Move a guest's orders (and, through the merge hooks, the features' rows: loyalty's points) to the account,
+    keep details the account lacks, drop the guest."""
     session.execute(
         update(Order)
         .where(Order.store_id == store.id, Order.customer_id == guest.id)
         .values(customer_id=account.id)
-        .execution_options(synchronize_session="fetch", **naming(store.id, [guest.id, account.id]))
+        .execution_options(synchronize_session="fetch", **writes_customers(store.id, [guest.id, account.id]))
     )
     for name in (*_DETAIL_FIELDS, "email"):
         if getattr(account, name) is None and getattr(guest, name) is not None:
             setattr(account, name, getattr(guest, name))
     guest_key = guest.email_key
-    # The guest's points go to the account (and become spendable there: an account holds nothing back).
-    loyalty_ledger.move_rows(session, store, guest.id, account.id)
-    session.execute(
-        delete(LoyaltyAccount)
-        .where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id == guest.id)
-        .execution_options(**naming(store.id, [guest.id]))
-    )
+    for hook in _MERGE_HOOKS.values():  # before the guest row goes: its foreign keys cascade
+        hook.move(session, store, guest.id, account.id)
     session.execute(
         delete(Customer)
         .where(Customer.store_id == store.id, Customer.id == guest.id)
-        .execution_options(**naming(store.id, [guest.id]))
+        .execution_options(**writes_customers(store.id, [guest.id]))
     )
     session.expunge(guest)
     session.flush()
@@ -174,7 +174,9 @@ def merge_into(session: Session, store: Store, *, guest: Customer, account: Cust
         batch_rows.remember(session, store.id, "customer_email", guest_key, account)
     log.info("customer.merged", extra={"store_id": store.id, "customer_id": account.id})
     refresh_totals(session, store, account)
-    loyalty_ledger.refresh_account(session, store, account.id, utcnow())
+    for hook in _MERGE_HOOKS.values():
+        if hook.merged is not None:
+            hook.merged(session, store, account)
 
 
 def refresh_totals(session: Session, store: Store, customer: Customer) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_rows
+from app.records import batch_rows
 from app.records.models import Fulfillment, OrderRefund
 from app.records.order_derived import (
     defer_order,

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_rows
 from app.platform.sql import chunks, in_keys, set_together, values_of
+from app.records import batch_rows
 from app.records.customers import TOTALS_COLUMNS, apply_totals, refresh_totals
 from app.records.models import Customer, Fulfillment, Order, OrderRefund
 from app.stores.models import Store
@@ -128,7 +128,7 @@ def refresh_deferred_customers(session: Session, store: Store) -> None:
     due = sorted(cid for sid, cid in deferred if sid == store.id)
     deferred.difference_update((store.id, cid) for cid in due)
     # Two queries for all of them, no FOR UPDATE: the batch holds the store's advisory lock
-    # (inbox/processing.lock_store), which already serialises every writer of this store's rows.
+    # (platform/locks.lock_store), which already serialises every writer of this store's rows.
     for chunk in chunks(due):
         customers = session.scalars(
             select(Customer).where(Customer.store_id == store.id, in_keys(session, Customer.id, chunk))

@@ -21,8 +21,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_rows
 from app.platform.types import utcnow
+from app.records import batch_rows
 from app.records.customers import resolve_customer
 from app.records.models import Order, OrderDeletion
 from app.records.order_children import (

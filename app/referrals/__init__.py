@@ -1,16 +1,22 @@
 """The referral programme: codes, the friend's landing and discount, attribution, fraud checks, rewards."""
 
+import importlib
+
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     from app import scheduler
     from app.records import followers
-    from app.referrals import admin, landing, storefront, tasks  # noqa: F401  (admin, storefront: their views)
+    from app.referrals import landing, preload, tasks
     from app.referrals.cli import referrals_cli
     from app.referrals.follower import ReferralFollower
 
+    # Its views first: they go on the admin and storefront blueprints, which register after the features.
+    for views in ("admin", "storefront"):
+        importlib.import_module(f"app.referrals.{views}")
     landing.init_app(app)
+    preload.install()  # referrals by order in the inbox batch's lookups
     followers.register(ReferralFollower())
     scheduler.register_step(tasks.tick, phase="programmes")  # due referrals rewarded
     app.cli.add_command(referrals_cli)

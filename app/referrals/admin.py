@@ -14,7 +14,7 @@ from app.admin import bp
 from app.admin.auth import merchant_required
 from app.extensions import db
 from app.referrals.models import STATUSES
-from app.referrals.service import DecisionError, as_dict, decide, list_referrals, report
+from app.referrals.service import as_dict, decide, list_referrals, report
 
 
 @bp.get("/referrals")
@@ -33,9 +33,6 @@ def _decide(referral_id: int, approve: bool) -> Response | tuple[Response, int]:
     except LookupError:
         db.session.rollback()
         return jsonify(error="not_found", message="no such referral in this store"), 404
-    except DecisionError as exc:
-        db.session.rollback()
-        return jsonify(error="not_flagged", message=str(exc)), 409
     db.session.commit()
     return jsonify(as_dict(referral))
 

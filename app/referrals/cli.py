@@ -7,11 +7,10 @@ import json
 import click
 from flask.cli import AppGroup
 
-from app.cli.output import print_json
 from app.extensions import db
-from app.loyalty.settings import SettingsError
+from app.platform.output import exit_on_error, print_json
 from app.records.cli import require_store
-from app.referrals.service import DecisionError, as_dict, decide, list_referrals, report
+from app.referrals.service import as_dict, decide, list_referrals, report
 from app.referrals.settings import get_settings, update_settings
 
 
@@ -49,11 +48,8 @@ def reject_command(store_ref: str, referral_id: int) -> None:
 
 
 def _decide(store_ref: str, referral_id: int, approve: bool) -> None:
-    try:
+    with exit_on_error(LookupError, prefix=f"cannot decide referral {referral_id}: "):  # and DecisionError
         referral = decide(db.session, require_store(store_ref), referral_id, approve=approve, by="merchant:cli")
-    except (LookupError, DecisionError) as exc:
-        db.session.rollback()
-        raise click.ClickException(f"cannot decide referral {referral_id}: {exc}") from exc
     db.session.commit()
     print_json(as_dict(referral))
 
@@ -64,10 +60,7 @@ def _decide(store_ref: str, referral_id: int, approve: bool) -> None:
 def settings_command(store_ref: str, patch: str | None) -> None:
     """Show the effective settings, or merge a patch into them."""
     store = require_store(store_ref)
-    try:
+    with exit_on_error(json.JSONDecodeError):  # and SettingsError
         settings = update_settings(db.session, store, json.loads(patch, parse_float=str)) if patch else None
-    except (SettingsError, json.JSONDecodeError) as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     print_json((settings or get_settings(store)).raw)

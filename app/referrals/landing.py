@@ -27,6 +27,7 @@ from app.referrals.models import ReferralCode, ReferralInvite
 from app.referrals.service import client_hash, find_code, landing_token, record_landing
 from app.referrals.settings import get_settings
 from app.stores.models import Store
+from app.stores.origins import storefront_url
 
 bp = Blueprint("referrals", __name__)
 COOKIE = "ppe_ref"
@@ -37,9 +38,10 @@ def share_url(code: ReferralCode) -> str:
 
 
 def shop_link(store: Store, invite: ReferralInvite, token: str) -> str:
+    site = storefront_url(store)
     if store.platform == "shopify":
-        return f"https://{store.domain}/discount/{quote(invite.discount_code)}?redirect={quote('/?ppe_ref=' + token)}"
-    return f"{store.domain.rstrip('/')}/?ppe_ref={quote(token)}"
+        return f"{site}/discount/{quote(invite.discount_code)}?redirect={quote('/?ppe_ref=' + token)}"
+    return f"{site}/?ppe_ref={quote(token)}"
 
 
 def _offer(store: Store) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.platform.types import BigId, Money, UTCDateTime, flush_after, utcnow
 
 # Referral.status
@@ -30,7 +30,7 @@ REJECTED = "rejected"
 STATUSES = (PENDING, QUALIFIED, REWARDED, VOID, FLAGGED, REJECTED)
 
 
-class ReferralCode(db.Model):
+class ReferralCode(Model):
     __tablename__ = "referral_codes"
     __table_args__ = (UniqueConstraint("store_id", "customer_id"), UniqueConstraint("store_id", "code"))
 
@@ -46,7 +46,7 @@ class ReferralCode(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ReferralInvite(db.Model):
+class ReferralInvite(Model):
     __tablename__ = "referral_invites"
     __table_args__ = (
         UniqueConstraint("store_id", "token"),
@@ -71,7 +71,7 @@ class ReferralInvite(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Referral(db.Model):
+class Referral(Model):
     __tablename__ = "referrals"
     __table_args__ = (
         UniqueConstraint("store_id", "order_platform_id"),

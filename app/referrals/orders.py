@@ -21,14 +21,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_rows
-from app.loyalty.ledger import append, refresh_account
-from app.loyalty.orders import available_at
-from app.loyalty.settings import get_settings as loyalty_settings
+from app.loyalty.api import credit_points, points_available_at
 from app.messaging import enqueue_message
 from app.platform.types import utcnow
+from app.records import batch_rows
 from app.records import orders as order_records
 from app.records.models import Customer, Order
+from app.referrals import preload
 from app.referrals.fraud import check
 from app.referrals.models import FLAGGED, PENDING, QUALIFIED, REWARDED, VOID, Referral, ReferralCode, ReferralInvite
 from app.referrals.service import discount_spec, get_or_create_code, invite_by_token, new_code, read_landing_token
@@ -41,7 +40,7 @@ VOIDABLE = (PENDING, FLAGGED)
 
 def referral_for(session: Session, store: Store, order_platform_id: str) -> Referral | None:
     if (known := batch_rows.lookup(session, store.id, "referral", order_platform_id)) is not batch_rows.MISS:
-        return known  # loaded for the batch's orders (inbox/batch_derived.py), under the store's lock
+        return known  # loaded for the batch's orders (referrals/preload.py), under the store's lock
     stmt = select(Referral).where(Referral.store_id == store.id, Referral.order_platform_id == order_platform_id)
     return session.scalar(stmt.with_for_update())
 
@@ -49,7 +48,7 @@ def referral_for(session: Session, store: Store, order_platform_id: str) -> Refe
 def _attributed_invite(session: Session, store: Store, order: Order) -> tuple[ReferralInvite | None, str]:
     codes = batch_rows.order_codes(order)
     if codes:
-        found = batch_rows.invites_for_codes(session, store.id, codes)  # the batch's map, loaded per part
+        found = preload.invites_for_codes(session, store.id, codes)  # the batch's map, loaded per part
         if found is batch_rows.MISS:
             stmt = select(ReferralInvite).where(
                 ReferralInvite.store_id == store.id, func.upper(ReferralInvite.discount_code).in_(codes)
@@ -150,7 +149,7 @@ def evaluate(session: Session, store: Store, referral: Referral, order: Order) -
             referral.reasons = [*(referral.reasons or []), why]
             referral.voided_at = utcnow()
             log.info("referrals.voided", extra={"store_id": store.id, "referral_id": referral.id})
-    referral.reward_due_at = available_at(loyalty_settings(store), order)
+    referral.reward_due_at = points_available_at(store, order)
     session.flush()
 
 
@@ -175,18 +174,15 @@ def issue_reward(session: Session, store: Store, referral: Referral, now: dateti
     if referrer is None:
         return False
     if settings.reward_type == "points":
-        append(
+        credit_points(
             session,
             store,
-            customer_id=referrer.id,
+            referrer.id,
             source_key=f"referral:{referral.id}:reward",
-            kind="action",
             points=settings.reward_points,
-            now=now,
             rule={"referral": str(referral.id), "points": str(settings.reward_points)},
-            available_at=now,
+            now=now,
         )
-        refresh_account(session, store, referrer.id, now)
         referral.reward = {"type": "points", "points": settings.reward_points}
         mark_rewarded(session, store, referral, now, f"{settings.reward_points} points")
     else:

@@ -33,10 +33,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.errors import Conflict
 from app.money import format_money
 from app.platform.types import utcnow
-from app.records.customers import normalise_email
 from app.records.models import Customer
+from app.records.models.customer import normalise_email
 from app.referrals.models import FLAGGED, PENDING, REJECTED, REWARDED, Referral, ReferralCode, ReferralInvite
 from app.referrals.settings import Discount, get_settings
 from app.stores.models import Store
@@ -48,8 +49,10 @@ CODE_LENGTH = 8
 _SALT = "referral-landing"
 
 
-class DecisionError(ValueError):
-    pass
+class DecisionError(Conflict, ValueError):
+    """Only a flagged referral waits for a decision."""
+
+    code = "not_flagged"
 
 
 def new_code(length: int = CODE_LENGTH) -> str:

@@ -13,7 +13,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.loyalty.settings import SettingsError, _merge, memoized
+from app.loyalty.api import SettingsError
+from app.platform.settings import memoized
+from app.platform.settings import merge as _merge
 from app.stores.models import Store
 
 DEFAULTS: dict[str, Any] = {

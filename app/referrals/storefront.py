@@ -35,6 +35,7 @@ def my_referral() -> Response:
         raise NotFound("referrals are off for this store")
     if customer is None:  # verified by the platform, but no webhook has told us about them yet
         customer = resolve_customer(db.session, store, CustomerSnapshot(shopper.customer_platform_id, None))
+        assert customer is not None  # auth="customer": a platform id, which always resolves to a record
     # The owner's device, so a landing from it (the referrer clicking their own link) is flagged.
     code = get_or_create_code(
         db.session,

@@ -4,9 +4,10 @@
   passed the return window (referrals/orders.issue_reward), and re-enqueues discount write-backs
   that are still pending after STALE (a lost enqueue: Redis was down when the landing was served).
 - create_friend_discount(invite_id) / create_reward_discount(referral_id): create the code at the store
-  through the connector (Shopify discountCodeBasicCreate / WooCommerce coupon). Both look the code up first,
-  and the code was stored before the job ran, so a retry after a timeout never makes a second code.
-  Transient errors (timeouts, throttling) are recorded and re-raised for RQ's retry; a refusal is `failed`.
+  through the store's client (app/stores/clients.client_for(store).create_discount: Shopify
+  discountCodeBasicCreate / WooCommerce coupon). Both look the code up first, and the code was stored before the
+  job ran, so a retry after a timeout never makes a second code. Transient errors (timeouts, throttling) are
+  recorded and re-raised for RQ's retry; a refusal is `failed`; a store we cannot call (NotConnected) raises.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import Flask
 from rq import Retry
 from sqlalchemy import select
 
 from app.extensions import db
-from app.inbox.processing import lock_store
-from app.platform.jobs import for_each_active_store, job_app
+from app.platform.jobs import job_app
+from app.platform.locks import lock_store
 from app.platform.queue import get_queue
 from app.platform.types import utcnow
 from app.records.models import Customer
@@ -28,13 +29,10 @@ from app.referrals.models import QUALIFIED, Referral, ReferralInvite
 from app.referrals.orders import describe_discount, due_referrals, issue_reward, mark_rewarded, reward_spec
 from app.referrals.service import friend_discount_spec
 from app.referrals.settings import get_settings
-from app.security import secret_box
+from app.scheduler import for_each_active_store
+from app.stores.clients import client_for
 from app.stores.models import Store
-from app.stores.models.woocommerce import WooStoreState
 from connectors.exceptions import ConnectorError, RateLimited, StoreUnavailable
-from connectors.shopify_writeback import ShopifyWriteback
-from connectors.woocommerce_writeback import WooWriteback
-from connectors.writeback import CreatedDiscount, DiscountSpec
 
 log = logging.getLogger(__name__)
 RETRY = Retry(max=6, interval=[10, 60, 300, 900, 3600, 3600])
@@ -49,21 +47,6 @@ def enqueue(job: str, row_id: int) -> None:
         log.warning("referrals.enqueue_failed", extra={"job": job, "id": row_id})
 
 
-def create_code(store: Store, spec: DiscountSpec) -> CreatedDiscount:
-    """HTTP happens here, from a job: never inside a service module."""
-    if store.platform == "shopify":
-        from app.stores.shopify_install import _origin, access_token
-
-        timeout = float(current_app.config.get("SHOPIFY_API_TIMEOUT_SECONDS", 10))
-        client = ShopifyWriteback(store.domain, access_token(store.id), origin=_origin(), timeout=timeout)
-        return client.create_discount_code(spec)
-    state = db.session.get(WooStoreState, store.id)
-    creds = secret_box().open(store.credentials)
-    timeout = float(current_app.config.get("WOO_API_TIMEOUT_SECONDS", 10))
-    api_url = state.api_url if state is not None else f"https://{store.domain}"  # the wc-auth connect sets state
-    return WooWriteback(api_url, creds["consumer_key"], creds["consumer_secret"], timeout=timeout).create_coupon(spec)
-
-
 def create_friend_discount(invite_id: int) -> str:
     with job_app().app_context():
         try:
@@ -74,7 +57,7 @@ def create_friend_discount(invite_id: int) -> str:
             spec = friend_discount_spec(store, invite, utcnow())
             invite.attempts += 1
             try:
-                created = create_code(store, spec)
+                created = client_for(store).create_discount(spec)  # HTTP from a job, never from a service
             except TRANSIENT as exc:
                 invite.last_error = type(exc).__name__
                 db.session.commit()
@@ -102,10 +85,10 @@ def create_reward_discount(referral_id: int) -> str:
             store = db.session.get(Store, referral.store_id) if referral else None
             if referral is None or store is None or referral.status != QUALIFIED or store.status != "active":
                 return "skipped"
-            referrer = db.session.get(Customer, referral.referrer_customer_id)
+            referrer = db.session.get_one(Customer, referral.referrer_customer_id)  # the FK cascades: it exists
             now = utcnow()
             try:
-                created = create_code(store, reward_spec(store, referral, referrer, now))
+                created = client_for(store).create_discount(reward_spec(store, referral, referrer, now))
             except TRANSIENT as exc:
                 referral.reward = {**referral.reward, "last_error": type(exc).__name__}
                 db.session.commit()

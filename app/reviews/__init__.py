@@ -8,6 +8,8 @@ customer token or the Shopify app proxy, like every widget call. The reviews' ad
 
 from __future__ import annotations
 
+import importlib
+
 from flask import Blueprint, Flask, current_app
 
 from app.reviews.storage import LocalPhotoStorage, PhotoStorage
@@ -33,11 +35,13 @@ def photo_storage() -> PhotoStorage:
 def init_app(app: Flask) -> None:
     from app import scheduler
     from app.records import followers
-    from app.reviews import admin, form, storefront  # noqa: F401  (their views, before registration)
     from app.reviews.follower import ReviewFollower
     from app.reviews.publishing_tasks import schedule_review_publishing
     from app.reviews.tasks import schedule_review_requests
 
+    # Its views first: they go on the admin and storefront blueprints, which register after the features.
+    for views in ("admin", "form", "storefront"):
+        importlib.import_module(f"app.reviews.{views}")
     app.register_blueprint(bp)
     followers.register(ReviewFollower())
     scheduler.register_step(schedule_review_requests, phase="programmes")  # requests and reminders due

@@ -15,13 +15,14 @@ from flask import Response, current_app, request
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.errors import AppError
 from app.extensions import db
 from app.messaging import enqueue_message
 from app.messaging.render import branding, render_page
 from app.messaging.tasks import mail_now
 from app.records.models import Order
 from app.reviews import bp, photo_storage
-from app.reviews.links import LinkExpired, LinkInvalid, StarLink, read_help_token, read_star_token
+from app.reviews.links import LinkExpired, StarLink, read_help_token, read_star_token
 from app.reviews.models import ReviewRequest
 from app.reviews.publishing_tasks import kick_publishing
 from app.reviews.reading import invalidate
@@ -46,10 +47,16 @@ def page(name: str, locale: str, status: int, store: Store | None = None, **valu
     return render_page(name, locale, **values), status, HEADERS
 
 
-def _link_error(exc: Exception, name: str = "review_form.html") -> tuple[str, int, dict]:
+def _refused_page(exc: AppError) -> tuple[str, int, dict]:
+    """The form's own error handler: a domain error its views let through is an HTML page of the error's status,
+    never JSON. Mostly a star or help link that is not ours (LinkInvalid, 400) or has expired (LinkExpired, 410)."""
+    db.session.rollback()
     locale = request.accept_languages.best_match(["en", "pl", "hu", "lv", "kk", "th"]) or "en"
-    state = "expired" if isinstance(exc, LinkExpired) else "invalid"
-    return page(name, locale, 410 if state == "expired" else 400, state=state)
+    name = "review_help.html" if request.endpoint == "reviews.help_form" else "review_form.html"
+    return page(name, locale, exc.status, state="expired" if isinstance(exc, LinkExpired) else "invalid")
+
+
+bp.register_error_handler(AppError, _refused_page)
 
 
 def clean(value: Any, limit: int) -> str | None:
@@ -109,10 +116,7 @@ STATUS = {"rating": 400, "photo_type": 400, "photo_size": 400, "photo_count": 40
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
 def review_form(token: str):
-    try:
-        link = read_star_token(token)
-    except (LinkInvalid, LinkExpired) as exc:
-        return _link_error(exc)
+    link = read_star_token(token)  # LinkInvalid, LinkExpired: _refused_page
     store = db.session.get(Store, link.store_id)
     request_row = db.session.get(ReviewRequest, link.request_id)
     if store is None or request_row is None or request_row.store_id != store.id:
@@ -148,10 +152,7 @@ def review_form(token: str):
 
 @bp.route("/r/help/<token>", methods=["GET", "POST"])
 def help_form(token: str):
-    try:
-        link = read_help_token(token)
-    except (LinkInvalid, LinkExpired) as exc:
-        return _link_error(exc, "review_help.html")
+    link = read_help_token(token)  # LinkInvalid, LinkExpired: _refused_page
     store = db.session.get(Store, link.store_id)
     request_row = db.session.get(ReviewRequest, link.request_id)
     if store is None or request_row is None or request_row.store_id != store.id:

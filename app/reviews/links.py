@@ -12,17 +12,23 @@ from dataclasses import dataclass
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from app.errors import Gone, InvalidInput
+
 STAR_SALT = "review-star-link"
 HELP_SALT = "review-help-link"
 DEFAULT_TTL_DAYS = 60
 
 
-class LinkInvalid(Exception):
+class LinkInvalid(InvalidInput):
     """Tampered or malformed."""
 
+    code = "link_invalid"
 
-class LinkExpired(Exception):
+
+class LinkExpired(Gone):
     """Signed by us but older than the TTL."""
+
+    code = "link_expired"
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -132,7 +132,7 @@ def succeeded(session: Session, claimed: Claimed, now: datetime) -> bool:
         .where(ReviewPublication.id == claimed.id, ReviewPublication.version == claimed.version)
         .values(status=DONE, attempts=0, last_error=None, published_at=now, due_at=None)
     )
-    return result.rowcount == 1
+    return cast("CursorResult[Any]", result).rowcount == 1  # DML: a CursorResult; execute() is typed Result
 
 
 def retry_later(
@@ -182,9 +182,10 @@ def visible_rows(
 @register_uninstall_hook
 def stop_publishing(session: Session, store: Store) -> None:
     """Uninstall: nothing more goes to the store; a change after a reinstall queues its product again."""
-    stopped = session.execute(
+    result = session.execute(
         update(ReviewPublication)
         .where(ReviewPublication.store_id == store.id, ReviewPublication.status == PENDING)
         .values(status=STOPPED, due_at=None)
-    ).rowcount
+    )
+    stopped = cast("CursorResult[Any]", result).rowcount  # DML: a CursorResult; execute() is typed Result
     log.info("reviews.publish_stopped", extra={"store_id": store.id, "rows": stopped})

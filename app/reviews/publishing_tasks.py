@@ -3,12 +3,15 @@
 `schedule_review_publishing(app)` (a scheduler step) enqueues `publish_store_reviews(store_id)` for every
 active store with due rows, at most one queued job per store (a Redis NX key the job deletes when it starts),
 so a lost enqueue or a crashed worker costs one tick, never a stranded row. The job takes a per-store Redis
-lock (one drain per store at a time), then, with no transaction open across HTTP:
-- Shopify: products in groups of 12 (2 metafields each: 24 <= the 25 metafieldsSet takes per call,
+lock (one drain per store at a time), then, with no transaction open across HTTP, writes through the store's
+client (app/stores/clients.client_for) as the store keeps reviews (StoreClient.review_model). That choice stays in
+the job because what it reads and records differs in kind: an aggregate recomputed from every published review,
+or each review created once with its platform id recorded.
+- "ratings", Shopify: products in groups of 12 (2 metafields each: 24 <= the 25 metafieldsSet takes per call,
   https://shopify.dev/docs/api/admin-graphql/2026-10/mutations/metafieldsSet), rating recomputed from our
   published reviews; products with none left have both metafields deleted (metafieldsDelete).
-- WooCommerce: one POST /products/reviews per published review not yet there (verified=true); a lost answer
-  is retried and WordPress's duplicate check (409) hands back the existing review, so it arrives once
+- "reviews", WooCommerce: one POST /products/reviews per published review not yet there (verified=true); a lost
+  answer is retried and WordPress's duplicate check (409) hands back the existing review, so it arrives once
   (https://woocommerce.github.io/woocommerce-rest-api-docs/#create-a-product-review).
 RateLimited: the row waits the platform's retry_after; StoreUnavailable: exponential backoff
 (REVIEW_PUBLISH_RETRY_BASE_SECONDS * 2^(attempts-1), at most 6 h) until REVIEW_PUBLISH_MAX_ATTEMPTS, then
@@ -21,7 +24,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from redis.exceptions import RedisError
 
 from app.extensions import db
@@ -31,13 +34,11 @@ from app.platform.queue import get_queue, get_redis
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.reviews import publishing as outbox
-from app.security import secret_box
-from app.stores.models import Store, WooStoreState
-from app.stores.shopify_auth import NotInstalled
+from app.stores.clients import NotConnected, client_for
+from app.stores.models import Store
 from connectors.exceptions import ConnectorError, RateLimited, StoreUnavailable
-from connectors.shopify_metafields import rating_identifiers, rating_metafields
-from connectors.shopify_writeback import ShopifyWriteback
-from connectors.woocommerce_writeback import WooRefused, WooWriteback
+from connectors.woocommerce_writeback import WooRefused
+from connectors.writeback import ProductRating, ReviewToPublish, StoreClient
 
 log = logging.getLogger(__name__)
 JOB = "app.reviews.publishing_tasks.publish_store_reviews"
@@ -111,17 +112,18 @@ def _drain(app: Flask, store_id: int) -> dict[str, Any]:
             return counts
         seen.update(r.id for r in rows)
         try:
-            client: Any = _client(store)
-        except (ConnectorError, NotInstalled) as exc:
+            client = client_for(store)
+        except NotConnected as exc:
             for row in rows:
                 outbox.failed(db.session, row, _reason(exc))
             db.session.commit()
             counts["failed"] += len(rows)
             return counts
         db.session.commit()  # no transaction held open across HTTP calls
-        groups = [rows[i : i + PRODUCTS_PER_CALL] for i in range(0, len(rows), PRODUCTS_PER_CALL)]
-        if store.platform != "shopify":
-            groups = [[row] for row in rows]
+        # Ratings: PRODUCTS_PER_CALL products share a call (and its outcome); reviews: each product on its own, as
+        # each of its reviews is a call and a problem with one (a missing e-mail) is that product's.
+        size = PRODUCTS_PER_CALL if client.review_model == "ratings" else 1
+        groups = [rows[i : i + size] for i in range(0, len(rows), size)]
         for group in groups:
             outcome, wait_until = _publish(app, store, client, group)
             counts[outcome] += len(group)
@@ -132,12 +134,12 @@ def _drain(app: Flask, store_id: int) -> dict[str, Any]:
                 return counts
 
 
-def _publish(app: Flask, store: Store, client: Any, group: list[outbox.Claimed]) -> tuple[str, datetime | None]:
+def _publish(app: Flask, store: Store, client: StoreClient, group: list[outbox.Claimed]) -> tuple[str, datetime | None]:
     try:
-        if store.platform == "shopify":
-            _shopify(client, store, group)
+        if client.review_model == "ratings":
+            _ratings(client, store, group)
         else:
-            problem = _woocommerce(client, store, group[0], mail_now(app))
+            problem = _reviews(client, store, group[0], mail_now(app))
             if problem:
                 outbox.failed(db.session, group[0], problem)
                 db.session.commit()
@@ -170,23 +172,18 @@ def _publish(app: Flask, store: Store, client: Any, group: list[outbox.Claimed])
     return "done", None
 
 
-def _shopify(client: ShopifyWriteback, store: Store, group: list[outbox.Claimed]) -> None:
-    fields, removed = [], []
-    for row in group:
-        average, count = outbox.product_rating(db.session, store.id, row.product_id)
-        if count:
-            fields.extend(rating_metafields(row.product_id, average, count))
-        else:
-            removed.extend(rating_identifiers(row.product_id))
+def _ratings(client: StoreClient, store: Store, group: list[outbox.Claimed]) -> None:
+    """A "ratings" store (Shopify): each product's rating recomputed from our published reviews, then one write."""
+    ratings = [
+        ProductRating(row.product_id, *outbox.product_rating(db.session, store.id, row.product_id)) for row in group
+    ]
     db.session.commit()
-    if fields:
-        client.set_metafields(fields)
-    if removed:
-        client.delete_metafields(removed)
+    client.publish_ratings(ratings)
 
 
-def _woocommerce(client: WooWriteback, store: Store, row: outbox.Claimed, now: datetime) -> str | None:
-    """Create the product's unsent published reviews; a reason when something needs the merchant."""
+def _reviews(client: StoreClient, store: Store, row: outbox.Claimed, now: datetime) -> str | None:
+    """A "reviews" store (WooCommerce): create the product's unsent published reviews; a reason when something
+    needs the merchant."""
     for review in outbox.unsent_reviews(db.session, store.id, row.product_id):
         customer = db.session.get(Customer, review.customer_id) if review.customer_id else None
         email = customer.email if customer is not None else None
@@ -194,10 +191,10 @@ def _woocommerce(client: WooWriteback, store: Store, row: outbox.Claimed, now: d
             return f"no_reviewer_email:{review.id}"
         name = review.display_name or (customer.first_name if customer else None) or "Customer"
         text = review.body or review.title or "★" * review.rating  # WooCommerce refuses an empty review
-        args = (row.product_id, text, name, email, review.rating, True)
+        published = ReviewToPublish(row.product_id, text, name, email, review.rating, True)
         db.session.commit()
         try:
-            created = client.create_product_review(*args)
+            created = client.publish_review(published)
         except WooRefused as exc:
             return f"refused:{exc.code or exc.status}:{review.id}"
         if created.platform_id is None:  # 409 but the existing one was not found again
@@ -207,21 +204,6 @@ def _woocommerce(client: WooWriteback, store: Store, row: outbox.Claimed, now: d
         log.info("reviews.published", extra={"store_id": store.id, "review_id": review.id, "created": created.created})
     withdrawn = outbox.withdrawn_on_platform(db.session, store.id, row.product_id)
     return "rejected_on_platform:" + ",".join(withdrawn) if withdrawn else None
-
-
-def _client(store: Store) -> Any:
-    creds = secret_box().open(store.credentials)
-    if store.platform == "shopify":
-        from app.stores.shopify_install import access_token
-
-        origin = current_app.config.get("SHOPIFY_ADMIN_ORIGIN") or None
-        return ShopifyWriteback(store.domain, access_token(store.id), origin=origin)
-    state = db.session.get(WooStoreState, store.id)
-    if not creds.get("consumer_key") or not creds.get("consumer_secret"):
-        raise ConnectorError("no_keys")
-    api_url = state.api_url if state is not None else f"https://{store.domain}"
-    timeout = float(current_app.config.get("WOO_API_TIMEOUT_SECONDS", 10))
-    return WooWriteback(api_url, creds["consumer_key"], creds["consumer_secret"], timeout=timeout)
 
 
 def _wait_until(app: Flask, row: outbox.Claimed, retry_after: float | None) -> datetime:

@@ -11,7 +11,7 @@ process reads at its sync. Redis unavailable: answered from the database, uncach
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from redis.exceptions import RedisError
@@ -69,7 +69,8 @@ def _cached(
         if prefetched is not None and version_key in prefetched and key in prefetched:
             version, hit = prefetched[version_key], prefetched[key]  # read with the rate limits: no trip here
         else:
-            version, hit = redis.mget(version_key, key)
+            # redis-py types replies for its sync and asyncio clients alike (Awaitable | Any); this client is sync.
+            version, hit = cast("list[Any]", redis.mget(version_key, key))
         version = int(version or 0)
         if hit is not None:
             cached = orjson.loads(hit)
@@ -112,7 +113,9 @@ def product_summary(store_id: int, product_id: str, prefetched: dict[str, Any] |
                 select(Review.rating, func.count(Review.id))
                 .where(*_published(store_id, product_id))
                 .group_by(Review.rating)
-            ).all()
+            )
+            .tuples()  # typing only (the same Result at run time): rows as (rating, count) pairs for dict()
+            .all()
         )
         distribution = {str(n): int(counts.get(n, 0)) for n in range(1, 6)}
         count = sum(distribution.values())

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -59,7 +59,8 @@ def _due(parcels: list[Fulfillment], cfg: ReviewSettings, *, completion_delivers
         for f in parcels
     ]
     if all(delivered):
-        return max(delivered) + timedelta(days=cfg.delay_days)  # type: ignore[type-var, operator]
+        # all() checked that every parcel has a date; it does not narrow the list's item type.
+        return max(cast("list[datetime]", delivered)) + timedelta(days=cfg.delay_days)
     shipped = [f.shipped_at for f in parcels if f.shipped_at is not None]
     return max(shipped) + timedelta(days=cfg.fallback_days) if shipped else None
 
@@ -86,6 +87,7 @@ def reconcile_loaded(
     """reconcile() on the order's requests and fulfilment rows already loaded (the batch path); no flush."""
     order_platform_id = order.platform_id
     held = {r.fulfillment_key: r for r in requests}
+    request: ReviewRequest | None  # the loops below bind it, the last to held.get(key)
     stop = _stops(order)
     if stop is not None:
         for request in held.values():
@@ -175,12 +177,12 @@ def _products(order: Order, request: ReviewRequest, locale: str, catalogue: dict
         if not product_id or product_id in seen:
             continue
         cached = catalogue.get(product_id)
-        known = cached is not None and cached.found
+        known = cached if cached is not None and cached.found else None  # the row, not a bool: narrows the type
         seen[product_id] = {
-            "title": (cached.title if known and cached.title else None) or item.get("title") or "",
+            "title": (known.title if known and known.title else None) or item.get("title") or "",
             # The line item's own image (WooCommerce) is the variant bought; else the catalogue's (both https).
-            "image_url": item.get("image_url") or (cached.image_url if known else None),
-            "url": cached.url if known else None,
+            "image_url": item.get("image_url") or (known.image_url if known else None),
+            "url": known.url if known else None,
             "star_urls": [star_url(order.store_id, request.id, product_id, n, locale) for n in range(1, 6)],
         }
     return list(seen.values())

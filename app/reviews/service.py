@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
+from app.errors import Conflict, Gone
 from app.messaging import enqueue_message
 from app.records.models import Customer, Order
 from app.reviews.links import StarLink
@@ -46,10 +47,12 @@ REPEATED = re.compile(r"(.)\1{5,}")  # six or more of one character: "!!!!!!", "
 MAX_LINKS = 0  # a review has no reason to link anywhere
 
 
-class ReviewRefused(Exception):
+class ReviewRefused(Gone):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code  # "gone" (request cancelled / order gone), "duplicate", "not_in_order"
+        if code == "duplicate":
+            self.status = Conflict.status
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,12 @@ import os
 from pathlib import Path
 from typing import IO, Protocol
 
+from app.errors import InvalidInput
+
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 
 
-class PhotoRefused(Exception):
+class PhotoRefused(InvalidInput):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code  # photo_type | photo_size | photo_count

@@ -6,26 +6,34 @@ to expire; the row is claimed again with a new attempt number, and the first job
 a newer attempt and does nothing. The message itself is enqueued with dedupe key `review_request:<id>`
 (`review_reminder:<id>`), so even two jobs that both got through would write one outbox row.
 The clock is MAIL_CLOCK (tests), else the wall clock: one injectable clock for the whole send path.
-Before the message is built, records/catalog_tasks.refresh_request_products fetches the order's products that the
-cache lacks (images and links for the e-mail); a store that cannot answer leaves the e-mail without images.
+Before the message is built, refresh_request_products hands the order's products to
+records/catalog_tasks.refresh_products, which fetches those the cache lacks (images and links for the e-mail); a
+store that cannot answer leaves the e-mail without images.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, current_app
+from sqlalchemy import select
 
 from app.extensions import db
 from app.messaging.tasks import mail_now
 from app.platform.jobs import job_app
 from app.platform.queue import get_queue
-from app.records.catalog_tasks import refresh_request_products
+from app.records.catalog import order_product_ids
+from app.records.catalog_tasks import refresh_products
+from app.records.models import Order
+from app.reviews.models import ReviewRequest
+from app.reviews.models.review import SCHEDULED, SENT
 from app.reviews.requests import claim_due, send_request
+from app.stores.models import Store
 
 log = logging.getLogger(__name__)
 JOB = "app.reviews.tasks.send_review_request"
+LIVE = (SCHEDULED, SENT)  # a first send, or its reminder
 
 
 def send_review_request(request_id: int, attempt: int | None = None) -> str:
@@ -55,3 +63,21 @@ def schedule_review_requests(app: Flask) -> dict[str, int]:
             return {"claimed": len(claimed)}
         finally:
             db.session.remove()
+
+
+def refresh_request_products(request_id: int, attempt: int | None, now: datetime) -> str:
+    """fetched | cached | unavailable | skipped. Commits (or rolls back) what it read; run in an app context."""
+    if not current_app.config.get("CATALOG_FETCH", True):
+        return "skipped"
+    request = db.session.get(ReviewRequest, request_id)
+    if request is None or (attempt is not None and request.attempts != attempt) or request.status not in LIVE:
+        db.session.rollback()
+        return "skipped"  # send_request decides what happens to it; nothing worth fetching for
+    store = db.session.get(Store, request.store_id)
+    order = db.session.scalar(
+        select(Order).where(Order.store_id == request.store_id, Order.platform_id == request.order_platform_id)
+    )
+    if store is None or store.status != "active" or order is None:
+        db.session.rollback()
+        return "skipped"
+    return refresh_products(db.session, store, order_product_ids(order), now, log_extra={"request_id": request_id})

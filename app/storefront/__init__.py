@@ -3,7 +3,8 @@
 `/api/v1/...` (WooCommerce signed customer token, or anonymous with the store's public key; CORS limited to the
 store's origins) and `/proxy/api/v1/...` (the same views behind the Shopify app proxy's signature). Features add
 their endpoints with `registry.storefront_route` and read the caller with `shopper.current_shopper()`; every
-answer under /api and /proxy, errors included, is JSON.
+answer under /api and /proxy, errors included, is JSON. A domain error a view lets through (app/errors.py) is
+answered by `_app_error`, here for the whole app (the admin blueprint has its own): never a 500.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Flask, Response, jsonify, request
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
+
+from app.errors import AppError
+from app.extensions import db
 
 bp = Blueprint("storefront", __name__)
 
@@ -43,12 +47,30 @@ def _json_error(exc: HTTPException) -> Response | HTTPException:
     return json_error(exc) if request.path.startswith(_JSON_PREFIXES) else exc
 
 
+def json_app_error(exc: AppError) -> Response:
+    """The JSON answer to a domain error (app/errors.py): its status, {"error": code, "message": ..., **details}."""
+    response = jsonify(exc.body())
+    response.status_code = exc.status
+    return response
+
+
+def _app_error(exc: AppError) -> Response | HTTPException:
+    """JSON under /api and /proxy; elsewhere (install and form views that let one through) werkzeug's page of
+    the error's status. Nothing the view wrote is kept."""
+    db.session.rollback()
+    if request.path.startswith(_JSON_PREFIXES):
+        return json_app_error(exc)
+    page = HTTPException(description=exc.message or None)
+    page.code = exc.status
+    return page
+
+
 class StorefrontlessSessions(SecureCookieSessionInterface):
     """The app's cookie sessions, except under /api and /proxy: those answers use tokens and signatures, never
     a cookie (cors.py: no credentials), yet every request paid for building the cookie signer (about a tenth of
     a storefront request, bench/sfprofile.py). There Flask gets its NullSession: readable, refuses writes."""
 
-    def open_session(self, app: Flask, request: Any) -> SessionMixin | None:
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
         if request.path.startswith(_JSON_PREFIXES):
             return None  # Flask falls back to make_null_session; save_session then has nothing to write
         return super().open_session(app, request)
@@ -62,6 +84,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_error_handler(HTTPException, _json_error)
+    app.register_error_handler(AppError, _app_error)
     # The two hottest widget calls are answered before Flask (door.py); everything else goes on to Flask.
     app.wsgi_app = StorefrontDoor(app, app.wsgi_app)  # type: ignore[method-assign]
     if type(app.session_interface) is SecureCookieSessionInterface:  # only replace Flask's default

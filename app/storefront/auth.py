@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from app.errors import Unauthenticated
 from connectors.woocommerce import site_key
 
 #: A token may be valid for at most this long (the minting side uses shorter lifetimes).
@@ -38,7 +39,7 @@ _CUSTOMER_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
-class StorefrontAuthError(ValueError):
+class StorefrontAuthError(Unauthenticated, ValueError):
     """A credential that must not be trusted (the message is a stable reason key, safe to log)."""
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from app.cli.output import print_json
 from app.extensions import db
+from app.platform.output import print_json
 from app.records.cli import stores_cli
 from app.security import secret_box
 from app.stores.service import find_store

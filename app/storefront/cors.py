@@ -10,10 +10,7 @@ https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/CORS
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from app.extensions import db
-from app.stores.models import Store, WooStoreState
+from app.stores.origins import normalise_origin
 
 # Idempotency-Key: the widget sends one with every redemption (POST /me/redemptions), so a retry cannot redeem twice.
 # Cache-Control: the widget's no-cache read after its own write (guard.no_cache).
@@ -22,34 +19,7 @@ EXPOSED_HEADERS = "Retry-After"
 MAX_AGE_SECONDS = "600"
 
 
-def normalise_origin(value: str) -> str | None:
-    """scheme://host[:port] in lower case, default ports dropped; None for anything else (e.g. "null")."""
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    try:
-        port = parts.port
-    except ValueError:
-        return None
-    default = 443 if parts.scheme == "https" else 80
-    suffix = f":{port}" if port and port != default else ""
-    return f"{parts.scheme}://{parts.hostname.lower()}{suffix}"
-
-
-def allowed_origins(store: Store) -> set[str]:
-    candidates: list[str] = []
-    if store.platform == "shopify":
-        candidates.append(f"https://{store.domain}")
-    else:
-        state = db.session.get(WooStoreState, store.id)
-        candidates.append(state.api_url if state is not None and state.api_url else f"https://{store.domain}")
-    extra = ((store.settings or {}).get("storefront") or {}).get("origins") or []
-    if isinstance(extra, list):
-        candidates.extend(item for item in extra if isinstance(item, str))
-    return {origin for origin in map(normalise_origin, candidates) if origin}
-
-
 def origin_allowed(origins: frozenset[str], origin: str) -> bool:
-    """`origins`: the store's allowed_origins, as the door's store snapshot holds them (store_cache.StoreRef)."""
+    """`origins`: the store's allowed_origins, as the door's store snapshot holds them (stores/cache.StoreRef)."""
     normalised = normalise_origin(origin)
     return normalised is not None and normalised in origins

@@ -26,7 +26,9 @@ import orjson
 from flask import Flask, current_app, has_app_context
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.storefront import cors, json_error
+from app.errors import AppError
+from app.extensions import db
+from app.storefront import cors, json_app_error, json_error
 from app.storefront.guard import Caller, admit, cors_headers, no_cache
 from app.storefront.registry import API_PREFIX, ROUTES, RouteSpec
 from app.storefront.shopper import bearer_token, resolve_direct
@@ -108,7 +110,8 @@ class StorefrontDoor:
         app = self.app
         # As Flask's request context does: reuse this app's context if one is active (a test's, a CLI's), so
         # the door sees the same database session; else push one (the store cache, db and Redis need it).
-        pushed = None if has_app_context() and current_app._get_current_object() is app else app.app_context()
+        # current_app is typed Flask but is werkzeug's LocalProxy, which has _get_current_object().
+        pushed = None if has_app_context() and current_app._get_current_object() is app else app.app_context()  # type: ignore[attr-defined]
         if pushed is not None:
             pushed.push()
         try:
@@ -117,6 +120,9 @@ class StorefrontDoor:
             body = answer if isinstance(answer, bytes) else orjson.dumps(answer)
         except HTTPException as exc:
             return self._refuse(exc, caller, environ, start_response)
+        except AppError as exc:  # a domain refusal (app/errors.py): its status and code, as the Flask views answer
+            db.session.rollback()
+            return cors_headers(json_app_error(exc), caller.cors_origin)(environ, start_response)
         except Exception:
             propagate = app.config["PROPAGATE_EXCEPTIONS"]
             if propagate or (propagate is None and (app.testing or app.debug)):

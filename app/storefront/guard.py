@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, current_app, g, request
 from werkzeug.exceptions import Forbidden, RequestEntityTooLarge, TooManyRequests, Unauthorized
 
 from app.storefront import bp, cors, limits, local_state
-from app.storefront.registry import RouteSpec
 from app.storefront.shopper import (
     Shopper,
     request_store_key,
@@ -25,7 +24,10 @@ from app.storefront.shopper import (
     resolve_proxy,
     store_from_key,
 )
-from app.storefront.store_cache import StoreRef
+from app.stores.cache import StoreRef
+
+if TYPE_CHECKING:  # annotations only: the registry imports this module to wrap its views
+    from app.storefront.registry import RouteSpec
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 

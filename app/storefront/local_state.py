@@ -1,8 +1,8 @@
 """The storefront door's per-process state: rate-limit counts and balance copies, synced with Redis every
 SYNC_SECONDS instead of one Redis round trip on every request.
 
-Why: a round trip per request (the limits, with the route's cache read in the same trip) was the floor of the
-widgets' calls; a balance already answered needed nothing else (bench/README.md, storefront steps 6-7). Now:
+Why: a round trip per request (the limits, with the route's cache read in the same trip) would be the floor of
+the widgets' calls, and a balance already answered needs nothing else (bench/storefront.py measures both). So:
 
 - Rate-limit counts are kept here. Each sync adds this process's new counts to the Redis counters (INCRBY) and
   reads back their totals, which include every other process's. A request is refused when the last totals

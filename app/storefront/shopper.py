@@ -24,9 +24,9 @@ from werkzeug.exceptions import Unauthorized
 
 from app.extensions import db
 from app.records.models import Customer
-from app.storefront import store_cache
 from app.storefront.auth import StorefrontAuthError, check_lifetime, check_signature, read_customer_token, verify_proxy
-from app.storefront.store_cache import StoreRef
+from app.stores import cache as store_cache
+from app.stores.cache import StoreRef
 from app.stores.models import Store
 
 Via = Literal["shopify_proxy", "woocommerce_token", "anonymous"]
@@ -41,7 +41,7 @@ def clock() -> float:
 
 @dataclass
 class Shopper:
-    ref: StoreRef  # the cached snapshot the door resolved (store_cache.py); `store` is the ORM row
+    ref: StoreRef  # the cached snapshot the door resolved (stores/cache.py); `store` is the ORM row
     via: Via
     customer_platform_id: str | None  # verified; None: anonymous
     prefetched: dict[str, Any] | None = None  # the route's prefetch keys, read after the rate limits (guard.py)

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Response, abort, redirect, request
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns; flask's Response subclasses it
 
 from app.storefront import bp
 
@@ -42,7 +43,7 @@ def widget_path(name: str = "widget.js") -> str:
 
 
 @bp.get("/widget/<version>/<name>")
-def widget_file(version: str, name: str) -> Response:
+def widget_file(version: str, name: str) -> BaseResponse:
     current, contents = _bundle()
     if name not in FILES:
         abort(404)

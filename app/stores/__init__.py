@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.stores import shopify_blueprint, woo_blueprint
+    from app.stores import shopify_install, woo_install
 
-    shopify_blueprint.init_app(app)
-    woo_blueprint.init_app(app)
+    app.register_blueprint(shopify_install.bp)  # /shopify/install, /shopify/callback, /shopify/session
+    app.register_blueprint(woo_install.bp)  # /woocommerce/connect|callback|return, `flask woocommerce`

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import InvalidInput
 from app.platform.types import utcnow
 from app.security import SecretBox
 from app.stores.models import Store
@@ -18,8 +19,10 @@ from connectors.woocommerce import site_key
 SHOP_DOMAIN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com")
 
 
-class StoreError(ValueError):
+class StoreError(InvalidInput, ValueError):
     """Bad input for a store operation (a CLI or API turns it into a message)."""
+
+    code = "store_invalid"
 
 
 def normalise_domain(platform: str, domain: str) -> str:

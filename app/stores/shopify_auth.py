@@ -24,14 +24,15 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import jwt
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from app.errors import Conflict, Unauthenticated
 from app.security import SecretBox
 from app.stores.models import Store
 from app.stores.models.shopify import ShopifyOAuthState
@@ -46,12 +47,16 @@ MAX_CLOCK_SKEW = 5 * 60
 SESSION_TOKEN_LEEWAY = 10  # seconds; session tokens live one minute
 
 
-class NotInstalled(LookupError):
+class NotInstalled(Conflict, LookupError):
     """The store is unknown, uninstalled, or holds no access token: it must install (again)."""
 
+    code = "store_not_installed"
 
-class InstallRefused(ValueError):
-    """A request we refuse; `reason` is a stable code, safe to log and to show."""
+
+class InstallRefused(Unauthenticated, ValueError):
+    """A request we refuse; `reason` is a stable code, safe to log and to show (the install views answer it)."""
+
+    code = "install_refused"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -119,7 +124,8 @@ def consume_state(session: Session, shop: str, state: str | None, now: float) ->
             ShopifyOAuthState.expires_at >= _dt(now),
         )
     )
-    if result.rowcount != 1:
+    # DML returns a CursorResult (rowcount); execute() is typed Result
+    if cast("CursorResult[Any]", result).rowcount != 1:
         raise InstallRefused("state")
 
 
@@ -205,6 +211,7 @@ def get_access_token(
             token = _fresh_token(box, store, now(), margin)
             if token:
                 return token
+            assert store is not None  # _fresh_token raised NotInstalled for a missing store
             refresh_token = box.open(store.credentials).get("refresh_token")
             if not refresh_token:
                 raise InstallRefused("no_refresh_token")

@@ -20,7 +20,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from flask import Response, current_app, jsonify, redirect, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns; flask's Response subclasses it
 
 from app.extensions import db
 from app.platform.queue import get_redis
@@ -28,10 +29,11 @@ from app.security import secret_box
 from app.stores import shopify_auth as auth
 from app.stores.models import Store
 from app.stores.models.shopify import WEBHOOKS_ACTIVE, WEBHOOKS_ERROR, ShopifyInstall
-from app.stores.shopify_blueprint import bp
 from connectors.exceptions import ConnectorError
 from connectors.shopify import COMPLIANCE_TOPICS, ShopifyConnector
 from connectors.shopify_admin import AdminClient, TokenClient, TokenGrant, TokenRequestError
+
+bp = Blueprint("install", __name__)
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +128,7 @@ def _status(reason: str) -> int:
 
 
 @bp.get("/shopify/install")
-def install() -> Response:
+def install() -> BaseResponse:
     cfg = current_app.config
     now = clock()
     try:
@@ -146,7 +148,7 @@ def install() -> Response:
 
 
 @bp.get("/shopify/callback")
-def callback() -> Response:
+def callback() -> BaseResponse:
     cfg = current_app.config
     now = clock()
     try:

@@ -1,4 +1,4 @@
-"""The end of an install: app/uninstalled now, shop/redact 48 hours later.
+"""The end of an install: app/uninstalled now (shop/redact, 48 hours later, is compliance/shop_redact.py).
 
 On app/uninstalled the platform has already revoked our access token; we drop
 it at once (it is useless, and a secret we no longer need must not be kept)
@@ -12,15 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.compliance.data import delete_store_rows
-from app.compliance.models import ComplianceRequest as Request
-from app.platform.types import utcnow
 from app.security import SecretBox
 from app.stores.models import Store
 
@@ -37,9 +32,6 @@ TOKEN_KEYS = ("access_token", "refresh_token", "access_token_expires_at", "refre
 #: a job already taken by a worker.
 UninstallHook = Callable[[Session, Store], Any]
 UNINSTALL_HOOKS: list[UninstallHook] = []
-
-#: How long after an uninstall Shopify sends shop/redact.
-SHOP_REDACT_DELAY = timedelta(hours=48)
 
 
 def register_uninstall_hook(hook: UninstallHook) -> UninstallHook:
@@ -68,26 +60,3 @@ def on_uninstalled(session: Session, store: Store, _event: object = None, *, box
     for hook in UNINSTALL_HOOKS:
         hook(session, store)
     log.info("store.uninstall_cleanup", extra={"store_id": store.id, "tokens_removed": len(removed)})
-
-
-def redact_shop(session: Session, store: Store, request: Request) -> dict[str, Any]:
-    """shop/redact: delete every row of the store and the store itself; keep the request rows as the audit.
-
-    A shop/redact that reaches us after the merchant reinstalled (installed again later than the
-    uninstall it was sent for) is not applied: the merchant is using the app again.
-    """
-    if store.status == "active" and store.installed_at >= request.requested_at - SHOP_REDACT_DELAY:
-        log.warning("compliance.shop_redact_skipped_reinstalled", extra={"store_id": store.id})
-        return {"skipped": "store reinstalled"}
-    store_id = store.id
-    deleted = delete_store_rows(session, store_id, keep=(Request.__tablename__,))
-    session.execute(
-        update(Request)
-        .where(Request.store_id == store_id, Request.export.is_not(None))
-        .values(export=None, export_purged_at=utcnow())
-    )
-    session.delete(store)
-    session.flush()
-    deleted["stores"] = 1
-    audit = session.scalars(select(Request.id).where(Request.store_id == store_id)).all()
-    return {"deleted": deleted, "audit_rows_kept": len(audit)}

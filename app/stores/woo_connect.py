@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -29,6 +30,7 @@ from urllib.parse import urlencode, urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import InvalidInput
 from app.platform.types import utcnow
 from app.security import SecretBox
 from app.stores.models import Store
@@ -42,8 +44,20 @@ _ALPHANUM = string.ascii_letters + string.digits
 _CREDENTIAL_KEYS = ("consumer_key", "consumer_secret", "webhook_secret", "key_id")
 
 
-class ConnectError(ValueError):
+#: Called as hook(store_id) once a store's keys are stored and active (after the commit): the inbox registers
+#: the webhook registration job here (inbox/woo_upkeep.py).
+CONNECTED_HOOKS: list[Callable[[int], Any]] = []
+
+
+def register_connected_hook(hook: Callable[[int], Any]) -> None:
+    if hook not in CONNECTED_HOOKS:
+        CONNECTED_HOOKS.append(hook)
+
+
+class ConnectError(InvalidInput, ValueError):
     """A connect request we refuse (bad site URL); the message is safe to show."""
+
+    code = "site_invalid"
 
 
 def normalise_site_url(raw: str) -> str:
@@ -145,7 +159,10 @@ def complete_connection(
     now = now or utcnow()
     if not isinstance(payload, dict):
         return CallbackResult(400, "malformed")
-    fields = {k: payload.get(k) for k in ("user_id", "consumer_key", "consumer_secret", "key_permissions")}
+    # JSON values, each checked below to be a non-empty str (all() does not narrow the dict's value type).
+    fields: dict[str, Any] = {
+        k: payload.get(k) for k in ("user_id", "consumer_key", "consumer_secret", "key_permissions")
+    }
     if not all(isinstance(v, str) and v for v in fields.values()):
         return CallbackResult(400, "malformed")
     connection = find_connection(session, fields["user_id"])

@@ -1,4 +1,5 @@
-"""GET /woocommerce/connect, POST /woocommerce/callback, GET /woocommerce/return, `flask woocommerce disconnect`.
+"""GET /woocommerce/connect, POST /woocommerce/callback, GET /woocommerce/return (`flask woocommerce disconnect`:
+inbox/cli.py, beside the webhook upkeep it undoes).
 
 callback_url is APP_URL + /woocommerce/callback. WooCommerce refuses a callback_url
 that is not https:// ("The callback_url needs to be over SSL", includes/class-wc-auth.php),
@@ -13,17 +14,17 @@ import logging
 import socket
 from urllib.parse import urlsplit
 
-import click
-from flask import Response, current_app, redirect, request
+from flask import Blueprint, Response, current_app, redirect, request
 from sqlalchemy.exc import DBAPIError
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns; flask's Response subclasses it
 
 from app.extensions import db
-from app.inbox.ingest import forget_store
 from app.security import secret_box
+from app.stores.cache import forget_store
 from app.stores.models.woocommerce import COMPLETED
 from app.stores.service import find_store
-from app.stores.woo_blueprint import bp
 from app.stores.woo_connect import (
+    CONNECTED_HOOKS,
     ConnectError,
     authorize_url,
     complete_connection,
@@ -31,7 +32,9 @@ from app.stores.woo_connect import (
     normalise_site_url,
     start_connection,
 )
-from app.stores.woo_maintenance import disconnect_woo_store, enqueue_registration
+
+# Routes under /woocommerce, commands under `flask woocommerce`.
+bp = Blueprint("install_woo", __name__, url_prefix="/woocommerce", cli_group="woocommerce")
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,7 @@ def _private_host(host: str) -> bool:
 
 
 @bp.get("/connect")
-def connect() -> Response:
+def connect() -> BaseResponse:
     app_url = _app_url()
     parts = urlsplit(app_url)
     if parts.scheme != "https" and not (current_app.testing or _is_loopback(parts.hostname or "")):
@@ -114,7 +117,8 @@ def callback() -> Response:
         store = find_store(db.session, str(result.store_id))
         if store is not None:
             forget_store("woocommerce", store.domain)
-        enqueue_registration(result.store_id)
+        for hook in CONNECTED_HOOKS:
+            hook(result.store_id)
     return _answer(result.status, result.outcome)
 
 
@@ -126,14 +130,3 @@ def returned() -> Response:
     if connection is not None and connection.status == COMPLETED:
         return _answer(200, "connected")
     return _answer(200, "not_connected")
-
-
-@bp.cli.command("disconnect")
-@click.argument("store_ref")
-def disconnect_command(store_ref: str) -> None:
-    """Delete our webhooks at the store, forget its keys, mark it uninstalled."""
-    store = find_store(db.session, store_ref)
-    db.session.rollback()
-    if store is None or store.platform != "woocommerce":
-        raise click.ClickException("no such WooCommerce store")
-    click.echo(json.dumps(disconnect_woo_store(store.id)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.compliance.models import ComplianceRequest
+from app.compliance.shop_redact import SHOP_REDACT_DELAY
 from app.compliance.tasks import run_compliance_request, sweep
 from app.extensions import db
 from app.inbox.models import WebhookDelivery
@@ -42,7 +43,7 @@ def test_shop_redact_deletes_every_row_of_the_store_but_the_audit(app, client, c
     send(client, "shop/redact", compliance_payload("shop_redact"))
     process_all(app)
     # shop/redact comes 48 h after the uninstall; here it is immediate, so the guard must see an old install.
-    db.session.get(Store, store_id).installed_at -= uninstall.SHOP_REDACT_DELAY * 2
+    db.session.get(Store, store_id).installed_at -= SHOP_REDACT_DELAY * 2
     db.session.commit()
     assert run_requests(app)[-1] == "completed"
     db.session.expire_all()

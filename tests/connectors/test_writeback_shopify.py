@@ -18,9 +18,10 @@ from connectors.shopify_metafields import (
     MetafieldInput,
     loyalty_metafields,
     rating_metafields,
+    set_metafields,
 )
 from connectors.shopify_writeback import ShopifyWriteback
-from connectors.writeback import DiscountSpec
+from connectors.writeback import DiscountSpec, LoyaltyBalance, ProductRating, StoreClient
 from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
 
 SHOP = "writeback-shop.myshopify.com"
@@ -67,7 +68,7 @@ def test_gid_helpers():
 
 
 def test_fixed_amount_code_limited_to_one_customer(standin, shop):
-    result = shop.create_discount_code(redemption(), now=lambda: NOW)
+    result = shop.create_discount(redemption(), now=lambda: NOW)
     assert result.created and result.code == "LOYAL-7F3K" and result.platform_id.startswith("gid://shopify/")
     stored = codes(standin)["LOYAL-7F3K"]
     recorded = stored["input"]
@@ -95,7 +96,7 @@ def test_percentage_referral_code_for_new_customers_uses_a_segment(standin, shop
         minimum_subtotal=Decimal("30.00"),
         ends_at=NOW + timedelta(days=30),
     )
-    assert shop.create_discount_code(spec, now=lambda: NOW).created
+    assert shop.create_discount(spec, now=lambda: NOW).created
     recorded = codes(standin)["FRIEND-ANNA"]["input"]
     assert recorded["customerGets"]["value"] == {"percentage": 0.15}
     assert recorded["appliesOncePerCustomer"] is True and recorded["usageLimit"] is None
@@ -105,13 +106,13 @@ def test_percentage_referral_code_for_new_customers_uses_a_segment(standin, shop
     assert segment["query"] == NEW_CUSTOMERS_QUERY
     assert recorded["context"] == {"customerSegments": {"add": [segment["id"]]}}
     # A second referral code reuses the segment.
-    shop.create_discount_code(DiscountSpec(**{**spec.__dict__, "code": "FRIEND-BOB"}), now=lambda: NOW)
+    shop.create_discount(DiscountSpec(**{**spec.__dict__, "code": "FRIEND-BOB"}), now=lambda: NOW)
     assert len(standin.state(SHOP).writeback.segments) == 1 and standin.calls["segmentCreate"] == 1
 
 
 def test_free_shipping_code(standin, shop):
     spec = DiscountSpec(code="SHIPFREE-1", title="Free shipping", kind="free_shipping", customer_platform_id="8")
-    assert shop.create_discount_code(spec, now=lambda: NOW).created
+    assert shop.create_discount(spec, now=lambda: NOW).created
     stored = codes(standin)["SHIPFREE-1"]
     assert stored["kind"] == "free_shipping" and stored["input"]["destination"] == {"all": True}
     assert stored["input"]["context"] == {"customers": {"add": ["gid://shopify/Customer/8"]}}
@@ -119,8 +120,8 @@ def test_free_shipping_code(standin, shop):
 
 
 def test_existing_code_is_not_created_again(standin, shop):
-    first = shop.create_discount_code(redemption(), now=lambda: NOW)
-    again = shop.create_discount_code(redemption(), now=lambda: NOW)
+    first = shop.create_discount(redemption(), now=lambda: NOW)
+    again = shop.create_discount(redemption(), now=lambda: NOW)
     assert (again.created, again.platform_id) == (False, first.platform_id)
     assert len(codes(standin)) == 1 and standin.calls["discountCodeBasicCreate"] == 1
 
@@ -128,10 +129,10 @@ def test_existing_code_is_not_created_again(standin, shop):
 def test_throttled_create_then_retry_makes_exactly_one_code(standin, shop):
     standin.graphql_failures.append("throttle")
     with pytest.raises(RateLimited) as caught:
-        shop.create_discount_code(redemption(), now=lambda: NOW)
+        shop.create_discount(redemption(), now=lambda: NOW)
     assert caught.value.retry_after == 4
     assert codes(standin) == {}
-    assert shop.create_discount_code(redemption(), now=lambda: NOW).created
+    assert shop.create_discount(redemption(), now=lambda: NOW).created
     assert len(codes(standin)) == 1
 
 
@@ -139,15 +140,15 @@ def test_lost_answer_then_retry_makes_exactly_one_code(standin, shop):
     # The lookup answers; the create is applied but its answer comes after our 1 s timeout.
     standin.graphql_failures.extend([None, "slow"])
     with pytest.raises(StoreUnavailable):
-        shop.create_discount_code(redemption(), now=lambda: NOW)
+        shop.create_discount(redemption(), now=lambda: NOW)
     assert len(codes(standin)) == 1  # it did happen at the store
-    retried = shop.create_discount_code(redemption(), now=lambda: NOW)
+    retried = shop.create_discount(redemption(), now=lambda: NOW)
     assert retried.created is False and retried.platform_id == codes(standin)["LOYAL-7F3K"]["id"]
     assert len(codes(standin)) == 1 and standin.calls["discountCodeBasicCreate"] == 1
 
 
 def test_taken_after_a_missed_lookup_is_read_back_as_existing(standin, shop):
-    first = shop.create_discount_code(redemption(), now=lambda: NOW)
+    first = shop.create_discount(redemption(), now=lambda: NOW)
     lag = standin.state(SHOP).writeback.hidden_from_lookup
     lag.add("LOYAL-7F3K")  # the lookup misses it (replication lag) until the refused create has answered
     execute = shop.execute
@@ -160,17 +161,17 @@ def test_taken_after_a_missed_lookup_is_read_back_as_existing(standin, shop):
 
     shop.execute = lag_ends_after_create
     standin.calls.clear()
-    result = shop.create_discount_code(redemption(), now=lambda: NOW)
+    result = shop.create_discount(redemption(), now=lambda: NOW)
     assert (result.created, result.platform_id) == (False, first.platform_id)
     assert standin.calls["discountCodeBasicCreate"] == 1 and standin.calls["codeDiscountNodeByCode"] == 2
     assert len(codes(standin)) == 1
 
 
 def test_user_errors_surface(standin, shop):
-    shop.create_discount_code(redemption(), now=lambda: NOW)
+    shop.create_discount(redemption(), now=lambda: NOW)
     standin.state(SHOP).writeback.hidden_from_lookup.add("LOYAL-7F3K")  # taken, and we cannot see by whom
     with pytest.raises(UserErrors) as caught:
-        shop.create_discount_code(redemption(), now=lambda: NOW)
+        shop.create_discount(redemption(), now=lambda: NOW)
     assert "TAKEN" in str(caught.value)
     assert caught.value.errors[0]["field"] == ["basicCodeDiscount", "code"]
     assert len(codes(standin)) == 1
@@ -195,7 +196,7 @@ def test_metafields_are_batched_25_per_call(standin, shop):
         MetafieldInput(product_gid(600 + n), "reviews", "rating_count", "number_integer", "1") for n in range(13)
     ]
     assert len(inputs) == 60
-    done = shop.set_metafields(inputs)
+    done = set_metafields(shop, inputs)
     assert len(done) == 60 and standin.calls["metafieldsSet"] == 3 == -(-60 // METAFIELDS_PER_CALL)
     stored = standin.state(SHOP).writeback.metafields
     assert stored[("gid://shopify/Customer/1003", "loyalty", "points_balance")]["value"] == "30"
@@ -205,7 +206,7 @@ def test_metafields_are_batched_25_per_call(standin, shop):
     assert rating["type"] == "rating"
     assert json.loads(rating["value"]) == {"value": "4.5", "scale_min": "1.0", "scale_max": "5.0"}
     # metafieldsSet is an upsert: the same write again changes values, not the number of metafields.
-    shop.set_metafields(loyalty_metafields("1003", points_balance=35, tier="Gold"))
+    set_metafields(shop, loyalty_metafields("1003", points_balance=35, tier="Gold"))
     assert len(stored) == 60 and stored[("gid://shopify/Customer/1003", "loyalty", "points_balance")]["value"] == "35"
 
 
@@ -213,7 +214,7 @@ def test_metafield_user_errors_name_the_element_over_the_whole_list(standin, sho
     good = loyalty_metafields("1", 5, None) * 26  # 26 elements: two calls
     bad = MetafieldInput(customer_gid("2"), "loyalty", "points_balance", "number_integer", "lots")
     with pytest.raises(UserErrors) as caught:
-        shop.set_metafields([*good, bad])
+        set_metafields(shop, [*good, bad])
     assert [e["elementIndex"] for e in caught.value.errors] == [26]
     assert standin.calls["metafieldsSet"] == 2
 
@@ -241,3 +242,29 @@ def test_more_than_25_in_one_call_is_refused_by_the_standin(standin, shop):
 def test_rating_must_be_within_the_scale():
     with pytest.raises(ValueError):
         rating_metafields("1", Decimal("5.5"), 3)
+
+
+def test_loyalty_whole_customers_per_call_and_a_failed_call_ends_the_writing(standin, shop):
+    client: StoreClient = shop
+    balances = [LoyaltyBalance(str(2000 + n), 10 * n, "Gold") for n in range(30)]  # two metafields each
+    standin.graphql_failures.extend([None, "throttle"])
+    result = client.write_loyalty(balances, max_calls=5)
+    ids = [b.customer_id for b in balances]
+    assert (result.calls, result.written, result.failed) == (2, tuple(ids[:12]), tuple(ids[12:24]))
+    assert isinstance(result.error, RateLimited) and result.refused == ()
+    rest = client.write_loyalty(balances[12:], max_calls=1)  # 12 customers, then max_calls: 6 left untried
+    assert (rest.calls, rest.written, rest.failed, rest.error) == (1, tuple(ids[12:24]), (), None)
+    stored = standin.state(SHOP).writeback.metafields
+    assert stored[("gid://shopify/Customer/2013", "loyalty", "points_balance")]["value"] == "130"
+    assert len(stored) == 48 and standin.calls["metafieldsSet"] == 2
+
+
+def test_ratings_set_and_removed(standin, shop):
+    client: StoreClient = shop
+    assert client.review_model == "ratings"
+    client.publish_ratings([ProductRating("41", Decimal("4.5"), 2), ProductRating("42", Decimal(3), 1)])
+    client.publish_ratings([ProductRating("41", Decimal(0), 0)])
+    stored = standin.state(SHOP).writeback.metafields
+    assert ("gid://shopify/Product/41", "reviews", "rating") not in stored
+    assert stored[("gid://shopify/Product/42", "reviews", "rating_count")]["value"] == "1"
+    assert standin.calls["metafieldsSet"] == 1 and standin.calls["metafieldsDelete"] == 1

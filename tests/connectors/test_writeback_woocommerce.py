@@ -17,7 +17,7 @@ from connectors.woocommerce_writeback import (
     WooRefused,
     WooWriteback,
 )
-from connectors.writeback import DiscountSpec
+from connectors.writeback import DiscountSpec, LoyaltyBalance, ReviewToPublish, StoreClient
 from tests.standins.woocommerce import WooStandin
 
 
@@ -51,7 +51,7 @@ def reward(code: str = "LOYAL-W1", **overrides) -> DiscountSpec:
 
 
 def test_coupon_limited_to_one_email(site, woo):
-    result = woo.create_coupon(reward())
+    result = woo.create_discount(reward())
     assert result.created and result.code == "LOYAL-W1"
     [coupon] = site.writeback.coupons.values()
     assert str(coupon["id"]) == result.platform_id
@@ -67,8 +67,8 @@ def test_percentage_referral_and_free_shipping(site, woo):
         code="FRIEND-W", title="Friend", kind="percentage", value=Decimal("12.5"), usage_limit=None,
         once_per_customer=True, new_customers_only=True,
     )  # fmt: skip
-    woo.create_coupon(referral)
-    woo.create_coupon(DiscountSpec(code="SHIP-W", title="Ship", kind="free_shipping", customer_email="b@example.com"))
+    woo.create_discount(referral)
+    woo.create_discount(DiscountSpec(code="SHIP-W", title="Ship", kind="free_shipping", customer_email="b@example.com"))
     by_code = {c["code"]: c for c in site.writeback.coupons.values()}
     assert (by_code["friend-w"]["discount_type"], by_code["friend-w"]["amount"]) == ("percent", "12.5")
     assert by_code["friend-w"]["usage_limit"] is None and by_code["friend-w"]["email_restrictions"] == []
@@ -77,14 +77,14 @@ def test_percentage_referral_and_free_shipping(site, woo):
 
 
 def test_existing_coupon_is_found_not_created(site, woo):
-    first = woo.create_coupon(reward())
-    again = woo.create_coupon(reward(code="loyal-w1"))  # codes are case-insensitive
+    first = woo.create_discount(reward())
+    again = woo.create_discount(reward(code="loyal-w1"))  # codes are case-insensitive
     assert (again.created, again.platform_id) == (False, first.platform_id)
     assert len(site.writeback.coupons) == 1 and site.writeback.calls["POST /coupons"] == 1
 
 
 def test_duplicate_code_answer_is_read_back(site, woo):
-    first = woo.create_coupon(reward())
+    first = woo.create_discount(reward())
     original = woo.find_coupon
     lookups: list[str] = []
 
@@ -93,7 +93,7 @@ def test_duplicate_code_answer_is_read_back(site, woo):
         return None if len(lookups) == 1 else original(code)  # the first lookup misses (a concurrent create)
 
     woo.find_coupon = lagging
-    again = woo.create_coupon(reward())
+    again = woo.create_discount(reward())
     assert (again.created, again.platform_id) == (False, first.platform_id)
     assert site.writeback.calls["POST /coupons"] == 2 and len(site.writeback.coupons) == 1 and len(lookups) == 2
 
@@ -101,21 +101,21 @@ def test_duplicate_code_answer_is_read_back(site, woo):
 def test_lost_answer_then_retry_makes_exactly_one_coupon(site, woo):
     site.slow("POST", "/coupons", seconds=2.5)
     with pytest.raises(StoreUnavailable):
-        woo.create_coupon(reward())
+        woo.create_discount(reward())
     assert len(site.writeback.coupons) == 1
-    retried = woo.create_coupon(reward())
+    retried = woo.create_discount(reward())
     assert retried.created is False and len(site.writeback.coupons) == 1
 
 
 def test_throttled_and_refused_coupons(site, woo):
     site.fail("POST", "/coupons", 429, times=1, **{"Retry-After": "7"})
     with pytest.raises(RateLimited) as caught:
-        woo.create_coupon(reward())
+        woo.create_discount(reward())
     assert caught.value.retry_after == 7 and site.writeback.coupons == {}
-    assert woo.create_coupon(reward()).created
+    assert woo.create_discount(reward()).created
     site.fail("POST", "/coupons", 400, times=1)
     with pytest.raises(WooRefused) as refused:
-        woo.create_coupon(reward(code="OTHER"))
+        woo.create_discount(reward(code="OTHER"))
     assert refused.value.code == "injected" and refused.value.status == 400
 
 
@@ -133,21 +133,37 @@ def test_customer_meta_batches_of_100(site, woo):
 
 
 def test_review_created_then_duplicate_returns_the_existing_one(site, woo):
-    first = woo.create_product_review("22", "Lovely mug.", "Ann", "ann@example.com", 5, True)
+    first = woo.publish_review(ReviewToPublish("22", "Lovely mug.", "Ann", "ann@example.com", 5, True))
     assert first.created and first.platform_id
     stored = site.writeback.reviews[int(first.platform_id)]
     assert (stored["product_id"], stored["rating"], stored["verified"]) == (22, 5, True)
-    again = woo.create_product_review("22", "Lovely mug.", "Ann", "ann@example.com", 5, True)
+    again = woo.publish_review(ReviewToPublish("22", "Lovely mug.", "Ann", "ann@example.com", 5, True))
     assert (again.created, again.platform_id) == (False, first.platform_id)
     assert len(site.writeback.reviews) == 1 and site.writeback.calls["POST /products/reviews"] == 2
-    other = woo.create_product_review("23", "Lovely mug.", "Ann", "ann@example.com", 4, False)
+    other = woo.publish_review(ReviewToPublish("23", "Lovely mug.", "Ann", "ann@example.com", 4, False))
     assert other.created and len(site.writeback.reviews) == 2
 
 
 def test_review_store_errors(site, woo):
     site.fail("POST", "/products/reviews", 503, times=1)
     with pytest.raises(StoreUnavailable):
-        woo.create_product_review("22", "Fine.", "Bo", "bo@example.com", 3, False)
+        woo.publish_review(ReviewToPublish("22", "Fine.", "Bo", "bo@example.com", 3, False))
     with pytest.raises(ValueError):
-        woo.create_product_review("22", "Fine.", "Bo", "bo@example.com", 6, False)
+        woo.publish_review(ReviewToPublish("22", "Fine.", "Bo", "bo@example.com", 6, False))
     assert site.writeback.reviews == {}
+
+
+def test_loyalty_batches_of_100_with_refusals_reported(site, woo):
+    client: StoreClient = woo
+    for n in range(1, 150):
+        site.writeback.add_customer(n, f"c{n}@example.com")
+    balances = [LoyaltyBalance(str(n), n, None if n % 2 else "Gold") for n in range(1, 151)]  # 150 is unknown
+    result = client.write_loyalty(balances, max_calls=5)
+    assert (result.calls, len(result.written), result.refused, result.error) == (2, 149, ("150",), None)
+    assert site.writeback.calls["POST /customers/batch"] == 2
+    meta = {m["key"]: m["value"] for m in site.writeback.customers[3]["meta_data"]}
+    assert meta == {LOYALTY_BALANCE_META: "3", LOYALTY_TIER_META: ""}
+    site.fail("POST", "/customers/batch", 503, times=1)
+    failed = client.write_loyalty(balances, max_calls=1)
+    assert (failed.calls, failed.written, failed.failed) == (1, (), tuple(str(n) for n in range(1, 101)))
+    assert isinstance(failed.error, StoreUnavailable)

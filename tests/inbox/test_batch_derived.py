@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
-from app.inbox import batch_derived, batch_rows
+from app.inbox import batch_derived
 from app.inbox.pipeline import dispatch
-from app.inbox.processing import lock_store
 from app.loyalty.models import LoyaltyAccount, PointsLedger
+from app.platform.locks import lock_store
+from app.records import batch_rows
 from app.records.models import Customer, Order
 from app.reviews.models.review import SCHEDULED, ReviewRequest
 from tests.helpers import add_store, reset_state

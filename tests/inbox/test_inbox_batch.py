@@ -85,7 +85,7 @@ def test_each_store_commits_its_part_before_the_next_store_is_applied(app, clien
     from sqlalchemy import text
 
     from app.inbox import pipeline as dispatch
-    from app.inbox.processing import _LOCK_NAMESPACE
+    from app.platform.locks import LOCK_NAMESPACE as _LOCK_NAMESPACE
     from app.records import orders
     from connectors.events import OrderChanged
 

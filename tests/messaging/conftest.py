@@ -94,3 +94,29 @@ def mail_clock(app, monkeypatch):
     value = Clock()
     monkeypatch.setitem(app.config, "MAIL_CLOCK", value)
     return value
+
+
+class WireRecorder(Recorder):
+    """A Recorder that also keeps each message's DATA bytes exactly as the server received them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw: list[bytes] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        self.raw.append(envelope.original_content or b"")
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def smtp_wire(app, monkeypatch):
+    """The `smtp` server with a WireRecorder: `.raw` holds the bytes on the wire (headers unparsed, CRLF kept)."""
+    recorder = WireRecorder()
+    controller = LoopbackSMTP(recorder, hostname="127.0.0.1", port=0)
+    controller.start()
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", controller.port)
+    monkeypatch.setitem(app.config, "SMTP_SECURITY", "none")
+    recorder.port = controller.port
+    yield recorder
+    controller.stop()

@@ -15,8 +15,9 @@ from app.platform.queue import get_redis
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.security import secret_box
-from app.storefront import local_state, store_cache
+from app.storefront import local_state
 from app.storefront.auth import mint_customer_token
+from app.stores import cache as store_cache
 from app.stores.storefront_keys import ensure_keys
 from tests.helpers import add_store
 

@@ -22,13 +22,13 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.platform.types import BigId, UTCDateTime, flush_after, utcnow
 
 KINDS = ("earn", "reverse", "redeem", "redeem_release", "action", "expire", "adjust", "tier_reward")
 
 
-class PointsLedger(db.Model):
+class PointsLedger(Model):
     __tablename__ = "points_ledger"
     __table_args__ = (
         UniqueConstraint("store_id", "source_key"),
@@ -51,7 +51,7 @@ class PointsLedger(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class LoyaltyAccount(db.Model):
+class LoyaltyAccount(Model):
     __tablename__ = "loyalty_accounts"
     __table_args__ = (
         UniqueConstraint("store_id", "customer_id"),
@@ -83,7 +83,7 @@ class LoyaltyAccount(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class LoyaltyStoreState(db.Model):
+class LoyaltyStoreState(Model):
     """Per-store scheduler watermark: earn rows with available_at up to here are reflected in the caches."""
 
     __tablename__ = "loyalty_store_state"
@@ -95,7 +95,7 @@ class LoyaltyStoreState(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class LoyaltyTierChange(db.Model):
+class LoyaltyTierChange(Model):
     """History of a customer's tier: every upgrade, downgrade and renewal, with the figures it was decided on."""
 
     __tablename__ = "loyalty_tier_changes"

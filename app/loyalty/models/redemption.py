@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.platform.types import BigId, UTCDateTime, flush_after, utcnow
 
 STATUSES = ("pending", "issued", "failed", "used", "refunded")
 
 
-class Redemption(db.Model):
+class Redemption(Model):
     __tablename__ = "redemptions"
     __table_args__ = (
         UniqueConstraint("store_id", "idempotency_key"),
@@ -54,7 +54,7 @@ class Redemption(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class LoyaltyWriteback(db.Model):
+class LoyaltyWriteback(Model):
     """A customer whose balance/tier must be copied to the store; `generation` counts the changes, so a push
     deletes the row only if nothing changed while it was sending."""
 

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.platform.types import BigId, Money, UTCDateTime, utcnow
 
 
-class Customer(db.Model):
+class Customer(Model):
     __tablename__ = "customers"
     __table_args__ = (
         UniqueConstraint("store_id", "platform_id"),
@@ -54,3 +54,17 @@ class Customer(db.Model):
     @property
     def is_guest(self) -> bool:
         return self.platform_id is None
+
+
+def normalise_email(email: str | None) -> str | None:
+    """Case-folded, trimmed email: the key a guest is known by.
+
+    Dots and plus-tags are *not* removed here (they are distinct mailboxes on
+    most providers); referral fraud checks normalise further on their own.
+    """
+    if not email:
+        return None
+    key = email.strip().lower()
+    if "@" not in key or len(key) > 191:
+        return None
+    return key

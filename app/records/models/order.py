@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.platform.types import BigId, Money, UTCDateTime, flush_after, utcnow
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("store_id", "platform_id"),
@@ -58,7 +58,7 @@ class Order(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class OrderRefund(db.Model):
+class OrderRefund(Model):
     __tablename__ = "order_refunds"
     __table_args__ = (
         UniqueConstraint("store_id", "platform_id"),
@@ -75,7 +75,7 @@ class OrderRefund(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Fulfillment(db.Model):
+class Fulfillment(Model):
     __tablename__ = "fulfillments"
     __table_args__ = (
         UniqueConstraint("store_id", "platform_id"),
@@ -95,7 +95,7 @@ class Fulfillment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class OrderDeletion(db.Model):
+class OrderDeletion(Model):
     """A deletion that arrived before its order (WooCommerce's order.deleted carries only the id).
 
     Applied, and removed, when the order's own webhook lands; order.restored removes it too.

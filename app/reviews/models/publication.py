@@ -15,14 +15,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.platform.types import BigId, UTCDateTime, utcnow
 
 PENDING, DONE, FAILED, STOPPED = "pending", "done", "failed", "stopped"
 PUBLICATION_STATUSES = (PENDING, DONE, FAILED, STOPPED)
 
 
-class ReviewPublication(db.Model):
+class ReviewPublication(Model):
     __tablename__ = "review_publications"
     __table_args__ = (
         UniqueConstraint("store_id", "product_id"),

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.platform.types import BigId, UTCDateTime, flush_after, utcnow
 
 SCHEDULED, SENT, REMINDED, REVIEWED = "scheduled", "sent", "reminded", "reviewed"
@@ -25,7 +25,7 @@ PUBLISHED, HELD, REJECTED = "published", "held", "rejected"
 REVIEW_STATUSES = (PUBLISHED, HELD, REJECTED)
 
 
-class ReviewRequest(db.Model):
+class ReviewRequest(Model):
     __tablename__ = "review_requests"
     __table_args__ = (
         UniqueConstraint("store_id", "order_platform_id", "fulfillment_key"),
@@ -52,7 +52,7 @@ class ReviewRequest(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Review(db.Model):
+class Review(Model):
     __tablename__ = "reviews"
     __table_args__ = (
         UniqueConstraint("store_id", "order_platform_id", "product_id"),

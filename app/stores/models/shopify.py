@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.platform.types import BigId, UTCDateTime, utcnow
 
 # ShopifyInstall.webhooks_status
 WEBHOOKS_PENDING, WEBHOOKS_ACTIVE, WEBHOOKS_ERROR = "pending", "active", "error"
 
 
-class ShopifyOAuthState(db.Model):
+class ShopifyOAuthState(Model):
     """A `state` nonce we sent to /admin/oauth/authorize; deleted when the callback consumes it.
 
     Only its SHA-256 is stored, and it is looked up by that hash: a database read yields nothing
@@ -34,7 +34,7 @@ class ShopifyOAuthState(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ShopifyInstall(db.Model):
+class ShopifyInstall(Model):
     """What the last install did for a store: granted scopes and the webhook registration outcome.
 
     `webhooks_status` = error keeps a failed registration visible and retryable

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import JSON, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.platform.types import UTCDateTime, utcnow
 
 PLATFORMS = ("shopify", "woocommerce")
 
 
-class Store(db.Model):
+class Store(Model):
     __tablename__ = "stores"
     __table_args__ = (UniqueConstraint("platform", "domain"),)
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.platform.types import BigId, UTCDateTime, utcnow
 
 # WooConnection.status
@@ -24,7 +24,7 @@ PENDING, COMPLETED, REFUSED = "pending", "completed", "refused"
 WEBHOOKS_PENDING, WEBHOOKS_ACTIVE, WEBHOOKS_ERROR = "pending", "active", "error"
 
 
-class WooConnection(db.Model):
+class WooConnection(Model):
     __tablename__ = "woo_connections"
     __table_args__ = (Index("ix_woo_connections_store_id", "store_id"),)
 
@@ -45,7 +45,7 @@ class WooConnection(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class WooStoreState(db.Model):
+class WooStoreState(Model):
     __tablename__ = "woo_store_state"
 
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)

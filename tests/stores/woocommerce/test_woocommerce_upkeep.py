@@ -38,7 +38,7 @@ site, wctx, woo_app = shared.site, shared.wctx, shared.woo_app
 
 
 def test_webhook_creation_failing_then_succeeding_on_retry(app, woo_app, site, wctx):
-    from app.stores.woo_maintenance import register_woo_webhooks
+    from app.inbox.woo_upkeep import register_woo_webhooks
 
     site.fail("POST", "/webhooks", 500, times=1)
     connect(woo_app, site)
@@ -62,7 +62,7 @@ def test_webhook_creation_failing_then_succeeding_on_retry(app, woo_app, site, w
 
 
 def test_disabled_webhook_is_re_enabled_by_the_maintenance_tick(app, woo_app, site, wctx):
-    from app.stores.woo_maintenance import tick
+    from app.inbox.woo_upkeep import tick
 
     connect(woo_app, site)
     run_jobs(woo_app)
@@ -80,7 +80,7 @@ def test_disabled_webhook_is_re_enabled_by_the_maintenance_tick(app, woo_app, si
 
 
 def test_reconcile_brings_missed_orders_once(app, woo_app, site, wctx):
-    from app.stores.woo_maintenance import tick
+    from app.inbox.woo_upkeep import tick
 
     connect(woo_app, site)
     run_jobs(woo_app)

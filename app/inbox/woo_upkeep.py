@@ -18,20 +18,21 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 from rq import Retry
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 
 from app.extensions import db
-from app.inbox.ingest import forget_store, kick_processing, record_delivery
+from app.inbox.ingest import kick_processing, record_delivery
 from app.inbox.models import WebhookDelivery
 from app.platform.jobs import job_app
 from app.platform.queue import get_queue
 from app.platform.types import utcnow
 from app.security import secret_box
+from app.stores.cache import forget_store
 from app.stores.models import Store
 from app.stores.models.woocommerce import WEBHOOKS_ACTIVE, WEBHOOKS_ERROR, WooStoreState
 from app.stores.woo_connect import disconnect, same_url
@@ -258,10 +259,14 @@ def tick(app: Flask) -> dict[str, int]:
             enqueued = 0
             for store_id in due:
                 # Claim by moving the due time forward, so two schedulers cannot both enqueue it.
-                claimed = db.session.execute(
-                    update(WooStoreState)
-                    .where(WooStoreState.store_id == store_id, due_clause)
-                    .values(next_maintenance_at=now + interval)
+                # DML returns a CursorResult (rowcount); execute() is typed Result
+                claimed = cast(
+                    "CursorResult[Any]",
+                    db.session.execute(
+                        update(WooStoreState)
+                        .where(WooStoreState.store_id == store_id, due_clause)
+                        .values(next_maintenance_at=now + interval)
+                    ),
                 ).rowcount
                 db.session.commit()
                 if claimed:

@@ -1,12 +1,14 @@
 """The rows a batch's deliveries name, loaded once per store before the batch is applied.
 
-A delivery used to look its rows up one by one: its order (FOR UPDATE), its customer by platform id and by
-email (FOR UPDATE), each fulfilment and refund of the snapshot, the redemptions its codes name. That was 5-6
-round trips per delivery (bench/README.md, "bench/process.py"). Here the batch parses its deliveries first,
-then loads, per store, every order, customer, fulfilment, refund and redemption they name in one query per
-table, and the lookups in records/customers.py, order_derived.py, order_children.py and redemptions.py
-answer from these maps. No FOR UPDATE: the batch holds the store's advisory lock (inbox/processing.lock_store),
-which serialises every writer of the store's order and customer rows.
+Looked up one by one (its order, its customer by platform id and by email, each fulfilment and refund of the
+snapshot, the redemptions its codes name), a delivery's rows cost 5-6 round trips (bench/README.md measures
+the batch path against them). Here the batch parses its deliveries first,
+then loads, per store, every order, customer, fulfilment and refund they name in one query per table, and
+the lookups in records/customers.py, order_derived.py and order_children.py answer from these maps. Features
+add the rows their handlers look up with a preloader (`register`: loyalty's signup rewards and redemptions,
+loyalty/preload.py) or load them when their follower runs (referrals/preload.py). No FOR UPDATE: the batch
+holds the store's advisory lock (platform/locks.lock_store), which serialises every writer of the store's
+order and customer rows.
 
 Why an answer from here is the answer the database would give:
 - a key loaded absent (None) stays absent unless this batch creates the row, and every creation site
@@ -20,16 +22,15 @@ Outside a batch (one delivery per transaction, tests, the CLI) there are no maps
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import String, func, inspect, or_, select, text
+from sqlalchemy import inspect, or_, select, text
 from sqlalchemy.orm import Session
 
-from app.loyalty.models import PointsLedger, Redemption
 from app.platform.sql import chunks, in_keys
 from app.records.models import Customer, Fulfillment, Order, OrderRefund
-from app.referrals.models import Referral, ReferralInvite
+from app.records.models.customer import normalise_email
 from connectors.events import (
     CustomerChanged,
     Event,
@@ -43,16 +44,32 @@ from connectors.events import (
 ROWS = "batch.rows"  # session.info: {store id: {kind: {key: row or None}}}
 MISS = object()  # not known here: query
 
-# kind -> the attribute that holds the key (a row read back must still hold it)
+# kind -> the attribute that holds the key (a row read back must still hold it); features add theirs (register)
 _KEYS = {
     "order": "platform_id",
     "customer_pid": "platform_id",
     "customer_email": "email_key",
     "fulfillment": "platform_id",
     "refund": "platform_id",
-    "referral": "order_platform_id",
-    "ledger": "source_key",  # points ledger rows by source key: the signup rewards of the batch's accounts
 }
+
+#: A feature's part of preload: (session, store id, the store's events, the store's maps) -> None. It loads the rows
+#: its handlers will look up into maps[kind] (key -> row, None for a key known absent), one query per 500 keys.
+Preloader = Callable[[Session, int, Sequence[Event], dict[str, Any]], None]
+_PRELOADERS: dict[str, Preloader] = {}
+
+
+def register(kind: str, key_attribute: str, preloader: Preloader | None = None) -> None:
+    """A kind of row a feature looks up during a batch, the attribute that holds its key, and what loads it when
+    the batch starts (None: the feature loads it itself, with `store_maps`)."""
+    _KEYS[kind] = key_attribute
+    if preloader is not None:
+        _PRELOADERS[kind] = preloader
+
+
+def store_maps(session: Session, store_id: int) -> dict[str, Any] | None:
+    """The store's maps while its part of a batch is applied (kind -> {key: row or None}); None otherwise."""
+    return session.info.get(ROWS, {}).get(store_id)
 
 
 def lookup(session: Session, store_id: int, kind: str, key: str) -> Any:
@@ -101,13 +118,6 @@ def new_customer_id(session: Session, store_id: int) -> int | None:
     return pool.pop()
 
 
-def redemptions(session: Session, store_id: int) -> list[Redemption] | None:
-    """Every redemption whose code or used order the store's deliveries (or their held orders) name; None
-    outside a batch."""
-    maps = session.info.get(ROWS, {}).get(store_id)
-    return None if maps is None else maps["redemptions"]
-
-
 def start(session: Session) -> None:
     session.info[ROWS] = {}
 
@@ -121,55 +131,13 @@ def forget(session: Session, store_id: int) -> None:
     session.info.get(ROWS, {}).pop(store_id, None)
 
 
-def preload_referrals(session: Session, store_id: int, orders: Sequence[Order]) -> None:
-    """The referrals of the orders the batch derives (inbox/batch_derived.py), and the referral invites
-    their discount codes name (referral_orders._attributed_invite), one query per table and 500 keys."""
-    maps = session.info.get(ROWS, {}).get(store_id)
-    if maps is None:
-        return
-    found = maps["referral"]
-    wanted = {order.platform_id for order in orders} - found.keys()
-    found.update(dict.fromkeys(wanted))
-    for chunk in _chunks(wanted):
-        stmt = select(Referral).where(
-            Referral.store_id == store_id, in_keys(session, Referral.order_platform_id, chunk)
-        )
-        found.update((r.order_platform_id, r) for r in session.scalars(stmt))
-    invites = maps.setdefault("invite_code", {})
-    codes = {code for order in orders for code in order_codes(order)} - invites.keys()
-    invites.update(dict.fromkeys(codes))
-    upper = func.upper(ReferralInvite.discount_code, type_=String())  # typed: in_keys casts the array to it
-    for chunk in _chunks(codes):
-        stmt = select(ReferralInvite).where(ReferralInvite.store_id == store_id, in_keys(session, upper, chunk))
-        for invite in session.scalars(stmt.order_by(ReferralInvite.id)):
-            if invites.get(key := invite.discount_code.upper()) is None:
-                invites[key] = invite  # the first by id, as the per-order query picks
-
-
 def order_codes(order: Order) -> list[str]:
     """The order's discount codes as referral invites are matched: trimmed, upper case."""
     return [c.strip().upper() for c in order.discount_codes or [] if c]
 
 
-def invites_for_codes(session: Session, store_id: int, codes: Sequence[str]) -> Any:
-    """The batch's invites for these codes (those that exist), or MISS when the caller must query. Invites are
-    created by the storefront, never by a delivery: an invite that a batch's order names exists before it."""
-    known = session.info.get(ROWS, {}).get(store_id, {}).get("invite_code")
-    if known is None or any(code not in known for code in codes):
-        return MISS
-    found = [known[code] for code in codes if known[code] is not None]
-    for invite in found:
-        if not inspect(invite).persistent or invite.discount_code.upper() not in codes:
-            return MISS
-    return found
-
-
 def _keys(events: Iterable[Event]) -> dict[str, set[str]]:
-    from app.records.customers import normalise_email  # customers.py imports this module
-
     keys: dict[str, set[str]] = {"order": set(), "pid": set(), "email": set(), "fulfillment": set(), "refund": set()}
-    keys["ledger"] = set()
-    codes: set[str] = set()
     for event in events:
         customer = None
         if isinstance(event, OrderChanged):
@@ -178,7 +146,6 @@ def _keys(events: Iterable[Event]) -> dict[str, set[str]]:
             customer = snap.customer
             keys["refund"].update(r.platform_id for r in snap.refunds)
             keys["fulfillment"].update(f.platform_id for f in snap.fulfillments)
-            codes.update(str(c).upper() for c in snap.discount_codes)
         elif isinstance(event, OrderDeleted):
             keys["order"].add(event.order_id)
         elif isinstance(event, RefundCreated):
@@ -192,28 +159,20 @@ def _keys(events: Iterable[Event]) -> dict[str, set[str]]:
             keys["fulfillment"].add(event.fulfillment_id)
         elif isinstance(event, CustomerChanged):
             customer = event.customer
-            if customer.platform_id:  # loyalty_orders.on_customer_changed: the signup reward, once per account
-                keys["ledger"].add(signup_key(customer.platform_id))
         if customer is not None:
             if customer.platform_id:
                 keys["pid"].add(customer.platform_id)
             if email := normalise_email(customer.email):
                 keys["email"].add(email)
-    keys["codes"] = codes
     return keys
 
 
-def signup_key(platform_id: str) -> str:
-    """The source key of an account's signup reward (loyalty_ledger.award_action's `action:<action>:<ref>`)."""
-    return f"action:signup:{platform_id}"
-
-
-def _chunks(values: set[str]) -> Iterable[Sequence[str]]:
+def sorted_chunks(values: set[str]) -> Iterable[Sequence[str]]:
     return chunks(sorted(values))  # sorted: the same keys give the same statements
 
 
-def preload(session: Session, store_id: int, events: Iterable[Event]) -> None:
-    """Load the store's rows that these events name (one query per table and 500 keys)."""
+def preload(session: Session, store_id: int, events: Sequence[Event]) -> None:
+    """Load the store's rows that these events name (one query per table and 500 keys), then the features'."""
     if ROWS not in session.info:
         return
     keys = _keys(events)
@@ -222,17 +181,16 @@ def preload(session: Session, store_id: int, events: Iterable[Event]) -> None:
         ("order", Order.platform_id, keys["order"]),
         ("fulfillment", Fulfillment.platform_id, keys["fulfillment"]),
         ("refund", OrderRefund.platform_id, keys["refund"]),
-        ("ledger", PointsLedger.source_key, keys["ledger"]),
     ):
         found = maps[kind]
         found.update(dict.fromkeys(wanted))
         model = column.class_
-        for chunk in _chunks(wanted):
+        for chunk in sorted_chunks(wanted):
             stmt = select(model).where(model.store_id == store_id, in_keys(session, column, chunk))
             found.update((getattr(row, column.key), row) for row in session.scalars(stmt))
     _load_customers(session, store_id, keys["pid"], keys["email"], maps)
-    codes = keys["codes"] | {str(c).upper() for o in maps["order"].values() if o for c in o.discount_codes or []}
-    maps["redemptions"] = _load_redemptions(session, store_id, codes, keys["order"])
+    for load in _PRELOADERS.values():
+        load(session, store_id, events, maps)
     session.info[ROWS][store_id] = maps
 
 
@@ -253,18 +211,6 @@ def _load_customers(session: Session, store_id: int, pids: set[str], emails: set
 
 
 def _paired_chunks(a: set[str], b: set[str]) -> Iterable[tuple[Sequence[str], Sequence[str]]]:
-    first, second = list(_chunks(a)), list(_chunks(b))
+    first, second = list(sorted_chunks(a)), list(sorted_chunks(b))
     for i in range(max(len(first), len(second))):
         yield (first[i] if i < len(first) else ()), (second[i] if i < len(second) else ())
-
-
-def _load_redemptions(session: Session, store_id: int, codes: set[str], order_ids: set[str]) -> list[Redemption]:
-    found: dict[int, Redemption] = {}
-    stmt = select(Redemption).where(Redemption.store_id == store_id)
-    for chunk in _chunks(codes):
-        found.update((r.id, r) for r in session.scalars(stmt.where(in_keys(session, Redemption.code, chunk))))
-    for chunk in _chunks(order_ids):
-        found.update(
-            (r.id, r) for r in session.scalars(stmt.where(in_keys(session, Redemption.used_order_platform_id, chunk)))
-        )
-    return list(found.values())

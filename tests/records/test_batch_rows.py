@@ -1,4 +1,4 @@
-"""The rows a batch loads up front (app/inbox/batch_rows.py) answer as the database would.
+"""The rows a batch loads up front (app/records/batch_rows.py) answer as the database would.
 
 Customers are where a stale answer would hurt: a guest signs up, an account's email moves, a guest merges
 into an account, all inside one batch. Random such histories, cut into random batches, applied with and
