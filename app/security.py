@@ -1,13 +1,19 @@
-"""Encryption at rest for store credentials (Fernet: AES-128-CBC + HMAC-SHA256).
+"""Encryption at rest for store credentials (Fernet: AES-128-CBC + HMAC-SHA256), and the signing keys.
 
 ENCRYPTION_KEYS is a comma-separated list, newest first: MultiFernet encrypts
 with the first and decrypts with any, so keys rotate without downtime
-(`flask stores rotate-keys` re-encrypts every row with the newest key).
+(`flask keys reencrypt` re-encrypts every row with the newest key, after which the
+old keys can go). https://cryptography.io/en/latest/fernet/#cryptography.fernet.MultiFernet
+
+SECRET_KEY signs links and tokens (itsdangerous); SECRET_KEY_FALLBACKS are the old
+keys still accepted, as Flask's own sessions accept them:
+https://flask.palletsprojects.com/en/stable/config/#SECRET_KEY_FALLBACKS
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -42,3 +48,12 @@ def init_app(app: Flask) -> None:
 
 def secret_box() -> SecretBox:
     return current_app.extensions["secret_box"]
+
+
+def signing_keys(config: Mapping[str, Any] | None = None) -> list[str]:
+    """The keys for an itsdangerous serializer: SECRET_KEY_FALLBACKS then SECRET_KEY, which is last because
+    itsdangerous signs with the last key of a list and verifies with any
+    (https://itsdangerous.palletsprojects.com/en/stable/concepts/#key-rotation). The same order as Flask's
+    session interface builds from the same two settings (flask/sessions.py, get_signing_serializer)."""
+    config = current_app.config if config is None else config
+    return [*(config.get("SECRET_KEY_FALLBACKS") or ()), str(config["SECRET_KEY"])]

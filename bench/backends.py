@@ -54,6 +54,7 @@ class Backends:
             "SECRET_KEY": "bench-secret-key",
             "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "INSTANCE_PATH": self.instance,
+            "APP_ENV": "development",  # a PostgreSQL URL means production (app/config.py): no mail, no secrets here
         }
         self.env.pop("BIND", None)  # the bench picks its own loopback ports
 

@@ -90,6 +90,7 @@ def main() -> None:
             {
                 "DATABASE_URL": url,
                 "INSTANCE_PATH": tmp,
+                "APP_ENV": "development",  # a PostgreSQL URL means production (app/config.py)
                 "SECRET_KEY": "bench",
                 "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
                 "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),

@@ -55,6 +55,12 @@ def backend_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "SHOPIFY_API_SECRET": SHOPIFY_SECRET,
         "SCHEDULER_INTERVAL_SECONDS": "0.5",
+        # A queue of this session's own: a worker left behind by an interrupted run on the same Redis database
+        # (TEST_REDIS_URL) would otherwise take this run's jobs and run them against its own, dropped database.
+        "RQ_QUEUE": f"test-{uuid.uuid4().hex[:8]}",
+        # A PostgreSQL DATABASE_URL means production (app/config.py), which refuses generated secrets and the
+        # disk mail folder; the suite runs as development on both backends.
+        "APP_ENV": "development",
     }
     admin_url = os.environ.get("TEST_DATABASE_URL")
     dropped: str | None = None

@@ -21,6 +21,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app.extensions import db
+from app.security import signing_keys
 from app.stores import shopify_auth
 from app.stores.models import Store
 from app.stores.shopify_install import clock
@@ -32,7 +33,7 @@ DEFAULT_TTL_DAYS = 90
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+    return URLSafeTimedSerializer(signing_keys(), salt=_SALT)
 
 
 def _generation(store: Store) -> int:

@@ -1,4 +1,5 @@
-"""`flask serve` (everything in one command), `flask worker`, `flask scheduler`."""
+"""`flask serve` (everything in one command, stopped together by SIGTERM or SIGINT), `flask worker` and
+`flask scheduler`."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.family import Family, StopSignals
 from app.platform.queue import redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+#: gunicorn's graceful_timeout (gunicorn.conf.py): requests in flight may finish.
+GRACE_SECONDS = 20.0
 
 
 def worker_argv(redis_url: str, queue: str, burst: bool = False) -> list[str]:
@@ -60,45 +63,62 @@ def scheduler_command(once: bool) -> None:
 @click.option("--port", default=8000, show_default=True)
 @click.option("--web-workers", default=2, show_default=True)
 @click.option("--rq-workers", default=1, show_default=True)
+@click.option(
+    "--grace",
+    default=GRACE_SECONDS,
+    show_default=True,
+    help="Seconds the processes get to stop on SIGTERM or SIGINT before they are killed.",
+)
 @with_appcontext
-def serve_command(host: str, port: int, web_workers: int, rq_workers: int) -> None:
+def serve_command(host: str, port: int, web_workers: int, rq_workers: int, grace: float) -> None:
     from flask_migrate import upgrade
 
-    upgrade(directory=str(ROOT / "migrations"), revision="heads")
-    config = current_app.config
-    env = {**os.environ, "REDIS_URL": redis_url(current_app)}
-    flask = [str(BIN / "flask"), "--app", "wsgi"]
-    web = [
-        str(BIN / "gunicorn"),
-        "--config",
-        str(ROOT / "gunicorn.conf.py"),
-        "--bind",
-        f"{host}:{port}",
-        "--workers",
-        str(web_workers),
-        "wsgi:app",
-    ]
-    commands = [web, [*flask, "scheduler"]] + [worker_argv(config["REDIS_URL"], config["RQ_QUEUE"])] * rq_workers
-    children = [subprocess.Popen(argv, cwd=ROOT, env=env) for argv in commands]
-    _print_banner(host, port, config)
+    # From the start (app/cli/family.py): a signal during the migration lets it finish, and then nothing starts.
+    with StopSignals() as stop:
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")
+        if stop.requested:
+            return
+        config = current_app.config
+        env = {**os.environ, "REDIS_URL": _redis_url_without_sigint()}
+        flask = [str(BIN / "flask"), "--app", "wsgi"]
+        web = [
+            str(BIN / "gunicorn"),
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(web_workers),
+            "wsgi:app",
+        ]
+        worker = worker_argv(config["REDIS_URL"], config["RQ_QUEUE"])
+        family = Family()
+        exited: list[subprocess.Popen[bytes]] = []
+        try:
+            for argv in [web, [*flask, "scheduler"]] + [worker] * rq_workers:
+                family.start(argv, cwd=ROOT, env=env)
+            _print_banner(host, port, config)
+            exited = family.wait(stop)
+        finally:
+            if stop.requested:
+                click.echo(f"{signal.Signals(stop.received[0]).name}: stopping (at most {grace:g} s)", err=True)
+            killed = family.stop(grace, stop)
+            if killed:
+                click.echo(f"killed after the grace period: {', '.join(family.names(killed))}", err=True)
+    if exited:
+        raise click.ClickException(f"stopped because a process exited: {', '.join(family.names(exited))}")
+
+
+def _redis_url_without_sigint() -> str:
+    """The Redis URL; the embedded server, if this starts it, starts with SIGINT blocked. A terminal's Ctrl-C goes
+    to its foreground process group, `serve` and this server (the other children have groups of their own): the
+    server must outlive the workers that deregister from it, and `serve` stops it last. A blocked signal mask is
+    inherited across fork and execve (https://man7.org/linux/man-pages/man2/sigprocmask.2.html)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+        return redis_url(current_app)
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-    # Popen.args is typed as any of its accepted forms; these children were started from lists of str.
-    failed = [list(c.args)[0] for c in children if c.returncode not in (0, -signal.SIGTERM, None)]  # type: ignore[arg-type]
-    if failed:
-        raise click.ClickException(f"stopped because a process exited: {failed}")
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _print_banner(host: str, port: int, config: dict) -> None:

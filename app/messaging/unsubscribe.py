@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.extensions import db
 from app.messaging.i18n import match_locale, resolve_locale
 from app.messaging.render import render_page
+from app.security import signing_keys
 from app.stores.models import Store
 
 SALT = "email-unsubscribe"
@@ -26,7 +27,7 @@ blueprint = Blueprint("email_unsubscribe", __name__, url_prefix="/email")
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    return URLSafeSerializer(signing_keys(), salt=SALT)
 
 
 def make_token(store_id: int, digest: str, locale: str | None) -> str:

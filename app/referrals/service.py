@@ -40,6 +40,7 @@ from app.records.models import Customer
 from app.records.models.customer import normalise_email
 from app.referrals.models import FLAGGED, PENDING, REJECTED, REWARDED, Referral, ReferralCode, ReferralInvite
 from app.referrals.settings import Discount, get_settings
+from app.security import signing_keys
 from app.stores.models import Store
 from connectors.writeback import DiscountSpec
 
@@ -112,7 +113,7 @@ def client_hash(value: str | None) -> str | None:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(str(current_app.config["SECRET_KEY"]), salt=_SALT)
+    return URLSafeSerializer(signing_keys(), salt=_SALT)
 
 
 def landing_token(store: Store, invite: ReferralInvite) -> str:

@@ -13,6 +13,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.errors import Gone, InvalidInput
+from app.security import signing_keys
 
 STAR_SALT = "review-star-link"
 HELP_SALT = "review-help-link"
@@ -48,7 +49,7 @@ class HelpLink:
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+    return URLSafeTimedSerializer(signing_keys(), salt=salt)
 
 
 def _ttl() -> int:
