@@ -78,8 +78,14 @@ def redeem(
     """
     if customer.store_id != store.id:
         raise RedemptionError("customer_not_found", "no such customer", 404)
-    if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 128:
-        raise RedemptionError("idempotency_key_invalid", "idempotency_key must be 1 to 128 characters")
+    # Printable text only: a NUL cannot reach PostgreSQL's text columns (the driver refuses it), and a key is an
+    # opaque token the widget makes (a UUID), never a line of text.
+    if (
+        not isinstance(idempotency_key, str)
+        or not 1 <= len(idempotency_key) <= 128
+        or not idempotency_key.isprintable()
+    ):
+        raise RedemptionError("idempotency_key_invalid", "idempotency_key must be 1 to 128 printable characters")
 
     lock_store(session, store.id)  # one spender at a time per store: the spendable check must hold until commit
     existing = session.scalar(

@@ -196,3 +196,13 @@ def test_uninstall_stops_pending_and_scheduler_reenqueues_due(app, ctx, client, 
     assert db.session.get(Redemption, rid).status == "failed"
     assert ledger(store) == {f"redeem:{rid}": -40, f"redeem:{rid}:release": 40}
     assert issue_discount(rid)["status"] == "failed" and standin.state(SHOP).writeback.discounts == {}
+
+
+def test_an_idempotency_key_with_control_characters_is_refused_not_a_500(app, ctx, client, standin):
+    """A NUL reached PostgreSQL's text comparison (a driver error, answered 500; SQLite stored it): the key is
+    refused before any query, on both backends."""
+    store = shopify_store(standin)
+    ann_ = member(store)
+    for key in ("k\x00", "line\nbreak", "\x7f"):
+        answer = post(client, store, ann_.id, reward_id="five-off", idempotency_key=key)
+        assert answer.status_code == 422 and answer.json["error"] == "idempotency_key_invalid", (key, answer.json)
