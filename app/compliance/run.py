@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from app.compliance.models import ComplianceRequest as Request
 from app.compliance.shop_redact import redact_shop
 from app.inbox.models import WebhookDelivery
 from app.platform.locks import lock_store
+from app.platform.outbox import backoff
 from app.platform.types import utcnow
 from app.records.models import Customer, Order
 from app.records.models.customer import normalise_email
@@ -70,7 +70,7 @@ def run_request(session: Session, request_id: int) -> str:
         request.attempts += 1
         request.error = f"{type(exc).__name__}: {str(exc)[:500]}"  # exception text only, no payload
         request.status = FAILED if request.attempts >= MAX_ATTEMPTS else PENDING
-        request.next_attempt_at = utcnow() + timedelta(seconds=min(3600, 30 * 2**request.attempts))
+        request.next_attempt_at = utcnow() + backoff(request.attempts + 1, 30, 3600)  # 1 min, 2, 4... at most 1 h
         session.commit()
         log.warning("compliance.failed", extra={"request_id": request_id, "error": type(exc).__name__})
     log.info("compliance.ran", extra={"request_id": request_id, "topic": request.topic, "status": request.status})

@@ -27,7 +27,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, object_session
 
@@ -45,6 +44,7 @@ from app.compliance.models import PENDING, TOPICS
 from app.compliance.models import ComplianceRequest as Request
 from app.compliance.run import MAX_ATTEMPTS, Subject, find_subject, run_request
 from app.inbox.models import WebhookDelivery
+from app.platform.outbox import on_commit
 from app.platform.types import utcnow
 from app.stores.models import Store
 from connectors.events import ComplianceRequest as ComplianceEvent
@@ -129,9 +129,8 @@ def enqueue_after_commit(session: Session, request: Request) -> None:
 
     Best effort: if Redis is away the scheduler's sweep enqueues it after REQUEUE_AFTER.
     """
-    real = object_session(request) or session
     request_id = request.id
-    sa_event.listen(real, "after_commit", lambda _session: _enqueue(request_id), once=True)
+    on_commit(object_session(request) or session, lambda: _enqueue(request_id))
 
 
 def _enqueue(request_id: int) -> bool:

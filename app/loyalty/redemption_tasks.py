@@ -25,8 +25,8 @@ from redis.exceptions import RedisError
 from app.extensions import db
 from app.loyalty import redemptions as service
 from app.loyalty.models import Redemption
-from app.loyalty.writeback import backoff
 from app.platform.jobs import job_app
+from app.platform.outbox import backoff
 from app.platform.queue import get_queue
 from app.platform.types import utcnow
 from app.records.models import Customer

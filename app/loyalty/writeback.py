@@ -10,7 +10,7 @@ the unique (store_id, customer_id) is the backstop.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, or_, select, update
@@ -87,10 +87,6 @@ def postpone(session: Session, store: Store, row_ids: list[int] | None, until: d
     if error is not None:
         values |= {"attempts": LoyaltyWriteback.attempts + 1, "last_error": error[:2000]}
     session.execute(stmt.values(**values))
-
-
-def backoff(attempts: int, base: float, cap: float) -> timedelta:
-    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
 def stores_due(session: Session, now: datetime) -> list[int]:

@@ -22,8 +22,9 @@ from redis.exceptions import RedisError
 
 from app.extensions import db
 from app.loyalty.models import LoyaltyAccount, LoyaltyWriteback
-from app.loyalty.writeback import backoff, clear, due_rows, postpone
+from app.loyalty.writeback import clear, due_rows, postpone
 from app.platform.jobs import job_app
+from app.platform.outbox import backoff
 from app.platform.queue import get_queue, get_redis
 from app.platform.types import utcnow
 from app.records.models import Customer

@@ -31,6 +31,7 @@ from app.messaging import email_hash, unsubscribe_url
 from app.messaging.channels import Channel, FileChannel, PermanentSendError, TransientSendError
 from app.messaging.models import CANCELLED, FAILED, QUEUED, SENDING, SENT, SUPPRESSED, Message
 from app.messaging.render import Rendered, render
+from app.platform import outbox as platform_outbox
 from app.stores.models import Store
 
 if TYPE_CHECKING:
@@ -100,26 +101,21 @@ def release_expired(session: Session, now: datetime) -> int:
 
 def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[tuple[int, int]]:
     """Claim up to `limit` due queued messages of active stores; returns (message id, attempt) pairs."""
-    eligible = (
-        select(Message.id)
-        .join(Store, Store.id == Message.store_id)
-        .where(
+    return platform_outbox.claim_due(
+        session,
+        Message,
+        now=now,
+        limit=limit,
+        lease=lease,
+        join=(Store, Store.id == Message.store_id),
+        where=[
             Message.status == QUEUED,
             or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
             Store.status == "active",
-        )
-        .order_by(Message.next_attempt_at, Message.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=Message)
+        ],
+        order_by=[Message.next_attempt_at, Message.id],
+        values={"status": SENDING},
     )
-    rows = session.execute(
-        update(Message)
-        .where(Message.id.in_(eligible.scalar_subquery()))
-        .values(status=SENDING, locked_until=now + lease, attempts=Message.attempts + 1)
-        .returning(Message.id, Message.attempts)
-    ).all()
-    session.commit()
-    return sorted((row[0], row[1]) for row in rows)
 
 
 def sender(store: Store, mail_from: str) -> Address:
@@ -217,7 +213,7 @@ def deliver(
         message.sent_at = now
     elif outcome == QUEUED:
         base = float(config["MAIL_RETRY_BASE_SECONDS"])
-        message.next_attempt_at = now + min(MAX_BACKOFF, timedelta(seconds=base * 2 ** (message.attempts - 1)))
+        message.next_attempt_at = now + platform_outbox.backoff(message.attempts, base, MAX_BACKOFF.total_seconds())
     session.commit()
     log.info(
         "messaging.delivery",

@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 from app.extensions import db
 from app.messaging.tasks import mail_now
 from app.platform.jobs import job_app
+from app.platform.outbox import backoff
 from app.platform.queue import get_queue, get_redis
 from app.platform.types import utcnow
 from app.records.models import Customer
@@ -209,7 +210,7 @@ def _reviews(client: StoreClient, store: Store, row: outbox.Claimed, now: dateti
 def _wait_until(app: Flask, row: outbox.Claimed, retry_after: float | None) -> datetime:
     if retry_after is None:
         base = float(app.config.get("REVIEW_PUBLISH_RETRY_BASE_SECONDS", 30))
-        delay = min(timedelta(seconds=base * 2**row.attempts), MAX_BACKOFF)
+        delay = backoff(row.attempts + 1, base, MAX_BACKOFF.total_seconds())
     else:
         delay = timedelta(seconds=max(1.0, retry_after))
     return (mail_now(app) or utcnow()) + delay

@@ -27,6 +27,7 @@ from app.messaging import enqueue_message
 from app.messaging.i18n import resolve_locale
 from app.messaging.models import CANCELLED as MESSAGE_CANCELLED
 from app.messaging.models import QUEUED, SENDING, Message
+from app.platform import outbox as platform_outbox
 from app.records.catalog import order_product_ids, products_by_id
 from app.records.models import Customer, Fulfillment, Order, Product
 from app.records.orders import INACTIVE_FULFILLMENTS
@@ -144,30 +145,23 @@ def cancel_request(session: Session, store: Store, request: ReviewRequest, reaso
 
 def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[tuple[int, int]]:
     """Claim due requests and reminders of active stores; (request id, attempt) pairs. Commits."""
-    eligible = (
-        select(ReviewRequest.id)
-        .join(Store, Store.id == ReviewRequest.store_id)
-        .where(
+    return platform_outbox.claim_due(
+        session,
+        ReviewRequest,
+        now=now,
+        limit=limit,
+        lease=lease,
+        join=(Store, Store.id == ReviewRequest.store_id),
+        where=[
             Store.status == "active",
             or_(
                 and_(ReviewRequest.status == SCHEDULED, ReviewRequest.due_at <= now),
                 and_(ReviewRequest.status == SENT, ReviewRequest.reminder_due_at <= now),
             ),
             or_(ReviewRequest.locked_until.is_(None), ReviewRequest.locked_until < now),
-        )
-        .order_by(ReviewRequest.due_at, ReviewRequest.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=ReviewRequest)
+        ],
+        order_by=[ReviewRequest.due_at, ReviewRequest.id],
     )
-    rows = session.execute(
-        update(ReviewRequest)
-        .where(ReviewRequest.id.in_(eligible.scalar_subquery()))
-        .values(locked_until=now + lease, attempts=ReviewRequest.attempts + 1)
-        .returning(ReviewRequest.id, ReviewRequest.attempts)
-        .execution_options(synchronize_session=False)
-    ).all()
-    session.commit()
-    return sorted((row[0], row[1]) for row in rows)
 
 
 def _products(order: Order, request: ReviewRequest, locale: str, catalogue: dict[str, Product]) -> list[dict[str, Any]]:
