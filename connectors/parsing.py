@@ -6,6 +6,8 @@ is parked as failed in the inbox (and visible) rather than half-applied.
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeAlias
@@ -17,19 +19,44 @@ from .exceptions import MalformedPayload
 JSONObject: TypeAlias = dict[str, Any]
 
 _MAX_ID = 2**63 - 1
+#: An id as both platforms send it today: ASCII digits, no sign, no leading zero (str.isdigit would take "١٢").
+_DIGITS = re.compile(r"[1-9][0-9]{0,18}")
+#: Money columns are NUMERIC(18, 4) (app/platform/types.Money): an amount at or past this can never be stored.
+MAX_AMOUNT = Decimal(10) ** 14
+#: Dates outside these years are no real order's or customer's, and year 1 or 9999 overflow date arithmetic
+#: (a return window added, a UTC offset removed) later, where they could only be retried in vain.
+_MIN_YEAR, _MAX_YEAR = 1970, 2999
+_ISO_CHARS = re.compile(r"[0-9][0-9T:.,+\-Z ]{0,40}")
+#: Line-item quantities are stored as 32-bit integers.
+_MAX_QUANTITY = 2**31 - 1
 
 
 def platform_id(value: Any, field: str = "id") -> str:
-    """A platform id as a string. Ints and digit strings only: a float id has already lost precision."""
+    """A platform id as a string: an int or a digit string in 1..2**63-1, the range both platforms use (and
+    BIGINT's). A float id has already lost precision; "x" or "NaN" would fail every later int() of it (a
+    balance write-back), so they make the payload malformed here, where it is parked with its raw bytes."""
     if isinstance(value, bool) or value is None:
         raise MalformedPayload(f"{field}: missing or not an id")
     if isinstance(value, int):
         if not 0 < value <= _MAX_ID:
             raise MalformedPayload(f"{field}: out of the 64-bit range")
         return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
+    if isinstance(value, str):
+        cleaned = value.strip(" ")
+        if not _DIGITS.fullmatch(cleaned):
+            raise MalformedPayload(f"{field}: {value[:32]!r} is not a numeric id")
+        if int(cleaned) > _MAX_ID:
+            raise MalformedPayload(f"{field}: out of the 64-bit range")
+        return cleaned
     raise MalformedPayload(f"{field}: {type(value).__name__} is not an id")
+
+
+def is_platform_id(value: Any) -> bool:
+    try:
+        platform_id(value)
+    except MalformedPayload:
+        return False
+    return True
 
 
 def optional_id(value: Any, field: str = "id") -> str | None:
@@ -51,7 +78,26 @@ def money(value: Any, field: str = "amount") -> Decimal:
         raise MalformedPayload(f"{field}: {value!r} is not an amount") from exc
     if not amount.is_finite():
         raise MalformedPayload(f"{field}: {value!r} is not an amount")
+    if abs(amount) >= MAX_AMOUNT:
+        raise MalformedPayload(f"{field}: {str(value)[:32]!r} is past the largest amount stored")
     return amount
+
+
+def quantity(value: Any, field: str = "quantity") -> int:
+    """A count: an int (or digit string) from 0 to 2**31-1."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise MalformedPayload(f"{field}: {type(value).__name__} is not a quantity")
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]{1,10}", value.strip(" ")):
+            raise MalformedPayload(f"{field}: {value[:32]!r} is not a quantity")
+        count = int(value)
+    else:
+        count = value
+    if not 0 <= count <= _MAX_QUANTITY:
+        raise MalformedPayload(f"{field}: {count} is out of range")
+    return count
 
 
 def timestamp(value: Any, field: str = "timestamp", *, assume_utc: bool = False) -> datetime | None:
@@ -64,10 +110,14 @@ def timestamp(value: Any, field: str = "timestamp", *, assume_utc: bool = False)
         return None
     if not isinstance(value, str):
         raise MalformedPayload(f"{field}: not a timestamp")
+    if not _ISO_CHARS.fullmatch(value):  # fromisoformat ignores some trailing characters (a NUL)
+        raise MalformedPayload(f"{field}: {value[:40]!r} is not ISO 8601")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise MalformedPayload(f"{field}: {value!r} is not ISO 8601") from exc
+    if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
+        raise MalformedPayload(f"{field}: {value!r} is outside the years {_MIN_YEAR}-{_MAX_YEAR}")
     if parsed.tzinfo is None:
         if not assume_utc:
             raise MalformedPayload(f"{field}: {value!r} has no UTC offset")
@@ -83,10 +133,13 @@ def required_timestamp(value: Any, field: str, *, assume_utc: bool = False) -> d
 
 
 def text(value: Any, limit: int = 255) -> str | None:
-    """A display string, trimmed and bounded; empty means None."""
+    """A display string, trimmed and bounded; empty means None. A NUL can never be stored (PostgreSQL refuses
+    it in text), so it makes the payload malformed rather than failing every attempt to write it."""
     if value is None:
         return None
     cleaned = str(value).strip()
+    if "\x00" in cleaned:
+        raise MalformedPayload("text: contains a NUL character")
     return cleaned[:limit] or None
 
 
@@ -94,6 +147,22 @@ def obj(payload: Any, field: str = "payload") -> JSONObject:
     if not isinstance(payload, dict):
         raise MalformedPayload(f"{field}: expected a JSON object")
     return payload
+
+
+def optional_obj(value: Any, field: str) -> JSONObject:
+    """A nested object that may be absent or null ({}), but not a string or a list (`billing: "x"`)."""
+    if value is None or value == []:  # PHP encodes an empty array as []
+        return {}
+    return obj(value, field)
+
+
+def objects(value: Any, field: str) -> list[JSONObject]:
+    """A list of objects that may be absent or null ([]); anything else in it makes the payload malformed."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedPayload(f"{field}: expected a list")
+    return [obj(item, field) for item in value]
 
 
 REFERRAL_TOKEN_KEY = "_ppe_ref"  # noqa: S105  (an attribute name, not a secret)
@@ -112,6 +181,22 @@ def shipping_address(data: Any, *, address1: str, address2: str, zip_key: str, c
         phone=text(data.get("phone"), 32),
     )
     return address if address.address1 or address.zip else None
+
+
+def content_digest(payload: JSONObject) -> str:
+    """`sha256:` + the hash of the payload's canonical JSON (keys sorted, compact, UTF-8): the same for every
+    serialisation of the same content. Integers past 64 bits (which orjson refuses) fall back to json."""
+    import hashlib
+
+    import orjson
+
+    try:
+        canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "surrogatepass"
+        )
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 
 def fingerprint(*parts: Any) -> str | None:

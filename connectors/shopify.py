@@ -99,7 +99,7 @@ class ShopifyConnector(Connector):
                 platform_id=p.platform_id(data.get("id")),
                 order_id=p.platform_id(data.get("order_id"), "order_id"),
                 fulfillment_id=p.platform_id(data.get("fulfillment_id"), "fulfillment_id"),
-                status=str(data.get("status") or "unknown"),
+                status=p.text(data.get("status"), 32) or "unknown",
                 happened_at=happened,
             )
         ]
@@ -116,7 +116,7 @@ class ShopifyConnector(Connector):
 
 
 def customer_snapshot(data: JSONObject, *, fallback_email: str | None = None) -> CustomerSnapshot:
-    consent = data.get("email_marketing_consent") or {}
+    consent = p.optional_obj(data.get("email_marketing_consent"), "email_marketing_consent")
     accepts = consent.get("state") == "subscribed" if consent else data.get("accepts_marketing")
     return CustomerSnapshot(
         platform_id=p.platform_id(data.get("id"), "customer.id"),
@@ -135,8 +135,8 @@ def refund_snapshot(data: JSONObject, order_id: str) -> RefundSnapshot:
     # that only restocks items has none and refunds nothing.
     amount = Decimal("0")
     currency = None
-    for tx in data.get("transactions") or []:
-        if isinstance(tx, dict) and tx.get("kind") == "refund" and tx.get("status") == "success":
+    for tx in p.objects(data.get("transactions"), "transactions"):
+        if tx.get("kind") == "refund" and tx.get("status") == "success":
             amount += p.money(tx.get("amount"), "transactions.amount")
             currency = currency or p.text(tx.get("currency"), 3)
     return RefundSnapshot(
@@ -152,7 +152,7 @@ def fulfillment_snapshot(data: JSONObject, order_id: str) -> FulfillmentSnapshot
     return FulfillmentSnapshot(
         platform_id=p.platform_id(data.get("id"), "fulfillment.id"),
         order_id=order_id,
-        status=str(data.get("status") or "pending"),
+        status=p.text(data.get("status"), 32) or "pending",
         shipment_status=p.text(data.get("shipment_status"), 32),
         created_at=p.timestamp(data.get("created_at"), "fulfillment.created_at"),
         updated_at=p.timestamp(data.get("updated_at"), "fulfillment.updated_at"),
@@ -165,7 +165,7 @@ def _line_item(data: JSONObject) -> LineItem:
         product_id=p.optional_id(data.get("product_id"), "line_items.product_id"),
         variant_id=p.optional_id(data.get("variant_id"), "line_items.variant_id"),
         title=p.text(data.get("title") or data.get("name")) or "",
-        quantity=int(data.get("quantity") or 0),
+        quantity=p.quantity(data.get("quantity"), "line_items.quantity"),
         price=p.money(data.get("price"), "line_items.price"),
     )
 
@@ -182,6 +182,7 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
     currency = p.text(data.get("currency"), 3)
     if not currency:
         raise MalformedPayload("order.currency: missing")
+    shipping = p.optional_obj(data.get("shipping_address"), "shipping_address")
     return OrderSnapshot(
         platform_id=order_id,
         name=p.text(data.get("name"), 64),
@@ -201,22 +202,22 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
         discount_codes=tuple(
             str(d["code"]) for d in data.get("discount_codes") or [] if isinstance(d, dict) and d.get("code")
         ),
-        line_items=tuple(_line_item(li) for li in data.get("line_items") or [] if isinstance(li, dict)),
-        refunds=tuple(refund_snapshot(r, order_id) for r in data.get("refunds") or [] if isinstance(r, dict)),
+        line_items=tuple(_line_item(li) for li in p.objects(data.get("line_items"), "line_items")),
+        refunds=tuple(refund_snapshot(r, order_id) for r in p.objects(data.get("refunds"), "refunds")),
         fulfillments=tuple(
-            fulfillment_snapshot(f, order_id) for f in data.get("fulfillments") or [] if isinstance(f, dict)
+            fulfillment_snapshot(f, order_id) for f in p.objects(data.get("fulfillments"), "fulfillments")
         ),
         # https://shopify.dev/docs/api/admin-rest/2024-04/resources/order (shipping_address, phone,
         # note_attributes [{name, value}], payment_details {credit_card_bin, credit_card_number (masked),
         # credit_card_company}: deprecated and often absent, used only when present).
         shipping_address=p.shipping_address(
-            data.get("shipping_address"),
+            shipping,
             address1="address1",
             address2="address2",
             zip_key="zip",
             country="country_code",
         ),
-        phone=p.text(data.get("phone") or (data.get("shipping_address") or {}).get("phone"), 32),
+        phone=p.text(data.get("phone") or shipping.get("phone"), 32),
         payment_fingerprint=_payment_fingerprint(data.get("payment_details")),
         referral_token=p.name_value(data.get("note_attributes"), p.REFERRAL_TOKEN_KEY),
     )
@@ -240,7 +241,9 @@ class _GuestName(TypedDict):
 
 
 def _guest_name(data: JSONObject) -> _GuestName:
-    address = data.get("billing_address") or data.get("shipping_address") or {}
+    address = p.optional_obj(data.get("billing_address"), "billing_address") or p.optional_obj(
+        data.get("shipping_address"), "shipping_address"
+    )
     return {
         "first_name": p.text(address.get("first_name")),
         "last_name": p.text(address.get("last_name")),

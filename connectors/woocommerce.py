@@ -9,7 +9,7 @@ Docs and source relied on:
   https://woocommerce.github.io/woocommerce-rest-api-docs/#order-properties
 
 WooCommerce has no stable delivery id (X-WC-Webhook-Delivery-ID is new on every
-attempt), so a delivery's identity is resource id + modification date + status.
+attempt), so a delivery's identity is its topic, resource id and content (dedupe_key).
 Money fields are strings, refund totals are negative, customer_id 0 is a guest,
 and *_gmt dates carry no offset but are UTC.
 """
@@ -90,10 +90,7 @@ class WooCommerceConnector(Connector):
         )
 
     def dedupe_key(self, meta: WebhookMeta, payload: JSONObject, body: bytes) -> str:
-        resource_id = payload.get("id")
-        modified = payload.get("date_modified_gmt") or payload.get("date_modified") or ""
-        status = payload.get("status") or ""
-        return f"{meta.topic}|{resource_id}|{modified}|{status}"[:MAX_KEY_LENGTH]
+        return dedupe_key(meta.topic, payload)
 
     # -- parsers ------------------------------------------------------------
 
@@ -105,7 +102,7 @@ class WooCommerceConnector(Connector):
 
     def parse_customer(self, payload: Any, topic: str) -> list[Event]:
         data = p.obj(payload)
-        billing = data.get("billing") or {}
+        billing = p.optional_obj(data.get("billing"), "billing")
         return [
             CustomerChanged(
                 CustomerSnapshot(
@@ -121,19 +118,42 @@ class WooCommerceConnector(Connector):
         ]
 
 
+#: Fields of a REST answer that a webhook payload lacks (links, not content): left out of the content hash so an
+#: order read back by reconciliation (app/inbox/woo_upkeep.py) matches the webhook that brought the same content.
+_NOT_CONTENT = frozenset({"_links"})
+
+
+def dedupe_key(topic: str, payload: JSONObject) -> str:
+    """`topic|id|sha256:<hash of the payload's canonical JSON>`: equal for every delivery of the same content.
+
+    WooCommerce dates have one-second resolution, so id + date_modified_gmt + status cannot tell apart two changes
+    made in the same second (two refunds of one order): the key hashes the whole content instead. The canonical
+    form (keys sorted, compact, `_links` left out), not the body's bytes, because reconciliation has no webhook
+    bytes: it re-serialises the REST answer, and must still recognise what a webhook already brought. A re-sent
+    delivery (the same bytes) parses to the same object, so it still collapses, for one serialisation of an
+    already parsed payload. The id shows only when it is a valid id, and the rest is a hex digest: the key never
+    carries a NUL or anything else a text column refuses.
+    """
+    resource_id = payload.get("id")
+    shown = p.platform_id(resource_id) if p.is_platform_id(resource_id) else "-"
+    content = {k: v for k, v in payload.items() if k not in _NOT_CONTENT}
+    return f"{topic}|{shown}|{p.content_digest(content)}"[:MAX_KEY_LENGTH]
+
+
 def _gmt(data: JSONObject, name: str) -> datetime | None:
     return p.timestamp(data.get(f"{name}_gmt"), f"{name}_gmt", assume_utc=True)
 
 
 def _meta_locale(data: JSONObject) -> str | None:
-    for item in data.get("meta_data") or []:
+    items = data.get("meta_data")
+    for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and item.get("key") in _LOCALE_META_KEYS and isinstance(item.get("value"), str):
             return p.text(item["value"], 16)
     return None
 
 
 def _line_item(data: JSONObject) -> LineItem:
-    quantity = int(data.get("quantity") or 0)
+    quantity = p.quantity(data.get("quantity"), "line_items.quantity")
     subtotal = p.money(data.get("subtotal"), "line_items.subtotal")
     # `price` is a JSON float in the REST response; the subtotal string is exact.
     price = (subtotal / quantity).quantize(Decimal("0.01")) if quantity else subtotal
@@ -147,6 +167,18 @@ def _line_item(data: JSONObject) -> LineItem:
         price=price,
         image_url=https_url(image.get("src")) if isinstance(image, dict) else None,
     )
+
+
+#: A status is a slug (core ones and plugins' custom statuses, stored as `wc-<slug>`, up to 20 characters).
+_STATUS = re.compile(r"[a-z0-9_-]{1,32}")
+
+
+def _status(value: Any) -> str:
+    if value in (None, ""):
+        return "pending"
+    if not isinstance(value, str) or not _STATUS.fullmatch(value):
+        raise MalformedPayload(f"order.status: {str(value)[:40]!r} is not a status")
+    return value
 
 
 def _financial_status(status: str, paid: bool) -> str:
@@ -179,8 +211,10 @@ def _completion(order_id: str, completed_at: datetime | None, modified: datetime
 
 def order_snapshot(data: JSONObject) -> OrderSnapshot:
     order_id = p.platform_id(data.get("id"), "order.id")
-    status = str(data.get("status") or "pending")
-    billing = data.get("billing") or {}
+    status = _status(data.get("status"))
+    billing = p.optional_obj(data.get("billing"), "billing")
+    shipping = p.optional_obj(data.get("shipping"), "shipping")
+    items = p.objects(data.get("line_items"), "line_items")
     modified = _gmt(data, "date_modified") or _gmt(data, "date_created")
     created = _gmt(data, "date_created")
     if modified is None or created is None:
@@ -189,7 +223,7 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
     currency = p.text(data.get("currency"), 3)
     if not currency:
         raise MalformedPayload("order.currency: missing")
-    line_items = tuple(_line_item(li) for li in data.get("line_items") or [] if isinstance(li, dict))
+    line_items = tuple(_line_item(li) for li in items)
     return OrderSnapshot(
         platform_id=order_id,
         name=p.text(data.get("number"), 64),
@@ -197,7 +231,7 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
         total=p.money(data.get("total"), "total"),
         # Line totals are after discounts and before tax and shipping: the
         # amount loyalty rules count by default.
-        subtotal=sum((p.money(li.get("total"), "line_items.total") for li in data.get("line_items") or []), Decimal(0)),
+        subtotal=sum((p.money(li.get("total"), "line_items.total") for li in items), Decimal(0)),
         created_at=created,
         updated_at=modified,
         financial_status=_financial_status(status, paid_at is not None or status in _PAID_STATUSES),
@@ -219,7 +253,7 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
         cancelled_at=modified if status == "cancelled" else None,
         fulfillments=_completion(order_id, _gmt(data, "date_completed"), modified),
         discount_codes=tuple(
-            str(c["code"]) for c in data.get("coupon_lines") or [] if isinstance(c, dict) and c.get("code")
+            str(c["code"]) for c in p.objects(data.get("coupon_lines"), "coupon_lines") if c.get("code")
         ),
         line_items=line_items,
         refunds=tuple(
@@ -230,15 +264,14 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
                 currency=currency.upper(),
                 created_at=None,
             )
-            for r in data.get("refunds") or []
-            if isinstance(r, dict)
+            for r in p.objects(data.get("refunds"), "refunds")
         ),
         # https://woocommerce.github.io/woocommerce-rest-api-docs/#order-properties: shipping {address_1,
         # address_2, city, postcode, country, phone}, billing.phone, meta_data [{key, value}].
         shipping_address=p.shipping_address(
-            data.get("shipping"), address1="address_1", address2="address_2", zip_key="postcode", country="country"
+            shipping, address1="address_1", address2="address_2", zip_key="postcode", country="country"
         ),
-        phone=p.text(billing.get("phone") or (data.get("shipping") or {}).get("phone"), 32),
+        phone=p.text(billing.get("phone") or shipping.get("phone"), 32),
         payment_fingerprint=_payment_fingerprint(data),
         referral_token=p.name_value(data.get("meta_data"), p.REFERRAL_TOKEN_KEY, name="key"),
     )

@@ -83,10 +83,13 @@ def test_site_key(url, key):
     assert site_key(url) == key
 
 
-def test_dedupe_key_is_resource_modification_and_status():
+def test_dedupe_key_is_resource_and_content():
+    """Topic, resource id and a digest of the content: a change inside WooCommerce's one-second timestamps is a
+    new delivery, a resend of the same content is not (issue 18, item 1)."""
     payload = fixture_json("woocommerce", "order")
     meta = woo.webhook_meta({"X-WC-Webhook-Topic": "order.updated", "X-WC-Webhook-Source": "https://s.example/"})
     key = woo.dedupe_key(meta, payload, json.dumps(payload).encode())
-    assert key == "order.updated|727|2017-03-22T19:28:08|processing"
-    payload["status"] = "completed"
+    assert key.startswith("order.updated|727|sha256:")
+    assert woo.dedupe_key(meta, json.loads(json.dumps(payload)), b"") == key  # the same content, re-sent
+    payload["status"] = "completed"  # same id and date_modified_gmt, other content
     assert woo.dedupe_key(meta, payload, b"") != key
