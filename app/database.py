@@ -75,7 +75,12 @@ def execute_autocommit(engine: Engine, sql: str, params: Any) -> list[Any]:
     goes back to the pool.
     """
     dbapi_error = engine.dialect.loaded_dbapi.Error
-    raw = engine.raw_connection()  # a failure to connect is raised as DBAPIError, like the rest
+    try:
+        # The pool raises the driver's own error when it cannot connect (the server down, restarting): wrapped
+        # here, so callers see a DBAPIError whether the connection or the statement failed.
+        raw = engine.raw_connection()
+    except dbapi_error as exc:
+        raise DBAPIError.instance(sql, None, exc, dbapi_error) from exc
     # psycopg's Connection (callers run this on PostgreSQL only); None only once the pool connection is invalidated.
     driver: Any = raw.driver_connection
     done = False

@@ -4,7 +4,8 @@
 - 401: bad or missing signature, or an unknown WooCommerce source (we hold no
   secret to check it with). 404: a correctly signed Shopify webhook for a shop
   that never installed us.
-- 400: malformed JSON or missing headers. 413: body over WEBHOOK_MAX_BYTES.
+- 400: malformed JSON, missing headers or an X-WC-Webhook-Source that is no URL.
+  413: body over WEBHOOK_MAX_BYTES.
 - 503: the database is down; Shopify retries (up to 8 times over 4 hours).
 
 The decisions are plain functions of (headers, body) returning an Answer, so
@@ -22,6 +23,7 @@ from typing import NamedTuple, cast
 import orjson
 from flask import Response, current_app, request
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.inbox import bp
 from app.inbox.ingest import kick_soon, record_delivery
@@ -32,6 +34,10 @@ from connectors.exceptions import InvalidSignature
 from connectors.woocommerce import is_ping
 
 log = logging.getLogger(__name__)
+
+#: What a database that cannot answer raises: a driver error (wrapped by SQLAlchemy, app/database.py), or the
+#: pool's wait for a free connection running out while the server is down. Either is a 503, never a 500.
+DATABASE_DOWN = (DBAPIError, PoolTimeout)
 
 
 class Answer(NamedTuple):
@@ -54,6 +60,7 @@ UNKNOWN_STORE = _answer(401, "unknown store")
 UNKNOWN_SHOP = _answer(404, "unknown shop")
 MISSING_SHOPIFY_HEADERS = _answer(400, "missing X-Shopify-Topic or X-Shopify-Shop-Domain")
 MISSING_WOO_TOPIC = _answer(400, "missing X-WC-Webhook-Topic")
+MALFORMED_SOURCE = _answer(400, "malformed X-WC-Webhook-Source")
 MALFORMED = _answer(400, "malformed JSON")
 NOT_AN_OBJECT = _answer(400, "expected a JSON object")
 UNAVAILABLE = Answer(503, _answer(503, "unavailable").body, retry_after=True)
@@ -74,7 +81,7 @@ def shopify_answer(headers: Mapping[str, str], body: bytes) -> Answer:
         return MISSING_SHOPIFY_HEADERS
     try:
         store = cached_store("shopify", meta.source)
-    except DBAPIError:
+    except DATABASE_DOWN:
         return UNAVAILABLE
     if store is None:
         log.info("webhook.unknown_store", extra={"platform": "shopify"})
@@ -89,12 +96,18 @@ def woocommerce_answer(headers: Mapping[str, str], body: bytes) -> Answer:
         # Sent unsigned when a webhook is created or re-activated; WooCommerce
         # keeps pinging until it gets exactly 200.
         return PING
-    meta = connector.webhook_meta(headers)
+    try:
+        meta = connector.webhook_meta(headers)
+    except ValueError:
+        # The unsigned source names the secret that checks the signature, so it is read first; one urlsplit
+        # cannot parse (a port out of range or not a number, a broken IPv6 literal) names no store: 400.
+        log.info("webhook.malformed_source", extra={"platform": "woocommerce"})
+        return MALFORMED_SOURCE
     if not meta.source:
         return UNKNOWN_STORE
     try:
         store = cached_store("woocommerce", meta.source)
-    except DBAPIError:
+    except DATABASE_DOWN:
         return UNAVAILABLE
     if store is None or store.webhook_secret is None:
         log.info("webhook.unknown_store", extra={"platform": "woocommerce"})
@@ -125,7 +138,7 @@ def _accept(connector: Connector, store: StoreRef, meta: WebhookMeta, body: byte
     key = connector.dedupe_key(meta, payload, body)
     try:
         delivery_id = record_delivery(store.id, connector.platform, meta.topic, key, body)
-    except DBAPIError:
+    except DATABASE_DOWN:
         log.error("webhook.store_failed", extra={"platform": connector.platform, "store_id": store.id})
         return UNAVAILABLE
     if delivery_id is None:

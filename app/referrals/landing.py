@@ -15,6 +15,7 @@ did not use the code.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
@@ -31,6 +32,9 @@ from app.stores.origins import storefront_url
 
 bp = Blueprint("referrals", __name__)
 COOKIE = "ppe_ref"
+#: What could be a code (service.ALPHABET, any case; find_code upper-cases it). Anything else, a NUL byte
+#: included (PostgreSQL refuses it in a text parameter), names no code: 404 without a query.
+_CODE = re.compile(r"[0-9A-Za-z]{1,16}")
 
 
 def share_url(code: ReferralCode) -> str:
@@ -55,7 +59,7 @@ def _offer(store: Store) -> str:
 
 @bp.route("/ref/<code>", methods=["GET", "POST"])
 def landing(code: str) -> Response:
-    found = find_code(db.session, code) if len(code) <= 16 else None
+    found = find_code(db.session, code) if _CODE.fullmatch(code.strip()) else None
     store = db.session.get(Store, found.store_id) if found else None
     if found is None or store is None or store.status != "active" or not get_settings(store).enabled:
         abort(404)

@@ -135,7 +135,10 @@ def read_customer_token(token: str) -> TokenClaims:
     store, cid, exp = claims.get("store"), claims.get("cid"), claims.get("exp")
     if not isinstance(store, str) or not isinstance(cid, str) or type(exp) is not int:
         raise StorefrontAuthError("token.malformed")
-    site = site_key(store)
+    try:
+        site = site_key(store)
+    except ValueError as exc:  # not a URL urlsplit can read (a port out of range, a broken IPv6 literal)
+        raise StorefrontAuthError("token.malformed") from exc
     if not _CUSTOMER_ID.fullmatch(cid) or not site:
         raise StorefrontAuthError("token.malformed")
     return TokenClaims(store=site, customer_id=cid, expires_at=exp)

@@ -15,12 +15,12 @@ from app.stores.models import Store, WooStoreState
 
 def normalise_origin(value: str) -> str | None:
     """scheme://host[:port] in lower case, default ports dropped; None for anything else (e.g. "null")."""
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
     try:
-        port = parts.port
-    except ValueError:
+        parts = urlsplit(value.strip())
+        port = parts.port  # raises for a port that is no number or out of range
+    except ValueError:  # also a broken IPv6 literal ("http://[::1"): an Origin header is whatever was sent
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     default = 443 if parts.scheme == "https" else 80
     suffix = f":{port}" if port and port != default else ""
