@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from app.inbox.models import DONE, FAILED, PENDING, PROCESSING, WebhookDelivery
 from app.inbox.pipeline import apply_event
 from app.platform.locks import lock_store
+from app.platform.outbox import backoff
 from app.platform.sql import chunks, in_keys
 from app.platform.types import utcnow
 from app.stores.models import Store
@@ -138,7 +139,7 @@ def mark_failure(delivery: WebhookDelivery, exc: Exception, *, permanent: bool, 
         delivery.status = PENDING
         delivery.locked_until = None
         delivery.last_error = error
-        delivery.next_attempt_at = utcnow() + timedelta(seconds=min(3600, 5 * 2**delivery.attempts))
+        delivery.next_attempt_at = utcnow() + backoff(delivery.attempts + 1, 5, 3600)  # 10 s, 20, 40... at most 1 h
     log.warning(
         "inbox.delivery_failed",
         extra={"delivery_id": delivery.id, "status": delivery.status, "error": type(exc).__name__},
