@@ -10,7 +10,8 @@ shipment event, so duplicates and any delivery order converge (DESIGN.md, "Why e
 - a cancelled, deleted or fully refunded order cancels a request not sent yet, and its queued message;
 - a re-fulfilment (a parcel cancelled, another created) recomputes the due date; no active parcel left:
   cancelled with reason "unfulfilled", revived when one appears.
-Per-customer cap and consent are checked at send time, not here (they depend on when it is sent).
+Per-customer cap and consent are checked at send time, not here (they depend on when it is sent); the cap's
+count is taken under the customer's lock (platform/guards.within_cap), held to the send's commit.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from app.messaging.i18n import resolve_locale
 from app.messaging.models import CANCELLED as MESSAGE_CANCELLED
 from app.messaging.models import QUEUED, SENDING, Message
 from app.platform import outbox as platform_outbox
+from app.platform.guards import within_cap
 from app.records.catalog import order_product_ids, products_by_id
 from app.records.models import Customer, Fulfillment, Order, Product
 from app.records.orders import INACTIVE_FULFILLMENTS
@@ -216,16 +218,21 @@ def send_request(session: Session, request_id: int, attempt: int | None, now: da
     if customer.email_consent is False:
         return _skip(store, request, "no_consent")
     cfg = review_settings(store)
-    recent = session.scalar(
-        select(func.count(ReviewRequest.id)).where(
-            ReviewRequest.store_id == store.id,
-            ReviewRequest.customer_id == customer.id,
-            ReviewRequest.id != request.id,
-            ReviewRequest.sent_at.is_not(None),
-            ReviewRequest.sent_at > now - timedelta(days=30),
+
+    def recent() -> int | None:
+        return session.scalar(
+            select(func.count(ReviewRequest.id)).where(
+                ReviewRequest.store_id == store.id,
+                ReviewRequest.customer_id == customer.id,
+                ReviewRequest.id != request.id,
+                ReviewRequest.sent_at.is_not(None),
+                ReviewRequest.sent_at > now - timedelta(days=30),
+            )
         )
-    )
-    if (recent or 0) >= cfg.max_per_customer_30d:
+
+    # The customer's lock, held until the caller commits this request's sent_at: a concurrent send to the same
+    # customer counts after it (platform/guards.py).
+    if not within_cap(session, store.id, customer.id, recent, cfg.max_per_customer_30d):
         return _skip(store, request, "customer_cap")
     locale = resolve_locale(order.locale, customer.locale, (store.settings or {}).get("locale"))
     request.locale = locale
