@@ -29,7 +29,7 @@ from app.extensions import db
 from app.security import secret_box
 from app.stores.models import Store
 from app.stores.origins import allowed_origins
-from app.stores.storefront_keys import PUBLIC_KEY, read_keys
+from app.stores.storefront_keys import PUBLIC_KEY, keys_in
 
 MAX_ENTRIES = 10_000
 T = TypeVar("T")
@@ -37,7 +37,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class StoreRef:
-    """A read-only snapshot of a store for the storefront door (never written back)."""
+    """A read-only snapshot of a store for the webhook doors and the storefront (never written back)."""
 
     id: int
     status: str
@@ -67,9 +67,9 @@ _lock = threading.Lock()
 
 
 def snapshot(store: Store) -> StoreRef:
-    box = secret_box()
-    keys = read_keys(box, store)
-    webhook_secret = box.open(store.credentials).get("webhook_secret") if store.platform == "woocommerce" else None
+    creds = secret_box().open(store.credentials)  # decrypted once for both kinds of secret
+    keys = keys_in(store, creds)
+    webhook_secret = creds.get("webhook_secret") if store.platform == "woocommerce" else None
     return StoreRef(
         id=store.id,
         status=store.status,
@@ -114,11 +114,13 @@ def by_public_key(public_key: str) -> StoreRef | None:
 
 
 def by_domain(platform: str, domain: str) -> StoreRef | None:
-    def load() -> StoreRef | None:
-        store = db.session.scalar(select(Store).where(Store.platform == platform, Store.domain == domain))
-        return snapshot(store) if store is not None else None
+    """The store a storefront request names by its shop or site (hits only are cached)."""
+    return _cached((platform, domain), lambda: _load_by_domain(platform, domain))
 
-    return _cached((platform, domain), load)
+
+def _load_by_domain(platform: str, domain: str) -> StoreRef | None:
+    store = db.session.scalar(select(Store).where(Store.platform == platform, Store.domain == domain))
+    return snapshot(store) if store is not None else None
 
 
 def forget_all() -> None:
@@ -131,8 +133,7 @@ def cached_store(platform: str, domain: str) -> StoreRef | None:
     insert that follows runs on a connection of its own."""
 
     def load() -> StoreRef | None:
-        store = db.session.scalar(select(Store).where(Store.platform == platform, Store.domain == domain))
-        ref = snapshot(store) if store is not None else None
+        ref = _load_by_domain(platform, domain)
         db.session.rollback()
         return ref
 

@@ -13,6 +13,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,11 @@ def _public_key(store: Store, random_part: str) -> str:
 
 def read_keys(box: SecretBox, store: Store) -> StorefrontKeys | None:
     """The store's keys, or None before they were generated."""
-    creds = box.open(store.credentials)
+    return keys_in(store, box.open(store.credentials))
+
+
+def keys_in(store: Store, creds: dict[str, Any]) -> StorefrontKeys | None:
+    """read_keys on credentials already opened (a caller that reads other secrets from them too)."""
     if not creds.get(_PUBLIC):
         return None
     return StorefrontKeys(public_key=_public_key(store, creds[_PUBLIC]), secret=creds.get(_SECRET))
