@@ -74,10 +74,8 @@ def review_context(base: str = "https://reviews.example/r") -> dict:
     }
 
 
-@pytest.fixture
-def smtp(app, monkeypatch):
-    """A real SMTP server on 127.0.0.1 (aiosmtpd), configured as the app's relay; yields what it received."""
-    recorder = Recorder()
+def _relay(app, monkeypatch, recorder):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) recording into `recorder`, configured as the app's relay."""
     controller = LoopbackSMTP(recorder, hostname="127.0.0.1", port=0)
     controller.start()
     monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
@@ -86,6 +84,12 @@ def smtp(app, monkeypatch):
     recorder.port = controller.port
     yield recorder
     controller.stop()
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd), configured as the app's relay; yields what it received."""
+    yield from _relay(app, monkeypatch, Recorder())
 
 
 @pytest.fixture
@@ -111,12 +115,4 @@ class WireRecorder(Recorder):
 @pytest.fixture
 def smtp_wire(app, monkeypatch):
     """The `smtp` server with a WireRecorder: `.raw` holds the bytes on the wire (headers unparsed, CRLF kept)."""
-    recorder = WireRecorder()
-    controller = LoopbackSMTP(recorder, hostname="127.0.0.1", port=0)
-    controller.start()
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", controller.port)
-    monkeypatch.setitem(app.config, "SMTP_SECURITY", "none")
-    recorder.port = controller.port
-    yield recorder
-    controller.stop()
+    yield from _relay(app, monkeypatch, WireRecorder())
