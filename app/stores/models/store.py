@@ -24,6 +24,10 @@ class Store(Model):
     domain: Mapped[str] = mapped_column(String(255))
     name: Mapped[str | None] = mapped_column(String(255))
     currency: Mapped[str | None] = mapped_column(String(3))
+    # IANA zone name (e.g. "Europe/Berlin") as the platform reports it: quiet hours and local dates use it.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # The store's own e-mail as the platform reports it: where shoppers' help messages and alerts go by default.
+    contact_email: Mapped[str | None] = mapped_column(String(320))
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | uninstalled
     # Fernet token of a JSON object (access token, consumer key/secret, webhook secret).
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
