@@ -42,11 +42,17 @@ class _Debt:
     owed = False
 
 
+def copy_name(store_id: int, platform_id: str) -> str:
+    """The name of a customer's kept GET /me/balance answer (loyalty/storefront.py's `kept=` option)."""
+    return f"balance:{store_id}:{platform_id}"
+
+
 def bump(pairs: Iterable[tuple[int, str]], everything: bool = False) -> None:
     """After a commit: drop the copies of these (store id, platform id) pairs everywhere, or all (`everything`)."""
     pairs = list(pairs)
+    names = [copy_name(store_id, platform_id) for store_id, platform_id in pairs]
     if pairs or everything:
-        local_state.drop(local_state.state(), pairs, everything)  # this process's copies at once
+        local_state.drop(local_state.state(), names, everything)  # this process's copies at once
     move_global = everything or _Debt.owed
     if not pairs and not move_global:
         return
@@ -61,7 +67,7 @@ def bump(pairs: Iterable[tuple[int, str]], everything: bool = False) -> None:
             pipe.incr(GLOBAL_KEY)
             pipe.expire(GLOBAL_KEY, GLOBAL_SECONDS)
         if pairs:  # every process's next sync reads it (storefront/local_state.py)
-            local_state.append(pipe, pairs)
+            local_state.append(pipe, names)
         pipe.execute()
         _Debt.owed = False
     except (RedisError, OSError):

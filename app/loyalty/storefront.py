@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import orjson
 from flask import Response, jsonify, request
 from sqlalchemy import select
 
@@ -26,7 +25,7 @@ from app.loyalty.redemptions import as_dict, find
 from app.loyalty.settings import snapshot_settings
 from app.loyalty.tiers import metrics, progress
 from app.platform.types import utcnow
-from app.storefront import local_state
+from app.storefront.copies import Kept, Lasting
 from app.storefront.registry import register_schema, storefront_route
 from app.storefront.shopper import Shopper, current_shopper
 
@@ -123,12 +122,21 @@ ACTIVITY = register_schema(
 def _keeps(shopper: Shopper) -> bool:
     """May this answer join the process's copies? Not for stores whose tiers use a rolling window (progress
     changes as old orders leave the window, with no write), and only if the read saw the committed state as of
-    after the request's snapshot (shopper.near): not through a session with uncommitted writes. Otherwise it
+    after the request's snapshot (storefront/copies.py): not through a session with uncommitted writes. Otherwise it
     did: PostgreSQL's READ COMMITTED takes a snapshot per statement, and pysqlite sends no BEGIN before a
     SELECT, so SQLite's reads hold no older snapshot either (a test checks both)."""
     if any(t.window != "lifetime" for t in snapshot_settings(shopper.ref).tiers):
         return False
     return not db.session.registry.has() or not balance_invalidation.pending(db.session())
+
+
+def _fingerprint(shopper: Shopper) -> bytes:
+    return balance_cache.fingerprint(shopper.ref)
+
+
+def _copy_name(shopper: Shopper, kwargs: dict[str, Any]) -> str | None:
+    assert shopper.customer_platform_id is not None  # auth="customer"
+    return balance_cache.copy_name(shopper.store_id, shopper.customer_platform_id)
 
 
 @storefront_route(
@@ -137,19 +145,14 @@ def _keeps(shopper: Shopper) -> bool:
     summary="The customer's points",
     response=BALANCE,
     door=True,
+    kept=Kept(name=_copy_name, fingerprint=_fingerprint, miss="balance_reads"),
 )
-def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
+def loyalty_balance(shopper: Shopper) -> dict[str, Any] | Lasting:
     # Asked each time a shopper opens the widget's panel, and on every page by a theme that shows the points
-    # (a door route: answered before Flask, door.py): this process's copy when current, else one indexed
-    # query, no ORM objects (benchmarked by bench/storefront.py).
+    # (a door route: answered before Flask, door.py; kept by the process until a bump names the customer,
+    # balance_cache.py): one indexed query, no ORM objects (benchmarked by bench/storefront.py).
     assert shopper.customer_platform_id is not None  # auth="customer"
     now = utcnow()
-    now_ms = int(now.timestamp() * 1000)
-    name = (shopper.store_id, shopper.customer_platform_id)
-    near = local_state.near_copy(shopper.near, name, balance_cache.fingerprint(shopper.ref), now_ms)
-    if near is not None:
-        return near
-    local_state.tally(local_state.state(), "balance_reads")  # the copies' misses, for operators and the bench
     found = storefront_balance(
         db.session, shopper.store_id, shopper.customer_platform_id, snapshot_settings(shopper.ref), now
     )
@@ -173,13 +176,10 @@ def loyalty_balance(shopper: Shopper) -> dict[str, Any] | bytes:
             "tier": tier,
             "progress": _progress(shopper, tier),
         }
-    if shopper.near is None or not _keeps(shopper):
+    if not _keeps(shopper):
         return answer
-    body = orjson.dumps(answer)
     until = changes or now + timedelta(seconds=balance_cache.ENTRY_SECONDS)
-    until_ms = int(until.timestamp() * 1000)
-    local_state.keep(local_state.state(), name, body, until_ms, balance_cache.fingerprint(shopper.ref), shopper.near)
-    return body
+    return Lasting(answer, int(until.timestamp() * 1000))
 
 
 def _progress(shopper: Shopper, tier: str | None) -> dict | None:

@@ -37,10 +37,15 @@ def _version_key(store_id: int, product_id: str) -> str:
     return f"reviews:v:{store_id}:{product_id}"
 
 
+def summary_copy_name(store_id: int, product_id: str) -> str:
+    """The name of a product's kept review summary (reviews/storefront.py's `kept=` option)."""
+    return f"reviews:{store_id}:{product_id}"
+
+
 def invalidate(store_id: int, product_id: str) -> None:
     """A new version for the product's cached answers; every web process drops its summary copy at its next
     sync (storefront/local_state.py), this one at once."""
-    name = local_state.summary_name(store_id, product_id)
+    name = summary_copy_name(store_id, product_id)
     local_state.drop(local_state.state(), [name])
     try:
         pipe = get_redis().pipeline(transaction=False)

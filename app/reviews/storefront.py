@@ -13,18 +13,24 @@ import re
 import time
 from typing import Any
 
-import orjson
 from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from app.reviews import photo_storage
 from app.reviews.form import STATUS, store_review
 from app.reviews.links import read_star_token
-from app.reviews.reading import CACHE_SECONDS, SORTS, product_reviews, product_summary, summary_keys
+from app.reviews.reading import (
+    CACHE_SECONDS,
+    SORTS,
+    product_reviews,
+    product_summary,
+    summary_copy_name,
+    summary_keys,
+)
 from app.reviews.service import as_public
 from app.reviews.settings import review_settings
 from app.reviews.storage import MAX_PHOTO_BYTES
-from app.storefront import local_state
+from app.storefront.copies import Kept, Lasting
 from app.storefront.registry import register_schema, storefront_route
 from app.storefront.shopper import Shopper, current_identity
 
@@ -171,16 +177,14 @@ def product_reviews_api(product_id: str) -> Response:
 
 
 def _summary_prefetch(shopper: Shopper, kwargs: dict[str, Any]) -> tuple[str, ...]:
-    """The Redis copy's keys, read after the rate limits; nothing if this process's copy answers."""
+    """The Redis copy's keys, read after the rate limits (not asked when this process's copy answers)."""
     product_id = kwargs.get("product_id", "")
-    if not PRODUCT_ID.fullmatch(product_id) or _near_summary(shopper, product_id) is not None:
-        return ()
-    return summary_keys(shopper.store_id, product_id)
+    return summary_keys(shopper.store_id, product_id) if PRODUCT_ID.fullmatch(product_id) else ()
 
 
-def _near_summary(shopper: Shopper, product_id: str) -> bytes | None:
-    name = local_state.summary_name(shopper.store_id, product_id)
-    return local_state.near_copy(shopper.near, name, b"", int(time.time() * 1000))
+def _summary_name(shopper: Shopper, kwargs: dict[str, Any]) -> str | None:
+    product_id = kwargs.get("product_id", "")
+    return summary_copy_name(shopper.store_id, product_id) if PRODUCT_ID.fullmatch(product_id) else None
 
 
 @storefront_route(
@@ -190,19 +194,10 @@ def _near_summary(shopper: Shopper, product_id: str) -> bytes | None:
     path_params=_PRODUCT_PARAM,
     prefetch=_summary_prefetch,
     door=True,
+    kept=Kept(name=_summary_name),
 )
-def product_summary_api(shopper: Shopper, product_id: str) -> dict[str, Any] | bytes:
-    # A door route: answered before Flask (app/storefront/door.py). This process's copy (storefront/
-    # local_state.py: a product page's stars, asked on every view), else Redis (one MGET), else the database.
-    product_id = _product(product_id)
-    near = _near_summary(shopper, product_id)
-    if near is not None:
-        return near
-    answer = product_summary(shopper.store_id, product_id, shopper.prefetched)
-    if shopper.near is None:
-        return answer
-    body = orjson.dumps(answer)
-    until_ms = int(time.time() * 1000) + CACHE_SECONDS * 1000  # the Redis copy's bound: a lost invalidation
-    name = local_state.summary_name(shopper.store_id, product_id)
-    local_state.keep(local_state.state(), name, body, until_ms, b"", shopper.near)
-    return body
+def product_summary_api(shopper: Shopper, product_id: str) -> Lasting:
+    # A door route: answered before Flask (app/storefront/door.py), and kept by the process (a product page's
+    # stars, asked on every view) until reading.invalidate names it; else Redis (one MGET), else the database.
+    answer = product_summary(shopper.store_id, _product(product_id), shopper.prefetched)
+    return Lasting(answer, int(time.time() * 1000) + CACHE_SECONDS * 1000)  # the Redis copy's bound too

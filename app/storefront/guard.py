@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Response, current_app, g, request
 from werkzeug.exceptions import Forbidden, RequestEntityTooLarge, TooManyRequests, Unauthorized
 
-from app.storefront import bp, cors, limits, local_state
+from app.storefront import bp, copies, cors, json_answer, limits
 from app.storefront.shopper import (
     Shopper,
     request_store_key,
@@ -49,6 +49,7 @@ class Caller:
     remote_addr: str | None
     cors_origin: str | None = None  # set once the Origin passed: from then on every answer carries CORS headers
     revalidate: bool = False  # Cache-Control: no-cache (the widget after its own write): no process copy
+    lookup: copies.Lookup | None = None  # a kept route's copy lookup (copies.py); None: it may not use one
 
 
 def no_cache(value: str | None) -> bool:
@@ -93,9 +94,11 @@ def admit(spec: RouteSpec, caller: Caller, shopper: Shopper, kwargs: dict[str, A
 
     fresh = caller.revalidate
 
-    def reads(near: bool) -> tuple[str, ...]:
-        # Before anything is read: the epoch a copy kept from these reads must still find (local_state.keep).
-        shopper.near = local_state.state().epoch if near and not fresh else None
+    def reads(view_fresh: bool) -> tuple[str, ...]:
+        if spec.kept is not None and view_fresh and not fresh:
+            caller.lookup = copies.look(spec.kept, shopper, kwargs)
+            if caller.lookup.body is not None:
+                return ()  # answered from the copy: nothing to read
         return prefetch(shopper, kwargs) if prefetch else ()
 
     shopper.prefetched = _enforce_limits(shopper.ref.id, _client_key(shopper, caller), reads)
@@ -136,6 +139,8 @@ def guarded(view: Callable[..., Any], spec: RouteSpec, *, proxied: bool) -> Call
         finally:
             if caller.cors_origin:
                 g.storefront_origin = caller.cors_origin
+        if spec.answer is not None:  # a door route: the answer function, as the door serves it (door.py)
+            return json_answer(copies.serve(spec, caller.lookup, g.shopper, kwargs))
         return view(*args, **kwargs)
 
     return wrapper

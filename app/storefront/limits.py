@@ -65,7 +65,7 @@ Reads = Callable[[bool], tuple[str, ...]]
 def check(store_id: int, client: str | None, reads: Reads | None = None) -> tuple[int | None, dict[str, Any] | None]:
     """Count this request: (None if allowed, else the seconds until the exceeded window ends (Retry-After),
     the values of the keys `reads` names, or None). `reads` is called after the counting, with whether the
-    process's own copies may be used (local_state.near): a route answered from them reads nothing."""
+    process's view is fresh enough for its own copies (local_state.fresh): a route answered from them reads nothing."""
     if not redis_available():
         return None, None
     now, started = clock(), local_state.monotonic()
@@ -86,7 +86,7 @@ def check(store_id: int, client: str | None, reads: Reads | None = None) -> tupl
     try:
         synced = local_state.due(held, started) and local_state.sync(held, redis, started)
         # A refused request reads nothing: its answer is the 429.
-        wanted = reads(local_state.near(held, started, synced)) if reads and retry_after is None else ()
+        wanted = reads(local_state.fresh(held, started, synced)) if reads and retry_after is None else ()
         values = redis_scripts.run(redis, _READ, list(wanted), []) if wanted else []
     except (RedisError, OSError):
         mark_redis_down()

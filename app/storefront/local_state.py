@@ -1,8 +1,8 @@
-"""The storefront door's per-process state: rate-limit counts and balance copies, synced with Redis every
+"""The storefront door's per-process state: rate-limit counts and kept answers, synced with Redis every
 SYNC_SECONDS instead of one Redis round trip on every request.
 
 Why: a round trip per request (the limits, with the route's cache read in the same trip) would be the floor of
-the widgets' calls, and a balance already answered needs nothing else (bench/storefront.py measures both). So:
+the widgets' calls, and an answer already given needs nothing else (bench/storefront.py measures both). So:
 
 - Rate-limit counts are kept here. Each sync adds this process's new counts to the Redis counters (INCRBY) and
   reads back their totals, which include every other process's. A request is refused when the last totals
@@ -10,16 +10,16 @@ the widgets' calls, and a balance already answered needs nothing else (bench/sto
   admit what the others counted since their last sync: at most (processes - 1) x their requests per
   SYNC_SECONDS over the limit. Redis still holds the counts, so the limits are per store and per customer
   across every worker and instance.
-- The balance answers this process gave (loyalty/storefront.py) and review summaries (reviews/reading.py) are
-  kept here too, and used with no Redis trip while this process's view is fresh. Every balance bump after a
-  commit (loyalty/balance_cache.py), and every review invalidation, is appended to a Redis stream (LOG_KEY,
-  `append`); each sync reads what was appended since the last and drops those copies. The global generation
-  moving, more entries than one sync reads, or the stream trimmed past this process's position drop them
-  all. A request may use a copy only if a sync started less than SYNC_SECONDS ago, or one it made itself
-  (`near`), or one less than 2 x SYNC_SECONDS ago while another thread's is under way. So an answer
-  from here is exact as of a moment at most 2 x SYNC_SECONDS old. A failed sync (Redis down) stops it.
+- The answers of routes registered with `kept=` (storefront/copies.py) are kept here too, by name, and used
+  with no Redis trip while this process's view is fresh. A feature that changes what such an answer says
+  appends the names to a Redis stream (LOG_KEY, `append`) after its commit; each sync reads what was appended
+  since the last and drops those copies. The global generation (GLOBAL_KEY) moving, more entries than one
+  sync reads, or the stream trimmed past this process's position drop them all. A request may use a copy only
+  if a sync started less than SYNC_SECONDS ago, or one it made itself, or one less than 2 x SYNC_SECONDS ago
+  while another thread's is under way (`fresh`). So an answer from here is exact as of a moment at most
+  2 x SYNC_SECONDS old. A failed sync (Redis down) stops it.
 - A copy is kept only if no sync dropped copies between the request's snapshot (`epoch`) and the keep: a
-  bump read meanwhile may have been for this very customer, whose answer was read before it.
+  log entry read meanwhile may have named this very answer, which was read before it.
 
 Times are time.monotonic (a wall clock step cannot make a stale view look fresh); tests set
 STOREFRONT_SYNC_SECONDS to 0, so every request syncs first and every answer is exact.
@@ -46,7 +46,7 @@ LOG_KEY = "sf:balgen:log"
 LOG_LENGTH = 10_000  # bumps the stream keeps (trimmed approximately); a process further behind drops every copy
 READ_MAX = 1_000  # log entries one sync reads; a sync that finds more drops every copy instead
 MAX_COPIES = 20_000  # per process, least recently used first out (a copy is ~200 bytes)
-GLOBAL_KEY = "sf:balgen"  # the global generation: loyalty/balance_cache.py bumps it, each sync reads it
+GLOBAL_KEY = "sf:balgen"  # the global generation: a writer that cannot name its answers moves it (`INCR`)
 STATS_KEY = "sf:stats"  # a hash of counts all processes add to (`tally`): how often the copies did not answer
 
 # KEYS: n counters, the log, the global generation, the stats hash. ARGV: n, the n deltas, the n TTLs, the last
@@ -95,7 +95,7 @@ class State:
     global_gen: bytes | None = None
     epoch: int = 0  # moves whenever copies are dropped
     stats: dict[str, int] = field(default_factory=dict)  # counts for STATS_KEY not yet in Redis
-    copies: OrderedDict[tuple[Any, ...], tuple[bytes, int, bytes]] = field(default_factory=OrderedDict)
+    copies: OrderedDict[str, tuple[bytes, int, bytes]] = field(default_factory=OrderedDict)  # name -> body, until, fp
 
 
 class _Process:
@@ -147,8 +147,8 @@ def due(held: State, now: float) -> bool:
     return not held.syncing and now - held.synced_at >= sync_seconds()
 
 
-def near(held: State, now: float, synced: bool) -> bool:
-    """May this request use this process's copies? (See the module's docstring.)"""
+def fresh(held: State, now: float, synced: bool) -> bool:
+    """Is this process's view fresh enough for a request to use its copies? (See the module's docstring.)"""
     interval = sync_seconds()
     age = now - held.synced_at
     return synced or age < interval or (held.syncing and age < 2 * interval)
@@ -198,41 +198,31 @@ def _apply_log(held: State, gen: bytes, newest: bytes, oldest: bytes, entries: l
     for entry_id, fields in entries:
         held.log_id = entry_id
         held.epoch += 1
-        for name in _names(fields):
+        names = _names(fields)
+        if names is None:
+            held.copies.clear()
+            continue
+        for name in names:
             held.copies.pop(name, None)
 
 
-def append(pipe: Any, names: list[tuple[Any, ...]]) -> None:
+def append(pipe: Any, names: list[str]) -> None:
     """Queue on a Redis pipeline the log entry that makes every process's next sync drop these copies.
 
-    One field per entry, names separated by newlines: "<store id>:<platform id>" (a customer's balance,
-    balance_cache.bump) or "reviews:<store id>:<product id>" (summary_name, reviews.reading.invalidate);
-    `_names` reads them back."""
-    line = "\n".join(":".join(str(part) for part in name) for name in names)
-    pipe.xadd(LOG_KEY, {"n": line}, maxlen=LOG_LENGTH, approximate=True)
+    A copy's name is "<kind>:<store id>:<key>" (the route's `Kept.name`, storefront/copies.py); the names of
+    one entry are joined by newlines in its one field."""
+    pipe.xadd(LOG_KEY, {"n": "\n".join(names)}, maxlen=LOG_LENGTH, approximate=True)
 
 
-def _names(fields: list[bytes]) -> list[tuple[Any, ...]]:
-    """The names of one log entry (`append` wrote it)."""
+def _names(fields: list[bytes]) -> list[str] | None:
+    """The names of one log entry (`append` wrote it); None if one is not "<kind>:<store id>:<key>" (a writer
+    of another format: drop every copy rather than keep one it meant to drop)."""
     value = fields[1] if len(fields) > 1 else b""
-    out: list[tuple[Any, ...]] = []
-    for line in value.split(b"\n"):
-        kind, _, rest = line.partition(b":")
-        if kind == b"reviews":
-            store, _, product_id = rest.partition(b":")
-            if store.isdigit():
-                out.append(summary_name(int(store), product_id.decode()))
-        elif kind.isdigit():
-            out.append((int(kind), rest.decode()))
-    return out
+    out = value.decode(errors="replace").split("\n")
+    return out if all(name.count(":") >= 2 for name in out) else None
 
 
-def summary_name(store_id: int, product_id: str) -> tuple[str, int, str]:
-    """A product's review summary among the copies (a balance's name is (store id, platform id))."""
-    return ("reviews", store_id, product_id)
-
-
-def drop(held: State, names: list[tuple[Any, ...]], everything: bool = False) -> None:
+def drop(held: State, names: list[str], everything: bool = False) -> None:
     """This process's own commit bumped these customers (or all): their copies go now, not at the next sync."""
     with held.lock:
         held.epoch += 1
@@ -242,7 +232,7 @@ def drop(held: State, names: list[tuple[Any, ...]], everything: bool = False) ->
             held.copies.pop(name, None)
 
 
-def copy(held: State, name: tuple[Any, ...], fingerprint: bytes, now_ms: int) -> bytes | None:
+def copy(held: State, name: str, fingerprint: bytes, now_ms: int) -> bytes | None:
     found = held.copies.get(name)
     if found is None or found[2] != fingerprint or found[1] <= now_ms:
         return None
@@ -253,13 +243,7 @@ def copy(held: State, name: tuple[Any, ...], fingerprint: bytes, now_ms: int) ->
     return found[0]
 
 
-def near_copy(epoch: int | None, name: tuple[Any, ...], fingerprint: bytes, now_ms: int) -> bytes | None:
-    """A route's answer from this process's copies: None unless the request took a snapshot to use them with
-    (shopper.near; None when its view was stale or it sent no-cache) and the copy is current."""
-    return None if epoch is None else copy(state(), name, fingerprint, now_ms)
-
-
-def keep(held: State, name: tuple[Any, ...], body: bytes, until_ms: int, fingerprint: bytes, epoch: int) -> None:
+def keep(held: State, name: str, body: bytes, until_ms: int, fingerprint: bytes, epoch: int) -> None:
     with held.lock:
         if epoch != held.epoch:
             return

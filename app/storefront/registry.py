@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, Literal
 
+from app.storefront.copies import Kept
+
 Auth = Literal["any", "customer"]
 API_PREFIX = "/api/v1"
 PROXY_PREFIX = "/proxy/api/v1"
@@ -42,6 +44,8 @@ class RouteSpec:
     # door=True routes: (shopper, **path params) -> the 200 answer's JSON data, with no Flask request; the WSGI
     # door (door.py) calls it for /api/v1 GETs, the Flask view wraps it for everything else.
     answer: Callable[..., Any] | None = None
+    # Door routes only: this process keeps the answers and gives them again while current (storefront/copies.py).
+    kept: Kept | None = None
 
 
 #: Every registered route, in registration order (read by openapi.build_document).
@@ -72,6 +76,7 @@ def storefront_route(
     errors: dict[str, str] | None = None,
     prefetch: Callable[[Any, dict[str, Any]], tuple[str, ...]] | None = None,
     door: bool = False,
+    kept: Kept | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `view` at /api/v1<path> and /proxy/api/v1<path>.
 
@@ -84,6 +89,7 @@ def storefront_route(
     `door=True` (GET, plain `<name>` path parameters only): the decorated function is not a Flask view but
     `(shopper, **path params) -> JSON data` (the 200 answer, orjson; or bytes already JSON), which the WSGI door
     serves without Flask; it reads nothing from Flask's request or `g` and raises werkzeug exceptions to refuse.
+    `kept` (door routes): the process keeps the answers the function returns as `copies.Lasting` (copies.py).
     """
     if not path.startswith("/"):
         raise ValueError("storefront paths start with /")
@@ -93,6 +99,8 @@ def storefront_route(
         tuple(m.upper() for m in methods) != ("GET",) or re.search(r"<[a-z_]+:", path) or status != 200 or max_body
     ):
         raise ValueError("door routes are GET, 200, default body cap, plain <name> parameters")
+    if kept is not None and not door:
+        raise ValueError("kept answers are door routes' (an answer function, no Flask request)")
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         from app.storefront import bp
@@ -118,6 +126,7 @@ def storefront_route(
             errors=tuple((errors or {}).items()),
             prefetch=prefetch,
             answer=func if door else None,
+            kept=kept,
         )
         ROUTES.append(spec)
         # OPTIONS is ours (CORS preflight), not Flask's automatic answer.
@@ -132,13 +141,12 @@ def storefront_route(
 
 
 def _door_view(answer: Callable[..., Any]) -> Callable[..., Any]:
-    """The Flask view of a door route (the proxy, OPTIONS, HEAD and whatever the door passes on to Flask)."""
-    from app.storefront import json_answer
-    from app.storefront.shopper import current_identity
+    """The Flask view of a door route (the proxy, OPTIONS, HEAD and whatever the door passes on to Flask): the
+    guard calls the answer function through copies.serve, as the door does; this only names the endpoint."""
 
     @wraps(answer)
     def view(**kwargs: Any) -> Any:
-        return json_answer(answer(current_identity(), **kwargs))
+        raise AssertionError("guard.guarded serves door routes")
 
     return view
 

@@ -45,9 +45,6 @@ class Shopper:
     via: Via
     customer_platform_id: str | None  # verified; None: anonymous
     prefetched: dict[str, Any] | None = None  # the route's prefetch keys, read after the rate limits (guard.py)
-    # The process state's epoch when the route's reads began, if it may answer from the process's own copies
-    # (storefront/local_state.py); None: it may not.
-    near: int | None = None
     _customer: object = field(default=_UNSET, repr=False)
     _store: Store | None = field(default=None, repr=False)
 

@@ -51,9 +51,10 @@ def test_a_hit_is_served_from_the_copy_and_a_write_is_seen_at_once(app, client, 
     first = read_balance(client, headers).json
     assert first["spendable"] == 50
     held = local_state.state(app)
-    body, until_ms, fingerprint = held.copies[(store.id, "7001")]
+    name = f"balance:{store.id}:7001"
+    body, until_ms, fingerprint = held.copies[name]
     assert b'"spendable":50' in body
-    held.copies[(store.id, "7001")] = (body.replace(b'"spendable":50', b'"spendable":77'), until_ms, fingerprint)
+    held.copies[name] = (body.replace(b'"spendable":50', b'"spendable":77'), until_ms, fingerprint)
     assert read_balance(client, headers).json["spendable"] == 77  # served from the copy: no query
     apply(store, refund_event("1", "r1", "10.00"))  # commits; the customer's copies are dropped everywhere
     assert bumps[-1] == ({(store.id, "7001")}, False)
@@ -65,14 +66,14 @@ def test_an_answer_read_while_a_write_commits_is_not_kept(app, ctx):
     snapshot = held.epoch  # the request's, taken before it reads the database
     balance_cache.bump([(1, "42")])  # a writer commits between that snapshot and the keep
     until_ms = int(utcnow().timestamp() * 1000) + 60_000
-    local_state.keep(held, (1, "42"), b"{}", until_ms, b"fp", snapshot)
-    assert (1, "42") not in held.copies
-    local_state.keep(held, (1, "42"), b"{}", until_ms, b"fp", held.epoch)
-    assert local_state.copy(held, (1, "42"), b"fp", until_ms - 1) == b"{}"
-    assert local_state.copy(held, (1, "42"), b"other settings", until_ms - 1) is None
-    assert local_state.copy(held, (1, "42"), b"fp", until_ms) is None  # past its valid-until
+    local_state.keep(held, "balance:1:42", b"{}", until_ms, b"fp", snapshot)
+    assert "balance:1:42" not in held.copies
+    local_state.keep(held, "balance:1:42", b"{}", until_ms, b"fp", held.epoch)
+    assert local_state.copy(held, "balance:1:42", b"fp", until_ms - 1) == b"{}"
+    assert local_state.copy(held, "balance:1:42", b"other settings", until_ms - 1) is None
+    assert local_state.copy(held, "balance:1:42", b"fp", until_ms) is None  # past its valid-until
     entries = get_redis().xrange(local_state.LOG_KEY)
-    assert entries and entries[-1][1] == {b"n": b"1:42"}  # what the other processes' next sync reads
+    assert entries and entries[-1][1] == {b"n": b"balance:1:42"}  # what the other processes' next sync reads
 
 
 def test_pending_points_become_spendable_at_their_date_without_a_write(app, client, ctx, monkeypatch):
@@ -82,10 +83,11 @@ def test_pending_points_become_spendable_at_their_date_without_a_write(app, clie
     )
     first = read_balance(client, headers).json
     assert (first["pending"], first["spendable"]) == (50, 0)
-    until_ms = local_state.state(app).copies[(store.id, "7001")][1]
+    until_ms = local_state.state(app).copies[f"balance:{store.id}:7001"][1]
     assert abs(until_ms / 1000 - (utcnow() + timedelta(days=1)).timestamp()) < 60  # the 14-day window's end
     later = utcnow() + timedelta(days=1, minutes=1)
     monkeypatch.setattr("app.loyalty.storefront.utcnow", lambda: later)
+    monkeypatch.setattr("app.storefront.copies.now_ms", lambda: int(later.timestamp() * 1000))  # the copies' clock
     second = read_balance(client, headers).json
     assert (second["pending"], second["spendable"]) == (0, 50)
 

@@ -146,30 +146,32 @@ def test_a_failed_sync_stops_the_copies_and_limits_fail_open(app, client, ctx, i
 def test_a_global_bump_or_a_trimmed_log_drops_every_copy(app, ctx):
     held, redis = local_state.State(pid=1), get_redis()
     assert local_state.sync(held, redis, 1.0)  # the first sync: the log's position and the global generation
-    local_state.keep(held, (1, "a"), b"{}", 2**62, b"fp", held.epoch)
-    assert local_state.sync(held, redis, 2.0) and local_state.copy(held, (1, "a"), b"fp", 0) == b"{}"
+    local_state.keep(held, "balance:1:a", b"{}", 2**62, b"fp", held.epoch)
+    assert local_state.sync(held, redis, 2.0) and local_state.copy(held, "balance:1:a", b"fp", 0) == b"{}"
     balance_cache.bump([], everything=True)
     assert local_state.sync(held, redis, 3.0) and held.copies == {}
-    local_state.keep(held, (1, "a"), b"{}", 2**62, b"fp", held.epoch)
+    local_state.keep(held, "balance:1:a", b"{}", 2**62, b"fp", held.epoch)
     redis.delete(local_state.LOG_KEY)  # as if trimmed past our position: the entries now are all newer
-    redis.xadd(local_state.LOG_KEY, {"n": "9:unrelated"})
+    redis.xadd(local_state.LOG_KEY, {"n": "balance:9:unrelated"})
     assert local_state.sync(held, redis, 4.0) and held.copies == {}
-    local_state.keep(held, (1, "a"), b"{}", 2**62, b"fp", held.epoch)
-    redis.xadd(local_state.LOG_KEY, {"n": "9:unrelated"})
-    assert local_state.sync(held, redis, 5.0) and (1, "a") in held.copies  # an entry for others: kept
+    local_state.keep(held, "balance:1:a", b"{}", 2**62, b"fp", held.epoch)
+    redis.xadd(local_state.LOG_KEY, {"n": "balance:9:unrelated"})
+    assert local_state.sync(held, redis, 5.0) and "balance:1:a" in held.copies  # an entry for others: kept
+    redis.xadd(local_state.LOG_KEY, {"n": "1:a"})  # not "<kind>:<store>:<key>" (a writer of another format)
+    assert local_state.sync(held, redis, 6.0) and held.copies == {}  # what it meant is unknown: every copy goes
 
 
 def test_a_copy_read_before_a_sync_dropped_copies_is_not_kept(app, ctx):
     held, redis = local_state.State(pid=1), get_redis()
     local_state.sync(held, redis, 1.0)
     snapshot = held.epoch  # a request starts reading here...
-    redis.xadd(local_state.LOG_KEY, {"n": "1:a\n1:b"})  # ...a writer commits...
+    redis.xadd(local_state.LOG_KEY, {"n": "balance:1:a\nbalance:1:b"})  # ...a writer commits...
     local_state.sync(held, redis, 2.0)  # ...another thread's sync reads the log...
-    local_state.keep(held, (1, "a"), b"{}", 2**62, b"fp", snapshot)  # ...the answer read before: not kept
+    local_state.keep(held, "balance:1:a", b"{}", 2**62, b"fp", snapshot)  # ...the answer read before: not kept
     assert held.copies == {}
-    local_state.keep(held, (1, "a"), b"{}", 2**62, b"fp", held.epoch)
-    assert local_state.copy(held, (1, "a"), b"other settings", 0) is None  # another store snapshot
-    assert local_state.copy(held, (1, "a"), b"fp", 2**62) is None  # past its valid-until
+    local_state.keep(held, "balance:1:a", b"{}", 2**62, b"fp", held.epoch)
+    assert local_state.copy(held, "balance:1:a", b"other settings", 0) is None  # another store snapshot
+    assert local_state.copy(held, "balance:1:a", b"fp", 2**62) is None  # past its valid-until
 
 
 def test_totals_of_ended_windows_are_forgotten_and_a_fork_starts_empty(app, ctx, monkeypatch):
@@ -190,18 +192,18 @@ def test_totals_of_ended_windows_are_forgotten_and_a_fork_starts_empty(app, ctx,
 def test_bumps_append_the_customers_to_the_log(app, ctx):
     balance_cache.bump([(3, "41"), (3, "42")])
     ((_, fields),) = get_redis().xrange(local_state.LOG_KEY)
-    assert fields == {b"n": b"3:41\n3:42"}
+    assert fields == {b"n": b"balance:3:41\nbalance:3:42"}
     db.session.rollback()
 
 
 def test_copies_are_used_only_while_the_last_sync_is_recent(app, ctx, interval):
     held = local_state.State(pid=1, synced_at=10.0)  # the interval fixture: 1 s
-    assert local_state.near(held, 10.9, synced=False) and not local_state.due(held, 10.9)
-    assert local_state.due(held, 11.0) and not local_state.near(held, 11.0, synced=False)
-    assert local_state.near(held, 11.0, synced=True)  # the request's own sync just now
+    assert local_state.fresh(held, 10.9, synced=False) and not local_state.due(held, 10.9)
+    assert local_state.due(held, 11.0) and not local_state.fresh(held, 11.0, synced=False)
+    assert local_state.fresh(held, 11.0, synced=True)  # the request's own sync just now
     held.syncing = True  # another thread's sync under way: not due here, and the view is fresh a while longer
-    assert not local_state.due(held, 11.5) and local_state.near(held, 11.9, synced=False)
-    assert not local_state.near(held, 12.0, synced=False)
+    assert not local_state.due(held, 11.5) and local_state.fresh(held, 11.9, synced=False)
+    assert not local_state.fresh(held, 12.0, synced=False)
 
 
 def test_a_review_change_in_another_process_drops_the_summary_copy(app, client, ctx, interval, monkeypatch):
