@@ -221,3 +221,19 @@ def test_a_review_change_in_another_process_drops_the_summary_copy(app, client, 
     assert client.get(path, headers=headers).json == first  # within the interval: this process's copy
     interval(1.0)
     assert client.get(path, headers=headers).json == {"count": 9}  # synced: the log dropped it
+
+
+def test_only_door_routes_keep_answers_and_a_non_lasting_answer_is_not_kept(app, ctx):
+    from app.storefront.copies import Kept, Lasting, Lookup, serve
+    from app.storefront.registry import RouteSpec, storefront_route
+
+    with pytest.raises(ValueError, match="door routes"):
+        storefront_route("/never", kept=Kept(name=lambda shopper, kwargs: "x:1:y"))
+    held = local_state.state(app)
+    spec = RouteSpec("/x", ("GET",), "any", "x", answer=lambda shopper: {"a": 1}, kept=Kept(name=lambda s, k: "x:1:y"))
+    assert serve(spec, Lookup(held.epoch, "x:1:y", b"", None), None, {}) == {"a": 1}  # not Lasting: not kept
+    assert "x:1:y" not in held.copies
+    lasting = RouteSpec("/x", ("GET",), "any", "x", answer=lambda shopper: Lasting({"a": 2}, 2**62), kept=spec.kept)
+    assert serve(lasting, None, None, {}) == {"a": 2}  # no lookup (stale view, no-cache): answered, not kept
+    assert serve(lasting, Lookup(held.epoch, "x:1:y", b"", None), None, {}) == b'{"a":2}'
+    assert local_state.copy(held, "x:1:y", b"", 0) == b'{"a":2}'
