@@ -42,6 +42,7 @@ from app.compliance.erasure import (
 )
 from app.compliance.models import PENDING, TOPICS
 from app.compliance.models import ComplianceRequest as Request
+from app.compliance.queueing import enqueue_request
 from app.compliance.run import MAX_ATTEMPTS, Subject, find_subject, run_request
 from app.inbox.models import WebhookDelivery
 from app.platform.outbox import on_commit
@@ -130,14 +131,7 @@ def enqueue_after_commit(session: Session, request: Request) -> None:
     Best effort: if Redis is away the scheduler's sweep enqueues it after REQUEUE_AFTER.
     """
     request_id = request.id
-    on_commit(object_session(request) or session, lambda: _enqueue(request_id))
-
-
-def _enqueue(request_id: int) -> bool:
-    # Imported when the commit fires: the job module imports this one, and the Redis call belongs with it.
-    from app.compliance.tasks import enqueue_request
-
-    return enqueue_request(request_id)
+    on_commit(object_session(request) or session, lambda: enqueue_request(request_id))
 
 
 def adopt_deferred(session: Session, limit: int = 200) -> int:

@@ -5,7 +5,7 @@ customers/data_request, customers/redact and shop/redact; it is idempotent
 (a completed request is left alone). `sweep()` is called from the scheduler
 tick: it adopts deliveries parked as "deferred" before this feature existed
 and enqueues pending requests whose enqueue was lost or whose retry is due.
-`enqueue_request(request_id)` is the one place a request is put on the RQ queue (services record the row
+`enqueue_request(request_id)` (queueing.py) is the one place a request is put on the RQ queue (services record the row
 and call it after commit; they do not talk to Redis themselves).
 """
 
@@ -17,27 +17,12 @@ from flask import Flask
 
 from app.compliance.models import COMPLETED, SHOP_REDACT
 from app.compliance.models import ComplianceRequest as Request
+from app.compliance.queueing import enqueue_request
 from app.compliance.service import adopt_deferred, due_request_ids, run_request
 from app.extensions import db
 from app.platform.jobs import job_app
 
 log = logging.getLogger(__name__)
-
-JOB = "app.compliance.tasks.run_compliance_request"
-
-
-def enqueue_request(request_id: int) -> bool:
-    """Queue the job for a request; False (the sweep retries later) when Redis is away."""
-    from redis.exceptions import RedisError
-
-    from app.platform.queue import get_queue
-
-    try:
-        get_queue().enqueue(JOB, request_id, job_timeout=3600, result_ttl=0, failure_ttl=7 * 86400)
-        return True
-    except RedisError:
-        log.warning("compliance.enqueue_failed", extra={"request_id": request_id})
-        return False
 
 
 def run_compliance_request(request_id: int) -> str:
