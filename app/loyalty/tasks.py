@@ -27,7 +27,7 @@ from app.loyalty.models import LoyaltyAccount, LoyaltyStoreState, PointsLedger
 from app.loyalty.settings import get_settings
 from app.loyalty.tiers import roll_windows
 from app.messaging import enqueue_message
-from app.messaging.models import Message
+from app.messaging.api import Message
 from app.platform.locks import lock_store
 from app.platform.types import utcnow
 from app.records.models import Customer

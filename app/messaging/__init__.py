@@ -188,9 +188,7 @@ def unsubscribe_url(store: Store, email: str, locale: str | None = None) -> str:
 
 def init_app(app: Flask) -> None:
     from app import scheduler
-    from app.compliance.erasure import register_erasure_hook
-    from app.compliance.service import register_personal_data
-    from app.compliance.shop_redact import register_shop_erasure_hook
+    from app.compliance.api import register_erasure_hook, register_personal_data, register_shop_erasure_hook
     from app.messaging.outbox import erase_mail_files, erase_store_mail_files
     from app.messaging.tasks import schedule_messages
     from app.messaging.unsubscribe import blueprint

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Response, abort, current_app, request
 from markupsafe import escape
 
-from app.compliance.service import PERSONAL_DATA, register_personal_data
+from app.compliance.api import PERSONAL_DATA, register_personal_data
 from app.extensions import db
 from app.records.models import Order
 from app.referrals.models import ReferralCode, ReferralInvite

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.admin import bp
 from app.admin.auth import merchant_required
 from app.extensions import db
-from app.messaging.tasks import mail_now
+from app.messaging.api import mail_now
 from app.reviews.models.review import REVIEW_STATUSES, Review
 from app.reviews.publishing import visible_rows
 from app.reviews.publishing_tasks import kick_publishing

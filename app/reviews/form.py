@@ -18,8 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.errors import AppError
 from app.extensions import db
 from app.messaging import enqueue_message
-from app.messaging.render import branding, render_page
-from app.messaging.tasks import mail_now
+from app.messaging.api import branding, mail_now, render_page
 from app.records.models import Order
 from app.reviews import bp, photo_storage
 from app.reviews.links import LinkExpired, StarLink, read_help_token, read_star_token

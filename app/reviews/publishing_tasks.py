@@ -28,7 +28,7 @@ from flask import Flask
 from redis.exceptions import RedisError
 
 from app.extensions import db
-from app.messaging.tasks import mail_now
+from app.messaging.api import mail_now
 from app.platform.jobs import job_app
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue, get_redis

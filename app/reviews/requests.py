@@ -25,9 +25,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.messaging import enqueue_message
-from app.messaging.i18n import resolve_locale
-from app.messaging.models import CANCELLED as MESSAGE_CANCELLED
-from app.messaging.models import QUEUED, SENDING, Message
+from app.messaging.api import CANCELLED as MESSAGE_CANCELLED
+from app.messaging.api import QUEUED, SENDING, Message, resolve_locale
 from app.platform import outbox as platform_outbox
 from app.platform.guards import within_cap
 from app.records.catalog import order_product_ids, products_by_id

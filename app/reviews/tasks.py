@@ -20,7 +20,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.messaging.tasks import mail_now
+from app.messaging.api import mail_now
 from app.platform.jobs import job_app
 from app.platform.queue import get_queue
 from app.records.catalog import order_product_ids
