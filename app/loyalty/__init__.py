@@ -4,6 +4,7 @@ Other features call `app.loyalty.api`.
 """
 
 import importlib
+from pathlib import Path
 
 from flask import Flask
 
@@ -16,9 +17,13 @@ def init_app(app: Flask) -> None:
     from app.loyalty.follower import LoyaltyFollower
     from app.loyalty.ledger import MERGE_HOOK
     from app.loyalty.orders import on_customer_changed
+    from app.messaging.api import register_templates
     from app.records import followers
     from app.records.customers import register_merge_hook
     from connectors.events import CustomerChanged, OrderChanged, OrderDeleted
+
+    # Its messages' templates (app/loyalty/templates/), rendered by messaging in the recipient's language.
+    register_templates(Path(__file__).resolve().parent / "templates", ("points_expiring",))
 
     # Its views first: they go on the admin and storefront blueprints, which register after the features.
     for views in ("admin", "admin_redemptions", "storefront"):

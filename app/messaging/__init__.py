@@ -23,7 +23,8 @@ marketing, so Customer.accepts_marketing is not consulted. They follow
 Customer.email_consent (the store's per-customer consent, set from the platform or an import):
 False suppresses, None (never asked) and True allow. An unsubscribe suppresses the address for
 the store, whichever customer it belongs to; merchant alerts (no customer_id) honour it too.
-Templates: app/messaging/templates/ (context keys in each file's header comment).
+Templates: each feature's templates/ folder, registered with api.register_templates (context keys in each
+file's header comment); the shared layout and footer in app/messaging/templates/.
 """
 
 from __future__ import annotations

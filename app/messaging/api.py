@@ -4,6 +4,7 @@ cancel_messages, unsubscribe_url, is_suppressed): one import point (.importlinte
 - mail_now(app) -> datetime: "now" for mail, the test clock when one is set.
 - branding(settings) and render_page(name, locale, **values): a shopper-facing page in the store's look and
   the customer's language (the review form).
+- register_templates(folder, names): a feature's message templates (in its init_app).
 - resolve_locale(*candidates): the supported language for a platform locale ("pt_BR" -> "pt").
 - Message and its statuses: for a feature that reads back what it queued (review requests' caps).
 """
@@ -12,7 +13,17 @@ from __future__ import annotations
 
 from app.messaging.i18n import resolve_locale
 from app.messaging.models import CANCELLED, QUEUED, SENDING, Message
-from app.messaging.render import branding, render_page
+from app.messaging.render import branding, register_templates, render_page
 from app.messaging.tasks import mail_now
 
-__all__ = ["CANCELLED", "QUEUED", "SENDING", "Message", "branding", "mail_now", "render_page", "resolve_locale"]
+__all__ = [
+    "CANCELLED",
+    "QUEUED",
+    "SENDING",
+    "Message",
+    "branding",
+    "mail_now",
+    "register_templates",
+    "render_page",
+    "resolve_locale",
+]

@@ -1,8 +1,9 @@
 """Rendering a message: Jinja2 templates (HTML + text) in the resolved locale's catalogue.
 
-Templates live in app/messaging/templates/<name>.html and <name>.txt; the
-subject is the `subject` the .txt template sets (so it is extracted into the
-catalogue with the rest). HTML is autoescaped; the text part is not (it is
+A feature keeps its messages' templates in its own folder (app/<feature>/templates/<name>.html and
+<name>.txt) and registers them in its init_app (`register_templates`); the shared layout, footer and the
+unsubscribe page stay in app/messaging/templates/. The subject is the `subject` the .txt template sets
+(so it is extracted into the catalogue with the rest). HTML is autoescaped; the text part is not (it is
 not HTML). Branding comes from Store.settings["branding"], validated here so
 a bad value falls back to the default instead of breaking the markup.
 """
@@ -20,14 +21,24 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from app.messaging.i18n import format_date, format_number, translations
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-TEMPLATE_NAMES = (
-    "review_request",
-    "review_reminder",
-    "points_expiring",
-    "referral_reward_ready",
-    "merchant_low_rating_alert",
-    "merchant_help_request",
-)
+#: Message templates the features registered: name -> the folder holding <name>.html and <name>.txt.
+TEMPLATE_NAMES: dict[str, Path] = {}
+_FOLDERS: list[Path] = [TEMPLATES]  # the loader's search path: messaging's own first, then the features'
+
+
+def register_templates(folder: Path, names: tuple[str, ...]) -> None:
+    """A feature's message templates (its init_app): `names` may be sent with enqueue_message; the folder's
+    pages and partials become loadable too (render_page, {% include %})."""
+    for name in names:
+        if not (folder / f"{name}.html").is_file() or not (folder / f"{name}.txt").is_file():
+            raise ValueError(f"template {name!r} needs {name}.html and {name}.txt in {folder}")
+        if TEMPLATE_NAMES.setdefault(name, folder) != folder:
+            raise ValueError(f"template {name!r} registered from two folders")
+    if folder not in _FOLDERS:
+        _FOLDERS.append(folder)
+        environment.cache_clear()  # an environment made before holds the old search path
+
+
 DEFAULT_COLOR = "#1f2937"
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 
@@ -57,7 +68,7 @@ def branding(settings: dict[str, Any] | None) -> dict[str, str | None]:
 def environment(locale: str) -> Environment:
     """One environment per locale (the gettext callables are bound to the environment)."""
     env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
+        loader=FileSystemLoader([str(folder) for folder in _FOLDERS]),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
         extensions=["jinja2.ext.i18n"],
         undefined=StrictUndefined,  # a missing context key is a bug to see, not an empty string to mail

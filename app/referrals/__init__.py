@@ -1,16 +1,21 @@
 """The referral programme: codes, the friend's landing and discount, attribution, fraud checks, rewards."""
 
 import importlib
+from pathlib import Path
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     from app import scheduler
+    from app.messaging.api import register_templates
     from app.records import followers
     from app.referrals import landing, preload, tasks
     from app.referrals.cli import referrals_cli
     from app.referrals.follower import ReferralFollower
+
+    # Its messages' templates (app/referrals/templates/), rendered by messaging in the recipient's language.
+    register_templates(Path(__file__).resolve().parent / "templates", ("referral_reward_ready",))
 
     # Its views first: they go on the admin and storefront blueprints, which register after the features.
     for views in ("admin", "storefront"):

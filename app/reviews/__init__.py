@@ -9,6 +9,7 @@ customer token or the Shopify app proxy, like every widget call. The reviews' ad
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 from flask import Blueprint, Flask, current_app
 
@@ -34,10 +35,17 @@ def photo_storage() -> PhotoStorage:
 
 def init_app(app: Flask) -> None:
     from app import scheduler
+    from app.messaging.api import register_templates
     from app.records import followers
     from app.reviews.follower import ReviewFollower
     from app.reviews.publishing_tasks import schedule_review_publishing
     from app.reviews.tasks import schedule_review_requests
+
+    # Its messages' templates (app/reviews/templates/), rendered by messaging in the recipient's language.
+    register_templates(
+        Path(__file__).resolve().parent / "templates",
+        ("review_request", "review_reminder", "merchant_low_rating_alert", "merchant_help_request"),
+    )
 
     # Its views first: they go on the admin and storefront blueprints, which register after the features.
     for views in ("admin", "form", "storefront"):
