@@ -89,6 +89,20 @@ def test_customer_redact_erases_the_words_everywhere_they_went(app, client, ctx,
     assert (redact.summary["support_messages"], redact.summary["support_mail_forgotten"]) == (2, 2)
 
 
+def test_a_data_request_exports_the_customers_messages(app, client, ctx, mail_clock):
+    add_store()
+    help_path, _ = review_links(app, client, mail_clock)
+    assert client.post(help_path, data={"message": WORDS}).status_code == 200
+    payload = {"shop_id": 954889, "shop_domain": SHOP, "orders_requested": [9001], "data_request": {"id": 77}}
+    payload["customer"] = {"id": 7001, "email": "ola@example.pl", "phone": None}
+    send(client, "customers/data_request", payload)
+    process_all(app)
+    assert run_requests(app) == ["completed"]
+    db.session.expire_all()
+    request = db.session.scalar(select(ComplianceRequest).where(ComplianceRequest.topic == "customers/data_request"))
+    assert [row["body"] for row in request.export["other"]["support_messages"]] == [WORDS]
+
+
 def test_shop_redact_deletes_the_stores_messages(app, client, ctx, mail_clock, mail_dir):
     store = add_store()
     other = add_store(domain="other-shop.myshopify.com")
