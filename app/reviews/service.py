@@ -151,14 +151,14 @@ def submit_review(session: Session, store: Store, link: StarLink, data: Submissi
         mark_dirty(session, store.id, review.product_id, now)  # written back to the store by its job
     if data.rating <= 2:
         request.follow_up = True
-        _alert_merchant(session, store, review, now)
+        _alert_merchant(session, store, review, order.name, now)
     customer = session.get(Customer, request.customer_id) if request.customer_id else None
     award_review(session, store, customer, f"review:{review.id}")
     log.info("reviews.submitted", extra={"store_id": store.id, "review_id": review.id, "status": review.status})
     return review
 
 
-def _alert_merchant(session: Session, store: Store, review: Review, now: datetime) -> None:
+def _alert_merchant(session: Session, store: Store, review: Review, order_name: str | None, now: datetime) -> None:
     """A support message of its own kind (app/support): kept for the merchant, e-mailed when there is an address."""
     alert = ShopperMessage(
         kind=LOW_RATING,
@@ -166,6 +166,7 @@ def _alert_merchant(session: Session, store: Store, review: Review, now: datetim
         body=(review.body or review.title or "")[:280] or None,
         customer_id=review.customer_id,
         order_platform_id=review.order_platform_id,
+        order_name=order_name,
         ref=f"review:{review.id}",
         rating=review.rating,
         product_title=review.product_title or review.product_id,

@@ -53,8 +53,8 @@ def test_low_rating_alert_waits_then_goes_to_the_notification_list_set_in_the_ad
     assert client.post(stars[5], data={"rating": "1", "body": "Cracked in two"}).status_code == 201  # Talerz
     admin = admin_headers(app, store)
     [alert] = client.get("/admin/api/v1/support/messages", headers=admin).json["messages"]
-    assert (alert["kind"], alert["rating"], alert["product_title"], alert["body"]) == (
-        "low_rating", 1, "Talerz", "Cracked in two"
+    assert (alert["kind"], alert["rating"], alert["product_title"], alert["body"], alert["order_name"]) == (
+        "low_rating", 1, "Talerz", "Cracked in two", "#9001"
     )  # fmt: skip
     assert alert["waiting_for_address"] is True and alert["deliveries"] == []
 
