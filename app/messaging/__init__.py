@@ -17,6 +17,9 @@ Features decide *when* to send and call this API inside their own transaction:
     unsubscribe_url(store, email, locale=None) -> str
         The signed one-click link (also sent as the List-Unsubscribe header).
     is_suppressed(session, store, email) -> bool
+    forget_messages(session, store, *, dedupe_keys) -> dict
+        Erasure of messages a customer_id does not find (a shopper's words mailed to the merchant):
+        their context and .eml copies go, the unsent are cancelled.
 
 Consent rule: review requests, loyalty and referral mail are follow-ups to a purchase, not
 marketing, so Customer.accepts_marketing is not consulted. They follow
@@ -51,7 +54,7 @@ from app.stores.models import Store
 
 log = logging.getLogger(__name__)
 
-__all__ = ["cancel_messages", "enqueue_message", "is_suppressed", "suppress", "unsubscribe_url"]
+__all__ = ["cancel_messages", "enqueue_message", "forget_messages", "is_suppressed", "suppress", "unsubscribe_url"]
 
 
 def email_hash(email: str | None) -> str | None:
@@ -179,6 +182,12 @@ def cancel_store_messages(session: Session, store: Store) -> int:
     )
     # DML returns a CursorResult (rowcount); execute() is typed Result
     return cast("CursorResult[Any]", result).rowcount or 0
+
+
+def forget_messages(session: Session, store: Store, *, dedupe_keys: list[str]) -> dict[str, int]:
+    from app.messaging.outbox import forget_messages as forget
+
+    return forget(session, store, dedupe_keys)
 
 
 def unsubscribe_url(store: Store, email: str, locale: str | None = None) -> str:

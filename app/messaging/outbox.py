@@ -246,3 +246,25 @@ def erase_store_mail_files(session: Session, store: Store) -> dict[str, int]:
     deleted = mail_folder(current_app.config).forget_store(store.id)
     log.info("messaging.mail_files_erased", extra={"store_id": store.id, "count": deleted})
     return {"mail_files_deleted": deleted}
+
+
+def forget_messages(session: Session, store: Store, dedupe_keys: list[str]) -> dict[str, int]:
+    """Erase what these messages say (their template variables) and their .eml copies; those not yet sent are
+    cancelled. For a feature whose messages carry a customer's words to someone else (the merchant), which the
+    customer_id-keyed erasure cannot find: compliance's customers/redact hook of that feature calls it."""
+    if not dedupe_keys:
+        return {"messages_forgotten": 0, "mail_files_deleted": 0}
+    scope = (Message.store_id == store.id, Message.dedupe_key.in_(dedupe_keys))
+    ids = session.scalars(select(Message.message_id).where(*scope)).all()
+    session.execute(
+        update(Message)
+        .where(*scope, Message.status.in_((QUEUED, SENDING)))
+        .values(status=CANCELLED, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    result = session.execute(
+        update(Message).where(*scope).values(context=None).execution_options(synchronize_session=False)
+    )
+    deleted = mail_folder(current_app.config).forget(ids)
+    # DML returns a CursorResult (rowcount); execute() is typed Result
+    return {"messages_forgotten": cast("CursorResult[Any]", result).rowcount or 0, "mail_files_deleted": deleted}

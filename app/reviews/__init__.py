@@ -44,7 +44,7 @@ def init_app(app: Flask) -> None:
     # Its messages' templates (app/reviews/templates/), rendered by messaging in the recipient's language.
     register_templates(
         Path(__file__).resolve().parent / "templates",
-        ("review_request", "review_reminder", "merchant_low_rating_alert", "merchant_help_request"),
+        ("review_request", "review_reminder"),
     )
 
     # Its views first: they go on the admin and storefront blueprints, which register after the features.

@@ -2,13 +2,15 @@
 
 GET /r/<token>: the form, stars pre-filled from the link (a GET stores nothing: mail scanners follow
 links). POST /r/<token>: stores the review (multipart: rating, title, body, display_name, photos).
-GET|POST /r/help/<token>: a message to the merchant instead of a review, e-mailed to the store's contact
-address (Store.settings["email"]["reply_to"]) through the outbox. No login: the signed link is the key.
+GET|POST /r/help/<token>: a message to the merchant instead of a review, stored as a support message (app/support:
+kept for the merchant's admin, e-mailed to the store's notification list or e-mail). No login: the signed link is
+the key.
 Bad signature 400, expired 410. Pages are localised with the e-mail catalogues (the link's locale).
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Response, current_app, request
@@ -17,7 +19,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import AppError
 from app.extensions import db
-from app.messaging import enqueue_message
 from app.messaging.api import branding, mail_now, render_page
 from app.records.models import Order
 from app.reviews import bp, photo_storage
@@ -26,9 +27,10 @@ from app.reviews.models import ReviewRequest
 from app.reviews.publishing_tasks import kick_publishing
 from app.reviews.reading import invalidate
 from app.reviews.service import ReviewRefused, Submission, product_title, submit_review
-from app.reviews.settings import contact_address, review_settings
+from app.reviews.settings import review_settings
 from app.reviews.storage import MAX_PHOTO_BYTES, PhotoRefused, read_photo
 from app.stores.models import Store
+from app.support import HELP, ShopperMessage, record
 
 HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -159,21 +161,22 @@ def help_form(token: str):
     if request.method == "GET":
         return page("review_help.html", link.locale, 200, store, state="form", action=request.path)
     text = clean(request.form.get("message"), 4000)
-    to = contact_address(store)
     if text is None:
         return page("review_help.html", link.locale, 400, store, state="form", action=request.path, error="empty")
-    if to is not None:
-        order = db.session.scalar(
-            select(Order).where(Order.store_id == store.id, Order.platform_id == request_row.order_platform_id)
-        )
-        enqueue_message(
-            db.session, store, template="merchant_help_request", to=to, locale=(store.settings or {}).get("locale"),
-            context={"order_name": (order.name if order is not None else None) or request_row.order_platform_id,
-                     "message": text},
-            dedupe_key=f"review_help:{request_row.id}:{mail_now(current_app).timestamp():.0f}",
-        )  # fmt: skip
-        request_row.follow_up = True
-        db.session.commit()
+    order = db.session.scalar(
+        select(Order).where(Order.store_id == store.id, Order.platform_id == request_row.order_platform_id)
+    )
+    # Stored in the transaction that answers the shopper; e-mailed to the merchant when the store has an address
+    # (app/support). The key names the text: a double submit is one message, a second message is another.
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+    message = ShopperMessage(
+        kind=HELP, source_key=f"review_help:{request_row.id}:{digest}", body=text, customer_id=request_row.customer_id,
+        order_platform_id=request_row.order_platform_id, order_name=order.name if order is not None else None,
+        ref=f"review_request:{request_row.id}", locale=link.locale,
+    )  # fmt: skip
+    record(db.session, store, message, mail_now(current_app))
+    request_row.follow_up = True
+    db.session.commit()
     return page("review_help.html", link.locale, 200, store, state="sent")
 
 

@@ -2,10 +2,11 @@
 
 Moderation: published at once when the rating reaches `auto_publish_threshold` and the guard finds
 nothing; otherwise held for the merchant. The guard is deliberately small (a word list per language,
-links, runs of one character): it holds, it never rejects. A 1-2 star review e-mails the merchant
-(merchant_low_rating_alert) and flags the request for follow-up. Any review earns the loyalty "review"
-action when that module exists: never conditioned on the rating (paying only for good reviews is
-forbidden by consumer law in the EU/UK and by the FTC's rule on fake reviews, 16 CFR 465.4).
+links, runs of one character): it holds, it never rejects. A 1-2 star review is a support message for the
+merchant (app/support: kept, and e-mailed as merchant_low_rating_alert) and flags the request for
+follow-up. Any review earns the loyalty "review" action when that module exists: never conditioned on
+the rating (paying only for good reviews is forbidden by consumer law in the EU/UK and by the FTC's rule
+on fake reviews, 16 CFR 465.4).
 """
 
 from __future__ import annotations
@@ -17,19 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from app.errors import Conflict, Gone
-from app.messaging import enqueue_message
 from app.records.models import Customer, Order
 from app.reviews.links import StarLink
 from app.reviews.models.review import HELD, PUBLISHED, REJECTED, REMINDED, REVIEWED, SENT, Review, ReviewRequest
 from app.reviews.publishing import mark_dirty
-from app.reviews.settings import contact_address, review_settings
+from app.reviews.settings import review_settings
 from app.stores.models import Store
+from app.support import LOW_RATING, ShopperMessage, record
 
 log = logging.getLogger(__name__)
 
@@ -151,29 +151,28 @@ def submit_review(session: Session, store: Store, link: StarLink, data: Submissi
         mark_dirty(session, store.id, review.product_id, now)  # written back to the store by its job
     if data.rating <= 2:
         request.follow_up = True
-        _alert_merchant(session, store, review)
+        _alert_merchant(session, store, review, order.name, now)
     customer = session.get(Customer, request.customer_id) if request.customer_id else None
     award_review(session, store, customer, f"review:{review.id}")
     log.info("reviews.submitted", extra={"store_id": store.id, "review_id": review.id, "status": review.status})
     return review
 
 
-def _alert_merchant(session: Session, store: Store, review: Review) -> None:
-    to = contact_address(store)
-    if to is None:
-        log.info("reviews.alert_no_address", extra={"store_id": store.id, "review_id": review.id})
-        return
-    excerpt = (review.body or review.title or "")[:280]
-    enqueue_message(
-        session, store, template="merchant_low_rating_alert", to=to, locale=(store.settings or {}).get("locale"),
-        context={
-            "rating": review.rating,
-            "product_title": review.product_title or review.product_id,
-            "excerpt": excerpt,
-            "dashboard_url": f"{current_app.config['APP_URL']}/admin/api/v1/reviews?status=held",
-        },
-        dedupe_key=f"review_alert:{review.id}",
-    )  # fmt: skip
+def _alert_merchant(session: Session, store: Store, review: Review, order_name: str | None, now: datetime) -> None:
+    """A support message of its own kind (app/support): kept for the merchant, e-mailed when there is an address."""
+    alert = ShopperMessage(
+        kind=LOW_RATING,
+        source_key=f"review:{review.id}",
+        body=(review.body or review.title or "")[:280] or None,
+        customer_id=review.customer_id,
+        order_platform_id=review.order_platform_id,
+        order_name=order_name,
+        ref=f"review:{review.id}",
+        rating=review.rating,
+        product_title=review.product_title or review.product_id,
+        locale=review.locale,
+    )
+    record(session, store, alert, now)
 
 
 def moderate(review: Review, action: str, now: datetime) -> None:

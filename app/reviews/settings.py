@@ -73,15 +73,3 @@ def validate_review_settings(raw: Any) -> tuple[ReviewSettings, dict[str, str]]:
 
 def review_settings(store: Store) -> ReviewSettings:
     return validate_review_settings((store.settings or {}).get("reviews"))[0]
-
-
-def contact_address(store: Store) -> str | None:
-    """Where merchant mail (help requests, low-rating alerts) goes: settings email.reply_to, else contact."""
-    raw = (store.settings or {}).get("email") or {}
-    if not isinstance(raw, dict):
-        return None
-    for key in ("reply_to", "contact", "from_address"):
-        value = raw.get(key)
-        if isinstance(value, str) and "@" in value:
-            return value
-    return None
