@@ -13,7 +13,6 @@ their call succeeded and only if their generation did not move meanwhile (loyalt
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +23,7 @@ from app.extensions import db
 from app.loyalty.models import LoyaltyAccount, LoyaltyWriteback
 from app.loyalty.writeback import clear, due_rows, postpone
 from app.platform.jobs import job_app
+from app.platform.locks import job_lock
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue, get_redis
 from app.platform.types import utcnow
@@ -56,17 +56,14 @@ def enqueue_push(store_id: int) -> bool:
 def push_balances(store_id: int, now: datetime | None = None) -> dict[str, Any]:
     with job_app().app_context():
         redis = get_redis()
-        token = uuid.uuid4().hex
-        lock = f"loyalty:writeback:lock:{store_id}"
-        if not redis.set(lock, token, nx=True, ex=LOCK_SECONDS):
-            return {"status": "busy"}
-        redis.delete(_queued_key(store_id))
-        try:
-            return _push(store_id, now or utcnow())
-        finally:
-            db.session.remove()
-            if redis.get(lock) == token.encode():
-                redis.delete(lock)
+        with job_lock(redis, f"loyalty:writeback:lock:{store_id}", LOCK_SECONDS) as held:
+            if not held:
+                return {"status": "busy"}
+            redis.delete(_queued_key(store_id))
+            try:
+                return _push(store_id, now or utcnow())
+            finally:
+                db.session.remove()
 
 
 def _payload(

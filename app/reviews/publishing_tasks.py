@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 from app.extensions import db
 from app.messaging.api import mail_now
 from app.platform.jobs import job_app
+from app.platform.locks import job_lock
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue, get_redis
 from app.platform.types import utcnow
@@ -86,16 +87,8 @@ def publish_store_reviews(store_id: int) -> dict[str, Any]:
             redis = get_redis()
             redis.delete(_queued_key(store_id))  # before any work: a later mark triggers a new job
             lease = float(app.config.get("REVIEW_PUBLISH_LOCK_SECONDS", 600))
-            lock = redis.lock(f"reviews:publish:lock:{store_id}", timeout=lease, blocking=False)
-            if not lock.acquire():
-                return {"skipped": "locked"}
-            try:
-                return _drain(app, store_id)
-            finally:
-                try:
-                    lock.release()
-                except RedisError:  # expired meanwhile: the next holder is fine
-                    pass
+            with job_lock(redis, f"reviews:publish:lock:{store_id}", lease) as held:
+                return _drain(app, store_id) if held else {"skipped": "locked"}
         finally:
             db.session.remove()
 
