@@ -77,7 +77,7 @@ def test_webhooks_send_says_within_seconds_that_nothing_answers(app, backend_env
     assert took < 15, took
 
 
-def test_demo_prints_progress_lines_with_counts(service):
+def test_demo_prints_progress_lines_with_counts(service):  # noqa: F811  (the fixture imported above)
     base, env = service
     result, _ = run_flask(env, "demo", "--url", base, "--customers", "8", "--orders", "40", "--timeout", "90")
     assert result.returncode == 0, result.stdout + result.stderr
