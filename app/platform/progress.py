@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as Bar
 
 #: Seconds between two lines when standard error is not a terminal.
@@ -47,7 +47,7 @@ class Progress:
         self.done = 0
         self.counts: dict[str, int] = dict(counts or {})
         self._bar: Bar | None = None
-        self._task = None
+        self._task: TaskID | None = None
         self._started = self._last_line = 0.0
 
     def __enter__(self) -> Progress:
