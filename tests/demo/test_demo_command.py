@@ -93,3 +93,18 @@ def test_demo_prints_progress_lines_with_counts(service):  # noqa: F811  (the fi
     )
     assert last and int(last.group(1)) == accepted and int(last.group(2)) <= accepted
     assert re.fullmatch(rf"processing: {accepted}/{accepted} processed \(100%\); .*/s in .* s", processing[-1])
+
+
+def test_replay_gives_up_on_a_service_gone_silent_instead_of_retrying_every_delivery(blackhole, monkeypatch):
+    from app.demo import replay as replay_module
+    from app.demo.scenario import build_scenario
+
+    monkeypatch.setattr(replay_module, "TIMEOUTS", (0.5, 5.0))  # the connect timeout, shortened for the test
+    deliveries = build_scenario(seed=2, customers=4, orders=30).deliveries
+    started = time.monotonic()
+    report = replay_module.replay(deliveries, blackhole, {"shopify": b"s", "woocommerce": b"w"}, concurrency=2)
+    # Each of the 2 threads: 4 attempts of 0.5 s and 1.4 s of backoff; then nothing more is tried.
+    assert time.monotonic() - started < 10
+    assert report.sent == len(deliveries) and report.by_status == {0: len(deliveries)}
+    assert report.by_result["no response"] <= 2 and report.by_result["not sent"] >= len(deliveries) - 2
+    assert report.unreachable and "no connection within" in report.unreachable
