@@ -118,7 +118,7 @@ def test_inbox_retry_replays_a_failed_delivery_after_a_fix(app, client, ctx, mon
     stats = json.loads(runner.invoke(args=["inbox", "stats"]).output)
     assert [(s["topic"], s["status"], s["count"]) for s in stats] == [("orders/create", "failed", 1)]
     monkeypatch.setitem(dispatch.PIPELINE, OrderChanged, real)  # the fix is deployed
-    assert json.loads(runner.invoke(args=["inbox", "retry"]).output) == {"requeued": 1}
+    assert json.loads(runner.invoke(args=["inbox", "retry"]).stdout) == {"requeued": 1}  # progress: stderr
     assert process_all(app) == {"done": 1}
     assert db.session.scalar(select(Customer)).orders_count == 1
     assert db.session.scalar(select(WebhookDelivery)).status == "done"

@@ -1,4 +1,5 @@
-"""`flask loyalty settings show|set`, `report`, `customer`, `redeem`: the programme as JSON for the merchant."""
+"""`flask loyalty settings show|set`, `report`, `customer`, `redeem`, `recompute`: the programme as JSON for the
+merchant."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.loyalty.adjustments import customer_summary
+from app.loyalty.recompute import account_holders, recompute_store
 from app.loyalty.redemptions import as_dict, redeem
 from app.loyalty.report import liability_report
 from app.loyalty.settings import as_json, get_settings, update_settings
 from app.platform.output import exit_on_error, print_json
+from app.platform.progress import Progress
 from app.platform.types import utcnow
 from app.records.cli import require_store
 from app.records.models import Customer
@@ -105,3 +108,17 @@ def redeem_command(store_ref: str, who: str, reward_id: str, idempotency_key: st
     if redemption.status == "pending":
         enqueue_issue(redemption.id)
     print_json(as_dict(redemption))
+
+
+@loyalty_cli.command("recompute")
+@click.argument("store_ref")
+def recompute_command(store_ref: str) -> None:
+    """Recompute every account of STORE_REF under its current settings (tiers, balances, reminders) now, rather
+    than at each customer's next order (loyalty/recompute.py). Progress on standard error; the count as JSON."""
+    store = require_store(store_ref)
+    store_id = store.id
+    customer_ids = account_holders(db.session, store_id)
+    db.session.rollback()
+    with Progress("recompute", len(customer_ids), unit="accounts") as progress:
+        done = recompute_store(db.session, store_id, customer_ids, utcnow(), on_chunk=progress.update)
+    print_json({"store_id": store_id, "recomputed": done})
