@@ -105,3 +105,18 @@ def redeem_command(store_ref: str, who: str, reward_id: str, idempotency_key: st
     if redemption.status == "pending":
         enqueue_issue(redemption.id)
     print_json(as_dict(redemption))
+
+
+@loyalty_cli.group("tiers", help="VIP tiers.")
+def tiers_group() -> None:
+    pass
+
+
+@tiers_group.command("apply")
+@click.argument("store_ref")
+def apply_tiers_command(store_ref: str) -> None:
+    """Apply the current tier and expiry settings to every account of STORE_REF now (what a settings change
+    enqueues; for a change whose job was lost). Prints the counts."""
+    from app.loyalty.tier_sweep import sweep
+
+    print_json(sweep(db.session, require_store(store_ref), utcnow()))
