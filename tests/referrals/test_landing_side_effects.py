@@ -8,7 +8,9 @@ Counted where it matters: the coupons the WooCommerce stand-in holds after every
 from __future__ import annotations
 
 import re
+import threading
 
+import pytest
 from rq import SimpleWorker
 from sqlalchemy import func, select
 
@@ -17,6 +19,7 @@ from app.platform.queue import get_queue
 from app.referrals.models import ReferralInvite
 from app.referrals.settings import update_settings
 from app.stores.models import Store
+from tests.helpers import add_store
 from tests.referrals.conftest import code_for_a_customer, woo_store
 
 UA = {"User-Agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"}
@@ -81,3 +84,29 @@ def test_a_link_makes_at_most_its_daily_number_of_codes(app, ctx, woo):
     assert answers == [200, 200, 429, 429]
     _run_jobs(app)
     assert len(woo.writeback.coupons) == 2 and _invites() == 2
+
+
+def test_concurrent_presses_stay_within_the_link_cap(app, ctx):
+    """Six friends press at once: the referrer's guard lock makes count-then-insert one step (PostgreSQL only;
+    SQLite serialises its writers)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers; the race (and the advisory lock) is PostgreSQL's")
+    store = add_store("shopify")
+    code = code_for_a_customer(store)
+    update_settings(db.session, store, {"friend_codes_per_day": 2})
+    db.session.commit()
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def press(n: int) -> None:
+        client = _visitor(app, f"192.0.2.{n}")
+        barrier.wait(timeout=10)
+        statuses.append(client.post(f"/ref/{code}").status_code)
+
+    threads = [threading.Thread(target=press, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [200, 200, 429, 429, 429, 429]
+    assert _invites() == 2
