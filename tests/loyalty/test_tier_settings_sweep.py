@@ -137,3 +137,26 @@ def test_reaching_a_tier_in_the_sweep_gives_its_reward_once(app, client, ctx):
     accounts = db.session.scalars(select(LoyaltyAccount).where(LoyaltyAccount.tier == "Silver")).all()
     assert len(accounts) == 11 and all(a.balance == a.lifetime_earned + 40 for a in accounts)
     assert check_invariants(db.session, store) == []
+
+
+def test_an_expiry_change_moves_the_cached_expiry_dates(app, client, ctx):
+    from app.loyalty.api import refresh_account
+    from app.platform.types import utcnow
+    from tests.loyalty.conftest import T0, customer, delivered_event, fulfil_event
+
+    store, _ = new_shopper()
+    apply(store, order_event("1", total="50.00"), fulfil_event("1"), delivered_event("1", T0))
+    ann_id = customer().id
+    refresh_account(db.session, store, ann_id, utcnow())  # the scheduler's refresh: the points are spendable
+    db.session.commit()
+    held = db.session.scalar(select(LoyaltyAccount).where(LoyaltyAccount.customer_id == ann_id))
+    assert held.spendable == 50 and held.expires_at.month == held.last_activity_at.month  # 12 months on
+    patch = {"expiry": {"inactive_months": 6, "reminder_days": 10}}
+    assert client.patch("/admin/api/v1/loyalty/settings", headers=_admin(app, store), json=patch).status_code == 200
+    _run_jobs(app)
+    db.session.expire_all()
+    held = db.session.scalar(select(LoyaltyAccount).where(LoyaltyAccount.customer_id == ann_id))
+    months = (held.expires_at.year - held.last_activity_at.year) * 12 + held.expires_at.month
+    assert months - held.last_activity_at.month == 6
+    assert (held.expires_at - held.reminder_due_at).days == 10
+    assert check_invariants(db.session, store) == []
