@@ -12,11 +12,12 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from app import scheduler
     from app.inbox import pipeline
-    from app.loyalty import balance_invalidation, preload, redemption_tasks, redemptions, tasks
+    from app.loyalty import balance_invalidation, preload, redemption_tasks, redemptions, tasks, tier_sweep
     from app.loyalty.cli import loyalty_cli
     from app.loyalty.follower import LoyaltyFollower
     from app.loyalty.ledger import MERGE_HOOK
     from app.loyalty.orders import on_customer_changed
+    from app.loyalty.settings import CHANGE_HOOKS
     from app.messaging.api import register_templates
     from app.records import followers
     from app.records.customers import register_merge_hook
@@ -38,4 +39,6 @@ def init_app(app: Flask) -> None:
     pipeline.on(CustomerChanged, on_customer_changed, stage="after")  # the signup reward, once per account
     scheduler.register_step(tasks.tick, phase="programmes")  # points becoming spendable, expiring; tiers
     scheduler.register_step(redemption_tasks.tick, phase="programmes")  # codes to create, balances to write back
+    if tier_sweep.schedule not in CHANGE_HOOKS:  # create_app runs more than once in tests
+        CHANGE_HOOKS.append(tier_sweep.schedule)  # a change of tiers or expiry reaches every account at once
     app.cli.add_command(loyalty_cli)

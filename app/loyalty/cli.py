@@ -1,4 +1,4 @@
-"""`flask loyalty settings show|set`, `report`, `customer`, `redeem`, `recompute`: the programme as JSON for the
+"""`flask loyalty settings show|set`, `report`, `customer`, `redeem`, `tiers apply`: the programme as JSON for the
 merchant."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.loyalty.adjustments import customer_summary
-from app.loyalty.recompute import account_holders, recompute_store
 from app.loyalty.redemptions import as_dict, redeem
 from app.loyalty.report import liability_report
 from app.loyalty.settings import as_json, get_settings, update_settings
@@ -110,15 +109,18 @@ def redeem_command(store_ref: str, who: str, reward_id: str, idempotency_key: st
     print_json(as_dict(redemption))
 
 
-@loyalty_cli.command("recompute")
+@loyalty_cli.group("tiers", help="VIP tiers.")
+def tiers_group() -> None:
+    pass
+
+
+@tiers_group.command("apply")
 @click.argument("store_ref")
-def recompute_command(store_ref: str) -> None:
-    """Recompute every account of STORE_REF under its current settings (tiers, balances, reminders) now, rather
-    than at each customer's next order (loyalty/recompute.py). Progress on standard error; the count as JSON."""
+def apply_tiers_command(store_ref: str) -> None:
+    """Apply the current tier and expiry settings to every account of STORE_REF now (what a settings change
+    enqueues; for a change whose job was lost). Progress on standard error; the counts as JSON."""
+    from app.loyalty.tier_sweep import account_count, sweep
+
     store = require_store(store_ref)
-    store_id = store.id
-    customer_ids = account_holders(db.session, store_id)
-    db.session.rollback()
-    with Progress("recompute", len(customer_ids), unit="accounts") as progress:
-        done = recompute_store(db.session, store_id, customer_ids, utcnow(), on_chunk=progress.update)
-    print_json({"store_id": store_id, "recomputed": done})
+    with Progress("tiers apply", account_count(db.session, store.id), unit="accounts") as progress:
+        print_json(sweep(db.session, store, utcnow(), on_chunk=lambda n: progress.update(advance=n)))

@@ -1,6 +1,6 @@
 """The progress of a long command: a bar on a terminal, a plain line every few seconds anywhere else.
 
-One class for every command (`flask demo`, `flask inbox retry`, `flask loyalty recompute`), so they all read the
+One class for every command (`flask demo`, `flask inbox retry`, `flask loyalty tiers apply`), so they all read the
 same. On a terminal it is a rich progress bar (https://rich.readthedocs.io/en/stable/progress.html) redrawn in
 place; piped into a log, a file or CI, a redrawn bar is either nothing or a wall of carriage returns, so it
 prints a line at the start, every `every` seconds and at the end:
