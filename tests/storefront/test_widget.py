@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import brotli
+from babel.numbers import get_decimal_symbol
 
 from app.extensions import db
 from app.reviews.models import Review
@@ -108,6 +109,13 @@ def test_extension_assets_are_the_built_files():
         liquid = (ROOT / f"extensions/ppe-widget/blocks/{block}.liquid").read_text()
         schema = json.loads(liquid.split("{% schema %}")[1].split("{% endschema %}")[0])
         assert "stylesheet" not in schema, block
+
+
+def test_decimal_commas_are_cldr_s():
+    """widget.js writes 0-999 itself (no Intl formatter on every page): its decimal-comma languages are CLDR's.
+    (Debian's chromium has no kk data and would say "."; CLDR, as Babel ships it, and full-ICU browsers say ",".)"""
+    (named,) = re.findall(r"const sep = \(P\.sep = /\^\(([a-z|]+)\)\$/", (SRC / "widget.js").read_text())
+    assert sorted(named.split("|")) == sorted(lang for lang in LOCALES if get_decimal_symbol(lang) == ",")
 
 
 def test_build_strips_comments_only(tmp_path):

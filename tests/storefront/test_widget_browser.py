@@ -64,7 +64,12 @@ def test_reviews_and_panel_in_a_real_browser(app, ctx, live, shop_page, browser)
     page.screenshot(path=str(ARTIFACTS / "widget-panel-390.png"))
     page.keyboard.press("Escape")
     assert not dialog.is_visible() and page.evaluate("document.activeElement.className") == "ppe-launcher"
-    assert errors == []
+    assert page.evaluate(NUMBERS, "en") == page.evaluate(INTL_NUMBERS, "en") and errors == []
+
+
+VALUES = [0, 1, 7, 4.7, 12.5, 999, 1000, 1234567, 0.25]
+NUMBERS = f"() => {VALUES}.map(window.__ppe.num)"
+INTL_NUMBERS = f"(lang) => {VALUES}.map((n) => new Intl.NumberFormat(lang).format(n))"
 
 
 def test_polish_page_is_localised(app, ctx, live, shop_page, browser):
@@ -76,5 +81,7 @@ def test_polish_page_is_localised(app, ctx, live, shop_page, browser):
     expect(page.locator('[data-ppe="stars"] .ppe-count')).to_have_text("1 opinia")
     assert page.get_by_role("button", name="★ Nagrody").is_visible()
     assert page.locator(".ppe-sort label").inner_text() == "Sortuj" and errors == []
+    # The widget's own number formatting (no Intl formatter on every page) is the language's, as Intl's.
+    assert page.evaluate(NUMBERS, "pl") == page.evaluate(INTL_NUMBERS, "pl")
     assert any(url.endswith("/widget-pl.js") for _, url in page.answers)
     page.screenshot(path=str(ARTIFACTS / "widget-reviews-pl.png"), full_page=True)

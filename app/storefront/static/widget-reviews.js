@@ -19,9 +19,7 @@ const sel = h('select', { id: P.id('sort'), on: { change: () => { state.sort = s
 const root = P.theme(h('section', { class: 'ppe-reviews', 'aria-labelledby': title },
 h('h2', { id: title }, t('reviews')), head,
 h('div', { class: 'ppe-sort' }, h('label', { for: sel.id }, t('sort')), ' ', sel), list, nav));
-el.textContent = '';
-el.append(root);
-P.summary(pid).then((s) => {
+const summarise = (s) => {
 if (!s || !s.count) { head.append(h('p', null, t('none'))); root.classList.add('ppe-empty'); return; }
 const rows = [5, 4, 3, 2, 1].map((n) => {
 const c = s.distribution[n] || 0;
@@ -31,11 +29,11 @@ h('span', { class: 'ppe-bar', 'aria-hidden': 'true' }, h('span', { style: 'width
 h('span', { 'aria-hidden': 'true' }, num(c)));
 });
 head.append(h('p', { class: 'ppe-avg' }, P.stars(s.average, true), ' ',
-h('strong', null, P.fmt(s.average, { minimumFractionDigits: 1, maximumFractionDigits: 1 })), ' · ',
+h('strong', null, (Number(s.average) || 0).toFixed(1).replace('.', P.sep)), ' · ',
 t('count', { n: s.count })), h('ul', { class: 'ppe-dist' }, rows));
-});
-async function more() {
-const data = await P.safe(P.call('/products/' + pid + '/reviews?sort=' + state.sort + '&page=' + state.page));
+};
+const fetchPage = () => P.safe(P.call('/products/' + pid + '/reviews?sort=' + state.sort + '&page=' + state.page));
+const show = (data) => {
 list.textContent = nav.textContent = '';
 if (!data) { list.append(h('li', { class: 'ppe-error' }, t('error'))); return; }
 for (const r of data.reviews) list.append(review(r));
@@ -46,8 +44,15 @@ if (pages > 1) {
 nav.append(button(state.page - 1, 'prev'), h('span', null, t('page', { p: num(state.page), n: num(pages) })),
 button(state.page + 1, 'next'));
 }
-}
-more();
+};
+const more = () => fetchPage().then(show);
+const both = Promise.all([P.summary(pid), fetchPage()]);
+setTimeout(P.date);
+both.then(([s, data]) => {
+summarise(s);
+show(data);
+el.replaceChildren(root);
+});
 };
 function review(r) {
 const urls = r.photo_urls || [];

@@ -22,10 +22,7 @@
     const root = P.theme(h('section', { class: 'ppe-reviews', 'aria-labelledby': title },
       h('h2', { id: title }, t('reviews')), head,
       h('div', { class: 'ppe-sort' }, h('label', { for: sel.id }, t('sort')), ' ', sel), list, nav));
-    el.textContent = '';
-    el.append(root);
-    // The same request as the stars' (widget.js keeps one per product).
-    P.summary(pid).then((s) => {
+    const summarise = (s) => {
       if (!s || !s.count) { head.append(h('p', null, t('none'))); root.classList.add('ppe-empty'); return; }
       const rows = [5, 4, 3, 2, 1].map((n) => {
         const c = s.distribution[n] || 0;
@@ -35,11 +32,11 @@
           h('span', { 'aria-hidden': 'true' }, num(c)));
       });
       head.append(h('p', { class: 'ppe-avg' }, P.stars(s.average, true), ' ',
-        h('strong', null, P.fmt(s.average, { minimumFractionDigits: 1, maximumFractionDigits: 1 })), ' · ',
+        h('strong', null, (Number(s.average) || 0).toFixed(1).replace('.', P.sep)), ' · ',
         t('count', { n: s.count })), h('ul', { class: 'ppe-dist' }, rows));
-    });
-    async function more() {
-      const data = await P.safe(P.call('/products/' + pid + '/reviews?sort=' + state.sort + '&page=' + state.page));
+    };
+    const fetchPage = () => P.safe(P.call('/products/' + pid + '/reviews?sort=' + state.sort + '&page=' + state.page));
+    const show = (data) => {
       list.textContent = nav.textContent = '';
       if (!data) { list.append(h('li', { class: 'ppe-error' }, t('error'))); return; }
       for (const r of data.reviews) list.append(review(r));
@@ -50,8 +47,18 @@
         nav.append(button(state.page - 1, 'prev'), h('span', null, t('page', { p: num(state.page), n: num(pages) })),
           button(state.page + 1, 'next'));
       }
-    }
-    more();
+    };
+    const more = () => fetchPage().then(show);
+    // The block appears once, whole: the summary (the same request as the stars', widget.js keeps one per
+    // product) and the first page, so nothing inside it moves as they arrive (layout shift).
+    const both = Promise.all([P.summary(pid), fetchPage()]);
+    // The date formatter, made in a task of its own while the requests are out (widget.js says why).
+    setTimeout(P.date);
+    both.then(([s, data]) => {
+      summarise(s);
+      show(data);
+      el.replaceChildren(root);
+    });
   };
 
   function review(r) {

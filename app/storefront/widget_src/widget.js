@@ -33,7 +33,11 @@
   const locale = (P.locale = pick(D.locale) || pick(d.documentElement.lang) || pick(navigator.language) || 'en');
   let L = {};
   P.l = (table) => { L = table; };
-  const nf = new Intl.NumberFormat(locale);
+  // Intl's number and date formatters cost about 25 ms of CPU to create on a page's first use (ICU data; over
+  // 100 ms at Lighthouse's mobile CPU slowdown, a long task), PluralRules almost nothing. So what every page
+  // draws (the stars, the launcher) uses neither: 0-999 with one decimal at most needs no grouping, only the
+  // language's decimal separator (CLDR: a comma in pl, hu, lv, kk). The date formatter is made when a
+  // reviews block asks (P.date() while its requests are in flight), the rest in the panel.
   const plural = new Intl.PluralRules(locale);
   const t = (P.t = (key, v) => {
     v = v || {};
@@ -41,11 +45,18 @@
     if (s.other) s = s[plural.select(v.n)] || s.other;
     return s.replace(/\{(\w)\}/g, (m, k) => (k in v ? v[k] : m));
   });
-  const num = (P.num = (n) => nf.format(Number(n) || 0));
+  const sep = (P.sep = /^(pl|hu|lv|kk)$/.test(locale) ? ',' : '.');
+  let nf, df;
+  const num = (P.num = (n) => {
+    n = Number(n) || 0;
+    if (n >= 0 && n < 1000 && Math.round(n * 10) === n * 10) return String(n).replace('.', sep);
+    return (nf = nf || new Intl.NumberFormat(locale)).format(n);
+  });
   P.fmt = (n, o) => Number(n).toLocaleString(locale, o);
   P.date = (iso) => {
+    df = df || new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric' });
     const x = new Date(iso);
-    return isNaN(x) ? '' : x.toLocaleDateString(locale, { year: 'numeric', month: 'short', day: 'numeric' });
+    return isNaN(x) ? '' : df.format(x);
   };
 
   // Elements are built with textContent only: review texts and names come from shoppers, never as HTML.
@@ -155,24 +166,25 @@
     });
   }
 
-  // The stylesheet is added here, not in the head: it never blocks the page's first paint. Placeholders reserve
-  // their height with inline styles (the blocks' markup), so nothing shifts when it arrives; rendering waits for
-  // it and for the page language's strings, so no unstyled or half-translated widget is drawn.
-  let css = d.querySelector('link[data-ppe-css],link[rel=stylesheet][href*="widget.css"]');
-  if (!css) d.head.append(css = h('link', { rel: 'stylesheet', href: D.css || near('widget.css'), 'data-ppe-css': true }));
-  const styled = css.sheet || new Promise((ok) => { css.addEventListener('load', ok); css.addEventListener('error', ok); setTimeout(ok, 3000); });
-  const strings = locale === 'en' || safe(load('widget-' + locale + '.js'));
-  const boxes = d.querySelectorAll('[data-ppe="reviews"][data-product-id]');
-  const reviews = !boxes.length || safe(load('widget-reviews.js'));
-
-  function init() {
-    d.querySelectorAll('[data-ppe="stars"][data-product-id]').forEach(renderStars);
-    if (P.reviews) boxes.forEach(P.reviews);
-    if (D.launcher !== 'false') launcher();
-  }
-  // Every request for data starts after the page's own content, in idle time where the browser has it.
+  // Nothing starts before the page's load event (then idle time, where the browser has it): the widget's
+  // files and requests never compete with the page's own content. The stylesheet is added here, not in the
+  // head, so it never blocks the page's first paint: placeholders reserve their height inline (the blocks'
+  // markup), and drawing waits for it and for the page language's strings (no unstyled or half-translated
+  // widget).
   const idle = W.requestIdleCallback || ((f) => setTimeout(f, 1));
-  const start = () => Promise.all([styled, strings, reviews]).then(() => idle(init, { timeout: 2000 }));
-  if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', start);
-  else start();
+  function setup() {
+    let css = d.querySelector('link[data-ppe-css],link[rel=stylesheet][href*="widget.css"]');
+    if (!css) d.head.append(css = h('link', { rel: 'stylesheet', href: D.css || near('widget.css'), 'data-ppe-css': true }));
+    const styled = css.sheet || new Promise((ok) => { css.onload = css.onerror = ok; setTimeout(ok, 3000); });
+    const boxes = d.querySelectorAll('[data-ppe="reviews"][data-product-id]');
+    const parts = [styled, locale === 'en' || safe(load('widget-' + locale + '.js')), !boxes.length || safe(load('widget-reviews.js'))];
+    Promise.all(parts).then(() => {
+      d.querySelectorAll('[data-ppe="stars"][data-product-id]').forEach(renderStars);
+      if (P.reviews) boxes.forEach(P.reviews);
+      if (D.launcher !== 'false') launcher();
+    });
+  }
+  const start = () => idle(setup, { timeout: 2000 });
+  if (d.readyState === 'complete') start();
+  else W.addEventListener('load', start);
 })();

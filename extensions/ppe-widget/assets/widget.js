@@ -23,7 +23,6 @@ return ['en', 'pl', 'hu', 'lv', 'kk', 'th'].includes(lang) ? lang : null;
 const locale = (P.locale = pick(D.locale) || pick(d.documentElement.lang) || pick(navigator.language) || 'en');
 let L = {};
 P.l = (table) => { L = table; };
-const nf = new Intl.NumberFormat(locale);
 const plural = new Intl.PluralRules(locale);
 const t = (P.t = (key, v) => {
 v = v || {};
@@ -31,11 +30,18 @@ let s = L[key] || E[key];
 if (s.other) s = s[plural.select(v.n)] || s.other;
 return s.replace(/\{(\w)\}/g, (m, k) => (k in v ? v[k] : m));
 });
-const num = (P.num = (n) => nf.format(Number(n) || 0));
+const sep = (P.sep = /^(pl|hu|lv|kk)$/.test(locale) ? ',' : '.');
+let nf, df;
+const num = (P.num = (n) => {
+n = Number(n) || 0;
+if (n >= 0 && n < 1000 && Math.round(n * 10) === n * 10) return String(n).replace('.', sep);
+return (nf = nf || new Intl.NumberFormat(locale)).format(n);
+});
 P.fmt = (n, o) => Number(n).toLocaleString(locale, o);
 P.date = (iso) => {
+df = df || new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric' });
 const x = new Date(iso);
-return isNaN(x) ? '' : x.toLocaleDateString(locale, { year: 'numeric', month: 'short', day: 'numeric' });
+return isNaN(x) ? '' : df.format(x);
 };
 const h = (P.h = (tag, attrs, ...kids) => {
 const el = d.createElement(tag);
@@ -132,19 +138,20 @@ if (e.shiftKey && d.activeElement === first) { e.preventDefault(); last.focus();
 else if (!e.shiftKey && d.activeElement === last) { e.preventDefault(); first.focus(); }
 });
 }
+const idle = W.requestIdleCallback || ((f) => setTimeout(f, 1));
+function setup() {
 let css = d.querySelector('link[data-ppe-css],link[rel=stylesheet][href*="widget.css"]');
 if (!css) d.head.append(css = h('link', { rel: 'stylesheet', href: D.css || near('widget.css'), 'data-ppe-css': true }));
-const styled = css.sheet || new Promise((ok) => { css.addEventListener('load', ok); css.addEventListener('error', ok); setTimeout(ok, 3000); });
-const strings = locale === 'en' || safe(load('widget-' + locale + '.js'));
+const styled = css.sheet || new Promise((ok) => { css.onload = css.onerror = ok; setTimeout(ok, 3000); });
 const boxes = d.querySelectorAll('[data-ppe="reviews"][data-product-id]');
-const reviews = !boxes.length || safe(load('widget-reviews.js'));
-function init() {
+const parts = [styled, locale === 'en' || safe(load('widget-' + locale + '.js')), !boxes.length || safe(load('widget-reviews.js'))];
+Promise.all(parts).then(() => {
 d.querySelectorAll('[data-ppe="stars"][data-product-id]').forEach(renderStars);
 if (P.reviews) boxes.forEach(P.reviews);
 if (D.launcher !== 'false') launcher();
+});
 }
-const idle = W.requestIdleCallback || ((f) => setTimeout(f, 1));
-const start = () => Promise.all([styled, strings, reviews]).then(() => idle(init, { timeout: 2000 }));
-if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', start);
-else start();
+const start = () => idle(setup, { timeout: 2000 });
+if (d.readyState === 'complete') start();
+else W.addEventListener('load', start);
 })();
