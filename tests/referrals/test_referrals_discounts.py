@@ -120,7 +120,7 @@ def test_woocommerce_friend_code_once_even_after_a_timeout(app, client, ctx, woo
     assert invite.discount_status == "created" and invite.discount_platform_id == str(coupon["id"])
     assert coupon["code"] == invite.discount_code.lower() and woo.writeback.calls["POST /coupons"] == 1
     assert (coupon["usage_limit"], coupon["usage_limit_per_user"], coupon["individual_use"]) == (1, 1, True)
-    assert coupon["meta_data"] == [{"key": NEW_CUSTOMERS_META, "value": "yes"}]
+    assert [(m["key"], m["value"]) for m in coupon["meta_data"]] == [(NEW_CUSTOMERS_META, "yes")]
 
 
 def test_two_friends_get_two_codes(app, client, ctx, woo):
