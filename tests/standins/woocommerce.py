@@ -56,6 +56,7 @@ class WooStandin(WooAuth):
         self.requests: list[tuple[str, str]] = []
         self.callbacks: list[tuple[int, dict[str, Any]]] = []  # (status our app answered, body posted)
         self.grant_permissions: str | None = None  # None: what the scope asked for
+        self.ca_bundle: str | None = None  # the certificate our https callback is verified with
         # Settings > General of WordPress and WooCommerce, and WooCommerce > Settings > Emails (tests set them):
         # a fresh WordPress has no timezone_string and gmt_offset 0; WooCommerce's currency defaults to USD and
         # its "From" address to the admin e-mail.
@@ -101,7 +102,7 @@ class WooStandin(WooAuth):
     def repost_callback(self, index: int = -1) -> int:
         """Send a callback body again (a retry, or a replayed approval); returns our app's status."""
         body, url = self.callbacks[index][1], self._callback_urls[index]
-        return requests.post(url, json=body, timeout=10).status_code
+        return requests.post(url, json=body, timeout=10, verify=self.ca_bundle or True).status_code
 
     def site_zone(self) -> str:
         """The zone naive dates are read in (wp_timezone_string): the zone name, else the fixed offset."""
