@@ -134,3 +134,14 @@ def test_two_friends_get_two_codes(app, client, ctx, woo):
     assert len(woo.writeback.coupons) == 2
     assert db.session.scalar(select(func.count(ReferralInvite.id))) == 2
     assert client.get("/ref/NOSUCHCD").status_code == 404
+
+
+def test_woocommerce_friend_code_stored_otherwise_is_failed_with_the_field_named(app, client, ctx, woo):
+    store = _woo_store(woo)
+    client.get(f"/ref/{_code_for_a_customer(store)}")
+    [invite] = _invites()
+    woo.writeback.ignored = {"date_expires"}  # a plugin drops the expiry: the store answers 201 without it
+    assert create_friend_discount(invite.id) == "failed"
+    [invite] = _invites()
+    assert invite.discount_status == "failed" and invite.last_error.startswith("StoredDifferently")
+    assert "date_expires_gmt" in invite.last_error
