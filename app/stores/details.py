@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from app.stores.cache import forget_store
 from app.stores.models import Store
 from connectors.exceptions import ConnectorError
 from connectors.store_details import StoreDetails
@@ -39,6 +40,8 @@ def refresh_details(store: Store, read: Callable[[], StoreDetails]) -> list[str]
         log.warning("stores.details_failed", extra={"store_id": store.id, "error": type(exc).__name__})
         return []
     changed = apply_details(store, details)
+    if "currency" in changed:  # the doors' snapshots carry it (others follow within STORE_CACHE_SECONDS)
+        forget_store(store.platform, store.domain)
     if changed:
         log.info("stores.details_changed", extra={"store_id": store.id, "fields": changed})
     return changed

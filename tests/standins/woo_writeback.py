@@ -15,8 +15,10 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
@@ -197,8 +199,11 @@ def _create_review(state: WooWritebackState, new_id: Any, request: Request) -> R
                 "Duplicate comment detected; it looks as though you&#8217;ve already said that!",
             )
     product_id, email = int(data["product_id"]), data["reviewer_email"]
+    created = datetime.fromtimestamp(int(time.time()), ZoneInfo(state.timezone))  # whole seconds, as MySQL keeps them
     review = {
         "id": new_id(),
+        "date_created": created.replace(tzinfo=None).isoformat(),
+        "date_created_gmt": created.astimezone(UTC).replace(tzinfo=None).isoformat(),
         "product_id": product_id,
         "status": "hold" if "status" in state.ignored else data.get("status", "approved"),
         "reviewer": data["reviewer"],
