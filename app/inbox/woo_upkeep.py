@@ -1,4 +1,4 @@
-"""WooCommerce upkeep: register our webhooks, keep them enabled, reconcile missed orders.
+"""WooCommerce upkeep: register our webhooks, keep them enabled, reconcile missed orders, refresh the store's details.
 
 - register_woo_webhooks(store_id): enqueued by the wc-auth callback (which must
   answer 200 quickly, so it makes no REST call). Idempotent: our webhooks are
@@ -33,6 +33,7 @@ from app.platform.queue import get_queue
 from app.platform.types import utcnow
 from app.security import secret_box
 from app.stores.cache import forget_store
+from app.stores.details import refresh_details
 from app.stores.models import Store
 from app.stores.models.woocommerce import WEBHOOKS_ACTIVE, WEBHOOKS_ERROR, WooStoreState
 from app.stores.woo_connect import disconnect, same_url
@@ -40,6 +41,7 @@ from connectors import WebhookMeta, get_connector
 from connectors.exceptions import ConnectorError, RateLimited, StoreUnavailable
 from connectors.parsing import timestamp
 from connectors.woocommerce_admin import AccessDenied, WooAdminClient
+from connectors.woocommerce_store import WooStoreReader
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +53,12 @@ def delivery_url() -> str:
     return current_app.config.get("APP_URL", "http://127.0.0.1:8000").rstrip("/") + "/webhooks/woocommerce"
 
 
-def _client(store: Store, state: WooStoreState) -> tuple[WooAdminClient, dict[str, Any]]:
+def _client(store: Store, state: WooStoreState) -> tuple[WooStoreReader, dict[str, Any]]:
     creds = secret_box().open(store.credentials)
     if not creds.get("consumer_key") or not creds.get("consumer_secret"):
         raise AccessDenied("no keys stored")
     timeout = float(current_app.config.get("WOO_API_TIMEOUT_SECONDS", 10))
-    return WooAdminClient(state.api_url, creds["consumer_key"], creds["consumer_secret"], timeout=timeout), creds
+    return WooStoreReader(state.api_url, creds["consumer_key"], creds["consumer_secret"], timeout=timeout), creds
 
 
 def _load(store_id: int) -> tuple[Store, WooStoreState] | None:
@@ -108,6 +110,7 @@ def _sync(store: Store, state: WooStoreState, *, rotate: bool) -> None:
     all_active = all(w.get("status") == "active" for w in webhooks.values())
     state.webhooks_status = WEBHOOKS_ACTIVE if all_active else WEBHOOKS_ERROR
     state.last_error = None if all_active else "webhook_not_active"
+    refresh_details(store, client.store_details)  # name, currency, time zone, e-mail (stores/details.py)
 
 
 def _fail(store_id: int, exc: Exception) -> None:

@@ -111,7 +111,8 @@ def _push(store_id: int, now: datetime) -> dict[str, Any]:
         calls += result.calls
         for customer_id in result.refused:
             row_id, _, attempts = rows[customer_id]
-            postpone(db.session, store, [row_id], now + backoff(attempts + 1, base, cap), "refused")
+            reason = result.reasons.get(customer_id, "refused")  # e.g. the store kept another value
+            postpone(db.session, store, [row_id], now + backoff(attempts + 1, base, cap), reason)
         cleared += clear(db.session, store, {rows[c][0]: rows[c][1] for c in result.written})
         error = result.error
         if isinstance(error, RateLimited):

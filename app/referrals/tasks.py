@@ -62,8 +62,8 @@ def create_friend_discount(invite_id: int) -> str:
                 invite.last_error = type(exc).__name__
                 db.session.commit()
                 raise
-            except ConnectorError as exc:
-                invite.discount_status, invite.last_error = "failed", type(exc).__name__
+            except ConnectorError as exc:  # the reason kept: e.g. which field the store stored otherwise
+                invite.discount_status, invite.last_error = "failed", f"{type(exc).__name__}: {exc}"[:255]
                 db.session.commit()
                 return "failed"
             invite.discount_status, invite.discount_platform_id, invite.last_error = (
@@ -94,7 +94,8 @@ def create_reward_discount(referral_id: int) -> str:
                 db.session.commit()
                 raise
             except ConnectorError as exc:
-                referral.reward = {**referral.reward, "status": "failed", "last_error": type(exc).__name__}
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                referral.reward = {**referral.reward, "status": "failed", "last_error": error}
                 db.session.commit()
                 return "failed"
             referral.reward = {**referral.reward, "status": "created", "platform_id": created.platform_id}

@@ -4,7 +4,8 @@ GET  /shopify/install   Shopify's install request (shop, timestamp, hmac): verif
                         shop's /admin/oauth/authorize with a one-time state.
 GET  /shopify/callback  back from the authorize page (code, shop, state, timestamp, hmac): verified,
                         state consumed, code exchanged for an expiring offline token, store installed,
-                        webhooks registered, 302 to the app in the shop's admin.
+                        its details read (name, currency, time zone, e-mail: stores/details.py), webhooks
+                        registered, 302 to the app in the shop's admin.
 POST /shopify/session   embedded app load: `Authorization: Bearer <App Bridge session token>`; when we hold
                         no token for the shop, token exchange for an expiring offline token, install as above.
 
@@ -27,11 +28,13 @@ from app.extensions import db
 from app.platform.queue import get_redis
 from app.security import secret_box
 from app.stores import shopify_auth as auth
+from app.stores.details import refresh_details
 from app.stores.models import Store
 from app.stores.models.shopify import WEBHOOKS_ACTIVE, WEBHOOKS_ERROR, ShopifyInstall
 from connectors.exceptions import ConnectorError
 from connectors.shopify import COMPLIANCE_TOPICS, ShopifyConnector
 from connectors.shopify_admin import AdminClient, TokenClient, TokenGrant, TokenRequestError
+from connectors.shopify_shop import shop_details
 
 bp = Blueprint("install", __name__)
 
@@ -112,8 +115,20 @@ def _install(shop: str, grant: TokenGrant, now: float) -> Store:
     db.session.add(install)
     db.session.commit()
     log.info("stores.shopify_install.completed", extra={"store_id": store.id})
+    _refresh_details(store)
     register_store_webhooks(store.id)
     return store
+
+
+def _refresh_details(store: Store) -> None:
+    """The shop's name, currency, time zone and e-mail (stores/details.py); a failure leaves them for next time."""
+    try:
+        client = admin_client(store)
+    except auth.NotInstalled:
+        return
+    db.session.commit()  # no transaction held open across the call
+    if refresh_details(store, lambda: shop_details(client)):
+        db.session.commit()
 
 
 def _refused(reason: str, status: int = 400) -> Response:

@@ -91,7 +91,7 @@ def test_woocommerce_friend_code_once_even_after_a_timeout(app, client, ctx, woo
     assert invite.discount_status == "created" and invite.discount_platform_id == str(coupon["id"])
     assert coupon["code"] == invite.discount_code.lower() and woo.writeback.calls["POST /coupons"] == 1
     assert (coupon["usage_limit"], coupon["usage_limit_per_user"], coupon["individual_use"]) == (1, 1, True)
-    assert coupon["meta_data"] == [{"key": NEW_CUSTOMERS_META, "value": "yes"}]
+    assert [(m["key"], m["value"]) for m in coupon["meta_data"]] == [(NEW_CUSTOMERS_META, "yes")]
 
 
 def test_two_friends_get_two_codes(app, client, ctx, woo):
@@ -105,3 +105,14 @@ def test_two_friends_get_two_codes(app, client, ctx, woo):
     assert len(woo.writeback.coupons) == 2
     assert db.session.scalar(select(func.count(ReferralInvite.id))) == 2
     assert client.get("/ref/NOSUCHCD").status_code == 404
+
+
+def test_woocommerce_friend_code_stored_otherwise_is_failed_with_the_field_named(app, client, ctx, woo):
+    store = _woo_store(woo)
+    client.get(f"/ref/{_code_for_a_customer(store)}")
+    [invite] = _invites()
+    woo.writeback.ignored = {"date_expires"}  # a plugin drops the expiry: the store answers 201 without it
+    assert create_friend_discount(invite.id) == "failed"
+    [invite] = _invites()
+    assert invite.discount_status == "failed" and invite.last_error.startswith("StoredDifferently")
+    assert "date_expires_gmt" in invite.last_error

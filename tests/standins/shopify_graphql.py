@@ -2,8 +2,9 @@
 
 Split from tests/standins/shopify.py (StandInShopify mixes GraphQLAdmin in; the OAuth endpoints, the WSGI routing
 and the server stay there). Documents are parsed and validated against tests/schema/shopify-admin-2026-10.json.gz,
-then executed over in-memory state: webhookSubscriptions and webhookSubscriptionCreate here, products through
-nodes(ids:) (standins/shopify_catalog.py), the write-back mutations (standins/shopify_writeback.py). Injected
+then executed over in-memory state: shop (ShopState.details), webhookSubscriptions and webhookSubscriptionCreate
+here, products through nodes(ids:) (standins/shopify_catalog.py), the write-back mutations
+(standins/shopify_writeback.py). Injected
 THROTTLED answers and HTTP errors are shaped as Shopify shapes them:
 https://shopify.dev/docs/api/usage/rate-limits
 """
@@ -30,7 +31,7 @@ from tests.standins.shopify_writeback import WRITEBACK_FIELDS, WritebackState, w
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "shopify-admin-2026-10.json.gz"
 API_VERSION = "2026-10"
-IMPLEMENTED = {"webhookSubscriptions", "webhookSubscriptionCreate", "nodes", *WRITEBACK_FIELDS}
+IMPLEMENTED = {"shop", "webhookSubscriptions", "webhookSubscriptionCreate", "nodes", *WRITEBACK_FIELDS}
 OK_COST = {
     "requestedQueryCost": 10,
     "actualQueryCost": 10,
@@ -50,6 +51,16 @@ class ShopState:
     webhooks: list[dict[str, str]] = field(default_factory=list)
     writeback: WritebackState = field(default_factory=WritebackState)
     catalog: CatalogState = field(default_factory=CatalogState)
+    # The `shop` object's fields as a new development store has them (tests change them).
+    details: dict[str, str] = field(
+        default_factory=lambda: {
+            "name": "Stand-in Shop",
+            "currencyCode": "CAD",
+            "ianaTimezone": "America/Toronto",
+            "email": "owner@example.com",
+            "contactEmail": "help@example.com",
+        }
+    )
 
 
 class GraphQLAdmin:
@@ -105,6 +116,7 @@ class GraphQLAdmin:
                     message = f"stand-in does not implement {selection.name.value}"
                     return json_response({"errors": [{"message": message}]})
         roots = {
+            "shop": lambda info, **args: self.state(shop).details,
             "webhookSubscriptions": lambda info, **args: self._list_webhooks(shop, args),
             "webhookSubscriptionCreate": lambda info, **args: self._create_webhook(shop, args),
             **writeback_roots(self.state(shop).writeback),
