@@ -95,6 +95,6 @@ class Worker(SimpleWorker):
     def teardown(self) -> None:
         """Stopping during an outage: the registration expires by itself (its TTL), nothing to wait for."""
         try:
-            super().teardown()  # type: ignore[no-untyped-call]  (rq's own is untyped)
+            super().teardown()  # type: ignore[no-untyped-call]
         except REDIS_DOWN as exc:
             self.log.warning("Worker %s: stopped while Redis is unreachable (%s)", self.name, type(exc).__name__)
