@@ -25,6 +25,8 @@ from app.config_checks import production_problems
 ROOT = Path(__file__).resolve().parent.parent
 #: Deliveries a worker claims at once (bench/README.md, process step 4: the rate against a redemption's wait).
 DEFAULT_INBOX_BATCH_SIZE = 2000
+#: A claimed batch's lease, renewed every third of it while the batch runs (app/platform/leases.py).
+DEFAULT_INBOX_LEASE_SECONDS = 15
 
 PRODUCTION = "production"
 DEVELOPMENT = "development"
@@ -136,6 +138,8 @@ class Config:
 
         self.INBOX_BATCH_SIZE = int(os.environ.get("INBOX_BATCH_SIZE", DEFAULT_INBOX_BATCH_SIZE))
         self.INBOX_MAX_ATTEMPTS = int(os.environ.get("INBOX_MAX_ATTEMPTS", 8))
+        # A dead worker's deliveries are released one lease after its last renewal (then the scheduler's next tick).
+        self.INBOX_LEASE_SECONDS = float(os.environ.get("INBOX_LEASE_SECONDS", DEFAULT_INBOX_LEASE_SECONDS))
         # A delivery still pending this long after arrival is re-enqueued by the sweeper.
         self.SWEEP_AFTER_SECONDS = int(os.environ.get("SWEEP_AFTER_SECONDS", 15))
         self.SCHEDULER_INTERVAL_SECONDS = float(os.environ.get("SCHEDULER_INTERVAL_SECONDS", 5))
