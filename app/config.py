@@ -172,6 +172,8 @@ class Config:
         self.ADMIN_TOKEN_TTL_DAYS = int(os.environ.get("ADMIN_TOKEN_TTL_DAYS", 90))
         self.WOO_ALLOW_PRIVATE_SITES = os.environ.get("WOO_ALLOW_PRIVATE_SITES", "") == "1"  # dev/test only
         self.SHOPIFY_API_TIMEOUT_SECONDS = float(os.environ.get("SHOPIFY_API_TIMEOUT_SECONDS", 10))
+        # A call that would wait longer than this for its shop's cost bucket is retried later by its job instead.
+        self.SHOPIFY_PACE_MAX_WAIT_SECONDS = float(os.environ.get("SHOPIFY_PACE_MAX_WAIT_SECONDS", 5))
 
         # Loyalty redemptions (discount codes) and the balance write-back (app/loyalty/redemption_tasks.py,
         # loyalty_writeback.py): retries wait what the platform asks (capped), else back off exponentially.
