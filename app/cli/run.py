@@ -23,16 +23,16 @@ GRACE_SECONDS = 20.0
 
 
 def worker_argv(redis_url: str, queue: str, burst: bool = False) -> list[str]:
-    """A plain `rq worker`. SimpleWorker runs jobs in the worker process itself,
-    so the Flask app and its connection pool are built once per process, not
-    once per job in a forked work horse."""
+    """An `rq worker` of our class (app/platform/worker.py): RQ's SimpleWorker, which runs jobs in the worker
+    process itself, so the Flask app and its connection pool are built once per process, not once per job in a
+    forked work horse; ours also rides out a Redis outage instead of exiting."""
     argv = [
         str(BIN / "rq"),
         "worker",
         "--url",
         redis_url,
         "--worker-class",
-        "rq.worker.SimpleWorker",
+        "app.platform.worker.Worker",
         "--path",
         str(ROOT),
     ]

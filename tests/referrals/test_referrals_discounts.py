@@ -108,8 +108,8 @@ def test_two_friends_get_two_codes(app, client, ctx, woo):
 
 
 def test_woocommerce_friend_code_stored_otherwise_is_failed_with_the_field_named(app, client, ctx, woo):
-    store = _woo_store(woo)
-    client.get(f"/ref/{_code_for_a_customer(store)}")
+    store = woo_store(woo)
+    client.post(f"/ref/{code_for_a_customer(store)}")  # the friend asks for their code
     [invite] = _invites()
     woo.writeback.ignored = {"date_expires"}  # a plugin drops the expiry: the store answers 201 without it
     assert create_friend_discount(invite.id) == "failed"
