@@ -17,6 +17,7 @@ from app.inbox.batch import process_batch
 from app.inbox.ingest import KICK_KEY, kick_processing
 from app.inbox.processing import claim_batch
 from app.platform.jobs import job_app
+from app.platform.metrics import deliveries_processed
 from app.platform.queue import get_redis
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ def process_inbox(max_seconds: float = 30.0) -> dict[str, int]:
                 ids = claim_batch(db.session, batch)
                 if not ids:
                     break
-                for status, n in process_batch(db.session, ids, max_attempts).items():
+                done = process_batch(db.session, ids, max_attempts)
+                deliveries_processed(done)  # per batch, so a long drain shows its rate as it goes
+                for status, n in done.items():
                     counts[status] = counts.get(status, 0) + n
                 if time.monotonic() > deadline:
                     kick_processing(force=True)  # more may remain: continue in a new job

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.loyalty import redemptions as service
 from app.loyalty.models import Redemption
 from app.platform.jobs import job_app
+from app.platform.metrics import outbox_failed, outbox_retried
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue
 from app.platform.types import utcnow
@@ -103,9 +104,11 @@ def _issue(redemption_id: int, now: datetime) -> dict[str, Any]:
     if wait is None or attempts >= int(cfg["REDEMPTION_MAX_ATTEMPTS"]):
         service.fail(db.session, store, redemption, error, now)
         db.session.commit()
+        outbox_failed("redemption")
         return {"status": "failed", "error": error.split(":", 1)[0]}
     redemption.last_error, redemption.next_attempt_at = error[:2000], now + wait
     db.session.commit()
+    outbox_retried("redemption")
     log.info("loyalty.redemption_retry", extra={"redemption_id": redemption_id, "wait": wait.total_seconds()})
     return {"status": "pending", "retry_in": wait.total_seconds()}
 

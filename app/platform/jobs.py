@@ -7,9 +7,10 @@ builds one per process on first use, from the same environment as the web.
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import Flask, current_app, has_app_context
+from rq.worker import SimpleWorker
 
 if TYPE_CHECKING:
     from werkzeug.local import LocalProxy
@@ -43,6 +44,17 @@ def _tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+class Worker(SimpleWorker):
+    """The `rq worker` class (app/cli/run.worker_argv): SimpleWorker (jobs run in the worker process itself, so
+    the app and its connection pool are built once per process) that builds the app when it starts. The app's
+    logging (platform/logs.py) then replaces the handlers RQ's command line put on its loggers before the worker's
+    first line, so every line is written once and in our format."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        job_app()
 
 
 def init_app(app: Flask) -> None:

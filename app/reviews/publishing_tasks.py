@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 from app.extensions import db
 from app.messaging.tasks import mail_now
 from app.platform.jobs import job_app
+from app.platform.metrics import outbox_failed, outbox_retried
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue, get_redis
 from app.platform.types import utcnow
@@ -128,6 +129,8 @@ def _drain(app: Flask, store_id: int) -> dict[str, Any]:
         for group in groups:
             outcome, wait_until = _publish(app, store, client, group)
             counts[outcome] += len(group)
+            if outcome in ("failed", "retry"):
+                (outbox_failed if outcome == "failed" else outbox_retried)("review_publication", len(group))
             if wait_until is not None:  # the store asked us to slow down or is away: the rest waits too
                 for row in rows[rows.index(group[-1]) + 1 :]:
                     outbox.retry_later(db.session, row, wait_until, None, attempt=False)
