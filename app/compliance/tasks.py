@@ -20,6 +20,7 @@ from app.compliance.models import ComplianceRequest as Request
 from app.compliance.service import adopt_deferred, due_request_ids, run_request
 from app.extensions import db
 from app.platform.jobs import job_app
+from app.platform.logs import reason
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,8 @@ def enqueue_request(request_id: int) -> bool:
     try:
         get_queue().enqueue(JOB, request_id, job_timeout=3600, result_ttl=0, failure_ttl=7 * 86400)
         return True
-    except RedisError:
-        log.warning("compliance.enqueue_failed", extra={"request_id": request_id})
+    except RedisError as exc:
+        log.warning("compliance.enqueue_failed", extra={"request_id": request_id, "reason": reason(exc)})
         return False
 
 

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.loyalty import redemptions as service
 from app.loyalty.models import Redemption
 from app.platform.jobs import job_app
+from app.platform.logs import reason
 from app.platform.metrics import outbox_failed, outbox_retried
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue
@@ -44,8 +45,8 @@ def enqueue_issue(redemption_id: int) -> bool:
     try:
         get_queue().enqueue(issue_discount, redemption_id, job_timeout=120, result_ttl=3600, failure_ttl=86400)
         return True
-    except RedisError:
-        log.warning("loyalty.redemption_enqueue_failed", extra={"redemption_id": redemption_id})
+    except RedisError as exc:
+        log.warning("loyalty.redemption_enqueue_failed", extra={"redemption_id": redemption_id, "reason": reason(exc)})
         return False
 
 

@@ -100,3 +100,12 @@ def configure(app: Flask) -> None:
     handler = _StderrHandler()
     handler.setFormatter(JsonFormatter() if app.config.get("LOG_FORMAT") == "json" else TextFormatter())
     root.addHandler(handler)
+
+
+def reason(exc: BaseException) -> str:
+    """A warning's reason from an exception: its class and the first line of its message, at most 200 characters.
+    For our own errors and the connectors', Redis's and the database driver's, whose messages name the failure
+    (a status, a host, an error code), never a payload; not for exceptions that may quote one (a payload's
+    parse error carries only its class: inbox/processing.py)."""
+    message = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
