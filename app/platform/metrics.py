@@ -68,8 +68,16 @@ THROTTLE_WAITS = Histogram(
 )
 
 
+#: The webhook counter's children by labels: labels() validates and locks on every call, on the hottest path.
+_WEBHOOK_CHILDREN: dict[tuple[str, str, str], Any] = {}
+
+
 def webhook_answered(platform: str, topic: str, answer: str) -> None:
-    WEBHOOKS.labels(platform, topic, answer).inc()
+    key = (platform, topic, answer)
+    child = _WEBHOOK_CHILDREN.get(key)
+    if child is None:
+        child = _WEBHOOK_CHILDREN[key] = WEBHOOKS.labels(platform, topic, answer)
+    child.inc()
 
 
 def deliveries_processed(counts: dict[str, int]) -> None:
