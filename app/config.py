@@ -33,7 +33,7 @@ DEVELOPMENT = "development"
 #: Settings `flask config check` never prints (their values, that is: it prints whether they are set).
 SECRET_SETTINGS = frozenset(
     {"SECRET_KEY", "SECRET_KEY_FALLBACKS", "ENCRYPTION_KEYS"}
-    | {"SHOPIFY_API_SECRET", "SMTP_PASSWORD", "S3_SECRET_ACCESS_KEY"}
+    | {"SHOPIFY_API_SECRET", "SMTP_PASSWORD", "S3_SECRET_ACCESS_KEY", "METRICS_TOKEN"}
 )
 
 
@@ -236,6 +236,16 @@ class Config:
         self.S3_PREFIX = os.environ.get("S3_PREFIX", "review-photos/")
         self.S3_PUBLIC_BASE_URL = (os.environ.get("S3_PUBLIC_BASE_URL") or "").rstrip("/") or None
         self.S3_PRESIGN_SECONDS = int(os.environ.get("S3_PRESIGN_SECONDS", 3600))
+
+        # GET /metrics (app/metrics.py): the bearer token a Prometheus scraper sends. Unset: open in development,
+        # not served in production.
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+        # Logs (app/platform/logs.py): one line per event on stderr, JSON objects in production, key=value text
+        # in development.
+        self.LOG_FORMAT = (os.environ.get("LOG_FORMAT") or ("json" if production else "text")).lower()
+        if self.LOG_FORMAT not in ("json", "text"):
+            raise ConfigError(["LOG_FORMAT: must be json or text"])
+        self.LOG_LEVEL = (os.environ.get("LOG_LEVEL") or "INFO").upper()
 
         if production and refuse:
             problems = production_problems(self)

@@ -80,6 +80,7 @@ def serve_command(host: str, port: int, web_workers: int, rq_workers: int, grace
             return
         config = current_app.config
         env = {**os.environ, "REDIS_URL": _redis_url_without_sigint()}
+        env["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir(config["INSTANCE_PATH"])
         flask = [str(BIN / "flask"), "--app", "wsgi"]
         web = [
             str(BIN / "gunicorn"),
@@ -107,6 +108,16 @@ def serve_command(host: str, port: int, web_workers: int, rq_workers: int, grace
                 click.echo(f"killed after the grace period: {', '.join(family.names(killed))}", err=True)
     if exited:
         raise click.ClickException(f"stopped because a process exited: {', '.join(family.names(exited))}")
+
+
+def _metrics_dir(instance: str) -> str:
+    """The folder every process of the family writes its metric values to (app/platform/metrics.py), emptied:
+    values of an earlier run's processes would otherwise be added to this run's."""
+    directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or Path(instance) / "metrics")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    return str(directory)
 
 
 def _redis_url_without_sigint() -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import CursorResult, func, select, update
 
 from app.extensions import db
 from app.inbox.ingest import kick_processing
+from app.inbox.lag import store_lag
 from app.inbox.models import FAILED, PENDING, PROCESSING, WebhookDelivery
 from app.inbox.woo_upkeep import disconnect_woo_store
 from app.platform.output import print_json
@@ -31,7 +32,7 @@ def inbox_cli() -> None:
 
 @inbox_cli.command("stats")
 def stats() -> None:
-    """Deliveries per store, platform, topic and status, as JSON."""
+    """How far behind each store is, and deliveries per store, platform, topic and status, as JSON."""
     rows = db.session.execute(
         select(
             WebhookDelivery.store_id,
@@ -43,7 +44,11 @@ def stats() -> None:
         .group_by(WebhookDelivery.store_id, WebhookDelivery.platform, WebhookDelivery.topic, WebhookDelivery.status)
         .order_by(WebhookDelivery.store_id, WebhookDelivery.topic, WebhookDelivery.status)
     ).all()
-    print_json([{"store_id": s, "platform": p, "topic": t, "status": st, "count": n} for s, p, t, st, n in rows])
+    deliveries = [{"store_id": s, "platform": p, "topic": t, "status": st, "count": n} for s, p, t, st, n in rows]
+    # Per store: deliveries not processed yet, the oldest one's age, when the last one was processed (lag.py).
+    lag = store_lag(db.session, {row["store_id"] for row in deliveries})
+    db.session.rollback()
+    print_json({"stores": lag, "deliveries": deliveries})
 
 
 @inbox_cli.command("retry")

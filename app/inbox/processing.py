@@ -143,7 +143,15 @@ def mark_failure(delivery: WebhookDelivery, exc: Exception, *, permanent: bool, 
         delivery.next_attempt_at = utcnow() + backoff(delivery.attempts + 1, 5, 3600)  # 10 s, 20, 40... at most 1 h
     log.warning(
         "inbox.delivery_failed",
-        extra={"delivery_id": delivery.id, "status": delivery.status, "error": type(exc).__name__},
+        extra={
+            "store_id": delivery.store_id,
+            "delivery_id": delivery.id,
+            "status": delivery.status,
+            "error": type(exc).__name__,
+            # The class only: a parse error's message may quote the payload (personal data).
+            "reason": f"{type(exc).__name__}, "
+            + ("parked as failed" if delivery.status == FAILED else "retried later"),
+        },
     )
     return delivery.status
 

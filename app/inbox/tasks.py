@@ -20,6 +20,7 @@ from app.inbox.models import PROCESSING, WebhookDelivery
 from app.inbox.processing import claim_batch
 from app.platform.jobs import job_app
 from app.platform.leases import kept_leased
+from app.platform.metrics import deliveries_processed
 from app.platform.queue import get_redis
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def process_inbox(max_seconds: float = 30.0) -> dict[str, int]:
                     db.engine, WebhookDelivery, ids, lease=lease, where=[WebhookDelivery.status == PROCESSING]
                 ):
                     done = process_batch(db.session, ids, max_attempts)
+                deliveries_processed(done)  # per batch, so a long drain shows its rate as it goes
                 for status, n in done.items():
                     counts[status] = counts.get(status, 0) + n
                 if time.monotonic() > deadline:

@@ -29,6 +29,7 @@ from app.extensions import db
 from app.inbox.ingest import kick_processing, record_delivery
 from app.inbox.models import WebhookDelivery
 from app.platform.jobs import job_app
+from app.platform.logs import reason
 from app.platform.queue import get_queue
 from app.platform.types import utcnow
 from app.security import secret_box
@@ -121,7 +122,7 @@ def _fail(store_id: int, exc: Exception) -> None:
         if isinstance(exc, AccessDenied):
             state.webhooks_status = WEBHOOKS_ERROR
         db.session.commit()
-    log.warning("woo.sync_failed", extra={"store_id": store_id, "error": type(exc).__name__})
+    log.warning("woo.sync_failed", extra={"store_id": store_id, "error": type(exc).__name__, "reason": reason(exc)})
 
 
 def register_woo_webhooks(store_id: int) -> dict[str, Any]:
@@ -141,8 +142,8 @@ def enqueue_registration(store_id: int) -> bool:
     try:
         get_queue().enqueue(register_woo_webhooks, store_id, retry=_RETRY, job_timeout=300, failure_ttl=7 * 86400)
         return True
-    except RedisError:
-        log.warning("woo.enqueue_failed", extra={"store_id": store_id})
+    except RedisError as exc:
+        log.warning("woo.enqueue_failed", extra={"store_id": store_id, "reason": reason(exc)})
         db.session.execute(
             update(WooStoreState).where(WooStoreState.store_id == store_id).values(next_maintenance_at=utcnow())
         )
@@ -199,7 +200,10 @@ def reconcile_orders(store: Store, state: WooStoreState, client: WooAdminClient)
     if pages < max_pages:  # a truncated window is read again from the same watermark
         state.reconcile_watermark = newest or state.reconcile_watermark
     else:
-        log.warning("woo.reconcile_truncated", extra={"store_id": store_id, "pages": pages})
+        log.warning(
+            "woo.reconcile_truncated",
+            extra={"store_id": store_id, "pages": pages, "reason": "page cap reached; the window is read again"},
+        )
     state.last_reconciled_at = started
     if counts["new"]:
         kick_processing()

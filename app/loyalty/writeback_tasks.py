@@ -24,6 +24,7 @@ from app.loyalty.models import LoyaltyAccount, LoyaltyWriteback
 from app.loyalty.writeback import clear, due_rows, postpone
 from app.platform.jobs import job_app
 from app.platform.locks import job_lock
+from app.platform.metrics import outbox_retried
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue, get_redis
 from app.platform.types import utcnow
@@ -34,6 +35,9 @@ from connectors.exceptions import RateLimited, StoreUnavailable
 from connectors.writeback import LoyaltyBalance
 
 log = logging.getLogger(__name__)
+
+#: The metrics' name for this outbox (rows are never given up on: a refusal keeps backing off).
+KIND = "loyalty_writeback"
 LOCK_SECONDS = 300
 ROWS_PER_PASS = 500  # due rows read at once; the client sends them in as many calls as its batch limit needs
 
@@ -113,6 +117,7 @@ def _push(store_id: int, now: datetime) -> dict[str, Any]:
             row_id, _, attempts = rows[customer_id]
             reason = result.reasons.get(customer_id, "refused")  # e.g. the store kept another value
             postpone(db.session, store, [row_id], now + backoff(attempts + 1, base, cap), reason)
+        outbox_retried(KIND, len(result.refused) + (len(result.failed) if result.error is not None else 0))
         cleared += clear(db.session, store, {rows[c][0]: rows[c][1] for c in result.written})
         error = result.error
         if isinstance(error, RateLimited):

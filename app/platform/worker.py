@@ -33,7 +33,15 @@ T = TypeVar("T")
 
 class Worker(SimpleWorker):
     """SimpleWorker (jobs run in the worker process: the Flask app is built once per process) that waits for
-    Redis to come back instead of exiting."""
+    Redis to come back instead of exiting. It builds the app when it starts: the app's logging
+    (platform/logs.py) then replaces the handlers RQ's command line put on its loggers before the worker's first
+    line, so every line is written once and in our format."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from app.platform.jobs import job_app  # jobs builds the app (create_app), which imports every package
+
+        job_app()
 
     #: The first wait after a failure, doubled per failed probe (RQ's own exponential_backoff_factor), at most
     #: max_connection_wait_time: a 25-second outage costs about 6 probes and is noticed within 5 s of its end.

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.platform.jobs import job_app
 from app.platform.locks import lock_store
+from app.platform.logs import reason
 from app.platform.queue import get_queue
 from app.platform.types import utcnow
 from app.records.models import Customer
@@ -43,8 +44,8 @@ TRANSIENT = (StoreUnavailable, RateLimited)
 def enqueue(job: str, row_id: int) -> None:
     try:
         get_queue().enqueue(f"app.referrals.tasks.{job}", row_id, retry=RETRY)
-    except Exception:  # noqa: BLE001  (Redis away: the tick re-enqueues stale rows)
-        log.warning("referrals.enqueue_failed", extra={"job": job, "id": row_id})
+    except Exception as exc:  # noqa: BLE001  (Redis away: the tick re-enqueues stale rows)
+        log.warning("referrals.enqueue_failed", extra={"job": job, "referral_row_id": row_id, "reason": reason(exc)})
 
 
 def create_friend_discount(invite_id: int) -> str:

@@ -25,6 +25,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns; flask's Response subclasses it
 
 from app.extensions import db
+from app.platform.logs import reason
 from app.platform.queue import get_redis
 from app.security import secret_box
 from app.stores import shopify_auth as auth
@@ -103,7 +104,10 @@ def register_store_webhooks(store_id: int) -> bool:
         log.info("stores.shopify_install.webhooks_registered", extra={"store_id": store_id})
     except (ConnectorError, auth.NotInstalled) as exc:
         install.webhooks_status, install.last_error = WEBHOOKS_ERROR, f"{type(exc).__name__}: {exc}"[:2000]
-        log.warning("stores.shopify_install.webhooks_failed", extra={"store_id": store_id, "error": type(exc).__name__})
+        log.warning(
+            "stores.shopify_install.webhooks_failed",
+            extra={"store_id": store_id, "error": type(exc).__name__, "reason": reason(exc)},
+        )
     db.session.commit()
     return install.webhooks_status == WEBHOOKS_ACTIVE
 
@@ -179,7 +183,7 @@ def callback() -> BaseResponse:
     try:
         grant = token_client().exchange_code(shop, code)
     except ConnectorError as exc:
-        log.warning("stores.shopify_install.code_exchange_failed", extra={"error": type(exc).__name__})
+        log.warning("stores.shopify_install.code_exchange_failed", extra={"reason": type(exc).__name__})
         return _refused("code_exchange", 401 if isinstance(exc, TokenRequestError) else 502)
     _install(shop, grant, now)
     return redirect(f"https://{shop}/admin/apps/{cfg.get('SHOPIFY_API_KEY', '')}", 302)
@@ -202,7 +206,7 @@ def session_token() -> Response:
         try:
             grant = token_client().exchange_session_token(shop, token)
         except ConnectorError as exc:
-            log.warning("stores.shopify_install.token_exchange_failed", extra={"error": type(exc).__name__})
+            log.warning("stores.shopify_install.token_exchange_failed", extra={"reason": type(exc).__name__})
             return _refused("token_exchange", 401 if isinstance(exc, TokenRequestError) else 502)
         store = _install(shop, grant, now)
     else:

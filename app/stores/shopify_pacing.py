@@ -23,6 +23,7 @@ from collections.abc import Callable
 from redis import Redis
 from redis.exceptions import RedisError
 
+from app.platform.metrics import throttle_waited
 from connectors.exceptions import RateLimited
 from connectors.shopify_pacing import ThrottleStatus
 
@@ -78,13 +79,14 @@ class RedisPacer:
                 keys=[bucket_key(shop)], args=[repr(self._clock()), repr(cost), repr(self._max_wait), KEY_TTL_SECONDS]
             )
         except RedisError as exc:
-            log.info("shopify.pace_unavailable", extra={"error": type(exc).__name__})
+            log.info("shopify.pace_unavailable", extra={"shop": shop, "reason": type(exc).__name__})
             return
         seconds = float(wait)
         if not int(taken):
             raise RateLimited("Shopify's cost bucket for this shop is empty", seconds)
         if seconds > 0:
             self._sleep(seconds + MARGIN_SECONDS)
+            throttle_waited(seconds + MARGIN_SECONDS, operation="graphql")  # ppe_shopify_throttle_wait_seconds
 
     def after(self, shop: str, status: ThrottleStatus) -> None:
         key = bucket_key(shop)
@@ -100,4 +102,4 @@ class RedisPacer:
                 pipe.expire(key, KEY_TTL_SECONDS)
                 pipe.execute()
         except RedisError as exc:
-            log.info("shopify.pace_unavailable", extra={"error": type(exc).__name__})
+            log.info("shopify.pace_unavailable", extra={"shop": shop, "reason": type(exc).__name__})
