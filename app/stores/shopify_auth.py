@@ -5,8 +5,9 @@ caller, or by a `refresher` callable handed in. Every time check takes `now` (ep
 caller, so the app's clock (SHOPIFY_CLOCK) is the only clock.
 
 Docs relied on:
-- Install/callback query verification (hex HMAC-SHA256 over the sorted key=value pairs without hmac),
-  shop hostname rule, state nonce, timestamp:
+- Install/callback query verification (hex HMAC-SHA256 over the sorted key=value pairs without hmac, escaped
+  and with list keys as Shopify's Python library signs them: shopify/session.py in ShopifyAPI), shop
+  hostname rule, state nonce, timestamp:
   https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
 - Session tokens (HS256 JWT signed with the client secret; aud = client id; iss = https://{shop}/admin;
   dest = https://{shop}; exp/nbf): https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
@@ -72,14 +73,25 @@ def valid_shop(value: str | None) -> str:
 
 
 def query_hmac(params: Mapping[str, Sequence[str]], secret: str) -> str:
-    """Hex HMAC-SHA256 of the sorted key=value pairs, joined by '&', without hmac and signature."""
+    """Hex HMAC-SHA256 of the query as Shopify's Python library signs it (shopify.Session.calculate_hmac).
+
+    Every key but hmac, sorted as `key=value` pairs joined by '&'. A key ending in [] (ids[]=2&ids[]=1) loses
+    its brackets and signs its values as a JSON list (["2", "1"]); '%' and '=' in keys, '%' in values and '&'
+    in a pair are escaped, so a value cannot pose as another pair. A plain key given twice is refused
+    (InstallRefused("hmac")): no library signs it, and a second value must not slip past the signature.
+    """
     pairs = []
     for key, values in params.items():
-        if key in ("hmac", "signature"):
+        if key == "hmac":
             continue
-        # A repeated key (ids[]=1&ids[]=2) is signed as one JSON-style list, as Shopify's libraries do.
-        value = values[0] if len(values) == 1 else json.dumps(list(values), separators=(", ", ":"))
-        pairs.append(f"{key}={value}")
+        if key.endswith("[]"):
+            key, value = key.rstrip("[]"), json.dumps(list(values))
+        elif len(values) == 1:
+            value = values[0]
+        else:
+            raise InstallRefused("hmac")
+        key = key.replace("%", "%25").replace("=", "%3D")
+        pairs.append(f"{key}={value.replace('%', '%25')}".replace("&", "%26"))
     message = "&".join(sorted(pairs))
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
@@ -89,7 +101,8 @@ def verify_query(params: Mapping[str, Sequence[str]], secret: str, now: float) -
     shop = valid_shop(_first(params, "shop"))
     given = _first(params, "hmac") or ""
     expected = query_hmac(params, secret)
-    if not secret or not hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "replace")):
+    # Constant time, and exact as the library compares (lower-case hex).
+    if not secret or not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
         raise InstallRefused("hmac")
     try:
         timestamp = int(_first(params, "timestamp") or "")
