@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 
 MAX_REQUEST_AGE = 24 * 60 * 60  # Shopify's libraries refuse install requests older than a day
 MAX_CLOCK_SKEW = 5 * 60
-SESSION_TOKEN_LEEWAY = 10  # seconds; session tokens live one minute
+SESSION_TOKEN_LEEWAY = 10  # seconds; session tokens live one minute (both of Shopify's libraries allow 10 s)
+SESSION_TOKEN_CLAIMS = ("exp", "nbf", "iss", "dest", "aud", "sub", "jti", "sid")
 
 
 class NotInstalled(Conflict, LookupError):
@@ -149,7 +150,13 @@ def authorize_url(shop: str, *, api_key: str, scopes: str, redirect_uri: str, st
 
 
 def verify_session_token(token: str, *, api_key: str, api_secret: str, now: float) -> str:
-    """The shop an App Bridge session token speaks for, or InstallRefused("session_token")."""
+    """The shop an App Bridge session token speaks for, or InstallRefused("session_token").
+
+    As strict as both of Shopify's libraries together: HS256 only; aud exactly our API key (shopify-api-js
+    compares with ===); exp, nbf and iat numbers (jose refuses a string; PyJWT would take one) within a 10 s
+    leeway; iss, dest, sub, jti, sid present (ShopifyAPI's session_token.py); dest a shop and iss that shop's
+    admin, in the documented form https://{shop}/admin.
+    """
     try:
         # Times are checked below against the app clock, not PyJWT's.
         claims = jwt.decode(
@@ -157,22 +164,37 @@ def verify_session_token(token: str, *, api_key: str, api_secret: str, now: floa
             api_secret,
             algorithms=["HS256"],
             audience=api_key,
-            options={"require": ["exp", "nbf", "iss", "dest", "aud"], "verify_exp": False, "verify_nbf": False},
+            options={
+                "require": list(SESSION_TOKEN_CLAIMS),
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
         )
-        exp, nbf = float(claims["exp"]), float(claims["nbf"])
-    except (jwt.InvalidTokenError, TypeError, ValueError):
+    except jwt.InvalidTokenError:
         raise InstallRefused("session_token") from None
-    if not api_key or now > exp + SESSION_TOKEN_LEEWAY or now < nbf - SESSION_TOKEN_LEEWAY:
+    if not api_key or claims["aud"] != api_key or not _within(claims, now):
         raise InstallRefused("session_token")
-    dest = str(claims["dest"]).removeprefix("https://")
-    iss = str(claims["iss"]).removeprefix("https://").removesuffix("/admin")
+    dest, iss = claims["dest"], claims["iss"]
+    if not isinstance(dest, str) or not dest.startswith("https://"):
+        raise InstallRefused("session_token")
     try:
-        shop = valid_shop(dest)
+        shop = valid_shop(dest.removeprefix("https://"))
     except InstallRefused:
         raise InstallRefused("session_token") from None
-    if not hmac.compare_digest(iss.lower().encode(), shop.encode()):
+    if not isinstance(iss, str) or not hmac.compare_digest(iss.lower().encode(), f"https://{shop}/admin".encode()):
         raise InstallRefused("session_token")
     return shop
+
+
+def _within(claims: Mapping[str, Any], now: float) -> bool:
+    """exp, nbf (and iat if present) are JSON numbers putting now inside the token's life, give or take the leeway."""
+    dates = {name: claims.get(name) for name in ("exp", "nbf", "iat") if name in claims}
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in dates.values()):
+        return False
+    if now > dates["exp"] + SESSION_TOKEN_LEEWAY or now < dates["nbf"] - SESSION_TOKEN_LEEWAY:
+        return False
+    return "iat" not in dates or dates["iat"] <= now + SESSION_TOKEN_LEEWAY
 
 
 def store_grant(session: Session, box: SecretBox, shop: str, grant: TokenGrant, now: float) -> Store:

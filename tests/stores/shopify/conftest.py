@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jwt
@@ -137,7 +138,10 @@ def session_token(
     aud: str = API_KEY,
     secret: str = SHOPIFY_SECRET,
     exp_in: float = 60,
+    algorithm: str = "HS256",
+    **overrides: Any,
 ) -> str:
+    """A session token as App Bridge makes one; `overrides` replace claims (None drops the claim)."""
     now = clock()
     claims = {
         "iss": f"https://{shop}/admin",
@@ -150,4 +154,5 @@ def session_token(
         "jti": "abc",
         "sid": "s",
     }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    claims = {k: v for k, v in {**claims, **overrides}.items() if v is not None}
+    return jwt.encode(claims, secret, algorithm=algorithm)
