@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.admin import bp
 from app.admin.auth import merchant_required
+from app.admin.openapi import documented, obj
 from app.extensions import db
 from app.messaging.tasks import mail_now
 from app.reviews.models.review import REVIEW_STATUSES, Review
@@ -17,6 +18,8 @@ from app.reviews.service import as_admin, moderate, reply
 from app.security import secret_box
 from app.stores.storefront_keys import ensure_keys
 
+REVIEW = obj("id", "status", id={"type": "integer"}, status={"enum": list(REVIEW_STATUSES)})
+
 
 def _review(review_id: int) -> Review | None:
     row = db.session.get(Review, review_id)
@@ -24,6 +27,12 @@ def _review(review_id: int) -> Review | None:
 
 
 @bp.get("/reviews")
+@documented(
+    summary="The store's latest 200 reviews, newest first",
+    query=[{"name": "status", "in": "query", "required": False, "schema": {"enum": list(REVIEW_STATUSES)}}],
+    response=obj("reviews", reviews={"type": "array", "items": REVIEW}),
+    errors={400: "Unknown status"},
+)
 @merchant_required
 def admin_reviews() -> tuple[Response, int]:
     status = request.args.get("status")
@@ -37,6 +46,7 @@ def admin_reviews() -> tuple[Response, int]:
 
 
 @bp.post("/reviews/<int:review_id>/<any(publish, reject):action>")
+@documented(summary="Publish or reject a review", response=REVIEW)
 @merchant_required
 def admin_moderate(review_id: int, action: str) -> tuple[Response, int]:
     review = _review(review_id)
@@ -50,6 +60,12 @@ def admin_moderate(review_id: int, action: str) -> tuple[Response, int]:
 
 
 @bp.post("/reviews/<int:review_id>/reply")
+@documented(
+    summary="Reply to a review (shown under it)",
+    request=obj("reply", reply={"type": "string", "minLength": 1, "maxLength": 4000, "pattern": r"\S"}),
+    response=REVIEW,
+    errors={400: "reply: 1-4000 characters"},
+)
 @merchant_required
 def admin_reply(review_id: int) -> tuple[Response, int]:
     review = _review(review_id)
@@ -67,6 +83,7 @@ def admin_reply(review_id: int) -> tuple[Response, int]:
 
 
 @bp.get("/reviews/public-key")
+@documented(summary="The store's storefront public key", response=obj("public_key", public_key={"type": "string"}))
 @merchant_required
 def admin_public_key() -> tuple[Response, int]:
     """An alias kept for the admin UI: the store's one storefront public key (`ppk_...`), made on first need."""
@@ -76,6 +93,10 @@ def admin_public_key() -> tuple[Response, int]:
 
 
 @bp.get("/reviews/publishing")
+@documented(
+    summary="Review write-backs waiting or failed",
+    response=obj("publications", publications={"type": "array", "items": obj("product_id", "status")}),
+)
 @merchant_required
 def admin_publishing() -> tuple[Response, int]:
     """Write-backs of reviews to the store that are waiting (pending) or need the merchant (failed)."""

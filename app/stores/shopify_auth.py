@@ -189,12 +189,16 @@ def verify_session_token(token: str, *, api_key: str, api_secret: str, now: floa
 
 def _within(claims: Mapping[str, Any], now: float) -> bool:
     """exp, nbf (and iat if present) are JSON numbers putting now inside the token's life, give or take the leeway."""
-    dates = {name: claims.get(name) for name in ("exp", "nbf", "iat") if name in claims}
-    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in dates.values()):
-        return False
+    dates: dict[str, float] = {}
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return False
+        if isinstance(value, int | float):
+            dates[name] = float(value)
     if now > dates["exp"] + SESSION_TOKEN_LEEWAY or now < dates["nbf"] - SESSION_TOKEN_LEEWAY:
         return False
-    return "iat" not in dates or dates["iat"] <= now + SESSION_TOKEN_LEEWAY
+    return dates.get("iat", now) <= now + SESSION_TOKEN_LEEWAY
 
 
 def store_grant(session: Session, box: SecretBox, shop: str, grant: TokenGrant, now: float) -> Store:
