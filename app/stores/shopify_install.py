@@ -21,23 +21,21 @@ install.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns; flask's Response subclasses it
 
 from app.extensions import db
 from app.platform.logs import reason
-from app.platform.queue import get_redis
 from app.security import secret_box
 from app.stores import shopify_auth as auth
 from app.stores.details import refresh_details
 from app.stores.models import Store
 from app.stores.models.shopify import WEBHOOKS_ACTIVE, WEBHOOKS_ERROR, ShopifyInstall
+from app.stores.shopify_tokens import admin_client, clock, token_client
 from connectors.exceptions import ConnectorError
 from connectors.shopify import COMPLIANCE_TOPICS, ShopifyConnector
-from connectors.shopify_admin import AdminClient, TokenClient, TokenGrant, TokenRequestError
+from connectors.shopify_admin import TokenGrant, TokenRequestError
 from connectors.shopify_shop import shop_details
 from connectors.shopify_webhooks import remove_shop_subscriptions
 
@@ -49,12 +47,6 @@ APP_SUBSCRIPTION = "shopify.app.toml"  # ShopifyInstall.webhooks: the topic is a
 DEFAULT_SCOPES = "read_orders,read_fulfillments,read_customers,write_customers,write_discounts,write_products"
 
 
-def clock() -> float:
-    """The app's clock: SHOPIFY_CLOCK (a callable returning epoch seconds) when tests set one."""
-    now: Callable[[], float] = current_app.config.get("SHOPIFY_CLOCK") or time.time
-    return float(now())
-
-
 def app_topics() -> list[str]:
     """The topics shopify.app.toml subscribes for every shop (app-specific subscriptions): all we parse.
 
@@ -64,40 +56,8 @@ def app_topics() -> list[str]:
     return [topic for topic in ShopifyConnector.topics if topic not in COMPLIANCE_TOPICS]
 
 
-def _origin() -> str | None:
-    # Tests only: the stand-in server's http://127.0.0.1:port instead of https://{shop}.
-    return current_app.config.get("SHOPIFY_ADMIN_ORIGIN") or None
-
-
 def _app_url() -> str:
     return str(current_app.config.get("APP_URL", "http://127.0.0.1:8000")).rstrip("/")
-
-
-def token_client() -> TokenClient:
-    cfg = current_app.config
-    return TokenClient(cfg.get("SHOPIFY_API_KEY", ""), cfg.get("SHOPIFY_API_SECRET") or "", origin=_origin())
-
-
-def access_token(store_id: int) -> str:
-    """A valid token for the store, refreshed (once, whoever else asks) when about to expire."""
-    try:
-        redis = get_redis()
-    except Exception:  # noqa: BLE001  (Redis down: the PostgreSQL row lock still serialises refreshes)
-        redis = None
-    return auth.get_access_token(
-        db.engine,
-        secret_box(),
-        store_id,
-        token_client().refresh,
-        now=clock,
-        margin=float(current_app.config.get("SHOPIFY_TOKEN_REFRESH_MARGIN_SECONDS", 300)),
-        redis=redis,
-    )
-
-
-def admin_client(store: Store) -> AdminClient:
-    """The Admin GraphQL client for a store, for any feature that writes back to Shopify."""
-    return AdminClient(store.domain, access_token(store.id), origin=_origin())
 
 
 def sync_store_webhooks(store_id: int) -> bool:

@@ -102,7 +102,7 @@ def test_missing_session_token_is_refused(http, standin):
 
 
 def test_concurrent_refresh_calls_the_token_endpoint_once(http, shop_app, standin, clock):
-    from app.stores.shopify_install import access_token
+    from app.stores.shopify_tokens import access_token
 
     http.post("/shopify/session", headers={"Authorization": "Bearer " + session_token(clock)})
     store_id = store_row(shop_app).id
@@ -136,7 +136,7 @@ def test_concurrent_refresh_calls_the_token_endpoint_once(http, shop_app, standi
     with shop_app.app_context():
         from app.extensions import db
         from app.stores.models import Store
-        from app.stores.shopify_install import admin_client
+        from app.stores.shopify_tokens import admin_client
 
         data = admin_client(db.session.get(Store, store_id)).execute(
             "{ webhookSubscriptions(first: 1) { nodes { id } } }"
@@ -179,7 +179,7 @@ def test_revoke_access_forgets_the_tokens(http, shop_app, standin, clock):
     from app.extensions import db
     from app.stores.models import Store
     from app.stores.shopify_auth import NotInstalled, revoke_access
-    from app.stores.shopify_install import access_token
+    from app.stores.shopify_tokens import access_token
 
     http.post("/shopify/session", headers={"Authorization": "Bearer " + session_token(clock)})
     with shop_app.app_context():
