@@ -34,7 +34,7 @@ from app.inbox.pipeline import apply_event
 from app.inbox.processing import _CONFLICT_RETRIES, finish, finish_all, mark_failure, process_delivery
 from app.platform.locks import lock_store
 from app.platform.sql import chunks, in_keys
-from app.records import batch_rows
+from app.records import batch_rows, batch_scope
 from app.stores.models import Store
 from connectors import get_connector
 from connectors.events import Event
@@ -87,8 +87,7 @@ def _process_store(session: Session, store_id: int, ids: list[int], max_attempts
 
 
 def _stop(session: Session) -> None:
-    batch_derived.stop(session)
-    batch_rows.stop(session)
+    batch_scope.end(session)
 
 
 def _apply_store(
@@ -115,8 +114,7 @@ def _apply_store(
     if store is None:
         outcomes += [(delivery, FAILED, True) for delivery in deliveries]
     else:
-        batch_derived.start(session)
-        batch_rows.start(session)
+        batch_scope.begin(session)  # handlers defer and look rows up (records/batch_scope.py)
         for delivery in deliveries:
             if delivery.id not in parsed:  # parsed once for both passes
                 parsed[delivery.id] = _parse(delivery)

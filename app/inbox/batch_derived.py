@@ -30,44 +30,26 @@ from sqlalchemy.orm import Session
 
 from app.platform.sql import in_keys
 from app.platform.types import utcnow
-from app.records import followers, orders
+from app.records import batch_scope, followers, orders
 from app.records.followers import LoadedOrder
 from app.records.models import Fulfillment, Order, OrderRefund
 from app.stores.models import Store
-
-_BATCH_KEYS = (orders.DIRTY_ORDERS, orders.DEFERRED_REFRESH, orders.DELETION_MARKERS)
-
-
-def start(session: Session) -> None:
-    """Batch mode: the handlers defer (dirty sets) and look up per-store sets loaded once (dicts)."""
-    session.info[orders.DIRTY_ORDERS] = set()
-    session.info[orders.DEFERRED_REFRESH] = set()
-    session.info[orders.DELETION_MARKERS] = {}
-    for follower in followers.followers():
-        for key in follower.batch_keys:
-            session.info[key] = set()
-
-
-def stop(session: Session) -> None:
-    for key in _BATCH_KEYS:
-        session.info.pop(key, None)
-    for follower in followers.followers():
-        for key in follower.batch_keys:
-            session.info.pop(key, None)
 
 
 def run_deferred(session: Session, store: Store, now: datetime | None = None) -> None:
     """The store's deferred work; the caller holds the store's lock and commits."""
     now = now or utcnow()
-    dirty: set[tuple[int, str]] = session.info.get(orders.DIRTY_ORDERS) or set()
+    batch = batch_scope.current(session)
+    dirty: set[tuple[int, str]] = batch.dirty_orders if batch is not None else set()
     pids = sorted(pid for sid, pid in dirty if sid == store.id)
     dirty.difference_update((store.id, pid) for pid in pids)
     loaded: list[LoadedOrder] = []
     for chunk in orders.chunks(pids):
         loaded += _derive_orders(session, store, chunk)
-    deferred = session.info.get(orders.DEFERRED_REFRESH)
-    if deferred is not None:
-        deferred.update((store.id, item.order.customer_id) for item in loaded if item.order.customer_id is not None)
+    if batch is not None:
+        batch.customer_totals.update(
+            (store.id, item.order.customer_id) for item in loaded if item.order.customer_id is not None
+        )
     orders.refresh_deferred_customers(session, store)
     followers.reconcile_many(session, store, loaded, now)  # also with no order: their deferred work settles
     session.flush()

@@ -14,6 +14,7 @@ from app.loyalty.models import LoyaltyAccount, PointsLedger
 from app.loyalty.orders import reconcile_loaded, reconcile_order
 from app.loyalty.refresh import DEFERRED_ACCOUNTS
 from app.platform.sql import chunks, in_keys
+from app.records import batch_scope
 from app.records.followers import LoadedOrder, OrderFollower
 from app.records.models import Order
 from app.stores.models import Store
@@ -21,7 +22,6 @@ from app.stores.models import Store
 
 class LoyaltyFollower(OrderFollower):
     name = "loyalty"
-    batch_keys = (DEFERRED_ACCOUNTS,)  # refresh_account only marks the customer; refreshed once before the commit
 
     def reconcile(self, session: Session, store: Store, order: Order) -> None:
         reconcile_order(session, store, order)
@@ -41,7 +41,8 @@ class LoyaltyFollower(OrderFollower):
 def _refresh_accounts(session: Session, store: Store, accounts: set[int], now: datetime) -> None:
     """These accounts and those the batch's handlers marked (loyalty/refresh.refresh_account: action rewards,
     guest merges, released holds), each refreshed once."""
-    marked: set[tuple[int, int]] = session.info.get(DEFERRED_ACCOUNTS) or set()
+    batch = batch_scope.current(session)
+    marked: set[tuple[int, int]] = batch.marks(DEFERRED_ACCOUNTS) if batch is not None else set()
     due = {(sid, cid) for sid, cid in marked if sid == store.id}
     marked.difference_update(due)
     accounts |= {cid for _, cid in due}

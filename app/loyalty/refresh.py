@@ -20,12 +20,12 @@ from app.loyalty.models import LoyaltyAccount, LoyaltyWriteback, PointsLedger
 from app.loyalty.settings import LoyaltySettings, get_settings
 from app.loyalty.writeback import mark_dirty
 from app.platform.sql import chunks, in_keys, set_together
-from app.records import customers
+from app.records import batch_scope, customers
 from app.records.models import Customer
 from app.stores.models import Store
 
-#: session.info key. While an inbox batch is applied (inbox/batch_derived.py) it holds the (store id, customer
-#: id) whose account is due: each is refreshed once, with the batch's other accounts, before the batch commits.
+#: The batch's marks (records/batch_scope.py) of the (store id, customer id) whose account is due: each is
+#: refreshed once, with the batch's other accounts, before the batch commits (loyalty/follower.py).
 DEFERRED_ACCOUNTS = "loyalty.deferred_accounts"
 
 
@@ -33,9 +33,9 @@ def refresh_account(session: Session, store: Store, customer_id: int, now: datet
     """Recompute the customer's cached sums from their rows (never incremented), and decide the tier.
 
     In a batch, only marked (None): refresh_accounts does it once per customer before the commit."""
-    deferred = session.info.get(DEFERRED_ACCOUNTS)
-    if deferred is not None:
-        deferred.add((store.id, customer_id))
+    batch = batch_scope.current(session)
+    if batch is not None:
+        batch.marks(DEFERRED_ACCOUNTS).add((store.id, customer_id))
         return None
     customer = customers.store_customer(session, store, customer_id)
     if customer is None:

@@ -29,6 +29,7 @@ from sqlalchemy import inspect, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.platform.sql import chunks, in_keys
+from app.records import batch_scope
 from app.records.models import Customer, Fulfillment, Order, OrderRefund
 from app.records.models.customer import normalise_email
 from connectors.events import (
@@ -41,7 +42,6 @@ from connectors.events import (
     ShipmentEvent,
 )
 
-ROWS = "batch.rows"  # session.info: {store id: {kind: {key: row or None}}}
 MISS = object()  # not known here: query
 
 # kind -> the attribute that holds the key (a row read back must still hold it); features add theirs (register)
@@ -69,12 +69,12 @@ def register(kind: str, key_attribute: str, preloader: Preloader | None = None) 
 
 def store_maps(session: Session, store_id: int) -> dict[str, Any] | None:
     """The store's maps while its part of a batch is applied (kind -> {key: row or None}); None otherwise."""
-    return session.info.get(ROWS, {}).get(store_id)
+    return _rows(session).get(store_id)
 
 
 def lookup(session: Session, store_id: int, kind: str, key: str) -> Any:
     """The row (or None: known absent) for this key, or MISS when the caller must query."""
-    maps = session.info.get(ROWS, {}).get(store_id)
+    maps = _rows(session).get(store_id)
     if maps is None:
         return MISS
     row = maps[kind].get(key, MISS)
@@ -88,12 +88,12 @@ def lookup(session: Session, store_id: int, kind: str, key: str) -> Any:
 
 def active(session: Session, store_id: int) -> bool:
     """Whether this store's rows are mapped (its part of a batch is being applied)."""
-    return store_id in session.info.get(ROWS, {})
+    return store_id in _rows(session)
 
 
 def remember(session: Session, store_id: int, kind: str, key: str | None, row: Any) -> None:
     """A row this batch created, or that now holds `key`."""
-    maps = session.info.get(ROWS, {}).get(store_id)
+    maps = _rows(session).get(store_id)
     if maps is not None and key is not None:
         maps[kind][key] = row
 
@@ -106,7 +106,7 @@ def new_customer_id(session: Session, store_id: int) -> int | None:
     row needs no flush of its own to have one: that flush wrote out everything the batch had pending so far, and
     the INSERT went alone, followed by an UPDATE of the details set after it. None outside a batch or on other
     databases (the caller flushes). Ids drawn and not used are gaps, as a rolled-back insert leaves."""
-    maps = session.info.get(ROWS, {}).get(store_id)
+    maps = _rows(session).get(store_id)
     if maps is None or session.get_bind().dialect.name != "postgresql":
         return None
     pool: list[int] = maps.setdefault("customer_ids", [])
@@ -118,17 +118,14 @@ def new_customer_id(session: Session, store_id: int) -> int | None:
     return pool.pop()
 
 
-def start(session: Session) -> None:
-    session.info[ROWS] = {}
-
-
-def stop(session: Session) -> None:
-    session.info.pop(ROWS, None)
+def _rows(session: Session) -> dict[int, dict[str, Any]]:
+    batch = batch_scope.current(session)
+    return batch.rows if batch is not None else {}
 
 
 def forget(session: Session, store_id: int) -> None:
     """After a SAVEPOINT rollback: the store's lookups query again for the rest of the batch."""
-    session.info.get(ROWS, {}).pop(store_id, None)
+    _rows(session).pop(store_id, None)
 
 
 def order_codes(order: Order) -> list[str]:
@@ -173,7 +170,8 @@ def sorted_chunks(values: set[str]) -> Iterable[Sequence[str]]:
 
 def preload(session: Session, store_id: int, events: Sequence[Event]) -> None:
     """Load the store's rows that these events name (one query per table and 500 keys), then the features'."""
-    if ROWS not in session.info:
+    batch = batch_scope.current(session)
+    if batch is None:
         return
     keys = _keys(events)
     maps: dict[str, Any] = {kind: {} for kind in _KEYS}
@@ -191,7 +189,7 @@ def preload(session: Session, store_id: int, events: Sequence[Event]) -> None:
     _load_customers(session, store_id, keys["pid"], keys["email"], maps)
     for load in _PRELOADERS.values():
         load(session, store_id, events, maps)
-    session.info[ROWS][store_id] = maps
+    batch.rows[store_id] = maps
 
 
 def _load_customers(session: Session, store_id: int, pids: set[str], emails: set[str], maps: dict) -> None:

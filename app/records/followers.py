@@ -41,9 +41,6 @@ class OrderFollower:
     """What a programme subclasses and registers, once, to follow orders."""
 
     name: str = ""
-    #: session.info keys of the sets where this follower defers work while a batch is applied (inbox/batch_derived.py
-    #: sets each to an empty set when the batch starts and drops it when the batch ends).
-    batch_keys: tuple[str, ...] = ()
 
     def reconcile(self, session: Session, store: Store, order: Order) -> None:
         """Bring what this programme owns for the order in line with it, in the caller's transaction."""

@@ -2,8 +2,8 @@
 
 Split from records/orders.py (which re-exports these names). refresh_order/derive_order turn refund and
 fulfilment rows into the order's refunded amount and fulfilled/delivered dates. While an inbox batch is
-applied (inbox/batch.py, inbox/batch_derived.py) the handlers only mark orders and customers in
-session.info, and the derived work runs once per order and customer before the batch commits.
+applied (inbox/batch.py, inbox/batch_derived.py) the handlers only mark orders and customers in the batch
+(records/batch_scope.py), and the derived work runs once per order and customer before the batch commits.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.platform.sql import chunks, in_keys, set_together, values_of
-from app.records import batch_rows
+from app.records import batch_rows, batch_scope
 from app.records.customers import TOTALS_COLUMNS, apply_totals, refresh_totals
 from app.records.models import Customer, Fulfillment, Order, OrderRefund
 from app.stores.models import Store
@@ -34,7 +34,7 @@ def flush_unless_batch(session: Session) -> None:
     """Write the handler's changes now, except while a batch is applied: there the batch's rows go out together,
     grouped into executemany UPDATEs/INSERTs by the unit of work, at the derived work's first query (autoflush)
     or at the SAVEPOINT's release (inbox/batch.py). Queries autoflush either way."""
-    if session.info.get(DIRTY_ORDERS) is None:
+    if batch_scope.current(session) is None:
         session.flush()
 
 
@@ -79,40 +79,30 @@ def derive_order(order: Order, refund_amounts: Sequence[Decimal], fulfillments: 
     set_together(order, DERIVED_COLUMNS, before)
 
 
-#: session.info key. While a batch is applied it holds the (store id, order platform id) whose derived
-#: work (refresh_order, loyalty and review reconciles) is due once, before the batch commits
-#: (inbox/batch_derived.py); the handlers only mark the order.
-DIRTY_ORDERS = "orders.dirty_orders"
-
-
 def defer_order(session: Session, store: Store, order_platform_id: str) -> bool:
-    """Mark the order's derived work for the end of the batch; False outside a batch (do it now)."""
-    dirty = session.info.get(DIRTY_ORDERS)
-    if dirty is None:
+    """Mark the order's derived work (refresh_order, the followers) for the end of the batch, once however many
+    deliveries name it (records/batch_scope.py); False outside a batch (do it now)."""
+    batch = batch_scope.current(session)
+    if batch is None:
         return False
-    dirty.add((store.id, order_platform_id))
+    batch.dirty_orders.add((store.id, order_platform_id))
     return True
 
 
-#: session.info key. While a batch is applied (inbox/batch.py) it holds the set of
-#: (store id, customer id) whose totals are due: each is recomputed once, before the batch commits,
-#: rather than once per delivery (the recomputation reads every order of the customer).
-DEFERRED_REFRESH = "orders.deferred_customer_refresh"
-
-
 def refresh_customer(session: Session, store: Store, customer: Customer) -> None:
-    deferred = session.info.get(DEFERRED_REFRESH)
-    if deferred is not None:
-        deferred.add((store.id, customer.id))
+    """The customer's totals from their orders; in a batch, once before it commits (they read every order)."""
+    batch = batch_scope.current(session)
+    if batch is not None:
+        batch.customer_totals.add((store.id, customer.id))
         return
     refresh_totals(session, store, customer)
 
 
 def refresh_customers(session: Session, store: Store, *customer_ids: int | None) -> None:
     wanted = dict.fromkeys(cid for cid in customer_ids if cid is not None)
-    deferred = session.info.get(DEFERRED_REFRESH)
-    if deferred is not None:
-        deferred.update((store.id, cid) for cid in wanted)
+    batch = batch_scope.current(session)
+    if batch is not None:
+        batch.customer_totals.update((store.id, cid) for cid in wanted)
         return
     for customer_id in wanted:
         customer = session.get(Customer, customer_id, with_for_update=True)
@@ -122,7 +112,8 @@ def refresh_customers(session: Session, store: Store, *customer_ids: int | None)
 
 def refresh_deferred_customers(session: Session, store: Store) -> None:
     """Recompute the totals deferred for this store (a handler that reads totals mid-batch calls this first)."""
-    deferred = session.info.get(DEFERRED_REFRESH)
+    batch = batch_scope.current(session)
+    deferred = batch.customer_totals if batch is not None else None
     if not deferred:
         return
     due = sorted(cid for sid, cid in deferred if sid == store.id)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.platform.types import utcnow
-from app.records import batch_rows
+from app.records import batch_rows, batch_scope
 from app.records.customers import resolve_customer
 from app.records.models import Order, OrderDeletion
 from app.records.order_children import (
@@ -33,8 +33,6 @@ from app.records.order_children import (
     upsert_refund,
 )
 from app.records.order_derived import (
-    DEFERRED_REFRESH,
-    DIRTY_ORDERS,
     INACTIVE_FULFILLMENTS,
     chunks,
     defer_order,
@@ -51,9 +49,6 @@ from app.stores.models import Store
 from connectors.events import OrderChanged, OrderDeleted, OrderSnapshot
 
 __all__ = [
-    "DEFERRED_REFRESH",
-    "DELETION_MARKERS",
-    "DIRTY_ORDERS",
     "INACTIVE_FULFILLMENTS",
     "PAID_STATES",
     "apply_fulfillment",
@@ -158,16 +153,14 @@ def delete_order(session: Session, store: Store, event: OrderDeleted) -> None:
     refresh_customers(session, store, order.customer_id, None)
 
 
-#: session.info key. While a batch is applied: {store id: order platform ids that may have a deletion
-#: marker}, loaded once per store (markers are few: each is dropped when its order lands). Only this
-#: batch can add one meanwhile (under the store's lock), so an id missing from the set has none: no query.
-DELETION_MARKERS = "orders.deletion_markers"
-
-
 def _may_have_marker(session: Session, store: Store, order_id: str) -> bool:
-    known = session.info.get(DELETION_MARKERS)
-    if known is None:
+    """In a batch, the store's order ids with a deletion marker are loaded once (markers are few: each is dropped
+    when its order lands). Only this batch can add one meanwhile (under the store's lock), so an id missing from
+    the set has none: no query."""
+    batch = batch_scope.current(session)
+    if batch is None:
         return True
+    known = batch.deletion_markers
     if store.id not in known:
         stmt = select(OrderDeletion.order_platform_id).where(OrderDeletion.store_id == store.id)
         with session.no_autoflush:  # a marker is only added after this set is loaded, and into it: none pending
@@ -185,7 +178,9 @@ def _deletion_marker(session: Session, store: Store, order_id: str) -> OrderDele
 def _remember_deletion(session: Session, store: Store, order_id: str) -> None:
     """The order is not here yet: keep the deletion for when it lands (else it would count for good)."""
     if _deletion_marker(session, store, order_id) is None:
-        session.info.get(DELETION_MARKERS, {}).get(store.id, set()).add(order_id)
+        batch = batch_scope.current(session)
+        if batch is not None and store.id in batch.deletion_markers:
+            batch.deletion_markers[store.id].add(order_id)
         session.add(OrderDeletion(store_id=store.id, order_platform_id=order_id))
         session.flush()
 

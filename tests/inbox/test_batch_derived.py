@@ -17,7 +17,7 @@ from app.inbox import batch_derived
 from app.inbox.pipeline import dispatch
 from app.loyalty.models import LoyaltyAccount, PointsLedger
 from app.platform.locks import lock_store
-from app.records import batch_rows
+from app.records import batch_rows, batch_scope
 from app.records.models import Customer, Order
 from app.reviews.models.review import SCHEDULED, ReviewRequest
 from tests.helpers import add_store, reset_state
@@ -45,8 +45,7 @@ def _apply_in_batches(store, events, cuts: list[int], *, savepoints: bool = True
     each event in its own SAVEPOINT (the careful pass) or all in one go (the first pass)."""
     bounds = sorted({0, len(events), *(c % (len(events) + 1) for c in cuts)})
     for start, end in zip(bounds, bounds[1:], strict=False):
-        batch_derived.start(db.session)
-        batch_rows.start(db.session)
+        batch_scope.begin(db.session)
         try:
             lock_store(db.session, store.id)
             batch_rows.preload(db.session, store.id, events[start:end])
@@ -59,8 +58,7 @@ def _apply_in_batches(store, events, cuts: list[int], *, savepoints: bool = True
             batch_derived.run_deferred(db.session, store)
             db.session.commit()
         finally:
-            batch_derived.stop(db.session)
-            batch_rows.stop(db.session)
+            batch_scope.end(db.session)
 
 
 def _state(store) -> dict:
