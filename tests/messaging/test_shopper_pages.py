@@ -47,3 +47,17 @@ def test_a_colour_that_is_not_one_falls_back_to_the_default(app, client, ctx, co
 def test_the_text_on_the_colour_is_the_one_with_more_contrast(color, text):
     assert on_color(color) == text
     assert branding({"branding": {"primary_color": color}})["on_primary"] == text
+
+
+ENGLISH = {"review": "Write a review", "help": "Get help", "unsubscribe": "Unsubscribe", "landing": "first order"}
+
+
+@pytest.mark.parametrize("locale", ["en", "pl", "hu", "lv", "kk", "th"])
+def test_every_page_in_every_shipped_language(app, client, ctx, locale):
+    """The links carry the message's language; the landing takes the friend's browser's."""
+    paths = seed_shopper_pages(locale=locale)
+    for name in PAGES:
+        html = client.get(paths[name], headers={"Accept-Language": locale}).get_data(as_text=True)
+        assert f'<html lang="{locale}">' in html, name
+        title = re.search(r"<title>(.*?) · Kalina Ceramics</title>", html, re.S).group(1)
+        assert (ENGLISH[name] in title) == (locale == "en"), (name, title)
