@@ -61,3 +61,15 @@ def test_every_page_in_every_shipped_language(app, client, ctx, locale):
         assert f'<html lang="{locale}">' in html, name
         title = re.search(r"<title>(.*?) · Kalina Ceramics</title>", html, re.S).group(1)
         assert (ENGLISH[name] in title) == (locale == "en"), (name, title)
+
+
+def test_e_mails_write_dark_text_on_a_light_colour(app):
+    from app.messaging.render import render
+
+    context = {"first_name": None, "friend_name": "Bob", "reward": "10% off", "shop_url": "https://shop.example"}
+    for color, text in (("#ffd400", "#18181b"), ("#7b2d8e", "#ffffff")):
+        settings = {"branding": {"primary_color": color}}
+        html = render("referral_reward_ready", "en", context, store_name="S", store_settings=settings,
+                      unsubscribe_url="https://u").html  # fmt: skip
+        assert f'font-weight:bold;color:{text};">S</span>' in html  # the header's name, without a logo
+        assert f"background:{color};color:{text};" in html  # the button
