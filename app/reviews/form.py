@@ -28,7 +28,7 @@ from app.reviews.models.review import HELD
 from app.reviews.page import existing_review, product_shown
 from app.reviews.publishing_tasks import kick_publishing
 from app.reviews.reading import invalidate
-from app.reviews.service import ReviewRefused, Submission, submit_review
+from app.reviews.service import ReviewRefused, Submission, refusal, submit_review
 from app.reviews.settings import review_settings
 from app.reviews.storage import MAX_PHOTO_BYTES, PhotoRefused, read_photo
 from app.stores.models import Store
@@ -142,6 +142,8 @@ def review_form(token: str):
         if done is not None:  # the link opened again: say so now, not after the shopper has typed a review
             return page("review_form.html", link.locale, 200, store, state="reviewed", rating=done.rating,
                         title=done.title, held=done.status == HELD, **common)  # fmt: skip
+        if refusal(request_row, order, link.product_id) is not None:  # what the POST would answer, told first
+            return page("review_form.html", link.locale, 410, store, state="closed", **common)
         return page("review_form.html", link.locale, 200, store, state="form", rating=link.rating, **common)
     request.max_content_length = cfg.max_photos * MAX_PHOTO_BYTES + 256 * 1024
     try:

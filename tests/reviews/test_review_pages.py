@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.records.models import Order
-from app.reviews.models import Review
+from app.reviews.links import star_token
+from app.reviews.models import Review, ReviewRequest
 from tests.messaging.conftest import PRODUCT_IMAGE, seed_shopper_pages
 
 
@@ -36,3 +37,18 @@ def test_the_link_opened_again_says_it_is_already_reviewed(app, client, ctx):
     assert "<form" not in html and 'aria-label="2 stars"' in html and "Chipped rim" in html
     assert "It will appear once the shop has looked at it." in html
     assert "Stoneware mug, speckled glaze" in html
+
+
+def test_a_closed_request_says_so_before_the_shopper_types(app, client, ctx):
+    paths = seed_shopper_pages()
+    request_row = db.session.scalars(select(ReviewRequest)).one()
+    request_row.status = "cancelled"  # the order was cancelled after the e-mail went out
+    db.session.commit()
+    answer = client.get(paths["review"])
+    assert answer.status_code == 410 and "This review request is no longer open." in answer.text
+    assert "<form" not in answer.text and client.post(paths["review"], data={"rating": "5"}).status_code == 410
+    request_row.status = "sent"
+    db.session.commit()
+    assert client.get(paths["review"]).status_code == 200  # open again: the form
+    token = star_token(request_row.store_id, request_row.id, "999", 5, "en")  # a product not in the order
+    assert client.get(f"/r/{token}").status_code == 410
