@@ -21,7 +21,9 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
+from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import format_decimal as babel_format_decimal
+from babel.numbers import format_percent as babel_format_percent
 from babel.support import NullTranslations, Translations
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -78,3 +80,16 @@ def format_number(value: int | str | Decimal | None, locale: str) -> str:
     if value is None:
         return ""
     return babel_format_decimal(Decimal(str(value)), locale=locale)
+
+
+def format_money(value: str | Decimal, currency: str | None, locale: str) -> str:
+    """An amount with its currency as the locale writes it ("5,00 €" in pl, "€5.00" in en); a bare number when
+    the currency is unknown."""
+    if not currency:
+        return format_number(value, locale)
+    return babel_format_currency(Decimal(str(value)), currency, locale=locale)
+
+
+def format_percent(value: str | Decimal, locale: str) -> str:
+    """A percentage given in percent ("10" -> "10%" in en, "10 %" where the locale spaces it)."""
+    return babel_format_percent(Decimal(str(value)) / 100, format=None, locale=locale, decimal_quantization=False)

@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app.messaging.i18n import format_date, format_number, translations
+from app.messaging.i18n import format_date, format_money, format_number, format_percent, translations
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Message templates the features registered: name -> the folder holding <name>.html and <name>.txt.
@@ -40,6 +40,7 @@ def register_templates(folder: Path, names: tuple[str, ...]) -> None:
 
 
 DEFAULT_COLOR = "#1f2937"
+DARK_TEXT = "#18181b"
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 
 
@@ -50,15 +51,33 @@ class Rendered:
     html: str
 
 
+def _luminance(color: str) -> float:
+    """WCAG 2.1 relative luminance of "#RGB" / "#RRGGBB" (https://www.w3.org/TR/WCAG21/#dfn-relative-luminance)."""
+    digits = color[1:] if len(color) == 7 else "".join(c * 2 for c in color[1:])
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def on_color(color: str) -> str:
+    """White or near-black, whichever reads better on `color`: a store's colour may be light (a yellow button
+    with white text fails WCAG's contrast); the merchant chooses the colour, we choose the text on it."""
+    lum = _luminance(color)
+    return "#ffffff" if (1.05 / (lum + 0.05)) >= ((lum + 0.05) / (_luminance(DARK_TEXT) + 0.05)) else DARK_TEXT
+
+
 def branding(settings: dict[str, Any] | None) -> dict[str, str | None]:
-    """Store.settings["branding"] = {"primary_color": "#RRGGBB", "logo_url": "https://..."}, validated."""
+    """Store.settings["branding"] = {"primary_color": "#RRGGBB", "logo_url": "https://..."}, validated; plus
+    `on_primary`, the text colour that reads on primary_color."""
     raw = (settings or {}).get("branding") or {}
     if not isinstance(raw, dict):
         raw = {}
     color = raw.get("primary_color")
     logo = raw.get("logo_url")
+    primary = color if isinstance(color, str) and _HEX.match(color) else DEFAULT_COLOR
     return {
-        "primary_color": color if isinstance(color, str) and _HEX.match(color) else DEFAULT_COLOR,
+        "primary_color": primary,
+        "on_primary": on_color(primary),
         # https only: mail clients warn on mixed content, and no javascript:/data: can slip into src.
         "logo_url": logo if isinstance(logo, str) and logo.startswith("https://") and len(logo) <= 2000 else None,
     }
@@ -78,6 +97,8 @@ def environment(locale: str) -> Environment:
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals["format_date"] = partial(format_date, locale=locale)
     env.globals["format_number"] = partial(format_number, locale=locale)
+    env.globals["format_money"] = partial(format_money, locale=locale)
+    env.globals["format_percent"] = partial(format_percent, locale=locale)
     return env
 
 
@@ -110,5 +131,8 @@ def render(
 
 
 def render_page(name: str, locale: str, **values: Any) -> str:
-    """A web page from the same templates and catalogues (the unsubscribe page)."""
+    """A web page from the same templates and catalogues: the shopper's pages, framed by _page.html, which reads
+    `store_name` and `brand` (branding(store.settings); the default look when the page has no store)."""
+    values.setdefault("store_name", "")
+    values.setdefault("brand", branding(None))
     return environment(locale).get_template(name).render(values, locale=locale.replace("_", "-"))

@@ -1,4 +1,5 @@
-"""The unsubscribe endpoint: GET shows a one-click confirm page, POST records the suppression.
+"""The unsubscribe endpoint: GET shows a one-click confirm page, POST records the suppression. The page is in
+the store's frame (templates/_page.html: its name, logo and colour).
 
 The link is signed with itsdangerous (Flask's SECRET_KEY, a salt for this purpose only) and
 never expires: an unsubscribe link must keep working for as long as the mail is in an inbox.
@@ -18,7 +19,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.extensions import db
 from app.messaging.i18n import match_locale, resolve_locale
-from app.messaging.render import render_page
+from app.messaging.render import branding, render_page
 from app.security import signing_keys
 from app.stores.models import Store
 
@@ -46,7 +47,8 @@ def read_token(token: str) -> tuple[int, str, str] | None:
 
 def _page(state: str, locale: str, store: Store | None, status: int, action: str = "") -> tuple[str, int, Any]:
     name = (store.name or store.domain) if store else ""
-    html = render_page("unsubscribe.html", locale, state=state, store_name=name, action=action)
+    brand = branding(store.settings if store else None)
+    html = render_page("unsubscribe.html", locale, state=state, store_name=name, brand=brand, action=action)
     headers = {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "no-store",

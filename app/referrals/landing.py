@@ -6,6 +6,7 @@ SECRET_KEY; its row keeps keyed hashes of the IP and user agent for the fraud ch
 their own single-use discount code, which a job creates at the store (app/referrals/tasks.create_friend_discount).
 One friend, one code: a return visit is recognised by the `ppe_ref` cookie (the token; a GET then shows their
 code), and a friend who gives their e-mail by its hash. Presses are capped per visitor and per link.
+The page is templates/referral_landing.html in the store's frame (name, logo, colours) and the friend's language.
 
 What the storefront passes at checkout: the "Shop now" link carries the token as `?ppe_ref=<token>` (on Shopify
 through `/discount/<code>?redirect=...`, which also applies the code to the cart:
@@ -21,10 +22,10 @@ import re
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
-from markupsafe import escape
 
 from app.compliance.api import PERSONAL_DATA, register_personal_data
 from app.extensions import db
+from app.messaging.api import branding, render_page, resolve_locale
 from app.records.models import Order
 from app.referrals.invites import LinkBusy, find_invite, record_landing
 from app.referrals.models import ReferralCode, ReferralInvite
@@ -51,41 +52,23 @@ def shop_link(store: Store, invite: ReferralInvite, token: str) -> str:
     return f"{site}/?ppe_ref={quote(token)}"
 
 
-def _offer(store: Store) -> str:
-    d = get_settings(store).friend_discount
-    if d.kind == "percentage":
-        return f"{d.value.normalize():f}% off your first order"
-    if d.kind == "free_shipping":
-        return "free shipping on your first order"
-    return f"{d.value:f} {d.currency or store.currency or ''} off your first order"
+def _locale(store: Store) -> str:
+    """The friend's language (their browser's, in its order of preference), else the store's, else English."""
+    wanted = [value for value, _ in request.accept_languages][:8]
+    return resolve_locale(*wanted, (store.settings or {}).get("locale"))
 
 
-def _page(store: Store, body: str) -> str:
-    name = escape(store.name or store.domain)
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{name}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">
-<h1>A friend sent you {escape(_offer(store))}</h1>
-{body}</body></html>"""
-
-
-def _offer_page(store: Store) -> str:
-    """No invite yet: the button that asks for one (a POST; link previewers and scanners only GET)."""
-    return _page(
-        store,
-        """<form method="post"><p><label>Your e-mail, to keep the code for later (optional):
-<input type="email" name="email"></label></p><button>Get my code</button></form>""",
-    )
-
-
-def _code_page(store: Store, invite: ReferralInvite, token: str) -> str:
-    name = escape(store.name or store.domain)
-    return _page(
-        store,
-        f"""<p>Your code: <strong id="code">{escape(invite.discount_code)}</strong></p>
-<p><a href="{escape(shop_link(store, invite, token))}">Shop {name} now</a></p>
-<form method="post"><label>Keep the code for later: <input type="email" name="email" required></label>
-<button>Save</button></form>""",
+def _render(store: Store, state: str, invite: ReferralInvite | None = None, token: str = "") -> str:
+    """The page in the store's frame (messaging's templates/_page.html) and the friend's language."""
+    return render_page(
+        "referral_landing.html",
+        _locale(store),
+        state=state,
+        store_name=store.name or store.domain,
+        brand=branding(store.settings),
+        discount=get_settings(store).friend_discount,
+        code=invite.discount_code if invite else "",
+        shop_url=shop_link(store, invite, token) if invite else "",
     )
 
 
@@ -103,7 +86,9 @@ def landing(code: str) -> Response:
         abort(404)
     if request.method != "POST":  # GET and HEAD read only (invites.py): the code the friend's cookie names
         known = find_invite(db.session, store, found, request.cookies.get(COOKIE))
-        return _answer(_code_page(store, known, landing_token(store, known)) if known else _offer_page(store))
+        if known is None:
+            return _answer(_render(store, "offer"))
+        return _answer(_render(store, "code", known, landing_token(store, known)))
     try:
         invite, new = record_landing(
             db.session,
@@ -116,14 +101,14 @@ def landing(code: str) -> Response:
         )
     except LinkBusy as exc:
         db.session.rollback()
-        return _answer(_page(store, f"<p>{escape(exc.message)}</p>"), exc.status)
+        return _answer(_render(store, "busy"), exc.status)
     db.session.commit()
     if new:
         from app.referrals.tasks import enqueue
 
         enqueue("create_friend_discount", invite.id)
     token = landing_token(store, invite)
-    response = _answer(_code_page(store, invite, token))
+    response = _answer(_render(store, "code", invite, token))
     response.set_cookie(COOKIE, token, max_age=60 * 86400, httponly=True, samesite="Lax", path="/ref")
     return response
 

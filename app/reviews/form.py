@@ -24,9 +24,11 @@ from app.records.models import Order
 from app.reviews import bp, photo_storage
 from app.reviews.links import LinkExpired, StarLink, read_help_token, read_star_token
 from app.reviews.models import ReviewRequest
+from app.reviews.models.review import HELD
+from app.reviews.page import existing_review, product_shown
 from app.reviews.publishing_tasks import kick_publishing
 from app.reviews.reading import invalidate
-from app.reviews.service import ReviewRefused, Submission, product_title, submit_review
+from app.reviews.service import ReviewRefused, Submission, refusal, submit_review
 from app.reviews.settings import review_settings
 from app.reviews.storage import MAX_PHOTO_BYTES, PhotoRefused, read_photo
 from app.stores.models import Store
@@ -37,12 +39,13 @@ HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-stor
 
 def page(name: str, locale: str, status: int, store: Store | None = None, **values: Any) -> tuple[str, int, dict]:
     values.setdefault("store_name", (store.name or store.domain) if store else "")
-    values.setdefault("color", branding(store.settings if store else None)["primary_color"])
+    values.setdefault("brand", branding(store.settings if store else None))  # _page.html's bar and colours
     # The templates use StrictUndefined: every variable they read has a value.
     for key in ("error", "title", "body", "rating", "incentive"):
         values.setdefault(key, None)
     values.setdefault("held", False)
     values.setdefault("product_title", "")
+    values.setdefault("product_image", "")
     values.setdefault("max_photos", 0)
     values.setdefault("action", "")
     return render_page(name, locale, **values), status, HEADERS
@@ -126,13 +129,21 @@ def review_form(token: str):
         select(Order).where(Order.store_id == store.id, Order.platform_id == request_row.order_platform_id)
     )
     cfg = review_settings(store)
+    shown = product_shown(db.session, store.id, order, link.product_id)
     common = {
-        "product_title": (product_title(order, link.product_id) if order is not None else None) or "",
+        "product_title": shown.title,
+        "product_image": shown.image,
         "max_photos": cfg.max_photos,
         "incentive": cfg.incentive,
         "action": request.path,
     }
     if request.method == "GET":
+        done = existing_review(db.session, request_row, link.product_id)
+        if done is not None:  # the link opened again: say so now, not after the shopper has typed a review
+            return page("review_form.html", link.locale, 200, store, state="reviewed", rating=done.rating,
+                        title=done.title, held=done.status == HELD, **common)  # fmt: skip
+        if refusal(request_row, order, link.product_id) is not None:  # what the POST would answer, told first
+            return page("review_form.html", link.locale, 410, store, state="closed", **common)
         return page("review_form.html", link.locale, 200, store, state="form", rating=link.rating, **common)
     request.max_content_length = cfg.max_photos * MAX_PHOTO_BYTES + 256 * 1024
     try:

@@ -105,19 +105,26 @@ def product_title(order: Order, product_id: str) -> str | None:
     return None
 
 
+def refusal(request: ReviewRequest, order: Order | None, product_id: str) -> str | None:
+    """Why a star link can no longer take a review ("gone", "not_in_order"), or None: the form's GET asks it
+    too, so a closed request says so before the shopper types."""
+    if request.status not in (SENT, REMINDED, REVIEWED) or order is None or order.deleted_at is not None:
+        return "gone"
+    return "not_in_order" if product_title(order, product_id) is None else None
+
+
 def submit_review(session: Session, store: Store, link: StarLink, data: Submission, now: datetime) -> Review:
     """Store the review a star link leads to; raises ReviewRefused. Caller commits."""
     request = session.get(ReviewRequest, link.request_id, with_for_update=True)
-    if request is None or request.store_id != store.id or request.status not in (SENT, REMINDED, REVIEWED):
+    if request is None or request.store_id != store.id:
         raise ReviewRefused("gone")
     order = session.scalar(
         select(Order).where(Order.store_id == store.id, Order.platform_id == request.order_platform_id)
     )
-    if order is None or order.deleted_at is not None:
-        raise ReviewRefused("gone")
-    title = product_title(order, link.product_id)
-    if title is None:
-        raise ReviewRefused("not_in_order")
+    closed = refusal(request, order, link.product_id)
+    if closed is not None or order is None:
+        raise ReviewRefused(closed or "gone")
+    title = product_title(order, link.product_id) or ""
     cfg = review_settings(store)
     held_for = guard(link.locale, data.title, data.body, data.display_name)
     if held_for is None and data.rating < cfg.auto_publish_threshold:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from email.message import EmailMessage
 
 import pytest
@@ -116,3 +117,66 @@ class WireRecorder(Recorder):
 def smtp_wire(app, monkeypatch):
     """The `smtp` server with a WireRecorder: `.raw` holds the bytes on the wire (headers unparsed, CRLF kept)."""
     yield from _relay(app, monkeypatch, WireRecorder())
+
+
+# The shopper's pages (the review form, get help, unsubscribe, the referral landing): one store with its brand,
+# an order with a product the catalogue knows (a picture at the store's CDN), its review request and a referral
+# code. tests/messaging/test_shopper_pages*.py and tests/reviews/test_review_pages.py use it.
+BRAND = {"primary_color": "#7b2d8e", "logo_url": "https://cdn.shop.example/logo.png"}
+PRODUCT_IMAGE = "https://cdn.shop.example/mug.png"
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A solid-colour PNG (the logo and the product picture the browser tests serve for the store's CDN)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def seed_shopper_pages(brand: dict | None = None, locale: str = "en", name: str = "Kalina Ceramics") -> dict:
+    """Paths of each page (for `locale`) and the rows behind them. Needs an app context."""
+    from urllib.parse import urlsplit
+
+    from app.extensions import db
+    from app.messaging import unsubscribe_url
+    from app.records.models import Customer, Order, Product
+    from app.referrals.service import get_or_create_code
+    from app.referrals.settings import update_settings
+    from app.reviews.links import help_token, star_token
+    from app.reviews.models import ReviewRequest
+    from tests.helpers import add_store
+
+    store = add_store(currency="EUR")
+    store.name = name
+    store.settings = {**(store.settings or {}), "branding": BRAND if brand is None else brand}
+    update_settings(db.session, store, {"enabled": True})
+    now = datetime.now(UTC)
+    customer = Customer(store_id=store.id, email_key="ann@example.com", platform_id="7001")
+    db.session.add(customer)
+    db.session.flush()
+    items = [{"product_id": "111", "title": "Mug", "quantity": 1, "price": "18.00"}]
+    order = Order(store_id=store.id, platform_id="9001", customer_id=customer.id, name="#1001", currency="EUR",
+                  total_price=Decimal("18.00"), subtotal_price=Decimal("18.00"), line_items=items, placed_at=now,
+                  platform_updated_at=now)  # fmt: skip
+    product = Product(store_id=store.id, product_id="111", found=True, title="Stoneware mug, speckled glaze",
+                      image_url=PRODUCT_IMAGE, url="https://shop.example/products/mug", fetched_at=now)  # fmt: skip
+    request = ReviewRequest(store_id=store.id, order_platform_id="9001", customer_id=customer.id)
+    request.status = "sent"
+    db.session.add_all([order, product, request])
+    db.session.flush()
+    code = get_or_create_code(db.session, store, customer)
+    db.session.commit()
+    return {
+        "store_id": store.id,
+        "request_id": request.id,
+        "review": f"/r/{star_token(store.id, request.id, '111', 4, locale)}",
+        "help": f"/r/help/{help_token(store.id, request.id, locale)}",
+        "unsubscribe": urlsplit(unsubscribe_url(store, "ann@example.com", locale)).path,
+        "landing": f"/ref/{code.code}",
+    }
