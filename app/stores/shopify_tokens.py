@@ -38,9 +38,14 @@ def timeout() -> float:
     return float(current_app.config.get("SHOPIFY_API_TIMEOUT_SECONDS", 10))
 
 
-def pacer() -> RedisPacer:
-    """The Shopify call pacer on the app's Redis; waits of up to SHOPIFY_PACE_MAX_WAIT_SECONDS are sat through."""
-    return RedisPacer(get_redis(), max_wait=float(current_app.config["SHOPIFY_PACE_MAX_WAIT_SECONDS"]))
+def pacer() -> RedisPacer | None:
+    """The Shopify call pacer on the app's Redis; waits of up to SHOPIFY_PACE_MAX_WAIT_SECONDS are sat through.
+    None (calls unpaced, Shopify's THROTTLED answers still retried) when Redis cannot even be reached."""
+    try:
+        redis = get_redis()
+    except Exception:  # noqa: BLE001  (as access_token: Redis down must not stop a call to Shopify)
+        return None
+    return RedisPacer(redis, max_wait=float(current_app.config["SHOPIFY_PACE_MAX_WAIT_SECONDS"]))
 
 
 def token_client() -> TokenClient:

@@ -146,7 +146,7 @@ def test_concurrent_refresh_calls_the_token_endpoint_once(http, shop_app, standi
 
 def test_refresh_race_without_redis_relies_on_the_row_lock(http, shop_app, standin, clock, monkeypatch):
     from app.extensions import db
-    from app.stores import shopify_install as routes
+    from app.stores import shopify_tokens
 
     with shop_app.app_context():
         if db.engine.dialect.name != "postgresql":
@@ -155,7 +155,7 @@ def test_refresh_race_without_redis_relies_on_the_row_lock(http, shop_app, stand
     def no_redis():
         raise ConnectionError("redis down")
 
-    monkeypatch.setattr(routes, "get_redis", no_redis)
+    monkeypatch.setattr(shopify_tokens, "get_redis", no_redis)
     http.post("/shopify/session", headers={"Authorization": "Bearer " + session_token(clock)})
     store_id = store_row(shop_app).id
     clock.value += 3600 + 1
@@ -164,7 +164,7 @@ def test_refresh_race_without_redis_relies_on_the_row_lock(http, shop_app, stand
 
     def ask() -> None:
         with shop_app.app_context():
-            results.append(routes.access_token(store_id))
+            results.append(shopify_tokens.access_token(store_id))
 
     threads = [threading.Thread(target=ask) for _ in range(6)]
     for thread in threads:
