@@ -1,0 +1,66 @@
+"""The WordPress plugin's PHP: `php -l` on every file, the zip installs and activates on a fresh WordPress with
+WP_DEBUG on and no notice from the plugin, and its PHPUnit suite (tests/wordpress/php, Debian's phpunit) on that
+WordPress with the WooCommerce doubles.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+
+from tests.wordpress.site import HERE, ROOT, require_php
+
+PLUGIN_DIR = ROOT / "extensions/woocommerce/ppe-rewards"
+
+
+def test_every_php_file_parses():
+    php = require_php()
+    files = sorted([*PLUGIN_DIR.rglob("*.php"), *HERE.rglob("*.php")])
+    assert len(files) >= 10
+    for path in files:
+        done = subprocess.run([php, "-l", str(path)], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_zip_is_the_plugin_with_the_widget_and_no_source_left_out(plugin_zip):
+    with zipfile.ZipFile(plugin_zip) as archive:
+        names = set(archive.namelist())
+    expected = {f"ppe-rewards/{p.relative_to(PLUGIN_DIR)}" for p in PLUGIN_DIR.rglob("*") if p.is_file()}
+    assert expected <= names
+    made = ("assets/widget.js", "assets/widget.css", "languages/ppe-rewards-pl_PL.mo")
+    built = {f"ppe-rewards/{name}" for name in made}
+    assert built <= names and names == expected | built
+    with zipfile.ZipFile(plugin_zip) as archive:
+        assert archive.read("ppe-rewards/assets/widget.js") == (ROOT / "app/storefront/static/widget.js").read_bytes()
+        main = archive.read("ppe-rewards/ppe-rewards.php").decode()
+    for header in ("Requires at least:", "Requires PHP:", "WC requires at least:", "WC tested up to:", "Text Domain:"):
+        assert f" * {header}" in main
+    assert "define( 'PPE_REWARDS_DEFAULT_API_URL', 'http://127.0.0.1:9' );" in main
+
+
+def test_activates_without_a_notice_then_passes_its_unit_tests(wordpress):
+    before = len(wordpress.debug_lines())
+    result = wordpress.activate()
+    assert result == {"error": None, "active": True}
+    ours = [line for line in wordpress.debug_lines()[before:] if "ppe-rewards" in line or "PHP Warning" in line]
+    assert ours == []
+
+    phpunit = shutil.which("phpunit")
+    if phpunit is None:
+        pytest.skip("no phpunit (apt-get install -y phpunit)")
+    env = {**os.environ, "PPE_WP_ROOT": str(wordpress.root), "PPE_WP_HOST": wordpress.host}
+    done = subprocess.run(
+        [phpunit, "--configuration", str(HERE / "php/phpunit.xml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    assert " tests, " in done.stdout or "OK (" in done.stdout
+    mine = [line for line in wordpress.debug_lines() if "/plugins/ppe-rewards/" in line]
+    assert mine == [], mine
