@@ -121,7 +121,8 @@ require_once ABSPATH . 'wp-settings.php';
 
     def install(self) -> dict:
         self._mysql(f"CREATE DATABASE {self.db} CHARACTER SET utf8mb4")
-        shutil.copytree(WORDPRESS, self.root, symlinks=True)
+        # Debian links some files to /usr/share/javascript with relative links: copy what they point to.
+        shutil.copytree(WORDPRESS, self.root, symlinks=False)
         (self.root / "wp-config.php").unlink()
         (self.root / "wp-config.php").write_text(self._config())
         mu = self.root / "wp-content/mu-plugins"

@@ -114,6 +114,15 @@ namespace {
 		return 'dashboard' === $endpoint ? $base : trailingslashit( $base ) . $endpoint . '/';
 	}
 
+	// WooCommerce's own admin menu, which extensions put their pages under.
+	add_action(
+		'admin_menu',
+		static function () {
+			add_menu_page( 'WooCommerce', 'WooCommerce', 'manage_woocommerce', 'woocommerce', '__return_null' );
+		},
+		9
+	);
+
 	// WooCommerce fires this from its init; plugins declare their feature compatibility in it.
 	add_action(
 		'init',

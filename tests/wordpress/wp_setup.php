@@ -18,6 +18,8 @@ require_once ABSPATH . 'wp-admin/includes/plugin.php';
 if ( 'install' === $argv[1] ) {
 	$result = wp_install( 'Test shop', 'admin', 'admin@example.com', false, '', 'admin-password-1' );
 	update_option( 'permalink_structure', '/%postname%/' );
+	get_role( 'administrator' )->add_cap( 'manage_woocommerce' ); // as WooCommerce's installer does
+	update_option( 'show_avatars', 0 ); // no calls to gravatar.com from the test's browser
 	$account = wp_insert_post( array( 'post_type' => 'page', 'post_status' => 'publish', 'post_title' => 'My account', 'post_name' => 'my-account', 'post_content' => '[woocommerce_my_account]' ) );
 	update_option( 'woocommerce_myaccount_page_id', $account );
 	$customer = wp_insert_user( array( 'user_login' => 'ann', 'user_pass' => 'ann-password-1', 'user_email' => 'ann@example.com', 'role' => 'subscriber', 'first_name' => 'Ann' ) );

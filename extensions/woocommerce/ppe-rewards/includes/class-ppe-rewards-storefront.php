@@ -166,6 +166,6 @@ final class PPE_Rewards_Storefront {
 	 */
 	public static function referral_html( $url ) {
 		return '<div class="ppe-referral"><p>' . esc_html__( 'Share your link: friends get a discount on their first order, and you earn a reward.', 'ppe-rewards' ) . '</p>'
-			. '<p><input class="ppe-share-url" type="text" readonly value="' . esc_attr( $url ) . '" aria-label="' . esc_attr__( 'Your referral link', 'ppe-rewards' ) . '" onclick="this.select()"></p></div>';
+			. '<p><input class="ppe-share-url" type="text" style="width:100%;max-width:32rem" readonly value="' . esc_attr( $url ) . '" aria-label="' . esc_attr__( 'Your referral link', 'ppe-rewards' ) . '" onclick="this.select()"></p></div>';
 	}
 }
