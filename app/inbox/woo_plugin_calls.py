@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 
 from flask import Response, request
 from redis.exceptions import RedisError
@@ -24,7 +25,7 @@ from app.stores.woo_plugin import bp, verified_store
 log = logging.getLogger(__name__)
 
 
-def _answer(status: int, body: dict[str, object]) -> Response:
+def _answer(status: int, body: Mapping[str, object]) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 

@@ -46,6 +46,18 @@ final class StorefrontTest extends PPE_Test_Case {
 		$this->assertSame( plugins_url( 'assets/widget.js', PPE_REWARDS_FILE ), $src, 'the plugin\'s own copy, no remote code' );
 	}
 
+	public function test_the_referral_block_and_shortcode_show_the_customers_link() {
+		$this->assertTrue( WP_Block_Type_Registry::get_instance()->is_registered( 'ppe-rewards/referral' ) );
+		$this->connect_plugin();
+		$this->assertSame( '', do_shortcode( '[ppe_referral]' ) ); // a guest: nothing, and no call
+		$this->assertSame( array(), PPE_Test_Http::$requests );
+		$this->customer();
+		PPE_Test_Http::$responses['/api/v1/me/referral'] = array( 200, array( 'code' => 'ABCD2345', 'share_url' => 'https://app.example/ref/ABCD2345' ) );
+		$html = render_block( array( 'blockName' => 'ppe-rewards/referral', 'attrs' => array(), 'innerBlocks' => array(), 'innerHTML' => '', 'innerContent' => array() ) );
+		$this->assertStringContainsString( 'value="https://app.example/ref/ABCD2345"', $html );
+		$this->assertSame( $html, do_shortcode( '[ppe_referral]' ) );
+	}
+
 	public function test_hpos_compatibility_is_declared() {
 		$declared = \Automattic\WooCommerce\Utilities\FeaturesUtil::$declared;
 		$this->assertContains( array( 'custom_order_tables', PPE_REWARDS_FILE, true ), $declared );

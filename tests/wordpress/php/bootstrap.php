@@ -14,6 +14,9 @@ $_SERVER['HTTP_HOST']   = getenv( 'PPE_WP_HOST' );
 $_SERVER['SERVER_NAME'] = '127.0.0.1';
 $_SERVER['REQUEST_URI'] = '/';
 define( 'WP_USE_THEMES', false );
+// PHPUnit includes this file inside a method: WordPress's files assign these at their top level, so they must
+// be declared global here (as WordPress's own test bootstrap does), or they end up local to that method.
+global $wpdb, $current_site, $current_blog, $wp_rewrite, $shortcode_tags, $wp, $phpmailer, $wp_theme_directories, $wp_embed;
 require $ppe_root . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
 require_once ABSPATH . 'wp-admin/includes/template.php';

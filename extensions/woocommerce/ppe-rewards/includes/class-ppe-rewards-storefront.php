@@ -3,7 +3,8 @@
  * The widget on the store's pages, the WordPress way: widget.js and widget.css are files of this plugin
  * (copied from our service by scripts/build-wp-plugin, so no code is loaded from elsewhere), enqueued with the
  * store key and, for a logged-in customer, a token minted on this server (docs/widget.md). Product pages get
- * the stars and reviews placeholders the widget fills; [ppe_referral] shows a customer's referral link.
+ * the stars and reviews placeholders the widget fills; [ppe_referral] and the "Referral link" block show a
+ * customer's referral link.
  *
  * Reviews: ours (the widget's, with photos, replies and "verified buyer") replace WooCommerce's own Reviews
  * tab, since our reviews are also written to the store as product reviews and would otherwise show twice.
@@ -31,6 +32,19 @@ final class PPE_Rewards_Storefront {
 		add_action( 'woocommerce_single_product_summary', array( __CLASS__, 'stars' ), 6 );
 		add_filter( 'woocommerce_product_tabs', array( __CLASS__, 'reviews_tab' ), 98 );
 		add_shortcode( 'ppe_referral', array( __CLASS__, 'referral_shortcode' ) );
+		add_action( 'init', array( __CLASS__, 'register_block' ) );
+	}
+
+	/**
+	 * The "Referral link" block: the shortcode's output, rendered on the server.
+	 *
+	 * @return void
+	 */
+	public static function register_block() {
+		register_block_type(
+			PPE_REWARDS_DIR . '/blocks/referral',
+			array( 'render_callback' => array( __CLASS__, 'referral_shortcode' ) )
+		);
 	}
 
 	/**
