@@ -64,3 +64,30 @@ def test_activates_without_a_notice_then_passes_its_unit_tests(wordpress):
     assert " tests, " in done.stdout or "OK (" in done.stdout
     mine = [line for line in wordpress.debug_lines() if "/plugins/ppe-rewards/" in line]
     assert mine == [], mine
+
+
+def _msgids(path) -> set[str]:
+    """The msgids (singular) of a .po or .pot file."""
+    ids, current = set(), None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("msgid "):
+            current = line[len("msgid ") :].strip('"')
+        elif line.startswith('"') and current is not None:
+            current += line.strip('"')
+        else:
+            if current:
+                ids.add(current)
+            current = None
+    return ids
+
+
+def test_every_string_is_in_the_pot_and_translated_to_polish():
+    import re
+
+    languages = PLUGIN_DIR / "languages"
+    pot, polish = _msgids(languages / "ppe-rewards.pot"), _msgids(languages / "ppe-rewards-pl_PL.po")
+    assert pot and pot == polish
+    source = "\n".join(p.read_text() for p in PLUGIN_DIR.rglob("*.php"))
+    literals = set(re.findall(r"(?:__|_e|esc_html__|esc_html_e|esc_attr__|_n)\(\s*'((?:[^'\\]|\\.)*)'", source))
+    assert {s.replace("\\'", "'") for s in literals} <= pot, "run scripts/build-wp-plugin --pot"
+    assert 'msgstr ""\n\n' not in (languages / "ppe-rewards-pl_PL.po").read_text().split("\n\n", 1)[1]

@@ -92,8 +92,9 @@ final class PPE_Rewards_Account {
 		echo '<h2>' . esc_html__( 'Your points', 'ppe-rewards' ) . '</h2>';
 		echo '<p class="ppe-balance"><strong class="ppe-spendable">' . esc_html( self::points( $balance['spendable'] ?? 0 ) ) . '</strong> ' . esc_html__( 'points to spend', 'ppe-rewards' ) . '</p>';
 		if ( ! empty( $balance['pending'] ) ) {
+			$pending = (int) $balance['pending'];
 			/* translators: %s: a number of points */
-			echo '<p class="ppe-pending">' . esc_html( sprintf( __( '%s points pending (spendable after the return window)', 'ppe-rewards' ), self::points( $balance['pending'] ) ) ) . '</p>';
+			echo '<p class="ppe-pending">' . esc_html( sprintf( _n( '%s point pending (spendable after the return window)', '%s points pending (spendable after the return window)', $pending, 'ppe-rewards' ), self::points( $pending ) ) ) . '</p>';
 		}
 		if ( ! empty( $balance['tier'] ) && is_string( $balance['tier'] ) ) {
 			/* translators: %s: the tier's name */
@@ -104,9 +105,10 @@ final class PPE_Rewards_Account {
 			echo '<h3>' . esc_html__( 'Rewards', 'ppe-rewards' ) . '</h3><ul class="ppe-rewards-list">';
 			foreach ( $rewards['rewards'] as $reward ) {
 				if ( is_array( $reward ) ) {
+					$cost = (int) ( $reward['points'] ?? 0 );
 					echo '<li>' . esc_html( self::reward_name( $reward ) ) . ' &middot; ' . esc_html(
 						/* translators: %s: a number of points */
-						sprintf( __( '%s points', 'ppe-rewards' ), self::points( $reward['points'] ?? 0 ) )
+						sprintf( _n( '%s point', '%s points', $cost, 'ppe-rewards' ), self::points( $cost ) )
 					) . '</li>';
 				}
 			}
