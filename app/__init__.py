@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -25,11 +24,12 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
     app = Flask(__name__, instance_path=config.INSTANCE_PATH)
     app.config.from_object(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    from app import admin, cli, database, health, inbox, security, storefront, stores
+    from app import admin, cli, database, health, inbox, metrics, security, storefront, stores
     from app.extensions import db, migrate
-    from app.platform import jobs, queue
+    from app.platform import jobs, logs, queue
+
+    logs.configure(app)
 
     for package in (*CORE_MODELS, *FEATURES):  # every table in the metadata (migrations, relationships)
         if importlib.util.find_spec(f"app.{package}.models") is not None:
@@ -46,6 +46,7 @@ def create_app(config: Config | None = None) -> Flask:
     admin.init_app(app)
     storefront.init_app(app)
     health.init_app(app)
+    metrics.init_app(app)
     jobs.init_app(app)
     cli.init_app(app)
     return app

@@ -25,13 +25,15 @@ from app.config_checks import production_problems
 ROOT = Path(__file__).resolve().parent.parent
 #: Deliveries a worker claims at once (bench/README.md, process step 4: the rate against a redemption's wait).
 DEFAULT_INBOX_BATCH_SIZE = 2000
+#: A claimed batch's lease, renewed every third of it while the batch runs (app/platform/leases.py).
+DEFAULT_INBOX_LEASE_SECONDS = 15
 
 PRODUCTION = "production"
 DEVELOPMENT = "development"
 #: Settings `flask config check` never prints (their values, that is: it prints whether they are set).
 SECRET_SETTINGS = frozenset(
     {"SECRET_KEY", "SECRET_KEY_FALLBACKS", "ENCRYPTION_KEYS"}
-    | {"SHOPIFY_API_SECRET", "SMTP_PASSWORD", "S3_SECRET_ACCESS_KEY"}
+    | {"SHOPIFY_API_SECRET", "SMTP_PASSWORD", "S3_SECRET_ACCESS_KEY", "METRICS_TOKEN"}
 )
 
 
@@ -136,6 +138,8 @@ class Config:
 
         self.INBOX_BATCH_SIZE = int(os.environ.get("INBOX_BATCH_SIZE", DEFAULT_INBOX_BATCH_SIZE))
         self.INBOX_MAX_ATTEMPTS = int(os.environ.get("INBOX_MAX_ATTEMPTS", 8))
+        # A dead worker's deliveries are released one lease after its last renewal (then the scheduler's next tick).
+        self.INBOX_LEASE_SECONDS = float(os.environ.get("INBOX_LEASE_SECONDS", DEFAULT_INBOX_LEASE_SECONDS))
         # A delivery still pending this long after arrival is re-enqueued by the sweeper.
         self.SWEEP_AFTER_SECONDS = int(os.environ.get("SWEEP_AFTER_SECONDS", 15))
         self.SCHEDULER_INTERVAL_SECONDS = float(os.environ.get("SCHEDULER_INTERVAL_SECONDS", 5))
@@ -168,6 +172,8 @@ class Config:
         self.ADMIN_TOKEN_TTL_DAYS = int(os.environ.get("ADMIN_TOKEN_TTL_DAYS", 90))
         self.WOO_ALLOW_PRIVATE_SITES = os.environ.get("WOO_ALLOW_PRIVATE_SITES", "") == "1"  # dev/test only
         self.SHOPIFY_API_TIMEOUT_SECONDS = float(os.environ.get("SHOPIFY_API_TIMEOUT_SECONDS", 10))
+        # A call that would wait longer than this for its shop's cost bucket is retried later by its job instead.
+        self.SHOPIFY_PACE_MAX_WAIT_SECONDS = float(os.environ.get("SHOPIFY_PACE_MAX_WAIT_SECONDS", 5))
 
         # Loyalty redemptions (discount codes) and the balance write-back (app/loyalty/redemption_tasks.py,
         # loyalty_writeback.py): retries wait what the platform asks (capped), else back off exponentially.
@@ -230,6 +236,16 @@ class Config:
         self.S3_PREFIX = os.environ.get("S3_PREFIX", "review-photos/")
         self.S3_PUBLIC_BASE_URL = (os.environ.get("S3_PUBLIC_BASE_URL") or "").rstrip("/") or None
         self.S3_PRESIGN_SECONDS = int(os.environ.get("S3_PRESIGN_SECONDS", 3600))
+
+        # GET /metrics (app/metrics.py): the bearer token a Prometheus scraper sends. Unset: open in development,
+        # not served in production.
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+        # Logs (app/platform/logs.py): one line per event on stderr, JSON objects in production, key=value text
+        # in development.
+        self.LOG_FORMAT = (os.environ.get("LOG_FORMAT") or ("json" if production else "text")).lower()
+        if self.LOG_FORMAT not in ("json", "text"):
+            raise ConfigError(["LOG_FORMAT: must be json or text"])
+        self.LOG_LEVEL = (os.environ.get("LOG_LEVEL") or "INFO").upper()
 
         if production and refuse:
             problems = production_problems(self)

@@ -31,3 +31,13 @@ class RateLimited(ConnectorError):
 
 class StoreUnavailable(ConnectorError):
     """The store did not answer or answered 5xx; retry later."""
+
+
+class StoredDifferently(ConnectorError):
+    """The store accepted a write but what it answers it stored differs from what we sent (a field silently
+    dropped, rounded or rewritten); `fields` names them. Retrying the same input gets the same answer."""
+
+    def __init__(self, what: str, fields: dict[str, tuple[object, object]]) -> None:
+        shown = "; ".join(f"{name}: sent {sent!r}, stored {stored!r}" for name, (sent, stored) in fields.items())
+        super().__init__(f"{what}: stored differently: {shown}")
+        self.fields = fields

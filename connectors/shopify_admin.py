@@ -32,6 +32,7 @@ import shopify
 from .catalog import ProductInfo, shopify_products
 from .exceptions import ConnectorError, RateLimited, StoreUnavailable
 from .shopify_graphql import DEFAULT_TIMEOUT_SECONDS, TimedGraphQL
+from .shopify_pacing import COSTS, Pacer, query_cost
 
 API_VERSION = "2026-10"
 TOKEN_TIMEOUT_SECONDS = 10.0
@@ -133,11 +134,20 @@ class TokenClient:
 
 
 class AdminClient:
-    """One shop's Admin GraphQL endpoint at API_VERSION, through shopify.GraphQL (with a timeout)."""
+    """One shop's Admin GraphQL endpoint at API_VERSION, through shopify.GraphQL (with a timeout); calls paced by
+    `pacer` (shopify_pacing.py) when one is given."""
 
     def __init__(
-        self, shop: str, access_token: str, *, origin: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
+        self,
+        shop: str,
+        access_token: str,
+        *,
+        origin: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        pacer: Pacer | None = None,
     ) -> None:
+        self.shop = shop
+        self._pacer = pacer
         session = shopify.Session(shop, API_VERSION, access_token)
         # shopify.GraphQL reads the active session (thread-local in ShopifyResource) when built; we
         # activate ours only for that moment so no token lingers on the thread for other code.
@@ -158,6 +168,8 @@ class AdminClient:
 
     def execute(self, document: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The `data` of a successful answer; RateLimited, StoreUnavailable or AdminAPIError otherwise."""
+        if self._pacer is not None:
+            self._pacer.before(self.shop, COSTS.expected(document))
         try:
             raw = self._graphql.execute(document, variables=dict(variables) if variables else None)
         except urllib.error.HTTPError as exc:
@@ -172,6 +184,10 @@ class AdminClient:
             body = json.loads(raw)
         except ValueError as exc:
             raise StoreUnavailable("Admin API answered something that is not JSON") from exc
+        cost = query_cost(body)
+        COSTS.remember(document, cost.requested)
+        if self._pacer is not None and cost.status is not None:
+            self._pacer.after(self.shop, cost.status)
         errors = body.get("errors") if isinstance(body, dict) else None
         if errors:
             if isinstance(errors, list) and any(_code(e) == "THROTTLED" for e in errors):

@@ -3,8 +3,11 @@
 
 Docs relied on (https://woocommerce.github.io/woocommerce-rest-api-docs/ and
 https://developer.woocommerce.com/docs/apis/rest-api/v3/):
-- #create-a-coupon / #list-all-coupons (`code` filter): discount_type fixed_cart | percent, amount as a string,
-  usage_limit, usage_limit_per_user, email_restrictions, free_shipping, minimum_amount, date_expires_gmt.
+- #create-a-coupon / #list-all-coupons (`code` filter) / #update-a-coupon: discount_type fixed_cart | percent, amount
+  as a string, usage_limit, usage_limit_per_user, email_restrictions, free_shipping, minimum_amount, date_expires.
+  The expiry is sent as `date_expires` with an explicit offset: WC_Data::set_date_prop reads
+  `YYYY-MM-DDTHH:MM:SS+00:00` as that moment (without an offset, in the site's time zone), while
+  `date_expires_gmt`, though listed in the schema, has no setter and is silently dropped.
   A code that exists answers 400 `woocommerce_rest_coupon_code_already_exists`.
 - #batch-update-customers: POST /customers/batch, "limited to 100 objects" per request (create+update+delete).
 - #create-a-product-review / #list-all-product-reviews (`product`, `reviewer_email` filters): WordPress's duplicate
@@ -14,17 +17,23 @@ Retry safety: coupons are looked up by code before the POST, and a duplicate-cod
 existing coupon; a duplicate review is answered with the existing one (or created=False), never an error that
 would make a job retry forever. WooCommerce core has no "new customers only" rule, so that flag is stored in
 the coupon's meta_data for our own check when the order arrives; nor a start date (starts_at is not sent).
+
+Every write is read back from the store's answer (woocommerce_readback.py): a coupon, a customer's loyalty meta or
+a review stored otherwise than sent is StoredDifferently (a refused item, for a batch), naming the fields. A coupon
+of ours found stored otherwise (sent by an older version, or edited) is updated once, then compared again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC
 from typing import TYPE_CHECKING, Any, cast
 
 import requests
 
-from .exceptions import ConnectorError, StoreUnavailable
-from .woocommerce_admin import WooAdminClient, _check, _json, _json_object, gmt_param
+from .exceptions import ConnectorError, StoredDifferently, StoreUnavailable
+from .woocommerce_admin import WooAdminClient, _check, _json, _json_object
+from .woocommerce_readback import coupon_mismatches, meta_mismatches, review_mismatches
 from .writeback import (
     CreatedDiscount,
     CreatedReview,
@@ -76,16 +85,27 @@ class WooWriteback(WooAdminClient):
         return None
 
     def create_discount(self, spec: DiscountSpec) -> CreatedDiscount:
+        body = coupon_body(spec)
         existing = self.find_coupon(spec.code)
         if existing:
-            return CreatedDiscount(spec.code, str(existing["id"]), created=False)
-        response = self._raw("post", "coupons", "coupons.create", data=coupon_body(spec))
+            return CreatedDiscount(spec.code, self._as_sent(existing, body), created=False)
+        response = self._raw("post", "coupons", "coupons.create", data=body)
         if _error_code(response) == COUPON_EXISTS:
             existing = self.find_coupon(spec.code)
             if existing:
-                return CreatedDiscount(spec.code, str(existing["id"]), created=False)
+                return CreatedDiscount(spec.code, self._as_sent(existing, body), created=False)
         created = _json_object(_refusal(response, "coupons.create"), "coupons.create")
+        _raise_if_different("coupons.create", coupon_mismatches(body, created))
         return CreatedDiscount(spec.code, str(created["id"]), created=True)
+
+    def _as_sent(self, coupon: dict[str, Any], body: dict[str, Any]) -> str:
+        """The id of our coupon found at the store, updated first when it holds something else than `body`."""
+        coupon_id = str(int(coupon["id"]))
+        if coupon_mismatches(body, coupon):
+            changes = {k: v for k, v in body.items() if k != "code"}
+            answer = self._call("put", f"coupons/{coupon_id}", "coupons.update", data=changes)
+            _raise_if_different("coupons.update", coupon_mismatches(body, _json_object(answer, "coupons.update")))
+        return coupon_id
 
     # -- customers ------------------------------------------------------------
 
@@ -113,12 +133,24 @@ class WooWriteback(WooAdminClient):
         calls = (balances[start : start + BATCH_LIMIT] for start in range(0, len(balances), BATCH_LIMIT))
         return write_in_calls(calls, self._set_loyalty, max_calls)
 
-    def _set_loyalty(self, batch: Sequence[LoyaltyBalance]) -> set[str]:
+    def _set_loyalty(self, batch: Sequence[LoyaltyBalance]) -> dict[str, str]:
+        """One customers/batch call; the customers refused or answered with other values, each with its reason."""
         updates = [
             (b.customer_id, {LOYALTY_BALANCE_META: str(b.points), LOYALTY_TIER_META: b.tier or ""}) for b in batch
         ]
-        answers = self.update_customer_meta(updates)
-        return {str(a.get("id")) for a in answers if isinstance(a, dict) and a.get("error")}
+        answers = {str(a.get("id")): a for a in self.update_customer_meta(updates) if isinstance(a, dict)}
+        refused: dict[str, str] = {}
+        for customer_id, meta in updates:
+            answer = answers.get(customer_id)
+            if answer is None:
+                refused[customer_id] = "customers.batch: not in the answer"
+            elif answer.get("error"):
+                error = answer["error"]
+                code = error.get("code", "") if isinstance(error, dict) else ""
+                refused[customer_id] = f"customers.batch: refused {str(code)[:80]}".rstrip()
+            elif different := meta_mismatches(meta, answer):
+                refused[customer_id] = str(StoredDifferently("customers.batch", different))[:500]
+        return refused
 
     # -- reviews --------------------------------------------------------------
 
@@ -131,13 +163,18 @@ class WooWriteback(WooAdminClient):
             "reviewer": review.reviewer,
             "reviewer_email": review.reviewer_email,
             "rating": int(review.rating),
-            "verified": bool(review.verified),
+            # Published with us means shown: not left to the site's comment moderation. `verified` is read-only
+            # (WooCommerce derives it from the reviewer's orders), so it is not sent.
+            "status": "approved",
         }
         response = self._raw("post", "products/reviews", "reviews.create", data=body)
         if response.status_code == 409 or _error_code(response) == REVIEW_DUPLICATE:
             found = self._find_review(review.product_id, review.reviewer_email, review.text)
+            if found:
+                _raise_if_different("reviews.find", review_mismatches(body, found))
             return CreatedReview(str(found["id"]) if found else None, created=False)
         created = _json_object(_refusal(response, "reviews.create"), "reviews.create")
+        _raise_if_different("reviews.create", review_mismatches(body, created))
         return CreatedReview(str(created["id"]), created=True)
 
     def publish_ratings(self, ratings: Sequence[ProductRating]) -> None:
@@ -182,8 +219,14 @@ def coupon_body(spec: DiscountSpec) -> dict[str, Any]:
     if spec.minimum_subtotal is not None:
         body["minimum_amount"] = format(spec.minimum_subtotal, "f")
     if spec.ends_at:
-        body["date_expires_gmt"] = gmt_param(spec.ends_at)
+        # Whole seconds with the offset: the form set_date_prop reads as an exact moment (see the module docstring).
+        body["date_expires"] = spec.ends_at.astimezone(UTC).replace(microsecond=0).isoformat()
     return body
+
+
+def _raise_if_different(what: str, different: dict[str, tuple[object, object]]) -> None:
+    if different:
+        raise StoredDifferently(what, different)
 
 
 def _error_code(response: requests.Response) -> str:

@@ -9,8 +9,8 @@ created=False.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol
@@ -105,8 +105,9 @@ class LoyaltyWrite:
     """What write_loyalty did, by customer id, in the order given.
 
     written: in a call that succeeded; refused: the store refused the item in its answer (a WooCommerce batch
-    item); failed: in the call that raised `error`, which ended the writing. Customers in none of these were not
-    tried (max_calls reached, or after the failed call): they are still to write.
+    item, or answered it stored other values), with its reason in `reasons` when the platform gave one; failed: in
+    the call that raised `error`, which ended the writing. Customers in none of these were not tried (max_calls
+    reached, or after the failed call): they are still to write.
     """
 
     calls: int
@@ -114,6 +115,7 @@ class LoyaltyWrite:
     refused: tuple[str, ...] = ()
     failed: tuple[str, ...] = ()
     error: ConnectorError | None = None
+    reasons: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -175,10 +177,12 @@ def write_in_calls(
     send: Callable[[Sequence[LoyaltyBalance]], Collection[str]],
     max_calls: int,
 ) -> LoyaltyWrite:
-    """write_loyalty's loop over a platform's batches: `send` makes one call and answers the ids refused in it."""
+    """write_loyalty's loop over a platform's batches: `send` makes one call and answers the ids refused in it (a
+    mapping when it has a reason for each)."""
     made = 0
     written: list[str] = []
     refused: list[str] = []
+    reasons: dict[str, str] = {}
     for batch in calls:
         if made >= max_calls:
             break
@@ -187,7 +191,9 @@ def write_in_calls(
             bad = send(batch)
         except ConnectorError as exc:
             failed = tuple(item.customer_id for item in batch)
-            return LoyaltyWrite(made, tuple(written), tuple(refused), failed, exc)
+            return LoyaltyWrite(made, tuple(written), tuple(refused), failed, exc, reasons)
+        if isinstance(bad, Mapping):
+            reasons.update(bad)
         for item in batch:
             (refused if item.customer_id in bad else written).append(item.customer_id)
-    return LoyaltyWrite(made, tuple(written), tuple(refused))
+    return LoyaltyWrite(made, tuple(written), tuple(refused), reasons=reasons)

@@ -116,9 +116,13 @@ def test_inbox_retry_replays_a_failed_delivery_after_a_fix(app, client, ctx, mon
     finally:
         app.config["INBOX_MAX_ATTEMPTS"] = 8
     stats = json.loads(runner.invoke(args=["inbox", "stats"]).output)
-    assert [(s["topic"], s["status"], s["count"]) for s in stats] == [("orders/create", "failed", 1)]
+    assert [(s["topic"], s["status"], s["count"]) for s in stats["deliveries"]] == [("orders/create", "failed", 1)]
+    # Failed is not behind: nothing waits, and nothing was processed (done) yet.
+    assert [(s["depth"], s["oldest_unprocessed_age_seconds"], s["last_processed_at"]) for s in stats["stores"]] == [
+        (0, None, None)
+    ]
     monkeypatch.setitem(dispatch.PIPELINE, OrderChanged, real)  # the fix is deployed
-    assert json.loads(runner.invoke(args=["inbox", "retry"]).output) == {"requeued": 1}
+    assert json.loads(runner.invoke(args=["inbox", "retry"]).stdout) == {"requeued": 1}  # progress: stderr
     assert process_all(app) == {"done": 1}
     assert db.session.scalar(select(Customer)).orders_count == 1
     assert db.session.scalar(select(WebhookDelivery)).status == "done"

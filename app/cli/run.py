@@ -23,16 +23,16 @@ GRACE_SECONDS = 20.0
 
 
 def worker_argv(redis_url: str, queue: str, burst: bool = False) -> list[str]:
-    """A plain `rq worker`. SimpleWorker runs jobs in the worker process itself,
-    so the Flask app and its connection pool are built once per process, not
-    once per job in a forked work horse."""
+    """An `rq worker` of our class (app/platform/worker.py): RQ's SimpleWorker, which runs jobs in the worker
+    process itself, so the Flask app and its connection pool are built once per process, not once per job in a
+    forked work horse; ours also rides out a Redis outage instead of exiting."""
     argv = [
         str(BIN / "rq"),
         "worker",
         "--url",
         redis_url,
         "--worker-class",
-        "rq.worker.SimpleWorker",
+        "app.platform.worker.Worker",
         "--path",
         str(ROOT),
     ]
@@ -80,6 +80,7 @@ def serve_command(host: str, port: int, web_workers: int, rq_workers: int, grace
             return
         config = current_app.config
         env = {**os.environ, "REDIS_URL": _redis_url_without_sigint()}
+        env["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir(config["INSTANCE_PATH"])
         flask = [str(BIN / "flask"), "--app", "wsgi"]
         web = [
             str(BIN / "gunicorn"),
@@ -107,6 +108,16 @@ def serve_command(host: str, port: int, web_workers: int, rq_workers: int, grace
                 click.echo(f"killed after the grace period: {', '.join(family.names(killed))}", err=True)
     if exited:
         raise click.ClickException(f"stopped because a process exited: {', '.join(family.names(exited))}")
+
+
+def _metrics_dir(instance: str) -> str:
+    """The folder every process of the family writes its metric values to (app/platform/metrics.py), emptied:
+    values of an earlier run's processes would otherwise be added to this run's."""
+    directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or Path(instance) / "metrics")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    return str(directory)
 
 
 def _redis_url_without_sigint() -> str:

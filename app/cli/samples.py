@@ -17,15 +17,17 @@ from pathlib import Path
 
 import click
 import requests
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete
 
 from app.demo import Item, OrderPlan, Person, Step, payloads_shopify, payloads_woocommerce
-from app.demo.replay import inbox_counts, replay, store_counts, verify, wait_until_processed
+from app.demo.reach import TIMEOUTS, Unreachable, check_service, explain
+from app.demo.replay import ReplayReport, inbox_counts, replay, store_counts, verify
 from app.demo.scenario import Delivery, build_scenario, sign
 from app.extensions import db
-from app.inbox.models import WebhookDelivery
+from app.inbox.models import PENDING, PROCESSING, WebhookDelivery
+from app.platform.progress import Progress
 from app.records.models import Customer, Fulfillment, Order, OrderRefund
 from app.security import secret_box
 from app.stores.models import Store
@@ -116,9 +118,9 @@ def send_command(
     with requests.Session() as session:
         for attempt in range(1, times + 1):
             try:
-                response = session.post(url, data=body, headers=signed, timeout=30)
+                response = session.post(url, data=body, headers=signed, timeout=TIMEOUTS)
             except requests.RequestException as exc:
-                raise click.ClickException(f"{url}: {type(exc).__name__}") from exc
+                raise click.ClickException(explain(url, exc)) from exc
             click.echo(f"{attempt}: HTTP {response.status_code} {response.text.strip()}")
 
 
@@ -167,6 +169,10 @@ def demo_command(
     base_url: str, seed: int, customers: int, orders: int, concurrency: int, shuffle: bool, timeout: float, reset: bool
 ) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:  # before anything else: a wrong URL is said in seconds, not after every delivery's retries
+        check_service(base_url)
+    except Unreachable as exc:
+        raise click.ClickException(str(exc)) from exc
     stores = demo_stores()
     store_ids = {platform: store.id for platform, store in stores.items()}
     domains = {platform: store.domain for platform, store in stores.items()}
@@ -184,14 +190,24 @@ def demo_command(
         f"Scenario (seed {seed}): {len(scenario.deliveries)} deliveries, {len(scenario.deliveries) - unique} of them "
         f"repeats, for {len(scenario.expected)} customers and {orders} orders"
     )
-    report = replay(scenario.deliveries, base_url, signing, concurrency, shuffle_seed=seed if shuffle else None)
+    processed = _Processed(app, list(store_ids.values()))
+    with Progress("demo", len(scenario.deliveries), unit="sent", counts={"accepted": 0, "processed": 0}) as progress:
+
+        def sent(report: ReplayReport) -> None:
+            progress.update(report.sent, accepted=report.accepted, processed=processed.count())
+
+        report = replay(
+            scenario.deliveries, base_url, signing, concurrency, shuffle_seed=seed if shuffle else None, on_result=sent
+        )
     click.echo(
         f"Sent {report.sent} in {report.elapsed:.1f}s ({report.rate:.0f}/s, {concurrency} at a time"
         f"{', shuffled' if shuffle else ''}): {report.accepted} accepted, {report.duplicates} duplicates, "
         f"{report.rejected} rejected, {report.retries} retries; HTTP {dict(sorted(report.by_status.items()))}"
     )
+    if report.unreachable:
+        raise click.ClickException(f"stopped sending: {report.unreachable}")
     started = time.monotonic()
-    drained = wait_until_processed(app, timeout)
+    drained = processed.wait(report.accepted, timeout)
     inbox = inbox_counts(app, list(store_ids.values()))
     click.echo(f"Processed in {time.monotonic() - started:.1f}s more; inbox now {dict(sorted(inbox.items()))}")
     after = store_counts(app, store_ids)
@@ -207,3 +223,36 @@ def demo_command(
         click.echo(f"  {problem}")
     if problems or not drained or report.rejected or inbox.get("failed"):
         raise SystemExit(1)
+
+
+class _Processed:
+    """The demo stores' deliveries the workers have finished since the run began, read at most once a second."""
+
+    def __init__(self, app: Flask, store_ids: list[int], poll: float = 1.0) -> None:
+        self.app, self.store_ids, self.poll = app, store_ids, poll
+        self._before = self._settled()[0]
+        self._value, self._read_at = 0, time.monotonic()
+
+    def _settled(self) -> tuple[int, int]:
+        """(finished, still pending or processing) of every delivery in the demo stores."""
+        counts = inbox_counts(self.app, self.store_ids)
+        waiting = counts.get(PENDING, 0) + counts.get(PROCESSING, 0)
+        return sum(counts.values()) - waiting, waiting
+
+    def count(self) -> int:
+        if time.monotonic() - self._read_at >= self.poll:
+            self._value, self._read_at = self._settled()[0] - self._before, time.monotonic()
+        return self._value
+
+    def wait(self, accepted: int, timeout: float) -> bool:
+        """Until nothing is pending or processing (True) or `timeout` seconds pass (False), showing progress."""
+        deadline = time.monotonic() + timeout
+        with Progress("processing", accepted, unit="processed") as progress:
+            while True:
+                finished, waiting = self._settled()
+                progress.update(finished - self._before)
+                if not waiting:
+                    return True
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(self.poll / 2)

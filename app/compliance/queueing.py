@@ -7,6 +7,7 @@ import logging
 
 from redis.exceptions import RedisError
 
+from app.platform.logs import reason
 from app.platform.queue import get_queue
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,6 @@ def enqueue_request(request_id: int) -> bool:
     try:
         get_queue().enqueue(JOB, request_id, job_timeout=3600, result_ttl=0, failure_ttl=7 * 86400)
         return True
-    except RedisError:
-        log.warning("compliance.enqueue_failed", extra={"request_id": request_id, "reason": "redis unavailable"})
+    except RedisError as exc:
+        log.warning("compliance.enqueue_failed", extra={"request_id": request_id, "reason": reason(exc)})
         return False

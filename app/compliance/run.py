@@ -72,7 +72,7 @@ def run_request(session: Session, request_id: int) -> str:
         request.status = FAILED if request.attempts >= MAX_ATTEMPTS else PENDING
         request.next_attempt_at = utcnow() + backoff(request.attempts + 1, 30, 3600)  # 1 min, 2, 4... at most 1 h
         session.commit()
-        log.warning("compliance.failed", extra={"request_id": request_id, "error": type(exc).__name__})
+        log.warning("compliance.failed", extra={"request_id": request_id, "reason": type(exc).__name__})
     log.info("compliance.ran", extra={"request_id": request_id, "topic": request.topic, "status": request.status})
     return request.status
 

@@ -41,7 +41,10 @@ def redact_shop(session: Session, store: Store, request: Request) -> dict[str, A
     uninstall it was sent for) is not applied: the merchant is using the app again.
     """
     if store.status == "active" and store.installed_at >= request.requested_at - SHOP_REDACT_DELAY:
-        log.warning("compliance.shop_redact_skipped_reinstalled", extra={"store_id": store.id})
+        log.warning(
+            "compliance.shop_redact_skipped_reinstalled",
+            extra={"store_id": store.id, "reason": "the store was installed again after the uninstall"},
+        )
         return {"skipped": "store reinstalled"}
     store_id = store.id
     outside: dict[str, Any] = {}

@@ -5,7 +5,10 @@ requests.Session per thread, so connections are reused); the pool takes the
 deliveries in order, so up to `concurrency` neighbours overlap, as they do
 when a platform fans out. A 503 (the database was busy) or a dropped
 connection is retried a few times, as Shopify would retry it; the report counts
-those retries so they are never hidden. `wait_until_processed` and `verify`
+those retries so they are never hidden. A delivery still unanswered after its
+retries means the service is gone: the rest are not sent (`report.unreachable`
+says why), instead of each waiting out its own retries (app/demo/reach.py).
+`inbox_counts`, `store_counts` and `verify`
 read the database directly and need an app context's configuration (`app`).
 """
 
@@ -16,7 +19,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -24,14 +27,14 @@ import requests
 from flask import Flask
 from sqlalchemy import func, select
 
+from app.demo.reach import TIMEOUTS, explain
 from app.demo.scenario import Delivery, Scenario, sign
 from app.extensions import db
-from app.inbox.models import PENDING, PROCESSING, WebhookDelivery
+from app.inbox.models import WebhookDelivery
 from app.money import format_money
 from app.records.models import Customer, Order
 
 RETRIES = 3
-TIMEOUT_SECONDS = 30
 
 
 @dataclass
@@ -41,6 +44,7 @@ class ReplayReport:
     by_status: Counter[int] = field(default_factory=Counter)  # final HTTP status per delivery (0: no response)
     by_result: Counter[str] = field(default_factory=Counter)  # the JSON "status": accepted, duplicate, ignored...
     retries: int = 0
+    unreachable: str | None = None  # why the service was given up on, if it was
 
     @property
     def accepted(self) -> int:
@@ -66,12 +70,16 @@ def replay(
     secrets: dict[str, bytes],
     concurrency: int = 8,
     shuffle_seed: int | None = None,
+    on_result: Callable[[ReplayReport], None] | None = None,
 ) -> ReplayReport:
-    """POST every delivery, signed with its platform's secret, to {base_url}/webhooks/<platform>."""
+    """POST every delivery, signed with its platform's secret, to {base_url}/webhooks/<platform>; `on_result` is
+    called with the report after each delivery's answer (in this thread, for progress)."""
     queue = list(deliveries)
     if shuffle_seed is not None:
         random.Random(shuffle_seed).shuffle(queue)  # worst-case ordering: the service must converge anyway
     local, sessions, lock = threading.local(), [], threading.Lock()
+    gone = threading.Event()
+    report = ReplayReport()
 
     def session() -> requests.Session:
         if not hasattr(local, "session"):
@@ -84,10 +92,14 @@ def replay(
         url = f"{base_url.rstrip('/')}/webhooks/{delivery.platform}"
         headers = sign(delivery, secrets[delivery.platform])
         for attempt in range(RETRIES + 1):
+            if gone.is_set():
+                return 0, "not sent", attempt
             try:
-                response = session().post(url, data=delivery.body, headers=headers, timeout=TIMEOUT_SECONDS)
-            except requests.RequestException:
+                response = session().post(url, data=delivery.body, headers=headers, timeout=TIMEOUTS)
+            except requests.RequestException as exc:
                 if attempt == RETRIES:
+                    report.unreachable = report.unreachable or explain(url, exc)
+                    gone.set()
                     return 0, "no response", attempt
                 time.sleep(0.2 * 2**attempt)
                 continue
@@ -98,7 +110,6 @@ def replay(
             return response.status_code, _result(response), attempt
         raise AssertionError("unreachable")
 
-    report = ReplayReport()
     started = time.monotonic()
     try:
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
@@ -107,6 +118,8 @@ def replay(
                 report.by_status[status] += 1
                 report.by_result[result] += 1
                 report.retries += retried
+                if on_result is not None:
+                    on_result(report)
     finally:
         report.elapsed = time.monotonic() - started
         for opened in sessions:
@@ -132,18 +145,6 @@ def inbox_counts(app: Flask, store_ids: Sequence[int] | None = None) -> dict[str
             return {status: count for status, count in db.session.execute(stmt).all()}
         finally:
             db.session.remove()  # never hold a read transaction open against the worker
-
-
-def wait_until_processed(app: Flask, timeout: float = 300.0, poll: float = 0.5) -> bool:
-    """Poll the inbox until nothing is pending or processing; False if `timeout` seconds pass first."""
-    deadline = time.monotonic() + timeout
-    while True:
-        counts = inbox_counts(app)
-        if not counts.get(PENDING) and not counts.get(PROCESSING):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(poll)
 
 
 def store_counts(app: Flask, store_ids: dict[str, int]) -> dict[str, dict[str, int]]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import Flask
 
-from app.inbox.routes import Answer, shopify_answer, woocommerce_answer
+from app.inbox.routes import ANSWER_NAMES, Answer, count_answer, shopify_answer, woocommerce_answer
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ _STATUS |= {413: "413 Request Entity Too Large", 500: "500 Internal Server Error
 _TOO_LARGE = Answer(413, b'{"status": "body too large"}')
 _INCOMPLETE = Answer(400, b'{"status": "incomplete body"}')
 _ERROR = Answer(500, b'{"status": "internal error"}')
+ANSWER_NAMES.update({_TOO_LARGE: "too_large", _INCOMPLETE: "incomplete_body", _ERROR: "error"})
 
 
 @cache
@@ -90,12 +91,16 @@ class WebhookDoor:
         self.app = app
         self.wsgi_app = wsgi_app
         prefix = "/webhooks"  # the blueprint's url_prefix
-        self.routes = {f"{prefix}/shopify": shopify_answer, f"{prefix}/woocommerce": woocommerce_answer}
+        self.routes = {
+            f"{prefix}/shopify": ("shopify", shopify_answer),
+            f"{prefix}/woocommerce": ("woocommerce", woocommerce_answer),
+        }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        handler = self.routes.get(environ.get("PATH_INFO", ""))
-        if handler is None or environ.get("REQUEST_METHOD") != "POST":
+        route = self.routes.get(environ.get("PATH_INFO", ""))
+        if route is None or environ.get("REQUEST_METHOD") != "POST":
             return self.wsgi_app(environ, start_response)
+        platform, handler = route
         app = self.app
         try:
             body = read_body(environ, app.config["MAX_CONTENT_LENGTH"])
@@ -110,6 +115,7 @@ class WebhookDoor:
                 raise
             log.exception("webhook.error")  # the traceback only: no headers or body
             answer = _ERROR
+        count_answer(platform, EnvironHeaders(environ), answer)
         headers = [("Content-Length", str(len(answer.body)))]
         headers.append(("Content-Type", "application/json" if answer.body else "text/html; charset=utf-8"))
         if answer.retry_after:

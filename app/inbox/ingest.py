@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from app.database import execute_autocommit
 from app.extensions import db
 from app.inbox.models import WebhookDelivery
+from app.platform.logs import reason
 from app.platform.queue import get_queue, get_redis, mark_redis_down, redis_available
 from app.platform.types import utcnow
 
@@ -97,9 +98,9 @@ def kick_processing(force: bool = False) -> bool:
         if redis.set(KICK_KEY, "1", nx=True, ex=KICK_TTL_SECONDS):
             get_queue().enqueue("app.inbox.tasks.process_inbox", job_timeout=600, result_ttl=0, failure_ttl=7 * 86400)
         return True
-    except RedisError:
+    except RedisError as exc:
         mark_redis_down()
-        log.warning("webhook.enqueue_failed", exc_info=True)
+        log.warning("webhook.enqueue_failed", extra={"reason": reason(exc)})
         return False
 
 

@@ -1,7 +1,8 @@
 """Processing the inbox: claim pending deliveries, apply each in its own transaction.
 
-Claiming sets a lease (`locked_until`) so a crashed worker's rows return to
-pending when it expires. On PostgreSQL, FOR UPDATE SKIP LOCKED lets several
+Claiming sets a lease (`locked_until`), renewed by the worker while it applies the batch
+(platform/leases.py), so a crashed worker's rows return to pending within INBOX_LEASE_SECONDS.
+On PostgreSQL, FOR UPDATE SKIP LOCKED lets several
 workers claim side by side, and a transaction-scoped advisory lock per store (lock_store)
 applies one store's deliveries one at a time (the rules in records/orders.py
 make their order irrelevant, but concurrent writers to one customer's rows
@@ -20,10 +21,11 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from app.config import DEFAULT_INBOX_LEASE_SECONDS
 from app.inbox.models import DONE, FAILED, PENDING, PROCESSING, WebhookDelivery
 from app.inbox.pipeline import apply_event
 from app.platform.locks import lock_store
-from app.platform.outbox import backoff
+from app.platform.outbox import backoff, claim_due
 from app.platform.sql import chunks, in_keys
 from app.platform.types import utcnow
 from app.stores.models import Store
@@ -32,31 +34,30 @@ from connectors.exceptions import ConnectorError
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+#: A claim's lease when the caller names none (the worker passes INBOX_LEASE_SECONDS and renews it).
+DEFAULT_LEASE = timedelta(seconds=DEFAULT_INBOX_LEASE_SECONDS)
 DEFERRED = "deferred"  # parked by earlier releases for a later feature; the compliance sweep adopts them
 _CONFLICT_RETRIES = 3
 
 
-def claim_batch(session: Session, limit: int) -> list[int]:
+def claim_batch(session: Session, limit: int, lease: timedelta = DEFAULT_LEASE) -> list[int]:
+    """Claim up to `limit` due deliveries (status `processing`, a lease, attempts + 1) with the outbox's one
+    claim (platform/outbox.claim_due); the worker renews the lease while it applies them (platform/leases.py)."""
     now = utcnow()
-    eligible = (
-        select(WebhookDelivery.id)
-        .where(
+    claimed = claim_due(
+        session,
+        WebhookDelivery,
+        now=now,
+        limit=limit,
+        lease=lease,
+        where=[
             WebhookDelivery.status == PENDING,
             or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
-        )
-        .order_by(WebhookDelivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+        ],
+        order_by=[WebhookDelivery.id],
+        values={"status": PROCESSING},
     )
-    ids = session.scalars(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(eligible.scalar_subquery()))
-        .values(status=PROCESSING, locked_until=now + LEASE, attempts=WebhookDelivery.attempts + 1)
-        .returning(WebhookDelivery.id)
-    ).all()
-    session.commit()
-    return sorted(ids)
+    return [delivery_id for delivery_id, _ in claimed]
 
 
 def apply_delivery(session: Session, delivery: WebhookDelivery) -> str:
@@ -142,7 +143,15 @@ def mark_failure(delivery: WebhookDelivery, exc: Exception, *, permanent: bool, 
         delivery.next_attempt_at = utcnow() + backoff(delivery.attempts + 1, 5, 3600)  # 10 s, 20, 40... at most 1 h
     log.warning(
         "inbox.delivery_failed",
-        extra={"delivery_id": delivery.id, "status": delivery.status, "error": type(exc).__name__},
+        extra={
+            "store_id": delivery.store_id,
+            "delivery_id": delivery.id,
+            "status": delivery.status,
+            "error": type(exc).__name__,
+            # The class only: a parse error's message may quote the payload (personal data).
+            "reason": f"{type(exc).__name__}, "
+            + ("parked as failed" if delivery.status == FAILED else "retried later"),
+        },
     )
     return delivery.status
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.inbox import bp
 from app.inbox.ingest import kick_soon, record_delivery
+from app.platform.metrics import webhook_answered
 from app.stores.cache import StoreRef, cached_store
 from connectors import get_connector
 from connectors.base import Connector, WebhookMeta
@@ -64,6 +65,32 @@ MALFORMED_SOURCE = _answer(400, "malformed X-WC-Webhook-Source")
 MALFORMED = _answer(400, "malformed JSON")
 NOT_AN_OBJECT = _answer(400, "expected a JSON object")
 UNAVAILABLE = Answer(503, _answer(503, "unavailable").body, retry_after=True)
+#: Every answer's name for the metrics (ppe_webhooks_total's `answer`); the door adds its own three.
+ANSWER_NAMES = {
+    ACCEPTED: "accepted",
+    DUPLICATE: "duplicate",
+    IGNORED: "ignored",
+    PING: "ping",
+    BAD_SIGNATURE: "bad_signature",
+    UNKNOWN_STORE: "unknown_store",
+    UNKNOWN_SHOP: "unknown_shop",
+    MISSING_SHOPIFY_HEADERS: "missing_headers",
+    MISSING_WOO_TOPIC: "missing_headers",
+    MALFORMED_SOURCE: "malformed_source",
+    MALFORMED: "malformed_json",
+    NOT_AN_OBJECT: "not_an_object",
+    UNAVAILABLE: "unavailable",
+}
+_TOPIC_HEADERS = {"shopify": "X-Shopify-Topic", "woocommerce": "X-WC-Webhook-Topic"}
+
+
+def count_answer(platform: str, headers: Mapping[str, str], answer: Answer) -> None:
+    """One increment of ppe_webhooks_total. The topic header is the sender's to choose: a topic we do not
+    support is counted as "other", so no request can add a series."""
+    topic = (headers.get(_TOPIC_HEADERS[platform]) or "").strip()
+    if not get_connector(platform).supports(topic):
+        topic = "other"
+    webhook_answered(platform, topic, ANSWER_NAMES.get(answer) or str(answer.status))
 
 
 def shopify_answer(headers: Mapping[str, str], body: bytes) -> Answer:
@@ -160,9 +187,15 @@ def _response(answer: Answer) -> Response:
 # get() the answers and connectors read: cast where it is handed over.
 @bp.post("/shopify")
 def shopify() -> Response:
-    return _response(shopify_answer(cast("Mapping[str, str]", request.headers), request.get_data(cache=False)))
+    headers = cast("Mapping[str, str]", request.headers)
+    answer = shopify_answer(headers, request.get_data(cache=False))
+    count_answer("shopify", headers, answer)
+    return _response(answer)
 
 
 @bp.post("/woocommerce")
 def woocommerce() -> Response:
-    return _response(woocommerce_answer(cast("Mapping[str, str]", request.headers), request.get_data(cache=False)))
+    headers = cast("Mapping[str, str]", request.headers)
+    answer = woocommerce_answer(headers, request.get_data(cache=False))
+    count_answer("woocommerce", headers, answer)
+    return _response(answer)

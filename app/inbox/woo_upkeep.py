@@ -1,4 +1,4 @@
-"""WooCommerce upkeep: register our webhooks, keep them enabled, reconcile missed orders.
+"""WooCommerce upkeep: register our webhooks, keep them enabled, reconcile missed orders, refresh the store's details.
 
 - register_woo_webhooks(store_id): enqueued by the wc-auth callback (which must
   answer 200 quickly, so it makes no REST call). Idempotent: our webhooks are
@@ -29,10 +29,12 @@ from app.extensions import db
 from app.inbox.ingest import kick_processing, record_delivery
 from app.inbox.models import WebhookDelivery
 from app.platform.jobs import job_app
+from app.platform.logs import reason
 from app.platform.queue import get_queue
 from app.platform.types import utcnow
 from app.security import secret_box
 from app.stores.cache import forget_store
+from app.stores.details import refresh_details
 from app.stores.models import Store
 from app.stores.models.woocommerce import WEBHOOKS_ACTIVE, WEBHOOKS_ERROR, WooStoreState
 from app.stores.woo_connect import disconnect, same_url
@@ -40,6 +42,7 @@ from connectors import WebhookMeta, get_connector
 from connectors.exceptions import ConnectorError, RateLimited, StoreUnavailable
 from connectors.parsing import timestamp
 from connectors.woocommerce_admin import AccessDenied, WooAdminClient
+from connectors.woocommerce_store import WooStoreReader
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +54,12 @@ def delivery_url() -> str:
     return current_app.config.get("APP_URL", "http://127.0.0.1:8000").rstrip("/") + "/webhooks/woocommerce"
 
 
-def _client(store: Store, state: WooStoreState) -> tuple[WooAdminClient, dict[str, Any]]:
+def _client(store: Store, state: WooStoreState) -> tuple[WooStoreReader, dict[str, Any]]:
     creds = secret_box().open(store.credentials)
     if not creds.get("consumer_key") or not creds.get("consumer_secret"):
         raise AccessDenied("no keys stored")
     timeout = float(current_app.config.get("WOO_API_TIMEOUT_SECONDS", 10))
-    return WooAdminClient(state.api_url, creds["consumer_key"], creds["consumer_secret"], timeout=timeout), creds
+    return WooStoreReader(state.api_url, creds["consumer_key"], creds["consumer_secret"], timeout=timeout), creds
 
 
 def _load(store_id: int) -> tuple[Store, WooStoreState] | None:
@@ -108,6 +111,7 @@ def _sync(store: Store, state: WooStoreState, *, rotate: bool) -> None:
     all_active = all(w.get("status") == "active" for w in webhooks.values())
     state.webhooks_status = WEBHOOKS_ACTIVE if all_active else WEBHOOKS_ERROR
     state.last_error = None if all_active else "webhook_not_active"
+    refresh_details(store, client.store_details)  # name, currency, time zone, e-mail (stores/details.py)
 
 
 def _fail(store_id: int, exc: Exception) -> None:
@@ -118,7 +122,7 @@ def _fail(store_id: int, exc: Exception) -> None:
         if isinstance(exc, AccessDenied):
             state.webhooks_status = WEBHOOKS_ERROR
         db.session.commit()
-    log.warning("woo.sync_failed", extra={"store_id": store_id, "error": type(exc).__name__})
+    log.warning("woo.sync_failed", extra={"store_id": store_id, "error": type(exc).__name__, "reason": reason(exc)})
 
 
 def register_woo_webhooks(store_id: int) -> dict[str, Any]:
@@ -138,8 +142,8 @@ def enqueue_registration(store_id: int) -> bool:
     try:
         get_queue().enqueue(register_woo_webhooks, store_id, retry=_RETRY, job_timeout=300, failure_ttl=7 * 86400)
         return True
-    except RedisError:
-        log.warning("woo.enqueue_failed", extra={"store_id": store_id})
+    except RedisError as exc:
+        log.warning("woo.enqueue_failed", extra={"store_id": store_id, "reason": reason(exc)})
         db.session.execute(
             update(WooStoreState).where(WooStoreState.store_id == store_id).values(next_maintenance_at=utcnow())
         )
@@ -196,7 +200,10 @@ def reconcile_orders(store: Store, state: WooStoreState, client: WooAdminClient)
     if pages < max_pages:  # a truncated window is read again from the same watermark
         state.reconcile_watermark = newest or state.reconcile_watermark
     else:
-        log.warning("woo.reconcile_truncated", extra={"store_id": store_id, "pages": pages})
+        log.warning(
+            "woo.reconcile_truncated",
+            extra={"store_id": store_id, "pages": pages, "reason": "page cap reached; the window is read again"},
+        )
     state.last_reconciled_at = started
     if counts["new"]:
         kick_processing()

@@ -12,12 +12,23 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from app import scheduler
     from app.inbox import pipeline
-    from app.loyalty import balance_invalidation, preload, redemption_tasks, redemptions, tasks
+    from app.loyalty import (
+        balance_invalidation,
+        preload,
+        redemption_tasks,
+        redemptions,
+        tasks,
+        tier_sweep,
+        writeback_tasks,
+    )
     from app.loyalty.cli import loyalty_cli
     from app.loyalty.follower import LoyaltyFollower
     from app.loyalty.ledger import MERGE_HOOK
+    from app.loyalty.models import LoyaltyWriteback, Redemption
     from app.loyalty.orders import on_customer_changed
+    from app.loyalty.settings import CHANGE_HOOKS
     from app.messaging.api import register_templates
+    from app.platform.metrics import register_outbox
     from app.records import followers
     from app.records.customers import register_merge_hook
     from connectors.events import CustomerChanged, OrderChanged, OrderDeleted
@@ -38,4 +49,9 @@ def init_app(app: Flask) -> None:
     pipeline.on(CustomerChanged, on_customer_changed, stage="after")  # the signup reward, once per account
     scheduler.register_step(tasks.tick, phase="programmes")  # points becoming spendable, expiring; tiers
     scheduler.register_step(redemption_tasks.tick, phase="programmes")  # codes to create, balances to write back
+    if tier_sweep.schedule not in CHANGE_HOOKS:  # create_app runs more than once in tests
+        CHANGE_HOOKS.append(tier_sweep.schedule)  # a change of tiers or expiry reaches every account at once
     app.cli.add_command(loyalty_cli)
+    # ppe_outbox_depth at each scrape: codes to create, balances to write back (every row is a pending change).
+    register_outbox("redemption", Redemption, Redemption.status == "pending")
+    register_outbox(writeback_tasks.KIND, LoyaltyWriteback, LoyaltyWriteback.id.isnot(None))

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 import orjson
 from redis.exceptions import RedisError
 
+from app.platform.logs import reason
 from app.platform.queue import get_redis, mark_redis_down, redis_available
 from app.storefront import local_state
 from app.stores.cache import StoreRef
@@ -58,7 +59,9 @@ def bump(pairs: Iterable[tuple[int, str]], everything: bool = False) -> None:
         return
     if not redis_available():  # marked down a moment ago: not another timeout inside this commit
         _Debt.owed = True
-        log.warning("balance_cache.bump_skipped", extra={"customers": len(pairs)})
+        log.warning(
+            "balance_cache.bump_skipped", extra={"customers": len(pairs), "reason": "Redis marked down a moment ago"}
+        )
         return
     try:
         pipe = get_redis().pipeline(transaction=False)
@@ -70,10 +73,10 @@ def bump(pairs: Iterable[tuple[int, str]], everything: bool = False) -> None:
             local_state.append(pipe, names)
         pipe.execute()
         _Debt.owed = False
-    except (RedisError, OSError):
+    except (RedisError, OSError) as exc:
         mark_redis_down()
         _Debt.owed = True
-        log.warning("balance_cache.bump_failed", extra={"customers": len(pairs)})
+        log.warning("balance_cache.bump_failed", extra={"customers": len(pairs), "reason": reason(exc)})
 
 
 def fingerprint(ref: StoreRef) -> bytes:

@@ -1,4 +1,5 @@
-"""`flask loyalty settings show|set`, `report`, `customer`, `redeem`: the programme as JSON for the merchant."""
+"""`flask loyalty settings show|set`, `report`, `customer`, `redeem`, `tiers apply`: the programme as JSON for the
+merchant."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from app.loyalty.redemptions import as_dict, redeem
 from app.loyalty.report import liability_report
 from app.loyalty.settings import as_json, get_settings, update_settings
 from app.platform.output import exit_on_error, print_json
+from app.platform.progress import Progress
 from app.platform.types import utcnow
 from app.records.cli import require_store
 from app.records.models import Customer
@@ -105,3 +107,20 @@ def redeem_command(store_ref: str, who: str, reward_id: str, idempotency_key: st
     if redemption.status == "pending":
         enqueue_issue(redemption.id)
     print_json(as_dict(redemption))
+
+
+@loyalty_cli.group("tiers", help="VIP tiers.")
+def tiers_group() -> None:
+    pass
+
+
+@tiers_group.command("apply")
+@click.argument("store_ref")
+def apply_tiers_command(store_ref: str) -> None:
+    """Apply the current tier and expiry settings to every account of STORE_REF now (what a settings change
+    enqueues; for a change whose job was lost). Progress on standard error; the counts as JSON."""
+    from app.loyalty.tier_sweep import account_count, sweep
+
+    store = require_store(store_ref)
+    with Progress("tiers apply", account_count(db.session, store.id), unit="accounts") as progress:
+        print_json(sweep(db.session, store, utcnow(), on_chunk=lambda n: progress.update(advance=n)))

@@ -26,6 +26,8 @@ from app.extensions import db
 from app.loyalty import redemptions as service
 from app.loyalty.models import Redemption
 from app.platform.jobs import job_app
+from app.platform.logs import reason
+from app.platform.metrics import outbox_failed, outbox_retried
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue
 from app.platform.types import utcnow
@@ -43,8 +45,8 @@ def enqueue_issue(redemption_id: int) -> bool:
     try:
         get_queue().enqueue(issue_discount, redemption_id, job_timeout=120, result_ttl=3600, failure_ttl=86400)
         return True
-    except RedisError:
-        log.warning("loyalty.redemption_enqueue_failed", extra={"redemption_id": redemption_id})
+    except RedisError as exc:
+        log.warning("loyalty.redemption_enqueue_failed", extra={"redemption_id": redemption_id, "reason": reason(exc)})
         return False
 
 
@@ -103,9 +105,11 @@ def _issue(redemption_id: int, now: datetime) -> dict[str, Any]:
     if wait is None or attempts >= int(cfg["REDEMPTION_MAX_ATTEMPTS"]):
         service.fail(db.session, store, redemption, error, now)
         db.session.commit()
+        outbox_failed("redemption")
         return {"status": "failed", "error": error.split(":", 1)[0]}
     redemption.last_error, redemption.next_attempt_at = error[:2000], now + wait
     db.session.commit()
+    outbox_retried("redemption")
     log.info("loyalty.redemption_retry", extra={"redemption_id": redemption_id, "wait": wait.total_seconds()})
     return {"status": "pending", "retry_in": wait.total_seconds()}
 

@@ -164,7 +164,10 @@ def fail(session: Session, store: Store, redemption: Redemption, error: str, now
     redemption.status, redemption.last_error, redemption.next_attempt_at = "failed", error[:2000], None
     release_hold(session, store, f"redeem:{redemption.id}", "issue_failed", now)
     session.flush()
-    log.warning("loyalty.redemption_failed", extra={"store_id": store.id, "redemption_id": redemption.id})
+    log.warning(
+        "loyalty.redemption_failed",
+        extra={"store_id": store.id, "redemption_id": redemption.id, "reason": error.split(":", 1)[0]},
+    )
 
 
 def on_order_event(session: Session, store: Store, event: OrderChanged | OrderDeleted) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -212,6 +213,11 @@ def validate_settings(raw: dict[str, Any]) -> LoyaltySettings:
 _validated = memoized(validate_settings)
 
 
+#: Called by update_settings after a change is saved (not committed): (session, store, before or None when the
+#: stored settings were invalid, after). loyalty/tier_sweep registers the sweep of stored tiers (init_app).
+CHANGE_HOOKS: list[Callable[[Session, Store, LoyaltySettings | None, LoyaltySettings], None]] = []
+
+
 def get_settings(store: Store) -> LoyaltySettings:
     return _validated((store.settings or {}).get("loyalty", {}))
 
@@ -222,9 +228,15 @@ def update_settings(session: Session, store: Store, patch: dict[str, Any]) -> Lo
         raise SettingsError("must be an object", "loyalty")
     current = (store.settings or {}).get("loyalty", {})
     settings = validate_settings(_merge(current, patch))
+    try:
+        before: LoyaltySettings | None = validate_settings(current)
+    except SettingsError:  # stored before a rule existed: sweep whatever changed
+        before = None
     # A new dict, so the JSON column sees the change.
     store.settings = {**(store.settings or {}), "loyalty": _merge(current, patch)}
     session.flush()
+    for hook in CHANGE_HOOKS:
+        hook(session, store, before, settings)
     return settings
 
 

@@ -13,7 +13,6 @@ their call succeeded and only if their generation did not move meanwhile (loyalt
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +23,8 @@ from app.extensions import db
 from app.loyalty.models import LoyaltyAccount, LoyaltyWriteback
 from app.loyalty.writeback import clear, due_rows, postpone
 from app.platform.jobs import job_app
+from app.platform.locks import job_lock
+from app.platform.metrics import outbox_retried
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue, get_redis
 from app.platform.types import utcnow
@@ -34,6 +35,9 @@ from connectors.exceptions import RateLimited, StoreUnavailable
 from connectors.writeback import LoyaltyBalance
 
 log = logging.getLogger(__name__)
+
+#: The metrics' name for this outbox (rows are never given up on: a refusal keeps backing off).
+KIND = "loyalty_writeback"
 LOCK_SECONDS = 300
 ROWS_PER_PASS = 500  # due rows read at once; the client sends them in as many calls as its batch limit needs
 
@@ -56,17 +60,14 @@ def enqueue_push(store_id: int) -> bool:
 def push_balances(store_id: int, now: datetime | None = None) -> dict[str, Any]:
     with job_app().app_context():
         redis = get_redis()
-        token = uuid.uuid4().hex
-        lock = f"loyalty:writeback:lock:{store_id}"
-        if not redis.set(lock, token, nx=True, ex=LOCK_SECONDS):
-            return {"status": "busy"}
-        redis.delete(_queued_key(store_id))
-        try:
-            return _push(store_id, now or utcnow())
-        finally:
-            db.session.remove()
-            if redis.get(lock) == token.encode():
-                redis.delete(lock)
+        with job_lock(redis, f"loyalty:writeback:lock:{store_id}", LOCK_SECONDS) as held:
+            if not held:
+                return {"status": "busy"}
+            redis.delete(_queued_key(store_id))
+            try:
+                return _push(store_id, now or utcnow())
+            finally:
+                db.session.remove()
 
 
 def _payload(
@@ -114,7 +115,9 @@ def _push(store_id: int, now: datetime) -> dict[str, Any]:
         calls += result.calls
         for customer_id in result.refused:
             row_id, _, attempts = rows[customer_id]
-            postpone(db.session, store, [row_id], now + backoff(attempts + 1, base, cap), "refused")
+            reason = result.reasons.get(customer_id, "refused")  # e.g. the store kept another value
+            postpone(db.session, store, [row_id], now + backoff(attempts + 1, base, cap), reason)
+        outbox_retried(KIND, len(result.refused) + (len(result.failed) if result.error is not None else 0))
         cleared += clear(db.session, store, {rows[c][0]: rows[c][1] for c in result.written})
         error = result.error
         if isinstance(error, RateLimited):

@@ -193,7 +193,10 @@ def deliver(
     except (TemplateError, ValueError, TypeError) as exc:  # a caller's bad context: retrying cannot help
         _finish(message, FAILED, f"render: {type(exc).__name__}")
         session.commit()
-        log.warning("messaging.render_failed", extra={"message_id": message_id, "error": type(exc).__name__})
+        log.warning(
+            "messaging.render_failed",
+            extra={"store_id": store.id, "message_id": message_id, "reason": f"render: {type(exc).__name__}"},
+        )
         return FAILED
     session.commit()  # no transaction (and no SQLite lock) held during the SMTP conversation
     outcome, error = SENT, None

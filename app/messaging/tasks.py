@@ -16,8 +16,10 @@ from flask import Flask
 
 from app.extensions import db
 from app.messaging.channels import channel_from_config
+from app.messaging.models import FAILED, QUEUED
 from app.messaging.outbox import claim_due, deliver, release_expired
 from app.platform.jobs import job_app
+from app.platform.metrics import outbox_failed, outbox_retried
 from app.platform.queue import get_queue
 from app.platform.types import utcnow
 
@@ -35,7 +37,10 @@ def send_message(message_id: int, attempt: int | None = None) -> str:
     with app.app_context():
         try:
             channel = channel_from_config(app.config)
-            return deliver(db.session, message_id, attempt, channel=channel, config=app.config, now=mail_now(app))
+            outcome = deliver(db.session, message_id, attempt, channel=channel, config=app.config, now=mail_now(app))
+            if outcome in (FAILED, QUEUED):  # given up on, or put back with a backoff
+                (outbox_failed if outcome == FAILED else outbox_retried)("message")
+            return outcome
         finally:
             db.session.remove()
 

@@ -19,6 +19,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from app.platform.logs import reason
 from app.records.catalog import stale_product_ids, store_products
 from app.stores.clients import NotConnected, client_for
 from app.stores.models import Store
@@ -51,7 +52,8 @@ def refresh_products(
         found = client.products(stale)
     except (ConnectorError, NotConnected) as exc:
         session.rollback()
-        log.warning("catalog.fetch_failed", extra={**extra, "error": type(exc).__name__, "count": len(stale)})
+        why = {"error": type(exc).__name__, "reason": reason(exc)}
+        log.warning("catalog.fetch_failed", extra={**extra, **why, "count": len(stale)})
         return "unavailable"
     store_products(session, extra["store_id"], stale, found, now)
     session.commit()

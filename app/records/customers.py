@@ -69,7 +69,14 @@ def resolve_customer(session: Session, store: Store, snap: CustomerSnapshot) -> 
         else:
             # Two accounts claim one email (an email changed hands); keep both
             # and leave the key with its current holder.
-            log.warning("customer.email_conflict", extra={"store_id": store.id})
+            log.warning(
+                "customer.email_conflict",
+                extra={
+                    "store_id": store.id,
+                    "customer_ids": [by_mail.id, by_id.id],
+                    "reason": "two accounts claim one e-mail; the key stays with its current holder",
+                },
+            )
             key = None
 
     customer = by_id or by_mail

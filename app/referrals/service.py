@@ -2,8 +2,7 @@
 
 API (other features and the views call these; the caller commits):
 - get_or_create_code(session, store, customer, *, ip_hash=None, ua_hash=None) -> ReferralCode
-- record_landing(session, store, code, *, landing_token=None, email=None, ip_hash=None, ua_hash=None)
-  -> ReferralInvite  (one per friend: the same landing token or e-mail gets the same invite and discount code)
+- record_landing, find_invite: the friend's invite (app/referrals/invites.py)
 - friend_discount_spec(store, invite, now) -> DiscountSpec  (what the job creates at the store)
 - landing_token(store, invite) -> str / read_landing_token(store, token) -> str | None (the invite's nonce)
 - client_hash(value) -> str | None  (keyed hash of an IP or user agent: nothing in clear is kept)
@@ -37,7 +36,6 @@ from app.errors import Conflict
 from app.money import format_money
 from app.platform.types import utcnow
 from app.records.models import Customer
-from app.records.models.customer import normalise_email
 from app.referrals.models import FLAGGED, PENDING, REJECTED, REWARDED, Referral, ReferralCode, ReferralInvite
 from app.referrals.settings import Discount, get_settings
 from app.security import signing_keys
@@ -70,7 +68,7 @@ def code_of(session: Session, store: Store, customer_id: int) -> ReferralCode | 
     return session.scalar(stmt)
 
 
-def _insert(session: Session, row: Any) -> bool:
+def insert_row(session: Session, row: Any) -> bool:
     """Insert in a SAVEPOINT; False when a unique constraint refused it (a collision or a concurrent twin)."""
     try:
         with session.begin_nested():
@@ -93,7 +91,7 @@ def get_or_create_code(
         candidate = new_code()
         if session.scalar(select(ReferralCode.id).where(ReferralCode.code == candidate)) is not None:
             continue  # unique in every store, so the share link /ref/<code> needs no store in it
-        if _insert(session, row := ReferralCode(store_id=store.id, customer_id=customer.id, code=candidate)):
+        if insert_row(session, row := ReferralCode(store_id=store.id, customer_id=customer.id, code=candidate)):
             existing = row
         else:
             existing = code_of(session, store, customer.id)  # None: the random code collided; draw again
@@ -133,55 +131,6 @@ def read_landing_token(store: Store, token: str | None) -> str | None:
 def invite_by_token(session: Session, store: Store, nonce: str) -> ReferralInvite | None:
     stmt = select(ReferralInvite).where(ReferralInvite.store_id == store.id, ReferralInvite.token == nonce)
     return session.scalar(stmt)
-
-
-def _friend_key(email: str | None) -> str | None:
-    key = normalise_email(email)
-    return hashlib.sha256(key.encode()).hexdigest() if key else None
-
-
-def record_landing(
-    session: Session,
-    store: Store,
-    code: ReferralCode,
-    *,
-    landing_token: str | None = None,
-    email: str | None = None,
-    ip_hash: str | None = None,
-    ua_hash: str | None = None,
-) -> ReferralInvite:
-    """The friend's invite: found by their landing token (a return visit) or e-mail, else created."""
-    friend_key = _friend_key(email)
-    nonce = read_landing_token(store, landing_token)
-    found = invite_by_token(session, store, nonce) if nonce else None
-    if found is not None and found.referral_code_id != code.id:
-        found = None  # a token from another referrer's link: this is a new landing
-    if found is None and friend_key:
-        stmt = select(ReferralInvite).where(
-            ReferralInvite.store_id == store.id,
-            ReferralInvite.referral_code_id == code.id,
-            ReferralInvite.friend_key == friend_key,
-        )
-        found = session.scalar(stmt)
-    if found is not None:
-        if friend_key and found.friend_key is None:
-            found.friend_key = friend_key
-            session.flush()
-        return found
-    invite = ReferralInvite(
-        store_id=store.id,
-        referral_code_id=code.id,
-        token=secrets.token_urlsafe(18),
-        friend_key=friend_key,
-        ip_hash=ip_hash,
-        ua_hash=ua_hash,
-        discount_code=f"FRIEND-{new_code(10)}",
-        discount_status="pending",
-        attempts=0,
-    )
-    if not _insert(session, invite):  # the same e-mail landed concurrently: theirs wins
-        return record_landing(session, store, code, email=email, ip_hash=ip_hash, ua_hash=ua_hash)
-    return invite
 
 
 def discount_spec(code: str, title: str, discount: Discount, currency: str | None, now: datetime, **kw: Any):

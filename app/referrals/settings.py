@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
                         "expires_days": 30},
     "reward": {"type": "points", "points": 500, "kind": "fixed_amount", "value": "10", "currency": None},
     "velocity": {"max": 5, "hours": 24},  # more referrals than this per referrer in the window: flagged
+    "friend_codes_per_day": 100,  # new friend codes one share link makes per 24 h (0: no cap); invites.py
 }  # fmt: skip
 KINDS = ("fixed_amount", "percentage", "free_shipping")
 
@@ -48,6 +49,7 @@ class ReferralSettings:
     reward_discount: Discount
     velocity_max: int
     velocity_hours: int
+    friend_codes_per_day: int
     raw: dict[str, Any]
 
 
@@ -112,6 +114,7 @@ def validate(raw: Any) -> ReferralSettings:
         reward_discount=_discount(reward, "reward"),
         velocity_max=_int(data["velocity"].get("max"), "velocity.max", 0, 100_000),
         velocity_hours=_int(data["velocity"].get("hours"), "velocity.hours", 1, 24 * 365),
+        friend_codes_per_day=_int(data["friend_codes_per_day"], "friend_codes_per_day", 0, 1_000_000),
         raw=data,
     )
 

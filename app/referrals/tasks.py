@@ -22,6 +22,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.platform.jobs import job_app
 from app.platform.locks import lock_store
+from app.platform.logs import reason
 from app.platform.queue import get_queue
 from app.platform.types import utcnow
 from app.records.models import Customer
@@ -43,8 +44,8 @@ TRANSIENT = (StoreUnavailable, RateLimited)
 def enqueue(job: str, row_id: int) -> None:
     try:
         get_queue().enqueue(f"app.referrals.tasks.{job}", row_id, retry=RETRY)
-    except Exception:  # noqa: BLE001  (Redis away: the tick re-enqueues stale rows)
-        log.warning("referrals.enqueue_failed", extra={"job": job, "id": row_id})
+    except Exception as exc:  # noqa: BLE001  (Redis away: the tick re-enqueues stale rows)
+        log.warning("referrals.enqueue_failed", extra={"job": job, "referral_row_id": row_id, "reason": reason(exc)})
 
 
 def create_friend_discount(invite_id: int) -> str:
@@ -62,8 +63,8 @@ def create_friend_discount(invite_id: int) -> str:
                 invite.last_error = type(exc).__name__
                 db.session.commit()
                 raise
-            except ConnectorError as exc:
-                invite.discount_status, invite.last_error = "failed", type(exc).__name__
+            except ConnectorError as exc:  # the reason kept: e.g. which field the store stored otherwise
+                invite.discount_status, invite.last_error = "failed", f"{type(exc).__name__}: {exc}"[:255]
                 db.session.commit()
                 return "failed"
             invite.discount_status, invite.discount_platform_id, invite.last_error = (
@@ -94,7 +95,8 @@ def create_reward_discount(referral_id: int) -> str:
                 db.session.commit()
                 raise
             except ConnectorError as exc:
-                referral.reward = {**referral.reward, "status": "failed", "last_error": type(exc).__name__}
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                referral.reward = {**referral.reward, "status": "failed", "last_error": error}
                 db.session.commit()
                 return "failed"
             referral.reward = {**referral.reward, "status": "created", "platform_id": created.platform_id}

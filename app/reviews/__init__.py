@@ -36,8 +36,12 @@ def photo_storage() -> PhotoStorage:
 def init_app(app: Flask) -> None:
     from app import scheduler
     from app.messaging.api import register_templates
+    from app.platform.metrics import register_outbox
     from app.records import followers
+    from app.reviews.cli import reviews_cli
     from app.reviews.follower import ReviewFollower
+    from app.reviews.models import ReviewPublication
+    from app.reviews.models.publication import PENDING
     from app.reviews.publishing_tasks import schedule_review_publishing
     from app.reviews.tasks import schedule_review_requests
 
@@ -51,6 +55,8 @@ def init_app(app: Flask) -> None:
     for views in ("admin", "form", "storefront"):
         importlib.import_module(f"app.reviews.{views}")
     app.register_blueprint(bp)
+    app.cli.add_command(reviews_cli)
     followers.register(ReviewFollower())
     scheduler.register_step(schedule_review_requests, phase="programmes")  # requests and reminders due
     scheduler.register_step(schedule_review_publishing, phase="delivery")  # reviews written back to the stores
+    register_outbox("review_publication", ReviewPublication, ReviewPublication.status == PENDING)

@@ -14,6 +14,7 @@ from app.reviews.publishing import visible_rows
 from app.reviews.publishing_tasks import kick_publishing
 from app.reviews.reading import invalidate
 from app.reviews.service import as_admin, moderate, reply
+from app.reviews.settings import as_json, review_settings, update_review_settings
 from app.security import secret_box
 from app.stores.storefront_keys import ensure_keys
 
@@ -80,3 +81,19 @@ def admin_public_key() -> tuple[Response, int]:
 def admin_publishing() -> tuple[Response, int]:
     """Write-backs of reviews to the store that are waiting (pending) or need the merchant (failed)."""
     return jsonify(publications=visible_rows(db.session, g.store.id)), 200
+
+
+@bp.get("/reviews/settings")
+@merchant_required
+def admin_review_settings() -> tuple[Response, int]:
+    """The effective review settings, defaults filled in."""
+    return jsonify(as_json(review_settings(g.store))), 200
+
+
+@bp.patch("/reviews/settings")
+@merchant_required
+def admin_patch_review_settings() -> tuple[Response, int]:
+    """Merge a JSON patch; a bad value is 422 with its field (SettingsError), nothing saved."""
+    settings = update_review_settings(db.session, g.store, request.get_json(silent=True))
+    db.session.commit()
+    return jsonify(as_json(settings)), 200

@@ -30,6 +30,9 @@ from redis.exceptions import RedisError
 from app.extensions import db
 from app.messaging.api import mail_now
 from app.platform.jobs import job_app
+from app.platform.locks import job_lock
+from app.platform.logs import reason
+from app.platform.metrics import outbox_failed, outbox_retried
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue, get_redis
 from app.platform.types import utcnow
@@ -60,8 +63,8 @@ def kick_publishing(store_id: int) -> bool:
             return False
         get_queue().enqueue(JOB, store_id, job_timeout=600, result_ttl=3600)
         return True
-    except RedisError:
-        log.warning("reviews.publish_kick_failed", extra={"store_id": store_id})
+    except RedisError as exc:
+        log.warning("reviews.publish_kick_failed", extra={"store_id": store_id, "reason": reason(exc)})
         return False
 
 
@@ -86,16 +89,8 @@ def publish_store_reviews(store_id: int) -> dict[str, Any]:
             redis = get_redis()
             redis.delete(_queued_key(store_id))  # before any work: a later mark triggers a new job
             lease = float(app.config.get("REVIEW_PUBLISH_LOCK_SECONDS", 600))
-            lock = redis.lock(f"reviews:publish:lock:{store_id}", timeout=lease, blocking=False)
-            if not lock.acquire():
-                return {"skipped": "locked"}
-            try:
-                return _drain(app, store_id)
-            finally:
-                try:
-                    lock.release()
-                except RedisError:  # expired meanwhile: the next holder is fine
-                    pass
+            with job_lock(redis, f"reviews:publish:lock:{store_id}", lease) as held:
+                return _drain(app, store_id) if held else {"skipped": "locked"}
         finally:
             db.session.remove()
 
@@ -128,6 +123,8 @@ def _drain(app: Flask, store_id: int) -> dict[str, Any]:
         for group in groups:
             outcome, wait_until = _publish(app, store, client, group)
             counts[outcome] += len(group)
+            if outcome in ("failed", "retry"):
+                (outbox_failed if outcome == "failed" else outbox_retried)("review_publication", len(group))
             if wait_until is not None:  # the store asked us to slow down or is away: the rest waits too
                 for row in rows[rows.index(group[-1]) + 1 :]:
                     outbox.retry_later(db.session, row, wait_until, None, attempt=False)
@@ -144,7 +141,10 @@ def _publish(app: Flask, store: Store, client: StoreClient, group: list[outbox.C
             if problem:
                 outbox.failed(db.session, group[0], problem)
                 db.session.commit()
-                log.warning("reviews.publish_failed", extra={"store_id": store.id, "error": problem.split(":")[0]})
+                log.warning(
+                    "reviews.publish_failed",
+                    extra={"store_id": store.id, "publication_id": group[0].id, "reason": problem.split(":")[0]},
+                )
                 return "failed", None
     except (RateLimited, StoreUnavailable) as exc:
         db.session.rollback()
@@ -164,7 +164,10 @@ def _publish(app: Flask, store: Store, client: StoreClient, group: list[outbox.C
         for row in group:
             outbox.failed(db.session, row, _reason(exc))
         db.session.commit()
-        log.warning("reviews.publish_failed", extra={"store_id": store.id, "error": type(exc).__name__})
+        log.warning(
+            "reviews.publish_failed",
+            extra={"store_id": store.id, "publication_ids": [row.id for row in group], "reason": reason(exc)},
+        )
         return "failed", None
     now = mail_now(app)
     for row in group:

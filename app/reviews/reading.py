@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.platform.logs import reason
 from app.platform.queue import get_redis
 from app.reviews.models.review import PUBLISHED, Review
 from app.reviews.service import as_public
@@ -52,8 +53,8 @@ def invalidate(store_id: int, product_id: str) -> None:
         pipe.incr(_version_key(store_id, product_id))
         local_state.append(pipe, [name])
         pipe.execute()
-    except (RedisError, OSError):
-        log.warning("reviews.cache_invalidate_failed", extra={"store_id": store_id})
+    except (RedisError, OSError) as exc:
+        log.warning("reviews.cache_invalidate_failed", extra={"store_id": store_id, "reason": reason(exc)})
 
 
 def cache_keys(store_id: int, product_id: str, suffix: str) -> tuple[str, str]:

@@ -3,9 +3,14 @@ by `validate_review_settings`, which the admin API uses to refuse it), so a typo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from app.loyalty.api import SettingsError
+from app.platform.settings import memoized
+from app.platform.settings import merge as _merge
 from app.stores.models import Store
 
 PER_ORDER, PER_SHIPMENT = "order", "shipment"
@@ -71,5 +76,30 @@ def validate_review_settings(raw: Any) -> tuple[ReviewSettings, dict[str, str]]:
     return ReviewSettings(**values), errors
 
 
+_validated = memoized(validate_review_settings)
+
+
 def review_settings(store: Store) -> ReviewSettings:
-    return validate_review_settings((store.settings or {}).get("reviews"))[0]
+    raw = (store.settings or {}).get("reviews")
+    return _validated(raw)[0] if isinstance(raw, dict) else validate_review_settings(raw)[0]
+
+
+def update_review_settings(session: Session, store: Store, patch: Any) -> ReviewSettings:
+    """Merge a patch into the stored settings, validate, save (the caller commits). The reader forgives a bad
+    value (its default is used); a writer does not: SettingsError names the first bad field, nothing is saved."""
+    if not isinstance(patch, dict):
+        raise SettingsError("must be an object", "reviews")
+    current = (store.settings or {}).get("reviews")
+    merged = _merge(current if isinstance(current, dict) else {}, patch)
+    settings, errors = validate_review_settings(merged)
+    if errors:
+        field, message = sorted(errors.items())[0]
+        raise SettingsError(message, field)
+    store.settings = {**(store.settings or {}), "reviews": merged}
+    session.flush()
+    return settings
+
+
+def as_json(settings: ReviewSettings) -> dict[str, Any]:
+    """The effective settings, defaults filled in (what the command and the admin API show)."""
+    return asdict(settings)

@@ -79,7 +79,7 @@ class StorefrontlessSessions(SecureCookieSessionInterface):
 def init_app(app: Flask) -> None:
     # Features' storefront routes were imported by their init_app, which runs first: Flask refuses new routes on
     # a registered blueprint.
-    from app.storefront import guard, openapi, routes, widget  # noqa: F401
+    from app.storefront import guard, openapi, routes, timing, widget  # noqa: F401
     from app.storefront.door import StorefrontDoor
 
     app.register_blueprint(bp)

@@ -18,6 +18,7 @@ WSGI: https://peps.python.org/pep-3333/
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,6 +29,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.errors import AppError
 from app.extensions import db
+from app.platform.metrics import storefront_answered
 from app.storefront import copies, cors, json_app_error, json_error
 from app.storefront.guard import Caller, admit, cors_headers, no_cache
 from app.storefront.registry import API_PREFIX, ROUTES, RouteSpec
@@ -76,6 +78,17 @@ def _store_key(environ: dict[str, Any]) -> str | None:
     return None if value is None else value.strip()
 
 
+def _timed(route: str, start_response: Callable[..., Any]) -> Callable[..., Any]:
+    """start_response that first records the answer's status and the time taken (app/storefront/timing.py)."""
+    started = time.perf_counter()
+
+    def timed(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        storefront_answered(route, int(status[:3]), time.perf_counter() - started)
+        return start_response(status, headers, exc_info)
+
+    return timed
+
+
 class StorefrontDoor:
     """WSGI middleware in front of app.wsgi_app (installed by app.storefront.init_app)."""
 
@@ -104,6 +117,7 @@ class StorefrontDoor:
         except UnicodeDecodeError:
             return self.wsgi_app(environ, start_response)
         spec, kwargs = found
+        start_response = _timed(API_PREFIX + spec.path, start_response)  # the Flask rule: timing.py's label
         caller = Caller(False, environ.get("HTTP_ORIGIN"), environ.get("REMOTE_ADDR"))
         caller.revalidate = no_cache(environ.get("HTTP_CACHE_CONTROL"))
         token = bearer_token(environ.get("HTTP_AUTHORIZATION", ""), environ.get("HTTP_X_PPE_CUSTOMER_TOKEN", ""))

@@ -22,6 +22,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from app.platform import redis_scripts
+from app.platform.logs import reason
 from app.platform.queue import get_redis, mark_redis_down, redis_available
 from app.platform.redis_scripts import Script
 from app.storefront import local_state
@@ -88,8 +89,8 @@ def check(store_id: int, client: str | None, reads: Reads | None = None) -> tupl
         # A refused request reads nothing: its answer is the 429.
         wanted = reads(local_state.fresh(held, started, synced)) if reads and retry_after is None else ()
         values = redis_scripts.run(redis, _READ, list(wanted), []) if wanted else []
-    except (RedisError, OSError):
+    except (RedisError, OSError) as exc:
         mark_redis_down()
-        log.warning("storefront.rate_limit_unavailable", extra={"store_id": store_id})
+        log.warning("storefront.rate_limit_unavailable", extra={"store_id": store_id, "reason": reason(exc)})
         return None, None
     return retry_after, dict(zip(wanted, values, strict=True)) if reads else None

@@ -23,6 +23,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -33,6 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Unauthenticated
+from app.platform.locks import job_lock
 from app.security import SecretBox
 from app.stores.models import Store
 from app.stores.models.shopify import ShopifyOAuthState
@@ -202,27 +204,21 @@ def get_access_token(
         token = _fresh_token(box, session.get(Store, store_id), now(), margin)
     if token:
         return token
-    lock = redis.lock(f"shopify:token-refresh:{store_id}", timeout=60, blocking_timeout=30) if redis else None
-    if lock is not None:
-        lock.acquire()
-    try:
-        with Session(engine) as session, session.begin():
-            store = session.scalar(select(Store).where(Store.id == store_id).with_for_update())
-            token = _fresh_token(box, store, now(), margin)
-            if token:
-                return token
-            assert store is not None  # _fresh_token raised NotInstalled for a missing store
-            refresh_token = box.open(store.credentials).get("refresh_token")
-            if not refresh_token:
-                raise InstallRefused("no_refresh_token")
-            grant = refresher(store.domain, refresh_token)
-            # Access and refresh token are one sealed blob: saved together or not at all.
-            _write_tokens(store, box, grant, now())
-            log.info("stores.shopify_install.token_refreshed", extra={"store_id": store_id})
-            return grant.access_token
-    finally:
-        if lock is not None and lock.owned():
-            lock.release()
+    held = job_lock(redis, f"shopify:token-refresh:{store_id}", 60, wait=30) if redis else nullcontext(False)
+    with held, Session(engine) as session, session.begin():
+        store = session.scalar(select(Store).where(Store.id == store_id).with_for_update())
+        token = _fresh_token(box, store, now(), margin)
+        if token:
+            return token
+        assert store is not None  # _fresh_token raised NotInstalled for a missing store
+        refresh_token = box.open(store.credentials).get("refresh_token")
+        if not refresh_token:
+            raise InstallRefused("no_refresh_token")
+        grant = refresher(store.domain, refresh_token)
+        # Access and refresh token are one sealed blob: saved together or not at all.
+        _write_tokens(store, box, grant, now())
+        log.info("stores.shopify_install.token_refreshed", extra={"store_id": store_id})
+        return grant.access_token
 
 
 def _fresh_token(box: SecretBox, store: Store | None, now: float, margin: float) -> str | None:

@@ -4,7 +4,8 @@ GET  /shopify/install   Shopify's install request (shop, timestamp, hmac): verif
                         shop's /admin/oauth/authorize with a one-time state.
 GET  /shopify/callback  back from the authorize page (code, shop, state, timestamp, hmac): verified,
                         state consumed, code exchanged for an expiring offline token, store installed,
-                        webhooks registered, 302 to the app in the shop's admin.
+                        its details read (name, currency, time zone, e-mail: stores/details.py), webhooks
+                        registered, 302 to the app in the shop's admin.
 POST /shopify/session   embedded app load: `Authorization: Bearer <App Bridge session token>`; when we hold
                         no token for the shop, token exchange for an expiring offline token, install as above.
 
@@ -24,14 +25,17 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns; flask's Response subclasses it
 
 from app.extensions import db
+from app.platform.logs import reason
 from app.platform.queue import get_redis
 from app.security import secret_box
 from app.stores import shopify_auth as auth
+from app.stores.details import refresh_details
 from app.stores.models import Store
 from app.stores.models.shopify import WEBHOOKS_ACTIVE, WEBHOOKS_ERROR, ShopifyInstall
 from connectors.exceptions import ConnectorError
 from connectors.shopify import COMPLIANCE_TOPICS, ShopifyConnector
 from connectors.shopify_admin import AdminClient, TokenClient, TokenGrant, TokenRequestError
+from connectors.shopify_shop import shop_details
 
 bp = Blueprint("install", __name__)
 
@@ -100,7 +104,10 @@ def register_store_webhooks(store_id: int) -> bool:
         log.info("stores.shopify_install.webhooks_registered", extra={"store_id": store_id})
     except (ConnectorError, auth.NotInstalled) as exc:
         install.webhooks_status, install.last_error = WEBHOOKS_ERROR, f"{type(exc).__name__}: {exc}"[:2000]
-        log.warning("stores.shopify_install.webhooks_failed", extra={"store_id": store_id, "error": type(exc).__name__})
+        log.warning(
+            "stores.shopify_install.webhooks_failed",
+            extra={"store_id": store_id, "error": type(exc).__name__, "reason": reason(exc)},
+        )
     db.session.commit()
     return install.webhooks_status == WEBHOOKS_ACTIVE
 
@@ -112,8 +119,20 @@ def _install(shop: str, grant: TokenGrant, now: float) -> Store:
     db.session.add(install)
     db.session.commit()
     log.info("stores.shopify_install.completed", extra={"store_id": store.id})
+    _refresh_details(store)
     register_store_webhooks(store.id)
     return store
+
+
+def _refresh_details(store: Store) -> None:
+    """The shop's name, currency, time zone and e-mail (stores/details.py); a failure leaves them for next time."""
+    try:
+        client = admin_client(store)
+    except auth.NotInstalled:
+        return
+    db.session.commit()  # no transaction held open across the call
+    if refresh_details(store, lambda: shop_details(client)):
+        db.session.commit()
 
 
 def _refused(reason: str, status: int = 400) -> Response:
@@ -164,7 +183,7 @@ def callback() -> BaseResponse:
     try:
         grant = token_client().exchange_code(shop, code)
     except ConnectorError as exc:
-        log.warning("stores.shopify_install.code_exchange_failed", extra={"error": type(exc).__name__})
+        log.warning("stores.shopify_install.code_exchange_failed", extra={"reason": type(exc).__name__})
         return _refused("code_exchange", 401 if isinstance(exc, TokenRequestError) else 502)
     _install(shop, grant, now)
     return redirect(f"https://{shop}/admin/apps/{cfg.get('SHOPIFY_API_KEY', '')}", 302)
@@ -187,7 +206,7 @@ def session_token() -> Response:
         try:
             grant = token_client().exchange_session_token(shop, token)
         except ConnectorError as exc:
-            log.warning("stores.shopify_install.token_exchange_failed", extra={"error": type(exc).__name__})
+            log.warning("stores.shopify_install.token_exchange_failed", extra={"reason": type(exc).__name__})
             return _refused("token_exchange", 401 if isinstance(exc, TokenRequestError) else 502)
         store = _install(shop, grant, now)
     else:

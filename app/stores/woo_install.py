@@ -2,8 +2,10 @@
 inbox/cli.py, beside the webhook upkeep it undoes).
 
 callback_url is APP_URL + /woocommerce/callback. WooCommerce refuses a callback_url
-that is not https:// ("The callback_url needs to be over SSL", includes/class-wc-auth.php),
-so APP_URL must be https in production; http is accepted only for loopback hosts or in tests.
+that is not https:// ("The callback_url needs to be over SSL", WC_Auth::make_validation in
+includes/class-wc-auth.php), loopback or not, and verifies its certificate (wp_safe_remote_post).
+So /connect answers 503 when APP_URL is not https rather than send the merchant to that error
+(tests serve the app over https with a certificate of their own: tests/standins/tls.py).
 """
 
 from __future__ import annotations
@@ -47,13 +49,6 @@ def _app_url() -> str:
     return str(current_app.config.get("APP_URL", "http://127.0.0.1:8000")).rstrip("/")
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def _private_host(host: str) -> bool:
     """Does the site resolve to an address we must not call from our workers (SSRF)?"""
     try:
@@ -70,8 +65,7 @@ def _private_host(host: str) -> bool:
 @bp.get("/connect")
 def connect() -> BaseResponse:
     app_url = _app_url()
-    parts = urlsplit(app_url)
-    if parts.scheme != "https" and not (current_app.testing or _is_loopback(parts.hostname or "")):
+    if urlsplit(app_url).scheme != "https":
         log.error("woo_connect.app_url_not_https")
         return _answer(503, "APP_URL must be https:// for WooCommerce to post the keys")
     try:

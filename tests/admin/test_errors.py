@@ -63,6 +63,7 @@ def test_storefront_view_answers_an_app_error(app, client, ctx, monkeypatch):
 
 def test_other_views_answer_its_status_not_a_500(app, client, ctx, monkeypatch):
     monkeypatch.setattr("app.stores.woo_install.normalise_site_url", _raises)
+    monkeypatch.setitem(app.config, "APP_URL", "https://app.example.com")  # WooCommerce connects only over https
     answer = client.get("/woocommerce/connect?site=https://shop.example.com")
     assert answer.status_code == 422 and "no tea today" in answer.text
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.exceptions import RateLimited, StoreUnavailable
+from connectors.exceptions import RateLimited, StoredDifferently, StoreUnavailable
 from connectors.woocommerce_writeback import (
     BATCH_LIMIT,
     LOYALTY_BALANCE_META,
@@ -51,6 +51,7 @@ def reward(code: str = "LOYAL-W1", **overrides) -> DiscountSpec:
 
 
 def test_coupon_limited_to_one_email(site, woo):
+    site.timezone_string = "Europe/Berlin"  # the store shows dates in its zone; the expiry is the same moment
     result = woo.create_discount(reward())
     assert result.created and result.code == "LOYAL-W1"
     [coupon] = site.writeback.coupons.values()
@@ -59,7 +60,7 @@ def test_coupon_limited_to_one_email(site, woo):
     assert (coupon["discount_type"], coupon["amount"], coupon["free_shipping"]) == ("fixed_cart", "5.00", False)
     assert (coupon["usage_limit"], coupon["usage_limit_per_user"], coupon["individual_use"]) == (1, 1, True)
     assert coupon["minimum_amount"] == "20.00" and coupon["date_expires_gmt"] == "2026-12-31T23:00:00"
-    assert coupon["meta_data"] == []
+    assert coupon["date_expires"] == "2027-01-01T00:00:00" and coupon["meta_data"] == []
 
 
 def test_percentage_referral_and_free_shipping(site, woo):
@@ -70,10 +71,11 @@ def test_percentage_referral_and_free_shipping(site, woo):
     woo.create_discount(referral)
     woo.create_discount(DiscountSpec(code="SHIP-W", title="Ship", kind="free_shipping", customer_email="b@example.com"))
     by_code = {c["code"]: c for c in site.writeback.coupons.values()}
-    assert (by_code["friend-w"]["discount_type"], by_code["friend-w"]["amount"]) == ("percent", "12.5")
+    assert (by_code["friend-w"]["discount_type"], by_code["friend-w"]["amount"]) == ("percent", "12.50")
     assert by_code["friend-w"]["usage_limit"] is None and by_code["friend-w"]["email_restrictions"] == []
-    assert by_code["friend-w"]["meta_data"] == [{"key": NEW_CUSTOMERS_META, "value": "yes"}]
-    assert by_code["ship-w"]["free_shipping"] is True and by_code["ship-w"]["amount"] == "0"
+    assert [(m["key"], m["value"]) for m in by_code["friend-w"]["meta_data"]] == [(NEW_CUSTOMERS_META, "yes")]
+    assert by_code["friend-w"]["date_expires_gmt"] is None
+    assert by_code["ship-w"]["free_shipping"] is True and by_code["ship-w"]["amount"] == "0.00"
 
 
 def test_existing_coupon_is_found_not_created(site, woo):
@@ -133,6 +135,8 @@ def test_customer_meta_batches_of_100(site, woo):
 
 
 def test_review_created_then_duplicate_returns_the_existing_one(site, woo):
+    bought = {"status": "completed", "billing": {"email": "ann@example.com"}, "line_items": [{"product_id": 22}]}
+    site.orders.append(bought)  # WooCommerce marks a review verified when the reviewer bought the product
     first = woo.publish_review(ReviewToPublish("22", "Lovely mug.", "Ann", "ann@example.com", 5, True))
     assert first.created and first.platform_id
     stored = site.writeback.reviews[int(first.platform_id)]
@@ -140,8 +144,9 @@ def test_review_created_then_duplicate_returns_the_existing_one(site, woo):
     again = woo.publish_review(ReviewToPublish("22", "Lovely mug.", "Ann", "ann@example.com", 5, True))
     assert (again.created, again.platform_id) == (False, first.platform_id)
     assert len(site.writeback.reviews) == 1 and site.writeback.calls["POST /products/reviews"] == 2
-    other = woo.publish_review(ReviewToPublish("23", "Lovely mug.", "Ann", "ann@example.com", 4, False))
+    other = woo.publish_review(ReviewToPublish("23", "Lovely mug.", "Ann", "ann@example.com", 4, True))
     assert other.created and len(site.writeback.reviews) == 2
+    assert site.writeback.reviews[int(other.platform_id)]["verified"] is False  # not bought: ours is not sent
 
 
 def test_review_store_errors(site, woo):
@@ -167,3 +172,70 @@ def test_loyalty_batches_of_100_with_refusals_reported(site, woo):
     failed = client.write_loyalty(balances, max_calls=1)
     assert (failed.calls, failed.written, failed.failed) == (1, (), tuple(str(n) for n in range(1, 101)))
     assert isinstance(failed.error, StoreUnavailable)
+
+
+def _post_coupon(woo, body: dict) -> dict:
+    return woo._call("post", "coupons", "test", data=body).json()
+
+
+def test_the_store_drops_date_expires_gmt_and_reads_naive_dates_in_its_zone(site, woo):
+    """The real store's behaviour (WooCommerce 7.8): date_expires_gmt has no setter; a date without an offset is
+    the site's local time; dates keep whole seconds."""
+    site.timezone_string = "Europe/Berlin"
+    base = {"discount_type": "fixed_cart", "amount": "5"}
+    dropped = _post_coupon(woo, {**base, "code": "A", "date_expires_gmt": "2026-12-31T23:00:00"})
+    assert (dropped["date_expires"], dropped["date_expires_gmt"]) == (None, None)
+    naive = _post_coupon(woo, {**base, "code": "B", "date_expires": "2026-12-31T23:00:00"})
+    assert naive["date_expires_gmt"] == "2026-12-31T22:00:00"
+    exact = _post_coupon(woo, {**base, "code": "C", "date_expires": "2026-12-31T23:00:00+00:00", "bogus": 1})
+    assert exact["date_expires_gmt"] == "2026-12-31T23:00:00" and "bogus" not in exact
+
+
+def test_expiry_to_the_second_is_not_a_difference(site, woo):
+    woo.create_discount(reward(ends_at=datetime(2026, 12, 31, 23, 0, 0, 750_000, tzinfo=UTC)))
+    [coupon] = site.writeback.coupons.values()
+    assert coupon["date_expires_gmt"] == "2026-12-31T23:00:00"
+
+
+def test_a_field_the_store_does_not_keep_is_an_error_naming_it(site, woo):
+    site.writeback.ignored = {"email_restrictions"}  # a plugin filtering coupons before they are saved
+    with pytest.raises(StoredDifferently) as caught:
+        woo.create_discount(reward())
+    assert set(caught.value.fields) == {"email_restrictions"}
+    assert caught.value.fields["email_restrictions"] == (["ann@example.com"], [])
+    assert "email_restrictions: sent ['ann@example.com'], stored []" in str(caught.value)
+
+
+def test_our_coupon_found_without_its_expiry_is_updated_then_checked(site, woo):
+    old = {"code": "LOYAL-W1", "discount_type": "fixed_cart", "amount": "5.00", "usage_limit": 1,
+           "usage_limit_per_user": 1, "individual_use": True, "email_restrictions": ["ann@example.com"],
+           "minimum_amount": "20.00", "date_expires_gmt": "2026-12-31T23:00:00"}  # fmt: skip
+    made = _post_coupon(woo, old)  # what an earlier version sent: the store kept no expiry
+    result = woo.create_discount(reward())
+    assert (result.created, result.platform_id) == (False, str(made["id"]))
+    assert site.writeback.coupons[made["id"]]["date_expires_gmt"] == "2026-12-31T23:00:00"
+    assert site.writeback.calls["PUT /coupons/"] == 1 and len(site.writeback.coupons) == 1
+    woo.create_discount(reward())  # found as sent now: no second update
+    assert site.writeback.calls["PUT /coupons/"] == 1
+    site.writeback.ignored = {"date_expires"}
+    site.writeback.edit_coupon(made["id"], date_expires=None)  # the merchant removes the expiry, and a plugin
+    # keeps it removed: the update is answered 200 without it
+    with pytest.raises(StoredDifferently) as caught:
+        woo.create_discount(reward())
+    assert list(caught.value.fields) == ["date_expires_gmt"]
+
+
+def test_loyalty_meta_the_store_does_not_keep_is_refused_with_its_reason(site, woo):
+    for n in (1, 2):
+        site.writeback.add_customer(n, f"c{n}@example.com")
+    site.writeback.ignored = {LOYALTY_TIER_META}
+    result = woo.write_loyalty([LoyaltyBalance("1", 10, "Gold"), LoyaltyBalance("2", 20, None)], max_calls=1)
+    assert (result.written, result.refused) == (("2",), ("1",))  # no tier: "" sent, absent at the store
+    assert LOYALTY_TIER_META in result.reasons["1"] and "'Gold'" in result.reasons["1"]
+
+
+def test_a_review_held_by_the_store_is_an_error(site, woo):
+    site.writeback.ignored = {"status"}  # comment moderation holds it
+    with pytest.raises(StoredDifferently) as caught:
+        woo.publish_review(ReviewToPublish("22", "Fine.", "Bo", "bo@example.com", 3, False))
+    assert caught.value.fields == {"status": ("approved", "hold")}

@@ -57,3 +57,14 @@ def test_woocommerce_meta_through_customers_batch(app, ctx, site):  # noqa: F811
     meta = {m["key"]: m["value"] for m in site.writeback.customers[501]["meta_data"]}
     assert meta[LOYALTY_BALANCE_META] == "50"
     assert dirty(store) == 1  # 502 is unknown to the store: refused in the answer, kept with a backoff
+
+
+def test_woocommerce_balance_the_store_does_not_keep_waits_with_its_reason(app, ctx, site):  # noqa: F811
+    store = woo_store(site)
+    site.writeback.add_customer(601, "k@example.com")
+    site.writeback.ignored = {LOYALTY_BALANCE_META}  # answered 200 with the customer, the balance not kept
+    apply(store, customer_event(ann("601", "k@example.com")))
+    assert push_balances(store.id)["cleared"] == 0
+    row = db.session.scalar(select(LoyaltyWriteback).where(LoyaltyWriteback.store_id == store.id))
+    assert row is not None and row.next_attempt_at > utcnow()
+    assert "stored differently" in row.last_error and LOYALTY_BALANCE_META in row.last_error

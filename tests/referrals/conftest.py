@@ -6,6 +6,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -13,7 +14,11 @@ from app.loyalty.models import PointsLedger
 from app.records.models import Customer
 from app.referrals.models import Referral, ReferralInvite
 from app.referrals.service import get_or_create_code
+from app.security import secret_box
+from app.stores.models.woocommerce import WooStoreState
+from app.stores.service import add_store
 from tests.helpers import dumps, process_all, shopify_headers, shopify_order
+from tests.standins.woocommerce import WooStandin
 
 PLACED = "2026-11-01T10:00:00-05:00"
 DELIVERED = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
@@ -73,7 +78,10 @@ def customer_store(customer: Customer):
 
 
 def land(client, code: str, headers: dict[str, str] | None = None) -> ReferralInvite:
-    answer = client.get(f"/ref/{code}", headers=headers or {"User-Agent": "FriendBrowser/1.0"})
+    """The friend opens the share link and presses "Get my code" (the POST that makes the invite)."""
+    headers = headers or {"User-Agent": "FriendBrowser/1.0"}
+    assert client.get(f"/ref/{code}", headers=headers).status_code == 200
+    answer = client.post(f"/ref/{code}", headers=headers)
     assert answer.status_code == 200
     db.session.expire_all()
     return db.session.scalars(select(ReferralInvite).order_by(ReferralInvite.id.desc())).first()
@@ -86,3 +94,31 @@ def referrals() -> list[Referral]:
 
 def reward_rows() -> list[PointsLedger]:
     return list(db.session.scalars(select(PointsLedger).where(PointsLedger.source_key.like("referral:%"))))
+
+
+@pytest.fixture
+def woo(app, monkeypatch):
+    """A WooCommerce stand-in store on loopback (its coupons are what the store holds)."""
+    site = WooStandin().start()
+    monkeypatch.setitem(app.config, "WOO_API_TIMEOUT_SECONDS", 0.8)
+    yield site
+    site.stop()
+
+
+def woo_store(site):
+    key, secret = site.add_key()
+    store = add_store(
+        db.session, secret_box(), "woocommerce", site.url, {"consumer_key": key, "consumer_secret": secret}
+    )
+    db.session.add(WooStoreState(store_id=store.id, api_url=site.url, webhooks={}))  # as the wc-auth connect does
+    db.session.commit()
+    return store
+
+
+def code_for_a_customer(store) -> str:
+    customer = Customer(store_id=store.id, platform_id="7001", email="ann@example.com", email_key="ann@example.com")
+    db.session.add(customer)
+    db.session.flush()
+    code = get_or_create_code(db.session, store, customer).code
+    db.session.commit()
+    return code

@@ -27,11 +27,14 @@ def test_the_shop_link_is_absolute(app, client, ctx, platform, domain, host):
     db.session.flush()
     code = get_or_create_code(db.session, store, customer)
     db.session.commit()
-    page = client.get(f"/ref/{code.code}", headers={"User-Agent": "FriendBrowser/1.0"})
-    assert page.status_code == 200
+    offer = client.get(f"/ref/{code.code}", headers={"User-Agent": "FriendBrowser/1.0"})
+    page = client.post(f"/ref/{code.code}", headers={"User-Agent": "FriendBrowser/1.0"})  # "Get my code"
+    assert offer.status_code == page.status_code == 200
     links = re.findall(r'href="([^"]+)"', page.text)
     assert links, page.text
-    for link in links:
+    again = client.get(f"/ref/{code.code}")  # the cookie: the code and its link again
+    assert re.findall(r'href="([^"]+)"', again.text) == links
+    for link in [*links, *re.findall(r'href="([^"]+)"', offer.text)]:
         parts = urlsplit(link.replace("&amp;", "&"))
         assert parts.scheme == "https" and parts.netloc, link
         assert parts.netloc == (host or store.domain.split("/")[0]), link

@@ -8,19 +8,16 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.records.models import Customer
 from app.referrals.models import ReferralInvite
-from app.referrals.service import get_or_create_code
 from app.referrals.tasks import create_friend_discount
 from app.security import secret_box
-from app.stores.models.woocommerce import WooStoreState
 from app.stores.service import add_store
 from connectors.exceptions import StoreUnavailable
 from connectors.shopify_discounts import NEW_CUSTOMERS_QUERY
 from connectors.woocommerce_writeback import NEW_CUSTOMERS_META
 from tests.helpers import SHOP
+from tests.referrals.conftest import code_for_a_customer, woo_store
 from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
-from tests.standins.woocommerce import WooStandin
 
 
 @pytest.fixture
@@ -32,33 +29,6 @@ def shopify(app, monkeypatch):
         yield server
 
 
-@pytest.fixture
-def woo(app, monkeypatch):
-    site = WooStandin().start()
-    monkeypatch.setitem(app.config, "WOO_API_TIMEOUT_SECONDS", 0.8)
-    yield site
-    site.stop()
-
-
-def _woo_store(site):
-    key, secret = site.add_key()
-    store = add_store(
-        db.session, secret_box(), "woocommerce", site.url, {"consumer_key": key, "consumer_secret": secret}
-    )
-    db.session.add(WooStoreState(store_id=store.id, api_url=site.url, webhooks={}))  # as the wc-auth connect does
-    db.session.commit()
-    return store
-
-
-def _code_for_a_customer(store) -> str:
-    customer = Customer(store_id=store.id, platform_id="7001", email="ann@example.com", email_key="ann@example.com")
-    db.session.add(customer)
-    db.session.flush()
-    code = get_or_create_code(db.session, store, customer).code
-    db.session.commit()
-    return code
-
-
 def _invites() -> list[ReferralInvite]:
     db.session.expire_all()
     return list(db.session.scalars(select(ReferralInvite).order_by(ReferralInvite.id)))
@@ -66,7 +36,8 @@ def _invites() -> list[ReferralInvite]:
 
 def _one_friend_lands_twice_and_by_email(client, code: str) -> ReferralInvite:
     assert client.get(f"/ref/{code}").status_code == 200
-    assert client.get(f"/ref/{code}").status_code == 200  # the cookie: the same friend, the same invite
+    assert client.post(f"/ref/{code}").status_code == 200  # "Get my code"
+    assert client.post(f"/ref/{code}").status_code == 200  # the cookie: the same friend, the same invite
     answer = client.post(f"/ref/{code}", data={"email": "Bob@Example.org"})
     assert answer.status_code == 200
     [invite] = _invites()
@@ -83,7 +54,7 @@ def test_shopify_friend_code_once_even_after_a_timeout(app, client, ctx, shopify
         db.session, secret_box(), "shopify", SHOP, {"access_token": shopify.issue_tokens(SHOP)["access_token"]}
     )
     db.session.commit()
-    invite = _one_friend_lands_twice_and_by_email(client, _code_for_a_customer(store))
+    invite = _one_friend_lands_twice_and_by_email(client, code_for_a_customer(store))
     # Requests: code lookup, segments list, segment create, then the create: applied, answered too late.
     shopify.graphql_failures.extend([None, None, None, "slow"])
     with pytest.raises(StoreUnavailable):
@@ -108,8 +79,8 @@ def test_shopify_friend_code_once_even_after_a_timeout(app, client, ctx, shopify
 
 
 def test_woocommerce_friend_code_once_even_after_a_timeout(app, client, ctx, woo):
-    store = _woo_store(woo)
-    invite = _one_friend_lands_twice_and_by_email(client, _code_for_a_customer(store))
+    store = woo_store(woo)
+    invite = _one_friend_lands_twice_and_by_email(client, code_for_a_customer(store))
     woo.slow("POST", "/coupons", seconds=2.0)
     with pytest.raises(StoreUnavailable):
         create_friend_discount(invite.id)
@@ -120,17 +91,28 @@ def test_woocommerce_friend_code_once_even_after_a_timeout(app, client, ctx, woo
     assert invite.discount_status == "created" and invite.discount_platform_id == str(coupon["id"])
     assert coupon["code"] == invite.discount_code.lower() and woo.writeback.calls["POST /coupons"] == 1
     assert (coupon["usage_limit"], coupon["usage_limit_per_user"], coupon["individual_use"]) == (1, 1, True)
-    assert coupon["meta_data"] == [{"key": NEW_CUSTOMERS_META, "value": "yes"}]
+    assert [(m["key"], m["value"]) for m in coupon["meta_data"]] == [(NEW_CUSTOMERS_META, "yes")]
 
 
 def test_two_friends_get_two_codes(app, client, ctx, woo):
-    store = _woo_store(woo)
-    code = _code_for_a_customer(store)
-    client.get(f"/ref/{code}")
-    app.test_client().get(f"/ref/{code}")
+    store = woo_store(woo)
+    code = code_for_a_customer(store)
+    client.post(f"/ref/{code}")
+    app.test_client().post(f"/ref/{code}")
     first, second = _invites()
     assert first.discount_code != second.discount_code and first.token != second.token
     assert create_friend_discount(first.id) == "created" and create_friend_discount(second.id) == "created"
     assert len(woo.writeback.coupons) == 2
     assert db.session.scalar(select(func.count(ReferralInvite.id))) == 2
     assert client.get("/ref/NOSUCHCD").status_code == 404
+
+
+def test_woocommerce_friend_code_stored_otherwise_is_failed_with_the_field_named(app, client, ctx, woo):
+    store = woo_store(woo)
+    client.post(f"/ref/{code_for_a_customer(store)}")  # the friend asks for their code
+    [invite] = _invites()
+    woo.writeback.ignored = {"date_expires"}  # a plugin drops the expiry: the store answers 201 without it
+    assert create_friend_discount(invite.id) == "failed"
+    [invite] = _invites()
+    assert invite.discount_status == "failed" and invite.last_error.startswith("StoredDifferently")
+    assert "date_expires_gmt" in invite.last_error

@@ -138,6 +138,10 @@ def test_permanent_error_is_visible_and_uninstall_stops(app, ctx, client, mail_c
 def test_woo_review_arrives_once_despite_timeout_and_5xx(app, ctx, mail_clock, woo):
     store = add_woo_store_at(woo)
     first = review(store, "31", 5, mail_clock, n=1, body="Sturdy mug.")
+    # WooCommerce derives `verified` from the reviewer's paid orders (the field is read-only)
+    woo.orders.append(
+        {"status": "completed", "billing": {"email": "buyer1@example.com"}, "line_items": [{"product_id": 31}]}
+    )
     woo.fail("POST", "/products/reviews", 503, times=1)
     assert publish_store_reviews(store.id)["retry"] == 1
     assert woo.writeback.reviews == {} and rows(store.id)["31"].due_at == mail_clock.now + timedelta(seconds=30)
@@ -149,7 +153,7 @@ def test_woo_review_arrives_once_despite_timeout_and_5xx(app, ctx, mail_clock, w
     assert publish_store_reviews(store.id)["done"] == 1  # the 409 duplicate hands back the one created
     assert publish_store_reviews(store.id) == {"done": 0, "retry": 0, "failed": 0}  # the job ran twice
     [stored] = woo.writeback.reviews.values()
-    assert (stored["product_id"], stored["rating"], stored["verified"]) == (31, 5, True)
+    assert (stored["product_id"], stored["rating"], stored["verified"], stored["status"]) == (31, 5, True, "approved")
     assert (stored["reviewer"], stored["reviewer_email"]) == ("Buyer1", "buyer1@example.com")
     db.session.expire_all()
     assert db.session.get(Review, first.id).platform_review_id == str(stored["id"])

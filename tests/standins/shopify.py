@@ -58,6 +58,12 @@ class StandInShopify(GraphQLAdmin):
     refuse_topics: set[str] = field(default_factory=set)  # webhookSubscriptionCreate answers userErrors
     documents: list[str] = field(default_factory=list)
     shops: dict[str, ShopState] = field(default_factory=dict)
+    # Each shop's cost bucket (standins/shopify_cost.py), created full at this size and restore rate; `costs`
+    # logs every document charged: shop, the clock's time, requested cost, throttled or not.
+    buckets: dict[str, Any] = field(default_factory=dict)
+    bucket_size: float = 2000.0
+    restore_rate: float = 100.0
+    costs: list[dict[str, Any]] = field(default_factory=list)
     _codes: dict[str, str] = field(default_factory=dict)
     _access: dict[str, tuple[str, float]] = field(default_factory=dict)
     _refresh: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -2,9 +2,11 @@
 
 Split from tests/standins/shopify.py (StandInShopify mixes GraphQLAdmin in; the OAuth endpoints, the WSGI routing
 and the server stay there). Documents are parsed and validated against tests/schema/shopify-admin-2026-10.json.gz,
-then executed over in-memory state: webhookSubscriptions and webhookSubscriptionCreate here, products through
-nodes(ids:) (standins/shopify_catalog.py), the write-back mutations (standins/shopify_writeback.py). Injected
-THROTTLED answers and HTTP errors are shaped as Shopify shapes them:
+charged to the shop's cost bucket (standins/shopify_cost.py: THROTTLED when it does not hold the query's cost,
+extensions.cost on every answer), then executed over in-memory state: shop (ShopState.details),
+webhookSubscriptions and webhookSubscriptionCreate here, products through nodes(ids:)
+(standins/shopify_catalog.py), the write-back mutations (standins/shopify_writeback.py). Injected THROTTLED
+answers and HTTP errors are shaped as Shopify shapes them:
 https://shopify.dev/docs/api/usage/rate-limits
 """
 
@@ -26,16 +28,12 @@ from graphql import GraphQLError, GraphQLSchema, build_client_schema, execute, p
 from werkzeug.wrappers import Request, Response
 
 from tests.standins.shopify_catalog import CatalogState, catalog_roots
+from tests.standins.shopify_cost import Bucket, requested_cost
 from tests.standins.shopify_writeback import WRITEBACK_FIELDS, WritebackState, writeback_roots
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "shopify-admin-2026-10.json.gz"
 API_VERSION = "2026-10"
-IMPLEMENTED = {"webhookSubscriptions", "webhookSubscriptionCreate", "nodes", *WRITEBACK_FIELDS}
-OK_COST = {
-    "requestedQueryCost": 10,
-    "actualQueryCost": 10,
-    "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1990, "restoreRate": 100.0},
-}
+IMPLEMENTED = {"shop", "webhookSubscriptions", "webhookSubscriptionCreate", "nodes", *WRITEBACK_FIELDS}
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +48,16 @@ class ShopState:
     webhooks: list[dict[str, str]] = field(default_factory=list)
     writeback: WritebackState = field(default_factory=WritebackState)
     catalog: CatalogState = field(default_factory=CatalogState)
+    # The `shop` object's fields as a new development store has them (tests change them).
+    details: dict[str, str] = field(
+        default_factory=lambda: {
+            "name": "Stand-in Shop",
+            "currencyCode": "CAD",
+            "ianaTimezone": "America/Toronto",
+            "email": "owner@example.com",
+            "contactEmail": "help@example.com",
+        }
+    )
 
 
 class GraphQLAdmin:
@@ -62,12 +70,19 @@ class GraphQLAdmin:
     refuse_topics: set[str]
     documents: list[str]
     shops: dict[str, ShopState]
+    buckets: dict[str, Bucket]
+    bucket_size: float
+    restore_rate: float
+    costs: list[dict[str, Any]]
     _access: dict[str, tuple[str, float]]
     _ids: itertools.count
     _lock: threading.Lock
 
     def state(self, shop: str) -> ShopState:
         return self.shops.setdefault(shop, ShopState())
+
+    def bucket(self, shop: str) -> Bucket:
+        return self.buckets.setdefault(shop, Bucket(maximum=self.bucket_size, restore_rate=self.restore_rate))
 
     def subscriptions(self, shop: str) -> list[dict[str, str]]:
         return list(self.shops.setdefault(shop, ShopState()).webhooks)
@@ -105,12 +120,21 @@ class GraphQLAdmin:
                     message = f"stand-in does not implement {selection.name.value}"
                     return json_response({"errors": [{"message": message}]})
         roots = {
+            "shop": lambda info, **args: self.state(shop).details,
             "webhookSubscriptions": lambda info, **args: self._list_webhooks(shop, args),
             "webhookSubscriptionCreate": lambda info, **args: self._create_webhook(shop, args),
             **writeback_roots(self.state(shop).writeback),
             **catalog_roots(self.state(shop).catalog),
         }
+        requested = requested_cost(document, payload.get("variables"))
         with self._lock:  # one document at a time per stand-in, as a shop serialises writes to one resource
+            now = self.now()
+            bucket = self.bucket(shop)
+            taken = bucket.charge(now, requested)
+            self.costs.append({"shop": shop, "at": now, "requested": requested, "throttled": not taken})
+            if not taken:
+                throttled = {"message": "Throttled", "extensions": {"code": "THROTTLED"}}
+                return json_response({"errors": [throttled], "extensions": bucket.extension(now, requested, None)})
             result = execute(
                 admin_schema(),
                 document,
@@ -118,7 +142,7 @@ class GraphQLAdmin:
                 variable_values=payload.get("variables"),
                 operation_name=payload.get("operationName"),
             )
-        body: dict[str, Any] = {"data": result.data, "extensions": {"cost": OK_COST}}
+        body: dict[str, Any] = {"data": result.data, "extensions": bucket.extension(now, requested, requested)}
         if result.errors:
             body["errors"] = [e.formatted for e in result.errors]
         return json_response(body)

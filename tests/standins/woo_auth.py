@@ -3,6 +3,10 @@
 Split from tests/standins/woocommerce.py (WooStandin mixes WooAuth in). wc-auth: the merchant approves at once,
 the keys are POSTed to callback_url, then a redirect to return_url; a callback that does not answer 200 deletes the key
 (WC_Auth::maybe_delete_key). https://woocommerce.github.io/woocommerce-rest-api-docs/#auth-endpoint
+As WC_Auth::make_validation does (includes/class-wc-auth.php), before any key is made: every parameter is required,
+the scope is read, write or read_write, URLs without "://" get "https://" put in front, and a callback_url that is
+not https is refused ("The callback_url needs to be over SSL"), each as a 401 error page. The keys are posted with
+the certificate verified (wp_safe_remote_post): `ca_bundle` is the certificate the stand-in trusts.
 REST requests: Basic auth or consumer_key/consumer_secret query parameters (the HTTPS forms), or OAuth 1.0a in the
 query string (RFC 5849 base string, HMAC-SHA1/SHA256, key = consumer_secret + "&"), checked the way
 WC_REST_Authentication does (the last duplicate query key wins, as in PHP's $_GET; stale timestamps and reused
@@ -18,7 +22,7 @@ import json
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urlsplit
 
 import requests
 from werkzeug.wrappers import Request, Response
@@ -26,6 +30,17 @@ from werkzeug.wrappers import Request, Response
 
 def _enc(value: str) -> str:
     return quote(value, safe="~")
+
+
+def _formatted(url: str) -> str:
+    # WC_Auth::get_formatted_url: decoded once more, and https:// when it names no scheme.
+    url = unquote_plus(url)
+    return url if "://" in url else "https://" + url
+
+
+def _denied(message: str) -> Response:
+    # wp_die( 'Error: <message>.', 'Access denied', 401 ): an HTML page, no key made or kept.
+    return Response(f"<p>Error: {message}.</p>", status=401, mimetype="text/html")
 
 
 def error_response(status: int, code: str, message: str) -> Response:
@@ -42,16 +57,21 @@ class WooAuth:
     grant_permissions: str | None
     _callback_urls: list[str]
     _nonces: set[tuple[int, str]]
+    ca_bundle: str | None
     add_key: Callable[[str], tuple[str, str]]  # WooStandin.add_key(permissions)
 
     # wc-auth: the merchant approves at once; keys are POSTed to callback_url, then a redirect.
     def _authorize(self, request: Request) -> Response:
         args = request.args
-        for name in ("app_name", "scope", "user_id", "return_url", "callback_url"):
+        for name in ("app_name", "user_id", "return_url", "callback_url", "scope"):
             if not args.get(name):
-                return Response(f"Error: {name} is required.", status=401)
-        scope = args["scope"] if args["scope"] in ("read", "write", "read_write") else "read"
-        key, secret = self.add_key(self.grant_permissions or scope)
+                return _denied(f"Missing parameter {name}")
+        if args["scope"] not in ("read", "write", "read_write"):
+            return _denied(f"Invalid scope {args['scope']}")
+        callback_url, return_url = _formatted(args["callback_url"]), _formatted(args["return_url"])
+        if not callback_url.lower().startswith("https://"):
+            return _denied("The callback_url needs to be over SSL")
+        key, secret = self.add_key(self.grant_permissions or args["scope"])
         body = {
             "key_id": self.keys[key]["key_id"],
             "user_id": args["user_id"],
@@ -60,19 +80,19 @@ class WooAuth:
             "key_permissions": self.keys[key]["permissions"],
         }
         try:
-            status = requests.post(args["callback_url"], json=body, timeout=10).status_code
+            status = requests.post(callback_url, json=body, timeout=10, verify=self.ca_bundle or True).status_code
         except requests.RequestException:
             status = 0
         self.callbacks.append((status, body))
-        self._callback_urls.append(args["callback_url"])
-        sep = "&" if "?" in args["return_url"] else "?"
+        self._callback_urls.append(callback_url)
+        sep = "&" if "?" in return_url else "?"
         if status != 200:  # WC_Auth::maybe_delete_key, then wp_die(..., 401)
             self.keys.pop(key, None)
             return Response(
                 "Error: An error occurred in the request and at the time were unable to send the consumer data.",
                 status=401,
             )
-        target = f"{args['return_url']}{sep}{urlencode({'success': 1, 'user_id': args['user_id']})}"
+        target = f"{return_url}{sep}{urlencode({'success': 1, 'user_id': args['user_id']})}"
         return Response("", status=302, headers={"Location": target})
 
     def _authenticate(self, request: Request) -> str | Response:

@@ -4,18 +4,25 @@ Answers are shaped as WooCommerce shapes them: a duplicate coupon code is 400
 `woocommerce_rest_coupon_code_already_exists` (codes compare lowercased, as wc_format_coupon_code does); a batch
 over 100 objects is 413 `woocommerce_rest_request_entity_too_large`; a duplicate review (same product, email and
 content: WordPress's wp_allow_comment check) is 409 `woocommerce_rest_comment_duplicate`. Reviews come back with
-their content wrapped in <p>, as WordPress renders post content.
+their content wrapped in <p>, as WordPress renders post content; `verified` is read-only (WooCommerce derives it
+from the reviewer's orders: wc_review_is_from_verified_owner), `status` defaults to approved. Coupons are kept as
+tests/standins/woo_coupons.py describes (fields without a setter, such as date_expires_gmt, silently dropped).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
+
+from tests.standins import woo_coupons
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -29,11 +36,22 @@ def _ok(body: Any, status: int = 200) -> Response:
 
 @dataclass
 class WooWritebackState:
-    coupons: dict[int, dict[str, Any]] = field(default_factory=dict)
+    coupons: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> the coupon as the store answers it
+    coupon_props: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> what WC_Coupon holds
+    timezone: str = "UTC"  # the site's time zone (Settings > General), in which naive dates are read
+    orders: list[dict[str, Any]] = field(default_factory=list)  # the store's orders (verified reviewers)
+    # Fields (coupon properties, customer meta keys, a review's status) a plugin drops before the object is saved
+    # (woocommerce_rest_pre_insert_* filters): accepted, answered 200/201, not stored.
+    ignored: set[str] = field(default_factory=set)
     customers: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> {id, email, meta_data}
     reviews: dict[int, dict[str, Any]] = field(default_factory=dict)
     calls: Counter = field(default_factory=Counter)  # "POST /coupons" -> count
     next_id: Any = None
+
+    def edit_coupon(self, coupon_id: int, **props: Any) -> None:
+        """The merchant edits a coupon in wp-admin."""
+        self.coupon_props[coupon_id].update(props)
+        self.coupons[coupon_id] = woo_coupons.answer(self.coupon_props[coupon_id], self.timezone)
 
     def add_customer(self, customer_id: int, email: str) -> None:
         self.customers[customer_id] = {"id": customer_id, "email": email, "meta_data": []}
@@ -42,9 +60,12 @@ class WooWritebackState:
 def route(state: WooWritebackState, new_id: Any, request: Request, path: str) -> Response | None:
     """The answer for a write-back route, or None when the path is not one of them."""
     key = f"{request.method} {path}"
+    if path.startswith("/coupons/") and path[len("/coupons/") :].isdigit():
+        key = f"{request.method} /coupons/"
     handler = {
         "GET /coupons": _list_coupons,
         "POST /coupons": _create_coupon,
+        "PUT /coupons/": _update_coupon,
         "POST /customers/batch": _customers_batch,
         "GET /products/reviews": _list_reviews,
         "POST /products/reviews": _create_review,
@@ -69,16 +90,53 @@ def _create_coupon(state: WooWritebackState, new_id: Any, request: Request) -> R
     data = request.get_json(force=True)
     code = str(data.get("code") or "").strip().lower()
     if not code:
-        return _error(400, "rest_missing_callback_param", "Missing parameter(s): code")
+        return _error(400, "woocommerce_rest_empty_coupon_code", "The coupon code cannot be empty.")
     if any(c["code"] == code for c in state.coupons.values()):
         return _error(400, "woocommerce_rest_coupon_code_already_exists", "The coupon code already exists")
-    if data.get("discount_type") not in ("fixed_cart", "percent", "fixed_product"):
+    invalid = _invalid_coupon_param(data)
+    if invalid:
+        return invalid
+    props = woo_coupons.new_props(new_id(), time.time())
+    try:
+        woo_coupons.apply(props, _kept(state, data), state.timezone, new_id, time.time())
+    except woo_coupons.InvalidValue:
+        return _error(400, "woocommerce_rest_invalid_date", "Invalid date.")
+    state.coupon_props[props["id"]] = props
+    state.coupons[props["id"]] = woo_coupons.answer(props, state.timezone)
+    return _ok(state.coupons[props["id"]], 201)
+
+
+def _update_coupon(state: WooWritebackState, new_id: Any, request: Request) -> Response:
+    coupon_id = int(request.path.rsplit("/", 1)[1])
+    props = state.coupon_props.get(coupon_id)
+    if props is None:
+        return _error(400, "woocommerce_rest_shop_coupon_invalid_id", "Invalid ID.")
+    data = request.get_json(force=True)
+    code = str(data.get("code") or "").strip().lower()
+    if code and any(c["code"] == code and c["id"] != coupon_id for c in state.coupons.values()):
+        return _error(400, "woocommerce_rest_coupon_code_already_exists", "The coupon code already exists")
+    invalid = _invalid_coupon_param(data)
+    if invalid:
+        return invalid
+    try:
+        woo_coupons.apply(props, _kept(state, data), state.timezone, new_id, time.time())
+    except woo_coupons.InvalidValue:
+        return _error(400, "woocommerce_rest_invalid_date", "Invalid date.")
+    state.coupons[coupon_id] = woo_coupons.answer(props, state.timezone)
+    return _ok(state.coupons[coupon_id])
+
+
+def _kept(state: WooWritebackState, data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in state.ignored}
+
+
+def _invalid_coupon_param(data: dict[str, Any]) -> Response | None:
+    # The schema's enum and types, checked by WordPress before the controller runs (rest_validate_request_arg).
+    if "discount_type" in data and data["discount_type"] not in ("fixed_cart", "percent", "fixed_product"):
         return _error(400, "rest_invalid_param", "Invalid parameter(s): discount_type")
-    if not isinstance(data.get("amount"), str):
+    if "amount" in data and not isinstance(data["amount"], str):
         return _error(400, "rest_invalid_param", "Invalid parameter(s): amount")
-    coupon = {**data, "id": new_id(), "code": code, "usage_count": 0}
-    state.coupons[coupon["id"]] = coupon
-    return _ok(coupon, 201)
+    return None
 
 
 def _customers_batch(state: WooWritebackState, new_id: Any, request: Request) -> Response:
@@ -97,6 +155,8 @@ def _customers_batch(state: WooWritebackState, new_id: Any, request: Request) ->
             )
             continue
         for meta in item.get("meta_data") or []:
+            if meta["key"] in state.ignored:
+                continue
             current = [m for m in customer["meta_data"] if m["key"] == meta["key"]]
             if current:
                 current[0]["value"] = meta["value"]
@@ -138,15 +198,28 @@ def _create_review(state: WooWritebackState, new_id: Any, request: Request) -> R
                 "woocommerce_rest_comment_duplicate",
                 "Duplicate comment detected; it looks as though you&#8217;ve already said that!",
             )
+    product_id, email = int(data["product_id"]), data["reviewer_email"]
+    created = datetime.fromtimestamp(int(time.time()), ZoneInfo(state.timezone))  # whole seconds, as MySQL keeps them
     review = {
         "id": new_id(),
-        "product_id": int(data["product_id"]),
-        "status": data.get("status", "approved"),
+        "date_created": created.replace(tzinfo=None).isoformat(),
+        "date_created_gmt": created.astimezone(UTC).replace(tzinfo=None).isoformat(),
+        "product_id": product_id,
+        "status": "hold" if "status" in state.ignored else data.get("status", "approved"),
         "reviewer": data["reviewer"],
         "reviewer_email": data["reviewer_email"],
         "review": content,
         "rating": int(data.get("rating", 0)),
-        "verified": bool(data.get("verified", False)),
+        "verified": any(_bought(order, email, product_id) for order in state.orders),
     }
     state.reviews[review["id"]] = review
     return _ok(review, 201)
+
+
+def _bought(order: dict[str, Any], email: str, product_id: int) -> bool:
+    """wc_customer_bought_product: a paid order (processing or completed) of that e-mail with that product."""
+    return (
+        order.get("status") in ("processing", "completed")
+        and str((order.get("billing") or {}).get("email", "")).lower() == email.lower()
+        and any(int(item.get("product_id") or 0) == product_id for item in order.get("line_items") or [])
+    )

@@ -12,7 +12,8 @@ Failure injection: `fail(method, path_prefix, status, times)`, `slow(method, pat
 (what the merchant's approval yields), `disable_webhook(id)` (what WooCommerce does
 after repeated failed deliveries). Every request is recorded in `requests`. Write-back routes (coupons,
 customers/batch, products/reviews) live in tests/standins/woo_writeback.py, their state in `writeback`;
-the wc-auth handshake and request authentication in tests/standins/woo_auth.py (mixed in as WooAuth).
+the wc-auth handshake and request authentication in tests/standins/woo_auth.py (mixed in as WooAuth); the site's
+details (the /wp-json index, settings groups) in tests/standins/woo_site.py.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.standins.woo_auth import WooAuth, error_response
+from tests.standins.woo_site import settings_group, site_index
 from tests.standins.woo_writeback import WooWritebackState, route
 
 API = "/wp-json/wc/v3"
@@ -54,6 +56,15 @@ class WooStandin(WooAuth):
         self.requests: list[tuple[str, str]] = []
         self.callbacks: list[tuple[int, dict[str, Any]]] = []  # (status our app answered, body posted)
         self.grant_permissions: str | None = None  # None: what the scope asked for
+        self.ca_bundle: str | None = None  # the certificate our https callback is verified with
+        # Settings > General of WordPress and WooCommerce, and WooCommerce > Settings > Emails (tests set them):
+        # a fresh WordPress has no timezone_string and gmt_offset 0; WooCommerce's currency defaults to USD and
+        # its "From" address to the admin e-mail.
+        self.site_name = "Stand-in Shop"
+        self.timezone_string = ""
+        self.gmt_offset: float = 0
+        self.currency = "USD"
+        self.email_from = "owner@example.com"
         self._failures: list[Injected] = []
         self._slow: list[tuple[str, str, float, list[int]]] = []
         self.writeback = WooWritebackState()
@@ -91,7 +102,14 @@ class WooStandin(WooAuth):
     def repost_callback(self, index: int = -1) -> int:
         """Send a callback body again (a retry, or a replayed approval); returns our app's status."""
         body, url = self.callbacks[index][1], self._callback_urls[index]
-        return requests.post(url, json=body, timeout=10).status_code
+        return requests.post(url, json=body, timeout=10, verify=self.ca_bundle or True).status_code
+
+    def site_zone(self) -> str:
+        """The zone naive dates are read in (wp_timezone_string): the zone name, else the fixed offset."""
+        if self.timezone_string:
+            return self.timezone_string
+        hours = int(self.gmt_offset)
+        return "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
 
     def webhooks_for(self, delivery_url: str) -> list[dict[str, Any]]:
         return [w for w in self.webhooks.values() if w["delivery_url"] == delivery_url]
@@ -118,6 +136,8 @@ class WooStandin(WooAuth):
     def _route(self, request: Request) -> Response:
         if request.path == "/wc-auth/v1/authorize":
             return self._authorize(request)
+        if request.path in ("/wp-json", "/wp-json/"):
+            return site_index(self, request)
         if not request.path.startswith(API + "/"):
             return error_response(404, "rest_no_route", "No route was found matching the URL and request method.")
         path = request.path[len(API) :]
@@ -143,6 +163,9 @@ class WooStandin(WooAuth):
             return self._orders(request)
         if path == "/products" and request.method == "GET":
             return self._products(request)
+        if path in ("/settings/general", "/settings/email") and request.method == "GET":
+            return settings_group(self, path.rsplit("/", 1)[1])
+        self.writeback.orders, self.writeback.timezone = self.orders, self.site_zone()
         answer = route(self.writeback, self._new_id, request, path)
         if answer is not None:
             return answer

@@ -61,12 +61,12 @@ def live(app) -> Iterator[str]:
 
 PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>Woo Single #1 - Test store</title>
-<link rel="stylesheet" href="{api}/widget/latest/widget.css" data-ppe-css>
 <style>body{{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:52rem;padding:1rem;color:#222}}</style>
 </head><body>
-<main><h1>Woo Single #1</h1><span data-ppe="stars" data-product-id="93"></span>
+<main><h1>Woo Single #1</h1>
+<span data-ppe="stars" data-product-id="93" style="display:inline-block;min-height:1.5em"></span>
 <p>A single, simple, well-made thing. 9.00 EUR</p>
-<div data-ppe="reviews" data-product-id="93"></div></main>
+<div data-ppe="reviews" data-product-id="93" style="display:block;min-height:22rem"></div></main>
 <script defer src="{api}/widget/latest/widget.js" data-api="{api}" data-store="{key}" data-token="{token}"
   data-primary="#7b2d8e"></script>
 </body></html>"""
@@ -164,6 +164,9 @@ def _open(browser, shop_page, live: str, seeded: dict, lang: str = "en"):
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Every answer the page got, (status, url): the tests count the widget's requests.
+    page.answers = []  # type: ignore[attr-defined]
+    page.on("response", lambda answer: page.answers.append((answer.status, answer.url)))
     page.goto(shop_page["origin"] + "/product/woo-single-1")
     return page, errors
 

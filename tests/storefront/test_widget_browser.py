@@ -38,7 +38,16 @@ def test_reviews_and_panel_in_a_real_browser(app, ctx, live, shop_page, browser)
     expect(page.locator('[data-ppe="stars"] .ppe-count')).to_have_text("1 review")
     expect(page.locator(".ppe-summary")).to_contain_text("1 review")
     assert page.locator(".ppe-summary").inner_text().count("1 review") == 1
-    page.screenshot(path=str(ARTIFACTS / "widget-reviews.png"), full_page=True)
+    # The stars and the block share one summary request; the files come without redirects; the stylesheet is
+    # the script's (not render-blocking in the page's head); the points panel's file waits for the launcher.
+    summaries = [url for status, url in page.answers if "/reviews/summary" in url]
+    assert len(summaries) == 1, summaries
+    assert not [(status, url) for status, url in page.answers if 300 <= status < 400]
+    files = sorted(url.rsplit("/", 1)[1] for status, url in page.answers if "/widget/" in url)
+    assert files == ["widget-reviews.js", "widget.css", "widget.js"], files
+    for width, height in ((1280, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(ARTIFACTS / f"widget-reviews-{width}.png"), full_page=True)
 
     launcher = page.get_by_role("button", name="★ Rewards")
     launcher.click()
@@ -46,13 +55,21 @@ def test_reviews_and_panel_in_a_real_browser(app, ctx, live, shop_page, browser)
     assert dialog.is_visible() and launcher.get_attribute("aria-expanded") == "true"
     assert page.evaluate("document.activeElement.className") == "ppe-close"
     dialog.locator(".ppe-body > *").first.wait_for(timeout=10000)
+    expect(dialog.locator(".ppe-activity")).to_be_visible()
+    assert "null" not in dialog.inner_text() and "undefined" not in dialog.inner_text()  # no tiers configured
     for _ in range(6):  # the focus trap: Tab never leaves the dialog
         page.keyboard.press("Tab")
         assert page.evaluate("!!document.activeElement.closest('[role=dialog]')")
-    page.screenshot(path=str(ARTIFACTS / "widget-panel.png"))
+    assert any(url.endswith("/widget-panel.js") for _, url in page.answers)
+    page.screenshot(path=str(ARTIFACTS / "widget-panel-390.png"))
     page.keyboard.press("Escape")
     assert not dialog.is_visible() and page.evaluate("document.activeElement.className") == "ppe-launcher"
-    assert errors == []
+    assert page.evaluate(NUMBERS, "en") == page.evaluate(INTL_NUMBERS, "en") and errors == []
+
+
+VALUES = [0, 1, 7, 4.7, 12.5, 999, 1000, 1234567, 0.25]
+NUMBERS = f"() => {VALUES}.map(window.__ppe.num)"
+INTL_NUMBERS = f"(lang) => {VALUES}.map((n) => new Intl.NumberFormat(lang).format(n))"
 
 
 def test_polish_page_is_localised(app, ctx, live, shop_page, browser):
@@ -64,4 +81,7 @@ def test_polish_page_is_localised(app, ctx, live, shop_page, browser):
     expect(page.locator('[data-ppe="stars"] .ppe-count')).to_have_text("1 opinia")
     assert page.get_by_role("button", name="★ Nagrody").is_visible()
     assert page.locator(".ppe-sort label").inner_text() == "Sortuj" and errors == []
+    # The widget's own number formatting (no Intl formatter on every page) is the language's, as Intl's.
+    assert page.evaluate(NUMBERS, "pl") == page.evaluate(INTL_NUMBERS, "pl")
+    assert any(url.endswith("/widget-pl.js") for _, url in page.answers)
     page.screenshot(path=str(ARTIFACTS / "widget-reviews-pl.png"), full_page=True)

@@ -184,3 +184,21 @@ def test_webhook_failure_is_visible_and_retryable(http, shop_app, standin, clock
         db.session.expire_all()
         assert db.session.get(ShopifyInstall, store.id).webhooks_status == "active"
     assert sorted(s["topic"] for s in standin.subscriptions(SHOP)) == TOPICS
+
+
+def test_install_reads_the_shops_name_currency_time_zone_and_e_mail(http, shop_app, standin, clock):
+    """The `shop` query is validated against the real 2026-10 schema by the stand-in, as every document is."""
+    standin.state(SHOP).details.update(name="Maple & Co", currencyCode="CAD", ianaTimezone="America/Vancouver")
+    standin.state(SHOP).details["contactEmail"] = "hello@maple.example"
+    code_grant(http, standin, clock)
+    store = store_row(shop_app)
+    assert (store.name, store.currency, store.timezone, store.contact_email) == (
+        "Maple & Co", "CAD", "America/Vancouver", "hello@maple.example",
+    )  # fmt: skip
+    assert standin.calls["shop"] == 1
+    standin.state(SHOP).details.update(name="Maple", contactEmail="")  # no public address: the owner's
+    standin.graphql_failures.append(503)  # a reinstall while the Admin API is down: the install still completes
+    assert code_grant(http, standin, clock)[0].status_code == 302
+    assert store_row(shop_app).name == "Maple & Co"
+    code_grant(http, standin, clock)
+    assert (store_row(shop_app).name, store_row(shop_app).contact_email) == ("Maple", "owner@example.com")

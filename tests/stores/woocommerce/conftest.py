@@ -20,23 +20,33 @@ from app.stores.models import Store
 from app.stores.models.woocommerce import WooStoreState
 from connectors import get_connector
 from tests.helpers import fixture_json
+from tests.standins.tls import loopback_certificate, server_context
 from tests.standins.woocommerce import WooStandin
 
 TOPICS = sorted(get_connector("woocommerce").topics)
 
 
+# Our app is served over https (WooCommerce posts the keys to an https callback_url only), with a certificate of its
+# own: this session trusts it, as does the stand-in store that posts the keys.
+web = requests.Session()
+web.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment replaces web.verify (requests' merge order)
+
+
 @pytest.fixture(scope="module")
-def woo_app(app):
-    """A second app on the same database and Redis, with the blueprint registered, served over HTTP."""
+def woo_app(app, tmp_path_factory):
+    """A second app on the same database and Redis, with the blueprint registered, served over https."""
     import threading
 
     from app import create_app
     from app.config import TestingConfig
 
+    cert, key = loopback_certificate(tmp_path_factory.mktemp("tls"))
+    web.verify = str(cert)
     application = create_app(TestingConfig())
     application.config["WOO_ALLOW_PRIVATE_SITES"] = True  # the stand-in is on loopback
-    server = make_server("127.0.0.1", 0, application, threaded=True)
-    application.config["APP_URL"] = f"http://127.0.0.1:{server.server_port}"
+    application.config["TLS_CERT_FOR_TESTS"] = str(cert)
+    server = make_server("127.0.0.1", 0, application, threaded=True, ssl_context=server_context(cert, key))
+    application.config["APP_URL"] = f"https://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield application
@@ -46,6 +56,7 @@ def woo_app(app):
 @pytest.fixture
 def site(app, woo_app):
     standin = WooStandin().start()
+    standin.ca_bundle = woo_app.config["TLS_CERT_FOR_TESTS"]
     yield standin
     standin.stop()
 
@@ -67,10 +78,10 @@ def delivery_url(woo_app) -> str:
 
 def connect(woo_app, site: WooStandin) -> requests.Response:
     """The merchant clicks Connect, approves at the store, and lands back on our return page."""
-    start = requests.get(f"{app_url(woo_app)}/woocommerce/connect", params={"site": site.url}, allow_redirects=False)
+    start = web.get(f"{app_url(woo_app)}/woocommerce/connect", params={"site": site.url}, allow_redirects=False)
     assert start.status_code == 302, start.text
     assert start.headers["Location"].startswith(site.url + "/wc-auth/v1/authorize?")
-    return requests.get(start.headers["Location"], timeout=10)  # follows the store's redirect to return_url
+    return web.get(start.headers["Location"], timeout=10)  # follows the store's redirect to return_url
 
 
 def run_jobs(woo_app) -> None:

@@ -12,7 +12,6 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 from sqlalchemy import func, select, text, update
 
 from app.extensions import db
@@ -29,6 +28,7 @@ from tests.stores.woocommerce.conftest import (
     delivery_url,
     run_jobs,
     the_store,
+    web,
     woo_order,
 )
 
@@ -67,7 +67,7 @@ def test_connect_registers_webhooks_once_and_keeps_secrets_sealed(app, woo_app, 
     # A signed delivery from the store is accepted with the new per-store secret.
     body = dumps(woo_order(900, "webhook@example.com"))
     headers = woo_headers("order.updated", body, source=site.url + "/", secret=secret)
-    assert requests.post(delivery_url(woo_app), data=body, headers=headers, timeout=10).json() == {"status": "accepted"}
+    assert web.post(delivery_url(woo_app), data=body, headers=headers, timeout=10).json() == {"status": "accepted"}
 
     # Reconnecting: same store, a new key and secret, the same six webhooks updated rather than duplicated.
     assert connect(woo_app, site).json() == {"status": "connected"}
@@ -98,21 +98,21 @@ def test_unknown_or_expired_user_id_gets_no_store_and_the_key_is_deleted(app, wo
         "return_url": app_url(woo_app) + "/woocommerce/return",
         "callback_url": app_url(woo_app) + "/woocommerce/callback",
     }
-    answer = requests.get(site.url + "/wc-auth/v1/authorize", params=query, timeout=10)
+    answer = web.get(site.url + "/wc-auth/v1/authorize", params=query, timeout=10)
     assert answer.status_code == 401 and site.callbacks[-1][0] == 404
     assert site.keys == {}
     assert db.session.scalar(select(func.count()).select_from(Store)) == 0
 
     # A connection that expired before the merchant approved.
-    start = requests.get(f"{app_url(woo_app)}/woocommerce/connect", params={"site": site.url}, allow_redirects=False)
+    start = web.get(f"{app_url(woo_app)}/woocommerce/connect", params={"site": site.url}, allow_redirects=False)
     db.session.execute(update(WooConnection).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
-    assert requests.get(start.headers["Location"], timeout=10).status_code == 401
+    assert web.get(start.headers["Location"], timeout=10).status_code == 401
     assert site.callbacks[-1][0] == 410 and site.keys == {}
     assert db.session.scalar(select(func.count()).select_from(Store)) == 0
 
     # Garbage is refused without touching anything.
-    assert requests.post(app_url(woo_app) + "/woocommerce/callback", data=b"nope", timeout=10).status_code == 400
+    assert web.post(app_url(woo_app) + "/woocommerce/callback", data=b"nope", timeout=10).status_code == 400
 
 
 def test_read_only_key_is_refused(app, woo_app, site, wctx):
@@ -124,7 +124,7 @@ def test_read_only_key_is_refused(app, woo_app, site, wctx):
     assert db.session.scalar(select(WooConnection.status)) == REFUSED
     # The same approval replayed with a read_write key cannot revive a refused connection.
     body = {**site.callbacks[-1][1], "key_permissions": "read_write"}
-    assert requests.post(app_url(woo_app) + "/woocommerce/callback", json=body, timeout=10).status_code == 403
+    assert web.post(app_url(woo_app) + "/woocommerce/callback", json=body, timeout=10).status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_read_only_key_is_refused(app, woo_app, site, wctx):
     ["ftp://shop.example.com", "https://user:pw@shop.example.com", "https://shop.example.com/#x", "", "https://"],
 )
 def test_connect_validates_the_site(app, woo_app, wctx, site_arg):
-    answer = requests.get(f"{app_url(woo_app)}/woocommerce/connect", params={"site": site_arg}, allow_redirects=False)
+    answer = web.get(f"{app_url(woo_app)}/woocommerce/connect", params={"site": site_arg}, allow_redirects=False)
     assert answer.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(WooConnection)) == 0
 
@@ -142,14 +142,14 @@ def test_connect_refuses_private_sites_outside_tests(app, woo_app, wctx):
     try:
         url = f"{app_url(woo_app)}/woocommerce/connect"
         for private in ("http://127.0.0.1:8080", "http://10.1.2.3", "http://[::1]/shop"):
-            assert requests.get(url, params={"site": private}, allow_redirects=False).status_code == 400
+            assert web.get(url, params={"site": private}, allow_redirects=False).status_code == 400
     finally:
         woo_app.config["WOO_ALLOW_PRIVATE_SITES"] = True
     assert db.session.scalar(select(func.count()).select_from(WooConnection)) == 0
 
 
 def test_connect_redirect_carries_the_documented_parameters(app, woo_app, wctx):
-    answer = requests.get(
+    answer = web.get(
         f"{app_url(woo_app)}/woocommerce/connect",
         params={"site": "https://Shop.Example.com/store/"},
         allow_redirects=False,
@@ -165,3 +165,27 @@ def test_connect_redirect_carries_the_documented_parameters(app, woo_app, wctx):
     assert query["return_url"] == app_url(woo_app) + "/woocommerce/return" and len(query["user_id"]) >= 40
     stored = db.session.scalar(select(WooConnection))
     assert stored.user_id_hash != query["user_id"] and query["user_id"] not in stored.user_id_hash
+
+
+def test_the_store_posts_keys_only_to_an_https_callback(app, woo_app, site, wctx):
+    """WC_Auth::make_validation, before any key is made: callback_url must be https (a URL without a scheme is
+    given https://); the merchant sees a 401 error page."""
+    query = {"app_name": "x", "scope": "read_write", "user_id": "u1", "return_url": "https://a.example/return"}
+    http_callback = app_url(woo_app).replace("https://", "http://") + "/woocommerce/callback"
+    refused = web.get(site.url + "/wc-auth/v1/authorize", params={**query, "callback_url": http_callback})
+    assert refused.status_code == 401 and "The callback_url needs to be over SSL" in refused.text
+    assert site.keys == {} and site.callbacks == []
+    bare = app_url(woo_app).removeprefix("https://") + "/woocommerce/callback"  # read as https://
+    web.get(site.url + "/wc-auth/v1/authorize", params={**query, "callback_url": bare}, allow_redirects=False)
+    assert site.callbacks[-1][0] == 404  # it reached us over https: an unknown user_id, answered non-200
+    bad_scope = web.get(site.url + "/wc-auth/v1/authorize", params={**query, "scope": "all", "callback_url": bare})
+    assert bad_scope.status_code == 401 and "Invalid scope all" in bad_scope.text and site.keys == {}
+
+
+def test_connect_refuses_an_app_url_that_is_not_https(app, woo_app, site, wctx, monkeypatch):
+    # WooCommerce would refuse the callback on its own page; we say why before sending the merchant there.
+    served = app_url(woo_app)
+    monkeypatch.setitem(woo_app.config, "APP_URL", "http://127.0.0.1:8000")  # a loopback address is no exception
+    answer = web.get(f"{served}/woocommerce/connect", params={"site": site.url}, allow_redirects=False)
+    assert answer.status_code == 503 and "https" in answer.json()["status"]
+    assert db.session.scalar(select(func.count()).select_from(WooConnection)) == 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -29,6 +28,7 @@ from tests.stores.woocommerce.conftest import (
     make_due,
     run_jobs,
     the_store,
+    web,
     woo_order,
 )
 
@@ -91,7 +91,7 @@ def test_reconcile_brings_missed_orders_once(app, woo_app, site, wctx):
     site.orders = [delivered, *missed]
     body = dumps(delivered)
     headers = woo_headers("order.updated", body, source=site.url, secret=secret)
-    assert requests.post(delivery_url(woo_app), data=body, headers=headers, timeout=10).json()["status"] == "accepted"
+    assert web.post(delivery_url(woo_app), data=body, headers=headers, timeout=10).json()["status"] == "accepted"
 
     make_due(store.id)
     tick(woo_app)
@@ -130,7 +130,7 @@ def test_disconnect_removes_webhooks_and_keys(app, woo_app, site, wctx):
     assert store.status == "uninstalled" and store.uninstalled_at is not None and store.credentials is None
     body = dumps(woo_order(77, "late@example.com"))
     headers = woo_headers("order.updated", body, source=site.url, secret=secret)
-    assert requests.post(delivery_url(woo_app), data=body, headers=headers, timeout=10).status_code == 401
+    assert web.post(delivery_url(woo_app), data=body, headers=headers, timeout=10).status_code == 401
 
 
 def test_admin_client_maps_errors(app, site):
