@@ -64,7 +64,7 @@ def build_zip(out: Path, api_url: str) -> Path:
 class WordPressSite:
     """One WordPress: install(), add the plugin from its zip, activate it, serve it."""
 
-    def __init__(self, tmp: Path, api_url: str, mu_plugins: list[Path] = ()) -> None:
+    def __init__(self, tmp: Path, api_url: str, mu_plugins: list[Path] = (), ca_bundle: Path | None = None) -> None:
         self.tmp, self.api_url = tmp, api_url
         self.root = tmp / "wordpress"
         self.port = free_port()
@@ -74,6 +74,7 @@ class WordPressSite:
         self.debug_log = tmp / "debug.log"
         self.server: subprocess.Popen[bytes] | None = None
         self.mu_plugins = list(mu_plugins)
+        self.ca_bundle = ca_bundle  # our app's test certificate, for WordPress's calls to it over https
 
     def _mysql(self, sql: str) -> None:
         subprocess.run(["mysql", "-h", DB_HOST, "-uroot", "-e", sql], check=True, capture_output=True, timeout=30)
@@ -129,6 +130,12 @@ require_once ABSPATH . 'wp-settings.php';
         mu.mkdir(parents=True, exist_ok=True)
         for path in self.mu_plugins:
             shutil.copy(path, mu / path.name)
+        if self.ca_bundle is not None:
+            (mu / "ppe-test-ca.php").write_text(
+                "<?php\n// Tests only: WordPress's HTTP calls trust our app's loopback certificate.\n"
+                "add_filter('http_request_args', static function ($args) {\n"
+                f"    $args['sslcertificates'] = '{self.ca_bundle}';\n    return $args;\n}});\n"
+            )
         return self._php("install")
 
     def add_plugin(self, zip_path: Path) -> None:

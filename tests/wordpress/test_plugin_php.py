@@ -31,11 +31,13 @@ def test_the_zip_is_the_plugin_with_the_widget_and_no_source_left_out(plugin_zip
         names = set(archive.namelist())
     expected = {f"ppe-rewards/{p.relative_to(PLUGIN_DIR)}" for p in PLUGIN_DIR.rglob("*") if p.is_file()}
     assert expected <= names
-    made = ("assets/widget.js", "assets/widget.css", "languages/ppe-rewards-pl_PL.mo")
-    built = {f"ppe-rewards/{name}" for name in made}
+    widget = sorted((ROOT / "app/storefront/static").glob("widget*"))
+    assert {"widget.js", "widget.css", "widget-panel.js", "widget-pl.js"} <= {p.name for p in widget}
+    built = {f"ppe-rewards/assets/{p.name}" for p in widget} | {"ppe-rewards/languages/ppe-rewards-pl_PL.mo"}
     assert built <= names and names == expected | built
     with zipfile.ZipFile(plugin_zip) as archive:
-        assert archive.read("ppe-rewards/assets/widget.js") == (ROOT / "app/storefront/static/widget.js").read_bytes()
+        for path in widget:
+            assert archive.read(f"ppe-rewards/assets/{path.name}") == path.read_bytes()
         main = archive.read("ppe-rewards/ppe-rewards.php").decode()
     for header in ("Requires at least:", "Requires PHP:", "WC requires at least:", "WC tested up to:", "Text Domain:"):
         assert f" * {header}" in main

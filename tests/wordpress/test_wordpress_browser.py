@@ -24,6 +24,7 @@ from app.platform.types import utcnow
 from app.records.customers import resolve_customer
 from app.stores.models import Store
 from connectors.events import CustomerSnapshot
+from tests.standins.tls import loopback_certificate, server_context
 from tests.wordpress.site import HERE, WordPressSite, build_zip, require_wordpress
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -38,10 +39,17 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def ours(app) -> Iterator[str]:
-    """Our app on a real port; the WordPress site is on loopback, so private sites are allowed."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
+def certificate(tmp_path) -> Path:
+    return loopback_certificate(tmp_path)[0]
+
+
+@pytest.fixture
+def ours(app, certificate) -> Iterator[str]:
+    """Our app on a real port over https (WooCommerce posts keys to https only, so /woocommerce/connect wants an
+    https APP_URL), with a certificate of its own; the WordPress site is on loopback, so private sites are allowed."""
+    context = server_context(certificate, certificate.with_suffix(".key"))
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
+    url = f"https://127.0.0.1:{server.server_port}"
     app.config.update(APP_URL=url, WOO_ALLOW_PRIVATE_SITES=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield url
@@ -49,9 +57,9 @@ def ours(app) -> Iterator[str]:
 
 
 @pytest.fixture
-def shop(tmp_path, ours) -> Iterator[WordPressSite]:
+def shop(tmp_path, ours, certificate) -> Iterator[WordPressSite]:
     require_wordpress()
-    site = WordPressSite(tmp_path / "wp", ours, [HERE / "woocommerce-doubles.php"])
+    site = WordPressSite(tmp_path / "wp", ours, [HERE / "woocommerce-doubles.php"], ca_bundle=certificate)
     site.tmp.mkdir()
     try:
         site.install()
@@ -88,8 +96,8 @@ def shots(page, tmp_path: Path, name: str) -> None:
         page.screenshot(path=str(tmp_path / f"{name}-{width}.png"), full_page=True)
 
 
-def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromium, tmp_path):
-    admin = chromium.new_context()
+def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromium, tmp_path, certificate):
+    admin = chromium.new_context(ignore_https_errors=True)  # our app's own certificate
     page = admin.new_page()
     log_in(page, shop, "admin", "admin-password-1")
     page.goto(f"{shop.url}/wp-admin/admin.php?page=ppe-rewards")
@@ -114,7 +122,8 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
         "consumer_secret": "cs_" + "b" * 40,
         "key_permissions": "read_write",
     }
-    assert requests.post(authorize["callback_url"][0], json=keys, timeout=10).status_code == 200
+    posted = requests.post(authorize["callback_url"][0], json=keys, timeout=10, verify=str(certificate))
+    assert posted.status_code == 200
     page.goto(f"{authorize['return_url'][0]}&success=1&user_id={authorize['user_id'][0]}")
     page.wait_for_url("**ppe_notice=connected")
     assert "Connected. Your customers now see their rewards." in page.inner_text(".notice")
@@ -128,7 +137,7 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     adjust_points(db.session, store, customer, 1250, "welcome", "browser-test", utcnow())
     db.session.commit()
 
-    shopper = chromium.new_context()
+    shopper = chromium.new_context(ignore_https_errors=True)
     page = shopper.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -14,7 +14,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
+from requests import Response
 
 from app.extensions import db
 from app.inbox.models import WebhookDelivery
@@ -24,7 +24,7 @@ from app.stores import woo_plugin
 from app.stores.storefront_keys import read_keys
 from app.stores.woo_plugin import sign_call
 from tests.stores.woocommerce import conftest as shared
-from tests.stores.woocommerce.conftest import app_url, run_jobs, the_store
+from tests.stores.woocommerce.conftest import app_url, run_jobs, the_store, web
 
 site, wctx, woo_app = shared.site, shared.wctx, shared.woo_app
 ADMIN_PAGE = "/wp-admin/admin.php?page=ppe-rewards"
@@ -36,9 +36,9 @@ def pkce() -> tuple[str, str]:
     return verifier, challenge
 
 
-def plugin_connect(woo_app, site, challenge: str, return_to: str | None = None) -> requests.Response:
+def plugin_connect(woo_app, site, challenge: str, return_to: str | None = None) -> Response:
     """The merchant presses Connect; returns our last redirect (towards the plugin's page, not followed)."""
-    start = requests.get(
+    start = web.get(
         f"{app_url(woo_app)}/woocommerce/plugin/connect",
         params={"site": site.url, "return_to": return_to or site.url + ADMIN_PAGE, "challenge": challenge},
         allow_redirects=False,
@@ -46,22 +46,22 @@ def plugin_connect(woo_app, site, challenge: str, return_to: str | None = None) 
     )
     assert start.status_code == 302, start.text
     assert start.headers["Location"].startswith(site.url + "/wc-auth/v1/authorize?")
-    approved = requests.get(start.headers["Location"], allow_redirects=False, timeout=10)  # the store approves
+    approved = web.get(start.headers["Location"], allow_redirects=False, timeout=10)  # the store approves
     assert approved.status_code == 302
     assert approved.headers["Location"].startswith(app_url(woo_app) + "/woocommerce/plugin/return?")
-    back = requests.get(approved.headers["Location"], allow_redirects=False, timeout=10)
+    back = web.get(approved.headers["Location"], allow_redirects=False, timeout=10)
     assert back.status_code == 302, back.text
     return back
 
 
-def code_in(answer: requests.Response) -> str:
+def code_in(answer: Response) -> str:
     location = answer.headers["Location"]
     return parse_qs(urlsplit(location).query)["ppe_code"][0]
 
 
-def exchange(woo_app, site, code: str, verifier: str) -> requests.Response:
+def exchange(woo_app, site, code: str, verifier: str) -> Response:
     body = {"code": code, "site": site.url, "verifier": verifier}
-    return requests.post(f"{app_url(woo_app)}/woocommerce/plugin/exchange", json=body, timeout=10)
+    return web.post(f"{app_url(woo_app)}/woocommerce/plugin/exchange", json=body, timeout=10)
 
 
 def signed(keys: dict, method: str, path: str, body: bytes = b"", now: int | None = None) -> dict[str, str]:
@@ -95,7 +95,7 @@ def test_connect_lands_on_the_plugin_page_with_a_code_it_exchanges_once(app, woo
 def test_codes_are_bound_to_their_site_and_expire(app, woo_app, site, wctx, monkeypatch):
     verifier, challenge = pkce()
     code = code_in(plugin_connect(woo_app, site, challenge))
-    other = requests.post(
+    other = web.post(
         f"{app_url(woo_app)}/woocommerce/plugin/exchange",
         json={"code": code, "site": "https://elsewhere.example", "verifier": verifier},
         timeout=10,
@@ -113,7 +113,7 @@ def test_codes_are_bound_to_their_site_and_expire(app, woo_app, site, wctx, monk
 )
 def test_the_code_only_goes_back_to_the_site(app, woo_app, site, wctx, return_to):
     _, challenge = pkce()
-    answer = requests.get(
+    answer = web.get(
         f"{app_url(woo_app)}/woocommerce/plugin/connect",
         params={"site": site.url, "return_to": return_to, "challenge": challenge},
         allow_redirects=False,
@@ -126,7 +126,7 @@ def test_a_refused_connect_keeps_its_reason(app, woo_app, site, wctx):
     woo_app.config["WOO_ALLOW_PRIVATE_SITES"] = False
     try:
         _, challenge = pkce()
-        answer = requests.get(
+        answer = web.get(
             f"{app_url(woo_app)}/woocommerce/plugin/connect",
             params={"site": site.url, "return_to": site.url + ADMIN_PAGE, "challenge": challenge},
             allow_redirects=False,
@@ -138,7 +138,7 @@ def test_a_refused_connect_keeps_its_reason(app, woo_app, site, wctx):
 
 
 def test_a_tampered_return_gets_no_code(app, woo_app, site, wctx):
-    answer = requests.get(
+    answer = web.get(
         f"{app_url(woo_app)}/woocommerce/plugin/return",
         params={"r": "x.y.z", "success": "1", "user_id": "u"},
         allow_redirects=False,
@@ -152,13 +152,13 @@ def test_status_and_disconnect_are_signed_calls(app, woo_app, site, wctx):
     keys = exchange(woo_app, site, code_in(plugin_connect(woo_app, site, challenge)), verifier).json()
     base = app_url(woo_app)
     path = "/woocommerce/plugin/status"
-    assert requests.get(base + path, timeout=10).status_code == 401
+    assert web.get(base + path, timeout=10).status_code == 401
     stale = signed(keys, "GET", path, now=int(time.time()) - 3600)
-    assert requests.get(base + path, headers=stale, timeout=10).status_code == 401
+    assert web.get(base + path, headers=stale, timeout=10).status_code == 401
     wrong = {**signed(keys, "GET", path), "X-PPE-Signature": sign_call("not-it", "GET", path, b"", int(time.time()))}
-    assert requests.get(base + path, headers=wrong, timeout=10).status_code == 401
+    assert web.get(base + path, headers=wrong, timeout=10).status_code == 401
 
-    status = requests.get(base + path, headers=signed(keys, "GET", path), timeout=10)
+    status = web.get(base + path, headers=signed(keys, "GET", path), timeout=10)
     assert status.status_code == 200 and status.json()["status"] == "active"
     assert status.json()["last_webhook_at"] is None
     store = the_store()
@@ -166,14 +166,14 @@ def test_status_and_disconnect_are_signed_calls(app, woo_app, site, wctx):
         WebhookDelivery(store_id=store.id, platform="woocommerce", topic="order.updated", dedupe_key="k1", body=b"{}")
     )
     db.session.commit()
-    status = requests.get(base + path, headers=signed(keys, "GET", path), timeout=10).json()
+    status = web.get(base + path, headers=signed(keys, "GET", path), timeout=10).json()
     assert status["last_webhook_at"] is not None
 
     path = "/woocommerce/plugin/disconnect"
     body = json.dumps({}).encode()
     tampered = signed(keys, "POST", path, b"{}")
-    assert requests.post(base + path, data=b'{"x":1}', headers=tampered, timeout=10).status_code == 401
-    answer = requests.post(base + path, data=body, headers=signed(keys, "POST", path, body), timeout=10)
+    assert web.post(base + path, data=b'{"x":1}', headers=tampered, timeout=10).status_code == 401
+    answer = web.post(base + path, data=body, headers=signed(keys, "POST", path, body), timeout=10)
     assert answer.status_code == 202
     run_jobs(woo_app)
     assert the_store().status == "uninstalled"

@@ -125,7 +125,8 @@ final class PPE_Rewards_Storefront {
 		if ( ! self::product_reviews() || ! is_object( $product ) || ! method_exists( $product, 'get_id' ) ) {
 			return;
 		}
-		echo '<span data-ppe="stars" data-product-id="' . esc_attr( (string) $product->get_id() ) . '"></span>';
+		// The reserved size keeps the page from shifting when the stars arrive (docs/widget.md).
+		echo '<span data-ppe="stars" data-product-id="' . esc_attr( (string) $product->get_id() ) . '" style="display:inline-block;min-height:1.5em;min-width:8em"></span>';
 	}
 
 	/**
@@ -155,7 +156,7 @@ final class PPE_Rewards_Storefront {
 	public static function reviews_panel() {
 		global $product;
 		if ( is_object( $product ) && method_exists( $product, 'get_id' ) ) {
-			echo '<div data-ppe="reviews" data-product-id="' . esc_attr( (string) $product->get_id() ) . '"></div>';
+			echo '<div data-ppe="reviews" data-product-id="' . esc_attr( (string) $product->get_id() ) . '" style="display:block;min-height:360px"></div>';
 		}
 	}
 
