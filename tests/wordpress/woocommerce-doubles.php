@@ -27,6 +27,16 @@ namespace {
 
 	class PPE_Test_WC_Session {
 		private $data = array();
+		/** @var bool Whether the visitor has a session cookie (WC_Session_Handler::has_session). */
+		public $started = false;
+
+		public function has_session() {
+			return $this->started;
+		}
+
+		public function set_customer_session_cookie( $set ) {
+			$this->started = (bool) $set;
+		}
 
 		public function get( $key, $default = null ) {
 			return array_key_exists( $key, $this->data ) ? $this->data[ $key ] : $default;
@@ -42,6 +52,12 @@ namespace {
 		public $applied = array();
 		/** @var string[]|null Codes the store has (null: any). */
 		public $known = null;
+		/** @var int Items in the cart. */
+		public $items = 0;
+
+		public function is_empty() {
+			return 0 === $this->items;
+		}
 
 		public function apply_coupon( $code ) {
 			$code = strtolower( trim( $code ) );

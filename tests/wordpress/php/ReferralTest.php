@@ -10,9 +10,11 @@ final class ReferralTest extends PPE_Test_Case {
 	public function test_a_landing_applies_the_friends_code_and_tags_the_order() {
 		$this->connect_plugin();
 		PPE_Test_Http::$responses['/api/v1/referrals/friend-code'] = array( 200, array( 'code' => 'FRIEND-ABCDE23456' ) );
-		$_GET['ppe_ref'] = self::TOKEN;
+		WC()->cart->items = 2;
+		$_GET['ppe_ref']  = self::TOKEN;
 		PPE_Rewards_Referral::land();
 		$this->assertSame( array( 'friend-abcde23456' ), WC()->cart->applied );
+		$this->assertTrue( WC()->session->has_session(), 'a guest\'s session is started to keep the code' );
 		$this->assertSame( self::TOKEN, $_COOKIE['ppe_ref'] );
 		parse_str( (string) wp_parse_url( PPE_Test_Http::$requests[0]['url'], PHP_URL_QUERY ), $query );
 		$this->assertSame( array( 'store' => self::STORE_KEY, 'token' => self::TOKEN ), $query );
@@ -25,9 +27,21 @@ final class ReferralTest extends PPE_Test_Case {
 		$this->assertSame( array( 'friend-abcde23456' ), WC()->cart->applied );
 	}
 
-	public function test_a_code_the_cart_refuses_waits_for_the_next_add_to_cart() {
+	public function test_an_empty_cart_gets_the_code_at_the_first_add_to_cart() {
 		$this->connect_plugin();
 		PPE_Test_Http::$responses['/api/v1/referrals/friend-code'] = array( 200, array( 'code' => 'FRIEND-LATER' ) );
+		$_GET['ppe_ref'] = self::TOKEN;
+		PPE_Rewards_Referral::land();
+		$this->assertSame( array(), WC()->cart->applied );
+		WC()->cart->items = 1;
+		do_action( 'woocommerce_add_to_cart' );
+		$this->assertSame( array( 'friend-later' ), WC()->cart->applied );
+	}
+
+	public function test_a_code_the_cart_refuses_is_tried_again_at_the_next_add_to_cart() {
+		$this->connect_plugin();
+		PPE_Test_Http::$responses['/api/v1/referrals/friend-code'] = array( 200, array( 'code' => 'FRIEND-LATER' ) );
+		WC()->cart->items = 1;
 		WC()->cart->known = array();
 		$_GET['ppe_ref']  = self::TOKEN;
 		PPE_Rewards_Referral::land();

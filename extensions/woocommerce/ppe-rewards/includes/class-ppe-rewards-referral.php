@@ -86,18 +86,23 @@ final class PPE_Rewards_Referral {
 		$_COOKIE[ self::COOKIE ] = $token;
 		$code                    = PPE_Rewards_Client::friend_code( $token );
 		if ( '' !== $code && function_exists( 'WC' ) && WC()->session ) {
+			// A guest has no WooCommerce session until their cart does: start it, so the code is kept.
+			if ( method_exists( WC()->session, 'has_session' ) && ! WC()->session->has_session() ) {
+				WC()->session->set_customer_session_cookie( true );
+			}
 			WC()->session->set( 'ppe_rewards_friend_code', $code );
 		}
 		self::apply_pending();
 	}
 
 	/**
-	 * Apply the friend's code kept in the session, once, when there is a cart to apply it to.
+	 * Apply the friend's code kept in the session, once, when the cart has something in it (an empty cart would
+	 * refuse it with an error notice): at the landing, else at the next add to cart.
 	 *
 	 * @return void
 	 */
 	public static function apply_pending() {
-		if ( ! function_exists( 'WC' ) || ! WC()->session || ! WC()->cart ) {
+		if ( ! function_exists( 'WC' ) || ! WC()->session || ! WC()->cart || WC()->cart->is_empty() ) {
 			return;
 		}
 		$code = (string) WC()->session->get( 'ppe_rewards_friend_code', '' );
