@@ -34,7 +34,7 @@ final class AccountTest extends PPE_Test_Case {
 		$this->assertStringContainsString( '5.00 EUR off', $html );
 		$this->assertStringContainsString( 'value="https://app.example/ref/ABCD2345&quot;&gt;&lt;script&gt;"', $html );
 		$this->assertStringNotContainsString( '<script>', $html );
-		$this->assertStringContainsString( '<td>earn</td>', $html );
+		$this->assertStringContainsString( '<td>Order</td>', $html );
 		foreach ( PPE_Test_Http::$requests as $request ) {
 			$token = substr( $request['args']['headers']['Authorization'], strlen( 'Bearer ' ) );
 			$this->assertSame( (string) $id, $this->verified_claims( $token, self::SECRET )['cid'] );

@@ -127,11 +127,31 @@ final class PPE_Rewards_Account {
 					continue;
 				}
 				$when = isset( $row['at'] ) ? strtotime( (string) $row['at'] ) : false;
-				echo '<tr><td>' . esc_html( $when ? date_i18n( get_option( 'date_format' ), $when ) : '' ) . '</td><td>' . esc_html( (string) ( $row['kind'] ?? '' ) ) . '</td><td>' . esc_html( self::points( $row['points'] ?? 0 ) ) . '</td></tr>';
+				echo '<tr><td>' . esc_html( $when ? date_i18n( get_option( 'date_format' ), $when ) : '' ) . '</td><td>' . esc_html( self::kind_name( (string) ( $row['kind'] ?? '' ) ) ) . '</td><td>' . esc_html( self::points( $row['points'] ?? 0 ) ) . '</td></tr>';
 			}
 			echo '</tbody></table>';
 		}
 		echo '</div>';
+	}
+
+	/**
+	 * A points movement's kind as a word (the ledger's kinds, as the widget names them).
+	 *
+	 * @param string $kind The activity row's kind.
+	 * @return string
+	 */
+	private static function kind_name( $kind ) {
+		$names = array(
+			'earn'           => __( 'Order', 'ppe-rewards' ),
+			'reverse'        => __( 'Refund', 'ppe-rewards' ),
+			'action'         => __( 'Bonus', 'ppe-rewards' ),
+			'adjust'         => __( 'Adjustment', 'ppe-rewards' ),
+			'redeem'         => __( 'Reward', 'ppe-rewards' ),
+			'redeem_release' => __( 'Points returned', 'ppe-rewards' ),
+			'tier_reward'    => __( 'Tier bonus', 'ppe-rewards' ),
+			'expire'         => __( 'Expired', 'ppe-rewards' ),
+		);
+		return $names[ $kind ] ?? __( 'Points', 'ppe-rewards' );
 	}
 
 	/**
