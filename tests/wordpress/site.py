@@ -75,6 +75,7 @@ class WordPressSite:
         self.server: subprocess.Popen[bytes] | None = None
         self.mu_plugins = list(mu_plugins)
         self.ca_bundle = ca_bundle  # our app's test certificate, for WordPress's calls to it over https
+        self.zip: Path | None = None  # the plugin's zip, when a test installs it itself
 
     def _mysql(self, sql: str) -> None:
         subprocess.run(["mysql", "-h", DB_HOST, "-uroot", "-e", sql], check=True, capture_output=True, timeout=30)
