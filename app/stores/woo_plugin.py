@@ -46,6 +46,7 @@ from app.stores.models import Store
 from app.stores.models.woocommerce import COMPLETED
 from app.stores.storefront_keys import ensure_keys, read_keys, store_for_public_key
 from app.stores.woo_connect import ConnectError, find_connection, normalise_site_url
+from app.stores.woo_install import connect as start_connect  # GET /woocommerce/connect, which Connect runs
 from connectors.woocommerce import site_key
 
 bp = Blueprint("woo_plugin", __name__, url_prefix="/woocommerce/plugin")
@@ -77,8 +78,9 @@ def challenge_of(verifier: str) -> str:
 def _same_site(return_to: str, site_url: str) -> bool:
     try:
         target, site = urlsplit(return_to), urlsplit(site_url)
+        # The site's own host (the code is for it alone), and never http for an https site (it would travel clear).
         return (
-            target.scheme in ("http", "https")
+            target.scheme in (site.scheme, "https")
             and target.netloc.lower() == site.netloc.lower()
             and not (target.username or target.password)
         )
@@ -94,8 +96,6 @@ def _with_query(url: str, **params: str) -> str:
 
 @bp.get("/connect")
 def connect() -> BaseResponse:
-    from app.stores.woo_install import connect as start  # the route the merchant's Connect starts
-
     try:
         site_url = normalise_site_url(request.args.get("site", ""))
     except ConnectError as exc:
@@ -105,7 +105,7 @@ def connect() -> BaseResponse:
         return _answer(400, "return_to must be an address on the site")
     if not _CHALLENGE.fullmatch(challenge):
         return _answer(400, "challenge must be base64url(SHA-256(verifier))")
-    answer = start()
+    answer = start_connect()
     location = answer.headers.get("Location", "")
     if answer.status_code != 302 or not location.startswith(f"{site_url}/wc-auth/v1/authorize?"):
         return answer  # refused by connect (its status and reason)

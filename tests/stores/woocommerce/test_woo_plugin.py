@@ -109,13 +109,13 @@ def test_codes_are_bound_to_their_site_and_expire(app, woo_app, site, wctx, monk
 
 @pytest.mark.parametrize(
     "return_to",
-    ["https://attacker.example/wp-admin/", "javascript:alert(1)", "//attacker.example/x"],
+    ["https://attacker.example/wp-admin/", "javascript:alert(1)", "//attacker.example/x", "{site}@attacker.example/"],
 )
 def test_the_code_only_goes_back_to_the_site(app, woo_app, site, wctx, return_to):
     _, challenge = pkce()
     answer = web.get(
         f"{app_url(woo_app)}/woocommerce/plugin/connect",
-        params={"site": site.url, "return_to": return_to, "challenge": challenge},
+        params={"site": site.url, "return_to": return_to.format(site=site.url), "challenge": challenge},
         allow_redirects=False,
         timeout=10,
     )
