@@ -16,5 +16,6 @@ final class I18nTest extends PPE_Test_Case {
 			$forms[] = sprintf( _n( '%s point', '%s points', $n, 'ppe-rewards' ), $n );
 		}
 		$this->assertSame( array( '1 punkt', '2 punkty', '5 punktów', '22 punkty', '25 punktów' ), $forms );
+		$this->assertSame( 'Link polecający', _x( 'Referral link', 'block title', 'ppe-rewards' ) );
 	}
 }
