@@ -93,3 +93,12 @@ def test_every_string_is_in_the_pot_and_translated_to_polish():
     literals = set(re.findall(r"(?:__|_e|esc_html__|esc_html_e|esc_attr__|_n)\(\s*'((?:[^'\\]|\\.)*)'", source))
     assert {s.replace("\\'", "'") for s in literals} <= pot, "run scripts/build-wp-plugin --pot"
     assert 'msgstr ""\n\n' not in (languages / "ppe-rewards-pl_PL.po").read_text().split("\n\n", 1)[1]
+
+
+def test_orders_are_touched_only_through_wc_order_for_hpos():
+    """HPOS keeps orders out of wp_posts: post meta functions and direct order queries would miss them."""
+    import re
+
+    source = "\n".join(p.read_text() for p in PLUGIN_DIR.rglob("*.php"))
+    assert not re.search(r"\b(get|update|add|delete)_post_meta\s*\(|\bWP_Query\b|\bget_posts\s*\(", source)
+    assert "declare_compatibility( 'custom_order_tables', PPE_REWARDS_FILE, true )" in source

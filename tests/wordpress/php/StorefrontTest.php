@@ -63,6 +63,18 @@ final class StorefrontTest extends PPE_Test_Case {
 		$this->assertContains( array( 'custom_order_tables', PPE_REWARDS_FILE, true ), $declared );
 	}
 
+	public function test_product_placeholders_reserve_their_size() {
+		$this->connect_plugin();
+		$GLOBALS['product'] = new PPE_Test_WC_Order( 93, 0 ); // anything with get_id(), as WC_Product
+		ob_start();
+		PPE_Rewards_Storefront::stars();
+		PPE_Rewards_Storefront::reviews_panel();
+		$html = ob_get_clean();
+		unset( $GLOBALS['product'] );
+		$this->assertStringContainsString( '<span data-ppe="stars" data-product-id="93" style="display:inline-block;min-height:1.5em;min-width:8em"></span>', $html );
+		$this->assertStringContainsString( '<div data-ppe="reviews" data-product-id="93" style="display:block;min-height:360px"></div>', $html );
+	}
+
 	public function test_our_reviews_replace_the_reviews_tab() {
 		$tabs = array( 'description' => array(), 'reviews' => array() );
 		$this->assertSame( $tabs, PPE_Rewards_Storefront::reviews_tab( $tabs ) );
