@@ -5,8 +5,8 @@ Docs relied on:
 - Rate limits (cost-based throttle, THROTTLED errors, extensions.cost.throttleStatus):
   https://shopify.dev/docs/api/usage/limits#graphql-admin-api-rate-limits
 - Status and error codes (HTTP 200 with `errors`, 429, 5xx): https://shopify.dev/docs/api/usage/response-codes
-- webhookSubscriptionCreate / webhookSubscriptions (uri replaces the deprecated callbackUrl in 2026-10):
-  https://shopify.dev/docs/api/admin-graphql/2026-10/mutations/webhookSubscriptionCreate
+- Webhook subscriptions are app-specific (shopify.app.toml); connectors/shopify_webhooks.py removes the
+  shop-specific ones older installs made.
 - Token endpoint (authorization code, token exchange, refresh of expiring offline tokens):
   https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
   https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/token-exchange
@@ -199,65 +199,6 @@ class AdminClient:
     def products(self, product_ids: Iterable[str]) -> dict[str, ProductInfo]:
         """Title, image and storefront link of products by numeric id (connectors/catalog.py), 250 per call."""
         return shopify_products(self, product_ids)
-
-    def register_webhooks(self, topics: Iterable[str], uri: str) -> dict[str, str]:
-        """Subscribe `uri` to each topic (e.g. "orders/create") that is not subscribed yet.
-
-        Idempotent: existing subscriptions to the same uri are kept, so a reinstall creates no duplicates.
-        Returns topic -> subscription gid for every topic. Raises UserErrors naming the failed topics
-        after trying all of them (the ones that succeeded stay created).
-        """
-        wanted = {topic: graphql_topic(topic) for topic in topics}
-        existing = self.webhook_subscriptions(uri, list(wanted.values()))
-        result: dict[str, str] = {}
-        failures: list[dict[str, Any]] = []
-        for topic, enum in wanted.items():
-            if enum in existing:
-                result[topic] = existing[enum]
-                continue
-            data = self.execute(CREATE_WEBHOOK, {"topic": enum, "sub": {"uri": uri, "format": "JSON"}})
-            payload = data.get("webhookSubscriptionCreate") or {}
-            if payload.get("userErrors"):
-                failures.extend({"topic": topic, **e} for e in payload["userErrors"])
-                continue
-            result[topic] = payload["webhookSubscription"]["id"]
-        if failures:
-            raise UserErrors("webhook subscriptions refused: " + ", ".join(f["topic"] for f in failures), failures)
-        return result
-
-    def webhook_subscriptions(self, uri: str, topics: list[str]) -> dict[str, str]:
-        """Existing subscriptions to `uri` as topic enum -> gid (all pages)."""
-        found: dict[str, str] = {}
-        after: str | None = None
-        while True:
-            data = self.execute(LIST_WEBHOOKS, {"uri": uri, "topics": topics, "after": after})
-            connection = data.get("webhookSubscriptions") or {}
-            for node in connection.get("nodes") or []:
-                if node.get("uri") == uri:
-                    found.setdefault(node["topic"], node["id"])
-            page = connection.get("pageInfo") or {}
-            if not page.get("hasNextPage"):
-                return found
-            after = page.get("endCursor")
-
-
-LIST_WEBHOOKS = """
-query WebhookSubscriptions($uri: String, $topics: [WebhookSubscriptionTopic!], $after: String) {
-  webhookSubscriptions(first: 100, uri: $uri, topics: $topics, after: $after) {
-    nodes { id topic uri }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
-
-CREATE_WEBHOOK = """
-mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
-  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {
-    webhookSubscription { id topic uri }
-    userErrors { field message }
-  }
-}
-"""
 
 
 def graphql_topic(topic: str) -> str:

@@ -24,7 +24,7 @@ from app.extensions import db
 from app.security import signing_keys
 from app.stores import shopify_auth
 from app.stores.models import Store
-from app.stores.shopify_install import clock
+from app.stores.shopify_tokens import clock
 
 F = TypeVar("F", bound=Callable[..., Any])
 ADMIN_TOKEN_PREFIX = "ppa1."  # noqa: S105  (a format marker, not a secret)

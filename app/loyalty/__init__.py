@@ -17,8 +17,10 @@ def init_app(app: Flask) -> None:
         preload,
         redemption_tasks,
         redemptions,
+        refresh,
         tasks,
         tier_sweep,
+        tiers,
         writeback_tasks,
     )
     from app.loyalty.cli import loyalty_cli
@@ -49,6 +51,7 @@ def init_app(app: Flask) -> None:
     pipeline.on(CustomerChanged, on_customer_changed, stage="after")  # the signup reward, once per account
     scheduler.register_step(tasks.tick, phase="programmes")  # points becoming spendable, expiring; tiers
     scheduler.register_step(redemption_tasks.tick, phase="programmes")  # codes to create, balances to write back
+    refresh.TierRule.apply = tiers.apply_tiers  # every account refresh decides the tier first
     if tier_sweep.schedule not in CHANGE_HOOKS:  # create_app runs more than once in tests
         CHANGE_HOOKS.append(tier_sweep.schedule)  # a change of tiers or expiry reaches every account at once
     app.cli.add_command(loyalty_cli)

@@ -12,6 +12,7 @@ from flask import Response, g, jsonify, request
 
 from app.admin import bp
 from app.admin.auth import merchant_required
+from app.admin.openapi import documented, obj
 from app.extensions import db
 from app.loyalty.adjustments import adjust_points, customer_summary, row_json
 from app.loyalty.report import liability_report
@@ -20,6 +21,17 @@ from app.platform.types import utcnow
 from app.records.customers import store_customer
 
 MAX_ADJUST = 1_000_000
+_INVALID = {422: "Refused input: {error, field, message} names the field"}
+SETTINGS = obj()  # the effective settings (docs/loyalty.md), defaults included
+LEDGER_ROW = obj("id", "source_key", "kind", "points", id={"type": "integer"}, points={"type": "integer"})
+ADJUST = obj(
+    "points",
+    "reason",
+    "idempotency_key",
+    points={"type": "integer", "minimum": -MAX_ADJUST, "maximum": MAX_ADJUST, "not": {"const": 0}},
+    reason={"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
+    idempotency_key={"type": "string", "minLength": 1, "maxLength": 100},
+)
 
 
 def _invalid(field: str, message: str, error: str = "invalid") -> tuple[Response, int]:
@@ -36,6 +48,7 @@ def _not_found() -> tuple[Response, int]:
 
 
 @bp.get("/loyalty/settings")
+@documented(summary="The loyalty programme's settings", response=SETTINGS, errors=_INVALID)
 @merchant_required
 def loyalty_settings() -> Any:
     try:
@@ -45,6 +58,12 @@ def loyalty_settings() -> Any:
 
 
 @bp.patch("/loyalty/settings")
+@documented(
+    summary="Change loyalty settings (a partial object, merged and validated)",
+    request={"type": "object"},
+    response=SETTINGS,
+    errors={**_INVALID, 400: "Not JSON"},
+)
 @merchant_required
 def patch_loyalty_settings() -> Any:
     patch = _body()
@@ -56,12 +75,17 @@ def patch_loyalty_settings() -> Any:
 
 
 @bp.get("/loyalty/report")
+@documented(
+    summary="Points liability per currency",
+    response=obj("store_id", "as_of", "currencies", currencies={"type": "array", "items": {"type": "object"}}),
+)
 @merchant_required
 def loyalty_report() -> Any:
     return jsonify(liability_report(db.session, g.store, utcnow()))
 
 
 @bp.get("/customers/<int:customer_id>/loyalty")
+@documented(summary="One customer's points, rows and redemptions", response=obj("customer", "balance"))
 @merchant_required
 def customer_loyalty(customer_id: int) -> Any:
     customer = store_customer(db.session, g.store, customer_id)
@@ -71,6 +95,13 @@ def customer_loyalty(customer_id: int) -> Any:
 
 
 @bp.post("/customers/<int:customer_id>/loyalty/adjust")
+@documented(
+    summary="Add or remove points by hand (idempotent by idempotency_key)",
+    request=ADJUST,
+    response=obj("created", "row", created={"type": "boolean"}, row=LEDGER_ROW),
+    status=(201, 200),
+    errors={**_INVALID, 409: "The idempotency key was used with another amount"},
+)
 @merchant_required
 def adjust_customer_points(customer_id: int) -> Any:
     customer = store_customer(db.session, g.store, customer_id)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.admin import bp
 from app.admin.auth import merchant_required
+from app.admin.openapi import documented, obj
 from app.extensions import db
 from app.loyalty.redemption_tasks import enqueue_issue
 from app.loyalty.redemptions import as_dict, find, redeem
@@ -22,6 +23,14 @@ from app.platform.types import utcnow
 from app.records.customers import store_customer
 from app.records.models import Customer
 from app.stores.models import Store
+
+REDEMPTION = obj("id", "customer_id", "reward_id", "status", id={"type": "integer"}, status={"type": "string"})
+_REFUSALS = {
+    400: "Not a JSON object with reward_id",
+    403: "The customer has no account",
+    409: "Not enough spendable points ({spendable, wanted}), or the idempotency key names another redemption",
+    422: "Refused input (a missing idempotency key, no such reward)",
+}
 
 
 def error(key: str, message: str, status: int, **extra: object) -> tuple[Response, int]:
@@ -48,6 +57,18 @@ def redeem_for(store: Store, customer: Customer, body: object) -> tuple[Response
 
 
 @bp.post("/customers/<int:customer_id>/redemptions")
+@documented(
+    summary="Redeem a customer's points for a reward (idempotent by idempotency_key)",
+    request=obj(
+        "reward_id",
+        "idempotency_key",
+        reward_id={"type": "string", "minLength": 1},
+        idempotency_key={"type": "string", "minLength": 1, "maxLength": 100},
+    ),
+    response=REDEMPTION,
+    status=(201, 202),
+    errors=_REFUSALS,
+)
 @merchant_required
 def create_redemption(customer_id: int) -> tuple[Response, int]:
     customer = store_customer(db.session, g.store, customer_id)
@@ -57,6 +78,7 @@ def create_redemption(customer_id: int) -> tuple[Response, int]:
 
 
 @bp.get("/customers/<int:customer_id>/redemptions/<int:redemption_id>")
+@documented(summary="One redemption (its code once it exists at the store)", response=REDEMPTION)
 @merchant_required
 def get_redemption(customer_id: int, redemption_id: int) -> Response | tuple[Response, int]:
     redemption = find(db.session, g.store, redemption_id)

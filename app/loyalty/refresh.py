@@ -9,6 +9,7 @@ refresh also decides the tier, sets the expiry reminder and marks the store's co
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -83,6 +84,14 @@ def refresh_accounts(session: Session, store: Store, customer_ids: set[int], now
             _refresh(session, store, customer, account, rows[customer.id], settings, now, writebacks)
 
 
+class TierRule:
+    """The tier decision every refresh makes first (tiers.apply_tiers: True when it appended a reward row), set by
+    the loyalty package's init_app. Registered rather than imported: tiers build on this module (they append
+    their reward rows through the ledger, which refreshes), so this module names no tier code."""
+
+    apply: Callable[..., bool] | None = None
+
+
 def _refresh(
     session: Session,
     store: Store,
@@ -95,10 +104,8 @@ def _refresh(
 ) -> None:
     """One account from its rows: the tier decision, the cached sums, the reminder, the store's copy marked."""
     before = (account.spendable, account.tier)  # (None, None) for an account just created
-    if settings.enabled:
-        from app.loyalty.tiers import apply_tiers  # tiers build on this module
-
-        if apply_tiers(session, store, customer, account, rows, settings, now):
+    if settings.enabled and TierRule.apply is not None:
+        if TierRule.apply(session, store, customer, account, rows, settings, now):
             rows = customer_rows(session, store, customer.id)  # a tier reward was appended
     _store_balance(account, compute(rows, now, guest=customer.is_guest, settings=settings))
     _set_reminder(account, settings, now)

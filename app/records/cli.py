@@ -88,6 +88,24 @@ def list_stores() -> None:
     print_json(records)
 
 
+@stores_cli.command("sync-webhooks")
+def sync_webhooks() -> None:
+    """Shopify: remove the shop-specific webhook subscriptions older installs made (shopify.app.toml subscribes
+    every shop; a topic subscribed both ways arrives twice), and retry failed syncs. Prints the stores it did."""
+    from app.stores.shopify_install import needs_webhook_sync, sync_store_webhooks
+
+    installs = {row.store_id: row for row in db.session.scalars(select(ShopifyInstall))}
+    query = select(Store).where(Store.platform == "shopify", Store.status == "active").order_by(Store.id)
+    due = [
+        (store.id, store.domain) for store in db.session.scalars(query) if needs_webhook_sync(installs.get(store.id))
+    ]
+    done = []
+    for store_id, domain in due:
+        ok = sync_store_webhooks(store_id)
+        done.append({"store_id": store_id, "domain": domain, "webhooks_status": "active" if ok else "error"})
+    print_json(done)
+
+
 @click.group("customers", cls=AppGroup, help="Read customer records.")
 def customers_cli() -> None:
     pass

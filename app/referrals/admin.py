@@ -12,12 +12,25 @@ from flask import Response, g, jsonify, request
 
 from app.admin import bp
 from app.admin.auth import merchant_required
+from app.admin.openapi import documented, obj
 from app.extensions import db
 from app.referrals.models import STATUSES
 from app.referrals.service import as_dict, decide, list_referrals, report
 
+REFERRAL = obj("id", "status", "reasons", id={"type": "integer"}, status={"enum": list(STATUSES)})
+_QUERY = [
+    {"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": list(STATUSES)}},
+    {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+]
+
 
 @bp.get("/referrals")
+@documented(
+    summary="The store's referrals, newest first",
+    query=_QUERY,
+    response=obj("referrals", referrals={"type": "array", "items": REFERRAL}),
+    errors={400: "Unknown status"},
+)
 @merchant_required
 def referrals_index() -> Response | tuple[Response, int]:
     status = request.args.get("status") or None
@@ -38,18 +51,21 @@ def _decide(referral_id: int, approve: bool) -> Response | tuple[Response, int]:
 
 
 @bp.post("/referrals/<int:referral_id>/approve")
+@documented(summary="Approve a flagged referral (it is rewarded after the return window)", response=REFERRAL)
 @merchant_required
 def referrals_approve(referral_id: int) -> Response | tuple[Response, int]:
     return _decide(referral_id, True)
 
 
 @bp.post("/referrals/<int:referral_id>/reject")
+@documented(summary="Reject a flagged referral (never rewarded)", response=REFERRAL)
 @merchant_required
 def referrals_reject(referral_id: int) -> Response | tuple[Response, int]:
     return _decide(referral_id, False)
 
 
 @bp.get("/referrals/report")
+@documented(summary="The programme's figures", response=obj("codes_shared", "landings", "referrals", "by_status"))
 @merchant_required
 def referrals_report() -> Response:
     return jsonify(report(db.session, g.store))

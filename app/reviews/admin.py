@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.admin import bp
 from app.admin.auth import merchant_required
+from app.admin.openapi import documented, obj
 from app.extensions import db
 from app.messaging.api import mail_now
 from app.reviews.models.review import REVIEW_STATUSES, Review
@@ -18,6 +19,8 @@ from app.reviews.settings import as_json, review_settings, update_review_setting
 from app.security import secret_box
 from app.stores.storefront_keys import ensure_keys
 
+REVIEW = obj("id", "status", id={"type": "integer"}, status={"enum": list(REVIEW_STATUSES)})
+
 
 def _review(review_id: int) -> Review | None:
     row = db.session.get(Review, review_id)
@@ -25,6 +28,12 @@ def _review(review_id: int) -> Review | None:
 
 
 @bp.get("/reviews")
+@documented(
+    summary="The store's latest 200 reviews, newest first",
+    query=[{"name": "status", "in": "query", "required": False, "schema": {"enum": list(REVIEW_STATUSES)}}],
+    response=obj("reviews", reviews={"type": "array", "items": REVIEW}),
+    errors={400: "Unknown status"},
+)
 @merchant_required
 def admin_reviews() -> tuple[Response, int]:
     status = request.args.get("status")
@@ -38,6 +47,7 @@ def admin_reviews() -> tuple[Response, int]:
 
 
 @bp.post("/reviews/<int:review_id>/<any(publish, reject):action>")
+@documented(summary="Publish or reject a review", response=REVIEW)
 @merchant_required
 def admin_moderate(review_id: int, action: str) -> tuple[Response, int]:
     review = _review(review_id)
@@ -51,6 +61,12 @@ def admin_moderate(review_id: int, action: str) -> tuple[Response, int]:
 
 
 @bp.post("/reviews/<int:review_id>/reply")
+@documented(
+    summary="Reply to a review (shown under it)",
+    request=obj("reply", reply={"type": "string", "minLength": 1, "maxLength": 4000, "pattern": r"\S"}),
+    response=REVIEW,
+    errors={400: "reply: 1-4000 characters"},
+)
 @merchant_required
 def admin_reply(review_id: int) -> tuple[Response, int]:
     review = _review(review_id)
@@ -68,6 +84,7 @@ def admin_reply(review_id: int) -> tuple[Response, int]:
 
 
 @bp.get("/reviews/public-key")
+@documented(summary="The store's storefront public key", response=obj("public_key", public_key={"type": "string"}))
 @merchant_required
 def admin_public_key() -> tuple[Response, int]:
     """An alias kept for the admin UI: the store's one storefront public key (`ppk_...`), made on first need."""
@@ -77,6 +94,10 @@ def admin_public_key() -> tuple[Response, int]:
 
 
 @bp.get("/reviews/publishing")
+@documented(
+    summary="Review write-backs waiting or failed",
+    response=obj("publications", publications={"type": "array", "items": obj("product_id", "status")}),
+)
 @merchant_required
 def admin_publishing() -> tuple[Response, int]:
     """Write-backs of reviews to the store that are waiting (pending) or need the merchant (failed)."""
@@ -84,6 +105,7 @@ def admin_publishing() -> tuple[Response, int]:
 
 
 @bp.get("/reviews/settings")
+@documented(summary="The effective review settings, defaults filled in", response={"type": "object"})
 @merchant_required
 def admin_review_settings() -> tuple[Response, int]:
     """The effective review settings, defaults filled in."""
@@ -91,6 +113,12 @@ def admin_review_settings() -> tuple[Response, int]:
 
 
 @bp.patch("/reviews/settings")
+@documented(
+    summary="Merge a patch into the review settings (validated; nothing saved on a bad value)",
+    request={"type": "object"},
+    response={"type": "object"},
+    errors={422: "A bad value (the field is named)"},
+)
 @merchant_required
 def admin_patch_review_settings() -> tuple[Response, int]:
     """Merge a JSON patch; a bad value is 422 with its field (SettingsError), nothing saved."""

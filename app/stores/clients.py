@@ -1,7 +1,7 @@
 """client_for(store): the one place a store's API client is built, for jobs (never services, which do no HTTP).
 
 Jobs call the StoreClient protocol's methods (connectors/writeback.py) on what it returns, whatever the platform:
-- Shopify: ShopifyWriteback on the store's access token (refreshed when about to expire, app/stores/shopify_install.py),
+- Shopify: ShopifyWriteback on the store's access token (refreshed when about to expire, app/stores/shopify_tokens.py),
   at admin_origin() (SHOPIFY_ADMIN_ORIGIN, tests: the stand-in server), timeout SHOPIFY_API_TIMEOUT_SECONDS, its
   calls paced by the shop's cost bucket shared by every worker (app/stores/shopify_pacing.py).
 - WooCommerce: WooWriteback on the stored consumer key pair, at the site's REST URL recorded at connect time
@@ -17,13 +17,11 @@ from collections.abc import Callable
 from flask import current_app
 
 from app.extensions import db
-from app.platform.queue import get_redis
 from app.security import secret_box
 from app.stores.models import Store
 from app.stores.models.woocommerce import WooStoreState
 from app.stores.shopify_auth import NotInstalled
-from app.stores.shopify_install import access_token
-from app.stores.shopify_pacing import RedisPacer
+from app.stores.shopify_tokens import access_token, admin_origin, pacer, timeout
 from connectors.shopify_writeback import ShopifyWriteback
 from connectors.woocommerce_writeback import WooWriteback
 from connectors.writeback import StoreClient
@@ -31,11 +29,6 @@ from connectors.writeback import StoreClient
 
 class NotConnected(Exception):
     """The store is uninstalled or has no credentials we can call it with."""
-
-
-def admin_origin() -> str | None:
-    """Where Shopify's Admin API is reached: None in production (https://{shop}); tests set the stand-in's origin."""
-    return current_app.config.get("SHOPIFY_ADMIN_ORIGIN") or None
 
 
 def client_for(store: Store) -> StoreClient:
@@ -52,13 +45,7 @@ def _shopify(store: Store) -> ShopifyWriteback:
         token = access_token(store.id)
     except NotInstalled as exc:
         raise NotConnected(str(exc)) from exc
-    timeout = float(current_app.config.get("SHOPIFY_API_TIMEOUT_SECONDS", 10))
-    return ShopifyWriteback(store.domain, token, origin=admin_origin(), timeout=timeout, pacer=pacer())
-
-
-def pacer() -> RedisPacer:
-    """The Shopify call pacer on the app's Redis; waits of up to SHOPIFY_PACE_MAX_WAIT_SECONDS are sat through."""
-    return RedisPacer(get_redis(), max_wait=float(current_app.config["SHOPIFY_PACE_MAX_WAIT_SECONDS"]))
+    return ShopifyWriteback(store.domain, token, origin=admin_origin(), timeout=timeout(), pacer=pacer())
 
 
 def _woocommerce(store: Store) -> WooWriteback:

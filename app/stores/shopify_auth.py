@@ -5,8 +5,9 @@ caller, or by a `refresher` callable handed in. Every time check takes `now` (ep
 caller, so the app's clock (SHOPIFY_CLOCK) is the only clock.
 
 Docs relied on:
-- Install/callback query verification (hex HMAC-SHA256 over the sorted key=value pairs without hmac),
-  shop hostname rule, state nonce, timestamp:
+- Install/callback query verification (hex HMAC-SHA256 over the sorted key=value pairs without hmac, escaped
+  and with list keys as Shopify's Python library signs them: shopify/session.py in ShopifyAPI), shop
+  hostname rule, state nonce, timestamp:
   https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
 - Session tokens (HS256 JWT signed with the client secret; aud = client id; iss = https://{shop}/admin;
   dest = https://{shop}; exp/nbf): https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
@@ -46,7 +47,8 @@ log = logging.getLogger(__name__)
 
 MAX_REQUEST_AGE = 24 * 60 * 60  # Shopify's libraries refuse install requests older than a day
 MAX_CLOCK_SKEW = 5 * 60
-SESSION_TOKEN_LEEWAY = 10  # seconds; session tokens live one minute
+SESSION_TOKEN_LEEWAY = 10  # seconds; session tokens live one minute (both of Shopify's libraries allow 10 s)
+SESSION_TOKEN_CLAIMS = ("exp", "nbf", "iss", "dest", "aud", "sub", "jti", "sid")
 
 
 class NotInstalled(Conflict, LookupError):
@@ -74,14 +76,25 @@ def valid_shop(value: str | None) -> str:
 
 
 def query_hmac(params: Mapping[str, Sequence[str]], secret: str) -> str:
-    """Hex HMAC-SHA256 of the sorted key=value pairs, joined by '&', without hmac and signature."""
+    """Hex HMAC-SHA256 of the query as Shopify's Python library signs it (shopify.Session.calculate_hmac).
+
+    Every key but hmac, sorted as `key=value` pairs joined by '&'. A key ending in [] (ids[]=2&ids[]=1) loses
+    its brackets and signs its values as a JSON list (["2", "1"]); '%' and '=' in keys, '%' in values and '&'
+    in a pair are escaped, so a value cannot pose as another pair. A plain key given twice is refused
+    (InstallRefused("hmac")): no library signs it, and a second value must not slip past the signature.
+    """
     pairs = []
     for key, values in params.items():
-        if key in ("hmac", "signature"):
+        if key == "hmac":
             continue
-        # A repeated key (ids[]=1&ids[]=2) is signed as one JSON-style list, as Shopify's libraries do.
-        value = values[0] if len(values) == 1 else json.dumps(list(values), separators=(", ", ":"))
-        pairs.append(f"{key}={value}")
+        if key.endswith("[]"):
+            key, value = key.rstrip("[]"), json.dumps(list(values))
+        elif len(values) == 1:
+            value = values[0]
+        else:
+            raise InstallRefused("hmac")
+        key = key.replace("%", "%25").replace("=", "%3D")
+        pairs.append(f"{key}={value.replace('%', '%25')}".replace("&", "%26"))
     message = "&".join(sorted(pairs))
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
@@ -91,7 +104,8 @@ def verify_query(params: Mapping[str, Sequence[str]], secret: str, now: float) -
     shop = valid_shop(_first(params, "shop"))
     given = _first(params, "hmac") or ""
     expected = query_hmac(params, secret)
-    if not secret or not hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "replace")):
+    # Constant time, and exact as the library compares (lower-case hex).
+    if not secret or not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
         raise InstallRefused("hmac")
     try:
         timestamp = int(_first(params, "timestamp") or "")
@@ -138,7 +152,13 @@ def authorize_url(shop: str, *, api_key: str, scopes: str, redirect_uri: str, st
 
 
 def verify_session_token(token: str, *, api_key: str, api_secret: str, now: float) -> str:
-    """The shop an App Bridge session token speaks for, or InstallRefused("session_token")."""
+    """The shop an App Bridge session token speaks for, or InstallRefused("session_token").
+
+    As strict as both of Shopify's libraries together: HS256 only; aud exactly our API key (shopify-api-js
+    compares with ===); exp, nbf and iat numbers (jose refuses a string; PyJWT would take one) within a 10 s
+    leeway; iss, dest, sub, jti, sid present (ShopifyAPI's session_token.py); dest a shop and iss that shop's
+    admin, in the documented form https://{shop}/admin.
+    """
     try:
         # Times are checked below against the app clock, not PyJWT's.
         claims = jwt.decode(
@@ -146,22 +166,41 @@ def verify_session_token(token: str, *, api_key: str, api_secret: str, now: floa
             api_secret,
             algorithms=["HS256"],
             audience=api_key,
-            options={"require": ["exp", "nbf", "iss", "dest", "aud"], "verify_exp": False, "verify_nbf": False},
+            options={
+                "require": list(SESSION_TOKEN_CLAIMS),
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
         )
-        exp, nbf = float(claims["exp"]), float(claims["nbf"])
-    except (jwt.InvalidTokenError, TypeError, ValueError):
+    except jwt.InvalidTokenError:
         raise InstallRefused("session_token") from None
-    if not api_key or now > exp + SESSION_TOKEN_LEEWAY or now < nbf - SESSION_TOKEN_LEEWAY:
+    if not api_key or claims["aud"] != api_key or not _within(claims, now):
         raise InstallRefused("session_token")
-    dest = str(claims["dest"]).removeprefix("https://")
-    iss = str(claims["iss"]).removeprefix("https://").removesuffix("/admin")
+    dest, iss = claims["dest"], claims["iss"]
+    if not isinstance(dest, str) or not dest.startswith("https://"):
+        raise InstallRefused("session_token")
     try:
-        shop = valid_shop(dest)
+        shop = valid_shop(dest.removeprefix("https://"))
     except InstallRefused:
         raise InstallRefused("session_token") from None
-    if not hmac.compare_digest(iss.lower().encode(), shop.encode()):
+    if not isinstance(iss, str) or not hmac.compare_digest(iss.lower().encode(), f"https://{shop}/admin".encode()):
         raise InstallRefused("session_token")
     return shop
+
+
+def _within(claims: Mapping[str, Any], now: float) -> bool:
+    """exp, nbf (and iat if present) are JSON numbers putting now inside the token's life, give or take the leeway."""
+    dates: dict[str, float] = {}
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return False
+        if isinstance(value, int | float):
+            dates[name] = float(value)
+    if now > dates["exp"] + SESSION_TOKEN_LEEWAY or now < dates["nbf"] - SESSION_TOKEN_LEEWAY:
+        return False
+    return dates.get("iat", now) <= now + SESSION_TOKEN_LEEWAY
 
 
 def store_grant(session: Session, box: SecretBox, shop: str, grant: TokenGrant, now: float) -> Store:

@@ -4,104 +4,75 @@ GET  /shopify/install   Shopify's install request (shop, timestamp, hmac): verif
                         shop's /admin/oauth/authorize with a one-time state.
 GET  /shopify/callback  back from the authorize page (code, shop, state, timestamp, hmac): verified,
                         state consumed, code exchanged for an expiring offline token, store installed,
-                        its details read (name, currency, time zone, e-mail: stores/details.py), webhooks
-                        registered, 302 to the app in the shop's admin.
+                        its details read (name, currency, time zone, e-mail: stores/details.py), shop-specific
+                        webhooks of older installs removed, 302 to the app in the shop's admin.
 POST /shopify/session   embedded app load: `Authorization: Bearer <App Bridge session token>`; when we hold
                         no token for the shop, token exchange for an expiring offline token, install as above.
 
-Webhook registration failing (userErrors, 5xx, throttling) does not fail the install: the merchant
-approved us and the token is stored. It is logged as stores.shopify_install.webhooks_failed, recorded on
-ShopifyInstall (webhooks_status = "error", last_error), and retried by register_store_webhooks(),
-which the next /shopify/session or install also calls when the status is not "active".
+Webhooks are app-specific subscriptions declared in shopify.app.toml (Shopify keeps them for every install;
+https://shopify.dev/docs/apps/build/webhooks/subscribe). No install creates a shop-specific subscription; each
+install, and the next /shopify/session of a store an older version installed, removes the ones older installs
+created (sync_store_webhooks), or each topic would arrive twice. `flask stores sync-webhooks` does it for every
+store at once. A failure there does not fail the install: it is logged as stores.shopify_install.webhooks_failed,
+recorded on ShopifyInstall (webhooks_status = "error", last_error), and retried at the next /shopify/session or
+install.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns; flask's Response subclasses it
 
 from app.extensions import db
 from app.platform.logs import reason
-from app.platform.queue import get_redis
 from app.security import secret_box
 from app.stores import shopify_auth as auth
 from app.stores.details import refresh_details
 from app.stores.models import Store
 from app.stores.models.shopify import WEBHOOKS_ACTIVE, WEBHOOKS_ERROR, ShopifyInstall
+from app.stores.shopify_tokens import admin_client, clock, token_client
 from connectors.exceptions import ConnectorError
 from connectors.shopify import COMPLIANCE_TOPICS, ShopifyConnector
-from connectors.shopify_admin import AdminClient, TokenClient, TokenGrant, TokenRequestError
+from connectors.shopify_admin import TokenGrant, TokenRequestError
 from connectors.shopify_shop import shop_details
+from connectors.shopify_webhooks import remove_shop_subscriptions
 
 bp = Blueprint("install", __name__)
 
 log = logging.getLogger(__name__)
 
+APP_SUBSCRIPTION = "shopify.app.toml"  # ShopifyInstall.webhooks: the topic is an app-specific subscription
 DEFAULT_SCOPES = "read_orders,read_fulfillments,read_customers,write_customers,write_discounts,write_products"
 
 
-def clock() -> float:
-    """The app's clock: SHOPIFY_CLOCK (a callable returning epoch seconds) when tests set one."""
-    now: Callable[[], float] = current_app.config.get("SHOPIFY_CLOCK") or time.time
-    return float(now())
+def app_topics() -> list[str]:
+    """The topics shopify.app.toml subscribes for every shop (app-specific subscriptions): all we parse.
 
-
-def webhook_topics() -> list[str]:
-    # Compliance topics cannot be subscribed through the API; shopify.app.toml declares them.
+    Compliance topics are declared there too (they can only be). tests/stores/shopify/test_shopify_webhooks.py
+    reads the file and checks it says the same.
+    """
     return [topic for topic in ShopifyConnector.topics if topic not in COMPLIANCE_TOPICS]
-
-
-def _origin() -> str | None:
-    # Tests only: the stand-in server's http://127.0.0.1:port instead of https://{shop}.
-    return current_app.config.get("SHOPIFY_ADMIN_ORIGIN") or None
 
 
 def _app_url() -> str:
     return str(current_app.config.get("APP_URL", "http://127.0.0.1:8000")).rstrip("/")
 
 
-def token_client() -> TokenClient:
-    cfg = current_app.config
-    return TokenClient(cfg.get("SHOPIFY_API_KEY", ""), cfg.get("SHOPIFY_API_SECRET") or "", origin=_origin())
-
-
-def access_token(store_id: int) -> str:
-    """A valid token for the store, refreshed (once, whoever else asks) when about to expire."""
-    try:
-        redis = get_redis()
-    except Exception:  # noqa: BLE001  (Redis down: the PostgreSQL row lock still serialises refreshes)
-        redis = None
-    return auth.get_access_token(
-        db.engine,
-        secret_box(),
-        store_id,
-        token_client().refresh,
-        now=clock,
-        margin=float(current_app.config.get("SHOPIFY_TOKEN_REFRESH_MARGIN_SECONDS", 300)),
-        redis=redis,
-    )
-
-
-def admin_client(store: Store) -> AdminClient:
-    """The Admin GraphQL client for a store, for any feature that writes back to Shopify."""
-    return AdminClient(store.domain, access_token(store.id), origin=_origin())
-
-
-def register_store_webhooks(store_id: int) -> bool:
-    """(Re)register our webhook topics for the store; records and logs the outcome. Safe to repeat."""
+def sync_store_webhooks(store_id: int) -> bool:
+    """Make the store's subscriptions the TOML's alone: remove the shop-specific ones an older install created
+    (each topic would arrive twice); records and logs the outcome. Safe to repeat."""
     store = db.session.get(Store, store_id)
     if store is None or store.platform != "shopify":
         return False
     install = db.session.get(ShopifyInstall, store_id) or ShopifyInstall(store_id=store_id, webhooks={})
     db.session.add(install)
     try:
-        install.webhooks = admin_client(store).register_webhooks(webhook_topics(), _app_url() + "/webhooks/shopify")
+        removed = remove_shop_subscriptions(admin_client(store), app_topics())
+        install.webhooks = dict.fromkeys(app_topics(), APP_SUBSCRIPTION)
         install.webhooks_status, install.last_error = WEBHOOKS_ACTIVE, None
-        log.info("stores.shopify_install.webhooks_registered", extra={"store_id": store_id})
+        log.info("stores.shopify_install.webhooks_synced", extra={"store_id": store_id, "removed": removed})
     except (ConnectorError, auth.NotInstalled) as exc:
         install.webhooks_status, install.last_error = WEBHOOKS_ERROR, f"{type(exc).__name__}: {exc}"[:2000]
         log.warning(
@@ -112,6 +83,13 @@ def register_store_webhooks(store_id: int) -> bool:
     return install.webhooks_status == WEBHOOKS_ACTIVE
 
 
+def needs_webhook_sync(install: ShopifyInstall | None) -> bool:
+    """Never synced, failed, or installed by an older version (its topics map to shop-specific gids)."""
+    if install is None or install.webhooks_status != WEBHOOKS_ACTIVE:
+        return True
+    return any(value != APP_SUBSCRIPTION for value in (install.webhooks or {}).values())
+
+
 def _install(shop: str, grant: TokenGrant, now: float) -> Store:
     store = auth.store_grant(db.session, secret_box(), shop, grant, now)
     install = db.session.get(ShopifyInstall, store.id) or ShopifyInstall(store_id=store.id, webhooks={})
@@ -120,7 +98,7 @@ def _install(shop: str, grant: TokenGrant, now: float) -> Store:
     db.session.commit()
     log.info("stores.shopify_install.completed", extra={"store_id": store.id})
     _refresh_details(store)
-    register_store_webhooks(store.id)
+    sync_store_webhooks(store.id)
     return store
 
 
@@ -210,7 +188,6 @@ def session_token() -> Response:
             return _refused("token_exchange", 401 if isinstance(exc, TokenRequestError) else 502)
         store = _install(shop, grant, now)
     else:
-        install = db.session.get(ShopifyInstall, store.id)
-        if install is None or install.webhooks_status != WEBHOOKS_ACTIVE:
-            register_store_webhooks(store.id)
+        if needs_webhook_sync(db.session.get(ShopifyInstall, store.id)):
+            sync_store_webhooks(store.id)
     return jsonify(shop=shop, store_id=store.id)

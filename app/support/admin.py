@@ -12,6 +12,7 @@ from flask import Response, current_app, g, jsonify, request
 
 from app.admin import bp
 from app.admin.auth import merchant_required
+from app.admin.openapi import documented, obj
 from app.errors import InvalidInput
 from app.extensions import db
 from app.messaging.api import mail_now
@@ -36,7 +37,23 @@ def _int_arg(name: str, default: int | None) -> int | None:
     return int(raw)
 
 
+_Q = {"in": "query", "required": False}
+MESSAGE = obj("id", "kind", "status", "created_at", id={"type": "integer"}, kind={"enum": list(KINDS)})
+SETTINGS = obj("notify_emails", "recipients", notify_emails={"type": "array", "items": {"type": "string"}})
+
+
 @bp.get("/support/messages")
+@documented(
+    summary="What shoppers sent the merchant (help messages, low-rating alerts), newest first",
+    query=[
+        {"name": "status", **_Q, "schema": {"enum": list(STATUSES)}},
+        {"name": "kind", **_Q, "schema": {"enum": list(KINDS)}},
+        {"name": "limit", **_Q, "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+        {"name": "before", **_Q, "schema": {"type": "integer", "minimum": 1}},
+    ],
+    response=obj("messages", messages={"type": "array", "items": MESSAGE}),
+    errors={400: "A bad status, kind, limit or before"},
+)
 @merchant_required
 def support_messages() -> Response:
     page = list_messages(
@@ -51,6 +68,7 @@ def support_messages() -> Response:
 
 
 @bp.post("/support/messages/<int:support_id>/<any(handled, unread):status>")
+@documented(summary="Mark a message handled (or unread again)", response=MESSAGE, errors={404: "No such message"})
 @merchant_required
 def support_mark(support_id: int, status: str) -> Response | tuple[Response, int]:
     try:
@@ -63,12 +81,19 @@ def support_mark(support_id: int, status: str) -> Response | tuple[Response, int
 
 
 @bp.get("/support/settings")
+@documented(summary="Who gets shoppers' messages: the notification list, else the store's e-mail", response=SETTINGS)
 @merchant_required
 def support_settings() -> Response:
     return jsonify(as_json(g.store))
 
 
 @bp.patch("/support/settings")
+@documented(
+    summary="Set the notification list (validated); messages waiting for an address go out at once",
+    request=obj(notify_emails={"type": "array", "items": {"type": "string"}, "maxItems": 5}),
+    response=SETTINGS,
+    errors={422: "A bad address or too many (the field is named)"},
+)
 @merchant_required
 def patch_support_settings() -> Response:
     patch = request.get_json(silent=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import jwt
 
@@ -13,7 +14,7 @@ from tests.helpers import SHOP, add_store
 API_KEY = "test-api-key"
 
 
-def _session_token(shop: str, *, secret: str = SHOPIFY_SECRET, exp_in: float = 60) -> str:
+def _session_token(shop: str, *, secret: str = SHOPIFY_SECRET, exp_in: float = 60, **overrides: Any) -> str:
     now = time.time()
     claims = {
         "iss": f"https://{shop}/admin",
@@ -23,8 +24,10 @@ def _session_token(shop: str, *, secret: str = SHOPIFY_SECRET, exp_in: float = 6
         "exp": now + exp_in,
         "nbf": now - 5,
         "iat": now - 5,
+        "jti": "t",
+        "sid": "s",
     }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return jwt.encode({**claims, **overrides}, secret, algorithm="HS256")
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -48,6 +51,9 @@ def test_bad_session_tokens_are_refused(app, client, ctx, monkeypatch):
         _session_token(SHOP, secret="not-the-secret"),
         _session_token(SHOP, exp_in=-60),
         _session_token("unknown-shop.myshopify.com"),
+        # The admin API verifies with the install's verifier (tests/stores/shopify/test_shopify_tokens.py).
+        _session_token(SHOP, exp=str(int(time.time()) + 60)),
+        _session_token(SHOP, iss=f"https://{SHOP}"),
         "garbage",
     ):
         answer = client.get("/admin/api/v1/store", headers=_bearer(token))

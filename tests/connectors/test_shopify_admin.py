@@ -12,9 +12,9 @@ from connectors.shopify_admin import (
     AdminClient,
     TokenClient,
     TokenRequestError,
-    UserErrors,
     graphql_topic,
 )
+from connectors.shopify_webhooks import remove_shop_subscriptions, shop_subscriptions
 from tests.standins.shopify import StandInServer, StandInShopify
 
 SHOP = "admin-shop.myshopify.com"
@@ -84,25 +84,40 @@ def test_bad_token_is_refused(standin):
     assert not isinstance(caught.value, (RateLimited, StoreUnavailable))
 
 
-def test_register_webhooks_is_idempotent(standin, admin):
-    first = admin.register_webhooks(TOPICS, URI)
-    assert set(first) == set(TOPICS)
-    second = admin.register_webhooks(TOPICS, URI)
-    assert second == first
-    subscriptions = standin.subscriptions(SHOP)
-    assert sorted(s["topic"] for s in subscriptions) == sorted(graphql_topic(t) for t in TOPICS)
-    assert standin.calls["webhookSubscriptionCreate"] == len(TOPICS)
+def test_removing_shop_subscriptions_takes_only_the_named_topics_at_any_uri(standin, admin):
+    for topic in TOPICS:
+        standin.add_subscription(SHOP, graphql_topic(topic), URI)
+    standin.add_subscription(SHOP, "ORDERS_PAID", "https://old.example.com/webhooks/shopify")
+    standin.add_subscription(SHOP, "PRODUCTS_UPDATE", URI)
+    assert set(shop_subscriptions(admin, TOPICS)) == set(TOPICS)
+    assert remove_shop_subscriptions(admin, TOPICS) == len(TOPICS) + 1
+    assert [s["topic"] for s in standin.subscriptions(SHOP)] == ["PRODUCTS_UPDATE"]
+    assert remove_shop_subscriptions(admin, TOPICS) == 0  # safe to repeat
 
 
-def test_register_webhooks_reports_user_errors_and_keeps_the_rest(standin, admin):
-    standin.refuse_topics = {"ORDERS_PAID"}
-    with pytest.raises(UserErrors) as caught:
-        admin.register_webhooks(TOPICS, URI)
-    assert "orders/paid" in str(caught.value)
-    assert len(standin.subscriptions(SHOP)) == len(TOPICS) - 1
-    standin.refuse_topics = set()
-    assert set(admin.register_webhooks(TOPICS, URI)) == set(TOPICS)
-    assert len(standin.subscriptions(SHOP)) == len(TOPICS)
+def test_listing_follows_pages(admin, monkeypatch):
+    pages = iter(
+        [
+            {
+                "webhookSubscriptions": {
+                    "nodes": [{"id": "gid://1", "topic": "ORDERS_PAID"}],
+                    "pageInfo": {"hasNextPage": True, "endCursor": "c1"},
+                }
+            },
+            {
+                "webhookSubscriptions": {
+                    "nodes": [{"id": "gid://2", "topic": "ORDERS_PAID"}],
+                    "pageInfo": {"hasNextPage": False},
+                }
+            },
+        ]
+    )
+    seen = []
+    monkeypatch.setattr(
+        admin, "execute", lambda document, variables=None: seen.append(variables["after"]) or next(pages)
+    )
+    assert shop_subscriptions(admin, ["orders/paid"]) == {"orders/paid": ["gid://1", "gid://2"]}
+    assert seen == [None, "c1"]
 
 
 def test_token_client_grants_and_refusals(standin):

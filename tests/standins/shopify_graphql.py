@@ -3,10 +3,11 @@
 Split from tests/standins/shopify.py (StandInShopify mixes GraphQLAdmin in; the OAuth endpoints, the WSGI routing
 and the server stay there). Documents are parsed and validated against tests/schema/shopify-admin-2026-10.json.gz,
 charged to the shop's cost bucket (standins/shopify_cost.py: THROTTLED when it does not hold the query's cost,
-extensions.cost on every answer), then executed over in-memory state: shop (ShopState.details),
-webhookSubscriptions and webhookSubscriptionCreate here, products through nodes(ids:)
-(standins/shopify_catalog.py), the write-back mutations (standins/shopify_writeback.py). Injected THROTTLED
-answers and HTTP errors are shaped as Shopify shapes them:
+extensions.cost on every answer), then executed over in-memory state: shop (ShopState.details), the
+shop-specific webhook subscriptions here (webhookSubscriptions lists only those, never the app-specific ones
+shopify.app.toml declares, as Shopify answers), products through nodes(ids:) (standins/shopify_catalog.py), the
+write-back mutations (standins/shopify_writeback.py). Injected THROTTLED answers and HTTP errors are shaped as
+Shopify shapes them:
 https://shopify.dev/docs/api/usage/rate-limits
 """
 
@@ -33,7 +34,14 @@ from tests.standins.shopify_writeback import WRITEBACK_FIELDS, WritebackState, w
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "shopify-admin-2026-10.json.gz"
 API_VERSION = "2026-10"
-IMPLEMENTED = {"shop", "webhookSubscriptions", "webhookSubscriptionCreate", "nodes", *WRITEBACK_FIELDS}
+IMPLEMENTED = {
+    "shop",
+    "webhookSubscriptions",
+    "webhookSubscriptionCreate",
+    "webhookSubscriptionDelete",
+    "nodes",
+    *WRITEBACK_FIELDS,
+}
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +93,13 @@ class GraphQLAdmin:
         return self.buckets.setdefault(shop, Bucket(maximum=self.bucket_size, restore_rate=self.restore_rate))
 
     def subscriptions(self, shop: str) -> list[dict[str, str]]:
+        """The shop-specific subscriptions our app holds at the shop (what webhookSubscriptions lists)."""
         return list(self.shops.setdefault(shop, ShopState()).webhooks)
+
+    def add_subscription(self, shop: str, topic: str, uri: str) -> str:
+        """A shop-specific subscription made earlier (by an older install, say); its gid."""
+        node = self._create_webhook(shop, {"topic": topic, "webhookSubscription": {"uri": uri}})["webhookSubscription"]
+        return str(node["id"])
 
     def _graphql(self, shop: str, request: Request) -> Response:
         owner, expires_at = self._access.get(request.headers.get("X-Shopify-Access-Token", ""), ("", 0.0))
@@ -123,6 +137,7 @@ class GraphQLAdmin:
             "shop": lambda info, **args: self.state(shop).details,
             "webhookSubscriptions": lambda info, **args: self._list_webhooks(shop, args),
             "webhookSubscriptionCreate": lambda info, **args: self._create_webhook(shop, args),
+            "webhookSubscriptionDelete": lambda info, **args: self._delete_webhook(shop, args),
             **writeback_roots(self.state(shop).writeback),
             **catalog_roots(self.state(shop).catalog),
         }
@@ -166,6 +181,14 @@ class GraphQLAdmin:
         node = {"id": f"gid://shopify/WebhookSubscription/{next(self._ids)}", "topic": topic, "uri": uri}
         state.webhooks.append(node)
         return {"webhookSubscription": node, "userErrors": []}
+
+    def _delete_webhook(self, shop: str, args: dict[str, Any]) -> dict[str, Any]:
+        state = self.shops.setdefault(shop, ShopState())
+        kept = [w for w in state.webhooks if w["id"] != args["id"]]
+        if len(kept) == len(state.webhooks):
+            return {"deletedWebhookSubscriptionId": None, "userErrors": [{"field": ["id"], "message": "Not found"}]}
+        state.webhooks = kept
+        return {"deletedWebhookSubscriptionId": args["id"], "userErrors": []}
 
 
 def _user_error(message: str) -> dict[str, Any]:

@@ -35,10 +35,10 @@ class ShopifyOAuthState(Model):
 
 
 class ShopifyInstall(Model):
-    """What the last install did for a store: granted scopes and the webhook registration outcome.
+    """What the last install did for a store: granted scopes and the webhook sync outcome.
 
-    `webhooks_status` = error keeps a failed registration visible and retryable
-    (app.stores.shopify_auth.register_webhooks can be called again, e.g. from a job or the CLI).
+    `webhooks_status` = error keeps a failed sync visible and retryable
+    (app.stores.shopify_install.sync_store_webhooks, `flask stores sync-webhooks`).
     """
 
     __tablename__ = "shopify_installs"
@@ -46,7 +46,7 @@ class ShopifyInstall(Model):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     scopes: Mapped[str | None] = mapped_column(String(1024))
     webhooks_status: Mapped[str] = mapped_column(String(16), default=WEBHOOKS_PENDING)
-    # topic -> subscription gid, as registered at Shopify
+    # topic -> how it is subscribed: "shopify.app.toml" (app-specific); a gid from versions that subscribed per shop
     webhooks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,11 +6,14 @@ tokens, and a completed code grant.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jwt
 import pytest
 import requests
+import shopify
 from sqlalchemy import select
 
 from app.extensions import db
@@ -77,12 +80,19 @@ def http(shop_app):
     return shop_app.test_client()
 
 
-def signed(params: dict[str, str], secret: str = SHOPIFY_SECRET) -> str:
-    from app.stores.shopify_auth import query_hmac
+def library_hmac(params: Mapping[str, str | list[str]], secret: str) -> str:
+    """The query HMAC as Shopify's own Python library computes it (ShopifyAPI's shopify.Session)."""
+    saved = shopify.Session.secret
+    shopify.Session.secret = secret
+    try:
+        return str(shopify.Session.calculate_hmac(dict(params)))
+    finally:
+        shopify.Session.secret = saved
 
-    query = dict(params)
-    query["hmac"] = query_hmac({k: [v] for k, v in params.items()}, secret)
-    return urlencode(query)
+
+def signed(params: dict[str, str], secret: str = SHOPIFY_SECRET) -> str:
+    """A query signed by Shopify's library, not by the code under test."""
+    return urlencode({**params, "hmac": library_hmac(params, secret)})
 
 
 def install_query(clock: Clock, shop: str = SHOP) -> str:
@@ -128,7 +138,10 @@ def session_token(
     aud: str = API_KEY,
     secret: str = SHOPIFY_SECRET,
     exp_in: float = 60,
+    algorithm: str = "HS256",
+    **overrides: Any,
 ) -> str:
+    """A session token as App Bridge makes one; `overrides` replace claims (None drops the claim)."""
     now = clock()
     claims = {
         "iss": f"https://{shop}/admin",
@@ -141,4 +154,5 @@ def session_token(
         "jti": "abc",
         "sid": "s",
     }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    claims = {k: v for k, v in {**claims, **overrides}.items() if v is not None}
+    return jwt.encode(claims, secret, algorithm=algorithm)

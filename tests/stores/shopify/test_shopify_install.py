@@ -18,7 +18,6 @@ from tests.stores.shopify.conftest import (
     APP_URL,
     EXAMPLE,
     SHOP,
-    TOPICS,
     code_grant,
     credentials,
     install_query,
@@ -126,9 +125,7 @@ def test_code_grant_installs_the_store_with_sealed_tokens_and_webhooks_once(http
         assert install.webhooks_status == "active"
         assert set(install.webhooks) == {t for t in ShopifyConnector.topics if t not in COMPLIANCE_TOPICS}
     assert creds["access_token"].encode() not in bytes(raw) and creds["refresh_token"].encode() not in bytes(raw)
-    subscriptions = standin.subscriptions(SHOP)
-    assert sorted(s["topic"] for s in subscriptions) == TOPICS
-    assert {s["uri"] for s in subscriptions} == {APP_URL + "/webhooks/shopify"}
+    assert standin.subscriptions(SHOP) == []  # shopify.app.toml subscribes every shop (test_shopify_webhooks.py)
     result = shop_app.test_cli_runner().invoke(args=["stores", "list"])
     assert result.exit_code == 0, (result.output, result.exception)
     listed = json.loads(result.output)
@@ -138,11 +135,11 @@ def test_code_grant_installs_the_store_with_sealed_tokens_and_webhooks_once(http
     # The callback cannot be replayed: its state was consumed.
     assert http.get("/shopify/callback?" + callback_query).get_json() == {"error": "state"}
 
-    # Reinstall: a new token, still one subscription per topic.
+    # Reinstall: a new token, still no shop-specific subscription.
     again, _ = code_grant(http, standin, clock)
     assert again.status_code == 302
     assert credentials(shop_app)["access_token"] != creds["access_token"]
-    assert sorted(s["topic"] for s in standin.subscriptions(SHOP)) == TOPICS
+    assert standin.subscriptions(SHOP) == [] and standin.calls["webhookSubscriptionCreate"] == 0
     assert standin.calls["authorization_code"] == 2
 
 
@@ -162,28 +159,6 @@ def test_state_must_match_the_shop_and_be_fresh(http, shop_app, standin, clock):
     late = signed({"code": standin.issue_code(SHOP), "shop": SHOP, "state": state, "timestamp": str(int(clock()))})
     assert http.get("/shopify/callback?" + late).get_json() == {"error": "state"}
     assert standin.calls["authorization_code"] == 0
-
-
-def test_webhook_failure_is_visible_and_retryable(http, shop_app, standin, clock):
-    from app.extensions import db
-    from app.stores.models.shopify import ShopifyInstall
-    from app.stores.shopify_install import register_store_webhooks
-
-    standin.refuse_topics = {"ORDERS_PAID"}
-    answer, _ = code_grant(http, standin, clock)
-    assert answer.status_code == 302  # the install itself completed
-    store = store_row(shop_app)
-    with shop_app.app_context():
-        install = db.session.get(ShopifyInstall, store.id)
-        assert install.webhooks_status == "error" and "orders/paid" in install.last_error
-        standin.refuse_topics = set()
-        standin.graphql_failures.append(503)
-        assert register_store_webhooks(store.id) is False
-        assert "StoreUnavailable" in db.session.get(ShopifyInstall, store.id).last_error
-        assert register_store_webhooks(store.id) is True
-        db.session.expire_all()
-        assert db.session.get(ShopifyInstall, store.id).webhooks_status == "active"
-    assert sorted(s["topic"] for s in standin.subscriptions(SHOP)) == TOPICS
 
 
 def test_install_reads_the_shops_name_currency_time_zone_and_e_mail(http, shop_app, standin, clock):
