@@ -6,7 +6,9 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 
 def init_app(app: Flask) -> None:
-    from app.inbox import cli, routes  # noqa: F401  (the views on bp; `flask woocommerce disconnect` on stores')
+    # Imported for what they register: the views on bp; `flask woocommerce disconnect` and the plugin's status
+    # and disconnect calls on the stores' blueprints.
+    from app.inbox import cli, routes, woo_plugin_calls  # noqa: F401
     from app.inbox.door import WebhookDoor
     from app.inbox.lag import collect
     from app.inbox.woo_upkeep import enqueue_registration

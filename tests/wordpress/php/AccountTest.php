@@ -1,0 +1,85 @@
+<?php
+/**
+ * My Account > Rewards and the order pages, read from our storefront API with the customer's token.
+ */
+final class AccountTest extends PPE_Test_Case {
+
+	private function answers() {
+		PPE_Test_Http::$responses['/api/v1/me/balance']  = array( 200, array( 'spendable' => 1250, 'pending' => 300, 'tier' => 'Gold <b>', 'progress' => null ) );
+		PPE_Test_Http::$responses['/api/v1/rewards']     = array( 200, array( 'rewards' => array( array( 'id' => 'r5', 'type' => 'fixed_amount', 'points' => 500, 'value' => '5.00', 'currency' => 'EUR' ) ) ) );
+		PPE_Test_Http::$responses['/api/v1/me/referral'] = array( 200, array( 'code' => 'ABCD2345', 'share_url' => 'https://app.example/ref/ABCD2345"><script>' ) );
+		PPE_Test_Http::$responses['/api/v1/me/activity'] = array( 200, array( 'activity' => array( array( 'kind' => 'earn', 'points' => 300, 'at' => '2026-12-01T10:00:00+00:00' ) ) ) );
+	}
+
+	private function render( callable $call ) {
+		ob_start();
+		$call();
+		return ob_get_clean();
+	}
+
+	public function test_the_tab_is_in_the_menu_before_log_out_once_connected() {
+		$items = array( 'dashboard' => 'Dashboard', 'customer-logout' => 'Log out' );
+		$this->assertSame( $items, PPE_Rewards_Account::menu_items( $items ) );
+		$this->connect_plugin();
+		$this->assertSame( array( 'dashboard', 'ppe-rewards', 'customer-logout' ), array_keys( PPE_Rewards_Account::menu_items( $items ) ) );
+	}
+
+	public function test_the_tab_shows_what_our_api_answers_escaped() {
+		$this->connect_plugin();
+		$id = $this->customer();
+		$this->answers();
+		$html = $this->render( array( 'PPE_Rewards_Account', 'render' ) );
+		$this->assertStringContainsString( '<strong class="ppe-spendable">1,250</strong>', $html );
+		$this->assertStringContainsString( 'Gold &lt;b&gt;', $html );
+		$this->assertStringContainsString( '5.00 EUR off', $html );
+		$this->assertStringContainsString( 'value="https://app.example/ref/ABCD2345&quot;&gt;&lt;script&gt;"', $html );
+		$this->assertStringNotContainsString( '<script>', $html );
+		$this->assertStringContainsString( '<td>Order</td>', $html );
+		foreach ( PPE_Test_Http::$requests as $request ) {
+			$token = substr( $request['args']['headers']['Authorization'], strlen( 'Bearer ' ) );
+			$this->assertSame( (string) $id, $this->verified_claims( $token, self::SECRET )['cid'] );
+			$this->assertStringContainsString( 'store=' . self::STORE_KEY, $request['url'] );
+		}
+	}
+
+	public function test_the_tab_says_so_when_our_api_is_away() {
+		$this->connect_plugin();
+		$this->customer();
+		$html = $this->render( array( 'PPE_Rewards_Account', 'render' ) );
+		$this->assertStringContainsString( 'ppe-unavailable', $html );
+	}
+
+	public function test_a_first_order_is_welcomed_and_only_its_customer_sees_it() {
+		$this->connect_plugin();
+		$id = $this->customer();
+		$this->answers();
+		$GLOBALS['ppe_test_orders'][20]       = new PPE_Test_WC_Order( 20, $id );
+		$GLOBALS['ppe_test_orders'][21]       = new PPE_Test_WC_Order( 21, $id + 100 );
+		$GLOBALS['ppe_test_order_counts'][ $id ] = 1;
+		$html = $this->render(
+			static function () {
+				PPE_Rewards_Account::thankyou( 20 );
+			}
+		);
+		$this->assertStringContainsString( 'ppe-welcome', $html );
+		$this->assertStringContainsString( 'Pending: 300', $html );
+		$this->assertStringContainsString( 'ppe-share-url', $html );
+		$this->assertSame(
+			'',
+			$this->render(
+				static function () {
+					PPE_Rewards_Account::thankyou( 21 );
+				}
+			)
+		);
+		$GLOBALS['ppe_test_order_counts'][ $id ] = 3;
+		$this->assertStringNotContainsString(
+			'ppe-welcome',
+			$this->render(
+				static function () {
+					PPE_Rewards_Account::thankyou( 20 );
+				}
+			)
+		);
+	}
+}

@@ -1,0 +1,135 @@
+<?php
+/**
+ * The settings page's actions: capability and nonce first, then Connect (PKCE), the return with a code, the
+ * exchange, the status, Disconnect (a signed call), and escaping of what our service answers.
+ */
+final class AdminTest extends PPE_Test_Case {
+
+	private function post_with_nonce( $action ) {
+		$_POST['_wpnonce']    = wp_create_nonce( $action );
+		$_REQUEST['_wpnonce'] = $_POST['_wpnonce'];
+	}
+
+	public function test_every_action_needs_the_capability() {
+		$this->customer();
+		foreach ( array( 'connect', 'disconnect', 'save' ) as $action ) {
+			$this->post_with_nonce( 'ppe_rewards_' . $action );
+			try {
+				call_user_func( array( 'PPE_Rewards_Admin', $action ) );
+				$this->fail( $action . ' ran for a customer' );
+			} catch ( PPE_Test_Died $died ) {
+				$this->assertSame( 403, $died->getCode() );
+			}
+		}
+		$this->assertSame( array(), PPE_Test_Http::$requests );
+	}
+
+	public function test_every_action_needs_its_nonce() {
+		$this->admin();
+		$this->connect_plugin();
+		foreach ( array( 'connect', 'disconnect', 'save' ) as $action ) {
+			$this->post_with_nonce( 'ppe_rewards_other' );
+			try {
+				call_user_func( array( 'PPE_Rewards_Admin', $action ) );
+				$this->fail( $action . ' ran without its nonce' );
+			} catch ( PPE_Test_Died $died ) {
+				$this->assertSame( 403, $died->getCode() );
+			}
+		}
+		$this->assertTrue( PPE_Rewards_Settings::connected() );
+		$this->assertSame( array(), PPE_Test_Http::$requests );
+	}
+
+	public function test_connect_sends_the_admin_to_our_service_with_a_challenge_only() {
+		$this->admin();
+		$this->post_with_nonce( 'ppe_rewards_connect' );
+		$location = $this->redirect_of( array( 'PPE_Rewards_Admin', 'connect' ) );
+		$this->assertStringStartsWith( $this->api( '/woocommerce/plugin/connect?' ), $location );
+		parse_str( (string) wp_parse_url( $location, PHP_URL_QUERY ), $query );
+		$this->assertSame( home_url(), $query['site'] );
+		$this->assertSame( admin_url( 'admin.php?page=ppe-rewards' ), $query['return_to'] );
+		$verifier = get_transient( 'ppe_rewards_pkce_1' );
+		$this->assertSame( PPE_Rewards_Token::b64url( hash( 'sha256', $verifier, true ) ), $query['challenge'] );
+		$this->assertStringNotContainsString( $verifier, $location );
+	}
+
+	public function test_the_code_is_exchanged_once_with_the_admins_verifier() {
+		$this->admin();
+		set_transient( 'ppe_rewards_pkce_1', 'v-123', HOUR_IN_SECONDS );
+		PPE_Test_Http::$responses['/woocommerce/plugin/exchange'] = array(
+			200,
+			array( 'status' => 'connected', 'store_key' => self::STORE_KEY, 'secret' => self::SECRET, 'site_key' => self::SITE_KEY ),
+		);
+		$_GET['ppe_code'] = 'the-code';
+		$location         = $this->redirect_of( array( 'PPE_Rewards_Admin', 'maybe_finish_connect' ) );
+		$this->assertStringEndsWith( 'ppe_notice=connected', $location );
+		$this->assertSame( self::SECRET, PPE_Rewards_Settings::connection()['secret'] );
+		$sent = json_decode( PPE_Test_Http::$requests[0]['args']['body'], true );
+		$this->assertSame( array( 'code' => 'the-code', 'site' => home_url(), 'verifier' => 'v-123' ), $sent );
+		// The secret is not autoloaded with every page's options.
+		global $wpdb;
+		$this->assertSame( 'no', $wpdb->get_var( "SELECT autoload FROM {$wpdb->options} WHERE option_name = 'ppe_rewards_connection'" ) );
+
+		PPE_Rewards_Settings::forget_connection();
+		$again = $this->redirect_of( array( 'PPE_Rewards_Admin', 'maybe_finish_connect' ) );
+		$this->assertStringEndsWith( 'ppe_notice=not_connected', $again );
+		$this->assertCount( 1, PPE_Test_Http::$requests );
+		$this->assertFalse( PPE_Rewards_Settings::connected() );
+	}
+
+	public function test_a_refused_exchange_leaves_the_plugin_unconnected() {
+		$this->admin();
+		set_transient( 'ppe_rewards_pkce_1', 'v-123', HOUR_IN_SECONDS );
+		PPE_Test_Http::$responses['/woocommerce/plugin/exchange'] = array( 409, array( 'status' => 'code_used' ) );
+		$_GET['ppe_code'] = 'the-code';
+		$this->assertStringEndsWith( 'ppe_notice=not_connected', $this->redirect_of( array( 'PPE_Rewards_Admin', 'maybe_finish_connect' ) ) );
+		$this->assertFalse( PPE_Rewards_Settings::connected() );
+	}
+
+	public function test_disconnect_is_a_signed_call_and_forgets_the_keys() {
+		$this->admin();
+		$this->connect_plugin();
+		PPE_Test_Http::$responses['/woocommerce/plugin/disconnect'] = array( 202, array( 'status' => 'disconnecting' ) );
+		$this->post_with_nonce( 'ppe_rewards_disconnect' );
+		$this->assertStringEndsWith( 'ppe_notice=disconnected', $this->redirect_of( array( 'PPE_Rewards_Admin', 'disconnect' ) ) );
+		$this->assertFalse( PPE_Rewards_Settings::connected() );
+		$request = PPE_Test_Http::$requests[0];
+		$this->assertSame( $this->api( '/woocommerce/plugin/disconnect' ), $request['url'] );
+		$this->assertSame( self::STORE_KEY, $request['args']['headers']['X-PPE-Store'] );
+		$this->assertMatchesRegularExpression( '/^t=(\d+),s=([0-9a-f]{64})$/', $request['args']['headers']['X-PPE-Signature'] );
+		preg_match( '/^t=(\d+),s=/', $request['args']['headers']['X-PPE-Signature'], $match );
+		$mac = hash_hmac( 'sha256', $match[1] . '.POST./woocommerce/plugin/disconnect.' . $request['args']['body'], self::SECRET );
+		$this->assertSame( 't=' . $match[1] . ',s=' . $mac, $request['args']['headers']['X-PPE-Signature'] );
+		$this->assertStringNotContainsString( self::SECRET, wp_json_encode( $request ) );
+	}
+
+	public function test_the_page_escapes_what_our_service_says() {
+		$this->admin();
+		PPE_Rewards_Settings::save_connection( self::STORE_KEY, self::SECRET, '<script>alert(1)</script>' );
+		PPE_Test_Http::$responses['/woocommerce/plugin/status'] = array(
+			200,
+			array( 'status' => 'active', 'last_webhook_at' => '<img src=x onerror=alert(1)>' ),
+		);
+		ob_start();
+		PPE_Rewards_Admin::render();
+		$html = ob_get_clean();
+		$this->assertStringNotContainsString( '<script>alert', $html );
+		$this->assertStringNotContainsString( '<img src=x', $html );
+		$this->assertStringContainsString( '&lt;img src=x onerror=alert(1)&gt;', $html );
+		$this->assertStringContainsString( 'id="ppe_rewards_disconnect"', $html );
+		$this->assertStringContainsString( 'name="_wpnonce"', $html );
+		$this->assertStringNotContainsString( self::SECRET, $html );
+	}
+
+	public function test_save_keeps_the_choices() {
+		$this->admin();
+		$this->post_with_nonce( 'ppe_rewards_save' );
+		$_POST['ppe_rewards'] = array( 'thankyou' => '1', 'api_url' => 'javascript:alert(1)' );
+		$this->redirect_of( array( 'PPE_Rewards_Admin', 'save' ) );
+		$settings = PPE_Rewards_Settings::get();
+		$this->assertTrue( $settings['thankyou'] );
+		$this->assertFalse( $settings['product_reviews'] );
+		$this->assertFalse( $settings['launcher'] );
+		$this->assertStringNotContainsString( 'javascript', get_option( PPE_Rewards_Settings::OPTION )['api_url'] );
+	}
+}

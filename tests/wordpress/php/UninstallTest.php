@@ -1,0 +1,22 @@
+<?php
+/**
+ * uninstall.php removes what the plugin stored.
+ */
+final class UninstallTest extends PPE_Test_Case {
+
+	public function test_uninstall_removes_the_options_and_transients() {
+		$this->admin();
+		$this->connect_plugin();
+		PPE_Rewards_Settings::save( array( 'thankyou' => '1' ) );
+		set_transient( 'ppe_rewards_status', array( 'status' => 'active' ), 60 );
+		set_transient( 'ppe_rewards_pkce_1', 'v', 60 );
+		if ( ! defined( 'WP_UNINSTALL_PLUGIN' ) ) {
+			define( 'WP_UNINSTALL_PLUGIN', 'ppe-rewards/ppe-rewards.php' );
+		}
+		include PPE_REWARDS_DIR . '/uninstall.php';
+		$this->assertFalse( get_option( PPE_Rewards_Settings::OPTION ) );
+		$this->assertFalse( get_option( PPE_Rewards_Settings::CONNECTION ) );
+		$this->assertFalse( get_transient( 'ppe_rewards_status' ) );
+		$this->assertFalse( get_transient( 'ppe_rewards_pkce_1' ) );
+	}
+}

@@ -1,0 +1,173 @@
+"""The plugin on a real WordPress (`php -S`) in Debian's chromium, against our app on a real port over https: the
+admin uploads the zip on a fresh WordPress (WP_DEBUG on) and activates it, opens WooCommerce > Rewards and presses
+Connect, which reaches our server and goes on to the store's wc-auth page; the test plays WooCommerce's part there
+(it posts the keys to our callback and sends the admin back, as WC_Auth does), the plugin exchanges its one-time
+code and shows the connection's status. Then a customer opens My Account > Rewards and sees the balance our
+storefront API serves, as does the widget's panel. Screenshots at 1280 and 390 px go to the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from app.loyalty.adjustments import adjust_points
+from app.platform.types import utcnow
+from app.records.customers import resolve_customer
+from app.stores.models import Store
+from connectors.events import CustomerSnapshot
+from tests.standins.tls import loopback_certificate, server_context
+from tests.wordpress.site import HERE, WordPressSite, build_zip, require_wordpress
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def certificate(tmp_path) -> Path:
+    return loopback_certificate(tmp_path)[0]
+
+
+@pytest.fixture
+def ours(app, certificate) -> Iterator[str]:
+    """Our app on a real port over https (WooCommerce posts keys to https only, so /woocommerce/connect wants an
+    https APP_URL), with a certificate of its own; the WordPress site is on loopback, so private sites are allowed."""
+    context = server_context(certificate, certificate.with_suffix(".key"))
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
+    url = f"https://127.0.0.1:{server.server_port}"
+    app.config.update(APP_URL=url, WOO_ALLOW_PRIVATE_SITES=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture
+def shop(tmp_path, ours, certificate) -> Iterator[WordPressSite]:
+    require_wordpress()
+    site = WordPressSite(tmp_path / "wp", ours, [HERE / "woocommerce-doubles.php"], ca_bundle=certificate)
+    site.tmp.mkdir()
+    try:
+        site.install()
+        site.zip = build_zip(tmp_path / "dist", ours)  # installed by the test, through WordPress's upload page
+        site.serve()
+        yield site
+    finally:
+        site.close()
+
+
+@pytest.fixture
+def chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (requirements-dev.txt)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def log_in(page, shop: WordPressSite, user: str, password: str) -> None:
+    page.goto(f"{shop.url}/wp-login.php")
+    page.fill("#user_login", user)
+    page.fill("#user_pass", password)
+    page.click("#wp-submit")
+    page.wait_for_load_state()
+
+
+def shots(page, tmp_path: Path, name: str) -> None:
+    for width, height in ((1280, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(tmp_path / f"{name}-{width}.png"), full_page=True)
+
+
+def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromium, tmp_path, certificate):
+    admin = chromium.new_context(ignore_https_errors=True)  # our app's own certificate
+    page = admin.new_page()
+    log_in(page, shop, "admin", "admin-password-1")
+    # A fresh WordPress: the zip through Plugins > Add New > Upload Plugin, then Activate, with WP_DEBUG on.
+    page.goto(f"{shop.url}/wp-admin/plugin-install.php?tab=upload")
+    page.set_input_files("#pluginzip", str(shop.zip))
+    page.click("#install-plugin-submit")
+    page.get_by_text("Plugin installed successfully.").wait_for(timeout=30000)
+    page.get_by_role("link", name="Activate Plugin").click()
+    page.wait_for_url("**/wp-admin/plugins.php**")
+    assert "Plugin activated." in page.inner_text("#message")
+    assert "unexpected output" not in page.content()
+    page.goto(f"{shop.url}/wp-admin/admin.php?page=ppe-rewards")
+    assert page.get_by_role("heading", name="Rewards", exact=True).is_visible()
+    shots(page, tmp_path, "settings")
+
+    seen: list[str] = []
+    page.on("request", lambda request: seen.append(request.url))
+    page.click("#ppe_rewards_connect")
+    page.wait_for_url(f"{shop.url}/wc-auth/v1/authorize?**")
+    assert any(url.startswith(f"{ours}/woocommerce/plugin/connect?") for url in seen), seen
+    authorize = parse_qs(urlsplit(page.url).query)
+    assert authorize["callback_url"] == [f"{ours}/woocommerce/callback"]
+    assert authorize["return_url"][0].startswith(f"{ours}/woocommerce/plugin/return?r=")
+
+    # WooCommerce's part (WC_Auth): the merchant approves, the keys are posted to the callback, then the
+    # merchant is sent to return_url with success=1 and the user_id.
+    keys = {
+        "key_id": 1,
+        "user_id": authorize["user_id"][0],
+        "consumer_key": "ck_" + "a" * 40,
+        "consumer_secret": "cs_" + "b" * 40,
+        "key_permissions": "read_write",
+    }
+    posted = requests.post(authorize["callback_url"][0], json=keys, timeout=10, verify=str(certificate))
+    assert posted.status_code == 200
+    page.goto(f"{authorize['return_url'][0]}&success=1&user_id={authorize['user_id'][0]}")
+    page.wait_for_url("**ppe_notice=connected")
+    assert "Connected. Your customers now see their rewards." in page.inner_text(".notice")
+    assert page.inner_text("#ppe-last-webhook") == "Last order update received: none yet"
+    shots(page, tmp_path, "settings-connected")
+    admin.close()
+
+    db.session.rollback()
+    [store] = db.session.query(Store).filter_by(platform="woocommerce").all()
+    customer = resolve_customer(db.session, store, CustomerSnapshot("2", "ann@example.com"))
+    adjust_points(db.session, store, customer, 1250, "welcome", "browser-test", utcnow())
+    db.session.commit()
+
+    shopper = chromium.new_context(ignore_https_errors=True)
+    page = shopper.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, shop, "ann", "ann-password-1")
+    page.goto(f"{shop.url}/my-account/")
+    page.get_by_role("link", name="Rewards").click()
+    page.wait_for_url("**/my-account/ppe-rewards/")
+    assert page.inner_text(".ppe-spendable") == "1,250"
+    share = page.locator(".ppe-share-url").input_value()
+    assert share.startswith(f"{ours}/ref/")
+    # The widget, from the plugin's own copy, with the store key and a token minted by WordPress.
+    script = page.locator("script#ppe-rewards-widget-js")
+    assert script.get_attribute("data-store", timeout=5000).startswith("ppk_")
+    assert script.get_attribute("data-token") and script.get_attribute("src").startswith(shop.url)
+    shots(page, tmp_path, "my-account-rewards")
+    # The widget's panel calls our API cross-origin with that token: the same balance.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("button", name="★ Rewards").click()
+    dialog = page.get_by_role("dialog", name="Rewards")
+    dialog.get_by_text("1,250").first.wait_for(timeout=15000)
+    page.screenshot(path=str(tmp_path / "widget-panel-1280.png"))
+    assert errors == []
+    plugin_notices = [line for line in shop.debug_lines() if "/plugins/ppe-rewards/" in line]
+    assert plugin_notices == []
+    shopper.close()

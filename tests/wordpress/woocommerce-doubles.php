@@ -1,0 +1,186 @@
+<?php
+/**
+ * Test doubles for the few WooCommerce pieces the plugin uses (WooCommerce is in no registry these tests can
+ * reach). Loaded as a must-use plugin of the test's WordPress, so the plugin meets them as it would meet
+ * WooCommerce: WC() with a cart and a session, wc_get_order, the order count, the HPOS FeaturesUtil, the
+ * `before_woocommerce_init` action, and a minimal [woocommerce_my_account] page that runs the account
+ * endpoints' actions the way WooCommerce's own template does.
+ */
+
+namespace Automattic\WooCommerce\Utilities {
+	class FeaturesUtil {
+		/** @var array<int, array{0: string, 1: string, 2: bool}> */
+		public static $declared = array();
+
+		public static function declare_compatibility( $feature, $plugin_file, $positive = true ) {
+			self::$declared[] = array( $feature, $plugin_file, $positive );
+			return true;
+		}
+	}
+}
+
+namespace {
+	class WooCommerce {
+		public $cart;
+		public $session;
+	}
+
+	class PPE_Test_WC_Session {
+		private $data = array();
+		/** @var bool Whether the visitor has a session cookie (WC_Session_Handler::has_session). */
+		public $started = false;
+
+		public function has_session() {
+			return $this->started;
+		}
+
+		public function set_customer_session_cookie( $set ) {
+			$this->started = (bool) $set;
+		}
+
+		public function get( $key, $default = null ) {
+			return array_key_exists( $key, $this->data ) ? $this->data[ $key ] : $default;
+		}
+
+		public function set( $key, $value ) {
+			$this->data[ $key ] = $value;
+		}
+	}
+
+	class PPE_Test_WC_Cart {
+		/** @var string[] Codes as WooCommerce keeps them (lower case). */
+		public $applied = array();
+		/** @var string[]|null Codes the store has (null: any). */
+		public $known = null;
+		/** @var int Items in the cart. */
+		public $items = 0;
+
+		public function is_empty() {
+			return 0 === $this->items;
+		}
+
+		public function apply_coupon( $code ) {
+			$code = strtolower( trim( $code ) );
+			if ( in_array( $code, $this->applied, true ) || ( null !== $this->known && ! in_array( $code, $this->known, true ) ) ) {
+				return false;
+			}
+			$this->applied[] = $code;
+			return true;
+		}
+
+		public function has_discount( $code ) {
+			return in_array( strtolower( $code ), $this->applied, true );
+		}
+	}
+
+	class PPE_Test_WC_Order {
+		public $id;
+		public $customer_id;
+		public $meta = array();
+
+		public function __construct( $id, $customer_id ) {
+			$this->id          = $id;
+			$this->customer_id = $customer_id;
+		}
+
+		public function get_id() {
+			return $this->id;
+		}
+
+		public function get_customer_id() {
+			return $this->customer_id;
+		}
+
+		public function update_meta_data( $key, $value ) {
+			$this->meta[ $key ] = $value;
+		}
+
+		public function get_meta( $key ) {
+			return $this->meta[ $key ] ?? '';
+		}
+	}
+
+	function WC() {
+		static $wc = null;
+		if ( null === $wc ) {
+			$wc          = new WooCommerce();
+			$wc->session = new PPE_Test_WC_Session();
+			$wc->cart    = new PPE_Test_WC_Cart();
+		}
+		return $wc;
+	}
+
+	function ppe_test_wc_reset() {
+		WC()->session = new PPE_Test_WC_Session();
+		WC()->cart    = new PPE_Test_WC_Cart();
+		$GLOBALS['ppe_test_orders']       = array();
+		$GLOBALS['ppe_test_order_counts'] = array();
+	}
+
+	function wc_get_order( $id ) {
+		return $GLOBALS['ppe_test_orders'][ $id ] ?? false;
+	}
+
+	function wc_get_customer_order_count( $user_id ) {
+		return $GLOBALS['ppe_test_order_counts'][ $user_id ] ?? 0;
+	}
+
+	function wc_get_account_endpoint_url( $endpoint ) {
+		$base = get_permalink( (int) get_option( 'woocommerce_myaccount_page_id' ) );
+		return 'dashboard' === $endpoint ? $base : trailingslashit( $base ) . $endpoint . '/';
+	}
+
+	// WooCommerce's own admin menu, which extensions put their pages under.
+	add_action(
+		'admin_menu',
+		static function () {
+			add_menu_page( 'WooCommerce', 'WooCommerce', 'manage_woocommerce', 'woocommerce', '__return_null' );
+		},
+		9
+	);
+
+	// WooCommerce fires this from its init; plugins declare their feature compatibility in it.
+	add_action(
+		'init',
+		static function () {
+			do_action( 'before_woocommerce_init' );
+		},
+		0
+	);
+
+	add_shortcode(
+		'woocommerce_my_account',
+		static function () {
+			if ( ! is_user_logged_in() ) {
+				return '<p class="ppe-test-login">Please log in.</p>';
+			}
+			$items = apply_filters(
+				'woocommerce_account_menu_items',
+				array(
+					'dashboard'       => 'Dashboard',
+					'orders'          => 'Orders',
+					'customer-logout' => 'Log out',
+				)
+			);
+			$html = '<nav class="woocommerce-MyAccount-navigation"><ul>';
+			foreach ( $items as $endpoint => $label ) {
+				$html .= '<li><a href="' . esc_url( wc_get_account_endpoint_url( $endpoint ) ) . '">' . esc_html( $label ) . '</a></li>';
+			}
+			$html .= '</ul></nav><div class="woocommerce-MyAccount-content">';
+			ob_start();
+			global $wp;
+			$shown = false;
+			foreach ( (array) $wp->query_vars as $key => $value ) {
+				if ( has_action( "woocommerce_account_{$key}_endpoint" ) ) {
+					do_action( "woocommerce_account_{$key}_endpoint", $value );
+					$shown = true;
+					break;
+				}
+			}
+			if ( ! $shown ) {
+				echo '<p>Hello.</p>';
+			}
+			return $html . ob_get_clean() . '</div>';
+		}
+	);
+}
