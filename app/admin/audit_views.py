@@ -17,7 +17,7 @@ def _int_arg(name: str, low: int, high: int) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw[:19]) <= high:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not low <= int(raw) <= high:
         raise InvalidInput(f"{name} is an integer from {low} to {high}", field=name)
     return int(raw)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -162,7 +162,9 @@ _CHANGED = "stores.cache.changed"
 
 
 def _after_flush(session: Session, _context: Any) -> None:
-    changed = {obj.id for obj in (*session.dirty, *session.deleted) if isinstance(obj, Store)}
+    # The identity, not obj.id: reading an expired attribute here would load it in the middle of a flush.
+    identities = (inspect(obj).identity for obj in (*session.dirty, *session.deleted) if isinstance(obj, Store))
+    changed = {identity[0] for identity in identities if identity}
     if changed:
         session.info.setdefault(_CHANGED, set()).update(changed)
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 import jwt
 from sqlalchemy import func, select
 
+from app.admin import audit
 from app.admin.models import AuditEntry
 from app.compliance.models import ComplianceRequest
 from app.compliance.shop_redact import redact_shop
@@ -26,6 +27,10 @@ from tests.helpers import SHOP, add_store
 from tests.loyalty.conftest import apply, customer, order_event
 
 REWARD = {"id": "five", "type": "fixed_amount", "points": 20, "value": "5", "currency": "EUR"}
+
+
+def audit_dicts(store_id: int) -> list[dict]:
+    return [audit.as_dict(r) for r in db.session.scalars(select(AuditEntry).where(AuditEntry.store_id == store_id))]
 
 
 class Log:
@@ -174,6 +179,10 @@ def test_each_command_writes_exactly_one_row_as_cli(app, ctx):
     assert log.new() == []
     revoked = runner.invoke(args=["stores", "admin-token", sid, "--revoke"])
     assert [r.action for r in log.new()] == ["admin_token.revoke", "admin_token.issue"], revoked.output
+    assert runner.invoke(args=["stores", "storefront-secret", sid]).exit_code == 0 and log.new() == []  # shown only
+    rotated = runner.invoke(args=["stores", "storefront-secret", sid, "--rotate"])
+    row = log.one("storefront_secret.rotate", None)
+    assert row.diff == {} and json.loads(rotated.output)["secret"] not in json.dumps(audit_dicts(store.id))
 
 
 def test_a_shopify_session_token_is_logged_as_its_staff_user(app, client, ctx, monkeypatch):
@@ -215,7 +224,13 @@ def test_the_log_is_listed_newest_first_in_pages_and_per_store(app, client, ctx)
     assert len(whole) == 4 and "kk" not in json.dumps(whole)  # never another store's rows
     theirs_listed = client.get("/admin/api/v1/audit", headers=their_auth).json["entries"]
     assert [e["action"] for e in theirs_listed] == ["settings.update", "admin_token.issue"]
-    refused = (("limit=0", "limit"), ("limit=x", "limit"), ("before=-1", "before"), ("action=" + "a" * 65, "action"))
+    refused = (
+        ("limit=0", "limit"),
+        ("limit=x", "limit"),
+        ("before=-1", "before"),
+        ("before=" + "1" * 23, "before"),  # past a bigint: refused, not a database error
+        ("action=" + "a" * 65, "action"),
+    )
     for bad, field in refused:
         answer = client.get(f"/admin/api/v1/audit?{bad}", headers=auth)
         assert (answer.status_code, answer.json.get("field")) == (400, field), bad
