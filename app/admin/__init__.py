@@ -33,6 +33,6 @@ bp.register_error_handler(AppError, _app_error)
 def init_app(app: Flask) -> None:
     """Register the blueprint, after the features' init_app added their views to it (Flask refuses views added to
     a registered blueprint)."""
-    from app.admin import audit_views, routes, store_settings  # noqa: F401  (the views that belong to no feature)
+    from app.admin import routes, store_views  # noqa: F401  (the views that belong to no feature)
 
     app.register_blueprint(bp)

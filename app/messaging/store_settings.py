@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.messaging.i18n import available_locales, match_locale
-from app.platform.addresses import clean_address
+from app.platform.settings import clean_address
 from app.stores.models import Store
 from app.stores.settings import Section, SettingsError
 

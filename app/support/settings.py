@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.errors import Refused
-from app.platform.addresses import clean_address
+from app.platform.settings import clean_address
 from app.stores.models import Store
 
 MAX_NOTIFY_EMAILS = 5
