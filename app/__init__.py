@@ -17,7 +17,7 @@ from app.config import Config
 FEATURES = ("messaging", "loyalty", "support", "referrals", "reviews", "compliance")
 
 #: The packages below the features that own tables (each in its `models` module or package).
-CORE_MODELS = ("stores", "records", "inbox")
+CORE_MODELS = ("stores", "records", "inbox", "admin")
 
 
 def create_app(config: Config | None = None) -> Flask:

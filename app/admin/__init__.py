@@ -33,6 +33,6 @@ bp.register_error_handler(AppError, _app_error)
 def init_app(app: Flask) -> None:
     """Register the blueprint, after the features' init_app added their views to it (Flask refuses views added to
     a registered blueprint)."""
-    from app.admin import openapi, routes  # noqa: F401  (the views that belong to no feature, the OpenAPI document)
+    from app.admin import openapi, routes, store_views  # noqa: F401  (views of no feature, the OpenAPI document)
 
     app.register_blueprint(bp)

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Response, g, jsonify, request
 
-from app.admin import bp
+from app.admin import audit, bp
 from app.admin.auth import merchant_required
 from app.admin.openapi import documented, obj
 from app.extensions import db
@@ -69,7 +69,8 @@ def patch_loyalty_settings() -> Any:
     patch = _body()
     if not isinstance(patch, dict):
         return _invalid("loyalty", "send a JSON object")
-    settings = update_settings(db.session, g.store, patch)
+    with audit.settings_change(db.session, g.store, "loyalty"):
+        settings = update_settings(db.session, g.store, patch)
     db.session.commit()
     return jsonify(as_json(settings))
 
@@ -118,5 +119,8 @@ def adjust_customer_points(customer_id: int) -> Any:
     if not isinstance(key, str) or not 1 <= len(key) <= 100:
         return _invalid("idempotency_key", "a string of 1 to 100 characters")
     row, created = adjust_points(db.session, g.store, customer, points, reason.strip(), key, utcnow())
+    if created:  # a replay of the same key is no new action
+        # The reason stays on the ledger row only: the merchant's words may name the shopper.
+        audit.record(db.session, g.store, "points.adjust", f"customer:{customer.id}", {"points": points, "row": row.id})
     db.session.commit()
     return jsonify(created=created, row=row_json(row)), 201 if created else 200

@@ -10,13 +10,16 @@ Scoped to g.store: a customer or redemption of another store is 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response, g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from app.admin import bp
+from app.admin import audit, bp
 from app.admin.auth import merchant_required
 from app.admin.openapi import documented, obj
 from app.extensions import db
+from app.loyalty.models import Redemption
 from app.loyalty.redemption_tasks import enqueue_issue
 from app.loyalty.redemptions import as_dict, find, redeem
 from app.platform.types import utcnow
@@ -37,16 +40,22 @@ def error(key: str, message: str, status: int, **extra: object) -> tuple[Respons
     return jsonify(error=key, message=message, **extra), status
 
 
-def redeem_for(store: Store, customer: Customer, body: object) -> tuple[Response, int]:
+def redeem_for(
+    store: Store, customer: Customer, body: object, on_new: Callable[[Redemption], None] | None = None
+) -> tuple[Response, int]:
     """Shared by the admin and storefront views: validate the body, redeem, commit, enqueue. A refusal
-    (InsufficientPoints, RedemptionError) is raised to the surface's error handler."""
+    (InsufficientPoints, RedemptionError) is raised to the surface's error handler. `on_new` runs in the
+    redemption's transaction when this call made it (not for a replayed key): the admin's audit row."""
     if not isinstance(body, dict) or not isinstance(body.get("reward_id"), str):
         return error("invalid_request", "send a JSON object with reward_id and idempotency_key", 400)
     try:
-        redemption = redeem(db.session, store, customer, body["reward_id"], body.get("idempotency_key"), utcnow())
+        now = utcnow()
+        redemption = redeem(db.session, store, customer, body["reward_id"], body.get("idempotency_key"), now)
+        if on_new is not None and redemption.created_at == now:  # made now, with this call's clock
+            on_new(redemption)
         db.session.commit()
     except IntegrityError:
-        # The same key from a concurrent request won the insert: answer its redemption.
+        # The same key from a concurrent request won the insert: answer its redemption (that request's action).
         db.session.rollback()
         redemption = redeem(db.session, store, customer, body["reward_id"], body["idempotency_key"], utcnow())
         db.session.commit()
@@ -74,7 +83,13 @@ def create_redemption(customer_id: int) -> tuple[Response, int]:
     customer = store_customer(db.session, g.store, customer_id)
     if customer is None:
         return error("customer_not_found", "no such customer in this store", 404)
-    return redeem_for(g.store, customer, request.get_json(silent=True))
+    return redeem_for(g.store, customer, request.get_json(silent=True), on_new=audit_redemption)
+
+
+def audit_redemption(redemption: Redemption) -> None:
+    """The merchant's redemption on a customer's behalf (no code: it is the shopper's discount)."""
+    diff = {"customer_id": redemption.customer_id, "reward_id": redemption.reward_id, "points": redemption.points}
+    audit.record(db.session, g.store, "points.redeem", f"redemption:{redemption.id}", diff)
 
 
 @bp.get("/customers/<int:customer_id>/redemptions/<int:redemption_id>")

@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.admin import audit
 from app.extensions import db
 from app.loyalty.adjustments import customer_summary
 from app.loyalty.redemptions import as_dict, redeem
@@ -52,7 +53,7 @@ def set_settings(store_ref: str, patch: str) -> None:
         parsed = json.loads(patch, parse_float=str)  # decimals stay exact: 0.01 arrives as "0.01"
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--json") from exc
-    with exit_on_error():
+    with exit_on_error(), audit.settings_change(db.session, store, "loyalty"):
         settings = update_settings(db.session, store, parsed)
     db.session.commit()
     print_json(as_json(settings))
@@ -101,8 +102,12 @@ def redeem_command(store_ref: str, who: str, reward_id: str, idempotency_key: st
 
     store = require_store(store_ref)
     customer = _customer(store, who)
+    now = utcnow()
     with exit_on_error():  # InsufficientPoints, RedemptionError
-        redemption = redeem(db.session, store, customer, reward_id, idempotency_key or uuid.uuid4().hex, utcnow())
+        redemption = redeem(db.session, store, customer, reward_id, idempotency_key or uuid.uuid4().hex, now)
+    if redemption.created_at == now:  # made by this command, not a repeated key
+        diff = {"customer_id": customer.id, "reward_id": redemption.reward_id, "points": redemption.points}
+        audit.record(db.session, store, "points.redeem", f"redemption:{redemption.id}", diff)
     db.session.commit()
     if redemption.status == "pending":
         enqueue_issue(redemption.id)

@@ -201,12 +201,16 @@ def init_app(app: Flask) -> None:
     from app.compliance.api import register_erasure_hook, register_personal_data, register_shop_erasure_hook
     from app.messaging.models import QUEUED, SENDING
     from app.messaging.outbox import erase_mail_files, erase_store_mail_files
+    from app.messaging.store_settings import SECTIONS
     from app.messaging.tasks import schedule_messages
     from app.messaging.unsubscribe import blueprint
     from app.platform.metrics import register_outbox
+    from app.stores.settings import register_section
     from app.stores.uninstall import UNINSTALL_HOOKS, register_uninstall_hook
 
     app.register_blueprint(blueprint)
+    for section in SECTIONS:  # branding, sender and reply-to, the store's language: `PATCH /store/settings`
+        register_section(section)
     scheduler.register_step(schedule_messages, phase="delivery")  # due messages claimed and sent
     register_outbox("message", Message, Message.status.in_((QUEUED, SENDING)))  # ppe_outbox_depth at a scrape
     if cancel_store_messages not in UNINSTALL_HOOKS:

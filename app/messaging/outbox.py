@@ -31,6 +31,7 @@ from app.messaging import email_hash, unsubscribe_url
 from app.messaging.channels import Channel, FileChannel, PermanentSendError, TransientSendError
 from app.messaging.models import CANCELLED, FAILED, QUEUED, SENDING, SENT, SUPPRESSED, Message
 from app.messaging.render import Rendered, render
+from app.messaging.store_settings import email_settings
 from app.platform import outbox as platform_outbox
 from app.stores.models import Store
 
@@ -119,28 +120,21 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
 
 
 def sender(store: Store, mail_from: str) -> Address:
-    """From: the store's override in Store.settings["email"] ({"from_name", "from_address"}), validated.
-
-    A custom from_address must be on a domain that authorises our SMTP relay (SPF/DKIM), or
-    receivers following DMARC will reject it; without one we send from MAIL_FROM in the store's name.
-    """
+    """From: the store's override in Store.settings["email"] ({"from_name", "from_address"}), validated
+    (store_settings.py). Without one we send from MAIL_FROM in the store's name."""
     default_name, default_address = parseaddr(mail_from)
-    raw = (store.settings or {}).get("email") or {}
-    raw = raw if isinstance(raw, dict) else {}
-    name = raw.get("from_name")
-    if not (isinstance(name, str) and 0 < len(name) <= 100 and not any(c in name for c in '\r\n<>"')):
-        name = store.name or default_name or store.domain
-    address = raw.get("from_address")
-    _, parsed = parseaddr(address) if isinstance(address, str) else ("", "")
-    if not (parsed and parsed == address and "@" in parsed and len(parsed) <= 254 and " " not in parsed):
-        address = default_address
-    username, _, domain = str(address).rpartition("@")
+    chosen = email_settings(store.settings)
+    name = chosen["from_name"] or store.name or default_name or store.domain
+    username, _, domain = str(chosen["from_address"] or default_address).rpartition("@")
     return Address(display_name=name, username=username, domain=domain)
 
 
 def build_email(message: Message, store: Store, rendered: Rendered, config: Any, now: datetime) -> EmailMessage:
     email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = sender(store, config["MAIL_FROM"])
+    reply_to = email_settings(store.settings)["reply_to"]
+    if reply_to:  # a shopper's answer goes to the merchant, not to our relay's address
+        email["Reply-To"] = reply_to
     email["To"] = message.to_address
     email["Subject"] = rendered.subject
     email["Date"] = format_datetime(now)

@@ -4,7 +4,7 @@ A feature keeps its messages' templates in its own folder (app/<feature>/templat
 <name>.txt) and registers them in its init_app (`register_templates`); the shared layout, footer and the
 unsubscribe page stay in app/messaging/templates/. The subject is the `subject` the .txt template sets
 (so it is extracted into the catalogue with the rest). HTML is autoescaped; the text part is not (it is
-not HTML). Branding comes from Store.settings["branding"], validated here so
+not HTML). Branding comes from Store.settings["branding"], validated by store_settings.branding so
 a bad value falls back to the default instead of breaking the markup.
 """
 
@@ -19,6 +19,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.messaging.i18n import format_date, format_money, format_number, format_percent, translations
+from app.messaging.store_settings import branding
+
+__all__ = ["Rendered", "branding", "register_templates", "render", "render_page"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Message templates the features registered: name -> the folder holding <name>.html and <name>.txt.
@@ -39,48 +42,11 @@ def register_templates(folder: Path, names: tuple[str, ...]) -> None:
         environment.cache_clear()  # an environment made before holds the old search path
 
 
-DEFAULT_COLOR = "#1f2937"
-DARK_TEXT = "#18181b"
-_HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
-
-
 @dataclass(frozen=True)
 class Rendered:
     subject: str
     text: str
     html: str
-
-
-def _luminance(color: str) -> float:
-    """WCAG 2.1 relative luminance of "#RGB" / "#RRGGBB" (https://www.w3.org/TR/WCAG21/#dfn-relative-luminance)."""
-    digits = color[1:] if len(color) == 7 else "".join(c * 2 for c in color[1:])
-    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def on_color(color: str) -> str:
-    """White or near-black, whichever reads better on `color`: a store's colour may be light (a yellow button
-    with white text fails WCAG's contrast); the merchant chooses the colour, we choose the text on it."""
-    lum = _luminance(color)
-    return "#ffffff" if (1.05 / (lum + 0.05)) >= ((lum + 0.05) / (_luminance(DARK_TEXT) + 0.05)) else DARK_TEXT
-
-
-def branding(settings: dict[str, Any] | None) -> dict[str, str | None]:
-    """Store.settings["branding"] = {"primary_color": "#RRGGBB", "logo_url": "https://..."}, validated; plus
-    `on_primary`, the text colour that reads on primary_color."""
-    raw = (settings or {}).get("branding") or {}
-    if not isinstance(raw, dict):
-        raw = {}
-    color = raw.get("primary_color")
-    logo = raw.get("logo_url")
-    primary = color if isinstance(color, str) and _HEX.match(color) else DEFAULT_COLOR
-    return {
-        "primary_color": primary,
-        "on_primary": on_color(primary),
-        # https only: mail clients warn on mixed content, and no javascript:/data: can slip into src.
-        "logo_url": logo if isinstance(logo, str) and logo.startswith("https://") and len(logo) <= 2000 else None,
-    }
 
 
 @cache

@@ -1,11 +1,13 @@
-"""Per-store settings kept as JSON in Store.settings: how a patch merges, and validation done once per value.
+"""Per-store settings kept as JSON in Store.settings: how a patch merges, validation done once per value, and
+the e-mail address rule every setting that names an address uses.
 
 Each feature keeps its part under its own key (Store.settings["loyalty"], ["referrals"], ["reviews"]) and
-validates it into a frozen dataclass; these are the two helpers they share.
+validates it into a frozen dataclass; these are the helpers they share.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -44,3 +46,24 @@ def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+#: records.normalise_email keys addresses up to 191 characters; the outbox refuses longer ones.
+MAX_ADDRESS = 191
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+ADDRESS = re.compile(rf"^(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?P<domain>(?:{_LABEL}\.)+[A-Za-z]{{2,63}})$")
+
+
+def clean_address(value: object) -> str | None:
+    """An address we can send to or from, lower-cased, or None: a plain ASCII addr-spec with a dotted domain (no
+    display name, no quoted local part, no address literal) within RFC 5321's limits
+    https://www.rfc-editor.org/rfc/rfc5321#section-4.1.2. Support's notification list, the store's sender and
+    reply-to use it, their writers and readers alike."""
+    if not isinstance(value, str):
+        return None
+    address = value.strip().lower()
+    match = ADDRESS.match(address)
+    if match is None or len(address) > MAX_ADDRESS or len(match["local"]) > 64:
+        return None
+    return address

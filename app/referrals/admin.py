@@ -4,18 +4,21 @@ GET  /admin/api/v1/referrals?status=flagged&limit=100
 POST /admin/api/v1/referrals/<id>/approve    flagged -> pending (rewarded once past the return window)
 POST /admin/api/v1/referrals/<id>/reject     flagged -> rejected (never rewarded)
 GET  /admin/api/v1/referrals/report
+GET  /admin/api/v1/referrals/settings        the effective settings (defaults filled in)
+PATCH /admin/api/v1/referrals/settings       merge a patch; 422 with the field when refused, nothing saved
 """
 
 from __future__ import annotations
 
 from flask import Response, g, jsonify, request
 
-from app.admin import bp
+from app.admin import audit, bp
 from app.admin.auth import merchant_required
 from app.admin.openapi import documented, obj
 from app.extensions import db
 from app.referrals.models import STATUSES
-from app.referrals.service import as_dict, decide, list_referrals, report
+from app.referrals.service import as_dict, audit_decision, decide, list_referrals, report
+from app.referrals.settings import get_settings, update_settings
 
 REFERRAL = obj("id", "status", "reasons", id={"type": "integer"}, status={"enum": list(STATUSES)})
 _QUERY = [
@@ -46,6 +49,7 @@ def _decide(referral_id: int, approve: bool) -> Response | tuple[Response, int]:
     except LookupError:
         db.session.rollback()
         return jsonify(error="not_found", message="no such referral in this store"), 404
+    audit_decision(db.session, g.store, referral)
     db.session.commit()
     return jsonify(as_dict(referral))
 
@@ -69,3 +73,26 @@ def referrals_reject(referral_id: int) -> Response | tuple[Response, int]:
 @merchant_required
 def referrals_report() -> Response:
     return jsonify(report(db.session, g.store))
+
+
+@bp.get("/referrals/settings")
+@documented(summary="The referral programme's settings", response={"type": "object"})
+@merchant_required
+def referrals_settings() -> Response:
+    return jsonify(get_settings(g.store).raw)  # SettingsError for a stored value a rule refuses: 422, its field
+
+
+@bp.patch("/referrals/settings")
+@documented(
+    summary="Merge a patch into the referral settings (validated; nothing saved on a bad value)",
+    request={"type": "object"},
+    response={"type": "object"},
+    errors={422: "A bad value (the field is named)"},
+)
+@merchant_required
+def patch_referrals_settings() -> Response:
+    """Decimals as strings ("10"): a JSON number with a fraction is refused by the settings' validation."""
+    with audit.settings_change(db.session, g.store, "referrals"):
+        settings = update_settings(db.session, g.store, request.get_json(silent=True))  # SettingsError: 422
+    db.session.commit()
+    return jsonify(settings.raw)

@@ -7,10 +7,11 @@ import json
 import click
 from flask.cli import AppGroup
 
+from app.admin import audit
 from app.extensions import db
 from app.platform.output import exit_on_error, print_json
 from app.records.cli import require_store
-from app.referrals.service import as_dict, decide, list_referrals, report
+from app.referrals.service import as_dict, audit_decision, decide, list_referrals, report
 from app.referrals.settings import get_settings, update_settings
 
 
@@ -48,8 +49,10 @@ def reject_command(store_ref: str, referral_id: int) -> None:
 
 
 def _decide(store_ref: str, referral_id: int, approve: bool) -> None:
+    store = require_store(store_ref)
     with exit_on_error(LookupError, prefix=f"cannot decide referral {referral_id}: "):  # and DecisionError
-        referral = decide(db.session, require_store(store_ref), referral_id, approve=approve, by="merchant:cli")
+        referral = decide(db.session, store, referral_id, approve=approve, by="merchant:cli")
+    audit_decision(db.session, store, referral)
     db.session.commit()
     print_json(as_dict(referral))
 
@@ -60,7 +63,7 @@ def _decide(store_ref: str, referral_id: int, approve: bool) -> None:
 def settings_command(store_ref: str, patch: str | None) -> None:
     """Show the effective settings, or merge a patch into them."""
     store = require_store(store_ref)
-    with exit_on_error(json.JSONDecodeError):  # and SettingsError
+    with exit_on_error(json.JSONDecodeError), audit.settings_change(db.session, store, "referrals"):  # SettingsError
         settings = update_settings(db.session, store, json.loads(patch, parse_float=str)) if patch else None
     db.session.commit()
     print_json((settings or get_settings(store)).raw)

@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.admin import audit
 from app.errors import Conflict
 from app.money import format_money
 from app.platform.types import utcnow
@@ -176,6 +177,12 @@ def decide(
     referral.decided_at = now or utcnow()
     session.flush()
     return referral
+
+
+def audit_decision(session: Session, store: Store, referral: Referral) -> None:
+    """The merchant's decision in the audit log, in its transaction (only flagged referrals are decided)."""
+    action = "referral.approve" if referral.status == PENDING else "referral.reject"
+    audit.record(session, store, action, f"referral:{referral.id}", {"status": [FLAGGED, referral.status]})
 
 
 def as_dict(referral: Referral) -> dict[str, Any]:

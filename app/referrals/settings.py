@@ -126,7 +126,7 @@ def get_settings(store: Store) -> ReferralSettings:
     return _validated((store.settings or {}).get("referrals", {}))
 
 
-def update_settings(session: Session, store: Store, patch: dict[str, Any]) -> ReferralSettings:
+def update_settings(session: Session, store: Store, patch: Any) -> ReferralSettings:
     """Merge, validate, save (the caller commits); SettingsError names the field."""
     current = (store.settings or {}).get("referrals", {})
     if not isinstance(patch, dict):

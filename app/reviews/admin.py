@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from app.admin import bp
+from app.admin import audit, bp
 from app.admin.auth import merchant_required
 from app.admin.openapi import documented, obj
 from app.extensions import db
@@ -53,7 +53,9 @@ def admin_moderate(review_id: int, action: str) -> tuple[Response, int]:
     review = _review(review_id)
     if review is None:
         return jsonify(error="not_found"), 404
+    before = review.status
     moderate(review, action, mail_now(current_app))
+    audit.record(db.session, g.store, f"review.{action}", f"review:{review.id}", {"status": [before, review.status]})
     db.session.commit()
     invalidate(review.store_id, review.product_id)
     kick_publishing(review.store_id)
@@ -76,7 +78,10 @@ def admin_reply(review_id: int) -> tuple[Response, int]:
         return jsonify(error="not_found"), 404
     if not isinstance(text, str) or not text.strip() or len(text) > 4000:
         return jsonify(error="bad_request", message="reply: 1-4000 characters"), 400
+    before = len(review.merchant_reply) if review.merchant_reply else None
     reply(review, text.strip(), mail_now(current_app))
+    diff = {"reply_chars": [before, len(text.strip())]}  # lengths, not words: a reply may name the shopper
+    audit.record(db.session, g.store, "review.reply", f"review:{review.id}", diff)
     db.session.commit()
     invalidate(review.store_id, review.product_id)
     kick_publishing(review.store_id)
@@ -122,6 +127,7 @@ def admin_review_settings() -> tuple[Response, int]:
 @merchant_required
 def admin_patch_review_settings() -> tuple[Response, int]:
     """Merge a JSON patch; a bad value is 422 with its field (SettingsError), nothing saved."""
-    settings = update_review_settings(db.session, g.store, request.get_json(silent=True))
+    with audit.settings_change(db.session, g.store, "reviews"):
+        settings = update_review_settings(db.session, g.store, request.get_json(silent=True))
     db.session.commit()
     return jsonify(as_json(settings)), 200

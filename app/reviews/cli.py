@@ -7,6 +7,7 @@ import json
 import click
 from flask.cli import AppGroup
 
+from app.admin import audit
 from app.extensions import db
 from app.platform.output import exit_on_error, print_json
 from app.records.cli import require_store
@@ -40,7 +41,7 @@ def set_settings(store_ref: str, patch: str) -> None:
         parsed = json.loads(patch)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--json") from exc
-    with exit_on_error():  # SettingsError names the field
+    with exit_on_error(), audit.settings_change(db.session, store, "reviews"):  # SettingsError names the field
         settings = update_review_settings(db.session, store, parsed)
     db.session.commit()
     print_json(as_json(settings))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from app.admin import audit
 from app.extensions import db
 from app.platform.output import print_json
 from app.records.cli import stores_cli
@@ -24,5 +25,7 @@ def storefront_secret(store_ref: str, rotate: bool) -> None:
     if store is None:
         raise click.BadParameter(f"no store {store_ref!r}")
     keys = ensure_keys(db.session, secret_box(), store, rotate=rotate)
+    if rotate:  # a credential changed (never written to the log itself)
+        audit.record(db.session, store, "storefront_secret.rotate")
     db.session.commit()
     print_json({"store_id": store.id, "public_key": keys.public_key, "secret": keys.secret, "rotated": rotate})

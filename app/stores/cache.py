@@ -5,7 +5,8 @@ X-WC-Webhook-Source), and every storefront request by its public key, its WooCom
 proxy shop. The doors need the store's id and status, the WooCommerce webhook secret, the storefront keys, the
 allowed CORS origins and the settings: read and decrypted once per store and process, not once per request.
 - a change (uninstall, secret rotation, new origins) is seen within STORE_CACHE_SECONDS (default 10; tests set 0,
-  which turns the cache off), and at once in the process that made it (`forget_store`);
+  which turns the cache off), and at once in the process that made it (`forget_store`; a committed change of a
+  Store row drops its snapshots by itself, `install`);
 - the cache is bounded (cleared when full); a storefront lookup caches hits only, so random keys cannot churn
   it, while the webhook door also remembers unknown domains for the interval (a stream of deliveries for an
   uninstalled shop costs one query per interval);
@@ -23,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.security import secret_box
@@ -141,6 +143,47 @@ def cached_store(platform: str, domain: str) -> StoreRef | None:
 
 
 def forget_store(platform: str, domain: str) -> None:
-    """Drop this process's snapshot of the store (after a change it made: a new secret, a disconnect)."""
+    """Drop this process's snapshots of the store (after a change it made: a new secret, a disconnect), under
+    every key one was cached by (its domain, its public key)."""
     with _lock:
         _cache.pop((platform, domain), None)
+        for key, (_, ref) in list(_cache.items()):
+            if ref is not None and (ref.platform, ref.domain) == (platform, domain):
+                del _cache[key]
+
+
+def forget_ids(store_ids: set[int]) -> None:
+    with _lock:
+        for key in [k for k, (_, ref) in _cache.items() if ref is not None and ref.id in store_ids]:
+            del _cache[key]
+
+
+_CHANGED = "stores.cache.changed"
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    # The identity, not obj.id: reading an expired attribute here would load it in the middle of a flush.
+    identities = (inspect(obj).identity for obj in (*session.dirty, *session.deleted) if isinstance(obj, Store))
+    changed = {identity[0] for identity in identities if identity}
+    if changed:
+        session.info.setdefault(_CHANGED, set()).update(changed)
+
+
+def _after_commit(session: Session) -> None:
+    changed = session.info.pop(_CHANGED, None)
+    if changed:
+        forget_ids(changed)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+def install() -> None:
+    """Session events: a commit that changed or deleted a Store row (its settings, status, currency, ...) drops
+    this process's snapshots of it at once; other processes see it within STORE_CACHE_SECONDS. Writers call
+    nothing (the settings endpoints, the dashboard's forms, a revocation)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)

@@ -7,10 +7,15 @@ The storefront's CORS answers (storefront/cors.py) allow exactly these. https://
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from app.extensions import db
 from app.stores.models import Store, WooStoreState
+from app.stores.settings import Section, SettingsError
+
+MAX_LISTED_ORIGINS = 20
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
 def normalise_origin(value: str) -> str | None:
@@ -38,9 +43,62 @@ def storefront_url(store: Store) -> str:
     return f"https://{store.domain.removeprefix('https://').removeprefix('http://').rstrip('/')}"
 
 
+def listed_origins(store: Store) -> list[str]:
+    """The merchant's extra origins as stored, each checked again as the writer checks it (a hand-edited value
+    that is no https origin is left out)."""
+    section = (store.settings or {}).get("storefront")
+    extra = section.get("origins") if isinstance(section, dict) else None
+    return [origin for origin in map(_listed, extra) if origin] if isinstance(extra, list) else []
+
+
 def allowed_origins(store: Store) -> set[str]:
-    candidates: list[str] = [storefront_url(store)]
-    extra = ((store.settings or {}).get("storefront") or {}).get("origins") or []
-    if isinstance(extra, list):
-        candidates.extend(item for item in extra if isinstance(item, str))
+    candidates: list[str] = [storefront_url(store), *listed_origins(store)]
     return {origin for origin in map(normalise_origin, candidates) if origin}
+
+
+def _listed(value: Any) -> str | None:
+    """An extra origin as the merchant may list it: https://host[:port] exactly, nothing after the authority (a
+    browser's Origin never has a path), no wildcard. Their pages send the shopper's token, so https only, but for
+    the loopback host of a developer's own machine (a secure context to browsers too:
+    https://w3c.github.io/webappsec-secure-contexts/#localhost)."""
+    if not isinstance(value, str) or len(value) > 300 or "*" in value:
+        return None
+    origin = normalise_origin(value)
+    if origin is None:
+        return None
+    if not origin.startswith("https://") and urlsplit(origin).hostname not in LOOPBACK:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    return origin
+
+
+def clean_storefront(value: Any) -> dict[str, Any]:
+    """Store.settings["storefront"] to store: {"origins": [...]}, each normalised, without duplicates."""
+    if not isinstance(value, dict):
+        raise SettingsError("must be an object", "storefront")
+    unknown = sorted(set(value) - {"origins"})
+    if unknown:
+        raise SettingsError("unknown setting", f"storefront.{unknown[0]}")
+    origins = value.get("origins") or []
+    if not isinstance(origins, list):
+        raise SettingsError("a list of origins such as https://shop.example", "storefront.origins")
+    cleaned: list[str] = []
+    for item in origins:
+        origin = _listed(item)
+        if origin is None:
+            raise SettingsError(f"not an https origin (https://host[:port]): {str(item)[:80]!r}", "storefront.origins")
+        if origin not in cleaned:
+            cleaned.append(origin)
+    if len(cleaned) > MAX_LISTED_ORIGINS:
+        raise SettingsError(f"at most {MAX_LISTED_ORIGINS} origins", "storefront.origins")
+    return {"origins": cleaned}
+
+
+def show_storefront(store: Store) -> dict[str, Any]:
+    return {"origins": listed_origins(store), "allowed": sorted(allowed_origins(store))}
+
+
+#: Registered by stores' init_app.
+SECTION = Section("storefront", clean_storefront, show_storefront)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from flask import Response, current_app, g, jsonify, request
 
-from app.admin import bp
+from app.admin import audit, bp
 from app.admin.auth import merchant_required
 from app.admin.openapi import documented, obj
 from app.errors import InvalidInput
 from app.extensions import db
 from app.messaging.api import mail_now
 from app.support.models import KINDS, STATUSES
-from app.support.service import as_dicts, hand_over_waiting, list_messages, mark
+from app.support.service import as_dicts, find, hand_over_waiting, list_messages, mark
 from app.support.settings import as_json, update_settings
 
 
@@ -72,10 +72,12 @@ def support_messages() -> Response:
 @merchant_required
 def support_mark(support_id: int, status: str) -> Response | tuple[Response, int]:
     try:
+        before = find(db.session, g.store, support_id).status
         row = mark(db.session, g.store, support_id, status, mail_now(current_app))
     except LookupError:
         db.session.rollback()
         return jsonify(error="not_found", message="no such message in this store"), 404
+    audit.record(db.session, g.store, f"support.{status}", f"support_message:{row.id}", {"status": [before, status]})
     db.session.commit()
     return jsonify(as_dicts(db.session, g.store, [row])[0])
 
@@ -97,7 +99,8 @@ def support_settings() -> Response:
 @merchant_required
 def patch_support_settings() -> Response:
     patch = request.get_json(silent=True)
-    settings = update_settings(db.session, g.store, patch)  # SettingsError: 422 through the blueprint's handler
+    with audit.settings_change(db.session, g.store, "support"):
+        settings = update_settings(db.session, g.store, patch)  # SettingsError: 422 through the blueprint's handler
     handed = hand_over_waiting(db.session, g.store, mail_now(current_app))
     db.session.commit()
     return jsonify({**settings, "handed_over": handed})

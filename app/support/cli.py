@@ -8,12 +8,13 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.admin import audit
 from app.extensions import db
 from app.messaging.api import mail_now
 from app.platform.output import exit_on_error, print_json
 from app.records.cli import require_store
 from app.support.models import HANDLED, KINDS, STATUSES, UNREAD
-from app.support.service import as_dicts, hand_over_waiting, list_messages, mark
+from app.support.service import as_dicts, find, hand_over_waiting, list_messages, mark
 from app.support.settings import as_json, update_settings
 
 
@@ -37,7 +38,9 @@ def messages_command(store_ref: str, status: str | None, kind: str | None, limit
 def _mark(store_ref: str, support_id: int, status: str) -> None:
     store = require_store(store_ref)
     with exit_on_error(LookupError, prefix=f"no message {support_id} in this store"):
+        before = find(db.session, store, support_id).status
         row = mark(db.session, store, support_id, status, mail_now(current_app))
+    audit.record(db.session, store, f"support.{status}", f"support_message:{row.id}", {"status": [before, status]})
     db.session.commit()
     print_json(as_dicts(db.session, store, [row])[0])
 
@@ -67,7 +70,7 @@ def settings_command(store_ref: str, patch: str | None) -> None:
     if patch is None:
         print_json(as_json(store))
         return
-    with exit_on_error(json.JSONDecodeError):  # and SettingsError
+    with exit_on_error(json.JSONDecodeError), audit.settings_change(db.session, store, "support"):  # and SettingsError
         settings = update_settings(db.session, store, json.loads(patch))
     handed = hand_over_waiting(db.session, store, mail_now(current_app))
     db.session.commit()

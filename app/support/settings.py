@@ -9,20 +9,15 @@ platform sent), so a bad value means "no address", never a message enqueued to f
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.errors import Refused
+from app.platform.settings import clean_address
 from app.stores.models import Store
 
 MAX_NOTIFY_EMAILS = 5
-#: normalise_email (records) keys addresses up to 191 characters; the outbox refuses longer ones.
-MAX_ADDRESS = 191
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-ADDRESS = re.compile(rf"^(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?P<domain>(?:{_LABEL}\.)+[A-Za-z]{{2,63}})$")
 
 
 class SettingsError(Refused, ValueError):
@@ -32,17 +27,6 @@ class SettingsError(Refused, ValueError):
         super().__init__(f"{field}: {message}", field=field)
         self.message = message
         self.field = field
-
-
-def clean_address(value: Any) -> str | None:
-    """The address lower-cased, or None when it is not one we can send to."""
-    if not isinstance(value, str):
-        return None
-    address = value.strip().lower()
-    match = ADDRESS.match(address)
-    if match is None or len(address) > MAX_ADDRESS or len(match["local"]) > 64:
-        return None
-    return address
 
 
 def validate_notify_emails(value: Any) -> list[str]:

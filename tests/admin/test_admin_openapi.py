@@ -22,6 +22,8 @@ RULED_INPUT = {
     "PATCH /admin/api/v1/loyalty/settings",
     "PATCH /admin/api/v1/reviews/settings",
     "PATCH /admin/api/v1/support/settings",
+    "PATCH /admin/api/v1/referrals/settings",
+    "PATCH /admin/api/v1/store/settings",
 }
 
 

@@ -180,3 +180,17 @@ def test_customer_redact_erases_the_recipient(app, ctx, smtp, mail_clock):
     assert (row.to_address, row.context) == (None, None)
     _step(app)
     assert _row(message_id).status == "cancelled" and smtp.messages == []
+
+
+def test_reply_to_is_the_stores_when_set_and_valid(app, ctx, smtp, mail_clock):
+    store = add_store(name="Main")
+    store.settings = {"email": {"reply_to": "owner@ceramika.example"}}
+    other = add_store("shopify", "bad-shop.myshopify.com", name="Bad")
+    other.settings = {"email": {"reply_to": "owner@ceramika.example\r\nBcc: evil@example.com"}}
+    db.session.commit()
+    _enqueue(store, to="a@example.com")
+    _enqueue(other, to="b@example.com")
+    _step(app)
+    by_rcpt = {rcpts[0]: message for _sender, rcpts, message in smtp.messages}
+    assert by_rcpt["a@example.com"]["Reply-To"] == "owner@ceramika.example"
+    assert by_rcpt["b@example.com"]["Reply-To"] is None and "evil" not in str(by_rcpt["b@example.com"])

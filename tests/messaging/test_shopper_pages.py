@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from app.messaging.render import branding, on_color
+from app.messaging.store_settings import branding, on_color
 from tests.messaging.conftest import BRAND, seed_shopper_pages
 
 PAGES = ("review", "help", "unsubscribe", "landing")

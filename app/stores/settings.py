@@ -1,0 +1,72 @@
+"""Store-wide settings that belong to no programme: one section per key of Store.settings, registered by the
+package that reads it (messaging: "branding", "email", "locale"; stores: "storefront"), so a value is written
+through the same rule its reader applies.
+
+The admin API (`GET|PATCH /admin/api/v1/store/settings`) and `flask stores settings` show and change them: a patch
+names sections; an object section merges key by key (app/platform/settings.merge), a string or list replaces, null
+removes the section (its reader's default applies). Every section of the patch is cleaned before anything is
+saved; SettingsError (422, `field`) names the first bad one. The programmes keep their own endpoints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.errors import Refused
+from app.platform.settings import merge
+from app.stores.models import Store
+
+
+class SettingsError(Refused, ValueError):
+    code = "invalid"  # as the programmes' settings answer a refused value
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(f"{field}: {message}", field=field)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    #: the value to store, from the stored value with the patch merged in (never None); SettingsError otherwise
+    clean: Callable[[Any], Any]
+    #: the effective value of the store, what its reader uses (defaults filled in)
+    show: Callable[[Store], Any]
+
+
+SECTIONS: dict[str, Section] = {}
+
+
+def register_section(section: Section) -> None:
+    """A package's section (its init_app); registering the same key again replaces it (create_app runs twice)."""
+    SECTIONS[section.key] = section
+
+
+def show_settings(store: Store) -> dict[str, Any]:
+    return {key: SECTIONS[key].show(store) for key in sorted(SECTIONS)}
+
+
+def update_store_settings(session: Session, store: Store, patch: Any) -> dict[str, Any]:
+    """Merge, clean and save the patch's sections (the caller commits); nothing is saved when one is refused."""
+    if not isinstance(patch, dict) or not patch:
+        raise SettingsError("send an object of sections", "settings")
+    unknown = sorted(set(patch) - set(SECTIONS))
+    if unknown:
+        raise SettingsError(f"unknown setting (one of: {', '.join(sorted(SECTIONS))})", unknown[0])
+    saved = dict(store.settings or {})
+    for key in sorted(patch):
+        value = patch[key]
+        if value is None:
+            saved.pop(key, None)
+            continue
+        current = saved.get(key)
+        merged = merge(current, value) if isinstance(current, dict) and isinstance(value, dict) else value
+        saved[key] = SECTIONS[key].clean(merged)
+    store.settings = saved  # a new dict, so the JSON column sees the change
+    session.flush()
+    return show_settings(store)
