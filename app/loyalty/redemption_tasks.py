@@ -98,9 +98,9 @@ def _issue(redemption_id: int, now: datetime) -> dict[str, Any]:
         db.session.commit()
         log.info(
             "loyalty.redemption_issued",
-            extra={"store_id": store.id, "redemption_id": redemption_id, "created": created.created},
+            extra={"store_id": store.id, "redemption_id": redemption_id, "created_on_platform": created.created},
         )
-        return {"status": "issued", "created": created.created}
+        return {"status": "issued", "created_on_platform": created.created}
     assert error is not None
     if wait is None or attempts >= int(cfg["REDEMPTION_MAX_ATTEMPTS"]):
         service.fail(db.session, store, redemption, error, now)

@@ -205,7 +205,10 @@ def _reviews(client: StoreClient, store: Store, row: outbox.Claimed, now: dateti
             return f"duplicate_not_found:{review.id}"
         review.platform_review_id, review.published_to_platform_at = created.platform_id, now
         db.session.commit()
-        log.info("reviews.published", extra={"store_id": store.id, "review_id": review.id, "created": created.created})
+        log.info(
+            "reviews.published",
+            extra={"store_id": store.id, "review_id": review.id, "created_on_platform": created.created},
+        )
     withdrawn = outbox.withdrawn_on_platform(db.session, store.id, row.product_id)
     return "rejected_on_platform:" + ",".join(withdrawn) if withdrawn else None
 

@@ -81,3 +81,20 @@ def test_a_reason_is_the_class_and_the_first_line_only():
     assert reason(ConnectionError("refused\nsecond line with details")) == "ConnectionError: refused"
     assert reason(TimeoutError()) == "TimeoutError"
     assert len(reason(ValueError("x" * 500))) == len("ValueError: ") + 200
+
+
+def test_no_log_call_passes_a_field_named_like_a_log_records_own_attribute():
+    """logging raises KeyError for an `extra` key that a LogRecord already has ("created", "name", ...): the
+    job that logs it fails. A static scan of every `extra={...}` in app/ (one line or several)."""
+    import re
+    from pathlib import Path
+
+    reserved = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+    found = []
+    for path in Path(__file__).resolve().parents[2].joinpath("app").rglob("*.py"):
+        text = path.read_text()
+        for match in re.finditer(r"extra=\{(.*?)\}", text, re.S):
+            for key in re.findall(r"\"([A-Za-z_]+)\":", match.group(1)):
+                if key in reserved:
+                    found.append(f"{path.name}: {key}")
+    assert found == []
