@@ -27,7 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    from app import admin, cli, database, health, inbox, security, storefront, stores
+    from app import admin, cli, dashboard, database, health, inbox, security, storefront, stores
     from app.extensions import db, migrate
     from app.platform import jobs, queue
 
@@ -44,6 +44,7 @@ def create_app(config: Config | None = None) -> Flask:
     inbox.init_app(app)
     stores.init_app(app)
     admin.init_app(app)
+    dashboard.init_app(app)
     storefront.init_app(app)
     health.init_app(app)
     jobs.init_app(app)

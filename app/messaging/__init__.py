@@ -33,6 +33,7 @@ file's header comment); the shared layout and footer in app/messaging/templates/
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 from datetime import datetime
@@ -205,6 +206,7 @@ def init_app(app: Flask) -> None:
     from app.stores.uninstall import UNINSTALL_HOOKS, register_uninstall_hook
 
     app.register_blueprint(blueprint)
+    importlib.import_module("app.messaging.dashboard")  # its section of the dashboard's Overview
     scheduler.register_step(schedule_messages, phase="delivery")  # due messages claimed and sent
     if cancel_store_messages not in UNINSTALL_HOOKS:
         register_uninstall_hook(cancel_store_messages)
