@@ -135,7 +135,7 @@ def money_value(session: Session, value: Any) -> Decimal:
 
 
 def percent(part: Decimal | int, whole: Decimal | int) -> str:
-    """"33.33 %" rounded half-up, or "–" when there is no whole."""
+    """ "33.33 %" rounded half-up, or "–" when there is no whole."""
     if not whole:
         return "–"
     value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -50,7 +50,11 @@ def orders_section(session: Session, store: Store, period: Period) -> Section:
     in_period = [*_standing(Order, store.id), Order.placed_at >= period.start, Order.placed_at < period.end]
     rows = session.execute(
         select(
-            day, Order.currency, is_returning, func.count(), money_sum(session, Order.total_price - Order.refunded_amount)
+            day,
+            Order.currency,
+            is_returning,
+            func.count(),
+            money_sum(session, Order.total_price - Order.refunded_amount),
         )
         .where(*in_period)
         .group_by(day, Order.currency, is_returning)
@@ -60,7 +64,7 @@ def orders_section(session: Session, store: Store, period: Period) -> Section:
     headline = store.currency
     per_day_new: dict = {}
     per_day_returning: dict = {}
-    for day_value, currency, back, count, net in rows:
+    for _day, currency, back, count, net in rows:
         amount = money_value(session, net)
         orders += int(count)
         pair = totals.setdefault(currency, [Decimal(0), Decimal(0)])
@@ -120,7 +124,9 @@ def orders_section(session: Session, store: Store, period: Period) -> Section:
                 headline or "",
             )
         )
-    return Section("orders", "Orders and repeat purchases", figures, charts, "" if orders else "No orders in this period.")
+    return Section(
+        "orders", "Orders and repeat purchases", figures, charts, "" if orders else "No orders in this period."
+    )
 
 
 register_section("orders", orders_section, order=10)

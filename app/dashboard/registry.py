@@ -111,7 +111,7 @@ def render_page(template: str, **values: Any) -> str:
     """The page's template with its context; whole document or main part as the request asks."""
     page: Page = g.dashboard_page
     layout = "dashboard/fragment.html" if is_fragment() else "dashboard/layout.html"
-    return render_template(template, layout=layout, shell=False, **_context(page, current_merchant(), **values))
+    return render_template(template, layout=layout, frame_only=False, **_context(page, current_merchant(), **values))
 
 
 def _refusal(status: int, code: str) -> Response:
@@ -149,7 +149,7 @@ def _guarded(view: Callable[..., Any], page: Page) -> Callable[..., Any]:
             # Inside the Shopify admin with no token in hand: the page's frame, filled by the script once App
             # Bridge gives it a session token (no OAuth redirect for an installed store).
             g.frame_shop = shop
-            return render_template("dashboard/layout.html", layout=None, shell=True, **_context(page, None))
+            return render_template("dashboard/layout.html", layout=None, frame_only=True, **_context(page, None))
         return _refusal(401, "unauthorized")
 
     return wrapper

@@ -47,8 +47,12 @@ def messaging_section(session: Session, store: Store, period: Period) -> Section
     charts = []
     if sent:
         labels = [d.isoformat() for d in period.buckets()]
-        charts.append(Chart("messaging.sent_chart", "E-mails sent", "columns", labels, [("Sent", period.bucketed(sent_by_day))]))
-    return Section("messaging", "E-mails", figures, charts, "" if sent or unsubscribed else "No e-mails in this period.")
+        charts.append(
+            Chart("messaging.sent_chart", "E-mails sent", "columns", labels, [("Sent", period.bucketed(sent_by_day))])
+        )
+    return Section(
+        "messaging", "E-mails", figures, charts, "" if sent or unsubscribed else "No e-mails in this period."
+    )
 
 
 register_section("messaging", messaging_section, order=50)

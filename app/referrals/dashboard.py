@@ -35,7 +35,11 @@ def referrals_section(session: Session, store: Store, period: Period) -> Section
     figures = [Figure("referrals.count", "Referred orders", str(referred))]
     for currency in sorted(revenue):
         figures.append(
-            Figure(f"referrals.revenue.{currency}", f"Referral revenue ({currency})", format_money(revenue[currency], currency))
+            Figure(
+                f"referrals.revenue.{currency}",
+                f"Referral revenue ({currency})",
+                format_money(revenue[currency], currency),
+            )
         )
     for status in STATUSES:
         figures.append(Figure(f"referrals.status.{status}", f"Referrals {status}", str(by_status[status])))

@@ -28,9 +28,7 @@ def reviews_section(session: Session, store: Store, period: Period) -> Section:
         by_rating[int(rating)] = by_rating.get(int(rating), 0) + int(count)
     collected = sum(by_rating.values())
     stars = sum(rating * count for rating, count in by_rating.items())
-    average = (
-        str((Decimal(stars) / collected).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) if collected else "–"
-    )
+    average = str((Decimal(stars) / collected).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) if collected else "–"
     charts = []
     if collected:
         charts = [
