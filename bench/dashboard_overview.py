@@ -36,7 +36,7 @@ SEED = [
     """INSERT INTO orders (store_id, platform_id, customer_id, currency, total_price, subtotal_price,
          refunded_amount, discount_codes, line_items, placed_at, platform_updated_at, cancelled_at,
          created_at, updated_at)
-       SELECT :store, n::text, c.first + ((n * 7919) % :customers),
+       SELECT :store, n::text, c.first + ((n::bigint * 7919) % :customers),
          CASE WHEN n % 5 = 0 THEN 'USD' ELSE 'EUR' END, (n % 19000 + 500) / 100.0, (n % 19000 + 500) / 100.0,
          CASE WHEN n % 11 = 0 THEN 3.50 ELSE 0 END, '[]', '[]',
          :now - make_interval(secs => (n * 63072000.0 / :orders)), :now,
@@ -75,11 +75,37 @@ def _time(compute, rounds: int) -> list[float]:
     return timings
 
 
+def _explain(db, store, period) -> None:
+    """Each statement the sections run, with PostgreSQL's plan and timings."""
+    from sqlalchemy import event
+
+    from app.dashboard.figures import compute_sections
+
+    seen: list[tuple[str, object]] = []
+    engine = db.engine
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    compute_sections(db.session, store, period)
+    event.remove(engine, "before_cursor_execute", capture)
+    db.session.rollback()
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        for statement, parameters in seen:
+            if not statement.lstrip().upper().startswith("SELECT"):
+                continue
+            rows = raw.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).fetchall()
+            print("\n".join(r[0] for r in rows), "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL"), required=False)
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of every statement (30 days)")
     args = parser.parse_args()
     if not args.admin_url:
         parser.error("--admin-url (PostgreSQL) is required: the seeding is PostgreSQL SQL")
@@ -102,7 +128,7 @@ def main() -> None:
         from flask_migrate import upgrade
 
         from app import create_app
-        from app.dashboard.figures import Period, compute_sections
+        from app.dashboard.figures import SECTIONS, Period, compute_sections
         from app.extensions import db
         from app.stores.models import Store
 
@@ -125,13 +151,21 @@ def main() -> None:
                 seeded = time.perf_counter() - started
                 today = now.replace(hour=0, minute=0, second=0) + timedelta(days=1)
                 print(f"{args.orders} orders (and {args.orders // 10} in another store), seeded in {seeded:.0f} s")
+                if args.explain:
+                    _explain(db, stores[0], Period(today - timedelta(days=30), today))
                 for days in (30, 365):
                     period = Period(today - timedelta(days=days), today)
-                    timings = _time(lambda p=period: (compute_sections(db.session, stores[0], p), db.session.rollback()), args.rounds)
+                    timings = _time(lambda p=period: compute_sections(db.session, stores[0], p), args.rounds)
+                    db.session.rollback()
                     print(
                         f"overview, last {days} days: best {min(timings) * 1000:.0f} ms, "
                         f"median {statistics.median(timings) * 1000:.0f} ms"
                     )
+                    for spec in sorted(SECTIONS.values(), key=lambda s: s.order):
+                        db.session.execute(text("SET LOCAL jit = off"))  # as compute_sections does
+                        best = min(_time(lambda p=period, c=spec.compute: c(db.session, stores[0], p), args.rounds))
+                        db.session.rollback()
+                        print(f"  {spec.key}: best {best * 1000:.0f} ms")
         finally:
             with app.app_context():
                 db.engine.dispose()

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Numeric, cast, func, literal, type_coerce
+from sqlalchemy import BigInteger, Integer, Numeric, cast, func, literal, text, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -105,6 +105,11 @@ def register_section(key: str, compute: Compute, *, order: int = 100) -> None:
 
 
 def compute_sections(session: Session, store: Store, period: Period) -> list[Section]:
+    if session.get_bind().dialect.name == "postgresql":
+        # The correlated subplans (an earlier order of the customer) lift the cost estimate past jit_above_cost,
+        # and compiling them took 2 s for 0.2 s of work at 1,000,000 orders (bench/dashboard_overview.py
+        # --explain). For this transaction only: https://www.postgresql.org/docs/current/jit-decision.html
+        session.execute(text("SET LOCAL jit = off"))
     return [spec.compute(session, store, period) for spec in sorted(SECTIONS.values(), key=lambda s: s.order)]
 
 

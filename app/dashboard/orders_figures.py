@@ -7,14 +7,15 @@ Definitions (docs/dashboard.md):
 - Repeat-purchase rate: of the customers with a counted order in the period, the share with at least two
   standing orders placed before the period's end. Orders with no customer (no e-mail) count as new.
 - Returning customers' share of revenue: returning orders' revenue over all counted revenue, per currency.
-Two statements: one GROUP BY (day, currency, returning) for the revenue and its chart, one for the rate.
+One statement: the period's orders flagged returning or not (a CTE), grouped by (day, currency, returning) for
+the revenue and its chart, and by customer for the rate.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from app.dashboard.figures import (
@@ -45,20 +46,46 @@ def orders_section(session: Session, store: Store, period: Period) -> Section:
         earlier.customer_id == Order.customer_id,
         or_(earlier.placed_at < Order.placed_at, and_(earlier.placed_at == Order.placed_at, earlier.id < Order.id)),
     )
-    is_returning = case((and_(Order.customer_id.is_not(None), returning), 1), else_=0)
-    day = utc_day(session, Order.placed_at)
-    in_period = [*_standing(Order, store.id), Order.placed_at >= period.start, Order.placed_at < period.end]
-    rows = session.execute(
+    # The period's orders, each flagged returning or not (one index probe each), computed once (a CTE) for both
+    # aggregates below.
+    flagged = (
         select(
-            day,
-            Order.currency,
-            is_returning,
-            func.count(),
-            money_sum(session, Order.total_price - Order.refunded_amount),
+            Order.customer_id.label("customer_id"),
+            utc_day(session, Order.placed_at).label("day"),
+            Order.currency.label("currency"),
+            case((and_(Order.customer_id.is_not(None), returning), 1), else_=0).label("back"),
+            (Order.total_price - Order.refunded_amount).label("net"),
         )
-        .where(*in_period)
-        .group_by(day, Order.currency, is_returning)
-    ).all()
+        .where(*_standing(Order, store.id), Order.placed_at >= period.start, Order.placed_at < period.end)
+        .cte("flagged")
+    )
+    revenue = select(
+        literal("r").label("kind"),
+        flagged.c.day,
+        flagged.c.currency,
+        flagged.c.back,
+        func.count().label("n"),
+        money_sum(session, flagged.c.net).label("amount"),
+    ).group_by(flagged.c.day, flagged.c.currency, flagged.c.back)
+    # A buyer has two standing orders before the period's end iff one of theirs in the period has an earlier one
+    # (two in the period: the later has the earlier), so the flags answer the repeat-purchase rate too.
+    buyers = (
+        select(func.max(flagged.c.back).label("back"))
+        .where(flagged.c.customer_id.is_not(None))
+        .group_by(flagged.c.customer_id)
+        .subquery()
+    )
+    repeat_rate = select(
+        literal("c"),
+        literal(None),
+        literal(None),
+        literal(None),
+        func.count(),
+        func.coalesce(func.sum(buyers.c.back), 0),
+    ).select_from(buyers)
+    answer = session.execute(union_all(revenue, repeat_rate)).all()
+    customers, repeat = next((int(r[4]), int(r[5])) for r in answer if r[0] == "c")
+    rows = [tuple(r[1:]) for r in answer if r[0] == "r"]
     totals: dict[str, list[Decimal]] = {}  # currency -> [all, returning]
     orders = 0
     headline = store.currency
@@ -78,22 +105,6 @@ def orders_section(session: Session, store: Store, period: Period) -> Section:
             target = per_day_returning if back else per_day_new
             key = as_date(day_value)
             target[key] = target.get(key, Decimal(0)) + money_value(session, net)
-
-    customer_orders = (
-        select(func.count())
-        .select_from(earlier)
-        .where(*_standing(earlier, store.id), earlier.customer_id == Order.customer_id, earlier.placed_at < period.end)
-        .scalar_subquery()
-    )
-    buyers = (
-        select(Order.customer_id, customer_orders.label("n"))
-        .where(*in_period, Order.customer_id.is_not(None))
-        .group_by(Order.customer_id)
-        .subquery()
-    )
-    customers, repeat = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((buyers.c.n >= 2, 1), else_=0)), 0))
-    ).one()
 
     figures = [
         Figure("orders.count", "Orders", str(orders)),
