@@ -115,8 +115,9 @@ def shopify_standin(dash, monkeypatch):
 class ShopifyAdmin:
     """A browser context that plays Shopify's side: the admin page framing our app, and App Bridge."""
 
-    def __init__(self, browser, app_url: str, width: int) -> None:
+    def __init__(self, browser, app_url: str, width: int, secret: str = SHOPIFY_SECRET) -> None:
         self.tokens = 0
+        self.secret = secret
         self.context = browser.new_context(viewport={"width": width, "height": 900})
         self.context.add_init_script(PERF)
         self.context.route(
@@ -134,7 +135,7 @@ class ShopifyAdmin:
     def _token(self, route) -> None:
         self.tokens += 1
         headers = {"Access-Control-Allow-Origin": "*"}
-        route.fulfill(body=session_token(SHOP), content_type="text/plain", headers=headers)
+        route.fulfill(body=session_token(SHOP, secret=self.secret), content_type="text/plain", headers=headers)
 
 
 def _track(page, live: str) -> tuple[list[str], list[dict]]:
@@ -221,6 +222,18 @@ def test_first_load_of_a_new_shop_installs_it_by_token_exchange(dash, ctx, live,
     db.session.expire_all()
     store = db.session.query(Store).filter_by(platform="shopify", domain=SHOP).one()
     assert store.status == "active" and secret_box().open(store.credentials)["access_token"]
+    admin.context.close()
+
+
+def test_tokens_not_signed_with_our_secret_show_nothing(dash, ctx, live, browser):
+    store = add_store("shopify", currency="EUR")
+    history.build(store)
+    admin = ShopifyAdmin(browser, "about:blank", 1280, secret="someone-elses-secret-of-32-bytes!")
+    page = admin.context.new_page()
+    page.goto(f"{live}/app?shop={SHOP}&host=YWRtaW4&embedded=1")
+    page.get_by_role("alert").wait_for(timeout=15000)
+    assert "could not be loaded" in page.get_by_role("alert").inner_text()
+    assert page.locator("[data-figure]").count() == 0
     admin.context.close()
 
 

@@ -26,6 +26,10 @@
     if (part) document.title = part.getAttribute("data-title") + " · Post-purchase engine";
   }
 
+  function failed() {
+    show('<div class="ppe-card" role="alert"><h1>This page could not be loaded</h1><p>Reload the app from your admin.</p></div>');
+  }
+
   function load(url, options) {
     options = options || {};
     options.headers = { "X-PPE-Fragment": "1" };
@@ -38,12 +42,9 @@
         });
       });
     }).then(function (answer) {
-      if (!answer.ok) {
-        show('<div class="ppe-card" role="alert"><h1>This page could not be loaded</h1><p>Reload the app from your admin.</p></div>');
-        return;
-      }
+      if (!answer.ok) return failed();
       return answer.text().then(show);
-    });
+    }).catch(failed);
   }
 
   if (root.getAttribute("data-shell") === "1") load(location.pathname + location.search);
