@@ -98,7 +98,10 @@ def test_shopify_admin_load_is_the_frame_with_app_bridge_never_a_redirect(dash, 
     assert f'<meta name="shopify-api-key" content="{API_KEY}">' in html
     assert '<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>' in html
     assert 'data-shell="1"' in html and "data-figure" not in html  # no store data without a token
-    assert "<ui-nav-menu>" in html
+    # App Bridge's navigation, from the page registry, keeping Shopify's query on the links.
+    assert (
+        f'<ui-nav-menu>\n  <a href="/app?shop={SHOP}&amp;host=YWRtaW4&amp;embedded=1" rel="home">Overview</a>' in html
+    )
     assert answer.headers["Content-Security-Policy"] == f"frame-ancestors https://{SHOP} https://admin.shopify.com;"
 
 
