@@ -12,6 +12,7 @@ POST /shopify/session (Shopify-managed installation's token exchange) and asks a
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,7 +24,6 @@ from app.extensions import db
 from app.security import secret_box
 from app.stores import shopify_auth
 from app.stores.models import Store
-from app.stores.shopify_install import clock
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,11 @@ class Merchant:
 @dataclass(frozen=True)
 class NotInstalled:
     shop: str
+
+
+def clock() -> float:
+    """The app's clock for token times: SHOPIFY_CLOCK when tests set one (as the install views read it)."""
+    return float((current_app.config.get("SHOPIFY_CLOCK") or time.time)())
 
 
 def bearer() -> str:
