@@ -25,7 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__, instance_path=config.INSTANCE_PATH)
     app.config.from_object(config)
 
-    from app import admin, cli, database, health, inbox, metrics, security, storefront, stores
+    from app import admin, cli, dashboard, database, health, inbox, metrics, security, storefront, stores
     from app.extensions import db, migrate
     from app.platform import jobs, logs, queue
 
@@ -44,6 +44,7 @@ def create_app(config: Config | None = None) -> Flask:
     inbox.init_app(app)
     stores.init_app(app)
     admin.init_app(app)
+    dashboard.init_app(app)
     storefront.init_app(app)
     health.init_app(app)
     metrics.init_app(app)

@@ -170,6 +170,11 @@ class Config:
         self.WOO_API_TIMEOUT_SECONDS = float(os.environ.get("WOO_API_TIMEOUT_SECONDS", 10))
         # Admin API bearer tokens issued by `flask stores admin-token` (WooCommerce merchants) live this long.
         self.ADMIN_TOKEN_TTL_DAYS = int(os.environ.get("ADMIN_TOKEN_TTL_DAYS", 90))
+        # The dashboard (app/dashboard): `flask stores admin-link` links work once within this many seconds; the
+        # session cookie they set lasts this many hours.
+        self.DASHBOARD_LINK_TTL_SECONDS = int(os.environ.get("DASHBOARD_LINK_TTL_SECONDS", 600))
+        self.DASHBOARD_SESSION_HOURS = float(os.environ.get("DASHBOARD_SESSION_HOURS", 12))
+        self.DASHBOARD_CLOCK = None  # tests only: callable returning an aware UTC datetime (the overview's today)
         self.WOO_ALLOW_PRIVATE_SITES = os.environ.get("WOO_ALLOW_PRIVATE_SITES", "") == "1"  # dev/test only
         self.SHOPIFY_API_TIMEOUT_SECONDS = float(os.environ.get("SHOPIFY_API_TIMEOUT_SECONDS", 10))
         # A call that would wait longer than this for its shop's cost bucket is retried later by its job instead.

@@ -33,6 +33,7 @@ file's header comment); the shared layout and footer in app/messaging/templates/
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 from datetime import datetime
@@ -211,6 +212,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
     for section in SECTIONS:  # branding, sender and reply-to, the store's language: `PATCH /store/settings`
         register_section(section)
+    importlib.import_module("app.messaging.dashboard")  # its section of the dashboard's Overview
     scheduler.register_step(schedule_messages, phase="delivery")  # due messages claimed and sent
     register_outbox("message", Message, Message.status.in_((QUEUED, SENDING)))  # ppe_outbox_depth at a scrape
     if cancel_store_messages not in UNINSTALL_HOOKS:

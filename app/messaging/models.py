@@ -29,6 +29,7 @@ class Message(Model):
         UniqueConstraint("store_id", "dedupe_key"),
         # The claim query: queued rows that are due.
         Index("ix_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_messages_store_id_sent_at", "store_id", "sent_at"),  # a period's e-mails sent (the dashboard)
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -36,6 +36,7 @@ class PointsLedger(Model):
         Index("ix_points_ledger_store_id_customer", "store_id", "customer_id"),
         # the scheduler's "became spendable since the last tick" scan
         Index("ix_points_ledger_store_id_available_at", "store_id", "available_at"),
+        Index("ix_points_ledger_store_id_created_at", "store_id", "created_at"),  # a period's rows (the dashboard)
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

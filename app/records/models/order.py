@@ -21,7 +21,9 @@ class Order(Model):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("store_id", "platform_id"),
-        Index("ix_orders_store_id_customer_id", "store_id", "customer_id"),
+        # A customer's orders in time order: their earlier orders (the dashboard's returning customers).
+        Index("ix_orders_store_id_customer_id_placed_at", "store_id", "customer_id", "placed_at"),
+        Index("ix_orders_store_id_placed_at", "store_id", "placed_at"),  # a period's orders (the dashboard)
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

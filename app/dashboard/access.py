@@ -1,0 +1,81 @@
+"""Who is asking for a dashboard page, and for which one store.
+
+- Inside the Shopify admin: an App Bridge session token, sent by our script as `Authorization: Bearer` on every
+  call (shopify.idToken(); https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens), or
+  the `id_token` query parameter Shopify adds to the app's URL on the first load
+  (https://shopify.dev/docs/apps/build/authentication-authorization/id-tokens). Verified by
+  app/stores/shopify_auth.verify_session_token, the same check as the admin API and /shopify/session.
+- At our own origin (WooCommerce): the session cookie a magic link set (session.py).
+A token that is valid for a shop we hold no offline token for is `NotInstalled`: the page's script then calls
+POST /shopify/session (Shopify-managed installation's token exchange) and asks again. Nothing else is trusted.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from flask import current_app, request
+from sqlalchemy import select
+
+from app.dashboard.session import COOKIE, DashboardSession, generation, read_session_cookie
+from app.extensions import db
+from app.security import secret_box
+from app.stores import shopify_auth
+from app.stores.models import Store
+
+
+@dataclass(frozen=True)
+class Merchant:
+    store: Store
+    via: Literal["session_token", "cookie"]
+    session: DashboardSession | None = None  # cookie sessions only: the CSRF secret
+
+
+@dataclass(frozen=True)
+class NotInstalled:
+    shop: str
+
+
+def clock() -> float:
+    """The app's clock for token times: SHOPIFY_CLOCK when tests set one (as the install views read it)."""
+    return float((current_app.config.get("SHOPIFY_CLOCK") or time.time)())
+
+
+def bearer() -> str:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else ""
+
+
+def _from_session_token(token: str) -> Merchant | NotInstalled | None:
+    cfg = current_app.config
+    try:
+        shop = shopify_auth.verify_session_token(
+            token, api_key=cfg.get("SHOPIFY_API_KEY", ""), api_secret=cfg.get("SHOPIFY_API_SECRET") or "", now=clock()
+        )
+    except shopify_auth.InstallRefused:
+        return None
+    store = db.session.scalar(select(Store).where(Store.platform == "shopify", Store.domain == shop))
+    if store is None or store.status != "active" or not shopify_auth.has_token(secret_box(), store):
+        return NotInstalled(shop)
+    return Merchant(store=store, via="session_token")
+
+
+def _from_cookie() -> Merchant | None:
+    session = read_session_cookie(request.cookies.get(COOKIE))
+    if session is None:
+        return None
+    store = db.session.get(Store, session.store_id)
+    if store is None or store.status != "active" or generation(store) != session.generation:
+        return None
+    return Merchant(store=store, via="cookie", session=session)
+
+
+def resolve() -> Merchant | NotInstalled | None:
+    """The merchant of this request: a session token first (header, then the first load's id_token), then the
+    cookie. A request that shows a token is judged by it alone (no falling back to a cookie)."""
+    token = bearer() or (request.args.get("id_token", "") if request.method == "GET" else "")
+    if token:
+        return _from_session_token(token)
+    return _from_cookie()

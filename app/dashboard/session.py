@@ -1,0 +1,118 @@
+"""The WooCommerce merchant's way in: a magic link that becomes a session cookie for one store.
+
+WordPress gives us no admin session we could verify, so `flask stores admin-link <store>` prints a link
+(itsdangerous, signed with SECRET_KEY, salt `dashboard-login`, DASHBOARD_LINK_TTL_SECONDS) naming the store
+and a random nonce. Opening it spends the nonce: one Redis `SET NX` with the link's lifetime as expiry, so two
+tabs racing with the same link get one session between them (a unique key, not check-then-act). The answer
+sets the cookie `ppe_dash`: signed (salt `dashboard-session`), naming the store, the store's admin token
+generation (`flask stores admin-token --revoke` ends these sessions too) and the CSRF secret of the session;
+HttpOnly, SameSite=Lax, Secure in production, Path=/app, DASHBOARD_SESSION_HOURS long.
+https://flask.palletsprojects.com/en/stable/web-security/#set-cookie-options
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from app.platform.queue import get_redis
+from app.security import signing_keys
+from app.stores.models import Store
+
+COOKIE = "ppe_dash"
+COOKIE_PATH = "/app"
+_LINK_SALT = "dashboard-login"
+_SESSION_SALT = "dashboard-session"
+
+
+@dataclass(frozen=True)
+class DashboardSession:
+    store_id: int
+    generation: int
+    csrf_secret: str
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(signing_keys(), salt=salt)
+
+
+def generation(store: Store) -> int:
+    """The store's admin credential generation (app/admin/auth.py bumps it on `admin-token --revoke`)."""
+    return int((store.settings or {}).get("admin_token_generation", 0))
+
+
+def link_ttl() -> int:
+    return int(current_app.config.get("DASHBOARD_LINK_TTL_SECONDS", 600))
+
+
+def login_token(store: Store) -> str:
+    return str(_serializer(_LINK_SALT).dumps({"s": store.id, "n": secrets.token_urlsafe(16)}))
+
+
+def login_url(store: Store) -> str:
+    base = str(current_app.config.get("APP_URL", "http://127.0.0.1:8000")).rstrip("/")
+    return f"{base}/app/login?token={login_token(store)}"
+
+
+def spend_login_token(token: str) -> int | None:
+    """The store id of a valid, unexpired, never used link (and it is used from now on), else None."""
+    try:
+        claims = _serializer(_LINK_SALT).loads(token, max_age=link_ttl())
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(claims, dict) or not isinstance(claims.get("s"), int) or not isinstance(claims.get("n"), str):
+        return None
+    # Keyed by a hash of the nonce: the key names no link that could still be opened.
+    key = "dash:login:" + hashlib.sha256(claims["n"].encode()).hexdigest()
+    if not get_redis().set(key, "1", nx=True, ex=link_ttl() + 60):
+        return None
+    return int(claims["s"])
+
+
+def session_max_age() -> int:
+    return int(float(current_app.config.get("DASHBOARD_SESSION_HOURS", 12)) * 3600)
+
+
+def new_session_cookie(store: Store) -> str:
+    return str(
+        _serializer(_SESSION_SALT).dumps({"s": store.id, "g": generation(store), "c": secrets.token_urlsafe(16)})
+    )
+
+
+def cookie_options() -> dict[str, Any]:
+    production = current_app.config.get("APP_ENV") == "production"
+    return {
+        "max_age": session_max_age(),
+        "path": COOKIE_PATH,
+        "httponly": True,
+        "secure": production or str(current_app.config.get("APP_URL", "")).startswith("https://"),
+        "samesite": "Lax",
+    }
+
+
+def read_session_cookie(value: str | None) -> DashboardSession | None:
+    if not value:
+        return None
+    try:
+        claims = _serializer(_SESSION_SALT).loads(value, max_age=session_max_age())
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(claims, dict) or not isinstance(claims.get("s"), int) or not isinstance(claims.get("c"), str):
+        return None
+    return DashboardSession(store_id=claims["s"], generation=int(claims.get("g", 0)), csrf_secret=claims["c"])
+
+
+def csrf_token(session: DashboardSession) -> str:
+    """The value forms carry: an HMAC of the session's secret, so the cookie's content is never in the page."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"csrf:{session.store_id}:{session.csrf_secret}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_valid(session: DashboardSession, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(csrf_token(session).encode(), (given or "").encode("utf-8", "replace"))

@@ -1,0 +1,58 @@
+"""Messaging's section of the dashboard's Overview: e-mails sent in the period, and addresses that unsubscribed.
+
+Sent: e-mail rows with status `sent` whose sent_at falls in the period. Unsubscribed: suppressions created in
+the period by the shopper (the unsubscribe page or the one-click header), not bounces or manual entries.
+Opens are not tracked (no tracking pixel), so there is no open rate to show.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.dashboard.figures import Chart, Figure, Period, Section, count_by_day, register_section, utc_day
+from app.messaging.models import EMAIL, SENT, EmailSuppression, Message
+from app.stores.models import Store
+
+SHOPPER_REASONS = ("unsubscribe", "one_click")
+
+
+def messaging_section(session: Session, store: Store, period: Period) -> Section:
+    day = utc_day(session, Message.sent_at)
+    rows = session.execute(
+        select(day, func.count())
+        .where(
+            Message.store_id == store.id,
+            Message.channel == EMAIL,
+            Message.status == SENT,
+            Message.sent_at >= period.start,
+            Message.sent_at < period.end,
+        )
+        .group_by(day)
+    ).all()
+    sent_by_day = count_by_day(rows)
+    unsubscribed = session.scalar(
+        select(func.count()).where(
+            EmailSuppression.store_id == store.id,
+            EmailSuppression.reason.in_(SHOPPER_REASONS),
+            EmailSuppression.created_at >= period.start,
+            EmailSuppression.created_at < period.end,
+        )
+    )
+    sent = int(sum(sent_by_day.values()))
+    figures = [
+        Figure("messaging.sent", "E-mails sent", str(sent)),
+        Figure("messaging.unsubscribed", "Unsubscribed", str(unsubscribed or 0)),
+    ]
+    charts = []
+    if sent:
+        labels = [d.isoformat() for d in period.buckets()]
+        charts.append(
+            Chart("messaging.sent_chart", "E-mails sent", "columns", labels, [("Sent", period.bucketed(sent_by_day))])
+        )
+    return Section(
+        "messaging", "E-mails", figures, charts, "" if sent or unsubscribed else "No e-mails in this period."
+    )
+
+
+register_section("messaging", messaging_section, order=50)

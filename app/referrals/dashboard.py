@@ -1,0 +1,60 @@
+"""Referrals' section of the dashboard's Overview: referred orders in the period, by status, and their revenue.
+
+Revenue counts referred orders that stand for the programme (pending, qualified, rewarded): not void, not
+flagged or rejected by the fraud rules; per currency, from the order total kept on the referral row.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.dashboard.figures import Chart, Figure, Period, Section, money_sum, money_value, register_section
+from app.money import format_money
+from app.referrals.models import PENDING, QUALIFIED, REWARDED, STATUSES, Referral
+from app.stores.models import Store
+
+EARNING = (PENDING, QUALIFIED, REWARDED)
+
+
+def referrals_section(session: Session, store: Store, period: Period) -> Section:
+    rows = session.execute(
+        select(Referral.status, Referral.currency, func.count(), money_sum(session, Referral.order_total))
+        .where(Referral.store_id == store.id, Referral.created_at >= period.start, Referral.created_at < period.end)
+        .group_by(Referral.status, Referral.currency)
+    ).all()
+    by_status = dict.fromkeys(STATUSES, 0)
+    revenue: dict[str, Decimal] = {}
+    for status, currency, count, total in rows:
+        by_status[status] = by_status.get(status, 0) + int(count)
+        if status in EARNING:
+            revenue[currency] = revenue.get(currency, Decimal(0)) + money_value(session, total)
+    referred = sum(by_status.values())
+    figures = [Figure("referrals.count", "Referred orders", str(referred))]
+    for currency in sorted(revenue):
+        figures.append(
+            Figure(
+                f"referrals.revenue.{currency}",
+                f"Referral revenue ({currency})",
+                format_money(revenue[currency], currency),
+            )
+        )
+    for status in STATUSES:
+        figures.append(Figure(f"referrals.status.{status}", f"Referrals {status}", str(by_status[status])))
+    charts = []
+    if referred:
+        charts.append(
+            Chart(
+                "referrals.status_chart",
+                "Referrals by status",
+                "bars",
+                list(STATUSES),
+                [("Referrals", [Decimal(by_status[s]) for s in STATUSES])],
+            )
+        )
+    return Section("referrals", "Referrals", figures, charts, "" if referred else "No referred orders in this period.")
+
+
+register_section("referrals", referrals_section, order=40)

@@ -1,0 +1,57 @@
+"""Reviews' section of the dashboard's Overview: reviews collected in the period and their ratings.
+
+Every review received in the period counts, whatever its moderation status (held and rejected ones were
+collected too); the average is exact (sum / count, rounded half-up to 0.01).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.dashboard.figures import Chart, Figure, Period, Section, count_by_day, register_section, utc_day
+from app.reviews.models import Review
+from app.stores.models import Store
+
+
+def reviews_section(session: Session, store: Store, period: Period) -> Section:
+    day = utc_day(session, Review.created_at)
+    rows = session.execute(
+        select(day, Review.rating, func.count())
+        .where(Review.store_id == store.id, Review.created_at >= period.start, Review.created_at < period.end)
+        .group_by(day, Review.rating)
+    ).all()
+    by_rating = {star: 0 for star in range(1, 6)}
+    for _day, rating, count in rows:
+        by_rating[int(rating)] = by_rating.get(int(rating), 0) + int(count)
+    collected = sum(by_rating.values())
+    stars = sum(rating * count for rating, count in by_rating.items())
+    average = str((Decimal(stars) / collected).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) if collected else "–"
+    charts = []
+    if collected:
+        charts = [
+            Chart(
+                "reviews.collected_chart",
+                "Reviews collected",
+                "columns",
+                [d.isoformat() for d in period.buckets()],
+                [("Reviews", period.bucketed(count_by_day((d, c) for d, _r, c in rows)))],
+            ),
+            Chart(
+                "reviews.ratings_chart",
+                "Reviews by rating",
+                "bars",
+                [f"{star} ★" for star in range(5, 0, -1)],
+                [("Reviews", [Decimal(by_rating[star]) for star in range(5, 0, -1)])],
+            ),
+        ]
+    figures = [
+        Figure("reviews.collected", "Reviews collected", str(collected)),
+        Figure("reviews.average_rating", "Average rating", average),
+    ]
+    return Section("reviews", "Reviews", figures, charts, "" if collected else "No reviews in this period.")
+
+
+register_section("reviews", reviews_section, order=30)

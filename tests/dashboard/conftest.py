@@ -1,0 +1,56 @@
+"""Shared by the dashboard's tests: App Bridge-style session tokens, a magic-link sign-in, reading the figures."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+
+import jwt
+import pytest
+
+from tests.conftest import SHOPIFY_SECRET
+
+API_KEY = "test-api-key"
+FIGURE = re.compile(r'<dd data-figure="([^"]+)">([^<]*)</dd>')
+
+
+@pytest.fixture
+def dash(app, monkeypatch):
+    """The shared app with an API key (Shopify's client id) and the Overview's today fixed at 2026-04-01."""
+    monkeypatch.setitem(app.config, "SHOPIFY_API_KEY", API_KEY)
+    monkeypatch.setitem(app.config, "DASHBOARD_CLOCK", lambda: datetime(2026, 4, 1, 9, tzinfo=UTC))
+    return app
+
+
+def session_token(shop: str, *, secret: str = SHOPIFY_SECRET, aud: str = API_KEY, exp_in: float = 60) -> str:
+    """Signed as Shopify signs App Bridge session tokens (HS256 with the app's secret, aud = client id)."""
+    now = time.time()
+    claims = {
+        "iss": f"https://{shop}/admin",
+        "dest": f"https://{shop}",
+        "aud": aud,
+        "sub": "42",
+        "exp": int(now + exp_in),
+        "nbf": int(now - 5),
+        "iat": int(now - 5),
+        "jti": uuid.uuid4().hex,
+        "sid": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def login_link(app, store) -> str:
+    """What `flask stores admin-link` prints (the path and query of its URL)."""
+    import json
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["stores", "admin-link", str(store.id)])
+    assert result.exit_code == 0, result.output
+    url = json.loads(result.output)["url"]
+    return url[url.index("/app/") :]
+
+
+def figures(html: str) -> dict[str, str]:
+    return dict(FIGURE.findall(html))
