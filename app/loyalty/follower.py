@@ -15,6 +15,7 @@ from app.loyalty.orders import reconcile_loaded, reconcile_order
 from app.loyalty.refresh import DEFERRED_ACCOUNTS
 from app.platform.sql import chunks, in_keys
 from app.records.followers import LoadedOrder, OrderFollower
+from app.records.history import Policy
 from app.records.models import Order
 from app.stores.models import Store
 
@@ -22,6 +23,9 @@ from app.stores.models import Store
 class LoyaltyFollower(OrderFollower):
     name = "loyalty"
     batch_keys = (DEFERRED_ACCOUNTS,)  # refresh_account only marks the customer; refreshed once before the commit
+
+    def takes_past(self, policy: Policy) -> bool:
+        return policy.earn_points  # the merchant's choice: points for past orders, with today's rules, or none
 
     def reconcile(self, session: Session, store: Store, order: Order) -> None:
         reconcile_order(session, store, order)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns; flask's Response subclasses it
@@ -42,6 +43,16 @@ bp = Blueprint("install", __name__)
 log = logging.getLogger(__name__)
 
 DEFAULT_SCOPES = "read_orders,read_fulfillments,read_customers,write_customers,write_discounts,write_products"
+
+
+#: Called as hook(store_id) once a shop's install or reinstall is committed and its webhooks registered: the
+#: inbox starts the history import here (inbox/history_import.on_installed).
+INSTALLED_HOOKS: list[Callable[[int], Any]] = []
+
+
+def register_installed_hook(hook: Callable[[int], Any]) -> None:
+    if hook not in INSTALLED_HOOKS:
+        INSTALLED_HOOKS.append(hook)
 
 
 def clock() -> float:
@@ -121,6 +132,8 @@ def _install(shop: str, grant: TokenGrant, now: float) -> Store:
     log.info("stores.shopify_install.completed", extra={"store_id": store.id})
     _refresh_details(store)
     register_store_webhooks(store.id)
+    for hook in INSTALLED_HOOKS:  # after the webhooks: what happens from now on is not missed meanwhile
+        hook(store.id)
     return store
 
 
