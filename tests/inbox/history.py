@@ -240,3 +240,13 @@ def order_state(store_id: int) -> list[tuple]:
         )
         for o in db.session.scalars(select(Order).where(Order.store_id == store_id).order_by(Order.platform_id))
     ]
+
+
+def forget_records(store_id: int) -> None:
+    """The store's orders, their child rows and its deliveries gone: ready to be told the same history again."""
+    from app.inbox.models import WebhookDelivery
+    from app.records.models import Fulfillment
+
+    for model in (WebhookDelivery, OrderRefund, Fulfillment, Order):
+        db.session.execute(model.__table__.delete().where(model.store_id == store_id))
+    db.session.commit()

@@ -19,7 +19,7 @@ from connectors import get_connector
 from connectors.shopify import order_snapshot
 from connectors.shopify_history import QUERIES, order_payload
 from tests.helpers import add_store, dumps, process_all, shopify_headers, shopify_standin
-from tests.inbox.history import counts, gql_customer, gql_order, order_state, rest_order
+from tests.inbox.history import counts, forget_records, gql_customer, gql_order, order_state, rest_order
 from tests.standins.shopify import admin_schema
 
 CUSTOMERS, ORDERS = 40, 1200
@@ -125,8 +125,7 @@ def test_webhooks_during_the_import_neither_double_nor_lose(app, client, shop):
     imported = order_state(store.id)
 
     # The same history delivered as webhooks only, in order, on a fresh store: the reference.
-    db.session.execute(Order.__table__.delete())
-    db.session.commit()
+    forget_records(store.id)
     for node in [*bulk.orders, a, b]:
         body = dumps(rest_order(node))
         client.post("/webhooks/shopify", data=body, headers=shopify_headers("orders/updated", body))
