@@ -41,6 +41,14 @@ query BulkOperation($id: ID!) {
 }
 """
 
+# Deprecated in 2026-10 in favour of bulkOperation(id:), but the one way to find an operation whose id we never
+# received: https://shopify.dev/docs/api/admin-graphql/2026-10/queries/currentBulkOperation
+CURRENT = """
+query CurrentBulkOperation {
+  currentBulkOperation(type: QUERY) { id status query }
+}
+"""
+
 DONE = "COMPLETED"
 RUNNING = ("CREATED", "RUNNING")
 DOWNLOAD_TIMEOUT_SECONDS = 60.0
@@ -64,10 +72,15 @@ class BulkStatus:
 
 
 def start(client: AdminClient, query: str) -> str:
-    """Start a bulk query; its operation id (a gid)."""
+    """Start a bulk query; its operation id (a gid). When Shopify refuses because one is running and it is this
+    very query (ours, started by a call whose answer was lost), that one is adopted."""
     payload = client.execute(RUN_QUERY, {"query": query}).get("bulkOperationRunQuery") or {}
     if payload.get("userErrors"):
-        raise UserErrors("bulk query refused", payload["userErrors"])
+        current = client.execute(CURRENT).get("currentBulkOperation") or {}
+        if current.get("id") and current.get("status") in RUNNING and current.get("query") == query:
+            return str(current["id"])
+        messages = "; ".join(str(e.get("message")) for e in payload["userErrors"] if isinstance(e, dict))
+        raise UserErrors(f"bulk query refused: {messages}"[:500], payload["userErrors"])
     operation = payload.get("bulkOperation") or {}
     if not operation.get("id"):
         raise StoreUnavailable("bulk query: no operation in the answer")

@@ -49,7 +49,7 @@ class Reading:
     poll_seconds: float
     wait_seconds: float
     heartbeat: Callable[[], Any] = lambda: None
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] = lambda seconds: time.sleep(seconds)  # noqa: E731  (looked up at call: tests patch it)
     clock: Callable[[], float] = time.monotonic
 
 

@@ -161,3 +161,17 @@ def test_a_crash_mid_import_resumes_without_doing_work_twice(shop, monkeypatch):
     )  # one earn each, one reversal per refund
     assert history_import(db.session, store.id).orders_done == ORDERS
     assert server.calls["bulkOperationRunQuery"] == 2  # the same operation's file read again, from the cursor
+
+
+def test_a_lost_answer_to_the_bulk_query_adopts_the_operation_it_started(app, shop, monkeypatch):
+    """bulkOperationRunQuery applied but its answer lost (a timeout): the retry is refused (one bulk query per
+    shop) and the running operation, our very query, is the one read; no second operation."""
+    store, server = shop
+    monkeypatch.setitem(app.config, "SHOPIFY_API_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr("app.inbox.history_sources.time.sleep", lambda s: None)
+    server.slow_seconds = 0.6
+    server.graphql_failures.append("slow")
+    start(store)
+    assert run(db.session, store.id) == "done"
+    assert len(server.state(store.domain).bulk.operations) == 2  # customers, orders: one each
+    assert counts(store.id)["customers"] == CUSTOMERS

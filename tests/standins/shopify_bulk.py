@@ -3,7 +3,8 @@
 As Shopify does (https://shopify.dev/docs/api/usage/bulk-operations/queries): the inner query is parsed and
 validated against the Admin schema (a bad one is a userError, not an operation), must select one top-level
 connection, and one bulk query runs per shop at a time. The operation is CREATED, then RUNNING for
-`polls_running` polls, then COMPLETED with a `url`; the file is the query executed (graphql-core) over the
+`polls_running` polls and until its work (a thread) is done, then COMPLETED with a `url`; the mutation answers
+at once, as Shopify's does. The file is the query executed (graphql-core) over the
 shop's `customers` and `orders` (held as Admin GraphQL objects; an order's `lineItems` a plain list here),
 one object per line, each nested connection's objects on lines of their own with `__parentId`, directly below
 their parent (groupObjects: true). An empty result has no file (url null), as Shopify answers. Every inner
@@ -14,12 +15,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import GraphQLSchema, execute, parse, validate
 
-BULK_FIELDS = ("bulkOperationRunQuery", "bulkOperation")
+BULK_FIELDS = ("bulkOperationRunQuery", "bulkOperation", "currentBulkOperation")
 
 
 @dataclass
@@ -83,46 +85,50 @@ def bulk_roots(state: BulkState, schema: GraphQLSchema, file_url: Any) -> dict[s
             return _refused("Invalid bulk query: " + "; ".join(e.message for e in errors))
         if any(op["status"] in ("CREATED", "RUNNING") for op in state.operations.values()):
             return _refused("A bulk query operation for this app and shop is already in progress: gid://...")
-        roots = {"customers": _connection(state.customers), "orders": _connection([_held(o) for o in state.orders])}
-        result = execute(schema, document, root_value=roots)
-        if result.errors:
-            return _refused("; ".join(e.message for e in result.errors))
         number = next(state._ids)
         gid = f"gid://shopify/BulkOperation/{number}"
-        body = jsonl(result.data or {})
-        state.files[str(number)] = body
-        roots_count = sum(len(_nodes(v)) for v in (result.data or {}).values() if _is_connection(v))
-        state.operations[gid] = {
-            "id": gid,
-            "status": "CREATED",
-            "polls": 0,
-            "rootObjectCount": roots_count,
-            "objectCount": body.count(b"\n"),
-            "url": file_url(str(number)) if body else None,
-            "query": query,
-            "grouped": groupObjects,
-        }
+        op: dict[str, Any] = {"id": gid, "status": "CREATED", "polls": 0, "query": query, "grouped": groupObjects}
+        state.operations[gid] = op
+
+        def work() -> None:  # in the background, as Shopify runs it: the mutation answers at once
+            roots = {"customers": _connection(state.customers), "orders": _connection([_held(o) for o in state.orders])}
+            result = execute(schema, document, root_value=roots)
+            data = result.data or {}
+            body = jsonl(data)
+            state.files[str(number)] = body
+            op["rootObjectCount"] = sum(len(_nodes(v)) for v in data.values() if _is_connection(v))
+            op["objectCount"] = body.count(b"\n")
+            op["url"] = file_url(str(number)) if body else None
+            op["errorCode"] = "INTERNAL_SERVER_ERROR" if result.errors else None
+
+        op["worker"] = threading.Thread(target=work, daemon=True)
+        op["worker"].start()
         return {"bulkOperation": {"id": gid, "status": "CREATED"}, "userErrors": []}
+
+    def current(info: Any, type: str = "QUERY") -> dict[str, Any] | None:  # noqa: A002  (the schema's argument)
+        return operation(info, list(state.operations)[-1]) if state.operations else None
 
     def operation(info: Any, id: str) -> dict[str, Any] | None:  # noqa: A002  (the schema's argument)
         op = state.operations.get(id)
         if op is None:
             return None
         op["polls"] += 1
-        if op["status"] != "COMPLETED":
-            op["status"] = "RUNNING" if op["polls"] <= state.polls_running else "COMPLETED"
+        if op["status"] not in ("COMPLETED", "FAILED"):
+            finished = not op["worker"].is_alive() and op["polls"] > state.polls_running
+            op["status"] = ("FAILED" if op["errorCode"] else "COMPLETED") if finished else "RUNNING"
         done = op["status"] == "COMPLETED"
         return {
             "id": op["id"],
             "status": op["status"],
-            "errorCode": None,
+            "errorCode": op.get("errorCode") if op["status"] == "FAILED" else None,
             "objectCount": str(op["objectCount"] if done else 0),
             "rootObjectCount": str(op["rootObjectCount"] if done else 0),
             "url": op["url"] if done else None,
             "partialDataUrl": None,
+            "query": op["query"],
         }
 
-    return {"bulkOperationRunQuery": run_query, "bulkOperation": operation}
+    return {"bulkOperationRunQuery": run_query, "bulkOperation": operation, "currentBulkOperation": current}
 
 
 def _refused(message: str) -> dict[str, Any]:
