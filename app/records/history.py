@@ -15,12 +15,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from app.errors import Conflict
 from app.records.models import HistoryImport, Order
 
-#: session.info key: store id -> its Policy (or None), read once per transaction.
+#: session.info key: (the transaction, {store id: its Policy or None}), read once per transaction.
 _POLICIES = "records.history_policies"
 
 
@@ -38,7 +38,12 @@ class Policy:
 
 def policy(session: Session, store_id: int) -> Policy | None:
     """The store's policy for past orders, None when it never imported its history (every order is present)."""
-    cache: dict[int, Policy | None] = session.info.setdefault(_POLICIES, {})
+    real = session() if isinstance(session, scoped_session) else session  # db.session is a scoped_session
+    transaction = real.get_transaction()
+    held = session.info.get(_POLICIES)
+    if held is None or held[0] is not transaction:  # read once per transaction: another process may set one up
+        held = session.info[_POLICIES] = (transaction, {})
+    cache: dict[int, Policy | None] = held[1]
     if store_id not in cache:
         row = session.execute(
             select(HistoryImport.cutoff_at, HistoryImport.earn_points, HistoryImport.tiers_from_past).where(
@@ -51,7 +56,9 @@ def policy(session: Session, store_id: int) -> Policy | None:
 
 def forget_policy(session: Session, store_id: int) -> None:
     """Drop the cached policy (an import set up or changed in this session)."""
-    session.info.get(_POLICIES, {}).pop(store_id, None)
+    held = session.info.get(_POLICIES)
+    if held is not None:
+        held[1].pop(store_id, None)
 
 
 def is_past(session: Session, order: Order) -> bool:

@@ -102,3 +102,19 @@ def test_tiers_from_past_spend_only_when_chosen(shop, tiers_from_past):
     assert run(db.session, store.id) == "done"
     tiers = {a.tier for a in db.session.query(LoyaltyAccount)}
     assert tiers == ({"Gold"} if tiers_from_past else {None})  # each customer spent over 100 in the past
+
+
+def test_a_long_lived_session_sees_an_import_set_up_elsewhere(app, shop):
+    """A worker's session outlives its transactions: the cut-off is read again in each one, else an import set
+    up by another process would leave this worker treating past orders as present (review requests)."""
+    from sqlalchemy.orm import Session
+
+    from app.records.history import policy
+
+    store, _ = shop
+    assert policy(db.session, store.id) is None
+    db.session.commit()
+    with Session(db.engine) as other:
+        set_up(other, other.get(type(store), store.id), earn_points=False, tiers_from_past=False, enqueue_job=False)
+        other.commit()
+    assert policy(db.session, store.id) is not None
