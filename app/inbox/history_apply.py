@@ -89,7 +89,14 @@ def _apply(
     batch_rows.start(session)
     parsed = [d.events for d in documents if not isinstance(d.events, Exception)]
     batch_rows.preload(session, store_id, [event for events in parsed for event in events])
-    failed = sum(1 for d in documents if isinstance(d.events, Exception))
+    failed = 0
+    for document in documents:
+        if isinstance(document.events, Exception):  # did not parse: counted and logged, the import goes on
+            failed += 1
+            log.warning(
+                "history.document_failed",
+                extra={"store_id": store_id, "kind": kind, "id": document.key, "error": type(document.events).__name__},
+            )
     for document in documents:
         if isinstance(document.events, Exception):
             continue

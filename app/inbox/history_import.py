@@ -41,6 +41,7 @@ from app.stores.models import Store
 from connectors.events import BulkOperationFinished
 from connectors.exceptions import ConnectorError
 from connectors.shopify_admin import AdminClient
+from connectors.shopify_bulk import BulkOperationFailed
 from connectors.woocommerce_admin import WooAdminClient
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,11 @@ def _run(
         session.rollback()
         row = _row(session, store_id)
         row.status, row.last_error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        if isinstance(exc, BulkOperationFailed) and row.phase in KINDS:
+            # The operation failed or its file expired (seven days): the next run starts the phase over with a
+            # new one. What was applied stays (the records take the same snapshots again without change).
+            row.cursor = {kind: cursor for kind, cursor in row.cursor.items() if kind != row.phase}
+            setattr(row, f"{row.phase}_done", 0)
         log.warning("history.failed", extra={"store_id": store_id, "reason": reason(exc)})
     session.commit()
     on_progress(row)

@@ -175,3 +175,21 @@ def test_a_lost_answer_to_the_bulk_query_adopts_the_operation_it_started(app, sh
     assert run(db.session, store.id) == "done"
     assert len(server.state(store.domain).bulk.operations) == 2  # customers, orders: one each
     assert counts(store.id)["customers"] == CUSTOMERS
+
+
+def test_an_expired_result_file_starts_the_phase_over_on_the_next_run(shop):
+    """A bulk file's signed URL expires after seven days (403): the import fails, and the next run starts the
+    phase with a new operation; the records end the same, nothing doubled."""
+    store, server = shop
+    bulk = server.state(store.domain).bulk
+    bulk.expire_files = True
+    start(store, points=True)
+    assert run(db.session, store.id) == "failed"
+    row = history_import(db.session, store.id)
+    assert "BulkOperationFailed" in row.last_error and row.cursor == {} and row.customers_done == 0
+    bulk.expire_files = False
+    assert run(db.session, store.id) == "done"
+    assert len(bulk.operations) == 3  # customers twice (the expired one, then anew), orders once
+    found = counts(store.id)
+    assert (found["customers"], found["orders"], found["ledger"]) == (CUSTOMERS, ORDERS, ORDERS + ORDERS // 4)
+    assert history_import(db.session, store.id).customers_done == CUSTOMERS

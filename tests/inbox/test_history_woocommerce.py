@@ -114,3 +114,12 @@ def test_a_crash_mid_import_resumes_at_its_page(site, monkeypatch):
     found = counts(store.id)
     assert (found["orders"], found["ledger"]) == (ORDERS, ORDERS + found["refunds"])
     assert history_import(db.session, store.id).orders_done == ORDERS
+
+
+def test_a_document_that_does_not_parse_is_counted_and_the_rest_imported(site):
+    store, standin = site
+    standin.orders[7] = {**standin.orders[7], "currency": ""}  # MalformedPayload in the webhooks' parser
+    start(store)
+    assert run(db.session, store.id) == "done"
+    assert history_import(db.session, store.id).failed == 1
+    assert counts(store.id)["orders"] == ORDERS - 1
