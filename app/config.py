@@ -186,6 +186,12 @@ class Config:
         self.REDEMPTION_RETRY_BASE_SECONDS = float(os.environ.get("REDEMPTION_RETRY_BASE_SECONDS", 30))
         self.REDEMPTION_MAX_RETRY_WAIT_SECONDS = float(os.environ.get("REDEMPTION_MAX_RETRY_WAIT_SECONDS", 3600))
         self.LOYALTY_WRITEBACK_MAX_CALLS = int(os.environ.get("LOYALTY_WRITEBACK_MAX_CALLS", 40))
+        # History import (app/inbox/history_import.py, docs/history-import.md): how often a job asks Shopify how
+        # its bulk query is doing, and how long one job waits before leaving it to the bulk_operations/finish
+        # webhook and the scheduler; whether installing (or connecting) a store starts the import.
+        self.HISTORY_POLL_SECONDS = float(os.environ.get("HISTORY_POLL_SECONDS", 5))
+        self.HISTORY_WAIT_SECONDS = float(os.environ.get("HISTORY_WAIT_SECONDS", 600))
+        self.HISTORY_IMPORT_ON_INSTALL = os.environ.get("HISTORY_IMPORT_ON_INSTALL", "1") != "0"
 
         # E-mail (app/messaging). With SMTP_HOST unset, messages are written as .eml files under MAIL_DIR.
         self.SMTP_HOST = os.environ.get("SMTP_HOST") or None

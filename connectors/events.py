@@ -149,6 +149,14 @@ class AppUninstalled:
 
 
 @dataclass(frozen=True)
+class BulkOperationFinished:
+    """Shopify's bulk_operations/finish: a bulk query of ours ended (a history import goes on)."""
+
+    operation_id: str
+    status: str
+
+
+@dataclass(frozen=True)
 class ComplianceRequest:
     """customers/data_request, customers/redact, shop/redact: stored now, handled later."""
 
@@ -164,6 +172,7 @@ Event = (
     | ShipmentEvent
     | CustomerChanged
     | AppUninstalled
+    | BulkOperationFinished
     | ComplianceRequest
 )
 

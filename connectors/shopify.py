@@ -24,6 +24,7 @@ from . import parsing as p
 from .base import MAX_KEY_LENGTH, Connector, WebhookMeta, body_digest
 from .events import (
     AppUninstalled,
+    BulkOperationFinished,
     ComplianceRequest,
     CustomerChanged,
     CustomerSnapshot,
@@ -58,6 +59,9 @@ class ShopifyConnector(Connector):
         "customers/create": "parse_customer_topic",
         "customers/update": "parse_customer_topic",
         "app/uninstalled": "parse_uninstalled",
+        # https://shopify.dev/docs/api/usage/bulk-operations/queries (subscribe to bulk_operations/finish):
+        # {"admin_graphql_api_id": "gid://shopify/BulkOperation/1", "status": "completed", ...}
+        "bulk_operations/finish": "parse_bulk_finish",
         **{topic: "parse_compliance" for topic in COMPLIANCE_TOPICS},
     }
 
@@ -109,6 +113,13 @@ class ShopifyConnector(Connector):
 
     def parse_uninstalled(self, payload: Any, topic: str) -> list[Event]:
         return [AppUninstalled()]
+
+    def parse_bulk_finish(self, payload: Any, topic: str) -> list[Event]:
+        data = p.obj(payload)
+        operation = p.text(data.get("admin_graphql_api_id"), 128)
+        if not operation:
+            raise MalformedPayload("admin_graphql_api_id: missing")
+        return [BulkOperationFinished(operation_id=operation, status=p.text(data.get("status"), 32) or "")]
 
     def parse_compliance(self, payload: Any, topic: str) -> list[Event]:
         data = p.obj(payload)

@@ -16,12 +16,16 @@ from app.loyalty.refresh import DEFERRED_ACCOUNTS
 from app.platform.sql import chunks, in_keys
 from app.records import batch_scope
 from app.records.followers import LoadedOrder, OrderFollower
+from app.records.history import Policy
 from app.records.models import Order
 from app.stores.models import Store
 
 
 class LoyaltyFollower(OrderFollower):
     name = "loyalty"
+
+    def takes_past(self, policy: Policy) -> bool:
+        return policy.earn_points  # the merchant's choice: points for past orders, with today's rules, or none
 
     def reconcile(self, session: Session, store: Store, order: Order) -> None:
         reconcile_order(session, store, order)

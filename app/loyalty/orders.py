@@ -29,6 +29,7 @@ from app.loyalty.models import LoyaltyAccount, PointsLedger
 from app.loyalty.settings import LoyaltySettings, get_settings
 from app.platform.types import utcnow
 from app.records.customers import find_by_platform_id
+from app.records.history import is_past
 from app.records.models import Order, OrderRefund
 from app.stores.models import Store
 from connectors.events import CustomerChanged
@@ -160,6 +161,8 @@ def reconcile_loaded(
     earn = next((r for r in rows if r.source_key == f"order:{pid}:earn"), None)
     if earn is None and stands and order.paid_at is not None and settings.enabled:
         rule = earn_rule(settings, order, tier_of(owner))
+        if is_past(session, order):
+            rule["imported"] = "1"  # earned by imported history (docs/history-import.md): shown so, kept out of tiers
         add(f"order:{pid}:earn", "earn", points_for(rule), rule)
         earn = rows[-1]
     if earn is not None:

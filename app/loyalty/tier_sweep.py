@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, func, insert, literal, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.extensions import db
@@ -43,7 +43,7 @@ from app.loyalty.balance import EARNED_KINDS, add_months
 from app.loyalty.models import LoyaltyAccount, LoyaltyTierChange, LoyaltyWriteback, PointsLedger
 from app.loyalty.refresh import refresh_accounts
 from app.loyalty.settings import LoyaltySettings, get_settings
-from app.loyalty.tiers import WINDOW_MONTHS, Metrics, rank_of, target_rank
+from app.loyalty.tiers import WINDOW_MONTHS, Metrics, history_floor, rank_of, target_rank
 from app.platform.jobs import job_app
 from app.platform.locks import lock_store
 from app.platform.outbox import on_commit
@@ -116,7 +116,9 @@ def sweep(
     return dict(totals)
 
 
-def _points(session: Session, store: Store, ids: Sequence[int], since: datetime, now: datetime) -> dict[int, tuple]:
+def _points(
+    session: Session, store: Store, ids: Sequence[int], since: datetime, now: datetime, floor: datetime | None
+) -> dict[int, tuple]:
     """(lifetime, rolling) points earned per customer: earned rows net of reversals, an order's rows dated by
     its earn row (tiers.points_earned, as one GROUP BY)."""
     row, earn = aliased(PointsLedger), aliased(PointsLedger)
@@ -138,10 +140,16 @@ def _points(session: Session, store: Store, ids: Sequence[int], since: datetime,
         .where(row.store_id == store.id, in_keys(session, row.customer_id, ids), row.kind.in_(EARNED_KINDS))
         .group_by(row.customer_id)
     )
+    if floor is not None:  # past orders' rows left out (tiers.points_earned: their earn rows are marked imported)
+        stmt = stmt.outerjoin(
+            Order, and_(Order.store_id == row.store_id, Order.platform_id == row.order_platform_id)
+        ).where(or_(Order.placed_at.is_(None), Order.placed_at >= floor))
     return {cid: (Decimal(total or 0), Decimal(rolling or 0)) for cid, total, rolling in session.execute(stmt)}
 
 
-def _spent(session: Session, store: Store, ids: Sequence[int], since: datetime, now: datetime) -> dict[int, tuple]:
+def _spent(
+    session: Session, store: Store, ids: Sequence[int], since: datetime, now: datetime, floor: datetime | None
+) -> dict[int, tuple]:
     """(lifetime, rolling) net spend in the headline currency (tiers.amount_spent; Money is text on SQLite, so
     the sums are made here from one read of plain tuples)."""
     stmt = select(Order.customer_id, Order.currency, Order.total_price, Order.refunded_amount, Order.placed_at).where(
@@ -155,6 +163,8 @@ def _spent(session: Session, store: Store, ids: Sequence[int], since: datetime, 
     sums: dict[tuple[int, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for cid, currency, total, refunded, placed_at in session.execute(stmt):
         counts[cid][currency] += 1
+        if floor is not None and placed_at < floor:
+            continue  # tiers without past spend (tiers.history_floor); still counted for the headline currency
         net = Decimal(total) - Decimal(refunded or 0)
         sums[(cid, currency)][0] += net
         if since <= placed_at <= now:
@@ -170,8 +180,9 @@ def figures(session: Session, store: Store, settings: LoyaltySettings, ids: Sequ
     """tiers.metrics for many customers: {customer id: {(basis, window): figure}}."""
     since = add_months(now, -12)
     pairs = {(t.basis, t.window) for t in settings.tiers}
-    points = _points(session, store, ids, since, now) if any(b == "points_earned" for b, _ in pairs) else {}
-    spent = _spent(session, store, ids, since, now) if any(b == "amount_spent" for b, _ in pairs) else {}
+    floor = history_floor(session, store, None)
+    points = _points(session, store, ids, since, now, floor) if any(b == "points_earned" for b, _ in pairs) else {}
+    spent = _spent(session, store, ids, since, now, floor) if any(b == "amount_spent" for b, _ in pairs) else {}
     zero = (Decimal(0), Decimal(0))
     out: dict[int, Metrics] = {}
     for cid in ids:

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from app.loyalty.ledger import EARNED_KINDS, add_months, append, refresh_account
 from app.loyalty.models import LoyaltyAccount, LoyaltyTierChange, PointsLedger
 from app.loyalty.settings import LoyaltySettings, Tier
+from app.records.history import policy
 from app.records.models import Customer, Order
 from app.stores.models import Store
 
@@ -51,12 +52,17 @@ def _since(window: str, now: datetime) -> datetime | None:
     return add_months(now, -months) if months else None
 
 
-def points_earned(rows: list[PointsLedger], since: datetime | None, until: datetime | None = None) -> int:
-    """Earned points net of their reversals in [since, until], an order's rows dated by its earn row."""
-    earned_at = {r.order_platform_id: r.created_at for r in rows if r.source_key == f"order:{r.order_platform_id}:earn"}
+def points_earned(
+    rows: list[PointsLedger], since: datetime | None, until: datetime | None = None, *, past: bool = True
+) -> int:
+    """Earned points net of their reversals in [since, until], an order's rows dated by its earn row; without
+    the rows of imported past orders when `past` is False (the merchant's choice, docs/history-import.md)."""
+    earns = [r for r in rows if r.source_key == f"order:{r.order_platform_id}:earn"]
+    earned_at = {r.order_platform_id: r.created_at for r in earns}
+    imported = set() if past else {r.order_platform_id for r in earns if (r.rule or {}).get("imported")}
     total = 0
     for row in rows:
-        if row.kind not in EARNED_KINDS:
+        if row.kind not in EARNED_KINDS or (row.order_platform_id and row.order_platform_id in imported):
             continue
         when = earned_at.get(row.order_platform_id, row.created_at) if row.order_platform_id else row.created_at
         if (since is None or when >= since) and (until is None or when <= until):
@@ -67,7 +73,9 @@ def points_earned(rows: list[PointsLedger], since: datetime | None, until: datet
 def amount_spent(
     session: Session, store: Store, customer_id: int, since: datetime | None, now: datetime
 ) -> tuple[Decimal, str | None]:
-    """Net spend of paid, standing orders in the customer's headline currency, placed since `since`."""
+    """Net spend of paid, standing orders in the customer's headline currency, placed since `since` (and not
+    before the history cut-off when the merchant chose tiers without past spend)."""
+    since = history_floor(session, store, since)
     orders = session.execute(
         select(Order.currency, Order.total_price, Order.refunded_amount, Order.placed_at).where(
             Order.store_id == store.id,
@@ -99,10 +107,19 @@ def metrics(
     for basis, window in {(t.basis, t.window) for t in settings.tiers}:
         since = _since(window, now)
         if basis == "points_earned":
-            out[(basis, window)] = Decimal(points_earned(rows, since, now if since else None))
+            past = history_floor(session, store, None) is None
+            out[(basis, window)] = Decimal(points_earned(rows, since, now if since else None, past=past))
         else:
             out[(basis, window)] = amount_spent(session, store, customer_id, since, now)[0]
     return out
+
+
+def history_floor(session: Session, store: Store, since: datetime | None) -> datetime | None:
+    """`since`, raised to the store's history cut-off when past orders do not count towards tiers."""
+    found = policy(session, store.id)
+    if found is None or found.tiers_from_past:
+        return since
+    return found.cutoff_at if since is None else max(since, found.cutoff_at)
 
 
 def qualifies(tier: Tier, figures: Metrics) -> bool:

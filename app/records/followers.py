@@ -10,7 +10,8 @@ the same state:
   derives each marked order once and hands them all, with their refunds and parcels loaded, to every follower's
   `reconcile_many(session, store, loaded, now)`.
 Both paths call the one list, in the one order: the order the features' init_app registered them in (create_app).
-No follower checks which path it is on.
+No follower checks which path it is on. An order placed before the store's history cut-off (records/history.py)
+goes only to the followers whose `takes_past` says so, on both paths.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.records.history import Policy, policy
 from app.records.models import Fulfillment, Order, OrderRefund
 from app.records.orders import defer_order, find_order
 from app.stores.models import Store
@@ -41,6 +43,11 @@ class OrderFollower:
     """What a programme subclasses and registers, once, to follow orders."""
 
     name: str = ""
+
+    def takes_past(self, policy: Policy) -> bool:
+        """Whether this follower is handed orders placed before the store's history cut-off (records/history.py).
+        None by default: a past order never starts a programme's work (a review request, a referral, a message)."""
+        return False
 
     def reconcile(self, session: Session, store: Store, order: Order) -> None:
         """Bring what this programme owns for the order in line with it, in the caller's transaction."""
@@ -70,8 +77,11 @@ def followers() -> tuple[OrderFollower, ...]:
 
 def reconcile_many(session: Session, store: Store, loaded: Sequence[LoadedOrder], now: datetime) -> None:
     """The batch path: every follower on the store's derived orders, then every follower's deferred work."""
+    found = policy(session, store.id)
+    past = {id(item) for item in loaded if found.past(item.order)} if found is not None else set()
+    present = [item for item in loaded if id(item) not in past] if past else loaded
     for follower in _FOLLOWERS.values():
-        follower.reconcile_many(session, store, loaded, now)
+        follower.reconcile_many(session, store, loaded if found and follower.takes_past(found) else present, now)
     for follower in _FOLLOWERS.values():
         follower.settle(session, store, now)
 
@@ -85,5 +95,7 @@ def order_changed(session: Session, store: Store, event: Any) -> None:
     order = find_order(session, store, platform_id)
     if order is None:
         return  # a refund or a parcel before its order: the order's own event reconciles
+    found = policy(session, store.id)
     for follower in _FOLLOWERS.values():
-        follower.reconcile(session, store, order)
+        if found is None or not found.past(order) or follower.takes_past(found):
+            follower.reconcile(session, store, order)

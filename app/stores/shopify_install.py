@@ -21,6 +21,8 @@ install.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns; flask's Response subclasses it
@@ -45,6 +47,16 @@ log = logging.getLogger(__name__)
 
 APP_SUBSCRIPTION = "shopify.app.toml"  # ShopifyInstall.webhooks: the topic is an app-specific subscription
 DEFAULT_SCOPES = "read_orders,read_fulfillments,read_customers,write_customers,write_discounts,write_products"
+
+
+#: Called as hook(store_id) once a shop's install or reinstall is committed and its webhooks registered: the
+#: inbox starts the history import here (inbox/history_import.on_installed).
+INSTALLED_HOOKS: list[Callable[[int], Any]] = []
+
+
+def register_installed_hook(hook: Callable[[int], Any]) -> None:
+    if hook not in INSTALLED_HOOKS:
+        INSTALLED_HOOKS.append(hook)
 
 
 def app_topics() -> list[str]:
@@ -99,6 +111,8 @@ def _install(shop: str, grant: TokenGrant, now: float) -> Store:
     log.info("stores.shopify_install.completed", extra={"store_id": store.id})
     _refresh_details(store)
     sync_store_webhooks(store.id)
+    for hook in INSTALLED_HOOKS:  # after the webhooks: what happens from now on is not missed meanwhile
+        hook(store.id)
     return store
 
 

@@ -36,6 +36,7 @@ import jwt
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.standins.shopify_bulk import bulk_file
 from tests.standins.shopify_graphql import API_VERSION, GraphQLAdmin, ShopState, admin_schema, json_response
 
 __all__ = ["API_VERSION", "ShopState", "StandInServer", "StandInShopify", "admin_schema"]
@@ -102,6 +103,9 @@ class StandInShopify(GraphQLAdmin):
             response = self._access_token(shop, request)
         elif rest == f"/admin/api/{API_VERSION}/graphql.json" and request.method == "POST":
             response = self._graphql(shop, request)
+        elif rest.startswith("/bulk/") and rest.endswith(".jsonl") and request.method == "GET":
+            status, body = bulk_file(self.state(shop).bulk, rest[len("/bulk/") : -len(".jsonl")])
+            response = Response(body, status=status, mimetype="application/jsonl")
         else:
             response = json_response({"errors": "Not Found"}, 404)
         return response(environ, start_response)

@@ -28,6 +28,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSchema, build_client_schema, execute, parse, validate
 from werkzeug.wrappers import Request, Response
 
+from tests.standins.shopify_bulk import BULK_FIELDS, BulkState, bulk_roots
 from tests.standins.shopify_catalog import CatalogState, catalog_roots
 from tests.standins.shopify_cost import Bucket, requested_cost
 from tests.standins.shopify_writeback import WRITEBACK_FIELDS, WritebackState, writeback_roots
@@ -41,6 +42,7 @@ IMPLEMENTED = {
     "webhookSubscriptionDelete",
     "nodes",
     *WRITEBACK_FIELDS,
+    *BULK_FIELDS,
 }
 
 
@@ -56,6 +58,7 @@ class ShopState:
     webhooks: list[dict[str, str]] = field(default_factory=list)
     writeback: WritebackState = field(default_factory=WritebackState)
     catalog: CatalogState = field(default_factory=CatalogState)
+    bulk: BulkState = field(default_factory=BulkState)  # bulk queries over its customers and orders
     # The `shop` object's fields as a new development store has them (tests change them).
     details: dict[str, str] = field(
         default_factory=lambda: {
@@ -84,6 +87,7 @@ class GraphQLAdmin:
     costs: list[dict[str, Any]]
     _access: dict[str, tuple[str, float]]
     _ids: itertools.count
+    base_url: str
     _lock: threading.Lock
 
     def state(self, shop: str) -> ShopState:
@@ -140,6 +144,9 @@ class GraphQLAdmin:
             "webhookSubscriptionDelete": lambda info, **args: self._delete_webhook(shop, args),
             **writeback_roots(self.state(shop).writeback),
             **catalog_roots(self.state(shop).catalog),
+            **bulk_roots(
+                self.state(shop).bulk, admin_schema(), lambda name: f"{self.base_url}/{shop}/bulk/{name}.jsonl"
+            ),
         }
         requested = requested_cost(document, payload.get("variables"))
         with self._lock:  # one document at a time per stand-in, as a shop serialises writes to one resource

@@ -51,6 +51,7 @@ class WooStandin(WooAuth):
         self.keys: dict[str, dict[str, Any]] = {}  # consumer_key -> {secret, permissions, key_id}
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.orders: list[dict[str, Any]] = []
+        self.customers: list[dict[str, Any]] = []  # REST customer bodies, each with its `role`
         self.products: dict[int, dict[str, Any]] = {}  # id -> {id, name, permalink, images: [{id, src}]}
         self.product_queries: list[list[str]] = []  # the `include` ids of every GET /products
         self.requests: list[tuple[str, str]] = []
@@ -161,6 +162,8 @@ class WooStandin(WooAuth):
             return self._webhook(request, path.rsplit("/", 1)[1])
         if path == "/orders" and request.method == "GET":
             return self._orders(request)
+        if path == "/customers" and request.method == "GET":
+            return self._customers(request)
         if path == "/products" and request.method == "GET":
             return self._products(request)
         if path in ("/settings/general", "/settings/email") and request.method == "GET":
@@ -235,6 +238,16 @@ class WooStandin(WooAuth):
         self.product_queries.append(include)
         items = [p for p in self.products.values() if not include or str(p["id"]) in include]
         return self._list(request, sorted(items, key=lambda p: p["id"]))
+
+    def _customers(self, request: Request) -> Response:
+        # role: "customer" unless asked (role=all lists every role), as WC_REST_Customers_Controller does.
+        query = dict(parse_qsl(urlsplit(request.url).query))
+        if int(query.get("per_page", 10)) > 100:
+            return error_response(400, "rest_invalid_param", "Invalid parameter(s): per_page")
+        role = query.get("role", "customer")
+        items = [c for c in self.customers if role == "all" or c.get("role") == role]
+        items = sorted(items, key=lambda c: c["id"], reverse=query.get("order", "asc") == "desc")
+        return self._list(request, items)
 
     def _orders(self, request: Request) -> Response:
         query = dict(parse_qsl(urlsplit(request.url).query))

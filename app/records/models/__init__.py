@@ -2,6 +2,7 @@
 
 from app.records.models.catalog import Product
 from app.records.models.customer import Customer
+from app.records.models.history import HistoryImport
 from app.records.models.order import Fulfillment, Order, OrderDeletion, OrderRefund
 
-__all__ = ["Customer", "Fulfillment", "Order", "OrderDeletion", "OrderRefund", "Product"]
+__all__ = ["Customer", "Fulfillment", "HistoryImport", "Order", "OrderDeletion", "OrderRefund", "Product"]

@@ -1,0 +1,143 @@
+"""The stand-in Shopify's bulk query operations: bulkOperationRunQuery, bulkOperation(id:), the JSONL file.
+
+As Shopify does (https://shopify.dev/docs/api/usage/bulk-operations/queries): the inner query is parsed and
+validated against the Admin schema (a bad one is a userError, not an operation), must select one top-level
+connection, and one bulk query runs per shop at a time. The operation is CREATED, then RUNNING for
+`polls_running` polls and until its work (a thread) is done, then COMPLETED with a `url`; the mutation answers
+at once, as Shopify's does. The file is the query executed (graphql-core) over the
+shop's `customers` and `orders` (held as Admin GraphQL objects; an order's `lineItems` a plain list here),
+one object per line, each nested connection's objects on lines of their own with `__parentId`, directly below
+their parent (groupObjects: true). An empty result has no file (url null), as Shopify answers. Every inner
+query is kept in `queries`; `expire_files` makes the file URL answer 403, as an expired signed URL does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import GraphQLSchema, execute, parse, validate
+
+BULK_FIELDS = ("bulkOperationRunQuery", "bulkOperation", "currentBulkOperation")
+
+
+@dataclass
+class BulkState:
+    customers: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    queries: list[str] = field(default_factory=list)
+    polls_running: int = 1
+    expire_files: bool = False
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+
+def _connection(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"edges": [{"node": item} for item in items]}
+
+
+def _held(order: dict[str, Any]) -> dict[str, Any]:
+    """An order as graphql-core resolves it: its line items as the connection the schema names."""
+    return {**order, "lineItems": _connection(order.get("lineItems") or [])}
+
+
+def _is_connection(value: Any) -> bool:
+    return isinstance(value, dict) and ("edges" in value or "nodes" in value)
+
+
+def _nodes(value: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in value.get("edges") or []] + list(value.get("nodes") or [])
+
+
+def jsonl(result: dict[str, Any]) -> bytes:
+    """A bulk query's executed result as Shopify writes it: connections flattened into lines."""
+    lines: list[str] = []
+
+    def emit(node: dict[str, Any], parent: str | None) -> None:
+        plain = {k: v for k, v in node.items() if not _is_connection(v)}
+        if parent is not None:
+            plain["__parentId"] = parent
+        lines.append(json.dumps(plain))
+        for value in node.values():
+            if _is_connection(value):
+                for child in _nodes(value):
+                    emit(child, node.get("id"))
+
+    for root in result.values():
+        for node in _nodes(root):
+            emit(node, None)
+    return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
+def bulk_roots(state: BulkState, schema: GraphQLSchema, file_url: Any) -> dict[str, Any]:
+    def run_query(info: Any, query: str, groupObjects: bool = True) -> dict[str, Any]:  # noqa: N803  (schema name)
+        state.queries.append(query)
+        try:
+            document = parse(query)
+        except Exception as exc:  # noqa: BLE001  (Shopify answers a userError for an unparsable query)
+            return _refused(f"Invalid bulk query: {exc}")
+        errors = validate(schema, document)
+        if errors:
+            return _refused("Invalid bulk query: " + "; ".join(e.message for e in errors))
+        if any(op["status"] in ("CREATED", "RUNNING") for op in state.operations.values()):
+            return _refused("A bulk query operation for this app and shop is already in progress: gid://...")
+        number = next(state._ids)
+        gid = f"gid://shopify/BulkOperation/{number}"
+        op: dict[str, Any] = {"id": gid, "status": "CREATED", "polls": 0, "query": query, "grouped": groupObjects}
+        state.operations[gid] = op
+
+        def work() -> None:  # in the background, as Shopify runs it: the mutation answers at once
+            roots = {"customers": _connection(state.customers), "orders": _connection([_held(o) for o in state.orders])}
+            result = execute(schema, document, root_value=roots)
+            data = result.data or {}
+            body = jsonl(data)
+            state.files[str(number)] = body
+            op["rootObjectCount"] = sum(len(_nodes(v)) for v in data.values() if _is_connection(v))
+            op["objectCount"] = body.count(b"\n")
+            op["url"] = file_url(str(number)) if body else None
+            op["errorCode"] = "INTERNAL_SERVER_ERROR" if result.errors else None
+
+        op["worker"] = threading.Thread(target=work, daemon=True)
+        op["worker"].start()
+        return {"bulkOperation": {"id": gid, "status": "CREATED"}, "userErrors": []}
+
+    def current(info: Any, type: str = "QUERY") -> dict[str, Any] | None:  # noqa: A002  (the schema's argument)
+        return operation(info, list(state.operations)[-1]) if state.operations else None
+
+    def operation(info: Any, id: str) -> dict[str, Any] | None:  # noqa: A002  (the schema's argument)
+        op = state.operations.get(id)
+        if op is None:
+            return None
+        op["polls"] += 1
+        if op["status"] not in ("COMPLETED", "FAILED"):
+            finished = not op["worker"].is_alive() and op["polls"] > state.polls_running
+            op["status"] = ("FAILED" if op["errorCode"] else "COMPLETED") if finished else "RUNNING"
+        done = op["status"] == "COMPLETED"
+        return {
+            "id": op["id"],
+            "status": op["status"],
+            "errorCode": op.get("errorCode") if op["status"] == "FAILED" else None,
+            "objectCount": str(op["objectCount"] if done else 0),
+            "rootObjectCount": str(op["rootObjectCount"] if done else 0),
+            "url": op["url"] if done else None,
+            "partialDataUrl": None,
+            "query": op["query"],
+        }
+
+    return {"bulkOperationRunQuery": run_query, "bulkOperation": operation, "currentBulkOperation": current}
+
+
+def _refused(message: str) -> dict[str, Any]:
+    return {"bulkOperation": None, "userErrors": [{"field": ["query"], "message": message}]}
+
+
+def bulk_file(state: BulkState, name: str) -> tuple[int, bytes]:
+    """GET of a result file: (status, body); 403 once `expire_files` is set (an expired signed URL)."""
+    if state.expire_files:
+        return 403, b"<Error><Code>AccessDenied</Code></Error>"
+    body = state.files.get(name)
+    return (200, body) if body is not None else (404, b"")
