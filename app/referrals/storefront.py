@@ -46,3 +46,32 @@ def my_referral() -> Response:
     )
     db.session.commit()
     return jsonify(code=code.code, share_url=share_url(code))
+
+
+FRIEND_CODE = register_schema(
+    "FriendCode",
+    {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "maxLength": 32}}},
+)
+
+
+@storefront_route(
+    "/referrals/friend-code",
+    summary="The friend's discount code for a landing token (read only)",
+    response=FRIEND_CODE,
+    query=[{"name": "token", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 200}}],
+    errors={"404": "No code for this token: unknown, another store's, or not created at the store yet"},
+)
+def friend_code() -> Response:
+    """The WordPress plugin's lookup when a friend arrives with ?ppe_ref=<landing token> (docs/wordpress-plugin.md):
+    the code our landing page made when they pressed "Get my code", once the store holds it, so the cart applies
+    it. A lookup only: the token is the signed, per-friend secret the landing page gave them; nothing is created
+    here (a GET has no side effects: link previewers and bots fetch URLs too)."""
+    from app.referrals.service import invite_by_token, read_landing_token
+
+    store = current_identity().store
+    token = request.args.get("token", "")
+    nonce = read_landing_token(store, token) if len(token) <= 200 else None
+    invite = invite_by_token(db.session, store, nonce) if nonce else None
+    if invite is None or invite.discount_status != "created":
+        raise NotFound("no code for this token")
+    return jsonify(code=invite.discount_code)

@@ -14,9 +14,9 @@ from tests.helpers import add_store
 
 NOW = 1_800_000_000.0
 # Operations whose schema-valid input still carries a signature no generator can produce (a review star link's
-# token): generated requests are refused as link_invalid (400), and schemathesis' "valid data is accepted" check
-# cannot hold for them. Every other check still runs.
-SIGNED_INPUT = {"POST /api/v1/reviews": 400}
+# token: refused as link_invalid, 400; a referral landing token: no code for it, 404), and schemathesis' "valid
+# data is accepted" check cannot hold for them. Every other check still runs.
+SIGNED_INPUT = {"POST /api/v1/reviews": 400, "GET /api/v1/referrals/friend-code": 404}
 
 
 @pytest.fixture
