@@ -57,3 +57,10 @@ def signing_keys(config: Mapping[str, Any] | None = None) -> list[str]:
     session interface builds from the same two settings (flask/sessions.py, get_signing_serializer)."""
     config = current_app.config if config is None else config
     return [*(config.get("SECRET_KEY_FALLBACKS") or ()), str(config["SECRET_KEY"])]
+
+
+def bearer(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` header ("" when the header is absent or of another
+    scheme; the scheme's name is case-insensitive, RFC 9110 11.1)."""
+    header = authorization or ""
+    return header[7:].strip() if header[:7].lower() == "bearer " else ""

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from app.admin.auth import ADMIN_TOKEN_PREFIX
 from app.admin.models import AuditEntry
 from app.platform.types import utcnow
+from app.security import bearer
 from app.stores.models import Store
 
 MAX_PAGE = 200
@@ -50,18 +51,13 @@ def token_fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
-def _bearer() -> str:
-    header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header[:7].lower() == "bearer " else ""
-
-
 def current_actor() -> Actor:
     """Who is acting now (see the module's docstring); RuntimeError outside an admin request or a command."""
     if has_request_context():
         actor = g.get("audit_actor")
         if isinstance(actor, Actor):
             return actor
-        token = _bearer() if g.get("store") is not None else ""
+        token = bearer(request.headers.get("Authorization")) if g.get("store") is not None else ""
         if token.startswith(ADMIN_TOKEN_PREFIX):
             return Actor("admin_token", token_fingerprint(token))
         if token:

@@ -18,13 +18,12 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, jsonify, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
 
 from app.extensions import db
-from app.security import signing_keys
+from app.security import bearer, signing_keys
 from app.stores import shopify_auth
 from app.stores.models import Store
-from app.stores.shopify_tokens import clock
+from app.stores.shopify_tokens import shop_store, verified_shop
 
 F = TypeVar("F", bound=Callable[..., Any])
 ADMIN_TOKEN_PREFIX = "ppa1."  # noqa: S105  (a format marker, not a secret)
@@ -64,19 +63,14 @@ def _store_from_admin_token(token: str) -> Store | None:
 
 
 def _store_from_session_token(token: str) -> Store | None:
-    cfg = current_app.config
     try:
-        shop = shopify_auth.verify_session_token(
-            token, api_key=cfg.get("SHOPIFY_API_KEY", ""), api_secret=cfg.get("SHOPIFY_API_SECRET") or "", now=clock()
-        )
+        return shop_store(verified_shop(token))
     except shopify_auth.InstallRefused:
         return None
-    return db.session.scalar(select(Store).where(Store.platform == "shopify", Store.domain == shop))
 
 
 def authenticate() -> Store | None:
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    token = bearer(request.headers.get("Authorization"))
     if not token:
         return None
     if token.startswith(ADMIN_TOKEN_PREFIX):

@@ -12,18 +12,17 @@ POST /shopify/session (Shopify-managed installation's token exchange) and asks a
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Literal
 
-from flask import current_app, request
-from sqlalchemy import select
+from flask import request
 
 from app.dashboard.session import COOKIE, DashboardSession, generation, read_session_cookie
 from app.extensions import db
-from app.security import secret_box
+from app.security import bearer
 from app.stores import shopify_auth
 from app.stores.models import Store
+from app.stores.shopify_tokens import installed, shop_store, verified_shop
 
 
 @dataclass(frozen=True)
@@ -38,26 +37,13 @@ class NotInstalled:
     shop: str
 
 
-def clock() -> float:
-    """The app's clock for token times: SHOPIFY_CLOCK when tests set one (as the install views read it)."""
-    return float((current_app.config.get("SHOPIFY_CLOCK") or time.time)())
-
-
-def bearer() -> str:
-    header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header[:7].lower() == "bearer " else ""
-
-
 def _from_session_token(token: str) -> Merchant | NotInstalled | None:
-    cfg = current_app.config
     try:
-        shop = shopify_auth.verify_session_token(
-            token, api_key=cfg.get("SHOPIFY_API_KEY", ""), api_secret=cfg.get("SHOPIFY_API_SECRET") or "", now=clock()
-        )
+        shop = verified_shop(token)
     except shopify_auth.InstallRefused:
         return None
-    store = db.session.scalar(select(Store).where(Store.platform == "shopify", Store.domain == shop))
-    if store is None or store.status != "active" or not shopify_auth.has_token(secret_box(), store):
+    store = shop_store(shop)
+    if store is None or not installed(store):
         return NotInstalled(shop)
     return Merchant(store=store, via="session_token")
 
@@ -75,7 +61,9 @@ def _from_cookie() -> Merchant | None:
 def resolve() -> Merchant | NotInstalled | None:
     """The merchant of this request: a session token first (header, then the first load's id_token), then the
     cookie. A request that shows a token is judged by it alone (no falling back to a cookie)."""
-    token = bearer() or (request.args.get("id_token", "") if request.method == "GET" else "")
+    token = bearer(request.headers.get("Authorization")) or (
+        request.args.get("id_token", "") if request.method == "GET" else ""
+    )
     if token:
         return _from_session_token(token)
     return _from_cookie()

@@ -29,12 +29,12 @@ from werkzeug.wrappers import Response as BaseResponse  # what redirect() return
 
 from app.extensions import db
 from app.platform.logs import reason
-from app.security import secret_box
+from app.security import bearer, secret_box
 from app.stores import shopify_auth as auth
 from app.stores.details import refresh_details
 from app.stores.models import Store
 from app.stores.models.shopify import WEBHOOKS_ACTIVE, WEBHOOKS_ERROR, ShopifyInstall
-from app.stores.shopify_tokens import admin_client, clock, token_client
+from app.stores.shopify_tokens import admin_client, clock, installed, shop_store, token_client, verified_shop
 from connectors.exceptions import ConnectorError
 from connectors.shopify import COMPLIANCE_TOPICS, ShopifyConnector
 from connectors.shopify_admin import TokenGrant, TokenRequestError
@@ -183,18 +183,14 @@ def callback() -> BaseResponse:
 
 @bp.post("/shopify/session")
 def session_token() -> Response:
-    cfg = current_app.config
     now = clock()
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    token = bearer(request.headers.get("Authorization"))
     try:
-        shop = auth.verify_session_token(
-            token, api_key=cfg.get("SHOPIFY_API_KEY", ""), api_secret=cfg.get("SHOPIFY_API_SECRET") or "", now=now
-        )
+        shop = verified_shop(token)
     except auth.InstallRefused as exc:
         return _refused(exc.reason, 401)
-    store = db.session.scalar(db.select(Store).where(Store.platform == "shopify", Store.domain == shop))
-    if store is None or store.status != "active" or not auth.has_token(secret_box(), store):
+    store = shop_store(shop)
+    if store is None or not installed(store):
         try:
             grant = token_client().exchange_session_token(shop, token)
         except ConnectorError as exc:

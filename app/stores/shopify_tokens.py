@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.extensions import db
 from app.platform.queue import get_redis
@@ -27,6 +28,25 @@ def clock() -> float:
     """The app's clock: SHOPIFY_CLOCK (a callable returning epoch seconds) when tests set one."""
     now: Callable[[], float] = current_app.config.get("SHOPIFY_CLOCK") or time.time
     return float(now())
+
+
+def verified_shop(token: str) -> str:
+    """The shop an App Bridge session token speaks for, checked with the app's key and secret at the app's clock
+    (shopify_auth.verify_session_token; raises InstallRefused)."""
+    cfg = current_app.config
+    return auth.verify_session_token(
+        token, api_key=cfg.get("SHOPIFY_API_KEY", ""), api_secret=cfg.get("SHOPIFY_API_SECRET") or "", now=clock()
+    )
+
+
+def shop_store(shop: str) -> Store | None:
+    """Our store row for a Shopify shop domain (any status)."""
+    return db.session.scalar(select(Store).where(Store.platform == "shopify", Store.domain == shop))
+
+
+def installed(store: Store | None) -> bool:
+    """An active store we hold an offline token for (else the embedded app's first load exchanges one)."""
+    return store is not None and store.status == "active" and auth.has_token(secret_box(), store)
 
 
 def admin_origin() -> str | None:
