@@ -18,6 +18,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, current_app
+from itsdangerous import URLSafeTimedSerializer
 
 
 class SecretBox:
@@ -64,3 +65,9 @@ def bearer(authorization: str | None) -> str:
     scheme; the scheme's name is case-insensitive, RFC 9110 11.1)."""
     header = authorization or ""
     return header[7:].strip() if header[:7].lower() == "bearer " else ""
+
+
+def timed_serializer(salt: str) -> URLSafeTimedSerializer:
+    """The signer of our links and tokens: SECRET_KEY and its fallbacks (`signing_keys`, so a rotation keeps
+    earlier ones readable), one salt per purpose so one purpose's token is never another's."""
+    return URLSafeTimedSerializer(signing_keys(), salt=salt)

@@ -17,10 +17,10 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import current_app, g, jsonify, request
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 
 from app.extensions import db
-from app.security import bearer, signing_keys
+from app.security import bearer, timed_serializer
 from app.stores import shopify_auth
 from app.stores.models import Store
 from app.stores.shopify_tokens import shop_store, verified_shop
@@ -31,33 +31,31 @@ _SALT = "admin-api-token"
 DEFAULT_TTL_DAYS = 90
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(signing_keys(), salt=_SALT)
-
-
-def _generation(store: Store) -> int:
+def credential_generation(store: Store) -> int:
+    """The store's admin credential generation: `admin-token --revoke` bumps it, which ends every admin token and
+    dashboard session issued before (app/dashboard/session.py carries it too)."""
     return int((store.settings or {}).get("admin_token_generation", 0))
 
 
 def issue_admin_token(store: Store) -> str:
     """A bearer token for this store's admin API (valid for the configured days, until revoked)."""
-    return ADMIN_TOKEN_PREFIX + _serializer().dumps({"s": store.id, "g": _generation(store)})
+    return ADMIN_TOKEN_PREFIX + timed_serializer(_SALT).dumps({"s": store.id, "g": credential_generation(store)})
 
 
 def revoke_admin_tokens(store: Store) -> None:
-    store.settings = {**(store.settings or {}), "admin_token_generation": _generation(store) + 1}
+    store.settings = {**(store.settings or {}), "admin_token_generation": credential_generation(store) + 1}
 
 
 def _store_from_admin_token(token: str) -> Store | None:
     max_age = int(current_app.config.get("ADMIN_TOKEN_TTL_DAYS", DEFAULT_TTL_DAYS)) * 86400
     try:
-        claims = _serializer().loads(token[len(ADMIN_TOKEN_PREFIX) :], max_age=max_age)
+        claims = timed_serializer(_SALT).loads(token[len(ADMIN_TOKEN_PREFIX) :], max_age=max_age)
     except (SignatureExpired, BadSignature):
         return None
     if not isinstance(claims, dict) or not isinstance(claims.get("s"), int):
         return None
     store = db.session.get(Store, claims["s"])
-    if store is None or claims.get("g") != _generation(store):
+    if store is None or claims.get("g") != credential_generation(store):
         return None
     return store
 

@@ -17,7 +17,8 @@ from typing import Literal
 
 from flask import request
 
-from app.dashboard.session import COOKIE, DashboardSession, generation, read_session_cookie
+from app.admin.auth import credential_generation
+from app.dashboard.session import COOKIE, DashboardSession, read_session_cookie
 from app.extensions import db
 from app.security import bearer
 from app.stores import shopify_auth
@@ -53,7 +54,7 @@ def _from_cookie() -> Merchant | None:
     if session is None:
         return None
     store = db.session.get(Store, session.store_id)
-    if store is None or store.status != "active" or generation(store) != session.generation:
+    if store is None or store.status != "active" or credential_generation(store) != session.generation:
         return None
     return Merchant(store=store, via="cookie", session=session)
 

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 
+from app.admin.auth import credential_generation
 from app.platform.queue import get_redis
-from app.security import signing_keys
+from app.security import timed_serializer
 from app.stores.models import Store
 
 COOKIE = "ppe_dash"
@@ -38,21 +39,12 @@ class DashboardSession:
     csrf_secret: str
 
 
-def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(signing_keys(), salt=salt)
-
-
-def generation(store: Store) -> int:
-    """The store's admin credential generation (app/admin/auth.py bumps it on `admin-token --revoke`)."""
-    return int((store.settings or {}).get("admin_token_generation", 0))
-
-
 def link_ttl() -> int:
     return int(current_app.config.get("DASHBOARD_LINK_TTL_SECONDS", 600))
 
 
 def login_token(store: Store) -> str:
-    return str(_serializer(_LINK_SALT).dumps({"s": store.id, "n": secrets.token_urlsafe(16)}))
+    return str(timed_serializer(_LINK_SALT).dumps({"s": store.id, "n": secrets.token_urlsafe(16)}))
 
 
 def login_url(store: Store) -> str:
@@ -63,7 +55,7 @@ def login_url(store: Store) -> str:
 def spend_login_token(token: str) -> int | None:
     """The store id of a valid, unexpired, never used link (and it is used from now on), else None."""
     try:
-        claims = _serializer(_LINK_SALT).loads(token, max_age=link_ttl())
+        claims = timed_serializer(_LINK_SALT).loads(token, max_age=link_ttl())
     except (SignatureExpired, BadSignature):
         return None
     if not isinstance(claims, dict) or not isinstance(claims.get("s"), int) or not isinstance(claims.get("n"), str):
@@ -81,7 +73,9 @@ def session_max_age() -> int:
 
 def new_session_cookie(store: Store) -> str:
     return str(
-        _serializer(_SESSION_SALT).dumps({"s": store.id, "g": generation(store), "c": secrets.token_urlsafe(16)})
+        timed_serializer(_SESSION_SALT).dumps(
+            {"s": store.id, "g": credential_generation(store), "c": secrets.token_urlsafe(16)}
+        )
     )
 
 
@@ -100,7 +94,7 @@ def read_session_cookie(value: str | None) -> DashboardSession | None:
     if not value:
         return None
     try:
-        claims = _serializer(_SESSION_SALT).loads(value, max_age=session_max_age())
+        claims = timed_serializer(_SESSION_SALT).loads(value, max_age=session_max_age())
     except (SignatureExpired, BadSignature):
         return None
     if not isinstance(claims, dict) or not isinstance(claims.get("s"), int) or not isinstance(claims.get("c"), str):

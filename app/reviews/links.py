@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 
 from app.errors import Gone, InvalidInput
-from app.security import signing_keys
+from app.security import timed_serializer
 
 STAR_SALT = "review-star-link"
 HELP_SALT = "review-help-link"
@@ -48,25 +48,21 @@ class HelpLink:
     locale: str
 
 
-def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(signing_keys(), salt=salt)
-
-
 def _ttl() -> int:
     return int(current_app.config.get("REVIEW_LINK_TTL_DAYS", DEFAULT_TTL_DAYS)) * 86400
 
 
 def star_token(store_id: int, request_id: int, product_id: str, rating: int, locale: str) -> str:
-    return _serializer(STAR_SALT).dumps([store_id, request_id, product_id, rating, locale])
+    return timed_serializer(STAR_SALT).dumps([store_id, request_id, product_id, rating, locale])
 
 
 def help_token(store_id: int, request_id: int, locale: str) -> str:
-    return _serializer(HELP_SALT).dumps([store_id, request_id, locale])
+    return timed_serializer(HELP_SALT).dumps([store_id, request_id, locale])
 
 
 def _load(salt: str, token: str) -> list:
     try:
-        value = _serializer(salt).loads(token, max_age=_ttl())
+        value = timed_serializer(salt).loads(token, max_age=_ttl())
     except SignatureExpired as exc:
         raise LinkExpired() from exc
     except BadSignature as exc:

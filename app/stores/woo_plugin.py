@@ -34,14 +34,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, current_app, redirect, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.extensions import db
 from app.platform.queue import get_redis
-from app.security import secret_box, signing_keys
+from app.security import secret_box, timed_serializer
 from app.stores.models import Store
 from app.stores.models.woocommerce import COMPLETED
 from app.stores.storefront_keys import ensure_keys, read_keys, store_for_public_key
@@ -65,10 +65,6 @@ _USED_PREFIX = "wooplugin:used:"
 
 def _answer(status: int, message: str, **extra: object) -> Response:
     return Response(json.dumps({"status": message, **extra}), status=status, mimetype="application/json")
-
-
-def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(signing_keys(), salt=salt)
 
 
 def challenge_of(verifier: str) -> str:
@@ -109,7 +105,7 @@ def connect() -> BaseResponse:
     location = answer.headers.get("Location", "")
     if answer.status_code != 302 or not location.startswith(f"{site_url}/wc-auth/v1/authorize?"):
         return answer  # refused by connect (its status and reason)
-    signed = _serializer("woo-plugin-return").dumps([site_url, return_to, challenge])
+    signed = timed_serializer("woo-plugin-return").dumps([site_url, return_to, challenge])
     app_url = str(current_app.config.get("APP_URL", "")).rstrip("/")
     ours = f"{app_url}/woocommerce/plugin/return?{urlencode({'r': signed})}"
     return redirect(_with_query(location, return_url=ours), code=302)
@@ -118,7 +114,7 @@ def connect() -> BaseResponse:
 @bp.get("/return")
 def returned() -> BaseResponse:
     try:
-        site_url, return_to, challenge = _serializer("woo-plugin-return").loads(
+        site_url, return_to, challenge = timed_serializer("woo-plugin-return").loads(
             request.args.get("r", ""), max_age=RETURN_TTL_SECONDS
         )
     except (BadSignature, ValueError, TypeError):
@@ -129,7 +125,9 @@ def returned() -> BaseResponse:
         return redirect(_with_query(return_to, ppe_error="not_approved"), code=302)
     if connection.status != COMPLETED or connection.store_id is None or connection.domain != site_key(site_url):
         return redirect(_with_query(return_to, ppe_error="not_connected"), code=302)
-    code = _serializer("woo-plugin-code").dumps([connection.store_id, site_url, challenge, secrets.token_urlsafe(16)])
+    code = timed_serializer("woo-plugin-code").dumps(
+        [connection.store_id, site_url, challenge, secrets.token_urlsafe(16)]
+    )
     log.info("woo_plugin.code_issued", extra={"store_id": connection.store_id})
     return redirect(_with_query(return_to, ppe_code=code), code=302)
 
@@ -141,7 +139,7 @@ def exchange() -> Response:
     if not isinstance(payload, dict) or not all(isinstance(payload.get(k), str) for k in ("code", "site", "verifier")):
         return _answer(400, "malformed")
     try:
-        store_id, site_url, challenge, nonce = _serializer("woo-plugin-code").loads(
+        store_id, site_url, challenge, nonce = timed_serializer("woo-plugin-code").loads(
             payload["code"], max_age=CODE_TTL_SECONDS
         )
         claimed_site = normalise_site_url(payload["site"])
