@@ -101,10 +101,11 @@ def _referral_landing() -> tuple:
 
 def _admin_token() -> tuple:
     from app.admin import auth
+    from app.security import timed_serializer
 
     store = SimpleNamespace(id=1, settings={})
     prefix = auth.ADMIN_TOKEN_PREFIX
-    return lambda: auth.issue_admin_token(store), lambda token: auth._serializer().loads(token[len(prefix) :])
+    return lambda: auth.issue_admin_token(store), lambda token: timed_serializer(auth._SALT).loads(token[len(prefix) :])
 
 
 @pytest.mark.parametrize("purpose", [_unsubscribe, _review_star, _referral_landing, _admin_token])
