@@ -12,6 +12,7 @@ from flask import current_app, request
 
 from app.dashboard import charts, orders_figures  # noqa: F401  (orders_figures registers its section)
 from app.dashboard.figures import Period, compute_sections
+from app.dashboard.i18n import N_
 from app.dashboard.registry import current_merchant, dashboard_page, render_page
 from app.extensions import db
 
@@ -43,7 +44,7 @@ def chosen_period() -> tuple[Period, str]:
     return Period(_midnight(end - timedelta(days=length)), _midnight(end)), str(length)
 
 
-@dashboard_page("", title="Overview", nav="Overview", order=0)
+@dashboard_page("", title=N_("Overview"), nav=N_("Overview"), order=0)
 def overview() -> str:
     period, preset = chosen_period()
     sections = compute_sections(db.session, current_merchant().store, period)

@@ -24,11 +24,12 @@ from typing import Any
 from flask import Response, abort, current_app, g, render_template, request, url_for
 
 from app.dashboard import access, bp
+from app.dashboard.i18n import merchant_locale
 from app.dashboard.session import csrf_token, csrf_valid
 from app.stores.shopify_auth import InstallRefused, valid_shop
 
 FRAGMENT_HEADER = "X-PPE-Fragment"
-CARRIED_ARGS = ("shop", "host", "embedded")  # Shopify's query, kept on our links inside the admin
+CARRIED_ARGS = ("shop", "host", "embedded", "locale")  # Shopify's query, kept on our links inside the admin
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def _context(page: Page, merchant: access.Merchant | None, **extra: Any) -> dict
         "api_key": cfg.get("SHOPIFY_API_KEY", ""),
         "csrf_token": csrf_token(merchant.session) if merchant and merchant.session else "",
         "page_url": page_url,
+        "lang": merchant_locale(),
         **extra,
     }
 

@@ -137,3 +137,16 @@ def test_a_shop_without_offline_token_is_told_to_install(dash, ctx):
         "/app", headers={"Authorization": f"Bearer {session_token(SHOP)}", "X-PPE-Fragment": "1"}
     )
     assert answer.status_code == 401 and answer.json == {"error": "store_not_installed"}
+
+
+def test_dashboard_speaks_the_merchants_language(app, client):
+    """Shopify's `locale` on the admin's first load, else Accept-Language; the rest of the merchant UI's
+    catalogues fall back to English per string."""
+    from app.dashboard.i18n import merchant_locale
+
+    with app.test_request_context("/app?locale=pl-PL"):
+        assert merchant_locale() == "pl"
+    with app.test_request_context("/app", headers={"Accept-Language": "de-DE,pl;q=0.8,en;q=0.5"}):
+        assert merchant_locale() == "pl"
+    with app.test_request_context("/app", headers={"Accept-Language": "de-DE"}):
+        assert merchant_locale() == "en"
