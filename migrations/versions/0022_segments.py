@@ -1,0 +1,51 @@
+"""segments: the merchant's own segments, and each store's purchase rhythm (interval, VIP spend)
+
+Revision ID: 0022_segments
+Revises: 0021_history_import
+Create Date: 2026-12-07 02:00:00
+
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+import app.platform.types  # noqa: F401  (UTCDateTime, Money)
+
+
+# revision identifiers, used by Alembic.
+revision = "0022_segments"
+down_revision = "0021_history_import"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "segments",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("store_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("conditions", sa.JSON(), nullable=False),
+        sa.Column("created_at", app.platform.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.platform.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("store_id", "key"),
+    )
+    op.create_table(
+        "segment_rhythms",
+        sa.Column("store_id", sa.Integer(), nullable=False),
+        sa.Column("interval_days", sa.Integer(), nullable=False),
+        sa.Column("repeat_customers", sa.Integer(), nullable=False),
+        sa.Column("vip_currency", sa.String(length=3), nullable=True),
+        sa.Column("vip_spend", app.platform.types.Money(), nullable=True),
+        sa.Column("computed_at", app.platform.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("store_id"),
+    )
+
+
+def downgrade():
+    op.drop_table("segment_rhythms")
+    op.drop_table("segments")
