@@ -1,4 +1,4 @@
-"""segments: the merchant's own segments, and each store's purchase rhythm (interval, VIP spend)
+"""segments: the merchant's own segments, each store's purchase rhythm (interval, VIP spend), customers by recency
 
 Revision ID: 0022_segments
 Revises: 0021_history_import
@@ -44,8 +44,10 @@ def upgrade():
         sa.ForeignKeyConstraint(["store_id"], ["stores.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("store_id"),
     )
+    op.create_index("ix_customers_store_id_last_order_at", "customers", ["store_id", "last_order_at"], unique=False)
 
 
 def downgrade():
+    op.drop_index("ix_customers_store_id_last_order_at", table_name="customers")
     op.drop_table("segment_rhythms")
     op.drop_table("segments")
