@@ -33,7 +33,9 @@ SEED = [
        SELECT :store, :store || '-' || n, 'c' || n || '@s' || :store, CASE WHEN n % 7 = 0 THEN 'USD' ELSE 'EUR' END,
          true, 1 + (n % 13) / 4, (n % 50000) / 100.0, 0,
          json_build_object(CASE WHEN n % 7 = 0 THEN 'USD' ELSE 'EUR' END, ((n % 50000) / 100.0)::text),
-         :now - make_interval(days => 30 + (n % 1065)), :now - make_interval(days => (n * 7919) % 1095),
+         :now - make_interval(days => 30 + (n % 1065)),
+         :now - make_interval(days => 30 + (n % 1065))
+           + make_interval(days => ((n::bigint * 7919) % (30 + n % 1065))::int),
          n % 3 = 0, :now, :now
        FROM generate_series(1, :customers) n""",
     """INSERT INTO loyalty_accounts (store_id, customer_id, balance, pending, spendable, held, lifetime_earned, tier,
