@@ -23,6 +23,7 @@ from app.dashboard.figures import (
     Figure,
     Period,
     Section,
+    _,
     as_date,
     money_sum,
     money_value,
@@ -107,19 +108,30 @@ def orders_section(session: Session, store: Store, period: Period) -> Section:
             target[key] = target.get(key, Decimal(0)) + money_value(session, net)
 
     figures = [
-        Figure("orders.count", "Orders", str(orders)),
-        Figure("orders.customers", "Customers who ordered", str(customers)),
-        Figure("orders.repeat_rate", "Repeat-purchase rate", percent(repeat, customers), f"{repeat} of {customers}"),
+        Figure("orders.count", _("Orders"), str(orders)),
+        Figure("orders.customers", _("Customers who ordered"), str(customers)),
+        Figure(
+            "orders.repeat_rate",
+            _("Repeat-purchase rate"),
+            percent(repeat, customers),
+            _("%(part)s of %(whole)s", part=repeat, whole=customers),
+        ),
     ]
     for currency in sorted(totals):
         whole, back = totals[currency]
-        figures.append(Figure(f"orders.revenue.{currency}", f"Revenue ({currency})", format_money(whole, currency)))
+        figures.append(
+            Figure(
+                f"orders.revenue.{currency}",
+                _("Revenue (%(currency)s)", currency=currency),
+                format_money(whole, currency),
+            )
+        )
         figures.append(
             Figure(
                 f"orders.returning_share.{currency}",
-                f"Returning customers' share of revenue ({currency})",
+                _("Returning customers' share of revenue (%(currency)s)", currency=currency),
                 percent(back, whole),
-                f"{format_money(back, currency)} of {format_money(whole, currency)}",
+                _("%(part)s of %(whole)s", part=format_money(back, currency), whole=format_money(whole, currency)),
             )
         )
     labels = [d.isoformat() for d in period.buckets()]
@@ -128,15 +140,15 @@ def orders_section(session: Session, store: Store, period: Period) -> Section:
         charts.append(
             Chart(
                 "orders.revenue_chart",
-                f"Revenue by new and returning customers ({headline})",
+                _("Revenue by new and returning customers (%(currency)s)", currency=headline),
                 "columns",
                 labels,
-                [("New", period.bucketed(per_day_new)), ("Returning", period.bucketed(per_day_returning))],
+                [(_("New"), period.bucketed(per_day_new)), (_("Returning"), period.bucketed(per_day_returning))],
                 headline or "",
             )
         )
     return Section(
-        "orders", "Orders and repeat purchases", figures, charts, "" if orders else "No orders in this period."
+        "orders", _("Orders and repeat purchases"), figures, charts, "" if orders else _("No orders in this period.")
     )
 
 
