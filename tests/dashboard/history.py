@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from app.extensions import db
 from app.loyalty.models import LoyaltyAccount, PointsLedger
 from app.messaging.models import EmailSuppression, Message
+from app.records import order_days
 from app.records.customers import refresh_totals
 from app.records.models import Customer, Order
 from app.referrals.models import STATUSES, Referral
@@ -158,6 +159,7 @@ def build(store, seed: int = 20) -> dict[str, str]:
     PLANS[store.id] = plan
     for row in customers:  # what the records keep on every order write (first_order_at: the cohorts)
         refresh_totals(db.session, store, row)
+    order_days.rebuild(db.session, store.id)  # the chains and daily rollup the records keep as orders are written
 
     expected: dict[str, str] = {}
     counted = [p for p in plan if p.standing and _in(p.placed_at)]
