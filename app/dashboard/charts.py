@@ -49,13 +49,15 @@ def render(chart: Chart) -> Markup:
         + "</tr>"
         for i, label in enumerate(chart.labels)
     )
+    show = _("Show the numbers")  # outside the f-strings: Babel's extractor reads plain calls
+    corner = _("Day") if chart.kind == "columns" else ""
     return Markup(  # noqa: S704  (every value in it went through escape() above)
         f'<figure class="ppe-chart" data-chart="{escape(chart.key)}">'
         f'<figcaption id="{title_id}">{escape(chart.title)}</figcaption>'
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{title_id}">{svg}</svg>'
         f'<ul class="ppe-legend">{legend}</ul>'
-        f"<details><summary>{escape(_('Show the numbers'))}</summary><div class='ppe-table-wrap'><table>"
-        f"<thead><tr><th scope='col'>{escape(_('Day')) if chart.kind == 'columns' else ''}</th>{head}</tr></thead>"
+        f"<details><summary>{escape(show)}</summary><div class='ppe-table-wrap'><table>"
+        f"<thead><tr><th scope='col'>{escape(corner)}</th>{head}</tr></thead>"
         f"<tbody>{body}</tbody></table></div></details></figure>"
     )
 
@@ -66,14 +68,14 @@ def render_table(table: Table) -> Markup:
     caption_id = f"table-{table.key.replace('.', '-')}"
     head = "".join(f"<th scope='col'>{escape(name)}</th>" for name in table.columns)
     body = []
+    not_yet = _("not yet")  # a month the period has not reached (read by screen readers only)
     for key, header, cells in table.rows:
-        not_yet = f'<span class="ppe-visually-hidden">{escape(_("not yet"))}</span>'
         tds = "".join(
             f"<td data-cell='{escape(table.key)}:{escape(key)}:{i}'"
             + (
                 f" style='background:rgba(44,110,203,{shade * 0.5:.2f})'>{escape(text)}</td>"
                 if text
-                else f">{not_yet}</td>"
+                else f"><span class='ppe-visually-hidden'>{escape(not_yet)}</span></td>"
             )
             for i, (text, shade) in enumerate(cells)
         )
