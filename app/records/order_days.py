@@ -18,7 +18,7 @@ the single path, the inbox batch, the history import and the commands alike):
 - the orders derived (order_derived.derive_order: every snapshot, refund and parcel, both paths) and deleted mark
   their own day;
 - each marked day is recounted from the orders of that day (an index range of the day's orders).
-`rebuild` recomputes a whole store (the migration, tests, `flask records rebuild-rollup`); the tests compare it
+`rebuild` recomputes a whole store (the migration, tests, `flask stores rebuild-rollup`); the tests compare it
 with what the writes left (tests/records/test_order_days.py).
 """
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.records import order_days
@@ -135,3 +135,17 @@ def test_an_older_order_arriving_later_makes_the_newer_one_returning(app, ctx):
     db.session.expire_all()
     rows = {d.day: (d.orders, d.returning_orders, d.returning_units) for d in db.session.scalars(select(OrderDay))}
     assert rows == {T0.date(): (1, 1, 100000), (T0 - timedelta(days=3)).date(): (1, 0, 0)}
+
+
+def test_rebuild_command_restores_a_damaged_rollup(app, ctx):
+    store = add_store("shopify")
+    for event in _history(3):
+        apply(store, event)
+    db.session.expire_all()
+    kept = _held(store)
+    db.session.execute(delete(OrderDay).where(OrderDay.store_id == store.id))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["stores", "rebuild-rollup", str(store.id)])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert _held(store) == kept
