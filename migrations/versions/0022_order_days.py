@@ -1,5 +1,5 @@
 """order days: each order's place in its customer's chain of standing orders, and the per-store daily rollup the
-Overview reads (records/order_days.py), filled from the orders held
+Overview reads (records/order_days.py), filled from the orders held; covering indexes for the other sections
 
 Revision ID: 0022_order_days
 Revises: 0021_history_import
@@ -42,6 +42,17 @@ def upgrade():
         sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_order_days_store_id_stores'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('store_id', 'day', 'currency', name=op.f('pk_order_days')),
     )
+    # The other sections' period scans read from the index alone (PostgreSQL's INCLUDE; SQLite ignores it).
+    op.drop_index('ix_points_ledger_store_id_created_at', table_name='points_ledger')
+    op.create_index('ix_points_ledger_store_id_created_at', 'points_ledger', ['store_id', 'created_at'],
+                    postgresql_include=['kind', 'points'])
+    op.drop_index('ix_messages_store_id_sent_at', table_name='messages')
+    op.create_index('ix_messages_store_id_sent_at', 'messages', ['store_id', 'sent_at'],
+                    postgresql_include=['channel', 'status'])
+    op.create_index('ix_reviews_store_id_created_at', 'reviews', ['store_id', 'created_at'],
+                    postgresql_include=['rating'])
+    op.create_index('ix_reviews_request_id', 'reviews', ['request_id'])
+    op.create_index('ix_review_requests_store_id_sent_at', 'review_requests', ['store_id', 'sent_at'])
     # The orders already held: every store rebuilt by the code that keeps them (one window query per 5000
     # customers, one aggregate per store).
     from sqlalchemy.orm import Session
@@ -55,6 +66,13 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_review_requests_store_id_sent_at', table_name='review_requests')
+    op.drop_index('ix_reviews_request_id', table_name='reviews')
+    op.drop_index('ix_reviews_store_id_created_at', table_name='reviews')
+    op.drop_index('ix_messages_store_id_sent_at', table_name='messages')
+    op.create_index('ix_messages_store_id_sent_at', 'messages', ['store_id', 'sent_at'])
+    op.drop_index('ix_points_ledger_store_id_created_at', table_name='points_ledger')
+    op.create_index('ix_points_ledger_store_id_created_at', 'points_ledger', ['store_id', 'created_at'])
     op.drop_table('order_days')
     op.drop_index('ix_orders_standing_chain', table_name='orders')
     with op.batch_alter_table('orders') as batch:
