@@ -32,7 +32,7 @@ def upgrade():
     )
     op.create_table(
         'order_days',
-        sa.Column('store_id', sa.BigInteger(), nullable=False),
+        sa.Column('store_id', sa.Integer(), nullable=False),
         sa.Column('day', sa.Date(), nullable=False),
         sa.Column('currency', sa.String(length=3), nullable=False),
         sa.Column('orders', sa.Integer(), nullable=False),
