@@ -43,6 +43,8 @@ def messaging_section(session: Session, store: Store, period: Period) -> Section
     figures = [
         Figure("messaging.sent", _("E-mails sent"), str(sent)),
         Figure("messaging.unsubscribed", _("Unsubscribed"), str(unsubscribed or 0)),
+        # Shown so the merchant sees why there is no open rate: opens are not known without a tracking pixel.
+        Figure("messaging.opened", _("E-mails opened"), "–", _("not known: our e-mails carry no tracking pixel")),
     ]
     charts = []
     if sent:
