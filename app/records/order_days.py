@@ -91,12 +91,12 @@ def _standing(order: Any) -> Any:
 def _relink(session: Session, store_id: int, customer_ids: Sequence[int]) -> set[date]:
     """The chains of these customers' orders; the days of the orders whose previous order changed."""
     standing = _standing(Order)
-    window = {"partition_by": Order.customer_id, "order_by": (Order.placed_at, Order.id)}
+    order_by = (Order.placed_at, Order.id)  # same instant: lower id first
     chain = (
         select(
             Order.id.label("id"),
-            case((standing, func.lag(Order.placed_at).over(**window)), else_=None).label("prev"),
-            case((standing, func.lead(Order.placed_at).over(**window)), else_=None).label("next"),
+            func.lag(Order.placed_at).over(partition_by=Order.customer_id, order_by=order_by).label("prev"),
+            func.lead(Order.placed_at).over(partition_by=Order.customer_id, order_by=order_by).label("next"),
         )
         .where(Order.store_id == store_id, in_keys(session, Order.customer_id, customer_ids), standing)
         .subquery()
