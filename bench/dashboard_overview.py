@@ -177,6 +177,8 @@ def main() -> None:
                         db.session.execute(text(statement), params)
                     db.session.commit()
                 seeded = time.perf_counter() - started
+                db.session.execute(text("ANALYZE"))  # the planner's statistics, as a live database has them
+                db.session.commit()
                 started = time.perf_counter()
                 for store in stores:
                     order_days.rebuild(db.session, store.id)
