@@ -34,5 +34,7 @@ def init_app(app: Flask) -> None:
     """Register the blueprint, after the features' init_app added their views to it (Flask refuses views added to
     a registered blueprint)."""
     from app.admin import openapi, routes, store_views  # noqa: F401  (views of no feature, the OpenAPI document)
+    from app.admin.docs import docs_bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(docs_bp)

@@ -24,6 +24,7 @@ from sqlalchemy import BigInteger, Integer, Numeric, cast, func, literal, text, 
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.dashboard.i18n import gettext as _  # noqa: F401  (the features' sections translate their labels with it)
 from app.stores.models import Store
 
 MONEY_SCALE = 10000  # platform/types.Money is Numeric(18, 4)
@@ -78,6 +79,18 @@ class Chart:
     unit: str = ""
 
 
+@dataclass(frozen=True)
+class Table:
+    """A grid of values read as a table (by a screen reader too), shaded like a heatmap by `shade` (0..1)."""
+
+    key: str
+    title: str
+    corner: str  # the header of the row headers' column
+    columns: list[str]
+    rows: list[tuple[str, str, list[tuple[str, float]]]]  # (row key, row header, [(cell text, shade)])
+    note: str = ""
+
+
 @dataclass
 class Section:
     key: str
@@ -85,6 +98,7 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     empty: str = ""  # shown instead when the period has nothing
+    tables: list[Table] = field(default_factory=list)
 
 
 Compute = Callable[[Session, Store, Period], Section]
@@ -117,6 +131,13 @@ def utc_day(session: Session, column: Any) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return func.date(func.timezone("UTC", column))
     return func.date(column)  # SQLite keeps naive UTC text (platform/types.UTCDateTime)
+
+
+def utc_month(session: Session, column: Any) -> ColumnElement[Any]:
+    """The UTC calendar month of a timestamp as "YYYY-MM" text, on both databases."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column)
 
 
 def as_date(value: Any) -> date:

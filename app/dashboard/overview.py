@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app, request
 
-from app.dashboard import charts, orders_figures  # noqa: F401  (orders_figures registers its section)
+from app.dashboard import charts, cohort_figures, orders_figures  # noqa: F401  (they register their sections)
 from app.dashboard.figures import Period, compute_sections
 from app.dashboard.i18n import N_
 from app.dashboard.registry import current_merchant, dashboard_page, render_page
@@ -56,4 +56,5 @@ def overview() -> str:
         presets=PRESETS,
         last_day=(period.end - timedelta(days=1)).date(),
         chart=charts.render,
+        table=charts.render_table,
     )

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.dashboard.figures import Chart, Figure, Period, Section, count_by_day, register_section, utc_day
+from app.dashboard.figures import Chart, Figure, Period, Section, _, count_by_day, register_section, utc_day
 from app.loyalty.models import PointsLedger
 from app.loyalty.report import liability_report
 from app.stores.models import Store
@@ -46,8 +46,8 @@ def loyalty_section(session: Session, store: Store, period: Period) -> Section:
     total_issued = int(sum(issued_by_day.values(), Decimal(0)))
     total_redeemed = int(sum(redeemed_by_day.values(), Decimal(0)))
     figures = [
-        Figure("loyalty.points_issued", "Points issued", str(total_issued)),
-        Figure("loyalty.points_redeemed", "Points redeemed", str(total_redeemed)),
+        Figure("loyalty.points_issued", _("Points issued"), str(total_issued)),
+        Figure("loyalty.points_redeemed", _("Points redeemed"), str(total_redeemed)),
     ]
     report = liability_report(session, store, datetime.now(UTC))
     for row in report["currencies"]:
@@ -56,21 +56,23 @@ def loyalty_section(session: Session, store: Store, period: Period) -> Section:
         figures.append(
             Figure(
                 f"loyalty.liability.{currency}",
-                f"Points outstanding ({currency})",
+                _("Points outstanding (%(currency)s)", currency=currency),
                 str(row["points"]["outstanding"]),
-                f"worth {value} {currency}" if value is not None else "no fixed-amount reward values them",
+                _("worth %(value)s %(currency)s", value=value, currency=currency)
+                if value is not None
+                else _("no fixed-amount reward values them"),
             )
         )
     chart = Chart(
         "loyalty.points_chart",
-        "Points issued and redeemed",
+        _("Points issued and redeemed"),
         "columns",
         [d.isoformat() for d in period.buckets()],
-        [("Issued", period.bucketed(issued_by_day)), ("Redeemed", period.bucketed(redeemed_by_day))],
-        "points",
+        [(_("Issued"), period.bucketed(issued_by_day)), (_("Redeemed"), period.bucketed(redeemed_by_day))],
+        _("points"),
     )
-    empty = "" if rows or report["currencies"] else "No points moved in this period."
-    return Section("loyalty", "Loyalty points", figures, [chart] if rows else [], empty)
+    empty = "" if rows or report["currencies"] else _("No points moved in this period.")
+    return Section("loyalty", _("Loyalty points"), figures, [chart] if rows else [], empty)
 
 
 register_section("loyalty", loyalty_section, order=20)

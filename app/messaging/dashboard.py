@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.dashboard.figures import Chart, Figure, Period, Section, count_by_day, register_section, utc_day
+from app.dashboard.figures import Chart, Figure, Period, Section, _, count_by_day, register_section, utc_day
 from app.messaging.models import EMAIL, SENT, EmailSuppression, Message
 from app.stores.models import Store
 
@@ -41,17 +41,25 @@ def messaging_section(session: Session, store: Store, period: Period) -> Section
     )
     sent = int(sum(sent_by_day.values()))
     figures = [
-        Figure("messaging.sent", "E-mails sent", str(sent)),
-        Figure("messaging.unsubscribed", "Unsubscribed", str(unsubscribed or 0)),
+        Figure("messaging.sent", _("E-mails sent"), str(sent)),
+        Figure("messaging.unsubscribed", _("Unsubscribed"), str(unsubscribed or 0)),
+        # Shown so the merchant sees why there is no open rate: opens are not known without a tracking pixel.
+        Figure("messaging.opened", _("E-mails opened"), "–", _("not known: our e-mails carry no tracking pixel")),
     ]
     charts = []
     if sent:
         labels = [d.isoformat() for d in period.buckets()]
         charts.append(
-            Chart("messaging.sent_chart", "E-mails sent", "columns", labels, [("Sent", period.bucketed(sent_by_day))])
+            Chart(
+                "messaging.sent_chart",
+                _("E-mails sent"),
+                "columns",
+                labels,
+                [(_("Sent"), period.bucketed(sent_by_day))],
+            )
         )
     return Section(
-        "messaging", "E-mails", figures, charts, "" if sent or unsubscribed else "No e-mails in this period."
+        "messaging", _("E-mails"), figures, charts, "" if sent or unsubscribed else _("No e-mails in this period.")
     )
 
 

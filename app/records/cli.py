@@ -106,6 +106,19 @@ def sync_webhooks() -> None:
     print_json(done)
 
 
+@stores_cli.command("rebuild-rollup")
+@click.argument("store_ref")
+def rebuild_rollup(store_ref: str) -> None:
+    """Recompute the store's order chains and the Overview's daily rollup from its orders (records/order_days.py).
+    The records keep them as orders are written; this is for a check or after writing orders by hand."""
+    from app.records import order_days
+
+    store = require_store(store_ref)
+    order_days.rebuild(db.session, store.id)
+    db.session.commit()
+    print_json({"store_id": store.id, "rebuilt": True})
+
+
 @click.group("customers", cls=AppGroup, help="Read customer records.")
 def customers_cli() -> None:
     pass

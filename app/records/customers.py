@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.platform.sql import set_together, values_of
-from app.records import batch_rows
+from app.records import batch_rows, order_days
 from app.records.bulk import writes_customers
 from app.records.models import Customer, Order
 from app.records.models.customer import normalise_email
@@ -201,6 +201,7 @@ def refresh_totals(session: Session, store: Store, customer: Customer) -> None:
         )
     ).all()
     apply_totals(store, customer, orders)
+    order_days.mark_customers(session, store.id, [customer.id])  # their orders' chain, before the commit
 
 
 #: What apply_totals reads of an order. Callers select these columns, not whole orders: a repeat customer's

@@ -14,10 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.platform.sql import chunks, in_keys, set_together, values_of
-from app.records import batch_rows, batch_scope
+from app.records import batch_rows, batch_scope, order_days
 from app.records.customers import TOTALS_COLUMNS, apply_totals, refresh_totals
 from app.records.models import Customer, Fulfillment, Order, OrderRefund
 from app.stores.models import Store
@@ -77,6 +77,9 @@ def derive_order(order: Order, refund_amounts: Sequence[Decimal], fulfillments: 
     delivered = [f.delivered_at for f in active]
     order.delivered_at = max(delivered) if active and all(delivered) else None  # type: ignore[type-var]
     set_together(order, DERIVED_COLUMNS, before)
+    session = object_session(order)
+    if session is not None:  # the order's day in the Overview's rollup, recounted before the commit
+        order_days.mark_days(session, order.store_id, order.placed_at)
 
 
 def defer_order(session: Session, store: Store, order_platform_id: str) -> bool:
@@ -118,6 +121,7 @@ def refresh_deferred_customers(session: Session, store: Store) -> None:
         return
     due = sorted(cid for sid, cid in deferred if sid == store.id)
     deferred.difference_update((store.id, cid) for cid in due)
+    order_days.mark_customers(session, store.id, due)  # their orders' chain, before the commit
     # Two queries for all of them, no FOR UPDATE: the batch holds the store's advisory lock
     # (platform/locks.lock_store), which already serialises every writer of this store's rows.
     for chunk in chunks(due):

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.platform.types import utcnow
-from app.records import batch_rows, batch_scope
+from app.records import batch_rows, batch_scope, order_days
 from app.records.customers import resolve_customer
 from app.records.models import Order, OrderDeletion
 from app.records.order_children import (
@@ -149,6 +149,7 @@ def delete_order(session: Session, store: Store, event: OrderDeleted) -> None:
     if order.deleted_at is not None:
         return
     order.deleted_at = utcnow()
+    order_days.mark_days(session, store.id, order.placed_at)
     flush_unless_batch(session)
     refresh_customers(session, store, order.customer_id, None)
 

@@ -11,12 +11,21 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.dashboard.figures import Chart, Figure, Period, Section, money_sum, money_value, register_section
+from app.dashboard.figures import Chart, Figure, Period, Section, _, money_sum, money_value, register_section
 from app.money import format_money
 from app.referrals.models import PENDING, QUALIFIED, REWARDED, STATUSES, Referral
 from app.stores.models import Store
 
 EARNING = (PENDING, QUALIFIED, REWARDED)
+#: Each status's label, translated when the page is drawn (the merchant's language is the request's).
+STATUS_LABELS = {
+    "pending": lambda: _("Pending"),
+    "qualified": lambda: _("Qualified"),
+    "rewarded": lambda: _("Rewarded"),
+    "void": lambda: _("Void"),
+    "flagged": lambda: _("Flagged"),
+    "rejected": lambda: _("Rejected"),
+}
 
 
 def referrals_section(session: Session, store: Store, period: Period) -> Section:
@@ -32,29 +41,30 @@ def referrals_section(session: Session, store: Store, period: Period) -> Section
         if status in EARNING:
             revenue[currency] = revenue.get(currency, Decimal(0)) + money_value(session, total)
     referred = sum(by_status.values())
-    figures = [Figure("referrals.count", "Referred orders", str(referred))]
+    figures = [Figure("referrals.count", _("Referred orders"), str(referred))]
     for currency in sorted(revenue):
         figures.append(
             Figure(
                 f"referrals.revenue.{currency}",
-                f"Referral revenue ({currency})",
+                _("Referral revenue (%(currency)s)", currency=currency),
                 format_money(revenue[currency], currency),
             )
         )
     for status in STATUSES:
-        figures.append(Figure(f"referrals.status.{status}", f"Referrals {status}", str(by_status[status])))
+        figures.append(Figure(f"referrals.status.{status}", STATUS_LABELS[status](), str(by_status[status])))
     charts = []
     if referred:
         charts.append(
             Chart(
                 "referrals.status_chart",
-                "Referrals by status",
+                _("Referrals by status"),
                 "bars",
-                list(STATUSES),
-                [("Referrals", [Decimal(by_status[s]) for s in STATUSES])],
+                [STATUS_LABELS[s]() for s in STATUSES],
+                [(_("Referrals"), [Decimal(by_status[s]) for s in STATUSES])],
             )
         )
-    return Section("referrals", "Referrals", figures, charts, "" if referred else "No referred orders in this period.")
+    empty = "" if referred else _("No referred orders in this period.")
+    return Section("referrals", _("Referrals"), figures, charts, empty)
 
 
 register_section("referrals", referrals_section, order=40)

@@ -2,17 +2,31 @@
 
 Every review received in the period counts, whatever its moderation status (held and rejected ones were
 collected too); the average is exact (sum / count, rounded half-up to 0.01).
+Request-to-review rate: of the review requests sent in the period (their first e-mail's sent_at), the share that
+brought at least one review, whenever it came (a request for an order of three products may bring three reviews;
+a review left without a request, from the storefront, answers none), so it never exceeds 100 % and a request sent
+on the period's last day counts once its review arrives.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
-from app.dashboard.figures import Chart, Figure, Period, Section, count_by_day, register_section, utc_day
-from app.reviews.models import Review
+from app.dashboard.figures import (
+    Chart,
+    Figure,
+    Period,
+    Section,
+    _,
+    count_by_day,
+    percent,
+    register_section,
+    utc_day,
+)
+from app.reviews.models import Review, ReviewRequest
 from app.stores.models import Store
 
 
@@ -29,29 +43,44 @@ def reviews_section(session: Session, store: Store, period: Period) -> Section:
     collected = sum(by_rating.values())
     stars = sum(rating * count for rating, count in by_rating.items())
     average = str((Decimal(stars) / collected).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) if collected else "–"
+    answered = exists().where(Review.store_id == store.id, Review.request_id == ReviewRequest.id)
+    sent, brought = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((answered, 1), else_=0)), 0)).where(
+            ReviewRequest.store_id == store.id,
+            ReviewRequest.sent_at >= period.start,
+            ReviewRequest.sent_at < period.end,
+        )
+    ).one()
     charts = []
     if collected:
         charts = [
             Chart(
                 "reviews.collected_chart",
-                "Reviews collected",
+                _("Reviews collected"),
                 "columns",
                 [d.isoformat() for d in period.buckets()],
-                [("Reviews", period.bucketed(count_by_day((d, c) for d, _r, c in rows)))],
+                [(_("Reviews"), period.bucketed(count_by_day((d, c) for d, _r, c in rows)))],
             ),
             Chart(
                 "reviews.ratings_chart",
-                "Reviews by rating",
+                _("Reviews by rating"),
                 "bars",
                 [f"{star} ★" for star in range(5, 0, -1)],
-                [("Reviews", [Decimal(by_rating[star]) for star in range(5, 0, -1)])],
+                [(_("Reviews"), [Decimal(by_rating[star]) for star in range(5, 0, -1)])],
             ),
         ]
     figures = [
-        Figure("reviews.collected", "Reviews collected", str(collected)),
-        Figure("reviews.average_rating", "Average rating", average),
+        Figure("reviews.collected", _("Reviews collected"), str(collected)),
+        Figure("reviews.average_rating", _("Average rating"), average),
+        Figure(
+            "reviews.request_rate",
+            _("Request-to-review rate"),
+            percent(brought, sent),
+            _("%(reviewed)s of %(sent)s requests sent brought a review", reviewed=brought, sent=sent),
+        ),
     ]
-    return Section("reviews", "Reviews", figures, charts, "" if collected else "No reviews in this period.")
+    empty = "" if collected or sent else _("No reviews in this period.")
+    return Section("reviews", _("Reviews"), figures, charts, empty)
 
 
 register_section("reviews", reviews_section, order=30)

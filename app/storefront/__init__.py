@@ -21,7 +21,7 @@ from app.extensions import db
 
 bp = Blueprint("storefront", __name__)
 
-_JSON_PREFIXES = ("/api/", "/proxy/")
+_JSON_PREFIXES = ("/api/", "/proxy/", "/admin/api/")  # the admin API's unknown paths answer JSON too
 
 
 def json_answer(data: Any) -> Response:

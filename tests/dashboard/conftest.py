@@ -14,6 +14,7 @@ from tests.conftest import SHOPIFY_SECRET
 
 API_KEY = "test-api-key"
 FIGURE = re.compile(r'<dd data-figure="([^"]+)">([^<]*)</dd>')
+CELL = re.compile(r"<td data-cell='([^']+)'[^>]*>(?:<span[^>]*>[^<]*</span>|([^<]*))</td>")
 
 
 @pytest.fixture
@@ -54,3 +55,8 @@ def login_link(app, store) -> str:
 
 def figures(html: str) -> dict[str, str]:
     return dict(FIGURE.findall(html))
+
+
+def cells(html: str) -> dict[str, str]:
+    """The cohort table's cells: {"cohorts.retention:<month>:<k>": text}, "" for a month not yet come."""
+    return {key: text for key, text in CELL.findall(html)}

@@ -15,9 +15,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from app.extensions import db
 from app.loyalty.models import LoyaltyAccount, PointsLedger
 from app.messaging.models import EmailSuppression, Message
+from app.records import order_days
+from app.records.customers import refresh_totals
 from app.records.models import Customer, Order
 from app.referrals.models import STATUSES, Referral
-from app.reviews.models import Review
+from app.reviews.models import Review, ReviewRequest
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 END = datetime(2026, 4, 1, tzinfo=UTC)  # exclusive: the period is 2026-03-01 .. 2026-03-31
@@ -54,6 +56,52 @@ def _pct(part: Decimal | int, whole: Decimal | int) -> str:
     if not whole:
         return "–"
     return f"{(Decimal(part) * 100 / Decimal(whole)).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)} %"
+
+
+#: store id -> its plan of orders, for the expectations that depend on the period asked (cohort_cells)
+PLANS: dict[int, list[PlannedOrder]] = {}
+
+
+def _month(when: datetime) -> str:
+    return when.strftime("%Y-%m")
+
+
+def _months(start: datetime, end: datetime) -> list[str]:
+    out: list[str] = []
+    day = start
+    while day < end:
+        if _month(day) not in out:
+            out.append(_month(day))
+        day += timedelta(days=1)
+    return out
+
+
+def cohort_cells(store, start: datetime, end: datetime) -> dict[str, str]:
+    """{data-cell: text} of the cohort table for the period [start, end), by plain Python over the plan: a
+    customer's cohort is the month of their first order placed and not deleted (cancelled ones count), month k
+    the share of the cohort with such an order in the k-th month after, inside the period."""
+    placed = [p for p in PLANS[store.id] if not p.deleted and p.customer is not None]
+    months = _months(start, end)
+    cohorts: dict[str, set[int]] = {}
+    for who in {p.customer for p in placed}:
+        first = min(p.placed_at for p in placed if p.customer == who)
+        if start <= first < end:
+            cohorts.setdefault(_month(first), set()).add(who)  # type: ignore[arg-type]
+    out: dict[str, str] = {}
+    for cohort, members in cohorts.items():
+        for k in range(min(len(months), 12)):
+            position = months.index(cohort) + k
+            name = f"cohorts.retention:{cohort}:{k}"
+            if position >= len(months):
+                out[name] = ""
+                continue
+            kept = {
+                p.customer
+                for p in placed
+                if p.customer in members and start <= p.placed_at < end and _month(p.placed_at) == months[position]
+            }
+            out[name] = _pct(len(kept), len(members))
+    return out
 
 
 def build(store, seed: int = 20) -> dict[str, str]:
@@ -108,6 +156,10 @@ def build(store, seed: int = 20) -> dict[str, str]:
             )
         )
         db.session.flush()  # ids in plan order
+    PLANS[store.id] = plan
+    for row in customers:  # what the records keep on every order write (first_order_at: the cohorts)
+        refresh_totals(db.session, store, row)
+    order_days.rebuild(db.session, store.id)  # the chains and daily rollup the records keep as orders are written
 
     expected: dict[str, str] = {}
     counted = [p for p in plan if p.standing and _in(p.placed_at)]
@@ -160,13 +212,38 @@ def build(store, seed: int = 20) -> dict[str, str]:
         )
     expected["loyalty.points_issued"] = str(issued)
     expected["loyalty.points_redeemed"] = str(redeemed)
-    expected["loyalty.liability.EUR"] = str(sum(balances))
+    liability: dict[str, int] = {}  # in each customer's headline currency (records/customers.apply_totals)
+    for who, balance in enumerate(balances):
+        currency = customers[who].currency or store.currency
+        liability[currency] = liability.get(currency, 0) + balance
+    for currency, points in liability.items():
+        expected[f"loyalty.liability.{currency}"] = str(points)
 
+    # Review requests (a separate generator: the draws above stay as they were), sent on both sides of the
+    # period or not yet; some reviews below answer one of them.
+    extra = random.Random(seed + 1000)
+    requests = []
+    for i in range(24):
+        sent_at = _when(extra) if extra.random() < 0.8 else None
+        request = ReviewRequest(
+            store_id=store.id,
+            order_platform_id=str(9000 + i),
+            status="sent" if sent_at else "scheduled",
+            sent_at=sent_at,
+        )
+        requests.append(request)
+    db.session.add_all(requests)
+    db.session.flush()
+    answered: set[int] = set()
     ratings = []
     for i in range(30):
         when, rating = _when(rng), rng.randrange(1, 6)
+        request = requests[extra.randrange(len(requests))] if extra.random() < 0.6 else None
+        if request is not None:
+            answered.add(request.id)
         db.session.add(
             Review(
+                request_id=request.id if request is not None else None,
                 store_id=store.id,
                 product_id=str(rng.randrange(3)),
                 order_platform_id=str(5000 + i),
@@ -178,6 +255,8 @@ def build(store, seed: int = 20) -> dict[str, str]:
         if _in(when):
             ratings.append(rating)
     expected["reviews.collected"] = str(len(ratings))
+    sent_in = [r for r in requests if r.sent_at is not None and _in(r.sent_at)]
+    expected["reviews.request_rate"] = _pct(sum(r.id in answered for r in sent_in), len(sent_in))
     expected["reviews.average_rating"] = (
         str((Decimal(sum(ratings)) / len(ratings)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
         if ratings
@@ -233,5 +312,6 @@ def build(store, seed: int = 20) -> dict[str, str]:
         unsubscribed += reason != "bounce" and _in(when)
     expected["messaging.sent"] = str(sent)
     expected["messaging.unsubscribed"] = str(unsubscribed)
+    expected["messaging.opened"] = "–"  # not known: no tracking pixel
     db.session.commit()
     return expected

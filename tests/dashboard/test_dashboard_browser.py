@@ -5,9 +5,10 @@
   Shopify's (HS256 with the app secret). An installed store lands on the overview with no redirect; a shop we
   hold no offline token for is installed on that first load by token exchange (against the Shopify stand-in).
 - WooCommerce: the magic link `flask stores admin-link` prints, then the overview at our origin.
-Both show the figures of a generated history with known answers (history.py). Each page is screenshotted at
-1280 and 390 px (paths printed; under pytest's tmp dir), measured (LCP, CLS by PerformanceObserver) and checked
-by axe-core (npm `axe-core`, installed by this test into tests/artifacts/node, which git ignores).
+Both show the figures of a generated history with known answers (history.py), the cohort table's cells included.
+Each page is screenshotted at 1280 and 390 px (paths printed; under tests/artifacts/screenshots/dashboard/, which
+git ignores), measured (LCP, CLS, INP by PerformanceObserver) and checked by axe-core (npm `axe-core`, installed
+by this test into tests/artifacts/node). The Overview is also opened in Polish (`?locale=pl`, as Shopify passes).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -42,6 +44,7 @@ FLAGS = [
 ]
 AXE_VERSION = "4.11.0"
 AXE_DIR = Path(__file__).resolve().parents[1] / "artifacts" / "node"
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots" / "dashboard"
 APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 ADMIN = "https://admin.shopify.com/store/test-shop/apps/ppe"
 MARCH = "from=2026-03-01&to=2026-03-31"
@@ -154,6 +157,14 @@ def _track(page, live: str) -> tuple[list[str], list[dict]]:
     return documents, calls
 
 
+def _cells(frame) -> dict[str, str]:
+    """The cohort table's cells as the browser shows them ("" for a month not yet come: its text is hidden)."""
+    return frame.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('[data-cell]')]"
+        ".map((e) => [e.dataset.cell, e.querySelector('.ppe-visually-hidden') ? '' : e.textContent]))"
+    )
+
+
 def _figures(frame) -> dict[str, str]:
     return frame.evaluate(
         "() => Object.fromEntries([...document.querySelectorAll('[data-figure]')]"
@@ -173,7 +184,8 @@ def _measure(page, axe_script: Path, tmp_path: Path, name: str) -> dict:
     bad = [
         (v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")
     ]
-    shot = tmp_path / f"{name}.png"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / f"{name}.png"
     page.screenshot(path=str(shot), full_page=True)
     print(f"\n{name}: LCP {perf['lcp']:.0f} ms, CLS {perf['cls']:.4f}, INP {perf['inp']:.0f} ms, screenshot {shot}")
     return {"lcp": perf["lcp"], "cls": perf["cls"], "inp": perf["inp"], "violations": bad}
@@ -202,7 +214,8 @@ def test_installed_shopify_store_lands_on_the_overview_inside_the_admin(dash, ct
     data_calls = [c for c in calls if c["type"] == "fetch"]
     assert data_calls and all(c["auth"] and c["auth"].startswith("Bearer ey") for c in data_calls)
     assert admin.tokens >= len(data_calls)
-    shot = tmp_path / "shopify-in-admin-1280.png"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / "shopify-in-admin-1280.png"
     page.screenshot(path=str(shot), full_page=True)
     print(f"\nshopify in admin: {shot}")
     admin.context.close()
@@ -260,6 +273,9 @@ def test_woocommerce_magic_link_to_the_overview(dash, ctx, live, browser, axe_sc
     assert page.url == f"{live}/app"
     cookie = next(c for c in context.cookies() if c["name"] == "ppe_dash")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/app"
+    page.goto(f"{live}/app?from=2026-01-01&to=2026-04-30")
+    cohorts = history.cohort_cells(store, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))
+    assert _cells(page.main_frame) == cohorts and len(cohorts) >= 8
     page.goto(f"{live}/app?{MARCH}")
     shown = _figures(page.main_frame)
     assert {key: shown.get(key) for key in expected} == expected
@@ -271,4 +287,31 @@ def test_woocommerce_magic_link_to_the_overview(dash, ctx, live, browser, axe_sc
     page.get_by_role("button", name="Show").press("Enter")
     page.wait_for_url("**/app?days=7*")
     assert "2026-03-26 – 2026-04-01" in page.locator(".ppe-page-header").inner_text()
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_overview_in_polish(dash, ctx, live, browser, axe_script, tmp_path, width):
+    """Shopify's `locale` parameter (kept on the period form): the page in Polish, the same numbers."""
+    store = add_store("woocommerce", name="Sklep", currency="EUR")
+    expected = history.build(store)
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
+    context.add_init_script(PERF)
+    page = context.new_page()
+    page.goto(live + login_link(dash, store))
+    page.goto(f"{live}/app?{MARCH}&locale=pl")
+    assert page.locator("html").get_attribute("lang") == "pl"
+    assert page.locator("h1").inner_text() == "Przegląd"
+    headings = page.locator("section h2").all_inner_texts()
+    assert "Zamówienia i ponowne zakupy" in headings and "Retencja kohort" in headings and "Opinie" in headings
+    assert page.get_by_text("Wskaźnik ponownych zakupów").count() == 1
+    assert page.get_by_role("button", name="Pokaż", exact=True).count() == 1
+    shown = _figures(page.main_frame)
+    assert {key: shown.get(key) for key in expected} == expected
+    _check(_measure(page, axe_script, tmp_path, f"woocommerce-overview-pl-{width}"))
+    # The period form keeps the language.
+    page.select_option("#ppe-days", "90")
+    page.get_by_role("button", name="Pokaż", exact=True).click()
+    page.wait_for_url("**locale=pl*")
+    assert page.locator("h1").inner_text() == "Przegląd"
     context.close()

@@ -3,6 +3,6 @@
 from app.records.models.catalog import Product
 from app.records.models.customer import Customer
 from app.records.models.history import HistoryImport
-from app.records.models.order import Fulfillment, Order, OrderDeletion, OrderRefund
+from app.records.models.order import Fulfillment, Order, OrderDay, OrderDeletion, OrderRefund
 
-__all__ = ["Customer", "Fulfillment", "HistoryImport", "Order", "OrderDeletion", "OrderRefund", "Product"]
+__all__ = ["Customer", "Fulfillment", "HistoryImport", "Order", "OrderDay", "OrderDeletion", "OrderRefund", "Product"]

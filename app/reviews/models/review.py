@@ -30,6 +30,7 @@ class ReviewRequest(Model):
     __table_args__ = (
         UniqueConstraint("store_id", "order_platform_id", "fulfillment_key"),
         Index("ix_review_requests_store_id_customer_id", "store_id", "customer_id"),
+        Index("ix_review_requests_store_id_sent_at", "store_id", "sent_at"),  # the dashboard's request rate
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -57,6 +58,9 @@ class Review(Model):
     __table_args__ = (
         UniqueConstraint("store_id", "order_platform_id", "product_id"),
         Index("ix_reviews_store_id_product_id_status", "store_id", "product_id", "status"),
+        # The dashboard: a period's reviews (from the index alone), and whether a request brought one.
+        Index("ix_reviews_store_id_created_at", "store_id", "created_at", postgresql_include=["rating"]),
+        Index("ix_reviews_request_id", "request_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -1,0 +1,192 @@
+"""What the Overview reads instead of the raw orders: each order's place in its customer's chain, and a per-store
+daily rollup, both kept by the records as orders are written. docs/dashboard.md ("Speed").
+
+- `orders.prev_placed_at` / `next_placed_at`: the placing time of the customer's previous / next standing order
+  (not cancelled, not deleted; same instant: lower id first), NULL for the first / last one, for an order that does
+  not stand or has no customer. "Returning" is `prev_placed_at IS NOT NULL`, and a period's buyers and
+  repeat buyers are counts over the period's orders, with no probe per order (app/dashboard/orders_figures.py).
+- `order_days`: per (store, UTC day of placing, currency) the standing orders, the returning ones and their
+  revenue (total minus refunds) in units of 1/10000 (the Money column's scale), so sums are exact integers.
+
+How they stay exact: whatever changes an input marks what it affects in the session, and `settle` recomputes
+exactly that from the rows, set-based, just before the transaction commits (a `before_commit` hook: one place for
+the single path, the inbox batch, the history import and the commands alike):
+- the customers whose totals are recomputed (customers.refresh_totals, order_derived.refresh_deferred_customers:
+  every order write, deletion and merge names the customers it touches, the order's previous one included)
+  get their chains recomputed with one window query (lag/lead); each order whose `prev_placed_at` changed marks
+  its day;
+- the orders derived (order_derived.derive_order: every snapshot, refund and parcel, both paths) and deleted mark
+  their own day;
+- each marked day is recounted from the orders of that day (an index range of the day's orders).
+`rebuild` recomputes a whole store (the migration, tests, `flask stores rebuild-rollup`); the tests compare it
+with what the writes left (tests/records/test_order_days.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, and_, case, cast, delete, event, func, insert, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.platform.sql import chunks, in_keys
+from app.records.models import Order, OrderDay
+
+_KEY = "records.order_days"  # session.info: {store id: (days, customer ids)}
+SCALE = 10000
+
+
+def _pending(session: Session, store_id: int) -> tuple[set[date], set[int]]:
+    return session.info.setdefault(_KEY, {}).setdefault(store_id, (set(), set()))
+
+
+def day_of(moment: datetime | None) -> date | None:
+    if moment is None:
+        return None
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+
+
+def mark_days(session: Session, store_id: int, *moments: datetime | None) -> None:
+    _pending(session, store_id)[0].update(d for d in map(day_of, moments) if d is not None)
+
+
+def mark_customers(session: Session, store_id: int, customer_ids: Iterable[int | None]) -> None:
+    _pending(session, store_id)[1].update(c for c in customer_ids if c is not None)
+
+
+def settle(session: Session) -> None:
+    """Recompute what the transaction marked (the before_commit hook; also safe to call earlier)."""
+    pending = session.info.pop(_KEY, None)
+    if not pending:
+        return
+    session.flush()
+    for store_id, (days, customers) in sorted(pending.items()):
+        for chunk in chunks(sorted(customers)):
+            days.update(_relink(session, store_id, chunk))
+        _recount(session, store_id, sorted(days))
+
+
+def rebuild(session: Session, store_id: int) -> None:
+    """The store's chains and rollup from scratch."""
+    session.flush()
+    customers = session.scalars(
+        select(Order.customer_id).where(Order.store_id == store_id, Order.customer_id.is_not(None)).distinct()
+    ).all()
+    for chunk in chunks(sorted(customers), 5000):
+        _relink(session, store_id, chunk)
+    session.execute(delete(OrderDay).where(OrderDay.store_id == store_id))
+    first, last = session.execute(
+        select(func.min(Order.placed_at), func.max(Order.placed_at)).where(Order.store_id == store_id)
+    ).one()
+    if first is not None:
+        _insert_days(session, store_id, [(_midnight(day_of(first)), _midnight(day_of(last)) + timedelta(days=1))])
+
+
+def _standing(order: Any) -> Any:
+    return and_(order.cancelled_at.is_(None), order.deleted_at.is_(None))
+
+
+def _relink(session: Session, store_id: int, customer_ids: Sequence[int]) -> set[date]:
+    """The chains of these customers' orders; the days of the orders whose previous order changed."""
+    standing = _standing(Order)
+    order_by = (Order.placed_at, Order.id)  # same instant: lower id first
+    chain = (
+        select(
+            Order.id.label("id"),
+            func.lag(Order.placed_at).over(partition_by=Order.customer_id, order_by=order_by).label("prev"),
+            func.lead(Order.placed_at).over(partition_by=Order.customer_id, order_by=order_by).label("next"),
+        )
+        .where(Order.store_id == store_id, in_keys(session, Order.customer_id, customer_ids), standing)
+        .subquery()
+    )
+    # Orders that do not stand are out of every chain: both ends NULL.
+    session.execute(
+        update(Order)
+        .where(
+            Order.store_id == store_id,
+            in_keys(session, Order.customer_id, customer_ids),
+            or_(Order.cancelled_at.is_not(None), Order.deleted_at.is_not(None)),
+            or_(Order.prev_placed_at.is_not(None), Order.next_placed_at.is_not(None)),
+        )
+        .values(prev_placed_at=None, next_placed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    changed = session.execute(
+        update(Order)
+        .where(Order.id == chain.c.id, Order.prev_placed_at.is_distinct_from(chain.c.prev))
+        .values(prev_placed_at=chain.c.prev, next_placed_at=chain.c.next)
+        .returning(Order.placed_at)
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    days = {d for d in map(day_of, changed) if d is not None}
+    session.execute(
+        update(Order)
+        .where(Order.id == chain.c.id, Order.next_placed_at.is_distinct_from(chain.c.next))
+        .values(next_placed_at=chain.c.next)
+        .execution_options(synchronize_session=False)
+    )
+    return days
+
+
+def _midnight(day: date | None) -> datetime:
+    assert day is not None
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def _runs(days: Sequence[date]) -> list[tuple[datetime, datetime]]:
+    """Sorted days as [start, end) ranges of consecutive days."""
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and (day - runs[-1][1]).days == 1:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(_midnight(a), _midnight(b) + timedelta(days=1)) for a, b in runs]
+
+
+def _recount(session: Session, store_id: int, days: Sequence[date]) -> None:
+    for chunk in chunks(list(days), 200):
+        session.execute(delete(OrderDay).where(OrderDay.store_id == store_id, OrderDay.day.in_(chunk)))
+        _insert_days(session, store_id, _runs(chunk))
+
+
+def _units(session: Session, expression: Any) -> Any:
+    """An order's money in integer units of 1/10000: exact on PostgreSQL (NUMERIC(18,4)); on SQLite the text
+    column is read as a REAL, which round() brings back to the exact integer (Money's 4 decimals)."""
+    return cast(func.round(expression * literal(SCALE, Integer)), BigInteger)
+
+
+def _insert_days(session: Session, store_id: int, ranges: list[tuple[datetime, datetime]]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        day = func.date(func.timezone("UTC", Order.placed_at))
+    else:
+        day = func.date(Order.placed_at)
+    back = and_(Order.customer_id.is_not(None), Order.prev_placed_at.is_not(None))
+    net = _units(session, Order.total_price - Order.refunded_amount)
+    rows = (
+        select(
+            literal(store_id, BigInteger),
+            day,
+            Order.currency,
+            func.count(),
+            func.sum(case((back, 1), else_=0)),
+            func.sum(net),
+            func.sum(case((back, net), else_=0)),
+        )
+        .where(
+            Order.store_id == store_id,
+            _standing(Order),
+            or_(*(and_(Order.placed_at >= start, Order.placed_at < end) for start, end in ranges)),
+        )
+        .group_by(day, Order.currency)
+    )
+    columns = ["store_id", "day", "currency", "orders", "returning_orders", "revenue_units", "returning_units"]
+    session.execute(insert(OrderDay).from_select(columns, rows))
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.info.get(_KEY):
+        settle(session)
