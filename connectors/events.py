@@ -62,6 +62,12 @@ class FulfillmentSnapshot:
     shipment_status: str | None  # in_transit, delivered, ... when the carrier says
     created_at: datetime | None
     updated_at: datetime | None
+    # The parcel's tracking as the platform states it (Shopify: tracking_company / tracking_number /
+    # tracking_url; WooCommerce: the shipment-tracking plugins' facts, when the connector reads them).
+    tracking_company: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    estimated_delivery_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,8 @@ class ShipmentEvent:
     fulfillment_id: str
     status: str  # delivered, in_transit, out_for_delivery, failure, ...
     happened_at: datetime
+    # The carrier's promise at this event (Shopify fulfillment_event.estimated_delivery_at), when it gives one.
+    estimated_delivery_at: datetime | None = None
 
 
 @dataclass(frozen=True)

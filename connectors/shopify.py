@@ -105,6 +105,7 @@ class ShopifyConnector(Connector):
                 fulfillment_id=p.platform_id(data.get("fulfillment_id"), "fulfillment_id"),
                 status=p.text(data.get("status"), 32) or "unknown",
                 happened_at=happened,
+                estimated_delivery_at=p.timestamp(data.get("estimated_delivery_at"), "estimated_delivery_at"),
             )
         ]
 
@@ -167,7 +168,17 @@ def fulfillment_snapshot(data: JSONObject, order_id: str) -> FulfillmentSnapshot
         shipment_status=p.text(data.get("shipment_status"), 32),
         created_at=p.timestamp(data.get("created_at"), "fulfillment.created_at"),
         updated_at=p.timestamp(data.get("updated_at"), "fulfillment.updated_at"),
+        # https://shopify.dev/docs/api/admin-rest/latest/resources/fulfillment: the first of tracking_numbers /
+        # tracking_urls is the one tracking_number / tracking_url repeat.
+        tracking_company=p.text(data.get("tracking_company"), 64),
+        tracking_number=p.text(data.get("tracking_number"), 64),
+        tracking_url=_https(p.text(data.get("tracking_url"), 512)),
     )
+
+
+def _https(url: str | None) -> str | None:
+    """A tracking link we may put in a message: https only (no javascript: or http: link reaches a shopper)."""
+    return url if url and url.startswith("https://") and url.isprintable() and " " not in url else None
 
 
 def _line_item(data: JSONObject) -> LineItem:

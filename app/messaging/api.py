@@ -14,6 +14,7 @@ from __future__ import annotations
 from app.messaging.i18n import resolve_locale
 from app.messaging.models import CANCELLED, QUEUED, SENDING, Message
 from app.messaging.render import branding, register_templates, render_page
+from app.messaging.send_shim import send_to_customer
 from app.messaging.tasks import mail_now
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "register_templates",
     "render_page",
     "resolve_locale",
+    "send_to_customer",
 ]
