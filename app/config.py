@@ -230,6 +230,9 @@ class Config:
         self.WHATSAPP_RATE_PER_SECOND = float(os.environ.get("WHATSAPP_RATE_PER_SECOND", 80))
         # {"<our template>": {"<locale>": "<approved WhatsApp template name>"}}: used outside the 24-hour window.
         self.WHATSAPP_TEMPLATES = json.loads(os.environ.get("WHATSAPP_TEMPLATES") or "{}")
+        # The WhatsApp rate card by pricing category (Meta's webhooks say the category, not the amount):
+        # {"currency": "USD", "marketing": "0.0250", "utility": "0.0040", "authentication": "0.0040"}.
+        self.WHATSAPP_PRICES = json.loads(os.environ.get("WHATSAPP_PRICES") or "{}")
         self.CHANNEL_SEND_TIMEOUT_SECONDS = float(os.environ.get("CHANNEL_SEND_TIMEOUT_SECONDS", 10))
         # Storefront API (app/storefront): rate limits as "<requests>/<seconds>", body cap, app proxy window.
         self.STOREFRONT_RATE_STORE = os.environ.get("STOREFRONT_RATE_STORE", "3000/60")

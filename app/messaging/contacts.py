@@ -54,9 +54,14 @@ def _upsert(session: Session, store_id: int, channel: str, phone: str) -> PhoneC
         return row
 
 
-def phone_opted_out(session: Session, store: Store, channel: str, phone: str) -> bool:
+MARKETING_ONLY = "marketing_stop"  # WhatsApp's user_preferences "stop": marketing messages only
+
+
+def phone_opted_out(session: Session, store: Store, channel: str, phone: str, purpose: str = "marketing") -> bool:
     row = _contact(session, store.id, channel, phone_key(phone))
-    return row is not None and row.opted_out_at is not None
+    if row is None or row.opted_out_at is None:
+        return False
+    return purpose == "marketing" or row.opt_out_reason != MARKETING_ONLY
 
 
 def record_opt_out(session: Session, store_id: int, channel: str, phone: str, reason: str, now: datetime) -> None:

@@ -34,6 +34,7 @@ from app.messaging.i18n import resolve_locale
 from app.messaging.models import (
     EMAIL, MARKETING, PURPOSES, QUEUED, SMS, SUPPRESSED, TRANSACTIONAL, WHATSAPP, DailyCapSlot, Message,
 )
+from app.messaging.phone_render import has_phone_text
 from app.messaging.render import TEMPLATE_NAMES
 from app.platform.types import utcnow
 from app.records.models import Customer
@@ -65,7 +66,7 @@ def allowed(session: Session, store: Store, customer: Customer, channel: str, pu
         if marketing and customer.accepts_marketing is not True:
             return False
         return not is_suppressed(session, store, customer.email or "")
-    if not is_e164(customer.phone_e164) or phone_opted_out(session, store, channel, customer.phone_e164 or ""):
+    if not is_e164(customer.phone_e164) or phone_opted_out(session, store, channel, customer.phone_e164 or "", purpose):
         return False
     if channel == SMS:
         return customer.sms_marketing_consent is True if marketing else customer.sms_consent is not False
@@ -74,9 +75,14 @@ def allowed(session: Session, store: Store, customer: Customer, channel: str, pu
     return False
 
 
-def choose_channel(session: Session, store: Store, customer: Customer, purpose: str) -> str | None:
-    """The customer's preference first, then the store's order; only channels the store turned on (e-mail always)."""
+def choose_channel(
+    session: Session, store: Store, customer: Customer, purpose: str, template: str
+) -> str | None:
+    """The customer's preference first, then the store's order; only channels the store turned on (e-mail always),
+    and a phone channel only for a template with a phone text (phone_render.has_phone_text)."""
     enabled = channel_settings(store.settings)["order"]
+    if not has_phone_text(template):
+        enabled = [c for c in enabled if c == EMAIL]
     candidates = dict.fromkeys([customer.preferred_channel, *enabled, EMAIL])  # ordered, distinct
     for channel in candidates:
         if channel is None or (channel not in enabled and channel != EMAIL):
@@ -176,7 +182,7 @@ def send_to_customer(
     customer = session.get(Customer, customer_id)
     if customer is None or customer.store_id != store.id:
         raise ValueError("no such customer in this store")
-    channel = choose_channel(session, store, customer, purpose)
+    channel = choose_channel(session, store, customer, purpose, template)
     status, reason = (QUEUED, None) if channel else (SUPPRESSED, "no_channel")
     when = send_after or utcnow()
     if purpose == MARKETING or not urgent:
