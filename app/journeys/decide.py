@@ -8,7 +8,7 @@ looked at again (`delivery_updates`' unique key), and the message's dedupe key `
 guards the outbox too.
 
 Sending: messaging's send_to_customer (the customer's channel, consent, quiet hours in the store's time zone for a
-non-urgent message, and the per-customer daily cap: `capped=True`), purpose transactional. The context names the
+non-urgent message: `urgent=False`, and the per-customer daily cap: `capped=True`), purpose transactional. The context names the
 order, the customer's first name, the order's items with their images (the line item's own, else the product cache
 records/catalog keeps; no HTTP here) and the parcel's tracking.
 """
@@ -94,6 +94,7 @@ def _send(session: Session, store: Store, sends: list[tuple[Parcel, str, Deliver
             purpose="transactional",
             locale=order.locale,
             capped=True,
+            urgent=False,  # news, not an alarm: held through the store's quiet hours, never dropped
         )
         row.message_id = message.id
 

@@ -158,6 +158,7 @@ def _succeeded(
                 context=apology_context(case, customer),
                 dedupe_key=f"recovery:{case.id}:apology",
                 purpose="transactional",
+                urgent=False,  # held through the store's quiet hours; never capped: it carries the coupon
             )
         log.info("recovery.issued", extra={"store_id": store.id, "case_id": case.id})
     else:  # reversed while the coupon was being made: the coupon exists now, so it is taken back

@@ -109,8 +109,12 @@ def _context(template: str) -> dict:
         "merchant_help_request": {"order_name": "#1001", "message": "<b>bad</b> parcel"},
         "merchant_recovery_case": {"order_name": "#1001", "reason": "late_parcel", "dashboard_url": "https://d"},
         "recovery_apology": {
-            "first_name": "<b>bad</b>", "order_name": "#1001", "reason": "late_parcel", "code": "SORRY-2345",
-            "discount": "10%", "expires_at": "2027-01-02",
+            "first_name": "<b>bad</b>",
+            "order_name": "#1001",
+            "reason": "late_parcel",
+            "code": "SORRY-2345",
+            "discount": "10%",
+            "expires_at": "2027-01-02",
         },
         **{f"delivery_{state}": _delivery() for state in DELIVERY_STATES},
     }[template]

@@ -1,8 +1,8 @@
 """delivery journey and service recovery: the parcel's tracking facts on fulfilments, delivery_updates (one row per
 state per parcel), recovery_cases (one per order)
 
-Revision ID: 0022_h8
-Revises: 0021_history_import
+Revision ID: 0023_h8
+Revises: 0022_h7_channels
 Create Date: 2026-12-07 01:37:19.933873
 
 """
@@ -13,8 +13,8 @@ import app.platform.types  # noqa: F401  (UTCDateTime, Money)
 
 
 # revision identifiers, used by Alembic.
-revision = '0022_h8'
-down_revision = '0021_history_import'
+revision = '0023_h8'
+down_revision = '0022_h7_channels'
 branch_labels = None
 depends_on = None
 
