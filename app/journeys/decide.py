@@ -7,10 +7,10 @@ every state, sent or not, is what makes duplicates and shuffled events harmless:
 looked at again (`delivery_updates`' unique key), and the message's dedupe key `delivery:<fulfilment>:<state>`
 guards the outbox too.
 
-Sending: messaging's send_to_customer (the customer's channel, consent, quiet hours in the store's time zone for a
-non-urgent message: `urgent=False`, and the per-customer daily cap: `capped=True`), purpose transactional. The context names the
-order, the customer's first name, the order's items with their images (the line item's own, else the product cache
-records/catalog keeps; no HTTP here) and the parcel's tracking.
+Sending: messaging's send_to_customer (the customer's channel, consent, quiet hours in the store's time zone
+for a non-urgent message: `urgent=False`, and the per-customer daily cap: `capped=True`), purpose transactional.
+The context names the order, the customer's first name, the order's items with their images (the line item's own,
+else the product cache records/catalog keeps; no HTTP here) and the parcel's tracking.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from tests.journeys.conftest import (
     delivery_messages,
     enable_updates,
     fulfillment,
-    new_event_id,
     post_shopify,
     post_woo,
     woo_order,
