@@ -10,12 +10,16 @@ delivery id), processed in random batches, queues exactly the delivery updates t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from app.extensions import db
 from app.journeys.states import CARRIER, RANK, SHIPPED
+from app.messaging.api import Message
 from tests.helpers import add_store, process_all, reset_state, shopify_order
 from tests.journeys.conftest import (
     carrier_event,
@@ -110,7 +114,9 @@ def test_shopify_parcels_tell_each_state_once_in_order(app, client, history):
     shuffled, cuts = history
     reset_state(app)
     with app.app_context():
-        enable_updates(add_store("shopify"))
+        store = add_store("shopify")
+        store.timezone = "Europe/Warsaw"  # quiet hours (channels' default 21:00-08:00) are the store's local time
+        enable_updates(store)
         db.session.remove()
     for index, delivery in enumerate(shuffled):
         _post(client, delivery)
@@ -126,6 +132,18 @@ def test_shopify_parcels_tell_each_state_once_in_order(app, client, history):
     for parcel in {d.parcel for d in shuffled if d.kind == "parcel"}:
         seen = {SHIPPED} | {CARRIER[d.status] for d in shuffled if d.parcel == parcel and d.status in CARRIER}
         assert (str(parcel), max(seen, key=RANK.__getitem__)) in told  # the latest news always reaches them
+    assert_outside_quiet_hours(app, "Europe/Warsaw")
+
+
+def assert_outside_quiet_hours(app, zone: str) -> None:
+    """Every update is due outside 21:00-08:00 in the store's zone: one queued inside the window is held to its
+    end, never dropped."""
+    with app.app_context():
+        due = db.session.scalars(select(Message.next_attempt_at).where(Message.dedupe_key.like("delivery:%"))).all()
+        db.session.remove()
+    for moment in due:
+        local = moment.astimezone(ZoneInfo(zone)).time()
+        assert time(8, 0) <= local < time(21, 0), moment
 
 
 @st.composite
