@@ -15,7 +15,18 @@ from app.config import Config
 #: reviews after, then recovery (a refund takes a coupon back) and the delivery journey. Each package's init_app
 #: registers its routes, commands, followers, pipeline handlers and
 #: scheduler steps; a new programme is a package and a line here.
-FEATURES = ("messaging", "loyalty", "support", "referrals", "reviews", "recovery", "journeys", "compliance")
+FEATURES = (
+    "messaging",
+    "loyalty",
+    "support",
+    "referrals",
+    "reviews",
+    "recovery",
+    "journeys",
+    "compliance",
+    "segments",
+    "inserts",
+)
 
 #: The packages below the features that own tables (each in its `models` module or package).
 CORE_MODELS = ("stores", "records", "inbox", "admin")

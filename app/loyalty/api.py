@@ -10,6 +10,8 @@
 - check_invariants(session, store) -> list[str]
 - credit_points(session, store, customer_id, source_key, points, rule, now) -> PointsLedger | None
 - points_available_at(store, order) -> datetime | None
+- tier_names(store) -> tuple[str, ...]: the store's tiers, lowest threshold first (top_tier: the last, or None)
+- LoyaltyAccount: the per-customer cache (its `tier`), for a feature that joins it in a set-based query (segments)
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from app.stores.models import Store
 __all__ = [
     "Balance",
     "InsufficientPoints",
+    "LoyaltyAccount",
     "SettingsError",
     "award_action",
     "award_birthday",
@@ -54,6 +57,8 @@ __all__ = [
     "reconcile_order",
     "refresh_account",
     "release_hold",
+    "tier_names",
+    "top_tier",
     "update_settings",
     "validate_settings",
 ]
@@ -119,3 +124,12 @@ def points_available_at(store: Store, order: Order) -> datetime | None:
     """When an order's points become spendable: delivered + the return window, else fulfilled + the fallback
     days (the store's loyalty settings), else not yet known."""
     return available_at(get_settings(store), order)
+
+
+def tier_names(store: Store) -> tuple[str, ...]:
+    return tuple(t.name for t in sorted(get_settings(store).tiers, key=lambda t: t.threshold))
+
+
+def top_tier(store: Store) -> str | None:
+    names = tier_names(store)
+    return names[-1] if names else None

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, inspect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -55,3 +56,15 @@ def set_together(row: Any, names: Sequence[str], before: tuple[Any, ...] | None 
     for name in names:
         if name in loaded:  # an expired or never-set attribute has no value to send
             flag_modified(row, name)
+
+
+def insert_row(session: Session, row: Any) -> bool:
+    """Insert in a SAVEPOINT; False when a unique constraint refused it (a collision or a concurrent twin): how
+    "once" holds under many workers without check-then-act."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+        return True
+    except IntegrityError:
+        return False

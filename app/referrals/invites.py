@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session
 
 from app.errors import AppError
 from app.platform.guards import lock_customer
+from app.platform.sql import insert_row
 from app.platform.types import utcnow
 from app.records.models.customer import normalise_email
 from app.referrals.models import ReferralCode, ReferralInvite
-from app.referrals.service import insert_row, invite_by_token, new_code, read_landing_token
+from app.referrals.service import invite_by_token, new_code, read_landing_token
 from app.referrals.settings import get_settings
 from app.stores.models import Store
 

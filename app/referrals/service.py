@@ -29,12 +29,12 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.admin import audit
 from app.errors import Conflict
 from app.money import format_money
+from app.platform.sql import insert_row
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.referrals.models import FLAGGED, PENDING, REJECTED, REWARDED, Referral, ReferralCode, ReferralInvite
@@ -67,17 +67,6 @@ def find_code(session: Session, code: str) -> ReferralCode | None:
 def code_of(session: Session, store: Store, customer_id: int) -> ReferralCode | None:
     stmt = select(ReferralCode).where(ReferralCode.store_id == store.id, ReferralCode.customer_id == customer_id)
     return session.scalar(stmt)
-
-
-def insert_row(session: Session, row: Any) -> bool:
-    """Insert in a SAVEPOINT; False when a unique constraint refused it (a collision or a concurrent twin)."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-        return True
-    except IntegrityError:
-        return False
 
 
 def get_or_create_code(

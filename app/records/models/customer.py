@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
@@ -18,6 +18,8 @@ class Customer(Model):
     __table_args__ = (
         UniqueConstraint("store_id", "platform_id"),
         UniqueConstraint("store_id", "email_key"),
+        # Segments (app/segments): the store's rhythm samples its latest repeat customers, lifecycle pages by recency.
+        Index("ix_customers_store_id_last_order_at", "store_id", "last_order_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
