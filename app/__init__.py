@@ -23,6 +23,7 @@ FEATURES = (
     "reviews",
     "recovery",
     "journeys",
+    "surveys",
     "compliance",
     "segments",
     "inserts",

@@ -29,7 +29,7 @@ from app.platform.types import utcnow
 from app.records.models import Order
 from app.records.orders import find_order
 from app.recovery.models import PENDING, REASONS, REVERSED, REVERSING, USED, RecoveryCase
-from app.recovery.settings import get_settings
+from app.recovery.settings import RecoverySettings, get_settings
 from app.stores.models import Store
 from app.support import RECOVERY, ShopperMessage, record
 
@@ -52,6 +52,15 @@ def _stands(order: Order) -> bool:
     return order.cancelled_at is None and order.deleted_at is None and order.refunded_amount <= 0
 
 
+def _reason_on(settings: RecoverySettings, reason: str) -> bool:
+    """The merchant's choice of which programmes may open cases (late parcels are the journey's own check)."""
+    if reason == "survey_detractor":
+        return settings.detractors
+    if reason == "low_rating":
+        return settings.low_ratings
+    return True
+
+
 def open_case(
     session: Session,
     store: Store,
@@ -65,7 +74,7 @@ def open_case(
     if reason not in REASONS:
         raise ValueError(f"reason must be one of {REASONS}")
     settings = get_settings(store)
-    if not settings.enabled:
+    if not settings.enabled or not _reason_on(settings, reason):
         return None
     existing = find_case(session, store, order_id)
     if existing is not None:

@@ -4,6 +4,8 @@ writer refuses what the reader would not use; the reader forgives a hand-edited 
 
     {"enabled": false,               # no case is opened while off (any programme's)
      "late_parcels": true,           # the delivery journey opens cases for late parcels and carrier failures
+     "detractors": true,             # a survey's detractor answer opens one (app/surveys)
+     "low_ratings": true,            # a 1-2 star review opens one (app/reviews)
      "grace_hours": 24,              # how long after the promised delivery a parcel counts as late
      "coupon": {"kind": "percentage" | "fixed_amount", "value": "10", "expires_days": 60}}
 
@@ -21,6 +23,7 @@ from app.stores.models import Store
 from app.stores.settings import Section, SettingsError
 
 KINDS = ("percentage", "fixed_amount")
+TOGGLES = ("enabled", "late_parcels", "detractors", "low_ratings")
 MAX_GRACE_HOURS = 24 * 30
 MAX_EXPIRY_DAYS = 3650
 MAX_FIXED = Decimal("100000")
@@ -30,6 +33,8 @@ MAX_FIXED = Decimal("100000")
 class RecoverySettings:
     enabled: bool = False
     late_parcels: bool = True
+    detractors: bool = True
+    low_ratings: bool = True
     grace_hours: int = 24
     coupon_kind: str = "percentage"
     coupon_value: Decimal = Decimal("10")
@@ -70,11 +75,11 @@ def clean(value: Any) -> dict[str, Any]:
     """What to store (the writer's rule); SettingsError names the first bad field."""
     if not isinstance(value, dict):
         raise SettingsError("must be an object", "recovery")
-    unknown = sorted(set(value) - {"enabled", "late_parcels", "grace_hours", "coupon"})
+    unknown = sorted(set(value) - {*TOGGLES, "grace_hours", "coupon"})
     if unknown:
         raise SettingsError("unknown setting", f"recovery.{unknown[0]}")
     out: dict[str, Any] = {}
-    for key in ("enabled", "late_parcels"):
+    for key in TOGGLES:
         if key in value:
             out[key] = _bool(value[key], f"recovery.{key}")
     if "grace_hours" in value:
@@ -99,7 +104,7 @@ def clean(value: Any) -> dict[str, Any]:
 @memoized
 def _read(raw: dict[str, Any]) -> RecoverySettings:
     fields: dict[str, Any] = {}
-    for key in ("enabled", "late_parcels", "grace_hours"):
+    for key in (*TOGGLES, "grace_hours"):
         try:  # a hand-edited bad value reads as the default for that field
             if key == "grace_hours" and key in raw:
                 fields[key] = _int(raw[key], key, 0, MAX_GRACE_HOURS)
@@ -134,6 +139,8 @@ def show(store: Store) -> dict[str, Any]:
     return {
         "enabled": found.enabled,
         "late_parcels": found.late_parcels,
+        "detractors": found.detractors,
+        "low_ratings": found.low_ratings,
         "grace_hours": found.grace_hours,
         "coupon": {"kind": found.coupon_kind, "value": str(found.coupon_value), "expires_days": found.expires_days},
     }

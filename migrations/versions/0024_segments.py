@@ -29,9 +29,9 @@ def upgrade():
         sa.Column("conditions", sa.JSON(), nullable=False),
         sa.Column("created_at", app.platform.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", app.platform.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("store_id", "key"),
+        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], name=op.f("fk_segments_store_id_stores"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
+        sa.UniqueConstraint("store_id", "key", name=op.f("uq_segments_store_id_key")),
     )
     op.create_table(
         "segment_rhythms",
@@ -41,8 +41,10 @@ def upgrade():
         sa.Column("vip_currency", sa.String(length=3), nullable=True),
         sa.Column("vip_spend", app.platform.types.Money(), nullable=True),
         sa.Column("computed_at", app.platform.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("store_id"),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_segment_rhythms_store_id_stores"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("store_id", name=op.f("pk_segment_rhythms")),
     )
     op.create_index("ix_customers_store_id_last_order_at", "customers", ["store_id", "last_order_at"], unique=False)
 
