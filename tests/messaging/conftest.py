@@ -150,6 +150,8 @@ def seed_shopper_pages(brand: dict | None = None, locale: str = "en", name: str 
     from app.referrals.settings import update_settings
     from app.reviews.links import help_token, order_token, star_token
     from app.reviews.models import ReviewRequest
+    from app.surveys.links import answer_token
+    from app.surveys.models import SurveyRequest
     from tests.helpers import add_store
 
     store = add_store(currency="EUR")
@@ -168,7 +170,9 @@ def seed_shopper_pages(brand: dict | None = None, locale: str = "en", name: str 
                       image_url=PRODUCT_IMAGE, url="https://shop.example/products/mug", fetched_at=now)  # fmt: skip
     request = ReviewRequest(store_id=store.id, order_platform_id="9001", customer_id=customer.id)
     request.status = "sent"
-    db.session.add_all([order, product, request])
+    survey = SurveyRequest(store_id=store.id, order_platform_id="9001", customer_id=customer.id, kind="nps",
+                           status="sent", locale=locale)  # fmt: skip
+    db.session.add_all([order, product, request, survey])
     db.session.flush()
     code = get_or_create_code(db.session, store, customer)
     db.session.commit()
@@ -178,6 +182,7 @@ def seed_shopper_pages(brand: dict | None = None, locale: str = "en", name: str 
         "review": f"/r/{star_token(store.id, request.id, '111', 4, locale)}",
         "help": f"/r/help/{help_token(store.id, request.id, locale)}",
         "order": f"/r/order/{order_token(store.id, '9001', locale)}",  # the parcel card's QR code
+        "survey": f"/s/{answer_token(store.id, survey.id, 8, locale)}",  # a score link in the survey e-mail
         "unsubscribe": urlsplit(unsubscribe_url(store, "ann@example.com", locale)).path,
         "landing": f"/ref/{code.code}",
     }
