@@ -15,6 +15,7 @@ from app.messaging.models import Message, ProviderCallback
 from tests.helpers import add_store
 from tests.messaging.channel_fixtures import SENDER, add_customer, deliver, live, process_callbacks, providers  # noqa: F401
 from tests.messaging.conftest import review_context
+from tests.support.conftest import admin_headers
 
 PHONE = "+48601234567"
 
@@ -40,7 +41,7 @@ def _rows():
     return db.session.scalars(select(Message).order_by(Message.id)).all()
 
 
-def test_sms_sent_receipt_cost_and_stop_end_to_end(app, ctx, providers, smtp, mail_clock):
+def test_sms_sent_receipt_cost_and_stop_end_to_end(app, client, ctx, providers, smtp, mail_clock):
     twilio, _ = providers
     store = _store(["sms", "email"])
     person = add_customer(store, phone_e164=PHONE)
@@ -62,6 +63,9 @@ def test_sms_sent_receipt_cost_and_stop_end_to_end(app, ctx, providers, smtp, ma
     row = _rows()[0]
     assert row.delivery_status == "delivered"  # the late "sent" did not go backwards
     assert (row.cost, row.cost_currency) == (Decimal("0.0079"), "USD")
+    costs = client.get("/admin/api/v1/messaging/costs", headers=admin_headers(app, store)).json
+    assert costs["costs"] == [{"channel": "sms", "currency": "USD", "total": "0.0079", "messages": 1}]
+    assert costs["unpriced"] == {}
 
     assert twilio.send_inbound(f"{twilio_url(app)}/webhooks/twilio", PHONE, " stop ").status_code == 200
     process_callbacks(app)
