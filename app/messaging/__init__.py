@@ -200,10 +200,10 @@ def unsubscribe_url(store: Store, email: str, locale: str | None = None) -> str:
 def init_app(app: Flask) -> None:
     from app import scheduler
     from app.compliance.api import register_erasure_hook, register_personal_data, register_shop_erasure_hook
-    from app.messaging.models import QUEUED, SENDING
-    from app.messaging.outbox import erase_mail_files, erase_store_mail_files
     from app.messaging.callback_tasks import schedule_callbacks
     from app.messaging.channel_settings import SECTION as CHANNELS_SECTION
+    from app.messaging.models import QUEUED, SENDING
+    from app.messaging.outbox import erase_mail_files, erase_store_mail_files
     from app.messaging.provider_webhooks import blueprint as provider_webhooks
     from app.messaging.store_settings import SECTIONS
     from app.messaging.tasks import schedule_messages

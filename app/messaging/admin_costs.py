@@ -3,9 +3,10 @@
 GET /admin/api/v1/messaging/costs?since=YYYY-MM-DD&until=YYYY-MM-DD
     {"since", "until", "costs": [{"channel", "currency", "total": "0.0158", "messages": 2}],
      "unpriced": {"sms": 1}}
-Messages sent in [since, until] (UTC days, both included; default: the last 30 days; since after until: none). `total` is the exact sum
-(a decimal string) of the costs recorded from the providers' receipts (callbacks.py): Twilio's price, WhatsApp's
-rate card by pricing category. `unpriced` counts sent phone messages with no cost yet (no final receipt).
+Messages sent in [since, until] (UTC days, both included; default: the last 30 days; since after until: none).
+`total` is the exact sum (a decimal string) of the costs recorded from the providers' receipts (callbacks.py):
+Twilio's price, WhatsApp's rate card by pricing category. `unpriced` counts sent phone messages with no cost
+yet (no final receipt).
 E-mail has no per-message cost here.
 """
 
@@ -44,8 +45,9 @@ def _day(name: str, default: date) -> date:
 @documented(
     summary="What the store's SMS and WhatsApp messages cost, summed per channel and currency",
     query=[{"name": "since", **_Q}, {"name": "until", **_Q}],
-    response=obj("since", "until", "costs", "unpriced", costs={"type": "array", "items": LINE},
-                 unpriced={"type": "object"}),  # fmt: skip
+    response=obj(
+        "since", "until", "costs", "unpriced", costs={"type": "array", "items": LINE}, unpriced={"type": "object"}
+    ),  # fmt: skip
     errors={400: "A date not in YYYY-MM-DD form"},
 )
 @merchant_required

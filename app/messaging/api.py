@@ -19,7 +19,17 @@ from __future__ import annotations
 
 from app.messaging.i18n import resolve_locale
 from app.messaging.models import (
-    CANCELLED, EMAIL, MARKETING, QUEUED, SENDING, SENT, SMS, SUPPRESSED, TRANSACTIONAL, WHATSAPP, Message,
+    CANCELLED,
+    EMAIL,
+    MARKETING,
+    QUEUED,
+    SENDING,
+    SENT,
+    SMS,
+    SUPPRESSED,
+    TRANSACTIONAL,
+    WHATSAPP,
+    Message,
 )
 from app.messaging.render import branding, register_templates, render_page
 from app.messaging.routing import send_to_customer

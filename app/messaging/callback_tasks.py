@@ -53,7 +53,9 @@ def process_callback(callback_id: int, attempt: int | None = None) -> str:
                 base = float(app.config["MAIL_RETRY_BASE_SECONDS"])
                 row.next_attempt_at = now + platform_outbox.backoff(row.attempts, base, 6 * 3600)
                 session.commit()
-                log.warning("messaging.callback_failed", extra={"callback_id": callback_id, "reason": type(exc).__name__})
+                log.warning(
+                    "messaging.callback_failed", extra={"callback_id": callback_id, "reason": type(exc).__name__}
+                )
                 return row.status
         finally:
             db.session.remove()

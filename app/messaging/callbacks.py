@@ -25,7 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.messaging.contacts import (
-    MARKETING_ONLY, OPT_IN_WORDS, OPT_OUT_WORDS, phone_key, record_inbound, record_opt_in, record_opt_out,
+    MARKETING_ONLY,
+    OPT_IN_WORDS,
+    OPT_OUT_WORDS,
+    phone_key,
+    record_inbound,
+    record_opt_in,
+    record_opt_out,
 )
 from app.messaging.fallback import fallback_to_email
 from app.messaging.models import FAILED, SMS, WHATSAPP, Message, PhoneContact, ProviderCallback
@@ -60,7 +66,9 @@ def _receipt(session: Session, message: Message, status: str, error: Any) -> boo
 def _stores_for(session: Session, channel: str, phone: str) -> list[int]:
     """The stores that wrote to this number on this channel (their messages, or a contact row of theirs)."""
     sent = select(Message.store_id).where(Message.channel == channel, Message.to_phone == phone)
-    known = select(PhoneContact.store_id).where(PhoneContact.channel == channel, PhoneContact.phone_key == phone_key(phone))
+    known = select(PhoneContact.store_id).where(
+        PhoneContact.channel == channel, PhoneContact.phone_key == phone_key(phone)
+    )
     return sorted(set(session.scalars(sent.distinct())) | set(session.scalars(known.distinct())))
 
 

@@ -24,7 +24,12 @@ _HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 
 def _order(value: Any) -> list[str]:
-    if not isinstance(value, list) or not value or any(v not in CHANNELS for v in value) or len(set(value)) != len(value):
+    if (
+        not isinstance(value, list)
+        or not value
+        or any(v not in CHANNELS for v in value)
+        or len(set(value)) != len(value)
+    ):
         raise SettingsError(f"a list of distinct channels among {', '.join(CHANNELS)}", "channels.order")
     return list(value)
 
@@ -64,7 +69,10 @@ def channel_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
     """The effective settings (a bad stored value reads as its default)."""
     raw = (settings or {}).get("channels")
     raw = raw if isinstance(raw, dict) else {}
-    values: dict[str, Any] = {"order": list(DEFAULT_ORDER), "quiet_hours": dict(zip(("start", "end"), DEFAULT_QUIET))}
+    values: dict[str, Any] = {
+        "order": list(DEFAULT_ORDER),
+        "quiet_hours": dict(zip(("start", "end"), DEFAULT_QUIET, strict=True)),
+    }
     values["daily_cap"] = DEFAULT_CAP
     for key, check in (("order", _order), ("quiet_hours", _quiet), ("daily_cap", _cap)):
         if key in raw:

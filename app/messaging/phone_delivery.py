@@ -50,7 +50,9 @@ def _send(message: Message, phone: str, text: PhoneText, config: Any, window_ope
         pacer_key, rate = f"twilio:{config.get('TWILIO_MESSAGING_SERVICE_SID') or config.get('TWILIO_FROM')}", "TWILIO"
         SendPacer(get_redis()).wait_turn(pacer_key, float(config[f"{rate}_RATE_PER_SECOND"]))
         return TwilioSms(config).send(phone, text.text, f"{config['APP_URL']}/webhooks/twilio")
-    SendPacer(get_redis()).wait_turn(f"whatsapp:{config['WHATSAPP_PHONE_NUMBER_ID']}", float(config["WHATSAPP_RATE_PER_SECOND"]))
+    SendPacer(get_redis()).wait_turn(
+        f"whatsapp:{config['WHATSAPP_PHONE_NUMBER_ID']}", float(config["WHATSAPP_RATE_PER_SECOND"])
+    )
     cloud = WhatsAppCloud(config)
     if window_open:
         return cloud.send_text(phone, text.text)
@@ -73,7 +75,9 @@ def deliver_phone(session: Session, message: Message, store: Store, *, config: A
         session.commit()
         return SUPPRESSED
     try:
-        text = render_phone(message.template, message.locale, message.context or {}, store_name=store.name or store.domain)
+        text = render_phone(
+            message.template, message.locale, message.context or {}, store_name=store.name or store.domain
+        )
     except (TemplateError, ValueError, TypeError, IndexError, KeyError) as exc:
         _finish(message, FAILED, f"render: {type(exc).__name__}")
         fallback_to_email(session, store, message, "render")

@@ -130,12 +130,16 @@ class WhatsAppCloud:
         body = body if isinstance(body, dict) else {}
         if answer.status_code < 300:
             messages = body.get("messages")
-            ref = messages[0].get("id") if isinstance(messages, list) and messages and isinstance(messages[0], dict) else None
+            ref = (
+                messages[0].get("id")
+                if isinstance(messages, list) and messages and isinstance(messages[0], dict)
+                else None
+            )
             if not isinstance(ref, str) or not ref:
                 raise TransientSendError("whatsapp answer without a message id")
             return Sent(ref, "accepted")
-        error = body.get("error") if isinstance(body.get("error"), dict) else {}
-        code = error.get("code")
+        error = body.get("error")
+        code = error.get("code") if isinstance(error, dict) else None
         if answer.status_code == 429 or answer.status_code >= 500 or code in WHATSAPP_TRANSIENT:
             raise TransientSendError(f"whatsapp {answer.status_code} {code}")
         if answer.status_code == 401 or code == 190:  # an expired or wrong token: ours to fix

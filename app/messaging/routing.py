@@ -32,7 +32,16 @@ from app.messaging.channel_settings import channel_settings, quiet_window
 from app.messaging.contacts import phone_opted_out
 from app.messaging.i18n import resolve_locale
 from app.messaging.models import (
-    EMAIL, MARKETING, PURPOSES, QUEUED, SMS, SUPPRESSED, TRANSACTIONAL, WHATSAPP, DailyCapSlot, Message,
+    EMAIL,
+    MARKETING,
+    PURPOSES,
+    QUEUED,
+    SMS,
+    SUPPRESSED,
+    TRANSACTIONAL,
+    WHATSAPP,
+    DailyCapSlot,
+    Message,
 )
 from app.messaging.phone_render import has_phone_text
 from app.messaging.render import TEMPLATE_NAMES
@@ -75,9 +84,7 @@ def allowed(session: Session, store: Store, customer: Customer, channel: str, pu
     return False
 
 
-def choose_channel(
-    session: Session, store: Store, customer: Customer, purpose: str, template: str
-) -> str | None:
+def choose_channel(session: Session, store: Store, customer: Customer, purpose: str, template: str) -> str | None:
     """The customer's preference first, then the store's order; only channels the store turned on (e-mail always),
     and a phone channel only for a template with a phone text (phone_render.has_phone_text)."""
     enabled = channel_settings(store.settings)["order"]

@@ -5,7 +5,8 @@ Platforms send what the shopper typed ("601 234 567", "+48 601-234-567", "004860
 country code ("+..." or the international prefix "00...") is kept as those digits. A national number is turned
 into E.164 only when we know the country (the order's address) and its calling code is in CALLING_CODES (the
 countries we ship catalogues for and their neighbours); its trunk prefix "0" is dropped (ITU-T E.164 national
-significant number; Hungary's is "06", Kazakhstan's "8"). Anything else is None: we never guess a country, since a wrong guess texts a stranger.
+significant number; Hungary's is "06", Kazakhstan's "8"). Anything else is None: we never guess a country,
+since a wrong guess texts a stranger.
 """
 
 from __future__ import annotations
@@ -16,10 +17,36 @@ _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 _SEPARATORS = re.compile(r"[\s().\-/]")
 #: ISO 3166-1 alpha-2 -> country calling code (ITU-T E.164 assignments).
 CALLING_CODES = {
-    "US": "1", "CA": "1", "GB": "44", "IE": "353", "DE": "49", "AT": "43", "CH": "41", "FR": "33", "NL": "31",
-    "BE": "32", "PL": "48", "CZ": "420", "SK": "421", "HU": "36", "RO": "40", "LT": "370", "LV": "371",
-    "EE": "372", "FI": "358", "SE": "46", "NO": "47", "DK": "45", "UA": "380", "KZ": "7", "RU": "7", "TH": "66",
-    "ES": "34", "PT": "351", "AU": "61", "NZ": "64",
+    "US": "1",
+    "CA": "1",
+    "GB": "44",
+    "IE": "353",
+    "DE": "49",
+    "AT": "43",
+    "CH": "41",
+    "FR": "33",
+    "NL": "31",
+    "BE": "32",
+    "PL": "48",
+    "CZ": "420",
+    "SK": "421",
+    "HU": "36",
+    "RO": "40",
+    "LT": "370",
+    "LV": "371",
+    "EE": "372",
+    "FI": "358",
+    "SE": "46",
+    "NO": "47",
+    "DK": "45",
+    "UA": "380",
+    "KZ": "7",
+    "RU": "7",
+    "TH": "66",
+    "ES": "34",
+    "PT": "351",
+    "AU": "61",
+    "NZ": "64",
 }
 #: National trunk prefixes other than "0" (ITU-T Operational Bulletin list of national numbering plans).
 TRUNK_PREFIXES = {"HU": "06", "KZ": "8", "RU": "8"}

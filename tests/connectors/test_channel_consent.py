@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from app.records.phones import to_e164
 from connectors.consent import marketing_state, woo_opt_ins
 from connectors.shopify import customer_snapshot, order_snapshot
-from app.records.phones import to_e164
 from tests.helpers import fixture_json
 
 
@@ -25,8 +25,12 @@ def test_shopify_sms_consent_states_and_the_orders_phone():
 
 
 def test_woocommerce_opt_in_meta():
-    meta = [{"id": 1, "key": "_ppe_sms_opt_in", "value": "yes"}, {"id": 2, "key": "_ppe_whatsapp_opt_in", "value": "0"},
-            {"id": 3, "key": "_ppe_preferred_channel", "value": "SMS"}, {"id": 4, "key": "other", "value": "yes"}]  # fmt: skip
+    meta = [
+        {"id": 1, "key": "_ppe_sms_opt_in", "value": "yes"},
+        {"id": 2, "key": "_ppe_whatsapp_opt_in", "value": "0"},
+        {"id": 3, "key": "_ppe_preferred_channel", "value": "SMS"},
+        {"id": 4, "key": "other", "value": "yes"},
+    ]
     assert woo_opt_ins(meta) == {"sms_consent": True, "whatsapp_consent": False, "preferred_channel": "sms"}
     assert woo_opt_ins(None) == {} and woo_opt_ins([{"key": "_ppe_sms_opt_in", "value": "maybe"}]) == {}
 
@@ -42,6 +46,10 @@ def test_records_keep_e164_and_consent(app, ctx):
                             sms_marketing_consent=True, whatsapp_consent=True)  # fmt: skip
     customer = resolve_customer(db.session, store, snap)
     db.session.commit()
-    assert (customer.phone_e164, customer.sms_marketing_consent, customer.whatsapp_consent) == ("+77011234567", True, True)
+    assert (customer.phone_e164, customer.sms_marketing_consent, customer.whatsapp_consent) == (
+        "+77011234567",
+        True,
+        True,
+    )
     bad = CustomerSnapshot(platform_id="78", email="x@example.com", phone="12345", phone_country=None)
     assert resolve_customer(db.session, store, bad).phone_e164 is None

@@ -13,8 +13,8 @@ from app.messaging.api import send_to_customer
 from app.messaging.contacts import phone_opted_out
 from app.messaging.models import Message, ProviderCallback
 from tests.helpers import add_store
-from tests.messaging.channel_fixtures import SENDER, add_customer, deliver, live, process_callbacks, providers  # noqa: F401
-from tests.messaging.conftest import review_context
+from tests.messaging.channel_fixtures import add_customer, deliver, process_callbacks
+from tests.messaging.conftest import SENDER, review_context
 from tests.support.conftest import admin_headers
 
 PHONE = "+48601234567"

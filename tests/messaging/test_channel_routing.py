@@ -23,8 +23,11 @@ def providers(app):
     saved = {k: app.config.get(k) for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")}
     saved |= {k: app.config.get(k) for k in ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID")}
     app.config.update(
-        TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="tok", TWILIO_FROM="+15005550006",
-        WHATSAPP_ACCESS_TOKEN="wa-token", WHATSAPP_PHONE_NUMBER_ID="1234567890",
+        TWILIO_ACCOUNT_SID="AC" + "1" * 32,
+        TWILIO_AUTH_TOKEN="tok",
+        TWILIO_FROM="+15005550006",
+        WHATSAPP_ACCESS_TOKEN="wa-token",
+        WHATSAPP_PHONE_NUMBER_ID="1234567890",
     )
     yield
     app.config.update(saved)
@@ -63,11 +66,13 @@ def test_store_order_preference_and_consent(app, ctx, providers):
     sms_only = customer(store, phone_e164=PHONE)  # no WhatsApp opt-in: SMS (transactional needs no False)
     assert send(store, sms_only, "a").channel == SMS
     assert send(store, sms_only, "a2").to_phone == PHONE
-    wa = customer(store, email="w@example.com", email_key="w@example.com", phone_e164="+48601234568",
-                  whatsapp_consent=True)
+    wa = customer(
+        store, email="w@example.com", email_key="w@example.com", phone_e164="+48601234568", whatsapp_consent=True
+    )
     assert send(store, wa, "b").channel == WHATSAPP
-    prefers_mail = customer(store, email="p@example.com", email_key="p@example.com", phone_e164="+48601234569",
-                            preferred_channel="email")
+    prefers_mail = customer(
+        store, email="p@example.com", email_key="p@example.com", phone_e164="+48601234569", preferred_channel="email"
+    )
     assert send(store, prefers_mail, "c").channel == EMAIL
     # marketing SMS needs sms_marketing_consent; without it, e-mail marketing needs accepts_marketing
     assert send(store, sms_only, "d", purpose=MARKETING).status == SUPPRESSED

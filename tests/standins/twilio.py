@@ -45,7 +45,12 @@ def twilio_signature(token: str, url: str, params: dict[str, str]) -> str:
 
 
 def _error(status: int, code: int, message: str) -> Response:
-    body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+    body = {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
@@ -70,14 +75,20 @@ class StandInTwilio:
     def route(self, request: Request) -> Response:
         prefix = f"/2010-04-01/Accounts/{self.account_sid}/Messages"
         auth = request.authorization
-        if auth is None or auth.type != "basic" or (auth.username, auth.password) != (self.account_sid, self.auth_token):
+        if (
+            auth is None
+            or auth.type != "basic"
+            or (auth.username, auth.password) != (self.account_sid, self.auth_token)
+        ):
             return self._refuse(401, 20003, "Authenticate")
         if request.path == f"{prefix}.json" and request.method == "POST":
             return self._create(request)
         match = re.fullmatch(re.escape(prefix) + r"/(SM[0-9a-f]{32})\.json", request.path)
         if match and request.method == "GET":
             found = self.messages.get(match.group(1))
-            return Response(json.dumps(found), mimetype="application/json") if found else _error(404, 20404, "Not found")
+            return (
+                Response(json.dumps(found), mimetype="application/json") if found else _error(404, 20404, "Not found")
+            )
         return self._refuse(404, 20404, f"no such resource {request.method} {request.path}")
 
     def _refuse(self, status: int, code: int, why: str) -> Response:

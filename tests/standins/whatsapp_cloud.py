@@ -62,8 +62,15 @@ class StandInWhatsApp:
     def _refuse(self, status: int, code: int, why: str) -> Response:
         with self._lock:
             self.refused.append((status, code, why))
-        body = {"error": {"message": why, "type": "OAuthException", "code": code,
-                          "error_data": {"messaging_product": "whatsapp", "details": why}, "fbtrace_id": "Az1"}}
+        body = {
+            "error": {
+                "message": why,
+                "type": "OAuthException",
+                "code": code,
+                "error_data": {"messaging_product": "whatsapp", "details": why},
+                "fbtrace_id": "Az1",
+            }
+        }
         return Response(json.dumps(body), status=status, mimetype="application/json")
 
     def route(self, request: Request) -> Response:
@@ -93,8 +100,11 @@ class StandInWhatsApp:
         else:
             self.pending.append(self._status(wamid, wa_id, "sent", category=category))
             self.pending.append(self._status(wamid, wa_id, "delivered", category=category))
-        answer = {"messaging_product": "whatsapp", "contacts": [{"input": data["to"], "wa_id": wa_id}],
-                  "messages": [{"id": wamid}]}
+        answer = {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": data["to"], "wa_id": wa_id}],
+            "messages": [{"id": wamid}],
+        }
         return Response(json.dumps(answer), mimetype="application/json")
 
     def _check(self, data: Any) -> tuple[int, str] | None:
@@ -125,7 +135,11 @@ class StandInWhatsApp:
             return 100, "template.language: {code}"
         params: list[Any] = []
         for component in template.get("components", []):
-            if not isinstance(component, dict) or component.get("type") != "body" or set(component) != {"type", "parameters"}:
+            if (
+                not isinstance(component, dict)
+                or component.get("type") != "body"
+                or set(component) != {"type", "parameters"}
+            ):
                 return 100, "components: [{type: body, parameters}]"
             params += component["parameters"]
         for param in params:
@@ -138,15 +152,26 @@ class StandInWhatsApp:
             return 132000, "Number of parameters does not match the expected number of params"
         return None
 
-    def _status(self, wamid: str, wa_id: str, status: str, *, category: str = "utility",
-                error: tuple[int, str] | None = None) -> dict[str, Any]:
-        item: dict[str, Any] = {"id": wamid, "status": status, "timestamp": str(int(self.clock())), "recipient_id": wa_id}
+    def _status(
+        self, wamid: str, wa_id: str, status: str, *, category: str = "utility", error: tuple[int, str] | None = None
+    ) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "id": wamid,
+            "status": status,
+            "timestamp": str(int(self.clock())),
+            "recipient_id": wa_id,
+        }
         if error:
-            item["errors"] = [{"code": error[0], "title": error[1], "message": error[1],
-                               "error_data": {"details": error[1]}}]
+            item["errors"] = [
+                {"code": error[0], "title": error[1], "message": error[1], "error_data": {"details": error[1]}}
+            ]
         else:
-            item["pricing"] = {"billable": category != "service", "pricing_model": "PMP", "category": category,
-                               "type": "regular" if category != "service" else "free_customer_service"}
+            item["pricing"] = {
+                "billable": category != "service",
+                "pricing_model": "PMP",
+                "category": category,
+                "type": "regular" if category != "service" else "free_customer_service",
+            }
         return {"statuses": [item]}
 
     # -- webhooks to the app --------------------------------------------------------------------------------
@@ -157,7 +182,10 @@ class StandInWhatsApp:
                        "metadata": {"display_phone_number": "15550783881", "phone_number_id": self.phone_number_id},
                        **value}, "field": "messages"}]}]}  # fmt: skip
         body = json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": hub_signature(secret or self.app_secret, body)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": hub_signature(secret or self.app_secret, body),
+        }
         return requests.post(self.webhook_url, data=body, headers=headers, timeout=10)
 
     def flush(self) -> list[int]:
@@ -168,14 +196,26 @@ class StandInWhatsApp:
 
     def send_inbound(self, wa_id: str, text: str) -> requests.Response:
         self.window.add(wa_id)
-        message = {"from": wa_id, "id": "wamid." + secrets.token_urlsafe(24), "timestamp": str(int(self.clock())),
-                   "type": "text", "text": {"body": text}}
+        message = {
+            "from": wa_id,
+            "id": "wamid." + secrets.token_urlsafe(24),
+            "timestamp": str(int(self.clock())),
+            "type": "text",
+            "text": {"body": text},
+        }
         return self.post_webhook({"contacts": [{"profile": {"name": "Ola"}, "wa_id": wa_id}], "messages": [message]})
 
     def send_preference(self, wa_id: str, value: str) -> requests.Response:
-        pref = {"wa_id": wa_id, "detail": "User requested to stop marketing messages", "category": "marketing_messages",
-                "value": value, "timestamp": int(self.clock())}
-        return self.post_webhook({"contacts": [{"profile": {"name": "Ola"}, "wa_id": wa_id}], "user_preferences": [pref]})
+        pref = {
+            "wa_id": wa_id,
+            "detail": "User requested to stop marketing messages",
+            "category": "marketing_messages",
+            "value": value,
+            "timestamp": int(self.clock()),
+        }
+        return self.post_webhook(
+            {"contacts": [{"profile": {"name": "Ola"}, "wa_id": wa_id}], "user_preferences": [pref]}
+        )
 
 
 class WhatsAppServer:
