@@ -226,6 +226,9 @@ def init_app(app: Flask) -> None:
         register_uninstall_hook(cancel_store_messages)
         # customers/redact clears the recipient address and the template variables (names) of their messages.
         register_personal_data(Message, ("to_address", "to_phone", "context"))
+        # The channel fields messaging reads on the customer (routing.py): the E.164 phone and its consents.
+        channel_fields = ("phone_e164", "sms_consent", "sms_marketing_consent", "whatsapp_consent")
+        register_personal_data(Customer, (*channel_fields, "whatsapp_marketing_consent", "preferred_channel"), "id")
         # The file channel's .eml copies: customers/redact deletes the customer's, shop/redact (which deletes the
         # store row) the store's.
         register_erasure_hook(erase_mail_files)
