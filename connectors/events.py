@@ -31,6 +31,15 @@ class CustomerSnapshot:
     locale: str | None = None
     accepts_marketing: bool | None = None
     updated_at: datetime | None = None
+    # Per-channel consent as the platform reports it (None: not said). Shopify: sms_marketing_consent.state;
+    # WooCommerce: the opt-in fields a store collects, as order/customer meta (connectors/consent.py).
+    sms_marketing_consent: bool | None = None
+    sms_consent: bool | None = None
+    whatsapp_consent: bool | None = None
+    whatsapp_marketing_consent: bool | None = None
+    preferred_channel: str | None = None
+    # ISO 3166 country of the address the phone came with: how a national number becomes E.164.
+    phone_country: str | None = None
 
 
 @dataclass(frozen=True)

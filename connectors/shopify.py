@@ -22,6 +22,7 @@ from typing import Any, ClassVar, TypedDict
 
 from . import parsing as p
 from .base import MAX_KEY_LENGTH, Connector, WebhookMeta, body_digest
+from .consent import marketing_state
 from .events import (
     AppUninstalled,
     BulkOperationFinished,
@@ -127,18 +128,32 @@ class ShopifyConnector(Connector):
         return [ComplianceRequest(topic=topic, payload=data)]
 
 
-def customer_snapshot(data: JSONObject, *, fallback_email: str | None = None) -> CustomerSnapshot:
+def customer_snapshot(
+    data: JSONObject,
+    *,
+    fallback_email: str | None = None,
+    fallback_phone: str | None = None,
+    fallback_country: str | None = None,
+) -> CustomerSnapshot:
+    """A customer resource (REST/webhook). Consent: email_marketing_consent.state and sms_marketing_consent.state
+    (subscribed / not_subscribed / unsubscribed / pending / redacted, consent.py); the phone is the customer's,
+    else the order's (`fallback_phone`, which the shopper gave at checkout), with its address's country."""
     consent = p.optional_obj(data.get("email_marketing_consent"), "email_marketing_consent")
     accepts = consent.get("state") == "subscribed" if consent else data.get("accepts_marketing")
+    sms = p.optional_obj(data.get("sms_marketing_consent"), "sms_marketing_consent")
+    address = p.optional_obj(data.get("default_address"), "default_address")
+    phone = p.text(data.get("phone"), 32)
     return CustomerSnapshot(
         platform_id=p.platform_id(data.get("id"), "customer.id"),
         email=p.text(data.get("email")) or fallback_email,
         first_name=p.text(data.get("first_name")),
         last_name=p.text(data.get("last_name")),
-        phone=p.text(data.get("phone"), 32),
+        phone=phone or fallback_phone,
         locale=p.text(data.get("locale"), 16),
         accepts_marketing=accepts if isinstance(accepts, bool) else None,
         updated_at=p.timestamp(data.get("updated_at"), "customer.updated_at"),
+        sms_marketing_consent=marketing_state(sms.get("state")),
+        phone_country=p.text(address.get("country_code"), 2) if phone else fallback_country,
     )
 
 
@@ -196,15 +211,18 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
     order_id = p.platform_id(data.get("id"), "order.id")
     email = p.text(data.get("email")) or p.text(data.get("contact_email"))
     customer_data = data.get("customer")
+    shipping = p.optional_obj(data.get("shipping_address"), "shipping_address")
+    billing = p.optional_obj(data.get("billing_address"), "billing_address")
+    order_phone = p.text(data.get("phone") or shipping.get("phone") or billing.get("phone"), 32)
+    country = p.text(shipping.get("country_code") or billing.get("country_code"), 2)
     customer = (
-        customer_snapshot(customer_data, fallback_email=email)
+        customer_snapshot(customer_data, fallback_email=email, fallback_phone=order_phone, fallback_country=country)
         if isinstance(customer_data, dict) and customer_data.get("id")
-        else CustomerSnapshot(platform_id=None, email=email, **_guest_name(data))
+        else CustomerSnapshot(platform_id=None, email=email, phone_country=country, **_guest_name(data))
     )
     currency = p.text(data.get("currency"), 3)
     if not currency:
         raise MalformedPayload("order.currency: missing")
-    shipping = p.optional_obj(data.get("shipping_address"), "shipping_address")
     return OrderSnapshot(
         platform_id=order_id,
         name=p.text(data.get("name"), 64),

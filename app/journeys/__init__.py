@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     from app import scheduler
     from app.journeys.follower import JourneyFollower
     from app.journeys.late import scan_late_parcels
+    from app.journeys.send import send_due
     from app.journeys.settings import SECTION
     from app.messaging.api import register_templates
     from app.records import followers
@@ -32,3 +33,4 @@ def init_app(app: Flask) -> None:
     register_section(SECTION)
     followers.register(JourneyFollower())
     scheduler.register_step(scan_late_parcels, phase="programmes")  # late parcels: recovery cases, delay notes
+    scheduler.register_step(send_due, phase="delivery")  # the updates decided, queued on the customer's channel

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.journeys.models import NO_CUSTOMER, OFF, SENT, SUPERSEDED, DeliveryUpdate
+from app.journeys.models import DUE, NO_CUSTOMER, OFF, SENT, SUPERSEDED, DeliveryUpdate
 from app.journeys.settings import get_settings, wanted
 from app.journeys.states import RANK, parcel_states
 from app.messaging.api import send_to_customer
@@ -42,9 +42,10 @@ class Parcel:
 def decide(
     session: Session, store: Store, parcels: Iterable[Parcel], held: Mapping[str, Sequence[DeliveryUpdate]]
 ) -> int:
-    """Record and send for the parcels; `held` is their rows by fulfilment id. The number of messages queued."""
+    """Record the parcels' new states; `held` is their rows by fulfilment id. The number of messages due (written
+    `due`: the scheduler step send_due queues them, so the inbox's batch pays for a row, not for a send)."""
     settings = get_settings(store)
-    sends: list[tuple[Parcel, str, DeliveryUpdate]] = []
+    due = 0
     for item in parcels:
         parcel, order = item.parcel, item.order
         had = {row.state for row in held.get(parcel.platform_id, ())}
@@ -61,7 +62,7 @@ def decide(
                 elif order.customer_id is None:
                     outcome = NO_CUSTOMER
                 else:
-                    outcome = SENT
+                    outcome = DUE
             row = DeliveryUpdate(
                 store_id=store.id,
                 order_platform_id=order.platform_id,
@@ -70,14 +71,12 @@ def decide(
                 outcome=outcome,
             )
             session.add(row)
-            if outcome == SENT:
-                sends.append((item, state, row))
-    if sends:
-        _send(session, store, sends)
-    return len(sends)
+            due += outcome == DUE
+    return due
 
 
-def _send(session: Session, store: Store, sends: list[tuple[Parcel, str, DeliveryUpdate]]) -> None:
+def send(session: Session, store: Store, sends: list[tuple[Parcel, str, DeliveryUpdate]]) -> None:
+    """Queue the due updates (the scheduler step, journeys/send.py), and mark them sent."""
     ids = [pid for item, _, _ in sends for pid in order_product_ids(item.order)]
     products = products_by_id(session, store.id, ids)  # one query for every message of the batch
     for item, state, row in sends:
@@ -96,7 +95,7 @@ def _send(session: Session, store: Store, sends: list[tuple[Parcel, str, Deliver
             capped=True,
             urgent=False,  # news, not an alarm: held through the store's quiet hours, never dropped
         )
-        row.message_id = message.id
+        row.message_id, row.outcome = message.id, SENT
 
 
 def context(order: Order, parcel: Fulfillment, customer: Customer | None, products: Mapping[str, Any]) -> dict:

@@ -16,7 +16,8 @@ from app.extensions import Model
 from app.platform.types import BigId, UTCDateTime, utcnow
 
 SENT, SUPERSEDED, OFF, NO_CUSTOMER, HANDLED = "sent", "superseded", "off", "no_customer", "handled"
-OUTCOMES = (SENT, SUPERSEDED, OFF, NO_CUSTOMER, HANDLED)
+DUE = "due"  # decided to send: the scheduler step (send.py) queues it, out of the inbox's transaction
+OUTCOMES = (DUE, SENT, SUPERSEDED, OFF, NO_CUSTOMER, HANDLED)
 
 
 class DeliveryUpdate(Model):
@@ -24,6 +25,7 @@ class DeliveryUpdate(Model):
     __table_args__ = (
         UniqueConstraint("store_id", "fulfillment_platform_id", "state"),
         Index("ix_delivery_updates_store_id_order", "store_id", "order_platform_id"),
+        Index("ix_delivery_updates_store_id_outcome", "store_id", "outcome"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

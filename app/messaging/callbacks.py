@@ -117,7 +117,7 @@ def _whatsapp_cost(config: Any, pricing: Any) -> tuple[Decimal, str] | None:
         return Decimal("0"), currency
     try:
         amount = prices.get(str(pricing.get("category")))
-        return (Decimal(str(amount)), currency) if amount is not None else None
+        return (Decimal(str(amount)).quantize(Decimal("0.0001")), currency) if amount is not None else None
     except InvalidOperation:
         return None
 

@@ -69,7 +69,10 @@ def channel_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
     """The effective settings (a bad stored value reads as its default)."""
     raw = (settings or {}).get("channels")
     raw = raw if isinstance(raw, dict) else {}
-    values: dict[str, Any] = {"order": list(DEFAULT_ORDER), "quiet_hours": dict(zip(("start", "end"), DEFAULT_QUIET))}
+    values: dict[str, Any] = {
+        "order": list(DEFAULT_ORDER),
+        "quiet_hours": dict(zip(("start", "end"), DEFAULT_QUIET, strict=True)),
+    }
     values["daily_cap"] = DEFAULT_CAP
     for key, check in (("order", _order), ("quiet_hours", _quiet), ("daily_cap", _cap)):
         if key in raw:

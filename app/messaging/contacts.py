@@ -49,9 +49,10 @@ def _upsert(session: Session, store_id: int, channel: str, phone: str) -> PhoneC
             session.flush()
             return row
     except IntegrityError:  # a concurrent callback created it
-        row = _contact(session, store_id, channel, key)
-        assert row is not None
-        return row
+        again = _contact(session, store_id, channel, key)
+        if again is None:
+            raise
+        return again
 
 
 MARKETING_ONLY = "marketing_stop"  # WhatsApp's user_preferences "stop": marketing messages only

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import requests
@@ -55,7 +55,8 @@ def parse_price(price: Any, unit: Any) -> tuple[Decimal, str] | None:
     if price in (None, "") or not isinstance(unit, str) or len(unit) != 3:
         return None
     try:
-        return abs(Decimal(str(price))), unit.upper()
+        # Money columns keep 4 decimals (NUMERIC(18,4)); Twilio may quote 5 ("-0.00755"): rounded half up.
+        return abs(Decimal(str(price))).quantize(Decimal("0.0001"), ROUND_HALF_UP), unit.upper()
     except InvalidOperation:
         return None
 
@@ -137,8 +138,8 @@ class WhatsAppCloud:
             if not isinstance(ref, str) or not ref:
                 raise TransientSendError("whatsapp answer without a message id")
             return Sent(ref, "accepted")
-        error = body.get("error") if isinstance(body.get("error"), dict) else {}
-        code = error.get("code")
+        error = body.get("error")
+        code = error.get("code") if isinstance(error, dict) else None
         if answer.status_code == 429 or answer.status_code >= 500 or code in WHATSAPP_TRANSIENT:
             raise TransientSendError(f"whatsapp {answer.status_code} {code}")
         if answer.status_code == 401 or code == 190:  # an expired or wrong token: ours to fix

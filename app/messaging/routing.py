@@ -191,7 +191,8 @@ def send_to_customer(
         raise ValueError("no such customer in this store")
     channel = choose_channel(session, store, customer, purpose, template)
     status, reason = (QUEUED, None) if channel else (SUPPRESSED, "no_channel")
-    when = send_after or utcnow()
+    clock = current_app.config.get("MAIL_CLOCK")  # tasks.mail_now: the test clock when one is set
+    when = send_after or (clock() if clock else utcnow())
     if purpose == MARKETING or not urgent:
         when = after_quiet_hours(store, when)
     settings = store.settings or {}

@@ -5,7 +5,8 @@ Platforms send what the shopper typed ("601 234 567", "+48 601-234-567", "004860
 country code ("+..." or the international prefix "00...") is kept as those digits. A national number is turned
 into E.164 only when we know the country (the order's address) and its calling code is in CALLING_CODES (the
 countries we ship catalogues for and their neighbours); its trunk prefix "0" is dropped (ITU-T E.164 national
-significant number; Hungary's is "06", Kazakhstan's "8"). Anything else is None: we never guess a country, since a wrong guess texts a stranger.
+significant number; Hungary's is "06", Kazakhstan's "8"). Anything else is None: we never guess a country,
+since a wrong guess texts a stranger.
 """
 
 from __future__ import annotations

@@ -30,8 +30,10 @@ def init_app(app: Flask) -> None:
     from app.messaging.api import register_templates
     from app.platform.metrics import register_outbox
     from app.records import followers
+    from app.records.customers import MergeHook, register_merge_hook
     from app.recovery.follower import RecoveryFollower
     from app.recovery.models import DUE
+    from app.recovery.service import move_guest
     from app.recovery.settings import SECTION
     from app.recovery.tasks import tick
     from app.stores.settings import register_section
@@ -40,5 +42,6 @@ def init_app(app: Flask) -> None:
     importlib.import_module("app.recovery.admin")  # its views go on the admin blueprint, registered after features
     register_section(SECTION)
     followers.register(RecoveryFollower())
+    register_merge_hook("recovery", MergeHook(move=move_guest))
     scheduler.register_step(tick, phase="delivery")  # coupons to create or take back
     register_outbox("recovery_case", RecoveryCase, RecoveryCase.status.in_(DUE))

@@ -20,7 +20,7 @@ import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -128,6 +128,16 @@ def open_case(
     )
     log.info("recovery.opened", extra={"store_id": store.id, "case_id": case.id, "reason_code": reason})
     return case
+
+
+def move_guest(session: Session, store: Store, guest_id: int, account_id: int) -> None:
+    """A guest who signs up keeps their cases (records/customers merge hook): the coupon is theirs."""
+    session.execute(
+        update(RecoveryCase)
+        .where(RecoveryCase.store_id == store.id, RecoveryCase.customer_id == guest_id)
+        .values(customer_id=account_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def apology_prefix(case: RecoveryCase) -> str:

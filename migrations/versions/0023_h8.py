@@ -35,6 +35,7 @@ def upgrade():
     )
     with op.batch_alter_table('delivery_updates', schema=None) as batch_op:
         batch_op.create_index('ix_delivery_updates_store_id_order', ['store_id', 'order_platform_id'], unique=False)
+        batch_op.create_index('ix_delivery_updates_store_id_outcome', ['store_id', 'outcome'], unique=False)
 
     op.create_table('recovery_cases',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -97,6 +98,7 @@ def downgrade():
 
     op.drop_table('recovery_cases')
     with op.batch_alter_table('delivery_updates', schema=None) as batch_op:
+        batch_op.drop_index('ix_delivery_updates_store_id_outcome')
         batch_op.drop_index('ix_delivery_updates_store_id_order')
 
     op.drop_table('delivery_updates')

@@ -68,8 +68,10 @@ def post_woo(client, topic: str, payload: dict[str, Any]) -> None:
 
 def delivery_messages(app) -> list[tuple[str, str]]:
     """The delivery updates queued, (fulfilment id, state), in the order they were queued."""
+    from app.journeys.send import send_due
     from app.messaging.api import Message
 
+    send_due(app)  # the scheduler step that queues what the journey decided
     with app.app_context():
         keys = db.session.scalars(
             select(Message.dedupe_key).where(Message.dedupe_key.like("delivery:%")).order_by(Message.id)

@@ -13,8 +13,9 @@ from app.messaging.api import send_to_customer
 from app.messaging.contacts import phone_opted_out
 from app.messaging.models import Message, ProviderCallback
 from tests.helpers import add_store
-from tests.messaging.channel_fixtures import SENDER, add_customer, deliver, live, process_callbacks, providers  # noqa: F401
-from tests.messaging.conftest import review_context
+from tests.messaging.channel_fixtures import add_customer, deliver, process_callbacks
+from tests.messaging.conftest import SENDER, review_context
+from tests.support.conftest import admin_headers
 
 PHONE = "+48601234567"
 
@@ -40,7 +41,7 @@ def _rows():
     return db.session.scalars(select(Message).order_by(Message.id)).all()
 
 
-def test_sms_sent_receipt_cost_and_stop_end_to_end(app, ctx, providers, smtp, mail_clock):
+def test_sms_sent_receipt_cost_and_stop_end_to_end(app, client, ctx, providers, smtp, mail_clock):
     twilio, _ = providers
     store = _store(["sms", "email"])
     person = add_customer(store, phone_e164=PHONE)
@@ -62,6 +63,9 @@ def test_sms_sent_receipt_cost_and_stop_end_to_end(app, ctx, providers, smtp, ma
     row = _rows()[0]
     assert row.delivery_status == "delivered"  # the late "sent" did not go backwards
     assert (row.cost, row.cost_currency) == (Decimal("0.0079"), "USD")
+    costs = client.get("/admin/api/v1/messaging/costs", headers=admin_headers(app, store)).json
+    assert costs["costs"] == [{"channel": "sms", "currency": "USD", "total": "0.0079", "messages": 1}]
+    assert costs["unpriced"] == {}
 
     assert twilio.send_inbound(f"{twilio_url(app)}/webhooks/twilio", PHONE, " stop ").status_code == 200
     process_callbacks(app)
@@ -184,3 +188,36 @@ def test_whatsapp_marketing_stop_only_stops_marketing(app, ctx, providers):
     process_callbacks(app)
     assert phone_opted_out(db.session, store, "whatsapp", PHONE, "marketing")
     assert not phone_opted_out(db.session, store, "whatsapp", PHONE, "transactional")
+
+
+def test_the_standins_refuse_what_the_providers_refuse(app, ctx, providers, smtp, mail_clock):
+    import requests
+
+    twilio, whatsapp = providers
+    url = f"{twilio.base_url}/2010-04-01/Accounts/{twilio.account_sid}/Messages.json"
+    auth = (twilio.account_sid, twilio.auth_token)
+    assert requests.post(url, data={"To": PHONE, "From": SENDER}, auth=auth, timeout=5).json()["code"] == 21602
+    assert (
+        requests.post(url, data={"To": "601234567", "From": SENDER, "Body": "x"}, auth=auth, timeout=5).json()["code"]
+        == 21211
+    )
+    assert requests.post(url, data={"To": PHONE, "Body": "x"}, auth=auth, timeout=5).json()["code"] == 21603
+    assert (
+        requests.post(url, data={"To": PHONE, "From": SENDER, "Body": "x"}, auth=("AC1", "x"), timeout=5).status_code
+        == 401
+    )
+    wa_url = f"{whatsapp.base_url}/v21.0/{whatsapp.phone_number_id}/messages"
+    bearer = {"Authorization": f"Bearer {whatsapp.token}"}
+    answer = requests.post(wa_url, json={"to": "48601234567", "type": "text", "text": {"body": "x"}}, headers=bearer)
+    assert answer.status_code == 400  # no messaging_product
+    assert len(twilio.refused) == 4 and len(whatsapp.refused) == 1
+
+    # An approved template missing in the customer's language (132001): the send fails over to e-mail.
+    whatsapp.templates = {}
+    store = _store(["whatsapp", "email"])
+    _send(store, add_customer(store, phone_e164=PHONE, whatsapp_consent=True), "t1")
+    deliver(app)
+    deliver(app)
+    rows = {r.dedupe_key: r for r in _rows()}
+    assert rows["t1"].last_error == "permanent: whatsapp 132001"
+    assert rows["t1|email"].status == "sent"

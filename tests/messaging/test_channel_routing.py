@@ -109,3 +109,22 @@ def test_daily_cap_suppresses_over_the_cap_with_reason(app, ctx):
     next_day = datetime(2027, 1, 11, 12, 0, tzinfo=UTC)
     assert send(store, person, "c3", capped=True, send_after=next_day).status == "queued"
     assert send(store, person, "free").status == "queued"  # uncapped messages do not count
+
+
+def test_erasure_clears_the_phone_and_channel_consent_but_keeps_the_opt_out(app, ctx, providers):
+    from app.compliance.erasure import erase_customers
+    from app.messaging.contacts import phone_opted_out
+
+    store = add_store()
+    store.settings = {"channels": {"order": ["sms", "email"]}}
+    db.session.commit()
+    person = customer(store, phone_e164=PHONE, sms_consent=True, preferred_channel="sms")
+    message = send(store, person)
+    record_opt_out(db.session, store.id, SMS, PHONE, "stop", datetime.now(UTC))
+    erase_customers(db.session, store, [person.id])
+    db.session.commit()
+    db.session.expire_all()
+    row = db.session.get(Customer, person.id)
+    assert (row.phone_e164, row.sms_consent, row.preferred_channel) == (None, None, None)
+    assert db.session.get(Message, message.id).to_phone is None
+    assert phone_opted_out(db.session, store, SMS, PHONE, "transactional")  # kept as a hash
