@@ -12,9 +12,22 @@ from app.config import Config
 
 #: The programmes and the channels they share, in the order their followers run after an order changes
 #: (records/followers.py): loyalty before referrals (a reward's due date reads the points' delivery dates),
-#: reviews after. Each package's init_app registers its routes, commands, followers, pipeline handlers and
+#: reviews after, then recovery (a refund takes a coupon back) and the delivery journey. Each package's init_app
+#: registers its routes, commands, followers, pipeline handlers and
 #: scheduler steps; a new programme is a package and a line here.
-FEATURES = ("messaging", "loyalty", "support", "referrals", "reviews", "compliance", "segments", "inserts")
+FEATURES = (
+    "messaging",
+    "loyalty",
+    "support",
+    "referrals",
+    "reviews",
+    "recovery",
+    "journeys",
+    "surveys",
+    "compliance",
+    "segments",
+    "inserts",
+)
 
 #: The packages below the features that own tables (each in its `models` module or package).
 CORE_MODELS = ("stores", "records", "inbox", "admin")

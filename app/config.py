@@ -34,6 +34,7 @@ DEVELOPMENT = "development"
 SECRET_SETTINGS = frozenset(
     {"SECRET_KEY", "SECRET_KEY_FALLBACKS", "ENCRYPTION_KEYS"}
     | {"SHOPIFY_API_SECRET", "SMTP_PASSWORD", "S3_SECRET_ACCESS_KEY", "METRICS_TOKEN"}
+    | {"TWILIO_AUTH_TOKEN", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"}
 )
 
 
@@ -210,6 +211,29 @@ class Config:
         self.MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", 30))
         self.MAIL_LEASE_SECONDS = float(os.environ.get("MAIL_LEASE_SECONDS", 300))
         self.MAIL_CLOCK = None  # tests only: callable returning an aware UTC datetime (default utcnow)
+        # SMS through Twilio and WhatsApp through Meta's Cloud API (app/messaging/providers.py, docs/messaging.md).
+        # A channel is offered only when its provider is configured. *_API_BASE: tests point them at stand-ins.
+        self.TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID") or None
+        self.TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN") or None
+        self.TWILIO_FROM = os.environ.get("TWILIO_FROM") or None  # an E.164 sender number, or:
+        self.TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID") or None
+        self.TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/")
+        # Twilio queues what exceeds a sender's rate; we pace to it so the queue never grows (a long code: 1/s).
+        self.TWILIO_RATE_PER_SECOND = float(os.environ.get("TWILIO_RATE_PER_SECOND", 1))
+        self.WHATSAPP_ACCESS_TOKEN = os.environ.get("WHATSAPP_ACCESS_TOKEN") or None
+        self.WHATSAPP_PHONE_NUMBER_ID = os.environ.get("WHATSAPP_PHONE_NUMBER_ID") or None
+        self.WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET") or None  # X-Hub-Signature-256 key
+        self.WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN") or None  # GET hub.verify_token
+        self.WHATSAPP_API_BASE = os.environ.get("WHATSAPP_API_BASE", "https://graph.facebook.com").rstrip("/")
+        self.WHATSAPP_API_VERSION = os.environ.get("WHATSAPP_API_VERSION", "v21.0")
+        # Cloud API throughput: 80 messages per second per business phone number by default.
+        self.WHATSAPP_RATE_PER_SECOND = float(os.environ.get("WHATSAPP_RATE_PER_SECOND", 80))
+        # {"<our template>": {"<locale>": "<approved WhatsApp template name>"}}: used outside the 24-hour window.
+        self.WHATSAPP_TEMPLATES = json.loads(os.environ.get("WHATSAPP_TEMPLATES") or "{}")
+        # The WhatsApp rate card by pricing category (Meta's webhooks say the category, not the amount):
+        # {"currency": "USD", "marketing": "0.0250", "utility": "0.0040", "authentication": "0.0040"}.
+        self.WHATSAPP_PRICES = json.loads(os.environ.get("WHATSAPP_PRICES") or "{}")
+        self.CHANNEL_SEND_TIMEOUT_SECONDS = float(os.environ.get("CHANNEL_SEND_TIMEOUT_SECONDS", 10))
         # Storefront API (app/storefront): rate limits as "<requests>/<seconds>", body cap, app proxy window.
         self.STOREFRONT_RATE_STORE = os.environ.get("STOREFRONT_RATE_STORE", "3000/60")
         self.STOREFRONT_RATE_CLIENT = os.environ.get("STOREFRONT_RATE_CLIENT", "120/60")

@@ -31,6 +31,15 @@ class CustomerSnapshot:
     locale: str | None = None
     accepts_marketing: bool | None = None
     updated_at: datetime | None = None
+    # Per-channel consent as the platform reports it (None: not said). Shopify: sms_marketing_consent.state;
+    # WooCommerce: the opt-in fields a store collects, as order/customer meta (connectors/consent.py).
+    sms_marketing_consent: bool | None = None
+    sms_consent: bool | None = None
+    whatsapp_consent: bool | None = None
+    whatsapp_marketing_consent: bool | None = None
+    preferred_channel: str | None = None
+    # ISO 3166 country of the address the phone came with: how a national number becomes E.164.
+    phone_country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,12 @@ class FulfillmentSnapshot:
     shipment_status: str | None  # in_transit, delivered, ... when the carrier says
     created_at: datetime | None
     updated_at: datetime | None
+    # The parcel's tracking as the platform states it (Shopify: tracking_company / tracking_number /
+    # tracking_url; WooCommerce: the shipment-tracking plugins' facts, when the connector reads them).
+    tracking_company: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    estimated_delivery_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,8 @@ class ShipmentEvent:
     fulfillment_id: str
     status: str  # delivered, in_transit, out_for_delivery, failure, ...
     happened_at: datetime
+    # The carrier's promise at this event (Shopify fulfillment_event.estimated_delivery_at), when it gives one.
+    estimated_delivery_at: datetime | None = None
 
 
 @dataclass(frozen=True)

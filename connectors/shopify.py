@@ -22,6 +22,7 @@ from typing import Any, ClassVar, TypedDict
 
 from . import parsing as p
 from .base import MAX_KEY_LENGTH, Connector, WebhookMeta, body_digest
+from .consent import marketing_state
 from .events import (
     AppUninstalled,
     BulkOperationFinished,
@@ -105,6 +106,7 @@ class ShopifyConnector(Connector):
                 fulfillment_id=p.platform_id(data.get("fulfillment_id"), "fulfillment_id"),
                 status=p.text(data.get("status"), 32) or "unknown",
                 happened_at=happened,
+                estimated_delivery_at=p.timestamp(data.get("estimated_delivery_at"), "estimated_delivery_at"),
             )
         ]
 
@@ -126,18 +128,32 @@ class ShopifyConnector(Connector):
         return [ComplianceRequest(topic=topic, payload=data)]
 
 
-def customer_snapshot(data: JSONObject, *, fallback_email: str | None = None) -> CustomerSnapshot:
+def customer_snapshot(
+    data: JSONObject,
+    *,
+    fallback_email: str | None = None,
+    fallback_phone: str | None = None,
+    fallback_country: str | None = None,
+) -> CustomerSnapshot:
+    """A customer resource (REST/webhook). Consent: email_marketing_consent.state and sms_marketing_consent.state
+    (subscribed / not_subscribed / unsubscribed / pending / redacted, consent.py); the phone is the customer's,
+    else the order's (`fallback_phone`, which the shopper gave at checkout), with its address's country."""
     consent = p.optional_obj(data.get("email_marketing_consent"), "email_marketing_consent")
     accepts = consent.get("state") == "subscribed" if consent else data.get("accepts_marketing")
+    sms = p.optional_obj(data.get("sms_marketing_consent"), "sms_marketing_consent")
+    address = p.optional_obj(data.get("default_address"), "default_address")
+    phone = p.text(data.get("phone"), 32)
     return CustomerSnapshot(
         platform_id=p.platform_id(data.get("id"), "customer.id"),
         email=p.text(data.get("email")) or fallback_email,
         first_name=p.text(data.get("first_name")),
         last_name=p.text(data.get("last_name")),
-        phone=p.text(data.get("phone"), 32),
+        phone=phone or fallback_phone,
         locale=p.text(data.get("locale"), 16),
         accepts_marketing=accepts if isinstance(accepts, bool) else None,
         updated_at=p.timestamp(data.get("updated_at"), "customer.updated_at"),
+        sms_marketing_consent=marketing_state(sms.get("state")),
+        phone_country=p.text(address.get("country_code"), 2) if phone else fallback_country,
     )
 
 
@@ -167,7 +183,17 @@ def fulfillment_snapshot(data: JSONObject, order_id: str) -> FulfillmentSnapshot
         shipment_status=p.text(data.get("shipment_status"), 32),
         created_at=p.timestamp(data.get("created_at"), "fulfillment.created_at"),
         updated_at=p.timestamp(data.get("updated_at"), "fulfillment.updated_at"),
+        # https://shopify.dev/docs/api/admin-rest/latest/resources/fulfillment: the first of tracking_numbers /
+        # tracking_urls is the one tracking_number / tracking_url repeat.
+        tracking_company=p.text(data.get("tracking_company"), 64),
+        tracking_number=p.text(data.get("tracking_number"), 64),
+        tracking_url=_https(p.text(data.get("tracking_url"), 512)),
     )
+
+
+def _https(url: str | None) -> str | None:
+    """A tracking link we may put in a message: https only (no javascript: or http: link reaches a shopper)."""
+    return url if url and url.startswith("https://") and url.isprintable() and " " not in url else None
 
 
 def _line_item(data: JSONObject) -> LineItem:
@@ -185,15 +211,18 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
     order_id = p.platform_id(data.get("id"), "order.id")
     email = p.text(data.get("email")) or p.text(data.get("contact_email"))
     customer_data = data.get("customer")
+    shipping = p.optional_obj(data.get("shipping_address"), "shipping_address")
+    billing = p.optional_obj(data.get("billing_address"), "billing_address")
+    order_phone = p.text(data.get("phone") or shipping.get("phone") or billing.get("phone"), 32)
+    country = p.text(shipping.get("country_code") or billing.get("country_code"), 2)
     customer = (
-        customer_snapshot(customer_data, fallback_email=email)
+        customer_snapshot(customer_data, fallback_email=email, fallback_phone=order_phone, fallback_country=country)
         if isinstance(customer_data, dict) and customer_data.get("id")
-        else CustomerSnapshot(platform_id=None, email=email, **_guest_name(data))
+        else CustomerSnapshot(platform_id=None, email=email, phone_country=country, **_guest_name(data))
     )
     currency = p.text(data.get("currency"), 3)
     if not currency:
         raise MalformedPayload("order.currency: missing")
-    shipping = p.optional_obj(data.get("shipping_address"), "shipping_address")
     return OrderSnapshot(
         platform_id=order_id,
         name=p.text(data.get("name"), 64),

@@ -72,6 +72,29 @@ mutation CustomerSegmentCreate($name: String!, $query: String!) {
 """
 
 
+DELETE_CODE = """
+mutation DiscountCodeDelete($id: ID!) {
+  discountCodeDelete(id: $id) {
+    deletedCodeDiscountId
+    userErrors { field code message }
+  }
+}
+"""
+
+
+def delete_discount_code(client: AdminClient, node_id: str) -> bool:
+    """discountCodeDelete (https://shopify.dev/docs/api/admin-graphql/latest/mutations/discountCodeDelete): True when
+    it was deleted now, False when the code was already gone (a retry after a lost answer)."""
+    payload = client.execute(DELETE_CODE, {"id": node_id}).get("discountCodeDelete") or {}
+    errors = payload.get("userErrors") or []
+    if errors:
+        if all("not exist" in str(e.get("message", "")).lower() for e in errors):
+            return False
+        reasons = "; ".join(str(e.get("code") or e.get("message")) for e in errors)
+        raise UserErrors(f"discount code not deleted: {reasons}", errors)
+    return bool(payload.get("deletedCodeDiscountId"))
+
+
 def find_discount_code(client: AdminClient, code: str) -> str | None:
     """The DiscountCodeNode gid of `code`, or None."""
     node = client.execute(CODE_LOOKUP, {"code": code}).get("codeDiscountNodeByCode")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .shopify_admin import AdminClient
-from .shopify_discounts import create_discount_code
+from .shopify_discounts import create_discount_code, delete_discount_code
 from .shopify_metafields import (
     delete_metafields,
     loyalty_calls,
@@ -47,6 +47,9 @@ class ShopifyWriteback(AdminClient):
         self, spec: DiscountSpec, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
     ) -> CreatedDiscount:
         return create_discount_code(self, spec, now=now)
+
+    def delete_discount(self, platform_id: str) -> bool:
+        return delete_discount_code(self, platform_id)
 
     def write_loyalty(self, balances: Sequence[LoyaltyBalance], *, max_calls: int) -> LoyaltyWrite:
         """metafieldsSet, whole customers up to 25 metafields per call (shopify_metafields.loyalty_calls)."""

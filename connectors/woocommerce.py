@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from . import parsing as p
 from .base import MAX_KEY_LENGTH, Connector, WebhookMeta
 from .catalog import https_url
+from .consent import woo_opt_ins
 from .events import (
     CustomerChanged,
     CustomerSnapshot,
@@ -113,6 +114,8 @@ class WooCommerceConnector(Connector):
                     phone=p.text(billing.get("phone"), 32),
                     locale=_meta_locale(data),
                     updated_at=_gmt(data, "date_modified") or _gmt(data, "date_created"),
+                    phone_country=p.text(billing.get("country"), 2),
+                    **woo_opt_ins(data.get("meta_data")),
                 )
             )
         ]
@@ -247,6 +250,8 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
             # A guest's details are as fresh as the order that carried them; an
             # account's are refreshed by customer.updated, so don't date them.
             updated_at=modified if p.optional_id(data.get("customer_id")) is None else None,
+            phone_country=p.text(billing.get("country"), 2),
+            **woo_opt_ins(data.get("meta_data")),  # the store's checkout opt-in fields (connectors/consent.py)
         ),
         locale=_meta_locale(data),
         paid_at=paid_at,

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, cast
 import requests
 
 from .exceptions import ConnectorError, StoredDifferently, StoreUnavailable
-from .woocommerce_admin import WooAdminClient, _check, _json, _json_object
+from .woocommerce_admin import NotFound, WooAdminClient, _check, _json, _json_object
 from .woocommerce_readback import coupon_mismatches, meta_mismatches, review_mismatches
 from .writeback import (
     CreatedDiscount,
@@ -97,6 +97,17 @@ class WooWriteback(WooAdminClient):
         created = _json_object(_refusal(response, "coupons.create"), "coupons.create")
         _raise_if_different("coupons.create", coupon_mismatches(body, created))
         return CreatedDiscount(spec.code, str(created["id"]), created=True)
+
+    def delete_discount(self, platform_id: str) -> bool:
+        """#delete-a-coupon: DELETE /coupons/<id>?force=true (without force WooCommerce refuses, coupons do not
+        support trashing over REST). A coupon already gone (404) is not an error: False."""
+        if not platform_id.isdigit():
+            raise ValueError("a WooCommerce coupon id is numeric")
+        try:
+            self._call("delete", f"coupons/{platform_id}", "coupons.delete", params={"force": "true"})
+        except NotFound:
+            return False
+        return True
 
     def _as_sent(self, coupon: dict[str, Any], body: dict[str, Any]) -> str:
         """The id of our coupon found at the store, updated first when it holds something else than `body`."""

@@ -146,6 +146,11 @@ class StoreClient(Protocol):
         """Create the code, looked up first: a retry after a lost answer finds it (created=False)."""
         ...
 
+    def delete_discount(self, platform_id: str) -> bool:
+        """Delete a code we created (its platform id from create_discount): True when deleted now, False when it
+        was already gone, so a retry after a lost answer is not an error."""
+        ...
+
     def products(self, product_ids: Iterable[str]) -> dict[str, ProductInfo]:
         """Title, image and link by numeric product id (connectors/catalog.py); unknown ids are absent."""
         ...

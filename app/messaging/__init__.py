@@ -200,8 +200,11 @@ def unsubscribe_url(store: Store, email: str, locale: str | None = None) -> str:
 def init_app(app: Flask) -> None:
     from app import scheduler
     from app.compliance.api import register_erasure_hook, register_personal_data, register_shop_erasure_hook
+    from app.messaging.callback_tasks import schedule_callbacks
+    from app.messaging.channel_settings import SECTION as CHANNELS_SECTION
     from app.messaging.models import QUEUED, SENDING
     from app.messaging.outbox import erase_mail_files, erase_store_mail_files
+    from app.messaging.provider_webhooks import blueprint as provider_webhooks
     from app.messaging.store_settings import SECTIONS
     from app.messaging.tasks import schedule_messages
     from app.messaging.unsubscribe import blueprint
@@ -210,15 +213,22 @@ def init_app(app: Flask) -> None:
     from app.stores.uninstall import UNINSTALL_HOOKS, register_uninstall_hook
 
     app.register_blueprint(blueprint)
+    app.register_blueprint(provider_webhooks)  # /webhooks/twilio, /webhooks/whatsapp (provider_webhooks.py)
     for section in SECTIONS:  # branding, sender and reply-to, the store's language: `PATCH /store/settings`
         register_section(section)
+    register_section(CHANNELS_SECTION)  # channel order, quiet hours, daily cap (channel_settings.py)
     importlib.import_module("app.messaging.dashboard")  # its section of the dashboard's Overview
+    importlib.import_module("app.messaging.admin_costs")  # GET /admin/api/v1/messaging/costs
     scheduler.register_step(schedule_messages, phase="delivery")  # due messages claimed and sent
+    scheduler.register_step(schedule_callbacks, phase="delivery")  # Twilio/WhatsApp receipts and inbound
     register_outbox("message", Message, Message.status.in_((QUEUED, SENDING)))  # ppe_outbox_depth at a scrape
     if cancel_store_messages not in UNINSTALL_HOOKS:
         register_uninstall_hook(cancel_store_messages)
         # customers/redact clears the recipient address and the template variables (names) of their messages.
-        register_personal_data(Message, ("to_address", "context"))
+        register_personal_data(Message, ("to_address", "to_phone", "context"))
+        # The channel fields messaging reads on the customer (routing.py): the E.164 phone and its consents.
+        channel_fields = ("phone_e164", "sms_consent", "sms_marketing_consent", "whatsapp_consent")
+        register_personal_data(Customer, (*channel_fields, "whatsapp_marketing_consent", "preferred_channel"), "id")
         # The file channel's .eml copies: customers/redact deletes the customer's, shop/redact (which deletes the
         # store row) the store's.
         register_erasure_hook(erase_mail_files)

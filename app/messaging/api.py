@@ -1,6 +1,12 @@
 """What other features use of messaging besides the outbox calls in its __init__ (enqueue_message,
 cancel_messages, unsubscribe_url, is_suppressed): one import point (.importlinter's public_api contract).
 
+- send_to_customer(session, store, *, customer_id, template, context, dedupe_key, purpose="transactional",
+  locale=None, send_after=None, capped=False, urgent=True) -> Message: the customer's channel (e-mail, SMS,
+  WhatsApp) by preference and consent per purpose, quiet hours for marketing and non-urgent updates (held),
+  an optional per-customer daily cap (suppressed with reason "daily_cap" over it). See routing.py.
+- EMAIL, SMS, WHATSAPP, TRANSACTIONAL, MARKETING, SUPPRESSED, SENT: the values a caller compares with.
+
 - mail_now(app) -> datetime: "now" for mail, the test clock when one is set.
 - branding(settings) and render_page(name, locale, **values): a shopper-facing page in the store's look and
   the customer's language (the review form).
@@ -13,19 +19,40 @@ cancel_messages, unsubscribe_url, is_suppressed): one import point (.importlinte
 from __future__ import annotations
 
 from app.messaging.i18n import resolve_locale, translations
-from app.messaging.models import CANCELLED, QUEUED, SENDING, Message
+from app.messaging.models import (
+    CANCELLED,
+    EMAIL,
+    MARKETING,
+    QUEUED,
+    SENDING,
+    SENT,
+    SMS,
+    SUPPRESSED,
+    TRANSACTIONAL,
+    WHATSAPP,
+    Message,
+)
 from app.messaging.render import branding, register_templates, render_page
+from app.messaging.routing import send_to_customer
 from app.messaging.tasks import mail_now
 
 __all__ = [
     "CANCELLED",
+    "EMAIL",
+    "MARKETING",
     "QUEUED",
     "SENDING",
+    "SENT",
+    "SMS",
+    "SUPPRESSED",
+    "TRANSACTIONAL",
+    "WHATSAPP",
     "Message",
     "branding",
     "mail_now",
     "register_templates",
     "render_page",
     "resolve_locale",
+    "send_to_customer",
     "translations",
 ]

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.messaging import email_hash, unsubscribe_url
 from app.messaging.channels import Channel, FileChannel, PermanentSendError, TransientSendError
-from app.messaging.models import CANCELLED, FAILED, QUEUED, SENDING, SENT, SUPPRESSED, Message
+from app.messaging.models import CANCELLED, EMAIL, FAILED, QUEUED, SENDING, SENT, SUPPRESSED, Message
 from app.messaging.render import Rendered, render
 from app.messaging.store_settings import email_settings
 from app.platform import outbox as platform_outbox
@@ -165,6 +165,10 @@ def deliver(
         session.rollback()
         return "skipped"
     store = session.get(Store, message.store_id)
+    if store is not None and store.status == "active" and message.channel != EMAIL:
+        from app.messaging.phone_delivery import deliver_phone
+
+        return deliver_phone(session, message, store, config=config, now=now)
     digest = email_hash(message.to_address)
     if store is None or store.status != "active" or digest is None:
         _finish(message, CANCELLED, None)  # uninstalled, or the recipient was erased

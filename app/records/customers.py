@@ -25,12 +25,17 @@ from app.records import batch_rows, order_days
 from app.records.bulk import writes_customers
 from app.records.models import Customer, Order
 from app.records.models.customer import normalise_email
+from app.records.phones import to_e164
 from app.stores.models import Store
 from connectors.events import CustomerSnapshot
 
 log = logging.getLogger(__name__)
 
-_DETAIL_FIELDS = ("first_name", "last_name", "phone", "locale", "accepts_marketing")
+_DETAIL_FIELDS = (
+    "first_name", "last_name", "phone", "locale", "accepts_marketing",
+    # per-channel consent (connectors/consent.py): the same newer-wins rule as the other details
+    "sms_marketing_consent", "sms_consent", "whatsapp_consent", "whatsapp_marketing_consent", "preferred_channel",
+)  # fmt: skip
 
 
 def store_customer(session: Session, store: Store, customer_id: int) -> Customer | None:
@@ -122,6 +127,9 @@ def _apply_details(customer: Customer, snap: CustomerSnapshot, key: str | None) 
         value = getattr(snap, name)
         if value is not None and (newer or getattr(customer, name) is None):
             setattr(customer, name, value)
+    e164 = to_e164(snap.phone, snap.phone_country)  # None for a number we cannot be sure of (phones.py)
+    if e164 is not None and (newer or customer.phone_e164 is None):
+        customer.phone_e164 = e164
     if key and (newer or customer.email_key is None) and customer.email_key != key:
         customer.email_key, customer.email = key, snap.email
     elif key and newer and key == customer.email_key:
@@ -163,7 +171,7 @@ def merge_into(session: Session, store: Store, *, guest: Customer, account: Cust
         .values(customer_id=account.id)
         .execution_options(synchronize_session="fetch", **writes_customers(store.id, [guest.id, account.id]))
     )
-    for name in (*_DETAIL_FIELDS, "email"):
+    for name in (*_DETAIL_FIELDS, "email", "phone_e164"):
         if getattr(account, name) is None and getattr(guest, name) is not None:
             setattr(account, name, getattr(guest, name))
     guest_key = guest.email_key

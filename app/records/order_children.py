@@ -36,6 +36,9 @@ def apply_fulfillment(session: Session, store: Store, fulfillment: FulfillmentSn
 
 def apply_shipment_event(session: Session, store: Store, event: ShipmentEvent) -> None:
     row = _fulfillment_row(session, store, event.fulfillment_id, event.order_id)
+    _saw_status(row, event.status)
+    if event.estimated_delivery_at is not None:
+        row.estimated_delivery_at = event.estimated_delivery_at  # the carrier's latest word
     if event.status == "delivered":
         row.delivered_at = earliest(row.delivered_at, event.happened_at)
         row.shipment_status = "delivered"
@@ -85,11 +88,25 @@ def upsert_fulfillment(session: Session, store: Store, snap: FulfillmentSnapshot
         if row.shipment_status != "delivered" and snap.shipment_status:
             row.shipment_status = snap.shipment_status
         row.platform_updated_at = snap.updated_at or held
+        if snap.tracking_number or snap.tracking_url:
+            row.tracking_company = snap.tracking_company
+            row.tracking_number = snap.tracking_number
+            row.tracking_url = snap.tracking_url
+        if snap.estimated_delivery_at is not None:
+            row.estimated_delivery_at = snap.estimated_delivery_at
     row.shipped_at = earliest(row.shipped_at, snap.created_at)
+    if snap.shipment_status:
+        _saw_status(row, snap.shipment_status)
     if snap.shipment_status == "delivered":
         row.delivered_at = earliest(row.delivered_at, snap.updated_at)
         row.shipment_status = "delivered"
     flush_unless_batch(session)
+
+
+def _saw_status(row: Fulfillment, status: str) -> None:
+    seen = row.carrier_statuses or []
+    if status[:32] not in seen:
+        row.carrier_statuses = [*seen, status[:32]]  # a new list, so the JSON column sees the change
 
 
 def _refresh_parent(session: Session, store: Store, order_platform_id: str) -> None:

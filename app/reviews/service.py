@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, object_session
 
 from app.errors import Conflict, Gone
 from app.records.models import Customer, Order
+from app.recovery import open_case
 from app.reviews.links import StarLink
 from app.reviews.models.review import HELD, PUBLISHED, REJECTED, REMINDED, REVIEWED, SENT, Review, ReviewRequest
 from app.reviews.publishing import mark_dirty
@@ -159,6 +160,10 @@ def submit_review(session: Session, store: Store, link: StarLink, data: Submissi
     if data.rating <= 2:
         request.follow_up = True
         _alert_merchant(session, store, review, order.name, now)
+        # The same recovery as a late parcel or a survey detractor (app/recovery: once per order, the store's
+        # recovery settings decide: enabled and "low_ratings").
+        open_case(session, store, order_id=review.order_platform_id, customer_id=review.customer_id,
+                  reason="low_rating", source=f"review:{review.id}", now=now)  # fmt: skip
     customer = session.get(Customer, request.customer_id) if request.customer_id else None
     award_review(session, store, customer, f"review:{review.id}")
     log.info("reviews.submitted", extra={"store_id": store.id, "review_id": review.id, "status": review.status})

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.support.models import HELP, LOW_RATING, SupportMessage
+from app.support.models import HELP, LOW_RATING, RECOVERY, SupportMessage
 from app.support.service import ShopperMessage, record
 
-__all__ = ["HELP", "LOW_RATING", "ShopperMessage", "SupportMessage", "init_app", "record"]
+__all__ = ["HELP", "LOW_RATING", "RECOVERY", "ShopperMessage", "SupportMessage", "init_app", "record"]
 
 
 def init_app(app: Flask) -> None:
@@ -31,7 +31,8 @@ def init_app(app: Flask) -> None:
 
     # The merchant e-mails' templates (app/support/templates/), rendered by messaging.
     register_templates(
-        Path(__file__).resolve().parent / "templates", ("merchant_help_request", "merchant_low_rating_alert")
+        Path(__file__).resolve().parent / "templates",
+        ("merchant_help_request", "merchant_low_rating_alert", "merchant_recovery_case"),
     )
     importlib.import_module("app.support.admin")  # its views go on the admin blueprint, registered after features
     scheduler.register_step(notify_waiting, phase="programmes")  # messages waiting for an address, looked at again

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import Model
 from app.platform.types import BigId, UTCDateTime, flush_after, utcnow
 
-HELP, LOW_RATING = "help", "low_rating"
-KINDS = (HELP, LOW_RATING)
+HELP, LOW_RATING, RECOVERY = "help", "low_rating", "recovery"
+KINDS = (HELP, LOW_RATING, RECOVERY)  # recovery: a case the recovery programme opened (its reason in `body`)
 UNREAD, HANDLED = "unread", "handled"
 STATUSES = (UNREAD, HANDLED)
 

@@ -1,9 +1,12 @@
-"""A real SMTP server on loopback (aiosmtpd) and a controllable clock for the e-mail tests."""
+"""A real SMTP server on loopback (aiosmtpd) and a controllable clock for the e-mail tests; the stand-in SMS and
+WhatsApp providers with the app served over real HTTP for the channel tests."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
@@ -11,6 +14,12 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from werkzeug.serving import make_server
+
+from tests.standins.twilio import StandInTwilio, TwilioServer
+from tests.standins.whatsapp_cloud import StandInWhatsApp, WhatsAppServer
+
+SENDER = "+15005550006"
 
 
 class Recorder:
@@ -150,6 +159,8 @@ def seed_shopper_pages(brand: dict | None = None, locale: str = "en", name: str 
     from app.referrals.settings import update_settings
     from app.reviews.links import help_token, order_token, star_token
     from app.reviews.models import ReviewRequest
+    from app.surveys.links import answer_token
+    from app.surveys.models import SurveyRequest
     from tests.helpers import add_store
 
     store = add_store(currency="EUR")
@@ -168,7 +179,9 @@ def seed_shopper_pages(brand: dict | None = None, locale: str = "en", name: str 
                       image_url=PRODUCT_IMAGE, url="https://shop.example/products/mug", fetched_at=now)  # fmt: skip
     request = ReviewRequest(store_id=store.id, order_platform_id="9001", customer_id=customer.id)
     request.status = "sent"
-    db.session.add_all([order, product, request])
+    survey = SurveyRequest(store_id=store.id, order_platform_id="9001", customer_id=customer.id, kind="nps",
+                           status="sent", locale=locale)  # fmt: skip
+    db.session.add_all([order, product, request, survey])
     db.session.flush()
     code = get_or_create_code(db.session, store, customer)
     db.session.commit()
@@ -178,6 +191,42 @@ def seed_shopper_pages(brand: dict | None = None, locale: str = "en", name: str 
         "review": f"/r/{star_token(store.id, request.id, '111', 4, locale)}",
         "help": f"/r/help/{help_token(store.id, request.id, locale)}",
         "order": f"/r/order/{order_token(store.id, '9001', locale)}",  # the parcel card's QR code
+        "survey": f"/s/{answer_token(store.id, survey.id, 8, locale)}",  # a score link in the survey e-mail
         "unsubscribe": urlsplit(unsubscribe_url(store, "ann@example.com", locale)).path,
         "landing": f"/ref/{code.code}",
     }
+
+
+# -- the phone channels: our app over real HTTP (their callbacks reach it) and the stand-in providers ----------
+
+
+@pytest.fixture
+def live(app) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def providers(app, live, monkeypatch) -> Iterator[tuple]:
+    twilio, whatsapp = StandInTwilio(), StandInWhatsApp()
+    with TwilioServer(twilio), WhatsAppServer(whatsapp):
+        whatsapp.webhook_url = f"{live}/webhooks/whatsapp"
+        whatsapp.templates = {("review_request_v1", "pl"): 3, ("review_request_v1", "en"): 3}
+        values = {
+            "APP_URL": live,
+            "TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,
+            "TWILIO_FROM": SENDER, "TWILIO_API_BASE": twilio.base_url, "TWILIO_RATE_PER_SECOND": 50.0,
+            "WHATSAPP_ACCESS_TOKEN": whatsapp.token, "WHATSAPP_PHONE_NUMBER_ID": whatsapp.phone_number_id,
+            "WHATSAPP_APP_SECRET": whatsapp.app_secret, "WHATSAPP_VERIFY_TOKEN": "verify-me",
+            "WHATSAPP_API_BASE": whatsapp.base_url,
+            "WHATSAPP_TEMPLATES": {"review_request": {"pl": "review_request_v1", "en": "review_request_v1"}},
+            "WHATSAPP_PRICES": {"currency": "USD", "utility": "0.0040", "marketing": "0.0250"},
+            "MAIL_RETRY_BASE_SECONDS": 0.0,
+        }  # fmt: skip
+        for key, value in values.items():
+            monkeypatch.setitem(app.config, key, value)
+        yield twilio, whatsapp

@@ -107,7 +107,27 @@ def _context(template: str) -> dict:
             "dashboard_url": "https://d",
         },
         "merchant_help_request": {"order_name": "#1001", "message": "<b>bad</b> parcel"},
+        "merchant_recovery_case": {"order_name": "#1001", "reason": "late_parcel", "dashboard_url": "https://d"},
+        "recovery_apology": {
+            "first_name": "<b>bad</b>",
+            "order_name": "#1001",
+            "reason": "late_parcel",
+            "code": "SORRY-2345",
+            "discount": "10%",
+            "expires_at": "2027-01-02",
+        },
+        **{f"delivery_{state}": _delivery() for state in DELIVERY_STATES},
     }[template]
+
+
+DELIVERY_STATES = ("shipped", "delayed", "out_for_delivery", "attempted", "failed", "delivered")
+
+
+def _delivery() -> dict:
+    return {
+        "first_name": "A", "order_name": "#1001", "carrier": "UPS", "tracking_number": "1Z", "tracking_url": "https://t",
+        "estimated_delivery": "2027-01-02", "items": [{"title": "<b>bad</b> Mug", "quantity": 2, "image_url": None}],
+    }  # fmt: skip
 
 
 #: Every message template the features register (each feature's templates/ folder); the next test checks the list.
@@ -118,6 +138,9 @@ TEMPLATES = (
     "referral_reward_ready",
     "merchant_low_rating_alert",
     "merchant_help_request",
+    "merchant_recovery_case",
+    "recovery_apology",
+    *(f"delivery_{state}" for state in DELIVERY_STATES),
 )
 
 

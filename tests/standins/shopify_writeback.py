@@ -20,6 +20,7 @@ WRITEBACK_FIELDS = {
     "codeDiscountNodeByCode",
     "discountCodeBasicCreate",
     "discountCodeFreeShippingCreate",
+    "discountCodeDelete",
     "segments",
     "segmentCreate",
     "metafieldsSet",
@@ -35,6 +36,7 @@ class WritebackState:
     segments: list[dict[str, str]] = field(default_factory=list)
     metafields: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     hidden_from_lookup: set[str] = field(default_factory=set)  # codes the lookup misses (replication lag)
+    deleted: list[dict[str, Any]] = field(default_factory=list)  # discountCodeDelete'd codes, as they were
 
 
 def writeback_roots(state: WritebackState) -> dict[str, Any]:
@@ -44,6 +46,7 @@ def writeback_roots(state: WritebackState) -> dict[str, Any]:
         "discountCodeFreeShippingCreate": lambda info, freeShippingCodeDiscount: _create(
             state, "free_shipping", freeShippingCodeDiscount
         ),
+        "discountCodeDelete": lambda info, id: _delete(state, id),
         "segments": lambda info, **args: {
             "nodes": state.segments[: args.get("first") or 50],
             "pageInfo": {"hasNextPage": False, "endCursor": None},
@@ -84,6 +87,15 @@ def _create(state: WritebackState, kind: str, data: dict[str, Any]) -> dict[str,
     typename = "DiscountCodeBasic" if kind == "basic" else "DiscountCodeFreeShipping"
     state.discounts[code.upper()] = {"id": node_id, "kind": kind, "typename": typename, "input": data}
     return {"codeDiscountNode": {"id": node_id}, "userErrors": []}
+
+
+def _delete(state: WritebackState, node_id: str) -> dict[str, Any]:
+    for code, found in list(state.discounts.items()):
+        if found["id"] == node_id:
+            state.deleted.append(state.discounts.pop(code))
+            return {"deletedCodeDiscountId": node_id, "userErrors": []}
+    error = {"field": ["id"], "code": "INVALID", "message": "Discount does not exist"}
+    return {"deletedCodeDiscountId": None, "userErrors": [error]}
 
 
 def _create_segment(state: WritebackState, name: str, query: str) -> dict[str, Any]:

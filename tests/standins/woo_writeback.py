@@ -38,6 +38,7 @@ def _ok(body: Any, status: int = 200) -> Response:
 class WooWritebackState:
     coupons: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> the coupon as the store answers it
     coupon_props: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> what WC_Coupon holds
+    deleted_coupons: list[dict[str, Any]] = field(default_factory=list)  # force-deleted, as they were
     timezone: str = "UTC"  # the site's time zone (Settings > General), in which naive dates are read
     orders: list[dict[str, Any]] = field(default_factory=list)  # the store's orders (verified reviewers)
     # Fields (coupon properties, customer meta keys, a review's status) a plugin drops before the object is saved
@@ -66,6 +67,7 @@ def route(state: WooWritebackState, new_id: Any, request: Request, path: str) ->
         "GET /coupons": _list_coupons,
         "POST /coupons": _create_coupon,
         "PUT /coupons/": _update_coupon,
+        "DELETE /coupons/": _delete_coupon,
         "POST /customers/batch": _customers_batch,
         "GET /products/reviews": _list_reviews,
         "POST /products/reviews": _create_review,
@@ -104,6 +106,20 @@ def _create_coupon(state: WooWritebackState, new_id: Any, request: Request) -> R
     state.coupon_props[props["id"]] = props
     state.coupons[props["id"]] = woo_coupons.answer(props, state.timezone)
     return _ok(state.coupons[props["id"]], 201)
+
+
+def _delete_coupon(state: WooWritebackState, new_id: Any, request: Request) -> Response:
+    """WC_REST_CRUD_Controller::delete_item: force=true deletes and answers the coupon as it was; without it the
+    coupon goes to the trash; an unknown id is 404 `woocommerce_rest_shop_coupon_invalid_id`."""
+    coupon_id = int(request.path.rsplit("/", 1)[1])
+    if coupon_id not in state.coupons:
+        return _error(404, "woocommerce_rest_shop_coupon_invalid_id", "Invalid ID.")
+    if _query(request).get("force") not in ("true", "1"):
+        state.coupons[coupon_id] = {**state.coupons[coupon_id], "status": "trash"}
+        return _ok(state.coupons[coupon_id])
+    state.coupon_props.pop(coupon_id, None)
+    state.deleted_coupons.append(state.coupons[coupon_id])
+    return _ok(state.coupons.pop(coupon_id))
 
 
 def _update_coupon(state: WooWritebackState, new_id: Any, request: Request) -> Response:

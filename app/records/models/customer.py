@@ -35,6 +35,16 @@ class Customer(Model):
     # Consent to the store's transactional follow-up e-mail (review requests, points, referrals),
     # distinct from marketing: False suppresses it, None (never asked) allows it. See app/messaging.
     email_consent: Mapped[bool | None] = mapped_column(Boolean)
+    # The phone as E.164 ("+48601234567"), validated (app/records/phones.py); None when the number is unusable.
+    phone_e164: Mapped[str | None] = mapped_column(String(16))
+    # Per channel and purpose (app/messaging/routing.py): transactional SMS needs a phone and no False here;
+    # marketing SMS needs sms_marketing_consent True (Shopify sms_marketing_consent "subscribed", a Woo opt-in);
+    # WhatsApp needs whatsapp_consent True (Meta's opt-in rule), for marketing whatsapp_marketing_consent too.
+    sms_consent: Mapped[bool | None] = mapped_column(Boolean)
+    sms_marketing_consent: Mapped[bool | None] = mapped_column(Boolean)
+    whatsapp_consent: Mapped[bool | None] = mapped_column(Boolean)
+    whatsapp_marketing_consent: Mapped[bool | None] = mapped_column(Boolean)
+    preferred_channel: Mapped[str | None] = mapped_column(String(16))  # email | sms | whatsapp, a store's opt-in
     # When the details were last set, and whether by an account snapshot (which
     # always outranks details copied from a guest order's billing address).
     platform_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -95,6 +95,8 @@ class Fulfillment(Model):
     __table_args__ = (
         UniqueConstraint("store_id", "platform_id"),
         Index("ix_fulfillments_store_id_order", "store_id", "order_platform_id"),
+        # The late-parcel scan (app/journeys/late.py): a store's parcels whose promised delivery passed.
+        Index("ix_fulfillments_store_id_estimated_delivery_at", "store_id", "estimated_delivery_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -107,6 +109,14 @@ class Fulfillment(Model):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     platform_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The parcel's tracking (the newest snapshot that names one) and the carrier's latest promised delivery.
+    tracking_company: Mapped[str | None] = mapped_column(String(64))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    tracking_url: Mapped[str | None] = mapped_column(String(512))
+    estimated_delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every carrier status seen for the parcel, in no order (events arrive shuffled): shipment_status says only
+    # the latest, and a follower that runs once per batch must still know a parcel was out for delivery.
+    carrier_statuses: Mapped[list[str] | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

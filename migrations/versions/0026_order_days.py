@@ -1,8 +1,8 @@
 """order days: each order's place in its customer's chain of standing orders, and the per-store daily rollup the
 Overview reads (records/order_days.py), filled from the orders held; covering indexes for the other sections
 
-Revision ID: 0023_order_days
-Revises: 0022_segments
+Revision ID: 0026_order_days
+Revises: 0025_surveys
 Create Date: 2026-12-07 02:00:00
 
 """
@@ -13,8 +13,8 @@ import app.platform.types  # noqa: F401  (UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
-revision = '0023_order_days'
-down_revision = '0022_segments'
+revision = '0026_order_days'
+down_revision = '0025_surveys'
 branch_labels = None
 depends_on = None
 

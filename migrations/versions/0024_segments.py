@@ -1,7 +1,7 @@
 """segments: the merchant's own segments, each store's purchase rhythm (interval, VIP spend), customers by recency
 
-Revision ID: 0022_segments
-Revises: 0021_history_import
+Revision ID: 0024_segments
+Revises: 0023_journeys_recovery
 Create Date: 2026-12-07 02:00:00
 
 """
@@ -13,8 +13,8 @@ import app.platform.types  # noqa: F401  (UTCDateTime, Money)
 
 
 # revision identifiers, used by Alembic.
-revision = "0022_segments"
-down_revision = "0021_history_import"
+revision = "0024_segments"
+down_revision = "0023_journeys_recovery"
 branch_labels = None
 depends_on = None
 
@@ -29,9 +29,9 @@ def upgrade():
         sa.Column("conditions", sa.JSON(), nullable=False),
         sa.Column("created_at", app.platform.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", app.platform.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("store_id", "key"),
+        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], name=op.f("fk_segments_store_id_stores"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
+        sa.UniqueConstraint("store_id", "key", name=op.f("uq_segments_store_id_key")),
     )
     op.create_table(
         "segment_rhythms",
@@ -41,8 +41,10 @@ def upgrade():
         sa.Column("vip_currency", sa.String(length=3), nullable=True),
         sa.Column("vip_spend", app.platform.types.Money(), nullable=True),
         sa.Column("computed_at", app.platform.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("store_id"),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_segment_rhythms_store_id_stores"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("store_id", name=op.f("pk_segment_rhythms")),
     )
     op.create_index("ix_customers_store_id_last_order_at", "customers", ["store_id", "last_order_at"], unique=False)
 
