@@ -22,7 +22,6 @@ from functools import wraps
 from typing import Any
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
-
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.dashboard import access, bp

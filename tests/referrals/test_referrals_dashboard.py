@@ -12,14 +12,16 @@ from app.admin.models import AuditEntry
 from app.extensions import db
 from app.records.models import Customer
 from app.referrals.models import Referral
-from tests.dashboard.conftest import bearer, dash, signed_in  # noqa: F401  (dash: the fixture)
+from tests.dashboard.conftest import bearer, signed_in
 from tests.helpers import SHOP, add_store
 
 
 def _referral(store, n: int, *, status: str = "flagged", reasons=("same_address",)) -> Referral:
     who = db.session.scalar(select(Customer).where(Customer.store_id == store.id))
     if who is None:
-        who = Customer(store_id=store.id, email=f"referrer@{store.id}.example", email_key=f"referrer@{store.id}.example")
+        who = Customer(
+            store_id=store.id, email=f"referrer@{store.id}.example", email_key=f"referrer@{store.id}.example"
+        )
         db.session.add(who)
         db.session.flush()
     row = Referral(

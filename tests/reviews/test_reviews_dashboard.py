@@ -10,7 +10,7 @@ from app.admin.models import AuditEntry
 from app.extensions import db
 from app.reviews.models import Review, ReviewPublication
 from app.support.models import SupportMessage
-from tests.dashboard.conftest import bearer, dash, signed_in  # noqa: F401  (dash: the fixture)
+from tests.dashboard.conftest import bearer, signed_in
 from tests.helpers import SHOP, add_store
 
 
@@ -80,7 +80,11 @@ def test_approve_publishes_back_and_is_audited_as_the_merchant(dash, ctx):
     publication = db.session.scalar(select(ReviewPublication).where(ReviewPublication.store_id == mine.id))
     assert publication.product_id == "111" and publication.status == "pending"  # the write-back is queued
     row = _audit(mine)[-1]
-    assert (row.action, row.target, row.diff) == ("review.publish", f"review:{review.id}", {"status": ["held", "published"]})
+    assert (row.action, row.target, row.diff) == (
+        "review.publish",
+        f"review:{review.id}",
+        {"status": ["held", "published"]},
+    )
     # Who: the sign-in link's session, named by the fingerprint the link's issue row carries.
     assert row.actor_kind == "dashboard_link" and link_row.target == f"dashboard_link:{row.actor_id}"
     shown = client.get(answer.headers["Location"]).text
