@@ -161,3 +161,11 @@ def test_low_rating_alerts_of_the_store_only(dash, ctx):
     client, _ = signed_in(dash, mine, "/app/reviews")
     page = client.get("/app/reviews").text
     assert "arrived broken" in page and "someone else" not in page and "where is my parcel" not in page
+
+
+def test_the_page_speaks_polish(dash, ctx):
+    store = add_store("shopify")
+    _review(store, 1, rating=2, moderation_reason="below_threshold")
+    part = dash.test_client().get("/app/reviews?locale=pl", headers=bearer(SHOP)).text
+    assert part.startswith('<div data-title="Opinie">') and "Kolejka moderacji" in part and "Zatwierdź" in part
+    assert "Ocena poniżej progu automatycznej publikacji" in part and "2 gwiazdki" in part
