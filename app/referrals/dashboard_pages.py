@@ -59,11 +59,8 @@ def _status() -> str:
 def referrals_list() -> str:
     store = current_merchant().store
     status = _status()
-    counts = dict(
-        db.session.execute(
-            select(Referral.status, func.count()).where(Referral.store_id == store.id).group_by(Referral.status)
-        ).all()
-    )
+    by_status = select(Referral.status, func.count()).where(Referral.store_id == store.id).group_by(Referral.status)
+    counts: dict[str, int] = {status: count for status, count in db.session.execute(by_status)}
     listed = paginate(
         db.session,
         select(Referral).where(Referral.store_id == store.id, Referral.status == status).order_by(Referral.id.desc()),

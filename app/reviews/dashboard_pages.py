@@ -65,7 +65,8 @@ def reviews_queue() -> str:
         where.append(Review.rating == chosen["rating"])
     if chosen["product"]:
         where.append(Review.product_id == chosen["product"])
-    counts = dict(db.session.execute(select(Review.status, func.count()).where(*where).group_by(Review.status)).all())
+    by_status = select(Review.status, func.count()).where(*where).group_by(Review.status)
+    counts: dict[str, int] = {status: count for status, count in db.session.execute(by_status)}
     queue = select(Review).where(*where, Review.status == chosen["status"]).order_by(Review.id.desc())
     listed = paginate(db.session, queue)
     products = db.session.execute(
