@@ -15,6 +15,7 @@ from sqlalchemy import distinct, select
 
 from app.admin import audit
 from app.admin.models import AuditEntry
+from app.admin.openapi import MAX_ID
 from app.dashboard.i18n import N_
 from app.dashboard.registry import current_merchant, dashboard_page, page_url, render_page
 from app.extensions import db
@@ -74,7 +75,7 @@ def audit_log() -> str:
         db.session,
         store,
         limit=PER_PAGE,
-        before=int(before) if before.isdigit() else None,
+        before=int(before) if before.isdigit() and int(before) <= MAX_ID else None,
         action=action,
         actor_kind=who,
     )

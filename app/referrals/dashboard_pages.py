@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.admin.openapi import MAX_ID
 from app.dashboard.i18n import N_
 from app.dashboard.paging import paginate
 from app.dashboard.registry import after_action, current_merchant, dashboard_page, page_url, render_page
@@ -48,6 +49,7 @@ DONE = {
     "not_flagged": (N_("This referral was already decided; nothing was changed."), "critical"),
 }
 KEEP = ("status", "page")
+ID = f"int(max={MAX_ID})"  # ids are BIGINT: a larger number is no row (404), not a database error
 
 
 def _status() -> str:
@@ -105,7 +107,9 @@ def _rows(store_id: int, referrals: list[Referral]) -> list[dict[str, Any]]:
 
 
 @dashboard_page(
-    "/referrals/<int:referral_id>/<any(approve, reject):decision>", title=N_("Referrals"), methods=("POST",)
+    f"/referrals/<{ID}:referral_id>/<any(approve, reject):decision>",
+    title=N_("Referrals"),
+    methods=("POST",),
 )
 def referrals_decide(referral_id: int, decision: str) -> BaseResponse:
     store = current_merchant().store

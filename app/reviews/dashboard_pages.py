@@ -15,6 +15,7 @@ from flask import abort, current_app, request
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.admin.openapi import MAX_ID
 from app.dashboard.i18n import N_
 from app.dashboard.paging import paginate
 from app.dashboard.registry import after_action, current_merchant, dashboard_page, page_url, render_page
@@ -27,6 +28,7 @@ from app.support import LOW_RATING, list_messages
 STATUS_TABS = ((HELD, N_("Pending")), (PUBLISHED, N_("Published")), (REJECTED, N_("Hidden")))
 FILTERS = ("status", "rating", "product", "page")
 ALERTS_SHOWN = 5
+ID = f"int(max={MAX_ID})"  # ids are BIGINT: a larger number is no row (404), not a database error
 DONE = {
     "publish": (N_("Review approved. It is published and sent to your store."), "success"),
     "reject": (N_("Review hidden. It no longer shows in your store."), "success"),
@@ -103,14 +105,18 @@ def _review(review_id: int) -> Review:
     return review
 
 
-@dashboard_page("/reviews/<int:review_id>/<any(publish, reject):action>", title=N_("Reviews"), methods=("POST",))
+@dashboard_page(
+    f"/reviews/<{ID}:review_id>/<any(publish, reject):action>",
+    title=N_("Reviews"),
+    methods=("POST",),
+)
 def reviews_moderate(review_id: int, action: str) -> BaseResponse:
     review = _review(review_id)
     moderate_review(db.session, current_merchant().store, review, action, mail_now(current_app))
     return after_action("reviews_queue", action, FILTERS)
 
 
-@dashboard_page("/reviews/<int:review_id>/reply", title=N_("Reviews"), methods=("POST",))
+@dashboard_page(f"/reviews/<{ID}:review_id>/reply", title=N_("Reviews"), methods=("POST",))
 def reviews_reply(review_id: int) -> BaseResponse:
     review = _review(review_id)
     text = clean_reply(request.form.get("reply"))

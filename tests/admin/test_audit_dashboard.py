@@ -45,6 +45,7 @@ def test_the_stores_rows_filtered_and_paged(dash, ctx):  # noqa: F811
     assert [a for _, a in by_cli] == ["dashboard_link.issue"]
     # Another store's action name is not a choice here, so it filters nothing away (no rows of theirs either).
     assert len(ENTRY.findall(client.get("/app/audit?action=referral.reject").text)) == 25
+    assert len(ENTRY.findall(client.get(f"/app/audit?before={2**63}").text)) == 25  # past BIGINT: the newest
 
 
 def test_inside_the_shopify_admin(dash, ctx):  # noqa: F811

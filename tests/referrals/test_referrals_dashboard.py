@@ -108,6 +108,7 @@ def test_another_stores_referral_and_a_missing_csrf_token_are_refused(dash, ctx)
     client, csrf = signed_in(dash, mine, "/app/referrals")
     before = len(_audit(mine))
     assert client.post(f"/app/referrals/{theirs.id}/approve", data={"csrf_token": csrf}).status_code == 404
+    assert client.post(f"/app/referrals/{2**63}/approve", data={"csrf_token": csrf}).status_code == 404
     assert client.post(f"/app/referrals/{mine_flagged.id}/approve").status_code == 400
     assert client.post(f"/app/referrals/{mine_flagged.id}/approve", data={"csrf_token": "0" * 64}).status_code == 400
     db.session.expire_all()

@@ -123,6 +123,8 @@ def test_another_stores_review_is_not_found_and_untouched(dash, ctx):
     row = db.session.get(Review, theirs.id)
     assert row.status == "held" and row.merchant_reply is None
     assert len(_audit(mine)) == before and _audit(other) == []
+    huge = 2**63  # past BIGINT: no row, and no database error
+    assert client.post(f"/app/reviews/{huge}/publish", data={"csrf_token": csrf}).status_code == 404
 
 
 def test_post_without_the_csrf_token_is_refused(dash, ctx):
