@@ -47,10 +47,13 @@ def documented(
     request: Mapping[str, Any] | None = None,
     query: Sequence[Mapping[str, Any]] = (),
     errors: Mapping[int, str] | None = None,
+    media_type: str = "application/json",
 ) -> Callable[[F], F]:
-    """Describe an admin view for the OpenAPI document (put it under the route decorator)."""
+    """Describe an admin view for the OpenAPI document (put it under the route decorator). `media_type`: what a
+    success answers (a PDF route says application/pdf with a binary string schema); errors stay JSON."""
     statuses = [status] if isinstance(status, int) else list(status)
     doc: dict[str, Any] = {"summary": summary, "response": dict(response), "statuses": statuses, "request": request}
+    doc["media_type"] = media_type
     doc |= {"query": [dict(q) for q in query], "errors": {str(k): v for k, v in (errors or {}).items()}}
 
     def mark(view: F) -> F:
@@ -82,7 +85,10 @@ def _operation(endpoint: str, method: str, doc: dict[str, Any], parameters: list
     if parameters:
         errors.setdefault("404", "No such row in this store")
     responses: dict[str, Any] = {
-        str(code): {"description": "OK", "content": {"application/json": {"schema": doc["response"]}}}
+        str(code): {
+            "description": "OK",
+            "content": {doc.get("media_type", "application/json"): {"schema": doc["response"]}},
+        }
         for code in doc["statuses"]
     }
     for code, text in sorted(errors.items()):

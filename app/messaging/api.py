@@ -6,12 +6,13 @@ cancel_messages, unsubscribe_url, is_suppressed): one import point (.importlinte
   the customer's language (the review form).
 - register_templates(folder, names): a feature's message templates (in its init_app).
 - resolve_locale(*candidates): the supported language for a platform locale ("pt_BR" -> "pt").
+- translations(locale): that language's gettext catalogue, for text not rendered from a template (printed cards).
 - Message and its statuses: for a feature that reads back what it queued (review requests' caps).
 """
 
 from __future__ import annotations
 
-from app.messaging.i18n import resolve_locale
+from app.messaging.i18n import resolve_locale, translations
 from app.messaging.models import CANCELLED, QUEUED, SENDING, Message
 from app.messaging.render import branding, register_templates, render_page
 from app.messaging.tasks import mail_now
@@ -26,4 +27,5 @@ __all__ = [
     "register_templates",
     "render_page",
     "resolve_locale",
+    "translations",
 ]

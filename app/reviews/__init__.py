@@ -53,7 +53,7 @@ def init_app(app: Flask) -> None:
     )
 
     # Its views first: they go on the admin and storefront blueprints, which register after the features.
-    for views in ("admin", "form", "storefront", "dashboard", "dashboard_pages"):
+    for views in ("admin", "form", "order_page", "storefront", "dashboard", "dashboard_pages"):
         importlib.import_module(f"app.reviews.{views}")
     app.register_blueprint(bp)
     app.cli.add_command(reviews_cli)

@@ -1,4 +1,5 @@
-"""Signed links in review mail: one-click stars (request, product, rating) and get-help (request).
+"""Signed links in review mail: one-click stars (request, product, rating) and get-help (request); and the
+order's review page (store, order), printed as a QR code on the parcel's card (app/inserts).
 
 itsdangerous URLSafeTimedSerializer with SECRET_KEY and a salt per purpose, so a star link can never be
 replayed as an unsubscribe or an admin token. They expire (REVIEW_LINK_TTL_DAYS, default 60): a bad
@@ -17,7 +18,9 @@ from app.security import timed_serializer
 
 STAR_SALT = "review-star-link"
 HELP_SALT = "review-help-link"
+ORDER_SALT = "review-order-link"
 DEFAULT_TTL_DAYS = 60
+CARD_TTL_DAYS = 400  # a printed card sits in a drawer for a while; a year and a bit, then 410
 
 
 class LinkInvalid(InvalidInput):
@@ -48,6 +51,13 @@ class HelpLink:
     locale: str
 
 
+@dataclass(frozen=True)
+class OrderLink:
+    store_id: int
+    order_platform_id: str
+    locale: str
+
+
 def _ttl() -> int:
     return int(current_app.config.get("REVIEW_LINK_TTL_DAYS", DEFAULT_TTL_DAYS)) * 86400
 
@@ -60,9 +70,13 @@ def help_token(store_id: int, request_id: int, locale: str) -> str:
     return timed_serializer(HELP_SALT).dumps([store_id, request_id, locale])
 
 
-def _load(salt: str, token: str) -> list:
+def order_token(store_id: int, order_platform_id: str, locale: str) -> str:
+    return timed_serializer(ORDER_SALT).dumps([store_id, order_platform_id, locale])
+
+
+def _load(salt: str, token: str, ttl: int | None = None) -> list:
     try:
-        value = timed_serializer(salt).loads(token, max_age=_ttl())
+        value = timed_serializer(salt).loads(token, max_age=ttl or _ttl())
     except SignatureExpired as exc:
         raise LinkExpired() from exc
     except BadSignature as exc:
@@ -91,9 +105,20 @@ def read_help_token(token: str) -> HelpLink:
     return HelpLink(value[0], value[1], str(value[2] or "en"))
 
 
+def read_order_token(token: str) -> OrderLink:
+    value = _load(ORDER_SALT, token, CARD_TTL_DAYS * 86400)
+    if len(value) != 3 or not isinstance(value[0], int) or not isinstance(value[1], str) or not value[1]:
+        raise LinkInvalid()
+    return OrderLink(value[0], value[1], str(value[2] or "en"))
+
+
 def star_url(store_id: int, request_id: int, product_id: str, rating: int, locale: str) -> str:
     return f"{current_app.config['APP_URL']}/r/{star_token(store_id, request_id, product_id, rating, locale)}"
 
 
 def help_url(store_id: int, request_id: int, locale: str) -> str:
     return f"{current_app.config['APP_URL']}/r/help/{help_token(store_id, request_id, locale)}"
+
+
+def order_review_url(store_id: int, order_platform_id: str, locale: str) -> str:
+    return f"{current_app.config['APP_URL']}/r/order/{order_token(store_id, order_platform_id, locale)}"

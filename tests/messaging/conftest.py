@@ -148,7 +148,7 @@ def seed_shopper_pages(brand: dict | None = None, locale: str = "en", name: str 
     from app.records.models import Customer, Order, Product
     from app.referrals.service import get_or_create_code
     from app.referrals.settings import update_settings
-    from app.reviews.links import help_token, star_token
+    from app.reviews.links import help_token, order_token, star_token
     from app.reviews.models import ReviewRequest
     from tests.helpers import add_store
 
@@ -177,6 +177,7 @@ def seed_shopper_pages(brand: dict | None = None, locale: str = "en", name: str 
         "request_id": request.id,
         "review": f"/r/{star_token(store.id, request.id, '111', 4, locale)}",
         "help": f"/r/help/{help_token(store.id, request.id, locale)}",
+        "order": f"/r/order/{order_token(store.id, '9001', locale)}",  # the parcel card's QR code
         "unsubscribe": urlsplit(unsubscribe_url(store, "ann@example.com", locale)).path,
         "landing": f"/ref/{code.code}",
     }

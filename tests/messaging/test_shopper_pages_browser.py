@@ -1,5 +1,6 @@
 """The shopper's pages in a real browser (Debian's chromium driven by Playwright, as the widget's tests do) against
-the app on a real port: the review form, get help, unsubscribe, the referral landing (its offer and its code).
+the app on a real port: the review form, get help, the order's review page (the parcel card's QR code),
+unsubscribe, the referral landing (its offer and its code).
 
 For each page, in en, th and kk: screenshots at 1280 and 390 px (under the test's tmp dir, their paths printed;
 run with -s to see them), nothing wider than a 390 px screen, axe-core (npm, installed into .cache/axe-core on
@@ -126,7 +127,7 @@ def _check_both_widths(page, name: str, tmp_path: Path, axe: str) -> None:
 def test_every_page_at_both_widths(app, ctx, live, browser, axe, tmp_path, locale):
     paths = seed_shopper_pages(locale=locale)
     page = _page(browser, locale)
-    for name in ("review", "help", "unsubscribe", "landing"):
+    for name in ("review", "help", "order", "unsubscribe", "landing"):
         page.goto(live + paths[name])
         assert page.evaluate("document.documentElement.lang") == locale, name
         assert page.locator(".bar img").evaluate("(img) => img.naturalWidth") == 240, name  # the logo loaded
