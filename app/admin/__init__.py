@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException
 from app.errors import AppError
 from app.extensions import db
 
-bp = Blueprint("admin", __name__, url_prefix="/admin/api/v1")
+# template_folder: the audit log's dashboard page (templates/admin/, dashboard_pages.py).
+bp = Blueprint("admin", __name__, url_prefix="/admin/api/v1", template_folder="templates")
 
 
 @bp.errorhandler(HTTPException)
@@ -33,7 +34,8 @@ bp.register_error_handler(AppError, _app_error)
 def init_app(app: Flask) -> None:
     """Register the blueprint, after the features' init_app added their views to it (Flask refuses views added to
     a registered blueprint)."""
-    from app.admin import openapi, routes, store_views  # noqa: F401  (views of no feature, the OpenAPI document)
+    # Views of no feature, the OpenAPI document, and the audit log's dashboard page (before the dashboard registers).
+    from app.admin import dashboard_pages, openapi, routes, store_views  # noqa: F401
     from app.admin.docs import docs_bp
 
     app.register_blueprint(bp)

@@ -6,7 +6,8 @@ Who acts is taken from where the call runs, never from the caller's word:
   "admin_token": the first 16 hex digits of its SHA-256, never the token);
 - a command (a click context, no request): kind "cli";
 - a surface that signs merchants in some other way sets `g.audit_actor` (an Actor) before calling the views'
-  services;
+  services: the dashboard (app/dashboard/registry.py) names the session token's user, or for a cookie session
+  kind "dashboard_link" and the fingerprint of the sign-in link that opened it (whose issue is a row too);
 anything else (a job, a webhook) is not a merchant action and raises. What a row's `diff` holds is the callers'
 choice, kept to ids, statuses and the merchant's own settings; keys that name a secret are masked here too.
 """
@@ -51,6 +52,15 @@ def token_fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
+def session_token_actor(token: str) -> Actor:
+    """The staff user an App Bridge session token names (its `sub`), for a token the caller has verified."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    if isinstance(sub, str | int) and str(sub):
+        return Actor("shopify_user", str(sub)[:64])
+    return Actor("shopify_session")
+
+
 def current_actor() -> Actor:
     """Who is acting now (see the module's docstring); RuntimeError outside an admin request or a command."""
     if has_request_context():
@@ -63,11 +73,7 @@ def current_actor() -> Actor:
         if token:
             # merchant_required verified this token's signature, audience and times in this request before the
             # view ran; only its user claim is read here.
-            claims = jwt.decode(token, options={"verify_signature": False})
-            sub = claims.get("sub") if isinstance(claims, dict) else None
-            if isinstance(sub, str | int) and str(sub):
-                return Actor("shopify_user", str(sub)[:64])
-            return Actor("shopify_session")
+            return session_token_actor(token)
         raise RuntimeError("audit: a request that is no merchant's (merchant_required did not run)")
     if click.get_current_context(silent=True) is not None:
         return CLI
@@ -145,7 +151,13 @@ def as_dict(entry: AuditEntry) -> dict[str, Any]:
 
 
 def page(
-    session: Session, store: Store, *, limit: int = 50, before: int | None = None, action: str | None = None
+    session: Session,
+    store: Store,
+    *,
+    limit: int = 50,
+    before: int | None = None,
+    action: str | None = None,
+    actor_kind: str | None = None,
 ) -> dict[str, Any]:
     """The store's rows newest first; `next_before` continues (None on the last page)."""
     limit = max(1, min(limit, MAX_PAGE))
@@ -154,6 +166,8 @@ def page(
         stmt = stmt.where(AuditEntry.id < before)
     if action:
         stmt = stmt.where(AuditEntry.action == action)
+    if actor_kind:
+        stmt = stmt.where(AuditEntry.actor_kind == actor_kind)
     rows = session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]

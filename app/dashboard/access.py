@@ -17,6 +17,7 @@ from typing import Literal
 
 from flask import request
 
+from app.admin.audit import Actor, session_token_actor
 from app.admin.auth import credential_generation
 from app.dashboard.session import COOKIE, DashboardSession, read_session_cookie
 from app.extensions import db
@@ -31,6 +32,9 @@ class Merchant:
     store: Store
     via: Literal["session_token", "cookie"]
     session: DashboardSession | None = None  # cookie sessions only: the CSRF secret
+    # Who acts, for the audit log (registry.py puts it on g.audit_actor): the session token's staff user, or the
+    # sign-in link a cookie session was opened with.
+    actor: Actor = Actor("dashboard_link")
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ def _from_session_token(token: str) -> Merchant | NotInstalled | None:
     store = shop_store(shop)
     if store is None or not installed(store):
         return NotInstalled(shop)
-    return Merchant(store=store, via="session_token")
+    return Merchant(store=store, via="session_token", actor=session_token_actor(token))
 
 
 def _from_cookie() -> Merchant | None:
@@ -56,7 +60,7 @@ def _from_cookie() -> Merchant | None:
     store = db.session.get(Store, session.store_id)
     if store is None or store.status != "active" or credential_generation(store) != session.generation:
         return None
-    return Merchant(store=store, via="cookie", session=session)
+    return Merchant(store=store, via="cookie", session=session, actor=Actor("dashboard_link", session.link))
 
 
 def resolve() -> Merchant | NotInstalled | None:

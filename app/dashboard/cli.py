@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from app.admin import audit
 from app.dashboard.session import link_ttl, login_url
 from app.extensions import db
 from app.platform.output import print_json
@@ -18,4 +19,8 @@ def admin_link(store_ref: str) -> None:
     store = find_store(db.session, store_ref)
     if store is None or store.status != "active":
         raise click.BadParameter(f"no active store {store_ref!r}")
-    print_json({"store_id": store.id, "url": login_url(store), "expires_in": link_ttl()})
+    url, fingerprint = login_url(store)
+    # Its issue is a row (kind "cli"); what its session does is signed by the same fingerprint (audit.py).
+    audit.record(db.session, store, "dashboard_link.issue", f"dashboard_link:{fingerprint}")
+    db.session.commit()
+    print_json({"store_id": store.id, "url": url, "expires_in": link_ttl()})

@@ -55,9 +55,10 @@ def gettext(message: str, **values: object) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
+    """Formatted only when given values, like gettext: Jinja's newstyle call passes none and formats the text
+    itself with `num` and the template's own names (formatting here too raised KeyError on any other name)."""
     text = _catalogue(merchant_locale()).ungettext(singular, plural, n)
-    values.setdefault("num", n)
-    return text % values
+    return text % {"num": n, **values} if values else text
 
 
 def init_app(app: Flask) -> None:

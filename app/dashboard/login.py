@@ -29,14 +29,14 @@ log = logging.getLogger(__name__)
 
 @bp.get("/login")
 def login() -> BaseResponse:
-    store_id = spend_login_token(request.args.get("token", ""))
-    store = db.session.get(Store, store_id) if store_id is not None else None
+    spent = spend_login_token(request.args.get("token", ""))
+    store = db.session.get(Store, spent.store_id) if spent is not None else None
     if store is None or store.status != "active":
         log.info("dashboard.login_refused")
         body = render_template("dashboard/signin.html", code="link_invalid")
         return Response(body, status=401, mimetype="text/html")
     response = redirect(url_for("dashboard.overview"), 303)
-    response.set_cookie(COOKIE, new_session_cookie(store), **cookie_options())
+    response.set_cookie(COOKIE, new_session_cookie(store, spent.fingerprint if spent else None), **cookie_options())
     log.info("dashboard.login", extra={"store_id": store.id})
     return response
 

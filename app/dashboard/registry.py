@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import Response, abort, current_app, g, render_template, request, url_for
+from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.dashboard import access, bp
 from app.dashboard.i18n import merchant_locale
@@ -85,6 +86,13 @@ def page_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint if "." in endpoint else f"dashboard.{endpoint}", **values)
 
 
+def after_action(endpoint: str, done: str, keep: tuple[str, ...] = ()) -> BaseResponse:
+    """POST-redirect-GET: a 303 back to the page, with the query names in `keep` (its filters, carried on the
+    form's action URL) and `done`, the code of what happened, which the page shows (no flash, no session)."""
+    values = {name: request.args[name] for name in keep if request.args.get(name)}
+    return redirect(page_url(endpoint, done=done, **values), 303)
+
+
 def _shopify_shop() -> str | None:
     try:
         return valid_shop(request.args.get("shop"))
@@ -135,6 +143,7 @@ def _guarded(view: Callable[..., Any], page: Page) -> Callable[..., Any]:
         shop = _shopify_shop()
         if isinstance(merchant, access.Merchant):
             g.dashboard_merchant = merchant
+            g.audit_actor = merchant.actor  # every audit row a page's action writes names this merchant
             g.frame_shop = merchant.store.domain if merchant.via == "session_token" else None
             if merchant.session is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
                 given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")

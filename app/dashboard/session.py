@@ -37,23 +37,38 @@ class DashboardSession:
     store_id: int
     generation: int
     csrf_secret: str
+    link: str | None = None  # the fingerprint of the sign-in link that opened it: who acts, in the audit log
+
+
+@dataclass(frozen=True)
+class SpentLink:
+    store_id: int
+    fingerprint: str
+
+
+def link_fingerprint(nonce: str) -> str:
+    """How the audit log names a sign-in link (its issue and what its session does): 16 hex digits of the
+    SHA-256 of its nonce, which cannot be turned back into a usable link."""
+    return hashlib.sha256(nonce.encode()).hexdigest()[:16]
 
 
 def link_ttl() -> int:
     return int(current_app.config.get("DASHBOARD_LINK_TTL_SECONDS", 600))
 
 
-def login_token(store: Store) -> str:
-    return str(timed_serializer(_LINK_SALT).dumps({"s": store.id, "n": secrets.token_urlsafe(16)}))
+def login_token(store: Store, nonce: str | None = None) -> str:
+    return str(timed_serializer(_LINK_SALT).dumps({"s": store.id, "n": nonce or secrets.token_urlsafe(16)}))
 
 
-def login_url(store: Store) -> str:
+def login_url(store: Store) -> tuple[str, str]:
+    """The link, and its fingerprint (link_fingerprint) for the audit row of its issue."""
     base = str(current_app.config.get("APP_URL", "http://127.0.0.1:8000")).rstrip("/")
-    return f"{base}/app/login?token={login_token(store)}"
+    nonce = secrets.token_urlsafe(16)
+    return f"{base}/app/login?token={login_token(store, nonce)}", link_fingerprint(nonce)
 
 
-def spend_login_token(token: str) -> int | None:
-    """The store id of a valid, unexpired, never used link (and it is used from now on), else None."""
+def spend_login_token(token: str) -> SpentLink | None:
+    """The store of a valid, unexpired, never used link (and it is used from now on), else None."""
     try:
         claims = timed_serializer(_LINK_SALT).loads(token, max_age=link_ttl())
     except (SignatureExpired, BadSignature):
@@ -64,19 +79,16 @@ def spend_login_token(token: str) -> int | None:
     key = "dash:login:" + hashlib.sha256(claims["n"].encode()).hexdigest()
     if not get_redis().set(key, "1", nx=True, ex=link_ttl() + 60):
         return None
-    return int(claims["s"])
+    return SpentLink(int(claims["s"]), link_fingerprint(claims["n"]))
 
 
 def session_max_age() -> int:
     return int(float(current_app.config.get("DASHBOARD_SESSION_HOURS", 12)) * 3600)
 
 
-def new_session_cookie(store: Store) -> str:
-    return str(
-        timed_serializer(_SESSION_SALT).dumps(
-            {"s": store.id, "g": credential_generation(store), "c": secrets.token_urlsafe(16)}
-        )
-    )
+def new_session_cookie(store: Store, link: str | None = None) -> str:
+    claims = {"s": store.id, "g": credential_generation(store), "c": secrets.token_urlsafe(16), "l": link}
+    return str(timed_serializer(_SESSION_SALT).dumps(claims))
 
 
 def cookie_options() -> dict[str, Any]:
@@ -99,7 +111,8 @@ def read_session_cookie(value: str | None) -> DashboardSession | None:
         return None
     if not isinstance(claims, dict) or not isinstance(claims.get("s"), int) or not isinstance(claims.get("c"), str):
         return None
-    return DashboardSession(store_id=claims["s"], generation=int(claims.get("g", 0)), csrf_secret=claims["c"])
+    link = claims.get("l") if isinstance(claims.get("l"), str) else None
+    return DashboardSession(claims["s"], int(claims.get("g", 0)), claims["c"], link)
 
 
 def csrf_token(session: DashboardSession) -> str:

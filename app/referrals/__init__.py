@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
     register_templates(Path(__file__).resolve().parent / "templates", ("referral_reward_ready",))
 
     # Its views first: they go on the admin and storefront blueprints, which register after the features.
-    for views in ("admin", "storefront", "dashboard"):
+    for views in ("admin", "storefront", "dashboard", "dashboard_pages"):
         importlib.import_module(f"app.referrals.{views}")
     landing.init_app(app)
     preload.install()  # referrals by order in the inbox batch's lookups

@@ -34,7 +34,8 @@ from app.referrals.settings import get_settings
 from app.stores.models import Store
 from app.stores.origins import storefront_url
 
-bp = Blueprint("referrals", __name__)
+# template_folder: the dashboard page's templates (templates/referrals/), found by Flask's loader.
+bp = Blueprint("referrals", __name__, template_folder="templates")
 COOKIE = "ppe_ref"
 #: What could be a code (service.ALPHABET, any case; find_code upper-cases it). Anything else, a NUL byte
 #: included (PostgreSQL refuses it in a text parameter), names no code: 404 without a query.

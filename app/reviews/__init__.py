@@ -15,7 +15,8 @@ from flask import Blueprint, Flask, current_app
 
 from app.reviews.storage import LocalPhotoStorage, PhotoStorage
 
-bp = Blueprint("reviews", __name__)
+# template_folder: the dashboard page's templates (templates/reviews/), found by Flask's loader.
+bp = Blueprint("reviews", __name__, template_folder="templates")
 
 
 def photo_storage() -> PhotoStorage:
@@ -52,7 +53,7 @@ def init_app(app: Flask) -> None:
     )
 
     # Its views first: they go on the admin and storefront blueprints, which register after the features.
-    for views in ("admin", "form", "order_page", "storefront", "dashboard"):
+    for views in ("admin", "form", "order_page", "storefront", "dashboard", "dashboard_pages"):
         importlib.import_module(f"app.reviews.{views}")
     app.register_blueprint(bp)
     app.cli.add_command(reviews_cli)

@@ -11,10 +11,9 @@ from app.admin.openapi import documented, obj
 from app.extensions import db
 from app.messaging.api import mail_now
 from app.reviews.models.review import REVIEW_STATUSES, Review
+from app.reviews.moderation import clean_reply, moderate_review, reply_to_review, store_review
 from app.reviews.publishing import visible_rows
-from app.reviews.publishing_tasks import kick_publishing
-from app.reviews.reading import invalidate
-from app.reviews.service import as_admin, moderate, reply
+from app.reviews.service import as_admin
 from app.reviews.settings import as_json, review_settings, update_review_settings
 from app.security import secret_box
 from app.stores.storefront_keys import ensure_keys
@@ -23,8 +22,7 @@ REVIEW = obj("id", "status", id={"type": "integer"}, status={"enum": list(REVIEW
 
 
 def _review(review_id: int) -> Review | None:
-    row = db.session.get(Review, review_id)
-    return row if row is not None and row.store_id == g.store.id else None
+    return store_review(db.session, g.store, review_id)
 
 
 @bp.get("/reviews")
@@ -53,12 +51,7 @@ def admin_moderate(review_id: int, action: str) -> tuple[Response, int]:
     review = _review(review_id)
     if review is None:
         return jsonify(error="not_found"), 404
-    before = review.status
-    moderate(review, action, mail_now(current_app))
-    audit.record(db.session, g.store, f"review.{action}", f"review:{review.id}", {"status": [before, review.status]})
-    db.session.commit()
-    invalidate(review.store_id, review.product_id)
-    kick_publishing(review.store_id)
+    moderate_review(db.session, g.store, review, action, mail_now(current_app))
     return jsonify(as_admin(review)), 200
 
 
@@ -73,18 +66,12 @@ def admin_moderate(review_id: int, action: str) -> tuple[Response, int]:
 def admin_reply(review_id: int) -> tuple[Response, int]:
     review = _review(review_id)
     body = request.get_json(silent=True) or {}
-    text = body.get("reply") if isinstance(body, dict) else None
+    text = clean_reply(body.get("reply") if isinstance(body, dict) else None)
     if review is None:
         return jsonify(error="not_found"), 404
-    if not isinstance(text, str) or not text.strip() or len(text) > 4000:
+    if text is None:
         return jsonify(error="bad_request", message="reply: 1-4000 characters"), 400
-    before = len(review.merchant_reply) if review.merchant_reply else None
-    reply(review, text.strip(), mail_now(current_app))
-    diff = {"reply_chars": [before, len(text.strip())]}  # lengths, not words: a reply may name the shopper
-    audit.record(db.session, g.store, "review.reply", f"review:{review.id}", diff)
-    db.session.commit()
-    invalidate(review.store_id, review.product_id)
-    kick_publishing(review.store_id)
+    reply_to_review(db.session, g.store, review, text, mail_now(current_app))
     return jsonify(as_admin(review)), 200
 
 

@@ -1,7 +1,8 @@
 """What shoppers send the merchant: get-help messages and low-rating alerts, stored first, then e-mailed.
 
 Programmes call `record(session, store, ShopperMessage(...), now)` in the transaction that answers the shopper
-(reviews: the get-help form, a 1-2 star review). The row is the merchant's record whatever happens to the e-mail:
+(reviews: the get-help form, a 1-2 star review); `list_messages` pages them (the reviews dashboard shows the
+latest low-rating alerts). The row is the merchant's record whatever happens to the e-mail:
 listed in the admin API (admin.py) and `flask support` (cli.py) until marked handled. Its e-mail goes through the
 messaging outbox to the notification list (settings.py) or the store's own e-mail; with neither, the scheduler
 step (tasks.py) looks again until one exists. Erasure and guest merges: erasure.py. Docs: docs/reviews.md.
@@ -15,9 +16,9 @@ from pathlib import Path
 from flask import Flask
 
 from app.support.models import HELP, LOW_RATING, RECOVERY, SupportMessage
-from app.support.service import ShopperMessage, record
+from app.support.service import ShopperMessage, list_messages, record
 
-__all__ = ["HELP", "LOW_RATING", "RECOVERY", "ShopperMessage", "SupportMessage", "init_app", "record"]
+__all__ = ["HELP", "LOW_RATING", "RECOVERY", "ShopperMessage", "SupportMessage", "init_app", "list_messages", "record"]
 
 
 def init_app(app: Flask) -> None:

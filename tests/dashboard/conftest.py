@@ -60,3 +60,20 @@ def figures(html: str) -> dict[str, str]:
 def cells(html: str) -> dict[str, str]:
     """The cohort table's cells: {"cohorts.retention:<month>:<k>": text}, "" for a month not yet come."""
     return {key: text for key, text in CELL.findall(html)}
+
+
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+def signed_in(app, store, page: str = "/app"):
+    """A test client with the store's dashboard cookie (by its magic link), and the CSRF token its forms carry."""
+    client = app.test_client()
+    assert client.get(login_link(app, store)).status_code == 303
+    match = CSRF.search(client.get(page).text)
+    assert match, "no form on the page"
+    return client, match.group(1)
+
+
+def bearer(shop: str) -> dict[str, str]:
+    """What our script sends inside the Shopify admin: a fresh session token and the fragment header."""
+    return {"Authorization": f"Bearer {session_token(shop)}", "X-PPE-Fragment": "1"}

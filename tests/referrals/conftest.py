@@ -17,6 +17,7 @@ from app.referrals.service import get_or_create_code
 from app.security import secret_box
 from app.stores.models.woocommerce import WooStoreState
 from app.stores.service import add_store
+from tests.dashboard.conftest import dash  # noqa: F401  (the dashboard pages' app fixture)
 from tests.helpers import dumps, process_all, shopify_headers, shopify_order
 from tests.standins.woocommerce import WooStandin
 

@@ -8,6 +8,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from tests.dashboard.conftest import dash  # noqa: F401  (the dashboard pages' app fixture)
 from tests.helpers import dumps, fixture_json, process_all, shopify_headers, shopify_order
 
 ORDER_TIME = "2027-02-20T10:00:00+00:00"

@@ -6,7 +6,12 @@
 (function () {
   "use strict";
   var root = document.documentElement;
-  if (root.getAttribute("data-embedded") !== "1") return;
+  // After an action (POST-redirect-GET) its outcome takes the focus, so a keyboard or screen reader user hears it.
+  function focusStatus() {
+    var status = document.querySelector("[data-status]");
+    if (status) status.focus();
+  }
+  if (root.getAttribute("data-embedded") !== "1") return focusStatus();
   var main = document.getElementById("ppe-main");
 
   function call(url, options) {
@@ -61,7 +66,7 @@
       history.pushState(null, "", target.pathname + target.search);
       load(target.pathname + target.search);
     } else {
-      load(target.pathname + target.search, { method: "POST", body: new FormData(form) });
+      load(target.pathname + target.search, { method: "POST", body: new FormData(form) }).then(focusStatus);
     }
   });
   window.addEventListener("popstate", function () { load(location.pathname + location.search); });
