@@ -9,7 +9,10 @@ It names no feature. docs/dashboard.md says how a page is added.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 bp = Blueprint(
     "dashboard",
@@ -19,11 +22,21 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+# The dashboard's templates, then the folders features add for their pages and panels (add_template_folder).
+_LOADER = ChoiceLoader([FileSystemLoader(str(Path(__file__).resolve().parent / "templates"))])
+bp.jinja_loader = _LOADER  # type: ignore[misc,assignment]
+
+
+def add_template_folder(path: Path) -> None:
+    """A feature's templates folder, for the pages it registers (their names start with the feature's, e.g.
+    "loyalty/dashboard_points.html", so they do not shadow each other)."""
+    if not any(getattr(loader, "searchpath", None) == [str(path)] for loader in _LOADER.loaders):
+        _LOADER.loaders.append(FileSystemLoader(str(path)))
 
 
 def init_app(app: Flask) -> None:
     """Register the blueprint after the features' init_app added their pages (as app/admin does)."""
-    from app.dashboard import cli, errors, i18n, login, overview  # noqa: F401  (the views and commands of no feature)
+    from app.dashboard import cli, customers, errors, i18n, login, overview, store_settings  # noqa: F401  (views of no feature)
 
     i18n.init_app(app)
     app.register_blueprint(bp)

@@ -12,9 +12,11 @@ POST /shopify/session (Shopify-managed installation's token exchange) and asks a
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
+import jwt
 from flask import request
 
 from app.admin.auth import credential_generation
@@ -31,6 +33,10 @@ class Merchant:
     store: Store
     via: Literal["session_token", "cookie"]
     session: DashboardSession | None = None  # cookie sessions only: the CSRF secret
+    #: who the audit log names (app/admin/audit.Actor's kind and id): the Shopify staff user of a session token
+    #: (its `sub`), or a fingerprint of the cookie session (never the cookie's secret itself)
+    actor_kind: str = "dashboard"
+    actor_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,11 @@ def _from_session_token(token: str) -> Merchant | NotInstalled | None:
     store = shop_store(shop)
     if store is None or not installed(store):
         return NotInstalled(shop)
-    return Merchant(store=store, via="session_token")
+    # verified_shop checked the signature, audience and times just now; only the user claim is read here.
+    sub = jwt.decode(token, options={"verify_signature": False}).get("sub")
+    if isinstance(sub, str | int) and str(sub):
+        return Merchant(store=store, via="session_token", actor_kind="shopify_user", actor_id=str(sub)[:64])
+    return Merchant(store=store, via="session_token", actor_kind="shopify_session")
 
 
 def _from_cookie() -> Merchant | None:
@@ -56,7 +66,9 @@ def _from_cookie() -> Merchant | None:
     store = db.session.get(Store, session.store_id)
     if store is None or store.status != "active" or credential_generation(store) != session.generation:
         return None
-    return Merchant(store=store, via="cookie", session=session)
+    # One sign-in link, one session: the audit log tells sessions apart by a hash of the session's own secret.
+    fingerprint = hashlib.sha256(f"actor:{session.csrf_secret}".encode()).hexdigest()[:16]
+    return Merchant(store=store, via="cookie", session=session, actor_kind="dashboard_session", actor_id=fingerprint)
 
 
 def resolve() -> Merchant | NotInstalled | None:

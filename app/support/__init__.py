@@ -26,13 +26,16 @@ def init_app(app: Flask) -> None:
     from app.messaging.api import register_templates
     from app.records.customers import register_merge_hook
     from app.support.cli import support_cli
+    from app.stores.settings import register_section
     from app.support.erasure import MERGE_HOOK, erase_support_messages
+    from app.support.settings import SECTION
     from app.support.tasks import notify_waiting
 
     # The merchant e-mails' templates (app/support/templates/), rendered by messaging.
     register_templates(
         Path(__file__).resolve().parent / "templates", ("merchant_help_request", "merchant_low_rating_alert")
     )
+    register_section(SECTION)  # the alert recipients per kind: PATCH /store/settings, the dashboard's settings page
     importlib.import_module("app.support.admin")  # its views go on the admin blueprint, registered after features
     scheduler.register_step(notify_waiting, phase="programmes")  # messages waiting for an address, looked at again
     register_merge_hook("support", MERGE_HOOK)

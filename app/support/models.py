@@ -16,8 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import Model
 from app.platform.types import BigId, UTCDateTime, flush_after, utcnow
 
-HELP, LOW_RATING = "help", "low_rating"
-KINDS = (HELP, LOW_RATING)
+HELP, LOW_RATING, FLAGGED_REFERRAL = "help", "low_rating", "flagged_referral"
+KINDS = (HELP, LOW_RATING, FLAGGED_REFERRAL)
 UNREAD, HANDLED = "unread", "handled"
 STATUSES = (UNREAD, HANDLED)
 

@@ -98,7 +98,7 @@ def hand_over(session: Session, store: Store, row: SupportMessage, now: datetime
     """Queue the row's e-mail to each recipient, or schedule another look; how many were queued."""
     if row.notified_at is not None:
         return 0
-    to = recipients(store)
+    to = recipients(store, row.kind)
     if not to:
         row.notify_attempts += 1
         row.next_notify_at = now + backoff(row.notify_attempts, NOTIFY_BASE_SECONDS, NOTIFY_MAX_SECONDS)
