@@ -114,7 +114,9 @@ def order_entries(session: Session, store: Store, customer: Customer) -> list[En
             detail += " · " + _("refunded %(amount)s", amount=format_money(order.refunded_amount, order.currency))
         if order.cancelled_at is not None:
             detail += " · " + _("cancelled")
-        entries.append(Entry(order.placed_at, "order", _("Order %(name)s", name=order.name or order.platform_id), detail))
+        entries.append(
+            Entry(order.placed_at, "order", _("Order %(name)s", name=order.name or order.platform_id), detail)
+        )
     return entries
 
 

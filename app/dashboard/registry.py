@@ -136,7 +136,9 @@ def _guarded(view: Callable[..., Any], page: Page) -> Callable[..., Any]:
         shop = _shopify_shop()
         if isinstance(merchant, access.Merchant):
             g.dashboard_merchant = merchant
-            g.audit_actor = Actor(merchant.actor_kind, merchant.actor_id)  # what the merchant does here is audited as them
+            g.audit_actor = Actor(
+                merchant.actor_kind, merchant.actor_id
+            )  # what the merchant does here is audited as them
             g.frame_shop = merchant.store.domain if merchant.via == "session_token" else None
             if merchant.session is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
                 given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")

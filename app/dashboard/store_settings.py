@@ -38,7 +38,9 @@ def shown_values(section: Section, shown: Any) -> dict[str, str]:
     values: dict[str, str] = {}
     for field in section.fields:
         value = shown.get(field.name) if field.name and isinstance(shown, dict) else (None if field.name else shown)
-        values[field.name] = "\n".join(map(str, value)) if isinstance(value, list) else ("" if value is None else str(value))
+        values[field.name] = (
+            "\n".join(map(str, value)) if isinstance(value, list) else ("" if value is None else str(value))
+        )
     return values
 
 

@@ -14,7 +14,14 @@ from app.admin import audit, bp
 from app.admin.auth import merchant_required
 from app.admin.openapi import documented, obj
 from app.extensions import db
-from app.loyalty.adjustments import MAX_ADJUST, AdjustmentInvalid, adjust_points, check_adjustment, customer_summary, row_json
+from app.loyalty.adjustments import (
+    MAX_ADJUST,
+    AdjustmentInvalid,
+    adjust_points,
+    check_adjustment,
+    customer_summary,
+    row_json,
+)
 from app.loyalty.report import liability_report
 from app.loyalty.settings import SettingsError, as_json, get_settings, update_settings
 from app.platform.types import utcnow

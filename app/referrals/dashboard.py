@@ -12,10 +12,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.dashboard.figures import Chart, Figure, Period, Section, money_sum, money_value, register_section
-from app.money import format_money
 from app.dashboard.i18n import N_
 from app.dashboard.i18n import gettext as _
 from app.dashboard.timeline import MAX_ENTRIES, Entry, register_timeline
+from app.money import format_money
 from app.records.models import Customer
 from app.referrals.models import FLAGGED, PENDING, QUALIFIED, REJECTED, REWARDED, STATUSES, VOID, Referral
 from app.stores.models import Store

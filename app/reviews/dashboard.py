@@ -77,7 +77,11 @@ def review_entries(session: Session, store: Store, customer: Customer) -> list[E
         Entry(
             review.created_at,
             "review",
-            _("Review of %(product)s: %(rating)s of 5", product=review.product_title or review.product_id, rating=review.rating),
+            _(
+                "Review of %(product)s: %(rating)s of 5",
+                product=review.product_title or review.product_id,
+                rating=review.rating,
+            ),
             _(STATUS_LABELS.get(review.status, review.status)),
         )
         for review in rows

@@ -24,14 +24,18 @@ from app.messaging.api import Message
 from app.platform.outbox import backoff
 from app.records.models import Customer
 from app.stores.models import Store
-from app.support.models import HANDLED, HELP, LOW_RATING, UNREAD, SupportMessage
+from app.support.models import FLAGGED_REFERRAL, HANDLED, HELP, LOW_RATING, UNREAD, SupportMessage
 from app.support.settings import MAX_NOTIFY_EMAILS, recipients
 
 log = logging.getLogger(__name__)
 
 NOTIFY_BASE_SECONDS = 60.0
 NOTIFY_MAX_SECONDS = 3600.0
-TEMPLATES = {HELP: "merchant_help_request", LOW_RATING: "merchant_low_rating_alert"}
+TEMPLATES = {
+    HELP: "merchant_help_request",
+    LOW_RATING: "merchant_low_rating_alert",
+    FLAGGED_REFERRAL: "merchant_flagged_referral",
+}
 MAX_PAGE = 200
 
 
@@ -129,6 +133,12 @@ def _context(row: SupportMessage) -> dict[str, Any]:
     """The template's context (app/messaging/templates/merchant_*.html); an erased body is sent as nothing."""
     if row.kind == HELP:
         return {"order_name": row.order_name or row.order_platform_id or "", "message": row.body or ""}
+    if row.kind == FLAGGED_REFERRAL:  # the body holds the fraud checks that matched, e.g. "same_address"
+        return {
+            "order_name": row.order_name or row.order_platform_id or "",
+            "reasons": row.body or "",
+            "dashboard_url": f"{current_app.config['APP_URL']}/app",
+        }
     return {
         "rating": row.rating or 0,
         "product_title": row.product_title or "",

@@ -39,7 +39,11 @@ CASES = {
         "storefront.origins",
     ),
     "alerts": (
-        {"f-low_rating": "Owner@shop.example\nqa@shop.example", "f-help": "", "f-flagged_referral": "fraud@shop.example"},
+        {
+            "f-low_rating": "Owner@shop.example\nqa@shop.example",
+            "f-help": "",
+            "f-flagged_referral": "fraud@shop.example",
+        },
         {"low_rating": ["owner@shop.example", "qa@shop.example"], "flagged_referral": ["fraud@shop.example"]},
         {"f-low_rating": "owner@shop.example", "f-help": "nope", "f-flagged_referral": ""},
         "alerts.help",
@@ -61,7 +65,12 @@ def test_every_registered_section_has_a_form(dash, ctx):
     page = client.get("/app/settings").text
     shown = set(re.findall(r'data-settings="([a-z_]+)"', page))
     assert shown == {key for key, section in SECTIONS.items() if section.fields} == set(CASES)
-    for label in ('for="ppe-branding-logo_url"', 'for="ppe-email-reply_to"', 'for="ppe-locale"', 'for="ppe-alerts-help"'):
+    for label in (
+        'for="ppe-branding-logo_url"',
+        'for="ppe-email-reply_to"',
+        'for="ppe-locale"',
+        'for="ppe-alerts-help"',
+    ):
         assert label in page
 
 
