@@ -107,6 +107,7 @@ def _context(template: str) -> dict:
             "dashboard_url": "https://d",
         },
         "merchant_help_request": {"order_name": "#1001", "message": "<b>bad</b> parcel"},
+        "merchant_flagged_referral": {"order_name": "#1001", "reasons": "<b>bad</b>", "dashboard_url": "https://d"},
     }[template]
 
 
@@ -118,6 +119,7 @@ TEMPLATES = (
     "referral_reward_ready",
     "merchant_low_rating_alert",
     "merchant_help_request",
+    "merchant_flagged_referral",
 )
 
 
