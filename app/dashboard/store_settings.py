@@ -65,7 +65,7 @@ def _render(typed: dict[str, dict[str, str]] | None = None, errors: dict[str, st
     forms = []
     for section in ordered_sections():
         values = (typed or {}).get(section.key) or shown_values(section, section.show(store))
-        forms.append({"section": section, "values": values})
+        forms.append({"section": section, "current": values})
     return render_page(
         "dashboard/settings.html",
         forms=forms,

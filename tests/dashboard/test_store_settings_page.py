@@ -50,6 +50,15 @@ CASES = {
     ),
 }
 
+# What the page shows after the save (the stored value, back in its field).
+SHOWN = {
+    "branding": 'value="https://cdn.shop.example/logo.png"',
+    "email": 'name="f-reply_to" value="help@shop.example"',
+    "locale": '<option value="pl" selected>',
+    "storefront": "https://www.shop.example\nhttps://m.shop.example</textarea>",
+    "alerts": "owner@shop.example\nqa@shop.example</textarea>",
+}
+
 
 def _signed_in(app, store):
     client = app.test_client()
@@ -86,7 +95,8 @@ def test_a_valid_save_is_stored_audited_and_redirected(dash, ctx, key):
     entry = db.session.scalars(select(AuditEntry)).one()
     assert (entry.action, entry.target, entry.actor_kind) == ("settings.update", "store", "dashboard_session")
     assert entry.diff and all(path.split(".")[0] == key for path in entry.diff)
-    assert "Saved." in client.get(answer.headers["Location"]).text
+    shown = client.get(answer.headers["Location"]).text
+    assert "Saved." in shown and SHOWN[key] in shown
     # Saving the same again changes nothing, so nothing more is audited.
     assert client.post(f"/app/settings/{key}", data={"csrf_token": csrf, **form}).status_code == 303
     assert len(db.session.scalars(select(AuditEntry)).all()) == 1
