@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Flask
-from jinja2 import ChoiceLoader, FileSystemLoader
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 
 bp = Blueprint(
     "dashboard",
@@ -23,15 +23,16 @@ bp = Blueprint(
     static_url_path="/static",
 )
 # The dashboard's templates, then the folders features add for their pages and panels (add_template_folder).
-_LOADER = ChoiceLoader([FileSystemLoader(str(Path(__file__).resolve().parent / "templates"))])
-bp.jinja_loader = _LOADER  # type: ignore[misc,assignment]
+# ChoiceLoader keeps this very list, so a folder appended later is searched too.
+_FOLDERS: list[BaseLoader] = [FileSystemLoader(str(Path(__file__).resolve().parent / "templates"))]
+bp.jinja_loader = ChoiceLoader(_FOLDERS)  # type: ignore[misc,assignment]
 
 
 def add_template_folder(path: Path) -> None:
     """A feature's templates folder, for the pages it registers (their names start with the feature's, e.g.
     "loyalty/dashboard_points.html", so they do not shadow each other)."""
-    if not any(getattr(loader, "searchpath", None) == [str(path)] for loader in _LOADER.loaders):
-        _LOADER.loaders.append(FileSystemLoader(str(path)))
+    if not any(getattr(loader, "searchpath", None) == [str(path)] for loader in _FOLDERS):
+        _FOLDERS.append(FileSystemLoader(str(path)))
 
 
 def init_app(app: Flask) -> None:

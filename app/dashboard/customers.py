@@ -109,9 +109,11 @@ def order_entries(session: Session, store: Store, customer: Customer) -> list[En
     )
     entries = []
     for order in orders:
-        detail = format_money(order.total_price, order.currency)
+        detail = f"{format_money(order.total_price, order.currency)} {order.currency}"
         if order.refunded_amount:
-            detail += " · " + _("refunded %(amount)s", amount=format_money(order.refunded_amount, order.currency))
+            detail += " · " + _(
+                "refunded %(amount)s", amount=f"{format_money(order.refunded_amount, order.currency)} {order.currency}"
+            )
         if order.cancelled_at is not None:
             detail += " · " + _("cancelled")
         entries.append(

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, redirect, request
+from flask import abort, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.admin import audit
 from app.dashboard.i18n import N_
@@ -81,7 +82,7 @@ def store_settings() -> str:
 
 
 @dashboard_page("/settings/<key>", title=N_("Store settings"), methods=("POST",))
-def save_store_settings(key: str) -> Response | tuple[str, int]:
+def save_store_settings(key: str) -> BaseResponse | tuple[str, int]:
     section = SECTIONS.get(key)
     if section is None or not section.fields:
         abort(404)

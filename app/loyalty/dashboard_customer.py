@@ -15,9 +15,10 @@ import re
 import secrets
 from pathlib import Path
 
-from flask import Response, abort, redirect, request
+from flask import abort, redirect, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.admin import audit
 from app.dashboard import add_template_folder
@@ -107,7 +108,7 @@ def _messages() -> dict[str, str]:
 
 
 @dashboard_page("/customers/<int:customer_id>/points", title=N_("Customer"), methods=("POST",))
-def adjust_customer_points(customer_id: int) -> Response | tuple[str, int]:
+def adjust_customer_points(customer_id: int) -> BaseResponse | tuple[str, int]:
     store = current_merchant().store
     customer = store_customer(db.session, store, customer_id)
     if customer is None:

@@ -88,7 +88,7 @@ def referral_entries(session: Session, store: Store, customer: Customer) -> list
     )
     entries = []
     for referral in rows:
-        amount = format_money(referral.order_total, referral.currency)
+        amount = f"{format_money(referral.order_total, referral.currency)} {referral.currency}"
         if referral.referrer_customer_id == customer.id:
             title = _("Referred a friend's order (%(amount)s)", amount=amount)
         else:
