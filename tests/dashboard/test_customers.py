@@ -178,3 +178,37 @@ def test_session_token_merchant_adjusts_as_the_shopify_user(dash, ctx):
     db.session.expire_all()
     entry = db.session.scalars(select(AuditEntry)).one()
     assert (entry.actor_kind, entry.actor_id, entry.action) == ("shopify_user", "42", "points.adjust")
+
+
+def test_concurrent_removals_cannot_both_pass_the_spendable_check(dash, ctx):
+    """Two merchants' tabs remove 100 of Ada's 120 points at once: the store's lock makes the spendable check and
+    the row one step, so one is saved and the other refused (PostgreSQL only; SQLite serialises its writers)."""
+    import threading
+
+    import pytest
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers; the race (and the advisory lock) is PostgreSQL's")
+    store = add_store("woocommerce")
+    ada = customer_story.build(store)
+    tabs = []
+    for _ in range(2):
+        client = _signed_in(dash, store)
+        tabs.append((client, _form(client, ada.id)))
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def press(client, form) -> None:
+        barrier.wait(timeout=10)
+        answer = client.post(f"/app/customers/{ada.id}/points", data={**form, "points": "-100", "reason": "race"})
+        statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=press, args=tab) for tab in tabs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [303, 422]
+    db.session.expire_all()
+    assert [r.points for r in db.session.scalars(select(PointsLedger).where(PointsLedger.kind == "adjust"))] == [-100]
+    assert check_invariants(db.session, store) == []
