@@ -5,7 +5,8 @@ their pages to (`registry.dashboard_page`, imported by their init_app), who the 
 App Bridge session token inside the Shopify admin, a magic-link session cookie at our own origin for
 WooCommerce), CSRF, the Overview page whose figures the features contribute (`figures.register_section`), the
 Customers pages whose timeline they contribute to (`timeline.register_timeline`) and the Store settings page drawn
-from the store settings registry (app/stores/settings.py). It names no feature. docs/dashboard.md says how a page is added.
+from the store settings registry (app/stores/settings.py). It names no feature. docs/dashboard.md says how a page
+is added.
 """
 
 from __future__ import annotations
