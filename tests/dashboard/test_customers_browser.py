@@ -55,34 +55,35 @@ def _walk(frame, page, axe: Path, prefix: str, ada_id: int) -> None:
     search = frame.get_by_label("E-mail or name")
     search.fill("lovelace")
     search.press("Enter")
-    frame.locator(f'[data-customer="{ada_id}"]').wait_for(timeout=15000)
+    # The page before the search lists Ada too: wait for the answer to the search itself.
+    frame.get_by_role("heading", name="Customers matching “lovelace”").wait_for(timeout=30000)
     assert frame.locator("[data-customer]").count() == 1
     _check(frame, page, axe, f"{prefix}-customers")
     frame.get_by_role("link", name="Ada Lovelace").click()
-    frame.locator('[data-panel="loyalty"]').wait_for(timeout=15000)
+    frame.locator('[data-panel="loyalty"]').wait_for(timeout=30000)
     kinds = frame.locator("ol.ppe-timeline li").evaluate_all("(items) => items.map((li) => li.dataset.kind)")
     assert kinds == ["message", "referral", "review", "points", "order"]
     assert frame.locator('[data-figure="loyalty.spendable"]').inner_text() == "120"
     # A refused adjustment first (no reason): the message sits next to the field, nothing is written.
     frame.get_by_label("Points to add (negative to remove)").fill("25")
     frame.get_by_role("button", name="Adjust points").click()
-    frame.locator("#ppe-reason-error").wait_for(timeout=15000)
+    frame.locator("#ppe-reason-error").wait_for(timeout=30000)
     frame.get_by_label("Reason (required)").fill("Goodwill for a late parcel")
     frame.get_by_role("button", name="Adjust points").click()
-    frame.get_by_role("status").filter(has_text="Saved.").wait_for(timeout=15000)
+    frame.get_by_role("status").filter(has_text="Saved.").wait_for(timeout=30000)
     assert frame.locator('[data-figure="loyalty.spendable"]').inner_text() == "145"
     assert "Goodwill for a late parcel" in frame.locator("ol.ppe-timeline").inner_text()
     _check(frame, page, axe, f"{prefix}-customer")
 
 
 def _settings(frame, page, axe: Path, prefix: str) -> None:
-    frame.get_by_label("Reply-to address").wait_for(timeout=15000)
+    frame.get_by_label("Reply-to address").wait_for(timeout=30000)
     frame.get_by_label("Reply-to address").fill("not an address")
     frame.locator('[data-settings="email"]').get_by_role("button").click()
-    frame.locator("#ppe-email-reply_to-error").wait_for(timeout=15000)
+    frame.locator("#ppe-email-reply_to-error").wait_for(timeout=30000)
     frame.get_by_label("Reply-to address").fill("help@shop.example")
     frame.locator('[data-settings="email"]').get_by_role("button").click()
-    frame.get_by_role("status").filter(has_text="Saved.").wait_for(timeout=15000)
+    frame.get_by_role("status").filter(has_text="Saved.").wait_for(timeout=30000)
     assert frame.get_by_label("Reply-to address").input_value() == "help@shop.example"
     _check(frame, page, axe, f"{prefix}-settings")
 
@@ -133,7 +134,7 @@ def test_shopify_merchant_does_the_same_inside_the_admin(dash, ctx, live, browse
         ),
     )
     page.goto("https://admin.shopify.com/store/test-shop/apps/ppe")
-    page.frame_locator("iframe").first.get_by_label("E-mail or name").wait_for(timeout=15000)
+    page.frame_locator("iframe").first.get_by_label("E-mail or name").wait_for(timeout=30000)
     frame = next(f for f in page.frames if f.url.startswith(live))
     _walk(frame, page, axe_script, f"shopify-{width}", ada.id)
     frame.goto(f"{live}/app/settings?{carried}")
