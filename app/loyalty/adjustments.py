@@ -5,7 +5,11 @@
   rows with the rule recorded on each.
 - adjust_points(session, store, customer, points, reason, idempotency_key, now) -> (PointsLedger, created):
   a manual row (kind `adjust`, key `adjust:<idempotency_key>`); the same key returns the first row, and
-  a different amount under a used key is refused (AdjustmentConflict) rather than silently ignored.
+  a different amount under a used key is refused (AdjustmentConflict) rather than silently ignored. It holds
+  the store's lock (platform.locks.lock_store) to its commit, so a removal's spendable check stays true until
+  its row is in (two removals at once cannot both pass it).
+- check_adjustment(points, reason) -> (points, reason): the rule every caller applies to what the merchant typed
+  (admin API, dashboard); AdjustmentInvalid names the field.
 """
 
 from __future__ import annotations
@@ -22,12 +26,15 @@ from app.loyalty.ledger import append, balance, customer_rows, find_row, refresh
 from app.loyalty.models import LoyaltyAccount, LoyaltyTierChange, PointsLedger
 from app.loyalty.settings import get_settings
 from app.loyalty.tiers import metrics, progress
+from app.platform.locks import lock_store
 from app.records.models import Customer
 from app.stores.models import Store
 
 log = logging.getLogger(__name__)
 
 HISTORY_ROWS = 50
+MAX_ADJUST = 1_000_000
+MAX_REASON = 200
 
 
 class AdjustmentConflict(Conflict, ValueError):
@@ -44,6 +51,25 @@ class AdjustmentRefused(Refused, ValueError):
 
     def __init__(self, message: str) -> None:
         super().__init__(f"more than the spendable balance ({message})", field="points")
+
+
+class AdjustmentInvalid(Refused, ValueError):
+    code = "invalid"
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message, field=field)
+        self.message = message
+        self.field = field
+
+
+def check_adjustment(points: Any, reason: Any) -> tuple[int, str]:
+    """A non-zero whole number of points within MAX_ADJUST either way, and a reason (1 to MAX_REASON characters,
+    not only spaces), trimmed."""
+    if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_ADJUST:
+        raise AdjustmentInvalid(f"a non-zero integer between -{MAX_ADJUST} and {MAX_ADJUST}", "points")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
+        raise AdjustmentInvalid(f"a non-empty string of at most {MAX_REASON} characters", "reason")
+    return points, reason.strip()
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -127,6 +153,7 @@ def adjust_points(
     now: datetime,
 ) -> tuple[PointsLedger, bool]:
     key = f"adjust:{idempotency_key}"
+    lock_store(session, store.id)  # the spendable check below must hold until this transaction commits
     existing = find_row(session, store, key)
     if existing is not None:
         if existing.customer_id != customer.id or existing.points != points:

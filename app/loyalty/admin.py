@@ -14,13 +14,19 @@ from app.admin import audit, bp
 from app.admin.auth import merchant_required
 from app.admin.openapi import documented, obj
 from app.extensions import db
-from app.loyalty.adjustments import adjust_points, customer_summary, row_json
+from app.loyalty.adjustments import (
+    MAX_ADJUST,
+    AdjustmentInvalid,
+    adjust_points,
+    check_adjustment,
+    customer_summary,
+    row_json,
+)
 from app.loyalty.report import liability_report
 from app.loyalty.settings import SettingsError, as_json, get_settings, update_settings
 from app.platform.types import utcnow
 from app.records.customers import store_customer
 
-MAX_ADJUST = 1_000_000
 _INVALID = {422: "Refused input: {error, field, message} names the field"}
 SETTINGS = obj()  # the effective settings (docs/loyalty.md), defaults included
 LEDGER_ROW = obj("id", "source_key", "kind", "points", id={"type": "integer"}, points={"type": "integer"})
@@ -112,13 +118,13 @@ def adjust_customer_points(customer_id: int) -> Any:
     if not isinstance(body, dict):
         return _invalid("body", "send a JSON object")
     points, reason, key = body.get("points"), body.get("reason"), body.get("idempotency_key")
-    if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_ADJUST:
-        return _invalid("points", f"a non-zero integer between -{MAX_ADJUST} and {MAX_ADJUST}")
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > 200:
-        return _invalid("reason", "a non-empty string of at most 200 characters")
+    try:
+        points, reason = check_adjustment(points, reason)
+    except AdjustmentInvalid as exc:
+        return _invalid(exc.field, exc.message)
     if not isinstance(key, str) or not 1 <= len(key) <= 100:
         return _invalid("idempotency_key", "a string of 1 to 100 characters")
-    row, created = adjust_points(db.session, g.store, customer, points, reason.strip(), key, utcnow())
+    row, created = adjust_points(db.session, g.store, customer, points, reason, key, utcnow())
     if created:  # a replay of the same key is no new action
         # The reason stays on the ledger row only: the merchant's words may name the shopper.
         audit.record(db.session, g.store, "points.adjust", f"customer:{customer.id}", {"points": points, "row": row.id})

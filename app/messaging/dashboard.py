@@ -10,8 +10,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.dashboard.figures import Chart, Figure, Period, Section, _, count_by_day, register_section, utc_day
-from app.messaging.models import EMAIL, SENT, EmailSuppression, Message
+from app.dashboard.figures import Chart, Figure, Period, Section, count_by_day, register_section, utc_day
+from app.dashboard.i18n import N_
+from app.dashboard.i18n import gettext as _
+from app.dashboard.timeline import MAX_ENTRIES, Entry, register_timeline
+from app.messaging.models import CANCELLED, EMAIL, FAILED, QUEUED, SENDING, SENT, SUPPRESSED, EmailSuppression, Message
+from app.records.models import Customer
 from app.stores.models import Store
 
 SHOPPER_REASONS = ("unsubscribe", "one_click")
@@ -64,3 +68,36 @@ def messaging_section(session: Session, store: Store, period: Period) -> Section
 
 
 register_section("messaging", messaging_section, order=50)
+
+
+# The customer page's timeline (app/dashboard/timeline.py): the e-mails written to this customer, by template, with
+# where each stands (sent, waiting, failed, suppressed). The address and content are not shown.
+STATUS_LABELS = {
+    QUEUED: N_("waiting to be sent"),
+    SENDING: N_("sending"),
+    SENT: N_("sent"),
+    FAILED: N_("failed"),
+    CANCELLED: N_("cancelled"),
+    SUPPRESSED: N_("not sent: unsubscribed"),
+}
+
+
+def message_entries(session: Session, store: Store, customer: Customer) -> list[Entry]:
+    rows = session.scalars(
+        select(Message)
+        .where(Message.store_id == store.id, Message.customer_id == customer.id)
+        .order_by(Message.id.desc())
+        .limit(MAX_ENTRIES)
+    )
+    return [
+        Entry(
+            message.sent_at or message.created_at,
+            "message",
+            _("E-mail “%(template)s”", template=message.template),
+            _(STATUS_LABELS.get(message.status, message.status)),
+        )
+        for message in rows
+    ]
+
+
+register_timeline("messaging", message_entries, order=50)

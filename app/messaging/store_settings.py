@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from app.messaging.i18n import available_locales, match_locale
 from app.platform.settings import clean_address
 from app.stores.models import Store
-from app.stores.settings import Section, SettingsError
+from app.stores.settings import N_, Field, Section, SettingsError
 
 DEFAULT_COLOR = "#1f2937"
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
@@ -142,12 +142,49 @@ def store_locale(store: Store) -> str | None:
     return match_locale((store.settings or {}).get("locale"))
 
 
+def locale_choices() -> list[tuple[str, str]]:
+    """The shipped catalogues, each named in its own language (Babel's CLDR names), "" for none chosen."""
+    from babel import Locale
+
+    named = [(code, Locale.parse(code).get_display_name(code) or code) for code in sorted(available_locales())]
+    return [("", N_("The customer's or order's language, else English")), *named]
+
+
 SECTIONS = (
     Section(
         "branding",
         lambda value: _clean_object(value, "branding", _BRANDING),
         lambda store: {k: v for k, v in branding(store.settings).items() if k != "on_primary"},  # as stored
+        title=N_("Branding"),
+        fields=(
+            Field("primary_color", N_("Primary colour"), "color", N_("Buttons and headings in e-mails and pages.")),
+            Field("logo_url", N_("Logo URL"), "url", N_("An https:// address of the logo image.")),
+        ),
+        order=10,
     ),
-    Section("email", lambda value: _clean_object(value, "email", _EMAIL), lambda store: email_settings(store.settings)),
-    Section("locale", clean_locale, store_locale),
+    Section(
+        "email",
+        lambda value: _clean_object(value, "email", _EMAIL),
+        lambda store: email_settings(store.settings),
+        title=N_("E-mail sender"),
+        fields=(
+            Field("from_name", N_("Sender name"), "text"),
+            Field(
+                "from_address",
+                N_("Sender address"),
+                "email",
+                N_("On a domain that lets our mail server send for it (SPF, DKIM); empty: ours."),
+            ),
+            Field("reply_to", N_("Reply-to address"), "email", N_("Where shoppers' answers go.")),
+        ),
+        order=20,
+    ),
+    Section(
+        "locale",
+        clean_locale,
+        store_locale,
+        title=N_("Store language"),
+        fields=(Field("", N_("Language of e-mails and pages"), "select", choices=locale_choices),),
+        order=30,
+    ),
 )

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app.dashboard.figures import Chart, Figure, Period, Section, _, money_sum, money_value, register_section
+from app.dashboard.figures import Chart, Figure, Period, Section, money_sum, money_value, register_section
+from app.dashboard.i18n import N_
+from app.dashboard.i18n import gettext as _
+from app.dashboard.timeline import MAX_ENTRIES, Entry, register_timeline
 from app.money import format_money
-from app.referrals.models import PENDING, QUALIFIED, REWARDED, STATUSES, Referral
+from app.records.models import Customer
+from app.referrals.models import FLAGGED, PENDING, QUALIFIED, REJECTED, REWARDED, STATUSES, VOID, Referral
 from app.stores.models import Store
 
 EARNING = (PENDING, QUALIFIED, REWARDED)
@@ -68,3 +72,42 @@ def referrals_section(session: Session, store: Store, period: Period) -> Section
 
 
 register_section("referrals", referrals_section, order=40)
+
+
+# The customer page's timeline (app/dashboard/timeline.py): referrals this customer made, and the one that brought
+# them, each with its status and, when flagged, the fraud checks that matched.
+TIMELINE_STATUS = {
+    PENDING: N_("pending"),
+    QUALIFIED: N_("qualified"),
+    REWARDED: N_("rewarded"),
+    VOID: N_("void"),
+    FLAGGED: N_("flagged"),
+    REJECTED: N_("rejected"),
+}
+
+
+def referral_entries(session: Session, store: Store, customer: Customer) -> list[Entry]:
+    rows = session.scalars(
+        select(Referral)
+        .where(
+            Referral.store_id == store.id,
+            or_(Referral.referrer_customer_id == customer.id, Referral.friend_customer_id == customer.id),
+        )
+        .order_by(Referral.id.desc())
+        .limit(MAX_ENTRIES)
+    )
+    entries = []
+    for referral in rows:
+        amount = f"{format_money(referral.order_total, referral.currency)} {referral.currency}"
+        if referral.referrer_customer_id == customer.id:
+            title = _("Referred a friend's order (%(amount)s)", amount=amount)
+        else:
+            title = _("Came by a friend's referral (%(amount)s)", amount=amount)
+        detail = _(TIMELINE_STATUS.get(referral.status, referral.status))
+        if referral.status == FLAGGED and referral.reasons:
+            detail += " · " + ", ".join(str(reason) for reason in referral.reasons)
+        entries.append(Entry(referral.created_at, "referral", title, detail))
+    return entries
+
+
+register_timeline("referrals", referral_entries, order=40)

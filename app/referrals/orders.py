@@ -33,6 +33,8 @@ from app.referrals.models import FLAGGED, PENDING, QUALIFIED, REWARDED, VOID, Re
 from app.referrals.service import discount_spec, get_or_create_code, invite_by_token, new_code, read_landing_token
 from app.referrals.settings import get_settings
 from app.stores.models import Store
+from app.support import FLAGGED_REFERRAL, ShopperMessage
+from app.support import record as record_alert
 
 log = logging.getLogger(__name__)
 VOIDABLE = (PENDING, FLAGGED)
@@ -133,6 +135,17 @@ def attribute(session: Session, store: Store, order: Order, invite: ReferralInvi
     session.flush()
     batch_rows.remember(session, store.id, "referral", referral.order_platform_id, referral)
     evaluate(session, store, referral, order)
+    if referral.status == FLAGGED:  # the merchant decides: told by e-mail (the alert recipients of flagged referrals)
+        notice = ShopperMessage(
+            kind=FLAGGED_REFERRAL,
+            source_key=f"referral_flagged:{referral.id}",
+            body=", ".join(reasons),
+            customer_id=referrer.id,
+            order_platform_id=order.platform_id,
+            order_name=order.name,
+            ref=f"referral:{referral.id}",
+        )
+        record_alert(session, store, notice, now)
     log.info("referrals.attributed", extra={"store_id": store.id, "referral_id": referral.id, "status": status})
     return referral
 

@@ -15,18 +15,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
-from app.dashboard.figures import (
-    Chart,
-    Figure,
-    Period,
-    Section,
-    _,
-    count_by_day,
-    percent,
-    register_section,
-    utc_day,
-)
+from app.dashboard.figures import Chart, Figure, Period, Section, count_by_day, percent, register_section, utc_day
+from app.dashboard.i18n import N_
+from app.dashboard.i18n import gettext as _
+from app.dashboard.timeline import MAX_ENTRIES, Entry, register_timeline
+from app.records.models import Customer
 from app.reviews.models import Review, ReviewRequest
+from app.reviews.models.review import HELD, PUBLISHED, REJECTED
 from app.stores.models import Store
 
 
@@ -84,3 +79,32 @@ def reviews_section(session: Session, store: Store, period: Period) -> Section:
 
 
 register_section("reviews", reviews_section, order=30)
+
+
+# The customer page's timeline (app/dashboard/timeline.py): the reviews this customer left, with their moderation.
+STATUS_LABELS = {PUBLISHED: N_("published"), HELD: N_("held for moderation"), REJECTED: N_("rejected")}
+
+
+def review_entries(session: Session, store: Store, customer: Customer) -> list[Entry]:
+    rows = session.scalars(
+        select(Review)
+        .where(Review.store_id == store.id, Review.customer_id == customer.id)
+        .order_by(Review.id.desc())
+        .limit(MAX_ENTRIES)
+    )
+    return [
+        Entry(
+            review.created_at,
+            "review",
+            _(
+                "Review of %(product)s: %(rating)s of 5",
+                product=review.product_title or review.product_id,
+                rating=review.rating,
+            ),
+            _(STATUS_LABELS.get(review.status, review.status)),
+        )
+        for review in rows
+    ]
+
+
+register_timeline("reviews", review_entries, order=30)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from app.extensions import db
 from app.stores.models import Store, WooStoreState
-from app.stores.settings import Section, SettingsError
+from app.stores.settings import N_, Field, Section, SettingsError
 
 MAX_LISTED_ORIGINS = 20
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -101,4 +101,18 @@ def show_storefront(store: Store) -> dict[str, Any]:
 
 
 #: Registered by stores' init_app.
-SECTION = Section("storefront", clean_storefront, show_storefront)
+SECTION = Section(
+    "storefront",
+    clean_storefront,
+    show_storefront,
+    title=N_("Storefront origins"),
+    fields=(
+        Field(
+            "origins",
+            N_("Other origins allowed to call the storefront API"),
+            "lines",
+            N_("One a line, such as https://shop.example; the store's own domain is always allowed."),
+        ),
+    ),
+    order=50,
+)

@@ -6,6 +6,10 @@ The admin API (`GET|PATCH /admin/api/v1/store/settings`) and `flask stores setti
 names sections; an object section merges key by key (app/platform/settings.merge), a string or list replaces, null
 removes the section (its reader's default applies). Every section of the patch is cleaned before anything is
 saved; SettingsError (422, `field`) names the first bad one. The programmes keep their own endpoints.
+
+A section also says how a form shows it (`title`, `fields`: the dashboard's Store settings page renders every
+section from them and sends what the merchant typed through update_store_settings, the same rule as the API).
+Their labels are English, marked with N_ for extraction and translated where they are shown.
 """
 
 from __future__ import annotations
@@ -30,6 +34,24 @@ class SettingsError(Refused, ValueError):
         self.field = field
 
 
+def N_(message: str) -> str:
+    """Marks a label for the catalogues (scripts/i18n); the page that shows it translates it."""
+    return message
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a section's form. `name` is its key in the section's object, "" for a section that is one
+    value (locale). `kind`: text, email, url, color, select (`choices`: value -> label, "" = none chosen) or
+    lines (a list, one item a line)."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    hint: str = ""
+    choices: Callable[[], list[tuple[str, str]]] | None = None
+
+
 @dataclass(frozen=True)
 class Section:
     key: str
@@ -37,6 +59,9 @@ class Section:
     clean: Callable[[Any], Any]
     #: the effective value of the store, what its reader uses (defaults filled in)
     show: Callable[[Store], Any]
+    title: str = ""
+    fields: tuple[Field, ...] = ()
+    order: int = 100
 
 
 SECTIONS: dict[str, Section] = {}

@@ -16,8 +16,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import Model
 from app.platform.types import BigId, UTCDateTime, flush_after, utcnow
 
-HELP, LOW_RATING, RECOVERY = "help", "low_rating", "recovery"
-KINDS = (HELP, LOW_RATING, RECOVERY)  # recovery: a case the recovery programme opened (its reason in `body`)
+HELP, LOW_RATING, RECOVERY, FLAGGED_REFERRAL = "help", "low_rating", "recovery", "flagged_referral"
+KINDS = (
+    HELP,
+    LOW_RATING,
+    RECOVERY,
+    FLAGGED_REFERRAL,
+)  # recovery: a case the recovery programme opened (its reason in `body`)
 UNREAD, HANDLED = "unread", "handled"
 STATUSES = (UNREAD, HANDLED)
 

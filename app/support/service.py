@@ -24,14 +24,19 @@ from app.messaging.api import Message
 from app.platform.outbox import backoff
 from app.records.models import Customer
 from app.stores.models import Store
-from app.support.models import HANDLED, HELP, LOW_RATING, RECOVERY, UNREAD, SupportMessage
+from app.support.models import FLAGGED_REFERRAL, HANDLED, HELP, LOW_RATING, RECOVERY, UNREAD, SupportMessage
 from app.support.settings import MAX_NOTIFY_EMAILS, recipients
 
 log = logging.getLogger(__name__)
 
 NOTIFY_BASE_SECONDS = 60.0
 NOTIFY_MAX_SECONDS = 3600.0
-TEMPLATES = {HELP: "merchant_help_request", LOW_RATING: "merchant_low_rating_alert", RECOVERY: "merchant_recovery_case"}
+TEMPLATES = {
+    HELP: "merchant_help_request",
+    LOW_RATING: "merchant_low_rating_alert",
+    RECOVERY: "merchant_recovery_case",
+    FLAGGED_REFERRAL: "merchant_flagged_referral",
+}
 MAX_PAGE = 200
 
 
@@ -98,7 +103,7 @@ def hand_over(session: Session, store: Store, row: SupportMessage, now: datetime
     """Queue the row's e-mail to each recipient, or schedule another look; how many were queued."""
     if row.notified_at is not None:
         return 0
-    to = recipients(store)
+    to = recipients(store, row.kind)
     if not to:
         row.notify_attempts += 1
         row.next_notify_at = now + backoff(row.notify_attempts, NOTIFY_BASE_SECONDS, NOTIFY_MAX_SECONDS)
@@ -134,6 +139,12 @@ def _context(row: SupportMessage) -> dict[str, Any]:
             "order_name": row.order_name or row.order_platform_id or "",
             "reason": row.body or "",
             "dashboard_url": f"{current_app.config['APP_URL']}/admin/api/v1/recovery/cases",
+        }
+    if row.kind == FLAGGED_REFERRAL:  # the body holds the fraud checks that matched, e.g. "same_address"
+        return {
+            "order_name": row.order_name or row.order_platform_id or "",
+            "reasons": row.body or "",
+            "dashboard_url": f"{current_app.config['APP_URL']}/app",
         }
     return {
         "rating": row.rating or 0,

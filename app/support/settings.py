@@ -1,5 +1,8 @@
-"""Where shoppers' messages go: Store.settings["support"]["notify_emails"], the merchant's notification list,
-else the store's own e-mail as the platform reports it (Store.contact_email).
+"""Where shoppers' messages and the merchant's alerts go: for one kind of alert, its own list
+(Store.settings["alerts"][kind]: help requests, low ratings, flagged referrals), else the notification list
+(Store.settings["support"]["notify_emails"]), else the store's own e-mail as the platform reports it
+(Store.contact_email). The per-kind lists are a store settings section ("alerts", app/stores/settings.py: the
+admin API's PATCH /store/settings and the dashboard's Store settings page).
 
 The list is validated when it is written (admin API, CLI): real addresses only (an ASCII addr-spec with a dotted
 domain, RFC 5321 section 4.1.2 https://www.rfc-editor.org/rfc/rfc5321#section-4.1.2), at most MAX_NOTIFY_EMAILS,
@@ -16,8 +19,12 @@ from sqlalchemy.orm import Session
 from app.errors import Refused
 from app.platform.settings import clean_address
 from app.stores.models import Store
+from app.stores.settings import N_, Field, Section
+from app.stores.settings import SettingsError as StoreSettingsError
+from app.support.models import FLAGGED_REFERRAL, HELP, LOW_RATING
 
 MAX_NOTIFY_EMAILS = 5
+ALERT_KINDS = (HELP, LOW_RATING, FLAGGED_REFERRAL)
 
 
 class SettingsError(Refused, ValueError):
@@ -29,9 +36,8 @@ class SettingsError(Refused, ValueError):
         self.field = field
 
 
-def validate_notify_emails(value: Any) -> list[str]:
+def validate_notify_emails(value: Any, field: str = "notify_emails") -> list[str]:
     """The list to store; SettingsError names what is wrong."""
-    field = "notify_emails"
     if value is None:
         return []
     if not isinstance(value, list):
@@ -58,9 +64,19 @@ def notify_emails(store: Store) -> list[str]:
         return []
 
 
-def recipients(store: Store) -> list[str]:
-    """Who gets a shopper's message now: the notification list, else the store's e-mail, else nobody."""
-    listed = notify_emails(store)
+def alert_emails(store: Store, kind: str) -> list[str]:
+    """The stored list of one kind of alert, each address checked again (an invalid value counts as empty)."""
+    raw = (store.settings or {}).get("alerts")
+    try:
+        return validate_notify_emails(raw.get(kind) if isinstance(raw, dict) else None)
+    except SettingsError:
+        return []
+
+
+def recipients(store: Store, kind: str | None = None) -> list[str]:
+    """Who gets an alert of `kind` now: its own list, else the notification list, else the store's e-mail, else
+    nobody."""
+    listed = (alert_emails(store, kind) if kind else []) or notify_emails(store)
     if listed:
         return listed
     contact = clean_address(store.contact_email)
@@ -85,3 +101,42 @@ def update_settings(session: Session, store: Store, patch: Any) -> dict[str, Any
     store.settings = {**(store.settings or {}), "support": merged}
     session.flush()
     return as_json(store)
+
+
+def clean_alerts(value: Any) -> dict[str, list[str]]:
+    """Store.settings["alerts"] to store: a list per kind (validated as the notification list is); an empty list
+    drops the kind (the notification list applies)."""
+    if not isinstance(value, dict):
+        raise StoreSettingsError("must be an object", "alerts")
+    unknown = sorted(set(value) - set(ALERT_KINDS))
+    if unknown:
+        raise StoreSettingsError("unknown setting", f"alerts.{unknown[0]}")
+    cleaned: dict[str, list[str]] = {}
+    for kind in ALERT_KINDS:
+        try:
+            listed = validate_notify_emails(value.get(kind), f"alerts.{kind}")
+        except SettingsError as exc:
+            raise StoreSettingsError(exc.message, exc.field) from exc
+        if listed:
+            cleaned[kind] = listed
+    return cleaned
+
+
+def show_alerts(store: Store) -> dict[str, list[str]]:
+    return {kind: alert_emails(store, kind) for kind in ALERT_KINDS}
+
+
+_HINT = N_("One address a line, at most 5; empty: the notification list, else the store's e-mail.")
+#: Registered by support's init_app.
+SECTION = Section(
+    "alerts",
+    clean_alerts,
+    show_alerts,
+    title=N_("Alert recipients"),
+    fields=(
+        Field(LOW_RATING, N_("Low-rating alerts"), "lines", _HINT),
+        Field(HELP, N_("Help requests"), "lines", _HINT),
+        Field(FLAGGED_REFERRAL, N_("Flagged referrals"), "lines", _HINT),
+    ),
+    order=40,
+)

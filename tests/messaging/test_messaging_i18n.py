@@ -117,6 +117,7 @@ def _context(template: str) -> dict:
             "expires_at": "2027-01-02",
         },
         **{f"delivery_{state}": _delivery() for state in DELIVERY_STATES},
+        "merchant_flagged_referral": {"order_name": "#1001", "reasons": "<b>bad</b>", "dashboard_url": "https://d"},
     }[template]
 
 
@@ -141,6 +142,7 @@ TEMPLATES = (
     "merchant_recovery_case",
     "recovery_apology",
     *(f"delivery_{state}" for state in DELIVERY_STATES),
+    "merchant_flagged_referral",
 )
 
 

@@ -147,3 +147,27 @@ def test_same_device_and_velocity(app, client, ctx):
     first, second = referrals()
     assert (first.status, first.reasons) == ("pending", [])
     assert second.status == "flagged" and set(second.reasons) == {"same_device", "velocity"}
+
+
+def test_a_flagged_referral_alerts_its_own_recipients(app, client, ctx):
+    """The merchant hears of a flagged referral by e-mail: the alert recipients of flagged referrals (the store
+    settings' "alerts" section), not the low-rating list; the fraud checks are named, the shoppers are not."""
+    from sqlalchemy import select
+
+    from app.messaging.models import Message
+    from app.stores.settings import update_store_settings
+    from app.support.models import SupportMessage
+
+    store = add_store("shopify")
+    store.contact_email = "shop@shop.example"
+    update_store_settings(
+        db.session, store, {"alerts": {"flagged_referral": ["fraud@shop.example"], "low_rating": ["qa@shop.example"]}}
+    )
+    db.session.commit()
+    referral = _self_referral(app, client)
+    db.session.expire_all()
+    [alert] = db.session.scalars(select(SupportMessage).where(SupportMessage.kind == "flagged_referral")).all()
+    assert alert.store_id == store.id and alert.ref == f"referral:{referral.id}" and "same_address" in alert.body
+    mails = db.session.scalars(select(Message).where(Message.template == "merchant_flagged_referral")).all()
+    assert [m.to_address for m in mails] == ["fraud@shop.example"]
+    assert "same_address" in mails[0].context["reasons"] and "ann" not in str(mails[0].context).lower()

@@ -47,7 +47,12 @@
         });
       });
     }).then(function (answer) {
-      if (!answer.ok) return failed();
+      // 422: a form refused, sent back with its errors next to the fields; shown like any page.
+      if (!answer.ok && answer.status !== 422) return failed();
+      if (answer.redirected) { // a form saved (POST-redirect-GET): the address follows the page shown
+        var landed = new URL(answer.url);
+        history.pushState(null, "", landed.pathname + landed.search + landed.hash);
+      }
       return answer.text().then(show);
     }).catch(failed);
   }
