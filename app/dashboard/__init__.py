@@ -23,7 +23,10 @@ bp = Blueprint(
 
 def init_app(app: Flask) -> None:
     """Register the blueprint after the features' init_app added their pages (as app/admin does)."""
-    from app.dashboard import cli, errors, i18n, login, overview  # noqa: F401  (the views and commands of no feature)
+    from app.dashboard import cli, errors, i18n, login, overview, programmes  # noqa: F401  (no feature's views)
+    from app.dashboard.registry import TEMPLATE_FOLDERS
 
     i18n.init_app(app)
     app.register_blueprint(bp)
+    for name, folder in TEMPLATE_FOLDERS.items():  # the features' page templates, loadable by render_page
+        app.register_blueprint(Blueprint(f"dashboard_templates_{name}", __name__, template_folder=str(folder)))

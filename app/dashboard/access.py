@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import jwt
 from flask import request
 
 from app.admin.auth import credential_generation
@@ -31,6 +32,7 @@ class Merchant:
     store: Store
     via: Literal["session_token", "cookie"]
     session: DashboardSession | None = None  # cookie sessions only: the CSRF secret
+    user: str | None = None  # session tokens only: Shopify's staff user id (the token's `sub`)
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,14 @@ def _from_session_token(token: str) -> Merchant | NotInstalled | None:
     store = shop_store(shop)
     if store is None or not installed(store):
         return NotInstalled(shop)
-    return Merchant(store=store, via="session_token")
+    return Merchant(store=store, via="session_token", user=_user(token))
+
+
+def _user(token: str) -> str | None:
+    """The staff user a verified token names (its `sub`), read after verified_shop checked the signature."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    return str(sub)[:64] if isinstance(sub, str | int) and str(sub) else None
 
 
 def _from_cookie() -> Merchant | None:

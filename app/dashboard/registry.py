@@ -16,13 +16,16 @@ Authorization header is not ambient (the browser never adds it), so it needs non
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, current_app, g, render_template, request, url_for
 
+from app.admin.audit import Actor
 from app.dashboard import access, bp
 from app.dashboard.i18n import merchant_locale
 from app.dashboard.session import csrf_token, csrf_valid
@@ -64,8 +67,27 @@ def dashboard_page(
     return decorate
 
 
+#: Template folders of the features' pages (name -> folder), added to Flask's loader by init_app: a feature keeps
+#: its page's templates in its own package, in a subfolder named after it (`loyalty_dashboard/...`).
+TEMPLATE_FOLDERS: dict[str, Path] = {}
+
+
+def add_template_folder(name: str, folder: Path) -> None:
+    TEMPLATE_FOLDERS[name] = folder
+
+
 def nav_pages() -> list[Page]:
     return sorted((p for p in PAGES if p.nav), key=lambda p: p.order)
+
+
+def audit_actor(merchant: access.Merchant) -> Actor:
+    """Who the audit log names for a dashboard action (app/admin/audit.py reads g.audit_actor): inside the Shopify
+    admin the staff user of the session token, as the admin API names them; at our origin the magic-link
+    session (a fingerprint of its CSRF secret, so one session's rows group and nothing in them signs anything)."""
+    if merchant.via == "session_token":
+        return Actor("shopify_user", merchant.user) if merchant.user else Actor("shopify_session")
+    secret = merchant.session.csrf_secret if merchant.session else ""
+    return Actor("dashboard_link", hashlib.sha256(secret.encode()).hexdigest()[:16])
 
 
 def current_merchant() -> access.Merchant:
@@ -135,6 +157,7 @@ def _guarded(view: Callable[..., Any], page: Page) -> Callable[..., Any]:
         shop = _shopify_shop()
         if isinstance(merchant, access.Merchant):
             g.dashboard_merchant = merchant
+            g.audit_actor = audit_actor(merchant)
             g.frame_shop = merchant.store.domain if merchant.via == "session_token" else None
             if merchant.session is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
                 given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")

@@ -24,6 +24,16 @@
     main.removeAttribute("aria-busy");
     var part = main.querySelector("[data-title]");
     if (part) document.title = part.getAttribute("data-title") + " · Post-purchase engine";
+    // innerHTML runs no script: a page's own script (data-ppe-page-script) is added once, then told of each
+    // new main part by the "ppe:page" event.
+    main.querySelectorAll("script[data-ppe-page-script]").forEach(function (tag) {
+      var src = tag.getAttribute("src");
+      if (document.querySelector('head script[src="' + src + '"]')) return;
+      var script = document.createElement("script");
+      script.src = src;
+      document.head.appendChild(script);
+    });
+    document.dispatchEvent(new Event("ppe:page"));
   }
 
   function failed() {
@@ -42,7 +52,7 @@
         });
       });
     }).then(function (answer) {
-      if (!answer.ok) return failed();
+      if (!answer.ok && answer.status !== 422) return failed(); // 422: the form again, its field marked
       return answer.text().then(show);
     }).catch(failed);
   }
