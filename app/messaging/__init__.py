@@ -213,6 +213,7 @@ def init_app(app: Flask) -> None:
     for section in SECTIONS:  # branding, sender and reply-to, the store's language: `PATCH /store/settings`
         register_section(section)
     importlib.import_module("app.messaging.dashboard")  # its section of the dashboard's Overview
+    importlib.import_module("app.messaging.dashboard_emails").register()  # the E-mails page
     scheduler.register_step(schedule_messages, phase="delivery")  # due messages claimed and sent
     register_outbox("message", Message, Message.status.in_((QUEUED, SENDING)))  # ppe_outbox_depth at a scrape
     if cancel_store_messages not in UNINSTALL_HOOKS:

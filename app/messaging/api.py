@@ -6,6 +6,8 @@ cancel_messages, unsubscribe_url, is_suppressed): one import point (.importlinte
   the customer's language (the review form).
 - register_templates(folder, names): a feature's message templates (in its init_app).
 - resolve_locale(*candidates): the supported language for a platform locale ("pt_BR" -> "pt").
+- template_names(), sample_context(name, store), preview(name, locale, store) -> Rendered, send_test(session,
+  store, name, locale, to, nonce) (TestLimitReached): the merchant's e-mail previews and test sends (samples.py).
 - Message and its statuses: for a feature that reads back what it queued (review requests' caps).
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 from app.messaging.i18n import resolve_locale
 from app.messaging.models import CANCELLED, QUEUED, SENDING, Message
 from app.messaging.render import branding, register_templates, render_page
+from app.messaging.samples import TestLimitReached, preview, sample_context, send_test, template_names
 from app.messaging.tasks import mail_now
 
 __all__ = [
@@ -21,9 +24,14 @@ __all__ = [
     "QUEUED",
     "SENDING",
     "Message",
+    "TestLimitReached",
     "branding",
     "mail_now",
     "register_templates",
     "render_page",
     "resolve_locale",
+    "preview",
+    "sample_context",
+    "send_test",
+    "template_names",
 ]
