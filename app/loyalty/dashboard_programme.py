@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app.dashboard.forms import BOOL, CHOICE, DECIMAL, INT, TEXT
-from app.dashboard.i18n import N_, gettext, ngettext
+from app.dashboard.i18n import N_, gettext
 from app.dashboard.programmes import Preview, Programme, register_programme
 from app.dashboard.registry import add_template_folder
 from app.loyalty.admin import save_settings
@@ -96,8 +96,7 @@ def _preview(store: Store, settings: LoyaltySettings, preview: Preview) -> None:
     )
     if settings.inactive_months:
         preview.notes.append(
-            ngettext("Points expire after %(num)s month without activity.",
-                     "Points expire after %(num)s months without activity.", settings.inactive_months)  # fmt: skip
+            gettext("Months without activity before points expire: %(months)s.", months=settings.inactive_months)
         )
     else:
         preview.notes.append(gettext("Points never expire."))
