@@ -134,7 +134,9 @@ class FormState:
 def _page(status: int = 200, failed: str | None = None, errors: dict[str, str] | None = None) -> Any:
     store = current_merchant().store
     states = {
-        p.key: FormState(p, p.current(store), request.form if p.key == failed else None, errors if p.key == failed else None)
+        p.key: FormState(
+            p, p.current(store), request.form if p.key == failed else None, errors if p.key == failed else None
+        )
         for p in programmes()
     }
     body = render_page(

@@ -91,8 +91,12 @@ def _preview(store: Store, settings: LoyaltySettings, preview: Preview) -> None:
         for r in settings.rewards
     ]  # fmt: skip
     preview.notes.append(
-        gettext("An order of %(amount)s %(currency)s earns %(points)s points.", amount=str(SAMPLE_ORDER),
-                currency=currency, points=earned)  # fmt: skip
+        gettext(
+            "An order of %(amount)s %(currency)s earns %(points)s points.",
+            amount=str(SAMPLE_ORDER),
+            currency=currency,
+            points=earned,
+        )  # fmt: skip
     )
     if settings.inactive_months:
         preview.notes.append(

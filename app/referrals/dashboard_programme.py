@@ -61,12 +61,18 @@ def _preview(store: Store, settings: ReferralSettings, preview: Preview) -> None
     else:
         reward = _discount(settings.reward_discount, store)
     preview.notes.append(
-        gettext("A referred friend gets %(friend)s on a first order; the referrer gets %(reward)s.",
-                friend=_discount(settings.friend_discount, store), reward=reward)  # fmt: skip
+        gettext(
+            "A referred friend gets %(friend)s on a first order; the referrer gets %(reward)s.",
+            friend=_discount(settings.friend_discount, store),
+            reward=reward,
+        )  # fmt: skip
     )
     preview.notes.append(
-        gettext("More than %(max)s referrals by one shopper within %(hours)s hours are held for your review.",
-                max=settings.velocity_max, hours=settings.velocity_hours)  # fmt: skip
+        gettext(
+            "More than %(max)s referrals by one shopper within %(hours)s hours are held for your review.",
+            max=settings.velocity_max,
+            hours=settings.velocity_hours,
+        )  # fmt: skip
     )
 
 

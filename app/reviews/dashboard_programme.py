@@ -60,15 +60,21 @@ def _preview(store: Store, settings: ReviewSettings, preview: Preview) -> None:
         preview.notes.append(gettext("Review requests are off: no e-mail asks for a review."))
         return
     preview.notes.append(
-        gettext("A review request goes out %(delay)s days after delivery, a reminder %(reminder)s days later if no "
-                "review came.", delay=settings.delay_days, reminder=settings.reminder_days)  # fmt: skip
+        gettext(
+            "A review request goes out %(delay)s days after delivery, a reminder %(reminder)s days later if no "
+            "review came.",
+            delay=settings.delay_days,
+            reminder=settings.reminder_days,
+        )  # fmt: skip
     )
     if settings.auto_publish_threshold > 5:
         preview.notes.append(gettext("Every review waits for your approval."))
     else:
         preview.notes.append(
-            gettext("Reviews of %(stars)s stars and more are published at once; the others wait for your approval.",
-                    stars=settings.auto_publish_threshold)  # fmt: skip
+            gettext(
+                "Reviews of %(stars)s stars and more are published at once; the others wait for your approval.",
+                stars=settings.auto_publish_threshold,
+            )  # fmt: skip
         )
     if settings.incentive:
         preview.notes.append(gettext("The review form offers: %(incentive)s", incentive=settings.incentive))

@@ -50,8 +50,13 @@ def test_every_template_previews_in_every_language_with_the_branding(dash, ctx):
 def test_a_test_send_is_queued_once_marked_and_audited(dash, ctx):
     store, client = _signed_in(dash)
     page = client.get("/app/emails?template=points_expiring&lang=pl").text
-    form = {"csrf_token": _hidden(page, "csrf_token"), "template": "points_expiring", "lang": "pl",
-            "nonce": _hidden(page, "nonce"), "to": "Merchant@Example.com"}  # fmt: skip
+    form = {
+        "csrf_token": _hidden(page, "csrf_token"),
+        "template": "points_expiring",
+        "lang": "pl",
+        "nonce": _hidden(page, "nonce"),
+        "to": "Merchant@Example.com",
+    }
     first = client.post("/app/emails/test", data=form)
     assert first.status_code == 303 and "sent=1" in first.headers["Location"]
     again = client.post("/app/emails/test", data=form)  # the same form sent twice (a double click, a reload)
@@ -67,8 +72,9 @@ def test_a_test_send_is_queued_once_marked_and_audited(dash, ctx):
 def test_a_bad_address_is_refused_beside_the_field(dash, ctx):
     store, client = _signed_in(dash)
     page = client.get("/app/emails").text
-    answer = client.post("/app/emails/test", data={"csrf_token": _hidden(page, "csrf_token"), "nonce": "n" * 20,
-                                                   "to": "not an address"})  # fmt: skip
+    answer = client.post(
+        "/app/emails/test", data={"csrf_token": _hidden(page, "csrf_token"), "nonce": "n" * 20, "to": "not an address"}
+    )
     assert answer.status_code == 422 and 'id="ppe-test-error"' in answer.text and 'aria-invalid="true"' in answer.text
     assert db.session.scalars(select(Message).where(Message.store_id == store.id)).all() == []
 
@@ -79,14 +85,17 @@ def test_test_sends_are_rate_limited_per_store(dash, ctx, monkeypatch):
     other, other_client = _signed_in(dash, "https://other.example")
     token = _hidden(client.get("/app/emails").text, "csrf_token")
     codes = [
-        client.post("/app/emails/test", data={"csrf_token": token, "nonce": f"nonce-{i:04d}", "to": "m@example.com"})
-        .status_code
+        client.post(
+            "/app/emails/test", data={"csrf_token": token, "nonce": f"nonce-{i:04d}", "to": "m@example.com"}
+        ).status_code
         for i in range(5)
     ]
     assert codes == [303, 303, 303, 429, 429]
     assert len(db.session.scalars(select(Message).where(Message.store_id == store.id)).all()) == 3
     other_token = _hidden(other_client.get("/app/emails").text, "csrf_token")
-    answer = other_client.post("/app/emails/test", data={"csrf_token": other_token, "nonce": "x" * 12, "to": "o@example.com"})
+    answer = other_client.post(
+        "/app/emails/test", data={"csrf_token": other_token, "nonce": "x" * 12, "to": "o@example.com"}
+    )
     assert answer.status_code == 303  # another store's tests are counted apart
 
 
@@ -96,8 +105,16 @@ def test_the_sent_test_says_test_in_its_subject(dash, ctx):
 
     store, client = _signed_in(dash)
     page = client.get("/app/emails?template=review_request&lang=th").text
-    client.post("/app/emails/test", data={"csrf_token": _hidden(page, "csrf_token"), "template": "review_request",
-                                          "lang": "th", "nonce": _hidden(page, "nonce"), "to": "m@example.com"})  # fmt: skip
+    client.post(
+        "/app/emails/test",
+        data={
+            "csrf_token": _hidden(page, "csrf_token"),
+            "template": "review_request",
+            "lang": "th",
+            "nonce": _hidden(page, "nonce"),
+            "to": "m@example.com",
+        },
+    )
     message = db.session.scalars(select(Message).where(Message.store_id == store.id)).one()
     rendered = preview("review_request", "th", store)
     email = build_email(message, store, rendered, dash.config, message.created_at)

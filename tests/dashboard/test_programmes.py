@@ -15,6 +15,7 @@ from app.stores.models import Store
 from tests.dashboard.conftest import login_link, session_token
 from tests.helpers import SHOP, add_store
 
+
 def admin_headers(app, store) -> dict[str, str]:
     answer = app.test_cli_runner().invoke(args=["stores", "admin-token", str(store.id)])
     return {"Authorization": f"Bearer {json.loads(answer.output)['token']}"}
@@ -47,7 +48,9 @@ def _form(client, token, **fields):
     for name in re.findall(r'name="(loyalty-[^"]+)" type="checkbox" value="1" checked', section):
         data[name] = "1"
     for name, options in re.findall(r'<select id="[^"]+" name="(loyalty-[^"]+)"[^>]*>(.*?)</select>', section, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected', options) or re.search(r'<option value="([^"]*)"', options)
+        chosen = re.search(r'<option value="([^"]*)" selected', options) or re.search(
+            r'<option value="([^"]*)"', options
+        )
         data[name] = chosen[1]
     data["loyalty-rewards[]"] = data["loyalty-tiers[]"] = ""
     data.update(fields)
@@ -66,10 +69,21 @@ def test_the_page_shows_every_programme_with_its_stored_values(dash, ctx):
 
 def test_a_save_is_validated_saved_audited_and_redirected(dash, ctx):
     store, client, token = _signed_in(dash)
-    answer = client.post("/app/programmes/loyalty", data=_form(client, token, **{"loyalty-points_per_unit.default": "2.5",
-                         "loyalty-rewards[0].id": "five", "loyalty-rewards[0].type": "fixed_amount",
-                         "loyalty-rewards[0].points": "500", "loyalty-rewards[0].value": "5",
-                         "loyalty-rewards[0].currency": "EUR"}))  # fmt: skip
+    answer = client.post(
+        "/app/programmes/loyalty",
+        data=_form(
+            client,
+            token,
+            **{
+                "loyalty-points_per_unit.default": "2.5",
+                "loyalty-rewards[0].id": "five",
+                "loyalty-rewards[0].type": "fixed_amount",
+                "loyalty-rewards[0].points": "500",
+                "loyalty-rewards[0].value": "5",
+                "loyalty-rewards[0].currency": "EUR",
+            },
+        ),
+    )
     assert answer.status_code == 303 and answer.headers["Location"].startswith("/app/programmes?saved=loyalty")
     db.session.expire_all()
     saved = db.session.get(Store, store.id).settings["loyalty"]
@@ -86,7 +100,11 @@ def test_a_save_is_validated_saved_audited_and_redirected(dash, ctx):
     [
         ({"loyalty-actions.signup": "-3"}, {"actions": {"signup": -3}}, "actions.signup"),
         ({"loyalty-return_window_days": "12x"}, {"return_window_days": "12x"}, "return_window_days"),
-        ({"loyalty-points_per_unit.default": "lots"}, {"points_per_unit": {"default": "lots"}}, "points_per_unit.default"),
+        (
+            {"loyalty-points_per_unit.default": "lots"},
+            {"points_per_unit": {"default": "lots"}},
+            "points_per_unit.default",
+        ),
     ],
 )
 def test_the_same_refusal_as_the_admin_api(dash, ctx, fields, api_patch, field):
@@ -95,8 +113,11 @@ def test_the_same_refusal_as_the_admin_api(dash, ctx, fields, api_patch, field):
     assert api.status_code == 422 and api.json["field"] == field
     answer = client.post("/app/programmes/loyalty", data=_form(client, token, **fields))
     assert answer.status_code == 422
-    beside = re.search(rf'data-field="loyalty-{re.escape(field)}".*?<p class="ppe-field-error" id="[^"]+">([^<]*)</p>',
-                       answer.text, re.S)  # fmt: skip
+    beside = re.search(
+        rf'data-field="loyalty-{re.escape(field)}".*?<p class="ppe-field-error" id="[^"]+">([^<]*)</p>',
+        answer.text,
+        re.S,
+    )
     assert beside is not None and beside[1] == api.json["message"]
     assert "aria-invalid" in answer.text
     db.session.expire_all()
@@ -107,19 +128,24 @@ def test_the_same_refusal_as_the_admin_api(dash, ctx, fields, api_patch, field):
 @pytest.mark.parametrize(
     "key, fields, api_patch, field",
     [
-        ("referrals", {"referrals-friend_discount.value": "150"}, {"friend_discount": {"value": "150"}},
-         "friend_discount.value"),
+        (
+            "referrals",
+            {"referrals-friend_discount.value": "150"},
+            {"friend_discount": {"value": "150"}},
+            "friend_discount.value",
+        ),
         ("reviews", {"reviews-auto_publish_threshold": "9"}, {"auto_publish_threshold": 9}, "auto_publish_threshold"),
     ],
-)  # fmt: skip
+)
 def test_referrals_and_reviews_refuse_as_their_admin_api(dash, ctx, key, fields, api_patch, field):
     store, client, token = _signed_in(dash)
     api = dash.test_client().patch(f"/admin/api/v1/{key}/settings", json=api_patch, headers=admin_headers(dash, store))
     assert api.status_code == 422 and api.json["field"] == field
     answer = client.post(f"/app/programmes/{key}", data={"csrf_token": token, **fields})
     assert answer.status_code == 422
-    beside = re.search(rf'data-field="{key}-{re.escape(field)}".*?<p class="ppe-field-error" id="[^"]+">([^<]*)</p>',
-                       answer.text, re.S)  # fmt: skip
+    beside = re.search(
+        rf'data-field="{key}-{re.escape(field)}".*?<p class="ppe-field-error" id="[^"]+">([^<]*)</p>', answer.text, re.S
+    )
     assert beside is not None and beside[1] == api.json["message"]
 
 
@@ -134,10 +160,21 @@ def test_the_preview_answers_the_widget_and_writes_nothing(dash, ctx):
     engine = db.engine
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        base = _form(client, token, **{"loyalty-points_per_unit.default": "3", "loyalty-tiers[0].name": "Gold",
-                     "loyalty-tiers[0].threshold": "1000", "loyalty-tiers[0].basis": "points_earned",
-                     "loyalty-tiers[0].window": "lifetime", "loyalty-tiers[0].multiplier": "2",
-                     "reviews-auto_publish_threshold": "4", "referrals-enabled": "1", "reviews-enabled": "1"})  # fmt: skip
+        base = _form(
+            client,
+            token,
+            **{
+                "loyalty-points_per_unit.default": "3",
+                "loyalty-tiers[0].name": "Gold",
+                "loyalty-tiers[0].threshold": "1000",
+                "loyalty-tiers[0].basis": "points_earned",
+                "loyalty-tiers[0].window": "lifetime",
+                "loyalty-tiers[0].multiplier": "2",
+                "reviews-auto_publish_threshold": "4",
+                "referrals-enabled": "1",
+                "reviews-enabled": "1",
+            },
+        )
         answer = client.post("/app/programmes/preview", data=base)
         assert answer.status_code == 200, answer.text
         widget = answer.json["answers"]

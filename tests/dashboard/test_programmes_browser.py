@@ -14,16 +14,13 @@ from sqlalchemy import select
 from app.extensions import db
 from app.messaging.models import Message
 from app.stores.models import Store
+from tests.dashboard import test_dashboard_browser as base
 from tests.dashboard.conftest import login_link
-from tests.dashboard.test_dashboard_browser import (  # noqa: F401  (fixtures)
-    ADMIN,
-    PERF,
-    ShopifyAdmin,
-    axe_script,
-    browser,
-    live,
-)
+from tests.dashboard.test_dashboard_browser import ADMIN, PERF, ShopifyAdmin
 from tests.helpers import SHOP, add_store
+
+# The Overview's browser fixtures (chromium, the app on a real port, axe-core), shared.
+axe_script, browser, live = base.axe_script, base.browser, base.live
 
 pytestmark = pytest.mark.slow
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots" / "dashboard"
@@ -58,7 +55,9 @@ def _change_earn_rule(frame, value: str) -> None:
 def _audit(page, axe_script: Path, name: str) -> None:
     page.add_script_tag(path=str(axe_script))
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations'], iframes: false})")
-    bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    bad = [
+        (v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")
+    ]
     assert bad == [], (name, bad)
 
 
