@@ -61,6 +61,13 @@ def _audit(page, axe_script: Path, name: str) -> None:
     assert bad == [], (name, bad)
 
 
+def _performance(page, name: str) -> None:
+    """LCP, CLS and the slowest interaction (typing, pressing keys) as the browser measured them (PERF)."""
+    perf = page.evaluate("() => window.__perf")
+    print(f"\n{name}: LCP {perf['lcp']:.0f} ms, CLS {perf['cls']:.4f}, INP {perf['inp']:.0f} ms")
+    assert perf["lcp"] <= 2500 and perf["cls"] <= 0.1 and perf["inp"] <= 200, (name, perf)
+
+
 def _shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
@@ -86,6 +93,7 @@ def test_woocommerce_programmes_and_emails(dash, ctx, live, browser, axe_script,
     _change_earn_rule(page, "2.5")
     shown = _preview(page)
     assert shown["spendable"] == "375" and "+300" in " ".join(shown["rows"])  # 120 x 2.5, not saved yet
+    _performance(page, f"programmes-{width}")
     db.session.expire_all()
     assert "loyalty" not in (db.session.get(Store, store.id).settings or {})
     page.get_by_role("button", name="Save").first.press("Enter")
@@ -107,6 +115,7 @@ def test_woocommerce_programmes_and_emails(dash, ctx, live, browser, axe_script,
         assert "#0a6e4f" in email.locator("body").inner_html()  # the store's colour, from its settings
         _audit(page, axe_script, f"emails-{lang}-{width}")
         _shot(page, f"woocommerce-emails-{lang}-{width}")
+    _performance(page, f"emails-{width}")
     page.get_by_label("Send this e-mail to").fill("merchant@example.com")
     page.get_by_role("button", name="Send a test").press("Enter")
     page.wait_for_url("**sent=1*")
