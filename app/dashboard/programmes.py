@@ -139,8 +139,12 @@ def _page(status: int = 200, failed: str | None = None, errors: dict[str, str] |
         )
         for p in programmes()
     }
+    # The stored settings' preview comes with the page: the widget is drawn without a first round trip and
+    # the notes are the HTML's own (no late text to shift or to become the largest paint).
+    initial = _preview(store, None)
     body = render_page(
         "dashboard/programmes.html",
+        initial=initial,
         programmes=programmes(),
         states=states,
         saved=request.args.get("saved") if request.args.get("saved") in PROGRAMMES else None,
@@ -180,12 +184,17 @@ def programme_save(key: str) -> Any:
 def programmes_preview() -> Response:
     """The unsaved form's widget: every section checked with its feature's validation, nothing written. A refused
     section is previewed with its stored settings and its refusal is answered beside the answers."""
-    store = current_merchant().store
+    answer = _preview(current_merchant().store, request.form)
+    return jsonify(answer)
+
+
+def _preview(store: Store, form: Any) -> dict[str, Any]:
+    """{answers, notes, errors} for the form's values (None: the stored settings); writes nothing."""
     preview = Preview()
     errors: dict[str, str] = {}
     try:
         for programme in programmes():
-            parsed = forms.parse(request.form, programme.key, programme.kinds)
+            parsed = forms.parse(form, programme.key, programme.kinds) if form is not None else forms.Parsed({})
             try:
                 settings = programme.check(store, parsed.patch)
             except AppError as exc:
@@ -200,4 +209,4 @@ def programmes_preview() -> Response:
             programme.preview(store, settings, preview)
     finally:
         db.session.rollback()  # a preview never writes, whatever a section's check did
-    return jsonify(answers=preview.answers(), notes=preview.notes, errors=errors)
+    return {"answers": preview.answers(), "notes": preview.notes, "errors": errors}

@@ -65,6 +65,8 @@ def test_the_page_shows_every_programme_with_its_stored_values(dash, ctx):
         assert f'id="programme-{key}"' in page
     assert 'name="loyalty-actions.signup" type="text" value="50"' in page
     assert 'sandbox="allow-scripts"' in page and "widget.js" in page
+    # The stored settings' preview comes with the page (no first round trip): the widget's answers and the notes.
+    assert "data-initial=" in page and "<li>An order of 120.00 EUR earns 120 points.</li>" in page
 
 
 def test_a_save_is_validated_saved_audited_and_redirected(dash, ctx):

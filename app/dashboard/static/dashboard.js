@@ -52,7 +52,8 @@
         });
       });
     }).then(function (answer) {
-      if (!answer.ok && answer.status !== 422) return failed(); // 422: the form again, its field marked
+      // 422 and 429: the page again with the refused field marked (a form's answer), not a failed load.
+      if (!answer.ok && answer.status !== 422 && answer.status !== 429) return failed();
       return answer.text().then(show);
     }).catch(failed);
   }

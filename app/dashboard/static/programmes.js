@@ -104,7 +104,14 @@
       form.addEventListener("input", later);
       form.addEventListener("change", later);
     });
-    refresh();
+    // The stored settings' preview came with the page: drawn at once, no first round trip.
+    var initial = frame.getAttribute("data-initial");
+    if (initial && !asked) {
+      frame.srcdoc = documentFor(frame, JSON.parse(initial));
+      frame.setAttribute("data-version", "0");
+    } else {
+      refresh();
+    }
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
