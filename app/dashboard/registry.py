@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
@@ -63,6 +64,16 @@ def dashboard_page(
         return view
 
     return decorate
+
+
+#: Template folders of the features' pages (name -> folder), added to Flask's loader by init_app: a feature keeps
+#: its page's templates in its own package, in a subfolder named after it (`loyalty_dashboard/...`).
+def add_template_folder(name: str, folder: Path) -> None:
+    """A feature's page templates (`name` kept for the callers' readability): the dashboard's one loader
+    (app/dashboard.add_template_folder) searches them."""
+    from app.dashboard import add_template_folder as add
+
+    add(folder)
 
 
 def nav_pages() -> list[Page]:

@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     # Its views first: they go on the admin and storefront blueprints, which register after the features.
     for views in ("admin", "admin_redemptions", "storefront", "dashboard", "dashboard_customer"):
         importlib.import_module(f"app.loyalty.{views}")
+    importlib.import_module("app.loyalty.dashboard_programme").register()  # its section of the Programmes page
     balance_invalidation.install()  # every session's commits keep the storefront's balance copies exact
     preload.install()  # signup rewards and redemptions in the inbox batch's lookups
     followers.register(LoyaltyFollower())

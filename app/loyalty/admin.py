@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, g, jsonify, request
+from sqlalchemy.orm import Session
 
 from app.admin import audit, bp
 from app.admin.auth import merchant_required
@@ -23,9 +24,10 @@ from app.loyalty.adjustments import (
     row_json,
 )
 from app.loyalty.report import liability_report
-from app.loyalty.settings import SettingsError, as_json, get_settings, update_settings
+from app.loyalty.settings import LoyaltySettings, SettingsError, as_json, get_settings, update_settings
 from app.platform.types import utcnow
 from app.records.customers import store_customer
+from app.stores.models import Store
 
 _INVALID = {422: "Refused input: {error, field, message} names the field"}
 SETTINGS = obj()  # the effective settings (docs/loyalty.md), defaults included
@@ -53,6 +55,13 @@ def _not_found() -> tuple[Response, int]:
     return jsonify(error="not_found", message="no such customer"), 404
 
 
+def save_settings(session: Session, store: Store, patch: Any) -> LoyaltySettings:
+    """The one way a merchant changes the settings (this API and the dashboard): validated, saved, audited as
+    `settings.update` with what changed (the caller commits; SettingsError names the field, nothing saved)."""
+    with audit.settings_change(session, store, "loyalty"):
+        return update_settings(session, store, patch)
+
+
 @bp.get("/loyalty/settings")
 @documented(summary="The loyalty programme's settings", response=SETTINGS, errors=_INVALID)
 @merchant_required
@@ -75,8 +84,7 @@ def patch_loyalty_settings() -> Any:
     patch = _body()
     if not isinstance(patch, dict):
         return _invalid("loyalty", "send a JSON object")
-    with audit.settings_change(db.session, g.store, "loyalty"):
-        settings = update_settings(db.session, g.store, patch)
+    settings = save_settings(db.session, g.store, patch)
     db.session.commit()
     return jsonify(as_json(settings))
 

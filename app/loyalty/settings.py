@@ -222,12 +222,17 @@ def get_settings(store: Store) -> LoyaltySettings:
     return _validated((store.settings or {}).get("loyalty", {}))
 
 
-def update_settings(session: Session, store: Store, patch: dict[str, Any]) -> LoyaltySettings:
-    """Merge the patch into the stored settings, validate the result, save it (the caller commits)."""
+def check_update(store: Store, patch: dict[str, Any]) -> LoyaltySettings:
+    """What update_settings would save, validated, with nothing written (the dashboard's preview)."""
     if not isinstance(patch, dict):
         raise SettingsError("must be an object", "loyalty")
+    return validate_settings(_merge((store.settings or {}).get("loyalty", {}), patch))
+
+
+def update_settings(session: Session, store: Store, patch: dict[str, Any]) -> LoyaltySettings:
+    """Merge the patch into the stored settings, validate the result, save it (the caller commits)."""
     current = (store.settings or {}).get("loyalty", {})
-    settings = validate_settings(_merge(current, patch))
+    settings = check_update(store, patch)
     try:
         before: LoyaltySettings | None = validate_settings(current)
     except SettingsError:  # stored before a rule existed: sweep whatever changed

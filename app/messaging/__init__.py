@@ -219,6 +219,7 @@ def init_app(app: Flask) -> None:
     register_section(CHANNELS_SECTION)  # channel order, quiet hours, daily cap (channel_settings.py)
     importlib.import_module("app.messaging.dashboard")  # its section of the dashboard's Overview
     importlib.import_module("app.messaging.admin_costs")  # GET /admin/api/v1/messaging/costs
+    importlib.import_module("app.messaging.dashboard_emails").register()  # the E-mails page
     scheduler.register_step(schedule_messages, phase="delivery")  # due messages claimed and sent
     scheduler.register_step(schedule_callbacks, phase="delivery")  # Twilio/WhatsApp receipts and inbound
     register_outbox("message", Message, Message.status.in_((QUEUED, SENDING)))  # ppe_outbox_depth at a scrape

@@ -13,6 +13,8 @@ cancel_messages, unsubscribe_url, is_suppressed): one import point (.importlinte
 - register_templates(folder, names): a feature's message templates (in its init_app).
 - resolve_locale(*candidates): the supported language for a platform locale ("pt_BR" -> "pt").
 - translations(locale): that language's gettext catalogue, for text not rendered from a template (printed cards).
+- template_names(), sample_context(name, store), preview(name, locale, store) -> Rendered, send_test(session,
+  store, name, locale, to, nonce) (TestLimitReached): the merchant's e-mail previews and test sends (samples.py).
 - Message and its statuses: for a feature that reads back what it queued (review requests' caps).
 """
 
@@ -34,6 +36,7 @@ from app.messaging.models import (
 )
 from app.messaging.render import branding, register_templates, render_page
 from app.messaging.routing import send_to_customer
+from app.messaging.samples import TestLimitReached, preview, sample_context, send_test, template_names
 from app.messaging.tasks import mail_now
 
 __all__ = [
@@ -48,6 +51,7 @@ __all__ = [
     "TRANSACTIONAL",
     "WHATSAPP",
     "Message",
+    "TestLimitReached",
     "branding",
     "mail_now",
     "register_templates",
@@ -55,4 +59,8 @@ __all__ = [
     "resolve_locale",
     "send_to_customer",
     "translations",
+    "preview",
+    "sample_context",
+    "send_test",
+    "template_names",
 ]

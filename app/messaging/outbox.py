@@ -31,6 +31,7 @@ from app.messaging import email_hash, unsubscribe_url
 from app.messaging.channels import Channel, FileChannel, PermanentSendError, TransientSendError
 from app.messaging.models import CANCELLED, EMAIL, FAILED, QUEUED, SENDING, SENT, SUPPRESSED, Message
 from app.messaging.render import Rendered, render
+from app.messaging.samples import is_test
 from app.messaging.store_settings import email_settings
 from app.platform import outbox as platform_outbox
 from app.stores.models import Store
@@ -136,7 +137,8 @@ def build_email(message: Message, store: Store, rendered: Rendered, config: Any,
     if reply_to:  # a shopper's answer goes to the merchant, not to our relay's address
         email["Reply-To"] = reply_to
     email["To"] = message.to_address
-    email["Subject"] = rendered.subject
+    # A merchant's test send (samples.send_test) says so, so it is never taken for a real shopper's message.
+    email["Subject"] = f"[TEST] {rendered.subject}" if is_test(message) else rendered.subject
     email["Date"] = format_datetime(now)
     email["Message-ID"] = message.message_id
     link = unsubscribe_url(store, message.to_address or "", message.locale)

@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     # Its views first: they go on the admin and storefront blueprints, which register after the features.
     for views in ("admin", "storefront", "dashboard", "dashboard_pages"):
         importlib.import_module(f"app.referrals.{views}")
+    importlib.import_module("app.referrals.dashboard_programme").register()  # its section of the Programmes page
     landing.init_app(app)
     preload.install()  # referrals by order in the inbox batch's lookups
     followers.register(ReferralFollower())

@@ -10,7 +10,10 @@ PATCH /admin/api/v1/referrals/settings       merge a patch; 422 with the field w
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, g, jsonify, request
+from sqlalchemy.orm import Session
 
 from app.admin import audit, bp
 from app.admin.auth import merchant_required
@@ -18,7 +21,8 @@ from app.admin.openapi import documented, obj
 from app.extensions import db
 from app.referrals.models import STATUSES
 from app.referrals.service import as_dict, audit_decision, decide, list_referrals, report
-from app.referrals.settings import get_settings, update_settings
+from app.referrals.settings import ReferralSettings, get_settings, update_settings
+from app.stores.models import Store
 
 REFERRAL = obj("id", "status", "reasons", id={"type": "integer"}, status={"enum": list(STATUSES)})
 _QUERY = [
@@ -75,6 +79,13 @@ def referrals_report() -> Response:
     return jsonify(report(db.session, g.store))
 
 
+def save_settings(session: Session, store: Store, patch: Any) -> ReferralSettings:
+    """The one way a merchant changes the settings (this API and the dashboard): validated, saved, audited as
+    `settings.update` (the caller commits; SettingsError names the field, nothing saved)."""
+    with audit.settings_change(session, store, "referrals"):
+        return update_settings(session, store, patch)
+
+
 @bp.get("/referrals/settings")
 @documented(summary="The referral programme's settings", response={"type": "object"})
 @merchant_required
@@ -92,7 +103,6 @@ def referrals_settings() -> Response:
 @merchant_required
 def patch_referrals_settings() -> Response:
     """Decimals as strings ("10"): a JSON number with a fraction is refused by the settings' validation."""
-    with audit.settings_change(db.session, g.store, "referrals"):
-        settings = update_settings(db.session, g.store, request.get_json(silent=True))  # SettingsError: 422
+    settings = save_settings(db.session, g.store, request.get_json(silent=True))  # SettingsError: 422
     db.session.commit()
     return jsonify(settings.raw)

@@ -126,12 +126,20 @@ def get_settings(store: Store) -> ReferralSettings:
     return _validated((store.settings or {}).get("referrals", {}))
 
 
-def update_settings(session: Session, store: Store, patch: Any) -> ReferralSettings:
-    """Merge, validate, save (the caller commits); SettingsError names the field."""
-    current = (store.settings or {}).get("referrals", {})
+def _merged(store: Store, patch: Any) -> dict[str, Any]:
     if not isinstance(patch, dict):
         raise SettingsError("must be an object", "referrals")
-    merged = _merge(current, patch)
+    return _merge((store.settings or {}).get("referrals", {}), patch)
+
+
+def check_update(store: Store, patch: Any) -> ReferralSettings:
+    """What update_settings would save, validated, with nothing written (the dashboard's preview)."""
+    return validate(_merged(store, patch))
+
+
+def update_settings(session: Session, store: Store, patch: Any) -> ReferralSettings:
+    """Merge, validate, save (the caller commits); SettingsError names the field."""
+    merged = _merged(store, patch)
     settings = validate(merged)
     store.settings = {**(store.settings or {}), "referrals": merged}
     session.flush()

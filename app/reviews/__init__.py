@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
     # Its views first: they go on the admin and storefront blueprints, which register after the features.
     for views in ("admin", "form", "order_page", "storefront", "dashboard", "dashboard_pages"):
         importlib.import_module(f"app.reviews.{views}")
+    importlib.import_module("app.reviews.dashboard_programme").register()  # its section of the Programmes page
     app.register_blueprint(bp)
     app.cli.add_command(reviews_cli)
     followers.register(ReviewFollower())

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, current_app, g, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.admin import audit, bp
 from app.admin.auth import merchant_required
@@ -14,8 +17,9 @@ from app.reviews.models.review import REVIEW_STATUSES, Review
 from app.reviews.moderation import clean_reply, moderate_review, reply_to_review, store_review
 from app.reviews.publishing import visible_rows
 from app.reviews.service import as_admin
-from app.reviews.settings import as_json, review_settings, update_review_settings
+from app.reviews.settings import ReviewSettings, as_json, review_settings, update_review_settings
 from app.security import secret_box
+from app.stores.models import Store
 from app.stores.storefront_keys import ensure_keys
 
 REVIEW = obj("id", "status", id={"type": "integer"}, status={"enum": list(REVIEW_STATUSES)})
@@ -96,6 +100,13 @@ def admin_publishing() -> tuple[Response, int]:
     return jsonify(publications=visible_rows(db.session, g.store.id)), 200
 
 
+def save_review_settings(session: Session, store: Store, patch: Any) -> ReviewSettings:
+    """The one way a merchant changes the settings (this API and the dashboard): validated, saved, audited as
+    `settings.update` (the caller commits; SettingsError names the field, nothing saved)."""
+    with audit.settings_change(session, store, "reviews"):
+        return update_review_settings(session, store, patch)
+
+
 @bp.get("/reviews/settings")
 @documented(summary="The effective review settings, defaults filled in", response={"type": "object"})
 @merchant_required
@@ -114,7 +125,6 @@ def admin_review_settings() -> tuple[Response, int]:
 @merchant_required
 def admin_patch_review_settings() -> tuple[Response, int]:
     """Merge a JSON patch; a bad value is 422 with its field (SettingsError), nothing saved."""
-    with audit.settings_change(db.session, g.store, "reviews"):
-        settings = update_review_settings(db.session, g.store, request.get_json(silent=True))
+    settings = save_review_settings(db.session, g.store, request.get_json(silent=True))
     db.session.commit()
     return jsonify(as_json(settings)), 200

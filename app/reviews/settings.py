@@ -84,9 +84,7 @@ def review_settings(store: Store) -> ReviewSettings:
     return _validated(raw)[0] if isinstance(raw, dict) else validate_review_settings(raw)[0]
 
 
-def update_review_settings(session: Session, store: Store, patch: Any) -> ReviewSettings:
-    """Merge a patch into the stored settings, validate, save (the caller commits). The reader forgives a bad
-    value (its default is used); a writer does not: SettingsError names the first bad field, nothing is saved."""
+def _checked(store: Store, patch: Any) -> tuple[dict[str, Any], ReviewSettings]:
     if not isinstance(patch, dict):
         raise SettingsError("must be an object", "reviews")
     current = (store.settings or {}).get("reviews")
@@ -95,6 +93,18 @@ def update_review_settings(session: Session, store: Store, patch: Any) -> Review
     if errors:
         field, message = sorted(errors.items())[0]
         raise SettingsError(message, field)
+    return merged, settings
+
+
+def check_update(store: Store, patch: Any) -> ReviewSettings:
+    """What update_review_settings would save, validated, with nothing written (the dashboard's preview)."""
+    return _checked(store, patch)[1]
+
+
+def update_review_settings(session: Session, store: Store, patch: Any) -> ReviewSettings:
+    """Merge a patch into the stored settings, validate, save (the caller commits). The reader forgives a bad
+    value (its default is used); a writer does not: SettingsError names the first bad field, nothing is saved."""
+    merged, settings = _checked(store, patch)
     store.settings = {**(store.settings or {}), "reviews": merged}
     session.flush()
     return settings

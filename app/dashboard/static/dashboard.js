@@ -29,6 +29,16 @@
     main.removeAttribute("aria-busy");
     var part = main.querySelector("[data-title]");
     if (part) document.title = part.getAttribute("data-title") + " · Post-purchase engine";
+    // innerHTML runs no script: a page's own script (data-ppe-page-script) is added once, then told of each
+    // new main part by the "ppe:page" event.
+    main.querySelectorAll("script[data-ppe-page-script]").forEach(function (tag) {
+      var src = tag.getAttribute("src");
+      if (document.querySelector('head script[src="' + src + '"]')) return;
+      var script = document.createElement("script");
+      script.src = src;
+      document.head.appendChild(script);
+    });
+    document.dispatchEvent(new Event("ppe:page"));
   }
 
   function failed() {
@@ -47,8 +57,8 @@
         });
       });
     }).then(function (answer) {
-      // 422: a form refused, sent back with its errors next to the fields; shown like any page.
-      if (!answer.ok && answer.status !== 422) return failed();
+      // 422 and 429: a form refused (its errors next to the fields) or a limit reached; shown like any page.
+      if (!answer.ok && answer.status !== 422 && answer.status !== 429) return failed();
       if (answer.redirected) { // a form saved (POST-redirect-GET): the address follows the page shown
         var landed = new URL(answer.url);
         history.pushState(null, "", landed.pathname + landed.search + landed.hash);
