@@ -19,6 +19,7 @@ from app.storefront import bp, copies, cors, json_answer, limits
 from app.storefront.shopper import (
     Shopper,
     request_store_key,
+    extension_store,
     request_token,
     resolve_direct,
     resolve_proxy,
@@ -75,9 +76,17 @@ def _enforce_limits(store_id: int, client: str | None, reads: limits.Reads | Non
     return fetched
 
 
-def _check_origin(ref: StoreRef, caller: Caller) -> None:
+def _check_origin(shopper: Shopper, caller: Caller) -> None:
+    ref = shopper.ref
     if caller.origin is None:
         return  # not a browser cross-origin call (server-side, curl): CORS does not apply
+    if shopper.via == "shopify_extension":
+        # UI extensions run in Shopify's sandboxed worker, whose origin Shopify does not promise to keep: its
+        # docs ask for `Access-Control-Allow-Origin: *`. The session token, not the origin, is the credential
+        # (a header, never a cookie), so any page may read what the token's holder may read.
+        # https://shopify.dev/docs/apps/build/checkout/capabilities#network-access
+        caller.cors_origin = "*"
+        return
     if not cors.origin_allowed(ref.origins, caller.origin):
         raise Forbidden(description="origin_not_allowed")
     caller.cors_origin = caller.origin
@@ -87,7 +96,7 @@ def admit(spec: RouteSpec, caller: Caller, shopper: Shopper, kwargs: dict[str, A
     """After the shopper is resolved: origin, auth level, rate limits (with the route's prefetch). The one
     sequence for the Flask views (guarded) and the WSGI door; raises the refusal as a werkzeug exception."""
     if not caller.proxied:
-        _check_origin(shopper.ref, caller)
+        _check_origin(shopper, caller)
     if spec.auth == "customer" and not shopper.logged_in:
         raise Unauthorized(description="customer_login_required")
     prefetch = spec.prefetch
@@ -106,15 +115,16 @@ def admit(spec: RouteSpec, caller: Caller, shopper: Shopper, kwargs: dict[str, A
 
 
 def _preflight(spec: RouteSpec) -> Response:
-    store = store_from_key()
     origin = request.headers.get("Origin")
     wanted = (request.headers.get("Access-Control-Request-Method") or "").upper()
-    if store is None or origin is None or not cors.origin_allowed(store.origins, origin):
+    store = store_from_key()
+    extension = store is None and request_store_key() is None and (store := extension_store()) is not None
+    if store is None or origin is None or not (extension or cors.origin_allowed(store.origins, origin)):
         raise Forbidden(description="origin_not_allowed")
     if wanted and wanted not in spec.methods:
         raise Forbidden(description="method_not_allowed")
     _enforce_limits(store.id, "ip:" + (request.remote_addr or "unknown"))
-    g.storefront_origin = origin
+    g.storefront_origin = "*" if extension else origin
     response = Response(status=204)
     response.headers["Access-Control-Allow-Methods"] = ", ".join(spec.methods)
     response.headers["Access-Control-Allow-Headers"] = cors.ALLOWED_HEADERS
