@@ -14,7 +14,7 @@ from app.config import Config
 #: (records/followers.py): loyalty before referrals (a reward's due date reads the points' delivery dates),
 #: reviews after. Each package's init_app registers its routes, commands, followers, pipeline handlers and
 #: scheduler steps; a new programme is a package and a line here.
-FEATURES = ("messaging", "loyalty", "support", "referrals", "reviews", "compliance")
+FEATURES = ("messaging", "loyalty", "support", "referrals", "reviews", "compliance", "order_rewards")
 
 #: The packages below the features that own tables (each in its `models` module or package).
 CORE_MODELS = ("stores", "records", "inbox", "admin")

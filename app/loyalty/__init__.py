@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
     register_templates(Path(__file__).resolve().parent / "templates", ("points_expiring",))
 
     # Its views first: they go on the admin and storefront blueprints, which register after the features.
-    for views in ("admin", "admin_redemptions", "storefront", "dashboard"):
+    for views in ("admin", "admin_redemptions", "storefront", "storefront_preview", "dashboard"):
         importlib.import_module(f"app.loyalty.{views}")
     balance_invalidation.install()  # every session's commits keep the storefront's balance copies exact
     preload.install()  # signup rewards and redemptions in the inbox batch's lookups

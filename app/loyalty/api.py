@@ -10,11 +10,14 @@
 - check_invariants(session, store) -> list[str]
 - credit_points(session, store, customer_id, source_key, points, rule, now) -> PointsLedger | None
 - points_available_at(store, order) -> datetime | None
+- order_points(session, store, order, now) -> OrderPoints(points, state, spendable_at)
+- preview_points(settings, amount, currency, tier) -> int; get_settings(store)
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +37,7 @@ from app.loyalty.ledger import (
     release_hold,
 )
 from app.loyalty.models import LoyaltyAccount, PointsLedger
-from app.loyalty.orders import available_at, reconcile_order
+from app.loyalty.orders import available_at, preview_points, reconcile_order
 from app.loyalty.settings import SettingsError, get_settings, update_settings, validate_settings
 from app.records.models import Order
 from app.stores.models import Store
@@ -50,6 +53,8 @@ __all__ = [
     "credit_points",
     "get_settings",
     "hold_points",
+    "order_points",
+    "preview_points",
     "points_available_at",
     "reconcile_order",
     "refresh_account",
@@ -119,3 +124,28 @@ def points_available_at(store: Store, order: Order) -> datetime | None:
     """When an order's points become spendable: delivered + the return window, else fulfilled + the fallback
     days (the store's loyalty settings), else not yet known."""
     return available_at(get_settings(store), order)
+
+
+@dataclass(frozen=True)
+class OrderPoints:
+    points: int  # what the order holds now (earned less reversals); what it had earned when fully reversed
+    state: str  # "pending" | "spendable" | "reversed" | "none" (no points: unpaid, no customer, programme off)
+    spendable_at: datetime | None  # when pending points become spendable, once known (delivery + return window)
+
+
+def order_points(session: Session, store: Store, order: Order, now: datetime) -> OrderPoints:
+    """The points an order earned and their state, from its ledger rows (the order's own, by its platform id)."""
+    rows = session.scalars(
+        select(PointsLedger).where(
+            PointsLedger.store_id == store.id, PointsLedger.order_platform_id == order.platform_id
+        )
+    ).all()
+    earn = next((r for r in rows if r.source_key == f"order:{order.platform_id}:earn"), None)
+    if earn is None or earn.points <= 0:
+        return OrderPoints(0, "none", None)
+    held = sum(r.points for r in rows)
+    if held <= 0:
+        return OrderPoints(earn.points, "reversed", None)
+    if earn.available_at is not None and earn.available_at <= now:
+        return OrderPoints(held, "spendable", earn.available_at)
+    return OrderPoints(held, "pending", earn.available_at)
