@@ -114,17 +114,32 @@ def admit(spec: RouteSpec, caller: Caller, shopper: Shopper, kwargs: dict[str, A
     return shopper
 
 
+def _extension_preflight(origin: str | None) -> int | None:
+    """The store id to count a UI extension's preflight under (0: no shop named), or None if it is not one.
+
+    A preflight carries no Authorization header (Fetch standard), so an extension's cannot show its session
+    token; it names no store key, asks to send Authorization, and may name its shop (`?shop=`, the Thank-you
+    and Order status blocks know it; the full page does not). The answer only lets the browser send the real
+    request, which the token must then carry."""
+    asked = (request.headers.get("Access-Control-Request-Headers") or "").lower()
+    if origin is None or request_store_key() is not None or "authorization" not in asked:
+        return None
+    store = extension_store()
+    return store.id if store is not None else 0
+
+
 def _preflight(spec: RouteSpec) -> Response:
     origin = request.headers.get("Origin")
     wanted = (request.headers.get("Access-Control-Request-Method") or "").upper()
+    extension = _extension_preflight(origin)
     store = store_from_key()
-    extension = store is None and request_store_key() is None and (store := extension_store()) is not None
-    if store is None or origin is None or not (extension or cors.origin_allowed(store.origins, origin)):
+    if extension is None and (store is None or origin is None or not cors.origin_allowed(store.origins, origin)):
         raise Forbidden(description="origin_not_allowed")
     if wanted and wanted not in spec.methods:
         raise Forbidden(description="method_not_allowed")
-    _enforce_limits(store.id, "ip:" + (request.remote_addr or "unknown"))
-    g.storefront_origin = "*" if extension else origin
+    store_id = extension if extension is not None else store.id  # type: ignore[union-attr]
+    _enforce_limits(store_id, "ip:" + (request.remote_addr or "unknown"))
+    g.storefront_origin = "*" if extension is not None else origin
     response = Response(status=204)
     response.headers["Access-Control-Allow-Methods"] = ", ".join(spec.methods)
     response.headers["Access-Control-Allow-Headers"] = cors.ALLOWED_HEADERS
