@@ -108,7 +108,7 @@ def type_check(directory: Path, modules: list[str]) -> None:
         raise BuildError(f"tsc {directory.name}:\n{done.stdout}{done.stderr}")
 
 
-def bundle(directory: Path, module: str, api_url: str | None) -> Path:
+def bundle(directory: Path, module: str, define: str | None) -> Path:
     out = OUT / directory.name / (Path(module).stem + ".js")
     command = [
         str(NODE / "node_modules/.bin/esbuild"),
@@ -122,23 +122,25 @@ def bundle(directory: Path, module: str, api_url: str | None) -> Path:
         "--log-level=warning",
         f"--outfile={out}",
     ]
-    if api_url is not None:
-        command.append(f"--define:PPE_API_URL={json.dumps(api_url)}")
+    if define is not None:
+        command.append(f"--define:PPE_API_URL={define}")
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     if done.returncode:
         raise BuildError(f"esbuild {module}:\n{done.stderr}")
     return out
 
 
-def build(api_url: str | None = None) -> dict[str, dict]:
-    """Install, type-check and bundle every UI extension; raises BuildError (a size over its limit too)."""
+def build(define: str | None = None) -> dict[str, dict]:
+    """Install, type-check and bundle every UI extension; raises BuildError (a size over its limit too).
+    `define`: what PPE_API_URL becomes in the bundles (esbuild --define: a JSON string, or a global's name
+    such as globalThis.PPE_API_URL, which the test harness sets), None: left undefined, as Shopify CLI does."""
     install()
     report: dict[str, dict] = {}
     for directory, config in ui_extensions():
         targets = [t for ext in config["extensions"] for t in ext.get("targeting", [])]
         modules = sorted({t["module"].removeprefix("./") for t in targets})
         type_check(directory, modules)
-        files = {m: bundle(directory, m, api_url) for m in modules}
+        files = {m: bundle(directory, m, define) for m in modules}
         raw = sum(p.stat().st_size for p in files.values())
         compressed = sum(len(gzip.compress(p.read_bytes(), 9)) for p in files.values())
         full_page = any(t["target"] in FULL_PAGE_TARGETS for t in targets)
@@ -165,7 +167,7 @@ def main(argv: list[str]) -> int:
             sys.stderr.write("--api-url: an http(s) URL\n")
             return 2
     try:
-        report = build(api_url)
+        report = build(None if api_url is None else json.dumps(api_url))
     except (BuildError, subprocess.SubprocessError) as exc:
         sys.stderr.write(f"{exc}\n")
         return 1

@@ -12,9 +12,10 @@ from app.loyalty.api import reconcile_order, update_settings
 from app.platform.types import utcnow
 from app.records.models import Customer, Order
 from app.reviews.models import ReviewRequest
-from app.stores.storefront_keys import ensure_keys
 from app.security import secret_box
-from tests.helpers import SHOP, add_store
+from app.stores.service import add_store
+from app.stores.storefront_keys import ensure_keys
+from tests.helpers import SHOP
 
 CLIENT_ID = "ppe-test-client-id"
 ALICE, BOB = "7001", "7002"
@@ -59,9 +60,10 @@ def _order(store, customer, pid: str, amount: str, placed_days_ago: int, **dates
     return order
 
 
-def seed() -> Seeded:
-    """Needs an app context. Rewards: a 5 EUR code for 100 points; tiers Silver at 200 points earned."""
-    store = add_store("shopify", SHOP)
+def seed(access_token: str = "shpat_test") -> Seeded:
+    """Needs an app context. Rewards: a 5 EUR code for 100 points; tiers Silver at 200 points earned.
+    `access_token`: the Shopify stand-in's, where a redemption must create its discount code."""
+    store = add_store(db.session, secret_box(), "shopify", SHOP, {"access_token": access_token}, currency="EUR")
     keys = ensure_keys(db.session, secret_box(), store)
     update_settings(
         db.session,

@@ -20,9 +20,15 @@ interface Earned {
 
 // Our record of the order may not have arrived yet (webhooks trail the page): then the points come from the
 // store's current earn rule for the order's total (GET /loyalty/earn-preview, the same rule the ledger applies).
+// Only a logged-in buyer's token names a customer (`sub`): a guest's calls for the order or a referral link
+// would only be refused, so they are not made.
+function loggedIn(): boolean {
+  return Boolean(shopify.buyerIdentity?.customer.value?.id);
+}
+
 async function earned(): Promise<Earned | null> {
   const orderId = numericId(shopify.orderConfirmation.value.order.id);
-  if (orderId) {
+  if (orderId && loggedIn()) {
     try {
       const order = await call<OrderRewards>(shopify.sessionToken, `/orders/${orderId}/rewards`);
       if (order.state !== "none") return { points: order.points, pendingDays: null, state: order.state };
@@ -38,10 +44,11 @@ async function earned(): Promise<Earned | null> {
 }
 
 async function referral(): Promise<Referral | null> {
+  if (!loggedIn()) return null;
   try {
     return await call<Referral>(shopify.sessionToken, "/me/referral");
   } catch {
-    return null; // a guest (no customer in the token) or referrals are off for the store
+    return null; // referrals are off for the store
   }
 }
 
