@@ -31,15 +31,16 @@ async function load(fresh = false): Promise<Loaded> {
   return { balance, rewards: rewards.rewards, activity: activity.activity.slice(0, 10), referral };
 }
 
-// A redemption answers at once or is issued by a job moments later: ask again until the code is there.
+// A redemption answers at once or is issued by a job moments later (it creates the discount code at Shopify):
+// ask again, for up to about a minute, until the code is there.
 async function redeem(reward: Reward, key: string): Promise<Redemption> {
   let redemption = await call<Redemption>(tokens(), "/me/redemptions", {
     method: "POST",
     body: { reward_id: reward.id, idempotency_key: key },
     idempotencyKey: key,
   });
-  for (let attempt = 0; redemption.status === "pending" && attempt < 20; attempt++) {
-    await new Promise((done) => setTimeout(done, 500));
+  for (let attempt = 0; redemption.status === "pending" && attempt < 60; attempt++) {
+    await new Promise((done) => setTimeout(done, attempt < 10 ? 500 : 1000));
     redemption = await call<Redemption>(tokens(), `/me/redemptions/${redemption.id}`, { fresh: true });
   }
   return redemption;
