@@ -73,7 +73,9 @@ def install() -> None:
         NODE.mkdir(parents=True, exist_ok=True)
         (NODE / "package.json").write_text('{"private": true}\n')
         specs = [f"{name}@{version}" for name, version in sorted(wanted.items())]
-        subprocess.run([npm, "install", "--prefix", str(NODE), "--no-audit", "--no-fund", *specs], check=True, timeout=600)
+        subprocess.run(
+            [npm, "install", "--prefix", str(NODE), "--no-audit", "--no-fund", *specs], check=True, timeout=600
+        )
     link = EXTENSIONS / "node_modules"
     if not link.is_symlink():
         if link.exists():
@@ -172,10 +174,11 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(f"{exc}\n")
         return 1
     if "--json" in argv:
-        print(json.dumps(report, indent=2))
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
         for name, item in report.items():
-            print(f"{name}: {item['gzip_bytes']} bytes gzip ({item['bytes']} raw), limit {item['limit_bytes']}")
+            sizes = f"{item['gzip_bytes']} bytes gzip ({item['bytes']} raw)"
+            sys.stdout.write(f"{name}: {sizes}, limit {item['limit_bytes']}\n")
     return 0
 
 

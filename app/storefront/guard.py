@@ -18,14 +18,13 @@ from werkzeug.exceptions import Forbidden, RequestEntityTooLarge, TooManyRequest
 from app.storefront import bp, copies, cors, json_answer, limits
 from app.storefront.shopper import (
     Shopper,
-    request_store_key,
     extension_store,
+    request_store_key,
     request_token,
     resolve_direct,
     resolve_proxy,
     store_from_key,
 )
-from app.stores.cache import StoreRef
 
 if TYPE_CHECKING:  # annotations only: the registry imports this module to wrap its views
     from app.storefront.registry import RouteSpec

@@ -70,7 +70,15 @@ def seed(access_token: str = "shpat_test") -> Seeded:
         store,
         {
             "rewards": [{"id": "five-off", "type": "fixed_amount", "points": 100, "value": "5", "currency": "EUR"}],
-            "tiers": [{"name": "Silver", "threshold": "200", "basis": "points_earned", "window": "lifetime", "multiplier": "1.5"}],
+            "tiers": [
+                {
+                    "name": "Silver",
+                    "threshold": "200",
+                    "basis": "points_earned",
+                    "window": "lifetime",
+                    "multiplier": "1.5",
+                }
+            ],
         },
     )
     alice = Customer(store_id=store.id, platform_id=ALICE, first_name="Alice", email="alice@example.com")
@@ -90,5 +98,13 @@ def seed(access_token: str = "shpat_test") -> Seeded:
     pending = _order(store, alice, "5003", "45.50", 0)
     bobs = _order(store, bob, "5004", "80.00", 1)
     db.session.commit()
-    return Seeded(store.id, keys.public_key, alice.id, bob.id, pending.platform_id, delivered.platform_id,
-                  cancelled.platform_id, bobs.platform_id)
+    return Seeded(
+        store.id,
+        keys.public_key,
+        alice.id,
+        bob.id,
+        pending.platform_id,
+        delivered.platform_id,
+        cancelled.platform_id,
+        bobs.platform_id,
+    )

@@ -60,7 +60,15 @@ def test_documented_shape_verifies():
     guest = verify_extension_token(token(documented(sub=None)), client_id=CLIENT_ID, secret=SHOPIFY_SECRET, now=NOW)
     assert guest.customer_id is None
     minted = mint_extension_token(SHOP, CLIENT_ID, SHOPIFY_SECRET, now=NOW, customer_id=BOB)
-    assert set(jwt.decode(minted, options={"verify_signature": False})) == {"dest", "aud", "exp", "nbf", "iat", "jti", "sub"}
+    assert set(jwt.decode(minted, options={"verify_signature": False})) == {
+        "dest",
+        "aud",
+        "exp",
+        "nbf",
+        "iat",
+        "jti",
+        "sub",
+    }
 
 
 FORGED = {
@@ -77,7 +85,15 @@ FORGED = {
     "sub not a customer gid": lambda: token(documented(sub="gid://shopify/Order/1")),
     "string exp": lambda: token(documented(exp=str(NOW + 300))),
     "a day long": lambda: token(documented(exp=NOW + 86400)),
-    "payload edited": lambda: (lambda t: t.split(".")[0] + "." + token(documented(sub=f"gid://shopify/Customer/{BOB}")).split(".")[1] + "." + t.split(".")[2])(token()),
+    "payload edited": lambda: (
+        lambda t: (
+            t.split(".")[0]
+            + "."
+            + token(documented(sub=f"gid://shopify/Customer/{BOB}")).split(".")[1]
+            + "."
+            + t.split(".")[2]
+        )
+    )(token()),
 }
 
 
@@ -115,14 +131,22 @@ def test_balance_with_the_session_token_and_cors_star(seeded, client):
     # The preflight carries no Authorization: the shop in the query names the store.
     pre = client.options(
         f"/api/v1/me/balance?shop={SHOP}",
-        headers={"Origin": SANDBOX, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"},
+        headers={
+            "Origin": SANDBOX,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
     )
     assert pre.status_code == 204 and pre.headers["Access-Control-Allow-Origin"] == "*"
     assert "Authorization" in pre.headers["Access-Control-Allow-Headers"]
     # The full page knows no shop: its preflight names none and is still let through (the token decides).
     page = client.options(
         "/api/v1/me/balance",
-        headers={"Origin": SANDBOX, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"},
+        headers={
+            "Origin": SANDBOX,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
     )
     assert page.status_code == 204 and page.headers["Access-Control-Allow-Origin"] == "*"
     # A preflight that asks for no Authorization and names no store key is not an extension's: refused.
@@ -131,13 +155,19 @@ def test_balance_with_the_session_token_and_cors_star(seeded, client):
 
 def test_order_rewards_states(seeded, client):
     def rewards(order_id: str, who: str = ALICE):
-        return client.get(f"/api/v1/orders/{order_id}/rewards", headers=bearer(token(documented(sub=f"gid://shopify/Customer/{who}"))))
+        return client.get(
+            f"/api/v1/orders/{order_id}/rewards", headers=bearer(token(documented(sub=f"gid://shopify/Customer/{who}")))
+        )
 
     pending = rewards(seeded.pending)
     assert pending.status_code == 200, pending.json
     assert pending.json == {
-        "order_id": seeded.pending, "points": 45, "state": "pending", "spendable_at": None,
-        "first_order": False, "reviews": [],
+        "order_id": seeded.pending,
+        "points": 45,
+        "state": "pending",
+        "spendable_at": None,
+        "first_order": False,
+        "reviews": [],
     }
     delivered = rewards(seeded.delivered).json
     assert (delivered["points"], delivered["state"], delivered["first_order"]) == (120, "spendable", True)
@@ -167,17 +197,29 @@ def test_earn_preview(seeded, client):
     # The same rule as the ledger: Alice's pending order of 45.50 EUR earned what the preview says.
     order = client.get(f"/api/v1/orders/{seeded.pending}/rewards", headers=bearer(token())).json
     assert order["points"] == answer.json["points"]
-    guest = client.get("/api/v1/loyalty/earn-preview?amount=10&currency=EUR", headers=bearer(token(documented(sub=None))))
+    guest = client.get(
+        "/api/v1/loyalty/earn-preview?amount=10&currency=EUR", headers=bearer(token(documented(sub=None)))
+    )
     assert guest.status_code == 200 and guest.json["points"] == 10
-    for query in ("amount=abc&currency=EUR", "amount=10&currency=eur", "amount=-1&currency=EUR", "currency=EUR", "amount=1e5&currency=EUR"):
+    for query in (
+        "amount=abc&currency=EUR",
+        "amount=10&currency=eur",
+        "amount=-1&currency=EUR",
+        "currency=EUR",
+        "amount=1e5&currency=EUR",
+    ):
         bad = client.get(f"/api/v1/loyalty/earn-preview?{query}&store={seeded.public_key}")
         assert bad.status_code == 400, query
 
 
 def test_redeem_once_with_the_session_token(seeded, client):
     headers = bearer(token()) | {"Idempotency-Key": "ext-1"}
-    first = client.post("/api/v1/me/redemptions", json={"reward_id": "five-off", "idempotency_key": "ext-1"}, headers=headers)
-    again = client.post("/api/v1/me/redemptions", json={"reward_id": "five-off", "idempotency_key": "ext-1"}, headers=headers)
+    first = client.post(
+        "/api/v1/me/redemptions", json={"reward_id": "five-off", "idempotency_key": "ext-1"}, headers=headers
+    )
+    again = client.post(
+        "/api/v1/me/redemptions", json={"reward_id": "five-off", "idempotency_key": "ext-1"}, headers=headers
+    )
     assert first.status_code == again.status_code == 200, (first.json, again.json)
     assert first.json["id"] == again.json["id"]
     balance = client.get("/api/v1/me/balance", headers=bearer(token()) | {"Cache-Control": "no-cache"}).json

@@ -81,7 +81,9 @@ def seeded(app, ctx, shopify):
     return seed(shopify.issue_tokens(SHOP)["access_token"])
 
 
-def _open(browser, harness: str, live: str, bundle: str, locale: str, *, lang="en", customer=ALICE, width=1280, **extra):
+def _open(
+    browser, harness: str, live: str, bundle: str, locale: str, *, lang="en", customer=ALICE, width=1280, **extra
+):
     token = mint_extension_token(SHOP, CLIENT_ID, SHOPIFY_SECRET, now=int(time.time()), customer_id=customer)
     scenario = {
         "bundle": f"{harness}/bundles/{bundle}",
@@ -115,7 +117,9 @@ def test_thank_you_block_shows_the_points_the_order_earns(seeded, live, harness,
     expect = sync_api.expect
     thank_you = ("ppe-thank-you/ThankYou.js", "ppe-thank-you/locales/en.default.json")
     # Alice's order is in our records: its points as the ledger holds them, and her referral link.
-    page, errors = _open(browser, harness, live, *thank_you, order=seeded.pending, total={"amount": 45.5, "currencyCode": "EUR"})
+    page, errors = _open(
+        browser, harness, live, *thank_you, order=seeded.pending, total={"amount": 45.5, "currencyCode": "EUR"}
+    )
     expect(page.get_by_text("This order earns you 45 points")).to_be_visible(timeout=10000)
     expect(page.get_by_text("Share with a friend")).to_be_visible(timeout=10000)
     link = page.locator("s-clipboard-item").get_attribute("text")
@@ -128,8 +132,16 @@ def test_thank_you_block_shows_the_points_the_order_earns(seeded, live, harness,
     assert errors == []
     # A guest's first order we have not heard of yet: the store's earn rule on the checkout total, in Polish.
     page, errors = _open(
-        browser, harness, live, "ppe-thank-you/ThankYou.js", "ppe-thank-you/locales/pl.json", lang="pl",
-        customer=None, order="990001", firstOrder=True, total={"amount": 80.0, "currencyCode": "EUR"},
+        browser,
+        harness,
+        live,
+        "ppe-thank-you/ThankYou.js",
+        "ppe-thank-you/locales/pl.json",
+        lang="pl",
+        customer=None,
+        order="990001",
+        firstOrder=True,
+        total={"amount": 80.0, "currencyCode": "EUR"},
     )
     expect(page.get_by_text("To zamówienie daje Ci 80 punktów")).to_be_visible(timeout=10000)
     expect(page.get_by_text("Punkty będzie można wykorzystać 14 dni po dostawie.")).to_be_visible()
@@ -152,13 +164,24 @@ def test_order_status_block_shows_the_state(seeded, live, harness, browser, bund
     assert "/r/" in opened
     _shots(page, "order-status")
     assert errors == []
-    for order_id, badge, text in ((seeded.pending, "Pending", "45 points"), (seeded.cancelled, "Reversed", "30 points")):
+    for order_id, badge, text in (
+        (seeded.pending, "Pending", "45 points"),
+        (seeded.cancelled, "Reversed", "30 points"),
+    ):
         page, errors = _open(browser, harness, live, *block, order=order_id)
         expect(page.locator("s-badge")).to_have_text(badge, timeout=10000)
         expect(page.get_by_text(text)).to_be_visible()
         assert page.get_by_role("link", name="Write a review").count() == 0
         assert errors == []
-    page, _ = _open(browser, harness, live, "ppe-order-status/OrderStatus.js", "ppe-order-status/locales/pl.json", lang="pl", order=seeded.pending)
+    page, _ = _open(
+        browser,
+        harness,
+        live,
+        "ppe-order-status/OrderStatus.js",
+        "ppe-order-status/locales/pl.json",
+        lang="pl",
+        order=seeded.pending,
+    )
     expect(page.locator("s-badge")).to_have_text("Oczekujące", timeout=10000)
     # Bob's order seen with Alice's token: the API answers 404 and the block shows nothing.
     page, errors = _open(browser, harness, live, *block, order=seeded.bobs)
@@ -171,7 +194,9 @@ def test_order_status_block_shows_the_state(seeded, live, harness, browser, bund
 
 def test_rewards_page_redeems_once(app, seeded, live, harness, browser, bundles):
     expect = sync_api.expect
-    page, errors = _open(browser, harness, live, "ppe-rewards-page/RewardsPage.js", "ppe-rewards-page/locales/en.default.json")
+    page, errors = _open(
+        browser, harness, live, "ppe-rewards-page/RewardsPage.js", "ppe-rewards-page/locales/en.default.json"
+    )
     expect(page.get_by_text("120 points to spend")).to_be_visible(timeout=10000)
     expect(page.get_by_text("45 points pending")).to_be_visible()
     bar = page.get_by_role("progressbar")
