@@ -27,6 +27,7 @@ FEATURES = (
     "compliance",
     "segments",
     "inserts",
+    "order_rewards",
 )
 
 #: The packages below the features that own tables (each in its `models` module or package).

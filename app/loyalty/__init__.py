@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
     register_templates(Path(__file__).resolve().parent / "templates", ("points_expiring",))
 
     # Its views first: they go on the admin and storefront blueprints, which register after the features.
-    for views in ("admin", "admin_redemptions", "storefront", "dashboard", "dashboard_customer"):
+    for views in ("admin", "admin_redemptions", "storefront", "storefront_preview", "dashboard", "dashboard_customer"):
         importlib.import_module(f"app.loyalty.{views}")
     importlib.import_module("app.loyalty.dashboard_programme").register()  # its section of the Programmes page
     balance_invalidation.install()  # every session's commits keep the storefront's balance copies exact

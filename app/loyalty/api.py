@@ -12,11 +12,14 @@
 - points_available_at(store, order) -> datetime | None
 - tier_names(store) -> tuple[str, ...]: the store's tiers, lowest threshold first (top_tier: the last, or None)
 - LoyaltyAccount: the per-customer cache (its `tier`), for a feature that joins it in a set-based query (segments)
+- order_points(session, store, order, now) -> OrderPoints(points, state, spendable_at)
+- preview_points(settings, amount, currency, tier) -> int; get_settings(store)
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +39,7 @@ from app.loyalty.ledger import (
     release_hold,
 )
 from app.loyalty.models import LoyaltyAccount, PointsLedger
-from app.loyalty.orders import available_at, reconcile_order
+from app.loyalty.orders import available_at, preview_points, reconcile_order
 from app.loyalty.settings import SettingsError, get_settings, update_settings, validate_settings
 from app.records.models import Order
 from app.stores.models import Store
@@ -53,6 +56,8 @@ __all__ = [
     "credit_points",
     "get_settings",
     "hold_points",
+    "order_points",
+    "preview_points",
     "points_available_at",
     "reconcile_order",
     "refresh_account",
@@ -133,3 +138,28 @@ def tier_names(store: Store) -> tuple[str, ...]:
 def top_tier(store: Store) -> str | None:
     names = tier_names(store)
     return names[-1] if names else None
+
+
+@dataclass(frozen=True)
+class OrderPoints:
+    points: int  # what the order holds now (earned less reversals); what it had earned when fully reversed
+    state: str  # "pending" | "spendable" | "reversed" | "none" (no points: unpaid, no customer, programme off)
+    spendable_at: datetime | None  # when pending points become spendable, once known (delivery + return window)
+
+
+def order_points(session: Session, store: Store, order: Order, now: datetime) -> OrderPoints:
+    """The points an order earned and their state, from its ledger rows (the order's own, by its platform id)."""
+    rows = session.scalars(
+        select(PointsLedger).where(
+            PointsLedger.store_id == store.id, PointsLedger.order_platform_id == order.platform_id
+        )
+    ).all()
+    earn = next((r for r in rows if r.source_key == f"order:{order.platform_id}:earn"), None)
+    if earn is None or earn.points <= 0:
+        return OrderPoints(0, "none", None)
+    held = sum(r.points for r in rows)
+    if held <= 0:
+        return OrderPoints(earn.points, "reversed", None)
+    if earn.available_at is not None and earn.available_at <= now:
+        return OrderPoints(held, "spendable", earn.available_at)
+    return OrderPoints(held, "pending", earn.available_at)

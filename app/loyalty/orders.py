@@ -50,16 +50,31 @@ def _plain(amount: Decimal) -> str:
 
 def earn_rule(settings: LoyaltySettings, order: Order, tier: str | None) -> dict[str, str]:
     basis = order.subtotal_price if settings.basis == "subtotal" else order.total_price
+    return amount_rule(settings, basis=basis, total=order.total_price, currency=order.currency, tier=tier)
+
+
+def amount_rule(
+    settings: LoyaltySettings, *, basis: Decimal, total: Decimal, currency: str, tier: str | None
+) -> dict[str, str]:
+    """The earn rule for an amount: an order's (earn_rule), or one a storefront asks about before there is an
+    order (the earn preview of the thank-you page and the WordPress plugin), so both price alike."""
     return {
-        "rate": str(settings.rate(order.currency)),
-        "currency": order.currency,
+        "rate": str(settings.rate(currency)),
+        "currency": currency,
         "basis_kind": settings.basis,
         "basis": _plain(basis),
-        "total": _plain(order.total_price),
+        "total": _plain(total),
         "multiplier": str(settings.tier_multiplier(tier)),
         "tier": tier or "",
         "rounding": settings.rounding,
     }
+
+
+def preview_points(settings: LoyaltySettings, amount: Decimal, currency: str, tier: str | None) -> int:
+    """The points an order of `amount` in `currency` earns under today's rules (0 when the programme is off)."""
+    if not settings.enabled:
+        return 0
+    return points_for(amount_rule(settings, basis=amount, total=amount, currency=currency, tier=tier))
 
 
 def points_for(rule: dict[str, str]) -> int:

@@ -18,13 +18,13 @@ from werkzeug.exceptions import Forbidden, RequestEntityTooLarge, TooManyRequest
 from app.storefront import bp, copies, cors, json_answer, limits
 from app.storefront.shopper import (
     Shopper,
+    extension_store,
     request_store_key,
     request_token,
     resolve_direct,
     resolve_proxy,
     store_from_key,
 )
-from app.stores.cache import StoreRef
 
 if TYPE_CHECKING:  # annotations only: the registry imports this module to wrap its views
     from app.storefront.registry import RouteSpec
@@ -75,9 +75,17 @@ def _enforce_limits(store_id: int, client: str | None, reads: limits.Reads | Non
     return fetched
 
 
-def _check_origin(ref: StoreRef, caller: Caller) -> None:
+def _check_origin(shopper: Shopper, caller: Caller) -> None:
+    ref = shopper.ref
     if caller.origin is None:
         return  # not a browser cross-origin call (server-side, curl): CORS does not apply
+    if shopper.via == "shopify_extension":
+        # UI extensions run in Shopify's sandboxed worker, whose origin Shopify does not promise to keep: its
+        # docs ask for `Access-Control-Allow-Origin: *`. The session token, not the origin, is the credential
+        # (a header, never a cookie), so any page may read what the token's holder may read.
+        # https://shopify.dev/docs/apps/build/checkout/capabilities#network-access
+        caller.cors_origin = "*"
+        return
     if not cors.origin_allowed(ref.origins, caller.origin):
         raise Forbidden(description="origin_not_allowed")
     caller.cors_origin = caller.origin
@@ -87,7 +95,7 @@ def admit(spec: RouteSpec, caller: Caller, shopper: Shopper, kwargs: dict[str, A
     """After the shopper is resolved: origin, auth level, rate limits (with the route's prefetch). The one
     sequence for the Flask views (guarded) and the WSGI door; raises the refusal as a werkzeug exception."""
     if not caller.proxied:
-        _check_origin(shopper.ref, caller)
+        _check_origin(shopper, caller)
     if spec.auth == "customer" and not shopper.logged_in:
         raise Unauthorized(description="customer_login_required")
     prefetch = spec.prefetch
@@ -105,16 +113,32 @@ def admit(spec: RouteSpec, caller: Caller, shopper: Shopper, kwargs: dict[str, A
     return shopper
 
 
+def _extension_preflight(origin: str | None) -> int | None:
+    """The store id to count a UI extension's preflight under (0: no shop named), or None if it is not one.
+
+    A preflight carries no Authorization header (Fetch standard), so an extension's cannot show its session
+    token; it names no store key, asks to send Authorization, and may name its shop (`?shop=`, the Thank-you
+    and Order status blocks know it; the full page does not). The answer only lets the browser send the real
+    request, which the token must then carry."""
+    asked = (request.headers.get("Access-Control-Request-Headers") or "").lower()
+    if origin is None or request_store_key() is not None or "authorization" not in asked:
+        return None
+    store = extension_store()
+    return store.id if store is not None else 0
+
+
 def _preflight(spec: RouteSpec) -> Response:
-    store = store_from_key()
     origin = request.headers.get("Origin")
     wanted = (request.headers.get("Access-Control-Request-Method") or "").upper()
-    if store is None or origin is None or not cors.origin_allowed(store.origins, origin):
+    extension = _extension_preflight(origin)
+    store = store_from_key()
+    if extension is None and (store is None or origin is None or not cors.origin_allowed(store.origins, origin)):
         raise Forbidden(description="origin_not_allowed")
     if wanted and wanted not in spec.methods:
         raise Forbidden(description="method_not_allowed")
-    _enforce_limits(store.id, "ip:" + (request.remote_addr or "unknown"))
-    g.storefront_origin = origin
+    store_id = extension if extension is not None else store.id  # type: ignore[union-attr]
+    _enforce_limits(store_id, "ip:" + (request.remote_addr or "unknown"))
+    g.storefront_origin = "*" if extension is not None else origin
     response = Response(status=204)
     response.headers["Access-Control-Allow-Methods"] = ", ".join(spec.methods)
     response.headers["Access-Control-Allow-Headers"] = cors.ALLOWED_HEADERS

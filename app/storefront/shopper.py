@@ -1,10 +1,13 @@
 """`current_shopper()`: the one answer to "which store, which customer" for every storefront endpoint.
 
-Three ways in, tried in this order by the route guard (guard.py):
+Four ways in, tried in this order by the route guard (guard.py):
 - `/proxy/...`: the Shopify app proxy signature (storefront/auth.verify_proxy). Only after it checks
   out are `shop` and `logged_in_customer_id` believed; the shop must be an installed, active store.
 - `/api/v1/...` with `Authorization: Bearer <token>` or `X-PPE-Customer-Token`: a WooCommerce customer token,
   checked with the secret of the store its `store` claim names.
+- `/api/v1/...` with `Authorization: Bearer <JWT>`: the session token of our Shopify checkout or customer
+  account UI extension (extension_token.py), signed with our app secret; the shop is its `dest` claim, the
+  customer its `sub` (absent for a guest).
 - `/api/v1/...` without a token: anonymous, the store named by its public key (`X-PPE-Store` or `?store=`).
 The customer is looked up by platform id *within that store only*: a token or proxy signature for one store can
 never reach another store's records.
@@ -25,11 +28,12 @@ from werkzeug.exceptions import Unauthorized
 from app.extensions import db
 from app.records.models import Customer
 from app.storefront.auth import StorefrontAuthError, check_lifetime, check_signature, read_customer_token, verify_proxy
+from app.storefront.extension_token import looks_like_jwt, verify_extension_token
 from app.stores import cache as store_cache
 from app.stores.cache import StoreRef
 from app.stores.models import Store
 
-Via = Literal["shopify_proxy", "woocommerce_token", "anonymous"]
+Via = Literal["shopify_proxy", "woocommerce_token", "shopify_extension", "anonymous"]
 _UNSET = object()
 
 
@@ -146,6 +150,16 @@ def active_by_key(key: str | None) -> StoreRef | None:
     return ref if ref is not None and ref.status == "active" else None
 
 
+def extension_store() -> StoreRef | None:
+    """The active Shopify store a UI extension's preflight names in `?shop=<shop>.myshopify.com` (a preflight
+    carries no Authorization header, so the query is all it has), or None."""
+    shop = (request.args.get("shop") or "").strip().lower()
+    if not shop.endswith(".myshopify.com") or len(shop) > 255:
+        return None
+    ref = store_cache.by_domain("shopify", shop)
+    return ref if ref is not None and ref.status == "active" else None
+
+
 def store_from_key() -> StoreRef | None:
     """The active store the request's public key names, or None."""
     return active_by_key(request_store_key())
@@ -168,6 +182,8 @@ def resolve_direct(token: str, sent_key: str | None) -> Shopper:
         if not sent_key:
             raise _refuse("store_key_required")
         return Shopper(ref=_active(active_by_key(sent_key)), via="anonymous", customer_platform_id=None)
+    if looks_like_jwt(token):
+        return resolve_extension(token, sent_key)
     try:
         claims = _read_token(token)
         ref = _active(store_cache.by_domain("woocommerce", claims.store))
@@ -182,3 +198,19 @@ def resolve_direct(token: str, sent_key: str | None) -> Shopper:
     if sent_key is not None and sent_key != ref.public_key:
         raise _refuse("token.wrong_store")
     return Shopper(ref=ref, via="woocommerce_token", customer_platform_id=claims.customer_id)
+
+
+def resolve_extension(token: str, sent_key: str | None) -> Shopper:
+    """The shopper of a call from our Shopify UI extensions: their session token names the shop (`dest`) and
+    the customer (`sub`); the store must be that shop's, installed and active."""
+    cfg = current_app.config
+    try:
+        claims = verify_extension_token(
+            token, client_id=cfg.get("SHOPIFY_API_KEY") or "", secret=cfg.get("SHOPIFY_API_SECRET") or "", now=clock()
+        )
+    except StorefrontAuthError as exc:
+        raise _refuse(str(exc)) from exc
+    ref = _active(store_cache.by_domain("shopify", claims.shop))
+    if sent_key is not None and sent_key != ref.public_key:
+        raise _refuse("token.wrong_store")
+    return Shopper(ref=ref, via="shopify_extension", customer_platform_id=claims.customer_id)

@@ -1,0 +1,110 @@
+// Our storefront API as the UI extensions call it: https://<APP_URL>/api/v1/..., authenticated with the
+// session token Shopify gives the extension (shopify.sessionToken.get(), a fresh or cached one per call, as
+// Shopify asks). The server checks it (app/storefront/extension_token.py) and answers with CORS "*".
+// https://shopify.dev/docs/api/checkout-ui-extensions/latest/target-apis/platform-apis/session-token-api
+
+// The deployment's APP_URL, like the URLs in shopify.app.toml. The build (scripts/build_extensions.py) may
+// define PPE_API_URL; Shopify CLI's build defines nothing, so the constant below is used.
+declare const PPE_API_URL: string | undefined;
+export const API_URL: string = typeof PPE_API_URL === "string" ? PPE_API_URL : "https://app.example.com";
+
+export interface TokenSource {
+  get(): Promise<string>;
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string) {
+    super(code);
+  }
+}
+
+export interface CallOptions {
+  method?: "GET" | "POST";
+  body?: unknown;
+  query?: Record<string, string>;
+  idempotencyKey?: string;
+  fresh?: boolean; // Cache-Control: no-cache, the read right after our own write (app/storefront/guard.py)
+}
+
+export async function call<T>(tokens: TokenSource, path: string, options: CallOptions = {}): Promise<T> {
+  const token = await tokens.get();
+  const query = options.query ? "?" + new URLSearchParams(options.query).toString() : "";
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
+  if (options.fresh) headers["Cache-Control"] = "no-cache";
+  const response = await fetch(`${API_URL}/api/v1${path}${query}`, {
+    method: options.method ?? "GET",
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const data = (await response.json().catch(() => ({}))) as { error?: string };
+  if (!response.ok) throw new ApiError(response.status, data.error ?? "error");
+  return data as T;
+}
+
+// The numeric id of a Shopify GID (gid://shopify/Order/123, gid://shopify/OrderIdentity/123): our records
+// keep the platform's numeric ids.
+export function numericId(gid: string): string {
+  const tail = gid.split("/").pop() ?? "";
+  return /^[0-9]+$/.test(tail) ? tail : "";
+}
+
+export interface OrderRewards {
+  order_id: string;
+  points: number;
+  state: "pending" | "spendable" | "reversed" | "none";
+  spendable_at: string | null;
+  first_order: boolean;
+  reviews: { product_id: string; title: string; review_url: string }[];
+}
+
+export interface EarnPreview {
+  points: number;
+  currency: string;
+  pending_days: number;
+}
+
+export interface Progress {
+  tier: string;
+  basis: "points_earned" | "amount_spent";
+  threshold: string;
+  current: string;
+  remaining: string;
+  currency: string | null;
+}
+
+export interface Balance {
+  pending: number;
+  spendable: number;
+  expiring_30d: number;
+  tier: string | null;
+  progress: Progress | null;
+}
+
+export interface Reward {
+  id: string;
+  type: string;
+  points: number;
+  value: string | null;
+  currency: string | null;
+}
+
+export interface Redemption {
+  id: number;
+  status: "pending" | "issued" | "failed" | "used" | "refunded";
+  points: number;
+  reward_id: string;
+  code: string | null;
+}
+
+export interface Referral {
+  code: string;
+  share_url: string;
+}
+
+export interface Activity {
+  kind: string;
+  points: number;
+  at: string;
+}

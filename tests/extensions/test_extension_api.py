@@ -1,0 +1,226 @@
+"""Shopify UI extensions' session tokens on the storefront API, and the endpoints the extensions call.
+
+Tokens are shaped as Shopify's Session Token API documents them (checkout and customer account extensions):
+HS256 with the app secret, {"dest": "<shop>.myshopify.com", "aud": <client id>, "exp", "nbf", "iat", "jti",
+"sub": "gid://shopify/Customer/<id>" when logged in}.
+https://shopify.dev/docs/api/checkout-ui-extensions/latest/target-apis/platform-apis/session-token-api
+"""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from app.storefront.auth import StorefrontAuthError
+from app.storefront.extension_token import mint_extension_token, verify_extension_token
+from tests.conftest import SHOPIFY_SECRET
+from tests.extensions.seed import ALICE, BOB, CLIENT_ID, seed
+from tests.helpers import SHOP, add_store
+
+NOW = int(time.time())
+SANDBOX = "https://extensions.shopifycdn.com"  # an origin the worker may have; the answer must not depend on it
+
+
+def documented(**changes) -> dict:
+    claims = {
+        "dest": SHOP,
+        "aud": CLIENT_ID,
+        "exp": NOW + 300,
+        "nbf": NOW,
+        "iat": NOW,
+        "jti": "6c992878-dbaf-48d1-bb9d-6d9b59814fd1",
+        "sub": f"gid://shopify/Customer/{ALICE}",
+    }
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def token(claims: dict | None = None, secret: str = SHOPIFY_SECRET, alg: str = "HS256") -> str:
+    return jwt.encode(claims or documented(), secret, algorithm=alg)
+
+
+def bearer(value: str, origin: str | None = SANDBOX) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {value}"}
+    if origin:
+        headers["Origin"] = origin
+    return headers
+
+
+@pytest.fixture
+def seeded(app, ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "SHOPIFY_API_KEY", CLIENT_ID)
+    return seed()
+
+
+def test_documented_shape_verifies():
+    claims = verify_extension_token(token(), client_id=CLIENT_ID, secret=SHOPIFY_SECRET, now=NOW)
+    assert (claims.shop, claims.customer_id) == (SHOP, ALICE)
+    guest = verify_extension_token(token(documented(sub=None)), client_id=CLIENT_ID, secret=SHOPIFY_SECRET, now=NOW)
+    assert guest.customer_id is None
+    minted = mint_extension_token(SHOP, CLIENT_ID, SHOPIFY_SECRET, now=NOW, customer_id=BOB)
+    assert set(jwt.decode(minted, options={"verify_signature": False})) == {
+        "dest",
+        "aud",
+        "exp",
+        "nbf",
+        "iat",
+        "jti",
+        "sub",
+    }
+
+
+FORGED = {
+    "another secret": lambda: token(secret="not-our-secret"),
+    "alg none": lambda: jwt.encode(documented(), None, algorithm="none"),
+    "HS512": lambda: token(alg="HS512"),
+    "expired": lambda: token(documented(exp=NOW - 60, nbf=NOW - 360, iat=NOW - 360)),
+    "not yet valid": lambda: token(documented(nbf=NOW + 120, iat=NOW + 120, exp=NOW + 420)),
+    "another app": lambda: token(documented(aud="someone-elses-client-id")),
+    "audience list": lambda: token(documented(aud=[CLIENT_ID, "x"])),
+    "no aud": lambda: token(documented(aud=None)),
+    "no dest": lambda: token(documented(dest=None)),
+    "dest not a shop": lambda: token(documented(dest="evil.example.com")),
+    "sub not a customer gid": lambda: token(documented(sub="gid://shopify/Order/1")),
+    "string exp": lambda: token(documented(exp=str(NOW + 300))),
+    "a day long": lambda: token(documented(exp=NOW + 86400)),
+    "payload edited": lambda: (
+        lambda t: (
+            t.split(".")[0]
+            + "."
+            + token(documented(sub=f"gid://shopify/Customer/{BOB}")).split(".")[1]
+            + "."
+            + t.split(".")[2]
+        )
+    )(token()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORGED))
+def test_forged_tokens_refused(seeded, client, name):
+    forged = FORGED[name]()
+    with pytest.raises(StorefrontAuthError):
+        verify_extension_token(forged, client_id=CLIENT_ID, secret=SHOPIFY_SECRET, now=NOW)
+    answer = client.get("/api/v1/me/balance", headers=bearer(forged))
+    assert answer.status_code == 401, (name, answer.json)
+    assert answer.json["error"].startswith("session_token.")
+    answer = client.get(f"/api/v1/orders/{seeded.delivered}/rewards", headers=bearer(forged))
+    assert answer.status_code == 401
+
+
+def test_another_shop_is_refused_and_never_reaches_ours(seeded, client, app):
+    # Signed by us for a shop that is not installed: refused.
+    stranger = token(documented(dest="other-shop.myshopify.com"))
+    assert client.get("/api/v1/me/balance", headers=bearer(stranger)).status_code == 401
+    # Installed: the token reads that shop's data only, and may not name our store's key.
+    add_store("shopify", "other-shop.myshopify.com")
+    answer = client.get("/api/v1/me/balance", headers=bearer(stranger))
+    assert answer.status_code == 200 and answer.json["spendable"] == 0
+    assert client.get(f"/api/v1/orders/{seeded.delivered}/rewards", headers=bearer(stranger)).status_code == 404
+    crossed = client.get(f"/api/v1/me/balance?store={seeded.public_key}", headers=bearer(stranger))
+    assert crossed.status_code == 401 and crossed.json["error"] == "token.wrong_store"
+
+
+def test_balance_with_the_session_token_and_cors_star(seeded, client):
+    answer = client.get("/api/v1/me/balance", headers=bearer(token()))
+    assert answer.status_code == 200, answer.json
+    assert answer.json["spendable"] == 120 and answer.json["pending"] == 45
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in answer.headers
+    # The preflight carries no Authorization: the shop in the query names the store.
+    pre = client.options(
+        f"/api/v1/me/balance?shop={SHOP}",
+        headers={
+            "Origin": SANDBOX,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert pre.status_code == 204 and pre.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Authorization" in pre.headers["Access-Control-Allow-Headers"]
+    # The full page knows no shop: its preflight names none and is still let through (the token decides).
+    page = client.options(
+        "/api/v1/me/balance",
+        headers={
+            "Origin": SANDBOX,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert page.status_code == 204 and page.headers["Access-Control-Allow-Origin"] == "*"
+    # A preflight that asks for no Authorization and names no store key is not an extension's: refused.
+    assert client.options("/api/v1/me/balance", headers={"Origin": SANDBOX}).status_code == 403
+
+
+def test_order_rewards_states(seeded, client):
+    def rewards(order_id: str, who: str = ALICE):
+        return client.get(
+            f"/api/v1/orders/{order_id}/rewards", headers=bearer(token(documented(sub=f"gid://shopify/Customer/{who}")))
+        )
+
+    pending = rewards(seeded.pending)
+    assert pending.status_code == 200, pending.json
+    assert pending.json == {
+        "order_id": seeded.pending,
+        "points": 45,
+        "state": "pending",
+        "spendable_at": None,
+        "first_order": False,
+        "reviews": [],
+    }
+    delivered = rewards(seeded.delivered).json
+    assert (delivered["points"], delivered["state"], delivered["first_order"]) == (120, "spendable", True)
+    assert delivered["spendable_at"] is not None
+    assert [r["product_id"] for r in delivered["reviews"]] == ["93", "94"]
+    assert all(r["review_url"].startswith("http") and "/r/" in r["review_url"] for r in delivered["reviews"])
+    assert rewards(seeded.cancelled).json["state"] == "reversed"
+    assert rewards(seeded.bobs, BOB).json["first_order"] is True
+
+
+def test_a_customer_never_sees_another_customers_order(seeded, client):
+    alice = bearer(token())
+    theirs = client.get(f"/api/v1/orders/{seeded.bobs}/rewards", headers=alice)
+    missing = client.get("/api/v1/orders/999999/rewards", headers=alice)
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json == missing.json  # the same answer: existence is not told
+    guest = client.get(f"/api/v1/orders/{seeded.pending}/rewards", headers=bearer(token(documented(sub=None))))
+    assert guest.status_code == 401 and guest.json["error"] == "customer_login_required"
+    bob = client.get("/api/v1/me/balance", headers=bearer(token(documented(sub=f"gid://shopify/Customer/{BOB}"))))
+    assert bob.json["pending"] == 80 and bob.json["spendable"] == 0
+
+
+def test_earn_preview(seeded, client):
+    answer = client.get(f"/api/v1/loyalty/earn-preview?amount=45.50&currency=EUR&store={seeded.public_key}")
+    assert answer.status_code == 200, answer.json
+    assert answer.json == {"points": 45, "currency": "EUR", "pending_days": 14}
+    # The same rule as the ledger: Alice's pending order of 45.50 EUR earned what the preview says.
+    order = client.get(f"/api/v1/orders/{seeded.pending}/rewards", headers=bearer(token())).json
+    assert order["points"] == answer.json["points"]
+    guest = client.get(
+        "/api/v1/loyalty/earn-preview?amount=10&currency=EUR", headers=bearer(token(documented(sub=None)))
+    )
+    assert guest.status_code == 200 and guest.json["points"] == 10
+    for query in (
+        "amount=abc&currency=EUR",
+        "amount=10&currency=eur",
+        "amount=-1&currency=EUR",
+        "currency=EUR",
+        "amount=1e5&currency=EUR",
+    ):
+        bad = client.get(f"/api/v1/loyalty/earn-preview?{query}&store={seeded.public_key}")
+        assert bad.status_code == 400, query
+
+
+def test_redeem_once_with_the_session_token(seeded, client):
+    headers = bearer(token()) | {"Idempotency-Key": "ext-1"}
+    first = client.post(
+        "/api/v1/me/redemptions", json={"reward_id": "five-off", "idempotency_key": "ext-1"}, headers=headers
+    )
+    again = client.post(
+        "/api/v1/me/redemptions", json={"reward_id": "five-off", "idempotency_key": "ext-1"}, headers=headers
+    )
+    assert first.status_code == again.status_code == 200, (first.json, again.json)
+    assert first.json["id"] == again.json["id"]
+    balance = client.get("/api/v1/me/balance", headers=bearer(token()) | {"Cache-Control": "no-cache"}).json
+    assert balance["spendable"] == 20
