@@ -87,7 +87,7 @@ def upsert_fulfillment(session: Session, store: Store, snap: FulfillmentSnapshot
         row.platform_updated_at = snap.updated_at or held
     row.shipped_at = earliest(row.shipped_at, snap.created_at)
     if snap.shipment_status == "delivered":
-        row.delivered_at = earliest(row.delivered_at, snap.updated_at)
+        row.delivered_at = earliest(row.delivered_at, snap.delivered_at or snap.updated_at)
         row.shipment_status = "delivered"
     flush_unless_batch(session)
 
