@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from . import parsing as p
 from .catalog import web_url
@@ -70,7 +71,7 @@ def _link(template: Any, number: str | None) -> str | None:
     """A custom link may hold Shipment Tracking's `%1$s` placeholder for the number."""
     if not isinstance(template, str):
         return None
-    return web_url(template.replace("%1$s", number or "")) if "%1$s" in template else web_url(template)
+    return web_url(template.replace("%1$s", quote(number or "", safe=""))) if "%1$s" in template else web_url(template)
 
 
 def _meta(data: p.JSONObject, key: str) -> Any:

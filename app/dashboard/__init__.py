@@ -23,7 +23,7 @@ bp = Blueprint(
 
 def init_app(app: Flask) -> None:
     """Register the blueprint after the features' init_app added their pages (as app/admin does)."""
-    from app.dashboard import cli, errors, i18n, login, overview  # noqa: F401  (the views and commands of no feature)
+    from app.dashboard import cli, errors, i18n, login, overview, plugin_link  # noqa: F401  (no feature's views)
 
     i18n.init_app(app)
     app.register_blueprint(bp)

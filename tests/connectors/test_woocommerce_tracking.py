@@ -23,7 +23,7 @@ def test_shipment_tracking_meta_becomes_the_orders_parcel_tracking():
     assert parcel.platform_id == "727-completed" and parcel.status == "success"
     assert parcel.tracking == (
         Tracking(carrier="usps", number="9400111899560000000000", url=None),  # a predefined provider's link is not stored
-        Tracking(carrier="Speedy Couriers", number="SC 1234-5678", url="https://track.speedy.example/?n=SC 1234-5678"),
+        Tracking(carrier="Speedy Couriers", number="SC 1234-5678", url="https://track.speedy.example/?n=SC%201234-5678"),
     )
     assert parcel.created_at == datetime(2017, 3, 25, 10, tzinfo=UTC)  # completion, not the tracking's date
     assert parcel.shipment_status is None and parcel.delivered_at is None

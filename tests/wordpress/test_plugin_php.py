@@ -64,6 +64,7 @@ def test_activates_without_a_notice_then_passes_its_unit_tests(wordpress):
     )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert " tests, " in done.stdout or "OK (" in done.stdout
+    print(done.stdout.strip().splitlines()[-1])  # e.g. "OK (63 tests, 240 assertions)"
     mine = [line for line in wordpress.debug_lines() if "/plugins/ppe-rewards/" in line]
     assert mine == [], mine
 

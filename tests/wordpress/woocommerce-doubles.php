@@ -2,7 +2,8 @@
 /**
  * Test doubles for the few WooCommerce pieces the plugin uses (WooCommerce is in no registry these tests can
  * reach). Loaded as a must-use plugin of the test's WordPress, so the plugin meets them as it would meet
- * WooCommerce: WC() with a cart and a session, wc_get_order, the order count, the HPOS FeaturesUtil, the
+ * WooCommerce: WC() with a cart and a session, wc_get_order (an order with meta, total, status), the order count,
+ * the HPOS FeaturesUtil, the
  * `before_woocommerce_init` action, and a minimal [woocommerce_my_account] page that runs the account
  * endpoints' actions the way WooCommerce's own template does.
  */
@@ -77,6 +78,13 @@ namespace {
 		public $id;
 		public $customer_id;
 		public $meta = array();
+		public $total = '59.90';
+		public $currency = 'EUR';
+		public $status = 'processing';
+		/** @var int|null Unix seconds of the last change. */
+		public $modified = null;
+		/** @var int How often save_meta_data ran. */
+		public $meta_saves = 0;
 
 		public function __construct( $id, $customer_id ) {
 			$this->id          = $id;
@@ -91,8 +99,32 @@ namespace {
 			return $this->customer_id;
 		}
 
+		public function get_total() {
+			return $this->total;
+		}
+
+		public function get_currency() {
+			return $this->currency;
+		}
+
+		public function get_status() {
+			return $this->status;
+		}
+
+		public function has_status( $status ) {
+			return in_array( $this->status, (array) $status, true );
+		}
+
+		public function get_date_modified() {
+			return null === $this->modified ? null : new DateTimeImmutable( '@' . $this->modified );
+		}
+
 		public function update_meta_data( $key, $value ) {
 			$this->meta[ $key ] = $value;
+		}
+
+		public function save_meta_data() {
+			++$this->meta_saves;
 		}
 
 		public function get_meta( $key ) {
