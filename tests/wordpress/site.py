@@ -157,12 +157,13 @@ require_once ABSPATH . 'wp-settings.php';
             stdout=subprocess.DEVNULL,
             stderr=(self.tmp / "php-server.log").open("wb"),
         )
-        for _ in range(100):
+        deadline = time.monotonic() + 60  # the first page compiles WordPress's PHP: slow on a busy machine
+        while time.monotonic() < deadline:
             try:
-                requests.get(self.url + "/wp-login.php", timeout=2)
+                requests.get(self.url + "/wp-login.php", timeout=10)
                 return self.url
-            except requests.ConnectionError:
-                time.sleep(0.1)
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.2)
         raise RuntimeError("php -S did not start")
 
     def close(self) -> None:

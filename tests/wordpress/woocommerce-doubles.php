@@ -4,8 +4,9 @@
  * reach). Loaded as a must-use plugin of the test's WordPress, so the plugin meets them as it would meet
  * WooCommerce: WC() with a cart and a session, wc_get_order (an order with meta, total, status), the order count,
  * the HPOS FeaturesUtil, the
- * `before_woocommerce_init` action, and a minimal [woocommerce_my_account] page that runs the account
- * endpoints' actions the way WooCommerce's own template does.
+ * `before_woocommerce_init` action, a minimal [woocommerce_my_account] page that runs the account
+ * endpoints' actions the way WooCommerce's own template does, and an order-received page firing
+ * `woocommerce_thankyou` ([ppe_test_order_received]).
  */
 
 namespace Automattic\WooCommerce\Utilities {
@@ -213,6 +214,21 @@ namespace {
 				echo '<p>Hello.</p>';
 			}
 			return $html . ob_get_clean() . '</div>';
+		}
+	);
+
+	// WooCommerce's order-received page, reduced to what the plugin meets there: an order of the logged-in
+	// customer (or a guest's) and the `woocommerce_thankyou` action with its id.
+	add_shortcode(
+		'ppe_test_order_received',
+		static function () {
+			$order           = new PPE_Test_WC_Order( 501, get_current_user_id() );
+			$order->total    = '42.50';
+			$order->currency = 'EUR';
+			$GLOBALS['ppe_test_orders'][501] = $order;
+			ob_start();
+			do_action( 'woocommerce_thankyou', 501 );
+			return '<p class="woocommerce-thankyou-order-received">Thank you. Your order has been received.</p>' . ob_get_clean();
 		}
 	);
 }

@@ -172,7 +172,7 @@ final class AdminTest extends PPE_Test_Case {
 		ob_start();
 		PPE_Rewards_Admin::render();
 		$html = ob_get_clean();
-		$this->assertMatchesRegularExpression( '/<form method="post" action="[^"]+admin-post\.php" target="_blank"><input type="hidden" name="action" value="ppe_rewards_dashboard">/', $html );
+		$this->assertMatchesRegularExpression( '/<form method="post" style="[^"]*" action="[^"]+admin-post\.php" target="_blank"><input type="hidden" name="action" value="ppe_rewards_dashboard">/', $html );
 		$this->assertStringNotContainsString( self::SECRET, $html );
 		$this->assertStringNotContainsString( '/app/login', $html ); // no link waits in the page
 	}

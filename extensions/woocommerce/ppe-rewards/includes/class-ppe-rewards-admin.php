@@ -308,7 +308,7 @@ final class PPE_Rewards_Admin {
 	 */
 	private static function button( $action, $label, $kind, $target = '' ) {
 		$target = '' !== $target ? ' target="' . esc_attr( $target ) . '"' : '';
-		echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '"' . $target . '>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped above.
+		echo '<form method="post" style="margin:0 0 8px" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '"' . $target . '>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped above.
 		echo '<input type="hidden" name="action" value="' . esc_attr( $action ) . '">';
 		wp_nonce_field( $action );
 		submit_button( $label, $kind, 'submit', false, array( 'id' => $action ) );
