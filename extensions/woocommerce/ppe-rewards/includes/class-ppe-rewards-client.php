@@ -153,7 +153,7 @@ final class PPE_Rewards_Client {
 		foreach ( $query as $name => $value ) {
 			$args[ $name ] = (string) $value;
 		}
-		$url = add_query_arg( array_map( 'rawurlencode', $args ), self::base() . '/api/v1' . $path );
+		$url                   = add_query_arg( array_map( 'rawurlencode', $args ), self::base() . '/api/v1' . $path );
 		list( $status, $body ) = self::decode(
 			wp_remote_get(
 				$url,
@@ -182,7 +182,7 @@ final class PPE_Rewards_Client {
 		if ( '' === $connection['store_key'] ) {
 			return '';
 		}
-		$url = add_query_arg(
+		$url                   = add_query_arg(
 			array(
 				'store' => rawurlencode( $connection['store_key'] ),
 				'token' => rawurlencode( $token ),
@@ -190,7 +190,7 @@ final class PPE_Rewards_Client {
 			self::base() . '/api/v1/referrals/friend-code'
 		);
 		list( $status, $body ) = self::decode( wp_remote_get( $url, array( 'timeout' => self::TIMEOUT ) ) );
-		$code = ( 200 === $status && isset( $body['code'] ) ) ? (string) $body['code'] : '';
+		$code                  = ( 200 === $status && isset( $body['code'] ) ) ? (string) $body['code'] : '';
 		return preg_match( '/^[A-Za-z0-9-]{4,40}$/', $code ) ? $code : '';
 	}
 }
