@@ -57,7 +57,9 @@ class ShipmentFacts:
 def _when(value: Any) -> datetime | None:
     """Unix seconds (Shipment Tracking's date_shipped), Y-m-d (YITH) or ISO 8601 with an offset (our plugin)."""
     try:
-        if (isinstance(value, int | float) and not isinstance(value, bool)) or (isinstance(value, str) and value.isdigit()):
+        if (isinstance(value, int | float) and not isinstance(value, bool)) or (
+            isinstance(value, str) and value.isdigit()
+        ):
             seconds = int(value)
             return datetime.fromtimestamp(seconds, UTC) if 0 < seconds < 4102444800 else None
         if isinstance(value, str) and _DATE.fullmatch(value.strip()):
@@ -88,7 +90,9 @@ def _ours(value: Any) -> tuple[list[tuple[Tracking, datetime | None]], datetime 
         if not isinstance(item, dict):
             continue
         number = p.tracking_number(item.get("number"))
-        tracking = Tracking(carrier=p.lenient_text(item.get("carrier"), 64), number=number, url=_link(item.get("url"), number))
+        tracking = Tracking(
+            carrier=p.lenient_text(item.get("carrier"), 64), number=number, url=_link(item.get("url"), number)
+        )
         if tracking.number or tracking.url:
             shipments.append((tracking, _when(item.get("shipped_at"))))
             all_delivered = all_delivered and item.get("status") == DELIVERED_STATUS
@@ -101,7 +105,9 @@ def _shipment_tracking(value: Any) -> list[tuple[Tracking, datetime | None]]:
         if not isinstance(item, dict):
             continue
         number = p.tracking_number(item.get("tracking_number"))
-        carrier = p.lenient_text(item.get("custom_tracking_provider"), 64) or p.lenient_text(item.get("tracking_provider"), 64)
+        carrier = p.lenient_text(item.get("custom_tracking_provider"), 64) or p.lenient_text(
+            item.get("tracking_provider"), 64
+        )
         tracking = Tracking(carrier=carrier, number=number, url=_link(item.get("custom_tracking_link"), number))
         if tracking.number:
             shipments.append((tracking, _when(item.get("date_shipped"))))
@@ -116,7 +122,9 @@ def shipment_facts(data: p.JSONObject, status: str) -> ShipmentFacts:
     else:
         shipments = _shipment_tracking(_meta(data, SHIPMENT_TRACKING_META))
         if not shipments and (number := p.tracking_number(_meta(data, YITH_CODE))):
-            shipments = [(Tracking(p.lenient_text(_meta(data, YITH_CARRIER), 64), number, None), _when(_meta(data, YITH_DATE)))]
+            shipments = [
+                (Tracking(p.lenient_text(_meta(data, YITH_CARRIER), 64), number, None), _when(_meta(data, YITH_DATE)))
+            ]
     dates = [when for _, when in shipments if when is not None]
     return ShipmentFacts(
         tracking=tuple(t for t, _ in shipments),

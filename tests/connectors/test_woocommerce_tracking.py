@@ -21,9 +21,12 @@ def _parcel(payload):
 def test_shipment_tracking_meta_becomes_the_orders_parcel_tracking():
     order, [parcel] = _parcel(fixture_json("woocommerce", "order_shipment_tracking"))
     assert parcel.platform_id == "727-completed" and parcel.status == "success"
+    # A predefined provider's link is not stored in the meta; a custom one's is, with the number put in.
     assert parcel.tracking == (
-        Tracking(carrier="usps", number="9400111899560000000000", url=None),  # a predefined provider's link is not stored
-        Tracking(carrier="Speedy Couriers", number="SC 1234-5678", url="https://track.speedy.example/?n=SC%201234-5678"),
+        Tracking(carrier="usps", number="9400111899560000000000", url=None),
+        Tracking(
+            carrier="Speedy Couriers", number="SC 1234-5678", url="https://track.speedy.example/?n=SC%201234-5678"
+        ),
     )
     assert parcel.created_at == datetime(2017, 3, 25, 10, tzinfo=UTC)  # completion, not the tracking's date
     assert parcel.shipment_status is None and parcel.delivered_at is None
@@ -36,7 +39,9 @@ def test_ast_delivered_status_and_our_plugins_field():
     assert order.financial_status == "paid" and order.fulfillment_status == "fulfilled"
     # Our plugin's field wins over the raw meta: it has the provider's link the tracking plugin builds.
     assert parcel.tracking == (
-        Tracking(carrier="UPS", number="1Z999AA10123456784", url="https://www.ups.com/track?tracknum=1Z999AA10123456784"),
+        Tracking(
+            carrier="UPS", number="1Z999AA10123456784", url="https://www.ups.com/track?tracknum=1Z999AA10123456784"
+        ),
     )
     assert parcel.shipment_status == "delivered"
     assert parcel.delivered_at == datetime(2017, 3, 28, 14, tzinfo=UTC)  # the plugin's mark, not date_modified
@@ -76,7 +81,11 @@ def test_bad_tracking_data_is_left_out_and_never_refuses_the_order():
     payload = fixture_json("woocommerce", "order_shipment_tracking")
     payload["meta_data"][-1]["value"] = [
         {"tracking_number": "<script>alert(1)</script>", "tracking_provider": "x"},
-        {"tracking_number": "OK123", "custom_tracking_provider": "A\x00B", "custom_tracking_link": "javascript:alert(1)"},
+        {
+            "tracking_number": "OK123",
+            "custom_tracking_provider": "A\x00B",
+            "custom_tracking_link": "javascript:alert(1)",
+        },
         {"tracking_number": 12345, "date_shipped": "yesterday"},
         "not an item",
         {"tracking_number": "A" * 200},
@@ -111,7 +120,10 @@ def test_through_the_webhook_door_the_delivered_mark_dates_the_orders_delivery(a
 
     def send(payload):
         body = dumps(payload)
-        assert client.post("/webhooks/woocommerce", data=body, headers=woo_headers("order.updated", body)).status_code == 200
+        assert (
+            client.post("/webhooks/woocommerce", data=body, headers=woo_headers("order.updated", body)).status_code
+            == 200
+        )
         process_all(app)
         db.session.expire_all()
 

@@ -186,7 +186,10 @@ def test_the_dashboard_link_is_a_signed_call_whose_link_signs_in_once(app, woo_a
     keys = exchange(woo_app, site, code_in(plugin_connect(woo_app, site, challenge)), verifier).json()
     base, path = app_url(woo_app), "/app/plugin-link"
     assert web.post(base + path, data=b"{}", timeout=10).status_code == 401
-    forged = {**signed(keys, "POST", path, b"{}"), "X-PPE-Signature": sign_call("x", "POST", path, b"{}", int(time.time()))}
+    forged = {
+        **signed(keys, "POST", path, b"{}"),
+        "X-PPE-Signature": sign_call("x", "POST", path, b"{}", int(time.time())),
+    }
     assert web.post(base + path, data=b"{}", headers=forged, timeout=10).status_code == 401
     other_path = signed(keys, "POST", "/woocommerce/plugin/disconnect", b"{}")  # a signature for another route
     assert web.post(base + path, data=b"{}", headers=other_path, timeout=10).status_code == 401
