@@ -98,6 +98,8 @@ final class OrderTest extends PPE_Test_Case {
 		$this->assertStringContainsString( 'Create an account with the same e-mail address to collect them.', $html );
 		$this->assertStringNotContainsString( 'ppe-welcome', $html );
 		$this->assertSame( array( '/api/v1/loyalty/earn-preview' ), $this->paths() );
+		$this->customer(); // a logged-in visitor of a guest's order: the preview, not "create an account"
+		$this->assertStringNotContainsString( 'Create an account', $this->html( 30 ) );
 	}
 
 	public function test_another_customers_order_shows_nothing_and_asks_nothing() {

@@ -201,7 +201,7 @@ final class PPE_Rewards_Order {
 		$rewards = $mine ? self::order_rewards( $order ) : null;
 		// A guest, or our webhook has not landed (404) or the ledger holds nothing yet: the store's rate.
 		$preview  = ( null === $rewards || 'none' === $rewards['state'] ) ? self::preview( $order ) : null;
-		$text     = self::points_text( $rewards, $preview, ! $mine );
+		$text     = self::points_text( $rewards, $preview, ! $mine && $user <= 0 );
 		$first    = $mine && ( null !== $rewards && null !== $rewards['first_order'] ? $rewards['first_order'] : ( function_exists( 'wc_get_customer_order_count' ) && 1 === (int) wc_get_customer_order_count( $user ) ) );
 		$referral = $mine ? self::referral_url() : '';
 		if ( '' === $text && '' === $referral ) {
