@@ -6,10 +6,12 @@ Skips (with the reason) when php, Debian's wordpress package or MariaDB are miss
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -156,6 +158,7 @@ require_once ABSPATH . 'wp-settings.php';
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=(self.tmp / "php-server.log").open("wb"),
+            start_new_session=True,  # its workers share the group: close() ends them all
         )
         deadline = time.monotonic() + 60  # the first page compiles WordPress's PHP: slow on a busy machine
         while time.monotonic() < deadline:
@@ -168,6 +171,8 @@ require_once ABSPATH . 'wp-settings.php';
 
     def close(self) -> None:
         if self.server is not None:
-            self.server.terminate()
+            # PHP_CLI_SERVER_WORKERS forks workers that outlive the master's SIGTERM: end the whole group.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.server.pid, signal.SIGTERM)
             self.server.wait(timeout=10)
         subprocess.run(["mysql", "-h", DB_HOST, "-uroot", "-e", f"DROP DATABASE IF EXISTS {self.db}"], timeout=30)
