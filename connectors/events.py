@@ -64,12 +64,22 @@ class RefundSnapshot:
 
 
 @dataclass(frozen=True)
+class Tracking:
+    """One parcel's tracking: Shopify's tracking_company/tracking_numbers/tracking_urls, or a WooCommerce
+    shipment-tracking plugin's item (connectors/woocommerce_tracking.py). Validated strings or None."""
+
+    carrier: str | None
+    number: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
 class FulfillmentSnapshot:
     platform_id: str
     order_id: str
     status: str  # pending, open, success, cancelled, error, failure
     shipment_status: str | None  # in_transit, delivered, ... when the carrier says
-    created_at: datetime | None
+    created_at: datetime | None  # when it shipped
     updated_at: datetime | None
     # The parcel's tracking as the platform states it (Shopify: tracking_company / tracking_number /
     # tracking_url; WooCommerce: the shipment-tracking plugins' facts, when the connector reads them).
@@ -77,6 +87,9 @@ class FulfillmentSnapshot:
     tracking_number: str | None = None
     tracking_url: str | None = None
     estimated_delivery_at: datetime | None = None
+    tracking: tuple[Tracking, ...] = ()
+    # When it was delivered, where the platform says so apart from updated_at (WooCommerce: our plugin's mark).
+    delivered_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,25 @@ def text(value: Any, limit: int = 255) -> str | None:
     return cleaned[:limit] or None
 
 
+def lenient_text(value: Any, limit: int = 255) -> str | None:
+    """text() for facts from other plugins or optional fields: a non-string or a NUL is None, not an error."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    try:
+        return text(value, limit)
+    except MalformedPayload:
+        return None
+
+
+#: A tracking number as carriers print them: letters and digits, and the spaces, dots, slashes and dashes some add.
+_TRACKING_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/-]{0,63}")
+
+
+def tracking_number(value: Any) -> str | None:
+    number = lenient_text(value, 65)  # one past the pattern's bound: too long is refused, not cut
+    return number if number is not None and _TRACKING_NUMBER.fullmatch(number) else None
+
+
 def obj(payload: Any, field: str = "payload") -> JSONObject:
     if not isinstance(payload, dict):
         raise MalformedPayload(f"{field}: expected a JSON object")

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, TypedDict
 
 from . import parsing as p
 from .base import MAX_KEY_LENGTH, Connector, WebhookMeta, body_digest
+from .catalog import web_url
 from .consent import marketing_state
 from .events import (
     AppUninstalled,
@@ -38,6 +39,7 @@ from .events import (
     RefundCreated,
     RefundSnapshot,
     ShipmentEvent,
+    Tracking,
 )
 from .exceptions import MalformedPayload
 from .parsing import JSONObject
@@ -188,12 +190,28 @@ def fulfillment_snapshot(data: JSONObject, order_id: str) -> FulfillmentSnapshot
         tracking_company=p.text(data.get("tracking_company"), 64),
         tracking_number=p.text(data.get("tracking_number"), 64),
         tracking_url=_https(p.text(data.get("tracking_url"), 512)),
+        tracking=_tracking(data),
     )
 
 
 def _https(url: str | None) -> str | None:
     """A tracking link we may put in a message: https only (no javascript: or http: link reaches a shopper)."""
     return url if url and url.startswith("https://") and url.isprintable() and " " not in url else None
+
+
+def _tracking(data: JSONObject) -> tuple[Tracking, ...]:
+    """tracking_company with tracking_numbers/tracking_urls (one URL per number, same order), else the singular
+    fields: https://shopify.dev/docs/api/admin-rest/latest/resources/fulfillment. Lenient: a bad one is left out."""
+    numbers, urls = data.get("tracking_numbers"), data.get("tracking_urls")
+    numbers = numbers if isinstance(numbers, list) and numbers else [data.get("tracking_number")]
+    urls = urls if isinstance(urls, list) and urls else [data.get("tracking_url")]
+    carrier = p.lenient_text(data.get("tracking_company"), 64)
+    found = []
+    for index, raw in enumerate(numbers[:20]):
+        number, url = p.tracking_number(raw), web_url(urls[index]) if index < len(urls) else None
+        if number or url:
+            found.append(Tracking(carrier=carrier, number=number, url=url))
+    return tuple(found)
 
 
 def _line_item(data: JSONObject) -> LineItem:

@@ -7,6 +7,8 @@ Docs and source relied on:
   HMAC-SHA256 of the raw body with the webhook's secret).
 - Order and customer JSON (REST v3, the same body a webhook carries):
   https://woocommerce.github.io/woocommerce-rest-api-docs/#order-properties
+- Tracking numbers and "delivered" (meta of shipment-tracking plugins, our plugin's `ppe_tracking`):
+  connectors/woocommerce_tracking.py
 
 WooCommerce has no stable delivery id (X-WC-Webhook-Delivery-ID is new on every
 attempt), so a delivery's identity is its topic, resource id and content (dedupe_key).
@@ -40,10 +42,11 @@ from .events import (
 )
 from .exceptions import MalformedPayload
 from .parsing import JSONObject
+from .woocommerce_tracking import ShipmentFacts, shipment_facts
 
 _PING = re.compile(rb"^webhook_id=\d+$")
 # on-hold waits for payment (bank transfer, cheque): not paid until date_paid is set.
-_PAID_STATUSES = {"processing", "completed"}
+_PAID_STATUSES = {"processing", "completed", "delivered"}  # delivered: AST's status after completed
 # Order meta keys multilingual plugins use to record the shopper's language.
 _LOCALE_META_KEYS = ("wpml_language", "trp_language", "pll_language", "locale")
 
@@ -192,22 +195,33 @@ def _financial_status(status: str, paid: bool) -> str:
     return "paid" if paid else "pending"
 
 
-def _completion(order_id: str, completed_at: datetime | None, modified: datetime) -> tuple[FulfillmentSnapshot, ...]:
+def _completion(
+    order_id: str, completed_at: datetime | None, modified: datetime, facts: ShipmentFacts
+) -> tuple[FulfillmentSnapshot, ...]:
     """WooCommerce has no fulfilment resource: status "completed" means shipped.
 
-    It becomes one synthetic fulfilment per order, so both platforms share one
-    fulfilment model (fulfilled date, delivery tracking added later).
+    It becomes one synthetic parcel per order, so both platforms share one fulfilment model. A shipment-tracking
+    plugin's numbers and a "delivered" mark (connectors/woocommerce_tracking.py) go on that parcel; tracking or a
+    delivered mark on an order not yet completed ships it too (from the tracking's date, else the update's).
     """
-    if completed_at is None:
+    if completed_at is None and not facts.tracking and not facts.delivered:
         return ()
+    first = (
+        facts.tracking[0] if facts.tracking else None
+    )  # the parcel's headline tracking, as Shopify's singular fields
     return (
         FulfillmentSnapshot(
             platform_id=f"{order_id}-completed",
             order_id=order_id,
             status="success",
-            shipment_status=None,
-            created_at=completed_at,
+            shipment_status="delivered" if facts.delivered else None,
+            created_at=completed_at or facts.shipped_at or modified,
             updated_at=modified,
+            tracking=facts.tracking,
+            tracking_company=first.carrier if first else None,
+            tracking_number=first.number if first else None,
+            tracking_url=first.url if first and first.url and first.url.startswith("https://") else None,
+            delivered_at=(facts.delivered_at or modified) if facts.delivered else None,
         ),
     )
 
@@ -238,7 +252,7 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
         created_at=created,
         updated_at=modified,
         financial_status=_financial_status(status, paid_at is not None or status in _PAID_STATUSES),
-        fulfillment_status="fulfilled" if status == "completed" else None,
+        fulfillment_status="fulfilled" if status in ("completed", "delivered") else None,
         platform_status=status,
         customer=CustomerSnapshot(
             platform_id=p.optional_id(data.get("customer_id"), "customer_id"),
@@ -256,7 +270,7 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
         locale=_meta_locale(data),
         paid_at=paid_at,
         cancelled_at=modified if status == "cancelled" else None,
-        fulfillments=_completion(order_id, _gmt(data, "date_completed"), modified),
+        fulfillments=_completion(order_id, _gmt(data, "date_completed"), modified, shipment_facts(data, status)),
         discount_codes=tuple(
             str(c["code"]) for c in p.objects(data.get("coupon_lines"), "coupon_lines") if c.get("code")
         ),

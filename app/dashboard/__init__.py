@@ -39,7 +39,7 @@ def add_template_folder(path: Path) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the blueprint after the features' init_app added their pages (as app/admin does)."""
-    from app.dashboard import cli, customers, errors, i18n, login, overview, programmes, store_settings  # noqa: F401
+    from app.dashboard import cli, customers, errors, i18n, login, overview, plugin_link, programmes, store_settings  # noqa: F401
 
     i18n.init_app(app)
     app.register_blueprint(bp)

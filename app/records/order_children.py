@@ -98,7 +98,7 @@ def upsert_fulfillment(session: Session, store: Store, snap: FulfillmentSnapshot
     if snap.shipment_status:
         _saw_status(row, snap.shipment_status)
     if snap.shipment_status == "delivered":
-        row.delivered_at = earliest(row.delivered_at, snap.updated_at)
+        row.delivered_at = earliest(row.delivered_at, snap.delivered_at or snap.updated_at)
         row.shipment_status = "delivered"
     flush_unless_batch(session)
 

@@ -1,6 +1,7 @@
-"""The WordPress plugin's PHP: `php -l` on every file, the zip installs and activates on a fresh WordPress with
-WP_DEBUG on and no notice from the plugin, and its PHPUnit suite (tests/wordpress/php, Debian's phpunit) on that
-WordPress with the WooCommerce doubles.
+"""The WordPress plugin's PHP: `php -l` on every file, PHP_CodeSniffer with the upstream sniffs of WPCS's
+WordPress-Core (tests/wordpress/phpcs.xml), the zip installs and activates on a fresh WordPress with WP_DEBUG on
+and no notice from the plugin, and its PHPUnit suite (tests/wordpress/php, Debian's phpunit) on that WordPress
+with the WooCommerce doubles.
 """
 
 from __future__ import annotations
@@ -24,6 +25,22 @@ def test_every_php_file_parses():
     for path in files:
         done = subprocess.run([php, "-l", str(path)], capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_phpcs_with_wordpress_cores_upstream_sniffs_finds_nothing():
+    """Debian's php-codesniffer with the Generic/Squiz/PEAR/PSR2 sniffs WPCS's WordPress-Core includes
+    (tests/wordpress/phpcs.xml); WPCS's own WordPress.* sniffs are a Composer package we cannot install."""
+    require_php()
+    phpcs = shutil.which("phpcs")
+    if phpcs is None:
+        pytest.skip("no phpcs (apt-get install -y php-codesniffer)")
+    done = subprocess.run(
+        [phpcs, "-q", "--report=full", f"--standard={HERE / 'phpcs.xml'}", str(PLUGIN_DIR)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]  # warnings count too
 
 
 def test_the_zip_is_the_plugin_with_the_widget_and_no_source_left_out(plugin_zip):
@@ -64,6 +81,7 @@ def test_activates_without_a_notice_then_passes_its_unit_tests(wordpress):
     )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert " tests, " in done.stdout or "OK (" in done.stdout
+    print(done.stdout.strip().splitlines()[-1])  # e.g. "OK (63 tests, 240 assertions)"
     mine = [line for line in wordpress.debug_lines() if "/plugins/ppe-rewards/" in line]
     assert mine == [], mine
 

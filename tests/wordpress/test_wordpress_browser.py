@@ -2,8 +2,9 @@
 admin uploads the zip on a fresh WordPress (WP_DEBUG on) and activates it, opens WooCommerce > Rewards and presses
 Connect, which reaches our server and goes on to the store's wc-auth page; the test plays WooCommerce's part there
 (it posts the keys to our callback and sends the admin back, as WC_Auth does), the plugin exchanges its one-time
-code and shows the connection's status. Then a customer opens My Account > Rewards and sees the balance our
-storefront API serves, as does the widget's panel. Screenshots at 1280 and 390 px go to the test's tmp dir.
+code and shows the connection's status, and "Open the dashboard" signs the merchant in to ours in a new tab. Then
+a customer opens My Account > Rewards and sees the balance our storefront API serves, as does the widget's panel,
+and the thank-you page of their order. Screenshots at 1280 and 390 px go to tests/artifacts/screenshots/wordpress/.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots" / "wordpress"
 pytestmark = pytest.mark.slow
 
 
@@ -90,9 +92,12 @@ def log_in(page, shop: WordPressSite, user: str, password: str) -> None:
 
 
 def shots(page, tmp_path: Path, name: str) -> None:
+    """tests/artifacts/screenshots/wordpress/<name>-<width>.png (git ignores tests/artifacts), paths printed."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
     for width, height in ((1280, 900), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=str(tmp_path / f"{name}-{width}.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+        print(f"screenshot: {SHOTS / f'{name}-{width}.png'}")
 
 
 def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromium, tmp_path, certificate):
@@ -137,6 +142,15 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     assert "Connected. Your customers now see their rewards." in page.inner_text(".notice")
     assert page.inner_text("#ppe-last-webhook") == "Last order update received: none yet"
     shots(page, tmp_path, "settings-connected")
+    # "Open the dashboard": WordPress's server asks ours for a fresh sign-in link (a signed call), and the
+    # merchant's new tab lands signed in on the dashboard (app/dashboard/plugin_link.py).
+    with admin.expect_page() as opened:
+        page.click("#ppe_rewards_dashboard")
+    dashboard = opened.value
+    dashboard.wait_for_url(f"{ours}/app", timeout=15000)
+    assert dashboard.get_by_role("heading", name="Overview").first.is_visible()
+    assert "ppe_dash" in {cookie["name"] for cookie in admin.cookies(f"{ours}/app")}
+    shots(dashboard, tmp_path, "dashboard-from-plugin")
     admin.close()
 
     db.session.rollback()
@@ -166,7 +180,15 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     page.get_by_role("button", name="★ Rewards").click()
     dialog = page.get_by_role("dialog", name="Rewards")
     dialog.get_by_text("1,250").first.wait_for(timeout=15000)
-    page.screenshot(path=str(tmp_path / "widget-panel-1280.png"))
+    page.screenshot(path=str(SHOTS / "widget-panel-1280.png"))
+    print(f"screenshot: {SHOTS / 'widget-panel-1280.png'}")
+    # The thank-you page of an order: the plugin asks our API on the server (the order's points, else the earn
+    # preview: whichever our service answers) and the page shows what it could read; the referral link always.
+    page.goto(f"{shop.url}/order-received/")
+    assert "Your order has been received." in page.inner_text("body")
+    section = page.locator("section.ppe-thankyou")
+    assert section.locator(".ppe-share-url").input_value() == share
+    shots(page, tmp_path, "thank-you")
     assert errors == []
     plugin_notices = [line for line in shop.debug_lines() if "/plugins/ppe-rewards/" in line]
     assert plugin_notices == []

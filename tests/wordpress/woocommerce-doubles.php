@@ -2,9 +2,11 @@
 /**
  * Test doubles for the few WooCommerce pieces the plugin uses (WooCommerce is in no registry these tests can
  * reach). Loaded as a must-use plugin of the test's WordPress, so the plugin meets them as it would meet
- * WooCommerce: WC() with a cart and a session, wc_get_order, the order count, the HPOS FeaturesUtil, the
- * `before_woocommerce_init` action, and a minimal [woocommerce_my_account] page that runs the account
- * endpoints' actions the way WooCommerce's own template does.
+ * WooCommerce: WC() with a cart and a session, wc_get_order (an order with meta, total, status), the order count,
+ * the HPOS FeaturesUtil, the
+ * `before_woocommerce_init` action, a minimal [woocommerce_my_account] page that runs the account
+ * endpoints' actions the way WooCommerce's own template does, and an order-received page firing
+ * `woocommerce_thankyou` ([ppe_test_order_received]).
  */
 
 namespace Automattic\WooCommerce\Utilities {
@@ -77,6 +79,13 @@ namespace {
 		public $id;
 		public $customer_id;
 		public $meta = array();
+		public $total = '59.90';
+		public $currency = 'EUR';
+		public $status = 'processing';
+		/** @var int|null Unix seconds of the last change. */
+		public $modified = null;
+		/** @var int How often save_meta_data ran. */
+		public $meta_saves = 0;
 
 		public function __construct( $id, $customer_id ) {
 			$this->id          = $id;
@@ -91,8 +100,32 @@ namespace {
 			return $this->customer_id;
 		}
 
+		public function get_total() {
+			return $this->total;
+		}
+
+		public function get_currency() {
+			return $this->currency;
+		}
+
+		public function get_status() {
+			return $this->status;
+		}
+
+		public function has_status( $status ) {
+			return in_array( $this->status, (array) $status, true );
+		}
+
+		public function get_date_modified() {
+			return null === $this->modified ? null : new DateTimeImmutable( '@' . $this->modified );
+		}
+
 		public function update_meta_data( $key, $value ) {
 			$this->meta[ $key ] = $value;
+		}
+
+		public function save_meta_data() {
+			++$this->meta_saves;
 		}
 
 		public function get_meta( $key ) {
@@ -181,6 +214,21 @@ namespace {
 				echo '<p>Hello.</p>';
 			}
 			return $html . ob_get_clean() . '</div>';
+		}
+	);
+
+	// WooCommerce's order-received page, reduced to what the plugin meets there: an order of the logged-in
+	// customer (or a guest's) and the `woocommerce_thankyou` action with its id.
+	add_shortcode(
+		'ppe_test_order_received',
+		static function () {
+			$order           = new PPE_Test_WC_Order( 501, get_current_user_id() );
+			$order->total    = '42.50';
+			$order->currency = 'EUR';
+			$GLOBALS['ppe_test_orders'][501] = $order;
+			ob_start();
+			do_action( 'woocommerce_thankyou', 501 );
+			return '<p class="woocommerce-thankyou-order-received">Thank you. Your order has been received.</p>' . ob_get_clean();
 		}
 	);
 }

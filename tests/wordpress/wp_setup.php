@@ -22,6 +22,7 @@ if ( 'install' === $argv[1] ) {
 	update_option( 'show_avatars', 0 ); // no calls to gravatar.com from the test's browser
 	$account = wp_insert_post( array( 'post_type' => 'page', 'post_status' => 'publish', 'post_title' => 'My account', 'post_name' => 'my-account', 'post_content' => '[woocommerce_my_account]' ) );
 	update_option( 'woocommerce_myaccount_page_id', $account );
+	wp_insert_post( array( 'post_type' => 'page', 'post_status' => 'publish', 'post_title' => 'Order received', 'post_name' => 'order-received', 'post_content' => '[ppe_test_order_received]' ) );
 	$customer = wp_insert_user( array( 'user_login' => 'ann', 'user_pass' => 'ann-password-1', 'user_email' => 'ann@example.com', 'role' => 'subscriber', 'first_name' => 'Ann' ) );
 	echo json_encode( array( 'user_id' => $result['user_id'], 'customer_id' => $customer, 'account_page' => $account ) );
 	exit;

@@ -33,6 +33,8 @@ require_once __DIR__ . '/includes/class-ppe-rewards-client.php';
 require_once __DIR__ . '/includes/class-ppe-rewards-admin.php';
 require_once __DIR__ . '/includes/class-ppe-rewards-storefront.php';
 require_once __DIR__ . '/includes/class-ppe-rewards-account.php';
+require_once __DIR__ . '/includes/class-ppe-rewards-order.php';
+require_once __DIR__ . '/includes/class-ppe-rewards-tracking.php';
 require_once __DIR__ . '/includes/class-ppe-rewards-referral.php';
 
 // HPOS (custom order tables): orders are read and written only through WC_Order (get_meta, update_meta_data).
@@ -58,6 +60,8 @@ add_action(
 PPE_Rewards_Admin::register();
 PPE_Rewards_Storefront::register();
 PPE_Rewards_Account::register();
+PPE_Rewards_Order::register();
+PPE_Rewards_Tracking::register();
 PPE_Rewards_Referral::register();
 
 register_activation_hook(

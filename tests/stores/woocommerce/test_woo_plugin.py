@@ -177,3 +177,31 @@ def test_status_and_disconnect_are_signed_calls(app, woo_app, site, wctx):
     assert answer.status_code == 202
     run_jobs(woo_app)
     assert the_store().status == "uninstalled"
+
+
+def test_the_dashboard_link_is_a_signed_call_whose_link_signs_in_once(app, woo_app, site, wctx):
+    """The plugin's "Open the dashboard": its server asks with its signed call, the merchant's browser opens
+    the link we answer, once (app/dashboard/plugin_link.py)."""
+    verifier, challenge = pkce()
+    keys = exchange(woo_app, site, code_in(plugin_connect(woo_app, site, challenge)), verifier).json()
+    base, path = app_url(woo_app), "/app/plugin-link"
+    assert web.post(base + path, data=b"{}", timeout=10).status_code == 401
+    forged = {
+        **signed(keys, "POST", path, b"{}"),
+        "X-PPE-Signature": sign_call("x", "POST", path, b"{}", int(time.time())),
+    }
+    assert web.post(base + path, data=b"{}", headers=forged, timeout=10).status_code == 401
+    other_path = signed(keys, "POST", "/woocommerce/plugin/disconnect", b"{}")  # a signature for another route
+    assert web.post(base + path, data=b"{}", headers=other_path, timeout=10).status_code == 401
+
+    answer = web.post(base + path, data=b"{}", headers=signed(keys, "POST", path, b"{}"), timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Cache-Control"] == "no-store"
+    link = answer.json()["url"]
+    assert link.startswith(base + "/app/login?token=") and answer.json()["expires_in"] > 0
+    assert keys["secret"] not in link
+    browser = web.get(link, allow_redirects=False, timeout=10)
+    assert browser.status_code == 303 and "ppe_dash=" in browser.headers["Set-Cookie"]
+    assert web.get(link, allow_redirects=False, timeout=10).status_code == 401  # single use
+    fresh = web.post(base + path, data=b"{}", headers=signed(keys, "POST", path, b"{}"), timeout=10).json()["url"]
+    assert fresh != link and web.get(fresh, allow_redirects=False, timeout=10).status_code == 303

@@ -1,6 +1,6 @@
 <?php
 /**
- * My Account > Rewards and the order pages, read from our storefront API with the customer's token.
+ * My Account > Rewards, read from our storefront API with the customer's token (the order pages: OrderTest).
  */
 final class AccountTest extends PPE_Test_Case {
 
@@ -47,39 +47,5 @@ final class AccountTest extends PPE_Test_Case {
 		$this->customer();
 		$html = $this->render( array( 'PPE_Rewards_Account', 'render' ) );
 		$this->assertStringContainsString( 'ppe-unavailable', $html );
-	}
-
-	public function test_a_first_order_is_welcomed_and_only_its_customer_sees_it() {
-		$this->connect_plugin();
-		$id = $this->customer();
-		$this->answers();
-		$GLOBALS['ppe_test_orders'][20]       = new PPE_Test_WC_Order( 20, $id );
-		$GLOBALS['ppe_test_orders'][21]       = new PPE_Test_WC_Order( 21, $id + 100 );
-		$GLOBALS['ppe_test_order_counts'][ $id ] = 1;
-		$html = $this->render(
-			static function () {
-				PPE_Rewards_Account::thankyou( 20 );
-			}
-		);
-		$this->assertStringContainsString( 'ppe-welcome', $html );
-		$this->assertStringContainsString( 'Pending: 300', $html );
-		$this->assertStringContainsString( 'ppe-share-url', $html );
-		$this->assertSame(
-			'',
-			$this->render(
-				static function () {
-					PPE_Rewards_Account::thankyou( 21 );
-				}
-			)
-		);
-		$GLOBALS['ppe_test_order_counts'][ $id ] = 3;
-		$this->assertStringNotContainsString(
-			'ppe-welcome',
-			$this->render(
-				static function () {
-					PPE_Rewards_Account::thankyou( 20 );
-				}
-			)
-		);
 	}
 }

@@ -12,7 +12,7 @@ final class AdminTest extends PPE_Test_Case {
 
 	public function test_every_action_needs_the_capability() {
 		$this->customer();
-		foreach ( array( 'connect', 'disconnect', 'save' ) as $action ) {
+		foreach ( array( 'connect', 'disconnect', 'save', 'dashboard' ) as $action ) {
 			$this->post_with_nonce( 'ppe_rewards_' . $action );
 			try {
 				call_user_func( array( 'PPE_Rewards_Admin', $action ) );
@@ -27,7 +27,7 @@ final class AdminTest extends PPE_Test_Case {
 	public function test_every_action_needs_its_nonce() {
 		$this->admin();
 		$this->connect_plugin();
-		foreach ( array( 'connect', 'disconnect', 'save' ) as $action ) {
+		foreach ( array( 'connect', 'disconnect', 'save', 'dashboard' ) as $action ) {
 			$this->post_with_nonce( 'ppe_rewards_other' );
 			try {
 				call_user_func( array( 'PPE_Rewards_Admin', $action ) );
@@ -131,5 +131,49 @@ final class AdminTest extends PPE_Test_Case {
 		$this->assertFalse( $settings['product_reviews'] );
 		$this->assertFalse( $settings['launcher'] );
 		$this->assertStringNotContainsString( 'javascript', get_option( PPE_Rewards_Settings::OPTION )['api_url'] );
+	}
+
+	public function test_open_the_dashboard_asks_our_service_for_a_fresh_link_by_a_signed_call() {
+		$this->admin();
+		$this->connect_plugin();
+		$link = $this->api( '/app/login?token=abc.def' );
+		PPE_Test_Http::$responses['/app/plugin-link'] = array( 200, array( 'status' => 'ok', 'url' => $link, 'expires_in' => 600 ) );
+		$this->post_with_nonce( 'ppe_rewards_dashboard' );
+		$this->assertSame( $link, $this->redirect_of( array( 'PPE_Rewards_Admin', 'dashboard' ) ) );
+		$request = PPE_Test_Http::$requests[0];
+		$this->assertSame( $this->api( '/app/plugin-link' ), $request['url'] );
+		$this->assertSame( 'POST', $request['args']['method'] );
+		preg_match( '/^t=(\d+),s=/', $request['args']['headers']['X-PPE-Signature'], $match );
+		$mac = hash_hmac( 'sha256', $match[1] . '.POST./app/plugin-link.' . $request['args']['body'], self::SECRET );
+		$this->assertSame( 't=' . $match[1] . ',s=' . $mac, $request['args']['headers']['X-PPE-Signature'] );
+		$this->assertStringNotContainsString( self::SECRET, wp_json_encode( $request ) );
+	}
+
+	public function test_open_the_dashboard_goes_nowhere_else_and_says_when_it_cannot() {
+		$this->admin();
+		$this->connect_plugin();
+		$this->post_with_nonce( 'ppe_rewards_dashboard' );
+		foreach ( array( array( 200, array( 'url' => 'https://attacker.example/app/login?token=x' ) ), array( 401, array( 'status' => 'unauthenticated' ) ), array( 200, array( 'url' => array( 'x' ) ) ) ) as $answer ) {
+			PPE_Test_Http::$responses['/app/plugin-link'] = $answer;
+			$this->assertStringEndsWith( 'ppe_notice=dashboard_unavailable', $this->redirect_of( array( 'PPE_Rewards_Admin', 'dashboard' ) ) );
+		}
+		PPE_Rewards_Settings::forget_connection();
+		$count = count( PPE_Test_Http::$requests );
+		$this->assertStringEndsWith( 'ppe_notice=dashboard_unavailable', $this->redirect_of( array( 'PPE_Rewards_Admin', 'dashboard' ) ) );
+		$this->assertCount( $count, PPE_Test_Http::$requests ); // not connected: nothing to sign with, nothing asked
+	}
+
+	public function test_the_page_offers_the_dashboard_once_connected_in_a_new_tab() {
+		$this->admin();
+		ob_start();
+		PPE_Rewards_Admin::render();
+		$this->assertStringNotContainsString( 'ppe_rewards_dashboard', ob_get_clean() );
+		$this->connect_plugin();
+		ob_start();
+		PPE_Rewards_Admin::render();
+		$html = ob_get_clean();
+		$this->assertMatchesRegularExpression( '/<form method="post" style="[^"]*" action="[^"]+admin-post\.php" target="_blank"><input type="hidden" name="action" value="ppe_rewards_dashboard">/', $html );
+		$this->assertStringNotContainsString( self::SECRET, $html );
+		$this->assertStringNotContainsString( '/app/login', $html ); // no link waits in the page
 	}
 }

@@ -83,6 +83,10 @@ abstract class PPE_Test_Case extends \PHPUnit\Framework\TestCase {
 		delete_option( PPE_Rewards_Settings::OPTION );
 		PPE_Rewards_Settings::forget_connection();
 		wp_set_current_user( 0 );
+		// The order pages cache our answers in transients: each test starts without them.
+		global $wpdb;
+		$wpdb->query( "DELETE FROM {$wpdb->options} WHERE option_name LIKE '\\_transient\\_%ppe\\_rewards\\_%'" );
+		wp_cache_flush();
 		$_GET     = array();
 		$_POST    = array();
 		$_REQUEST = array();

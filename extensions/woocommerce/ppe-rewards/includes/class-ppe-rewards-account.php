@@ -1,8 +1,7 @@
 <?php
 /**
  * My Account > Rewards (balance, tier, rewards to redeem, referral link, activity), read server side from our
- * storefront API with a token minted here; and after checkout (the order-received page, and the customer's
- * view of an order): what the order will earn, the referral link, and a welcome on a first order.
+ * storefront API with a token minted here. The order pages (thank-you, view order) are class-ppe-rewards-order.php.
  *
  * Redeeming happens in the widget's panel (its launcher), which shows the code once the store has it.
  *
@@ -12,7 +11,7 @@
 defined( 'ABSPATH' ) || exit;
 
 /**
- * The My Account endpoint and the order pages.
+ * The My Account endpoint.
  */
 final class PPE_Rewards_Account {
 
@@ -27,8 +26,6 @@ final class PPE_Rewards_Account {
 		add_filter( 'woocommerce_get_query_vars', array( __CLASS__, 'query_vars' ) );
 		add_filter( 'woocommerce_account_menu_items', array( __CLASS__, 'menu_items' ) );
 		add_action( 'woocommerce_account_' . self::ENDPOINT . '_endpoint', array( __CLASS__, 'render' ) );
-		add_action( 'woocommerce_thankyou', array( __CLASS__, 'thankyou' ), 20 );
-		add_action( 'woocommerce_view_order', array( __CLASS__, 'thankyou' ), 20 );
 	}
 
 	/**
@@ -73,7 +70,7 @@ final class PPE_Rewards_Account {
 	 * @param mixed $value A number from our API.
 	 * @return string
 	 */
-	private static function points( $value ) {
+	public static function points( $value ) {
 		return number_format_i18n( is_numeric( $value ) ? (float) $value : 0 );
 	}
 
@@ -172,41 +169,5 @@ final class PPE_Rewards_Account {
 				/* translators: 1: an amount, 2: a currency code */
 				return sprintf( __( '%1$s %2$s off', 'ppe-rewards' ), $value, (string) ( $reward['currency'] ?? '' ) );
 		}
-	}
-
-	/**
-	 * After checkout, and on the customer's view of an order.
-	 *
-	 * The points of one order are decided by our service when the order reaches it (its rate and tier
-	 * multiplier); they show as pending in the balance once it has, and become spendable after the return window.
-	 *
-	 * @param int $order_id The order.
-	 * @return void
-	 */
-	public static function thankyou( $order_id ) {
-		if ( ! PPE_Rewards_Settings::connected() || ! PPE_Rewards_Settings::get()['thankyou'] || ! function_exists( 'wc_get_order' ) ) {
-			return;
-		}
-		$order = wc_get_order( $order_id );
-		if ( ! $order || (int) $order->get_customer_id() !== get_current_user_id() || get_current_user_id() <= 0 ) {
-			return; // Guests: nothing to show without an account; another customer's order: never.
-		}
-		echo '<section class="ppe-thankyou">';
-		if ( function_exists( 'wc_get_customer_order_count' ) && 1 === (int) wc_get_customer_order_count( get_current_user_id() ) ) {
-			echo '<h2 class="ppe-welcome">' . esc_html__( 'Welcome! Your first order earns you points.', 'ppe-rewards' ) . '</h2>';
-		} else {
-			echo '<h2>' . esc_html__( 'Your rewards', 'ppe-rewards' ) . '</h2>';
-		}
-		echo '<p>' . esc_html__( 'This order earns points: they show as pending in your Rewards once we have it, and can be spent after the return window.', 'ppe-rewards' ) . '</p>';
-		$balance = PPE_Rewards_Client::storefront_get( '/me/balance' );
-		if ( is_array( $balance ) ) {
-			/* translators: 1: spendable points, 2: pending points */
-			echo '<p class="ppe-balance">' . esc_html( sprintf( __( 'Points to spend: %1$s. Pending: %2$s.', 'ppe-rewards' ), self::points( $balance['spendable'] ?? 0 ), self::points( $balance['pending'] ?? 0 ) ) ) . '</p>';
-		}
-		$referral = PPE_Rewards_Client::storefront_get( '/me/referral' );
-		if ( is_array( $referral ) && ! empty( $referral['share_url'] ) ) {
-			echo PPE_Rewards_Storefront::referral_html( (string) $referral['share_url'] ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped inside.
-		}
-		echo '</section>';
 	}
 }

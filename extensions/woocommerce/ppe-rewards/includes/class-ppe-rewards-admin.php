@@ -28,6 +28,7 @@ final class PPE_Rewards_Admin {
 		add_action( 'admin_post_ppe_rewards_connect', array( __CLASS__, 'connect' ) );
 		add_action( 'admin_post_ppe_rewards_disconnect', array( __CLASS__, 'disconnect' ) );
 		add_action( 'admin_post_ppe_rewards_save', array( __CLASS__, 'save' ) );
+		add_action( 'admin_post_ppe_rewards_dashboard', array( __CLASS__, 'dashboard' ) );
 		add_filter( 'plugin_action_links_' . plugin_basename( PPE_REWARDS_FILE ), array( __CLASS__, 'action_links' ) );
 	}
 
@@ -169,6 +170,29 @@ final class PPE_Rewards_Admin {
 	}
 
 	/**
+	 * Open the dashboard: a fresh single-use sign-in link from our service (a signed call with the stored secret,
+	 * app/dashboard/plugin_link.py), then the merchant's browser goes there. The secret never reaches the page,
+	 * and the link is asked for only when pressed, so none sits in the page's HTML waiting to expire or leak.
+	 *
+	 * @return void
+	 */
+	public static function dashboard() {
+		self::check( 'ppe_rewards_dashboard' );
+		$url = '';
+		if ( PPE_Rewards_Settings::connected() ) {
+			list( $status, $body ) = PPE_Rewards_Client::signed( 'POST', '/app/plugin-link' );
+			$url                   = 200 === $status && isset( $body['url'] ) && is_string( $body['url'] ) ? $body['url'] : '';
+		}
+		// Only a sign-in link of our own service, whatever the answer said.
+		if ( 0 !== strpos( $url, PPE_Rewards_Settings::get()['api_url'] . '/app/login?token=' ) ) {
+			wp_safe_redirect( self::page_url( array( 'ppe_notice' => 'dashboard_unavailable' ) ) );
+			exit;
+		}
+		wp_redirect( $url ); // phpcs:ignore WordPress.Security.SafeRedirect.wp_redirect_wp_redirect -- our service, checked above.
+		exit;
+	}
+
+	/**
 	 * Save the display choices and the service address.
 	 *
 	 * @return void
@@ -211,16 +235,17 @@ final class PPE_Rewards_Admin {
 		$settings   = PPE_Rewards_Settings::get();
 		$connection = PPE_Rewards_Settings::connection();
 		$notices    = array(
-			'connected'     => __( 'Connected. Your customers now see their rewards.', 'ppe-rewards' ),
-			'not_connected' => __( 'The connection did not complete. Please try again.', 'ppe-rewards' ),
-			'disconnected'  => __( 'Disconnected.', 'ppe-rewards' ),
-			'saved'         => __( 'Settings saved.', 'ppe-rewards' ),
+			'connected'             => __( 'Connected. Your customers now see their rewards.', 'ppe-rewards' ),
+			'not_connected'         => __( 'The connection did not complete. Please try again.', 'ppe-rewards' ),
+			'disconnected'          => __( 'Disconnected.', 'ppe-rewards' ),
+			'saved'                 => __( 'Settings saved.', 'ppe-rewards' ),
+			'dashboard_unavailable' => __( 'The dashboard could not be opened just now. Please try again.', 'ppe-rewards' ),
 		);
 		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- display only.
 		$notice = isset( $_GET['ppe_notice'] ) ? sanitize_key( wp_unslash( $_GET['ppe_notice'] ) ) : '';
 		echo '<div class="wrap"><h1>' . esc_html__( 'Rewards', 'ppe-rewards' ) . '</h1>';
 		if ( isset( $notices[ $notice ] ) ) {
-			$class = 'not_connected' === $notice ? 'notice-error' : 'notice-success';
+			$class = in_array( $notice, array( 'not_connected', 'dashboard_unavailable' ), true ) ? 'notice-error' : 'notice-success';
 			echo '<div class="notice ' . esc_attr( $class ) . '"><p>' . esc_html( $notices[ $notice ] ) . '</p></div>';
 		}
 		echo '<h2>' . esc_html__( 'Connection', 'ppe-rewards' ) . '</h2>';
@@ -245,6 +270,8 @@ final class PPE_Rewards_Admin {
 					echo '<p>' . esc_html__( 'Our service no longer holds this store\'s keys: connect again.', 'ppe-rewards' ) . '</p>';
 				}
 			}
+			echo '<p>' . esc_html__( 'Your programme, its figures and its settings are in the dashboard.', 'ppe-rewards' ) . '</p>';
+			self::button( 'ppe_rewards_dashboard', __( 'Open the dashboard', 'ppe-rewards' ), 'primary', '_blank' );
 			self::button( 'ppe_rewards_disconnect', __( 'Disconnect', 'ppe-rewards' ), 'secondary' );
 		} else {
 			echo '<p>' . esc_html__( 'Connect this store to start the rewards programme. WooCommerce will ask you to approve access.', 'ppe-rewards' ) . '</p>';
@@ -276,10 +303,12 @@ final class PPE_Rewards_Admin {
 	 * @param string $action The admin-post action (also the nonce action).
 	 * @param string $label  The button's text.
 	 * @param string $kind   primary or secondary.
+	 * @param string $target The form's target ('' for this tab).
 	 * @return void
 	 */
-	private static function button( $action, $label, $kind ) {
-		echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">';
+	private static function button( $action, $label, $kind, $target = '' ) {
+		$target = '' !== $target ? ' target="' . esc_attr( $target ) . '"' : '';
+		echo '<form method="post" style="margin:0 0 8px" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '"' . $target . '>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped above.
 		echo '<input type="hidden" name="action" value="' . esc_attr( $action ) . '">';
 		wp_nonce_field( $action );
 		submit_button( $label, $kind, 'submit', false, array( 'id' => $action ) );

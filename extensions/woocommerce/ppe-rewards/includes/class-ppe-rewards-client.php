@@ -1,7 +1,8 @@
 <?php
 /**
  * Every HTTP call to our service, server to server (wp_remote_*): the connect exchange, the signed plugin
- * calls (status, disconnect), the storefront API for the logged-in customer, and the friend's discount code.
+ * calls (status, disconnect, the dashboard link), the storefront API (for the logged-in customer, or public with
+ * the store's key), and the friend's discount code.
  *
  * @package PPE_Rewards
  */
@@ -14,6 +15,8 @@ defined( 'ABSPATH' ) || exit;
 final class PPE_Rewards_Client {
 
 	const TIMEOUT = 5;
+	/** A shopper's page waits at most this long for us, then shows the page without our part. */
+	const PAGE_TIMEOUT = 3;
 
 	/**
 	 * Decode a JSON answer: [status, body array] ([0, []] when the call failed).
@@ -107,22 +110,56 @@ final class PPE_Rewards_Client {
 	/**
 	 * A storefront API read for the logged-in customer (docs/storefront-api.md), with a token minted here.
 	 *
-	 * @param string $path E.g. /me/balance.
-	 * @return array|null The answer, or null on any failure.
+	 * @param string $path    E.g. /me/balance.
+	 * @param array  $query   Extra query arguments (the store's key is always added).
+	 * @param int    $timeout Seconds; a storefront page passes PAGE_TIMEOUT.
+	 * @return array|null The answer, or null on any failure (not 200, no customer, not connected).
 	 */
-	public static function storefront_get( $path ) {
+	public static function storefront_get( $path, array $query = array(), $timeout = self::TIMEOUT ) {
 		$token = PPE_Rewards_Token::for_current_customer();
 		if ( '' === $token ) {
 			return null;
 		}
+		return self::api_get( $path, $query, $timeout, array( 'Authorization' => 'Bearer ' . $token ) );
+	}
+
+	/**
+	 * A public storefront API read (the store's key only, no customer), e.g. /loyalty/earn-preview.
+	 *
+	 * @param string $path    The route under /api/v1.
+	 * @param array  $query   Query arguments.
+	 * @param int    $timeout Seconds.
+	 * @return array|null
+	 */
+	public static function public_get( $path, array $query = array(), $timeout = self::TIMEOUT ) {
+		return self::api_get( $path, $query, $timeout, array() );
+	}
+
+	/**
+	 * GET /api/v1<path>?store=<key>&<query>; the body of a 200, else null.
+	 *
+	 * @param string $path    The route under /api/v1.
+	 * @param array  $query   Query arguments.
+	 * @param int    $timeout Seconds.
+	 * @param array  $headers Extra headers.
+	 * @return array|null
+	 */
+	private static function api_get( $path, array $query, $timeout, array $headers ) {
 		$connection = PPE_Rewards_Settings::connection();
-		$url        = add_query_arg( 'store', rawurlencode( $connection['store_key'] ), self::base() . '/api/v1' . $path );
+		if ( '' === $connection['store_key'] ) {
+			return null;
+		}
+		$args = array( 'store' => $connection['store_key'] );
+		foreach ( $query as $name => $value ) {
+			$args[ $name ] = (string) $value;
+		}
+		$url                   = add_query_arg( array_map( 'rawurlencode', $args ), self::base() . '/api/v1' . $path );
 		list( $status, $body ) = self::decode(
 			wp_remote_get(
 				$url,
 				array(
-					'timeout' => self::TIMEOUT,
-					'headers' => array( 'Authorization' => 'Bearer ' . $token ),
+					'timeout' => $timeout,
+					'headers' => $headers,
 				)
 			)
 		);
@@ -145,7 +182,7 @@ final class PPE_Rewards_Client {
 		if ( '' === $connection['store_key'] ) {
 			return '';
 		}
-		$url = add_query_arg(
+		$url                   = add_query_arg(
 			array(
 				'store' => rawurlencode( $connection['store_key'] ),
 				'token' => rawurlencode( $token ),
@@ -153,7 +190,7 @@ final class PPE_Rewards_Client {
 			self::base() . '/api/v1/referrals/friend-code'
 		);
 		list( $status, $body ) = self::decode( wp_remote_get( $url, array( 'timeout' => self::TIMEOUT ) ) );
-		$code = ( 200 === $status && isset( $body['code'] ) ) ? (string) $body['code'] : '';
+		$code                  = ( 200 === $status && isset( $body['code'] ) ) ? (string) $body['code'] : '';
 		return preg_match( '/^[A-Za-z0-9-]{4,40}$/', $code ) ? $code : '';
 	}
 }

@@ -77,7 +77,7 @@ final class PPE_Rewards_Storefront {
 			'data-css'    => plugins_url( 'assets/widget.css', PPE_REWARDS_FILE ),
 			'data-locale' => str_replace( '_', '-', determine_locale() ),
 		);
-		$token = PPE_Rewards_Token::for_current_customer();
+		$token      = PPE_Rewards_Token::for_current_customer();
 		if ( '' !== $token ) {
 			$attributes['data-token']       = $token;
 			$attributes['data-customer-id'] = (string) get_current_user_id();
