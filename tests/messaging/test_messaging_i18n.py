@@ -118,6 +118,13 @@ def _context(template: str) -> dict:
         },
         **{f"delivery_{state}": _delivery() for state in DELIVERY_STATES},
         "merchant_flagged_referral": {"order_name": "#1001", "reasons": "<b>bad</b>", "dashboard_url": "https://d"},
+        "survey_request": {
+            "first_name": "<b>bad</b>",
+            "order_name": "#1001",
+            "kind": "nps",
+            "scores": [{"score": n, "url": f"https://s/{n}"} for n in range(11)],
+            "choose_url": "https://s/choose",
+        },
     }[template]
 
 
@@ -143,6 +150,7 @@ TEMPLATES = (
     "recovery_apology",
     *(f"delivery_{state}" for state in DELIVERY_STATES),
     "merchant_flagged_referral",
+    "survey_request",
 )
 
 
