@@ -1,6 +1,6 @@
 """Admin API: the shoppers' messages of the store and where they go.
 
-GET   /admin/api/v1/support/messages?status=unread|handled&kind=help|low_rating&limit=50&before=<id>
+GET   /admin/api/v1/support/messages?status=unread|handled&kind=<kind>&limit=50&before=<id>
 POST  /admin/api/v1/support/messages/<id>/handled     (or /unread)
 GET   /admin/api/v1/support/settings                 {"notify_emails", "store_email", "recipients"}
 PATCH /admin/api/v1/support/settings                 {"notify_emails": ["a@shop.example", ...]}
@@ -38,6 +38,7 @@ def _int_arg(name: str, default: int | None) -> int | None:
 
 
 _Q = {"in": "query", "required": False}
+MAX_BEFORE = 10**18 - 1  # _int_arg's 18 digits: ids are BIGINT, and a number past them names no row
 MESSAGE = obj("id", "kind", "status", "created_at", id={"type": "integer"}, kind={"enum": list(KINDS)})
 SETTINGS = obj("notify_emails", "recipients", notify_emails={"type": "array", "items": {"type": "string"}})
 
@@ -49,7 +50,7 @@ SETTINGS = obj("notify_emails", "recipients", notify_emails={"type": "array", "i
         {"name": "status", **_Q, "schema": {"enum": list(STATUSES)}},
         {"name": "kind", **_Q, "schema": {"enum": list(KINDS)}},
         {"name": "limit", **_Q, "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
-        {"name": "before", **_Q, "schema": {"type": "integer", "minimum": 1}},
+        {"name": "before", **_Q, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_BEFORE}},
     ],
     response=obj("messages", messages={"type": "array", "items": MESSAGE}),
     errors={400: "A bad status, kind, limit or before"},
