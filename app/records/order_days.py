@@ -32,10 +32,15 @@ from sqlalchemy import BigInteger, Integer, and_, case, cast, delete, event, fun
 from sqlalchemy.orm import Session
 
 from app.platform.sql import chunks, in_keys
+from app.records.bulk import writes_customers
 from app.records.models import Order, OrderDay
 
 _KEY = "records.order_days"  # session.info: {store id: (days, customer ids)}
 SCALE = 10000
+
+# These statements write only the orders' previous/next placing times, which no balance answer reads: they name no
+# customer for the storefront's balance copies (records/bulk.py), so the copies of everyone are not dropped.
+NO_BALANCE = writes_customers(0, ())
 
 
 def _pending(session: Session, store_id: int) -> tuple[set[date], set[int]]:
@@ -111,21 +116,21 @@ def _relink(session: Session, store_id: int, customer_ids: Sequence[int]) -> set
             or_(Order.prev_placed_at.is_not(None), Order.next_placed_at.is_not(None)),
         )
         .values(prev_placed_at=None, next_placed_at=None)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **NO_BALANCE)
     )
     changed = session.execute(
         update(Order)
         .where(Order.id == chain.c.id, Order.prev_placed_at.is_distinct_from(chain.c.prev))
         .values(prev_placed_at=chain.c.prev, next_placed_at=chain.c.next)
         .returning(Order.placed_at)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **NO_BALANCE)
     ).scalars()
     days = {d for d in map(day_of, changed) if d is not None}
     session.execute(
         update(Order)
         .where(Order.id == chain.c.id, Order.next_placed_at.is_distinct_from(chain.c.next))
         .values(next_placed_at=chain.c.next)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **NO_BALANCE)
     )
     return days
 
