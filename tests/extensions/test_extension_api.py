@@ -19,7 +19,11 @@ from tests.conftest import SHOPIFY_SECRET
 from tests.extensions.seed import ALICE, BOB, CLIENT_ID, seed
 from tests.helpers import SHOP, add_store
 
-NOW = int(time.time())
+
+def _now() -> int:
+    return int(time.time())
+
+
 SANDBOX = "https://extensions.shopifycdn.com"  # an origin the worker may have; the answer must not depend on it
 
 
@@ -27,9 +31,9 @@ def documented(**changes) -> dict:
     claims = {
         "dest": SHOP,
         "aud": CLIENT_ID,
-        "exp": NOW + 300,
-        "nbf": NOW,
-        "iat": NOW,
+        "exp": _now() + 300,
+        "nbf": _now(),
+        "iat": _now(),
         "jti": "6c992878-dbaf-48d1-bb9d-6d9b59814fd1",
         "sub": f"gid://shopify/Customer/{ALICE}",
     }
@@ -55,11 +59,11 @@ def seeded(app, ctx, monkeypatch):
 
 
 def test_documented_shape_verifies():
-    claims = verify_extension_token(token(), client_id=CLIENT_ID, secret=SHOPIFY_SECRET, now=NOW)
+    claims = verify_extension_token(token(), client_id=CLIENT_ID, secret=SHOPIFY_SECRET, now=_now())
     assert (claims.shop, claims.customer_id) == (SHOP, ALICE)
-    guest = verify_extension_token(token(documented(sub=None)), client_id=CLIENT_ID, secret=SHOPIFY_SECRET, now=NOW)
+    guest = verify_extension_token(token(documented(sub=None)), client_id=CLIENT_ID, secret=SHOPIFY_SECRET, now=_now())
     assert guest.customer_id is None
-    minted = mint_extension_token(SHOP, CLIENT_ID, SHOPIFY_SECRET, now=NOW, customer_id=BOB)
+    minted = mint_extension_token(SHOP, CLIENT_ID, SHOPIFY_SECRET, now=_now(), customer_id=BOB)
     assert set(jwt.decode(minted, options={"verify_signature": False})) == {
         "dest",
         "aud",
@@ -75,16 +79,18 @@ FORGED = {
     "another secret": lambda: token(secret="not-our-secret"),
     "alg none": lambda: jwt.encode(documented(), None, algorithm="none"),
     "HS512": lambda: token(alg="HS512"),
-    "expired": lambda: token(documented(exp=NOW - 60, nbf=NOW - 360, iat=NOW - 360)),
-    "not yet valid": lambda: token(documented(nbf=NOW + 120, iat=NOW + 120, exp=NOW + 420)),
+    # Times from the clock when the test runs, not the module's import: the HTTP checks below use the real clock,
+    # and a full suite reaches this test minutes after collection (a time fixed at import was already past).
+    "expired": lambda: token(documented(exp=_now() - 60, nbf=_now() - 360, iat=_now() - 360)),
+    "not yet valid": lambda: token(documented(nbf=_now() + 120, iat=_now() + 120, exp=_now() + 420)),
     "another app": lambda: token(documented(aud="someone-elses-client-id")),
     "audience list": lambda: token(documented(aud=[CLIENT_ID, "x"])),
     "no aud": lambda: token(documented(aud=None)),
     "no dest": lambda: token(documented(dest=None)),
     "dest not a shop": lambda: token(documented(dest="evil.example.com")),
     "sub not a customer gid": lambda: token(documented(sub="gid://shopify/Order/1")),
-    "string exp": lambda: token(documented(exp=str(NOW + 300))),
-    "a day long": lambda: token(documented(exp=NOW + 86400)),
+    "string exp": lambda: token(documented(exp=str(_now() + 300))),
+    "a day long": lambda: token(documented(exp=_now() + 86400)),
     "payload edited": lambda: (
         lambda t: (
             t.split(".")[0]
@@ -101,7 +107,7 @@ FORGED = {
 def test_forged_tokens_refused(seeded, client, name):
     forged = FORGED[name]()
     with pytest.raises(StorefrontAuthError):
-        verify_extension_token(forged, client_id=CLIENT_ID, secret=SHOPIFY_SECRET, now=NOW)
+        verify_extension_token(forged, client_id=CLIENT_ID, secret=SHOPIFY_SECRET, now=_now())
     answer = client.get("/api/v1/me/balance", headers=bearer(forged))
     assert answer.status_code == 401, (name, answer.json)
     assert answer.json["error"].startswith("session_token.")
