@@ -209,6 +209,8 @@ class Config:
         self.MAIL_BATCH_SIZE = int(os.environ.get("MAIL_BATCH_SIZE", 100))
         self.MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 8))
         self.MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", 30))
+        # The dashboard's test sends per store: "<count>/<seconds>" (app/messaging/samples.py).
+        self.MAIL_TEST_LIMIT = os.environ.get("MAIL_TEST_LIMIT", "5/3600")
         self.MAIL_LEASE_SECONDS = float(os.environ.get("MAIL_LEASE_SECONDS", 300))
         self.MAIL_CLOCK = None  # tests only: callable returning an aware UTC datetime (default utcnow)
         # SMS through Twilio and WhatsApp through Meta's Cloud API (app/messaging/providers.py, docs/messaging.md).

@@ -108,9 +108,11 @@ class DailyCapSlot(Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    customer = flush_after("Customer", "DailyCapSlot.customer_id")
     day: Mapped[date] = mapped_column(Date)  # in the store's time zone
     slot: Mapped[int] = mapped_column(Integer)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    message = flush_after("Message", "DailyCapSlot.message_id")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
-from app.platform.types import BigId, UTCDateTime, utcnow
+from app.platform.types import BigId, UTCDateTime, flush_after, utcnow
 
 SCHEDULED, SENT, ANSWERED, CANCELLED = "scheduled", "sent", "answered", "cancelled"
 PROMOTER, PASSIVE, DETRACTOR = "promoter", "passive", "detractor"
@@ -26,6 +26,7 @@ class SurveyRequest(Model):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     order_platform_id: Mapped[str] = mapped_column(String(64))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    customer = flush_after("Customer", "SurveyRequest.customer_id")
     kind: Mapped[str] = mapped_column(String(8))  # nps | csat, fixed when scheduled
     status: Mapped[str] = mapped_column(String(16), default=SCHEDULED)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
