@@ -28,6 +28,9 @@ SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots" / "das
 
 def _preview(frame) -> dict:
     """The widget in the preview frame, once drawn: the spendable points and the earn row of the activity."""
+    # In view, as the merchant looks at it: Chromium does not run the frames of an opaque origin it does not show
+    # (no animation frames off screen), and typing in a field far down the form scrolls the preview away.
+    frame.locator("iframe.ppe-preview-frame").scroll_into_view_if_needed()
     widget = frame.frame_locator("iframe.ppe-preview-frame")
     widget.locator("body[data-ready]").wait_for(timeout=15000)
     return {
