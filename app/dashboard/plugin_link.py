@@ -37,7 +37,7 @@ def plugin_link() -> Response:
     if store.status != "active":
         db.session.rollback()
         return _answer(410, {"status": "store_not_connected"})
-    url, store_id = login_url(store), store.id
+    (url, _fingerprint), store_id = login_url(store), store.id
     db.session.rollback()
     log.info("dashboard.plugin_link", extra={"store_id": store_id})
     return _answer(200, {"status": "ok", "url": url, "expires_in": link_ttl()})
