@@ -16,7 +16,8 @@ from tests.helpers import add_store
 # code (loyalty/settings.py's rules cross fields; the review settings refuse unknown keys; the support list holds
 # e-mail addresses), so a generated object is mostly answered 422 naming the field; a points adjustment or a
 # redemption depends on the customer's balance (422 insufficient_points); a segment's conditions are checked per field
-# (segments/conditions.py: the op allowed depends on the field). Every other check runs.
+# (segments/conditions.py: the op allowed depends on the field); the survey results' period needs `from` before `to`
+# (a rule across two parameters the document cannot state). Every other check runs.
 RULED_INPUT = {
     "POST /admin/api/v1/customers/{customer_id}/loyalty/adjust",
     "POST /admin/api/v1/customers/{customer_id}/redemptions",
@@ -27,6 +28,7 @@ RULED_INPUT = {
     "PATCH /admin/api/v1/store/settings",
     "POST /admin/api/v1/segments",
     "PATCH /admin/api/v1/segments/{key}",
+    "GET /admin/api/v1/surveys/results",
 }
 
 
