@@ -8,7 +8,6 @@ no customer record to hold a referral code, so its card has none.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.messaging.api import branding, resolve_locale
+from app.platform.types import strict_day
 from app.records.models import Customer, Order
 from app.referrals.api import share_link
 from app.reviews.api import order_review_url
@@ -58,17 +58,12 @@ def card_for(session: Session, store: Store, order: Order) -> Card:
     )
 
 
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
 def parse_day(value: str | None, store: Store) -> date:
     """YYYY-MM-DD exactly (Python also takes 20270220 and week dates: not what the document promises), default today
     in the store's time zone; ValueError otherwise."""
     if value is None or value == "":
         return datetime.now(store_zone(store)).date()
-    if not _DAY.fullmatch(value):
-        raise ValueError("YYYY-MM-DD")
-    return date.fromisoformat(value)
+    return strict_day(value)
 
 
 def store_zone(store: Store) -> ZoneInfo:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -80,3 +81,14 @@ def flush_after(target: str, column: str) -> Any:
     lazy="raise": reading it would be a query per row; code sets and reads the `*_id` column.
     """
     return relationship(target, foreign_keys=column, lazy="raise", passive_deletes=True)
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def strict_day(value: str) -> date:
+    """YYYY-MM-DD exactly, as the API documents say (format: date); ValueError otherwise. date.fromisoformat alone
+    also takes 20270220 and week dates (Python 3.11)."""
+    if not _ISO_DAY.fullmatch(value):
+        raise ValueError("YYYY-MM-DD")
+    return date.fromisoformat(value)

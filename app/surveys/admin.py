@@ -3,8 +3,7 @@ settings are a section of the store-wide settings (PATCH /admin/api/v1/store/set
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from flask import Response, current_app, g, jsonify, request
 
@@ -13,9 +12,9 @@ from app.admin.auth import merchant_required
 from app.admin.openapi import documented, obj
 from app.extensions import db
 from app.messaging.api import mail_now
+from app.platform.types import strict_day
 from app.surveys.results import results
 
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATE = {"type": "string", "format": "date"}
 
 
@@ -23,9 +22,7 @@ def _day(name: str) -> datetime | None:
     raw = request.args.get(name)
     if raw is None:
         return None
-    if not _DAY.fullmatch(raw):
-        raise ValueError(name)
-    return datetime.fromisoformat(raw).replace(tzinfo=UTC)
+    return datetime.combine(strict_day(raw), time(0), tzinfo=UTC)
 
 
 @bp.get("/surveys/results")
