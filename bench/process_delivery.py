@@ -18,6 +18,7 @@ import argparse
 import os
 import statistics
 import sys
+import time
 
 from sqlalchemy import text
 
@@ -25,7 +26,22 @@ from .backends import Backends
 from .process import process
 
 
-def one(args: argparse.Namespace, updates: bool) -> tuple[float, int]:
+def queue_due(app) -> tuple[float, int]:
+    """The scheduler's send step run until nothing is due (journeys/send.py): the queueing half of the journey's
+    cost, timed, so the "on" rate pays for deciding and queueing alike."""
+    from app.journeys.send import send_due
+
+    queued, started = 0, time.perf_counter()
+    with app.app_context():
+        while True:
+            step = send_due(app)["delivery_updates"]
+            if not step:
+                break
+            queued += step
+    return time.perf_counter() - started, queued
+
+
+def one(args: argparse.Namespace, updates: bool) -> tuple[float, float, int]:
     from .process_data import load_inbox, verify
 
     backends = Backends(args.admin_url, args.redis_url)
@@ -40,12 +56,16 @@ def one(args: argparse.Namespace, updates: bool) -> tuple[float, int]:
                     {"value": '{"delivery_updates": {"enabled": true}}'},
                 )
         rate, _ = process(backends, args, count)
+        whole = rate
+        if updates:  # the deliveries' processing time plus the queueing step's
+            seconds, _queued = queue_due(app)
+            whole = count / (count / rate + seconds)
         problems = verify(app, backends, scenarios, count)
         if problems:
             raise RuntimeError(f"correctness check failed: {problems[:5]}")
         with backends.engine.connect() as conn:
-            sent = conn.execute(text("SELECT count(*) FROM delivery_updates WHERE outcome = 'due'")).scalar_one()
-        return rate, int(sent)
+            sent = conn.execute(text("SELECT count(*) FROM messages WHERE dedupe_key LIKE 'delivery:%'")).scalar_one()
+        return rate, whole, int(sent)
     finally:
         backends.drop()
 
@@ -63,17 +83,25 @@ def main() -> None:
     parser.add_argument("--profile", default=None)
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the run")
-    ratios = []
+    ratios, wholes = [], []
     for n in range(args.rounds):
         order = (False, True) if n % 2 == 0 else (True, False)
         rates: dict[bool, float] = {}
+        whole = 0.0
         for updates in order:
-            rates[updates], sent = one(args, updates)
-            label = "on " if updates else "off"
-            print(f"round {n + 1} delivery updates {label}: {rates[updates]:8.0f} deliveries/s, {sent} updates due")
+            rates[updates], both, sent = one(args, updates)
+            if updates:
+                whole = both
+                print(f"round {n + 1} delivery updates on : {rates[updates]:8.0f} deliveries/s processing, "
+                      f"{both:8.0f} with the queueing step; {sent} messages queued")  # fmt: skip
+            else:
+                print(f"round {n + 1} delivery updates off: {rates[updates]:8.0f} deliveries/s")
         ratios.append(rates[True] / rates[False])
-        print(f"round {n + 1} ratio on/off: {ratios[-1]:.3f}")
-    print(f"median ratio on/off over {args.rounds} round(s): {statistics.median(ratios):.3f} (goal: at least 0.90)")
+        wholes.append(whole / rates[False])
+        print(f"round {n + 1} ratio on/off: {ratios[-1]:.3f} processing, {wholes[-1]:.3f} with the queueing step")
+    print(f"median ratio on/off over {args.rounds} round(s): {statistics.median(ratios):.3f} processing, "
+          f"{statistics.median(wholes):.3f} with the queueing step (goal: at least 0.90)")  # fmt: skip
+    print(f"load average after the run {os.getloadavg()[0]:.1f}")
     sys.exit(0)
 
 

@@ -19,12 +19,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.journeys.models import DUE, NO_CUSTOMER, OFF, SENT, SUPERSEDED, DeliveryUpdate
 from app.journeys.settings import get_settings, wanted
 from app.journeys.states import RANK, parcel_states
-from app.messaging.api import send_to_customer
+from app.messaging.api import Send, send_many
 from app.records.catalog import order_product_ids, products_by_id
 from app.records.models import Customer, Fulfillment, Order
 from app.stores.models import Store
@@ -79,22 +80,26 @@ def send(session: Session, store: Store, sends: list[tuple[Parcel, str, Delivery
     """Queue the due updates (the scheduler step, journeys/send.py), and mark them sent."""
     ids = [pid for item, _, _ in sends for pid in order_product_ids(item.order)]
     products = products_by_id(session, store.id, ids)  # one query for every message of the batch
-    for item, state, row in sends:
+    customers = {c.id: c for c in session.scalars(select(Customer).where(
+        Customer.store_id == store.id, Customer.id.in_({item.order.customer_id for item, _, _ in sends})))}  # fmt: skip
+    batch = []
+    for item, state, _row in sends:
         order = item.order
         assert order.customer_id is not None
-        customer = session.get(Customer, order.customer_id)
-        message = send_to_customer(
-            session,
-            store,
-            customer_id=order.customer_id,
-            template=f"delivery_{state}",
-            context=context(order, item.parcel, customer, products),
-            dedupe_key=f"delivery:{item.parcel.platform_id}:{state}",
-            purpose="transactional",
-            locale=order.locale,
-            capped=True,
-            urgent=False,  # news, not an alarm: held through the store's quiet hours, never dropped
+        batch.append(
+            Send(
+                customer_id=order.customer_id,
+                template=f"delivery_{state}",
+                context=context(order, item.parcel, customers.get(order.customer_id), products),
+                dedupe_key=f"delivery:{item.parcel.platform_id}:{state}",
+                purpose="transactional",
+                locale=order.locale,
+                capped=True,
+                urgent=False,  # news, not an alarm: held through the store's quiet hours, never dropped
+            )
         )
+    # One batch: its reads and writes grouped (messaging/batch_send.py), the step's cost per message kept small.
+    for (_item, _state, row), message in zip(sends, send_many(session, store, batch), strict=True):
         row.message_id, row.outcome = message.id, SENT
 
 

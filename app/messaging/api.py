@@ -5,6 +5,9 @@ cancel_messages, unsubscribe_url, is_suppressed): one import point (.importlinte
   locale=None, send_after=None, capped=False, urgent=True) -> Message: the customer's channel (e-mail, SMS,
   WhatsApp) by preference and consent per purpose, quiet hours for marketing and non-urgent updates (held),
   an optional per-customer daily cap (suppressed with reason "daily_cap" over it). See routing.py.
+- send_many(session, store, [Send(customer_id, template, context, dedupe_key, purpose, locale, capped, urgent)])
+  -> [Message]: the same for a batch, its reads and writes grouped (batch_send.py): for scheduler steps that queue
+  hundreds at once.
 - EMAIL, SMS, WHATSAPP, TRANSACTIONAL, MARKETING, SUPPRESSED, SENT: the values a caller compares with.
 
 - mail_now(app) -> datetime: "now" for mail, the test clock when one is set.
@@ -20,6 +23,7 @@ cancel_messages, unsubscribe_url, is_suppressed): one import point (.importlinte
 
 from __future__ import annotations
 
+from app.messaging.batch_send import Send, send_many
 from app.messaging.i18n import resolve_locale, translations
 from app.messaging.models import (
     CANCELLED,
@@ -51,12 +55,14 @@ __all__ = [
     "TRANSACTIONAL",
     "WHATSAPP",
     "Message",
+    "Send",
     "TestLimitReached",
     "branding",
     "mail_now",
     "register_templates",
     "render_page",
     "resolve_locale",
+    "send_many",
     "send_to_customer",
     "translations",
     "preview",

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.messaging.channel_settings import channel_settings, quiet_window
-from app.messaging.contacts import phone_opted_out
+from app.messaging.contacts import MARKETING_ONLY, phone_key, phone_opted_out
 from app.messaging.i18n import resolve_locale
 from app.messaging.models import (
     EMAIL,
@@ -64,18 +64,44 @@ def configured(channel: str, config: Any) -> bool:
     return channel == EMAIL
 
 
-def allowed(session: Session, store: Store, customer: Customer, channel: str, purpose: str) -> bool:
+class Facts:
+    """What consent needs to know, read for a whole batch at once (batch_send.py); None reads per call."""
+
+    def __init__(self, suppressed: set[str], opted_out: dict[tuple[str, str], str | None]) -> None:
+        self.suppressed = suppressed  # e-mail hashes
+        self.opted_out = opted_out  # (channel, phone key) -> the opt-out's reason
+
+
+def _email_suppressed(session: Session, store: Store, email: str, facts: Facts | None) -> bool:
+    from app.messaging import email_hash, is_suppressed
+
+    if facts is None:
+        return is_suppressed(session, store, email)
+    return email_hash(email) in facts.suppressed
+
+
+def _phone_opted_out(session: Session, store: Store, channel: str, phone: str, purpose: str, facts: Facts | None):
+    if facts is None:
+        return phone_opted_out(session, store, channel, phone, purpose)
+    key = (channel, phone_key(phone))
+    if key not in facts.opted_out:
+        return False
+    return purpose == MARKETING or facts.opted_out[key] != MARKETING_ONLY
+
+
+def allowed(
+    session: Session, store: Store, customer: Customer, channel: str, purpose: str, facts: Facts | None = None
+) -> bool:
     """Consent per channel and purpose (the rule in docs/messaging.md "Channels and consent")."""
     marketing = purpose == MARKETING
     if channel == EMAIL:
-        from app.messaging import is_suppressed
-
         if normalise_email(customer.email) is None or customer.email_consent is False:
             return False
         if marketing and customer.accepts_marketing is not True:
             return False
-        return not is_suppressed(session, store, customer.email or "")
-    if not is_e164(customer.phone_e164) or phone_opted_out(session, store, channel, customer.phone_e164 or "", purpose):
+        return not _email_suppressed(session, store, customer.email or "", facts)
+    phone = customer.phone_e164 or ""
+    if not is_e164(customer.phone_e164) or _phone_opted_out(session, store, channel, phone, purpose, facts):
         return False
     if channel == SMS:
         return customer.sms_marketing_consent is True if marketing else customer.sms_consent is not False
@@ -84,7 +110,9 @@ def allowed(session: Session, store: Store, customer: Customer, channel: str, pu
     return False
 
 
-def choose_channel(session: Session, store: Store, customer: Customer, purpose: str, template: str) -> str | None:
+def choose_channel(
+    session: Session, store: Store, customer: Customer, purpose: str, template: str, facts: Facts | None = None
+) -> str | None:
     """The customer's preference first, then the store's order; only channels the store turned on (e-mail always),
     and a phone channel only for a template with a phone text (phone_render.has_phone_text)."""
     enabled = channel_settings(store.settings)["order"]
@@ -94,7 +122,7 @@ def choose_channel(session: Session, store: Store, customer: Customer, purpose: 
     for channel in candidates:
         if channel is None or (channel not in enabled and channel != EMAIL):
             continue
-        if configured(channel, current_app.config) and allowed(session, store, customer, channel, purpose):
+        if configured(channel, current_app.config) and allowed(session, store, customer, channel, purpose, facts):
             return channel
     return None
 
@@ -161,6 +189,52 @@ def _take_slot(session: Session, store: Store, message: Message, day: date) -> b
     return False
 
 
+def build_message(
+    store: Store,
+    customer: Customer,
+    channel: str | None,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    purpose: str,
+    locale: str | None,
+    send_after: datetime | None,
+    urgent: bool,
+) -> Message:
+    """The outbox row for a chosen channel (None: kept "suppressed", so the dedupe key stays spent)."""
+    status, reason = (QUEUED, None) if channel else (SUPPRESSED, "no_channel")
+    clock = current_app.config.get("MAIL_CLOCK")  # tasks.mail_now: the test clock when one is set
+    when = send_after or (clock() if clock else utcnow())
+    if purpose == MARKETING or not urgent:
+        when = after_quiet_hours(store, when)
+    settings = store.settings or {}
+    return Message(
+        store_id=store.id,
+        customer_id=customer.id,
+        channel=channel or EMAIL,
+        purpose=purpose,
+        to_address=customer.email if normalise_email(customer.email) else None,
+        to_phone=customer.phone_e164 if channel in (SMS, WHATSAPP) else None,
+        template=template,
+        locale=resolve_locale(locale, customer.locale, settings.get("locale")),
+        context=json.loads(json.dumps(context, default=str)),
+        dedupe_key=dedupe_key,
+        status=status,
+        reason=reason,
+        attempts=0,
+        next_attempt_at=when,
+    )
+
+
+def check_arguments(template: str, purpose: str, dedupe_key: str) -> None:
+    if template not in TEMPLATE_NAMES:
+        raise ValueError(f"unknown template {template!r}")
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose must be one of {PURPOSES}")
+    if not dedupe_key or len(dedupe_key) > 191:
+        raise ValueError("dedupe_key must be 1-191 characters")
+
+
 def send_to_customer(
     session: Session,
     store: Store,
@@ -177,12 +251,7 @@ def send_to_customer(
 ) -> Message:
     from app.messaging import _message_id
 
-    if template not in TEMPLATE_NAMES:
-        raise ValueError(f"unknown template {template!r}")
-    if purpose not in PURPOSES:
-        raise ValueError(f"purpose must be one of {PURPOSES}")
-    if not dedupe_key or len(dedupe_key) > 191:
-        raise ValueError("dedupe_key must be 1-191 characters")
+    check_arguments(template, purpose, dedupe_key)
     existing = _existing(session, store, dedupe_key)
     if existing is not None:
         return existing
@@ -190,33 +259,18 @@ def send_to_customer(
     if customer is None or customer.store_id != store.id:
         raise ValueError("no such customer in this store")
     channel = choose_channel(session, store, customer, purpose, template)
-    status, reason = (QUEUED, None) if channel else (SUPPRESSED, "no_channel")
-    clock = current_app.config.get("MAIL_CLOCK")  # tasks.mail_now: the test clock when one is set
-    when = send_after or (clock() if clock else utcnow())
-    if purpose == MARKETING or not urgent:
-        when = after_quiet_hours(store, when)
-    settings = store.settings or {}
-    message = Message(
-        store_id=store.id,
-        customer_id=customer.id,
-        channel=channel or EMAIL,
-        purpose=purpose,
-        to_address=customer.email if normalise_email(customer.email) else None,
-        to_phone=customer.phone_e164 if channel in (SMS, WHATSAPP) else None,
-        template=template,
-        locale=resolve_locale(locale, customer.locale, settings.get("locale")),
-        context=json.loads(json.dumps(context, default=str)),
-        dedupe_key=dedupe_key,
-        status=status,
-        reason=reason,
-        attempts=0,
-        next_attempt_at=when,
+    message = build_message(
+        store, customer, channel, template, context, dedupe_key, purpose, locale, send_after, urgent
     )
     try:
         with session.begin_nested():  # the message and its cap slot together, or neither
             session.add(message)
             session.flush()
-            if capped and status == QUEUED and not _take_slot(session, store, message, local_day(store, when)):
+            if (
+                capped
+                and message.status == QUEUED
+                and not _take_slot(session, store, message, local_day(store, message.next_attempt_at or utcnow()))
+            ):
                 message.status, message.reason = SUPPRESSED, "daily_cap"
             message.message_id = _message_id(store.id, message.id, dedupe_key)
             session.flush()
