@@ -168,3 +168,25 @@ def test_concurrent_openers_make_one_case(app, client):
     for thread in threads:
         thread.join()
     assert not errors and len(set(ids)) == 1 and len(_cases(app)) == 1
+
+
+def test_a_refund_after_the_store_refused_the_coupon_closes_the_case(app, client):
+    """A `failed` case holds no coupon: the refund closes it at once (moved to `reversing`, its job would have had
+    no coupon to delete)."""
+    with app.app_context():
+        _enable(add_store("shopify", currency="USD"))
+    post_shopify(client, "orders/create", shopify_order(7900, customer_id=7901, email="x@example.com"))
+    process_all(app)
+    with app.app_context():
+        store = db.session.scalars(select(Store)).one()
+        case = open_case(db.session, store, order_id="7900", customer_id=None, reason="manual", source="t")
+        case.status, case.last_error = "failed", "ConnectorError: refused"
+        db.session.commit()
+        db.session.remove()
+    refund = {"id": 882, "order_id": 7900, "created_at": "2026-11-05T10:00:00Z", "transactions": [
+        {"kind": "refund", "status": "success", "amount": "1.00", "currency": "USD"}]}  # fmt: skip
+    post_shopify(client, "refunds/create", refund)
+    process_all(app)
+    assert [c.status for c in _cases(app)] == ["reversed"]
+    _run_jobs(app)  # nothing due
+    assert [c.status for c in _cases(app)] == ["reversed"]
