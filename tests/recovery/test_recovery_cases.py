@@ -190,3 +190,23 @@ def test_a_refund_after_the_store_refused_the_coupon_closes_the_case(app, client
     assert [c.status for c in _cases(app)] == ["reversed"]
     _run_jobs(app)  # nothing due
     assert [c.status for c in _cases(app)] == ["reversed"]
+
+
+def test_a_late_woocommerce_parcel_opens_a_case_from_trackships_promise(app, client, monkeypatch):
+    """AST's tracking with TrackShip's `shipment_status` meta: its est_delivery_date is the parcel's promise, so a
+    WooCommerce parcel past it (and the grace) opens a case and its coupon is made in the store; a parcel whose
+    plugin states no promise (YITH) is never called late."""
+    from tests.journeys.conftest import woo_parcel_snapshot
+
+    with woo_standin(app, monkeypatch, timeout=5) as site:
+        with app.app_context():
+            _enable(add_woo_store_at(site))
+        post_woo(client, "order.updated", woo_parcel_snapshot(930, "ast", 2))  # promised 2026-11-06, not delivered
+        post_woo(client, "order.updated", woo_parcel_snapshot(931, "yith", 2))
+        process_all(app)
+        scan_late_parcels(app)
+        [case] = _cases(app)
+        assert (case.order_platform_id, case.reason, case.source) == ("930", "late_parcel", "fulfillment:930-completed")
+        _run_jobs(app)
+        [coupon] = site.writeback.coupons.values()
+        assert coupon["code"] == case.code.lower() and coupon["email_restrictions"] == ["w930@example.com"]
