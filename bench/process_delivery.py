@@ -72,7 +72,7 @@ def main() -> None:
             label = "on " if updates else "off"
             print(f"round {n + 1} delivery updates {label}: {rates[updates]:8.0f} deliveries/s, {sent} updates due")
         ratios.append(rates[True] / rates[False])
-        print(f"round {n + 1} ratio on/off: {ratios[-1]:.3f}")
+        print(f"round {n + 1} ratio on/off: {ratios[-1]:.3f} (load average now {os.getloadavg()[0]:.1f})")
     print(f"median ratio on/off over {args.rounds} round(s): {statistics.median(ratios):.3f} (goal: at least 0.90)")
     sys.exit(0)
 
