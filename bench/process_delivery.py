@@ -98,7 +98,8 @@ def main() -> None:
                 print(f"round {n + 1} delivery updates off: {rates[updates]:8.0f} deliveries/s")
         ratios.append(rates[True] / rates[False])
         wholes.append(whole / rates[False])
-        print(f"round {n + 1} ratio on/off: {ratios[-1]:.3f} processing, {wholes[-1]:.3f} with the queueing step")
+        print(f"round {n + 1} ratio on/off: {ratios[-1]:.3f} processing, {wholes[-1]:.3f} with the queueing step "
+              f"(load average now {os.getloadavg()[0]:.1f})")  # fmt: skip
     print(f"median ratio on/off over {args.rounds} round(s): {statistics.median(ratios):.3f} processing, "
           f"{statistics.median(wholes):.3f} with the queueing step (goal: at least 0.90)")  # fmt: skip
     print(f"load average after the run {os.getloadavg()[0]:.1f}")

@@ -222,6 +222,7 @@ def _completion(
             tracking_number=first.number if first else None,
             tracking_url=first.url if first and first.url and first.url.startswith("https://") else None,
             delivered_at=(facts.delivered_at or modified) if facts.delivered else None,
+            estimated_delivery_at=facts.estimated_delivery_at,
         ),
     )
 

@@ -18,6 +18,15 @@ filters only `include_meta`/`exclude_meta`, and the data store leaves out only W
 3. Meta `ywot_tracking_code`, `ywot_carrier_name`, `ywot_pick_up_date` (Y-m-d): YITH WooCommerce Order &
    Shipment Tracking.
 
+Promised delivery: meta `shipment_status`, which TrackShip for WooCommerce (AST's tracking service) writes from its
+tracking webhook: a list aligned with `_wc_shipment_tracking_items`, each `{status, status_date, est_delivery_date
+(Y-m-d, the carrier's estimate, present only when the carrier gave one), tracking_events, ...}`
+(trackship/trackship-for-woocommerce, its REST controller's tracking_webhook). The parcel's promise is the latest
+`est_delivery_date` of its shipments not yet `delivered`, read as the end of that day in UTC (the date has no time
+and no zone, so a parcel is never called late while its promised day may still be running). Read whichever source
+gave the tracking, since our plugin's `ppe_tracking` does not carry it. Shipment Tracking, AST without TrackShip and
+YITH store no promised date: their parcels never count as late (docs/delivery-and-recovery.md).
+
 "Delivered": the order status `delivered` (AST's custom status `wc-delivered`, sent without its prefix), or our
 plugin's `delivered_at`, or every shipment's `status` delivered (TrackShip, through our plugin).
 
@@ -29,7 +38,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -41,6 +50,7 @@ from .exceptions import MalformedPayload
 TRACKING_FIELD = "ppe_tracking"
 SHIPMENT_TRACKING_META = "_wc_shipment_tracking_items"
 YITH_CODE, YITH_CARRIER, YITH_DATE = "ywot_tracking_code", "ywot_carrier_name", "ywot_pick_up_date"
+TRACKSHIP_META = "shipment_status"
 DELIVERED_STATUS = "delivered"
 MAX_SHIPMENTS = 20
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -52,6 +62,7 @@ class ShipmentFacts:
     shipped_at: datetime | None  # the earliest shipment's date, when a tracking plugin recorded one
     delivered: bool
     delivered_at: datetime | None  # when it was marked delivered, if known (else the caller's modified date)
+    estimated_delivery_at: datetime | None = None  # the carrier's promise (TrackShip), the end of that day in UTC
 
 
 def _when(value: Any) -> datetime | None:
@@ -114,6 +125,20 @@ def _shipment_tracking(value: Any) -> list[tuple[Tracking, datetime | None]]:
     return shipments
 
 
+def _promised(value: Any) -> datetime | None:
+    """The latest `est_delivery_date` of TrackShip's shipments not delivered yet (a PHP array arrives as a JSON
+    list, or as an object when its keys are not 0..n-1), as the end of that day in UTC."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    days = []
+    for item in list(items)[:MAX_SHIPMENTS]:
+        if not isinstance(item, dict) or item.get("status") == DELIVERED_STATUS:
+            continue
+        raw = item.get("est_delivery_date")
+        if isinstance(raw, str) and _DATE.fullmatch(raw.strip()) and (day := _when(raw.strip())) is not None:
+            days.append(day)
+    return max(days) + timedelta(days=1) if days else None
+
+
 def shipment_facts(data: p.JSONObject, status: str) -> ShipmentFacts:
     ours = data.get(TRACKING_FIELD)
     delivered_at, every_parcel_delivered = None, False
@@ -131,4 +156,5 @@ def shipment_facts(data: p.JSONObject, status: str) -> ShipmentFacts:
         shipped_at=min(dates) if dates else None,
         delivered=status == DELIVERED_STATUS or delivered_at is not None or every_parcel_delivered,
         delivered_at=delivered_at,
+        estimated_delivery_at=_promised(_meta(data, TRACKSHIP_META)),
     )

@@ -30,6 +30,8 @@ ACTIONS = {
     "referral.reject": N_("Referral rejected"),
     "points.adjust": N_("Points adjusted"),
     "points.redeem": N_("Points redeemed"),
+    "recovery.open": N_("Recovery case opened"),
+    "recovery.close": N_("Recovery case closed"),
     "support.handled": N_("Message marked handled"),
     "support.unread": N_("Message marked unread"),
     "admin_token.issue": N_("Admin token issued"),

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.compliance.models import DATA_REQUEST
 from app.compliance.models import ComplianceRequest as Request
-from app.extensions import db
+from app.extensions import Model, db
 from app.inbox.models import DONE, FAILED, WebhookDelivery
 from app.platform.types import utcnow
 from app.records.models import Customer, Fulfillment, Order, OrderRefund
@@ -51,14 +51,24 @@ def _rows(session: Session, table: Table, *where: Any) -> list[dict[str, Any]]:
     return [{k: _json_value(v) for k, v in row.items()} for row in result]
 
 
+#: Other rows kept per order (store_id, order_platform_id) without a customer id, exported under each order by
+#: name: what the delivery journey decided and sent for each parcel, for instance (register_order_rows).
+ORDER_ROWS: list[tuple[type[Model], str]] = []
+
+
+def register_order_rows(model: type[Model], name: str) -> None:
+    if (model, name) not in ORDER_ROWS:  # create_app runs more than once
+        ORDER_ROWS.append((model, name))
+
+
 def export_customer(
     session: Session, store: Store, request: Request, customers: list[Customer], order_ids: set[str]
 ) -> dict[str, Any]:
     """Everything held on these customers, as JSON for the merchant to hand over.
 
-    Orders come with their refunds and fulfilments; rows of any other table keyed by
-    (store_id, customer_id) are included as they are, so later features are covered
-    without registering anything.
+    Orders come with their refunds, fulfilments (their tracking numbers and links) and the registered order rows
+    (ORDER_ROWS); rows of any other table keyed by (store_id, customer_id) are included as they are, so later
+    features are covered without registering anything.
     """
     ids = [c.id for c in customers]
     orders_t: Table = Order.__table__  # type: ignore[assignment]
@@ -69,8 +79,9 @@ def export_customer(
         or_(orders_t.c.customer_id.in_(ids), orders_t.c.platform_id.in_(sorted(order_ids))),
     )
     platform_order_ids = sorted({o["platform_id"] for o in orders})
-    for model, name in ((OrderRefund, "refunds"), (Fulfillment, "fulfillments")):
-        table: Table = model.__table__  # type: ignore[assignment]
+    children_of: list[tuple[type[Model], str]] = [(OrderRefund, "refunds"), (Fulfillment, "fulfillments"), *ORDER_ROWS]
+    for model, name in children_of:
+        table = cast(Table, model.__table__)
         children = _rows(
             session, table, table.c.store_id == store.id, table.c.order_platform_id.in_(platform_order_ids)
         )

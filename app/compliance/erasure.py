@@ -24,7 +24,7 @@ from app.compliance.models import ComplianceRequest as Request
 from app.extensions import Model
 from app.records import batch_rows
 from app.records.bulk import writes_customers
-from app.records.models import Customer, Order
+from app.records.models import Customer, Fulfillment, Order
 from app.stores.models import Store
 
 if TYPE_CHECKING:
@@ -57,6 +57,26 @@ def register_personal_data(model: type[Model], columns: tuple[str, ...], custome
     PERSONAL_DATA.append(PersonalData(model, columns, customer_key))
 
 
+@dataclass(frozen=True)
+class OrderPersonalData:
+    """Columns of `model` that hold personal data of an order's buyer, found by (store_id, order_platform_id):
+    rows of a parcel carry no customer id, only their order's."""
+
+    model: type[Model]
+    columns: tuple[str, ...]
+
+
+#: What customers/redact sets to NULL on the rows of the subject's orders (its customers' orders and the
+#: payload's `orders_to_redact`). A tracking number or link leads to the parcel's address and its recipient at the
+#: carrier's site (docs/compliance.md), so the fulfilments lose both; the carrier's name and the dates stay.
+ORDER_PERSONAL_DATA: list[OrderPersonalData] = [OrderPersonalData(Fulfillment, ("tracking_number", "tracking_url"))]
+
+
+def register_order_personal_data(model: type[Model], columns: tuple[str, ...]) -> None:
+    if OrderPersonalData(model, columns) not in ORDER_PERSONAL_DATA:  # create_app runs more than once
+        ORDER_PERSONAL_DATA.append(OrderPersonalData(model, columns))
+
+
 #: Personal data kept outside the columns (files): customers/redact calls hook(session, store, customer ids) before
 #: the columns are cleared; what it returns joins the request's summary. Messaging deletes its .eml copies.
 ErasureHook = Callable[[Session, Store, list[int]], dict[str, Any] | None]
@@ -80,6 +100,7 @@ def redact_customer(session: Session, store: Store, request: Request, subject: S
     for hook in ERASURE_HOOKS:  # before the columns they may read are cleared, too
         hooked.update(hook(session, store, ids) or {})
     erased = erase_customers(session, store, ids)
+    erased.update(erase_orders(session, store, _order_ids(session, store, ids, subject.order_ids)))
     purged = data.purge_exports(session, store.id, ids, subject.platform_id, exclude=request.id)
     scrubbed = data.scrub_inbox(session, store.id, matcher, marker={"redacted": CUSTOMER_REDACT})
     summary = {"customers": len(ids), "erased": erased, "inbox_scrubbed": scrubbed, "exports_purged": purged}
@@ -111,6 +132,32 @@ def erase_customers(session: Session, store: Store, ids: list[int]) -> dict[str,
             .execution_options(**writes_customers(store.id, [customer_id]))
         )
     session.expire_all()  # Core updates: reload ORM state before anyone reads it
+    return erased
+
+
+def _order_ids(session: Session, store: Store, customer_ids: list[int], named: set[str]) -> list[str]:
+    held = set(named)
+    if customer_ids:
+        stmt = select(Order.platform_id).where(Order.store_id == store.id, Order.customer_id.in_(customer_ids))
+        held.update(session.scalars(stmt))
+    return sorted(held)
+
+
+def erase_orders(session: Session, store: Store, order_ids: list[str]) -> dict[str, int]:
+    """NULL every registered order-keyed personal column of these orders' rows (500 orders per statement)."""
+    erased: dict[str, int] = {}
+    for start in range(0, len(order_ids), 500):
+        chunk = order_ids[start : start + 500]
+        for item in ORDER_PERSONAL_DATA:
+            table = cast(Table, item.model.__table__)
+            result = session.execute(
+                update(table)
+                .where(table.c.store_id == store.id, table.c.order_platform_id.in_(chunk))
+                .values({name: None for name in item.columns})
+            )
+            count = cast("CursorResult[Any]", result).rowcount or 0
+            erased[table.name] = erased.get(table.name, 0) + count
+    session.expire_all()
     return erased
 
 

@@ -21,8 +21,10 @@ __all__ = ["MESSAGED", "init_app"]
 
 def init_app(app: Flask) -> None:
     from app import scheduler
+    from app.compliance.api import register_order_rows
     from app.journeys.follower import JourneyFollower
     from app.journeys.late import scan_late_parcels
+    from app.journeys.models import DeliveryUpdate
     from app.journeys.send import send_due
     from app.journeys.settings import SECTION
     from app.messaging.api import register_templates
@@ -31,6 +33,9 @@ def init_app(app: Flask) -> None:
 
     register_templates(Path(__file__).resolve().parent / "templates", tuple(f"delivery_{s}" for s in MESSAGED))
     register_section(SECTION)
+    # A data request exports what was decided and sent for each parcel under its order; the rows hold no tracking
+    # number or link (those are the fulfilment's, erased by customers/redact; the message's context is messaging's).
+    register_order_rows(DeliveryUpdate, "delivery_updates")
     followers.register(JourneyFollower())
     scheduler.register_step(scan_late_parcels, phase="programmes")  # late parcels: recovery cases, delay notes
     scheduler.register_step(send_due, phase="delivery")  # the updates decided, queued on the customer's channel

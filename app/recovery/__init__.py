@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
     from app.platform.metrics import register_outbox
     from app.records import followers
     from app.records.customers import MergeHook, register_merge_hook
+    from app.recovery.cli import recovery_cli
     from app.recovery.follower import RecoveryFollower
     from app.recovery.models import DUE
     from app.recovery.service import move_guest
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
     register_templates(Path(__file__).resolve().parent / "templates", ("recovery_apology",))
     importlib.import_module("app.recovery.admin")  # its views go on the admin blueprint, registered after features
     register_section(SECTION)
+    app.cli.add_command(recovery_cli)
     followers.register(RecoveryFollower())
     register_merge_hook("recovery", MergeHook(move=move_guest))
     scheduler.register_step(tick, phase="delivery")  # coupons to create or take back

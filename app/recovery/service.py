@@ -28,7 +28,7 @@ from app.messaging import cancel_messages
 from app.platform.types import utcnow
 from app.records.models import Order
 from app.records.orders import find_order
-from app.recovery.models import PENDING, REASONS, REVERSED, REVERSING, USED, RecoveryCase
+from app.recovery.models import FAILED, PENDING, REASONS, REVERSED, REVERSING, USED, RecoveryCase
 from app.recovery.settings import RecoverySettings, get_settings
 from app.stores.models import Store
 from app.support import RECOVERY, ShopperMessage, record
@@ -144,22 +144,64 @@ def apology_prefix(case: RecoveryCase) -> str:
     return f"recovery:{case.id}:"
 
 
+def _closed(case: RecoveryCase) -> bool:
+    """Nothing left to take back: its code was used, or the coupon is (being) taken back already."""
+    return case.status in (USED, REVERSING, REVERSED) or case.used_order_platform_id is not None
+
+
+def take_back(session: Session, store: Store, case: RecoveryCase, now: datetime) -> None:
+    """The refund path for one case: a coupon never created is never created (`reversed` at once), one in the
+    store is deleted by the job (`reversing`; a coupon being created right now is moved there when it lands,
+    tasks._succeeded), and a queued apology is cancelled. A `failed` case holding a coupon retries its deletion."""
+    if case.coupon_platform_id is None and case.status in (PENDING, FAILED):
+        case.status, case.reversed_at = REVERSED, now  # never reached the store: nothing to delete
+    else:
+        case.status, case.next_attempt_at, case.attempts = REVERSING, now, 0
+    cancel_messages(session, store, dedupe_prefix=apology_prefix(case))
+    log.info("recovery.reversing", extra={"store_id": store.id, "case_id": case.id})
+
+
 def order_changed(session: Session, store: Store, order: Order, cases: list[RecoveryCase], now: datetime) -> int:
     """Take back the coupon of a case whose order no longer stands; how many cases it moved."""
     if _stands(order):
         return 0
     moved = 0
     for case in cases:
-        if case.status in (USED, REVERSING, REVERSED) or case.used_order_platform_id:
+        if _closed(case):
             continue
-        if case.coupon_platform_id is None and case.status == PENDING:
-            case.status, case.reversed_at = REVERSED, now  # never reached the store: nothing to delete
-        else:
-            case.status, case.next_attempt_at, case.attempts = REVERSING, now, 0
-        cancel_messages(session, store, dedupe_prefix=apology_prefix(case))
+        take_back(session, store, case, now)
         moved += 1
-        log.info("recovery.reversing", extra={"store_id": store.id, "case_id": case.id})
     return moved
+
+
+class CaseRefused(Exception):
+    """A merchant's action on a case that cannot be done; the message says why (the CLI prints it)."""
+
+
+def refusal(session: Session, store: Store, order_id: str) -> str | None:
+    """Why open_case would open nothing for this order (None: it would, or the order has its case already)."""
+    settings = get_settings(store)
+    if not settings.enabled:
+        return "recovery is off for this store (settings: recovery.enabled)"
+    order = find_order(session, store, order_id)
+    if order is None:
+        return f"no order {order_id} in this store"
+    if not _stands(order):
+        return f"order {order_id} is cancelled, deleted or refunded"
+    if order.customer_id is None:
+        return f"order {order_id} has no customer to apologise to"
+    return None
+
+
+def close_case(session: Session, store: Store, case: RecoveryCase, now: datetime) -> bool:
+    """The merchant closes a case: its unused coupon is taken back as a refund would (take_back). False when it
+    was closed already; CaseRefused when its code was used (a used coupon cannot be taken back)."""
+    if case.status == USED or case.used_order_platform_id is not None:
+        raise CaseRefused(f"its code was used on order {case.used_order_platform_id}: nothing to take back")
+    if _closed(case):
+        return False
+    take_back(session, store, case, now)
+    return True
 
 
 def code_used(store: Store, order: Order, cases: list[RecoveryCase]) -> int:

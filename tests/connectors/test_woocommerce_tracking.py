@@ -64,6 +64,33 @@ def test_tracking_on_an_order_not_yet_completed_ships_it_from_the_tracking_date(
     assert order.fulfillment_status is None  # WooCommerce's own status still says processing
 
 
+def _with_trackship(payload, shipments):
+    payload["meta_data"] = [*payload["meta_data"], {"id": 990, "key": "shipment_status", "value": shipments}]
+    return payload
+
+
+def test_trackships_estimated_delivery_is_the_parcels_promise():
+    """TrackShip's `shipment_status` meta (aligned with the tracking items): the latest est_delivery_date of the
+    shipments not delivered, as the end of that day in UTC; whichever source gave the tracking."""
+    shipments = [
+        {"status": "in_transit", "status_date": "2017-03-26 10:00:00", "est_delivery_date": "2017-03-29"},
+        {"status": "out_for_delivery", "est_delivery_date": "2017-03-30", "tracking_events": []},
+    ]
+    _, [parcel] = _parcel(_with_trackship(fixture_json("woocommerce", "order_shipment_tracking"), shipments))
+    assert parcel.estimated_delivery_at == datetime(2017, 3, 31, tzinfo=UTC)
+    shipments[1]["status"] = "delivered"  # its promise is kept: the other one's stands
+    _, [parcel] = _parcel(_with_trackship(fixture_json("woocommerce", "order_shipment_tracking"), shipments))
+    assert parcel.estimated_delivery_at == datetime(2017, 3, 30, tzinfo=UTC)
+    as_object = {"0": {"status": "in_transit", "est_delivery_date": "2017-04-02"}}  # a PHP array not 0..n-1
+    _, [parcel] = _parcel(_with_trackship(fixture_json("woocommerce", "order_delivered_with_plugin"), as_object))
+    assert parcel.estimated_delivery_at == datetime(2017, 4, 3, tzinfo=UTC)
+    for bad in ("soon", [{"est_delivery_date": "2017-13-45"}], [{"est_delivery_date": 5}], [None], {}):
+        _, [parcel] = _parcel(_with_trackship(fixture_json("woocommerce", "order_shipment_tracking"), bad))
+        assert parcel.estimated_delivery_at is None  # left out, never a reason to refuse the order
+    _, [parcel] = _parcel(fixture_json("woocommerce", "order_shipment_tracking"))  # Shipment Tracking alone: none
+    assert parcel.estimated_delivery_at is None
+
+
 def test_yith_order_tracking_meta():
     payload = fixture_json("woocommerce", "order")
     payload["meta_data"] += [

@@ -1,16 +1,20 @@
-"""Property: a generated store history (Shopify: orders, parcels and their carrier events; WooCommerce: orders and
-their completion), delivered shuffled, with duplicates (the same delivery again, and the same event under a new
-delivery id), processed in random batches, queues exactly the delivery updates the journey's rule gives, in order:
+"""Property: generated store histories of both platforms (Shopify: orders, parcels and their carrier events;
+WooCommerce: orders paid, given tracking by a shipment-tracking plugin, completed, marked delivered, with the keys
+the common plugins write: Shipment Tracking/AST with TrackShip's promised date, YITH, our plugin's field; or no
+plugin, completion alone), interleaved in one stream and delivered shuffled, with duplicates (the same delivery
+again, and the same event under a new delivery id), processed in random batches, queue exactly the delivery updates
+the journey's rule gives, in order:
 
 - a model of the rule, fed only with what each batch made known (the order, the parcel, the carrier statuses);
 - and, independently of the model: one message per state per parcel at most, ranks strictly rising per parcel
-  (never backwards), and every parcel's highest state always told once its order and parcel are known.
+  (never backwards), and every parcel's highest state always told once its order and parcel are known;
+- a WooCommerce parcel's messages carry its plugin's tracking number, and TrackShip's promise is the parcel's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
@@ -18,17 +22,20 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
-from app.journeys.states import CARRIER, RANK, SHIPPED
+from app.journeys.states import CARRIER, DELIVERED, RANK, SHIPPED
 from app.messaging.api import Message
+from app.records.models import Fulfillment
 from tests.helpers import add_store, process_all, reset_state, shopify_order
 from tests.journeys.conftest import (
+    WOO_PATHS,
     carrier_event,
     delivery_messages,
     enable_updates,
     fulfillment,
     post_shopify,
     post_woo,
-    woo_order,
+    woo_parcel_snapshot,
+    woo_tracking_number,
 )
 
 PATHS = (
@@ -48,8 +55,19 @@ class Delivery:
     event: int = 0
 
 
+@dataclass(frozen=True)
+class WooPost:
+    order: int
+    plugin: str  # none | ast | yith | ppe (conftest.WOO_PATHS)
+    step: int  # 0 paid, 1 tracking added, 2 completed, 3 marked delivered
+
+    @property
+    def parcel(self) -> str:
+        return f"{self.order}-completed"
+
+
 @st.composite
-def shopify_history(draw):
+def shopify_history(draw) -> list[Delivery]:
     deliveries: list[Delivery] = []
     event_ids = iter(range(9_000_000, 9_999_999))
     for o in range(draw(st.integers(1, 3))):
@@ -61,31 +79,58 @@ def shopify_history(draw):
             path = draw(st.sampled_from(PATHS))
             for status in path[: draw(st.integers(0, len(path)))]:
                 deliveries.append(Delivery("event", order_id, parcel_id, status, next(event_ids)))
-    doubled = draw(st.lists(st.sampled_from(deliveries), max_size=4))  # the same fact again, a new delivery id
-    shuffled = draw(st.permutations(deliveries + doubled))
+    return deliveries + draw(st.lists(st.sampled_from(deliveries), max_size=4))  # again, a new delivery id
+
+
+@st.composite
+def woo_history(draw) -> list[WooPost]:
+    posts: list[WooPost] = []
+    for o in range(draw(st.integers(1, 3))):
+        plugin = draw(st.sampled_from(sorted(WOO_PATHS)))
+        path = WOO_PATHS[plugin]
+        posts += [WooPost(800 + o, plugin, step) for step in path[: draw(st.integers(1, len(path)))]]
+    return posts + draw(st.lists(st.sampled_from(posts), max_size=3))  # redelivered
+
+
+@st.composite
+def store_histories(draw):
+    """Both stores' deliveries in one shuffled stream, cut into the same random batches."""
+    shuffled = draw(st.permutations(draw(shopify_history()) + draw(woo_history())))
     cuts = draw(st.lists(st.booleans(), min_size=len(shuffled), max_size=len(shuffled)))
     return shuffled, cuts
 
 
-def _expected(shuffled: list[Delivery], cuts: list[bool]) -> list[tuple[str, str]]:
-    """The rule, fed batch by batch with what the records then knew."""
+def _tell(had: dict[str, set[str]], told: list[tuple[str, str]], parcel: str, seen: set[str]) -> None:
+    """The rule for one parcel: the highest new state, when it ranks above every state the parcel had."""
+    before = had.setdefault(parcel, set())
+    new = seen - before
+    if new:
+        best = max(new, key=RANK.__getitem__)
+        if RANK[best] > max((RANK[s] for s in before), default=0):
+            told.append((parcel, best))
+        before |= new
+
+
+def _expected(shuffled: list, cuts: list[bool]) -> list[tuple[str, str]]:
+    """The rule, fed batch by batch with what the records then knew (both stores' parcels)."""
     known: set[Delivery] = set()
-    had: dict[int, set[str]] = {}
+    woo: dict[int, int] = {}  # order -> the latest step known (each snapshot holds every earlier fact)
+    had: dict[str, set[str]] = {}
     told: list[tuple[str, str]] = []
-    for index, delivery in enumerate(shuffled):
-        known.add(delivery)
+    for index, item in enumerate(shuffled):
+        if isinstance(item, WooPost):
+            woo[item.order] = max(woo.get(item.order, -1), item.step)
+        else:
+            known.add(item)
         if not (cuts[index] or index == len(shuffled) - 1):
             continue
         orders = {d.order for d in known if d.kind == "order"}
         for parcel in sorted({d for d in known if d.kind == "parcel" and d.order in orders}, key=lambda d: d.parcel):
             seen = {SHIPPED} | {CARRIER[d.status] for d in known if d.parcel == parcel.parcel and d.status in CARRIER}
-            before = had.setdefault(parcel.parcel, set())
-            new = seen - before
-            if new:
-                best = max(new, key=RANK.__getitem__)
-                if RANK[best] > max((RANK[s] for s in before), default=0):
-                    told.append((str(parcel.parcel), best))
-                before |= new
+            _tell(had, told, str(parcel.parcel), seen)
+        for order, step in sorted(woo.items()):
+            if step >= 1:  # tracking added or completed: shipped; marked delivered: delivered
+                _tell(had, told, f"{order}-completed", {SHIPPED} | ({DELIVERED} if step >= 3 else set()))
     return told
 
 
@@ -97,8 +142,10 @@ def _per_parcel(told: list[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
-def _post(client, delivery: Delivery) -> None:
-    if delivery.kind == "order":
+def _post(client, delivery: Delivery | WooPost) -> None:
+    if isinstance(delivery, WooPost):
+        post_woo(client, "order.updated", woo_parcel_snapshot(delivery.order, delivery.plugin, delivery.step))
+    elif delivery.kind == "order":
         order = shopify_order(delivery.order, customer_id=delivery.order + 1, email=f"c{delivery.order}@example.com")
         post_shopify(client, "orders/create", order)
     elif delivery.kind == "parcel":
@@ -108,15 +155,23 @@ def _post(client, delivery: Delivery) -> None:
         post_shopify(client, "fulfillment_events/create", event)
 
 
+def _highest(item: Delivery | WooPost, shuffled: list) -> set[str]:
+    if isinstance(item, WooPost):
+        step = max(w.step for w in shuffled if isinstance(w, WooPost) and w.order == item.order)
+        return {SHIPPED} | ({DELIVERED} if step >= 3 else set())
+    events = [d for d in shuffled if isinstance(d, Delivery) and d.parcel == item.parcel and d.status in CARRIER]
+    return {SHIPPED} | {CARRIER[d.status] for d in events}
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(history=shopify_history())
-def test_shopify_parcels_tell_each_state_once_in_order(app, client, history):
+@given(history=store_histories())
+def test_both_platforms_parcels_tell_each_state_once_in_order(app, client, history):
     shuffled, cuts = history
     reset_state(app)
     with app.app_context():
-        store = add_store("shopify")
-        store.timezone = "Europe/Warsaw"  # quiet hours (channels' default 21:00-08:00) are the store's local time
-        enable_updates(store)
+        for store in (add_store("shopify"), add_store("woocommerce")):
+            store.timezone = "Europe/Warsaw"  # quiet hours (channels' default 21:00-08:00) are the store's local time
+            enable_updates(store)
         db.session.remove()
     for index, delivery in enumerate(shuffled):
         _post(client, delivery)
@@ -129,10 +184,31 @@ def test_shopify_parcels_tell_each_state_once_in_order(app, client, history):
     for parcel in {p for p, _ in told}:
         ranks = [RANK[s] for p, s in told if p == parcel]
         assert ranks == sorted(set(ranks))  # never backwards
-    for parcel in {d.parcel for d in shuffled if d.kind == "parcel"}:
-        seen = {SHIPPED} | {CARRIER[d.status] for d in shuffled if d.parcel == parcel and d.status in CARRIER}
-        assert (str(parcel), max(seen, key=RANK.__getitem__)) in told  # the latest news always reaches them
+    shipped = [d for d in shuffled if (isinstance(d, WooPost) and d.step >= 1) or getattr(d, "kind", "") == "parcel"]
+    for item in shipped:
+        best = max(_highest(item, shuffled), key=RANK.__getitem__)
+        assert (str(item.parcel), best) in told  # the latest news always reaches them
     assert_outside_quiet_hours(app, "Europe/Warsaw")
+    assert_woo_tracking(app, shuffled)
+
+
+def assert_woo_tracking(app, shuffled: list) -> None:
+    """Each WooCommerce parcel's messages name its plugin's tracking number; TrackShip's promise (AST) is kept as
+    the end of its day in UTC for a parcel not delivered, and nothing else invents one."""
+    plugins = {w.parcel: w.plugin for w in shuffled if isinstance(w, WooPost)}
+    with app.app_context():
+        for key, context in db.session.execute(
+            select(Message.dedupe_key, Message.context).where(Message.dedupe_key.like("delivery:%-completed:%"))
+        ):
+            parcel = key.split(":")[1]
+            assert context["tracking_number"] == woo_tracking_number(int(parcel.split("-")[0]), plugins[parcel])
+        for row in db.session.scalars(select(Fulfillment).where(Fulfillment.platform_id.like("%-completed"))):
+            if plugins[row.platform_id] != "ast":
+                assert row.estimated_delivery_at is None, row.platform_id
+            elif row.delivered_at is None or row.estimated_delivery_at is not None:
+                # (a delivered parcel whose earlier, promising snapshot arrived after it keeps no promise: none needed)
+                assert row.estimated_delivery_at == datetime(2026, 11, 7, tzinfo=UTC), row.platform_id
+        db.session.remove()
 
 
 def assert_outside_quiet_hours(app, zone: str) -> None:
@@ -144,33 +220,3 @@ def assert_outside_quiet_hours(app, zone: str) -> None:
     for moment in due:
         local = moment.astimezone(ZoneInfo(zone)).time()
         assert time(8, 0) <= local < time(21, 0), moment
-
-
-@st.composite
-def woo_history(draw):
-    posts = []
-    for o in range(draw(st.integers(1, 4))):
-        order_id = 800 + o
-        posts.append((order_id, False, "2026-11-01T10:00:00"))
-        if draw(st.booleans()):
-            posts.append((order_id, True, "2026-11-02T10:00:00"))
-            posts.extend([(order_id, True, "2026-11-02T10:00:00")] * draw(st.integers(0, 2)))  # redelivered
-    return draw(st.permutations(posts)), draw(st.lists(st.booleans(), min_size=len(posts), max_size=len(posts)))
-
-
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(history=woo_history())
-def test_woocommerce_completion_tells_shipped_once(app, client, history):
-    posts, cuts = history
-    reset_state(app)
-    with app.app_context():
-        enable_updates(add_store("woocommerce"))
-        db.session.remove()
-    for index, (order_id, completed, modified) in enumerate(posts):
-        post_woo(client, "order.updated", woo_order(order_id, completed=completed, modified=modified))
-        if cuts[index]:
-            process_all(app)
-    process_all(app)
-    completed = sorted({f"{order_id}-completed" for order_id, done, _ in posts if done})
-    told = delivery_messages(app)
-    assert sorted(told) == [(parcel, SHIPPED) for parcel in completed]

@@ -168,3 +168,45 @@ def test_concurrent_openers_make_one_case(app, client):
     for thread in threads:
         thread.join()
     assert not errors and len(set(ids)) == 1 and len(_cases(app)) == 1
+
+
+def test_a_refund_after_the_store_refused_the_coupon_closes_the_case(app, client):
+    """A `failed` case holds no coupon: the refund closes it at once (moved to `reversing`, its job would have had
+    no coupon to delete)."""
+    with app.app_context():
+        _enable(add_store("shopify", currency="USD"))
+    post_shopify(client, "orders/create", shopify_order(7900, customer_id=7901, email="x@example.com"))
+    process_all(app)
+    with app.app_context():
+        store = db.session.scalars(select(Store)).one()
+        case = open_case(db.session, store, order_id="7900", customer_id=None, reason="manual", source="t")
+        case.status, case.last_error = "failed", "ConnectorError: refused"
+        db.session.commit()
+        db.session.remove()
+    refund = {"id": 882, "order_id": 7900, "created_at": "2026-11-05T10:00:00Z", "transactions": [
+        {"kind": "refund", "status": "success", "amount": "1.00", "currency": "USD"}]}  # fmt: skip
+    post_shopify(client, "refunds/create", refund)
+    process_all(app)
+    assert [c.status for c in _cases(app)] == ["reversed"]
+    _run_jobs(app)  # nothing due
+    assert [c.status for c in _cases(app)] == ["reversed"]
+
+
+def test_a_late_woocommerce_parcel_opens_a_case_from_trackships_promise(app, client, monkeypatch):
+    """AST's tracking with TrackShip's `shipment_status` meta: its est_delivery_date is the parcel's promise, so a
+    WooCommerce parcel past it (and the grace) opens a case and its coupon is made in the store; a parcel whose
+    plugin states no promise (YITH) is never called late."""
+    from tests.journeys.conftest import woo_parcel_snapshot
+
+    with woo_standin(app, monkeypatch, timeout=5) as site:
+        with app.app_context():
+            _enable(add_woo_store_at(site))
+        post_woo(client, "order.updated", woo_parcel_snapshot(930, "ast", 2))  # promised 2026-11-06, not delivered
+        post_woo(client, "order.updated", woo_parcel_snapshot(931, "yith", 2))
+        process_all(app)
+        scan_late_parcels(app)
+        [case] = _cases(app)
+        assert (case.order_platform_id, case.reason, case.source) == ("930", "late_parcel", "fulfillment:930-completed")
+        _run_jobs(app)
+        [coupon] = site.writeback.coupons.values()
+        assert coupon["code"] == case.code.lower() and coupon["email_restrictions"] == ["w930@example.com"]
