@@ -29,7 +29,9 @@ class Run:
 
     # -- processes ---------------------------------------------------------------------------------------------
 
-    def wait_healthy(self, timeout: float = 60.0) -> None:
+    def wait_healthy(self, timeout: float = 300.0) -> None:
+        """Up to 5 minutes: on this shared 2-core machine under a load of 12-18, gunicorn took over a minute to
+        load the app."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

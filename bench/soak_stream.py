@@ -66,10 +66,12 @@ def store_spec(index: int, orders: int, seed: int) -> StoreSpec:
 
 
 def plan_stores(stores: int, target_deliveries: int, seed: int) -> list[StoreSpec]:
-    """Stores whose histories add up to about `target_deliveries` webhooks (calibrated on the first store)."""
+    """Stores whose histories add up to about `target_deliveries` webhooks (calibrated on the first Shopify and
+    the first WooCommerce store: a WooCommerce order sends fewer webhooks than a Shopify one)."""
     per_store = max(1, target_deliveries // max(1, stores))
-    probe = store_spec(0, max(1, per_store // 6), seed)
-    per_order = max(1.0, len(probe.scenario.deliveries) / max(1, per_store // 6))
+    guess = max(4, per_store // 5)
+    probes = [store_spec(n, guess, seed) for n in range(min(2, stores))]
+    per_order = max(1.0, sum(len(p.scenario.deliveries) for p in probes) / (guess * len(probes)))
     orders = max(1, round(per_store / per_order))
     return [store_spec(n, orders, seed) for n in range(stores)]
 
