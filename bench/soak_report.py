@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 
@@ -52,12 +54,26 @@ def delays(rows: Iterable[tuple[Any, Any]]) -> str:
     return f"{len(values)} deliveries, p50 {percentile(values, 0.5):.2f} s, p99 {percentile(values, 0.99):.2f} s"
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process so far (/proc/<pid>/stat fields 14 and 15, after the command's parentheses)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 class RssSampler:
-    """Every `every` seconds, the resident memory (kB) of each named process group, from /proc."""
+    """Every `every` seconds, the resident memory (kB) of each named process group, and the CPU time of each of
+    its processes (the last value seen per pid, so a killed process's CPU still counts), from /proc."""
 
     def __init__(self, groups: Callable[[], dict[str, list[int]]], every: float = 5.0) -> None:
         self.groups, self.every = groups, every
         self.samples: list[tuple[float, dict[str, int]]] = []
+        self.cpu: dict[str, dict[int, float]] = defaultdict(dict)  # label -> pid -> CPU seconds last seen
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self.loop, daemon=True)
 
@@ -65,7 +81,12 @@ class RssSampler:
         from .soak_services import rss_kb
 
         while not self.stop_event.is_set():
-            self.samples.append((time.time(), {label: rss_kb(pids) for label, pids in self.groups().items()}))
+            groups = self.groups()
+            self.samples.append((time.time(), {label: rss_kb(pids) for label, pids in groups.items()}))
+            for label, pids in groups.items():
+                for pid in pids:
+                    if (seconds := cpu_seconds(pid)) is not None:
+                        self.cpu[label][pid] = seconds
             self.stop_event.wait(self.every)
 
     def start(self) -> None:
@@ -80,7 +101,7 @@ class RssSampler:
         first = [s for t, s in self.samples if start <= t < start + 60]
         last = [s for t, s in self.samples if end - 60 <= t <= end]
         labels = sorted({label for _, sample in self.samples for label in sample})
-        lines = [f"{'process':<12}{'first min MB':>14}{'last min MB':>13}{'peak MB':>9}{'samples':>9}"]
+        lines = [f"{'process':<12}{'first min MB':>14}{'last min MB':>13}{'peak MB':>9}{'samples':>9}{'CPU s':>8}"]
         for label in labels:
 
             def mean(samples: list[dict[str, int]], key: str = label) -> float:
@@ -88,5 +109,8 @@ class RssSampler:
                 return sum(values) / len(values) / 1024 if values else 0.0
 
             peak = max((s.get(label, 0) for _, s in self.samples), default=0) / 1024
-            lines.append(f"{label:<12}{mean(first):>14.1f}{mean(last):>13.1f}{peak:>9.1f}{len(self.samples):>9}")
+            cpu = sum(self.cpu[label].values())
+            lines.append(
+                f"{label:<12}{mean(first):>14.1f}{mean(last):>13.1f}{peak:>9.1f}{len(self.samples):>9}{cpu:>8.1f}"
+            )
         return lines
