@@ -17,6 +17,7 @@ import json
 import os
 import pickle
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=32, help="sender connections")
     parser.add_argument("--drain-timeout", type=float, default=900.0, help="seconds to wait for the inbox")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--keep", action="store_true", help="leave the log folder (always printed)")
+    parser.add_argument("--keep", action="store_true", help="keep the processes' logs and the stream (kept on failure)")
     args = parser.parse_args()
     sys.exit(0 if run(args) else 1)
 
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> bool:
     print(f"machine: {os.cpu_count()} cores, load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())} before")
     logs = Path(tempfile.mkdtemp(prefix="ppe-soak-logs-"))
     run = Run(args, logs)
+    ok = False
     try:
         run.pg, run.redis = services.PrivatePostgres(), services.PrivateRedis()
         backends = run.backends = Backends(run.pg.admin_url, run.redis.url)
@@ -78,10 +80,14 @@ def run(args: argparse.Namespace) -> bool:
         all_specs = specs + ([burst] if burst else [])
         run.ids = create_stores(run.app, all_specs, args.customers)
         print(f"stores created with their customers in {time.monotonic() - made:.0f} s")
-        return drive(run, services)
+        ok = drive(run, services)
+        return ok
     finally:
         run.close()
-        print(f"logs: {logs}")
+        if args.keep or not ok:
+            print(f"logs: {logs}")
+        else:
+            shutil.rmtree(logs, ignore_errors=True)
 
 
 def drive(run: Run, services: object) -> bool:
