@@ -11,10 +11,11 @@ import random
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.demo.scenario import build_scenario, sign
 from app.extensions import db
+from app.loyalty.models import PointsLedger
 from app.money import format_money
 from app.records.models import Customer, Order
 from tests.helpers import SHOP, SHOPIFY_SECRET, WOO_SECRET, WOO_SITE, add_store, process_all, reset_state
@@ -38,6 +39,12 @@ def _records(app) -> dict[str, Any]:
     """Everything a merchant could see, minus our own surrogate ids and row timestamps."""
     with app.app_context():
         customers = db.session.scalars(select(Customer)).all()
+        # Each customer's points: the ledger's rows summed (docs/loyalty.md: appended, never changed).
+        points = dict(
+            db.session.execute(
+                select(PointsLedger.customer_id, func.sum(PointsLedger.points)).group_by(PointsLedger.customer_id)
+            ).all()
+        )
         email_of = {c.id: (c.store_id, c.email_key, c.platform_id) for c in customers}
         customer_rows = [
             (
@@ -52,6 +59,7 @@ def _records(app) -> dict[str, Any]:
                 format_money(c.total_refunded, c.currency),
                 c.first_order_at,
                 c.last_order_at,
+                int(points.get(c.id) or 0),
             )
             for c in customers
         ]
@@ -95,15 +103,16 @@ def test_shuffled_delivery_gives_the_same_records(app, client, seed):
 
 
 def _check_expected(records: dict[str, Any], expected: dict[tuple[str, str], dict]) -> None:
-    """The generator's own model of the final state agrees with ours."""
+    """The generator's own model of the final state agrees with ours: orders, spend and points."""
     platform_of_store = {1: "shopify", 2: "woocommerce"}
     actual = {
-        (platform_of_store[row[0]], row[2]): {"orders_count": row[5], "total_spent": row[7]}
+        (platform_of_store[row[0]], row[2]): {"orders_count": row[5], "total_spent": row[7], "points": row[11]}
         for row in records["customers"]
     }
+    fields = ("orders_count", "total_spent", "points")
     mismatches = [
         (key, want, actual.get(key))
         for key, want in expected.items()
-        if actual.get(key) != {"orders_count": want["orders_count"], "total_spent": want["total_spent"]}
+        if actual.get(key) != {name: want[name] for name in fields}
     ]
     assert not mismatches, mismatches[:5]

@@ -18,7 +18,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Protocol
 
 from app.demo import (
@@ -48,6 +48,7 @@ SPAN_SECONDS = 180 * DAY
 ACCOUNT, SIGNS_UP_LATER, NEVER_BUYS = 0.55, 0.15, 0.08  # the rest are guests only
 RENAMED, CAPITALISED_EMAIL, DISCOUNTED, CARD = 0.15, 0.25, 0.15, 0.85
 UNPAID_CANCELLED, TRASHED, PAID_CANCELLED, UNSHIPPED, DELIVERED = 0.30, 0.40, 0.03, 0.04, 0.93
+SIGNUP_POINTS = 50  # the default `actions.signup` reward (docs/loyalty.md)
 REFUNDED_IN_FULL, PARTLY_REFUNDED, SECOND_REFUND, REST_REFUNDED = 0.03, 0.12, 0.20, 0.15
 
 
@@ -254,7 +255,8 @@ def _expected(
     platform: str, people: list[Person], plans: list[OrderPlan], currency: str
 ) -> dict[tuple[str, str], dict]:
     """The service's semantics applied to the plan: count orders not deleted (cancelled included);
-    spend the totals of orders neither cancelled nor deleted, net of their refunds."""
+    spend the totals of orders neither cancelled nor deleted, net of their refunds; points under the default
+    loyalty settings (docs/loyalty.md)."""
     mine: dict[int, list[OrderPlan]] = defaultdict(list)
     for plan in plans:
         mine[plan.person.index].append(plan)
@@ -267,8 +269,21 @@ def _expected(
             "total_spent": money(spent),
             "currency": currency,
             "guest": person.account_id is None,
+            "points": (SIGNUP_POINTS if person.account_id is not None else 0) + sum(map(_points, live)),
         }
     return expected
+
+
+def _points(plan: OrderPlan) -> int:
+    """What an order leaves in the ledger under the default settings (docs/loyalty.md): a paid order that stands
+    earns floor(subtotal after discounts x 1); refunds take back floor(earned x refunded / total); a cancellation
+    takes back all of it."""
+    if plan.cancelled or plan.deleted or not any(step.kind == "paid" for step in plan.story):
+        return 0
+    earned = int((plan.items_total - plan.discount).to_integral_value(rounding=ROUND_FLOOR))
+    if plan.refunded <= 0 or earned <= 0 or plan.total <= 0:
+        return max(0, earned) if plan.refunded <= 0 or earned <= 0 else 0
+    return earned - min(earned, int((earned * plan.refunded / plan.total).to_integral_value(rounding=ROUND_FLOOR)))
 
 
 def _with_duplicates(rng: random.Random, deliveries: list[Delivery], rate: float) -> list[Delivery]:
