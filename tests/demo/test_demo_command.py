@@ -55,7 +55,9 @@ def test_demo_says_within_seconds_that_nothing_answers(app, backend_env, blackho
     result, took = run_flask(backend_env, "demo", "--url", blackhole, "--orders", "20", "--customers", "5")
     assert result.returncode == 1
     assert f"{blackhole}/healthz: no connection within 3 s" in result.stderr
-    assert took < 15, took  # the connect timeout and the app's start, not every delivery's retries
+    # One 3 s connect timeout and the app's start (over 10 s on a loaded 2-core machine), not the 3 s timeouts of
+    # every delivery and its retries (20 orders' deliveries: several minutes).
+    assert took < 45, took
     assert "Traceback" not in result.stderr
 
 
@@ -74,7 +76,7 @@ def test_webhooks_send_says_within_seconds_that_nothing_answers(app, backend_env
     )
     assert result.returncode == 1
     assert f"{blackhole}/webhooks/shopify: no connection within 3 s" in result.stderr
-    assert took < 15, took
+    assert took < 45, took  # one connect timeout and the app's start, not a retry schedule
 
 
 def test_demo_prints_progress_lines_with_counts(service):  # noqa: F811  (the fixture imported above)
