@@ -5,6 +5,9 @@ cancel_messages, unsubscribe_url, is_suppressed): one import point (.importlinte
   locale=None, send_after=None, capped=False, urgent=True) -> Message: the customer's channel (e-mail, SMS,
   WhatsApp) by preference and consent per purpose, quiet hours for marketing and non-urgent updates (held),
   an optional per-customer daily cap (suppressed with reason "daily_cap" over it). See routing.py.
+- choose_channel(session, store, customer, purpose, template) -> channel | None: the channel send_to_customer
+  would pick now (None: no channel this customer may be reached on for that purpose), for a caller that must not
+  spend anything (a coupon) on someone it cannot reach.
 - EMAIL, SMS, WHATSAPP, TRANSACTIONAL, MARKETING, SUPPRESSED, SENT: the values a caller compares with.
 
 - mail_now(app) -> datetime: "now" for mail, the test clock when one is set.
@@ -35,7 +38,7 @@ from app.messaging.models import (
     Message,
 )
 from app.messaging.render import branding, register_templates, render_page
-from app.messaging.routing import send_to_customer
+from app.messaging.routing import choose_channel, send_to_customer
 from app.messaging.samples import TestLimitReached, preview, sample_context, send_test, template_names
 from app.messaging.tasks import mail_now
 
@@ -53,6 +56,7 @@ __all__ = [
     "Message",
     "TestLimitReached",
     "branding",
+    "choose_channel",
     "mail_now",
     "register_templates",
     "render_page",
