@@ -24,8 +24,9 @@ MESSAGE = obj("kind", kind={"enum": list(KINDS)}, coupon=COUPON,
               texts={"type": "object", "properties": {locale: TEXT for locale in LOCALES}})  # fmt: skip
 SCHEDULE = obj(at={"type": "string", "format": "date-time"},
                every_days={"type": ["integer", "null"], "minimum": 1, "maximum": 365})  # fmt: skip
+SEGMENT_KEY = {"type": "string", "minLength": 1, "maxLength": 64}
 CREATE = obj("name", "segment", "message", name={"type": "string", "minLength": 1, "maxLength": 120},
-             segment={"type": "string", "minLength": 1, "maxLength": 64}, message=MESSAGE, schedule=SCHEDULE)  # fmt: skip
+             segment=SEGMENT_KEY, message=MESSAGE, schedule=SCHEDULE)  # fmt: skip
 RUN = obj("run", "status", "sent", "held_quiet_hours", "skipped_consent", "capped", "failed", "pending",
           run={"type": "integer"}, status={"type": "string"}, sent={"type": "integer"},
           held_quiet_hours={"type": "integer"}, skipped_consent={"type": "integer"}, capped={"type": "integer"},
@@ -77,7 +78,7 @@ def admin_campaign_create() -> tuple[Response, int]:
 
 @bp.post("/campaigns/preview")
 @documented(summary="A segment as an audience now: its size and how many may be sent marketing",
-            request=obj("segment", segment={"type": "string", "minLength": 1, "maxLength": 64}),
+            request=obj("segment", segment=SEGMENT_KEY),
             response=PREVIEW, errors=REFUSED)  # fmt: skip
 @merchant_required
 def admin_campaign_preview() -> tuple[Response, int]:

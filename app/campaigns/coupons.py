@@ -75,7 +75,12 @@ def create_coupon(session: Session, send_id: int, attempt: int | None, now: date
         session.commit()
         return {"status": send.status}
     if created is not None:
-        send.code, send.coupon_platform_id, send.last_error, send.locked_until = created.code, created.platform_id, None, None
+        send.code, send.coupon_platform_id, send.last_error, send.locked_until = (
+            created.code,
+            created.platform_id,
+            None,
+            None,
+        )
         queue_message(session, store, campaign, customer, send)
         session.commit()
         return {"status": send.status, "created": created.created}

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from app.campaigns.models import ACTIVE, FANNED, FANNING, FINISHED, Campaign, CampaignBatch, CampaignRun
@@ -69,14 +70,18 @@ def fan_out_step(session: Session, run_id: int) -> tuple[str, int | None]:
     if campaign.status != "cancelled" and definition is not None:
         page = segments.member_ids(session, store, definition, run.as_of).where(Customer.id > cursor)
         ids = list(session.scalars(page.order_by(Customer.id).limit(BATCH_SIZE)))
-    moved = session.execute(
+    result = session.execute(
         update(CampaignRun)
         .where(CampaignRun.id == run.id, CampaignRun.status == FANNING, CampaignRun.cursor == cursor)
-        .values(cursor=ids[-1] if ids else cursor, batches=CampaignRun.batches + (1 if ids else 0),
-                status=FANNING if ids else FANNED)  # fmt: skip
+        .values(
+            cursor=ids[-1] if ids else cursor,
+            batches=CampaignRun.batches + (1 if ids else 0),
+            status=FANNING if ids else FANNED,
+        )  # fmt: skip
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:  # a twin of this job got here first: it writes this page
+    )
+    # A twin of this job moved the cursor first (DML answers a CursorResult; execute() is typed Result).
+    if cast("CursorResult[Any]", result).rowcount != 1:
         session.rollback()
         return "stop", None
     if not ids:

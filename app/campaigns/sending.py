@@ -103,9 +103,7 @@ def _eligible(session: Session, store: Store, campaign: Campaign, run: int, cust
     return entered or row.sent_run is None
 
 
-def send_batch(
-    session: Session, batch_id: int, attempt: int | None, now: datetime
-) -> tuple[dict[str, int], list[int]]:
+def send_batch(session: Session, batch_id: int, attempt: int | None, now: datetime) -> tuple[dict[str, int], list[int]]:
     """Work one batch; the caller commits. Counts of what it did, and the sends whose coupon is to be made."""
     batch = session.get(CampaignBatch, batch_id, with_for_update=True)
     if batch is None or batch.status != PENDING or (attempt is not None and batch.attempts != attempt):

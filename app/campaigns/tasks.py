@@ -115,8 +115,9 @@ def tick(app: Flask) -> dict[str, int]:
                     order_by=[CampaignSend.next_attempt_at]):  # fmt: skip
                 totals["coupons"] += enqueue("coupon", send_id, attempt)
             open_batches = exists().where(CampaignBatch.run_id == CampaignRun.id, CampaignBatch.status == PENDING)
-            db.session.execute(update(CampaignRun).where(CampaignRun.status == FANNED, ~open_batches)
-                               .values(status=DONE, finished_at=now).execution_options(synchronize_session=False))  # fmt: skip
+            closing = update(CampaignRun).where(CampaignRun.status == FANNED, ~open_batches)
+            closing = closing.values(status=DONE, finished_at=now)
+            db.session.execute(closing.execution_options(synchronize_session=False))
             db.session.commit()
             return totals
         finally:

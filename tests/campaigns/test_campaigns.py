@@ -19,8 +19,8 @@ from app.platform.queue import get_queue
 from tests.helpers import SHOP, add_store, shopify_standin
 from tests.messaging.conftest import Clock
 
-WIN_BACK = {"name": "Come back", "segment": "lapsed",
-            "message": {"kind": "win_back", "coupon": {"kind": "percentage", "value": "15", "expires_days": 30}}}  # fmt: skip
+COUPON = {"kind": "percentage", "value": "15", "expires_days": 30}
+WIN_BACK = {"name": "Come back", "segment": "lapsed", "message": {"kind": "win_back", "coupon": COUPON}}
 
 
 def _auth(store) -> dict[str, str]:
@@ -148,7 +148,8 @@ def test_a_recurring_campaign_sends_only_to_who_entered_or_was_never_sent(app, c
         people = []
         for i in range(4):
             c = Customer(store_id=store.id, platform_id=str(500 + i), email=f"r{i}@example.com",
-                         email_key=f"r{i}@example.com", accepts_marketing=i != 3, tags=",vip," if i < 2 else "")  # fmt: skip
+                         email_key=f"r{i}@example.com", accepts_marketing=i != 3,
+                         tags=",vip," if i < 2 else "")  # fmt: skip
             db.session.add(c)
             db.session.flush()
             db.session.add(Order(store_id=store.id, platform_id=f"r{i}", customer_id=c.id, currency="USD",
