@@ -20,10 +20,12 @@ from .shopify_graphql import gid_id
 _MONEY = "shopMoney { amount currencyCode }"
 _ADDRESS = "firstName lastName address1 address2 zip countryCodeV2 phone"
 _CUSTOMER = "id firstName lastName locale updatedAt defaultEmailAddress { emailAddress marketingState } " + (
-    "defaultPhoneNumber { phoneNumber } tags defaultAddress { countryCodeV2 }"
+    "defaultPhoneNumber { phoneNumber } defaultAddress { countryCodeV2 }"
 )
 
-CUSTOMERS_QUERY = f"{{ customers {{ edges {{ node {{ {_CUSTOMER} }} }} }} }}"
+# The customer's tags come with the customer (as customers/update carries them), not with their orders: an order
+# webhook's customer object has none, and an imported order must be the webhook's order (one parsing path).
+CUSTOMERS_QUERY = f"{{ customers {{ edges {{ node {{ {_CUSTOMER} tags }} }} }} }}"
 
 ORDERS_QUERY = (
     "{ orders { edges { node { "
