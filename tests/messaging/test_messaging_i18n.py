@@ -125,8 +125,14 @@ def _context(template: str) -> dict:
             "scores": [{"score": n, "url": f"https://s/{n}"} for n in range(11)],
             "choose_url": "https://s/choose",
         },
-        "campaign_win_back": {"first_name": "<b>bad</b>", "code": "BACK-2345", "kind": "percentage", "value": "15",
-                              "currency": "EUR", "expires_at": "2027-01-02"},  # fmt: skip
+        "campaign_win_back": {
+            "first_name": "<b>bad</b>",
+            "code": "BACK-2345",
+            "kind": "percentage",
+            "value": "15",
+            "currency": "EUR",
+            "expires_at": "2027-01-02",
+        },  # fmt: skip
         "campaign_thanks": {"first_name": "<b>bad</b>"},
         "campaign_text": {"subject": "Spring", "body": "<b>bad</b> news\n\nsecond paragraph"},
     }[template]
