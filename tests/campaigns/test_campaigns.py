@@ -240,3 +240,40 @@ def test_cancel_and_store_scoping(app, client):
     assert client.get(path, headers=auth).json["runs"] == []
     actions = [e["action"] for e in client.get("/admin/api/v1/audit", headers=auth).json["entries"]]
     assert actions[:2] == ["campaign.cancel", "campaign.create"]
+
+
+def test_a_woocommerce_win_back_in_quiet_hours_is_held_with_one_coupon_each(app, client, monkeypatch):
+    """The same on the WooCommerce stand-in (a coupon restricted to the customer's e-mail), at 22:00 store time:
+    inside the default quiet hours (21:00-08:00), so every message is held, not sent and not dropped."""
+    from datetime import UTC, datetime
+
+    from app.campaigns.tasks import tick
+    from app.messaging.api import Message
+    from app.stores.models import Store
+    from tests.helpers import add_woo_store_at, woo_standin
+
+    clock = Clock(datetime(2027, 3, 1, 22, 0, tzinfo=UTC))
+    monkeypatch.setitem(app.config, "MAIL_CLOCK", clock)
+    with woo_standin(app, monkeypatch, timeout=5) as site:
+        with app.app_context():
+            store = add_woo_store_at(site)
+            kinds = _generate(db.session.get(Store, store.id), clock.now, random.Random(7), 12)
+            auth = _auth(db.session.get(Store, store.id))
+        assert client.post("/admin/api/v1/campaigns", json=WIN_BACK, headers=auth).status_code == 201
+        for _ in range(2):
+            tick(app)
+            _work(app)
+        coupons = site.writeback.coupons
+        assert len(coupons) == len(kinds["consenting_lapsed"])
+        assert all(c["usage_limit"] == 1 and c["discount_type"] == "percent" for c in coupons.values())
+        with app.app_context():
+            messages = db.session.scalars(select(Message).where(Message.template == "campaign_win_back")).all()
+            assert sorted(m.customer_id for m in messages) == sorted(kinds["consenting_lapsed"])
+            # WooCommerce stores codes lower-cased and matches them case-insensitively at checkout; the connector
+            # read the coupon back and checked it is what was sent (woocommerce_writeback._raise_if_different).
+            assert {m.context["code"].lower() for m in messages} == {c["code"] for c in coupons.values()}
+            assert all(m.next_attempt_at.hour == 8 for m in messages)  # released at the quiet window's end
+            restricted = sorted(e for c in coupons.values() for e in c["email_restrictions"])
+            assert restricted == sorted(m.to_address for m in messages)  # each coupon for its customer only
+        [counts] = client.get("/admin/api/v1/campaigns", headers=auth).json["campaigns"][0]["runs"]
+        assert counts["held_quiet_hours"] == len(kinds["consenting_lapsed"]) and counts["sent"] == 0
