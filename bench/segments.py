@@ -1,6 +1,6 @@
 """Time the segments at a million customers, on PostgreSQL: every segment's size (one pass), a page of a segment's
-members, one customer's segments, the daily rhythm; each beside the floor measured in the same run, a bare
-`count(*)` of the store's customers (the scan any answer over all of them needs).
+members, one customer's segments, the daily rhythm, a campaign's fan-out walk over `lapsed`; each beside the floor
+measured in the same run, a bare `count(*)` of the store's customers (the scan any answer over all of them needs).
 
     .venv/bin/python -m bench.segments --admin-url postgresql://postgres@127.0.0.1/postgres [--customers N]
 
@@ -90,6 +90,7 @@ def main() -> None:
         from flask_migrate import upgrade
 
         from app import create_app
+        from app.campaigns.runs import BATCH_SIZE
         from app.extensions import db
         from app.records.models import Customer
         from app.segments import rhythm, service
@@ -135,6 +136,17 @@ def main() -> None:
                     best, _ = _best(lambda d=definition: service.members(db.session, store, d, now, limit=100),
                                     args.rounds)  # fmt: skip
                     print(f"first page (100) of {key}: best {best * 1000:.1f} ms")
+                # A campaign's fan-out (app/campaigns/runs.py): the whole of `lapsed` walked by keyset pages of
+                # BATCH_SIZE ids (`id > cursor ORDER BY id LIMIT n`), as the fan-out jobs do, minus their writes.
+                lapsed = service.find(db.session, store, "lapsed")
+                assert lapsed is not None
+                started, cursor, pages = time.perf_counter(), 0, 0
+                while ids := list(db.session.scalars(service.member_ids(db.session, store, lapsed, now)
+                                  .where(Customer.id > cursor).order_by(Customer.id).limit(BATCH_SIZE))):  # fmt: skip
+                    cursor, pages = ids[-1], pages + 1
+                walk = time.perf_counter() - started
+                print(f"campaign fan-out over lapsed ({pages} pages of {BATCH_SIZE}): {walk:.2f} s, "
+                      f"{walk / max(pages, 1) * 1000:.1f} ms a page ({walk / floor:.1f}x floor)")  # fmt: skip
                 customer = db.session.query(Customer).filter_by(store_id=store.id).first()
                 best, _ = _best(lambda: service.segments_of(db.session, store, customer, now), args.rounds)
                 print(f"one customer's segments: best {best * 1000:.1f} ms")

@@ -40,6 +40,12 @@ class CustomerSnapshot:
     preferred_channel: str | None = None
     # ISO 3166 country of the address the phone came with: how a national number becomes E.164.
     phone_country: str | None = None
+    # The customer's country (ISO 3166-1 alpha-2, validated: connectors/countries.py): Shopify's default address,
+    # else the order's billing address; WooCommerce's billing country. A segment condition (docs/segments.md).
+    country: str | None = None
+    # The merchant's tags on the customer, case-folded, in the platform's order; None: the payload does not say
+    # (WooCommerce has no customer tags; a Shopify order's customer object no longer carries them).
+    tags: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,27 @@ def lenient_text(value: Any, limit: int = 255) -> str | None:
         return None
 
 
+#: Shopify allows up to 250 tags of up to 255 characters on a customer (Admin API, Customer.tags).
+MAX_TAGS, MAX_TAG_LENGTH = 250, 255
+
+
+def tags(value: Any) -> tuple[str, ...] | None:
+    """Shopify's comma-separated `tags` string as case-folded tags (first spelling wins, empties dropped); a list
+    (GraphQL's [String!]) is taken as it is; None when the payload does not carry the field. Tags compare
+    case-insensitively, so a merchant's "VIP" and "vip" are one tag (docs/segments.md)."""
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else None
+    if items is None:
+        raise MalformedPayload("tags: neither a string nor a list")
+    found: dict[str, None] = {}
+    for item in items:
+        tag = lenient_text(item, MAX_TAG_LENGTH)
+        if tag and "," not in tag:
+            found.setdefault(tag.lower(), None)
+    return tuple(found)[:MAX_TAGS]
+
+
 #: A tracking number as carriers print them: letters and digits, and the spaces, dots, slashes and dashes some add.
 _TRACKING_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/-]{0,63}")
 

@@ -24,6 +24,7 @@ from . import parsing as p
 from .base import MAX_KEY_LENGTH, Connector, WebhookMeta, body_digest
 from .catalog import web_url
 from .consent import marketing_state
+from .countries import country_code
 from .events import (
     AppUninstalled,
     BulkOperationFinished,
@@ -136,10 +137,12 @@ def customer_snapshot(
     fallback_email: str | None = None,
     fallback_phone: str | None = None,
     fallback_country: str | None = None,
+    billing_country: str | None = None,
 ) -> CustomerSnapshot:
     """A customer resource (REST/webhook). Consent: email_marketing_consent.state and sms_marketing_consent.state
     (subscribed / not_subscribed / unsubscribed / pending / redacted, consent.py); the phone is the customer's,
-    else the order's (`fallback_phone`, which the shopper gave at checkout), with its address's country."""
+    else the order's (`fallback_phone`, which the shopper gave at checkout), with its address's country. The
+    customer's country is the default address's, else the order's billing country (`billing_country`)."""
     consent = p.optional_obj(data.get("email_marketing_consent"), "email_marketing_consent")
     accepts = consent.get("state") == "subscribed" if consent else data.get("accepts_marketing")
     sms = p.optional_obj(data.get("sms_marketing_consent"), "sms_marketing_consent")
@@ -156,6 +159,8 @@ def customer_snapshot(
         updated_at=p.timestamp(data.get("updated_at"), "customer.updated_at"),
         sms_marketing_consent=marketing_state(sms.get("state")),
         phone_country=p.text(address.get("country_code"), 2) if phone else fallback_country,
+        country=country_code(address.get("country_code")) or billing_country,
+        tags=p.tags(data.get("tags")),
     )
 
 
@@ -233,11 +238,16 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
     billing = p.optional_obj(data.get("billing_address"), "billing_address")
     order_phone = p.text(data.get("phone") or shipping.get("phone") or billing.get("phone"), 32)
     country = p.text(shipping.get("country_code") or billing.get("country_code"), 2)
+    billed_in = country_code(billing.get("country_code"))
     customer = (
-        customer_snapshot(customer_data, fallback_email=email, fallback_phone=order_phone, fallback_country=country)
+        customer_snapshot(
+            customer_data, fallback_email=email, fallback_phone=order_phone, fallback_country=country,
+            billing_country=billed_in,
+        )
         if isinstance(customer_data, dict) and customer_data.get("id")
-        else CustomerSnapshot(platform_id=None, email=email, phone_country=country, **_guest_name(data))
-    )
+        else CustomerSnapshot(platform_id=None, email=email, phone_country=country, country=billed_in,
+                              **_guest_name(data))
+    )  # fmt: skip
     currency = p.text(data.get("currency"), 3)
     if not currency:
         raise MalformedPayload("order.currency: missing")

@@ -20,10 +20,12 @@ from .shopify_graphql import gid_id
 _MONEY = "shopMoney { amount currencyCode }"
 _ADDRESS = "firstName lastName address1 address2 zip countryCodeV2 phone"
 _CUSTOMER = "id firstName lastName locale updatedAt defaultEmailAddress { emailAddress marketingState } " + (
-    "defaultPhoneNumber { phoneNumber }"
+    "defaultPhoneNumber { phoneNumber } defaultAddress { countryCodeV2 }"
 )
 
-CUSTOMERS_QUERY = f"{{ customers {{ edges {{ node {{ {_CUSTOMER} }} }} }} }}"
+# The customer's tags come with the customer (as customers/update carries them), not with their orders: an order
+# webhook's customer object has none, and an imported order must be the webhook's order (one parsing path).
+CUSTOMERS_QUERY = f"{{ customers {{ edges {{ node {{ {_CUSTOMER} tags }} }} }} }}"
 
 ORDERS_QUERY = (
     "{ orders { edges { node { "
@@ -71,6 +73,9 @@ def customer_payload(node: dict[str, Any]) -> dict[str, Any]:
         "locale": node.get("locale"),
         "updated_at": node.get("updatedAt"),
         "email_marketing_consent": {"state": state.lower()} if isinstance(state, str) else None,
+        # Customer.tags is [String!]! in GraphQL, a comma-separated string in REST: parsing.tags takes either.
+        "tags": node.get("tags"),
+        "default_address": {"country_code": (node.get("defaultAddress") or {}).get("countryCodeV2")},
     }
 
 

@@ -29,6 +29,7 @@ from . import parsing as p
 from .base import MAX_KEY_LENGTH, Connector, WebhookMeta
 from .catalog import https_url
 from .consent import woo_opt_ins
+from .countries import country_code
 from .events import (
     CustomerChanged,
     CustomerSnapshot,
@@ -118,6 +119,7 @@ class WooCommerceConnector(Connector):
                     locale=_meta_locale(data),
                     updated_at=_gmt(data, "date_modified") or _gmt(data, "date_created"),
                     phone_country=p.text(billing.get("country"), 2),
+                    country=country_code(billing.get("country")),  # WooCommerce keeps no customer tags
                     **woo_opt_ins(data.get("meta_data")),
                 )
             )
@@ -266,6 +268,7 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
             # account's are refreshed by customer.updated, so don't date them.
             updated_at=modified if p.optional_id(data.get("customer_id")) is None else None,
             phone_country=p.text(billing.get("country"), 2),
+            country=country_code(billing.get("country")),
             **woo_opt_ins(data.get("meta_data")),  # the store's checkout opt-in fields (connectors/consent.py)
         ),
         locale=_meta_locale(data),

@@ -47,7 +47,8 @@ def _json_value(value: Any) -> Any:
 
 
 def _rows(session: Session, table: Table, *where: Any) -> list[dict[str, Any]]:
-    result = session.execute(select(table).where(*where).order_by(table.c.id)).mappings()
+    # By primary key: not every table's is an `id` (campaign_members: (campaign_id, customer_id)).
+    result = session.execute(select(table).where(*where).order_by(*table.primary_key.columns)).mappings()
     return [{k: _json_value(v) for k, v in row.items()} for row in result]
 
 

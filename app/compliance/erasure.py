@@ -48,7 +48,9 @@ class PersonalData:
 #: (review author names, addresses, referral emails...). Orders carry no contact details (line
 #: items keep product titles only), so only the locale copied from the customer goes.
 PERSONAL_DATA: list[PersonalData] = [
-    PersonalData(Customer, ("email", "first_name", "last_name", "phone", "locale", "accepts_marketing"), "id"),
+    PersonalData(
+        Customer, ("email", "first_name", "last_name", "phone", "locale", "accepts_marketing", "country", "tags"), "id"
+    ),
     PersonalData(Order, ("locale",)),
 ]
 

@@ -8,6 +8,9 @@ cancel_messages, unsubscribe_url, is_suppressed): one import point (.importlinte
 - send_many(session, store, [Send(customer_id, template, context, dedupe_key, purpose, locale, capped, urgent)])
   -> [Message]: the same for a batch, its reads and writes grouped (batch_send.py): for scheduler steps that queue
   hundreds at once.
+- choose_channel(session, store, customer, purpose, template) -> channel | None: the channel send_to_customer
+  would pick now (None: no channel this customer may be reached on for that purpose), for a caller that must not
+  spend anything (a coupon) on someone it cannot reach.
 - EMAIL, SMS, WHATSAPP, TRANSACTIONAL, MARKETING, SUPPRESSED, SENT: the values a caller compares with.
 
 - mail_now(app) -> datetime: "now" for mail, the test clock when one is set.
@@ -39,7 +42,7 @@ from app.messaging.models import (
     Message,
 )
 from app.messaging.render import branding, register_templates, render_page
-from app.messaging.routing import send_to_customer
+from app.messaging.routing import choose_channel, send_to_customer
 from app.messaging.samples import TestLimitReached, preview, sample_context, send_test, template_names
 from app.messaging.tasks import mail_now
 
@@ -58,6 +61,7 @@ __all__ = [
     "Send",
     "TestLimitReached",
     "branding",
+    "choose_channel",
     "mail_now",
     "register_templates",
     "render_page",

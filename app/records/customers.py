@@ -24,7 +24,7 @@ from app.platform.sql import set_together, values_of
 from app.records import batch_rows, order_days
 from app.records.bulk import writes_customers
 from app.records.models import Customer, Order
-from app.records.models.customer import normalise_email
+from app.records.models.customer import normalise_email, tags_text
 from app.records.phones import to_e164
 from app.stores.models import Store
 from connectors.events import CustomerSnapshot
@@ -35,6 +35,8 @@ _DETAIL_FIELDS = (
     "first_name", "last_name", "phone", "locale", "accepts_marketing",
     # per-channel consent (connectors/consent.py): the same newer-wins rule as the other details
     "sms_marketing_consent", "sms_consent", "whatsapp_consent", "whatsapp_marketing_consent", "preferred_channel",
+    # the segments' country and tags (docs/segments.md); tags are stored as records.models.customer.tags_text
+    "country", "tags",
 )  # fmt: skip
 
 
@@ -124,7 +126,7 @@ def _apply_details(customer: Customer, snap: CustomerSnapshot, key: str | None) 
     else:
         newer = False  # a guest order's billing details never override an account's profile
     for name in _DETAIL_FIELDS:
-        value = getattr(snap, name)
+        value = tags_text(snap.tags) if name == "tags" else getattr(snap, name)
         if value is not None and (newer or getattr(customer, name) is None):
             setattr(customer, name, value)
     e164 = to_e164(snap.phone, snap.phone_country)  # None for a number we cannot be sure of (phones.py)

@@ -20,7 +20,7 @@ SEGMENT = obj(
     customers={"type": "integer"}, conditions={"type": "array"},
 )  # fmt: skip
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-CONDITION = obj("field", "op", "value", field={"enum": list(OPS)}, op={"enum": ["gte", "lte", "eq", "in"]},
+CONDITION = obj("field", "op", "value", field={"enum": list(OPS)}, op={"enum": ["gte", "lte", "eq", "in", "has"]},
                 currency={"type": "string", "pattern": "^[A-Z]{3}$"})  # fmt: skip
 CONDITIONS = {"type": "array", "minItems": 1, "maxItems": 10, "items": CONDITION}
 CREATE = obj("key", "name", "conditions", key={"type": "string", "pattern": KEY_PATTERN},

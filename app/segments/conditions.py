@@ -6,6 +6,8 @@
     {"field": "tier", "op": "in", "value": ["Gold", "Platinum"]}
     {"field": "lifecycle", "op": "eq", "value": "lapsed"}                   a built-in segment
     {"field": "accepts_marketing", "op": "eq", "value": true}
+    {"field": "country", "op": "in", "value": ["PL", "HU"]}                 ISO 3166-1 alpha-2, the customer's country
+    {"field": "tag", "op": "has", "value": "wholesale"}                     a merchant's customer tag (Shopify)
 
 Like the built-ins, each condition is SQL (compile) and Python (holds) that must agree. A refused condition names
 its place ("conditions[2].value") with the settings' error (422 in the admin API).
@@ -26,11 +28,13 @@ from app.loyalty.api import LoyaltyAccount
 from app.records.models import Customer
 from app.segments import lifecycle
 from app.segments.facts import Facts, Windows
+from connectors.countries import country_code
+from connectors.parsing import MAX_TAG_LENGTH
 
 MAX_CONDITIONS = 10
 OPS = {"orders": ("gte", "lte", "eq"), "spent": ("gte", "lte"), "last_order_days": ("gte", "lte"),
        "first_order_days": ("gte", "lte"), "tier": ("eq", "in"), "lifecycle": ("eq",),
-       "accepts_marketing": ("eq",)}  # fmt: skip
+       "accepts_marketing": ("eq",), "country": ("in",), "tag": ("has",)}  # fmt: skip
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
@@ -84,6 +88,17 @@ def _one(raw: Any, where: str) -> Condition:
         if not all(isinstance(n, str) and 0 < len(n) <= 64 for n in names):
             raise ConditionError("tier names of 1-64 characters", f"{where}.value")
         value = tuple(names)
+    elif field == "country":
+        listed = value if isinstance(value, list) else []
+        codes = [country_code(c) if isinstance(c, str) and len(c) == 2 else None for c in listed]
+        if not 1 <= len(codes) <= 50 or None in codes:
+            raise ConditionError('a list of 1-50 ISO 3166-1 alpha-2 codes, e.g. ["PL", "HU"]', f"{where}.value")
+        value = tuple(dict.fromkeys(c for c in codes if c))
+    elif field == "tag":
+        tag = value.strip().lower() if isinstance(value, str) else ""
+        if not 0 < len(tag) <= MAX_TAG_LENGTH or "," in tag:
+            raise ConditionError(f"a tag of 1-{MAX_TAG_LENGTH} characters, without a comma", f"{where}.value")
+        value = tag
     elif field == "lifecycle":
         if value not in lifecycle.BUILT_IN:
             raise ConditionError(f"one of {', '.join(lifecycle.BUILT_IN)}", f"{where}.value")
@@ -102,7 +117,7 @@ def as_json(conditions: tuple[Condition, ...]) -> list[dict[str, Any]]:
     out = []
     for c in conditions:
         value: Any = str(c.value) if isinstance(c.value, Decimal) else c.value
-        value = list(value) if isinstance(value, tuple) and c.op == "in" else value
+        value = list(value) if isinstance(value, tuple) and c.op == "in" else value  # tier, country
         value = value[0] if isinstance(value, tuple) else value
         item = {"field": c.field, "op": c.op, "value": value}
         out.append(item | ({"currency": c.currency} if c.currency else {}))
@@ -129,6 +144,11 @@ def _sql_one(c: Condition, w: Windows) -> ColumnElement[bool]:
         return LoyaltyAccount.tier.in_(c.value)
     if c.field == "lifecycle":
         return and_(Customer.orders_count >= 1, lifecycle.sql(c.value, w))
+    if c.field == "country":
+        return Customer.country.in_(c.value)
+    if c.field == "tag":
+        # ",a,b," LIKE '%,a,%' (records.models.customer.tags_text); autoescape: a tag may hold % or _
+        return Customer.tags.contains(f",{c.value},", autoescape=True)
     return Customer.accepts_marketing.is_(c.value)
 
 
@@ -155,6 +175,10 @@ def _holds_one(c: Condition, f: Facts, w: Windows) -> bool:
         return f.tier in c.value
     if c.field == "lifecycle":
         return lifecycle.holds(c.value, f, w)
+    if c.field == "country":
+        return f.country in c.value
+    if c.field == "tag":
+        return c.value in f.tags
     return f.accepts_marketing is c.value
 
 

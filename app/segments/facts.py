@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.loyalty.api import LoyaltyAccount, top_tier
 from app.records.models import Customer
+from app.records.models.customer import tag_list
 from app.segments.models import SegmentRhythm
 from app.stores.models import Store
 
@@ -27,6 +28,8 @@ class Facts:
     last_order_at: datetime | None = None
     tier: str | None = None
     accepts_marketing: bool | None = None
+    country: str | None = None
+    tags: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -74,4 +77,6 @@ def facts_from_row(customer: Any, tier: str | None) -> Facts:
         last_order_at=customer.last_order_at,
         tier=tier,
         accepts_marketing=customer.accepts_marketing,
+        country=customer.country,
+        tags=frozenset(tag_list(customer.tags)),
     )

@@ -35,6 +35,8 @@ def gql_customer(n: int) -> dict[str, Any]:
         "updatedAt": stamp(PAST),
         "defaultEmailAddress": {"emailAddress": f"c{n}@example.com", "marketingState": "SUBSCRIBED"},
         "defaultPhoneNumber": None,
+        "tags": ["VIP", "wholesale"] if n % 2 else [],  # Customer.tags is [String!]! (never null)
+        "defaultAddress": {"countryCodeV2": "PL"} if n % 2 else None,
     }
 
 
@@ -70,7 +72,8 @@ def gql_order(n: int, customers: int, *, when: datetime = PAST, updated: datetim
         "discountCodes": [],
         "totalPriceSet": _money(total),
         "subtotalPriceSet": _money(total),
-        "customer": gql_customer(n % customers),
+        # as ORDERS_QUERY asks for it: the customer's tags come with customers only (connectors/shopify_history.py)
+        "customer": {k: v for k, v in gql_customer(n % customers).items() if k != "tags"},
         "shippingAddress": None,
         "billingAddress": None,
         "customAttributes": [],
@@ -123,6 +126,7 @@ def rest_order(node: dict[str, Any]) -> dict[str, Any]:
             "locale": customer["locale"],
             "updated_at": customer["updatedAt"],
             "email_marketing_consent": {"state": "subscribed"},
+            "default_address": {"country_code": (customer["defaultAddress"] or {}).get("countryCodeV2")},
         },
         "discount_codes": [],
         "note_attributes": [],

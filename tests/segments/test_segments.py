@@ -23,15 +23,25 @@ order_st = st.tuples(
     st.booleans(),  # cancelled
     st.sampled_from(["0", "0", "0", "5.00"]),  # refunded
 )
-customer_st = st.tuples(st.lists(order_st, min_size=0, max_size=5), st.sampled_from([None, None, "Silver", "Gold"]))
+#: Tags as a merchant spells them: case differs, "50%_off" and "50%xoff" tell an unescaped LIKE apart, and
+#: "wholesale-eu" is not "wholesale".
+TAGS = ["Wholesale", "wholesale", "wholesale-eu", "50%_off", "50%xoff", " VIP "]
+customer_st = st.tuples(
+    st.lists(order_st, min_size=0, max_size=5),
+    st.sampled_from([None, None, "Silver", "Gold"]),
+    st.sampled_from([None, "PL", "HU", "DE"]),
+    st.lists(st.sampled_from(TAGS), max_size=3),
+)
 CUSTOM = [
     [{"field": "orders", "op": "gte", "value": 2}, {"field": "spent", "op": "gte", "value": "100", "currency": "EUR"}],
     [{"field": "last_order_days", "op": "gte", "value": 120}, {"field": "tier", "op": "in", "value": ["Gold"]}],
     [{"field": "lifecycle", "op": "eq", "value": "at_risk"}, {"field": "first_order_days", "op": "lte", "value": 400}],
+    [{"field": "country", "op": "in", "value": ["PL", "hu"]}, {"field": "tag", "op": "has", "value": "WHOLESALE"}],
+    [{"field": "tag", "op": "has", "value": "50%_off"}],
 ]
 
 
-def _oracle(histories, tiers, *, top_tier: str, currency: str) -> dict[str, set[int]]:
+def _oracle(histories, tiers, places, *, top_tier: str, currency: str) -> dict[str, set[int]]:
     """Every segment's members, from the raw generated orders alone."""
     facts = {}
     for index, orders in enumerate(histories):
@@ -53,7 +63,8 @@ def _oracle(histories, tiers, *, top_tier: str, currency: str) -> dict[str, set[
     risk, lapse = NOW - timedelta(days=round(interval * 1.5)), NOW - timedelta(days=interval * 3)
     in_currency = sorted((f[3].get(currency, Decimal(0)) for f in facts.values() if f[4] == currency), reverse=True)
     vip_spend = in_currency[int(len(in_currency) * 0.05)] if in_currency else None
-    out: dict[str, set[int]] = {k: set() for k in ("new", "repeat", "vip", "at_risk", "lapsed", "c0", "c1", "c2")}
+    keys = ("new", "repeat", "vip", "at_risk", "lapsed", "c0", "c1", "c2", "c3", "c4")
+    out: dict[str, set[int]] = {k: set() for k in keys}
     for i, (count, first, last, spent, main, tier) in facts.items():
         recent = last >= risk
         out["new"] |= {i} if count == 1 and recent else set()
@@ -65,6 +76,9 @@ def _oracle(histories, tiers, *, top_tier: str, currency: str) -> dict[str, set[
         out["c0"] |= {i} if count >= 2 and currency in spent and spent[currency] >= 100 else set()
         out["c1"] |= {i} if last <= NOW - timedelta(days=120) and tier == "Gold" else set()
         out["c2"] |= {i} if lapse <= last < risk and first >= NOW - timedelta(days=400) else set()
+        country, tags = places[i][0], {t.strip().lower() for t in places[i][1]}
+        out["c3"] |= {i} if country in ("PL", "HU") and "wholesale" in tags else set()
+        out["c4"] |= {i} if "50%_off" in tags else set()
     return out
 
 
@@ -81,9 +95,11 @@ def test_membership_equals_a_from_scratch_recomputation(seg_app, histories):
     from app.loyalty.models import LoyaltyAccount
     from app.records.customers import refresh_totals
     from app.records.models import Customer, Order
+    from app.records.models.customer import tags_text
     from app.segments import service
     from app.segments.conditions import as_json, validate
     from app.segments.models import Segment
+    from connectors.parsing import tags as parse_tags
 
     with seg_app.app_context():
         try:
@@ -93,8 +109,14 @@ def test_membership_equals_a_from_scratch_recomputation(seg_app, histories):
             tiers = [{"name": "Silver", "threshold": "100", **spec}, {"name": "Gold", "threshold": "500", **spec}]
             store.settings = {"loyalty": {"tiers": tiers}}
             index_of: dict[int, int] = {}
-            for i, (orders, tier) in enumerate(histories):
-                customer = Customer(store_id=store.id, platform_id=str(1000 + i), email_key=f"c{i}@x")
+            for i, (orders, tier, country, tags) in enumerate(histories):
+                customer = Customer(
+                    store_id=store.id,
+                    platform_id=str(1000 + i),
+                    email_key=f"c{i}@x",
+                    country=country,
+                    tags=tags_text(parse_tags(", ".join(tags))),
+                )  # as a Shopify payload spells them
                 db.session.add(customer)
                 db.session.flush()
                 index_of[customer.id] = i
@@ -112,7 +134,9 @@ def test_membership_equals_a_from_scratch_recomputation(seg_app, histories):
                 rule = as_json(validate(conditions))
                 db.session.add(Segment(store_id=store.id, key=f"c{n}", name=f"Custom {n}", conditions=rule))
             db.session.flush()
-            expected = _oracle([h[0] for h in histories], [h[1] for h in histories], top_tier="Gold", currency="EUR")
+            places = [(h[2], h[3]) for h in histories]
+            expected = _oracle([h[0] for h in histories], [h[1] for h in histories], places, top_tier="Gold",
+                               currency="EUR")  # fmt: skip
             sizes = {d.key: n for d, n in service.counts(db.session, store, NOW)}
             for definition in service.definitions(db.session, store):
                 got = {index_of[c.id] for c in service.members(db.session, store, definition, NOW, limit=1000)}

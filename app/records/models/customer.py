@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
@@ -45,6 +45,11 @@ class Customer(Model):
     whatsapp_consent: Mapped[bool | None] = mapped_column(Boolean)
     whatsapp_marketing_consent: Mapped[bool | None] = mapped_column(Boolean)
     preferred_channel: Mapped[str | None] = mapped_column(String(16))  # email | sms | whatsapp, a store's opt-in
+    # Segment conditions (docs/segments.md): the ISO 3166-1 alpha-2 country of the default (Shopify) or billing
+    # address, and the merchant's customer tags (Shopify only), case-folded, as ",tag one,tag two," so that "has
+    # tag" is one LIKE on both databases (tags never contain a comma: Shopify splits on it). None: never said.
+    country: Mapped[str | None] = mapped_column(String(2))
+    tags: Mapped[str | None] = mapped_column(Text)
     # When the details were last set, and whether by an account snapshot (which
     # always outranks details copied from a guest order's billing address).
     platform_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -66,6 +71,17 @@ class Customer(Model):
     @property
     def is_guest(self) -> bool:
         return self.platform_id is None
+
+
+def tags_text(tags: tuple[str, ...] | None) -> str | None:
+    """Tags as the `tags` column holds them: ",a,b," ("" for none, None when the platform did not say)."""
+    if tags is None:
+        return None
+    return f",{','.join(tags)}," if tags else ""
+
+
+def tag_list(text: str | None) -> list[str]:
+    return [t for t in (text or "").split(",") if t]
 
 
 def normalise_email(email: str | None) -> str | None:

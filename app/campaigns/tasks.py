@@ -1,0 +1,124 @@
+"""The campaigns' jobs and their scheduler step (docs/campaigns.md, "Runs").
+
+tick(app), each scheduler pass: starts due runs; claims fanning runs, pending batches and coupon sends whose lease
+passed (app/platform/outbox.claim_due: FOR UPDATE SKIP LOCKED, a lease, `attempts + 1`) and enqueues their jobs;
+marks runs done when their last batch is. A job lost with Redis or a killed worker is picked up again once its
+lease passes; a duplicated one does nothing twice (the cursor's compare-and-set, the send rows' unique key).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from redis.exceptions import RedisError
+from sqlalchemy import exists, update
+
+from app.campaigns import coupons, runs, sending
+from app.campaigns.models import (
+    COUPON_PENDING,
+    DONE,
+    FANNED,
+    FANNING,
+    PENDING,
+    CampaignBatch,
+    CampaignRun,
+    CampaignSend,
+)
+from app.extensions import db
+from app.messaging.api import mail_now
+from app.platform.jobs import job_app
+from app.platform.logs import reason
+from app.platform.outbox import claim_due
+from app.platform.queue import get_queue
+from app.stores.models import Store
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=10)
+CLAIM = 200
+JOBS = {"fan_out": "app.campaigns.tasks.fan_out", "batch": "app.campaigns.tasks.send_batch",
+        "coupon": "app.campaigns.tasks.create_coupon"}  # fmt: skip
+
+
+def enqueue(kind: str, row_id: int, attempt: int | None = None) -> bool:
+    try:
+        get_queue().enqueue(JOBS[kind], row_id, attempt, job_timeout=600, result_ttl=3600, failure_ttl=86400)
+        return True
+    except RedisError as exc:  # the lease passes and a later tick claims the row again
+        log.warning("campaigns.enqueue_failed", extra={"job": kind, "row_id": row_id, "reason": reason(exc)})
+        return False
+
+
+def fan_out(run_id: int, attempt: int | None = None) -> dict[str, int]:
+    """PAGES_PER_JOB pages of the run's audience into batches (each enqueued), then a fresh job for the rest."""
+    app = job_app()
+    with app.app_context():
+        try:
+            written = 0
+            for _ in range(runs.PAGES_PER_JOB):
+                outcome, batch_id = runs.fan_out_step(db.session, run_id)
+                if outcome != "batch" or batch_id is None:
+                    return {"batches": written, "finished": int(outcome == "done")}
+                written += 1
+                enqueue("batch", batch_id)
+            enqueue("fan_out", run_id)
+            return {"batches": written, "finished": 0}
+        finally:
+            db.session.remove()
+
+
+def send_batch(batch_id: int, attempt: int | None = None) -> dict[str, int]:
+    app = job_app()
+    with app.app_context():
+        try:
+            counts, coupon_ids = sending.send_batch(db.session, batch_id, attempt, mail_now(app))
+            db.session.commit()
+            for send_id in coupon_ids:
+                enqueue("coupon", send_id)
+            return counts
+        finally:
+            db.session.remove()
+
+
+def create_coupon(send_id: int, attempt: int | None = None) -> dict[str, Any]:
+    app = job_app()
+    with app.app_context():
+        try:
+            return coupons.create_coupon(db.session, send_id, attempt, mail_now(app))
+        finally:
+            db.session.remove()
+
+
+def tick(app: Flask) -> dict[str, int]:
+    with app.app_context():
+        try:
+            now = mail_now(app)
+            started = runs.start_due(db.session, now)
+            db.session.commit()
+            totals = {"runs_started": len(started), "fan_out": 0, "batches": 0, "coupons": 0}
+            active = (Store, Store.id == CampaignRun.store_id)
+            for run_id, attempt in claim_due(db.session, CampaignRun, now=now, limit=CLAIM, lease=LEASE,
+                    where=[CampaignRun.status == FANNING, Store.status == "active",
+                           CampaignRun.locked_until.is_(None) | (CampaignRun.locked_until <= now)],
+                    order_by=[CampaignRun.id], join=active):  # fmt: skip
+                totals["fan_out"] += enqueue("fan_out", run_id, attempt)
+            for batch_id, attempt in claim_due(db.session, CampaignBatch, now=now, limit=CLAIM, lease=LEASE,
+                    where=[CampaignBatch.status == PENDING, CampaignBatch.next_attempt_at <= now,
+                           CampaignBatch.locked_until.is_(None) | (CampaignBatch.locked_until <= now)],
+                    order_by=[CampaignBatch.id]):  # fmt: skip
+                totals["batches"] += enqueue("batch", batch_id, attempt)
+            for send_id, attempt in claim_due(db.session, CampaignSend, now=now, limit=CLAIM, lease=LEASE,
+                    where=[CampaignSend.status == COUPON_PENDING, CampaignSend.next_attempt_at <= now,
+                           CampaignSend.locked_until.is_(None) | (CampaignSend.locked_until <= now)],
+                    order_by=[CampaignSend.next_attempt_at]):  # fmt: skip
+                totals["coupons"] += enqueue("coupon", send_id, attempt)
+            open_batches = exists().where(CampaignBatch.run_id == CampaignRun.id, CampaignBatch.status == PENDING)
+            closing = update(CampaignRun).where(CampaignRun.status == FANNED, ~open_batches)
+            closing = closing.values(status=DONE, finished_at=now)
+            db.session.execute(closing.execution_options(synchronize_session=False))
+            db.session.commit()
+            return totals
+        finally:
+            db.session.remove()
