@@ -28,6 +28,7 @@ FEATURES = (
     "segments",
     "inserts",
     "order_rewards",
+    "surprises",
 )
 
 #: The packages below the features that own tables (each in its `models` module or package).
