@@ -19,6 +19,7 @@ from app.records.history import forget_policy, set_up
 from app.records.models import Customer
 from app.stores.models import Store
 from app.surprises.service import decide
+from app.surprises.settings import update_settings
 from tests.helpers import SHOP, add_store, add_woo_store_at, process_all, shopify_order, shopify_standin, woo_standin
 from tests.journeys.conftest import post_shopify, post_woo, woo_order
 from tests.surprises.conftest import STARTED, enable, run_jobs, surprises
@@ -58,7 +59,9 @@ def test_shopify_codes_and_points_once_each_and_taken_back_on_cancellation(app, 
         assert [s.status for s in surprises(app)] == ["issued", "issued"]
         with app.app_context():
             store = db.session.scalars(select(Store)).one()
-            keys = sorted(m.dedupe_key for m in db.session.scalars(select(Message).where(Message.template == "surprise_ready")))
+            keys = sorted(
+                m.dedupe_key for m in db.session.scalars(select(Message).where(Message.template == "surprise_ready"))
+            )
             assert keys == sorted(f"surprise:{s.id}:ready" for s in found)
             points = db.session.scalars(select(PointsLedger).where(PointsLedger.source_key.like("surprise:%"))).all()
             assert [(p.source_key, p.points) for p in points] == [(f"surprise:{found[1].id}:points", 250)]
@@ -146,18 +149,21 @@ def test_imported_past_orders_never_surprise(app, client):
         post_shopify(client, "orders/create", _order(n))
     process_all(app)
     found = surprises(app)
-    assert [(s.threshold, s.status, s.skip_reason) for s in found] == [(2, "skipped", "past_order"), (4, "pending", None)]
+    assert [(s.threshold, s.status, s.skip_reason) for s in found] == [
+        (2, "skipped", "past_order"),
+        (4, "pending", None),
+    ]
 
 
 def test_a_segment_condition_and_orders_paid_before_the_start(app, client):
     with app.app_context():
         store = add_store("shopify", currency="USD")
-        from app.surprises.settings import update_settings
-
         # Started after the 2nd order: it earns nothing (a merchant turning the programme on surprises no one for
         # what they bought before); the 3rd needs the lifecycle segment "new" (one order), which a 3rd never is.
-        update_settings(db.session, store, {"enabled": True, "thresholds": [
-            TEN_OFF, {"order": 3, "kind": "points", "points": 5, "segment": "new"}]}, STARTED + timedelta(days=33))  # fmt: skip
+        only_new = {"order": 3, "kind": "points", "points": 5, "segment": "new"}
+        update_settings(
+            db.session, store, {"enabled": True, "thresholds": [TEN_OFF, only_new]}, STARTED + timedelta(days=33)
+        )
         db.session.commit()
     for n in (1, 2, 3):
         post_shopify(client, "orders/create", _order(n))
