@@ -26,6 +26,7 @@ from app.surprises.service import as_dict
 from app.surprises.settings import SurpriseSettings, get_settings, show, update_settings
 
 MAX_PAGE = 200
+MAX_ID = 10**18 - 1  # _int_arg's 18 digits
 THRESHOLD = obj(
     "order", "kind",
     order={"type": "integer", "minimum": 1}, kind={"enum": list(KINDS)}, value={"type": "string"},
@@ -87,9 +88,9 @@ def _int_arg(name: str) -> int | None:
     summary="Surprises decided (one per customer and threshold), newest first",
     query=[
         {"name": "status", **_Q, "schema": {"enum": list(STATUSES)}},
-        {"name": "customer_id", **_Q, "schema": {"type": "integer", "minimum": 1}},
+        {"name": "customer_id", **_Q, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
         {"name": "limit", **_Q, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
-        {"name": "before", **_Q, "schema": {"type": "integer", "minimum": 1}},
+        {"name": "before", **_Q, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
     ],
     response=obj("surprises", surprises={"type": "array", "items": SURPRISE}),
     errors={400: "A bad status, customer_id, limit or before"},
