@@ -17,7 +17,8 @@ from tests.helpers import add_store
 # e-mail addresses), so a generated object is mostly answered 422 naming the field; a points adjustment or a
 # redemption depends on the customer's balance (422 insufficient_points); a segment's conditions are checked per field
 # (segments/conditions.py: the op allowed depends on the field); the survey results' period needs `from` before `to`
-# (a rule across two parameters the document cannot state). Every other check runs.
+# (a rule across two parameters the document cannot state); the surprises' thresholds are checked per kind
+# (surprises/settings.py: a percentage needs its value, points their number). Every other check runs.
 RULED_INPUT = {
     "POST /admin/api/v1/customers/{customer_id}/loyalty/adjust",
     "POST /admin/api/v1/customers/{customer_id}/redemptions",
@@ -29,6 +30,7 @@ RULED_INPUT = {
     "POST /admin/api/v1/segments",
     "PATCH /admin/api/v1/segments/{key}",
     "GET /admin/api/v1/surveys/results",
+    "PATCH /admin/api/v1/surprises/settings",
 }
 
 
