@@ -247,6 +247,11 @@ def reward_text(surprise: Surprise) -> str:
     return ""
 
 
+def _plain(value: Decimal) -> str:
+    """The same string from both databases (PostgreSQL's NUMERIC(18, 4) answers 10.0000): "10", "7.5"."""
+    return format(value.normalize(), "f")
+
+
 def as_dict(surprise: Surprise) -> dict[str, object]:
     return {
         "id": surprise.id,
@@ -257,7 +262,7 @@ def as_dict(surprise: Surprise) -> dict[str, object]:
         "status": surprise.status,
         "skip_reason": surprise.skip_reason,
         "kind": surprise.kind,
-        "value": str(surprise.value) if surprise.kind in ("percentage", "fixed_amount") else None,
+        "value": _plain(surprise.value) if surprise.kind in ("percentage", "fixed_amount") else None,
         "currency": surprise.currency,
         "points": surprise.points if surprise.kind == "points" else None,
         "code": surprise.code,
