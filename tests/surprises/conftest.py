@@ -14,6 +14,7 @@ from app.stores.models import Store
 from app.surprises.models import Surprise
 from app.surprises.settings import update_settings
 from app.surprises.tasks import tick
+from tests.dashboard.conftest import dash  # noqa: F401  (fixture: the dashboard signed in, for its section's test)
 
 #: Before every order the tests place (2026-11-01): their orders are paid after the programme started.
 STARTED = datetime(2026, 10, 1, tzinfo=UTC)
