@@ -29,6 +29,7 @@ FEATURES = (
     "inserts",
     "order_rewards",
     "campaigns",
+    "surprises",
 )
 
 #: The packages below the features that own tables (each in its `models` module or package).

@@ -9,6 +9,7 @@
 - refresh_account(session, store, customer_id, now) -> LoyaltyAccount | None
 - check_invariants(session, store) -> list[str]
 - credit_points(session, store, customer_id, source_key, points, rule, now) -> PointsLedger | None
+- reverse_credit(session, store, credit_key, source_key, now) -> PointsLedger | None: a credit taken back, once
 - points_available_at(store, order) -> datetime | None
 - tier_names(store) -> tuple[str, ...]: the store's tiers, lowest threshold first (top_tier: the last, or None)
 - LoyaltyAccount: the per-customer cache (its `tier`), for a feature that joins it in a set-based query (segments)
@@ -34,6 +35,7 @@ from app.loyalty.ledger import (
     award_action,
     award_birthday,
     balance,
+    find_row,
     hold_points,
     refresh_account,
     release_hold,
@@ -61,6 +63,7 @@ __all__ = [
     "points_available_at",
     "reconcile_order",
     "refresh_account",
+    "reverse_credit",
     "release_hold",
     "tier_names",
     "top_tier",
@@ -122,6 +125,31 @@ def credit_points(
         available_at=now,
     )
     refresh_account(session, store, customer_id, now)
+    return row
+
+
+def reverse_credit(
+    session: Session, store: Store, *, credit_key: str, source_key: str, now: datetime
+) -> PointsLedger | None:
+    """Take back what credit_points gave under `credit_key` (a surprise whose order was cancelled): one `reverse`
+    row of minus those points under `source_key`, exactly once; None when nothing was credited or it was taken
+    back before. The balance may go below zero if the points were spent meanwhile, as an order's reversal does."""
+    credit = find_row(session, store, credit_key)
+    if credit is None or credit.points <= 0:
+        return None
+    row = append(
+        session,
+        store,
+        customer_id=credit.customer_id,  # the row's owner now (a guest's rows follow the account)
+        source_key=source_key,
+        kind="reverse",
+        points=-credit.points,
+        now=now,
+        rule={"reverses": credit_key},
+        available_at=now,
+    )
+    if row is not None:
+        refresh_account(session, store, credit.customer_id, now)
     return row
 
 

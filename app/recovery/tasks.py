@@ -6,8 +6,9 @@ longer the row's does nothing, so a worker killed after its claim leads to one c
 work_case: `pending` -> client_for(store).create_discount (the code was drawn when the case opened and the
 connectors look it up first: a retry after a lost answer never makes a second coupon), then `issued` and the
 apology queued on the customer's channel (send_to_customer, dedupe key `recovery:<id>:apology`); `reversing` ->
-delete_discount, then `reversed`. No transaction is held during the HTTP call. RateLimited waits what the store
-said, StoreUnavailable backs off (platform/outbox.backoff); a refusal, a store we cannot call or MAX_ATTEMPTS is
+delete_discount, then `reversed`. The call and its outcome are app/stores/discount_calls.py's (the surprises' codes
+use it too): no transaction is held during the HTTP call, RateLimited waits what the store said, StoreUnavailable
+backs off (platform/outbox.backoff); a refusal, a store we cannot call or MAX_ATTEMPTS is
 `failed`, with the reason for the merchant (the admin API). A case reversed while its coupon was being created
 keeps the coupon's id and is moved to `reversing`, so the coupon made in that window is deleted too.
 """
@@ -25,14 +26,13 @@ from app.extensions import db
 from app.messaging.api import mail_now, send_to_customer
 from app.platform.jobs import job_app
 from app.platform.logs import reason
-from app.platform.outbox import backoff, claim_due
+from app.platform.outbox import claim_due
 from app.platform.queue import get_queue
 from app.records.models import Customer
 from app.recovery.models import DUE, FAILED, ISSUED, PENDING, REVERSED, REVERSING, RecoveryCase
 from app.recovery.service import coupon_text
-from app.stores.clients import NotConnected, client_for
+from app.stores.discount_calls import discount_call
 from app.stores.models import Store
-from connectors.exceptions import ConnectorError, RateLimited, StoreUnavailable
 from connectors.writeback import DiscountSpec
 
 log = logging.getLogger(__name__)
@@ -107,23 +107,17 @@ def _work(case_id: int, attempt: int | None, now: datetime) -> dict[str, Any]:
     store = db.session.get_one(Store, case.store_id)
     creating = case.status == PENDING
     customer = db.session.get(Customer, case.customer_id) if case.customer_id else None
-    attempts, platform_id = case.attempts, case.coupon_platform_id
-    error, wait, done = None, None, None
-    try:
-        spec = discount_spec(store, case, customer) if creating else None
-        client = client_for(store)
-        db.session.commit()  # no transaction held open across the HTTP call
-        if spec is not None:
-            done = client.create_discount(spec).platform_id
-        elif platform_id:
-            client.delete_discount(platform_id)
-            done = platform_id
-    except RateLimited as exc:
-        error, wait = f"RateLimited: {exc}", timedelta(seconds=min(float(exc.retry_after), RETRY_MAX_SECONDS))
-    except StoreUnavailable as exc:
-        error, wait = f"StoreUnavailable: {exc}", backoff(attempts, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS)
-    except (ConnectorError, NotConnected, ValueError) as exc:
-        error = f"{type(exc).__name__}: {exc}"  # permanent: the same input gets the same answer
+    attempts, held = case.attempts, case
+    outcome = discount_call(
+        db.session,
+        store,
+        create=(lambda: discount_spec(store, held, customer)) if creating else None,
+        delete_id=case.coupon_platform_id,
+        attempts=attempts,
+        base_seconds=RETRY_BASE_SECONDS,
+        max_seconds=RETRY_MAX_SECONDS,
+    )
+    error, wait, done = outcome.error, outcome.wait, outcome.platform_id
     case = db.session.get_one(RecoveryCase, case_id)
     if done is not None:
         return _succeeded(store, case, customer, done, creating, now)

@@ -2,7 +2,7 @@
 and order webhooks arrive (records/customers.py); NULL for customers not seen since (never said)
 
 Revision ID: 0029_customer_country_tags
-Revises: 0026_order_days
+Revises: 0027_surprises
 Create Date: 2026-12-07 05:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0029_customer_country_tags'
-down_revision = '0026_order_days'
+down_revision = '0027_surprises'
 branch_labels = None
 depends_on = None
 

@@ -18,7 +18,8 @@ from tests.helpers import add_store
 # redemption depends on the customer's balance (422 insufficient_points); a segment's conditions are checked per field
 # (segments/conditions.py: the op allowed depends on the field); the survey results' period needs `from` before `to`
 # (a rule across two parameters the document cannot state); a campaign names one of the store's segments, and its
-# message's fields depend on its kind (campaigns/settings.py). Every other check runs.
+# message's fields depend on its kind (campaigns/settings.py); the surprises' thresholds are checked per kind
+# (surprises/settings.py: a percentage needs its value, points their number). Every other check runs.
 RULED_INPUT = {
     "POST /admin/api/v1/customers/{customer_id}/loyalty/adjust",
     "POST /admin/api/v1/customers/{customer_id}/redemptions",
@@ -32,6 +33,7 @@ RULED_INPUT = {
     "GET /admin/api/v1/surveys/results",
     "POST /admin/api/v1/campaigns",
     "POST /admin/api/v1/campaigns/preview",
+    "PATCH /admin/api/v1/surprises/settings",
 }
 
 

@@ -118,6 +118,15 @@ def _context(template: str) -> dict:
         },
         **{f"delivery_{state}": _delivery() for state in DELIVERY_STATES},
         "merchant_flagged_referral": {"order_name": "#1001", "reasons": "<b>bad</b>", "dashboard_url": "https://d"},
+        "surprise_ready": {
+            "first_name": "<b>bad</b>",
+            "threshold": 2,
+            "kind": "percentage",
+            "reward": "10%",
+            "points": 0,
+            "code": "THANKS-2345",
+            "expires_at": "2027-01-02",
+        },
         "survey_request": {
             "first_name": "<b>bad</b>",
             "order_name": "#1001",
@@ -164,6 +173,7 @@ TEMPLATES = (
     "campaign_win_back",
     "campaign_thanks",
     "campaign_text",
+    "surprise_ready",
 )
 #: Templates whose subject is the merchant's own words (the same in every language).
 MERCHANT_SUBJECT = ("campaign_text",)
