@@ -25,6 +25,7 @@ from app.journeys.models import DUE, NO_CUSTOMER, OFF, SENT, SUPERSEDED, Deliver
 from app.journeys.settings import get_settings, wanted
 from app.journeys.states import RANK, parcel_states
 from app.messaging.api import send_to_customer
+from app.platform.sql import get_in_store
 from app.records.catalog import order_product_ids, products_by_id
 from app.records.models import Customer, Fulfillment, Order
 from app.stores.models import Store
@@ -82,7 +83,7 @@ def send(session: Session, store: Store, sends: list[tuple[Parcel, str, Delivery
     for item, state, row in sends:
         order = item.order
         assert order.customer_id is not None
-        customer = session.get(Customer, order.customer_id)
+        customer = get_in_store(session, Customer, order.customer_id, order.store_id)
         message = send_to_customer(
             session,
             store,
