@@ -7,7 +7,7 @@ table, attributed to the code that issued it by walking the stack:
 - issued by tests/ or migrations/ code (fixtures, assertions, reset_state, Alembic): not the app's, ignored;
 - issued by app/ or connectors/ code: checked. A statement on a store-scoped table with no store_id filter at
   all fails the session, unless a function on its stack is a named cross-store scan
-  (distribution.CROSS_STORE_SCANS, each with its reason);
+  (distribution.CROSS_STORE_SCANS, each with its reason) as the innermost app function;
 - the ORM's own statements by primary key (the unit of work's UPDATE/DELETE of a loaded row, a lazy or selectin
   load, the refresh of an expired attribute) are counted apart: they follow a row already read within its store,
   and they name store_id once the primary keys include it (distribution.PK_WITHOUT_STORE);
@@ -87,26 +87,20 @@ class Audit:
 
 def _attribute(frame: FrameType | None) -> tuple[str | None, bool, str | None]:
     """(the innermost app function, or None when tests/ code issued it; whether the ORM issued it by primary
-    key; the named cross-store scan on the stack, if any)."""
-    origin: str | None = None
+    key; that function when it is a named cross-store scan)."""
     orm = False
-    allowed: str | None = None
     while frame is not None:
         path = frame.f_code.co_filename
         if path.startswith(_APP_DIRS):
-            name = f"{_module(path)}:{frame.f_code.co_qualname}"
-            if origin is None:
-                origin = name
-            if name in distribution.CROSS_STORE_SCANS:
-                allowed = name
-        elif path.startswith(_IGNORED_DIRS):
-            if origin is None:
-                return None, False, None
-            break
-        elif origin is None and (os.path.basename(path), frame.f_code.co_name) in _ORM_BY_PK:
+            origin = f"{_module(path)}:{frame.f_code.co_qualname}"
+            # The innermost app function only: a listed scan's callees are not scans by extension.
+            return origin, orm, origin if origin in distribution.CROSS_STORE_SCANS else None
+        if path.startswith(_IGNORED_DIRS):
+            return None, False, None
+        if (os.path.basename(path), frame.f_code.co_name) in _ORM_BY_PK:
             orm = True
         frame = frame.f_back
-    return origin, orm, allowed
+    return None, False, None
 
 
 def _shape(statement: str) -> str:
