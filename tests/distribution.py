@@ -58,12 +58,39 @@ FK_WITHOUT_STORE = frozenset(
 #: multi-shard query, run by one process a few times a minute, not per request.
 CROSS_STORE_SCANS: dict[str, str] = {
     "app.platform.outbox:claim_due": "the workers' claim of due rows (inbox, outboxes), whatever their store",
+    "app.platform.leases:renew": "the heartbeat renews the lease of the rows a claim took, whatever their stores",
     "app.inbox.batch:process_batch": "reads the store of each row the claim took, to split the batch by store",
     "app.inbox.processing:release_expired_leases": "the scheduler's sweep of crashed workers' leases",
     "app.inbox.processing:overdue_count": "the scheduler's count of deliveries pending too long (a metric)",
     "app.inbox.history_import:resume_stalled": "the scheduler's sweep of imports that stopped",
+    "app.compliance.service:due_request_ids": "the scheduler's claim of due privacy requests, any store",
+    "app.compliance.service:adopt_deferred": "the scheduler's sweep of deferred privacy deliveries, any store",
+    "app.messaging.outbox:release_expired": "the scheduler's sweep of crashed senders' leases on messages",
     "app.inbox.cli:retry": "`flask inbox retry`: the operator's replay of failed deliveries, any store",
     "app.inbox.cli:_follow": "`flask inbox retry --wait`: follows the rows it put back, any store",
+}
+
+
+#: Jobs whose argument is their row's id, the store read from the row (module:qualname of the function that
+#: reads it). Safe (the id came from our own enqueue, or an operator's command), but on Citus a lookup by
+#: primary key without store_id visits every shard: each goes once its job carries the store id (a change of
+#: job signatures, with jobs of the old shape still queued during a deploy). A list that may only shrink.
+JOBS_BY_ID: dict[str, str] = {
+    name: "a job (or an operator's command) names its row by id alone"
+    for name in (
+        "app.compliance.run:run_request",
+        "app.compliance.tasks:run_compliance_request",
+        "app.compliance.cli:_get",
+        "app.reviews.requests:send_request",
+        "app.reviews.tasks:refresh_request_products",
+        "app.loyalty.redemption_tasks:_issue",
+        "app.referrals.tasks:create_friend_discount",
+        "app.referrals.tasks:create_reward_discount",
+        "app.recovery.tasks:_work",
+        "app.messaging.outbox:deliver",
+        "app.inbox.processing:process_delivery",
+        "app.inbox.processing:_record_failure",
+    )
 }
 
 

@@ -8,6 +8,7 @@ table, attributed to the code that issued it by walking the stack:
 - issued by app/ or connectors/ code: checked. A statement on a store-scoped table with no store_id filter at
   all fails the session, unless a function on its stack is a named cross-store scan
   (distribution.CROSS_STORE_SCANS, each with its reason) as the innermost app function;
+- a job that reads its row by the id it was given (distribution.JOBS_BY_ID) is counted apart;
 - the ORM's own statements by primary key (the unit of work's UPDATE/DELETE of a loaded row, a lazy or selectin
   load, the refresh of an expired attribute) are counted apart: they follow a row already read within its store,
   and they name store_id once the primary keys include it (distribution.PK_WITHOUT_STORE);
@@ -72,6 +73,8 @@ class Audit:
                 kind = "cross_store_scan"
             elif orm:
                 kind = "orm_by_pk"
+            elif origin in distribution.JOBS_BY_ID:
+                kind = "job_by_id"
         self.counts[kind] += 1
         self.seen[kind][(allowed or origin, _shape(statement))] += 1
 

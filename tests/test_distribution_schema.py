@@ -39,7 +39,7 @@ def test_every_unique_constraint_and_unique_index_includes_store_id(app):
     assert offending == []
 
 
-def test_the_migrated_database_has_no_unique_key_without_store_id(app):
+def test_the_migrated_database_has_no_unique_key_without_store_id(app, ctx):
     inspector = sa.inspect(db.engine.connect())
     offending = []
     for table in _scoped_tables():

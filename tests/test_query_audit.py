@@ -3,6 +3,7 @@ their store (tests/query_audit.py runs it over the whole suite when PPE_QUERY_AU
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -44,6 +45,16 @@ from tests.query_audit import Audit
 )
 def test_classify(app, sql, kind):
     assert distribution.classify(sql).kind == kind
+
+
+def test_every_named_exception_is_a_function_of_the_app():
+    """A renamed or removed function leaves no stale entry behind (the lists only shrink)."""
+    for name in [*distribution.CROSS_STORE_SCANS, *distribution.JOBS_BY_ID]:
+        module, _, qualname = name.partition(":")
+        target = importlib.import_module(module)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+        assert callable(target), name
 
 
 @contextmanager
