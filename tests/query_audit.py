@@ -132,12 +132,30 @@ def pytest_configure(config: pytest.Config) -> None:
     event.listen(Engine, "before_cursor_execute", _audit)
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _audit is None:
-        return
+def _write() -> tuple[dict[str, Any], Path]:
+    assert _audit is not None
     report = _audit.report()
     path = Path(os.environ.get("PPE_QUERY_AUDIT_REPORT", "query-audit.json"))
     path.write_text(json.dumps(report, indent=1))
+    return report, path
+
+
+_finished = 0
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    """The report so far, every 100 tests: a run stopped short (killed, timed out) still leaves one."""
+    global _finished
+    if _audit is not None:
+        _finished += 1
+        if _finished % 100 == 0:
+            _write()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _audit is None:
+        return
+    report, path = _write()
     unscoped = report["kinds"].get("unscoped", [])
     writer = session.config.pluginmanager.get_plugin("terminalreporter")
     if writer is not None:
