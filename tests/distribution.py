@@ -66,6 +66,11 @@ CROSS_STORE_SCANS: dict[str, str] = {
     "app.compliance.service:due_request_ids": "the scheduler's claim of due privacy requests, any store",
     "app.compliance.service:adopt_deferred": "the scheduler's sweep of deferred privacy deliveries, any store",
     "app.messaging.outbox:release_expired": "the scheduler's sweep of crashed senders' leases on messages",
+    "app.loyalty.redemptions:due_pending": "the scheduler's claim of redemptions due a retry, any store",
+    "app.loyalty.writeback:stores_due": "the scheduler's list of stores with balance write-backs due",
+    "app.segments.tasks:schedule_rhythms": "the scheduler's list of stores whose purchase rhythm is stale",
+    "app.referrals.service:find_code": "a referral link names only its code, unique across stores",
+    "app.referrals.service:get_or_create_code": "a new code is checked unique across stores (see find_code)",
     "app.inbox.cli:retry": "`flask inbox retry`: the operator's replay of failed deliveries, any store",
     "app.inbox.cli:_follow": "`flask inbox retry --wait`: follows the rows it put back, any store",
 }
