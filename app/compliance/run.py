@@ -25,6 +25,7 @@ from app.compliance.shop_redact import redact_shop
 from app.inbox.models import WebhookDelivery
 from app.platform.locks import lock_store
 from app.platform.outbox import backoff
+from app.platform.sql import get_in_store
 from app.platform.types import utcnow
 from app.records.models import Customer, Order
 from app.records.models.customer import normalise_email
@@ -105,8 +106,8 @@ def find_subject(session: Session, store: Store, request: Request) -> Subject:
     person who took over the address, and is left alone.
     """
     payload: dict[str, Any] = {}
-    delivery = session.get(WebhookDelivery, request.delivery_id)
-    if delivery is not None and delivery.store_id == store.id:
+    delivery = get_in_store(session, WebhookDelivery, request.delivery_id, store.id)
+    if delivery is not None:
         try:
             payload = json.loads(delivery.body)
         except ValueError:

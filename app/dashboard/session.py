@@ -23,6 +23,7 @@ from itsdangerous import BadSignature, SignatureExpired
 
 from app.admin.auth import credential_generation
 from app.platform.queue import get_redis
+from app.platform.redis_keys import store_tag
 from app.security import timed_serializer
 from app.stores.models import Store
 
@@ -76,7 +77,7 @@ def spend_login_token(token: str) -> SpentLink | None:
     if not isinstance(claims, dict) or not isinstance(claims.get("s"), int) or not isinstance(claims.get("n"), str):
         return None
     # Keyed by a hash of the nonce: the key names no link that could still be opened.
-    key = "dash:login:" + hashlib.sha256(claims["n"].encode()).hexdigest()
+    key = f"dash:login:{store_tag(claims['s'])}:" + hashlib.sha256(claims["n"].encode()).hexdigest()
     if not get_redis().set(key, "1", nx=True, ex=link_ttl() + 60):
         return None
     return SpentLink(int(claims["s"]), link_fingerprint(claims["n"]))

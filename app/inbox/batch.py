@@ -105,7 +105,9 @@ def _apply_store(
         session.refresh(store)  # read under the lock: an uninstall applied by another worker is seen
     deliveries = []
     for delivery in session.scalars(
-        select(WebhookDelivery).where(in_keys(session, WebhookDelivery.id, ids)).order_by(WebhookDelivery.id)
+        select(WebhookDelivery)
+        .where(WebhookDelivery.store_id == store_id, in_keys(session, WebhookDelivery.id, ids))
+        .order_by(WebhookDelivery.id)
     ):
         if delivery.status == PROCESSING:
             deliveries.append(delivery)
@@ -133,7 +135,7 @@ def _apply_store(
             finish(delivery, outcome, None)
             counts[outcome] += 1
     if done:
-        finish_all(session, done, DONE)
+        finish_all(session, store_id, done, DONE)
         counts[DONE] += len(done)
     session.commit()
     return counts

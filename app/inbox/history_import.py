@@ -33,6 +33,7 @@ from app.platform.jobs import job_app
 from app.platform.logs import reason
 from app.platform.outbox import on_commit
 from app.platform.queue import get_queue, get_redis
+from app.platform.redis_keys import store_tag
 from app.platform.types import utcnow
 from app.records.history import history_import, set_up
 from app.records.models import HistoryImport
@@ -102,7 +103,7 @@ def run(session: Session, store_id: int, on_progress: Callable[[HistoryImport], 
     """Run (or resume) the store's import to its end; returns the import's status, or "busy" when another
     runner holds it. The runner's Redis lock has a short lease renewed after every chunk and every poll, so a
     killed runner's lock lapses in LEASE_SECONDS and the scheduler's next enqueue resumes the import."""
-    lock = get_redis().lock(f"history_import:{store_id}", timeout=LEASE_SECONDS, blocking=False)
+    lock = get_redis().lock(f"history_import:{store_tag(store_id)}", timeout=LEASE_SECONDS, blocking=False)
     if not lock.acquire():
         return "busy"
     try:

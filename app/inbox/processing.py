@@ -108,14 +108,14 @@ def finish(delivery: WebhookDelivery, status: str, error: str | None) -> None:
         setattr(delivery, name, value)
 
 
-def finish_all(session: Session, ids: Sequence[int], status: str) -> None:
+def finish_all(session: Session, store_id: int, ids: Sequence[int], status: str) -> None:
     """finish() for many deliveries as one UPDATE per 500, in the caller's transaction. The batch path's
     applied deliveries: as ORM changes, the unit of work spent more on these status rows than on some records.
     Their loaded objects are not updated (the caller commits, which expires them)."""
     for chunk in chunks(ids):
         session.execute(
             update(WebhookDelivery)
-            .where(in_keys(session, WebhookDelivery.id, chunk))
+            .where(WebhookDelivery.store_id == store_id, in_keys(session, WebhookDelivery.id, chunk))
             .values(_finished(status, None))
             .execution_options(synchronize_session=False)
         )

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.messaging.api import branding, resolve_locale
+from app.platform.sql import get_in_store
 from app.platform.types import strict_day
 from app.records.models import Customer, Order
 from app.referrals.api import share_link
@@ -39,9 +40,7 @@ class Card:
 
 
 def card_for(session: Session, store: Store, order: Order) -> Card:
-    customer = session.get(Customer, order.customer_id) if order.customer_id else None
-    if customer is not None and customer.store_id != store.id:
-        customer = None
+    customer = get_in_store(session, Customer, order.customer_id, store.id) if order.customer_id else None
     locale = resolve_locale(order.locale, customer.locale if customer else None, (store.settings or {}).get("locale"))
     look = branding(store.settings)
     referral = share_link(session, store, customer) if customer is not None else None

@@ -30,6 +30,7 @@ from app.platform.logs import reason
 from app.platform.metrics import outbox_failed, outbox_retried
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue
+from app.platform.sql import get_in_store
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.stores.clients import NotConnected, client_for
@@ -64,7 +65,7 @@ def _issue(redemption_id: int, now: datetime) -> dict[str, Any]:
     if redemption is None or redemption.status != "pending":
         return {"status": redemption.status if redemption else "unknown"}
     store = db.session.get(Store, redemption.store_id)
-    customer = db.session.get(Customer, redemption.customer_id)
+    customer = get_in_store(db.session, Customer, redemption.customer_id, redemption.store_id)
     assert store is not None and customer is not None
     # Count the attempt (and hold the lease) before calling out: a crash mid-call still counts.
     redemption.attempts += 1

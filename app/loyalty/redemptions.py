@@ -27,6 +27,7 @@ from app.loyalty.ledger import hold_points, release_hold
 from app.loyalty.models import Redemption
 from app.loyalty.settings import get_settings
 from app.platform.locks import lock_store
+from app.platform.sql import get_in_store
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.records.order_derived import flush_unless_batch
@@ -65,8 +66,7 @@ def new_code(session: Session, store: Store) -> str:
 
 
 def find(session: Session, store: Store, redemption_id: int) -> Redemption | None:
-    row = session.get(Redemption, redemption_id)
-    return row if row is not None and row.store_id == store.id else None
+    return get_in_store(session, Redemption, redemption_id, store.id)
 
 
 def redeem(

@@ -29,6 +29,7 @@ from app.loyalty.tiers import roll_windows
 from app.messaging import enqueue_message
 from app.messaging.api import Message
 from app.platform.locks import lock_store
+from app.platform.sql import get_in_store
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.scheduler import for_each_active_store
@@ -118,7 +119,7 @@ def send_reminders(session: Session, store: Store, now: datetime) -> int:
     """
     queued = 0
     for account in due_reminders(session, store, now):
-        customer = session.get(Customer, account.customer_id)
+        customer = get_in_store(session, Customer, account.customer_id, account.store_id)
         if customer is None or not customer.email or account.spendable <= 0 or account.expires_at is None:
             continue
         expires_on = account.expires_at.date().isoformat()

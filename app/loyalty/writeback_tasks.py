@@ -27,6 +27,8 @@ from app.platform.locks import job_lock
 from app.platform.metrics import outbox_retried
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue, get_redis
+from app.platform.redis_keys import store_tag
+from app.platform.sql import get_in_store
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.stores.clients import NotConnected, client_for
@@ -43,7 +45,7 @@ ROWS_PER_PASS = 500  # due rows read at once; the client sends them in as many c
 
 
 def _queued_key(store_id: int) -> str:
-    return f"loyalty:writeback:queued:{store_id}"
+    return f"loyalty:writeback:queued:{store_tag(store_id)}"
 
 
 def enqueue_push(store_id: int) -> bool:
@@ -60,7 +62,7 @@ def enqueue_push(store_id: int) -> bool:
 def push_balances(store_id: int, now: datetime | None = None) -> dict[str, Any]:
     with job_app().app_context():
         redis = get_redis()
-        with job_lock(redis, f"loyalty:writeback:lock:{store_id}", LOCK_SECONDS) as held:
+        with job_lock(redis, f"loyalty:writeback:lock:{store_tag(store_id)}", LOCK_SECONDS) as held:
             if not held:
                 return {"status": "busy"}
             redis.delete(_queued_key(store_id))
@@ -76,7 +78,7 @@ def _payload(
     """(row, what to write) per customer still worth writing; ids of rows to drop (no platform customer)."""
     items, gone = [], []
     for row in rows:
-        customer = db.session.get(Customer, row.customer_id)
+        customer = get_in_store(db.session, Customer, row.customer_id, row.store_id)
         account = db.session.scalar(
             db.select(LoyaltyAccount).where(
                 LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id == row.customer_id

@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from app.messaging.i18n import resolve_locale
 from app.messaging.models import CANCELLED, EMAIL, FAILED, QUEUED, SENDING, SUPPRESSED, EmailSuppression, Message
 from app.messaging.render import TEMPLATE_NAMES
+from app.platform.sql import get_in_store
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.records.models.customer import normalise_email
@@ -113,9 +114,9 @@ def enqueue_message(
     existing = session.scalar(select(Message).where(Message.store_id == store.id, Message.dedupe_key == dedupe_key))
     if existing is not None:
         return existing
-    customer = session.get(Customer, customer_id) if customer_id is not None else None
-    if customer is not None and customer.store_id != store.id:
-        raise ValueError("customer belongs to another store")
+    customer = get_in_store(session, Customer, customer_id, store.id) if customer_id is not None else None
+    if customer is None and customer_id is not None:
+        raise ValueError("no such customer in this store")
     settings = store.settings or {}
     resolved = resolve_locale(locale, customer.locale if customer else None, settings.get("locale"))
     address = normalise_email(to)

@@ -45,6 +45,7 @@ from app.messaging.models import (
 )
 from app.messaging.phone_render import has_phone_text
 from app.messaging.render import TEMPLATE_NAMES
+from app.platform.sql import get_in_store
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.records.models.customer import normalise_email
@@ -255,8 +256,8 @@ def send_to_customer(
     existing = _existing(session, store, dedupe_key)
     if existing is not None:
         return existing
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.store_id != store.id:
+    customer = get_in_store(session, Customer, customer_id, store.id)
+    if customer is None:
         raise ValueError("no such customer in this store")
     channel = choose_channel(session, store, customer, purpose, template)
     message = build_message(

@@ -24,6 +24,7 @@ from app.errors import AppError
 from app.messaging.models import Message
 from app.messaging.render import TEMPLATE_NAMES, Rendered, render
 from app.platform.queue import get_redis
+from app.platform.redis_keys import store_tag
 from app.stores.models import Store
 
 TEST_PREFIX = "test:"
@@ -78,7 +79,7 @@ def take_test_slot(store: Store) -> None:
     """Count one test send of the store in the current window; TestLimitReached past the limit."""
     requests, seconds = _limit()
     window = int(time.time()) // seconds
-    key = f"mail:test:{{{store.id}}}:{window}"  # the store's hash tag: one Redis Cluster slot per store
+    key = f"mail:test:{store_tag(store.id)}:{window}"  # the store's hash tag: one Redis Cluster slot per store
     pipe = get_redis().pipeline()
     pipe.incr(key)
     pipe.expire(key, seconds + 60)

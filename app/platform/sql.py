@@ -10,12 +10,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, inspect
+from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.util import identity_key
+
+T = TypeVar("T")
 
 
 def chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
@@ -68,3 +71,20 @@ def insert_row(session: Session, row: Any) -> bool:
         return True
     except IntegrityError:
         return False
+
+
+def get_in_store(session: Session, model: type[T], ident: int, store_id: int, *, for_update: bool = False) -> T | None:
+    """The row of `model` with primary key `ident` if it is the store's, else None: Session.get that names the
+    store. A row the session holds is answered from it (no query, as Session.get); otherwise one SELECT filtered
+    by store_id as well, so a distributed PostgreSQL routes it to the store's node and no caller can read
+    another store's row by its id (docs/deployment.md, tests/query_audit.py). `for_update`: always queried,
+    row-locked, and the session's copy refreshed (as Session.get(..., with_for_update=True))."""
+    table: Any = model
+    if not for_update:
+        held: T | None = session.identity_map.get(identity_key(model, ident))
+        if held is not None:
+            return held if getattr(held, "store_id", None) == store_id else None
+    stmt = select(model).where(table.id == ident, table.store_id == store_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(stmt)

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from app.platform.sql import set_together, values_of
+from app.platform.sql import get_in_store, set_together, values_of
 from app.records import batch_rows, order_days
 from app.records.bulk import writes_customers
 from app.records.models import Customer, Order
@@ -42,8 +42,7 @@ _DETAIL_FIELDS = (
 
 def store_customer(session: Session, store: Store, customer_id: int) -> Customer | None:
     """Our customer `customer_id` if it belongs to `store`, else None: callers never see another store's rows."""
-    customer = session.get(Customer, customer_id)
-    return customer if customer is not None and customer.store_id == store.id else None
+    return get_in_store(session, Customer, customer_id, store.id)
 
 
 def find_by_platform_id(session: Session, store_id: int, platform_id: str) -> Customer | None:

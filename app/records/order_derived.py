@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from app.platform.sql import chunks, in_keys, set_together, values_of
+from app.platform.sql import chunks, get_in_store, in_keys, set_together, values_of
 from app.records import batch_rows, batch_scope, order_days
 from app.records.customers import TOTALS_COLUMNS, apply_totals, refresh_totals
 from app.records.models import Customer, Fulfillment, Order, OrderRefund
@@ -108,8 +108,8 @@ def refresh_customers(session: Session, store: Store, *customer_ids: int | None)
         batch.customer_totals.update((store.id, cid) for cid in wanted)
         return
     for customer_id in wanted:
-        customer = session.get(Customer, customer_id, with_for_update=True)
-        if customer is not None and customer.store_id == store.id:
+        customer = get_in_store(session, Customer, customer_id, store.id, for_update=True)
+        if customer is not None:
             refresh_totals(session, store, customer)
 
 

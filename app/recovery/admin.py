@@ -15,6 +15,7 @@ from app.admin.auth import merchant_required
 from app.admin.openapi import documented, obj
 from app.errors import InvalidInput
 from app.extensions import db
+from app.platform.sql import get_in_store
 from app.recovery.models import REASONS, STATUSES, RecoveryCase
 from app.recovery.service import as_dict
 
@@ -67,7 +68,7 @@ def recovery_cases() -> Response:
 @documented(summary="One recovery case", response=CASE, errors={404: "No such case in this store"})
 @merchant_required
 def recovery_case(case_id: int) -> Response | tuple[Response, int]:
-    case = db.session.get(RecoveryCase, case_id)
-    if case is None or case.store_id != g.store.id:
+    case = get_in_store(db.session, RecoveryCase, case_id, g.store.id)
+    if case is None:
         return jsonify(error="not_found", message="no such case in this store"), 404
     return jsonify(as_dict(case))

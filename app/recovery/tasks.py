@@ -28,6 +28,7 @@ from app.platform.jobs import job_app
 from app.platform.logs import reason
 from app.platform.outbox import claim_due
 from app.platform.queue import get_queue
+from app.platform.sql import get_in_store
 from app.records.models import Customer
 from app.recovery.models import DUE, FAILED, ISSUED, PENDING, REVERSED, REVERSING, RecoveryCase
 from app.recovery.service import coupon_text
@@ -106,7 +107,7 @@ def _work(case_id: int, attempt: int | None, now: datetime) -> dict[str, Any]:
         return {"status": case.status if case else "unknown"}
     store = db.session.get_one(Store, case.store_id)
     creating = case.status == PENDING
-    customer = db.session.get(Customer, case.customer_id) if case.customer_id else None
+    customer = get_in_store(db.session, Customer, case.customer_id, case.store_id) if case.customer_id else None
     attempts, held = case.attempts, case
     outcome = discount_call(
         db.session,

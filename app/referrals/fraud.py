@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.platform.sql import get_in_store
 from app.records.models import Customer, Order
 from app.referrals.models import Referral, ReferralCode, ReferralInvite
 from app.referrals.settings import ReferralSettings
@@ -89,7 +90,7 @@ def check(
 ) -> list[str]:
     """The reasons this referral looks like self-referral or abuse (empty: none)."""
     reasons: list[str] = []
-    friend = session.get(Customer, order.customer_id) if order.customer_id else None
+    friend = get_in_store(session, Customer, order.customer_id, order.store_id) if order.customer_id else None
     if friend is not None and friend.id == referrer.id:
         reasons.append("same_customer")
     theirs = list(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.loyalty.api import credit_points, points_available_at
 from app.messaging import enqueue_message
+from app.platform.sql import get_in_store
 from app.platform.types import utcnow
 from app.records import batch_rows
 from app.records import orders as order_records
@@ -91,7 +92,7 @@ def reconcile_order(session: Session, store: Store, order: Order) -> None:
     if order.paid_at is None or order.cancelled_at is not None or order.deleted_at is not None:
         return
     if settings.auto_create and order.customer_id is not None:
-        customer = session.get(Customer, order.customer_id)
+        customer = get_in_store(session, Customer, order.customer_id, order.store_id)
         if customer is not None:
             get_or_create_code(session, store, customer)
     if not settings.enabled:
@@ -104,8 +105,8 @@ def reconcile_order(session: Session, store: Store, order: Order) -> None:
 
 def attribute(session: Session, store: Store, order: Order, invite: ReferralInvite, via: str) -> Referral:
     now = utcnow()
-    code = session.get(ReferralCode, invite.referral_code_id)
-    referrer = session.get(Customer, code.customer_id) if code else None
+    code = get_in_store(session, ReferralCode, invite.referral_code_id, invite.store_id)
+    referrer = get_in_store(session, Customer, code.customer_id, code.store_id) if code else None
     if code is None or referrer is None:
         raise LookupError("invite without a referrer")
     order_records.refresh_deferred_customers(session, store)  # totals are read below (batched processing)
@@ -183,7 +184,7 @@ def issue_reward(session: Session, store: Store, referral: Referral, now: dateti
     if referral.status != PENDING or referral.reward_due_at is None or referral.reward_due_at > now:
         return False
     settings = get_settings(store)
-    referrer = session.get(Customer, referral.referrer_customer_id)
+    referrer = get_in_store(session, Customer, referral.referrer_customer_id, referral.store_id)
     if referrer is None:
         return False
     if settings.reward_type == "points":
@@ -231,8 +232,12 @@ def describe_discount(store: Store) -> str:
 def mark_rewarded(session: Session, store: Store, referral: Referral, now: datetime, reward_text: str) -> None:
     referral.status = REWARDED
     referral.rewarded_at = now
-    referrer = session.get(Customer, referral.referrer_customer_id)
-    friend = session.get(Customer, referral.friend_customer_id) if referral.friend_customer_id else None
+    referrer = get_in_store(session, Customer, referral.referrer_customer_id, referral.store_id)
+    friend = (
+        get_in_store(session, Customer, referral.friend_customer_id, referral.store_id)
+        if referral.friend_customer_id
+        else None
+    )
     if referrer is not None and referrer.email:
         shop = store.domain if store.domain.startswith("http") else f"https://{store.domain}"
         enqueue_message(

@@ -20,6 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.errors import AppError
 from app.extensions import db
 from app.messaging.api import branding, mail_now, render_page
+from app.platform.sql import get_in_store
 from app.records.models import Order
 from app.reviews import bp, photo_storage
 from app.reviews.links import LinkExpired, StarLink, read_help_token, read_star_token
@@ -122,8 +123,8 @@ STATUS = {"rating": 400, "photo_type": 400, "photo_size": 400, "photo_count": 40
 def review_form(token: str):
     link = read_star_token(token)  # LinkInvalid, LinkExpired: _refused_page
     store = db.session.get(Store, link.store_id)
-    request_row = db.session.get(ReviewRequest, link.request_id)
-    if store is None or request_row is None or request_row.store_id != store.id:
+    request_row = get_in_store(db.session, ReviewRequest, link.request_id, link.store_id)
+    if store is None or request_row is None:
         return page("review_form.html", link.locale, 400, state="invalid")
     order = db.session.scalar(
         select(Order).where(Order.store_id == store.id, Order.platform_id == request_row.order_platform_id)
@@ -166,8 +167,8 @@ def review_form(token: str):
 def help_form(token: str):
     link = read_help_token(token)  # LinkInvalid, LinkExpired: _refused_page
     store = db.session.get(Store, link.store_id)
-    request_row = db.session.get(ReviewRequest, link.request_id)
-    if store is None or request_row is None or request_row.store_id != store.id:
+    request_row = get_in_store(db.session, ReviewRequest, link.request_id, link.store_id)
+    if store is None or request_row is None:
         return page("review_help.html", link.locale, 400, state="invalid")
     if request.method == "GET":
         return page("review_help.html", link.locale, 200, store, state="form", action=request.path)

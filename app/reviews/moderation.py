@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.admin import audit
+from app.platform.sql import get_in_store
 from app.reviews.models.review import Review
 from app.reviews.publishing_tasks import kick_publishing
 from app.reviews.reading import invalidate
@@ -24,8 +25,7 @@ ACTIONS = ("publish", "reject")
 
 
 def store_review(session: Session, store: Store, review_id: int) -> Review | None:
-    row = session.get(Review, review_id)
-    return row if row is not None and row.store_id == store.id else None
+    return get_in_store(session, Review, review_id, store.id)
 
 
 def clean_reply(text: object) -> str | None:

@@ -35,6 +35,8 @@ from app.platform.logs import reason
 from app.platform.metrics import outbox_failed, outbox_retried
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue, get_redis
+from app.platform.redis_keys import store_tag
+from app.platform.sql import get_in_store
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.reviews import publishing as outbox
@@ -52,7 +54,7 @@ MAX_BACKOFF = timedelta(hours=6)
 
 
 def _queued_key(store_id: int) -> str:
-    return f"reviews:publish:queued:{store_id}"
+    return f"reviews:publish:queued:{store_tag(store_id)}"
 
 
 def kick_publishing(store_id: int) -> bool:
@@ -89,7 +91,7 @@ def publish_store_reviews(store_id: int) -> dict[str, Any]:
             redis = get_redis()
             redis.delete(_queued_key(store_id))  # before any work: a later mark triggers a new job
             lease = float(app.config.get("REVIEW_PUBLISH_LOCK_SECONDS", 600))
-            with job_lock(redis, f"reviews:publish:lock:{store_id}", lease) as held:
+            with job_lock(redis, f"reviews:publish:lock:{store_tag(store_id)}", lease) as held:
                 return _drain(app, store_id) if held else {"skipped": "locked"}
         finally:
             db.session.remove()
@@ -189,7 +191,9 @@ def _reviews(client: StoreClient, store: Store, row: outbox.Claimed, now: dateti
     """A "reviews" store (WooCommerce): create the product's unsent published reviews; a reason when something
     needs the merchant."""
     for review in outbox.unsent_reviews(db.session, store.id, row.product_id):
-        customer = db.session.get(Customer, review.customer_id) if review.customer_id else None
+        customer = (
+            get_in_store(db.session, Customer, review.customer_id, review.store_id) if review.customer_id else None
+        )
         email = customer.email if customer is not None else None
         if not email:  # erased or never known: WooCommerce requires reviewer_email
             return f"no_reviewer_email:{review.id}"

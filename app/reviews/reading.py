@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.platform.logs import reason
 from app.platform.queue import get_redis
+from app.platform.redis_keys import store_tag
 from app.reviews.models.review import PUBLISHED, Review
 from app.reviews.service import as_public
 from app.storefront import local_state
@@ -35,7 +36,7 @@ SORTS = {
 
 
 def _version_key(store_id: int, product_id: str) -> str:
-    return f"reviews:v:{store_id}:{product_id}"
+    return f"reviews:v:{store_tag(store_id)}:{product_id}"
 
 
 def summary_copy_name(store_id: int, product_id: str) -> str:
@@ -59,7 +60,7 @@ def invalidate(store_id: int, product_id: str) -> None:
 
 def cache_keys(store_id: int, product_id: str, suffix: str) -> tuple[str, str]:
     """(version key, answer key): what a read fetches, also in the rate limiter's trip (RouteSpec.prefetch)."""
-    return _version_key(store_id, product_id), f"reviews:c:{store_id}:{product_id}:{suffix}"
+    return _version_key(store_id, product_id), f"reviews:c:{store_tag(store_id)}:{product_id}:{suffix}"
 
 
 def summary_keys(store_id: int, product_id: str) -> tuple[str, str]:

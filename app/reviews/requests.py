@@ -29,6 +29,7 @@ from app.messaging.api import CANCELLED as MESSAGE_CANCELLED
 from app.messaging.api import QUEUED, SENDING, Message, resolve_locale
 from app.platform import outbox as platform_outbox
 from app.platform.guards import within_cap
+from app.platform.sql import get_in_store
 from app.records.catalog import order_product_ids, products_by_id
 from app.records.models import Customer, Fulfillment, Order, Product
 from app.records.orders import INACTIVE_FULFILLMENTS
@@ -211,7 +212,7 @@ def send_request(session: Session, request_id: int, attempt: int | None, now: da
     if stop is not None:
         cancel_request(session, store, request, stop)
         return "cancelled"
-    customer = session.get(Customer, request.customer_id) if request.customer_id else None
+    customer = get_in_store(session, Customer, request.customer_id, request.store_id) if request.customer_id else None
     if customer is None or customer.store_id != store.id or not customer.email:
         return _skip(store, request, "no_address")
     if customer.email_consent is False:
@@ -264,7 +265,7 @@ def _remind(session: Session, store: Store, order: Order, request: ReviewRequest
     if reviewed is not None:
         request.status, request.reminder_due_at = REVIEWED, None
         return "reviewed"
-    customer = session.get(Customer, request.customer_id) if request.customer_id else None
+    customer = get_in_store(session, Customer, request.customer_id, request.store_id) if request.customer_id else None
     if _stops(order) or customer is None or not customer.email or customer.email_consent is False:
         request.reminder_due_at = None
         return "no_reminder"

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from app.errors import Conflict, Gone
+from app.platform.sql import get_in_store
 from app.records.models import Customer, Order
 from app.recovery import open_case
 from app.reviews.links import StarLink
@@ -116,8 +117,8 @@ def refusal(request: ReviewRequest, order: Order | None, product_id: str) -> str
 
 def submit_review(session: Session, store: Store, link: StarLink, data: Submission, now: datetime) -> Review:
     """Store the review a star link leads to; raises ReviewRefused. Caller commits."""
-    request = session.get(ReviewRequest, link.request_id, with_for_update=True)
-    if request is None or request.store_id != store.id:
+    request = get_in_store(session, ReviewRequest, link.request_id, store.id, for_update=True)
+    if request is None:
         raise ReviewRefused("gone")
     order = session.scalar(
         select(Order).where(Order.store_id == store.id, Order.platform_id == request.order_platform_id)
@@ -164,7 +165,7 @@ def submit_review(session: Session, store: Store, link: StarLink, data: Submissi
         # recovery settings decide: enabled and "low_ratings").
         open_case(session, store, order_id=review.order_platform_id, customer_id=review.customer_id,
                   reason="low_rating", source=f"review:{review.id}", now=now)  # fmt: skip
-    customer = session.get(Customer, request.customer_id) if request.customer_id else None
+    customer = get_in_store(session, Customer, request.customer_id, request.store_id) if request.customer_id else None
     award_review(session, store, customer, f"review:{review.id}")
     log.info("reviews.submitted", extra={"store_id": store.id, "review_id": review.id, "status": review.status})
     return review

@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from app.platform import redis_scripts
 from app.platform.logs import reason
 from app.platform.queue import get_redis, mark_redis_down, redis_available
+from app.platform.redis_keys import store_tag
 from app.platform.redis_scripts import Script
 from app.storefront import local_state
 from app.storefront.shopper import clock
@@ -70,9 +71,10 @@ def check(store_id: int, client: str | None, reads: Reads | None = None) -> tupl
     if not redis_available():
         return None, None
     now, started = clock(), local_state.monotonic()
-    counters = [("s", str(store_id), _limit("STOREFRONT_RATE_STORE", DEFAULT_STORE_LIMIT))]
+    tag = store_tag(store_id)  # one Redis Cluster slot per store (platform/redis_keys.py)
+    counters = [("s", tag, _limit("STOREFRONT_RATE_STORE", DEFAULT_STORE_LIMIT))]
     if client:
-        counters.append(("c", f"{store_id}:{client}", _limit("STOREFRONT_RATE_CLIENT", DEFAULT_CLIENT_LIMIT)))
+        counters.append(("c", f"{tag}:{client}", _limit("STOREFRONT_RATE_CLIENT", DEFAULT_CLIENT_LIMIT)))
     # (key, TTL): the window's key outlives it by a second.
     keys = [(f"sf:rl:{s}:{ident}:{int(now // limit.seconds)}", limit.seconds + 1) for s, ident, limit in counters]
     held = local_state.state()

@@ -45,7 +45,7 @@ def _shopify(store: Store) -> ShopifyWriteback:
         token = access_token(store.id)
     except NotInstalled as exc:
         raise NotConnected(str(exc)) from exc
-    return ShopifyWriteback(store.domain, token, origin=admin_origin(), timeout=timeout(), pacer=pacer())
+    return ShopifyWriteback(store.domain, token, origin=admin_origin(), timeout=timeout(), pacer=pacer(store.id))
 
 
 def _woocommerce(store: Store) -> WooWriteback:

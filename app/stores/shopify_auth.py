@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Unauthenticated
 from app.platform.locks import job_lock
+from app.platform.redis_keys import store_tag
 from app.security import SecretBox
 from app.stores.models import Store
 from app.stores.models.shopify import ShopifyOAuthState
@@ -243,7 +244,7 @@ def get_access_token(
         token = _fresh_token(box, session.get(Store, store_id), now(), margin)
     if token:
         return token
-    held = job_lock(redis, f"shopify:token-refresh:{store_id}", 60, wait=30) if redis else nullcontext(False)
+    held = job_lock(redis, f"shopify:token-refresh:{store_tag(store_id)}", 60, wait=30) if redis else nullcontext(False)
     with held, Session(engine) as session, session.begin():
         store = session.scalar(select(Store).where(Store.id == store_id).with_for_update())
         token = _fresh_token(box, store, now(), margin)

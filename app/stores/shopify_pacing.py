@@ -1,9 +1,10 @@
 """The Shopify call pacer of every worker: each shop's cost bucket in Redis (connectors/shopify_pacing.py).
 
-One hash per shop, `shopify:bucket:<shop domain>`: the points available at `at` (a Unix time), the bucket's size
-and restore rate, as Shopify last reported them (`after`). Before a call (`before`), one script computes the
-level now (refilled at the restore rate since `at`, at most the size), and takes the call's expected cost from
-it; the level may go below zero, which is the callers already waiting: the next one waits longer, so calls from
+One hash per shop, `shopify:bucket:{store:<id>}` (its store's hash tag, platform/redis_keys.py; by the shop domain
+where no store is named): the points available at `at` (a Unix time), the bucket's size and restore rate, as Shopify
+last reported them (`after`). Before a call (`before`), one script computes the level now (refilled at the restore
+rate since `at`, at most the size), and takes the call's expected cost from it; the level may go below zero, which
+is the callers already waiting: the next one waits longer, so calls from
 several workers go out one restore interval apart instead of together. The wait is (cost - level) / rate (and a
 margin). A wait
 over SHOPIFY_PACE_MAX_WAIT_SECONDS takes nothing and raises RateLimited: the job's outbox row retries later (the
@@ -24,6 +25,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from app.platform.metrics import throttle_waited
+from app.platform.redis_keys import store_tag
 from connectors.exceptions import RateLimited
 from connectors.shopify_pacing import ThrottleStatus
 
@@ -52,8 +54,9 @@ return {1, tostring(wait)}
 """
 
 
-def bucket_key(shop: str) -> str:
-    return f"shopify:bucket:{shop}"
+def bucket_key(shop: str, store_id: int | None = None) -> str:
+    """The shop's hash; with its store's hash tag when the store is known (platform/redis_keys.py)."""
+    return f"shopify:bucket:{store_tag(store_id)}" if store_id is not None else f"shopify:bucket:{shop}"
 
 
 class RedisPacer:
@@ -66,8 +69,10 @@ class RedisPacer:
         max_wait: float,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        store_id: int | None = None,
     ) -> None:
         self._redis = redis
+        self._store_id = store_id
         self._reserve = redis.register_script(RESERVE)
         self._max_wait = max_wait
         self._clock = clock
@@ -76,7 +81,8 @@ class RedisPacer:
     def before(self, shop: str, cost: float) -> None:
         try:
             taken, wait = self._reserve(
-                keys=[bucket_key(shop)], args=[repr(self._clock()), repr(cost), repr(self._max_wait), KEY_TTL_SECONDS]
+                keys=[bucket_key(shop, self._store_id)],
+                args=[repr(self._clock()), repr(cost), repr(self._max_wait), KEY_TTL_SECONDS],
             )
         except RedisError as exc:
             log.info("shopify.pace_unavailable", extra={"shop": shop, "reason": type(exc).__name__})
@@ -89,7 +95,7 @@ class RedisPacer:
             throttle_waited(seconds + MARGIN_SECONDS, operation="graphql")  # ppe_shopify_throttle_wait_seconds
 
     def after(self, shop: str, status: ThrottleStatus) -> None:
-        key = bucket_key(shop)
+        key = bucket_key(shop, self._store_id)
         fields = {
             "available": repr(status.available),
             "maximum": repr(status.maximum),

@@ -58,14 +58,14 @@ def timeout() -> float:
     return float(current_app.config.get("SHOPIFY_API_TIMEOUT_SECONDS", 10))
 
 
-def pacer() -> RedisPacer | None:
+def pacer(store_id: int | None = None) -> RedisPacer | None:
     """The Shopify call pacer on the app's Redis; waits of up to SHOPIFY_PACE_MAX_WAIT_SECONDS are sat through.
     None (calls unpaced, Shopify's THROTTLED answers still retried) when Redis cannot even be reached."""
     try:
         redis = get_redis()
     except Exception:  # noqa: BLE001  (as access_token: Redis down must not stop a call to Shopify)
         return None
-    return RedisPacer(redis, max_wait=float(current_app.config["SHOPIFY_PACE_MAX_WAIT_SECONDS"]))
+    return RedisPacer(redis, max_wait=float(current_app.config["SHOPIFY_PACE_MAX_WAIT_SECONDS"]), store_id=store_id)
 
 
 def token_client() -> TokenClient:
@@ -92,4 +92,6 @@ def access_token(store_id: int) -> str:
 
 def admin_client(store: Store) -> AdminClient:
     """The Admin GraphQL client for a store (the install flow's calls: shop details, webhook clean-up)."""
-    return AdminClient(store.domain, access_token(store.id), origin=admin_origin(), timeout=timeout(), pacer=pacer())
+    return AdminClient(
+        store.domain, access_token(store.id), origin=admin_origin(), timeout=timeout(), pacer=pacer(store.id)
+    )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.messaging import enqueue_message
 from app.messaging.api import Message
 from app.platform.outbox import backoff
+from app.platform.sql import get_in_store
 from app.records.models import Customer
 from app.stores.models import Store
 from app.support.models import FLAGGED_REFERRAL, HANDLED, HELP, LOW_RATING, RECOVERY, UNREAD, SupportMessage
@@ -180,8 +181,8 @@ def list_messages(
 
 
 def find(session: Session, store: Store, support_id: int) -> SupportMessage:
-    row = session.get(SupportMessage, support_id)
-    if row is None or row.store_id != store.id:
+    row = get_in_store(session, SupportMessage, support_id, store.id)
+    if row is None:
         raise LookupError(support_id)
     return row
 

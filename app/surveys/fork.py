@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
+from app.platform.sql import get_in_store
 from app.records.models import Customer
 from app.recovery import open_case
 from app.referrals.api import share_link
@@ -85,7 +86,7 @@ def next_steps(session: Session, store: Store, request: SurveyRequest) -> dict[s
     """What the thank-you page offers: the review and referral links for a promoter."""
     if request.group != PROMOTER:
         return {"review_url": None, "referral_url": None}
-    customer = session.get(Customer, request.customer_id) if request.customer_id else None
+    customer = get_in_store(session, Customer, request.customer_id, request.store_id) if request.customer_id else None
     referral = share_link(session, store, customer) if customer is not None else None
     return {
         "review_url": order_review_url(store.id, request.order_platform_id, request.locale or "en"),

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from app.errors import AppError
 from app.extensions import db
 from app.messaging.api import branding, mail_now, render_page
+from app.platform.sql import get_in_store
 from app.stores.models import Store
 from app.surveys.fork import MAX_COMMENT, answer, next_steps, valid_score
 from app.surveys.links import LinkExpired, answer_url, read_answer_token
@@ -47,8 +48,8 @@ def _refused(exc: AppError) -> tuple[str, int, dict]:
 def survey_answer(token: str) -> Response | tuple[str, int, dict]:
     link = read_answer_token(token)
     store = db.session.get(Store, link.store_id)
-    row = db.session.get(SurveyRequest, link.request_id)
-    if store is None or row is None or row.store_id != store.id:
+    row = get_in_store(db.session, SurveyRequest, link.request_id, link.store_id)
+    if store is None or row is None:
         return _page(link.locale, 400, None, state="invalid")
     low, high = SCALES[row.kind]
     scale = [{"score": n, "url": answer_url(store.id, row.id, n, link.locale)} for n in range(low, high + 1)]

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.messaging.api import mail_now, resolve_locale, send_to_customer
+from app.platform.sql import get_in_store
 from app.records.models import Customer, Order
 from app.records.orders import find_order
 from app.stores.models import Store
@@ -40,7 +41,7 @@ def context(store: Store, request: SurveyRequest, customer: Customer, order: Ord
 
 def send_one(session: Any, store: Store, request: SurveyRequest, now: datetime) -> str:
     order = find_order(session, store, request.order_platform_id)
-    customer = session.get(Customer, request.customer_id) if request.customer_id else None
+    customer = get_in_store(session, Customer, request.customer_id, request.store_id) if request.customer_id else None
     stop = _stops(order) if order is not None else "deleted"
     if stop or customer is None or not get_settings(store).enabled:
         request.status, request.reason = CANCELLED, stop or ("no_customer" if customer is None else "disabled")

@@ -217,7 +217,7 @@ def test_a_review_change_in_another_process_drops_the_summary_copy(app, client, 
     path = "/api/v1/products/p1/reviews/summary"
     first = client.get(path, headers=headers).json  # computed, kept in Redis and in this process
     _another_process_writes(monkeypatch, lambda: invalidate(store.id, "p1"))  # the version moves to 1
-    get_redis().set(f"reviews:c:{store.id}:p1:summary", b'{"v": 1, "answer": {"count": 9}}')  # its new answer
+    get_redis().set(f"reviews:c:{{store:{store.id}}}:p1:summary", b'{"v": 1, "answer": {"count": 9}}')  # its new answer
     assert client.get(path, headers=headers).json == first  # within the interval: this process's copy
     interval(1.0)
     assert client.get(path, headers=headers).json == {"count": 9}  # synced: the log dropped it

@@ -137,7 +137,7 @@ def test_summary_cache_follows_the_version_counter(app, ctx):
     store, _ = _store("fast.example.com")
     first = product_summary(store.id, "p1")
     assert first["count"] == 0
-    get_redis().set(f"reviews:c:{store.id}:p1:summary", b'{"v": 0, "answer": {"count": 7}}')
+    get_redis().set(f"reviews:c:{{store:{store.id}}}:p1:summary", b'{"v": 0, "answer": {"count": 7}}')
     assert product_summary(store.id, "p1") == {"count": 7}  # served from the cache at the same version
     invalidate(store.id, "p1")
     assert int(get_redis().get(_version_key(store.id, "p1"))) == 1
@@ -190,7 +190,7 @@ def test_summary_hits_cost_no_redis_trip_then_one(app, client, ctx, cached, monk
     again = client.get(path, headers=headers)
     assert again.json == first.json and sent == []  # this process's copy, the limits counted in process
     assert again.headers["Access-Control-Allow-Origin"] == "https://fast.example.com"
-    get_redis().set(f"reviews:c:{store.id}:p1:summary", b'{"v": 0, "answer": {"count": 7}}')
+    get_redis().set(f"reviews:c:{{store:{store.id}}}:p1:summary", b'{"v": 0, "answer": {"count": 7}}')
     local_state.forget(app)  # another process: no copy of its own, the counts synced already
     monkeypatch.setitem(app.config, "STOREFRONT_SYNC_SECONDS", 0.0)
     client.get("/api/v1/program", headers=headers)  # its first request syncs

@@ -98,8 +98,11 @@ def test_a_wait_longer_than_a_job_should_sit_through_is_a_retry_later(standin, c
 
 def test_store_clients_are_paced(standin, clock):
     store = add_store("shopify")
-    # Redis says the shop's bucket is 1,000 points in debt at 100 points/s: a 10 s wait, over the 5 s a job waits.
-    get_redis().hset(bucket_key(SHOP), mapping={"available": -1000, "maximum": 2000, "rate": 100, "at": clock()})
+    # Redis says the shop's bucket (under its store's hash tag) is 1,000 points in debt at 100 points/s: a 10 s wait,
+    # over the 5 s a job waits.
+    get_redis().hset(
+        bucket_key(SHOP, store.id), mapping={"available": -1000, "maximum": 2000, "rate": 100, "at": clock()}
+    )
     with pytest.raises(RateLimited):
         client_for(store).execute(DOCUMENT, IDS)
     assert standin.costs == []

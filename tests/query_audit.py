@@ -1,0 +1,166 @@
+"""The query log check (issue 25, "Past one machine"): every SQL statement the app issues names its store.
+
+Opt-in: `PPE_QUERY_AUDIT=1 pytest ...` (CI enables it on one backend). Every statement any engine of this
+process sends (SQLAlchemy's `before_cursor_execute`, on the Engine class: the test app's engine and any other)
+is classified once per distinct SQL text (tests/distribution.py:classify) and, when it touches a store-scoped
+table, attributed to the code that issued it by walking the stack:
+- issued by tests/ or migrations/ code (fixtures, assertions, reset_state, Alembic): not the app's, ignored;
+- issued by app/ or connectors/ code: checked. A statement on a store-scoped table with no store_id filter at
+  all fails the session, unless a function on its stack is a named cross-store scan
+  (distribution.CROSS_STORE_SCANS, each with its reason) as the innermost app function;
+- a job that reads its row by the id it was given (distribution.JOBS_BY_ID) is counted apart;
+- the ORM's own statements by primary key (the unit of work's UPDATE/DELETE of a loaded row, a lazy or selectin
+  load, the refresh of an expired attribute) are counted apart: they follow a row already read within its store,
+  and they name store_id once the primary keys include it (distribution.PK_WITHOUT_STORE);
+- a statement filtered by store_id on one table but joining another on its id only is counted apart too: safe
+  (the join follows a foreign key within the store) but, for Citus, a join that is not on the distribution
+  column.
+The report (PPE_QUERY_AUDIT_REPORT, default query-audit.json in the working directory) lists every kind with
+counts and the issuing functions. Processes the suite starts (end-to-end tests' web and workers) are not seen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+
+from tests import distribution
+
+ROOT = Path(__file__).resolve().parent.parent
+_APP_DIRS = (str(ROOT / "app") + os.sep, str(ROOT / "connectors") + os.sep)
+_IGNORED_DIRS = (str(ROOT / "tests") + os.sep, str(ROOT / "migrations") + os.sep)
+# The ORM's statements by primary key, by the SQLAlchemy module and function that issue them.
+_ORM_BY_PK = {
+    ("persistence.py", "_emit_update_statements"),
+    ("persistence.py", "_emit_delete_statements"),
+    ("persistence.py", "_emit_post_update_statements"),
+    ("strategies.py", "_emit_lazyload"),
+    ("strategies.py", "_load_for_path"),  # selectinload
+    ("loading.py", "load_scalar_attributes"),  # an expired attribute's refresh
+}
+
+
+class Audit:
+    def __init__(self) -> None:
+        self.verdicts: dict[str, distribution.Verdict] = {}
+        self.counts: Counter[str] = Counter()
+        # kind -> (origin, sql) -> count
+        self.seen: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        verdict = self.verdicts.get(statement)
+        if verdict is None:
+            verdict = self.verdicts[statement] = distribution.classify(statement)
+        if verdict.kind in ("scoped", "global"):
+            self.counts[verdict.kind] += 1
+            return
+        frame = sys._getframe(1)
+        origin, orm, allowed = _attribute(frame)
+        if origin is None:
+            self.counts["tests"] += 1
+            return
+        kind = verdict.kind
+        if kind == "unscoped":
+            if allowed:
+                kind = "cross_store_scan"
+            elif orm:
+                kind = "orm_by_pk"
+            elif origin in distribution.JOBS_BY_ID:
+                kind = "job_by_id"
+        self.counts[kind] += 1
+        self.seen[kind][(allowed or origin, _shape(statement))] += 1
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "counts": dict(self.counts),
+            "kinds": {
+                kind: [{"origin": o, "sql": s, "count": n} for (o, s), n in seen.most_common()]
+                for kind, seen in sorted(self.seen.items())
+            },
+        }
+
+
+def _attribute(frame: FrameType | None) -> tuple[str | None, bool, str | None]:
+    """(the innermost app function, or None when tests/ code issued it; whether the ORM issued it by primary
+    key; that function when it is a named cross-store scan)."""
+    orm = False
+    while frame is not None:
+        path = frame.f_code.co_filename
+        if path.startswith(_APP_DIRS):
+            origin = f"{_module(path)}:{frame.f_code.co_qualname}"
+            # The innermost app function only: a listed scan's callees are not scans by extension.
+            return origin, orm, origin if origin in distribution.CROSS_STORE_SCANS else None
+        if path.startswith(_IGNORED_DIRS):
+            return None, False, None
+        if (os.path.basename(path), frame.f_code.co_name) in _ORM_BY_PK:
+            orm = True
+        frame = frame.f_back
+    return None, False, None
+
+
+def _shape(statement: str) -> str:
+    """The statement in one line, its IN lists of any length as one (one entry per query, not per batch size)."""
+    return _IN_LIST.sub("(?...)", " ".join(statement.split()))[:600]
+
+
+_IN_LIST = re.compile(r"\((?:\?|%\(\w+\)s|\$\d+)(?:, (?:\?|%\(\w+\)s|\$\d+))*\)")
+
+
+def _module(path: str) -> str:
+    return os.path.relpath(path, ROOT)[: -len(".py")].replace(os.sep, ".")
+
+
+_audit: Audit | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _audit
+    if os.environ.get("PPE_QUERY_AUDIT") != "1":
+        return
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    _audit = Audit()
+    event.listen(Engine, "before_cursor_execute", _audit)
+
+
+def _write() -> tuple[dict[str, Any], Path]:
+    assert _audit is not None
+    report = _audit.report()
+    path = Path(os.environ.get("PPE_QUERY_AUDIT_REPORT", "query-audit.json"))
+    path.write_text(json.dumps(report, indent=1))
+    return report, path
+
+
+_finished = 0
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    """The report so far, every 100 tests: a run stopped short (killed, timed out) still leaves one."""
+    global _finished
+    if _audit is not None:
+        _finished += 1
+        if _finished % 100 == 0:
+            _write()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _audit is None:
+        return
+    report, path = _write()
+    unscoped = report["kinds"].get("unscoped", [])
+    writer = session.config.pluginmanager.get_plugin("terminalreporter")
+    if writer is not None:
+        writer.write_line(f"query audit: {report['counts']} (report: {path})")
+        for row in unscoped[:30]:
+            writer.write_line(f"  UNSCOPED x{row['count']} {row['origin']}: {row['sql'][:200]}")
+    if unscoped and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

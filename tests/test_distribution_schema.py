@@ -1,0 +1,86 @@
+"""The schema is ready for a PostgreSQL distributed by store_id (Citus), or says by name what is not yet.
+
+The rules (https://docs.citusdata.com/en/stable/develop/migration_mt_schema.html) and the exceptions are in
+tests/distribution.py; each exception list may only shrink: a listed table or key that now obeys the rule fails
+here too, so the list is kept exact. Checked on the models and on the migrated database (the schema comes from
+the migrations: a migration that forgot store_id in a unique index is caught even if the model has it).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from tests import distribution
+
+
+def _scoped_tables() -> list[sa.Table]:
+    return [t for name, t in sorted(db.metadata.tables.items()) if name not in distribution.GLOBAL_TABLES]
+
+
+def test_every_table_but_the_named_global_ones_carries_a_non_null_store_id(app):
+    missing = [t.name for t in _scoped_tables() if "store_id" not in t.c or t.c.store_id.nullable]
+    assert missing == []
+    # Every named global table exists and really has no (required) store: a stale name is an error.
+    for name in distribution.GLOBAL_TABLES.keys() - {"alembic_version"}:
+        table = db.metadata.tables[name]
+        assert "store_id" not in table.c or table.c.store_id.nullable, name
+
+
+def test_every_unique_constraint_and_unique_index_includes_store_id(app):
+    offending = []
+    for table in _scoped_tables():
+        for constraint in table.constraints:
+            if isinstance(constraint, sa.UniqueConstraint) and "store_id" not in constraint.columns:
+                offending.append(f"{table.name}: {constraint.name}")
+        for index in table.indexes:
+            if index.unique and "store_id" not in index.columns:
+                offending.append(f"{table.name}: {index.name}")
+    assert offending == []
+
+
+def test_the_migrated_database_has_no_unique_key_without_store_id(app, ctx):
+    inspector = sa.inspect(db.engine.connect())
+    offending = []
+    for table in _scoped_tables():
+        for unique in inspector.get_unique_constraints(table.name):
+            if "store_id" not in unique["column_names"]:
+                offending.append(f"{table.name}: {unique['name']} {unique['column_names']}")
+        for index in inspector.get_indexes(table.name):
+            if index["unique"] and "store_id" not in index["column_names"]:
+                offending.append(f"{table.name}: {index['name']} {index['column_names']}")
+        columns = {c["name"]: c for c in inspector.get_columns(table.name)}
+        if columns["store_id"]["nullable"]:
+            offending.append(f"{table.name}: store_id nullable")
+    assert offending == []
+
+
+def test_primary_keys_without_store_id_are_the_known_list_only(app):
+    without = {t.name for t in _scoped_tables() if "store_id" not in t.primary_key.columns}
+    assert without - distribution.PK_WITHOUT_STORE == set(), "a new table: make store_id part of its primary key"
+    assert distribution.PK_WITHOUT_STORE - without == set(), "fixed: take it off PK_WITHOUT_STORE"
+
+
+def test_foreign_keys_stay_within_a_store(app):
+    """A key to a store-scoped table carries store_id (a composite key), or is a known exception; a key to a
+    global table (the store itself) is what a Citus reference table allows."""
+    without = set()
+    for table in _scoped_tables():
+        for fk in table.foreign_key_constraints:
+            if fk.referred_table.name in distribution.GLOBAL_TABLES:
+                continue
+            if "store_id" not in fk.columns:
+                without |= {f"{table.name}.{c.name}" for c in fk.columns}
+    assert without - distribution.FK_WITHOUT_STORE == set(), "a new key: include store_id in it"
+    assert distribution.FK_WITHOUT_STORE - without == set(), "fixed: take it off FK_WITHOUT_STORE"
+
+
+def test_global_tables_hold_no_key_to_a_store_scoped_table(app):
+    """A reference table cannot point into a distributed one (Citus refuses such a foreign key)."""
+    pointing = [
+        f"{name}.{fk.parent.name}"
+        for name in distribution.GLOBAL_TABLES.keys() - {"alembic_version"}
+        for fk in db.metadata.tables[name].foreign_keys
+        if fk.column.table.name not in distribution.GLOBAL_TABLES
+    ]
+    assert pointing == []
