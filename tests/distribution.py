@@ -35,6 +35,9 @@ PK_WITHOUT_STORE = frozenset(
         "points_ledger", "products", "recovery_cases", "redemptions", "referral_codes", "referral_invites",
         "referrals", "review_publications", "review_requests", "reviews", "segments", "support_messages",
         "survey_requests", "webhook_inbox",
+        # 2026-12-07, issue 24's new tables: the same autoincrement id as every other (SQLite, the embedded
+        # backend, autoincrements a single-column INTEGER key only), so they move with the rest
+        "campaign_batches", "campaign_runs", "campaign_sends", "campaigns", "surprises",
     }
 )  # fmt: skip
 
@@ -50,6 +53,10 @@ FK_WITHOUT_STORE = frozenset(
         "referrals.friend_customer_id", "referrals.invite_id", "referrals.referrer_customer_id",
         "review_requests.customer_id", "reviews.customer_id", "reviews.request_id",
         "support_messages.customer_id", "survey_requests.customer_id",
+        # issue 24's tables: keys to customers and to their campaign's rows, which move with PK_WITHOUT_STORE
+        "campaign_batches.run_id", "campaign_members.campaign_id", "campaign_members.customer_id",
+        "campaign_runs.campaign_id", "campaign_sends.campaign_id", "campaign_sends.customer_id",
+        "surprises.customer_id",
     }
 )  # fmt: skip
 

@@ -51,7 +51,7 @@ class Campaign(Model):
 class CampaignRun(Model):
     __tablename__ = "campaign_runs"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "run"),  # a due run started once, however many schedulers tick
+        UniqueConstraint("store_id", "campaign_id", "run"),  # a due run started once, however many schedulers tick
         Index("ix_campaign_runs_status_locked_until", "status", "locked_until"),
     )
 
@@ -74,7 +74,7 @@ class CampaignBatch(Model):
 
     __tablename__ = "campaign_batches"
     __table_args__ = (
-        UniqueConstraint("run_id", "first_id"),  # a duplicated fan-out step writes its batch once
+        UniqueConstraint("store_id", "run_id", "first_id"),  # a duplicated fan-out step writes its batch once
         Index("ix_campaign_batches_status_next_attempt_at", "status", "next_attempt_at"),
     )
 
@@ -127,6 +127,7 @@ class CampaignMember(Model):
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    # In the key: a distributed PostgreSQL needs the tenant in every primary key (tests/distribution.py).
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, index=True)
     seen_run: Mapped[int] = mapped_column(Integer)
     sent_run: Mapped[int | None] = mapped_column(Integer)

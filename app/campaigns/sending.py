@@ -94,7 +94,7 @@ def _eligible(session: Session, store: Store, campaign: Campaign, run: int, cust
         if insert_row(session, row):
             memory[customer_id] = row
             return True
-        row = session.get_one(CampaignMember, (campaign.id, customer_id))  # a twin batch inserted it just now
+        row = session.get_one(CampaignMember, (campaign.id, customer_id, store.id))  # a twin batch inserted it just now
         memory[customer_id] = row
     if row.seen_run >= run:
         return row.sent_run == run  # decided in this run already; the send row's key decides the rest
