@@ -179,7 +179,8 @@ def test_order_rewards_states(seeded, client):
     assert (delivered["points"], delivered["state"], delivered["first_order"]) == (120, "spendable", True)
     assert delivered["spendable_at"] is not None
     assert [r["product_id"] for r in delivered["reviews"]] == ["93", "94"]
-    assert all(r["review_url"].startswith("http") and "/r/" in r["review_url"] for r in delivered["reviews"])
+    # The neutral order review page (/r/order/<token>), never a star link with a rating chosen for the shopper.
+    assert all("/r/order/" in r["review_url"] for r in delivered["reviews"])
     assert rewards(seeded.cancelled).json["state"] == "reversed"
     assert rewards(seeded.bobs, BOB).json["first_order"] is True
 
@@ -230,3 +231,13 @@ def test_redeem_once_with_the_session_token(seeded, client):
     assert first.json["id"] == again.json["id"]
     balance = client.get("/api/v1/me/balance", headers=bearer(token()) | {"Cache-Control": "no-cache"}).json
     assert balance["spendable"] == 20
+
+
+def test_write_a_review_opens_the_order_page_with_no_stars_chosen(seeded, client):
+    headers = bearer(token())
+    [first, _] = client.get(f"/api/v1/orders/{seeded.delivered}/rewards", headers=headers).json["reviews"]
+    page = client.get("/" + first["review_url"].split("://", 1)[1].split("/", 1)[1])
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Woo Single #1" in html and "Linen apron" in html
+    assert html.count("&#9733;") == 10  # five stars for each product: the shopper picks, nothing is chosen
