@@ -55,6 +55,7 @@ export interface OrderRewards {
   points: number;
   state: "pending" | "spendable" | "reversed" | "none";
   spendable_at: string | null;
+  pending_text: string | null; // the store's own wording of the pending state, null: the extension's translation
   first_order: boolean;
   reviews: { product_id: string; title: string; review_url: string }[];
 }
@@ -63,6 +64,30 @@ export interface EarnPreview {
   points: number;
   currency: string;
   pending_days: number;
+  pending_text: string | null; // the store's own wording (loyalty settings), null: the extension's translation
+}
+
+// GET|POST /orders/<id>/survey (app/surveys/storefront.py): the store's one question for this order.
+export interface OrderSurvey {
+  enabled: boolean;
+  kind: "nps" | "csat" | null;
+  low: number | null;
+  high: number | null;
+  answered: boolean;
+  score: number | null;
+  group: "promoter" | "passive" | "detractor" | null;
+  stored?: boolean;
+  review_url?: string | null;
+  referral_url?: string | null;
+}
+
+// GET /me/referral/results (app/referrals/storefront.py): what the customer's link brought.
+export interface ReferralResults {
+  invited: number;
+  joined: number;
+  ordered: number;
+  rewarded: number;
+  rewards: { kind: "points" | "discount_code"; points: number | null; code: string | null; at: string }[];
 }
 
 export interface Progress {
