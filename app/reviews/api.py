@@ -23,6 +23,7 @@ from app.stores.models import Store
 
 __all__ = ["order_review_url", "reviewable_items"]
 
+
 def reviewable_items(session: Session, store: Store, order: Order, locale: str) -> list[dict[str, Any]]:
     """The order's delivered products not reviewed yet, each with the link to the order's review page: only once
     the order is delivered and its review request went out (the page waits for a request still scheduled).

@@ -43,8 +43,12 @@ export async function call<T>(tokens: TokenSource, path: string, options: CallOp
   return data as T;
 }
 
-// The numeric id of a Shopify GID (gid://shopify/Order/123, gid://shopify/OrderIdentity/123): our records
-// keep the platform's numeric ids.
+// The numeric id of a Shopify GID: our records keep the platform's numeric ids. The Order status page's
+// `order.id` is an Order GID ("@example 'gid://shopify/Order/1'",
+// https://shopify.dev/docs/api/customer-account-ui-extensions/latest/target-apis/order-apis/order-api); the
+// Thank-you page's `orderConfirmation.order.id` is the OrderConfirmation's GID, "the ID of the Order once
+// successfully created" (https://shopify.dev/docs/api/checkout-ui-extensions/latest/target-apis/checkout-apis/order-api),
+// seen as gid://shopify/OrderIdentity/<id>: its numeric part is the order's id either way.
 export function numericId(gid: string): string {
   const tail = gid.split("/").pop() ?? "";
   return /^[0-9]+$/.test(tail) ? tail : "";
