@@ -42,11 +42,12 @@ from app.loyalty.ledger import (
 )
 from app.loyalty.models import LoyaltyAccount, PointsLedger
 from app.loyalty.orders import available_at, preview_points, reconcile_order
-from app.loyalty.settings import SettingsError, get_settings, update_settings, validate_settings
+from app.loyalty.settings import LOCALE_QUERY, SettingsError, get_settings, update_settings, validate_settings
 from app.records.models import Order
 from app.stores.models import Store
 
 __all__ = [
+    "LOCALE_QUERY",
     "Balance",
     "InsufficientPoints",
     "LoyaltyAccount",

@@ -24,6 +24,16 @@ from app.stores.models import Store
 ACTIONS = ("signup", "review", "birthday")
 REWARD_TYPES = ("fixed_amount", "percentage", "free_shipping")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")  # a shopper language as Shopify names it: "pl", "pt-BR"
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+MAX_PENDING_TEXT = 200
+#: The storefront's `?locale=` for pending_wording (OpenAPI parameter; a value not of this shape reads as none).
+LOCALE_QUERY = {
+    "name": "locale",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "pattern": "^[a-z]{2,3}(-[A-Z]{2})?$"},
+}
 
 DEFAULTS: dict[str, Any] = {
     "enabled": True,
@@ -38,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     "rewards": [],
     "tiers": [],
     "code_expiry_days": 90,  # a redeemed discount code expires this many days after redemption (0 = never)
+    # The store's own words for points waiting out the return window, per shopper language ({"pl": "..."}),
+    # shown by the Shopify Thank-you and Order status blocks; "{days}" is replaced with return_window_days. A
+    # language without one (or null, to remove it) shows the extension's translated default.
+    "pending_text": {},
 }
 
 
@@ -83,6 +97,7 @@ class LoyaltySettings:
     rewards: tuple[Reward, ...] = ()
     tiers: tuple[Tier, ...] = ()
     code_expiry_days: int = 90
+    pending_text: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def rate(self, currency: str) -> Decimal:
@@ -93,6 +108,14 @@ class LoyaltySettings:
 
     def reward(self, reward_id: str) -> Reward | None:
         return next((r for r in self.rewards if r.id == reward_id), None)
+
+    def pending_wording(self, language: str | None) -> str | None:
+        """The store's words for pending points in the shopper's language ("pt-BR", else "pt"), the return window
+        filled in; None when the store wrote none for it (the caller shows its translated default)."""
+        if not language or not _LANGUAGE.match(language):
+            return None
+        text = self.pending_text.get(language) or self.pending_text.get(language.split("-")[0].lower())
+        return text.replace("{days}", str(self.return_window_days)) if text else None
 
 
 def _keys(raw: Any, allowed: tuple[str, ...] | set[str], where: str) -> dict[str, Any]:
@@ -165,6 +188,24 @@ def _tier(raw: Any, where: str) -> Tier:
     )
 
 
+def _pending_text(raw: Any) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise SettingsError("must be an object", "pending_text")
+    cleaned: dict[str, str] = {}
+    for language, text in raw.items():
+        where = f"pending_text.{language}"
+        if not isinstance(language, str) or not _LANGUAGE.match(language):
+            raise SettingsError('keys are shopper languages like "en", "pl" or "pt-BR"', "pending_text")
+        if text is None or (isinstance(text, str) and not text.strip()):
+            continue  # removed: the extension's translated default
+        if not isinstance(text, str) or len(text) > MAX_PENDING_TEXT:
+            raise SettingsError(f"must be text of at most {MAX_PENDING_TEXT} characters", where)
+        if any(ord(c) < 32 for c in text) or any(m != "{days}" for m in _PLACEHOLDER.findall(text)):
+            raise SettingsError("plain text on one line; the only placeholder is {days}", where)
+        cleaned[language] = text.strip()
+    return cleaned
+
+
 def validate_settings(raw: dict[str, Any]) -> LoyaltySettings:
     """Check a complete settings object (defaults filled in) and return it typed; SettingsError names the field."""
     data = _keys(raw, tuple(DEFAULTS), "loyalty")
@@ -206,6 +247,7 @@ def validate_settings(raw: dict[str, Any]) -> LoyaltySettings:
         rewards=rewards,
         tiers=tiers,
         code_expiry_days=_int(data["code_expiry_days"], "code_expiry_days", 0, 3650),
+        pending_text=_pending_text(data["pending_text"]),
         raw=data,
     )
 

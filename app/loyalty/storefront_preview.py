@@ -5,7 +5,8 @@ a Shopify UI extension's session token). The WordPress plugin shows it on produc
 Thank-you block while our record of the order has not arrived yet. The points come from the same rule the
 ledger prices an order with (loyalty/orders.amount_rule), so the preview and the order agree; a logged-in
 customer's tier multiplier applies as it would to their order. `pending_days` is the return window the points
-wait after delivery (docs/loyalty.md).
+wait after delivery (docs/loyalty.md); `pending_text` the store's own words for that wait in the shopper's
+language (`?locale=`, settings.pending_text), or null where the store wrote none (the caller's translation).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from werkzeug.exceptions import BadRequest
 from app.extensions import db
 from app.loyalty.models import LoyaltyAccount
 from app.loyalty.orders import preview_points
-from app.loyalty.settings import snapshot_settings
+from app.loyalty.settings import LOCALE_QUERY, snapshot_settings
 from app.storefront.registry import register_schema, storefront_route
 from app.storefront.shopper import current_identity
 
@@ -30,11 +31,12 @@ PREVIEW = register_schema(
     "EarnPreview",
     {
         "type": "object",
-        "required": ["points", "currency", "pending_days"],
+        "required": ["points", "currency", "pending_days", "pending_text"],
         "properties": {
             "points": {"type": "integer", "minimum": 0},
             "currency": {"type": "string"},
             "pending_days": {"type": "integer", "minimum": 0},
+            "pending_text": {"type": ["string", "null"]},
         },
     },
 )
@@ -46,6 +48,7 @@ _QUERY = (
         "schema": {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,4})?$"},
     },
     {"name": "currency", "in": "query", "required": True, "schema": {"type": "string", "pattern": "^[A-Z]{3}$"}},
+    LOCALE_QUERY,
 )
 
 
@@ -79,4 +82,5 @@ def loyalty_earn_preview() -> Response:
         points=preview_points(settings, amount, currency, tier),
         currency=currency,
         pending_days=settings.return_window_days,
+        pending_text=settings.pending_wording(request.args.get("locale")),
     )

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
 from app.extensions import db
-from app.loyalty.api import order_points
+from app.loyalty.api import LOCALE_QUERY, get_settings, order_points
 from app.platform.types import utcnow
 from app.records.models import Order
 from app.records.orders import find_order
@@ -27,12 +27,13 @@ ORDER_REWARDS = register_schema(
     "OrderRewards",
     {
         "type": "object",
-        "required": ["order_id", "points", "state", "spendable_at", "first_order", "reviews"],
+        "required": ["order_id", "points", "state", "spendable_at", "pending_text", "first_order", "reviews"],
         "properties": {
             "order_id": {"type": "string"},
             "points": {"type": "integer"},
             "state": {"enum": ["pending", "spendable", "reversed", "none"]},
             "spendable_at": {"type": ["string", "null"], "format": "date-time"},
+            "pending_text": {"type": ["string", "null"]},
             "first_order": {"type": "boolean"},
             "reviews": {
                 "type": "array",
@@ -72,6 +73,7 @@ def _first_order(order: Order) -> bool:
     summary="One order's points, their state and the reviews it may get",
     response=ORDER_REWARDS,
     path_params={"order_id": {"type": "string", "pattern": "^[0-9A-Za-z_-]{1,64}$"}},
+    query=[LOCALE_QUERY],
     errors={"404": "no such order of this customer"},
 )
 def order_rewards(order_id: str) -> Response:
@@ -85,6 +87,10 @@ def order_rewards(order_id: str) -> Response:
         points=points.points,
         state=points.state,
         spendable_at=points.spendable_at.isoformat() if points.spendable_at else None,
+        # The store's words for the wait (loyalty settings), in the shopper's language; null: the block's own.
+        pending_text=get_settings(store).pending_wording(request.args.get("locale"))
+        if points.state == "pending"
+        else None,
         first_order=_first_order(order),
         reviews=reviewable_items(db.session, store, order, order.locale or "en"),
     )

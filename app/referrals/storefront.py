@@ -75,3 +75,47 @@ def friend_code() -> Response:
     if invite is None or invite.discount_status != "created":
         raise NotFound("no code for this token")
     return jsonify(code=invite.discount_code)
+
+
+REFERRAL_RESULTS = register_schema(
+    "ReferralResults",
+    {
+        "type": "object",
+        "required": ["invited", "joined", "ordered", "rewarded", "rewards"],
+        "properties": {
+            "invited": {"type": "integer", "minimum": 0},
+            "joined": {"type": "integer", "minimum": 0},
+            "ordered": {"type": "integer", "minimum": 0},
+            "rewarded": {"type": "integer", "minimum": 0},
+            "rewards": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["kind", "points", "code", "at"],
+                    "properties": {
+                        "kind": {"enum": ["points", "discount_code"]},
+                        "points": {"type": ["integer", "null"]},
+                        "code": {"type": ["string", "null"]},
+                        "at": {"type": "string", "format": "date-time"},
+                    },
+                },
+            },
+        },
+    },
+)
+
+
+@storefront_route(
+    "/me/referral/results",
+    auth="customer",
+    summary="What the customer's referral link brought: friends invited, joined, ordered, and rewards earned",
+    response=REFERRAL_RESULTS,
+)
+def my_referral_results() -> Response:
+    """Only the caller's own link (results.py reads by the customer's record); nothing is created here."""
+    from app.referrals.results import results_of
+
+    shopper = current_identity()
+    if not get_settings(shopper.store).enabled:
+        raise NotFound("referrals are off for this store")
+    return jsonify(results_of(db.session, shopper.store, shopper.customer))

@@ -12,8 +12,11 @@ API of the same name): a JWT signed HS256 with the app's client secret, lifetime
     sub   optional: "gid://shopify/Customer/<id>" when a customer is logged in and the app may read customers
 https://shopify.dev/docs/api/checkout-ui-extensions/latest/target-apis/platform-apis/session-token-api
 https://shopify.dev/docs/api/customer-account-ui-extensions/latest/target-apis/platform-apis/session-token-api
-Only the claims are trusted, never the rest of the request (Shopify's own advice there). App Bridge's admin
-tokens (stores/shopify_auth.py) spell dest as https://<shop>; that spelling is read too, the shop is the same.
+Only the claims are trusted, never the rest of the request (Shopify's own advice there). The customer account
+page says to "use the dest claim to confirm which shop the request is associated with"; the copies of these pages
+we could search show no decoded example, so the spelling is not pinned: the bare shop domain is read, and so is
+App Bridge's admin-token spelling https://<shop> (stores/shopify_auth.py), the host being a *.myshopify.com shop
+either way (docs/shopify-extensions.md, "What Shopify documents").
 """
 
 from __future__ import annotations

@@ -80,10 +80,14 @@ def _check_origin(shopper: Shopper, caller: Caller) -> None:
     if caller.origin is None:
         return  # not a browser cross-origin call (server-side, curl): CORS does not apply
     if shopper.via == "shopify_extension":
-        # UI extensions run in Shopify's sandboxed worker, whose origin Shopify does not promise to keep: its
-        # docs ask for `Access-Control-Allow-Origin: *`. The session token, not the origin, is the credential
-        # (a header, never a cookie), so any page may read what the token's holder may read.
-        # https://shopify.dev/docs/apps/build/checkout/capabilities#network-access
+        # UI extensions run in a sandboxed web worker Shopify hosts ("extensions running in a sandboxed web
+        # worker", https://shopify.dev/docs/api/checkout-ui-extensions/latest/target-apis/checkout-apis/order-api
+        # on SubscribableSignalLike), and Shopify documents no fixed origin to list; its network-access section
+        # (https://shopify.dev/docs/apps/build/checkout/capabilities#network-access) is where its CORS advice
+        # lives, which we could not read verbatim (docs/shopify-extensions.md, "CORS"). We answer `*`: CORS allows
+        # the wildcard for calls without credentials (https://developer.mozilla.org/docs/Web/HTTP/Headers/
+        # Access-Control-Allow-Origin), and ours carry none: the session token, in a header, is the credential,
+        # so any page may read only what the token's holder may read.
         caller.cors_origin = "*"
         return
     if not cors.origin_allowed(ref.origins, caller.origin):

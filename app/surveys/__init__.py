@@ -26,5 +26,6 @@ def init_app(app: Flask) -> None:
     register_section(SECTION)
     followers.register(SurveyFollower())
     scheduler.register_step(send_due, phase="programmes")
+    importlib.import_module("app.surveys.storefront")  # the Thank-you page's question (before storefront.init_app)
     importlib.import_module("app.surveys.admin")  # its views go on the admin blueprint, registered after features
     app.register_blueprint(bp)

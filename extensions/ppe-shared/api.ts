@@ -43,8 +43,12 @@ export async function call<T>(tokens: TokenSource, path: string, options: CallOp
   return data as T;
 }
 
-// The numeric id of a Shopify GID (gid://shopify/Order/123, gid://shopify/OrderIdentity/123): our records
-// keep the platform's numeric ids.
+// The numeric id of a Shopify GID: our records keep the platform's numeric ids. The Order status page's
+// `order.id` is an Order GID ("@example 'gid://shopify/Order/1'",
+// https://shopify.dev/docs/api/customer-account-ui-extensions/latest/target-apis/order-apis/order-api); the
+// Thank-you page's `orderConfirmation.order.id` is the OrderConfirmation's GID, "the ID of the Order once
+// successfully created" (https://shopify.dev/docs/api/checkout-ui-extensions/latest/target-apis/checkout-apis/order-api),
+// seen as gid://shopify/OrderIdentity/<id>: its numeric part is the order's id either way.
 export function numericId(gid: string): string {
   const tail = gid.split("/").pop() ?? "";
   return /^[0-9]+$/.test(tail) ? tail : "";
@@ -55,6 +59,7 @@ export interface OrderRewards {
   points: number;
   state: "pending" | "spendable" | "reversed" | "none";
   spendable_at: string | null;
+  pending_text: string | null; // the store's own wording of the pending state, null: the extension's translation
   first_order: boolean;
   reviews: { product_id: string; title: string; review_url: string }[];
 }
@@ -63,6 +68,30 @@ export interface EarnPreview {
   points: number;
   currency: string;
   pending_days: number;
+  pending_text: string | null; // the store's own wording (loyalty settings), null: the extension's translation
+}
+
+// GET|POST /orders/<id>/survey (app/surveys/storefront.py): the store's one question for this order.
+export interface OrderSurvey {
+  enabled: boolean;
+  kind: "nps" | "csat" | null;
+  low: number | null;
+  high: number | null;
+  answered: boolean;
+  score: number | null;
+  group: "promoter" | "passive" | "detractor" | null;
+  stored?: boolean;
+  review_url?: string | null;
+  referral_url?: string | null;
+}
+
+// GET /me/referral/results (app/referrals/storefront.py): what the customer's link brought.
+export interface ReferralResults {
+  invited: number;
+  joined: number;
+  ordered: number;
+  rewarded: number;
+  rewards: { kind: "points" | "discount_code"; points: number | null; code: string | null; at: string }[];
 }
 
 export interface Progress {

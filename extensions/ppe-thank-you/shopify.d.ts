@@ -6,3 +6,9 @@ declare module "./src/ThankYou.tsx" {
   const shopify: import("@shopify/ui-extensions/purchase.thank-you.block.render").Api;
   const globalThis: { shopify: typeof shopify };
 }
+
+//@ts-ignore
+declare module "./src/Survey.tsx" {
+  const shopify: import("@shopify/ui-extensions/purchase.thank-you.block.render").Api;
+  const globalThis: { shopify: typeof shopify };
+}

@@ -172,6 +172,7 @@ def test_order_rewards_states(seeded, client):
         "points": 45,
         "state": "pending",
         "spendable_at": None,
+        "pending_text": None,
         "first_order": False,
         "reviews": [],
     }
@@ -179,7 +180,8 @@ def test_order_rewards_states(seeded, client):
     assert (delivered["points"], delivered["state"], delivered["first_order"]) == (120, "spendable", True)
     assert delivered["spendable_at"] is not None
     assert [r["product_id"] for r in delivered["reviews"]] == ["93", "94"]
-    assert all(r["review_url"].startswith("http") and "/r/" in r["review_url"] for r in delivered["reviews"])
+    # The neutral order review page (/r/order/<token>), never a star link with a rating chosen for the shopper.
+    assert all("/r/order/" in r["review_url"] for r in delivered["reviews"])
     assert rewards(seeded.cancelled).json["state"] == "reversed"
     assert rewards(seeded.bobs, BOB).json["first_order"] is True
 
@@ -199,7 +201,7 @@ def test_a_customer_never_sees_another_customers_order(seeded, client):
 def test_earn_preview(seeded, client):
     answer = client.get(f"/api/v1/loyalty/earn-preview?amount=45.50&currency=EUR&store={seeded.public_key}")
     assert answer.status_code == 200, answer.json
-    assert answer.json == {"points": 45, "currency": "EUR", "pending_days": 14}
+    assert answer.json == {"points": 45, "currency": "EUR", "pending_days": 14, "pending_text": None}
     # The same rule as the ledger: Alice's pending order of 45.50 EUR earned what the preview says.
     order = client.get(f"/api/v1/orders/{seeded.pending}/rewards", headers=bearer(token())).json
     assert order["points"] == answer.json["points"]
@@ -230,3 +232,59 @@ def test_redeem_once_with_the_session_token(seeded, client):
     assert first.json["id"] == again.json["id"]
     balance = client.get("/api/v1/me/balance", headers=bearer(token()) | {"Cache-Control": "no-cache"}).json
     assert balance["spendable"] == 20
+
+
+def test_write_a_review_opens_the_order_page_with_no_stars_chosen(seeded, client):
+    headers = bearer(token())
+    [first, _] = client.get(f"/api/v1/orders/{seeded.delivered}/rewards", headers=headers).json["reviews"]
+    page = client.get("/" + first["review_url"].split("://", 1)[1].split("/", 1)[1])
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Woo Single #1" in html and "Linen apron" in html
+    assert html.count("&#9733;") == 10  # five stars for each product: the shopper picks, nothing is chosen
+
+
+@pytest.mark.parametrize(
+    ("texts", "field"),
+    [
+        ({"pl": "Punkty po {name}"}, "pending_text.pl"),  # only {days} is filled in
+        ({"pl": "x" * 201}, "pending_text.pl"),
+        ({"pl": "two\nlines"}, "pending_text.pl"),
+        ({"pl": 5}, "pending_text.pl"),
+        ({"Polish": "Punkty"}, "pending_text"),
+        (["Punkty"], "pending_text"),
+    ],
+)
+def test_pending_wording_is_validated_like_other_settings(seeded, texts, field):
+    from app.extensions import db
+    from app.loyalty.api import SettingsError, update_settings
+    from app.stores.models import Store
+
+    store = db.session.get(Store, seeded.store_id)
+    with pytest.raises(SettingsError) as refused:
+        update_settings(db.session, store, {"pending_text": texts})
+    assert refused.value.field == field
+
+
+def test_pending_wording_comes_from_the_stores_settings(seeded, client):
+    from app.extensions import db
+    from app.loyalty.api import update_settings
+    from app.stores.models import Store
+
+    store = db.session.get(Store, seeded.store_id)
+    update_settings(db.session, store, {"pending_text": {"pl": "Punkty czekają {days} dni na ewentualny zwrot."}})
+    db.session.commit()
+    headers = bearer(token())
+    preview = client.get("/api/v1/loyalty/earn-preview?amount=10&currency=EUR&locale=pl", headers=headers).json
+    assert preview["pending_text"] == "Punkty czekają 14 dni na ewentualny zwrot."
+    english = client.get("/api/v1/loyalty/earn-preview?amount=10&currency=EUR&locale=en", headers=headers).json
+    assert english["pending_text"] is None  # no words of the store's for English: the block's translation
+    order = client.get(f"/api/v1/orders/{seeded.pending}/rewards?locale=pl", headers=headers).json
+    assert order["state"] == "pending" and order["pending_text"] == "Punkty czekają 14 dni na ewentualny zwrot."
+    spendable = client.get(f"/api/v1/orders/{seeded.delivered}/rewards?locale=pl", headers=headers).json
+    assert spendable["pending_text"] is None
+    update_settings(db.session, store, {"pending_text": {"pl": None}})  # removed: back to the translation
+    db.session.commit()
+    assert (
+        client.get(f"/api/v1/orders/{seeded.pending}/rewards?locale=pl", headers=headers).json["pending_text"] is None
+    )

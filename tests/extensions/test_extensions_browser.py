@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,8 +20,16 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.loyalty.api import update_settings
 from app.loyalty.models import Redemption
+from app.platform.types import utcnow
+from app.records.models import Customer
+from app.referrals.models import Referral, ReferralInvite
+from app.referrals.service import get_or_create_code
 from app.storefront.extension_token import mint_extension_token
+from app.stores.models import Store
+from app.stores.settings import update_store_settings
+from app.surveys.models import SurveyRequest
 from scripts.build_extensions import OUT, ROOT, build
 from tests.conftest import SHOPIFY_SECRET
 from tests.extensions.seed import ALICE, BOB, CLIENT_ID, seed
@@ -151,6 +160,49 @@ def test_thank_you_block_shows_the_points_the_order_earns(seeded, live, harness,
     assert errors == []
 
 
+def test_thank_you_survey_answered_once_and_remembered(app, seeded, live, harness, browser, bundles):
+    """The store's survey is on (NPS): Alice answers on the Thank-you page; the answer is stored once for the order
+    (the same fork as the e-mail survey: a promoter is asked for a review); the extension's storage remembers it,
+    so the reloaded page asks nothing and calls nothing. The store's own words for pending points show too."""
+    expect = sync_api.expect
+    store = db.session.get(Store, seeded.store_id)
+    update_store_settings(db.session, store, {"surveys": {"enabled": True, "kind": "nps"}})
+    update_settings(db.session, store, {"pending_text": {"en": "Points wait {days} days in case of a return."}})
+    db.session.commit()
+    page, errors = _open(
+        browser,
+        harness,
+        live,
+        "ppe-thank-you/ThankYou.js",
+        "ppe-thank-you/locales/en.default.json",
+        order=seeded.pending,
+        total={"amount": 45.5, "currencyCode": "EUR"},
+    )
+    calls: list[str] = []
+    page.on("request", lambda r: calls.append(r.method) if "/survey" in r.url else None)
+    expect(page.get_by_text("How likely are you to recommend us to a friend?")).to_be_visible(timeout=10000)
+    expect(page.get_by_text("Points wait 14 days in case of a return.")).to_be_visible()
+    expect(page.get_by_role("button", name=" out of 10")).to_have_count(11)
+    expect(page.get_by_text("Not at all likely")).to_be_visible()
+    _shots(page, "thank-you-survey")
+    page.get_by_role("button", name="9 out of 10").click()
+    expect(page.get_by_text("Thank you for your answer!")).to_be_visible(timeout=10000)
+    review = page.get_by_role("link", name="Write a review")
+    expect(review).to_be_visible()
+    assert "/r/order/" in review.get_attribute("href")
+    _shots(page, "thank-you-survey-answered")
+    db.session.expire_all()
+    [row] = db.session.scalars(select(SurveyRequest)).all()
+    assert (row.order_platform_id, row.score, row.group, row.status) == (seeded.pending, 9, "promoter", "answered")
+    assert errors == []
+    calls.clear()
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']", timeout=15000)
+    expect(page.get_by_text("Thank you for your answer!")).to_be_visible(timeout=10000)
+    assert page.get_by_role("button", name="0 out of 10").count() == 0
+    assert calls == []  # remembered by the extension's storage: no call for the survey at all
+
+
 def test_order_status_block_shows_the_state(seeded, live, harness, browser, bundles):
     expect = sync_api.expect
     block = ("ppe-order-status/OrderStatus.js", "ppe-order-status/locales/en.default.json")
@@ -161,7 +213,7 @@ def test_order_status_block_shows_the_state(seeded, live, harness, browser, bund
     expect(reviews).to_have_count(2)
     reviews.first.click()
     [opened] = page.evaluate("window.__opened")
-    assert "/r/" in opened
+    assert "/r/order/" in opened  # the neutral order review page, no stars chosen
     _shots(page, "order-status")
     assert errors == []
     for order_id, badge, text in (
@@ -192,8 +244,42 @@ def test_order_status_block_shows_the_state(seeded, live, harness, browser, bund
     expect(page.locator("s-badge")).to_have_text("Pending", timeout=10000)
 
 
+def _alices_friends(seeded) -> None:
+    """Alice's link brought two friends who took their code, one with her e-mail, whose order earned Alice 500
+    points; Bob's link brought more, which Alice must never see."""
+    store = db.session.get(Store, seeded.store_id)
+    for who, invites in ((seeded.alice_id, 2), (seeded.bob_id, 5)):
+        code = get_or_create_code(db.session, store, db.session.get(Customer, who))
+        for i in range(invites):
+            db.session.add(
+                ReferralInvite(
+                    store_id=store.id,
+                    referral_code_id=code.id,
+                    token=f"t{who}-{i}",
+                    discount_code=f"F{who}X{i}",
+                    friend_key=f"{i:064d}" if i == 0 or who == seeded.bob_id else None,
+                    discount_status="created",
+                )  # fmt: skip
+            )
+        db.session.add(
+            Referral(
+                store_id=store.id,
+                referrer_customer_id=who,
+                order_platform_id=f"9{who}",
+                via="landing_token",
+                status="rewarded",
+                currency="EUR",
+                order_total=Decimal("50"),
+                rewarded_at=utcnow(),
+                reward={"type": "points", "points": 500},
+            )  # fmt: skip
+        )
+    db.session.commit()
+
+
 def test_rewards_page_redeems_once(app, seeded, live, harness, browser, bundles):
     expect = sync_api.expect
+    _alices_friends(seeded)
     page, errors = _open(
         browser, harness, live, "ppe-rewards-page/RewardsPage.js", "ppe-rewards-page/locales/en.default.json"
     )
@@ -203,6 +289,9 @@ def test_rewards_page_redeems_once(app, seeded, live, harness, browser, bundles)
     assert bar.get_attribute("aria-valuemax") == "200"
     expect(page.get_by_text("more to reach Silver")).to_be_visible()
     expect(page.get_by_text("Refer a friend")).to_be_visible(timeout=10000)
+    results = page.locator("s-section").filter(has_text="What your link brought")
+    for text in ("2 friends invited", "1 joined", "1 ordered", "1 reward earned", "500 points"):
+        expect(results.get_by_text(text, exact=True)).to_be_visible()  # Alice's own link, not Bob's 5 friends
     expect(page.locator("s-section").filter(has_text="Recent activity").get_by_text("+120")).to_be_visible()
     _shots(page, "rewards-page")
     redeem = page.get_by_role("button", name="Redeem for 100 points").element_handle()

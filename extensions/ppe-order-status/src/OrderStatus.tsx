@@ -1,5 +1,7 @@
 // Order status page block in customer accounts (customer-account.order-status.block.render): this order's
-// points and their state, and "write a review" for its delivered products not reviewed yet.
+// points and their state (the store's own words for the wait when it wrote some: loyalty settings
+// pending_text), and "write a review" for its delivered products not reviewed yet: each opens the order's
+// neutral review page (/r/order/<token>), where the shopper picks their own stars.
 // https://shopify.dev/docs/api/customer-account-ui-extensions/latest/targets/order-status
 import "@shopify/ui-extensions/preact";
 import { render } from "preact";
@@ -23,7 +25,7 @@ function OrderStatus() {
     const id = numericId(shopify.order.value?.id ?? "");
     if (!id) return setOrder(null);
     call<OrderRewards>(shopify.sessionToken, `/orders/${id}/rewards`, {
-      query: { shop: shopify.shop.myshopifyDomain },
+      query: { shop: shopify.shop.myshopifyDomain, locale: shopify.localization.language.value.isoCode },
     }).then(setOrder, () => setOrder(null));
   }, []);
 
@@ -40,7 +42,9 @@ function OrderStatus() {
           </s-stack>
         )}
         {order.state === "pending" && (
-          <s-text color="subdued">{when ? t("pending_until", { date: when }) : t("pending_delivery")}</s-text>
+          <s-text color="subdued">
+            {when ? t("pending_until", { date: when }) : (order.pending_text ?? t("pending_delivery"))}
+          </s-text>
         )}
         {order.reviews.map((item) => (
           <s-stack key={item.product_id} direction="inline" gap="small-200" alignItems="center">

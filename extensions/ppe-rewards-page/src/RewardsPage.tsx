@@ -1,12 +1,13 @@
 // The Rewards page in customer accounts (customer-account.page.render, a full page in an extension of its
-// own): balance, tier and progress, rewards to redeem (the code to copy), recent activity, the referral link.
+// own): balance, tier and progress, rewards to redeem (the code to copy), recent activity, the referral link
+// and what it brought (GET /me/referral/results: friends invited, joined, ordered; rewards earned).
 // https://shopify.dev/docs/api/customer-account-ui-extensions/latest/targets/full-page
 import "@shopify/ui-extensions/preact";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 import { call } from "../../ppe-shared/api";
-import type { Activity, Balance, Redemption, Referral, Reward } from "../../ppe-shared/api";
+import type { Activity, Balance, Redemption, Referral, ReferralResults, Reward } from "../../ppe-shared/api";
 
 export default async () => {
   render(<RewardsPage />, document.body);
@@ -17,18 +18,20 @@ interface Loaded {
   rewards: Reward[];
   activity: Activity[];
   referral: Referral | null;
+  results: ReferralResults | null;
 }
 
 const tokens = () => shopify.sessionToken;
 
 async function load(fresh = false): Promise<Loaded> {
-  const [balance, rewards, activity, referral] = await Promise.all([
+  const [balance, rewards, activity, referral, results] = await Promise.all([
     call<Balance>(tokens(), "/me/balance", { fresh }),
     call<{ rewards: Reward[] }>(tokens(), "/rewards"),
     call<{ activity: Activity[] }>(tokens(), "/me/activity"),
     call<Referral>(tokens(), "/me/referral").catch(() => null),
+    call<ReferralResults>(tokens(), "/me/referral/results", { fresh }).catch(() => null), // referrals off: none
   ]);
-  return { balance, rewards: rewards.rewards, activity: activity.activity.slice(0, 10), referral };
+  return { balance, rewards: rewards.rewards, activity: activity.activity.slice(0, 10), referral, results };
 }
 
 // A redemption answers at once or is issued by a job moments later (it creates the discount code at Shopify):
@@ -71,7 +74,7 @@ function RewardsPage() {
 
   if (failed && !data) return <s-page heading={t("heading")}><s-banner tone="critical">{t("error")}</s-banner></s-page>;
   if (!data) return <s-page heading={t("heading")}><s-spinner accessibilityLabel={t("loading")} /></s-page>;
-  const { balance, rewards, activity, referral } = data;
+  const { balance, rewards, activity, referral, results } = data;
   const progress = balance.progress;
   return (
     <s-page heading={t("heading")}>
@@ -124,6 +127,29 @@ function RewardsPage() {
               <s-text type="strong">{referral.share_url}</s-text>
               <s-button commandFor="ppe-referral">{t("referral.copy")}</s-button>
               <s-clipboard-item id="ppe-referral" text={referral.share_url} />
+              {results && (
+                <s-stack gap="small-100">
+                  <s-heading>{t("referral.results.heading")}</s-heading>
+                  <s-stack direction="inline" gap="base">
+                    <s-text>{t("referral.results.invited", { count: results.invited })}</s-text>
+                    <s-text>{t("referral.results.joined", { count: results.joined })}</s-text>
+                    <s-text>{t("referral.results.ordered", { count: results.ordered })}</s-text>
+                  </s-stack>
+                  <s-text type="strong">{t("referral.results.rewarded", { count: results.rewarded })}</s-text>
+                  {results.rewards.map((reward, index) => (
+                    <s-stack key={index} direction="inline" gap="base" justifyContent="space-between">
+                      <s-text>
+                        {reward.kind === "points"
+                          ? t("referral.results.points", { count: reward.points ?? 0 })
+                          : reward.code
+                            ? t("referral.results.code", { code: reward.code })
+                            : t("referral.results.code_pending")}
+                      </s-text>
+                      <s-text color="subdued">{shopify.i18n.formatDate(new Date(reward.at))}</s-text>
+                    </s-stack>
+                  ))}
+                </s-stack>
+              )}
             </s-stack>
           </s-section>
         )}

@@ -1,5 +1,5 @@
 // Thank-you page block (purchase.thank-you.block.render): the points this order earns, the shopper's
-// referral link to copy, and a welcome on a first order.
+// referral link to copy, a welcome on a first order, and the store's one survey question (Survey.tsx).
 // https://shopify.dev/docs/api/checkout-ui-extensions/latest/targets/thank-you
 import "@shopify/ui-extensions/preact";
 import { render } from "preact";
@@ -7,6 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 
 import { ApiError, call, numericId } from "../../ppe-shared/api";
 import type { EarnPreview, OrderRewards, Referral } from "../../ppe-shared/api";
+import { Survey } from "./Survey";
 
 export default async () => {
   render(<ThankYou />, document.body);
@@ -15,7 +16,13 @@ export default async () => {
 interface Earned {
   points: number;
   pendingDays: number | null;
+  pendingText: string | null; // the store's words for the wait (loyalty settings), else our translation
   state: OrderRewards["state"];
+}
+
+// The shopper's language, for the store's own wording (the server picks the store's text in it).
+export function language(): string {
+  return shopify.localization.language.value.isoCode;
 }
 
 // Our record of the order may not have arrived yet (webhooks trail the page): then the points come from the
@@ -30,17 +37,27 @@ async function earned(): Promise<Earned | null> {
   const orderId = numericId(shopify.orderConfirmation.value.order.id);
   if (orderId && loggedIn()) {
     try {
-      const order = await call<OrderRewards>(shopify.sessionToken, `/orders/${orderId}/rewards`);
-      if (order.state !== "none") return { points: order.points, pendingDays: null, state: order.state };
+      const order = await call<OrderRewards>(shopify.sessionToken, `/orders/${orderId}/rewards`, {
+        query: { locale: language() },
+      });
+      if (order.state !== "none") {
+        return { points: order.points, pendingDays: null, pendingText: order.pending_text, state: order.state };
+      }
     } catch (error) {
       if (!(error instanceof ApiError) || (error.status !== 404 && error.status !== 401)) throw error;
     }
   }
   const total = shopify.cost.totalAmount.value;
   const preview = await call<EarnPreview>(shopify.sessionToken, "/loyalty/earn-preview", {
-    query: { amount: total.amount.toFixed(2), currency: total.currencyCode, shop: shopify.shop.myshopifyDomain },
+    query: {
+      amount: total.amount.toFixed(2),
+      currency: total.currencyCode,
+      shop: shopify.shop.myshopifyDomain,
+      locale: language(),
+    },
   });
-  return preview.points > 0 ? { points: preview.points, pendingDays: preview.pending_days, state: "pending" } : null;
+  if (preview.points <= 0) return null;
+  return { points: preview.points, pendingDays: preview.pending_days, pendingText: preview.pending_text, state: "pending" };
 }
 
 async function referral(): Promise<Referral | null> {
@@ -76,9 +93,11 @@ function ThankYou() {
         <s-stack gap="small-200">
           <s-heading>{t("points.earned", { count: points.points })}</s-heading>
           <s-text color="subdued">
-            {points.pendingDays !== null
-              ? t("points.pending_days", { count: points.pendingDays })
-              : t(`points.state.${points.state}`)}
+            {points.state === "pending" && points.pendingText
+              ? points.pendingText
+              : points.pendingDays !== null
+                ? t("points.pending_days", { count: points.pendingDays })
+                : t(`points.state.${points.state}`)}
           </s-text>
         </s-stack>
       )}
@@ -93,6 +112,7 @@ function ThankYou() {
           <s-clipboard-item id="ppe-referral-link" text={link.share_url} />
         </s-stack>
       )}
+      {loggedIn() && <Survey />}
     </s-stack>
   );
 }
