@@ -49,6 +49,7 @@ class Reading:
     poll_seconds: float
     wait_seconds: float
     heartbeat: Callable[[], Any] = lambda: None
+    chunk: int = CHUNK  # documents per chunk (the bulk path takes larger ones: inbox/history_bulk.py)
     sleep: Callable[[float], None] = lambda seconds: time.sleep(seconds)  # noqa: E731  (looked up at call: tests patch it)
     clock: Callable[[], float] = time.monotonic
 
@@ -101,15 +102,11 @@ def shopify_chunks(client: AdminClient, kind: str, reading: Reading) -> Iterator
         if done <= skip:
             continue
         documents.append(_document(str(node.get("id")), partial(shopify_history.events, kind, node)))
-        if len(documents) >= CHUNK:
+        if len(documents) >= reading.chunk:
             yield Chunk(documents, {"operation": cursor["operation"], "done": done})
             documents = []
     if documents:
         yield Chunk(documents, {"operation": cursor["operation"], "done": done})
-
-
-#: WooCommerce pages per chunk (100 documents each).
-PAGES_PER_CHUNK = CHUNK // 100
 
 
 def woo_chunks(client: WooAdminClient, kind: str, reading: Reading) -> Iterator[Chunk]:
@@ -132,7 +129,7 @@ def woo_chunks(client: WooAdminClient, kind: str, reading: Reading) -> Iterator[
                 for item in current.items:
                     key = str(item.get("id"))
                     documents.append(_document(key, partial(woocommerce_history.events, kind, item)))
-            if documents and (last or len(documents) >= CHUNK):
+            if documents and (last or len(documents) >= reading.chunk):
                 yield Chunk(documents, {"page": page})
                 documents = []
             if last:
