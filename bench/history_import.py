@@ -48,7 +48,8 @@ def _copy_rate(backends: Backends, rows: int) -> float:
     return rows / elapsed
 
 
-def _import(app: Any, store_id: int) -> float:
+def _import(app: Any, store_id: int, points: bool) -> tuple[float, float]:
+    """(seconds in all, seconds of the customers' phase: until its last chunk committed)."""
     from app.extensions import db
     from app.inbox.history_import import run
     from app.inbox.history_import import start as set_up
@@ -56,14 +57,20 @@ def _import(app: Any, store_id: int) -> float:
 
     with app.app_context():
         store = db.session.get(Store, store_id)
-        set_up(db.session, store, earn_points=True, tiers_from_past=False, enqueue_job=False)
+        set_up(db.session, store, earn_points=points, tiers_from_past=False, enqueue_job=False)
         db.session.commit()
+        customers_done: list[float] = []
         started = time.perf_counter()
-        status = run(db.session, store_id)
+
+        def seen(row: Any) -> None:
+            if row.phase == "customers":
+                customers_done[:] = [time.perf_counter() - started]
+
+        status = run(db.session, store_id, seen)
         elapsed = time.perf_counter() - started
         if status != "done":
             raise RuntimeError(f"import of store {store_id} ended {status}")
-    return elapsed
+    return elapsed, customers_done[0] if customers_done else elapsed
 
 
 def _check(app: Any, store_id: int, orders: int, customers: int) -> dict[str, int]:
@@ -97,7 +104,8 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
     app = create_app(Config())
     app.config["HISTORY_POLL_SECONDS"] = 0.05
     admin_schema()
-    figures: dict[str, Any] = {"orders": args.orders, "customers": customers}
+    path = "batch" if args.batch else "bulk (PostgreSQL)"
+    figures: dict[str, Any] = {"orders": args.orders, "customers": customers, "points": args.points, "path": path}
     with StandInServer(StandInShopify(api_key="key", api_secret="secret")) as shopify:
         shopify._access["shpat_test"] = (SHOP, float("inf"))
         app.config["SHOPIFY_ADMIN_ORIGIN"] = shopify.origin()
@@ -113,13 +121,21 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
                 shop_id = add_store("shopify", currency="EUR").id
                 woo_id = add_woo_store_at(site).id
                 db.session.remove()
+            app.config["HISTORY_BULK"] = not args.batch
             for label, store_id in (("shopify", shop_id), ("woocommerce", woo_id)):
-                seconds = _import(app, store_id)
+                if label not in args.platforms:
+                    continue
+                load = os.getloadavg()[0]
+                seconds, customers_seconds = _import(app, store_id, args.points)
+                orders_seconds = seconds - customers_seconds
                 _check(app, store_id, args.orders, customers)
                 figures[label] = {
                     "seconds": round(seconds, 2),
                     "rows_per_second": round((args.orders + customers) / seconds),
-                    "orders_per_second": round(args.orders / seconds),
+                    "customers_seconds": round(customers_seconds, 2),
+                    "orders_seconds": round(orders_seconds, 2),
+                    "orders_per_second": round(args.orders / orders_seconds),
+                    "load_average": [round(load, 1), round(os.getloadavg()[0], 1)],
                 }
         finally:
             site.stop()
@@ -134,6 +150,9 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"))
     parser.add_argument("--orders", type=int, default=5000, help="orders per store (customers: a fifth of it)")
+    parser.add_argument("--no-points", dest="points", action="store_false", help="no points for past orders")
+    parser.add_argument("--batch", action="store_true", help="the batch path only (HISTORY_BULK=0), as before")
+    parser.add_argument("--platforms", default="shopify,woocommerce", help="which stores to import")
     args = parser.parse_args()
     backends = Backends(args.database_url, args.redis_url)
     backends.check_redis()

@@ -1,4 +1,5 @@
-"""The bulk history path (inbox/history_bulk.py, PostgreSQL) ends with the records the batch path leaves.
+"""The bulk history path (inbox/history_bulk.py, PostgreSQL) ends with the records the batch path leaves, also
+when its worker dies inside a chunk (after the set-based statements, before the commit) and the import resumes.
 
 The same Shopify history (guests, a second currency, cancelled and discounted orders that the bulk path hands to
 the batch path, parcels still in transit, orders a webhook updated before the import) is imported into two
@@ -20,6 +21,7 @@ from app.inbox.history_import import run
 from app.inbox.history_import import start as set_up
 from app.loyalty.models import PointsLedger
 from app.platform.types import utcnow
+from app.records.history import history_import
 from app.records.models import Customer, Fulfillment, Order, OrderRefund
 from app.stores.models import Store
 from tests.helpers import SHOP, add_store, dumps, process_all, shopify_headers, shopify_standin
@@ -96,8 +98,29 @@ def _import(app, server, monkeypatch, domain: str, *, bulk: bool) -> int:
     found = db.session.scalar(select(Store).where(Store.domain == domain))
     set_up(db.session, found, earn_points=True, tiers_from_past=True, enqueue_job=False)
     db.session.commit()
+    if bulk:
+        _crash_inside_the_second_chunk(monkeypatch, found.id)
     assert run(db.session, found.id) == "done"
     return found.id
+
+
+def _crash_inside_the_second_chunk(monkeypatch, store_id: int) -> None:
+    """The worker dies after the second chunk's set-based statements, before its commit; the next run resumes."""
+    real, calls = history_apply.apply_rest, []
+
+    def dies(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(history_apply, "apply_rest", dies)
+    with pytest.raises(KeyboardInterrupt):
+        run(db.session, store_id)
+    db.session.rollback()
+    row = history_import(db.session, store_id)
+    assert (row.status, row.orders_done, row.cursor["orders"]["done"]) == ("running", 400, 400)
+    monkeypatch.setattr(history_apply, "apply_rest", real)
 
 
 def test_the_bulk_path_ends_with_the_batch_paths_records(app, ctx, client, monkeypatch, postgres):
@@ -110,10 +133,11 @@ def test_the_bulk_path_ends_with_the_batch_paths_records(app, ctx, client, monke
     )
     with shopify_standin(app, monkeypatch) as server:
         stores = {SHOP: add_store(currency="EUR").id, OTHER: add_store(domain=OTHER, currency="EUR").id}
+        # Order 3 updated by a webhook before the import (its older bulk snapshot must not win), in both stores.
+        updated = (utcnow() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         for domain in stores:
             orders = _history(server, domain)
-            # Order 3 updated by a webhook before the import (its older bulk snapshot must not win), in both stores.
-            newer = {**orders[3], "updatedAt": (utcnow() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+            newer = {**orders[3], "updatedAt": updated}
             body = dumps(rest_order(newer))
             client.post("/webhooks/shopify", data=body, headers=shopify_headers("orders/updated", body, shop=domain))
         process_all(app)
@@ -126,6 +150,8 @@ def test_the_bulk_path_ends_with_the_batch_paths_records(app, ctx, client, monke
     for name in by_bulk:
         only_bulk = sorted(set(by_bulk[name]) - set(by_batch[name]))[:2]
         only_batch = sorted(set(by_batch[name]) - set(by_bulk[name]))[:2]
+        differ = [(dict(a), dict(b)) for a, b in zip(only_bulk, only_batch, strict=False)]
+        assert [(name, {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k)}) for a, b in differ] == []
         assert (name, only_bulk) == (name, only_batch)
         assert by_bulk[name] == by_batch[name], name
     assert len(by_bulk["orders"]) == ORDERS and len(by_bulk["ledger"]) > ORDERS
