@@ -1,14 +1,17 @@
 """History import rate: a store's past from the stand-in Shopify (bulk file) and WooCommerce (REST pages).
 
-    .venv/bin/python -m bench.history_import --orders 5000       # see bench/README.md
+    .venv/bin/python -m bench.history_import --orders 5000 [--no-points] [--batch] [--platforms woocommerce]
 
 A fresh PostgreSQL database (bench/backends.py), one Shopify and one WooCommerce store, the stand-in servers of
 the test suite (tests/standins/) on loopback with ORDERS orders of ORDERS/5 customers each (paid, fulfilled and
 delivered, every 4th refunded in part: tests/inbox/history.py). Each store's import runs in this process as
-`flask stores import` runs it (inbox/history_import.run), timed end to end: the bulk query and its file, or the
-REST pages, the parsing and the chunks' transactions. Baseline in the same run: PostgreSQL's own COPY of as
-many order rows (the same columns the import fills) into a scratch table, the physical limit on this machine.
-At the end every order and customer must be in the records, and no message or review request queued.
+`flask stores import` runs it (inbox/history_import.run), timed end to end and per phase (customers: the batch
+path; orders: the bulk path on PostgreSQL, or the batch path with --batch): the bulk query and its file (the
+stand-in executes it in this process: its time counts in the Shopify orders' phase), or the REST pages, the
+parsing and the chunks' transactions. Baseline in the same run: PostgreSQL's own COPY of the same rows
+(customers, orders, refunds, parcels) into scratch tables, the physical limit on this machine. The load average
+is printed beside each import (the machine is shared). At the end every order and customer must be in the
+records, and no message or review request queued.
 """
 
 from __future__ import annotations
