@@ -102,6 +102,8 @@ def shopify_chunks(client: AdminClient, kind: str, reading: Reading) -> Iterator
         if done <= skip:
             continue
         documents.append(_document(str(node.get("id")), partial(shopify_history.events, kind, node)))
+        if done % 500 == 0:
+            reading.heartbeat()  # the runner's lease, while a large chunk is read (the bulk path's 5,000)
         if len(documents) >= reading.chunk:
             yield Chunk(documents, {"operation": cursor["operation"], "done": done})
             documents = []
@@ -120,6 +122,7 @@ def woo_chunks(client: WooAdminClient, kind: str, reading: Reading) -> Iterator[
         ahead: Future[woocommerce_history.Page] = pool.submit(fetch, page + 1)
         while True:
             current = ahead.result()
+            reading.heartbeat()  # a chunk may be many pages (the bulk path's 50): the runner's lease, at each
             reading.set_total(current.total)
             last = not current.items or (current.total_pages is not None and page + 1 >= current.total_pages)
             if not last:

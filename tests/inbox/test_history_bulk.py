@@ -174,3 +174,25 @@ def test_a_failing_bulk_chunk_is_applied_by_the_batch_path(app, ctx, monkeypatch
         db.session.commit()
         assert run(db.session, store.id) == "done"
     assert len(records(store.id)["orders"]) == ORDERS and calls
+
+
+def test_the_runner_lease_is_renewed_at_every_page_not_only_every_chunk(monkeypatch):
+    """A bulk chunk is 50 WooCommerce pages: read under load they outlasted the runner's 120 s Redis lease,
+    renewed only after each chunk (bench/history_import, 20,000 orders: LockNotOwnedError). Each page renews it."""
+    from app.inbox.history_sources import Reading, woo_chunks
+    from connectors import woocommerce_history
+
+    pages = 12
+    monkeypatch.setattr(
+        woocommerce_history,
+        "read_page",
+        lambda client, kind, number: woocommerce_history.Page(
+            [{"id": number}] if number <= pages else [], pages * 1, pages
+        ),
+    )
+    monkeypatch.setattr(woocommerce_history, "events", lambda kind, item: [])
+    beats: list[int] = []
+    reading = Reading({}, lambda c: None, lambda t: None, 0, 0, heartbeat=lambda: beats.append(1), chunk=10)
+    chunks = list(woo_chunks(None, "orders", reading))
+    assert [len(c.documents) for c in chunks] == [10, 2]
+    assert len(beats) >= pages
