@@ -1,20 +1,22 @@
 """History import rate: a store's past from the stand-in Shopify (bulk file) and WooCommerce (REST pages).
 
-    .venv/bin/python -m bench.history_import --orders 5000       # see bench/README.md
+    .venv/bin/python -m bench.history_import --orders 5000 [--no-points] [--batch] [--platforms woocommerce]
 
 A fresh PostgreSQL database (bench/backends.py), one Shopify and one WooCommerce store, the stand-in servers of
 the test suite (tests/standins/) on loopback with ORDERS orders of ORDERS/5 customers each (paid, fulfilled and
 delivered, every 4th refunded in part: tests/inbox/history.py). Each store's import runs in this process as
-`flask stores import` runs it (inbox/history_import.run), timed end to end: the bulk query and its file, or the
-REST pages, the parsing and the chunks' transactions. Baseline in the same run: PostgreSQL's own COPY of as
-many order rows (the same columns the import fills) into a scratch table, the physical limit on this machine.
-At the end every order and customer must be in the records, and no message or review request queued.
+`flask stores import` runs it (inbox/history_import.run), timed end to end and per phase (customers: the batch
+path; orders: the bulk path on PostgreSQL, or the batch path with --batch): the bulk query and its file (the
+stand-in executes it in this process: its time counts in the Shopify orders' phase), or the REST pages, the
+parsing and the chunks' transactions. Baseline in the same run: PostgreSQL's own COPY of the same rows
+(customers, orders, refunds, parcels) into scratch tables, the physical limit on this machine. The load average
+is printed beside each import (the machine is shared). At the end every order and customer must be in the
+records, and no message or review request queued.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import time
@@ -23,32 +25,58 @@ from typing import Any
 from .backends import Backends
 
 
-def _copy_rate(backends: Backends, rows: int) -> float:
-    """Rows/s of COPY into a scratch table shaped like orders (what the import writes per order)."""
+def _copy_rate(backends: Backends, orders: int, customers: int) -> tuple[float, int]:
+    """(rows/s, rows) of COPY of the rows the import writes, shaped as it writes them, into scratch tables: the
+    customers, the orders (two line items each), a refund every 4th order, a parcel per order."""
     import psycopg
 
     url = backends.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    buffer = io.StringIO()
-    items = json.dumps([{"title": "Product", "quantity": 1, "price": "25.00"}] * 2)
-    for n in range(rows):
-        buffer.write(f"1\t{500000 + n}\tEUR\t{50 + n % 50}.00\t2025-03-01 12:00:00+00\t{items}\n")
-    data = buffer.getvalue()
+    at = "2025-03-01 12:00:00+00"
+    items = json.dumps([{"id": "1", "title": "Product", "quantity": 1, "price": "25.00"}] * 2)
+    tables = {
+        "scratch_customers (store_id int, platform_id text, email text, email_key text, first_name text,"
+        " last_name text, locale text, orders_count int, total_spent numeric(18,4), spent_by_currency json,"
+        " first_order_at timestamptz, last_order_at timestamptz)": (
+            f"1\t{7000 + n}\tc{n}@example.com\tc{n}@example.com\tFirst{n}\tLast{n}\ten\t5\t250.00\t"
+            f'{{"EUR": "250.00"}}\t{at}\t{at}\n'
+            for n in range(customers)
+        ),
+        "scratch_orders (store_id int, platform_id text, customer_id bigint, name text, currency text,"
+        " total numeric(18,4), subtotal numeric(18,4), financial_status text, placed_at timestamptz,"
+        " updated_at timestamptz, paid_at timestamptz, line_items json)": (
+            f"1\t{500000 + n}\t{n % customers}\t#{1000 + n}\tEUR\t{50 + n % 50}.00\t{50 + n % 50}.00\tpaid\t"
+            f"{at}\t{at}\t{at}\t{items}\n"
+            for n in range(orders)
+        ),
+        "scratch_refunds (store_id int, order_platform_id text, platform_id text, amount numeric(18,4),"
+        " currency text, refunded_at timestamptz)": (
+            f"1\t{500000 + n}\t{900000 + n}\t10.00\tEUR\t{at}\n" for n in range(0, orders, 4)
+        ),
+        "scratch_parcels (store_id int, order_platform_id text, platform_id text, status text, shipment_status"
+        " text, shipped_at timestamptz, delivered_at timestamptz, carrier_statuses json)": (
+            f'1\t{500000 + n}\t{800000 + n}\tsuccess\tdelivered\t{at}\t{at}\t["delivered"]\n' for n in range(orders)
+        ),
+    }
+    data = {shape: "".join(lines) for shape, lines in tables.items()}
+    rows = sum(text.count("\n") for text in data.values())
     with psycopg.connect(url) as conn:
-        conn.execute(
-            "CREATE TABLE scratch_orders (store_id int, platform_id text, currency text, total numeric(18,4),"
-            " placed_at timestamptz, line_items json)"
-        )
+        for shape in data:
+            conn.execute(f"CREATE TABLE {shape}")
+        conn.commit()
         started = time.perf_counter()
-        with conn.cursor().copy("COPY scratch_orders FROM STDIN") as copy:
-            copy.write(data)
+        for shape, text in data.items():
+            with conn.cursor().copy(f"COPY {shape.split(' ', 1)[0]} FROM STDIN") as copy:
+                copy.write(text)
         conn.commit()
         elapsed = time.perf_counter() - started
-        conn.execute("DROP TABLE scratch_orders")
+        for shape in data:
+            conn.execute(f"DROP TABLE {shape.split(' ', 1)[0]}")
         conn.commit()
-    return rows / elapsed
+    return rows / elapsed, rows
 
 
-def _import(app: Any, store_id: int) -> float:
+def _import(app: Any, store_id: int, points: bool) -> tuple[float, float]:
+    """(seconds in all, seconds of the customers' phase: until its last chunk committed)."""
     from app.extensions import db
     from app.inbox.history_import import run
     from app.inbox.history_import import start as set_up
@@ -56,14 +84,20 @@ def _import(app: Any, store_id: int) -> float:
 
     with app.app_context():
         store = db.session.get(Store, store_id)
-        set_up(db.session, store, earn_points=True, tiers_from_past=False, enqueue_job=False)
+        set_up(db.session, store, earn_points=points, tiers_from_past=False, enqueue_job=False)
         db.session.commit()
+        customers_done: list[float] = []
         started = time.perf_counter()
-        status = run(db.session, store_id)
+
+        def seen(row: Any) -> None:
+            if row.phase == "customers":
+                customers_done[:] = [time.perf_counter() - started]
+
+        status = run(db.session, store_id, seen)
         elapsed = time.perf_counter() - started
         if status != "done":
             raise RuntimeError(f"import of store {store_id} ended {status}")
-    return elapsed
+    return elapsed, customers_done[0] if customers_done else elapsed
 
 
 def _check(app: Any, store_id: int, orders: int, customers: int) -> dict[str, int]:
@@ -97,7 +131,16 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
     app = create_app(Config())
     app.config["HISTORY_POLL_SECONDS"] = 0.05
     admin_schema()
-    figures: dict[str, Any] = {"orders": args.orders, "customers": customers}
+    path = "batch" if args.batch else "bulk (PostgreSQL)"
+    # The rows the import writes: customers, orders, a refund every 4th order, a parcel per order (COPY's too).
+    rows = customers + args.orders + len(range(0, args.orders, 4)) + args.orders
+    figures: dict[str, Any] = {
+        "orders": args.orders,
+        "customers": customers,
+        "rows": rows,
+        "points": args.points,
+        "path": path,
+    }
     with StandInServer(StandInShopify(api_key="key", api_secret="secret")) as shopify:
         shopify._access["shpat_test"] = (SHOP, float("inf"))
         app.config["SHOPIFY_ADMIN_ORIGIN"] = shopify.origin()
@@ -113,17 +156,30 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
                 shop_id = add_store("shopify", currency="EUR").id
                 woo_id = add_woo_store_at(site).id
                 db.session.remove()
+            app.config["HISTORY_BULK"] = not args.batch
             for label, store_id in (("shopify", shop_id), ("woocommerce", woo_id)):
-                seconds = _import(app, store_id)
+                if label not in args.platforms:
+                    continue
+                load = os.getloadavg()[0]
+                seconds, customers_seconds = _import(app, store_id, args.points)
+                orders_seconds = seconds - customers_seconds
                 _check(app, store_id, args.orders, customers)
                 figures[label] = {
                     "seconds": round(seconds, 2),
-                    "rows_per_second": round((args.orders + customers) / seconds),
-                    "orders_per_second": round(args.orders / seconds),
+                    "rows_per_second": round(rows / seconds),
+                    "customers_seconds": round(customers_seconds, 2),
+                    "orders_seconds": round(orders_seconds, 2),
+                    "orders_per_second": round(args.orders / orders_seconds),
+                    "load_average": [round(load, 1), round(os.getloadavg()[0], 1)],
                 }
         finally:
             site.stop()
-    figures["postgres_copy_rows_per_second"] = round(_copy_rate(backends, args.orders))
+    copy_rate, copied = _copy_rate(backends, args.orders, customers)
+    assert copied == rows
+    figures["postgres_copy_rows_per_second"] = round(copy_rate)
+    for label in ("shopify", "woocommerce"):
+        if label in figures:
+            figures[label]["vs_copy"] = f"1/{copy_rate / figures[label]['rows_per_second']:.0f}"
     return figures
 
 
@@ -134,6 +190,9 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"))
     parser.add_argument("--orders", type=int, default=5000, help="orders per store (customers: a fifth of it)")
+    parser.add_argument("--no-points", dest="points", action="store_false", help="no points for past orders")
+    parser.add_argument("--batch", action="store_true", help="the batch path only (HISTORY_BULK=0), as before")
+    parser.add_argument("--platforms", default="shopify,woocommerce", help="which stores to import")
     args = parser.parse_args()
     backends = Backends(args.database_url, args.redis_url)
     backends.check_redis()

@@ -66,6 +66,17 @@ def apply_chunk(
     raise AssertionError("unreachable")
 
 
+def apply_rest(
+    session: Session, store_id: int, kind: str, documents: Sequence[Document], cursor: dict[str, Any], *, counted: int
+) -> int:
+    """The documents the bulk path (inbox/history_bulk.py) left, in its transaction; then the cursor moves past
+    all `counted` documents of the chunk and the chunk commits."""
+    try:
+        return _apply(session, store_id, kind, documents, cursor, savepoints=False, counted=counted)
+    finally:
+        batch_scope.end(session)
+
+
 def _apply(
     session: Session,
     store_id: int,
@@ -74,6 +85,7 @@ def _apply(
     cursor: dict[str, Any],
     *,
     savepoints: bool,
+    counted: int | None = None,
 ) -> int:
     store = session.get(Store, store_id)
     if store is None:
@@ -120,9 +132,10 @@ def _apply(
     batch_derived.run_deferred(session, store, now)
     row.cursor = {**row.cursor, kind: cursor}
     row.failed += failed
+    done = len(documents) if counted is None else counted
     if kind == "customers":
-        row.customers_done += len(documents)
+        row.customers_done += done
     else:
-        row.orders_done += len(documents)
+        row.orders_done += done
     session.commit()
     return failed

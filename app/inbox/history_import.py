@@ -27,7 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.inbox.history_apply import apply_chunk
+from app.inbox.history_apply import CHUNK
+from app.inbox.history_bulk import apply_chunk, chunk_size, enabled
 from app.inbox.history_sources import Chunk, Reading, Waiting, shopify_chunks, woo_chunks
 from app.platform.jobs import job_app
 from app.platform.logs import reason
@@ -184,6 +185,7 @@ def _chunks(
         poll_seconds=float(config["HISTORY_POLL_SECONDS"]),
         wait_seconds=float(config["HISTORY_WAIT_SECONDS"]),
         heartbeat=renew,
+        chunk=chunk_size() if enabled(session, kind) else CHUNK,
     )
     if isinstance(client, AdminClient):
         return shopify_chunks(client, kind, reading)

@@ -49,6 +49,7 @@ class Reading:
     poll_seconds: float
     wait_seconds: float
     heartbeat: Callable[[], Any] = lambda: None
+    chunk: int = CHUNK  # documents per chunk (the bulk path takes larger ones: inbox/history_bulk.py)
     sleep: Callable[[float], None] = lambda seconds: time.sleep(seconds)  # noqa: E731  (looked up at call: tests patch it)
     clock: Callable[[], float] = time.monotonic
 
@@ -101,15 +102,13 @@ def shopify_chunks(client: AdminClient, kind: str, reading: Reading) -> Iterator
         if done <= skip:
             continue
         documents.append(_document(str(node.get("id")), partial(shopify_history.events, kind, node)))
-        if len(documents) >= CHUNK:
+        if done % 500 == 0:
+            reading.heartbeat()  # the runner's lease, while a large chunk is read (the bulk path's 5,000)
+        if len(documents) >= reading.chunk:
             yield Chunk(documents, {"operation": cursor["operation"], "done": done})
             documents = []
     if documents:
         yield Chunk(documents, {"operation": cursor["operation"], "done": done})
-
-
-#: WooCommerce pages per chunk (100 documents each).
-PAGES_PER_CHUNK = CHUNK // 100
 
 
 def woo_chunks(client: WooAdminClient, kind: str, reading: Reading) -> Iterator[Chunk]:
@@ -123,6 +122,7 @@ def woo_chunks(client: WooAdminClient, kind: str, reading: Reading) -> Iterator[
         ahead: Future[woocommerce_history.Page] = pool.submit(fetch, page + 1)
         while True:
             current = ahead.result()
+            reading.heartbeat()  # a chunk may be many pages (the bulk path's 50): the runner's lease, at each
             reading.set_total(current.total)
             last = not current.items or (current.total_pages is not None and page + 1 >= current.total_pages)
             if not last:
@@ -132,7 +132,7 @@ def woo_chunks(client: WooAdminClient, kind: str, reading: Reading) -> Iterator[
                 for item in current.items:
                     key = str(item.get("id"))
                     documents.append(_document(key, partial(woocommerce_history.events, kind, item)))
-            if documents and (last or len(documents) >= CHUNK):
+            if documents and (last or len(documents) >= reading.chunk):
                 yield Chunk(documents, {"page": page})
                 documents = []
             if last:

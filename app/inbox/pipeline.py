@@ -80,6 +80,11 @@ def on(event_type: type, handler: Handler, *, stage: Stage) -> None:
     _build()
 
 
+def guards(event_type: type) -> tuple[Handler, ...]:
+    """The guards registered for `event_type` (the bulk history path runs them after its own record-keeping)."""
+    return tuple(_REGISTERED["guard"].get(event_type, ()))
+
+
 DeliveryHandler = Callable[[Session, Store, Any, Any], Any]
 _DELIVERY_HANDLERS: dict[type, DeliveryHandler] = {}
 

@@ -28,6 +28,7 @@ CUSTOMERS, ORDERS = 40, 1200
 @pytest.fixture
 def shop(app, ctx, monkeypatch):
     monkeypatch.setitem(app.config, "HISTORY_POLL_SECONDS", 0.01)
+    monkeypatch.setitem(app.config, "HISTORY_BULK_CHUNK", 500)  # several chunks on the bulk path too (PostgreSQL)
     with shopify_standin(app, monkeypatch) as server:
         store = add_store()
         bulk = server.state(store.domain).bulk

@@ -21,6 +21,7 @@ CUSTOMERS, ORDERS = 130, 1150  # 2 and 12 pages of 100
 
 @pytest.fixture
 def site(app, ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "HISTORY_BULK_CHUNK", 500)  # several chunks on the bulk path too (PostgreSQL)
     with woo_standin(app, monkeypatch, timeout=5) as standin:
         standin.customers = [woo_customer(n) for n in range(CUSTOMERS)]
         standin.orders = [woo_order(n, CUSTOMERS) for n in range(ORDERS)]

@@ -1,0 +1,214 @@
+"""The bulk path of a history import's orders, on PostgreSQL: COPY into staging, set-based upserts, one chunk per
+transaction with the import's cursor.
+
+Why: the batch path (inbox/history_apply.py) keeps every rule by sending each order through the webhooks'
+pipeline, at about a hundred orders a second (bench/README.md). Here one chunk of orders, parsed by the same
+connectors' parsers, is applied in one transaction under the store's lock:
+1. each order's customer is resolved by the webhooks' own identity rules (records/customers.resolve_customer,
+   rows preloaded in one query), and the pipeline's guards run per event, as on the batch path;
+2. the orders, refunds and fulfilments go to staging tables by COPY and into the real tables by
+   `INSERT ... SELECT ... ON CONFLICT` statements that spell the webhooks' convergence rules in SQL
+   (inbox/history_bulk_sql.py: the newer `updated_at` wins, one-way facts merged with LEAST);
+3. the orders' derived columns and the customers' totals are recomputed set-based from the rows; the
+   Overview's rollup and chains through records/order_days (marked here, settled before the commit);
+4. the followers get the orders they take (present ones; past ones when the merchant chose points), through
+   the batch's own deferred work (inbox/batch_derived.py), so points follow the loyalty rules unchanged;
+5. what the set-based statements do not cover goes through the batch path in the same transaction: a document
+   that did not parse, more than one event, an order restored, named twice in the chunk, cancelled, carrying
+   discount codes (the handlers after the followers act on codes and cancellations: a redemption), or with an
+   early deletion waiting for it. Then the cursor and counts are written, and the chunk commits
+   (history_apply._apply), so a crash re-applies nothing committed and loses nothing that was not.
+If the chunk fails here, it is applied again by the batch path (which falls back to a document at a time).
+docs/history-import.md, "How it is written".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.inbox import batch_derived, history_apply
+from app.inbox import history_bulk_sql as sql
+from app.inbox.history_apply import Document
+from app.inbox.pipeline import guards
+from app.platform.locks import lock_store
+from app.platform.sql import chunks, in_keys
+from app.platform.types import utcnow
+from app.records import batch_rows, batch_scope, followers, order_days
+from app.records.customers import resolve_customer
+from app.records.history import policy
+from app.records.models import OrderDeletion
+from app.records.orders import PAID_STATES, defer_order
+from app.stores.models import Store
+from connectors.events import CustomerChanged, OrderChanged, OrderSnapshot
+
+log = logging.getLogger(__name__)
+
+
+def chunk_size() -> int:
+    """Documents per transaction on the bulk path (HISTORY_BULK_CHUNK, 5000): one COPY per table and a few
+    statements per chunk, so larger chunks than the batch path's 500; the store's lock is held for one chunk."""
+    return int(current_app.config.get("HISTORY_BULK_CHUNK", 5000))
+
+
+def enabled(session: Session, kind: str) -> bool:
+    """Orders on PostgreSQL, unless HISTORY_BULK=0 (then every chunk takes the batch path)."""
+    if kind != "orders" or not current_app.config.get("HISTORY_BULK", True):
+        return False
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def apply_chunk(
+    session: Session, store_id: int, kind: str, documents: Sequence[Document], cursor: dict[str, Any]
+) -> int:
+    """The runner's one entry: the bulk path where it applies, else the batch path; returns how many failed."""
+    if not enabled(session, kind):
+        return history_apply.apply_chunk(session, store_id, kind, documents, cursor)
+    try:
+        return _apply(session, store_id, documents, cursor)
+    except Exception as exc:  # noqa: BLE001  (the batch path applies the chunk instead, a document at a time if need be)
+        session.rollback()
+        log.info(
+            "history.bulk_retry", extra={"store_id": store_id, "size": len(documents), "reason": type(exc).__name__}
+        )
+    finally:
+        batch_scope.end(session)
+    return history_apply.apply_chunk(session, store_id, kind, documents, cursor)
+
+
+def _apply(session: Session, store_id: int, documents: Sequence[Document], cursor: dict[str, Any]) -> int:
+    store = session.get(Store, store_id)
+    if store is None:
+        raise LookupError("store gone")
+    lock_store(session, store_id)
+    session.refresh(store)
+    now = utcnow()
+    bulk, rest = _split(session, store_id, documents)
+    if bulk:
+        batch_scope.begin(session)
+        events = [CustomerChanged(e.order.customer) for e in bulk if e.order.customer is not None]
+        batch_rows.preload(session, store_id, events)
+        _write(session, store, bulk, now)
+        batch_derived.run_deferred(session, store, now)  # the followers' orders (marked in _write), their work
+        batch_scope.end(session)
+    return history_apply.apply_rest(session, store_id, "orders", rest, cursor, counted=len(documents))
+
+
+def _split(session: Session, store_id: int, documents: Sequence[Document]) -> tuple[list[OrderChanged], list[Document]]:
+    """(the order events the set-based statements apply, the documents left to the batch path)."""
+    bulk: list[tuple[OrderChanged, Document]] = []
+    rest: list[Document] = []
+    seen: set[str] = set()
+    for document in documents:
+        events = document.events
+        event = events[0] if not isinstance(events, Exception) and len(events) == 1 else None
+        if not isinstance(event, OrderChanged) or event.restored or _special(event.order, seen):
+            rest.append(document)
+        else:
+            bulk.append((event, document))
+    waiting = _deletions(session, store_id, [e.order.platform_id for e, _ in bulk])
+    rest += [d for e, d in bulk if e.order.platform_id in waiting]
+    return [e for e, _ in bulk if e.order.platform_id not in waiting], rest
+
+
+def _special(snap: OrderSnapshot, seen: set[str]) -> bool:
+    keys = {snap.platform_id, *(f"r:{r.platform_id}" for r in snap.refunds)}
+    keys |= {f"f:{f.platform_id}" for f in snap.fulfillments}
+    special = bool(keys & seen) or bool(snap.discount_codes) or snap.cancelled_at is not None
+    seen |= keys
+    return special
+
+
+def _deletions(session: Session, store_id: int, pids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in chunks(sorted(pids)):
+        stmt = select(OrderDeletion.order_platform_id).where(
+            OrderDeletion.store_id == store_id, in_keys(session, OrderDeletion.order_platform_id, chunk)
+        )
+        found.update(session.scalars(stmt))
+    return found
+
+
+def _write(session: Session, store: Store, bulk: list[OrderChanged], now: datetime) -> None:
+    customer_ids: dict[str, int | None] = {}
+    for event in bulk:
+        snap = event.order
+        customer = resolve_customer(session, store, snap.customer) if snap.customer else None
+        customer_ids[snap.platform_id] = customer.id if customer is not None else None
+        for guard in guards(OrderChanged):  # after record-keeping, as the pipeline runs them
+            guard(session, store, event)
+    session.flush()
+    driver: Any = session.connection().connection.driver_connection  # psycopg 3, in the session's transaction
+    cursor = driver.cursor()
+    params = {"store": store.id, "now": now, "currency": store.currency}
+    cursor.execute(sql.STAGING)
+    _copy(cursor, "hist_orders", sql.ORDER_COLUMNS, (_order_row(e.order, customer_ids) for e in bulk))
+    _copy(cursor, "hist_refunds", sql.REFUND_COLUMNS, (_refund_row(r) for e in bulk for r in e.order.refunds))
+    fulfillments = (_fulfillment_row(f) for e in bulk for f in e.order.fulfillments)
+    _copy(cursor, "hist_fulfillments", sql.FULFILLMENT_COLUMNS, fulfillments)
+    for statement in (sql.FORMER_CUSTOMERS, sql.UPSERT_ORDERS, sql.UPSERT_REFUNDS, sql.UPSERT_FULFILLMENTS):
+        cursor.execute(statement, params)
+    cursor.execute(sql.DERIVE_ORDERS, params)
+    cursor.execute(sql.CUSTOMER_TOTALS, params)
+    cursor.execute("SELECT DISTINCT id FROM hist_customers")
+    touched = [row[0] for row in cursor.fetchall()]
+    session.expire_all()  # the customers' totals were written behind the ORM's back
+    order_days.mark_customers(session, store.id, touched)  # their chains and days, settled before the commit
+    order_days.mark_days(session, store.id, *(e.order.created_at for e in bulk))
+    found = policy(session, store.id)
+    takes_past = found is not None and any(f.takes_past(found) for f in followers.followers())
+    for event in bulk:
+        if found is None or not found.past_at(event.order.created_at) or takes_past:
+            defer_order(session, store, event.order.platform_id)
+
+
+def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Any) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _order_row(snap: OrderSnapshot, customer_ids: dict[str, int | None]) -> tuple[Any, ...]:
+    """records/orders._copy_snapshot's columns, and the paid candidate apply_order merges with min()."""
+    line_items = [
+        {
+            "id": li.platform_id,
+            "product_id": li.product_id,
+            "variant_id": li.variant_id,
+            "title": li.title,
+            "quantity": li.quantity,
+            "price": str(li.price),
+            **({"image_url": li.image_url} if li.image_url else {}),
+        }
+        for li in snap.line_items
+    ]
+    address = dataclasses.asdict(snap.shipping_address) if snap.shipping_address else None
+    paid = snap.paid_at or (snap.updated_at if snap.financial_status in PAID_STATES else None)
+    return (
+        snap.platform_id, customer_ids.get(snap.platform_id), snap.name, snap.currency, snap.total, snap.subtotal,
+        snap.financial_status, snap.fulfillment_status, snap.platform_status, snap.locale,
+        json.dumps(list(snap.discount_codes)), json.dumps(line_items),
+        json.dumps(address) if address is not None else None, snap.phone, snap.payment_fingerprint,
+        snap.referral_token, snap.created_at, snap.updated_at, snap.cancelled_at, paid,
+    )  # fmt: skip
+
+
+def _refund_row(refund: Any) -> tuple[Any, ...]:
+    return (refund.order_id, refund.platform_id, refund.amount, refund.currency, refund.created_at)
+
+
+def _fulfillment_row(f: Any) -> tuple[Any, ...]:
+    status = f.shipment_status[:32] if f.shipment_status else None
+    delivered = (f.delivered_at or f.updated_at) if status == "delivered" else None
+    return (
+        f.order_id, f.platform_id, f.status[:32], status, f.created_at, f.updated_at, f.tracking_company,
+        f.tracking_number, f.tracking_url, f.estimated_delivery_at, delivered,
+    )  # fmt: skip

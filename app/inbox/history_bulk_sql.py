@@ -1,0 +1,146 @@
+"""The bulk history path's SQL (PostgreSQL): staging tables, the upserts that keep the webhooks' rules, the derived
+columns and the customers' totals, set-based over one chunk. Used by inbox/history_bulk.py.
+
+Each statement is the SQL spelling of a rule the batch path applies one row at a time, named beside it:
+- orders (records/orders.apply_order): a snapshot overwrites the order only when its `updated_at` is not older
+  than the one held (`newer`), the customer is set by a newer snapshot or fills a blank, `paid_at` is the
+  earliest ever seen (PostgreSQL's LEAST ignores NULLs, as `earliest` does);
+- refunds (order_children.upsert_refund): a refund never changes once issued (DO NOTHING);
+- fulfilments (order_children.upsert_fulfillment): the newer snapshot's status and tracking, shipped and
+  delivered only move earlier, "delivered" sticks, every carrier status seen kept once;
+- derived (order_derived.derive_order) and totals (customers.apply_totals), recomputed from the rows.
+https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT
+"""
+
+from __future__ import annotations
+
+ORDER_COLUMNS = (
+    "platform_id", "customer_id", "name", "currency", "total_price", "subtotal_price", "financial_status",
+    "fulfillment_status", "platform_status", "locale", "discount_codes", "line_items", "shipping_address", "phone",
+    "payment_fingerprint", "referral_token", "placed_at", "platform_updated_at", "cancelled_at", "paid_at",
+)  # fmt: skip
+REFUND_COLUMNS = ("order_platform_id", "platform_id", "amount", "currency", "refunded_at")
+FULFILLMENT_COLUMNS = (
+    "order_platform_id", "platform_id", "status", "shipment_status", "shipped_at", "platform_updated_at",
+    "tracking_company", "tracking_number", "tracking_url", "estimated_delivery_at", "delivered_at",
+)  # fmt: skip
+
+#: ON COMMIT DROP: staging lives for one chunk's transaction, never logged, never seen by another session.
+STAGING = """
+CREATE TEMP TABLE hist_orders (platform_id varchar(64), customer_id bigint, name varchar(64), currency varchar(3),
+  total_price numeric(18,4), subtotal_price numeric(18,4), financial_status varchar(32),
+  fulfillment_status varchar(32), platform_status varchar(32), locale varchar(16), discount_codes json,
+  line_items json, shipping_address json, phone varchar(32), payment_fingerprint varchar(64),
+  referral_token varchar(512), placed_at timestamptz, platform_updated_at timestamptz, cancelled_at timestamptz,
+  paid_at timestamptz) ON COMMIT DROP;
+CREATE TEMP TABLE hist_refunds (order_platform_id varchar(64), platform_id varchar(64), amount numeric(18,4),
+  currency varchar(3), refunded_at timestamptz) ON COMMIT DROP;
+CREATE TEMP TABLE hist_fulfillments (order_platform_id varchar(64), platform_id varchar(64), status varchar(32),
+  shipment_status varchar(32), shipped_at timestamptz, platform_updated_at timestamptz,
+  tracking_company varchar(64), tracking_number varchar(64), tracking_url varchar(512),
+  estimated_delivery_at timestamptz, delivered_at timestamptz) ON COMMIT DROP;
+CREATE TEMP TABLE hist_customers (id bigint) ON COMMIT DROP;
+"""
+
+#: The customers whose totals change: the chunk's, and those an order moves away from (read before the upsert).
+FORMER_CUSTOMERS = """
+INSERT INTO hist_customers SELECT o.customer_id FROM orders o JOIN hist_orders s ON o.platform_id = s.platform_id
+WHERE o.store_id = %(store)s AND o.customer_id IS NOT NULL
+UNION SELECT customer_id FROM hist_orders WHERE customer_id IS NOT NULL
+"""
+
+_NEWER = "(o.platform_updated_at IS NULL OR EXCLUDED.platform_updated_at >= o.platform_updated_at)"
+_SNAPSHOT = [c for c in ORDER_COLUMNS if c not in ("platform_id", "customer_id", "paid_at")]
+
+UPSERT_ORDERS = f"""
+INSERT INTO orders AS o (store_id, {", ".join(ORDER_COLUMNS)}, refunded_amount, created_at, updated_at)
+SELECT %(store)s, {", ".join(ORDER_COLUMNS)}, 0, %(now)s, %(now)s FROM hist_orders
+ON CONFLICT (store_id, platform_id) DO UPDATE SET
+{", ".join(f"{c} = CASE WHEN {_NEWER} THEN EXCLUDED.{c} ELSE o.{c} END" for c in _SNAPSHOT)},
+customer_id = CASE WHEN {_NEWER} AND EXCLUDED.customer_id IS NOT NULL THEN EXCLUDED.customer_id
+                   ELSE COALESCE(o.customer_id, EXCLUDED.customer_id) END,
+paid_at = LEAST(o.paid_at, EXCLUDED.paid_at), updated_at = %(now)s
+"""  # noqa: S608  (our own column lists, no input)
+
+UPSERT_REFUNDS = f"""
+INSERT INTO order_refunds (store_id, {", ".join(REFUND_COLUMNS)}, created_at)
+SELECT %(store)s, {", ".join(REFUND_COLUMNS)}, %(now)s FROM hist_refunds
+ON CONFLICT (store_id, platform_id) DO NOTHING
+"""  # noqa: S608  (our own column lists, no input)
+
+# EXCLUDED holds what a new row would get: the snapshot's shipment status and, when that is "delivered", its
+# delivered time; tracking only when the snapshot names a number or a link (as a new row gets in Python).
+_FNEWER = (
+    "(f.platform_updated_at IS NULL OR EXCLUDED.platform_updated_at IS NULL"
+    " OR EXCLUDED.platform_updated_at >= f.platform_updated_at)"
+)
+_TRACKED = "(EXCLUDED.tracking_number IS NOT NULL OR EXCLUDED.tracking_url IS NOT NULL)"
+UPSERT_FULFILLMENTS = f"""
+INSERT INTO fulfillments AS f (store_id, {", ".join(FULFILLMENT_COLUMNS)}, carrier_statuses, created_at)
+SELECT %(store)s, order_platform_id, platform_id, status, shipment_status, shipped_at, platform_updated_at,
+  CASE WHEN tracking_number IS NOT NULL OR tracking_url IS NOT NULL THEN tracking_company END,
+  CASE WHEN tracking_number IS NOT NULL OR tracking_url IS NOT NULL THEN tracking_number END,
+  CASE WHEN tracking_number IS NOT NULL OR tracking_url IS NOT NULL THEN tracking_url END,
+  estimated_delivery_at, CASE WHEN shipment_status = 'delivered' THEN delivered_at END,
+  CASE WHEN shipment_status IS NULL THEN '[]'::json ELSE json_build_array(shipment_status) END, %(now)s
+FROM hist_fulfillments
+ON CONFLICT (store_id, platform_id) DO UPDATE SET
+status = CASE WHEN {_FNEWER} THEN EXCLUDED.status ELSE f.status END,
+shipment_status = CASE WHEN EXCLUDED.shipment_status = 'delivered' THEN 'delivered'
+  WHEN {_FNEWER} AND f.shipment_status IS DISTINCT FROM 'delivered' AND EXCLUDED.shipment_status IS NOT NULL
+  THEN EXCLUDED.shipment_status ELSE f.shipment_status END,
+platform_updated_at = CASE WHEN {_FNEWER} THEN COALESCE(EXCLUDED.platform_updated_at, f.platform_updated_at)
+  ELSE f.platform_updated_at END,
+tracking_company = CASE WHEN {_FNEWER} AND {_TRACKED} THEN EXCLUDED.tracking_company ELSE f.tracking_company END,
+tracking_number = CASE WHEN {_FNEWER} AND {_TRACKED} THEN EXCLUDED.tracking_number ELSE f.tracking_number END,
+tracking_url = CASE WHEN {_FNEWER} AND {_TRACKED} THEN EXCLUDED.tracking_url ELSE f.tracking_url END,
+estimated_delivery_at = CASE WHEN {_FNEWER} AND EXCLUDED.estimated_delivery_at IS NOT NULL
+  THEN EXCLUDED.estimated_delivery_at ELSE f.estimated_delivery_at END,
+shipped_at = LEAST(f.shipped_at, EXCLUDED.shipped_at),
+delivered_at = CASE WHEN EXCLUDED.shipment_status = 'delivered' THEN LEAST(f.delivered_at, EXCLUDED.delivered_at)
+  ELSE f.delivered_at END,
+carrier_statuses = CASE WHEN EXCLUDED.shipment_status IS NULL
+  OR jsonb_exists(COALESCE(f.carrier_statuses::jsonb, '[]'::jsonb), EXCLUDED.shipment_status) THEN f.carrier_statuses
+  ELSE (COALESCE(f.carrier_statuses::jsonb, '[]'::jsonb) || to_jsonb(EXCLUDED.shipment_status))::json END
+"""  # noqa: S608  (our own column lists, no input)
+
+_ACTIVE = "f.status IS NOT NULL AND f.status NOT IN ('cancelled', 'error', 'failure')"
+#: derive_order: refunds summed; active parcels' first shipment; delivered when every active one is, at the last.
+DERIVE_ORDERS = f"""
+UPDATE orders o SET refunded_amount = d.refunded, fulfilled_at = d.fulfilled, delivered_at = d.delivered
+FROM (SELECT s.platform_id,
+  COALESCE((SELECT sum(r.amount) FROM order_refunds r
+            WHERE r.store_id = %(store)s AND r.order_platform_id = s.platform_id), 0) AS refunded,
+  p.fulfilled, p.delivered
+  FROM hist_orders s LEFT JOIN LATERAL (
+    SELECT min(f.shipped_at) AS fulfilled,
+           CASE WHEN count(*) > 0 AND bool_and(f.delivered_at IS NOT NULL) THEN max(f.delivered_at) END AS delivered
+    FROM fulfillments f WHERE f.store_id = %(store)s AND f.order_platform_id = s.platform_id AND {_ACTIVE}) p ON true
+) d WHERE o.store_id = %(store)s AND o.platform_id = d.platform_id
+"""  # noqa: S608  (our own column lists, no input)
+
+#: apply_totals: every order not deleted counts; money only the standing ones, net of refunds, per currency; the
+#: headline currency is the store's if the customer has orders in it, else their most used (ties: lowest code).
+CUSTOMER_TOTALS = """
+WITH ids AS (SELECT DISTINCT id FROM hist_customers),
+o AS (SELECT customer_id, currency, total_price, refunded_amount, cancelled_at, placed_at FROM orders
+      WHERE store_id = %(store)s AND customer_id IN (SELECT id FROM ids) AND deleted_at IS NULL),
+cur AS (SELECT customer_id, currency, count(*) AS n, bool_or(cancelled_at IS NULL) AS stands,
+          sum(total_price - refunded_amount) FILTER (WHERE cancelled_at IS NULL) AS spent,
+          sum(refunded_amount) FILTER (WHERE cancelled_at IS NULL) AS refunded
+        FROM o GROUP BY customer_id, currency),
+head AS (SELECT DISTINCT ON (customer_id) customer_id, currency, spent, refunded FROM cur
+         ORDER BY customer_id, COALESCE(currency = %(currency)s, false) DESC, n DESC, currency COLLATE "C"),
+total AS (SELECT customer_id, count(*) AS n, min(placed_at) AS first_at, max(placed_at) AS last_at FROM o
+          GROUP BY customer_id),
+by_cur AS (SELECT customer_id, json_object_agg(currency, spent::text ORDER BY currency COLLATE "C") AS spent
+           FROM cur WHERE stands GROUP BY customer_id)
+UPDATE customers c SET orders_count = COALESCE(total.n, 0),
+  currency = COALESCE(head.currency, c.currency, %(currency)s),
+  total_spent = COALESCE(head.spent, 0), total_refunded = COALESCE(head.refunded, 0),
+  spent_by_currency = COALESCE(by_cur.spent, '{}'::json), first_order_at = total.first_at,
+  last_order_at = total.last_at, updated_at = %(now)s
+FROM ids LEFT JOIN head ON head.customer_id = ids.id LEFT JOIN total ON total.customer_id = ids.id
+  LEFT JOIN by_cur ON by_cur.customer_id = ids.id
+WHERE c.store_id = %(store)s AND c.id = ids.id
+"""
