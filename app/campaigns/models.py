@@ -17,7 +17,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
-from app.platform.types import BigId, Money, UTCDateTime, utcnow
+from app.platform.types import BigId, Money, UTCDateTime, flush_after, utcnow
 
 ACTIVE, CANCELLED, FINISHED = "active", "cancelled", "finished"
 #: A run: its members being walked (fanning), every batch written (fanned), every batch worked (done).
@@ -58,6 +58,7 @@ class CampaignRun(Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    campaign = flush_after("Campaign", "CampaignRun.campaign_id")
     run: Mapped[int] = mapped_column(Integer)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)  # the "now" its segment is evaluated at
     status: Mapped[str] = mapped_column(String(16), default=FANNING)
@@ -81,6 +82,7 @@ class CampaignBatch(Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("campaign_runs.id", ondelete="CASCADE"))
+    run_row = flush_after("CampaignRun", "CampaignBatch.run_id")
     first_id: Mapped[int] = mapped_column(BigInteger)
     last_id: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
@@ -103,8 +105,10 @@ class CampaignSend(Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    campaign = flush_after("Campaign", "CampaignSend.campaign_id")
     run: Mapped[int] = mapped_column(Integer)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    customer = flush_after("Customer", "CampaignSend.customer_id")
     status: Mapped[str] = mapped_column(String(16))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     # The win-back coupon: drawn before the store is called (the write-back's idempotency key), then what the
@@ -126,7 +130,9 @@ class CampaignMember(Model):
     __tablename__ = "campaign_members"
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    campaign = flush_after("Campaign", "CampaignMember.campaign_id")
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    customer = flush_after("Customer", "CampaignMember.customer_id")
     # In the key: a distributed PostgreSQL needs the tenant in every primary key (tests/distribution.py).
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, index=True)
     seen_run: Mapped[int] = mapped_column(Integer)

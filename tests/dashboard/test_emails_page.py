@@ -14,6 +14,7 @@ from app.messaging.models import Message
 from app.messaging.render import TEMPLATE_NAMES
 from tests.dashboard.conftest import login_link
 from tests.helpers import add_store
+from tests.messaging.test_messaging_i18n import MERCHANT_SUBJECT
 
 LANGS = ("en", "pl", "hu", "kk", "lv", "th")
 
@@ -44,7 +45,8 @@ def test_every_template_previews_in_every_language_with_the_branding(dash, ctx):
             shown = html.unescape(frame[1])
             assert f'<html lang="{lang}">' in shown and "#aa3300" in shown and "https://cdn.example/logo.png" in shown
             subjects[name, lang] = re.search(r"<strong lang=\"[a-z]+\" data-subject>([^<]*)</strong>", page.text)[1]
-        assert len({subjects[name, lang] for lang in LANGS}) > 1, name  # really translated, not English six times
+        if name not in MERCHANT_SUBJECT:  # the merchant's own words are the same in every language
+            assert len({subjects[name, lang] for lang in LANGS}) > 1, name  # really translated, not English six times
 
 
 def test_a_test_send_is_queued_once_marked_and_audited(dash, ctx):
