@@ -15,18 +15,17 @@ A fixed amount is in the order's currency (Decimal as a string: money is never a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from app.platform.settings import memoized
 from app.stores.models import Store
-from app.stores.settings import Section, SettingsError
+from app.stores.settings import Section, SettingsError, coupon_value
 
 KINDS = ("percentage", "fixed_amount")
 TOGGLES = ("enabled", "late_parcels", "detractors", "low_ratings")
 MAX_GRACE_HOURS = 24 * 30
 MAX_EXPIRY_DAYS = 3650
-MAX_FIXED = Decimal("100000")
 
 
 @dataclass(frozen=True)
@@ -57,18 +56,7 @@ def _int(value: Any, field: str, low: int, high: int) -> int:
 
 
 def _value(value: Any, kind: str) -> Decimal:
-    field = "recovery.coupon.value"
-    try:
-        amount = Decimal(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise SettingsError('a positive number as a string, at most 2 decimals ("10", "5.50")', field)
-    if kind == "percentage" and amount > 100:
-        raise SettingsError("a percentage is at most 100", field)
-    if amount > MAX_FIXED:
-        raise SettingsError(f"at most {MAX_FIXED}", field)
-    return amount
+    return coupon_value(value, kind, "recovery.coupon.value")
 
 
 def clean(value: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -32,6 +33,26 @@ class SettingsError(Refused, ValueError):
         super().__init__(f"{field}: {message}", field=field)
         self.message = message
         self.field = field
+
+
+#: The largest fixed-amount coupon a programme may give (recovery's apology, a surprise), in the order's currency.
+MAX_FIXED_COUPON = Decimal("100000")
+
+
+def coupon_value(value: Any, kind: str, field: str) -> Decimal:
+    """A coupon's value as a programme's settings take it: a positive decimal string (or int) with at most two
+    decimals, a percentage at most 100, a fixed amount at most MAX_FIXED_COUPON; refused naming `field`."""
+    try:
+        amount = Decimal(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise SettingsError('a positive number as a string, at most 2 decimals ("10", "5.50")', field)
+    if kind == "percentage" and amount > 100:
+        raise SettingsError("a percentage is at most 100", field)
+    if amount > MAX_FIXED_COUPON:
+        raise SettingsError(f"at most {MAX_FIXED_COUPON}", field)
+    return amount
 
 
 def N_(message: str) -> str:

@@ -21,7 +21,7 @@ import copy
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,14 +30,13 @@ from app.platform.settings import memoized
 from app.platform.settings import merge as _merge
 from app.segments.api import find
 from app.stores.models import Store
-from app.stores.settings import SettingsError
+from app.stores.settings import SettingsError, coupon_value
 from app.surprises.models import KINDS
 
 MAX_THRESHOLDS = 10
 MAX_ORDER = 1000
 MAX_POINTS = 10_000_000
 MAX_EXPIRY_DAYS = 3650
-MAX_FIXED = Decimal("100000")
 SEGMENT_KEY = re.compile(r"^[a-z0-9_]{1,40}$")
 FIELDS = ("order", "kind", "value", "points", "expires_days", "segment")
 DEFAULTS: dict[str, Any] = {"enabled": False, "thresholds": []}
@@ -71,17 +70,7 @@ def _int(value: Any, field: str, low: int, high: int) -> int:
 
 
 def _value(value: Any, kind: str, field: str) -> Decimal:
-    try:
-        amount = Decimal(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise SettingsError('a positive number as a string, at most 2 decimals ("10", "5.50")', field)
-    if kind == "percentage" and amount > 100:
-        raise SettingsError("a percentage is at most 100", field)
-    if amount > MAX_FIXED:
-        raise SettingsError(f"at most {MAX_FIXED}", field)
-    return amount
+    return coupon_value(value, kind, field)
 
 
 def _threshold(raw: Any, where: str) -> Threshold:
