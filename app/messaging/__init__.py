@@ -88,11 +88,13 @@ def suppress(session: Session, store: Store, digest: str, reason: str) -> bool:
     return True
 
 
-def _message_id(store_id: int, row_id: int, dedupe_key: str) -> str:
-    """RFC 5322 Message-ID from the row alone, so a resend after a crash carries the same id."""
+def _message_id(store_id: int, dedupe_key: str) -> str:
+    """RFC 5322 Message-ID from the store and the dedupe key (unique per store), so a resend after a crash carries
+    the same id and the row is written once with it: no UPDATE after the INSERT's id (bench/README.md, the
+    delivery journey's queueing step). 96 bits of the key's digest keep ids unique within a store."""
     domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
-    digest = hashlib.sha256(f"{store_id}:{dedupe_key}".encode()).hexdigest()[:16]
-    return f"<ppe.{store_id}.{row_id}.{digest}@{domain}>"
+    digest = hashlib.sha256(f"{store_id}:{dedupe_key}".encode()).hexdigest()[:24]
+    return f"<ppe.{store_id}.{digest}@{domain}>"
 
 
 def enqueue_message(
@@ -138,6 +140,7 @@ def enqueue_message(
         attempts=0,
         last_error=error,
         next_attempt_at=send_after or utcnow(),
+        message_id=_message_id(store.id, dedupe_key),
     )
     try:
         with session.begin_nested():  # a concurrent enqueue of the same key must not undo the caller's work
@@ -147,8 +150,6 @@ def enqueue_message(
         return session.scalars(
             select(Message).where(Message.store_id == store.id, Message.dedupe_key == dedupe_key)
         ).one()
-    message.message_id = _message_id(store.id, message.id, dedupe_key)
-    session.flush()
     log.info("messaging.enqueued", extra={"store_id": store.id, "message_id": message.id, "status": status})
     return message
 

@@ -124,26 +124,34 @@ def send_many(session: Session, store: Store, sends: list[Send]) -> list[Message
 
 
 def _write(session: Session, store: Store, rows: list[tuple[Send, Message]], message_id: Callable[..., str]) -> None:
+    """Each message is INSERTed once, final: its Message-ID comes from its dedupe key and its cap decision from
+    the slots read before, so nothing is UPDATEd after (the queueing step's cost is its statements)."""
     if not rows:
         return
     cap = channel_settings(store.settings)["daily_cap"]
-    capped = [(send, m) for send, m in rows if send.capped and m.status == QUEUED]
-    days = {(m.customer_id, local_day(store, m.next_attempt_at or utcnow())) for _, m in capped}
+    capped = [m for send, m in rows if send.capped and m.status == QUEUED]
+    days = {(m.customer_id, local_day(store, m.next_attempt_at or utcnow())) for m in capped}
     taken = _taken_slots(session, store, {(c, d) for c, d in days if c is not None})
+    slots: list[tuple[Message, tuple[int, date], int]] = []
+    for message in capped:
+        key = (message.customer_id or 0, local_day(store, message.next_attempt_at or utcnow()))
+        free = next((slot for slot in range(cap) if slot not in taken[key]), None)
+        if free is None:
+            message.status, message.reason = SUPPRESSED, "daily_cap"
+            continue
+        taken[key].add(free)
+        slots.append((message, key, free))
+    for _, message in rows:
+        message.message_id = message_id(store.id, message.dedupe_key)
     with session.begin_nested():
         session.add_all([m for _, m in rows])
-        session.flush()  # one multi-row INSERT ... RETURNING id
-        for _, message in capped:
-            key = (message.customer_id or 0, local_day(store, message.next_attempt_at or utcnow()))
-            free = next((slot for slot in range(cap) if slot not in taken[key]), None)
-            if free is None:
-                message.status, message.reason = SUPPRESSED, "daily_cap"
-                continue
-            taken[key].add(free)
-            slot = DailyCapSlot(store_id=store.id, customer_id=key[0], day=key[1], slot=free, message_id=message.id)
-            session.add(slot)
-        for _, message in rows:
-            message.message_id = message_id(store.id, message.id, message.dedupe_key)
+        session.flush()  # one multi-row INSERT ... RETURNING id, which the slots name
+        session.add_all(
+            [
+                DailyCapSlot(store_id=store.id, customer_id=key[0], day=key[1], slot=slot, message_id=message.id)
+                for message, key, slot in slots
+            ]
+        )
         session.flush()
     for _, m in rows:
         log.info(

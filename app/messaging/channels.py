@@ -96,7 +96,7 @@ class FileChannel:
     """Writes <directory>/<message-id>.eml atomically (a temp file renamed), one file per message.
 
     The name is the Message-ID made file-safe, and that id comes from the row (app.messaging._message_id:
-    `ppe.<store id>.<row id>.<digest>@<domain>`), so privacy erasure finds the file of a message from its
+    `ppe.<store id>.<dedupe key digest>@<domain>`), so privacy erasure finds the file of a message from its
     row (`forget`, customers/redact) and every file of a store by the name's prefix (`forget_store`, shop/redact).
     """
 

@@ -263,6 +263,7 @@ def send_to_customer(
     message = build_message(
         store, customer, channel, template, context, dedupe_key, purpose, locale, send_after, urgent
     )
+    message.message_id = _message_id(store.id, dedupe_key)
     try:
         with session.begin_nested():  # the message and its cap slot together, or neither
             session.add(message)
@@ -273,8 +274,7 @@ def send_to_customer(
                 and not _take_slot(session, store, message, local_day(store, message.next_attempt_at or utcnow()))
             ):
                 message.status, message.reason = SUPPRESSED, "daily_cap"
-            message.message_id = _message_id(store.id, message.id, dedupe_key)
-            session.flush()
+                session.flush()
     except IntegrityError:  # a concurrent call with the same dedupe key won
         found = _existing(session, store, dedupe_key)
         if found is None:

@@ -183,5 +183,5 @@ def _hash(email: str) -> str:
 def test_message_id_is_deterministic(app, ctx, mail_clock):
     store = add_store()
     row = db.session.get(Message, enqueue(store))
-    assert re.fullmatch(rf"<ppe\.{store.id}\.{row.id}\.[0-9a-f]{{16}}@localhost>", row.message_id)
+    assert re.fullmatch(rf"<ppe\.{store.id}\.[0-9a-f]{{24}}@localhost>", row.message_id)
     assert send_message(10**9) == "skipped"

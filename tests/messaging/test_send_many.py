@@ -114,3 +114,27 @@ def test_a_slot_taken_between_the_reads_and_the_write_falls_back_and_the_cap_hol
     assert [r.status for r in rows] == ["queued", "suppressed"] and rows[1].reason == "daily_cap"
     slots = db.session.scalars(select(DailyCapSlot.message_id).order_by(DailyCapSlot.slot)).all()
     assert slots == [first.id, rows[0].id]
+
+
+def test_each_message_is_written_once_with_its_message_id_and_cap_decision(app, ctx, providers):  # noqa: F811
+    """The queueing step's cost is its statements (bench/README.md, the delivery journey): a message's Message-ID
+    and its cap decision are known before the INSERT, so no message row is written twice."""
+    from sqlalchemy import event
+
+    from app.messaging import _message_id
+
+    store, people = _store("once")
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        messages = send_many(db.session, store, _calls(people))
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE MESSAGES")]
+    assert {m.status for m in messages} >= {"queued", "suppressed"}
+    assert all(m.message_id == _message_id(store.id, m.dedupe_key) for m in messages)
