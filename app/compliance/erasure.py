@@ -4,7 +4,8 @@ Split from compliance/service.py (which re-exports these names). Erasure keeps t
 row stays as a tombstone (personal columns cleared, email_key replaced by a marker normalise_email can never
 produce), orders keep their totals. Features register their own personal columns in PERSONAL_DATA
 (register_personal_data), and what they keep outside columns with register_erasure_hook. erase_if_tombstone
-is a PIPELINE step (inbox/pipeline.py): a late delivery about an erased account must not refill it.
+and erase_parcels_if_redacted are PIPELINE steps (inbox/pipeline.py): a late delivery about an erased account or
+order must not refill it.
 https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance
 """
 
@@ -114,6 +115,7 @@ def erase_customers(session: Session, store: Store, ids: list[int]) -> dict[str,
     erased: dict[str, int] = {}
     if not ids:
         return erased
+    session.flush()  # a Core UPDATE does not autoflush, and expire_all below would drop what is pending
     for item in PERSONAL_DATA:
         # A declarative model's __table__ is a Table; DeclarativeBase types it as any FromClause.
         table = cast(Table, item.model.__table__)
@@ -148,6 +150,7 @@ def _order_ids(session: Session, store: Store, customer_ids: list[int], named: s
 def erase_orders(session: Session, store: Store, order_ids: list[str]) -> dict[str, int]:
     """NULL every registered order-keyed personal column of these orders' rows (500 orders per statement)."""
     erased: dict[str, int] = {}
+    session.flush()  # as in erase_customers: pending changes (a late update's new facts) are written first
     for start in range(0, len(order_ids), 500):
         chunk = order_ids[start : start + 500]
         for item in ORDER_PERSONAL_DATA:
@@ -182,21 +185,49 @@ def erase_if_tombstone(session: Session, store: Store, event: Any) -> None:
         log.info("compliance.tombstone_kept", extra={"store_id": store.id, "customer_id": customer_id})
 
 
-def _was_redacted(session: Session, store_id: int, platform_id: str) -> bool:
-    maps = batch_rows.store_maps(session, store_id)
-    if maps is not None:  # in an inbox batch: the store's erased accounts, read once for its part of the batch
-        known = maps.get("redacted_ids")
-        if known is None:
-            ids = select(Request.customer_platform_id).where(
-                Request.store_id == store_id, Request.topic == CUSTOMER_REDACT, Request.status == COMPLETED
-            )
-            with session.no_autoflush:  # requests complete in their own job, never inside a delivery's work
-                known = maps["redacted_ids"] = set(session.scalars(ids))
-        return platform_id in known
-    stmt = select(Request.id).where(
-        Request.store_id == store_id,
-        Request.topic == CUSTOMER_REDACT,
-        Request.status == COMPLETED,
-        Request.customer_platform_id == platform_id,
+def erase_parcels_if_redacted(session: Session, store: Store, event: Any) -> None:
+    """Pipeline guard after record-keeping (FulfillmentChanged, OrderChanged): Shopify goes on sending
+    fulfilments/update for an order after customers/redact (a carrier's correction, a retry), and a WooCommerce
+    order's update carries its tracking meta again. A parcel of an erased order keeps its new facts (status,
+    dates) but its tracking number and link are erased again, as customers/redact left them."""
+    parcel = getattr(event, "fulfillment", None)
+    order_id = parcel.order_id if parcel is not None else getattr(getattr(event, "order", None), "platform_id", None)
+    if order_id and _order_was_redacted(session, store.id, str(order_id)):
+        erase_orders(session, store, [str(order_id)])
+        log.info("compliance.parcel_kept_erased", extra={"store_id": store.id})
+
+
+def _order_was_redacted(session: Session, store_id: int, order_id: str) -> bool:
+    """Named by a completed customers/redact, or an order of an erased account (a tombstone)."""
+    customers, orders = _redactions(session, store_id)
+    if order_id in orders:
+        return True
+    if not customers:  # the common case: no account of this store was ever erased, no query per parcel
+        return False
+    key = session.scalar(
+        select(Customer.email_key)
+        .join(Order, (Order.store_id == Customer.store_id) & (Order.customer_id == Customer.id))
+        .where(Order.store_id == store_id, Order.platform_id == order_id)
     )
-    return session.scalar(stmt.limit(1)) is not None
+    return bool(key and key.startswith(TOMBSTONE_PREFIX))
+
+
+def _was_redacted(session: Session, store_id: int, platform_id: str) -> bool:
+    return platform_id in _redactions(session, store_id)[0]
+
+
+def _redactions(session: Session, store_id: int) -> tuple[set[str], set[str]]:
+    """The store's completed customers/redact requests: the customers' platform ids and the orders they named.
+    In an inbox batch, read once for the store's part of the batch."""
+    maps = batch_rows.store_maps(session, store_id)
+    known = maps.get("redactions") if maps is not None else None
+    if known is None:
+        stmt = select(Request.customer_platform_id, Request.order_platform_ids).where(
+            Request.store_id == store_id, Request.topic == CUSTOMER_REDACT, Request.status == COMPLETED
+        )
+        with session.no_autoflush:  # requests complete in their own job, never inside a delivery's work
+            rows = session.execute(stmt).all()
+        known = ({c for c, _ in rows if c}, {str(o) for _, named in rows for o in named or ()})
+        if maps is not None:
+            maps["redactions"] = known
+    return known

@@ -57,3 +57,52 @@ def test_tracking_is_exported_then_erased_and_never_logged(app, client, ctx, cap
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records).lower()
     for value in (*OURS, *THEIRS):
         assert value.lower() not in logged
+
+
+def test_a_late_fulfilment_update_after_the_redaction_does_not_bring_the_tracking_back(app, client, ctx):
+    """Shopify keeps sending fulfilments/update for an order after customers/redact (a carrier's correction, a
+    retried delivery): the parcel's facts move on, its tracking number and link stay erased, a bystander's
+    parcel updated the same way keeps its own."""
+    add_store("shopify")
+    db.session.remove()
+    populate(client)
+    send(client, "fulfillments/create", fulfillment(5001, 5001, tracking_urls=[THEIRS[1]]))
+    send(client, "customers/redact", compliance_payload("customers_redact"))
+    process_all(app)
+    assert run_requests(app) == ["completed"]
+    late = fulfillment(280263, 6001, tracking_number=OURS[0], tracking_numbers=[OURS[0]], tracking_url=OURS[1])
+    late.update(shipment_status="delivered", updated_at="2026-11-05T09:00:00Z")
+    theirs = fulfillment(5001, 5001, tracking_number="1Z5002", tracking_numbers=["1Z5002"])
+    theirs.update(updated_at="2026-11-05T09:00:00Z", tracking_url="https://www.ups.com/track?tracknum=1Z5002")
+    send(client, "fulfillments/update", late)
+    send(client, "fulfillments/update", theirs)
+    process_all(app)
+    db.session.expire_all()
+    parcels = {f.platform_id: f for f in db.session.scalars(select(Fulfillment))}
+    assert (parcels["6001"].tracking_number, parcels["6001"].tracking_url) == (None, None)
+    assert parcels["6001"].delivered_at is not None  # the update itself was applied
+    assert parcels["5001"].tracking_number == "1Z5002"
+
+
+def test_a_late_order_update_of_an_erased_account_is_applied_while_the_tombstone_stays(app, client, ctx):
+    """The tombstone guard erases the account again with a Core UPDATE; what the same batch had not yet flushed
+    (this order's new facts, another store's order) must not be dropped by it."""
+    from app.records.models import Customer, Order
+    from tests.compliance.conftest import CUSTOMER_ID, EMAIL
+    from tests.helpers import shopify_order
+
+    add_store("shopify")
+    db.session.remove()
+    populate(client)
+    send(client, "customers/redact", compliance_payload("customers_redact"))
+    process_all(app)
+    assert run_requests(app) == ["completed"]
+    late = shopify_order(280263, email=EMAIL, customer_id=CUSTOMER_ID, total="30.50")
+    late.update(updated_at="2026-12-01T10:00:00Z", cancelled_at="2026-12-01T10:00:00Z", cancel_reason="customer")
+    send(client, "orders/updated", late)
+    process_all(app)
+    db.session.expire_all()
+    order = db.session.scalar(select(Order).where(Order.platform_id == "280263"))
+    assert order.cancelled_at is not None  # the update was applied
+    account = db.session.scalar(select(Customer).where(Customer.platform_id == str(CUSTOMER_ID)))
+    assert account.email is None and account.first_name is None
