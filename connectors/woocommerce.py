@@ -216,7 +216,7 @@ def _completion(
             platform_id=f"{order_id}-completed",
             order_id=order_id,
             status="success",
-            shipment_status="delivered" if facts.delivered else None,
+            shipment_status="delivered" if facts.delivered else facts.carrier_status,
             created_at=completed_at or facts.shipped_at or modified,
             updated_at=modified,
             tracking=facts.tracking,

@@ -28,7 +28,13 @@ gave the tracking, since our plugin's `ppe_tracking` does not carry it. Shipment
 YITH store no promised date: their parcels never count as late (docs/delivery-and-recovery.md).
 
 "Delivered": the order status `delivered` (AST's custom status `wc-delivered`, sent without its prefix), or our
-plugin's `delivered_at`, or every shipment's `status` delivered (TrackShip, through our plugin).
+plugin's `delivered_at`, or every shipment's `status` delivered (TrackShip, through our plugin or its meta).
+
+Carrier status: TrackShip's shipment statuses (its install's list: in_transit, available_for_pickup,
+out_for_delivery, failure, on_hold, exception, return_to_sender, delivered) in the words of Shopify's
+FulfillmentEventStatus, which records and the journey read (TRACKSHIP_STATUS), so a WooCommerce parcel can be out
+for delivery, failed or delayed as a Shopify one is. With shipments at different steps the parcel takes the news the
+customer most needs first (a failure before an out-for-delivery before a transit).
 
 Everything here comes from other plugins' data, so it is parsed leniently: a field that is not a valid string,
 URL or date is left out, never a reason to refuse the order.
@@ -54,6 +60,20 @@ TRACKSHIP_META = "shipment_status"
 DELIVERED_STATUS = "delivered"
 MAX_SHIPMENTS = 20
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: TrackShip status -> Shopify carrier status. exception and on_hold are a carrier's hold-up, which Shopify calls
+#: delayed; return_to_sender will not reach the customer: a failure. pre_transit, unknown and the rest say no more
+#: than "shipped".
+TRACKSHIP_STATUS = {
+    "in_transit": "in_transit",
+    "out_for_delivery": "out_for_delivery",
+    "available_for_pickup": "ready_for_pickup",
+    "failure": "failure",
+    "return_to_sender": "failure",
+    "exception": "delayed",
+    "on_hold": "delayed",
+    "delivered": DELIVERED_STATUS,
+}
+_NEWS_FIRST = ("failure", "out_for_delivery", "ready_for_pickup", "delayed", "in_transit")
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,7 @@ class ShipmentFacts:
     delivered: bool
     delivered_at: datetime | None  # when it was marked delivered, if known (else the caller's modified date)
     estimated_delivery_at: datetime | None = None  # the carrier's promise (TrackShip), the end of that day in UTC
+    carrier_status: str | None = None  # TrackShip's word for the parcel, as Shopify's carrier statuses
 
 
 def _when(value: Any) -> datetime | None:
@@ -128,15 +149,31 @@ def _shipment_tracking(value: Any) -> list[tuple[Tracking, datetime | None]]:
 def _promised(value: Any) -> datetime | None:
     """The latest `est_delivery_date` of TrackShip's shipments not delivered yet (a PHP array arrives as a JSON
     list, or as an object when its keys are not 0..n-1), as the end of that day in UTC."""
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
     days = []
-    for item in list(items)[:MAX_SHIPMENTS]:
+    for item in _items(value):
         if not isinstance(item, dict) or item.get("status") == DELIVERED_STATUS:
             continue
         raw = item.get("est_delivery_date")
         if isinstance(raw, str) and _DATE.fullmatch(raw.strip()) and (day := _when(raw.strip())) is not None:
             days.append(day)
     return max(days) + timedelta(days=1) if days else None
+
+
+def _items(value: Any) -> list[Any]:
+    """A PHP array arrives as a JSON list, or as an object when its keys are not 0..n-1."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return list(items)[:MAX_SHIPMENTS]
+
+
+def _carrier_status(value: Any) -> str | None:
+    mapped = [
+        TRACKSHIP_STATUS[item["status"]]
+        for item in _items(value)
+        if isinstance(item, dict) and isinstance(item.get("status"), str) and item["status"] in TRACKSHIP_STATUS
+    ]
+    if mapped and all(status == DELIVERED_STATUS for status in mapped):
+        return DELIVERED_STATUS
+    return next((status for status in _NEWS_FIRST if status in mapped), None)
 
 
 def shipment_facts(data: p.JSONObject, status: str) -> ShipmentFacts:
@@ -151,10 +188,18 @@ def shipment_facts(data: p.JSONObject, status: str) -> ShipmentFacts:
                 (Tracking(p.lenient_text(_meta(data, YITH_CARRIER), 64), number, None), _when(_meta(data, YITH_DATE)))
             ]
     dates = [when for _, when in shipments if when is not None]
+    trackship = _meta(data, TRACKSHIP_META)
+    carrier_status = _carrier_status(trackship) or (
+        _carrier_status(ours.get("shipments")) if isinstance(ours, dict) else None
+    )
     return ShipmentFacts(
         tracking=tuple(t for t, _ in shipments),
         shipped_at=min(dates) if dates else None,
-        delivered=status == DELIVERED_STATUS or delivered_at is not None or every_parcel_delivered,
+        delivered=status == DELIVERED_STATUS
+        or delivered_at is not None
+        or every_parcel_delivered
+        or carrier_status == DELIVERED_STATUS,
         delivered_at=delivered_at,
-        estimated_delivery_at=_promised(_meta(data, TRACKSHIP_META)),
+        estimated_delivery_at=_promised(trackship),
+        carrier_status=carrier_status,
     )

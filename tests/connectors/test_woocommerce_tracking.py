@@ -91,6 +91,28 @@ def test_trackships_estimated_delivery_is_the_parcels_promise():
     assert parcel.estimated_delivery_at is None
 
 
+def test_trackships_statuses_become_the_parcels_carrier_status():
+    """TrackShip's statuses (trackship-for-woocommerce's status list) in Shopify's carrier words, so a WooCommerce
+    parcel tells the journey "out for delivery", "failed" or "delayed" as a Shopify one does; with shipments at
+    different steps, the news the customer most needs first; all delivered is delivered, dated by the update."""
+
+    def status(*statuses):
+        shipments = [{"status": s, "est_delivery_date": "2017-03-29"} for s in statuses]
+        _, [parcel] = _parcel(_with_trackship(fixture_json("woocommerce", "order_shipment_tracking"), shipments))
+        return parcel.shipment_status, parcel.delivered_at is not None
+
+    assert status("in_transit") == ("in_transit", False)
+    assert status("out_for_delivery") == ("out_for_delivery", False)
+    assert status("available_for_pickup") == ("ready_for_pickup", False)
+    assert status("return_to_sender") == ("failure", False)
+    assert status("exception") == ("delayed", False)
+    assert status("in_transit", "failure") == ("failure", False)
+    assert status("delivered", "out_for_delivery") == ("out_for_delivery", False)
+    assert status("delivered", "delivered") == ("delivered", True)
+    assert status("pre_transit") == (None, False)  # says nothing beyond "shipped"
+    assert status(7, None) == (None, False)  # another plugin's data, parsed leniently
+
+
 def test_yith_order_tracking_meta():
     payload = fixture_json("woocommerce", "order")
     payload["meta_data"] += [

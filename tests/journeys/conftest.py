@@ -91,6 +91,8 @@ __all__ = ["shopify_order"]
 #: the steps an order goes through with each: 0 paid (no parcel), 1 tracking added (ships it), 2 completed,
 #: 3 marked delivered. "none" has no tracking plugin: completion alone ships the parcel.
 WOO_PATHS = {"none": (0, 2), "ast": (0, 1, 2, 3), "yith": (0, 1, 2), "ppe": (0, 1, 2, 3)}
+#: The plugins that carry TrackShip's statuses (its meta, or our plugin's field): their parcels go out for delivery.
+TRACKSHIP_PLUGINS = ("ast", "ppe")
 
 
 def woo_tracking_number(order_id: int, plugin: str) -> str | None:
@@ -102,13 +104,15 @@ def woo_parcel_snapshot(order_id: int, plugin: str, step: int) -> dict[str, Any]
     modified = f"2026-11-0{2 + step}T10:00:00"
     payload = woo_order(order_id, completed=step >= 2, modified=modified, email=f"w{order_id}@example.com")
     number, delivered = woo_tracking_number(order_id, plugin), step >= 3
+    # TrackShip's word for the parcel: in transit once tracked, out for delivery once completed, then delivered.
+    trackship = "delivered" if delivered else "out_for_delivery" if step >= 2 else "in_transit"
     meta = list(payload["meta_data"])
     if step >= 1 and plugin == "ast":  # Shipment Tracking / AST items, and TrackShip's status with its promise
         meta.append({"id": 9001, "key": "_wc_shipment_tracking_items", "value": [{
             "tracking_provider": "usps", "custom_tracking_provider": "", "custom_tracking_link": "",
             "tracking_number": number, "date_shipped": "1793613600", "tracking_id": f"t{order_id}"}]})  # fmt: skip
         meta.append({"id": 9002, "key": "shipment_status", "value": [{
-            "status": "delivered" if delivered else "in_transit", "status_date": "2026-11-03 10:00:00",
+            "status": trackship, "status_date": "2026-11-03 10:00:00",
             "est_delivery_date": "2026-11-06"}]})  # fmt: skip
         if delivered:
             payload["status"] = "delivered"  # AST's custom status (wc-delivered), sent without its prefix
@@ -121,7 +125,7 @@ def woo_parcel_snapshot(order_id: int, plugin: str, step: int) -> dict[str, Any]
     elif step >= 1 and plugin == "ppe":  # our plugin's normalised field (TrackShip's status per shipment)
         shipment = {
             "id": f"s{order_id}", "carrier": "UPS", "number": number, "shipped_at": "2026-11-03T08:00:00+00:00",
-            "url": f"https://www.ups.com/track?tracknum={number}", "status": "delivered" if delivered else "in_transit",
+            "url": f"https://www.ups.com/track?tracknum={number}", "status": trackship,
         }  # fmt: skip
         when = "2026-11-05T12:00:00+00:00" if delivered else None
         payload["ppe_tracking"] = {"version": 1, "delivered_at": when, "shipments": [shipment]}

@@ -8,7 +8,8 @@ the journey's rule gives, in order:
 - a model of the rule, fed only with what each batch made known (the order, the parcel, the carrier statuses);
 - and, independently of the model: one message per state per parcel at most, ranks strictly rising per parcel
   (never backwards), and every parcel's highest state always told once its order and parcel are known;
-- a WooCommerce parcel's messages carry its plugin's tracking number, and TrackShip's promise is the parcel's.
+- a WooCommerce parcel's messages carry its plugin's tracking number, TrackShip's promise is the parcel's, and
+  its statuses (through its meta or our plugin) tell "out for delivery" as a Shopify carrier event does.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
-from app.journeys.states import CARRIER, DELIVERED, RANK, SHIPPED
+from app.journeys.states import CARRIER, DELIVERED, OUT_FOR_DELIVERY, RANK, SHIPPED
 from app.messaging.api import Message
 from app.records.models import Fulfillment
 from tests.helpers import add_store, process_all, reset_state, shopify_order
 from tests.journeys.conftest import (
+    TRACKSHIP_PLUGINS,
     WOO_PATHS,
     carrier_event,
     delivery_messages,
@@ -114,12 +116,12 @@ def _tell(had: dict[str, set[str]], told: list[tuple[str, str]], parcel: str, se
 def _expected(shuffled: list, cuts: list[bool]) -> list[tuple[str, str]]:
     """The rule, fed batch by batch with what the records then knew (both stores' parcels)."""
     known: set[Delivery] = set()
-    woo: dict[int, int] = {}  # order -> the latest step known (each snapshot holds every earlier fact)
+    woo: dict[int, tuple[str, int]] = {}  # order -> its plugin, the latest step known (a snapshot holds all before)
     had: dict[str, set[str]] = {}
     told: list[tuple[str, str]] = []
     for index, item in enumerate(shuffled):
         if isinstance(item, WooPost):
-            woo[item.order] = max(woo.get(item.order, -1), item.step)
+            woo[item.order] = (item.plugin, max(woo.get(item.order, ("", -1))[1], item.step))
         else:
             known.add(item)
         if not (cuts[index] or index == len(shuffled) - 1):
@@ -128,10 +130,16 @@ def _expected(shuffled: list, cuts: list[bool]) -> list[tuple[str, str]]:
         for parcel in sorted({d for d in known if d.kind == "parcel" and d.order in orders}, key=lambda d: d.parcel):
             seen = {SHIPPED} | {CARRIER[d.status] for d in known if d.parcel == parcel.parcel and d.status in CARRIER}
             _tell(had, told, str(parcel.parcel), seen)
-        for order, step in sorted(woo.items()):
-            if step >= 1:  # tracking added or completed: shipped; marked delivered: delivered
-                _tell(had, told, f"{order}-completed", {SHIPPED} | ({DELIVERED} if step >= 3 else set()))
+        for order, (plugin, step) in sorted(woo.items()):
+            if step >= 1:
+                _tell(had, told, f"{order}-completed", _woo_states(plugin, step))
     return told
+
+
+def _woo_states(plugin: str, step: int) -> set[str]:
+    """Tracking added or completed: shipped; completed with TrackShip's word: out for delivery; marked: delivered."""
+    out = {OUT_FOR_DELIVERY} if step >= 2 and plugin in TRACKSHIP_PLUGINS else set()
+    return {SHIPPED} | out | ({DELIVERED} if step >= 3 else set())
 
 
 def _per_parcel(told: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -158,7 +166,7 @@ def _post(client, delivery: Delivery | WooPost) -> None:
 def _highest(item: Delivery | WooPost, shuffled: list) -> set[str]:
     if isinstance(item, WooPost):
         step = max(w.step for w in shuffled if isinstance(w, WooPost) and w.order == item.order)
-        return {SHIPPED} | ({DELIVERED} if step >= 3 else set())
+        return _woo_states(item.plugin, step)
     events = [d for d in shuffled if isinstance(d, Delivery) and d.parcel == item.parcel and d.status in CARRIER]
     return {SHIPPED} | {CARRIER[d.status] for d in events}
 
