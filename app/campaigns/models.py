@@ -117,6 +117,7 @@ class CampaignSend(OutboxColumns, Model):
     code: Mapped[str | None] = mapped_column(String(32))
     coupon_value: Mapped[Decimal | None] = mapped_column(Money)
     coupon_platform_id: Mapped[str | None] = mapped_column(String(128))
+    # attempts, locked_until, next_attempt_at, last_error: OutboxColumns (app/platform/outbox_jobs.py)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

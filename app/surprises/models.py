@@ -67,6 +67,7 @@ class Surprise(OutboxColumns, Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     code_platform_id: Mapped[str | None] = mapped_column(String(128))
     used_order_platform_id: Mapped[str | None] = mapped_column(String(64))
+    # attempts, locked_until, next_attempt_at, last_error: OutboxColumns (app/platform/outbox_jobs.py)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
