@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.messaging.cap_slots import add_slot
 from app.messaging.channel_settings import channel_settings
 from app.messaging.contacts import phone_key
 from app.messaging.models import (
@@ -135,13 +136,8 @@ def _write(session: Session, store: Store, rows: list[tuple[Send, Message]], mes
         session.flush()  # one multi-row INSERT ... RETURNING id
         for _, message in capped:
             key = (message.customer_id or 0, local_day(store, message.next_attempt_at or utcnow()))
-            free = next((slot for slot in range(cap) if slot not in taken[key]), None)
-            if free is None:
+            if not add_slot(session, store, message, key[1], taken[key], cap):
                 message.status, message.reason = SUPPRESSED, "daily_cap"
-                continue
-            taken[key].add(free)
-            slot = DailyCapSlot(store_id=store.id, customer_id=key[0], day=key[1], slot=free, message_id=message.id)
-            session.add(slot)
         for _, message in rows:
             message.message_id = message_id(store.id, message.id, message.dedupe_key)
         session.flush()
