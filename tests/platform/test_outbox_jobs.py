@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import Integer, String, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from app.extensions import db
 from app.platform import outbox_jobs
 from app.platform.outbox_jobs import OutboxColumns, claim_and_enqueue
 
@@ -44,59 +45,49 @@ class _Queue:
 
 @pytest.fixture
 def queue(app, monkeypatch) -> Iterator[_Queue]:
-    from app.extensions import db
-
+    """The fake queue, and Row's table made for the test and dropped after it (inside an app context)."""
     fake = _Queue()
     monkeypatch.setattr(outbox_jobs, "get_queue", lambda: fake)
     with app.app_context():
-        _Base.metadata.drop_all(db.engine)
-        _Base.metadata.create_all(db.engine)
+        tables = [Row.__table__]
+        _Base.metadata.create_all(db.engine, tables=tables)
         try:
             yield fake
         finally:
             db.session.remove()
-            _Base.metadata.drop_all(db.engine)
+            _Base.metadata.drop_all(db.engine, tables=tables)
 
 
-def _session(app) -> Session:
-    from app.extensions import db
-
-    with app.app_context():
-        return Session(db.engine)
-
-
-def _tick(session: Session, now: datetime = NOW) -> int:
+def _tick(now: datetime = NOW) -> int:
     return claim_and_enqueue(
-        session, Row, job=JOB, statuses=("pending", "reversing"), now=now, lease=LEASE, job_timeout=120, event="t.e"
+        db.session, Row, job=JOB, statuses=("pending", "reversing"), now=now, lease=LEASE, job_timeout=120, event="t.e"
     )
 
 
-def test_due_rows_of_the_statuses_are_claimed_oldest_first_and_enqueued_once(app, queue):
-    with _session(app) as session:
-        session.add_all(
-            [
-                Row(id=1, status="pending", next_attempt_at=NOW - timedelta(minutes=1)),
-                Row(id=2, status="reversing", next_attempt_at=NOW - timedelta(hours=1), attempts=3),
-                Row(id=3, status="pending", next_attempt_at=NOW + timedelta(minutes=1)),  # not due yet
-                Row(id=4, status="issued", next_attempt_at=NOW - timedelta(hours=1)),  # not a due status
-                Row(id=5, status="pending", next_attempt_at=NOW - timedelta(hours=2), locked_until=NOW + LEASE),
-            ]
-        )
-        session.commit()
-        assert _tick(session) == 2
-        assert _tick(session) == 0  # leased now: a second scheduler pass takes nothing
+def test_due_rows_of_the_statuses_are_claimed_and_enqueued_once_each(app, queue):
+    db.session.add_all(
+        [
+            Row(id=1, status="pending", next_attempt_at=NOW - timedelta(minutes=1)),
+            Row(id=2, status="reversing", next_attempt_at=NOW - timedelta(hours=1), attempts=3),
+            Row(id=3, status="pending", next_attempt_at=NOW + timedelta(minutes=1)),  # not due yet
+            Row(id=4, status="issued", next_attempt_at=NOW - timedelta(hours=1)),  # not a due status
+            Row(id=5, status="pending", next_attempt_at=NOW - timedelta(hours=2), locked_until=NOW + LEASE),
+        ]
+    )
+    db.session.commit()
+    assert _tick() == 2
+    assert _tick() == 0  # leased now: a second scheduler pass takes nothing
     assert sorted(queue.jobs) == [(JOB, 1, 1, 120), (JOB, 2, 4, 120)]
 
 
 def test_an_enqueue_lost_to_redis_is_claimed_again_when_the_lease_passes(app, queue):
-    with _session(app) as session:
-        session.add(Row(id=1, status="pending", next_attempt_at=NOW - timedelta(minutes=1)))
-        session.commit()
-        queue.down = True
-        assert _tick(session) == 0
-        assert _tick(session, NOW + LEASE / 2) == 0  # still leased: not claimed, not counted
-        queue.down = False
-        assert _tick(session, NOW + LEASE) == 1
-        row = session.scalars(select(Row)).one()
+    db.session.add(Row(id=1, status="pending", next_attempt_at=NOW - timedelta(minutes=1)))
+    db.session.commit()
+    queue.down = True
+    assert _tick() == 0
+    assert _tick(NOW + LEASE / 2) == 0  # still leased: not claimed, not counted
+    queue.down = False
+    assert _tick(NOW + LEASE) == 1
+    row = db.session.scalars(select(Row)).one()
     assert queue.jobs == [(JOB, 1, 2, 120)]  # the second claim's attempt: a job of the first would do nothing
     assert row.attempts == 2
