@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.messaging.cap_slots import add_slot
+from app.messaging.cap_slots import next_free, slot_row
 from app.messaging.channel_settings import channel_settings
 from app.messaging.contacts import phone_key
 from app.messaging.models import (
@@ -136,8 +136,11 @@ def _write(session: Session, store: Store, rows: list[tuple[Send, Message]], mes
         session.flush()  # one multi-row INSERT ... RETURNING id
         for _, message in capped:
             key = (message.customer_id or 0, local_day(store, message.next_attempt_at or utcnow()))
-            if not add_slot(session, store, message, key[1], taken[key], cap):
+            free = next_free(taken[key], cap)
+            if free is None:
                 message.status, message.reason = SUPPRESSED, "daily_cap"
+                continue
+            session.add(slot_row(store, message, key[1], free))
         for _, message in rows:
             message.message_id = message_id(store.id, message.id, message.dedupe_key)
         session.flush()

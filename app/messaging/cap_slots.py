@@ -6,10 +6,11 @@ DailyCapSlot row. The row's unique key (store, customer, day, slot) is what hold
 it, the second one's savepoint meets the key. With no slot left the caller suppresses the message, reason
 "daily_cap".
 
-- `add_slot(session, store, message, day, taken, cap)`: adds the row of the lowest free slot (and marks it in
-  `taken`), or says False when there is none. It does not flush: the caller's savepoint does, and meets the
-  unique key if a concurrent sender took the slot between the caller's read and this write (send_many then
-  sends one at a time, through take_slot).
+- `next_free(taken, cap)`: the rule itself: the lowest slot below `cap` not in `taken` (then marked taken), or
+  None over the cap. send_many decides every message of a batch from one read of the taken slots.
+- `slot_row(store, message, day, slot)`: the DailyCapSlot row (the message must have its id: flushed). send_many
+  writes its rows in the batch's savepoint; a slot a concurrent sender took meanwhile fails the batch on the
+  unique key and its messages go one at a time through send_to_customer, hence take_slot.
 - `take_slot(session, store, message, day)`: send_to_customer's: reads the day's taken slots and inserts the
   lowest free one in a savepoint of its own; a slot a concurrent send took first is skipped for the next.
 """
@@ -27,7 +28,7 @@ from app.messaging.models import DailyCapSlot, Message
 from app.stores.models import Store
 
 
-def _next_free(taken: set[int], cap: int) -> int | None:
+def next_free(taken: set[int], cap: int) -> int | None:
     """The lowest slot below `cap` not in `taken`, now marked taken; None when all are."""
     slot = next((slot for slot in range(cap) if slot not in taken), None)
     if slot is not None:
@@ -35,17 +36,8 @@ def _next_free(taken: set[int], cap: int) -> int | None:
     return slot
 
 
-def _row(store: Store, message: Message, day: date, slot: int) -> DailyCapSlot:
+def slot_row(store: Store, message: Message, day: date, slot: int) -> DailyCapSlot:
     return DailyCapSlot(store_id=store.id, customer_id=message.customer_id, day=day, slot=slot, message_id=message.id)
-
-
-def add_slot(session: Session, store: Store, message: Message, day: date, taken: set[int], cap: int) -> bool:
-    """Add (unflushed) the row of the lowest slot free in `taken` for `message` on `day`; False over the cap."""
-    slot = _next_free(taken, cap)
-    if slot is None:
-        return False
-    session.add(_row(store, message, day, slot))
-    return True
 
 
 def take_slot(session: Session, store: Store, message: Message, day: date) -> bool:
@@ -60,10 +52,10 @@ def take_slot(session: Session, store: Store, message: Message, day: date) -> bo
             )
         )
     )
-    while (slot := _next_free(taken, cap)) is not None:
+    while (slot := next_free(taken, cap)) is not None:
         try:
             with session.begin_nested():
-                session.add(_row(store, message, day, slot))
+                session.add(slot_row(store, message, day, slot))
                 session.flush()
             return True
         except IntegrityError:  # a concurrent send took this slot first (it stays marked taken): try the next
