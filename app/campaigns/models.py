@@ -17,6 +17,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.outbox_jobs import OutboxColumns
 from app.platform.types import BigId, Money, UTCDateTime, flush_after, utcnow
 
 ACTIVE, CANCELLED, FINISHED = "active", "cancelled", "finished"
@@ -91,7 +92,7 @@ class CampaignBatch(Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class CampaignSend(Model):
+class CampaignSend(OutboxColumns, Model):
     """One customer in one run: inserted before anything is sent; the unique key is the "once"."""
 
     __tablename__ = "campaign_sends"
@@ -116,10 +117,7 @@ class CampaignSend(Model):
     code: Mapped[str | None] = mapped_column(String(32))
     coupon_value: Mapped[Decimal | None] = mapped_column(Money)
     coupon_platform_id: Mapped[str | None] = mapped_column(String(128))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(String(500))
+    # attempts, locked_until, next_attempt_at, last_error: OutboxColumns (app/platform/outbox_jobs.py)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,7 +1,8 @@
 """The campaigns' jobs and their scheduler step (docs/campaigns.md, "Runs").
 
 tick(app), each scheduler pass: starts due runs; claims fanning runs, pending batches and coupon sends whose lease
-passed (app/platform/outbox.claim_due: FOR UPDATE SKIP LOCKED, a lease, `attempts + 1`) and enqueues their jobs;
+passed (app/platform/outbox.claim_due, pending batches and coupon sends through outbox_jobs.claim_and_enqueue:
+FOR UPDATE SKIP LOCKED, a lease, `attempts + 1`) and enqueues their jobs;
 marks runs done when their last batch is. A job lost with Redis or a killed worker is picked up again once its
 lease passes; a duplicated one does nothing twice (the cursor's compare-and-set, the send rows' unique key).
 """
@@ -9,11 +10,10 @@ lease passes; a duplicated one does nothing twice (the cursor's compare-and-set,
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from redis.exceptions import RedisError
 from sqlalchemy import exists, update
 
 from app.campaigns import coupons, runs, sending
@@ -30,25 +30,20 @@ from app.campaigns.models import (
 from app.extensions import db
 from app.messaging.api import mail_now
 from app.platform.jobs import job_app
-from app.platform.logs import reason
 from app.platform.outbox import claim_due
-from app.platform.queue import get_queue
+from app.platform.outbox_jobs import claim_and_enqueue, enqueue_row
 from app.stores.models import Store
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 CLAIM = 200
+JOB_TIMEOUT, ENQUEUE_FAILED = 600, "campaigns.enqueue_failed"
 JOBS = {"fan_out": "app.campaigns.tasks.fan_out", "batch": "app.campaigns.tasks.send_batch",
         "coupon": "app.campaigns.tasks.create_coupon"}  # fmt: skip
 
 
 def enqueue(kind: str, row_id: int, attempt: int | None = None) -> bool:
-    try:
-        get_queue().enqueue(JOBS[kind], row_id, attempt, job_timeout=600, result_ttl=3600, failure_ttl=86400)
-        return True
-    except RedisError as exc:  # the lease passes and a later tick claims the row again
-        log.warning("campaigns.enqueue_failed", extra={"job": kind, "row_id": row_id, "reason": reason(exc)})
-        return False
+    return enqueue_row(JOBS[kind], row_id, attempt, job_timeout=JOB_TIMEOUT, event=ENQUEUE_FAILED)
 
 
 def fan_out(run_id: int, attempt: int | None = None) -> dict[str, int]:
@@ -104,16 +99,8 @@ def tick(app: Flask) -> dict[str, int]:
                            CampaignRun.locked_until.is_(None) | (CampaignRun.locked_until <= now)],
                     order_by=[CampaignRun.id], join=active):  # fmt: skip
                 totals["fan_out"] += enqueue("fan_out", run_id, attempt)
-            for batch_id, attempt in claim_due(db.session, CampaignBatch, now=now, limit=CLAIM, lease=LEASE,
-                    where=[CampaignBatch.status == PENDING, CampaignBatch.next_attempt_at <= now,
-                           CampaignBatch.locked_until.is_(None) | (CampaignBatch.locked_until <= now)],
-                    order_by=[CampaignBatch.id]):  # fmt: skip
-                totals["batches"] += enqueue("batch", batch_id, attempt)
-            for send_id, attempt in claim_due(db.session, CampaignSend, now=now, limit=CLAIM, lease=LEASE,
-                    where=[CampaignSend.status == COUPON_PENDING, CampaignSend.next_attempt_at <= now,
-                           CampaignSend.locked_until.is_(None) | (CampaignSend.locked_until <= now)],
-                    order_by=[CampaignSend.next_attempt_at]):  # fmt: skip
-                totals["coupons"] += enqueue("coupon", send_id, attempt)
+            totals["batches"] = _claim("batch", CampaignBatch, PENDING, CampaignBatch.id, now)
+            totals["coupons"] = _claim("coupon", CampaignSend, COUPON_PENDING, CampaignSend.next_attempt_at, now)
             open_batches = exists().where(CampaignBatch.run_id == CampaignRun.id, CampaignBatch.status == PENDING)
             closing = update(CampaignRun).where(CampaignRun.status == FANNED, ~open_batches)
             closing = closing.values(status=DONE, finished_at=now)
@@ -122,3 +109,9 @@ def tick(app: Flask) -> dict[str, int]:
             return totals
         finally:
             db.session.remove()
+
+
+def _claim(kind: str, model: type[Any], status: str, order: Any, now: datetime) -> int:
+    """Claim `model`'s due rows in `status` (pending batches, coupon sends to retry) and enqueue `kind`'s job."""
+    return claim_and_enqueue(db.session, model, job=JOBS[kind], statuses=[status], order_by=[order], now=now,
+                             lease=LEASE, limit=CLAIM, job_timeout=JOB_TIMEOUT, event=ENQUEUE_FAILED)  # fmt: skip

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.messaging.cap_slots import next_free, slot_row
 from app.messaging.channel_settings import channel_settings
 from app.messaging.contacts import phone_key
 from app.messaging.models import (
@@ -135,23 +136,17 @@ def _write(session: Session, store: Store, rows: list[tuple[Send, Message]], mes
     slots: list[tuple[Message, tuple[int, date], int]] = []
     for message in capped:
         key = (message.customer_id or 0, local_day(store, message.next_attempt_at or utcnow()))
-        free = next((slot for slot in range(cap) if slot not in taken[key]), None)
+        free = next_free(taken[key], cap)
         if free is None:
             message.status, message.reason = SUPPRESSED, "daily_cap"
             continue
-        taken[key].add(free)
         slots.append((message, key, free))
     for _, message in rows:
         message.message_id = message_id(store.id, message.dedupe_key)
     with session.begin_nested():
         session.add_all([m for _, m in rows])
         session.flush()  # one multi-row INSERT ... RETURNING id, which the slots name
-        session.add_all(
-            [
-                DailyCapSlot(store_id=store.id, customer_id=key[0], day=key[1], slot=slot, message_id=message.id)
-                for message, key, slot in slots
-            ]
-        )
+        session.add_all([slot_row(store, message, key[1], slot) for message, key, slot in slots])
         session.flush()
     for _, m in rows:
         log.info(

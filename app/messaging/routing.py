@@ -10,8 +10,9 @@
 - Quiet hours (store's time zone, Store.timezone, UTC when unknown): marketing, and what the caller marks
   `urgent=False`, is held (next_attempt_at moved to the window's end), never dropped.
 - `capped=True`: the customer's daily cap (channels.daily_cap, per local day of the send time) is taken as a
-  slot row with a unique key (models.DailyCapSlot) in the same savepoint as the message, so two concurrent sends
-  can never both take the last slot; over the cap the row is written "suppressed", reason "daily_cap".
+  slot row with a unique key (models.DailyCapSlot; the rule is cap_slots.py's, send_many's too) in the same
+  savepoint as the message, so two concurrent sends can never both take the last slot; over the cap the row is
+  written "suppressed", reason "daily_cap".
 - Idempotent per (store, dedupe_key): a second call returns the first row unchanged.
 """
 
@@ -28,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.messaging.cap_slots import take_slot
 from app.messaging.channel_settings import channel_settings, quiet_window
 from app.messaging.contacts import MARKETING_ONLY, phone_key, phone_opted_out
 from app.messaging.i18n import resolve_locale
@@ -40,7 +42,6 @@ from app.messaging.models import (
     SUPPRESSED,
     TRANSACTIONAL,
     WHATSAPP,
-    DailyCapSlot,
     Message,
 )
 from app.messaging.phone_render import has_phone_text
@@ -161,35 +162,6 @@ def _existing(session: Session, store: Store, dedupe_key: str) -> Message | None
     return session.scalar(select(Message).where(Message.store_id == store.id, Message.dedupe_key == dedupe_key))
 
 
-def _take_slot(session: Session, store: Store, message: Message, day: date) -> bool:
-    """A free slot below the cap for this message, or False; each try is its own savepoint (the unique key)."""
-    cap = channel_settings(store.settings)["daily_cap"]
-    taken = set(
-        session.scalars(
-            select(DailyCapSlot.slot).where(
-                DailyCapSlot.store_id == store.id,
-                DailyCapSlot.customer_id == message.customer_id,
-                DailyCapSlot.day == day,
-            )
-        )
-    )
-    for slot in range(cap):
-        if slot in taken:
-            continue
-        try:
-            with session.begin_nested():
-                session.add(
-                    DailyCapSlot(
-                        store_id=store.id, customer_id=message.customer_id, day=day, slot=slot, message_id=message.id
-                    )
-                )
-                session.flush()
-            return True
-        except IntegrityError:  # a concurrent send took this slot first: try the next
-            continue
-    return False
-
-
 def build_message(
     store: Store,
     customer: Customer,
@@ -271,7 +243,7 @@ def send_to_customer(
             if (
                 capped
                 and message.status == QUEUED
-                and not _take_slot(session, store, message, local_day(store, message.next_attempt_at or utcnow()))
+                and not take_slot(session, store, message, local_day(store, message.next_attempt_at or utcnow()))
             ):
                 message.status, message.reason = SUPPRESSED, "daily_cap"
                 session.flush()

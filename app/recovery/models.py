@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.outbox_jobs import OutboxColumns
 from app.platform.types import BigId, Money, UTCDateTime, flush_after, utcnow
 
 PENDING, ISSUED, USED, REVERSING, REVERSED, FAILED = "pending", "issued", "used", "reversing", "reversed", "failed"
@@ -26,7 +27,7 @@ REASONS = ("late_parcel", "carrier_failure", "survey_detractor", "low_rating", "
 DUE = (PENDING, REVERSING)
 
 
-class RecoveryCase(Model):
+class RecoveryCase(OutboxColumns, Model):
     __tablename__ = "recovery_cases"
     __table_args__ = (
         UniqueConstraint("store_id", "order_platform_id"),  # never twice per order
@@ -53,10 +54,7 @@ class RecoveryCase(Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     coupon_platform_id: Mapped[str | None] = mapped_column(String(128))
     used_order_platform_id: Mapped[str | None] = mapped_column(String(64))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(String(500))
+    # attempts, locked_until, next_attempt_at, last_error: OutboxColumns (app/platform/outbox_jobs.py)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

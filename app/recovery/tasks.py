@@ -1,8 +1,9 @@
 """The coupon of a case, created and taken back through the store's client, and the scheduler step that moves them.
 
-tick(app): claims due `pending` and `reversing` cases of active stores (app/platform/outbox.claim_due: FOR UPDATE
-SKIP LOCKED and a lease, `attempts + 1`) and enqueues `work_case(case_id, attempt)`; a job whose attempt is no
-longer the row's does nothing, so a worker killed after its claim leads to one call at most per lease.
+tick(app): claims due `pending` and `reversing` cases of active stores (app/platform/outbox_jobs.py over
+outbox.claim_due: FOR UPDATE SKIP LOCKED and a lease, `attempts + 1`) and enqueues `work_case(case_id, attempt)`;
+a job whose attempt is no longer the row's does nothing, so a worker killed after its claim leads to one call at
+most per lease.
 work_case: `pending` -> client_for(store).create_discount (the code was drawn when the case opened and the
 connectors look it up first: a retry after a lost answer never makes a second coupon), then `issued` and the
 apology queued on the customer's channel (send_to_customer, dedupe key `recovery:<id>:apology`); `reversing` ->
@@ -20,14 +21,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from redis.exceptions import RedisError
 
 from app.extensions import db
 from app.messaging.api import mail_now, send_to_customer
 from app.platform.jobs import job_app
-from app.platform.logs import reason
-from app.platform.outbox import claim_due
-from app.platform.queue import get_queue
+from app.platform.outbox_jobs import claim_and_enqueue
 from app.platform.sql import get_in_store
 from app.records.models import Customer
 from app.recovery.models import DUE, FAILED, ISSUED, PENDING, REVERSED, REVERSING, RecoveryCase
@@ -47,28 +45,18 @@ def tick(app: Flask) -> dict[str, int]:
     with app.app_context():
         try:
             now = mail_now(app)
-            claimed = claim_due(
+            enqueued = claim_and_enqueue(
                 db.session,
                 RecoveryCase,
+                job=JOB,
+                statuses=DUE,
                 now=now,
-                limit=200,
                 lease=LEASE,
-                where=[
-                    RecoveryCase.status.in_(DUE),
-                    RecoveryCase.next_attempt_at <= now,
-                    (RecoveryCase.locked_until.is_(None)) | (RecoveryCase.locked_until <= now),
-                    Store.status == "active",
-                ],
-                order_by=[RecoveryCase.next_attempt_at],
+                job_timeout=120,
+                event="recovery.enqueue_failed",
+                where=[Store.status == "active"],
                 join=(Store, Store.id == RecoveryCase.store_id),
             )
-            enqueued = 0
-            for case_id, attempt in claimed:
-                try:
-                    get_queue().enqueue(JOB, case_id, attempt, job_timeout=120, result_ttl=3600, failure_ttl=86400)
-                    enqueued += 1
-                except RedisError as exc:  # the lease passes and the next tick claims it again
-                    log.warning("recovery.enqueue_failed", extra={"case_id": case_id, "reason": reason(exc)})
             return {"recovery_cases": enqueued}
         finally:
             db.session.remove()

@@ -20,6 +20,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.outbox_jobs import OutboxColumns
 from app.platform.types import BigId, Money, UTCDateTime, flush_after, utcnow
 
 PENDING, ISSUED, USED, REVERSING, REVERSED = "pending", "issued", "used", "reversing", "reversed"
@@ -35,7 +36,7 @@ CODED = ("percentage", "fixed_amount", "free_shipping")
 SKIP_REASONS = ("past_order", "before_start", "order_not_standing", "segment")
 
 
-class Surprise(Model):
+class Surprise(OutboxColumns, Model):
     __tablename__ = "surprises"
     __table_args__ = (
         UniqueConstraint("store_id", "customer_id", "threshold"),  # exactly once per customer and threshold
@@ -66,10 +67,7 @@ class Surprise(Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     code_platform_id: Mapped[str | None] = mapped_column(String(128))
     used_order_platform_id: Mapped[str | None] = mapped_column(String(64))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(String(500))
+    # attempts, locked_until, next_attempt_at, last_error: OutboxColumns (app/platform/outbox_jobs.py)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,8 +1,8 @@
 """A surprise delivered and taken back, and the scheduler step that moves them (docs/surprises.md#delivery).
 
-tick(app): claims due `pending` and `reversing` surprises of active stores (app/platform/outbox.claim_due: FOR
-UPDATE SKIP LOCKED and a lease, `attempts + 1`) and enqueues `work_surprise(id, attempt)`; a job whose attempt is no
-longer the row's does nothing.
+tick(app): claims due `pending` and `reversing` surprises of active stores (app/platform/outbox_jobs.py over
+outbox.claim_due: FOR UPDATE SKIP LOCKED and a lease, `attempts + 1`) and enqueues `work_surprise(id, attempt)`;
+a job whose attempt is no longer the row's does nothing.
 work_surprise: a code (percentage, fixed amount, free shipping) is created in the store through the call recovery's
 coupon uses (app/stores/discount_calls.py: the code drawn with the row is the idempotency key, the connectors look
 it up first and read back what the store stored), then `issued` and the message queued on the customer's channel
@@ -20,16 +20,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from redis.exceptions import RedisError
 from sqlalchemy import update
 
 from app.extensions import db
 from app.loyalty.api import credit_points, reverse_credit
 from app.messaging.api import MARKETING, mail_now, send_to_customer
 from app.platform.jobs import job_app
-from app.platform.logs import reason
-from app.platform.outbox import claim_due
-from app.platform.queue import get_queue
+from app.platform.outbox_jobs import claim_and_enqueue
 from app.records.models import Customer
 from app.stores.discount_calls import discount_call
 from app.stores.models import Store
@@ -49,28 +46,18 @@ def tick(app: Flask) -> dict[str, int]:
     with app.app_context():
         try:
             now = mail_now(app)
-            claimed = claim_due(
+            enqueued = claim_and_enqueue(
                 db.session,
                 Surprise,
+                job=JOB,
+                statuses=DUE,
                 now=now,
-                limit=200,
                 lease=LEASE,
-                where=[
-                    Surprise.status.in_(DUE),
-                    Surprise.next_attempt_at <= now,
-                    (Surprise.locked_until.is_(None)) | (Surprise.locked_until <= now),
-                    Store.status == "active",
-                ],
-                order_by=[Surprise.next_attempt_at],
+                job_timeout=120,
+                event="surprises.enqueue_failed",
+                where=[Store.status == "active"],
                 join=(Store, Store.id == Surprise.store_id),
             )
-            enqueued = 0
-            for surprise_id, attempt in claimed:
-                try:
-                    get_queue().enqueue(JOB, surprise_id, attempt, job_timeout=120, result_ttl=3600, failure_ttl=86400)
-                    enqueued += 1
-                except RedisError as exc:  # the lease passes and the next tick claims it again
-                    log.warning("surprises.enqueue_failed", extra={"surprise_id": surprise_id, "reason": reason(exc)})
             return {"surprises": enqueued}
         finally:
             db.session.remove()
