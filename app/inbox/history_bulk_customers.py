@@ -220,14 +220,15 @@ def _row(snap: CustomerSnapshot, customer_id: int, is_new: bool) -> tuple[Any, .
 
 def _after_record_keeping(session: Session, store: Store, bulk: list[_Account], now: datetime) -> None:
     """What the pipeline runs for a customer event after record-keeping, with the rows preloaded as a batch's."""
-    events = [a.event for a in bulk]
-    batch_rows.preload(session, store.id, events)  # the accounts as written, their signup rewards
+    batch_rows.preload(session, store.id, [a.event for a in bulk])  # the accounts as written, their signup rewards
     handlers = (*guards(CustomerChanged), *after(CustomerChanged))
-    for event in events:
+    for account in bulk:
+        event = account.event
         customer = find_by_platform_id(session, store.id, event.customer.platform_id or "")
         if customer is None:
             raise LookupError("an account written by the chunk is gone")
-        orders.refresh_customer(session, store, customer)  # marked: the deferred work recomputes the totals
+        if account.target is not None:  # a new row has no orders: it was inserted with the totals they give
+            orders.refresh_customer(session, store, customer)  # marked: the deferred work recomputes them
         for handler in handlers:
             handler(session, store, event)
     batch_derived.run_deferred(session, store, now)

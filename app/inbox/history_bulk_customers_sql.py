@@ -38,8 +38,8 @@ CREATE TEMP TABLE hist_customer_rows (id bigint, is_new boolean, platform_id tex
 #: Ids for the new rows, drawn ahead from the table's sequence (as records/batch_rows.new_customer_id does).
 NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, %(n)s)"
 
-#: A new account: every detail from the snapshot, the details its own, totals empty (the deferred refresh of
-#: the customers' totals then sets them as for any customer).
+#: A new account: every detail from the snapshot, the details its own, and the totals of no orders as
+#: records/customers.apply_totals gives them (none counted, nothing spent, the store's currency).
 INSERT_NEW = f"""
 INSERT INTO customers (id, store_id, platform_id, email, email_key, {", ".join(DETAILS)}, platform_updated_at,
   details_from_account, orders_count, currency, total_spent, total_refunded, spent_by_currency, created_at,
