@@ -192,3 +192,30 @@ def test_the_customers_bulk_path_ends_with_the_batch_paths_records(app, ctx, cli
     assert customers["'7011'"]["phone"] == "'+48601234567'"  # the import's blank does not erase
     assert customers["'7003'"]["last_name"] == customers[f"'{7000 + CUSTOMERS - 3}'"]["last_name"] == "'Raced'"
     assert customers["'7007'"]["orders_count"] == "1"  # the order placed as a guest
+
+
+def test_a_failing_customers_chunk_is_applied_by_the_batch_path(app, ctx, monkeypatch, postgres):
+    from app.inbox import history_apply
+    from tests.inbox.history import counts
+
+    monkeypatch.setitem(app.config, "HISTORY_POLL_SECONDS", 0.01)
+
+    tried: list[int] = []
+
+    def broken(*args):
+        tried.append(1)
+        raise RuntimeError("the statement failed")
+
+    monkeypatch.setattr(history_bulk_customers, "_write", broken)
+    kinds: list[str] = []
+    real = history_apply.apply_chunk
+    monkeypatch.setattr(
+        history_apply, "apply_chunk", lambda s, i, kind, *a: (kinds.append(kind), real(s, i, kind, *a))[1]
+    )
+    with shopify_standin(app, monkeypatch) as server:
+        store = add_store()
+        server.state(store.domain).bulk.customers = [gql_customer(n) for n in range(CUSTOMERS)]
+        set_up(db.session, store, earn_points=False, tiers_from_past=False, enqueue_job=False)
+        db.session.commit()
+        assert run(db.session, store.id) == "done"
+    assert counts(store.id)["customers"] == CUSTOMERS and tried and "customers" in kinds
