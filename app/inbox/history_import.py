@@ -5,7 +5,8 @@ docs/history-import.md is the merchant's and operator's page. The mechanism:
   cut-off, the store's install time) and enqueues `import_job` after the commit. Installing a Shopify store and
   connecting a WooCommerce one start it (hooks registered in inbox/__init__.py).
 - `run` reads customers, then orders (inbox/history_sources.py), and applies them a chunk per transaction under
-  the store's lock (inbox/history_apply.py), the cursor committed with each chunk. One runner per store (a
+  the store's lock (inbox/history_apply.py; on PostgreSQL the bulk paths, inbox/history_bulk_customers.py and
+  history_bulk.py), the cursor committed with each chunk. One runner per store (a
   Redis job lock); a second one, or a job enqueued twice, finds it held and leaves.
 - Resuming: the row says where it stopped. A job killed mid-import leaves its row `running` with a stale
   `updated_at` (and its lock lapses after LEASE_SECONDS); the scheduler step `resume_stalled` enqueues it
@@ -28,7 +29,9 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.inbox.history_apply import CHUNK
-from app.inbox.history_bulk import apply_chunk, chunk_size, enabled
+from app.inbox.history_bulk import chunk_size, enabled
+from app.inbox.history_bulk_customers import apply_chunk
+from app.inbox.history_bulk_customers import enabled as customers_bulk
 from app.inbox.history_sources import Chunk, Reading, Waiting, shopify_chunks, woo_chunks
 from app.platform.jobs import job_app
 from app.platform.logs import reason
@@ -185,7 +188,7 @@ def _chunks(
         poll_seconds=float(config["HISTORY_POLL_SECONDS"]),
         wait_seconds=float(config["HISTORY_WAIT_SECONDS"]),
         heartbeat=renew,
-        chunk=chunk_size() if enabled(session, kind) else CHUNK,
+        chunk=chunk_size() if enabled(session, kind) or customers_bulk(session, kind) else CHUNK,
     )
     if isinstance(client, AdminClient):
         return shopify_chunks(client, kind, reading)

@@ -85,6 +85,12 @@ def guards(event_type: type) -> tuple[Handler, ...]:
     return tuple(_REGISTERED["guard"].get(event_type, ()))
 
 
+def after(event_type: type) -> tuple[Handler, ...]:
+    """The handlers registered after the followers for `event_type` (the customers' bulk history path runs them
+    after its own record-keeping: the signup reward)."""
+    return tuple(_REGISTERED["after"].get(event_type, ()))
+
+
 DeliveryHandler = Callable[[Session, Store, Any, Any], Any]
 _DELIVERY_HANDLERS: dict[type, DeliveryHandler] = {}
 

@@ -1,0 +1,234 @@
+"""The bulk path of a history import's customers, on PostgreSQL: COPY into staging, set-based writes, then the
+pipeline's per-account handlers, one chunk per transaction with the import's cursor.
+
+Why: the batch path (inbox/history_apply.py) resolves, creates and updates each account through the ORM, about a
+hundred customers a second on the shared machine (bench/README.md). Here one chunk of customers, parsed by the
+same connectors' parsers, is applied in one transaction under the store's lock:
+1. the rows the chunk names are read in one query per 500 keys, and each account snapshot's target decided by
+   records/customers.resolve_customer's rules: the account by its platform id, else a guest by its e-mail (who
+   signed up), else a new row;
+2. the snapshots go to a staging table by COPY; new accounts are inserted and the rows found updated by two
+   statements that spell the detail rules (inbox/history_bulk_customers_sql.py: newer-or-blank, the account's
+   profile over a guest order's, the e-mail key);
+3. then, as the pipeline does after record-keeping, per account: its totals marked for the deferred refresh,
+   the guards (compliance keeps an erased account erased) and the handlers after the followers (loyalty's
+   signup reward, once per account by its ledger source key), with the chunk's rows preloaded, and the batch's
+   deferred work (inbox/batch_derived.py: totals, loyalty accounts) before the commit. No message is sent: the
+   same handlers the batch path runs, and they send none for a customer;
+4. what the statements do not cover goes through the batch path in the same transaction: a document that did
+   not parse, carries more than one event or a guest's snapshot, an account whose e-mail is another account's
+   or whose e-mail names a guest to merge, and every document that shares a key (platform id, e-mail, a row
+   found) with another of the chunk: applied apart from the others, each keeps the order-free result its rules
+   give. Then the cursor and counts are written and the chunk commits (history_apply._apply), so a crash
+   re-applies nothing committed and loses nothing that was not.
+If the chunk fails here, it is applied again by the batch path (which falls back to a document at a time).
+docs/history-import.md, "How it is written".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.inbox import batch_derived, history_apply, history_bulk
+from app.inbox import history_bulk_customers_sql as sql
+from app.inbox.history_apply import Document, apply_rest
+from app.inbox.pipeline import after, guards
+from app.platform.locks import lock_store
+from app.platform.sql import chunks, in_keys
+from app.platform.types import utcnow
+from app.records import batch_rows, batch_scope, orders
+from app.records.bulk import writes_customers
+from app.records.customers import find_by_platform_id
+from app.records.models import Customer
+from app.records.models.customer import normalise_email, tags_text
+from app.records.phones import to_e164
+from app.stores.models import Store
+from connectors.events import CustomerChanged, CustomerSnapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A customer row the chunk names, as it is before the chunk."""
+
+    id: int
+    platform_id: str | None
+    email_key: str | None
+
+
+@dataclass(frozen=True)
+class _Account:
+    """An account snapshot the statements apply, and the row it lands on (None: a new one)."""
+
+    event: CustomerChanged
+    target: int | None
+
+
+def enabled(session: Session, kind: str) -> bool:
+    """Customers on PostgreSQL, unless HISTORY_BULK=0 (then every chunk takes the batch path)."""
+    if kind != "customers" or not current_app.config.get("HISTORY_BULK", True):
+        return False
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def apply_chunk(
+    session: Session, store_id: int, kind: str, documents: Sequence[Document], cursor: dict[str, Any]
+) -> int:
+    """The runner's one entry: customers here where the bulk path applies, orders to inbox/history_bulk.py;
+    returns how many documents failed."""
+    if kind != "customers":
+        return history_bulk.apply_chunk(session, store_id, kind, documents, cursor)
+    if not enabled(session, kind):
+        return history_apply.apply_chunk(session, store_id, kind, documents, cursor)
+    try:
+        return _apply(session, store_id, documents, cursor)
+    except Exception as exc:  # noqa: BLE001  (the batch path applies the chunk instead, a document at a time if need be)
+        session.rollback()
+        log.info(
+            "history.bulk_retry", extra={"store_id": store_id, "size": len(documents), "reason": type(exc).__name__}
+        )
+    finally:
+        batch_scope.end(session)
+    return history_apply.apply_chunk(session, store_id, kind, documents, cursor)
+
+
+def _apply(session: Session, store_id: int, documents: Sequence[Document], cursor: dict[str, Any]) -> int:
+    store = session.get(Store, store_id)
+    if store is None:
+        raise LookupError("store gone")
+    lock_store(session, store_id)
+    session.refresh(store)
+    now = utcnow()
+    bulk, rest = _split(session, store_id, documents)
+    if bulk:
+        batch_scope.begin(session)
+        _write(session, store, bulk, now)
+        _after_record_keeping(session, store, bulk, now)
+        batch_scope.end(session)
+    return apply_rest(session, store_id, "customers", rest, cursor, counted=len(documents))
+
+
+def _snapshots(document: Document) -> list[CustomerSnapshot]:
+    events = [] if isinstance(document.events, Exception) else document.events
+    return [e.customer for e in events if isinstance(e, CustomerChanged)]
+
+
+def _split(session: Session, store_id: int, documents: Sequence[Document]) -> tuple[list[_Account], list[Document]]:
+    """(the account snapshots the statements apply, the documents left to the batch path)."""
+    snaps = [_snapshots(d) for d in documents]
+    by_pid, by_key = _held(session, store_id, [s for found in snaps for s in found])
+    keys = [set().union(*(_keys(s, by_pid, by_key) for s in found)) for found in snaps]
+    shared = Counter(k for found in keys for k in found)
+    bulk: list[_Account] = []
+    rest: list[Document] = []
+    for document, found, named in zip(documents, snaps, keys, strict=True):
+        single = not isinstance(document.events, Exception) and len(document.events) == 1 and len(found) == 1
+        target = _target(found[0], by_pid, by_key) if single and found[0].platform_id else False
+        if target is False or any(shared[k] > 1 for k in named):
+            rest.append(document)
+        else:
+            bulk.append(_Account(CustomerChanged(found[0]), target))
+    return bulk, rest
+
+
+def _held(session: Session, store_id: int, snaps: list[CustomerSnapshot]) -> tuple[dict[str, _Held], dict[str, _Held]]:
+    """The store's rows these snapshots name, by platform id and by e-mail key (one query per 500 of each)."""
+    pids = sorted({s.platform_id for s in snaps if s.platform_id})
+    emails = sorted({k for s in snaps if (k := normalise_email(s.email))})
+    by_pid: dict[str, _Held] = {}
+    by_key: dict[str, _Held] = {}
+    columns = select(Customer.id, Customer.platform_id, Customer.email_key).where(Customer.store_id == store_id)
+    for column, wanted in ((Customer.platform_id, pids), (Customer.email_key, emails)):
+        for chunk in chunks(wanted):
+            for row in session.execute(columns.where(in_keys(session, column, chunk))):
+                held = _Held(row.id, row.platform_id, row.email_key)
+                if held.platform_id:
+                    by_pid[held.platform_id] = held
+                if held.email_key:
+                    by_key[held.email_key] = held
+    return by_pid, by_key
+
+
+def _keys(snap: CustomerSnapshot, by_pid: dict[str, _Held], by_key: dict[str, _Held]) -> set[tuple[str, Any]]:
+    """What applying the snapshot reads or writes: its platform id and e-mail key, and the rows they find with
+    the keys those hold (a row whose e-mail another snapshot of the chunk claims, for one)."""
+    key = normalise_email(snap.email)
+    named: set[tuple[str, Any]] = {("pid", snap.platform_id), ("email", key)}
+    for held in (by_pid.get(snap.platform_id or ""), by_key.get(key or "")):
+        if held is not None:
+            named |= {("row", held.id), ("pid", held.platform_id), ("email", held.email_key)}
+    return {k for k in named if k[1] is not None}
+
+
+def _target(snap: CustomerSnapshot, by_pid: dict[str, _Held], by_key: dict[str, _Held]) -> int | None | bool:
+    """The row resolve_customer would write (None: a new one), or False when it would merge a guest, keep an
+    e-mail with another account, or make a new row without the key (left to the batch path)."""
+    key = normalise_email(snap.email)
+    by_id = by_pid.get(snap.platform_id or "")
+    by_mail = by_key.get(key) if key else None
+    if by_id is not None and by_mail is not None and by_id.id != by_mail.id:
+        return False
+    found = by_id or by_mail
+    if found is not None and found.platform_id and found.platform_id != snap.platform_id:
+        return False
+    return found.id if found is not None else None
+
+
+def _write(session: Session, store: Store, bulk: list[_Account], now: datetime) -> None:
+    driver: Any = session.connection().connection.driver_connection  # psycopg 3, in the session's transaction
+    cursor = driver.cursor()
+    new = sum(1 for a in bulk if a.target is None)
+    ids = iter([row[0] for row in cursor.execute(sql.NEXT_IDS, {"n": new}).fetchall()] if new else [])
+    rows = [_row(a.event.customer, a.target if a.target is not None else next(ids), a.target is None) for a in bulk]
+    cursor.execute(sql.STAGING)
+    with cursor.copy(f"COPY hist_customer_rows ({', '.join(sql.COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    params = {"store": store.id, "now": now, "currency": store.currency}
+    cursor.execute(sql.INSERT_NEW, params)
+    cursor.execute(sql.UPDATE_HELD, params)
+    # Written behind the ORM's back: named to the listeners of customers' writes (records/bulk.py: loyalty's
+    # storefront balances are read by platform id, which a new account or a guest who signed up now has).
+    session.expire_all()
+    for chunk in chunks(sorted(row[0] for row in rows)):
+        session.execute(
+            update(Customer)
+            .where(Customer.store_id == store.id, in_keys(session, Customer.id, chunk))
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False, **writes_customers(store.id, chunk))
+        )
+
+
+def _row(snap: CustomerSnapshot, customer_id: int, is_new: bool) -> tuple[Any, ...]:
+    """The staged row: records/customers._apply_details' values (tags as the column holds them, the phone in
+    E.164 when it is sure)."""
+    details = [tags_text(snap.tags) if f == "tags" else getattr(snap, f) for f in sql.DETAILS[:-1]]
+    e164 = to_e164(snap.phone, snap.phone_country)
+    key = normalise_email(snap.email)
+    return (customer_id, is_new, snap.platform_id, snap.email, key, *details, e164, snap.updated_at)
+
+
+def _after_record_keeping(session: Session, store: Store, bulk: list[_Account], now: datetime) -> None:
+    """What the pipeline runs for a customer event after record-keeping, with the rows preloaded as a batch's."""
+    batch_rows.preload(session, store.id, [a.event for a in bulk])  # the accounts as written, their signup rewards
+    handlers = (*guards(CustomerChanged), *after(CustomerChanged))
+    for account in bulk:
+        event = account.event
+        customer = find_by_platform_id(session, store.id, event.customer.platform_id or "")
+        if customer is None:
+            raise LookupError("an account written by the chunk is gone")
+        if account.target is not None:  # a new row has no orders: it was inserted with the totals they give
+            orders.refresh_customer(session, store, customer)  # marked: the deferred work recomputes them
+        for handler in handlers:
+            handler(session, store, event)
+    batch_derived.run_deferred(session, store, now)
