@@ -4,11 +4,14 @@ A FIFO claim (`ORDER BY id`) puts a flash sale's 50,000 deliveries ahead of ever
 `n` stores holding due deliveries and a claim of `limit`, each store's share is `k = ceil(limit / n)`:
 1. the fair part: each store's oldest `k` due deliveries, taken round by round (every store's 1st, then every
    store's 2nd...; within a round, the store with the oldest due delivery first);
-2. the fill: what the fair part leaves of `limit`, oldest first, whatever their store (so a store alone in
-   the inbox, or a burst, still gets whole batches: no store is starved, the burst store included).
+2. the fill: oldest first, whatever their store, what the fair part leaves of `limit` but at most FILL rows
+   (so a burst store beside others still gets more than its share, and a store alone in the inbox, whose
+   share is the whole claim, whole batches: no store is starved, the burst store included).
 Rounds 1..k-1 of the fair part hold at most n * (k - 1) < limit rows, so they always fit: a delivery with
 fewer than k - 1 due deliveries of its own store ahead of it is in the next claim, however large another
-store's backlog (the bound, measured in bench/README.md, "Fairness").
+store's backlog. Its wait is then the claims in flight plus its own, and a claim's length is what FILL
+bounds: a 2,000-row claim of which 1,900 a flash sale's would make every other store wait for those 1,900
+(the bound, measured in bench/README.md, "Fairness").
 
 PostgreSQL (index-supported, for several workers side by side): each store's head and its share come from
 the partial index ix_webhook_inbox_pending_store (store_id, id) WHERE status = 'pending', one LATERAL probe
@@ -28,6 +31,9 @@ from sqlalchemy.sql.expression import FromClause
 from app.inbox.models import PENDING, WebhookDelivery
 from app.stores.models import Store
 
+#: At most this many rows beyond the stores' shares per claim: one store part of inbox/batch.STORE_PART, the
+#: unit a batch applies anyway, so a burst's drain costs one more claim per 500 rows, not more transactions.
+FILL = 500
 _INBOX = WebhookDelivery.__table__
 _STORES = Store.__table__
 
@@ -45,6 +51,12 @@ def _due(table: FromClause, now: datetime) -> ColumnElement[bool]:
 def _share(limit: int, stores: ColumnElement[int]) -> ColumnElement[int]:
     """ceil(limit / stores) (0 stores: nothing is due anyway, the division by 1 is only to avoid one by 0)."""
     return (literal(limit) + stores - 1) // case((stores > 1, stores), else_=1)
+
+
+def _room(limit: int, fair: ColumnElement[int]) -> ColumnElement[int]:
+    """The fill's size: what the fair part leaves of `limit`, at most FILL."""
+    left = literal(limit) - fair
+    return case((left > FILL, FILL), (left > 0, left), else_=0)
 
 
 def _postgresql(limit: int, now: datetime) -> Select[tuple[int]]:
@@ -78,12 +90,11 @@ def _postgresql(limit: int, now: datetime) -> Select[tuple[int]]:
         .select_from(heads.join(taken, true()))
         .cte("fair")
     )
-    rest = select(func.greatest(literal(limit) - select(func.count()).select_from(fair).scalar_subquery(), 0))
     fill = (
         select(_INBOX.c.id)
         .where(_due(_INBOX, now), _INBOX.c.id.not_in(select(fair.c.id)))
         .order_by(_INBOX.c.id)
-        .limit(rest.scalar_subquery())
+        .limit(_room(limit, select(func.count()).select_from(fair).scalar_subquery()))
         .with_for_update(skip_locked=True)
         .cte("fill")
     )
@@ -106,10 +117,11 @@ def _window(limit: int, now: datetime) -> Select[tuple[int]]:
     )
     stores = select(func.count(func.distinct(_INBOX.c.store_id))).where(_due(_INBOX, now)).scalar_subquery()
     fair = due.c.round <= _share(limit, stores)
+    shares = select(func.count()).select_from(due).where(fair).scalar_subquery()
     return (
         select(due.c.id)
         .order_by(
             case((fair, 0), else_=1), case((fair, due.c.round), else_=0), case((fair, due.c.head), else_=due.c.id)
         )
-        .limit(limit)
+        .limit(case((shares > limit, limit), else_=shares + _room(limit, shares)))
     )

@@ -73,6 +73,21 @@ def test_each_store_gets_its_share_round_by_round(app, ctx):
     assert _store_of(claim_batch(db.session, 10)) == {first: 4, second: 3, third: 3}
 
 
+def test_beside_other_stores_a_burst_fills_a_claim_by_at_most_fill_rows(app, ctx, monkeypatch):
+    from app.inbox import claim
+
+    monkeypatch.setattr(claim, "FILL", 5)
+    burst, *others = _stores(5)
+    _deliveries(burst, 300)
+    for store in others:
+        _deliveries(store, 3)
+    # 5 stores, a claim of 50: a share of 10; the fair part is 10 + 4 * 3, and the fill 5 more of the burst's,
+    # not 28: the claim, which every other store's next delivery waits for, stays short.
+    assert _store_of(claim_batch(db.session, 50)) == {burst: 15, **{store: 3 for store in others}}
+    # Alone in the inbox, the burst store's share is the whole claim.
+    assert _store_of(claim_batch(db.session, 50)) == {burst: 50}
+
+
 def test_only_due_deliveries_are_claimed_and_leased(app, ctx):
     store, other = _stores(2)
     later = utcnow() + timedelta(minutes=5)
