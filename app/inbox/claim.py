@@ -11,7 +11,7 @@ Rounds 1..k-1 of the fair part hold at most n * (k - 1) < limit rows, so they al
 fewer than k - 1 due deliveries of its own store ahead of it is in the next claim, however large another
 store's backlog. Its wait is then the claims in flight plus its own, and a claim's length is what FILL
 bounds: a 2,000-row claim of which 1,900 a flash sale's would make every other store wait for those 1,900
-(the bound, measured in bench/README.md, "Fairness").
+(the bound, measured in bench/README.md, "Fairness: the inbox's claim").
 
 PostgreSQL (index-supported, for several workers side by side): each store's head and its share come from
 the partial index ix_webhook_inbox_pending_store (store_id, id) WHERE status = 'pending', one LATERAL probe
