@@ -1,4 +1,4 @@
-"""Which due deliveries a claim takes: a fair share of every store's first, then the oldest (DESIGN.md, "Webhooks").
+"""Which due deliveries a claim takes: a fair share of every store's first, then the oldest.
 
 A FIFO claim (`ORDER BY id`) puts a flash sale's 50,000 deliveries ahead of every other store's. Here, with
 `n` stores holding due deliveries and a claim of `limit`, each store's share is `k = ceil(limit / n)`:
@@ -15,10 +15,10 @@ bounds: a 2,000-row claim of which 1,900 a flash sale's would make every other s
 
 PostgreSQL (index-supported, for several workers side by side): each store's head and its share come from
 the partial index ix_webhook_inbox_pending_store (store_id, id) WHERE status = 'pending', one LATERAL probe
-per store, and each probe locks its rows FOR UPDATE SKIP LOCKED, so two claims at once take different rows
-(https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE). The work is about
-n probes + limit + n rows, not the whole backlog. SQLite (one writer at a time, no row locks): the same
-choice with window functions over the due rows.
+per row of `stores`, and each share's probe locks its rows FOR UPDATE SKIP LOCKED, so two claims at once
+take different rows (https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE). The
+work is one probe per store + limit + n rows, not the whole backlog. SQLite (one writer at a time, no row
+locks): the same choice with window functions over the due rows. DESIGN.md, "The flow of one webhook", step 4.
 """
 
 from __future__ import annotations
