@@ -65,6 +65,7 @@ FK_WITHOUT_STORE = frozenset(
 #: multi-shard query, run by one process a few times a minute, not per request.
 CROSS_STORE_SCANS: dict[str, str] = {
     "app.platform.outbox:claim_due": "the workers' claim of due rows (inbox, outboxes), whatever their store",
+    "app.platform.outbox:claim_ids": "the inbox's fair claim (inbox/claim.py): every store's share of due rows",
     "app.platform.leases:renew": "the heartbeat renews the lease of the rows a claim took, whatever their stores",
     "app.inbox.batch:process_batch": "reads the store of each row the claim took, to split the batch by store",
     "app.inbox.processing:release_expired_leases": "the scheduler's sweep of crashed workers' leases",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
@@ -24,6 +24,15 @@ class WebhookDelivery(Model):
         UniqueConstraint("store_id", "dedupe_key"),
         # The claim query: pending rows, oldest first.
         Index("ix_webhook_inbox_status_id", "status", "id"),
+        # The fair claim's per-store probes (inbox/claim.py): a store's pending rows, oldest first; pending only,
+        # so it stays the size of the backlog, not of the table.
+        Index(
+            "ix_webhook_inbox_pending_store",
+            "store_id",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -22,10 +22,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.config import DEFAULT_INBOX_LEASE_SECONDS
+from app.inbox.claim import fair_ids
 from app.inbox.models import DONE, FAILED, PENDING, PROCESSING, WebhookDelivery
 from app.inbox.pipeline import apply_event
 from app.platform.locks import lock_store
-from app.platform.outbox import backoff, claim_due
+from app.platform.outbox import backoff, claim_ids
 from app.platform.sql import chunks, in_keys
 from app.platform.types import utcnow
 from app.stores.models import Store
@@ -41,22 +42,12 @@ _CONFLICT_RETRIES = 3
 
 
 def claim_batch(session: Session, limit: int, lease: timedelta = DEFAULT_LEASE) -> list[int]:
-    """Claim up to `limit` due deliveries (status `processing`, a lease, attempts + 1) with the outbox's one
-    claim (platform/outbox.claim_due); the worker renews the lease while it applies them (platform/leases.py)."""
+    """Claim up to `limit` due deliveries (status `processing`, a lease, attempts + 1): a fair share of every
+    store's oldest, then the oldest of any store (inbox/claim.py), leased by the outbox's claim
+    (platform/outbox.claim_ids); the worker renews the lease while it applies them (platform/leases.py)."""
     now = utcnow()
-    claimed = claim_due(
-        session,
-        WebhookDelivery,
-        now=now,
-        limit=limit,
-        lease=lease,
-        where=[
-            WebhookDelivery.status == PENDING,
-            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
-        ],
-        order_by=[WebhookDelivery.id],
-        values={"status": PROCESSING},
-    )
+    eligible = fair_ids(session.get_bind().dialect.name, limit, now)
+    claimed = claim_ids(session, WebhookDelivery, eligible, now=now, lease=lease, values={"status": PROCESSING})
     return [delivery_id for delivery_id, _ in claimed]
 
 

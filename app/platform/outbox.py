@@ -9,6 +9,7 @@
   its writers are serialised: the same statement without the lock clause). The claimed rows get
   `locked_until = now + lease` and `attempts + 1`; the caller names which rows are due (`where`), their order,
   an optional join (e.g. to active stores) and any other column the claim sets (e.g. a status). Commits.
+  `claim_ids(session, model, eligible, ...)` is its second half, for a caller whose own select picks the rows.
 - `on_commit(session, fn)`: `fn()` once after the session's next commit; dropped if that transaction rolls back.
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import SQLColumnExpression, event, select, update
+from sqlalchemy import Select, SQLColumnExpression, event, select, update
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 from sqlalchemy.sql import ColumnElement
 
@@ -53,6 +54,21 @@ def claim_due(
     if join is not None:
         eligible = eligible.join(join[0], join[1])
     eligible = eligible.where(*where).order_by(*order_by).limit(limit).with_for_update(skip_locked=True, of=model)
+    return claim_ids(session, model, eligible, now=now, lease=lease, values=values)
+
+
+def claim_ids(
+    session: Session | scoped_session[Any],
+    model: type[Any],
+    eligible: Select[tuple[int]],
+    *,
+    now: datetime,
+    lease: timedelta,
+    values: Mapping[str, Any] | None = None,
+) -> list[tuple[int, int]]:
+    """claim_due's lease and attempt for the rows of `model` whose ids `eligible` selects, for a choice of rows
+    claim_due's where and order cannot express (inbox/claim.py: a fair share per store). `eligible` locks its
+    rows itself (FOR UPDATE SKIP LOCKED on PostgreSQL) and holds only due rows. Commits."""
     rows = session.execute(
         update(model)
         .where(model.id.in_(eligible.scalar_subquery()))
