@@ -149,17 +149,23 @@ def _write(session: Session, store: Store, bulk: list[OrderChanged], now: dateti
     driver: Any = session.connection().connection.driver_connection  # psycopg 3, in the session's transaction
     cursor = driver.cursor()
     params = {"store": store.id, "now": now, "currency": store.currency}
+    cursor.execute(sql.STALE_TABLES, {"least": len(bulk)})
+    for (table,) in cursor.fetchall():
+        cursor.execute(f"ANALYZE {table}")  # one of the four names in the statement, no input
     cursor.execute(sql.STAGING)
     _copy(cursor, "hist_orders", sql.ORDER_COLUMNS, (_order_row(e.order, customer_ids) for e in bulk))
     _copy(cursor, "hist_refunds", sql.REFUND_COLUMNS, (_refund_row(r) for e in bulk for r in e.order.refunds))
     fulfillments = (_fulfillment_row(f) for e in bulk for f in e.order.fulfillments)
     _copy(cursor, "hist_fulfillments", sql.FULFILLMENT_COLUMNS, fulfillments)
-    for statement in (sql.FORMER_CUSTOMERS, sql.UPSERT_ORDERS, sql.UPSERT_REFUNDS, sql.UPSERT_FULFILLMENTS):
+    cursor.execute(sql.ANALYZE_STAGING)
+    cursor.execute(sql.FORMER_CUSTOMERS, params)
+    touched = sorted({row[0] for row in cursor.fetchall()})
+    for statement in (sql.UPSERT_ORDERS, sql.UPSERT_REFUNDS, sql.UPSERT_FULFILLMENTS, sql.DERIVE_ORDERS):
         cursor.execute(statement, params)
-    cursor.execute(sql.DERIVE_ORDERS, params)
+    cursor.execute(sql.STAGE_TOTALS, {**params, "ids": touched})
+    cursor.execute("ANALYZE hist_totals")
     cursor.execute(sql.CUSTOMER_TOTALS, params)
-    cursor.execute("SELECT DISTINCT id FROM hist_customers")
-    touched = [row[0] for row in cursor.fetchall()]
+    cursor.execute(sql.CUSTOMER_NO_ORDERS, {**params, "ids": touched})
     session.expire_all()  # the customers' totals were written behind the ORM's back
     order_days.mark_customers(session, store.id, touched)  # their chains and days, settled before the commit
     order_days.mark_days(session, store.id, *(e.order.created_at for e in bulk))
