@@ -4,8 +4,9 @@ transaction with the import's cursor.
 Why: the batch path (inbox/history_apply.py) keeps every rule by sending each order through the webhooks'
 pipeline, at about a hundred orders a second (bench/README.md). Here one chunk of orders, parsed by the same
 connectors' parsers, is applied in one transaction under the store's lock:
-1. each order's customer is resolved by the webhooks' own identity rules (records/customers.resolve_customer,
-   rows preloaded in one query), and the pipeline's guards run per event, as on the batch path;
+1. each order's customer: set-based in the common case (inbox/history_held.py: the record already held, left as
+   it is by the order's snapshot), otherwise by the webhooks' own identity rules (records/customers.
+   resolve_customer, rows preloaded in one query); the pipeline's guards run per event, as on the batch path;
 2. the orders, refunds and fulfilments go to staging tables by COPY and into the real tables by
    `INSERT ... SELECT ... ON CONFLICT` statements that spell the webhooks' convergence rules in SQL
    (inbox/history_bulk_sql.py: the newer `updated_at` wins, one-way facts merged with LEAST);
@@ -35,7 +36,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_derived, history_apply
+from app.inbox import batch_derived, history_apply, history_held
 from app.inbox import history_bulk_sql as sql
 from app.inbox.history_apply import Document
 from app.inbox.pipeline import guards
@@ -94,8 +95,6 @@ def _apply(session: Session, store_id: int, documents: Sequence[Document], curso
     bulk, rest = _split(session, store_id, documents)
     if bulk:
         batch_scope.begin(session)
-        events = [CustomerChanged(e.order.customer) for e in bulk if e.order.customer is not None]
-        batch_rows.preload(session, store_id, events)
         _write(session, store, bulk, now)
         batch_derived.run_deferred(session, store, now)  # the followers' orders (marked in _write), their work
         batch_scope.end(session)
@@ -138,11 +137,14 @@ def _deletions(session: Session, store_id: int, pids: list[str]) -> set[str]:
 
 
 def _write(session: Session, store: Store, bulk: list[OrderChanged], now: datetime) -> None:
-    customer_ids: dict[str, int | None] = {}
+    customer_ids = history_held.held(session, store.id, bulk)  # the common case, set-based
+    rest = [e.order.customer for e in bulk if e.order.platform_id not in customer_ids and e.order.customer]
+    batch_rows.preload(session, store.id, [CustomerChanged(snap) for snap in rest])
     for event in bulk:
         snap = event.order
-        customer = resolve_customer(session, store, snap.customer) if snap.customer else None
-        customer_ids[snap.platform_id] = customer.id if customer is not None else None
+        if snap.platform_id not in customer_ids:  # the rest through the webhooks' rules, in the chunk's order
+            customer = resolve_customer(session, store, snap.customer) if snap.customer else None
+            customer_ids[snap.platform_id] = customer.id if customer is not None else None
         for guard in guards(OrderChanged):  # after record-keeping, as the pipeline runs them
             guard(session, store, event)
     session.flush()
