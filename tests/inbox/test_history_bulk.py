@@ -213,3 +213,30 @@ def test_the_runner_lease_is_renewed_at_every_page_not_only_every_chunk(monkeypa
     chunks = list(woo_chunks(None, "orders", reading))
     assert [len(c.documents) for c in chunks] == [10, 2]
     assert len(beats) >= pages
+
+
+def test_the_standins_bulk_writer_writes_what_graphql_core_executes():
+    """tests/standins/shopify_bulk.project (the fast writer the bench needs) against graphql-core's execute of the
+    import's own queries over the same objects: the same lines, byte for byte; a query it cannot walk is refused."""
+    from graphql import execute, parse
+
+    from connectors.shopify_history import QUERIES
+    from tests.standins import shopify_bulk
+    from tests.standins.shopify import admin_schema
+
+    held = {"customers": [gql_customer(n) for n in range(CUSTOMERS)], "orders": [_node(n) for n in range(120)]}
+    roots = {
+        "customers": shopify_bulk._connection(held["customers"]),
+        "orders": shopify_bulk._connection([shopify_bulk._held(o) for o in held["orders"]]),
+    }
+    for query in QUERIES.values():
+        document = parse(query)
+        executed = execute(admin_schema(), document, root_value=roots)
+        assert executed.errors is None
+        compiled = shopify_bulk.selection(document)
+        assert compiled is not None
+        written = b"".join(line + b"\n" for line in shopify_bulk.project(held, compiled))
+        assert written == shopify_bulk.jsonl(executed.data)
+        assert b'"__parentId"' in written or "customers" in query
+    assert shopify_bulk.selection(parse("{ orders { edges { node { ...F } } } } fragment F on Order { id }")) is None
+    assert shopify_bulk.selection(parse("{ orders { edges { node { key: id } } } }")) is None
