@@ -154,6 +154,8 @@ def _write(session: Session, store: Store, bulk: list[OrderChanged], now: dateti
     cursor.execute(sql.STALE_TABLES, {"least": len(bulk)})
     for (table,) in cursor.fetchall():
         cursor.execute(f"ANALYZE {table}")  # one of the four names in the statement, no input
+    cursor.execute(sql.STORE_IS_NEW, params)
+    new_store = cursor.fetchone()[0]
     cursor.execute(sql.STAGING)
     _copy(cursor, "hist_orders", sql.ORDER_COLUMNS, (_order_row(e.order, customer_ids) for e in bulk))
     _copy(cursor, "hist_refunds", sql.REFUND_COLUMNS, (_refund_row(r) for e in bulk for r in e.order.refunds))
@@ -162,8 +164,13 @@ def _write(session: Session, store: Store, bulk: list[OrderChanged], now: dateti
     cursor.execute(sql.ANALYZE_STAGING)
     cursor.execute(sql.FORMER_CUSTOMERS, params)
     touched = sorted({row[0] for row in cursor.fetchall()})
-    for statement in (sql.UPSERT_ORDERS, sql.UPSERT_REFUNDS, sql.UPSERT_FULFILLMENTS, sql.DERIVE_ORDERS):
+    for statement in (sql.UPSERT_ORDERS, sql.UPSERT_REFUNDS, sql.UPSERT_FULFILLMENTS):
         cursor.execute(statement, params)
+    if new_store:  # ANALYZE samples this transaction's own rows too: the store's first chunk becomes known
+        cursor.execute("ANALYZE orders, order_refunds, fulfillments")
+    cursor.execute(sql.STAGE_DERIVED, params)
+    cursor.execute("ANALYZE hist_derived")
+    cursor.execute(sql.DERIVE_ORDERS, params)
     cursor.execute(sql.STAGE_TOTALS, {**params, "ids": touched})
     cursor.execute("ANALYZE hist_totals")
     cursor.execute(sql.CUSTOMER_TOTALS, params)
