@@ -244,6 +244,8 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
     if not currency:
         raise MalformedPayload("order.currency: missing")
     line_items = tuple(_line_item(li) for li in items)
+    locale = _meta_locale(data)  # read once: the order's and its customer's (each a walk of meta_data)
+    customer_id = p.optional_id(data.get("customer_id"), "customer_id")
     return OrderSnapshot(
         platform_id=order_id,
         name=p.text(data.get("number"), 64),
@@ -258,20 +260,20 @@ def order_snapshot(data: JSONObject) -> OrderSnapshot:
         fulfillment_status="fulfilled" if status in ("completed", "delivered") else None,
         platform_status=status,
         customer=CustomerSnapshot(
-            platform_id=p.optional_id(data.get("customer_id"), "customer_id"),
+            platform_id=customer_id,
             email=p.text(billing.get("email")),
             first_name=p.text(billing.get("first_name")),
             last_name=p.text(billing.get("last_name")),
             phone=p.text(billing.get("phone"), 32),
-            locale=_meta_locale(data),
+            locale=locale,
             # A guest's details are as fresh as the order that carried them; an
             # account's are refreshed by customer.updated, so don't date them.
-            updated_at=modified if p.optional_id(data.get("customer_id")) is None else None,
+            updated_at=modified if customer_id is None else None,
             phone_country=p.text(billing.get("country"), 2),
             country=country_code(billing.get("country")),
             **woo_opt_ins(data.get("meta_data")),  # the store's checkout opt-in fields (connectors/consent.py)
         ),
-        locale=_meta_locale(data),
+        locale=locale,
         paid_at=paid_at,
         cancelled_at=modified if status == "cancelled" else None,
         fulfillments=_completion(order_id, _gmt(data, "date_completed"), modified, shipment_facts(data, status)),

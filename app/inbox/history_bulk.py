@@ -4,8 +4,9 @@ transaction with the import's cursor.
 Why: the batch path (inbox/history_apply.py) keeps every rule by sending each order through the webhooks'
 pipeline, at about a hundred orders a second (bench/README.md). Here one chunk of orders, parsed by the same
 connectors' parsers, is applied in one transaction under the store's lock:
-1. each order's customer is resolved by the webhooks' own identity rules (records/customers.resolve_customer,
-   rows preloaded in one query), and the pipeline's guards run per event, as on the batch path;
+1. each order's customer: set-based in the common case (inbox/history_held.py: the record already held, left as
+   it is by the order's snapshot), otherwise by the webhooks' own identity rules (records/customers.
+   resolve_customer, rows preloaded in one query); the pipeline's guards run per event, as on the batch path;
 2. the orders, refunds and fulfilments go to staging tables by COPY and into the real tables by
    `INSERT ... SELECT ... ON CONFLICT` statements that spell the webhooks' convergence rules in SQL
    (inbox/history_bulk_sql.py: the newer `updated_at` wins, one-way facts merged with LEAST);
@@ -35,7 +36,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_derived, history_apply
+from app.inbox import batch_derived, history_apply, history_held
 from app.inbox import history_bulk_sql as sql
 from app.inbox.history_apply import Document
 from app.inbox.pipeline import guards
@@ -94,8 +95,6 @@ def _apply(session: Session, store_id: int, documents: Sequence[Document], curso
     bulk, rest = _split(session, store_id, documents)
     if bulk:
         batch_scope.begin(session)
-        events = [CustomerChanged(e.order.customer) for e in bulk if e.order.customer is not None]
-        batch_rows.preload(session, store_id, events)
         _write(session, store, bulk, now)
         batch_derived.run_deferred(session, store, now)  # the followers' orders (marked in _write), their work
         batch_scope.end(session)
@@ -138,28 +137,44 @@ def _deletions(session: Session, store_id: int, pids: list[str]) -> set[str]:
 
 
 def _write(session: Session, store: Store, bulk: list[OrderChanged], now: datetime) -> None:
-    customer_ids: dict[str, int | None] = {}
+    customer_ids = history_held.held(session, store.id, bulk)  # the common case, set-based
+    rest = [e.order.customer for e in bulk if e.order.platform_id not in customer_ids and e.order.customer]
+    batch_rows.preload(session, store.id, [CustomerChanged(snap) for snap in rest])
     for event in bulk:
         snap = event.order
-        customer = resolve_customer(session, store, snap.customer) if snap.customer else None
-        customer_ids[snap.platform_id] = customer.id if customer is not None else None
+        if snap.platform_id not in customer_ids:  # the rest through the webhooks' rules, in the chunk's order
+            customer = resolve_customer(session, store, snap.customer) if snap.customer else None
+            customer_ids[snap.platform_id] = customer.id if customer is not None else None
         for guard in guards(OrderChanged):  # after record-keeping, as the pipeline runs them
             guard(session, store, event)
     session.flush()
     driver: Any = session.connection().connection.driver_connection  # psycopg 3, in the session's transaction
     cursor = driver.cursor()
     params = {"store": store.id, "now": now, "currency": store.currency}
+    cursor.execute(sql.STALE_TABLES, {"least": len(bulk)})
+    for (table,) in cursor.fetchall():
+        cursor.execute(f"ANALYZE {table}")  # one of the four names in the statement, no input
+    cursor.execute(sql.STORE_IS_NEW, params)
+    new_store = cursor.fetchone()[0]
     cursor.execute(sql.STAGING)
     _copy(cursor, "hist_orders", sql.ORDER_COLUMNS, (_order_row(e.order, customer_ids) for e in bulk))
     _copy(cursor, "hist_refunds", sql.REFUND_COLUMNS, (_refund_row(r) for e in bulk for r in e.order.refunds))
     fulfillments = (_fulfillment_row(f) for e in bulk for f in e.order.fulfillments)
     _copy(cursor, "hist_fulfillments", sql.FULFILLMENT_COLUMNS, fulfillments)
-    for statement in (sql.FORMER_CUSTOMERS, sql.UPSERT_ORDERS, sql.UPSERT_REFUNDS, sql.UPSERT_FULFILLMENTS):
+    cursor.execute(sql.ANALYZE_STAGING)
+    cursor.execute(sql.FORMER_CUSTOMERS, params)
+    touched = sorted({row[0] for row in cursor.fetchall()})
+    for statement in (sql.UPSERT_ORDERS, sql.UPSERT_REFUNDS, sql.UPSERT_FULFILLMENTS):
         cursor.execute(statement, params)
+    if new_store:  # ANALYZE samples this transaction's own rows too: the store's first chunk becomes known
+        cursor.execute("ANALYZE orders, order_refunds, fulfillments")
+    cursor.execute(sql.STAGE_DERIVED, params)
+    cursor.execute("ANALYZE hist_derived")
     cursor.execute(sql.DERIVE_ORDERS, params)
+    cursor.execute(sql.STAGE_TOTALS, {**params, "ids": touched})
+    cursor.execute("ANALYZE hist_totals")
     cursor.execute(sql.CUSTOMER_TOTALS, params)
-    cursor.execute("SELECT DISTINCT id FROM hist_customers")
-    touched = [row[0] for row in cursor.fetchall()]
+    cursor.execute(sql.CUSTOMER_NO_ORDERS, {**params, "ids": touched})
     session.expire_all()  # the customers' totals were written behind the ORM's back
     order_days.mark_customers(session, store.id, touched)  # their chains and days, settled before the commit
     order_days.mark_days(session, store.id, *(e.order.created_at for e in bulk))

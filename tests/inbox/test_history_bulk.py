@@ -1,7 +1,8 @@
 """The bulk history path (inbox/history_bulk.py, PostgreSQL) ends with the records the batch path leaves, also
 when its worker dies inside a chunk (after the set-based statements, before the commit) and the import resumes.
 
-The same Shopify history (guests, a second currency, cancelled and discounted orders that the bulk path hands to
+The same Shopify history (guests known and new, accounts held and new, newer details, a guest signing up, a second
+currency, cancelled and discounted orders that the bulk path hands to
 the batch path, parcels still in transit, orders a webhook updated before the import) is imported into two
 stores, one by each path, with points for the past; every record is compared: orders, customers, refunds,
 fulfilments and ledger rows, with the customers named by their platform id or e-mail rather than our ids.
@@ -25,7 +26,7 @@ from app.records.history import history_import
 from app.records.models import Customer, Fulfillment, Order, OrderRefund
 from app.stores.models import Store
 from tests.helpers import SHOP, add_store, dumps, process_all, shopify_headers, shopify_standin
-from tests.inbox.history import gql_customer, gql_order, rest_order
+from tests.inbox.history import PAST, gql_customer, gql_order, rest_order, stamp
 
 CUSTOMERS, ORDERS = 30, 900
 OTHER = "other-shop.myshopify.com"
@@ -50,6 +51,18 @@ def _node(n: int) -> dict[str, Any]:
         node["discountCodes"] = ["SAVE10"]
     if n % 5 == 0:
         node["fulfillments"][0]["displayStatus"] = "IN_TRANSIT"
+    # The customers the bulk path leaves to resolve_customer (history_held.py), each met again later in the chunk:
+    if n % 19 == 0:  # a guest the store does not know yet: a new guest record, then the same guest again
+        node["customer"], node["email"] = None, f"walk-in{n % 3}@example.com"
+    if n % 115 == 23 and node["customer"]:  # newer details on the order than the customers' phase wrote
+        node["customer"] = {**node["customer"], "firstName": f"Renamed{n}", "updatedAt": stamp(PAST + timedelta(n))}
+    if n % 31 == 0:  # a guest whose e-mail signs up below (the guest record becomes the account)
+        node["customer"], node["email"] = None, f"new{n % 4}@example.com"
+    if n % 29 == 0 and node["customer"]:  # an account the customers' phase did not bring
+        address = {"emailAddress": f"new{n % 4}@example.com", "marketingState": "SUBSCRIBED"}
+        node["email"] = address["emailAddress"]
+        node["customer"] = {**node["customer"], "id": f"gid://shopify/Customer/{90000 + n % 4}"}
+        node["customer"]["defaultEmailAddress"] = address
     return node
 
 
@@ -131,6 +144,9 @@ def test_the_bulk_path_ends_with_the_batch_paths_records(app, ctx, client, monke
     monkeypatch.setattr(
         history_bulk, "_write", lambda s, st, bulk, now: (written.append(len(bulk)), real_write(s, st, bulk, now))
     )
+    resolved: list[int] = []  # orders whose customer the set-based step left to resolve_customer
+    real_resolve = history_bulk.resolve_customer
+    monkeypatch.setattr(history_bulk, "resolve_customer", lambda *a: (resolved.append(1), real_resolve(*a))[1])
     with shopify_standin(app, monkeypatch) as server:
         stores = {SHOP: add_store(currency="EUR").id, OTHER: add_store(domain=OTHER, currency="EUR").id}
         # Order 3 updated by a webhook before the import (its older bulk snapshot must not win), in both stores.
@@ -143,6 +159,7 @@ def test_the_bulk_path_ends_with_the_batch_paths_records(app, ctx, client, monke
         process_all(app)
         bulk_id = _import(app, server, monkeypatch, SHOP, bulk=True)
         assert sum(written) > ORDERS * 3 // 4  # most orders took the set-based statements
+        assert 0 < len(resolved) < sum(written) // 3, (len(resolved), sum(written))  # most customers set-based
         done = len(written)
         batch_id = _import(app, server, monkeypatch, OTHER, bulk=False)
         assert len(written) == done  # the other store took the batch path only
@@ -196,3 +213,30 @@ def test_the_runner_lease_is_renewed_at_every_page_not_only_every_chunk(monkeypa
     chunks = list(woo_chunks(None, "orders", reading))
     assert [len(c.documents) for c in chunks] == [10, 2]
     assert len(beats) >= pages
+
+
+def test_the_standins_bulk_writer_writes_what_graphql_core_executes():
+    """tests/standins/shopify_bulk.project (the fast writer the bench needs) against graphql-core's execute of the
+    import's own queries over the same objects: the same lines, byte for byte; a query it cannot walk is refused."""
+    from graphql import execute, parse
+
+    from connectors.shopify_history import QUERIES
+    from tests.standins import shopify_bulk
+    from tests.standins.shopify import admin_schema
+
+    held = {"customers": [gql_customer(n) for n in range(CUSTOMERS)], "orders": [_node(n) for n in range(120)]}
+    roots = {
+        "customers": shopify_bulk._connection(held["customers"]),
+        "orders": shopify_bulk._connection([shopify_bulk._held(o) for o in held["orders"]]),
+    }
+    for query in QUERIES.values():
+        document = parse(query)
+        executed = execute(admin_schema(), document, root_value=roots)
+        assert executed.errors is None
+        compiled = shopify_bulk.selection(document)
+        assert compiled is not None
+        written = b"".join(line + b"\n" for line in shopify_bulk.project(held, compiled))
+        assert written == shopify_bulk.jsonl(executed.data)
+        assert b'"__parentId"' in written or "customers" in query
+    assert shopify_bulk.selection(parse("{ orders { edges { node { ...F } } } } fragment F on Order { id }")) is None
+    assert shopify_bulk.selection(parse("{ orders { edges { node { key: id } } } }")) is None
