@@ -80,6 +80,8 @@ CROSS_STORE_SCANS: dict[str, str] = {
     "app.referrals.service:get_or_create_code": "a new code is checked unique across stores (see find_code)",
     "app.inbox.cli:retry": "`flask inbox retry`: the operator's replay of failed deliveries, any store",
     "app.inbox.cli:_follow": "`flask inbox retry --wait`: follows the rows it put back, any store",
+    "app.records.cli:list_stores": "`flask stores list`: the operator's list of every store's install state",
+    "app.records.cli:sync_webhooks": "`flask stores sync-webhooks`: the operator's sweep of every Shopify install",
 }
 
 

@@ -129,11 +129,14 @@ def _attribute(frame: FrameType | None) -> tuple[str | None, bool, str | None]:
 
 
 def _shape(statement: str) -> str:
-    """The statement in one line, its IN lists of any length as one (one entry per query, not per batch size)."""
-    return _IN_LIST.sub("(?...)", " ".join(statement.split()))[:600]
+    """The statement in one line, its IN lists of any length as one (one entry per query, not per batch size)
+    and its long column lists cut to their first column, so that its FROM and WHERE show."""
+    one_line = _IN_LIST.sub("(?...)", " ".join(statement.split()))
+    return _COLUMNS.sub(lambda m: f"SELECT {m[1]}, ... FROM " if len(m[0]) > 120 else m[0], one_line)[:1000]
 
 
 _IN_LIST = re.compile(r"\((?:\?|%\(\w+\)s|\$\d+)(?:, (?:\?|%\(\w+\)s|\$\d+))*\)")
+_COLUMNS = re.compile(r"SELECT ([^,()]+(?:\([^()]*\))?[^,]*?), (?:(?!\bFROM\b).)+? FROM ")
 
 
 def _module(path: str) -> str:

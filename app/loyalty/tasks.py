@@ -75,8 +75,11 @@ def expire_inactive(session: Session, store: Store, now: datetime) -> int:
         current = refresh_account(session, store, customer, now)  # the cache may predate the last activity
         if current is None or current.expires_at is None or current.expires_at > now:
             continue
-        # get_one: the account's customer_id is a foreign key to an existing customer.
-        points = balance(session, store, session.get_one(Customer, customer), now).spendable
+        # The account's customer_id is a foreign key to an existing customer of the same store.
+        customer_row = get_in_store(session, Customer, customer, store.id)
+        if customer_row is None:
+            raise LookupError(f"loyalty account of store {store.id} names customer {customer}, not the store's")
+        points = balance(session, store, customer_row, now).spendable
         activity = current.last_activity_at.date().isoformat() if current.last_activity_at else "never"
         row = append(
             session,

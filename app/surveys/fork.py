@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from app.platform.sql import get_in_store
@@ -43,6 +43,12 @@ def _tell_merchant(session: Session, store: Store, request: SurveyRequest, key: 
                                           ref=f"survey:{request.id}", locale=request.locale), now)  # fmt: skip
 
 
+def _reread(session: Session, store: Store, request: SurveyRequest) -> None:
+    """The row as the conditional UPDATE left it (Session.refresh, but naming the store: docs/deployment.md)."""
+    stmt = select(SurveyRequest).where(SurveyRequest.store_id == store.id, SurveyRequest.id == request.id)
+    session.scalars(stmt.execution_options(populate_existing=True)).one()
+
+
 def answer(
     session: Session, store: Store, request: SurveyRequest, score: int, comment: str | None, now: datetime
 ) -> bool:
@@ -53,12 +59,12 @@ def answer(
         CursorResult[Any],
         session.execute(
             update(SurveyRequest)
-            .where(SurveyRequest.id == request.id, SurveyRequest.score.is_(None))
+            .where(SurveyRequest.store_id == store.id, SurveyRequest.id == request.id, SurveyRequest.score.is_(None))
             .values(score=score, group=group, comment=comment, answered_at=now, status=ANSWERED)
             .execution_options(synchronize_session=False)
         ),
     ).rowcount
-    session.refresh(request)
+    _reread(session, store, request)
     if stored:
         if group == DETRACTOR:
             _tell_merchant(session, store, request, f"survey:{request.id}", comment or "", now)
@@ -71,12 +77,14 @@ def answer(
             CursorResult[Any],
             session.execute(
                 update(SurveyRequest)
-                .where(SurveyRequest.id == request.id, SurveyRequest.comment.is_(None))
+                .where(
+                    SurveyRequest.store_id == store.id, SurveyRequest.id == request.id, SurveyRequest.comment.is_(None)
+                )
                 .values(comment=comment)
                 .execution_options(synchronize_session=False)
             ),
         ).rowcount
-        session.refresh(request)
+        _reread(session, store, request)
         if added and request.group == DETRACTOR:
             _tell_merchant(session, store, request, f"survey:{request.id}:comment", comment, now)
     return False
