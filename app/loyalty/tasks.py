@@ -29,7 +29,7 @@ from app.loyalty.tiers import roll_windows
 from app.messaging import enqueue_message
 from app.messaging.api import Message
 from app.platform.locks import lock_store
-from app.platform.sql import get_in_store
+from app.platform.sql import get_in_store, get_one_in_store
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.scheduler import for_each_active_store
@@ -76,10 +76,7 @@ def expire_inactive(session: Session, store: Store, now: datetime) -> int:
         if current is None or current.expires_at is None or current.expires_at > now:
             continue
         # The account's customer_id is a foreign key to an existing customer of the same store.
-        customer_row = get_in_store(session, Customer, customer, store.id)
-        if customer_row is None:
-            raise LookupError(f"loyalty account of store {store.id} names customer {customer}, not the store's")
-        points = balance(session, store, customer_row, now).spendable
+        points = balance(session, store, get_one_in_store(session, Customer, customer, store.id), now).spendable
         activity = current.last_activity_at.date().isoformat() if current.last_activity_at else "never"
         row = append(
             session,

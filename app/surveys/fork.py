@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
-from app.platform.sql import get_in_store
+from app.platform.sql import get_in_store, reread_in_store
 from app.records.models import Customer
 from app.recovery import open_case
 from app.referrals.api import share_link
@@ -43,12 +43,6 @@ def _tell_merchant(session: Session, store: Store, request: SurveyRequest, key: 
                                           ref=f"survey:{request.id}", locale=request.locale), now)  # fmt: skip
 
 
-def _reread(session: Session, store: Store, request: SurveyRequest) -> None:
-    """The row as the conditional UPDATE left it (Session.refresh, but naming the store: docs/deployment.md)."""
-    stmt = select(SurveyRequest).where(SurveyRequest.store_id == store.id, SurveyRequest.id == request.id)
-    session.scalars(stmt.execution_options(populate_existing=True)).one()
-
-
 def answer(
     session: Session, store: Store, request: SurveyRequest, score: int, comment: str | None, now: datetime
 ) -> bool:
@@ -64,7 +58,7 @@ def answer(
             .execution_options(synchronize_session=False)
         ),
     ).rowcount
-    _reread(session, store, request)
+    reread_in_store(session, SurveyRequest, request.id, store.id)
     if stored:
         if group == DETRACTOR:
             _tell_merchant(session, store, request, f"survey:{request.id}", comment or "", now)
@@ -84,7 +78,7 @@ def answer(
                 .execution_options(synchronize_session=False)
             ),
         ).rowcount
-        _reread(session, store, request)
+        reread_in_store(session, SurveyRequest, request.id, store.id)
         if added and request.group == DETRACTOR:
             _tell_merchant(session, store, request, f"survey:{request.id}:comment", comment, now)
     return False
