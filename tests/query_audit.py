@@ -135,7 +135,8 @@ def _shape(statement: str) -> str:
     return _COLUMNS.sub(lambda m: f"SELECT {m[1]}, ... FROM " if len(m[0]) > 120 else m[0], one_line)[:1000]
 
 
-_IN_LIST = re.compile(r"\((?:\?|%\(\w+\)s|\$\d+)(?:, (?:\?|%\(\w+\)s|\$\d+))*\)")
+_PARAM = r"(?:\?|%\(\w+\)s(?:::[A-Z ]+)?|\$\d+)"  # SQLite's, psycopg's (with PostgreSQL's cast) and asyncpg's
+_IN_LIST = re.compile(rf"\({_PARAM}(?:, {_PARAM})*\)")
 _COLUMNS = re.compile(r"SELECT ([^,()]+(?:\([^()]*\))?[^,]*?), (?:(?!\bFROM\b).)+? FROM ")
 
 
