@@ -84,6 +84,9 @@ CROSS_STORE_SCANS: dict[str, str] = {
     "app.messaging.callbacks:_stores_for": "an inbound SMS or WhatsApp concerns every store that wrote to the number",
     "app.campaigns.runs:start_due": "the scheduler's claim of due campaigns (FOR UPDATE SKIP LOCKED), any store",
     "app.campaigns.tasks:tick": "the scheduler's close of fanned-out runs with no batch left, any store",
+    "app.inbox.cli:stats": "`flask inbox stats`: the operator's counts of every store's deliveries",
+    "app.inbox.lag:backlog": "the metrics scrape's and `flask inbox stats`' backlog of every store (one: filtered)",
+    "app.platform.metrics:_outbox_depths": "the metrics scrape: every store's outbox depths, a few times a minute",
     "app.records.cli:list_stores": "`flask stores list`: the operator's list of every store's install state",
     "app.records.cli:sync_webhooks": "`flask stores sync-webhooks`: the operator's sweep of every Shopify install",
 }
