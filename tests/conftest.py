@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from tests.messaging.conftest import mail_clock, smtp  # noqa: F401  (fixtures: the loopback SMTP server and its clock)
 
 ROOT = Path(__file__).resolve().parent.parent
-# The query log check (PPE_QUERY_AUDIT=1): every statement the app issues names its store.
+# The query log check (on PostgreSQL, or PPE_QUERY_AUDIT=1): every statement the app issues names its store.
 pytest_plugins = ["tests.query_audit"]
 SHOPIFY_SECRET = "test-shopify-secret"
 

@@ -81,6 +81,15 @@ CROSS_STORE_SCANS: dict[str, str] = {
     "app.referrals.service:get_or_create_code": "a new code is checked unique across stores (see find_code)",
     "app.inbox.cli:retry": "`flask inbox retry`: the operator's replay of failed deliveries, any store",
     "app.inbox.cli:_follow": "`flask inbox retry --wait`: follows the rows it put back, any store",
+    "app.messaging.callbacks:_message": "a provider's receipt names its message id only (MessageSid, wamid)",
+    "app.messaging.callbacks:_stores_for": "an inbound SMS or WhatsApp concerns every store that wrote to the number",
+    "app.campaigns.runs:start_due": "the scheduler's claim of due campaigns (FOR UPDATE SKIP LOCKED), any store",
+    "app.campaigns.tasks:tick": "the scheduler's close of fanned-out runs with no batch left, any store",
+    "app.inbox.cli:stats": "`flask inbox stats`: the operator's counts of every store's deliveries",
+    "app.inbox.lag:backlog": "the metrics scrape's and `flask inbox stats`' backlog of every store (one: filtered)",
+    "app.platform.metrics:_outbox_depths": "the metrics scrape: every store's outbox depths, a few times a minute",
+    "app.records.cli:list_stores": "`flask stores list`: the operator's list of every store's install state",
+    "app.records.cli:sync_webhooks": "`flask stores sync-webhooks`: the operator's sweep of every Shopify install",
 }
 
 
@@ -103,6 +112,11 @@ JOBS_BY_ID: dict[str, str] = {
         "app.messaging.outbox:deliver",
         "app.inbox.processing:process_delivery",
         "app.inbox.processing:_record_failure",
+        # issue 24's jobs (found by the first run over the whole suite, 2026-12-07): their later reads name the store
+        "app.campaigns.runs:fan_out_step",
+        "app.campaigns.sending:send_batch",
+        "app.campaigns.coupons:create_coupon",
+        "app.surprises.tasks:_work",
     )
 }
 

@@ -1,13 +1,15 @@
 """The query log check (issue 25, "Past one machine"): every SQL statement the app issues names its store.
 
-Opt-in: `PPE_QUERY_AUDIT=1 pytest ...` (CI enables it on one backend). Every statement any engine of this
-process sends (SQLAlchemy's `before_cursor_execute`, on the Engine class: the test app's engine and any other)
-is classified once per distinct SQL text (tests/distribution.py:classify) and, when it touches a store-scoped
-table, attributed to the code that issued it by walking the stack:
+On for every run on PostgreSQL (TEST_DATABASE_URL set: CI's first pass), off on SQLite; PPE_QUERY_AUDIT=1 or 0
+forces it either way. Every statement any engine of this process sends (SQLAlchemy's `before_cursor_execute`, on
+the Engine class: the test app's engine and any other) is classified once per distinct SQL text
+(tests/distribution.py:classify) and, when it touches a store-scoped table, attributed to the code that issued it
+by walking the stack:
 - issued by tests/ or migrations/ code (fixtures, assertions, reset_state, Alembic): not the app's, ignored;
 - issued by app/ or connectors/ code: checked. A statement on a store-scoped table with no store_id filter at
-  all fails the session, unless a function on its stack is a named cross-store scan
-  (distribution.CROSS_STORE_SCANS, each with its reason) as the innermost app function;
+  all fails the test that ran it (the message names the statement and the issuing function), unless the
+  innermost app function on its stack is a named cross-store scan (distribution.CROSS_STORE_SCANS, each with
+  its reason);
 - a job that reads its row by the id it was given (distribution.JOBS_BY_ID) is counted apart;
 - the ORM's own statements by primary key (the unit of work's UPDATE/DELETE of a loaded row, a lazy or selectin
   load, the refresh of an expired attribute) are counted apart: they follow a row already read within its store,
@@ -15,7 +17,7 @@ table, attributed to the code that issued it by walking the stack:
 - a statement filtered by store_id on one table but joining another on its id only is counted apart too: safe
   (the join follows a foreign key within the store) but, for Citus, a join that is not on the distribution
   column.
-The report (PPE_QUERY_AUDIT_REPORT, default query-audit.json in the working directory) lists every kind with
+The report (PPE_QUERY_AUDIT_REPORT, default tests/artifacts/query-audit.json) lists every kind with
 counts and the issuing functions. Processes the suite starts (end-to-end tests' web and workers) are not seen.
 """
 
@@ -54,6 +56,10 @@ class Audit:
         self.counts: Counter[str] = Counter()
         # kind -> (origin, sql) -> count
         self.seen: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+        # an unscoped statement -> the first test that ran it; and those the running test issued, to fail it
+        self.first_test: dict[tuple[str, str], str] = {}
+        self.test: str = ""
+        self.pending: list[tuple[str, str]] = []
 
     def __call__(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
         verdict = self.verdicts.get(statement)
@@ -76,15 +82,31 @@ class Audit:
             elif origin in distribution.JOBS_BY_ID:
                 kind = "job_by_id"
         self.counts[kind] += 1
-        self.seen[kind][(allowed or origin, _shape(statement))] += 1
+        key = (allowed or origin, _shape(statement))
+        self.seen[kind][key] += 1
+        if kind == "unscoped":
+            self.first_test.setdefault(key, self.test)
+            if key not in self.pending:
+                self.pending.append(key)
 
     def report(self) -> dict[str, Any]:
         return {
             "counts": dict(self.counts),
             "kinds": {
-                kind: [{"origin": o, "sql": s, "count": n} for (o, s), n in seen.most_common()]
+                kind: [
+                    {
+                        "origin": o,
+                        "sql": s,
+                        "count": n,
+                        **({"test": self.first_test[o, s]} if kind == "unscoped" else {}),
+                    }
+                    for (o, s), n in seen.most_common()
+                ]
                 for kind, seen in sorted(self.seen.items())
             },
+            "allowed_unused": sorted(
+                set(distribution.CROSS_STORE_SCANS) - {o for o, _ in self.seen.get("cross_store_scan", {})}
+            ),
         }
 
 
@@ -107,11 +129,15 @@ def _attribute(frame: FrameType | None) -> tuple[str | None, bool, str | None]:
 
 
 def _shape(statement: str) -> str:
-    """The statement in one line, its IN lists of any length as one (one entry per query, not per batch size)."""
-    return _IN_LIST.sub("(?...)", " ".join(statement.split()))[:600]
+    """The statement in one line, its IN lists of any length as one (one entry per query, not per batch size)
+    and its long column lists cut to their first column, so that its FROM and WHERE show."""
+    one_line = _IN_LIST.sub("(?...)", " ".join(statement.split()))
+    return _COLUMNS.sub(lambda m: f"SELECT {m[1]}, ... FROM " if len(m[0]) > 120 else m[0], one_line)[:1000]
 
 
-_IN_LIST = re.compile(r"\((?:\?|%\(\w+\)s|\$\d+)(?:, (?:\?|%\(\w+\)s|\$\d+))*\)")
+_PARAM = r"(?:\?|%\(\w+\)s(?:::[A-Z ]+)?|\$\d+)"  # SQLite's, psycopg's (with PostgreSQL's cast) and asyncpg's
+_IN_LIST = re.compile(rf"\({_PARAM}(?:, {_PARAM})*\)")
+_COLUMNS = re.compile(r"SELECT ([^,()]+(?:\([^()]*\))?[^,]*?), (?:(?!\bFROM\b).)+? FROM ")
 
 
 def _module(path: str) -> str:
@@ -121,9 +147,15 @@ def _module(path: str) -> str:
 _audit: Audit | None = None
 
 
+def enabled() -> bool:
+    """On PostgreSQL by default (CI's first pass, .ci/run); PPE_QUERY_AUDIT=1 or 0 decides when set."""
+    flag = os.environ.get("PPE_QUERY_AUDIT")
+    return flag == "1" if flag is not None else bool(os.environ.get("TEST_DATABASE_URL"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     global _audit
-    if os.environ.get("PPE_QUERY_AUDIT") != "1":
+    if not enabled():
         return
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -132,10 +164,41 @@ def pytest_configure(config: pytest.Config) -> None:
     event.listen(Engine, "before_cursor_execute", _audit)
 
 
+def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    if _audit is not None:
+        _audit.test = nodeid
+        _audit.pending.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A phase (setup, call, teardown) that issued an unscoped statement fails, its message naming it."""
+    outcome = yield
+    if _audit is None or not _audit.pending:
+        return
+    report = outcome.get_result()
+    message = "\n".join(_explain(origin, sql) for origin, sql in _audit.pending)
+    _audit.pending.clear()
+    if report.passed:
+        report.outcome = "failed"
+        report.longrepr = message
+    else:
+        report.sections.append(("query audit", message))
+
+
+def _explain(origin: str, sql: str) -> str:
+    return (
+        f"query audit: {origin} issued a statement on a store-scoped table with no store_id filter:\n    {sql}\n"
+        "  Filter it by its store (platform/sql.get_in_store for a get by id); a genuine cross-store scan goes in "
+        "tests/distribution.py:CROSS_STORE_SCANS with its reason."
+    )
+
+
 def _write() -> tuple[dict[str, Any], Path]:
     assert _audit is not None
     report = _audit.report()
-    path = Path(os.environ.get("PPE_QUERY_AUDIT_REPORT", "query-audit.json"))
+    path = Path(os.environ.get("PPE_QUERY_AUDIT_REPORT", ROOT / "tests" / "artifacts" / "query-audit.json"))
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1))
     return report, path
 
@@ -161,6 +224,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if writer is not None:
         writer.write_line(f"query audit: {report['counts']} (report: {path})")
         for row in unscoped[:30]:
-            writer.write_line(f"  UNSCOPED x{row['count']} {row['origin']}: {row['sql'][:200]}")
+            writer.write_line(
+                f"  UNSCOPED x{row['count']} {row['origin']} (first in {row['test']}): {row['sql'][:200]}"
+            )
     if unscoped and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

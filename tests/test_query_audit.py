@@ -1,5 +1,5 @@
 """The query log check's classifier (tests/distribution.py) and its regressions: statements the app issues name
-their store (tests/query_audit.py runs it over the whole suite when PPE_QUERY_AUDIT=1)."""
+their store (tests/query_audit.py runs it over the whole suite on PostgreSQL, or when PPE_QUERY_AUDIT=1)."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.campaigns.models import COUPON_PENDING, FAILED, Campaign, CampaignSend
 from app.campaigns.sending import coupon_ends, queue_message
 from app.platform.outbox import backoff
+from app.platform.sql import get_one_in_store
 from app.records.models import Customer
 from app.stores.clients import NotConnected, client_for
 from app.stores.models import Store
@@ -55,8 +56,8 @@ def create_coupon(session: Session, send_id: int, attempt: int | None, now: date
         session.commit()
         return {"status": send.status if send else "unknown"}
     store = session.get_one(Store, send.store_id)
-    campaign = session.get_one(Campaign, send.campaign_id)
-    customer = session.get_one(Customer, send.customer_id)
+    campaign = get_one_in_store(session, Campaign, send.campaign_id, store.id)
+    customer = get_one_in_store(session, Customer, send.customer_id, store.id)
     attempts = send.attempts
     error, wait, created = None, None, None
     try:
@@ -70,7 +71,7 @@ def create_coupon(session: Session, send_id: int, attempt: int | None, now: date
         error, wait = f"StoreUnavailable: {exc}", backoff(attempts, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS)
     except (ConnectorError, NotConnected, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}"  # permanent: the same input gets the same answer
-    send = session.get_one(CampaignSend, send_id, with_for_update=True)
+    send = get_one_in_store(session, CampaignSend, send_id, store.id, for_update=True)
     if send.status != COUPON_PENDING:  # a twin finished it meanwhile
         session.commit()
         return {"status": send.status}

@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from app.campaigns.models import ACTIVE, FANNED, FANNING, FINISHED, Campaign, CampaignBatch, CampaignRun
-from app.platform.sql import insert_row
+from app.platform.sql import get_one_in_store, insert_row
 from app.records.models import Customer
 from app.segments import api as segments
 from app.stores.models import Store
@@ -62,8 +62,8 @@ def fan_out_step(session: Session, run_id: int) -> tuple[str, int | None]:
     if run is None or run.status != FANNING:
         session.commit()
         return "stop", None
-    campaign = session.get_one(Campaign, run.campaign_id)
     store = session.get_one(Store, run.store_id)
+    campaign = get_one_in_store(session, Campaign, run.campaign_id, store.id)
     definition = segments.find(session, store, campaign.segment_key)
     cursor = run.cursor
     ids: list[int] = []
@@ -72,7 +72,12 @@ def fan_out_step(session: Session, run_id: int) -> tuple[str, int | None]:
         ids = list(session.scalars(page.order_by(Customer.id).limit(BATCH_SIZE)))
     result = session.execute(
         update(CampaignRun)
-        .where(CampaignRun.id == run.id, CampaignRun.status == FANNING, CampaignRun.cursor == cursor)
+        .where(
+            CampaignRun.store_id == store.id,
+            CampaignRun.id == run.id,
+            CampaignRun.status == FANNING,
+            CampaignRun.cursor == cursor,
+        )
         .values(
             cursor=ids[-1] if ids else cursor,
             batches=CampaignRun.batches + (1 if ids else 0),

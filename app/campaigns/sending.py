@@ -37,7 +37,7 @@ from app.campaigns.models import (
     CampaignSend,
 )
 from app.messaging.api import MARKETING, choose_channel, resolve_locale, send_to_customer
-from app.platform.sql import insert_row
+from app.platform.sql import get_one_in_store, insert_row
 from app.records.models import Customer
 from app.segments import api as segments
 from app.stores.models import Store
@@ -108,9 +108,9 @@ def send_batch(session: Session, batch_id: int, attempt: int | None, now: dateti
     batch = session.get(CampaignBatch, batch_id, with_for_update=True)
     if batch is None or batch.status != PENDING or (attempt is not None and batch.attempts != attempt):
         return {}, []
-    run = session.get_one(CampaignRun, batch.run_id)
-    campaign = session.get_one(Campaign, run.campaign_id)
     store = session.get_one(Store, batch.store_id)
+    run = get_one_in_store(session, CampaignRun, batch.run_id, store.id)
+    campaign = get_one_in_store(session, Campaign, run.campaign_id, store.id)
     definition = segments.find(session, store, campaign.segment_key)
     batch.status, batch.locked_until = DONE, None
     if campaign.status == CANCELLED or definition is None:
@@ -122,8 +122,9 @@ def send_batch(session: Session, batch_id: int, attempt: int | None, now: dateti
     memory: dict[int, CampaignMember] = {}
     recurring = campaign.every_days is not None
     if recurring:
-        rows = session.scalars(select(CampaignMember).where(CampaignMember.campaign_id == campaign.id,
-                               CampaignMember.customer_id.in_([c.id for c in customers])))  # fmt: skip
+        rows = session.scalars(select(CampaignMember).where(
+            CampaignMember.store_id == store.id, CampaignMember.campaign_id == campaign.id,
+            CampaignMember.customer_id.in_([c.id for c in customers])))  # fmt: skip
         memory = {m.customer_id: m for m in rows}
     counts = {"queued": 0, "coupons": 0, "skipped_consent": 0, "not_eligible": 0, "already": 0}
     template = TEMPLATES[campaign.kind]

@@ -135,11 +135,10 @@ def _result(response: requests.Response) -> str:
     return str(body.get("status")) if isinstance(body, dict) else "not json"
 
 
-def inbox_counts(app: Flask, store_ids: Sequence[int] | None = None) -> dict[str, int]:
-    """Inbox rows by status (pending, processing, done, failed...), optionally for some stores only."""
-    stmt = select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
-    if store_ids is not None:
-        stmt = stmt.where(WebhookDelivery.store_id.in_(store_ids))
+def inbox_counts(app: Flask, store_ids: Sequence[int]) -> dict[str, int]:
+    """The stores' inbox rows by status (pending, processing, done, failed...)."""
+    stmt = select(WebhookDelivery.status, func.count()).where(WebhookDelivery.store_id.in_(store_ids))
+    stmt = stmt.group_by(WebhookDelivery.status)
     with app.app_context():
         try:
             return {status: count for status, count in db.session.execute(stmt).all()}

@@ -29,7 +29,7 @@ from app.loyalty.tiers import roll_windows
 from app.messaging import enqueue_message
 from app.messaging.api import Message
 from app.platform.locks import lock_store
-from app.platform.sql import get_in_store
+from app.platform.sql import get_in_store, get_one_in_store
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.scheduler import for_each_active_store
@@ -75,8 +75,8 @@ def expire_inactive(session: Session, store: Store, now: datetime) -> int:
         current = refresh_account(session, store, customer, now)  # the cache may predate the last activity
         if current is None or current.expires_at is None or current.expires_at > now:
             continue
-        # get_one: the account's customer_id is a foreign key to an existing customer.
-        points = balance(session, store, session.get_one(Customer, customer), now).spendable
+        # The account's customer_id is a foreign key to an existing customer of the same store.
+        points = balance(session, store, get_one_in_store(session, Customer, customer, store.id), now).spendable
         activity = current.last_activity_at.date().isoformat() if current.last_activity_at else "never"
         row = append(
             session,

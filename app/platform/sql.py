@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.util import identity_key
@@ -88,3 +88,20 @@ def get_in_store(session: Session, model: type[T], ident: int, store_id: int, *,
     if for_update:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.scalar(stmt)
+
+
+def get_one_in_store(session: Session, model: type[T], ident: int, store_id: int, *, for_update: bool = False) -> T:
+    """get_in_store for a row that must exist (Session.get_one that names the store): a row followed by a foreign
+    key within the store, or a job's own row re-read. NoResultFound otherwise, as Session.get_one."""
+    row = get_in_store(session, model, ident, store_id, for_update=for_update)
+    if row is None:
+        raise NoResultFound(f"no {model.__name__} {ident} in store {store_id}")
+    return row
+
+
+def reread_in_store(session: Session, model: type[T], ident: int, store_id: int) -> T:
+    """The row as the database has it now, the session's copy overwritten (Session.refresh, or get_one after a
+    conditional UPDATE, but naming the store)."""
+    table: Any = model
+    stmt = select(model).where(table.id == ident, table.store_id == store_id)
+    return session.scalars(stmt.execution_options(populate_existing=True)).one()

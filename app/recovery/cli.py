@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.admin import audit
 from app.extensions import db
 from app.platform.output import print_json
+from app.platform.sql import get_in_store
 from app.platform.types import utcnow
 from app.records.cli import require_store
 from app.recovery.models import STATUSES, RecoveryCase
@@ -33,8 +34,8 @@ def recovery_cli() -> None:
 
 
 def _case(store: Store, case_id: int) -> RecoveryCase:
-    case = db.session.get(RecoveryCase, case_id)
-    if case is None or case.store_id != store.id:
+    case = get_in_store(db.session, RecoveryCase, case_id, store.id)
+    if case is None:
         raise click.ClickException(f"no recovery case {case_id} in this store")
     return case
 

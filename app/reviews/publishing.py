@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,7 @@ class Claimed:
     """A due row as the job read it: `version` decides whether a success may mark it done."""
 
     id: int
+    store_id: int  # every update names it: the row is the store's (docs/deployment.md, Citus)
     product_id: str
     version: int
     attempts: int
@@ -88,7 +89,7 @@ def due_rows(session: Session, store_id: int, now: datetime, limit: int) -> list
         .order_by(ReviewPublication.due_at, ReviewPublication.id)
         .limit(limit)
     )
-    return [Claimed(r.id, r.product_id, r.version, r.attempts) for r in session.scalars(stmt)]
+    return [Claimed(r.id, r.store_id, r.product_id, r.version, r.attempts) for r in session.scalars(stmt)]
 
 
 def product_rating(session: Session, store_id: int, product_id: str) -> tuple[Decimal, int]:
@@ -129,7 +130,7 @@ def succeeded(session: Session, claimed: Claimed, now: datetime) -> bool:
     """Mark done unless the product changed meanwhile (then it stays pending, due now). True when done."""
     result = session.execute(
         update(ReviewPublication)
-        .where(ReviewPublication.id == claimed.id, ReviewPublication.version == claimed.version)
+        .where(_claimed(claimed), ReviewPublication.version == claimed.version)
         .values(status=DONE, attempts=0, last_error=None, published_at=now, due_at=None)
     )
     return cast("CursorResult[Any]", result).rowcount == 1  # DML: a CursorResult; execute() is typed Result
@@ -143,9 +144,7 @@ def retry_later(
     if attempt:
         values.update(attempts=ReviewPublication.attempts + 1, last_error=error)
     session.execute(
-        update(ReviewPublication)
-        .where(ReviewPublication.id == claimed.id, ReviewPublication.status == PENDING)
-        .values(**values)
+        update(ReviewPublication).where(_claimed(claimed), ReviewPublication.status == PENDING).values(**values)
     )
 
 
@@ -153,9 +152,13 @@ def failed(session: Session, claimed: Claimed, error: str) -> None:
     """Permanent: parked as failed with the reason (a new change of the product queues it again)."""
     session.execute(
         update(ReviewPublication)
-        .where(ReviewPublication.id == claimed.id, ReviewPublication.version == claimed.version)
+        .where(_claimed(claimed), ReviewPublication.version == claimed.version)
         .values(status=FAILED, attempts=ReviewPublication.attempts + 1, last_error=error[:500], due_at=None)
     )
+
+
+def _claimed(claimed: Claimed) -> ColumnElement[bool]:
+    return and_(ReviewPublication.store_id == claimed.store_id, ReviewPublication.id == claimed.id)
 
 
 def visible_rows(

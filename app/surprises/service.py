@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.messaging import cancel_messages
-from app.platform.sql import chunks, in_keys, insert_row
+from app.platform.sql import chunks, get_in_store, in_keys, insert_row
 from app.records.history import policy
 from app.records.models import Customer, Order
 from app.segments.api import segments_of
@@ -67,17 +67,17 @@ def decide(session: Session, store: Store, customer_ids: Iterable[int], now: dat
     if not settings.enabled or not settings.thresholds or settings.started_at is None:
         return []
     lowest = settings.thresholds[0].order
-    wanted = sorted({cid for cid in customer_ids if _may_reach(session, cid, lowest)})
+    wanted = sorted({cid for cid in customer_ids if _may_reach(session, store, cid, lowest)})
     made: list[Surprise] = []
     for part in chunks(wanted):
         made += _decide_part(session, store, settings, part, now)
     return made
 
 
-def _may_reach(session: Session, customer_id: int, lowest: int) -> bool:
+def _may_reach(session: Session, store: Store, customer_id: int, lowest: int) -> bool:
     """records' orders_count (cancelled included) bounds the paid, standing count: most customers stop here, with
     no query (the batch has the customer rows in the session)."""
-    customer = session.get(Customer, customer_id)
+    customer = get_in_store(session, Customer, customer_id, store.id)
     return customer is not None and customer.orders_count >= lowest
 
 
@@ -189,7 +189,8 @@ def order_changed(session: Session, store: Store, orders: Sequence[Order], now: 
 
 def take_back(session: Session, store: Store, surprise: Surprise, now: datetime) -> int:
     """pending and never tried -> reversed; else -> reversing (the job deletes the code or reverses the points)."""
-    base = update(Surprise).where(Surprise.id == surprise.id, Surprise.used_order_platform_id.is_(None))
+    mine = (Surprise.store_id == store.id, Surprise.id == surprise.id)
+    base = update(Surprise).where(*mine, Surprise.used_order_platform_id.is_(None))
     untried = base.where(Surprise.status == PENDING, Surprise.attempts == 0, Surprise.code_platform_id.is_(None))
     done = session.execute(
         untried.values(status=REVERSED, reversed_at=now, next_attempt_at=None),

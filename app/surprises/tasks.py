@@ -27,6 +27,7 @@ from app.loyalty.api import credit_points, reverse_credit
 from app.messaging.api import MARKETING, mail_now, send_to_customer
 from app.platform.jobs import job_app
 from app.platform.outbox_jobs import claim_and_enqueue
+from app.platform.sql import get_in_store, reread_in_store
 from app.records.models import Customer
 from app.stores.discount_calls import discount_call
 from app.stores.models import Store
@@ -72,9 +73,10 @@ def work_surprise(surprise_id: int, attempt: int | None = None) -> dict[str, Any
             db.session.remove()
 
 
-def _moved(surprise_id: int, from_status: str, /, **values: Any) -> bool:
+def _moved(store_id: int, surprise_id: int, from_status: str, /, **values: Any) -> bool:
     """Set `values` if the row is still in `from_status` (the one this job started from)."""
-    stmt = update(Surprise).where(Surprise.id == surprise_id, Surprise.status == from_status).values(**values)
+    mine = (Surprise.store_id == store_id, Surprise.id == surprise_id)
+    stmt = update(Surprise).where(*mine, Surprise.status == from_status).values(**values)
     return bool(db.session.execute(stmt, execution_options={"synchronize_session": False}).rowcount)  # type: ignore[attr-defined]
 
 
@@ -83,9 +85,9 @@ def _work(surprise_id: int, attempt: int | None, now: datetime) -> dict[str, Any
     if surprise is None or surprise.status not in DUE or (attempt is not None and surprise.attempts != attempt):
         return {"status": surprise.status if surprise else "unknown"}
     store = db.session.get_one(Store, surprise.store_id)
-    customer = db.session.get(Customer, surprise.customer_id) if surprise.customer_id else None
+    customer = get_in_store(db.session, Customer, surprise.customer_id, store.id) if surprise.customer_id else None
     if surprise.status == PENDING and customer is None:
-        _moved(surprise_id, PENDING, status=FAILED, last_error="no customer", locked_until=None)
+        _moved(store.id, surprise_id, PENDING, status=FAILED, last_error="no customer", locked_until=None)
         db.session.commit()
         return {"status": FAILED}
     if surprise.kind == "points":
@@ -96,16 +98,16 @@ def _work(surprise_id: int, attempt: int | None, now: datetime) -> dict[str, Any
 def _points(store: Store, surprise: Surprise, customer: Customer | None, now: datetime) -> dict[str, Any]:
     credit = f"surprise:{surprise.id}:points"
     if surprise.status == PENDING:
-        if _moved(surprise.id, PENDING, status=ISSUED, issued_at=now, locked_until=None, last_error=None):
+        if _moved(store.id, surprise.id, PENDING, status=ISSUED, issued_at=now, locked_until=None, last_error=None):
             assert customer is not None
             rule = {"surprise": surprise.id, "threshold": surprise.threshold, "order": surprise.order_platform_id}
             credit_points(db.session, store, customer.id, source_key=credit, points=surprise.points, rule=rule, now=now)
-            db.session.refresh(surprise)
+            reread_in_store(db.session, Surprise, surprise.id, store.id)
             _tell(store, surprise, customer)
-    elif _moved(surprise.id, REVERSING, status=REVERSED, reversed_at=now, locked_until=None, last_error=None):
+    elif _moved(store.id, surprise.id, REVERSING, status=REVERSED, reversed_at=now, locked_until=None, last_error=None):
         reverse_credit(db.session, store, credit_key=credit, source_key=f"surprise:{surprise.id}:reverse", now=now)
     db.session.commit()
-    found = db.session.get_one(Surprise, surprise.id)
+    found = reread_in_store(db.session, Surprise, surprise.id, store.id)
     log.info("surprises.points", extra={"store_id": store.id, "surprise_id": found.id, "status": found.status})
     return {"status": found.status}
 
@@ -148,13 +150,15 @@ def _code(store: Store, surprise: Surprise, customer: Customer | None, now: date
     else:
         error = (outcome.error or "")[:500]
         if outcome.wait is None or attempts >= MAX_ATTEMPTS:
-            if _moved(surprise.id, started, status=FAILED, last_error=error, locked_until=None):
+            if _moved(store.id, surprise.id, started, status=FAILED, last_error=error, locked_until=None):
                 log.warning("surprises.failed", extra={"store_id": store.id, "surprise_id": surprise.id,
                                                        "reason": error[:200]})  # fmt: skip
         else:
-            _moved(surprise.id, started, last_error=error, next_attempt_at=now + outcome.wait, locked_until=None)
+            _moved(
+                store.id, surprise.id, started, last_error=error, next_attempt_at=now + outcome.wait, locked_until=None
+            )
     db.session.commit()
-    return {"status": db.session.get_one(Surprise, surprise.id).status}
+    return {"status": reread_in_store(db.session, Surprise, surprise.id, store.id).status}
 
 
 def _succeeded(
@@ -162,15 +166,14 @@ def _succeeded(
 ) -> None:
     done = dict(locked_until=None, last_error=None)
     if not creating:
-        _moved(surprise_id, REVERSING, status=REVERSED, reversed_at=now, **done)
+        _moved(store.id, surprise_id, REVERSING, status=REVERSED, reversed_at=now, **done)
         log.info("surprises.reversed", extra={"store_id": store.id, "surprise_id": surprise_id})
         return
     if started == PENDING and _moved(
-        surprise_id, PENDING, status=ISSUED, code_platform_id=platform_id, issued_at=now, **done
+        store.id, surprise_id, PENDING, status=ISSUED, code_platform_id=platform_id, issued_at=now, **done
     ):
-        surprise = db.session.get_one(Surprise, surprise_id)
-        db.session.refresh(surprise)
-        customer = db.session.get(Customer, surprise.customer_id) if surprise.customer_id else None
+        surprise = reread_in_store(db.session, Surprise, surprise_id, store.id)
+        customer = get_in_store(db.session, Customer, surprise.customer_id, store.id) if surprise.customer_id else None
         if customer is not None:
             _tell(store, surprise, customer)
         log.info("surprises.issued", extra={"store_id": store.id, "surprise_id": surprise_id})
@@ -178,7 +181,7 @@ def _succeeded(
     # Taken back meanwhile (or found while reversing): keep the code's id, so the next run deletes it.
     db.session.execute(
         update(Surprise)
-        .where(Surprise.id == surprise_id, Surprise.status.in_((REVERSING, REVERSED)))
+        .where(Surprise.store_id == store.id, Surprise.id == surprise_id, Surprise.status.in_((REVERSING, REVERSED)))
         .values(status=REVERSING, code_platform_id=platform_id, next_attempt_at=now, reversed_at=None, **done),
         execution_options={"synchronize_session": False},
     )

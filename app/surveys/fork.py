@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
-from app.platform.sql import get_in_store
+from app.platform.sql import get_in_store, reread_in_store
 from app.records.models import Customer
 from app.recovery import open_case
 from app.referrals.api import share_link
@@ -53,12 +53,12 @@ def answer(
         CursorResult[Any],
         session.execute(
             update(SurveyRequest)
-            .where(SurveyRequest.id == request.id, SurveyRequest.score.is_(None))
+            .where(SurveyRequest.store_id == store.id, SurveyRequest.id == request.id, SurveyRequest.score.is_(None))
             .values(score=score, group=group, comment=comment, answered_at=now, status=ANSWERED)
             .execution_options(synchronize_session=False)
         ),
     ).rowcount
-    session.refresh(request)
+    reread_in_store(session, SurveyRequest, request.id, store.id)
     if stored:
         if group == DETRACTOR:
             _tell_merchant(session, store, request, f"survey:{request.id}", comment or "", now)
@@ -71,12 +71,14 @@ def answer(
             CursorResult[Any],
             session.execute(
                 update(SurveyRequest)
-                .where(SurveyRequest.id == request.id, SurveyRequest.comment.is_(None))
+                .where(
+                    SurveyRequest.store_id == store.id, SurveyRequest.id == request.id, SurveyRequest.comment.is_(None)
+                )
                 .values(comment=comment)
                 .execution_options(synchronize_session=False)
             ),
         ).rowcount
-        session.refresh(request)
+        reread_in_store(session, SurveyRequest, request.id, store.id)
         if added and request.group == DETRACTOR:
             _tell_merchant(session, store, request, f"survey:{request.id}:comment", comment, now)
     return False
