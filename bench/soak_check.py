@@ -35,8 +35,8 @@ def create_stores(app: Flask, specs: list[StoreSpec], customers: int) -> dict[in
     from app.stores.service import add_store
 
     ids: dict[int, int] = {}
-    box = secret_box()
     with app.app_context():
+        box = secret_box()
         for spec in specs:
             creds = (
                 {"access_token": "soak"}
@@ -58,7 +58,7 @@ def _seeded_customers(store_id: int, currency: str, count: int) -> Insert:
     """`count` customers who buy nothing: platform ids 8,000,000,000 + n, e-mail seeded<n>@example.org."""
     from app.records.models import Customer
 
-    n = func.generate_series(0, count - 1).table_valued("n").alias("seeded")
+    n = func.generate_series(0, count - 1).table_valued("n").render_derived(name="seeded")
     email = literal("seeded").concat(n.c.n).concat("@example.org")
     columns = ["store_id", "platform_id", "email", "email_key", "first_name", "last_name", "currency", "orders_count"]
     rows = select(
