@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from flask import Flask
+from sqlalchemy import CompoundSelect, Select
 
 from app.extensions import db
 from app.inbox import woo_upkeep
@@ -59,13 +60,19 @@ def for_each_active_store(
     enabled: Callable[[Any], bool],
     totals: dict[str, int],
     failure_key: str,
+    due: Select[Any] | CompoundSelect | None = None,
 ) -> dict[str, int]:
     """A per-store scheduler step: `run(store)` for every active store where `enabled(store)`, one transaction
     each, summing the counts it returns. A store that fails is rolled back and logged; the others go on (the next
-    tick retries it)."""
+    tick retries it). `due`, when given, selects the ids of the stores that may have work (a superset, one subquery
+    across stores): the others are not visited, so a tick with nothing due costs one query, not a lock and a
+    commit per store (with a thousand stores a tick outlasted its interval)."""
     with app.app_context():
         try:
-            store_ids = db.session.scalars(db.select(Store.id).where(Store.status == "active").order_by(Store.id))
+            query = db.select(Store.id).where(Store.status == "active").order_by(Store.id)
+            if due is not None:
+                query = query.where(Store.id.in_(due))
+            store_ids = db.session.scalars(query)
             for store_id in store_ids.all():
                 try:
                     store = db.session.get(Store, store_id)

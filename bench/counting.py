@@ -18,11 +18,15 @@ from sqlalchemy.engine import Engine
 
 COUNTS_ENV = "BENCH_COUNTS_FILE"
 COUNTS = {"statements": 0, "commits": 0, "jobs": 0}
+SQL_LOG_ENV = "BENCH_SQL_LOG"  # a file to append every statement's first line to (which statements a part sends)
+_SQL_LOG = open(os.environ[SQL_LOG_ENV], "a") if os.environ.get(SQL_LOG_ENV) else None  # noqa: SIM115
 
 
 @event.listens_for(Engine, "before_cursor_execute")
-def _statement(*_args: Any) -> None:
+def _statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     COUNTS["statements"] += 1  # an executemany is one round trip, counted once
+    if _SQL_LOG is not None:
+        _SQL_LOG.write(" ".join(statement.split())[:160] + "\n")
 
 
 @event.listens_for(Engine, "commit")

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from .soak_check import check_records, doubles, inbox_rows, not_done, totals
-from .soak_report import as_utc, delays, naive, per_minute
+from .soak_report import as_utc, delays, naive, per_minute, processed_per_minute
 
 
 def drain(run: Any) -> tuple[float, dict[str, int]]:
@@ -68,6 +68,8 @@ def finish(run: Any) -> bool:
     print(f"processing delay (received to processed), all deliveries: {delays((r, d) for _, r, d in rows.values())}")
     print("\n== per minute (base stream) ==")
     print("\n".join(per_minute(results, run.send_start)))
+    print("\n== processed per minute (all deliveries, inbox processed_at) ==")
+    print("\n".join(processed_per_minute(((r, d) for _, r, d in rows.values()), run.send_start)))
     if run.burst is not None:
         report_burst(run, rows)
     if run.events:

@@ -54,6 +54,19 @@ def delays(rows: Iterable[tuple[Any, Any]]) -> str:
     return f"{len(values)} deliveries, p50 {percentile(values, 0.5):.2f} s, p99 {percentile(values, 0.99):.2f} s"
 
 
+def processed_per_minute(rows: Iterable[tuple[Any, Any]], start: float) -> list[str]:
+    """Deliveries processed per minute since the stream began (inbox processed_at): what the workers kept up
+    with, minute by minute, and how the backlog drained after the last answer."""
+    minutes: dict[int, int] = defaultdict(int)
+    origin = as_utc(start)
+    for _, done in rows:
+        if done is not None:
+            minutes[int((naive(done) - origin).total_seconds() // 60)] += 1
+    lines = [f"{'minute':>6}{'processed':>11}{'rate/s':>8}"]
+    lines += [f"{m + 1:>6}{minutes[m]:>11}{minutes[m] / 60:>8.1f}" for m in sorted(minutes)]
+    return lines
+
+
 TICKS = os.sysconf("SC_CLK_TCK")
 
 

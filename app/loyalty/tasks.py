@@ -9,7 +9,8 @@
   inactivity). `reminder_days` before that, a `points_expiring` e-mail is queued once per
   customer and expiry date (send_reminders, dedupe `points_expiring:<customer>:<expiry date>`).
 - Tiers: accounts whose qualifying window ended are re-decided (loyalty/tiers.roll_windows).
-Both run per store under the same per-store lock as the inbox, with an injectable `now`.
+The tick visits only the stores where one of these is due (stores_with_upkeep, one query for all stores).
+All run per store under the same per-store lock as the inbox, with an injectable `now`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, exists, or_, select, union
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -163,4 +164,29 @@ def tick(app: Flask, now: datetime | None = None) -> dict[str, int]:
         enabled=lambda store: get_settings(store).enabled,
         totals={"refreshed": 0, "expired": 0, "tiers_rolled": 0, "reminders_queued": 0},
         failure_key="loyalty.tick_failed",
+        due=stores_with_upkeep(now),
+    )
+
+
+def stores_with_upkeep(now: datetime) -> CompoundSelect:
+    """The stores run_store may find something in (a superset: run_store decides), each condition an EXISTS per
+    store on the index run_store itself uses: an earn row spendable since the store's watermark (or no
+    watermark yet), a tier window ended, an expiry or a reminder due."""
+    watermark = (
+        select(LoyaltyStoreState.available_watermark).where(LoyaltyStoreState.store_id == Store.id).scalar_subquery()
+    )
+    spendable = exists().where(
+        PointsLedger.store_id == Store.id,
+        PointsLedger.available_at <= now,
+        or_(watermark.is_(None), PointsLedger.available_at > watermark),
+    )
+
+    def account(*conditions: ColumnElement[bool]) -> Select[tuple[int]]:
+        return select(Store.id).where(exists().where(LoyaltyAccount.store_id == Store.id, *conditions))
+
+    return union(
+        select(Store.id).where(spendable),
+        account(LoyaltyAccount.tier_expires_at <= now),
+        account(LoyaltyAccount.expires_at <= now),
+        account(LoyaltyAccount.reminder_due_at <= now, LoyaltyAccount.expires_at > now),
     )

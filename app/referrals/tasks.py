@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 from rq import Retry
-from sqlalchemy import select
+from sqlalchemy import CompoundSelect, select, union
 
 from app.extensions import db
 from app.platform.jobs import job_app
@@ -26,7 +26,7 @@ from app.platform.logs import reason
 from app.platform.queue import get_queue
 from app.platform.types import utcnow
 from app.records.models import Customer
-from app.referrals.models import QUALIFIED, Referral, ReferralInvite
+from app.referrals.models import PENDING, QUALIFIED, Referral, ReferralInvite
 from app.referrals.orders import describe_discount, due_referrals, issue_reward, mark_rewarded, reward_spec
 from app.referrals.service import friend_discount_spec
 from app.referrals.settings import get_settings
@@ -140,4 +140,16 @@ def tick(app: Flask, now: datetime | None = None) -> dict[str, int]:
         enabled=lambda store: get_settings(store).enabled,
         totals={"rewarded": 0, "reward_codes": 0, "requeued": 0},
         failure_key="referrals.tick_failed",
+        due=stores_with_work(now),
     )
+
+
+def stores_with_work(now: datetime) -> CompoundSelect:
+    """The stores run_store may find something in: a pending referral due, a qualified one (its reward code may
+    be pending), an invite's discount pending for longer than STALE. A superset is fine: run_store decides."""
+    due = select(Referral.store_id).where(Referral.status == PENDING, Referral.reward_due_at <= now)
+    qualified = select(Referral.store_id).where(Referral.status == QUALIFIED)
+    stale = select(ReferralInvite.store_id).where(
+        ReferralInvite.discount_status == "pending", ReferralInvite.updated_at < now - STALE
+    )
+    return union(due, qualified, stale)
