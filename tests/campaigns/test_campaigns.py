@@ -277,3 +277,40 @@ def test_a_woocommerce_win_back_in_quiet_hours_is_held_with_one_coupon_each(app,
             assert restricted == sorted(m.to_address for m in messages)  # each coupon for its customer only
         [counts] = client.get("/admin/api/v1/campaigns", headers=auth).json["campaigns"][0]["runs"]
         assert counts["held_quiet_hours"] == len(kinds["consenting_lapsed"]) and counts["sent"] == 0
+
+
+def test_a_store_uninstalled_during_a_run_gets_no_more_messages_or_coupons(app, client, monkeypatch):
+    """app/uninstalled between the run's fan-out and its batches (their jobs lost, so the tick's claim finds them):
+    the platform has revoked our token and the merchant left, so the batches already planned send nothing and make
+    no coupon."""
+    from app.campaigns import runs, tasks
+    from app.campaigns.models import CampaignBatch
+    from app.campaigns.tasks import tick
+    from app.messaging.api import Message
+    from app.stores.models import Store
+
+    clock = Clock()
+    monkeypatch.setitem(app.config, "MAIL_CLOCK", clock)
+    monkeypatch.setattr(runs, "BATCH_SIZE", 4)
+    with shopify_standin(app, monkeypatch) as server:
+        with app.app_context():
+            store = db.session.merge(add_store("shopify", currency="USD"))
+            kinds = _generate(store, clock.now, random.Random(7), 20)
+            auth = _auth(db.session.get(Store, store.id))
+        assert kinds["consenting_lapsed"]
+        assert client.post("/admin/api/v1/campaigns", json=WIN_BACK, headers=auth).status_code == 201
+        tick(app)
+        real = tasks.enqueue
+        monkeypatch.setattr(tasks, "enqueue", lambda kind, *a: kind != "batch" and real(kind, *a))  # lost kicks
+        _work(app)  # the fan-out plans the batches; their jobs are left to the tick's claim
+        monkeypatch.setattr(tasks, "enqueue", real)
+        with app.app_context():
+            assert db.session.scalars(select(CampaignBatch)).all()
+            db.session.get(Store, store.id).status = "uninstalled"
+            db.session.commit()
+        tick(app)
+        _work(app)
+        with app.app_context():
+            assert db.session.scalars(select(Message)).all() == []
+            assert {b.status for b in db.session.scalars(select(CampaignBatch))} <= {"done"}
+        assert server.state(SHOP).writeback.discounts == {} or not server.state(SHOP).writeback.discounts
