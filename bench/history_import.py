@@ -213,6 +213,9 @@ def main() -> None:
     parser.add_argument(
         "--chunk", type=int, default=0, help="with --kill-half: HISTORY_BULK_CHUNK (default: the app's)"
     )
+    parser.add_argument(
+        "--kill-delay", type=float, default=0.0, help="with --kill-half: seconds to wait once half is committed"
+    )
     args = parser.parse_args()
     if args.kill_half:
         from .history_kill import main as kill_half

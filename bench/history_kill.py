@@ -68,7 +68,22 @@ def _progress(backends: Backends, store_id: int) -> tuple[Any, ...] | None:
     return tuple(row) if row is not None else None
 
 
-def _kill_at_half(backends: Backends, env: dict[str, str], store_id: int, points: bool, log: Path) -> dict[str, Any]:
+def _open_work(backends: Backends) -> list[str]:
+    """What the import's connections were doing just before the kill: a transaction open (a chunk being written)
+    or not (the next chunk being read and parsed). The bench's own connections are idle."""
+    with backends.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT state, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+        )
+        return [f"{state}: {query}" for state, query in rows]
+
+
+def _kill_at_half(
+    backends: Backends, env: dict[str, str], store_id: int, points: bool, log: Path, delay: float
+) -> dict[str, Any]:
     started = time.perf_counter()
     proc = _command(env, store_id, points, log)
     while True:
@@ -78,6 +93,8 @@ def _kill_at_half(backends: Backends, env: dict[str, str], store_id: int, points
         if row is not None and row[3] and row[2] * 2 >= row[3]:
             if row[2] >= row[3]:  # one chunk held them all: no half way to kill at (--chunk)
                 raise RuntimeError(f"store {store_id}: all {row[3]} orders committed at once; pass a smaller --chunk")
+            time.sleep(delay)  # --kill-delay: further into the next chunk
+            busy = _open_work(backends)
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
             killed_at = time.perf_counter() - started
@@ -90,6 +107,7 @@ def _kill_at_half(backends: Backends, env: dict[str, str], store_id: int, points
             zip(("status", "phase", "orders_done", "orders_total"), _progress(backends, store_id) or (), strict=False)
         ),
         "exit": proc.returncode,
+        "import_connections_at_kill": busy,
     }
 
 
@@ -116,7 +134,7 @@ def _platform(
     store, other = killed_ids[label], whole_ids[label]
     log = logs / f"{label}.log"
     load = [round(os.getloadavg()[0], 1)]
-    figures: dict[str, Any] = _kill_at_half(killed, killed_env, store, args.points, log)
+    figures: dict[str, Any] = _kill_at_half(killed, killed_env, store, args.points, log, args.kill_delay)
     # Right after the kill the dead runner's lock still holds: the command must say "busy" and change nothing.
     before = log.stat().st_size
     _, code, _ = _finish(killed_env, store, args.points, log)
@@ -172,6 +190,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         "orders": args.orders,
         "customers": customers,
         "points": args.points,
+        "kill_delay": args.kill_delay,
         "chunk": args.chunk or "HISTORY_BULK_CHUNK's default",
     }
     bases = [Backends(args.database_url, args.redis_url) for _ in range(2)]  # killed and resumed; uninterrupted
@@ -216,9 +235,11 @@ def report(figures: dict[str, Any]) -> None:
         if label not in figures:
             continue
         f = figures[label]
+        seen, kill = f["seen_before_kill"], f"+{figures['kill_delay']} s"
+        at_kill = "; ".join(f["import_connections_at_kill"]) or "no statement or transaction open"
         print(
-            f"{label}: killed after {f['seconds_to_kill']} s at {f['seen_before_kill']['orders_done']} of "
-            f"{f['seen_before_kill']['orders_total']} orders; busy right after the kill: "
+            f"{label}: killed after {f['seconds_to_kill']} s, at {seen['orders_done']} of {seen['orders_total']}"
+            f" orders committed ({kill}; the import's connections: {at_kill}); busy right after the kill: "
             f"{'yes' if f['busy_right_after_kill'] else 'no'}; resumed part {f['resumed_seconds']} s; whole "
             f"{f['killed_and_resumed_seconds']} s; uninterrupted {f['uninterrupted_seconds']} s; "
             f"load average {f['load_average']}"
