@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 from sqlalchemy import text
@@ -116,7 +116,7 @@ def _let_lease_go(redis_url: str, store_id: int, wait: bool) -> float:
     redis = Redis.from_url(redis_url)
     key = f"history_import:{{store:{store_id}}}"
     try:
-        left = float(redis.pttl(key))
+        left = float(cast(int, redis.pttl(key)))  # a sync client: not an Awaitable
         if wait:
             while redis.exists(key):
                 time.sleep(1)
