@@ -7,7 +7,10 @@ stand-in servers of bench/history_import.py (the same data for both, served from
 Per platform:
 1. in the first database, `flask stores import <store>` (the merchant's command, a process of its own) runs
    while this process watches the store's `history_imports` row, and is sent SIGKILL once `orders_done` reaches
-   half of `orders_total` (the orders' chunks commit with their cursor: docs/history-import.md);
+   half of `orders_total` (the orders' chunks commit with their cursor: docs/history-import.md) and
+   `--kill-delay` seconds more have passed (to land further into the next chunk); what the import's PostgreSQL
+   connections were doing then is noted. `--chunk` sets HISTORY_BULK_CHUNK for small runs (one chunk of all
+   the orders has no half way);
 2. the same command at once: the dead runner's Redis lock still holds (its lease, inbox/history_import.py's
    LEASE_SECONDS), so it must answer "busy"; the bench then lets the lease go (deletes the key, as its lapse
    would; `--lease wait` waits for it instead) and runs the same command again, to the end;
