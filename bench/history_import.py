@@ -1,6 +1,7 @@
 """History import rate: a store's past from the stand-in Shopify (bulk file) and WooCommerce (REST pages).
 
     .venv/bin/python -m bench.history_import --orders 5000 [--no-points] [--batch] [--platforms woocommerce]
+    .venv/bin/python -m bench.history_import --orders 20000 --kill-half [--lease wait]  (bench/history_kill.py)
 
 A fresh PostgreSQL database (bench/backends.py), one Shopify and one WooCommerce store, the stand-in servers of
 the test suite (tests/standins/) on loopback with ORDERS orders of ORDERS/5 customers each (paid, fulfilled and
@@ -198,7 +199,28 @@ def main() -> None:
     parser.add_argument("--no-points", dest="points", action="store_false", help="no points for past orders")
     parser.add_argument("--batch", action="store_true", help="the batch path only (HISTORY_BULK=0), as before")
     parser.add_argument("--platforms", default="shopify,woocommerce", help="which stores to import")
+    parser.add_argument(
+        "--kill-half",
+        action="store_true",
+        help="kill -9 the import command half way, resume it, compare with an uninterrupted one (history_kill.py)",
+    )
+    parser.add_argument(
+        "--lease",
+        choices=("release", "wait"),
+        default="release",
+        help="with --kill-half: delete the dead runner's lock (as its lapse would) or wait for its lease to lapse",
+    )
+    parser.add_argument(
+        "--chunk", type=int, default=0, help="with --kill-half: HISTORY_BULK_CHUNK (default: the app's)"
+    )
+    parser.add_argument(
+        "--kill-delay", type=float, default=0.0, help="with --kill-half: seconds to wait once half is committed"
+    )
     args = parser.parse_args()
+    if args.kill_half:
+        from .history_kill import main as kill_half
+
+        raise SystemExit(kill_half(args))
     backends = Backends(args.database_url, args.redis_url)
     backends.check_redis()
     try:
