@@ -86,7 +86,7 @@ def _import(app: Any, store_id: int, points: bool) -> tuple[float, float, float]
     from app.stores.models import Store
 
     with app.app_context():
-        store = db.session.get(Store, store_id)
+        store = db.session.get_one(Store, store_id)
         set_up(db.session, store, earn_points=points, tiers_from_past=False, enqueue_job=False)
         db.session.commit()
         customers_done: list[float] = []
