@@ -172,8 +172,13 @@ def stores_with_upkeep(now: datetime) -> CompoundSelect:
     """The stores run_store may find something in (a superset: run_store decides), each condition an EXISTS per
     store on the index run_store itself uses: an earn row spendable since the store's watermark (or no
     watermark yet), a tier window ended, an expiry or a reminder due."""
+    # Correlated by hand: nested in the EXISTS below, auto-correlation would only reach the EXISTS (which names no
+    # store) and the subquery would scan every store's watermark.
     watermark = (
-        select(LoyaltyStoreState.available_watermark).where(LoyaltyStoreState.store_id == Store.id).scalar_subquery()
+        select(LoyaltyStoreState.available_watermark)
+        .where(LoyaltyStoreState.store_id == Store.id)
+        .correlate(Store)
+        .scalar_subquery()
     )
     spendable = exists().where(
         PointsLedger.store_id == Store.id,
