@@ -193,7 +193,7 @@ class Config:
         self.HISTORY_POLL_SECONDS = float(os.environ.get("HISTORY_POLL_SECONDS", 5))
         self.HISTORY_WAIT_SECONDS = float(os.environ.get("HISTORY_WAIT_SECONDS", 600))
         self.HISTORY_IMPORT_ON_INSTALL = os.environ.get("HISTORY_IMPORT_ON_INSTALL", "1") != "0"
-        # The orders' bulk path on PostgreSQL (app/inbox/history_bulk.py): on unless 0, documents per chunk.
+        # The history import's bulk paths on PostgreSQL (app/inbox/history_bulk*.py): on unless 0, documents per chunk.
         self.HISTORY_BULK = os.environ.get("HISTORY_BULK", "1") != "0"
         self.HISTORY_BULK_CHUNK = int(os.environ.get("HISTORY_BULK_CHUNK", 5000))
 

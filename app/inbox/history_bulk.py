@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -61,8 +61,9 @@ def chunk_size() -> int:
 
 
 def enabled(session: Session, kind: str) -> bool:
-    """Orders on PostgreSQL, unless HISTORY_BULK=0 (then every chunk takes the batch path)."""
-    if kind != "orders" or not current_app.config.get("HISTORY_BULK", True):
+    """Orders (here) and customers (inbox/history_bulk_customers.py) on PostgreSQL, unless HISTORY_BULK=0 (then
+    every chunk takes the batch path)."""
+    if kind not in ("orders", "customers") or not current_app.config.get("HISTORY_BULK", True):
         return False
     return session.get_bind().dialect.name == "postgresql"
 
@@ -71,10 +72,22 @@ def apply_chunk(
     session: Session, store_id: int, kind: str, documents: Sequence[Document], cursor: dict[str, Any]
 ) -> int:
     """The runner's one entry: the bulk path where it applies, else the batch path; returns how many failed."""
+    return with_fallback(session, store_id, kind, documents, cursor, _apply)
+
+
+#: A bulk path's chunk: (session, store id, documents, cursor) -> how many documents failed.
+BulkApply = Callable[[Session, int, Sequence[Document], dict[str, Any]], int]
+
+
+def with_fallback(
+    session: Session, store_id: int, kind: str, documents: Sequence[Document], cursor: dict[str, Any], bulk: BulkApply
+) -> int:
+    """`bulk` where the bulk path is on, else the batch path; a chunk that fails on `bulk` is rolled back and
+    applied by the batch path (the orders' and the customers' bulk paths alike)."""
     if not enabled(session, kind):
         return history_apply.apply_chunk(session, store_id, kind, documents, cursor)
     try:
-        return _apply(session, store_id, documents, cursor)
+        return bulk(session, store_id, documents, cursor)
     except Exception as exc:  # noqa: BLE001  (the batch path applies the chunk instead, a document at a time if need be)
         session.rollback()
         log.info(
@@ -85,12 +98,18 @@ def apply_chunk(
     return history_apply.apply_chunk(session, store_id, kind, documents, cursor)
 
 
-def _apply(session: Session, store_id: int, documents: Sequence[Document], cursor: dict[str, Any]) -> int:
+def locked_store(session: Session, store_id: int) -> Store:
+    """The store, under its lock and re-read after it (the chunk's transaction is the only writer now)."""
     store = session.get(Store, store_id)
     if store is None:
         raise LookupError("store gone")
     lock_store(session, store_id)
     session.refresh(store)
+    return store
+
+
+def _apply(session: Session, store_id: int, documents: Sequence[Document], cursor: dict[str, Any]) -> int:
+    store = locked_store(session, store_id)
     now = utcnow()
     bulk, rest = _split(session, store_id, documents)
     if bulk:

@@ -34,15 +34,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_derived, history_apply, history_bulk
+from app.inbox import batch_derived, history_bulk
 from app.inbox import history_bulk_customers_sql as sql
 from app.inbox.history_apply import Document, apply_rest
 from app.inbox.pipeline import after, guards
-from app.platform.locks import lock_store
 from app.platform.sql import chunks, in_keys
 from app.platform.types import utcnow
 from app.records import batch_rows, batch_scope, orders
@@ -74,13 +72,6 @@ class _Account:
     target: int | None
 
 
-def enabled(session: Session, kind: str) -> bool:
-    """Customers on PostgreSQL, unless HISTORY_BULK=0 (then every chunk takes the batch path)."""
-    if kind != "customers" or not current_app.config.get("HISTORY_BULK", True):
-        return False
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def apply_chunk(
     session: Session, store_id: int, kind: str, documents: Sequence[Document], cursor: dict[str, Any]
 ) -> int:
@@ -88,26 +79,11 @@ def apply_chunk(
     returns how many documents failed."""
     if kind != "customers":
         return history_bulk.apply_chunk(session, store_id, kind, documents, cursor)
-    if not enabled(session, kind):
-        return history_apply.apply_chunk(session, store_id, kind, documents, cursor)
-    try:
-        return _apply(session, store_id, documents, cursor)
-    except Exception as exc:  # noqa: BLE001  (the batch path applies the chunk instead, a document at a time if need be)
-        session.rollback()
-        log.info(
-            "history.bulk_retry", extra={"store_id": store_id, "size": len(documents), "reason": type(exc).__name__}
-        )
-    finally:
-        batch_scope.end(session)
-    return history_apply.apply_chunk(session, store_id, kind, documents, cursor)
+    return history_bulk.with_fallback(session, store_id, kind, documents, cursor, _apply)
 
 
 def _apply(session: Session, store_id: int, documents: Sequence[Document], cursor: dict[str, Any]) -> int:
-    store = session.get(Store, store_id)
-    if store is None:
-        raise LookupError("store gone")
-    lock_store(session, store_id)
-    session.refresh(store)
+    store = history_bulk.locked_store(session, store_id)
     now = utcnow()
     bulk, rest = _split(session, store_id, documents)
     if bulk:

@@ -31,7 +31,6 @@ from app.extensions import db
 from app.inbox.history_apply import CHUNK
 from app.inbox.history_bulk import chunk_size, enabled
 from app.inbox.history_bulk_customers import apply_chunk
-from app.inbox.history_bulk_customers import enabled as customers_bulk
 from app.inbox.history_sources import Chunk, Reading, Waiting, shopify_chunks, woo_chunks
 from app.platform.jobs import job_app
 from app.platform.logs import reason
@@ -188,7 +187,7 @@ def _chunks(
         poll_seconds=float(config["HISTORY_POLL_SECONDS"]),
         wait_seconds=float(config["HISTORY_WAIT_SECONDS"]),
         heartbeat=renew,
-        chunk=chunk_size() if enabled(session, kind) or customers_bulk(session, kind) else CHUNK,
+        chunk=chunk_size() if enabled(session, kind) else CHUNK,
     )
     if isinstance(client, AdminClient):
         return shopify_chunks(client, kind, reading)
