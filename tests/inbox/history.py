@@ -254,3 +254,29 @@ def forget_records(store_id: int) -> None:
     for model in (WebhookDelivery, OrderRefund, Fulfillment, Order):
         db.session.execute(model.__table__.delete().where(model.store_id == store_id))
     db.session.commit()
+
+
+def crash_inside_the_second_chunk(monkeypatch: Any, store_id: int, module: Any, phase: str, done: int) -> None:
+    """The worker dies inside the second chunk of `phase`, after its statements (and handlers) and before the
+    commit: `module.apply_rest`, the chunk's last step, raises on its second call. The import is left running with
+    the first chunk (`done` documents) committed, and the next run resumes it."""
+    import pytest
+
+    from app.inbox.history_import import run
+    from app.records.history import history_import
+
+    real, calls = module.apply_rest, []
+
+    def dies(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "apply_rest", dies)
+    with pytest.raises(KeyboardInterrupt):
+        run(db.session, store_id)
+    db.session.rollback()
+    row = history_import(db.session, store_id)
+    assert (row.status, getattr(row, f"{phase}_done"), row.cursor[phase]["done"]) == ("running", done, done)
+    monkeypatch.setattr(module, "apply_rest", real)

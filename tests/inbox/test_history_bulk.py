@@ -22,11 +22,10 @@ from app.inbox.history_import import run
 from app.inbox.history_import import start as set_up
 from app.loyalty.models import PointsLedger
 from app.platform.types import utcnow
-from app.records.history import history_import
 from app.records.models import Customer, Fulfillment, Order, OrderRefund
 from app.stores.models import Store
 from tests.helpers import SHOP, add_store, dumps, process_all, shopify_headers, shopify_standin
-from tests.inbox.history import PAST, gql_customer, gql_order, rest_order, stamp
+from tests.inbox.history import PAST, crash_inside_the_second_chunk, gql_customer, gql_order, rest_order, stamp
 
 CUSTOMERS, ORDERS = 30, 900
 OTHER = "other-shop.myshopify.com"
@@ -112,28 +111,9 @@ def _import(app, server, monkeypatch, domain: str, *, bulk: bool) -> int:
     set_up(db.session, found, earn_points=True, tiers_from_past=True, enqueue_job=False)
     db.session.commit()
     if bulk:
-        _crash_inside_the_second_chunk(monkeypatch, found.id)
+        crash_inside_the_second_chunk(monkeypatch, found.id, history_apply, "orders", 400)
     assert run(db.session, found.id) == "done"
     return found.id
-
-
-def _crash_inside_the_second_chunk(monkeypatch, store_id: int) -> None:
-    """The worker dies after the second chunk's set-based statements, before its commit; the next run resumes."""
-    real, calls = history_apply.apply_rest, []
-
-    def dies(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(history_apply, "apply_rest", dies)
-    with pytest.raises(KeyboardInterrupt):
-        run(db.session, store_id)
-    db.session.rollback()
-    row = history_import(db.session, store_id)
-    assert (row.status, row.orders_done, row.cursor["orders"]["done"]) == ("running", 400, 400)
-    monkeypatch.setattr(history_apply, "apply_rest", real)
 
 
 def test_the_bulk_path_ends_with_the_batch_paths_records(app, ctx, client, monkeypatch, postgres):

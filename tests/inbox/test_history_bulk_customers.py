@@ -29,7 +29,7 @@ from app.records.history import history_import
 from app.stores.models import Store
 from connectors.shopify_history import customer_payload
 from tests.helpers import SHOP, add_store, dumps, process_all, shopify_headers, shopify_standin
-from tests.inbox.history import PAST, gql_customer, gql_order, rest_order, stamp
+from tests.inbox.history import PAST, crash_inside_the_second_chunk, gql_customer, gql_order, rest_order, stamp
 from tests.inbox.test_history_bulk import records
 
 CUSTOMERS, CHUNK = 60, 25
@@ -108,29 +108,10 @@ def _import(app, client, monkeypatch, domain: str, *, bulk: bool) -> int:
 
     monkeypatch.setattr("app.inbox.history_import.apply_chunk", racing)
     if bulk:
-        _crash_inside_the_second_chunk(monkeypatch, store.id)
+        crash_inside_the_second_chunk(monkeypatch, store.id, history_bulk_customers, "customers", CHUNK)
     assert run(db.session, store.id) == "done"
     monkeypatch.setattr("app.inbox.history_import.apply_chunk", real)
     return store.id
-
-
-def _crash_inside_the_second_chunk(monkeypatch, store_id: int) -> None:
-    """The worker dies after the second chunk's statements and handlers, before its commit; the next run resumes."""
-    real, calls = history_bulk_customers.apply_rest, []
-
-    def dies(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(history_bulk_customers, "apply_rest", dies)
-    with pytest.raises(KeyboardInterrupt):
-        run(db.session, store_id)
-    db.session.rollback()
-    row = history_import(db.session, store_id)
-    assert (row.status, row.customers_done, row.cursor["customers"]["done"]) == ("running", CHUNK, CHUNK)
-    monkeypatch.setattr(history_bulk_customers, "apply_rest", real)
 
 
 def _accounts(store_id: int) -> list[tuple]:
