@@ -21,6 +21,8 @@ import argparse
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .backends import Backends
@@ -122,20 +124,41 @@ def _check(app: Any, store_id: int, orders: int, customers: int) -> dict[str, in
     return found
 
 
+@contextmanager
+def standins(orders: int, customers: int) -> Iterator[tuple[Any, Any]]:
+    """The Shopify stand-in (its bulk query's data) and a WooCommerce stand-in site (its REST pages), both holding
+    the same generated history (tests/inbox/history.py); the site is stopped on the way out."""
+    from tests.helpers import SHOP
+    from tests.inbox.history import gql_customer, gql_order, woo_customer, woo_order
+    from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
+    from tests.standins.woocommerce import WooStandin
+
+    admin_schema()
+    with StandInServer(StandInShopify(api_key="key", api_secret="secret")) as shopify:
+        shopify._access["shpat_test"] = (SHOP, float("inf"))
+        bulk = shopify.state(SHOP).bulk
+        bulk.customers = [gql_customer(n) for n in range(customers)]
+        bulk.orders = [gql_order(n, customers) for n in range(orders)]
+        site = WooStandin().start()
+        site.keys["ck_test"] = {"secret": "cs_test", "permissions": "read_write", "key_id": 1}
+        site.customers = [woo_customer(n) for n in range(customers)]
+        site.orders = [woo_order(n, customers) for n in range(orders)]
+        try:
+            yield shopify, site
+        finally:
+            site.stop()
+
+
 def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
     os.environ.update(backends.env)
     from app import create_app
     from app.config import Config
     from app.extensions import db
-    from tests.helpers import SHOP, add_store, add_woo_store_at
-    from tests.inbox.history import gql_customer, gql_order, woo_customer, woo_order
-    from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
-    from tests.standins.woocommerce import WooStandin
+    from tests.helpers import add_store, add_woo_store_at
 
     customers = max(1, args.orders // 5)
     app = create_app(Config())
     app.config["HISTORY_POLL_SECONDS"] = 0.05
-    admin_schema()
     path = "batch" if args.batch else "bulk (PostgreSQL)"
     # The rows the import writes: customers, orders, a refund every 4th order, a parcel per order (COPY's too).
     rows = customers + args.orders + len(range(0, args.orders, 4)) + args.orders
@@ -146,40 +169,29 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
         "points": args.points,
         "path": path,
     }
-    with StandInServer(StandInShopify(api_key="key", api_secret="secret")) as shopify:
-        shopify._access["shpat_test"] = (SHOP, float("inf"))
+    with standins(args.orders, customers) as (shopify, site):
         app.config["SHOPIFY_ADMIN_ORIGIN"] = shopify.origin()
-        bulk = shopify.state(SHOP).bulk
-        bulk.customers = [gql_customer(n) for n in range(customers)]
-        bulk.orders = [gql_order(n, customers) for n in range(args.orders)]
-        site = WooStandin().start()
-        site.keys["ck_test"] = {"secret": "cs_test", "permissions": "read_write", "key_id": 1}
-        site.customers = [woo_customer(n) for n in range(customers)]
-        site.orders = [woo_order(n, customers) for n in range(args.orders)]
-        try:
-            with app.app_context():
-                shop_id = add_store("shopify", currency="EUR").id
-                woo_id = add_woo_store_at(site).id
-                db.session.remove()
-            app.config["HISTORY_BULK"] = not args.batch
-            for label, store_id in (("shopify", shop_id), ("woocommerce", woo_id)):
-                if label not in args.platforms:
-                    continue
-                load = os.getloadavg()[0]
-                seconds, customers_seconds, orders_cpu = _import(app, store_id, args.points)
-                orders_seconds = seconds - customers_seconds
-                _check(app, store_id, args.orders, customers)
-                figures[label] = {
-                    "seconds": round(seconds, 2),
-                    "rows_per_second": round(rows / seconds),
-                    "customers_seconds": round(customers_seconds, 2),
-                    "orders_seconds": round(orders_seconds, 2),
-                    "orders_per_second": round(args.orders / orders_seconds),
-                    "orders_cpu_seconds": round(orders_cpu, 2),  # this process only (module docstring)
-                    "load_average": [round(load, 1), round(os.getloadavg()[0], 1)],
-                }
-        finally:
-            site.stop()
+        with app.app_context():
+            shop_id = add_store("shopify", currency="EUR").id
+            woo_id = add_woo_store_at(site).id
+            db.session.remove()
+        app.config["HISTORY_BULK"] = not args.batch
+        for label, store_id in (("shopify", shop_id), ("woocommerce", woo_id)):
+            if label not in args.platforms:
+                continue
+            load = os.getloadavg()[0]
+            seconds, customers_seconds, orders_cpu = _import(app, store_id, args.points)
+            orders_seconds = seconds - customers_seconds
+            _check(app, store_id, args.orders, customers)
+            figures[label] = {
+                "seconds": round(seconds, 2),
+                "rows_per_second": round(rows / seconds),
+                "customers_seconds": round(customers_seconds, 2),
+                "orders_seconds": round(orders_seconds, 2),
+                "orders_per_second": round(args.orders / orders_seconds),
+                "orders_cpu_seconds": round(orders_cpu, 2),  # this process only (module docstring)
+                "load_average": [round(load, 1), round(os.getloadavg()[0], 1)],
+            }
     copy_rate, copied = _copy_rate(backends, args.orders, customers)
     assert copied == rows
     figures["postgres_copy_rows_per_second"] = round(copy_rate)

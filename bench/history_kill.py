@@ -183,10 +183,7 @@ def _stores(backends: Backends, env: dict[str, str], site: Any) -> dict[str, int
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
-    from tests.helpers import SHOP
-    from tests.inbox.history import gql_customer, gql_order, woo_customer, woo_order
-    from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
-    from tests.standins.woocommerce import WooStandin
+    from .history_import import standins
 
     customers = max(1, args.orders // 5)
     figures: dict[str, Any] = {
@@ -198,17 +195,8 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     }
     bases = [Backends(args.database_url, args.redis_url) for _ in range(2)]  # killed and resumed; uninterrupted
     logs = Path(tempfile.mkdtemp(prefix="ppe-history-kill-"))
-    admin_schema()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-ins' request lines
-    with StandInServer(StandInShopify(api_key="key", api_secret="secret")) as shopify:
-        shopify._access["shpat_test"] = (SHOP, float("inf"))
-        bulk = shopify.state(SHOP).bulk
-        bulk.customers = [gql_customer(n) for n in range(customers)]
-        bulk.orders = [gql_order(n, customers) for n in range(args.orders)]
-        site = WooStandin().start()
-        site.keys["ck_test"] = {"secret": "cs_test", "permissions": "read_write", "key_id": 1}
-        site.customers = [woo_customer(n) for n in range(customers)]
-        site.orders = [woo_order(n, customers) for n in range(args.orders)]
+    with standins(args.orders, customers) as (shopify, site):
         pair = []
         try:
             for backends in bases:
@@ -225,7 +213,6 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
                 if label in args.platforms:
                     figures[label] = _platform(args, pair, label, logs)
         finally:
-            site.stop()
             for backends in bases:
                 backends.drop()
     figures["logs"] = str(logs)
