@@ -7,11 +7,14 @@ some cancelled and refunded) over two years from --orders / 4 customers, as many
 --orders / 10 reviews and review requests, / 50 referrals, / 3 e-mails, plus a second store a tenth that size
 (the page must not read it); migrated from Alembic as in production. The records' derived columns are then
 computed as the records keep them (customers.first_order_at; the order chains and the daily rollup by
-records/order_days.rebuild, timed), and the tables vacuumed (as autovacuum would). Then, for the last 30, 90
-and 365 days, --rounds times each, alternating: the whole page's queries *before* (the orders section from the
-raw table, bench/overview_raw.py, as it was) and *after* (every section as the page computes it), with the
-best and median wall time and their ratio, and each section's best. A database `ppe_bench_<hex>` is created and
-dropped at the end.
+records/order_days.rebuild; the ledger's by loyalty/points_days.rebuild; timed), and the tables vacuumed (as
+autovacuum would). Then, for the last 30, 90 and 365 days (--days), --rounds times each, alternating: the whole
+page's queries *before* (the orders section from the raw table and loyalty's from the ledger rows,
+bench/overview_raw.py, as they were) and *after* (every section as the page computes it), with the best and
+median wall time and their ratio, and each section's best (before and after where they differ). A database
+`ppe_bench_<hex>` is created and dropped at the end; or, with --database NAME --keep, kept, so that a later run
+with --database NAME --reuse times the same rows again without the half hour of seeding and rebuilding
+(migrations still run to the head, so a new index or rollup is built on the kept rows).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from bench.loyalty_report import ROOT
@@ -128,19 +131,71 @@ def _explain(db, store, period) -> None:
             print("\n".join(r[0] for r in rows), "\n")
 
 
+def _seed(db, orders: int, url) -> tuple[list, datetime]:
+    """Two stores' histories (the second a tenth of the first), then the records' derived columns, timed."""
+    from app.loyalty import points_days
+    from app.records import order_days
+    from app.stores.models import Store
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    stores = [Store(platform="shopify", domain=f"bench{i}.myshopify.com", currency="EUR") for i in (1, 2)]
+    db.session.add_all(stores)
+    db.session.commit()
+    started = time.perf_counter()
+    for store, count in ((stores[0], orders), (stores[1], orders // 10)):
+        params = {"store": store.id, "orders": count, "customers": max(count // 4, 1), "now": now}
+        for statement in SEED:
+            db.session.execute(text(statement), params)
+        db.session.commit()
+    seeded = time.perf_counter() - started
+    db.session.execute(text("ANALYZE"))  # the planner's statistics, as a live database has them
+    db.session.commit()
+    started = time.perf_counter()
+    for store in stores:
+        order_days.rebuild(db.session, store.id)
+        points_days.rebuild(db.session, store.id)  # the ledger's daily rollup, as its writes keep it
+        db.session.commit()
+    rebuilt = time.perf_counter() - started
+    print(
+        f"{orders} orders (and {orders // 10} in another store), seeded in {seeded:.0f} s; "
+        f"chains and daily rollups rebuilt from scratch in {rebuilt:.0f} s"
+    )
+    return stores, now
+
+
+def _kept_stores(db) -> list:
+    """The stores a --keep run seeded (its rows end at that run's time, so the periods reach a little past them)."""
+    from app.records.models import Order
+    from app.stores.models import Store
+
+    stores = [db.session.scalar(select(Store).filter_by(domain=f"bench{i}.myshopify.com")) for i in (1, 2)]
+    if None in stores:
+        raise SystemExit("--reuse: this database holds no seeded bench stores")
+    orders = db.session.scalar(select(func.count()).select_from(Order).where(Order.store_id == stores[0].id))
+    print(f"reusing the kept rows: {orders} orders in the timed store")
+    return stores
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL"), required=False)
-    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of every statement (30 days)")
+    parser.add_argument("--explain", type=int, metavar="DAYS", help="print EXPLAIN ANALYZE of every statement")
+    parser.add_argument("--days", type=int, nargs="*", default=[30, 90, 365], help="periods timed (none: seed only)")
+    parser.add_argument("--database", help="the database's name (default: a fresh ppe_bench_<hex>)")
+    parser.add_argument("--keep", action="store_true", help="keep the database at the end (with --database)")
+    parser.add_argument("--reuse", action="store_true", help="time a kept --database's rows, without seeding")
     args = parser.parse_args()
     if not args.admin_url:
         parser.error("--admin-url (PostgreSQL) is required: the seeding is PostgreSQL SQL")
-    name = f"ppe_bench_{uuid.uuid4().hex[:10]}"
+    if (args.keep or args.reuse) and not args.database:
+        parser.error("--keep and --reuse need --database")
+    name = args.database or f"ppe_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(make_url(args.admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    if not args.reuse:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(args.admin_url).set(drivername="postgresql+psycopg", database=name)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.update(
@@ -158,45 +213,26 @@ def main() -> None:
         from app import create_app
         from app.dashboard.figures import SECTIONS, Period
         from app.extensions import db
-        from app.records import order_days
-        from app.stores.models import Store
         from bench import overview_raw
 
         app = create_app()
         try:
             with app.app_context():
                 upgrade(directory=str(ROOT / "migrations"), revision="heads")
-                now = datetime.now(UTC).replace(microsecond=0)
-                stores = [Store(platform="shopify", domain=f"bench{i}.myshopify.com", currency="EUR") for i in (1, 2)]
-                db.session.add_all(stores)
-                db.session.commit()
-                started = time.perf_counter()
-                for store, orders in ((stores[0], args.orders), (stores[1], args.orders // 10)):
-                    params = {"store": store.id, "orders": orders, "customers": max(orders // 4, 1), "now": now}
-                    for statement in SEED:
-                        db.session.execute(text(statement), params)
-                    db.session.commit()
-                seeded = time.perf_counter() - started
-                db.session.execute(text("ANALYZE"))  # the planner's statistics, as a live database has them
-                db.session.commit()
-                started = time.perf_counter()
-                for store in stores:
-                    order_days.rebuild(db.session, store.id)
-                    db.session.commit()
-                rebuilt = time.perf_counter() - started
+                if args.reuse:
+                    stores = _kept_stores(db)
+                    now = datetime.now(UTC).replace(microsecond=0)
+                else:
+                    stores, now = _seed(db, args.orders, url)
                 with admin_of(url).connect() as conn:  # index-only scans need the visibility map autovacuum keeps
                     conn.execute(text("VACUUM ANALYZE"))
                 today = now.replace(hour=0, minute=0, second=0) + timedelta(days=1)
-                print(
-                    f"{args.orders} orders (and {args.orders // 10} in another store), seeded in {seeded:.0f} s; "
-                    f"chains and daily rollup rebuilt from scratch in {rebuilt:.0f} s"
-                )
                 if args.explain:
-                    _explain(db, stores[0], Period(today - timedelta(days=30), today))
+                    _explain(db, stores[0], Period(today - timedelta(days=args.explain), today))
                 specs = sorted(SECTIONS.values(), key=lambda s: s.order)
-                raw = [overview_raw.orders_section if s.key == "orders" else s.compute for s in specs]
+                raw = [overview_raw.BEFORE.get(s.key, s.compute) for s in specs]
                 now_ = [s.compute for s in specs]
-                for days in (30, 90, 365):
+                for days in args.days:
                     period = Period(today - timedelta(days=days), today)
                     timings: dict[str, list[float]] = {"before": [], "after": []}
                     for _ in range(args.rounds):  # alternated: the same machine state for both
@@ -212,12 +248,18 @@ def main() -> None:
                     for spec in specs:
                         best = min(_time(lambda p=period, c=spec.compute: _page(db, stores[0], p, [c]), args.rounds))
                         db.session.rollback()
-                        print(f"  {spec.key}: best {best * 1000:.0f} ms")
+                        line = f"  {spec.key}: best {best * 1000:.0f} ms"
+                        if (was := overview_raw.BEFORE.get(spec.key)) is not None:
+                            old = min(_time(lambda p=period, c=was: _page(db, stores[0], p, [c]), args.rounds))
+                            db.session.rollback()
+                            line += f" (before: {old * 1000:.0f} ms)"
+                        print(line, f"load average {open('/proc/loadavg').read().split()[0]}")
         finally:
             with app.app_context():
                 db.engine.dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if not args.keep:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
 
 

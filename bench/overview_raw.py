@@ -1,6 +1,7 @@
-"""The Overview's orders section as it was before the rollup: raw-table queries (a scan of the period's orders with
-a probe for an earlier order of the customer each). bench/dashboard_overview.py times it beside the page's
-current section, in the same run, on the same rows. Kept here, not in app/: nothing serves it.
+"""The Overview's sections as they were before their rollups: the orders section from the raw table (a scan of the
+period's orders with a probe for an earlier order of the customer each) and the loyalty section from the period's
+ledger rows grouped by day. bench/dashboard_overview.py times them beside the page's current sections, in the same
+run, on the same rows. Kept here, not in app/: nothing serves them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from app.dashboard.figures import (
     percent,
     utc_day,
 )
+from app.loyalty import points_days
+from app.loyalty.dashboard import section_of
+from app.loyalty.models import PointsLedger
 from app.money import format_money
 from app.records.models import Order
 from app.stores.models import Store
@@ -141,3 +145,22 @@ def orders_section(session: Session, store: Store, period: Period) -> Section:
     return Section(
         "orders", _("Orders and repeat purchases"), figures, charts, "" if orders else _("No orders in this period.")
     )
+
+
+def loyalty_section(session: Session, store: Store, period: Period) -> Section:
+    """Points issued and redeemed from the period's ledger rows (an index-only scan of them), the liability as now."""
+    day = utc_day(session, PointsLedger.created_at)
+    rows = session.execute(
+        select(day, func.sum(points_days.issued()), func.sum(points_days.redeemed()))
+        .where(
+            PointsLedger.store_id == store.id,
+            PointsLedger.created_at >= period.start,
+            PointsLedger.created_at < period.end,
+        )
+        .group_by(day)
+    ).all()
+    return section_of(session, store, period, rows)
+
+
+#: The sections as they were, by key; the others are timed as the page computes them on both sides.
+BEFORE = {"orders": orders_section, "loyalty": loyalty_section}

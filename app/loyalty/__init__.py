@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     from app.inbox import pipeline
     from app.loyalty import (
         balance_invalidation,
+        points_days,
         preload,
         redemption_tasks,
         redemptions,
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
         importlib.import_module(f"app.loyalty.{views}")
     importlib.import_module("app.loyalty.dashboard_programme").register()  # its section of the Programmes page
     balance_invalidation.install()  # every session's commits keep the storefront's balance copies exact
+    points_days.install()  # every ledger row written recounts its day of the Overview's rollup at commit
     preload.install()  # signup rewards and redemptions in the inbox batch's lookups
     followers.register(LoyaltyFollower())
     register_merge_hook("loyalty", MERGE_HOOK)  # a guest's points follow them into their new account

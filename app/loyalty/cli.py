@@ -1,5 +1,5 @@
-"""`flask loyalty settings show|set`, `report`, `customer`, `redeem`, `tiers apply`: the programme as JSON for the
-merchant."""
+"""`flask loyalty settings show|set`, `report`, `customer`, `redeem`, `tiers apply`, `rebuild-rollup`: the programme
+as JSON for the merchant."""
 
 from __future__ import annotations
 
@@ -65,6 +65,19 @@ def report_command(store_ref: str) -> None:
     """The points liability of STORE_REF per currency (see loyalty/report.py)."""
     store = require_store(store_ref)
     print_json(liability_report(db.session, store, utcnow()))
+
+
+@loyalty_cli.command("rebuild-rollup")
+@click.argument("store_ref")
+def rebuild_rollup_command(store_ref: str) -> None:
+    """Recount the Overview's daily points rollup of STORE_REF from its ledger (loyalty/points_days.py). The ledger's
+    writes keep it; this is for a check or after writing ledger rows by hand."""
+    from app.loyalty import points_days
+
+    store = require_store(store_ref)
+    points_days.rebuild(db.session, store.id)
+    db.session.commit()
+    print_json({"store_id": store.id, "rebuilt": True})
 
 
 def _customer(store: Store, who: str) -> Customer:

@@ -4,43 +4,43 @@
   manual adjustments), by the row's created_at.
 - Redeemed: the points taken by the period's redemptions, net of holds given back in the period
   (-(redeem + redeem_release)).
+Both are read from the daily rollup the ledger's writes keep (loyalty/points_days.py: one row per day, not the
+period's ledger rows; the period is whole UTC days, so the sum is exact).
 - Liability: what is outstanding now and its money value per currency, from loyalty/report.py (the cached
   sums, as of the scheduler's last tick), whatever the period.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.dashboard.figures import Chart, Figure, Period, Section, _, count_by_day, register_section, utc_day
-from app.loyalty.models import PointsLedger
+from app.dashboard.figures import Chart, Figure, Period, Section, _, count_by_day, register_section
+from app.loyalty import points_days
+from app.loyalty.models import PointsDay
 from app.loyalty.report import liability_report
 from app.stores.models import Store
 
-GIVING = ("earn", "action", "tier_reward")
-
 
 def loyalty_section(session: Session, store: Store, period: Period) -> Section:
-    issued = or_(PointsLedger.kind.in_(GIVING), and_(PointsLedger.kind == "adjust", PointsLedger.points > 0))
-    redeemed = PointsLedger.kind.in_(("redeem", "redeem_release"))
-    day = utc_day(session, PointsLedger.created_at)
+    points_days.settle(session)  # rows this transaction wrote itself (nothing, on the page's own request)
     rows = session.execute(
-        select(
-            day,
-            func.sum(case((issued, PointsLedger.points), else_=0)),
-            func.sum(case((redeemed, -PointsLedger.points), else_=0)),
+        select(PointsDay.day, PointsDay.issued, PointsDay.redeemed).where(
+            PointsDay.store_id == store.id,
+            PointsDay.day >= period.start.date(),
+            PointsDay.day < period.end.date(),
         )
-        .where(
-            PointsLedger.store_id == store.id,
-            PointsLedger.created_at >= period.start,
-            PointsLedger.created_at < period.end,
-        )
-        .group_by(day)
     ).all()
+    return section_of(session, store, period, rows)
+
+
+def section_of(session: Session, store: Store, period: Period, rows: Sequence[Any]) -> Section:
+    """The section from (day, issued, redeemed) rows (bench/overview_raw.py gives it the ledger's, as it was)."""
     issued_by_day = count_by_day((d, i) for d, i, _r in rows)
     redeemed_by_day = count_by_day((d, r) for d, _i, r in rows)
     total_issued = int(sum(issued_by_day.values(), Decimal(0)))

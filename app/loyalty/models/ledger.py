@@ -16,10 +16,10 @@ cached balance == sum of rows always holds (loyalty.ledger.check_invariants).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
@@ -52,6 +52,18 @@ class PointsLedger(Model):
     rule: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     available_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PointsDay(Model):
+    """Per store and UTC day of the rows' created_at: the points given (earn, action, tier_reward, positive
+    adjustments) and redeemed net of holds given back. Recounted from the rows by loyalty/points_days.py."""
+
+    __tablename__ = "points_days"
+
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    issued: Mapped[int] = mapped_column(BigInteger)
+    redeemed: Mapped[int] = mapped_column(BigInteger)
 
 
 class LoyaltyAccount(Model):
