@@ -1,12 +1,13 @@
 """The Overview's sections as they were before their rollups: the orders section from the raw table (a scan of the
 period's orders with a probe for an earlier order of the customer each) and the loyalty section from the period's
-ledger rows grouped by day. bench/dashboard_overview.py times them beside the page's current sections, in the same
-run, on the same rows. Kept here, not in app/: nothing serves them.
+ledger rows grouped by day, with the liability from every account joined to its customer.
+bench/dashboard_overview.py times them beside the page's current sections, in the same run, on the same rows. Kept
+here, not in app/: nothing serves them.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
@@ -25,9 +26,11 @@ from app.dashboard.figures import (
 )
 from app.loyalty import points_days
 from app.loyalty.dashboard import section_of
-from app.loyalty.models import PointsLedger
+from app.loyalty.models import LoyaltyAccount, PointsLedger
+from app.loyalty.report import point_values
+from app.loyalty.settings import get_settings
 from app.money import format_money
-from app.records.models import Order
+from app.records.models import Customer, Order
 from app.stores.models import Store
 
 
@@ -159,7 +162,31 @@ def loyalty_section(session: Session, store: Store, period: Period) -> Section:
         )
         .group_by(day)
     ).all()
-    return section_of(session, store, period, rows)
+    return section_of(session, store, period, rows, _liability(session, store))
+
+
+CENT = Decimal("0.01")
+
+
+def _liability(session: Session, store: Store) -> dict:
+    """The outstanding points per currency as loyalty/report.py computed them: every account joined to its customer."""
+    currency = func.coalesce(Customer.currency, literal(store.currency or "")).label("currency")
+    stmt = (
+        select(currency, func.sum(LoyaltyAccount.balance))
+        .select_from(LoyaltyAccount)
+        .join(Customer, Customer.id == LoyaltyAccount.customer_id)
+        .where(LoyaltyAccount.store_id == store.id, Customer.store_id == store.id)
+        .group_by(currency)
+        .order_by(currency)
+    )
+    values = point_values(get_settings(store))
+    rows = []
+    for code, outstanding in session.execute(stmt):
+        per_point = values[code]["per_point"] if code in values else None
+        worth = None if per_point is None else (Decimal(outstanding) * per_point).quantize(CENT, ROUND_HALF_UP)
+        rows.append({"currency": code or None, "points": {"outstanding": int(outstanding or 0)},
+                     "value": {"outstanding": None if worth is None else str(worth)}})  # fmt: skip
+    return {"currencies": rows}
 
 
 #: The sections as they were, by key; the others are timed as the page computes them on both sides.

@@ -39,8 +39,11 @@ def loyalty_section(session: Session, store: Store, period: Period) -> Section:
     return section_of(session, store, period, rows)
 
 
-def section_of(session: Session, store: Store, period: Period, rows: Sequence[Any]) -> Section:
-    """The section from (day, issued, redeemed) rows (bench/overview_raw.py gives it the ledger's, as it was)."""
+def section_of(
+    session: Session, store: Store, period: Period, rows: Sequence[Any], report: dict[str, Any] | None = None
+) -> Section:
+    """The section from (day, issued, redeemed) rows and the liability (bench/overview_raw.py gives it both as they
+    were computed before: from the ledger rows, and every account joined to its customer)."""
     issued_by_day = count_by_day((d, i) for d, i, _r in rows)
     redeemed_by_day = count_by_day((d, r) for d, _i, r in rows)
     total_issued = int(sum(issued_by_day.values(), Decimal(0)))
@@ -49,7 +52,8 @@ def section_of(session: Session, store: Store, period: Period, rows: Sequence[An
         Figure("loyalty.points_issued", _("Points issued"), str(total_issued)),
         Figure("loyalty.points_redeemed", _("Points redeemed"), str(total_redeemed)),
     ]
-    report = liability_report(session, store, datetime.now(UTC))
+    if report is None:
+        report = liability_report(session, store, datetime.now(UTC))
     for row in report["currencies"]:
         currency = row["currency"] or "-"
         value = row["value"]["outstanding"]

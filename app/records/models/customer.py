@@ -20,6 +20,8 @@ class Customer(Model):
         UniqueConstraint("store_id", "email_key"),
         # Segments (app/segments): the store's rhythm samples its latest repeat customers, lifecycle pages by recency.
         Index("ix_customers_store_id_last_order_at", "store_id", "last_order_at"),
+        # The points liability (loyalty/report.py): the few customers in another currency than the store's.
+        Index("ix_customers_store_id_currency", "store_id", "currency"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -1,7 +1,8 @@
-"""points days: the loyalty ledger's daily rollup the Overview reads (points given and redeemed per store and UTC
-day, app/loyalty/points_days.py), filled from the ledger rows held
+"""overview loyalty: the loyalty ledger's daily rollup the Overview reads (points given and redeemed per store and
+UTC day, app/loyalty/points_days.py), filled from the ledger rows held; customers by (store, currency) for the
+points liability (app/loyalty/report.py)
 
-Revision ID: 0032_points_days
+Revision ID: 0032_overview_loyalty
 Revises: 0031_inbox_fair_claim
 Create Date: 2026-12-07 11:40:00
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0032_points_days"
+revision = "0032_overview_loyalty"
 down_revision = "0031_inbox_fair_claim"
 branch_labels = None
 depends_on = None
@@ -29,6 +30,7 @@ def upgrade():
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('store_id', 'day', name=op.f('pk_points_days')),
     )
+    op.create_index('ix_customers_store_id_currency', 'customers', ['store_id', 'currency'])
     # The rows already held, every store, by the code that keeps them (one aggregate per store).
     from sqlalchemy.orm import Session
 
@@ -41,4 +43,5 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_customers_store_id_currency', table_name='customers')
     op.drop_table('points_days')
