@@ -34,10 +34,11 @@ from sqlalchemy.engine import make_url
 from bench.loyalty_report import ROOT
 
 SEED = [
-    # customers: c<n>@s<store>
+    # customers: c<n>@s<store>, one in ten buying in USD (the liability is per customer's currency)
     """INSERT INTO customers (store_id, platform_id, email_key, currency, details_from_account, orders_count,
          total_spent, total_refunded, spent_by_currency, created_at, updated_at)
-       SELECT :store, :store || '-' || n, 'c' || n || '@s' || :store, 'EUR', true, 0, 0, 0, '{}', :now, :now
+       SELECT :store, :store || '-' || n, 'c' || n || '@s' || :store, CASE WHEN n % 10 = 0 THEN 'USD' ELSE 'EUR' END,
+         true, 0, 0, 0, '{}', :now, :now
        FROM generate_series(1, :customers) n""",
     # orders over two years; customer picked by a hash so some customers order often, some once
     """INSERT INTO orders (store_id, platform_id, customer_id, currency, total_price, subtotal_price,

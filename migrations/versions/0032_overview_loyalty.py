@@ -30,7 +30,8 @@ def upgrade():
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('store_id', 'day', name=op.f('pk_points_days')),
     )
-    op.create_index('ix_customers_store_id_currency', 'customers', ['store_id', 'currency'])
+    op.create_index('ix_customers_store_id_currency', 'customers', ['store_id', 'currency'],
+                    postgresql_include=['id'])
     # The rows already held, every store, by the code that keeps them (one aggregate per store).
     from sqlalchemy.orm import Session
 

@@ -21,7 +21,7 @@ class Customer(Model):
         # Segments (app/segments): the store's rhythm samples its latest repeat customers, lifecycle pages by recency.
         Index("ix_customers_store_id_last_order_at", "store_id", "last_order_at"),
         # The points liability (loyalty/report.py): the few customers in another currency than the store's.
-        Index("ix_customers_store_id_currency", "store_id", "currency"),
+        Index("ix_customers_store_id_currency", "store_id", "currency", postgresql_include=["id"]),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
