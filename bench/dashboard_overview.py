@@ -131,6 +131,7 @@ def _explain(db, store, period) -> None:
     db.session.rollback()
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
+        raw.execute("SET jit = off")  # as compute_sections runs them
         for statement, parameters in seen:
             if not statement.lstrip().upper().startswith("SELECT"):
                 continue
