@@ -26,6 +26,7 @@ from app.records.models import Customer, Fulfillment, Order, OrderRefund
 from app.stores.models import Store
 from tests.helpers import SHOP, add_store, dumps, process_all, shopify_headers, shopify_standin
 from tests.inbox.history import PAST, crash_inside_the_second_chunk, gql_customer, gql_order, rest_order, stamp
+from tests.loyalty.conftest import ledger_recount, points_days_rows
 
 CUSTOMERS, ORDERS = 30, 900
 OTHER = "other-shop.myshopify.com"
@@ -152,6 +153,8 @@ def test_the_bulk_path_ends_with_the_batch_paths_records(app, ctx, client, monke
         assert (name, only_bulk) == (name, only_batch)
         assert by_bulk[name] == by_batch[name], name
     assert len(by_bulk["orders"]) == ORDERS and len(by_bulk["ledger"]) > ORDERS
+    for store_id in (bulk_id, batch_id):  # the Overview's points rollup followed the import's ledger rows, both paths
+        assert points_days_rows(store_id) == ledger_recount(store_id) != {}
 
 
 def test_a_failing_bulk_chunk_is_applied_by_the_batch_path(app, ctx, monkeypatch, postgres):

@@ -102,6 +102,30 @@ def rows(store) -> list[PointsLedger]:
     return list(db.session.scalars(select(PointsLedger).where(PointsLedger.store_id == store.id)))
 
 
+def points_days_rows(store_id: int) -> dict:
+    """The Overview's daily points rollup of a store (loyalty/points_days.py): {day: (issued, redeemed)}."""
+    from app.loyalty.models import PointsDay
+
+    rows = db.session.execute(
+        select(PointsDay.day, PointsDay.issued, PointsDay.redeemed).where(PointsDay.store_id == store_id)
+    ).all()
+    return {day: (int(i), int(r)) for day, i, r in rows}
+
+
+def ledger_recount(store_id: int) -> dict:
+    """The same, recounted here in Python from the store's ledger rows (independent of the rollup's SQL)."""
+    from app.loyalty.points_days import day_of
+
+    days: dict = {}
+    for row in db.session.scalars(select(PointsLedger).where(PointsLedger.store_id == store_id)):
+        entry = days.setdefault(day_of(row.created_at), [0, 0])
+        if row.kind in ("earn", "action", "tier_reward") or (row.kind == "adjust" and row.points > 0):
+            entry[0] += row.points
+        if row.kind in ("redeem", "redeem_release"):
+            entry[1] -= row.points
+    return {day: (i, r) for day, (i, r) in days.items()}
+
+
 def account(store, customer_id: int) -> LoyaltyAccount | None:
     stmt = select(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id, LoyaltyAccount.customer_id == customer_id)
     return db.session.scalar(stmt)

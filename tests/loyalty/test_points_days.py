@@ -8,7 +8,6 @@ compared with a recount done here in Python from the rows, and with `rebuild` (a
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,7 +21,7 @@ from app.loyalty.ledger import append, award_action, move_rows
 from app.loyalty.models import PointsDay, PointsLedger
 from app.records.models import Customer
 from tests.helpers import add_store, reset_state
-from tests.loyalty.conftest import ann, apply, order_event
+from tests.loyalty.conftest import ann, apply, ledger_recount, order_event, points_days_rows
 
 DAY0 = datetime(2026, 11, 3, tzinfo=UTC)
 # Midnight's both sides; many days, so that a row whose day is not marked is seldom rescued by another on its day.
@@ -30,22 +29,11 @@ MOMENTS = [timedelta(days=d, seconds=s) for d in range(40) for s in (0, 1, 43200
 
 
 def stored(store) -> dict:
-    rows = db.session.execute(
-        select(PointsDay.day, PointsDay.issued, PointsDay.redeemed).where(PointsDay.store_id == store.id)
-    ).all()
-    return {day: (int(i), int(r)) for day, i, r in rows}
+    return points_days_rows(store.id)
 
 
 def recount(store) -> dict:
-    """Independent of the SQL: every row's day and its part, summed here."""
-    days: dict = defaultdict(lambda: [0, 0])
-    for row in db.session.scalars(select(PointsLedger).where(PointsLedger.store_id == store.id)):
-        entry = days[points_days.day_of(row.created_at)]
-        if row.kind in ("earn", "action", "tier_reward") or (row.kind == "adjust" and row.points > 0):
-            entry[0] += row.points
-        if row.kind in ("redeem", "redeem_release"):
-            entry[1] -= row.points
-    return {day: (i, r) for day, (i, r) in days.items()}
+    return ledger_recount(store.id)
 
 
 def _customers(store) -> list[Customer]:
