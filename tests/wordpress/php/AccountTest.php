@@ -42,6 +42,13 @@ final class AccountTest extends PPE_Test_Case {
 		}
 	}
 
+	public function test_the_page_is_titled_rewards_as_woocommerce_titles_its_own_endpoints() {
+		// WooCommerce's endpoint title (WC_Query::get_endpoint_title) is '' for an endpoint it does not know,
+		// which leaves the page titled "My account".
+		$this->assertSame( 'Rewards', apply_filters( 'woocommerce_endpoint_ppe-rewards_title', '', 'ppe-rewards', '' ) );
+		$this->assertSame( 'Orders', apply_filters( 'woocommerce_endpoint_orders_title', 'Orders', 'orders', '' ) );
+	}
+
 	public function test_the_tab_says_so_when_our_api_is_away() {
 		$this->connect_plugin();
 		$this->customer();

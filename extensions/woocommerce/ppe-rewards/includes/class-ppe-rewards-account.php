@@ -26,6 +26,17 @@ final class PPE_Rewards_Account {
 		add_filter( 'woocommerce_get_query_vars', array( __CLASS__, 'query_vars' ) );
 		add_filter( 'woocommerce_account_menu_items', array( __CLASS__, 'menu_items' ) );
 		add_action( 'woocommerce_account_' . self::ENDPOINT . '_endpoint', array( __CLASS__, 'render' ) );
+		add_filter( 'woocommerce_endpoint_' . self::ENDPOINT . '_title', array( __CLASS__, 'title' ) );
+	}
+
+	/**
+	 * The page's title on our endpoint, as WooCommerce titles its own ("Orders"...); without it the page stays
+	 * "My account".
+	 *
+	 * @return string
+	 */
+	public static function title() {
+		return __( 'Rewards', 'ppe-rewards' );
 	}
 
 	/**
