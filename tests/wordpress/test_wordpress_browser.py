@@ -23,6 +23,8 @@ from app.extensions import db
 from app.loyalty.adjustments import adjust_points
 from app.platform.types import utcnow
 from app.records.customers import resolve_customer
+from app.records.models import Customer
+from app.referrals.api import share_link
 from app.stores.models import Store
 from connectors.events import CustomerSnapshot
 from tests.standins.tls import loopback_certificate, server_context
@@ -158,6 +160,7 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     customer = resolve_customer(db.session, store, CustomerSnapshot("2", "ann@example.com"))
     adjust_points(db.session, store, customer, 1250, "welcome", "browser-test", utcnow())
     db.session.commit()
+    customer_id = customer.id
 
     shopper = chromium.new_context(ignore_https_errors=True)
     page = shopper.new_page()
@@ -168,8 +171,12 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     page.get_by_role("link", name="Rewards").click()
     page.wait_for_url("**/my-account/ppe-rewards/")
     assert page.inner_text(".ppe-spendable") == "1,250"
+    assert page.get_by_role("heading", name="Refer a friend").is_visible()
     share = page.locator(".ppe-share-url").input_value()
-    assert share.startswith(f"{ours}/ref/")
+    # Ann's own link: the code our API drew for her when the tab asked /me/referral.
+    db.session.rollback()
+    own = share_link(db.session, store, db.session.get(Customer, customer_id))
+    assert own is not None and share == own[1] and share.startswith(f"{ours}/ref/")
     # The widget, from the plugin's own copy, with the store key and a token minted by WordPress.
     script = page.locator("script#ppe-rewards-widget-js")
     assert script.get_attribute("data-store", timeout=5000).startswith("ppk_")
@@ -188,6 +195,8 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     assert "Your order has been received." in page.inner_text("body")
     section = page.locator("section.ppe-thankyou")
     assert section.locator(".ppe-share-url").input_value() == share
+    # Her first order (WooCommerce counts one): the welcome.
+    assert section.locator("h2.ppe-welcome").inner_text() == "Welcome! Your first order earns you points."
     shots(page, tmp_path, "thank-you")
     assert errors == []
     plugin_notices = [line for line in shop.debug_lines() if "/plugins/ppe-rewards/" in line]

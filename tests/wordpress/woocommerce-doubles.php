@@ -226,6 +226,8 @@ namespace {
 			$order->total    = '42.50';
 			$order->currency = 'EUR';
 			$GLOBALS['ppe_test_orders'][501] = $order;
+			// The customer's only order, as wc_get_customer_order_count would count it after their first checkout.
+			$GLOBALS['ppe_test_order_counts'][ get_current_user_id() ] = 1;
 			ob_start();
 			do_action( 'woocommerce_thankyou', 501 );
 			return '<p class="woocommerce-thankyou-order-received">Thank you. Your order has been received.</p>' . ob_get_clean();
