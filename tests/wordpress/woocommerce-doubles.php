@@ -158,6 +158,26 @@ namespace {
 		return $GLOBALS['ppe_test_order_counts'][ $user_id ] ?? 0;
 	}
 
+	// WooCommerce's currency symbols (as HTML entities, as WooCommerce keeps them) and its price format for the
+	// store's symbol position (woocommerce_currency_pos), both shortened to the cases the tests use.
+	function get_woocommerce_currency_symbol( $currency = '' ) {
+		$symbols = array(
+			'EUR' => '&euro;',
+			'PLN' => '&#122;&#322;',
+		);
+		return $symbols[ $currency ] ?? $currency;
+	}
+
+	function get_woocommerce_price_format() {
+		$formats = array(
+			'left'        => '%1$s%2$s',
+			'right'       => '%2$s%1$s',
+			'left_space'  => '%1$s&nbsp;%2$s',
+			'right_space' => '%2$s&nbsp;%1$s',
+		);
+		return $formats[ get_option( 'woocommerce_currency_pos', 'left' ) ] ?? '%1$s%2$s';
+	}
+
 	function wc_get_account_endpoint_url( $endpoint ) {
 		$base = get_permalink( (int) get_option( 'woocommerce_myaccount_page_id' ) );
 		return 'dashboard' === $endpoint ? $base : trailingslashit( $base ) . $endpoint . '/';

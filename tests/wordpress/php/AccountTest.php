@@ -31,7 +31,7 @@ final class AccountTest extends PPE_Test_Case {
 		$html = $this->render( array( 'PPE_Rewards_Account', 'render' ) );
 		$this->assertStringContainsString( '<strong class="ppe-spendable">1,250</strong>', $html );
 		$this->assertStringContainsString( 'Gold &lt;b&gt;', $html );
-		$this->assertStringContainsString( '5.00 EUR off', $html );
+		$this->assertStringContainsString( '€5.00 off', $html ); // as the store writes prices, and the widget names it
 		$this->assertStringContainsString( 'value="https://app.example/ref/ABCD2345&quot;&gt;&lt;script&gt;"', $html );
 		$this->assertStringNotContainsString( '<script>', $html );
 		$this->assertStringContainsString( '<td>Order</td>', $html );
@@ -40,6 +40,17 @@ final class AccountTest extends PPE_Test_Case {
 			$this->assertSame( (string) $id, $this->verified_claims( $token, self::SECRET )['cid'] );
 			$this->assertStringContainsString( 'store=' . self::STORE_KEY, $request['url'] );
 		}
+	}
+
+	public function test_a_rewards_amount_is_written_as_the_store_writes_prices() {
+		$this->connect_plugin();
+		$this->customer();
+		$this->answers();
+		PPE_Test_Http::$responses['/api/v1/rewards'] = array( 200, array( 'rewards' => array( array( 'id' => 'r20', 'type' => 'fixed_amount', 'points' => 2000, 'value' => '20.00', 'currency' => 'PLN' ) ) ) );
+		update_option( 'woocommerce_currency_pos', 'right_space' );
+		$html = $this->render( array( 'PPE_Rewards_Account', 'render' ) );
+		delete_option( 'woocommerce_currency_pos' );
+		$this->assertStringContainsString( "<li>20.00\u{a0}zł off &middot; 2,000 points</li>", $html );
 	}
 
 	public function test_the_page_is_titled_rewards_as_woocommerce_titles_its_own_endpoints() {

@@ -177,8 +177,23 @@ final class PPE_Rewards_Account {
 			case 'free_shipping':
 				return __( 'Free shipping', 'ppe-rewards' );
 			default:
-				/* translators: 1: an amount, 2: a currency code */
-				return sprintf( __( '%1$s %2$s off', 'ppe-rewards' ), $value, (string) ( $reward['currency'] ?? '' ) );
+				/* translators: %s: an amount with its currency, as the store writes prices (e.g. €5.00) */
+				return sprintf( __( '%s off', 'ppe-rewards' ), self::amount( $value, (string) ( $reward['currency'] ?? '' ) ) );
 		}
+	}
+
+	/**
+	 * An amount as the store writes its prices: WooCommerce's symbol for the currency, at the store's position
+	 * ("€5.00", "20.00 zł"), as the widget names rewards; without WooCommerce, the ISO code after it.
+	 *
+	 * @param string $value    A decimal string from our API.
+	 * @param string $currency An ISO 4217 code.
+	 * @return string Plain text (WooCommerce's symbols and formats are HTML entities: decoded here, escaped on output).
+	 */
+	private static function amount( $value, $currency ) {
+		if ( '' === $currency || ! function_exists( 'get_woocommerce_currency_symbol' ) || ! function_exists( 'get_woocommerce_price_format' ) ) {
+			return trim( $value . ' ' . $currency );
+		}
+		return html_entity_decode( sprintf( get_woocommerce_price_format(), get_woocommerce_currency_symbol( $currency ), $value ), ENT_QUOTES, 'UTF-8' );
 	}
 }
