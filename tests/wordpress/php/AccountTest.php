@@ -42,6 +42,26 @@ final class AccountTest extends PPE_Test_Case {
 		}
 	}
 
+	public function test_each_reward_says_whether_it_can_be_redeemed_now_or_how_far_it_is() {
+		$this->connect_plugin();
+		$this->customer();
+		$this->answers();
+		PPE_Test_Http::$responses['/api/v1/rewards'] = array(
+			200,
+			array(
+				'rewards' => array(
+					array( 'id' => 'r5', 'type' => 'fixed_amount', 'points' => 1250, 'value' => '5.00', 'currency' => 'EUR' ),
+					array( 'id' => 'r10', 'type' => 'percentage', 'points' => 1251, 'value' => '10' ),
+					array( 'id' => 'ship', 'type' => 'free_shipping', 'points' => 3250 ),
+				),
+			),
+		);
+		$html = $this->render( array( 'PPE_Rewards_Account', 'render' ) );
+		$this->assertStringContainsString( '<li class="ppe-redeemable">€5.00 off &middot; 1,250 points &middot; <strong>You can redeem it now</strong></li>', $html );
+		$this->assertStringContainsString( '<li>10% off &middot; 1,251 points &middot; 1 more point to go</li>', $html );
+		$this->assertStringContainsString( '<li>Free shipping &middot; 3,250 points &middot; 2,000 more points to go</li>', $html );
+	}
+
 	public function test_a_rewards_amount_is_written_as_the_store_writes_prices() {
 		$this->connect_plugin();
 		$this->customer();
@@ -50,7 +70,7 @@ final class AccountTest extends PPE_Test_Case {
 		update_option( 'woocommerce_currency_pos', 'right_space' );
 		$html = $this->render( array( 'PPE_Rewards_Account', 'render' ) );
 		delete_option( 'woocommerce_currency_pos' );
-		$this->assertStringContainsString( "<li>20.00\u{a0}zł off &middot; 2,000 points</li>", $html );
+		$this->assertStringContainsString( "<li>20.00\u{a0}zł off &middot; 2,000 points &middot; 750 more points to go</li>", $html );
 	}
 
 	public function test_the_page_is_titled_rewards_as_woocommerce_titles_its_own_endpoints() {

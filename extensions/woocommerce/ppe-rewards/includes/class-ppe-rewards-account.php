@@ -113,11 +113,7 @@ final class PPE_Rewards_Account {
 			echo '<h3>' . esc_html__( 'Rewards', 'ppe-rewards' ) . '</h3><ul class="ppe-rewards-list">';
 			foreach ( $rewards['rewards'] as $reward ) {
 				if ( is_array( $reward ) ) {
-					$cost = (int) ( $reward['points'] ?? 0 );
-					echo '<li>' . esc_html( self::reward_name( $reward ) ) . ' &middot; ' . esc_html(
-						/* translators: %s: a number of points */
-						sprintf( _n( '%s point', '%s points', $cost, 'ppe-rewards' ), self::points( $cost ) )
-					) . '</li>';
+					self::reward_item( $reward, (int) ( $balance['spendable'] ?? 0 ) );
 				}
 			}
 			echo '</ul><p>' . esc_html__( 'Redeem them in the Rewards panel (the button at the corner of the page).', 'ppe-rewards' ) . '</p>';
@@ -140,6 +136,30 @@ final class PPE_Rewards_Account {
 			echo '</tbody></table>';
 		}
 		echo '</div>';
+	}
+
+	/**
+	 * One reward of the catalogue: its name, its cost, and whether the customer's spendable points redeem it now
+	 * (else how many more they need), so the list reads as the rewards to redeem rather than a price list.
+	 *
+	 * @param array $reward    One reward of GET /rewards.
+	 * @param int   $spendable The customer's spendable points.
+	 * @return void
+	 */
+	private static function reward_item( array $reward, $spendable ) {
+		$cost  = (int) ( $reward['points'] ?? 0 );
+		$short = $cost - $spendable;
+		echo '<li' . ( $short <= 0 ? ' class="ppe-redeemable"' : '' ) . '>' . esc_html( self::reward_name( $reward ) ) . ' &middot; ' . esc_html(
+			/* translators: %s: a number of points */
+			sprintf( _n( '%s point', '%s points', $cost, 'ppe-rewards' ), self::points( $cost ) )
+		) . ' &middot; ';
+		if ( $short <= 0 ) {
+			echo '<strong>' . esc_html__( 'You can redeem it now', 'ppe-rewards' ) . '</strong>';
+		} else {
+			/* translators: %s: a number of points */
+			echo esc_html( sprintf( _n( '%s more point to go', '%s more points to go', $short, 'ppe-rewards' ), self::points( $short ) ) );
+		}
+		echo '</li>';
 	}
 
 	/**
