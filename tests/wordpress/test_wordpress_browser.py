@@ -197,7 +197,17 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     assert section.locator(".ppe-share-url").input_value() == share
     # Her first order (WooCommerce counts one): the welcome.
     assert section.locator("h2.ppe-welcome").inner_text() == "Welcome! Your first order earns you points."
+    section_points = section.locator(".ppe-order-points").inner_text()
+    assert section_points.startswith("This order earns")
     shots(page, tmp_path, "thank-you")
+    # The same section on her view of that order in My Account.
+    page.goto(f"{shop.url}/my-account/view-order/501/")
+    assert "Order #501 was placed" in page.inner_text("body")
+    viewed = page.locator("section.ppe-thankyou")
+    assert viewed.locator(".ppe-share-url").input_value() == share
+    assert viewed.locator(".ppe-order-points").inner_text() == section_points
+    assert viewed.locator("h2.ppe-welcome").is_visible()
+    shots(page, tmp_path, "view-order")
     assert errors == []
     plugin_notices = [line for line in shop.debug_lines() if "/plugins/ppe-rewards/" in line]
     assert plugin_notices == []

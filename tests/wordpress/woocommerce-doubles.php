@@ -237,6 +237,27 @@ namespace {
 		}
 	);
 
+	// My Account > Orders > View (WooCommerce's view-order endpoint, whose template fires `woocommerce_view_order`
+	// under the order's details), reduced to the customer's own order 501 as the order-received page below makes it.
+	add_action(
+		'init',
+		static function () {
+			add_rewrite_endpoint( 'view-order', EP_ROOT | EP_PAGES );
+		}
+	);
+	add_action(
+		'woocommerce_account_view-order_endpoint',
+		static function ( $order_id ) {
+			$order           = new PPE_Test_WC_Order( (int) $order_id, get_current_user_id() );
+			$order->total    = '42.50';
+			$order->currency = 'EUR';
+			$GLOBALS['ppe_test_orders'][ (int) $order_id ] = $order;
+			$GLOBALS['ppe_test_order_counts'][ get_current_user_id() ] = 1;
+			echo '<p class="ppe-test-order-details">Order #' . esc_html( (string) (int) $order_id ) . ' was placed and is processing.</p>';
+			do_action( 'woocommerce_view_order', (int) $order_id );
+		}
+	);
+
 	// WooCommerce's order-received page, reduced to what the plugin meets there: an order of the logged-in
 	// customer (or a guest's) and the `woocommerce_thankyou` action with its id.
 	add_shortcode(
