@@ -3,8 +3,10 @@ admin uploads the zip on a fresh WordPress (WP_DEBUG on) and activates it, opens
 Connect, which reaches our server and goes on to the store's wc-auth page; the test plays WooCommerce's part there
 (it posts the keys to our callback and sends the admin back, as WC_Auth does), the plugin exchanges its one-time
 code and shows the connection's status, and "Open the dashboard" signs the merchant in to ours in a new tab. Then
-a customer opens My Account > Rewards and sees the balance our storefront API serves, as does the widget's panel,
-and the thank-you page of their order. Screenshots at 1280 and 390 px go to tests/artifacts/screenshots/wordpress/.
+a customer opens My Account > Rewards and sees the balance our storefront API serves and her own referral link,
+the widget's panel shows the same balance, and the thank-you page of her first order and her view of it in My
+Account show what it earns, her referral link and the first-order welcome. Screenshots at 1280 and 390 px go to
+tests/artifacts/screenshots/wordpress/.
 """
 
 from __future__ import annotations
