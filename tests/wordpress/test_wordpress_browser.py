@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.loyalty.adjustments import adjust_points
+from app.loyalty.settings import update_settings
 from app.platform.types import utcnow
 from app.records.customers import resolve_customer
 from app.records.models import Customer
@@ -161,6 +162,8 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     [store] = db.session.query(Store).filter_by(platform="woocommerce").all()
     customer = resolve_customer(db.session, store, CustomerSnapshot("2", "ann@example.com"))
     adjust_points(db.session, store, customer, 1250, "welcome", "browser-test", utcnow())
+    five_off = {"id": "r5", "type": "fixed_amount", "points": 500, "value": "5.00", "currency": "EUR"}
+    update_settings(db.session, store, {"rewards": [five_off, {"id": "ship", "type": "free_shipping", "points": 2000}]})
     db.session.commit()
     customer_id = customer.id
 
@@ -173,6 +176,10 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     page.get_by_role("link", name="Rewards").click()
     page.wait_for_url("**/my-account/ppe-rewards/")
     assert page.inner_text(".ppe-spendable") == "1,250"
+    # The rewards to redeem, as the store writes prices: what her points buy now, and how far the rest is.
+    rewards = page.locator(".ppe-rewards-list li")
+    assert rewards.nth(0).inner_text() == "€5.00 off · 500 points · You can redeem it now"
+    assert rewards.nth(1).inner_text() == "Free shipping · 2,000 points · 750 more points to go"
     assert page.get_by_role("heading", name="Refer a friend").is_visible()
     share = page.locator(".ppe-share-url").input_value()
     # Ann's own link: the code our API drew for her when the tab asked /me/referral.
