@@ -80,6 +80,28 @@ final class AccountTest extends PPE_Test_Case {
 		$this->assertSame( 'Orders', apply_filters( 'woocommerce_endpoint_orders_title', 'Orders', 'orders', '' ) );
 	}
 
+	public function test_the_account_pages_heading_in_the_loop_and_its_document_title_say_rewards() {
+		global $wp, $wp_query, $wp_the_query;
+		$account = (int) get_option( 'woocommerce_myaccount_page_id' );
+		$saved   = array( $wp->query_vars, $wp_query, $wp_the_query );
+		// The main query of /my-account/ppe-rewards/, in the loop (as a classic theme's page.php, or a block theme
+		// from WordPress 6.4, renders the page's title).
+		$wp->query_vars = array( 'page_id' => $account, 'ppe-rewards' => '' );
+		$wp_query       = new WP_Query( array( 'page_id' => $account ) );
+		$wp_the_query   = $wp_query;
+		$wp_query->the_post();
+		try {
+			$this->assertSame( 'Rewards', apply_filters( 'the_title', 'My account', $account ) );
+			$this->assertSame( 'My account', apply_filters( 'the_title', 'My account', $account ), 'once: a menu\'s title keeps its own' );
+			$this->assertSame( 'Rewards', apply_filters( 'document_title_parts', array( 'title' => 'My account' ) )['title'] );
+		} finally {
+			add_filter( 'the_title', 'ppe_test_wc_page_endpoint_title' );
+			add_filter( 'document_title_parts', 'ppe_test_wc_page_endpoint_document_title_parts' );
+			wp_reset_postdata();
+			list( $wp->query_vars, $wp_query, $wp_the_query ) = $saved;
+		}
+	}
+
 	public function test_the_tab_says_so_when_our_api_is_away() {
 		$this->connect_plugin();
 		$this->customer();
