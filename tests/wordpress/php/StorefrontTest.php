@@ -46,6 +46,21 @@ final class StorefrontTest extends PPE_Test_Case {
 		$this->assertSame( plugins_url( 'assets/widget.js', PPE_REWARDS_FILE ), $src, 'the plugin\'s own copy, no remote code' );
 	}
 
+	public function test_with_the_launcher_the_page_scrolls_what_it_brings_into_view_clear_of_it() {
+		$this->connect_plugin();
+		$GLOBALS['wp_styles'] = null; // a fresh queue: enqueue runs once per page
+		PPE_Rewards_Storefront::enqueue();
+		$after = (array) wp_styles()->get_data( PPE_Rewards_Storefront::HANDLE, 'after' );
+		$this->assertSame( array( 'html{scroll-padding-bottom:6rem}' ), $after );
+
+		update_option( PPE_Rewards_Settings::OPTION, array( 'launcher' => false ) ); // the merchant turned it off
+		$GLOBALS['wp_styles'] = null;
+		PPE_Rewards_Storefront::enqueue();
+		$this->assertTrue( wp_style_is( PPE_Rewards_Storefront::HANDLE, 'enqueued' ) );
+		$this->assertFalse( wp_styles()->get_data( PPE_Rewards_Storefront::HANDLE, 'after' ) );
+		$GLOBALS['wp_styles'] = null;
+	}
+
 	public function test_the_referral_block_and_shortcode_show_the_customers_link() {
 		$this->assertTrue( WP_Block_Type_Registry::get_instance()->is_registered( 'ppe-rewards/referral' ) );
 		$this->connect_plugin();

@@ -60,6 +60,12 @@ final class PPE_Rewards_Storefront {
 		}
 		$version = (string) filemtime( $js );
 		wp_enqueue_style( self::HANDLE, plugins_url( 'assets/widget.css', PPE_REWARDS_FILE ), array(), $version );
+		if ( PPE_Rewards_Settings::get()['launcher'] ) {
+			// The launcher floats over the page's bottom right corner (about 4.5rem high with its margin): what the
+			// browser scrolls into view (a field reached with Tab, a find in page) stops above it rather than under
+			// it, e.g. the end of a referral link on a phone (WCAG 2.4.11, technique C43).
+			wp_add_inline_style( self::HANDLE, 'html{scroll-padding-bottom:6rem}' );
+		}
 		wp_enqueue_script( self::HANDLE, plugins_url( 'assets/widget.js', PPE_REWARDS_FILE ), array(), $version, true );
 	}
 
