@@ -5,8 +5,10 @@ Connect, which reaches our server and goes on to the store's wc-auth page; the t
 code and shows the connection's status, and "Open the dashboard" signs the merchant in to ours in a new tab. Then
 a customer opens My Account > Rewards and sees the balance our storefront API serves and her own referral link,
 the widget's panel shows the same balance, and the thank-you page of her first order and her view of it in My
-Account show what it earns, her referral link and the first-order welcome. Screenshots at 1280 and 390 px go to
-tests/artifacts/screenshots/wordpress/.
+Account show what it earns, her referral link and the first-order welcome. The account pages carry WooCommerce's
+endpoint titles, and at 390 px her referral link, brought into view by focus, is clear of the widget's launcher
+(tests/wordpress/shopper_pages.py). A product page shows the stars and the reviews our API serves for the reviews
+the test seeded. Screenshots at 1280 and 390 px go to tests/artifacts/screenshots/wordpress/.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from app.referrals.api import share_link
 from app.stores.models import Store
 from connectors.events import CustomerSnapshot
 from tests.standins.tls import loopback_certificate, server_context
-from tests.wordpress.site import HERE, WordPressSite, build_zip, require_wordpress
+from tests.wordpress.shopper_pages import REVIEWS, clear_of_launcher, endpoint_title, seed_reviews
+from tests.wordpress.site import DOUBLES, WordPressSite, build_zip, require_wordpress
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARGS = [
@@ -66,7 +69,7 @@ def ours(app, certificate) -> Iterator[str]:
 @pytest.fixture
 def shop(tmp_path, ours, certificate) -> Iterator[WordPressSite]:
     require_wordpress()
-    site = WordPressSite(tmp_path / "wp", ours, [HERE / "woocommerce-doubles.php"], ca_bundle=certificate)
+    site = WordPressSite(tmp_path / "wp", ours, DOUBLES, ca_bundle=certificate)
     site.tmp.mkdir()
     try:
         site.install()
@@ -164,6 +167,7 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     adjust_points(db.session, store, customer, 1250, "welcome", "browser-test", utcnow())
     five_off = {"id": "r5", "type": "fixed_amount", "points": 500, "value": "5.00", "currency": "EUR"}
     update_settings(db.session, store, {"rewards": [five_off, {"id": "ship", "type": "free_shipping", "points": 2000}]})
+    seed_reviews(store)
     db.session.commit()
     customer_id = customer.id
 
@@ -190,7 +194,9 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     script = page.locator("script#ppe-rewards-widget-js")
     assert script.get_attribute("data-store", timeout=5000).startswith("ppk_")
     assert script.get_attribute("data-token") and script.get_attribute("src").startswith(shop.url)
+    endpoint_title(page, "Rewards")
     shots(page, tmp_path, "my-account-rewards")
+    clear_of_launcher(page)
     # The widget's panel calls our API cross-origin with that token: the same balance.
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("button", name="★ Rewards").click()
@@ -212,11 +218,36 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     # The same section on her view of that order in My Account.
     page.goto(f"{shop.url}/my-account/view-order/501/")
     assert "Order #501 was placed" in page.inner_text("body")
+    endpoint_title(page, "Order #501")
     viewed = page.locator("section.ppe-thankyou")
     assert viewed.locator(".ppe-share-url").input_value() == share
     assert viewed.locator(".ppe-order-points").inner_text() == section_points
     assert viewed.locator("h2.ppe-welcome").is_visible()
     shots(page, tmp_path, "view-order")
+    clear_of_launcher(page)  # at 390 px the link sits in the launcher's band as the page opens
+    # A product page: the stars under its title and our reviews in its Reviews tab, as our API serves them.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{shop.url}/linen-shirt/")
+    expect = pytest.importorskip("playwright.sync_api").expect
+    stars = page.locator('.summary [data-ppe="stars"][data-product-id="93"]')
+    expect(stars.locator(".ppe-stars")).to_have_attribute("aria-label", "4.3 out of 5 stars")
+    expect(stars.locator(".ppe-count")).to_have_text("3 reviews")  # the held one and product 94's are not counted
+    # Right under the product's title (the plugin's priority 6 in woocommerce_single_product_summary).
+    assert page.locator(".summary > *").nth(1).get_attribute("data-ppe") == "stars"
+    assert page.locator(".wc-tabs li").all_inner_texts() == ["Description", "Reviews"]  # WooCommerce's own is gone
+    panel = page.locator("#tab-ppe_reviews")
+    expect(panel.locator(".ppe-review")).to_have_count(3)
+    assert " ".join(panel.locator(".ppe-avg").text_content().split()) == "4.3 · 3 reviews"
+    assert panel.locator(".ppe-dist li").evaluate_all("items => items.map((li) => li.getAttribute('aria-label'))") == [
+        "5 out of 5 stars: 1 review",
+        "4 out of 5 stars: 2 reviews",
+        "3 out of 5 stars: 0 reviews",
+        "2 out of 5 stars: 0 reviews",
+        "1 out of 5 stars: 0 reviews",
+    ]
+    bodies = panel.locator(".ppe-review > p:not(.ppe-meta)").all_inner_texts()
+    assert bodies == [body for product, _, published, body in REVIEWS if product == "93" and published]
+    shots(page, tmp_path, "product")
     assert errors == []
     plugin_notices = [line for line in shop.debug_lines() if "/plugins/ppe-rewards/" in line]
     assert plugin_notices == []
