@@ -235,6 +235,9 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     # Right under the product's title (the plugin's priority 6 in woocommerce_single_product_summary).
     assert page.locator(".summary > *").nth(1).get_attribute("data-ppe") == "stars"
     assert page.locator(".wc-tabs li").all_inner_texts() == ["Description", "Reviews"]  # WooCommerce's own is gone
+    # The store holds 3 product reviews (ours, written back): its own rating line, linking to the tab we removed,
+    # would be a second set of stars under ours.
+    expect(page.locator(".woocommerce-product-rating")).to_have_count(0)
     panel = page.locator("#tab-ppe_reviews")
     expect(panel.locator(".ppe-review")).to_have_count(3)
     assert " ".join(panel.locator(".ppe-avg").text_content().split()) == "4.3 · 3 reviews"

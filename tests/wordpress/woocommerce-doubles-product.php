@@ -13,11 +13,13 @@ class PPE_Test_WC_Product {
 	public $id;
 	public $name;
 	public $price;
+	public $review_count;
 
-	public function __construct( $id, $name, $price ) {
-		$this->id    = (int) $id;
-		$this->name  = $name;
-		$this->price = $price;
+	public function __construct( $id, $name, $price, $review_count = 0 ) {
+		$this->id           = (int) $id;
+		$this->name         = $name;
+		$this->price        = $price;
+		$this->review_count = (int) $review_count;
 	}
 
 	public function get_id() {
@@ -33,7 +35,7 @@ class PPE_Test_WC_Product {
 	}
 
 	public function get_review_count() {
-		return 0; // the store's own reviews: none in these tests
+		return $this->review_count; // the store's own product reviews (ours, written back, among them)
 	}
 }
 
@@ -50,17 +52,17 @@ add_action(
 	5
 );
 
-// woocommerce_template_single_rating: the store's own average, drawn only when the product has reviews.
-add_action(
-	'woocommerce_single_product_summary',
-	static function () {
+// The store's own average, drawn only when the product has reviews; a named function as WooCommerce's is, so a
+// plugin can remove it by name.
+if ( ! function_exists( 'woocommerce_template_single_rating' ) ) {
+	function woocommerce_template_single_rating() {
 		global $product;
 		if ( $product instanceof PPE_Test_WC_Product && $product->get_review_count() > 0 ) {
-			echo '<div class="woocommerce-product-rating">' . esc_html( (string) $product->get_review_count() ) . ' customer reviews</div>';
+			echo '<div class="woocommerce-product-rating"><a href="#reviews" class="woocommerce-review-link">(' . esc_html( (string) $product->get_review_count() ) . ' customer reviews)</a></div>';
 		}
-	},
-	10
-);
+	}
+}
+add_action( 'woocommerce_single_product_summary', 'woocommerce_template_single_rating', 10 );
 
 add_action(
 	'woocommerce_single_product_summary',
@@ -156,14 +158,15 @@ add_shortcode(
 	static function ( $atts ) {
 		$atts = shortcode_atts(
 			array(
-				'id'    => '0',
-				'name'  => 'Product',
-				'price' => '0.00',
+				'id'      => '0',
+				'name'    => 'Product',
+				'price'   => '0.00',
+				'reviews' => '0',
 			),
 			$atts
 		);
 		global $product;
-		$product = new PPE_Test_WC_Product( $atts['id'], $atts['name'], $atts['price'] );
+		$product = new PPE_Test_WC_Product( $atts['id'], $atts['name'], $atts['price'], $atts['reviews'] );
 		ob_start();
 		do_action( 'woocommerce_before_single_product' );
 		echo '<div id="product-' . esc_attr( (string) $product->get_id() ) . '" class="product type-product">';

@@ -90,6 +90,15 @@ final class StorefrontTest extends PPE_Test_Case {
 		$this->assertStringContainsString( '<div data-ppe="reviews" data-product-id="93" style="display:block;min-height:360px"></div>', $html );
 	}
 
+	public function test_our_stars_replace_the_stores_rating_line() {
+		add_action( 'woocommerce_single_product_summary', 'woocommerce_template_single_rating', 10 );
+		PPE_Rewards_Storefront::replace_store_rating();
+		$this->assertSame( 10, has_action( 'woocommerce_single_product_summary', 'woocommerce_template_single_rating' ) );
+		$this->connect_plugin();
+		PPE_Rewards_Storefront::replace_store_rating();
+		$this->assertFalse( has_action( 'woocommerce_single_product_summary', 'woocommerce_template_single_rating' ) );
+	}
+
 	public function test_our_reviews_replace_the_reviews_tab() {
 		$tabs = array( 'description' => array(), 'reviews' => array() );
 		$this->assertSame( $tabs, PPE_Rewards_Storefront::reviews_tab( $tabs ) );
