@@ -2,8 +2,8 @@
 the app on a real port: the review form, get help, the order's review page (the parcel card's QR code), the
 survey's answer page, unsubscribe, the referral landing (its offer and its code).
 
-For each page, in en, th and kk: screenshots at 1280 and 390 px (under tests/artifacts/screenshots/shopper/, paths printed;
-run with -s to see them), nothing wider than a 390 px screen, axe-core (npm, installed into .cache/axe-core on
+For each page, in en, th and kk: screenshots at 1280 and 390 px (under tests/artifacts/screenshots/shopper/,
+paths printed with -s), nothing wider than a 390 px screen, axe-core (npm, installed into .cache/axe-core on
 first use and injected into the page) with no serious or critical violation, and in Thai and Kazakh the heading
 drawn with a font that has the script's glyphs (fontconfig's list for the language), not boxes. Then the star
 radios by keyboard, the "already reviewed" state on a second visit, and the store's colour and logo. The store's
