@@ -16,7 +16,7 @@ from app.messaging.models import Message
 from app.stores.models import Store
 from tests.dashboard import test_dashboard_browser as base
 from tests.dashboard.conftest import login_link
-from tests.dashboard.test_dashboard_browser import ADMIN, PERF, ShopifyAdmin
+from tests.dashboard.test_dashboard_browser import ADMIN, FREEZE_LCP, PERF, ShopifyAdmin
 from tests.helpers import SHOP, add_store
 
 # The Overview's browser fixtures (chromium, the app on a real port, axe-core), shared.
@@ -75,6 +75,7 @@ def _performance(page, name: str) -> None:
 def _shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
+    page.evaluate(FREEZE_LCP)
     page.screenshot(path=str(path), full_page=True)
     print(f"\nscreenshot {path}")
 
