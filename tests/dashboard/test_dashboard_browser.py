@@ -28,7 +28,7 @@ from app.security import secret_box
 from app.stores.models import Store
 from tests.conftest import SHOPIFY_SECRET
 from tests.dashboard import history
-from tests.dashboard.conftest import API_KEY, login_link, session_token
+from tests.dashboard.conftest import API_KEY, FREEZE_LCP, PERF, login_link, session_token  # noqa: F401 (shared)
 from tests.helpers import SHOP, add_store
 
 CHROMIUM = "/usr/bin/chromium"
@@ -56,21 +56,6 @@ if shutil.which("npm") is None:
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (requirements-dev.txt)")
 
 pytestmark = pytest.mark.slow
-
-# Installed before any page script: the largest contentful paint, the layout shifts and the slowest interaction
-# (INP's worst case: events of 16 ms or more with an interactionId), as the browser reports them.
-# LCP stops at the first full-page screenshot (`__perf.shot`, set by FREEZE_LCP): Chromium takes one by growing the
-# viewport to the whole page, which makes every element below the fold a new, later LCP candidate.
-FREEZE_LCP = "() => { if (window.__perf) window.__perf.shot = true; }"
-PERF = """window.__perf = {lcp: 0, cls: 0, inp: 0};
-new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.interactionId)
-  window.__perf.inp = Math.max(window.__perf.inp, e.duration); })
-  .observe({type: 'event', durationThreshold: 16, buffered: true});
-new PerformanceObserver((l) => { for (const e of l.getEntries())
-  if (!window.__perf.shot) window.__perf.lcp = e.startTime; })
-  .observe({type: 'largest-contentful-paint', buffered: true});
-new PerformanceObserver((l) => { for (const e of l.getEntries()) if (!e.hadRecentInput) window.__perf.cls += e.value; })
-  .observe({type: 'layout-shift', buffered: true});"""
 
 # The stand-in App Bridge: what our page uses of it (shopify.idToken()), each call a fresh token from the test.
 STANDIN_APP_BRIDGE = """window.shopify = {
