@@ -1,6 +1,7 @@
 """History import rate: a store's past from the stand-in Shopify (bulk file) and WooCommerce (REST pages).
 
     .venv/bin/python -m bench.history_import --orders 5000 [--no-points] [--batch] [--platforms woocommerce]
+    .venv/bin/python -m bench.history_import --orders 0 --customers 20000 [--loyalty-per-account]  (customers only)
     .venv/bin/python -m bench.history_import --orders 20000 --kill-half [--lease wait]  (bench/history_kill.py)
 
 A fresh PostgreSQL database (bench/backends.py), one Shopify and one WooCommerce store, the stand-in servers of
@@ -125,6 +126,21 @@ def _check(app: Any, store_id: int, orders: int, customers: int) -> dict[str, in
 
 
 @contextmanager
+def _accounts_loyalty(*, per_account: bool) -> Iterator[None]:
+    """With per_account, the customers' bulk path runs loyalty's handler once per account, as before loyalty's
+    set-based hook (loyalty/imported.py) was registered: the baseline of the same code in the same run."""
+    from app.inbox.history_bulk_customers import ACCOUNTS_HOOKS
+
+    held = dict(ACCOUNTS_HOOKS)
+    if per_account:
+        ACCOUNTS_HOOKS.clear()
+    try:
+        yield
+    finally:
+        ACCOUNTS_HOOKS.update(held)
+
+
+@contextmanager
 def standins(orders: int, customers: int) -> Iterator[tuple[Any, Any]]:
     """The Shopify stand-in (its bulk query's data) and a WooCommerce stand-in site (its REST pages), both holding
     the same generated history (tests/inbox/history.py); the site is stopped on the way out."""
@@ -156,7 +172,7 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
     from app.extensions import db
     from tests.helpers import add_store, add_woo_store_at
 
-    customers = max(1, args.orders // 5)
+    customers = args.customers or max(1, args.orders // 5)
     app = create_app(Config())
     app.config["HISTORY_POLL_SECONDS"] = 0.05
     path = "batch" if args.batch else "bulk (PostgreSQL)"
@@ -168,6 +184,7 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
         "rows": rows,
         "points": args.points,
         "path": path,
+        "accounts_loyalty": "per account (handler)" if args.loyalty_per_account else "per chunk (set-based)",
     }
     with standins(args.orders, customers) as (shopify, site):
         app.config["SHOPIFY_ADMIN_ORIGIN"] = shopify.origin()
@@ -180,13 +197,15 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
             if label not in args.platforms:
                 continue
             load = os.getloadavg()[0]
-            seconds, customers_seconds, orders_cpu = _import(app, store_id, args.points)
+            with _accounts_loyalty(per_account=args.loyalty_per_account):
+                seconds, customers_seconds, orders_cpu = _import(app, store_id, args.points)
             orders_seconds = seconds - customers_seconds
             _check(app, store_id, args.orders, customers)
             figures[label] = {
                 "seconds": round(seconds, 2),
                 "rows_per_second": round(rows / seconds),
                 "customers_seconds": round(customers_seconds, 2),
+                "customers_per_second": round(customers / customers_seconds),
                 "orders_seconds": round(orders_seconds, 2),
                 "orders_per_second": round(args.orders / orders_seconds),
                 "orders_cpu_seconds": round(orders_cpu, 2),  # this process only (module docstring)
@@ -208,7 +227,13 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"))
     parser.add_argument("--orders", type=int, default=5000, help="orders per store (customers: a fifth of it)")
+    parser.add_argument("--customers", type=int, default=0, help="customers per store (default: a fifth of --orders)")
     parser.add_argument("--no-points", dest="points", action="store_false", help="no points for past orders")
+    parser.add_argument(
+        "--loyalty-per-account",
+        action="store_true",
+        help="the customers' bulk path calls loyalty's handler per account (the baseline before its set-based hook)",
+    )
     parser.add_argument("--batch", action="store_true", help="the batch path only (HISTORY_BULK=0), as before")
     parser.add_argument("--platforms", default="shopify,woocommerce", help="which stores to import")
     parser.add_argument(

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from app.inbox import batch_derived, history_bulk
 from app.inbox import history_bulk_customers_sql as sql
 from app.inbox.history_apply import Document, apply_rest
-from app.inbox.pipeline import after, guards
+from app.inbox.pipeline import Handler, after, guards
 from app.platform.sql import chunks, in_keys
 from app.platform.types import utcnow
 from app.records import batch_rows, batch_scope, orders
@@ -194,10 +194,26 @@ def _row(snap: CustomerSnapshot, customer_id: int, is_new: bool) -> tuple[Any, .
     return (customer_id, is_new, snap.platform_id, snap.email, key, *details, e164, snap.updated_at)
 
 
+#: A handler's set-based twin for the chunk's accounts: (session, store, their platform ids, now).
+AccountsHook = Callable[[Session, Store, Sequence[str], datetime], None]
+
+#: Registered by features (loyalty's init_app: the signup rewards and the accounts' refresh): a pipeline handler
+#: after the followers for CustomerChanged -> what the bulk path runs once per chunk instead of it per account.
+ACCOUNTS_HOOKS: dict[Handler, AccountsHook] = {}
+
+
+def register_accounts_hook(replaces: Handler, hook: AccountsHook) -> None:
+    """Run `hook` once per chunk, after the chunk's deferred work, in place of `replaces` per account: the hook
+    writes what the handler would have written for every account (the comparison tests hold it to that)."""
+    ACCOUNTS_HOOKS[replaces] = hook
+
+
 def _after_record_keeping(session: Session, store: Store, bulk: list[_Account], now: datetime) -> None:
-    """What the pipeline runs for a customer event after record-keeping, with the rows preloaded as a batch's."""
+    """What the pipeline runs for a customer event after record-keeping, with the rows preloaded as a batch's; a
+    handler with a set-based twin (ACCOUNTS_HOOKS) is replaced by it, run once for the chunk's accounts."""
     batch_rows.preload(session, store.id, [a.event for a in bulk])  # the accounts as written, their signup rewards
-    handlers = (*guards(CustomerChanged), *after(CustomerChanged))
+    twins = [ACCOUNTS_HOOKS[h] for h in after(CustomerChanged) if h in ACCOUNTS_HOOKS]
+    handlers = (*guards(CustomerChanged), *(h for h in after(CustomerChanged) if h not in ACCOUNTS_HOOKS))
     for account in bulk:
         event = account.event
         customer = find_by_platform_id(session, store.id, event.customer.platform_id or "")
@@ -208,3 +224,6 @@ def _after_record_keeping(session: Session, store: Store, bulk: list[_Account], 
         for handler in handlers:
             handler(session, store, event)
     batch_derived.run_deferred(session, store, now)
+    platform_ids = [a.event.customer.platform_id or "" for a in bulk]
+    for twin in twins:  # after the guards (an erased account is found no more) and the totals, as the handlers ran
+        twin(session, store, platform_ids, now)

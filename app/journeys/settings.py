@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.journeys.states import MESSAGED
+from app.journeys.states import ATTEMPTED, DELAYED, DELIVERED, FAILED, MESSAGED, OUT_FOR_DELIVERY, SHIPPED
 from app.platform.settings import memoized
 from app.stores.models import Store
-from app.stores.settings import Section, SettingsError
+from app.stores.settings import N_, Field, Section, SettingsError
 
 FIELDS = ("enabled", *MESSAGED)
 DEFAULTS: dict[str, bool] = {"enabled": False, **dict.fromkeys(MESSAGED, True)}
@@ -47,4 +47,19 @@ def wanted(settings: dict[str, bool], state: str) -> bool:
     return settings["enabled"] and settings.get(state, False)
 
 
-SECTION = Section("delivery_updates", clean, get_settings)
+SECTION = Section(
+    "delivery_updates",
+    clean,
+    get_settings,
+    title=N_("Delivery updates"),
+    fields=(
+        Field("enabled", N_("Send delivery updates"), "bool", N_("Off: states are recorded, nothing is sent.")),
+        Field(SHIPPED, N_("Shipped"), "bool"),
+        Field(OUT_FOR_DELIVERY, N_("Out for delivery"), "bool"),
+        Field(DELIVERED, N_("Delivered"), "bool"),
+        Field(ATTEMPTED, N_("Delivery attempted"), "bool"),
+        Field(FAILED, N_("Delivery failed"), "bool"),
+        Field(DELAYED, N_("Delayed"), "bool"),
+    ),
+    order=60,
+)

@@ -52,6 +52,10 @@ KINDS = {
     "tiers[].multiplier": DECIMAL,
     "tiers[].reward_points": INT,
 }
+#: The shipped languages (app/translations; the template names each in itself): one field each for
+#: `pending_text`, the Shopify blocks' words for points in the return window (blank: removed, the block's own).
+LANGUAGES = ("en", "pl", "hu", "lv", "kk", "th")
+KINDS.update({f"pending_text.{code}": TEXT for code in LANGUAGES})
 
 
 def _current(store: Store) -> dict[str, Any]:

@@ -7,14 +7,16 @@ At 1,000,000 orders a year of ledger rows is about 500,000 rows, and summing the
 How it stays exact: the ledger is append-only for what is counted here (loyalty/models/ledger.py: a row's kind,
 points and created_at never change; only customer_id and available_at move), and every row is written through the
 ORM (loyalty/ledger.append, which every earn, redemption hold and release, expiry, adjustment, action, tier reward
-and the history import go through). So a session event sees every row written, whatever the path:
+and the history import's batch path go through). So a session event sees every row written as an object:
 - after each flush, each ledger row inserted, changed or deleted marks its (store, UTC day) in the session;
 - just before the transaction commits (`before_commit`), each marked day is recounted from that day's rows (an
   index range of `ix_points_ledger_store_id_created_at`, which covers kind and points), so the rollup is a
   recomputation, never an increment: a savepoint rolled back or a retried delivery cannot skew it.
-Rows that go without the ORM go by cascade only: a store's with its rollup; a customer's after a guest merge has
-moved them (records/customers.merge_into). `rebuild` recomputes a store from scratch (the migration, the bench,
-`flask loyalty rebuild-rollup`); tests/loyalty/test_points_days.py compares the two over random histories.
+The one statement that writes ledger rows, the history import's set-based signup rewards (loyalty/imported.py),
+marks its day itself (`mark`). Rows that go without the ORM otherwise go by cascade only: a store's with its rollup;
+a customer's after a guest merge has moved them (records/customers.merge_into). `rebuild` recomputes a store from
+scratch (the migration, the bench, `flask loyalty rebuild-rollup`); tests/loyalty/test_points_days.py compares the
+two over random histories.
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ def day_of(moment: datetime | None) -> date | None:
     if moment is None:
         return None
     return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+
+
+def mark(session: Session, store_id: int | None, moment: datetime | None) -> None:
+    """The day of `moment` is recounted at commit: for ledger rows written by a statement rather than as objects
+    (loyalty/imported.py's set-based signup rewards), which no flush shows."""
+    _mark(session, store_id, moment)
 
 
 def _mark(session: Session, store_id: int | None, moment: datetime | None) -> None:

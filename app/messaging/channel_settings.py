@@ -15,7 +15,7 @@ from datetime import time
 from typing import Any
 
 from app.messaging.models import CHANNELS, EMAIL
-from app.stores.settings import Section, SettingsError
+from app.stores.settings import N_, Field, Section, SettingsError
 
 DEFAULT_ORDER = (EMAIL,)
 DEFAULT_QUIET = ("21:00", "08:00")
@@ -90,4 +90,16 @@ def quiet_window(settings: dict[str, Any] | None) -> tuple[time, time] | None:
     return tuple(time.fromisoformat(quiet[k]) for k in ("start", "end"))  # type: ignore[return-value]
 
 
-SECTION = Section("channels", clean, lambda store: channel_settings(store.settings))
+SECTION = Section(
+    "channels",
+    clean,
+    lambda store: channel_settings(store.settings),
+    title=N_("Sending"),
+    fields=(
+        Field("order", N_("Channels, in order"), "lines", N_("One a line: email, sms, whatsapp.")),
+        Field("quiet_hours.start", N_("Quiet hours from"), "text", N_("HH:MM, the store's time zone.")),
+        Field("quiet_hours.end", N_("Quiet hours until"), "text", N_("Both empty: no quiet hours.")),
+        Field("daily_cap", N_("Messages per customer a day"), "int", N_("From 1 to 50.")),
+    ),
+    order=45,
+)

@@ -20,7 +20,7 @@ from typing import Any
 
 from app.platform.settings import memoized
 from app.stores.models import Store
-from app.stores.settings import Section, SettingsError, coupon_value
+from app.stores.settings import N_, Field, Section, SettingsError, coupon_value
 
 KINDS = ("percentage", "fixed_amount")
 TOGGLES = ("enabled", "late_parcels", "detractors", "low_ratings")
@@ -134,4 +134,24 @@ def show(store: Store) -> dict[str, Any]:
     }
 
 
-SECTION = Section("recovery", clean, show)
+def _coupon_kinds() -> list[tuple[str, str]]:
+    return [("percentage", N_("Percent off")), ("fixed_amount", N_("Amount off"))]
+
+
+SECTION = Section(
+    "recovery",
+    clean,
+    show,
+    title=N_("Service recovery"),
+    fields=(
+        Field("enabled", N_("Open a case when something went wrong"), "bool"),
+        Field("late_parcels", N_("Late parcels and carrier failures"), "bool"),
+        Field("detractors", N_("Unhappy survey answers"), "bool"),
+        Field("low_ratings", N_("Reviews of 1 or 2 stars"), "bool"),
+        Field("grace_hours", N_("Hours after the promised delivery before a parcel is late"), "int"),
+        Field("coupon.kind", N_("Apology coupon"), "select", choices=_coupon_kinds),
+        Field("coupon.value", N_("Coupon value"), "text", N_("A percentage, or an amount in the order's currency.")),
+        Field("coupon.expires_days", N_("Days the code stays valid"), "int"),
+    ),
+    order=70,
+)

@@ -62,9 +62,10 @@ def N_(message: str) -> str:
 
 @dataclass(frozen=True)
 class Field:
-    """One input of a section's form. `name` is its key in the section's object, "" for a section that is one
-    value (locale). `kind`: text, email, url, color, select (`choices`: value -> label, "" = none chosen) or
-    lines (a list, one item a line)."""
+    """One input of a section's form. `name` is its key in the section's object, dotted for a key of an object
+    inside it ("quiet_hours.start"), "" for a section that is one value (locale). `kind`: text, email, url,
+    color, int (a whole number), bool (a checkbox), select (`choices`: value -> label, marked with N_ or a
+    language's own name; "" = none chosen) or lines (a list, one item a line)."""
 
     name: str
     label: str

@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
     from app.stores.settings import register_section
     from app.support.cli import support_cli
     from app.support.erasure import MERGE_HOOK, erase_support_messages
-    from app.support.settings import SECTION
+    from app.support.settings import SECTION, SUPPORT_SECTION
     from app.support.tasks import notify_waiting
 
     # The merchant e-mails' templates (app/support/templates/), rendered by messaging.
@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
         Path(__file__).resolve().parent / "templates",
         ("merchant_help_request", "merchant_low_rating_alert", "merchant_recovery_case", "merchant_flagged_referral"),
     )
+    register_section(SUPPORT_SECTION)  # the notification list (also PATCH /support/settings)
     register_section(SECTION)  # the alert recipients per kind: PATCH /store/settings, the dashboard's settings page
     importlib.import_module("app.support.admin")  # its views go on the admin blueprint, registered after features
     scheduler.register_step(notify_waiting, phase="programmes")  # messages waiting for an address, looked at again

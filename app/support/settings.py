@@ -126,6 +126,40 @@ def show_alerts(store: Store) -> dict[str, list[str]]:
     return {kind: alert_emails(store, kind) for kind in ALERT_KINDS}
 
 
+def clean_support(value: Any) -> dict[str, list[str]]:
+    """Store.settings["support"] as a store settings section: the same list and rule as PATCH /support/settings,
+    so the dashboard's Store settings page sets it too."""
+    if not isinstance(value, dict):
+        raise StoreSettingsError("must be an object", "support")
+    unknown = sorted(set(value) - {"notify_emails"})
+    if unknown:
+        raise StoreSettingsError("unknown setting", f"support.{unknown[0]}")
+    try:
+        return {"notify_emails": validate_notify_emails(value.get("notify_emails"), "support.notify_emails")}
+    except SettingsError as exc:
+        raise StoreSettingsError(exc.message, exc.field) from exc
+
+
+#: Registered by support's init_app, beside the alerts' section.
+SUPPORT_SECTION = Section(
+    "support",
+    clean_support,
+    lambda store: {"notify_emails": notify_emails(store)},
+    title=N_("Notifications"),
+    fields=(
+        Field(
+            "notify_emails",
+            N_("Notification e-mails"),
+            "lines",
+            N_(
+                "Shoppers' messages and the alerts without a list of their own. One address a line, at most 5; "
+                "empty: the store's e-mail."
+            ),  # fmt: skip
+        ),
+    ),
+    order=35,
+)
+
 _HINT = N_("One address a line, at most 5; empty: the notification list, else the store's e-mail.")
 #: Registered by support's init_app.
 SECTION = Section(

@@ -18,7 +18,7 @@ from typing import Any
 
 from app.platform.settings import memoized
 from app.stores.models import Store
-from app.stores.settings import Section, SettingsError
+from app.stores.settings import N_, Field, Section, SettingsError
 
 DEFAULTS: dict[str, Any] = {"enabled": False, "kind": "nps", "days_after_delivery": 3}
 SCALES = {"nps": (0, 10), "csat": (1, 5)}
@@ -66,4 +66,19 @@ def _as_stored(store: Store) -> dict[str, Any]:
     return {"enabled": s.enabled, "kind": s.kind, "days_after_delivery": s.days_after_delivery}
 
 
-SECTION = Section("surveys", clean, _as_stored)
+def _kinds() -> list[tuple[str, str]]:
+    return [("nps", N_("How likely to recommend us, 0-10")), ("csat", N_("How satisfied, 1-5"))]
+
+
+SECTION = Section(
+    "surveys",
+    clean,
+    _as_stored,
+    title=N_("Post-delivery survey"),
+    fields=(
+        Field("enabled", N_("Ask after delivery"), "bool"),
+        Field("kind", N_("Question"), "select", choices=_kinds),
+        Field("days_after_delivery", N_("Days after delivery"), "int", N_("From 0 to 60.")),
+    ),
+    order=80,
+)

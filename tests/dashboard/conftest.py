@@ -16,6 +16,21 @@ API_KEY = "test-api-key"
 FIGURE = re.compile(r'<dd data-figure="([^"]+)">([^<]*)</dd>')
 CELL = re.compile(r"<td data-cell='([^']+)'[^>]*>(?:<span[^>]*>[^<]*</span>|([^<]*))</td>")
 
+# Installed before any page script: the largest contentful paint, the layout shifts and the slowest interaction
+# (INP's worst case: events of 16 ms or more with an interactionId), as the browser reports them.
+# LCP stops at the first full-page screenshot (`__perf.shot`, set by FREEZE_LCP): Chromium takes one by growing the
+# viewport to the whole page, which makes every element below the fold a new, later LCP candidate.
+FREEZE_LCP = "() => { if (window.__perf) window.__perf.shot = true; }"
+PERF = """window.__perf = {lcp: 0, cls: 0, inp: 0};
+new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.interactionId)
+  window.__perf.inp = Math.max(window.__perf.inp, e.duration); })
+  .observe({type: 'event', durationThreshold: 16, buffered: true});
+new PerformanceObserver((l) => { for (const e of l.getEntries())
+  if (!window.__perf.shot) window.__perf.lcp = e.startTime; })
+  .observe({type: 'largest-contentful-paint', buffered: true});
+new PerformanceObserver((l) => { for (const e of l.getEntries()) if (!e.hadRecentInput) window.__perf.cls += e.value; })
+  .observe({type: 'layout-shift', buffered: true});"""
+
 
 @pytest.fixture
 def dash(app, monkeypatch):

@@ -28,7 +28,7 @@ from app.security import secret_box
 from app.stores.models import Store
 from tests.conftest import SHOPIFY_SECRET
 from tests.dashboard import history
-from tests.dashboard.conftest import API_KEY, login_link, session_token
+from tests.dashboard.conftest import API_KEY, FREEZE_LCP, PERF, login_link, session_token  # noqa: F401 (shared)
 from tests.helpers import SHOP, add_store
 
 CHROMIUM = "/usr/bin/chromium"
@@ -56,17 +56,6 @@ if shutil.which("npm") is None:
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (requirements-dev.txt)")
 
 pytestmark = pytest.mark.slow
-
-# Installed before any page script: the largest contentful paint, the layout shifts and the slowest interaction
-# (INP's worst case: events of 16 ms or more with an interactionId), as the browser reports them.
-PERF = """window.__perf = {lcp: 0, cls: 0, inp: 0};
-new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.interactionId)
-  window.__perf.inp = Math.max(window.__perf.inp, e.duration); })
-  .observe({type: 'event', durationThreshold: 16, buffered: true});
-new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__perf.lcp = e.startTime; })
-  .observe({type: 'largest-contentful-paint', buffered: true});
-new PerformanceObserver((l) => { for (const e of l.getEntries()) if (!e.hadRecentInput) window.__perf.cls += e.value; })
-  .observe({type: 'layout-shift', buffered: true});"""
 
 # The stand-in App Bridge: what our page uses of it (shopify.idToken()), each call a fresh token from the test.
 STANDIN_APP_BRIDGE = """window.shopify = {
@@ -196,11 +185,14 @@ def _check(measured: dict) -> None:
     assert measured["violations"] == [], measured["violations"]
 
 
-def test_installed_shopify_store_lands_on_the_overview_inside_the_admin(dash, ctx, live, browser, axe_script, tmp_path):
+@pytest.mark.parametrize("width", [1280, 390])
+def test_installed_shopify_store_lands_on_the_overview_inside_the_admin(
+    dash, ctx, live, browser, axe_script, tmp_path, width
+):
     store = add_store("shopify", name="Test Shop", currency="EUR")
     expected = history.build(store)
     app_url = f"{live}/app?shop={SHOP}&host={quote('YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvdGVzdA')}&embedded=1&{MARCH}"
-    admin = ShopifyAdmin(browser, app_url, 1280)
+    admin = ShopifyAdmin(browser, app_url, width)
     page = admin.context.new_page()
     documents, calls = _track(page, live)
     page.goto(ADMIN)
@@ -215,7 +207,7 @@ def test_installed_shopify_store_lands_on_the_overview_inside_the_admin(dash, ct
     assert data_calls and all(c["auth"] and c["auth"].startswith("Bearer ey") for c in data_calls)
     assert admin.tokens >= len(data_calls)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SHOTS / "shopify-in-admin-1280.png"
+    shot = SHOTS / f"shopify-in-admin-{width}.png"
     page.screenshot(path=str(shot), full_page=True)
     print(f"\nshopify in admin: {shot}")
     admin.context.close()

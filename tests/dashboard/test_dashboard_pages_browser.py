@@ -28,6 +28,7 @@ from tests.dashboard.test_dashboard_browser import (  # noqa: F401  (fixtures: a
     ADMIN,
     CHROMIUM,
     FLAGS,
+    FREEZE_LCP,
     PERF,
     ShopifyAdmin,
     axe_script,
@@ -104,6 +105,9 @@ def _check_page(page, frame, axe: Path, name: str) -> None:
     assert _audit(frame, axe) == [], name
     width = frame.evaluate("() => document.documentElement.scrollWidth")
     assert width <= frame.evaluate("() => window.innerWidth"), f"{name}: wider than the viewport ({width}px)"
+    frame.evaluate(FREEZE_LCP)  # the page as loaded, before the full-page screenshot shows what was below the fold
+    perf = frame.evaluate("() => window.__perf || {}")
+    print(f"\n{name}: LCP {perf.get('lcp', 0):.0f} ms, CLS {perf.get('cls', 0):.4f}, INP {perf.get('inp', 0):.0f} ms")
     _shot(page, name)
 
 

@@ -208,3 +208,26 @@ def test_inside_the_shopify_admin_the_staff_user_is_the_actor(dash, ctx, monkeyp
     (row,) = _updates(store)
     assert (row.actor_kind, row.actor_id) == ("shopify_user", "42")
     assert row.diff["reviews.delay_days"] == [None, 3]
+
+
+def test_the_pending_points_wording_is_set_per_language_on_the_page(dash, ctx):
+    """Loyalty's `pending_text` (the Shopify blocks' words for points in the return window), one field per shipped
+    language; a blank one is removed (the block's own words), a bad placeholder refused beside its field."""
+    from app.loyalty.settings import get_settings
+
+    store, client, token = _signed_in(dash)
+    page = client.get("/app/programmes").text
+    for language in ("en", "pl", "hu", "lv", "kk", "th"):
+        assert f'name="loyalty-pending_text.{language}"' in page
+    wording = "Punkty za {days} dni"
+    answer = client.post("/app/programmes/loyalty", data=_form(client, token, **{"loyalty-pending_text.pl": wording}))
+    assert answer.status_code == 303
+    db.session.expire_all()
+    assert get_settings(db.session.get(Store, store.id)).pending_text == {"pl": wording}
+    assert f'name="loyalty-pending_text.pl" type="text" value="{wording}"' in client.get("/app/programmes").text
+    refused = client.post("/app/programmes/loyalty", data=_form(client, token, **{"loyalty-pending_text.en": "{x}"}))
+    assert refused.status_code == 422 and 'id="f-loyalty-pending_text-en-error"' in refused.text
+    cleared = client.post("/app/programmes/loyalty", data=_form(client, token, **{"loyalty-pending_text.pl": ""}))
+    assert cleared.status_code == 303
+    db.session.expire_all()
+    assert get_settings(db.session.get(Store, store.id)).pending_text == {}

@@ -16,7 +16,7 @@ from app.messaging.models import Message
 from app.stores.models import Store
 from tests.dashboard import test_dashboard_browser as base
 from tests.dashboard.conftest import login_link
-from tests.dashboard.test_dashboard_browser import ADMIN, PERF, ShopifyAdmin
+from tests.dashboard.test_dashboard_browser import ADMIN, FREEZE_LCP, PERF, ShopifyAdmin
 from tests.helpers import SHOP, add_store
 
 # The Overview's browser fixtures (chromium, the app on a real port, axe-core), shared.
@@ -56,6 +56,7 @@ def _change_earn_rule(frame, value: str) -> None:
 
 
 def _audit(page, axe_script: Path, name: str) -> None:
+    """axe-core on `page`'s document (a page, or the app's frame inside the stand-in Shopify admin)."""
     page.add_script_tag(path=str(axe_script))
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations'], iframes: false})")
     bad = [
@@ -74,6 +75,7 @@ def _performance(page, name: str) -> None:
 def _shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
+    page.evaluate(FREEZE_LCP)
     page.screenshot(path=str(path), full_page=True)
     print(f"\nscreenshot {path}")
 
@@ -127,10 +129,11 @@ def test_woocommerce_programmes_and_emails(dash, ctx, live, browser, axe_script,
     context.close()
 
 
-def test_shopify_embedded_programmes_and_emails(dash, ctx, live, browser, axe_script):
+@pytest.mark.parametrize("width", [1280, 390])
+def test_shopify_embedded_programmes_and_emails(dash, ctx, live, browser, axe_script, width):
     store = add_store("shopify", name="Test Shop", currency="EUR")
     query = f"shop={SHOP}&host={quote('YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvdGVzdA')}&embedded=1"
-    admin = ShopifyAdmin(browser, f"{live}/app/programmes?{query}", 1280)
+    admin = ShopifyAdmin(browser, f"{live}/app/programmes?{query}", width)
     page = admin.context.new_page()
     page.goto(ADMIN)
     page.frame_locator("iframe").first.locator("iframe.ppe-preview-frame").wait_for(timeout=15000)
@@ -142,10 +145,11 @@ def test_shopify_embedded_programmes_and_emails(dash, ctx, live, browser, axe_sc
     frame.locator('[data-saved="loyalty"]').wait_for(timeout=15000)  # the script sent it with a session token
     db.session.expire_all()
     assert db.session.get(Store, store.id).settings["loyalty"]["points_per_unit"]["default"] == "3"
-    _shot(page, "shopify-programmes-1280")
+    _audit(frame, axe_script, f"shopify-programmes-{width}")
+    _shot(page, f"shopify-programmes-{width}")
     admin.context.close()
 
-    admin = ShopifyAdmin(browser, f"{live}/app/emails?template=review_request&lang=pl&{query}", 1280)
+    admin = ShopifyAdmin(browser, f"{live}/app/emails?template=review_request&lang=pl&{query}", width)
     page = admin.context.new_page()
     page.goto(ADMIN)
     app_frame = page.frame_locator("iframe").first
@@ -155,7 +159,8 @@ def test_shopify_embedded_programmes_and_emails(dash, ctx, live, browser, axe_sc
     frame.locator('a[data-lang="th"]').click()
     app_frame.locator('iframe[data-email-preview="review_request:th"]').wait_for(timeout=15000)
     frame = next(f for f in page.frames if f.url.startswith(live))
-    _shot(page, "shopify-emails-th-1280")
+    _audit(frame, axe_script, f"shopify-emails-th-{width}")
+    _shot(page, f"shopify-emails-th-{width}")
     frame.get_by_label("Send this e-mail to").fill("staff@example.com")
     frame.get_by_role("button", name="Send a test").click()
     frame.locator("[data-sent]").wait_for(timeout=15000)

@@ -48,6 +48,65 @@ CASES = {
         {"f-low_rating": "owner@shop.example", "f-help": "nope", "f-flagged_referral": ""},
         "alerts.help",
     ),
+    "support": (
+        {"f-notify_emails": "Owner@shop.example\nowner@shop.example\nqa@shop.example"},
+        {"notify_emails": ["owner@shop.example", "qa@shop.example"]},
+        {"f-notify_emails": "nope"},
+        "support.notify_emails",
+    ),
+    "channels": (
+        {"f-order": "email\nsms", "f-quiet_hours.start": "22:00", "f-quiet_hours.end": "07:30", "f-daily_cap": "2"},
+        {"order": ["email", "sms"], "quiet_hours": {"start": "22:00", "end": "07:30"}, "daily_cap": 2},
+        {"f-order": "email", "f-quiet_hours.start": "", "f-quiet_hours.end": "", "f-daily_cap": "99"},
+        "channels.daily_cap",
+    ),
+    "delivery_updates": (  # an unticked box is absent from the form: false
+        {"f-enabled": "1", "f-shipped": "1", "f-delivered": "on"},
+        {
+            "enabled": True,
+            "shipped": True,
+            "out_for_delivery": False,
+            "delivered": True,
+            "attempted": False,
+            "failed": False,
+            "delayed": False,
+        },  # fmt: skip
+        {"f-enabled": "yes"},
+        "delivery_updates.enabled",
+    ),
+    "recovery": (
+        {
+            "f-enabled": "1",
+            "f-late_parcels": "1",
+            "f-low_ratings": "1",
+            "f-grace_hours": "48",
+            "f-coupon.kind": "fixed_amount",
+            "f-coupon.value": "5.50",
+            "f-coupon.expires_days": "30",
+        },  # fmt: skip
+        {
+            "enabled": True,
+            "late_parcels": True,
+            "detractors": False,
+            "low_ratings": True,
+            "grace_hours": 48,
+            "coupon": {"kind": "fixed_amount", "value": "5.50", "expires_days": 30},
+        },  # fmt: skip
+        {
+            "f-enabled": "1",
+            "f-grace_hours": "24",
+            "f-coupon.kind": "percentage",
+            "f-coupon.value": "150",
+            "f-coupon.expires_days": "30",
+        },  # fmt: skip
+        "recovery.coupon.value",
+    ),
+    "surveys": (
+        {"f-enabled": "1", "f-kind": "csat", "f-days_after_delivery": "5"},
+        {"enabled": True, "kind": "csat", "days_after_delivery": 5},
+        {"f-enabled": "1", "f-kind": "csat", "f-days_after_delivery": "61"},
+        "surveys.days_after_delivery",
+    ),
 }
 
 # What the page shows after the save (the stored value, back in its field).
@@ -57,6 +116,11 @@ SHOWN = {
     "locale": '<option value="pl" selected>',
     "storefront": "https://www.shop.example\nhttps://m.shop.example</textarea>",
     "alerts": "owner@shop.example\nqa@shop.example</textarea>",
+    "support": "owner@shop.example\nqa@shop.example</textarea>",
+    "channels": 'name="f-daily_cap" value="2"',
+    "delivery_updates": 'name="f-out_for_delivery" type="checkbox" value="1">',
+    "recovery": 'name="f-coupon.value" value="5.50"',
+    "surveys": '<option value="csat" selected>',
 }
 
 
@@ -73,12 +137,16 @@ def test_every_registered_section_has_a_form(dash, ctx):
     client, _csrf = _signed_in(dash, store)
     page = client.get("/app/settings").text
     shown = set(re.findall(r'data-settings="([a-z_]+)"', page))
-    assert shown == {key for key, section in SECTIONS.items() if section.fields} == set(CASES)
+    # Every section a package reads is settable here, none only through the API.
+    assert shown == set(SECTIONS) == set(CASES)
     for label in (
         'for="ppe-branding-logo_url"',
         'for="ppe-email-reply_to"',
         'for="ppe-locale"',
         'for="ppe-alerts-help"',
+        'for="ppe-channels-quiet_hours-start"',
+        'for="ppe-recovery-coupon-kind"',
+        'for="ppe-delivery_updates-delivered"',
     ):
         assert label in page
 
@@ -159,3 +227,31 @@ def test_alert_recipients_reach_the_alerts_of_their_kind(dash, ctx):
     store = db.session.get(Store, store.id)
     assert recipients(store, "low_rating") == ["owner@shop.example"]
     assert recipients(store, "help") == ["shop@shop.example"]  # no list of its own: the store's e-mail
+
+
+def test_quiet_hours_left_empty_mean_none_and_a_bad_time_is_shown_beside_its_fields(dash, ctx):
+    from app.messaging.channel_settings import quiet_window
+
+    store = add_store("woocommerce")
+    client, csrf = _signed_in(dash, store)
+    form = {"csrf_token": csrf, "f-order": "email", "f-daily_cap": "3"}
+    bad = client.post("/app/settings/channels", data={**form, "f-quiet_hours.start": "25:00", "f-quiet_hours.end": ""})
+    assert bad.status_code == 422  # the rule names quiet_hours: its first input carries the message
+    assert '<p id="ppe-channels-quiet_hours-start-error" class="ppe-error">Not saved: ' in bad.text
+    answer = client.post("/app/settings/channels", data={**form, "f-quiet_hours.start": "", "f-quiet_hours.end": ""})
+    assert answer.status_code == 303
+    db.session.expire_all()
+    store = db.session.get(Store, store.id)
+    assert store.settings["channels"]["quiet_hours"] is None and quiet_window(store.settings) is None
+
+
+def test_the_notification_list_is_the_support_apis_list(dash, ctx):
+    """The page's "support" section and PATCH /support/settings write the same list, read by the same reader."""
+    from app.support.settings import notify_emails, recipients
+
+    store = add_store("woocommerce")
+    client, csrf = _signed_in(dash, store)
+    client.post("/app/settings/support", data={"csrf_token": csrf, "f-notify_emails": "team@shop.example"})
+    db.session.expire_all()
+    store = db.session.get(Store, store.id)
+    assert notify_emails(store) == ["team@shop.example"] == recipients(store, "help")

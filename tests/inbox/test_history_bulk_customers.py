@@ -7,7 +7,8 @@ import's older snapshot only fills blanks), one an older update reached first (t
 merge and two accounts claiming one e-mail (both left to the batch path), a customer listed twice and one that
 does not parse. During the import a newer customers/update arrives for an account already imported and for one
 not yet imported. Every record is compared: customers, orders, ledger rows (the signup reward, once per
-account) and loyalty accounts.
+account), loyalty accounts and the write-back rows (loyalty's set-based hook, loyalty/imported.py, against its
+handler run per account on the batch path).
 """
 
 from __future__ import annotations
@@ -22,15 +23,17 @@ from app.extensions import db
 from app.inbox import history_bulk_customers
 from app.inbox.history_import import run
 from app.inbox.history_import import start as set_up
-from app.loyalty.models import LoyaltyAccount, PointsLedger
+from app.loyalty.models import LoyaltyAccount, LoyaltyWriteback, PointsLedger
 from app.messaging.models import Message
 from app.platform.types import utcnow
 from app.records.history import history_import
+from app.records.models import Customer
 from app.stores.models import Store
 from connectors.shopify_history import customer_payload
 from tests.helpers import SHOP, add_store, dumps, process_all, shopify_headers, shopify_standin
 from tests.inbox.history import PAST, crash_inside_the_second_chunk, gql_customer, gql_order, rest_order, stamp
 from tests.inbox.test_history_bulk import records
+from tests.loyalty.conftest import ledger_recount, points_days_rows
 
 CUSTOMERS, CHUNK = 60, 25
 OTHER = "other-shop.myshopify.com"
@@ -125,6 +128,16 @@ def _accounts(store_id: int) -> list[tuple]:
     return sorted(tuple(v is not None if isinstance(v, datetime) else v for v in row) for row in rows)
 
 
+def _writebacks(store_id: int) -> list[tuple]:
+    """The store's copies marked behind (loyalty_writebacks), by the customer's platform id: how many changes each."""
+    rows = db.session.execute(
+        select(Customer.platform_id, LoyaltyWriteback.generation, LoyaltyWriteback.attempts)
+        .join(Customer, Customer.id == LoyaltyWriteback.customer_id)
+        .where(LoyaltyWriteback.store_id == store_id, Customer.store_id == store_id)
+    )
+    return sorted(tuple(row) for row in rows)
+
+
 def test_the_customers_bulk_path_ends_with_the_batch_paths_records(app, ctx, client, monkeypatch, postgres):
     monkeypatch.setitem(app.config, "HISTORY_POLL_SECONDS", 0.01)
     monkeypatch.setitem(app.config, "HISTORY_BULK_CHUNK", CHUNK)
@@ -158,6 +171,7 @@ def test_the_customers_bulk_path_ends_with_the_batch_paths_records(app, ctx, cli
         assert [(name, {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k)}) for a, b in differ] == []
         assert (name, only_bulk) == (name, only_batch)
     assert _accounts(bulk_id) == _accounts(batch_id)
+    assert _writebacks(bulk_id) == _writebacks(batch_id) and len(_writebacks(bulk_id)) == CUSTOMERS
     for store_id in (bulk_id, batch_id):
         row = history_import(db.session, store_id)
         assert (row.status, row.customers_done, row.failed) == ("done", CUSTOMERS + 2, 1)
@@ -167,6 +181,8 @@ def test_the_customers_bulk_path_ends_with_the_batch_paths_records(app, ctx, cli
             )
         ).all()
         assert len(signups) == len(set(signups)) == CUSTOMERS  # once per account, the merged guest's included
+        # the Overview's points rollup counted them, the set-based statement's rows too (loyalty/points_days.mark)
+        assert points_days_rows(store_id) == ledger_recount(store_id) != {}
         assert db.session.scalar(select(func.count(Message.id)).where(Message.store_id == store_id)) == 0
     customers = {dict(row)["platform_id"]: dict(row) for row in by_bulk["customers"]}
     assert customers["'7010'"]["first_name"] == "'Newer'" and customers["'7011'"]["first_name"] == "'First11'"

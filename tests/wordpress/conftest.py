@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.wordpress.site import HERE, WordPressSite, build_zip, require_wordpress
+from tests.wordpress.site import DOUBLES, WordPressSite, build_zip, require_wordpress
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def plugin_zip(tmp_path_factory) -> Path:
 def wordpress(tmp_path_factory, plugin_zip) -> Iterator[WordPressSite]:
     """Installed, the WooCommerce doubles as a must-use plugin, our plugin added (not yet activated)."""
     require_wordpress()
-    site = WordPressSite(tmp_path_factory.mktemp("wp"), "http://127.0.0.1:9", [HERE / "woocommerce-doubles.php"])
+    site = WordPressSite(tmp_path_factory.mktemp("wp"), "http://127.0.0.1:9", DOUBLES)
     try:
         site.install()
         site.add_plugin(plugin_zip)

@@ -27,6 +27,8 @@ PHP = shutil.which("php")
 WORDPRESS = Path(os.environ.get("WORDPRESS_PATH", "/usr/share/wordpress"))
 DB_HOST = os.environ.get("WORDPRESS_DB_HOST", "127.0.0.1")
 PLUGIN = "ppe-rewards/ppe-rewards.php"
+# WooCommerce's test doubles, must-use plugins of the test's WordPress (each file says what it stands for).
+DOUBLES = [HERE / "woocommerce-doubles.php", HERE / "woocommerce-doubles-product.php"]
 
 
 def require_php() -> str:

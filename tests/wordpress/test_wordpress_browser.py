@@ -3,8 +3,12 @@ admin uploads the zip on a fresh WordPress (WP_DEBUG on) and activates it, opens
 Connect, which reaches our server and goes on to the store's wc-auth page; the test plays WooCommerce's part there
 (it posts the keys to our callback and sends the admin back, as WC_Auth does), the plugin exchanges its one-time
 code and shows the connection's status, and "Open the dashboard" signs the merchant in to ours in a new tab. Then
-a customer opens My Account > Rewards and sees the balance our storefront API serves, as does the widget's panel,
-and the thank-you page of their order. Screenshots at 1280 and 390 px go to tests/artifacts/screenshots/wordpress/.
+a customer opens My Account > Rewards and sees the balance our storefront API serves and her own referral link,
+the widget's panel shows the same balance, and the thank-you page of her first order and her view of it in My
+Account show what it earns, her referral link and the first-order welcome. The account pages carry WooCommerce's
+endpoint titles, and at 390 px her referral link, brought into view by focus, is clear of the widget's launcher
+(tests/wordpress/shopper_pages.py). A product page shows the stars and the reviews our API serves for the reviews
+the test seeded. Screenshots at 1280 and 390 px go to tests/artifacts/screenshots/wordpress/.
 """
 
 from __future__ import annotations
@@ -21,12 +25,16 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.loyalty.adjustments import adjust_points
+from app.loyalty.settings import update_settings
 from app.platform.types import utcnow
 from app.records.customers import resolve_customer
+from app.records.models import Customer
+from app.referrals.api import share_link
 from app.stores.models import Store
 from connectors.events import CustomerSnapshot
 from tests.standins.tls import loopback_certificate, server_context
-from tests.wordpress.site import HERE, WordPressSite, build_zip, require_wordpress
+from tests.wordpress.shopper_pages import REVIEWS, clear_of_launcher, endpoint_title, seed_reviews
+from tests.wordpress.site import DOUBLES, WordPressSite, build_zip, require_wordpress
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARGS = [
@@ -61,7 +69,7 @@ def ours(app, certificate) -> Iterator[str]:
 @pytest.fixture
 def shop(tmp_path, ours, certificate) -> Iterator[WordPressSite]:
     require_wordpress()
-    site = WordPressSite(tmp_path / "wp", ours, [HERE / "woocommerce-doubles.php"], ca_bundle=certificate)
+    site = WordPressSite(tmp_path / "wp", ours, DOUBLES, ca_bundle=certificate)
     site.tmp.mkdir()
     try:
         site.install()
@@ -157,7 +165,11 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     [store] = db.session.query(Store).filter_by(platform="woocommerce").all()
     customer = resolve_customer(db.session, store, CustomerSnapshot("2", "ann@example.com"))
     adjust_points(db.session, store, customer, 1250, "welcome", "browser-test", utcnow())
+    five_off = {"id": "r5", "type": "fixed_amount", "points": 500, "value": "5.00", "currency": "EUR"}
+    update_settings(db.session, store, {"rewards": [five_off, {"id": "ship", "type": "free_shipping", "points": 2000}]})
+    seed_reviews(store)
     db.session.commit()
+    customer_id = customer.id
 
     shopper = chromium.new_context(ignore_https_errors=True)
     page = shopper.new_page()
@@ -168,13 +180,23 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     page.get_by_role("link", name="Rewards").click()
     page.wait_for_url("**/my-account/ppe-rewards/")
     assert page.inner_text(".ppe-spendable") == "1,250"
+    # The rewards to redeem, as the store writes prices: what her points buy now, and how far the rest is.
+    rewards = page.locator(".ppe-rewards-list li")
+    assert rewards.nth(0).inner_text() == "€5.00 off · 500 points · You can redeem it now"
+    assert rewards.nth(1).inner_text() == "Free shipping · 2,000 points · 750 more points to go"
+    assert page.get_by_role("heading", name="Refer a friend").is_visible()
     share = page.locator(".ppe-share-url").input_value()
-    assert share.startswith(f"{ours}/ref/")
+    # Ann's own link: the code our API drew for her when the tab asked /me/referral.
+    db.session.rollback()
+    own = share_link(db.session, store, db.session.get(Customer, customer_id))
+    assert own is not None and share == own[1] and share.startswith(f"{ours}/ref/")
     # The widget, from the plugin's own copy, with the store key and a token minted by WordPress.
     script = page.locator("script#ppe-rewards-widget-js")
     assert script.get_attribute("data-store", timeout=5000).startswith("ppk_")
     assert script.get_attribute("data-token") and script.get_attribute("src").startswith(shop.url)
+    endpoint_title(page, "Rewards")
     shots(page, tmp_path, "my-account-rewards")
+    clear_of_launcher(page)
     # The widget's panel calls our API cross-origin with that token: the same balance.
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("button", name="★ Rewards").click()
@@ -188,7 +210,47 @@ def test_connect_then_a_customer_sees_their_balance(app, ctx, ours, shop, chromi
     assert "Your order has been received." in page.inner_text("body")
     section = page.locator("section.ppe-thankyou")
     assert section.locator(".ppe-share-url").input_value() == share
+    # Her first order (WooCommerce counts one): the welcome.
+    assert section.locator("h2.ppe-welcome").inner_text() == "Welcome! Your first order earns you points."
+    section_points = section.locator(".ppe-order-points").inner_text()
+    assert section_points.startswith("This order earns")
     shots(page, tmp_path, "thank-you")
+    # The same section on her view of that order in My Account.
+    page.goto(f"{shop.url}/my-account/view-order/501/")
+    assert "Order #501 was placed" in page.inner_text("body")
+    endpoint_title(page, "Order #501")
+    viewed = page.locator("section.ppe-thankyou")
+    assert viewed.locator(".ppe-share-url").input_value() == share
+    assert viewed.locator(".ppe-order-points").inner_text() == section_points
+    assert viewed.locator("h2.ppe-welcome").is_visible()
+    shots(page, tmp_path, "view-order")
+    clear_of_launcher(page)  # at 390 px the link sits in the launcher's band as the page opens
+    # A product page: the stars under its title and our reviews in its Reviews tab, as our API serves them.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{shop.url}/linen-shirt/")
+    expect = pytest.importorskip("playwright.sync_api").expect
+    stars = page.locator('.summary [data-ppe="stars"][data-product-id="93"]')
+    expect(stars.locator(".ppe-stars")).to_have_attribute("aria-label", "4.3 out of 5 stars")
+    expect(stars.locator(".ppe-count")).to_have_text("3 reviews")  # the held one and product 94's are not counted
+    # Right under the product's title (the plugin's priority 6 in woocommerce_single_product_summary).
+    assert page.locator(".summary > *").nth(1).get_attribute("data-ppe") == "stars"
+    assert page.locator(".wc-tabs li").all_inner_texts() == ["Description", "Reviews"]  # WooCommerce's own is gone
+    # The store holds 3 product reviews (ours, written back): its own rating line, linking to the tab we removed,
+    # would be a second set of stars under ours.
+    expect(page.locator(".woocommerce-product-rating")).to_have_count(0)
+    panel = page.locator("#tab-ppe_reviews")
+    expect(panel.locator(".ppe-review")).to_have_count(3)
+    assert " ".join(panel.locator(".ppe-avg").text_content().split()) == "4.3 · 3 reviews"
+    assert panel.locator(".ppe-dist li").evaluate_all("items => items.map((li) => li.getAttribute('aria-label'))") == [
+        "5 out of 5 stars: 1 review",
+        "4 out of 5 stars: 2 reviews",
+        "3 out of 5 stars: 0 reviews",
+        "2 out of 5 stars: 0 reviews",
+        "1 out of 5 stars: 0 reviews",
+    ]
+    bodies = panel.locator(".ppe-review > p:not(.ppe-meta)").all_inner_texts()
+    assert bodies == [body for product, _, published, body in REVIEWS if product == "93" and published]
+    shots(page, tmp_path, "product")
     assert errors == []
     plugin_notices = [line for line in shop.debug_lines() if "/plugins/ppe-rewards/" in line]
     assert plugin_notices == []

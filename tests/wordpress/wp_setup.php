@@ -23,6 +23,7 @@ if ( 'install' === $argv[1] ) {
 	$account = wp_insert_post( array( 'post_type' => 'page', 'post_status' => 'publish', 'post_title' => 'My account', 'post_name' => 'my-account', 'post_content' => '[woocommerce_my_account]' ) );
 	update_option( 'woocommerce_myaccount_page_id', $account );
 	wp_insert_post( array( 'post_type' => 'page', 'post_status' => 'publish', 'post_title' => 'Order received', 'post_name' => 'order-received', 'post_content' => '[ppe_test_order_received]' ) );
+	wp_insert_post( array( 'post_type' => 'page', 'post_status' => 'publish', 'post_title' => 'Linen shirt', 'post_name' => 'linen-shirt', 'post_content' => '[ppe_test_single_product id="93" name="Linen shirt" price="29.00" reviews="3"]' ) );
 	$customer = wp_insert_user( array( 'user_login' => 'ann', 'user_pass' => 'ann-password-1', 'user_email' => 'ann@example.com', 'role' => 'subscriber', 'first_name' => 'Ann' ) );
 	echo json_encode( array( 'user_id' => $result['user_id'], 'customer_id' => $customer, 'account_page' => $account ) );
 	exit;

@@ -115,10 +115,32 @@ final class AdminTest extends PPE_Test_Case {
 		$html = ob_get_clean();
 		$this->assertStringNotContainsString( '<script>alert', $html );
 		$this->assertStringNotContainsString( '<img src=x', $html );
-		$this->assertStringContainsString( '&lt;img src=x onerror=alert(1)&gt;', $html );
+		$this->assertStringContainsString( 'Last order update received: unknown', $html ); // not a date: not shown
 		$this->assertStringContainsString( 'id="ppe_rewards_disconnect"', $html );
 		$this->assertStringContainsString( 'name="_wpnonce"', $html );
 		$this->assertStringNotContainsString( self::SECRET, $html );
+	}
+
+	public function test_the_last_webhook_is_a_date_in_the_sites_format_and_timezone() {
+		$this->admin();
+		$this->connect_plugin();
+		$saved = array();
+		foreach ( array( 'timezone_string' => 'Europe/Warsaw', 'gmt_offset' => '', 'date_format' => 'j F Y', 'time_format' => 'H:i' ) as $name => $value ) {
+			$saved[ $name ] = get_option( $name );
+			update_option( $name, $value );
+		}
+		PPE_Test_Http::$responses['/woocommerce/plugin/status'] = array(
+			200,
+			array( 'status' => 'active', 'last_webhook_at' => '2026-12-07T11:20:31.123456+00:00' ),
+		);
+		ob_start();
+		PPE_Rewards_Admin::render();
+		$html = ob_get_clean();
+		foreach ( $saved as $name => $value ) {
+			update_option( $name, $value );
+		}
+		// Our service answers UTC with microseconds; the merchant reads their own clock.
+		$this->assertStringContainsString( '<p id="ppe-last-webhook">Last order update received: 7 December 2026 12:20</p>', $html );
 	}
 
 	public function test_save_keeps_the_choices() {

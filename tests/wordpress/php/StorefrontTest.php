@@ -46,6 +46,21 @@ final class StorefrontTest extends PPE_Test_Case {
 		$this->assertSame( plugins_url( 'assets/widget.js', PPE_REWARDS_FILE ), $src, 'the plugin\'s own copy, no remote code' );
 	}
 
+	public function test_with_the_launcher_the_page_scrolls_what_it_brings_into_view_clear_of_it() {
+		$this->connect_plugin();
+		$GLOBALS['wp_styles'] = null; // a fresh queue: enqueue runs once per page
+		PPE_Rewards_Storefront::enqueue();
+		$after = (array) wp_styles()->get_data( PPE_Rewards_Storefront::HANDLE, 'after' );
+		$this->assertSame( array( 'html{scroll-padding-bottom:6rem}' ), $after );
+
+		update_option( PPE_Rewards_Settings::OPTION, array( 'launcher' => false ) ); // the merchant turned it off
+		$GLOBALS['wp_styles'] = null;
+		PPE_Rewards_Storefront::enqueue();
+		$this->assertTrue( wp_style_is( PPE_Rewards_Storefront::HANDLE, 'enqueued' ) );
+		$this->assertFalse( wp_styles()->get_data( PPE_Rewards_Storefront::HANDLE, 'after' ) );
+		$GLOBALS['wp_styles'] = null;
+	}
+
 	public function test_the_referral_block_and_shortcode_show_the_customers_link() {
 		$this->assertTrue( WP_Block_Type_Registry::get_instance()->is_registered( 'ppe-rewards/referral' ) );
 		$this->connect_plugin();
@@ -73,6 +88,15 @@ final class StorefrontTest extends PPE_Test_Case {
 		unset( $GLOBALS['product'] );
 		$this->assertStringContainsString( '<span data-ppe="stars" data-product-id="93" style="display:inline-block;min-height:1.5em;min-width:8em"></span>', $html );
 		$this->assertStringContainsString( '<div data-ppe="reviews" data-product-id="93" style="display:block;min-height:360px"></div>', $html );
+	}
+
+	public function test_our_stars_replace_the_stores_rating_line() {
+		add_action( 'woocommerce_single_product_summary', 'woocommerce_template_single_rating', 10 );
+		PPE_Rewards_Storefront::replace_store_rating();
+		$this->assertSame( 10, has_action( 'woocommerce_single_product_summary', 'woocommerce_template_single_rating' ) );
+		$this->connect_plugin();
+		PPE_Rewards_Storefront::replace_store_rating();
+		$this->assertFalse( has_action( 'woocommerce_single_product_summary', 'woocommerce_template_single_rating' ) );
 	}
 
 	public function test_our_reviews_replace_the_reviews_tab() {

@@ -26,6 +26,17 @@ final class PPE_Rewards_Account {
 		add_filter( 'woocommerce_get_query_vars', array( __CLASS__, 'query_vars' ) );
 		add_filter( 'woocommerce_account_menu_items', array( __CLASS__, 'menu_items' ) );
 		add_action( 'woocommerce_account_' . self::ENDPOINT . '_endpoint', array( __CLASS__, 'render' ) );
+		add_filter( 'woocommerce_endpoint_' . self::ENDPOINT . '_title', array( __CLASS__, 'title' ) );
+	}
+
+	/**
+	 * The page's title on our endpoint, as WooCommerce titles its own ("Orders"...); without it the page stays
+	 * "My account".
+	 *
+	 * @return string
+	 */
+	public static function title() {
+		return __( 'Rewards', 'ppe-rewards' );
 	}
 
 	/**
@@ -102,11 +113,7 @@ final class PPE_Rewards_Account {
 			echo '<h3>' . esc_html__( 'Rewards', 'ppe-rewards' ) . '</h3><ul class="ppe-rewards-list">';
 			foreach ( $rewards['rewards'] as $reward ) {
 				if ( is_array( $reward ) ) {
-					$cost = (int) ( $reward['points'] ?? 0 );
-					echo '<li>' . esc_html( self::reward_name( $reward ) ) . ' &middot; ' . esc_html(
-						/* translators: %s: a number of points */
-						sprintf( _n( '%s point', '%s points', $cost, 'ppe-rewards' ), self::points( $cost ) )
-					) . '</li>';
+					self::reward_item( $reward, (int) ( $balance['spendable'] ?? 0 ) );
 				}
 			}
 			echo '</ul><p>' . esc_html__( 'Redeem them in the Rewards panel (the button at the corner of the page).', 'ppe-rewards' ) . '</p>';
@@ -129,6 +136,30 @@ final class PPE_Rewards_Account {
 			echo '</tbody></table>';
 		}
 		echo '</div>';
+	}
+
+	/**
+	 * One reward of the catalogue: its name, its cost, and whether the customer's spendable points redeem it now
+	 * (else how many more they need), so the list reads as the rewards to redeem rather than a price list.
+	 *
+	 * @param array $reward    One reward of GET /rewards.
+	 * @param int   $spendable The customer's spendable points.
+	 * @return void
+	 */
+	private static function reward_item( array $reward, $spendable ) {
+		$cost  = (int) ( $reward['points'] ?? 0 );
+		$short = $cost - $spendable;
+		echo '<li' . ( $short <= 0 ? ' class="ppe-redeemable"' : '' ) . '>' . esc_html( self::reward_name( $reward ) ) . ' &middot; ' . esc_html(
+			/* translators: %s: a number of points */
+			sprintf( _n( '%s point', '%s points', $cost, 'ppe-rewards' ), self::points( $cost ) )
+		) . ' &middot; ';
+		if ( $short <= 0 ) {
+			echo '<strong>' . esc_html__( 'You can redeem it now', 'ppe-rewards' ) . '</strong>';
+		} else {
+			/* translators: %s: a number of points */
+			echo esc_html( sprintf( _n( '%s more point to go', '%s more points to go', $short, 'ppe-rewards' ), self::points( $short ) ) );
+		}
+		echo '</li>';
 	}
 
 	/**
@@ -166,8 +197,23 @@ final class PPE_Rewards_Account {
 			case 'free_shipping':
 				return __( 'Free shipping', 'ppe-rewards' );
 			default:
-				/* translators: 1: an amount, 2: a currency code */
-				return sprintf( __( '%1$s %2$s off', 'ppe-rewards' ), $value, (string) ( $reward['currency'] ?? '' ) );
+				/* translators: %s: an amount with its currency, as the store writes prices (e.g. €5.00) */
+				return sprintf( __( '%s off', 'ppe-rewards' ), self::amount( $value, (string) ( $reward['currency'] ?? '' ) ) );
 		}
+	}
+
+	/**
+	 * An amount as the store writes its prices: WooCommerce's symbol for the currency, at the store's position
+	 * ("€5.00", "20.00 zł"), as the widget names rewards; without WooCommerce, the ISO code after it.
+	 *
+	 * @param string $value    A decimal string from our API.
+	 * @param string $currency An ISO 4217 code.
+	 * @return string Plain text (WooCommerce's symbols and formats are HTML entities: decoded here, escaped on output).
+	 */
+	private static function amount( $value, $currency ) {
+		if ( '' === $currency || ! function_exists( 'get_woocommerce_currency_symbol' ) || ! function_exists( 'get_woocommerce_price_format' ) ) {
+			return trim( $value . ' ' . $currency );
+		}
+		return html_entity_decode( sprintf( get_woocommerce_price_format(), get_woocommerce_currency_symbol( $currency ), $value ), ENT_QUOTES, 'UTF-8' );
 	}
 }

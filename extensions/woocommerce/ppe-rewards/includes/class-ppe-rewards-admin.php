@@ -224,6 +224,24 @@ final class PPE_Rewards_Admin {
 	}
 
 	/**
+	 * A time our service sent (ISO 8601, UTC, with microseconds) as the merchant reads one elsewhere in their
+	 * admin: the site's date and time formats, in the site's timezone.
+	 *
+	 * @param mixed $iso The answer's value.
+	 * @return string
+	 */
+	private static function when( $iso ) {
+		if ( empty( $iso ) ) {
+			return __( 'none yet', 'ppe-rewards' );
+		}
+		$time = is_string( $iso ) ? strtotime( $iso ) : false;
+		if ( false === $time ) {
+			return __( 'unknown', 'ppe-rewards' );
+		}
+		return wp_date( get_option( 'date_format' ) . ' ' . get_option( 'time_format' ), $time );
+	}
+
+	/**
 	 * The page.
 	 *
 	 * @return void
@@ -261,9 +279,9 @@ final class PPE_Rewards_Admin {
 			if ( null === $status ) {
 				echo '<p>' . esc_html__( 'Our service could not be reached just now.', 'ppe-rewards' ) . '</p>';
 			} else {
-				$last = empty( $status['last_webhook_at'] ) ? __( 'none yet', 'ppe-rewards' ) : (string) $status['last_webhook_at'];
+				$last = self::when( $status['last_webhook_at'] ?? null );
 				echo '<p id="ppe-last-webhook">' . esc_html(
-					/* translators: %s: a date and time, or "none yet" */
+					/* translators: %s: a date and time, or "none yet", or "unknown" */
 					sprintf( __( 'Last order update received: %s', 'ppe-rewards' ), $last )
 				) . '</p>';
 				if ( 'active' !== ( $status['status'] ?? '' ) ) {

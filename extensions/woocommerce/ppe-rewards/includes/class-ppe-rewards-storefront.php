@@ -30,6 +30,7 @@ final class PPE_Rewards_Storefront {
 		add_action( 'wp_enqueue_scripts', array( __CLASS__, 'enqueue' ) );
 		add_filter( 'script_loader_tag', array( __CLASS__, 'script_tag' ), 10, 2 );
 		add_action( 'woocommerce_single_product_summary', array( __CLASS__, 'stars' ), 6 );
+		add_action( 'wp', array( __CLASS__, 'replace_store_rating' ) );
 		add_filter( 'woocommerce_product_tabs', array( __CLASS__, 'reviews_tab' ), 98 );
 		add_shortcode( 'ppe_referral', array( __CLASS__, 'referral_shortcode' ) );
 		add_action( 'init', array( __CLASS__, 'register_block' ) );
@@ -60,6 +61,12 @@ final class PPE_Rewards_Storefront {
 		}
 		$version = (string) filemtime( $js );
 		wp_enqueue_style( self::HANDLE, plugins_url( 'assets/widget.css', PPE_REWARDS_FILE ), array(), $version );
+		if ( PPE_Rewards_Settings::get()['launcher'] ) {
+			// The launcher floats over the page's bottom right corner (about 4.5rem high with its margin): what the
+			// browser scrolls into view (a field reached with Tab, a find in page) stops above it rather than under
+			// it, e.g. the end of a referral link on a phone (WCAG 2.4.11, technique C43).
+			wp_add_inline_style( self::HANDLE, 'html{scroll-padding-bottom:6rem}' );
+		}
 		wp_enqueue_script( self::HANDLE, plugins_url( 'assets/widget.js', PPE_REWARDS_FILE ), array(), $version, true );
 	}
 
@@ -127,6 +134,19 @@ final class PPE_Rewards_Storefront {
 		}
 		// The reserved size keeps the page from shifting when the stars arrive (docs/widget.md).
 		echo '<span data-ppe="stars" data-product-id="' . esc_attr( (string) $product->get_id() ) . '" style="display:inline-block;min-height:1.5em;min-width:8em"></span>';
+	}
+
+	/**
+	 * Our stars in place of WooCommerce's rating line under the title: the store's product reviews include ours
+	 * (written back), so both would show, and its "(N customer reviews)" link points at the Reviews tab we replace.
+	 * Removed on `wp`, after WooCommerce added its template hooks (wc-template-hooks.php) and before any page draws.
+	 *
+	 * @return void
+	 */
+	public static function replace_store_rating() {
+		if ( self::product_reviews() ) {
+			remove_action( 'woocommerce_single_product_summary', 'woocommerce_template_single_rating', 10 );
+		}
 	}
 
 	/**
