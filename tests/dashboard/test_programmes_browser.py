@@ -1,4 +1,4 @@
-"""The Programmes and E-mails pages in real Chromium, on both platforms (fixtures of test_dashboard_browser.py):
+"""The Programmes and E-mails pages in real Chromium, on both platforms (fixtures of conftest.py):
 change an earn rule and watch the widget preview follow before saving, save it, preview an e-mail in Polish and
 Thai, send a test. axe-core finds no serious or critical violation; screenshots at 1280 and 390 px are written
 to tests/artifacts/screenshots/dashboard/ (git ignores tests/artifacts) and their paths printed."""
@@ -14,13 +14,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.messaging.models import Message
 from app.stores.models import Store
-from tests.dashboard import test_dashboard_browser as base
-from tests.dashboard.conftest import login_link
-from tests.dashboard.test_dashboard_browser import ADMIN, FREEZE_LCP, PERF, ShopifyAdmin
+from tests.dashboard.browser import ADMIN, ShopifyAdmin
+from tests.dashboard.conftest import FREEZE_LCP, PERF, login_link
 from tests.helpers import SHOP, add_store
-
-# The Overview's browser fixtures (chromium, the app on a real port, axe-core), shared.
-axe_script, browser, live = base.axe_script, base.browser, base.live
 
 pytestmark = pytest.mark.slow
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots" / "dashboard"
