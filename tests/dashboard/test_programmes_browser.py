@@ -51,6 +51,15 @@ def _change_earn_rule(frame, value: str) -> None:
     )
 
 
+def _add_rate(frame, currency: str, rate: str) -> None:
+    """Another currency's earn rate, typed into the blank row; the preview's notes say what it earns, unsaved."""
+    row = frame.get_by_role("group", name="New rate")
+    row.get_by_label("Currency", exact=True).fill(currency)
+    row.get_by_label("Points per unit of this currency").fill(rate)
+    note = f"Orders in {currency} earn {rate} points per 1 {currency}."
+    frame.locator("[data-ppe-preview-notes] li", has_text=note).wait_for(timeout=15000)
+
+
 def _audit(page, axe_script: Path, name: str) -> None:
     """axe-core on `page`'s document (a page, or the app's frame inside the stand-in Shopify admin)."""
     page.add_script_tag(path=str(axe_script))
@@ -94,6 +103,7 @@ def test_woocommerce_programmes_and_emails(dash, ctx, live, browser, axe_script,
     _change_earn_rule(page, "2.5")
     shown = _preview(page)
     assert shown["spendable"] == "375" and "+300" in " ".join(shown["rows"])  # 120 x 2.5, not saved yet
+    _add_rate(page, "USD", "2")
     _performance(page, f"programmes-{width}")
     db.session.expire_all()
     assert "loyalty" not in (db.session.get(Store, store.id).settings or {})
@@ -101,7 +111,10 @@ def test_woocommerce_programmes_and_emails(dash, ctx, live, browser, axe_script,
     page.wait_for_url("**/app/programmes?saved=loyalty*")
     assert page.get_by_role("status").first.inner_text() == "Your changes were saved."
     db.session.expire_all()
-    assert db.session.get(Store, store.id).settings["loyalty"]["points_per_unit"]["default"] == "2.5"
+    assert db.session.get(Store, store.id).settings["loyalty"]["points_per_unit"] == {"default": "2.5", "USD": "2"}
+    saved = page.get_by_role("group", name="Rate 1")  # the saved rate is a row of its own, a blank one below it
+    assert saved.get_by_label("Currency", exact=True).input_value() == "USD"
+    assert page.get_by_role("group", name="New rate").get_by_label("Currency", exact=True).input_value() == ""
 
     page.goto(f"{live}/app/emails?template=points_expiring")
     english = page.locator("[data-subject]").inner_text()
@@ -137,10 +150,11 @@ def test_shopify_embedded_programmes_and_emails(dash, ctx, live, browser, axe_sc
     assert _preview(frame)["spendable"] == "195"
     _change_earn_rule(frame, "3")
     assert _preview(frame)["spendable"] == "435"  # 50 + 360 + 25
+    _add_rate(frame, "JPY", "0.01")
     frame.get_by_role("button", name="Save").first.click()
     frame.locator('[data-saved="loyalty"]').wait_for(timeout=15000)  # the script sent it with a session token
     db.session.expire_all()
-    assert db.session.get(Store, store.id).settings["loyalty"]["points_per_unit"]["default"] == "3"
+    assert db.session.get(Store, store.id).settings["loyalty"]["points_per_unit"] == {"default": "3", "JPY": "0.01"}
     _audit(frame, axe_script, f"shopify-programmes-{width}")
     _shot(page, f"shopify-programmes-{width}")
     admin.context.close()
