@@ -106,8 +106,9 @@ def _preview(store: Store, settings: LoyaltySettings, preview: Preview) -> None:
     )
     for other, rate in sorted(settings.points_per_unit.items()):
         if other not in ("default", currency):
+            shown = format(rate, "f")  # "10", never "1E+1"
             preview.notes.append(
-                gettext("Orders in %(currency)s earn %(rate)s points per 1 %(currency)s.", currency=other, rate=rate)
+                gettext("Orders in %(currency)s earn %(rate)s points per 1 %(currency)s.", currency=other, rate=shown)
             )
     if settings.inactive_months:
         preview.notes.append(
