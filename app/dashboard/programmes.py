@@ -15,6 +15,7 @@ sample shopper (`Preview.answers`), which the page's script (static/programmes.j
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +91,7 @@ class FormState:
 
     def __init__(self, programme: Programme, stored: dict[str, Any], typed: Any = None, errors: Any = None):
         self.key = programme.key
+        self.kinds = programme.kinds
         self.stored = stored
         self.typed = typed
         self.errors: dict[str, str] = errors or {}
@@ -103,6 +105,11 @@ class FormState:
     def value(self, path: str) -> Any:
         if self.typed is not None:
             return self.typed.get(self.name(path), "")
+        row = re.match(r"^(\w+)\[(\d+)\]\.(\w+)$", path)
+        columns = forms.key_columns(self.kinds, row[1]) if row else None
+        if row and columns:  # a keyed list's row i: the i-th stored key, by key
+            rows = forms.keyed_rows(self.stored.get(row[1]), row[1], self.kinds)
+            return rows[int(row[2])][row[3] != columns[0]] if int(row[2]) < len(rows) else ""
         node: Any = self.stored
         for part in path.replace("]", "").replace("[", ".").split("."):
             if isinstance(node, list) and part.isdigit() and int(part) < len(node):
@@ -128,6 +135,8 @@ class FormState:
             indexes = {int(k[len(prefix) :].split("]", 1)[0]) for k in self.typed if k.startswith(prefix) and "]." in k}
             return range(max(indexes, default=-1) + 2)
         stored = self.stored.get(listed)
+        if isinstance(stored, dict):
+            return range(len(forms.keyed_rows(stored, listed, self.kinds)) + 1)
         return range((len(stored) if isinstance(stored, list) else 0) + 1)
 
 
@@ -167,8 +176,9 @@ def programme_save(key: str) -> Any:
     if programme is None:
         return jsonify(error="not_found"), 404
     store = current_merchant().store
-    parsed = forms.parse(request.form, key, programme.kinds)
+    parsed = forms.parse(request.form, key, programme.kinds, _stored(programme, store))
     try:
+        parsed.raise_refused()
         programme.save(db.session, store, parsed.patch)
     except AppError as exc:
         db.session.rollback()
@@ -188,14 +198,25 @@ def programmes_preview() -> Response:
     return jsonify(answer)
 
 
+def _stored(programme: Programme, store: Store) -> dict[str, Any]:
+    """The settings the form was drawn from (a keyed list's removed rows are the keys it no longer shows)."""
+    try:
+        return programme.current(store)
+    except AppError:  # stored before a rule existed: the form's rows are all there is
+        return {}
+
+
 def _preview(store: Store, form: Any) -> dict[str, Any]:
     """{answers, notes, errors} for the form's values (None: the stored settings); writes nothing."""
     preview = Preview()
     errors: dict[str, str] = {}
     try:
         for programme in programmes():
-            parsed = forms.parse(form, programme.key, programme.kinds) if form is not None else forms.Parsed({})
+            parsed = forms.Parsed({})
+            if form is not None:
+                parsed = forms.parse(form, programme.key, programme.kinds, _stored(programme, store))
             try:
+                parsed.raise_refused()
                 settings = programme.check(store, parsed.patch)
             except AppError as exc:
                 refused = forms.refusal(exc)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from app.dashboard.forms import BOOL, CHOICE, DECIMAL, INT, TEXT
+from app.dashboard.forms import BOOL, CHOICE, DECIMAL, INT, KEY, TEXT
 from app.dashboard.i18n import N_, gettext
 from app.dashboard.programmes import Preview, Programme, register_programme
 from app.dashboard.registry import add_template_folder
@@ -30,6 +30,8 @@ ORDER_AGE_DAYS = 20
 KINDS = {
     "enabled": BOOL,
     "points_per_unit.default": DECIMAL,
+    "points_per_unit[].currency": KEY,  # the other currencies' rates: one row each (forms.py's keyed lists)
+    "points_per_unit[].rate": DECIMAL,
     "basis": CHOICE,
     "rounding": CHOICE,
     "actions.signup": INT,
@@ -102,6 +104,12 @@ def _preview(store: Store, settings: LoyaltySettings, preview: Preview) -> None:
             points=earned,
         )  # fmt: skip
     )
+    for other, rate in sorted(settings.points_per_unit.items()):
+        if other not in ("default", currency):
+            shown = format(rate, "f")  # "10", never "1E+1"
+            preview.notes.append(
+                gettext("Orders in %(currency)s earn %(rate)s points per 1 %(currency)s.", currency=other, rate=shown)
+            )
     if settings.inactive_months:
         preview.notes.append(
             gettext("Months without activity before points expire: %(months)s.", months=settings.inactive_months)

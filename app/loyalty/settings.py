@@ -1,8 +1,6 @@
-"""Per-store loyalty programme settings, kept in Store.settings["loyalty"] and validated on every write.
-
-Stored as plain JSON (decimals as strings, never floats); read back as frozen dataclasses. Unknown keys
-are rejected so a typo in a patch fails loudly instead of silently doing nothing.
-"""
+"""Per-store loyalty programme settings, kept in Store.settings["loyalty"] and validated on every write: stored as
+plain JSON (decimals as strings, never floats), read back as frozen dataclasses. Unknown keys are rejected so a
+typo in a patch fails loudly instead of silently doing nothing."""
 
 from __future__ import annotations
 
@@ -28,12 +26,8 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")  # a shopper language as Sho
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 MAX_PENDING_TEXT = 200
 #: The storefront's `?locale=` for pending_wording (OpenAPI parameter; a value not of this shape reads as none).
-LOCALE_QUERY = {
-    "name": "locale",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "string", "pattern": "^[a-z]{2,3}(-[A-Z]{2})?$"},
-}
+LOCALE_QUERY = {"name": "locale", "in": "query", "required": False,
+                "schema": {"type": "string", "pattern": _LANGUAGE.pattern}}  # fmt: skip
 
 DEFAULTS: dict[str, Any] = {
     "enabled": True,
@@ -206,6 +200,14 @@ def _pending_text(raw: Any) -> dict[str, str]:
     return cleaned
 
 
+def _merged(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """The patch merged in; a rate of null is removed, not kept (a currency's orders earn at "default" again)."""
+    merged = _merge(current, patch)
+    if isinstance(merged.get("points_per_unit"), dict):
+        merged["points_per_unit"] = {cur: rate for cur, rate in merged["points_per_unit"].items() if rate is not None}
+    return merged
+
+
 def validate_settings(raw: dict[str, Any]) -> LoyaltySettings:
     """Check a complete settings object (defaults filled in) and return it typed; SettingsError names the field."""
     data = _keys(raw, tuple(DEFAULTS), "loyalty")
@@ -268,7 +270,7 @@ def check_update(store: Store, patch: dict[str, Any]) -> LoyaltySettings:
     """What update_settings would save, validated, with nothing written (the dashboard's preview)."""
     if not isinstance(patch, dict):
         raise SettingsError("must be an object", "loyalty")
-    return validate_settings(_merge((store.settings or {}).get("loyalty", {}), patch))
+    return validate_settings(_merged((store.settings or {}).get("loyalty", {}), patch))
 
 
 def update_settings(session: Session, store: Store, patch: dict[str, Any]) -> LoyaltySettings:
@@ -280,7 +282,7 @@ def update_settings(session: Session, store: Store, patch: dict[str, Any]) -> Lo
     except SettingsError:  # stored before a rule existed: sweep whatever changed
         before = None
     # A new dict, so the JSON column sees the change.
-    store.settings = {**(store.settings or {}), "loyalty": _merge(current, patch)}
+    store.settings = {**(store.settings or {}), "loyalty": _merged(current, patch)}
     session.flush()
     for hook in CHANGE_HOOKS:
         hook(session, store, before, settings)

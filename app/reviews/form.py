@@ -25,7 +25,7 @@ from app.records.models import Order
 from app.reviews import bp, photo_storage
 from app.reviews.links import LinkExpired, StarLink, read_help_token, read_star_token
 from app.reviews.models import ReviewRequest
-from app.reviews.models.review import HELD
+from app.reviews.models.review import HELD, REJECTED
 from app.reviews.page import existing_review, product_shown
 from app.reviews.publishing_tasks import kick_publishing
 from app.reviews.reading import invalidate
@@ -45,6 +45,7 @@ def page(name: str, locale: str, status: int, store: Store | None = None, **valu
     for key in ("error", "title", "body", "rating", "incentive"):
         values.setdefault(key, None)
     values.setdefault("held", False)
+    values.setdefault("hidden", False)
     values.setdefault("product_title", "")
     values.setdefault("product_image", "")
     values.setdefault("max_photos", 0)
@@ -142,7 +143,8 @@ def review_form(token: str):
         done = existing_review(db.session, request_row, link.product_id)
         if done is not None:  # the link opened again: say so now, not after the shopper has typed a review
             return page("review_form.html", link.locale, 200, store, state="reviewed", rating=done.rating,
-                        title=done.title, held=done.status == HELD, **common)  # fmt: skip
+                        title=done.title, body=done.body, held=done.status == HELD,
+                        hidden=done.status == REJECTED, **common)  # fmt: skip
         if refusal(request_row, order, link.product_id) is not None:  # what the POST would answer, told first
             return page("review_form.html", link.locale, 410, store, state="closed", **common)
         return page("review_form.html", link.locale, 200, store, state="form", rating=link.rating, **common)

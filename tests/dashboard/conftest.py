@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import jwt
 import pytest
+from werkzeug.serving import make_server
 
 from tests.conftest import SHOPIFY_SECRET
 
 API_KEY = "test-api-key"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # The stand-in admin is a public origin and our app listens on 127.0.0.1: Chrome's Local Network Access
+    # would refuse that frame (ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS), which a deployed app never meets.
+    "--disable-features=LocalNetworkAccessChecks",
+]
+AXE_VERSION = "4.11.0"
+AXE_DIR = Path(__file__).resolve().parents[1] / "artifacts" / "node"
+
 FIGURE = re.compile(r'<dd data-figure="([^"]+)">([^<]*)</dd>')
 CELL = re.compile(r"<td data-cell='([^']+)'[^>]*>(?:<span[^>]*>[^<]*</span>|([^<]*))</td>")
 
@@ -92,3 +111,51 @@ def signed_in(app, store, page: str = "/app"):
 def bearer(shop: str) -> dict[str, str]:
     """What our script sends inside the Shopify admin: a fresh session token and the fragment header."""
     return {"Authorization": f"Bearer {session_token(shop)}", "X-PPE-Fragment": "1"}
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> Path:
+    """axe-core's script, installed from npm into tests/artifacts/node on first use."""
+    if shutil.which("npm") is None:
+        pytest.skip("no npm: axe-core cannot be installed")
+    script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        AXE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund", f"axe-core@{AXE_VERSION}"],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return script
+
+
+@pytest.fixture
+def live(dash):
+    """The app on a real port, for the browser."""
+    server = make_server("127.0.0.1", 0, dash, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium, headless, driven by Playwright."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (requirements-dev.txt)")
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def shopify_standin(dash, monkeypatch):
+    from tests.standins.shopify import StandInServer, StandInShopify
+
+    with StandInServer(StandInShopify(api_key=API_KEY, api_secret=SHOPIFY_SECRET)) as standin:
+        monkeypatch.setitem(dash.config, "SHOPIFY_ADMIN_ORIGIN", standin.origin())
+        yield standin

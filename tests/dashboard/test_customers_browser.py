@@ -3,10 +3,8 @@ search a customer, open the timeline, adjust points by clicking, save a setting 
 its field). Shopify: inside the stand-in admin with the stand-in App Bridge (every call carries a session token);
 WooCommerce: the magic link's cookie session. Each page is checked by axe-core (no serious or critical violation)
 and screenshotted at 1280 and 390 px under tests/artifacts/screenshots/dashboard/ (paths printed).
-The browser fixtures are test_dashboard_browser.py's, imported (hence F811: pytest passes them by name).
+The browser fixtures are conftest.py's.
 """
-
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -20,15 +18,8 @@ from app.extensions import db
 from app.loyalty.models import PointsLedger
 from app.stores.models import Store
 from tests.dashboard import customer_story
-from tests.dashboard.conftest import login_link
-from tests.dashboard.test_dashboard_browser import (  # noqa: F401  (fixtures)
-    FREEZE_LCP,
-    PERF,
-    ShopifyAdmin,
-    axe_script,
-    browser,
-    live,
-)
+from tests.dashboard.browser import ShopifyAdmin
+from tests.dashboard.conftest import FREEZE_LCP, PERF, login_link
 from tests.helpers import SHOP, add_store
 
 pytestmark = pytest.mark.slow

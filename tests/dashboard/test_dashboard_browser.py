@@ -8,181 +8,26 @@
 Both show the figures of a generated history with known answers (history.py), the cohort table's cells included.
 Each page is screenshotted at 1280 and 390 px (paths printed; under tests/artifacts/screenshots/dashboard/, which
 git ignores), measured (LCP, CLS, INP by PerformanceObserver) and checked by axe-core (npm `axe-core`, installed
-by this test into tests/artifacts/node). The Overview is also opened in Polish (`?locale=pl`, as Shopify passes).
+by browser.py into tests/artifacts/node). The Overview is also opened in Polish (`?locale=pl`, as Shopify passes).
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import threading
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.security import secret_box
 from app.stores.models import Store
-from tests.conftest import SHOPIFY_SECRET
 from tests.dashboard import history
-from tests.dashboard.conftest import API_KEY, FREEZE_LCP, PERF, login_link, session_token  # noqa: F401 (shared)
+from tests.dashboard.browser import ADMIN, SHOTS, ShopifyAdmin, check, measure, shown_cells, shown_figures, track
+from tests.dashboard.conftest import PERF, login_link
 from tests.helpers import SHOP, add_store
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # The stand-in admin is a public origin and our app listens on 127.0.0.1: Chrome's Local Network Access
-    # would refuse that frame (ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS), which a deployed app never meets.
-    "--disable-features=LocalNetworkAccessChecks",
-]
-AXE_VERSION = "4.11.0"
-AXE_DIR = Path(__file__).resolve().parents[1] / "artifacts" / "node"
-SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots" / "dashboard"
-APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
-ADMIN = "https://admin.shopify.com/store/test-shop/apps/ppe"
-MARCH = "from=2026-03-01&to=2026-03-31"
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no chromium at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
-if shutil.which("npm") is None:
-    pytest.skip("no npm: axe-core cannot be installed", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (requirements-dev.txt)")
-
 pytestmark = pytest.mark.slow
-
-# The stand-in App Bridge: what our page uses of it (shopify.idToken()), each call a fresh token from the test.
-STANDIN_APP_BRIDGE = """window.shopify = {
-  config: {apiKey: document.querySelector('meta[name="shopify-api-key"]').content},
-  idToken: () => fetch('https://cdn.shopify.com/__standin/id-token').then((r) => r.text()),
-};"""
-
-
-@pytest.fixture(scope="module")
-def axe_script() -> Path:
-    script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.exists():
-        AXE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["npm", "install", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund", f"axe-core@{AXE_VERSION}"],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    return script
-
-
-@pytest.fixture
-def live(dash):
-    server = make_server("127.0.0.1", 0, dash, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def shopify_standin(dash, monkeypatch):
-    from tests.standins.shopify import StandInServer, StandInShopify
-
-    with StandInServer(StandInShopify(api_key=API_KEY, api_secret=SHOPIFY_SECRET)) as standin:
-        monkeypatch.setitem(dash.config, "SHOPIFY_ADMIN_ORIGIN", standin.origin())
-        yield standin
-
-
-class ShopifyAdmin:
-    """A browser context that plays Shopify's side: the admin page framing our app, and App Bridge."""
-
-    def __init__(self, browser, app_url: str, width: int, secret: str = SHOPIFY_SECRET) -> None:
-        self.tokens = 0
-        self.secret = secret
-        self.context = browser.new_context(viewport={"width": width, "height": 900})
-        self.context.add_init_script(PERF)
-        self.context.route(
-            APP_BRIDGE, lambda route: route.fulfill(body=STANDIN_APP_BRIDGE, content_type="text/javascript")
-        )
-        self.context.route("https://cdn.shopify.com/__standin/id-token", self._token)
-        frame = (
-            f'<iframe src="{app_url}" title="Post-purchase engine" style="border:0;width:100%;height:880px"></iframe>'
-        )
-        body = (
-            f"<!doctype html><html lang='en'><title>Shopify admin</title><body style='margin:0'>{frame}</body></html>"
-        )
-        self.context.route(ADMIN, lambda route: route.fulfill(body=body, content_type="text/html"))
-
-    def _token(self, route) -> None:
-        self.tokens += 1
-        headers = {"Access-Control-Allow-Origin": "*"}
-        route.fulfill(body=session_token(SHOP, secret=self.secret), content_type="text/plain", headers=headers)
-
-
-def _track(page, live: str) -> tuple[list[str], list[dict]]:
-    """Every document navigation (a redirect would show here) and every call to our server but static files."""
-    documents: list[str] = []
-    calls: list[dict] = []
-    page.on("framenavigated", lambda frame: documents.append(frame.url))
-
-    def seen(request) -> None:
-        if request.url.startswith(live) and "/static/" not in request.url:
-            calls.append(
-                {"url": request.url, "type": request.resource_type, "auth": request.headers.get("authorization")}
-            )
-
-    page.on("request", seen)
-    return documents, calls
-
-
-def _cells(frame) -> dict[str, str]:
-    """The cohort table's cells as the browser shows them ("" for a month not yet come: its text is hidden)."""
-    return frame.evaluate(
-        "() => Object.fromEntries([...document.querySelectorAll('[data-cell]')]"
-        ".map((e) => [e.dataset.cell, e.querySelector('.ppe-visually-hidden') ? '' : e.textContent]))"
-    )
-
-
-def _figures(frame) -> dict[str, str]:
-    return frame.evaluate(
-        "() => Object.fromEntries([...document.querySelectorAll('[data-figure]')]"
-        ".map((e) => [e.dataset.figure, e.textContent]))"
-    )
-
-
-def _measure(page, axe_script: Path, tmp_path: Path, name: str) -> dict:
-    """Screenshots, LCP/CLS and axe-core's serious and critical violations of the page as it stands."""
-    page.locator("summary").first.click()  # interactions for INP: open a chart's numbers, then move by keyboard
-    page.keyboard.press("Tab")
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(300)
-    perf = page.evaluate("() => window.__perf")
-    page.add_script_tag(path=str(axe_script))
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    bad = [
-        (v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")
-    ]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SHOTS / f"{name}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    print(f"\n{name}: LCP {perf['lcp']:.0f} ms, CLS {perf['cls']:.4f}, INP {perf['inp']:.0f} ms, screenshot {shot}")
-    return {"lcp": perf["lcp"], "cls": perf["cls"], "inp": perf["inp"], "violations": bad}
-
-
-def _check(measured: dict) -> None:
-    assert measured["lcp"] <= 2500 and measured["cls"] <= 0.1 and measured["inp"] <= 200, measured
-    assert measured["violations"] == [], measured["violations"]
+MARCH = "from=2026-03-01&to=2026-03-31"
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -194,12 +39,12 @@ def test_installed_shopify_store_lands_on_the_overview_inside_the_admin(
     app_url = f"{live}/app?shop={SHOP}&host={quote('YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvdGVzdA')}&embedded=1&{MARCH}"
     admin = ShopifyAdmin(browser, app_url, width)
     page = admin.context.new_page()
-    documents, calls = _track(page, live)
+    documents, calls = track(page, live)
     page.goto(ADMIN)
     app_frame = page.frame_locator("iframe").first
     app_frame.locator('[data-figure="orders.count"]').wait_for(timeout=15000)
     frame = next(f for f in page.frames if f.url.startswith(live))
-    shown = _figures(frame)
+    shown = shown_figures(frame)
     assert {key: shown.get(key) for key in expected} == expected
     # No bounce: the frame loaded our URL once and stayed; our data came by fetches carrying a session token.
     assert [url for url in documents if url.startswith(live)] == [app_url]
@@ -217,7 +62,7 @@ def test_first_load_of_a_new_shop_installs_it_by_token_exchange(dash, ctx, live,
     app_url = f"{live}/app?shop={SHOP}&host=YWRtaW4&embedded=1"
     admin = ShopifyAdmin(browser, app_url, 1280)
     page = admin.context.new_page()
-    documents, calls = _track(page, live)
+    documents, calls = track(page, live)
     page.goto(ADMIN)
     page.frame_locator("iframe").first.locator('[data-figure="orders.count"]').wait_for(timeout=20000)
     assert [url for url in documents if url.startswith(live)] == [app_url]  # no OAuth redirect
@@ -250,7 +95,7 @@ def test_shopify_page_performance_and_accessibility(dash, ctx, live, browser, ax
     page = admin.context.new_page()
     page.goto(f"{live}/app?shop={SHOP}&host=YWRtaW4&embedded=1&{MARCH}")  # the frame's document, measured alone
     page.locator('[data-figure="orders.count"]').wait_for(timeout=15000)
-    _check(_measure(page, axe_script, tmp_path, f"shopify-overview-{width}"))
+    check(measure(page, axe_script, tmp_path, f"shopify-overview-{width}"))
     admin.context.close()
 
 
@@ -267,11 +112,11 @@ def test_woocommerce_magic_link_to_the_overview(dash, ctx, live, browser, axe_sc
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/app"
     page.goto(f"{live}/app?from=2026-01-01&to=2026-04-30")
     cohorts = history.cohort_cells(store, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))
-    assert _cells(page.main_frame) == cohorts and len(cohorts) >= 8
+    assert shown_cells(page.main_frame) == cohorts and len(cohorts) >= 8
     page.goto(f"{live}/app?{MARCH}")
-    shown = _figures(page.main_frame)
+    shown = shown_figures(page.main_frame)
     assert {key: shown.get(key) for key in expected} == expected
-    _check(_measure(page, axe_script, tmp_path, f"woocommerce-overview-{width}"))
+    check(measure(page, axe_script, tmp_path, f"woocommerce-overview-{width}"))
     # The period form is usable by keyboard and changes what is shown.
     page.select_option("#ppe-days", "7")
     page.fill("#ppe-from", "")
@@ -298,9 +143,9 @@ def test_overview_in_polish(dash, ctx, live, browser, axe_script, tmp_path, widt
     assert "Zamówienia i ponowne zakupy" in headings and "Retencja kohort" in headings and "Opinie" in headings
     assert page.get_by_text("Wskaźnik ponownych zakupów").count() == 1
     assert page.get_by_role("button", name="Pokaż", exact=True).count() == 1
-    shown = _figures(page.main_frame)
+    shown = shown_figures(page.main_frame)
     assert {key: shown.get(key) for key in expected} == expected
-    _check(_measure(page, axe_script, tmp_path, f"woocommerce-overview-pl-{width}"))
+    check(measure(page, axe_script, tmp_path, f"woocommerce-overview-pl-{width}"))
     # The period form keeps the language.
     page.select_option("#ppe-days", "90")
     page.get_by_role("button", name="Pokaż", exact=True).click()

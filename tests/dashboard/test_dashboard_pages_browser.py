@@ -1,6 +1,6 @@
 """The Reviews, Referrals and Audit log pages in a real browser (Debian's chromium, Playwright), on both platforms.
 
-- Shopify: the app inside the stand-in Shopify admin page (test_dashboard_browser.ShopifyAdmin: the stand-in
+- Shopify: the app inside the stand-in Shopify admin page (browser.ShopifyAdmin: the stand-in
   App Bridge hands out session tokens signed like Shopify's); pages reached by the links App Bridge's nav menu
   gets (`<ui-nav-menu>`), forms sent by our script with a session token.
 - WooCommerce: the magic link, then the sidebar's links, plain documents and forms with the CSRF token.
@@ -23,18 +23,8 @@ from app.records.models import Customer
 from app.referrals.models import Referral
 from app.reviews.models import Review
 from app.support.models import SupportMessage
-from tests.dashboard.conftest import login_link
-from tests.dashboard.test_dashboard_browser import (  # noqa: F401  (fixtures: axe_script, live)
-    ADMIN,
-    CHROMIUM,
-    FLAGS,
-    FREEZE_LCP,
-    PERF,
-    ShopifyAdmin,
-    axe_script,
-    live,
-    sync_api,
-)
+from tests.dashboard.browser import ADMIN, ShopifyAdmin, sync_api
+from tests.dashboard.conftest import CHROMIUM, FLAGS, FREEZE_LCP, PERF, login_link
 from tests.helpers import SHOP, add_store
 
 pytestmark = pytest.mark.slow
@@ -44,7 +34,7 @@ PAGES = (("Reviews", "reviews"), ("Referrals", "referrals"), ("Audit log", "audi
 
 @pytest.fixture
 def browser():
-    """As test_dashboard_browser's, with the stand-in admin's frame kept in the page's process: headless Chromium
+    """As conftest.py's, with the stand-in admin's frame kept in the page's process: headless Chromium
     leaves an out-of-process frame blank in a screenshot."""
     flags = [f for f in FLAGS if not f.startswith("--disable-features=")]
     flags += [

@@ -1,4 +1,4 @@
-"""The Programmes and E-mails pages in real Chromium, on both platforms (fixtures of test_dashboard_browser.py):
+"""The Programmes and E-mails pages in real Chromium, on both platforms (fixtures of conftest.py):
 change an earn rule and watch the widget preview follow before saving, save it, preview an e-mail in Polish and
 Thai, send a test. axe-core finds no serious or critical violation; screenshots at 1280 and 390 px are written
 to tests/artifacts/screenshots/dashboard/ (git ignores tests/artifacts) and their paths printed."""
@@ -14,13 +14,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.messaging.models import Message
 from app.stores.models import Store
-from tests.dashboard import test_dashboard_browser as base
-from tests.dashboard.conftest import login_link
-from tests.dashboard.test_dashboard_browser import ADMIN, FREEZE_LCP, PERF, ShopifyAdmin
+from tests.dashboard.browser import ADMIN, ShopifyAdmin
+from tests.dashboard.conftest import FREEZE_LCP, PERF, login_link
 from tests.helpers import SHOP, add_store
-
-# The Overview's browser fixtures (chromium, the app on a real port, axe-core), shared.
-axe_script, browser, live = base.axe_script, base.browser, base.live
 
 pytestmark = pytest.mark.slow
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots" / "dashboard"
@@ -53,6 +49,15 @@ def _change_earn_rule(frame, value: str) -> None:
     frame.wait_for_function(
         f"() => document.querySelector('iframe.ppe-preview-frame').getAttribute('data-version') !== {before!r}"
     )
+
+
+def _add_rate(frame, currency: str, rate: str) -> None:
+    """Another currency's earn rate, typed into the blank row; the preview's notes say what it earns, unsaved."""
+    row = frame.get_by_role("group", name="New rate")
+    row.get_by_label("Currency", exact=True).fill(currency)
+    row.get_by_label("Points per unit of this currency").fill(rate)
+    note = f"Orders in {currency} earn {rate} points per 1 {currency}."
+    frame.locator("[data-ppe-preview-notes] li", has_text=note).wait_for(timeout=15000)
 
 
 def _audit(page, axe_script: Path, name: str) -> None:
@@ -98,6 +103,7 @@ def test_woocommerce_programmes_and_emails(dash, ctx, live, browser, axe_script,
     _change_earn_rule(page, "2.5")
     shown = _preview(page)
     assert shown["spendable"] == "375" and "+300" in " ".join(shown["rows"])  # 120 x 2.5, not saved yet
+    _add_rate(page, "USD", "2")
     _performance(page, f"programmes-{width}")
     db.session.expire_all()
     assert "loyalty" not in (db.session.get(Store, store.id).settings or {})
@@ -105,7 +111,10 @@ def test_woocommerce_programmes_and_emails(dash, ctx, live, browser, axe_script,
     page.wait_for_url("**/app/programmes?saved=loyalty*")
     assert page.get_by_role("status").first.inner_text() == "Your changes were saved."
     db.session.expire_all()
-    assert db.session.get(Store, store.id).settings["loyalty"]["points_per_unit"]["default"] == "2.5"
+    assert db.session.get(Store, store.id).settings["loyalty"]["points_per_unit"] == {"default": "2.5", "USD": "2"}
+    saved = page.get_by_role("group", name="Rate 1")  # the saved rate is a row of its own, a blank one below it
+    assert saved.get_by_label("Currency", exact=True).input_value() == "USD"
+    assert page.get_by_role("group", name="New rate").get_by_label("Currency", exact=True).input_value() == ""
 
     page.goto(f"{live}/app/emails?template=points_expiring")
     english = page.locator("[data-subject]").inner_text()
@@ -141,10 +150,11 @@ def test_shopify_embedded_programmes_and_emails(dash, ctx, live, browser, axe_sc
     assert _preview(frame)["spendable"] == "195"
     _change_earn_rule(frame, "3")
     assert _preview(frame)["spendable"] == "435"  # 50 + 360 + 25
+    _add_rate(frame, "JPY", "0.01")
     frame.get_by_role("button", name="Save").first.click()
     frame.locator('[data-saved="loyalty"]').wait_for(timeout=15000)  # the script sent it with a session token
     db.session.expire_all()
-    assert db.session.get(Store, store.id).settings["loyalty"]["points_per_unit"]["default"] == "3"
+    assert db.session.get(Store, store.id).settings["loyalty"]["points_per_unit"] == {"default": "3", "JPY": "0.01"}
     _audit(frame, axe_script, f"shopify-programmes-{width}")
     _shot(page, f"shopify-programmes-{width}")
     admin.context.close()

@@ -37,6 +37,25 @@ def test_settings_round_trip(app, client, ctx):
     assert client.get("/admin/api/v1/loyalty/settings").status_code == 401
 
 
+def test_a_currency_rate_is_removed_with_null(app, client, ctx):
+    store = add_store("woocommerce", currency="EUR")
+    auth = _token(app, store)
+    patch = {"points_per_unit": {"JPY": "0.01", "USD": "2"}}
+    assert client.patch("/admin/api/v1/loyalty/settings", headers=auth, json=patch).status_code == 200
+    removed = client.patch("/admin/api/v1/loyalty/settings", headers=auth, json={"points_per_unit": {"JPY": None}})
+    assert removed.status_code == 200 and removed.json["points_per_unit"] == {"default": "1", "USD": "2"}
+    assert client.get("/admin/api/v1/loyalty/settings", headers=auth).json["points_per_unit"] == {
+        "default": "1",
+        "USD": "2",
+    }
+    assert "JPY" not in store.settings["loyalty"]["points_per_unit"]  # not kept as null
+    patch = {"points_per_unit": {"default": "3"}}
+    assert client.patch("/admin/api/v1/loyalty/settings", headers=auth, json=patch).status_code == 200
+    patch = {"points_per_unit": {"default": None}}  # the stored default removed: the programme's own again
+    reset = client.patch("/admin/api/v1/loyalty/settings", headers=auth, json=patch)
+    assert reset.status_code == 200 and reset.json["points_per_unit"] == {"default": "1", "USD": "2"}
+
+
 @pytest.mark.parametrize(
     ("patch", "field"),
     [

@@ -39,6 +39,20 @@ def test_the_link_opened_again_says_it_is_already_reviewed(app, client, ctx):
     assert "Stoneware mug, speckled glaze" in html
 
 
+def test_the_link_opened_again_shows_what_was_written_as_text(app, client, ctx):
+    paths = seed_shopper_pages()
+    written = "Rim <script>alert(1)</script> chipped & glued"
+    assert client.post(paths["review"], data={"rating": "5", "body": written}).status_code == 201
+    html = client.get(paths["review"]).get_data(as_text=True)
+    assert "Rim &lt;script&gt;alert(1)&lt;/script&gt; chipped &amp; glued" in html and "<script>alert" not in html
+    assert "It will appear once the shop has looked at it." not in html  # 5 stars: published at once
+    review = db.session.scalars(select(Review)).one()
+    review.status = "rejected"  # the store hid it
+    db.session.commit()
+    html = client.get(paths["review"]).get_data(as_text=True)
+    assert "The shop has chosen not to show it on its pages." in html and "rejected" not in html
+
+
 def test_a_closed_request_says_so_before_the_shopper_types(app, client, ctx):
     paths = seed_shopper_pages()
     request_row = db.session.scalars(select(ReviewRequest)).one()
