@@ -8,7 +8,8 @@ per order.
 
 While a batch is applied (inbox/batch.py) the handlers only mark the order (orders.defer_order, through
 followers.order_changed) and the customer (orders.refresh_customer); run_deferred() then, per store:
-1. loads the dirty orders, their refunds and fulfilments (one query per table) and derives each order;
+1. takes the dirty orders from the part's maps (queried when not held loaded), loads their refunds and
+   fulfilments (one query per table) and derives each order;
 2. recomputes the totals of the customers touched (theirs included), two queries in all;
 3. hands the derived orders to every follower's reconcile_many, in their registered order (loyalty: ledger rows
    and tiers loaded, points reconciled, accounts refreshed; referrals; reviews), then lets each settle what it
