@@ -35,6 +35,8 @@ from app.inbox.processing import _CONFLICT_RETRIES, finish, finish_all, mark_fai
 from app.platform.locks import lock_store
 from app.platform.sql import chunks, in_keys
 from app.records import batch_rows, batch_scope
+from app.records.history import POLICY_COLUMNS, known_policy
+from app.records.models import HistoryImport
 from app.stores.models import Store
 from connectors import get_connector
 from connectors.events import Event
@@ -100,10 +102,7 @@ def _apply_store(
     counts: Counter[str] = Counter()
     outcomes: list[Outcome] = []
     lock_store(session, store_id)  # harmless for a store that is gone
-    # Read once, under the lock (an uninstall applied by another worker is seen): a store's part is often one or
-    # two deliveries when many stores share a batch, so a second read of the store per part costs (bench/README.md,
-    # "bench/soak.py").
-    store = session.get(Store, store_id, populate_existing=True)
+    store = _read_store(session, store_id)
     deliveries = []
     for delivery in session.scalars(
         select(WebhookDelivery)
@@ -140,6 +139,23 @@ def _apply_store(
         counts[DONE] += len(done)
     session.commit()
     return counts
+
+
+def _read_store(session: Session, store_id: int) -> Store | None:
+    """The store's row, read once under the lock (an uninstall applied by another worker is seen), with its
+    history policy (records/history.py, which the followers ask for) in the same statement: a store's part is
+    often one to three deliveries when many stores share a batch, so each statement per part counts
+    (bench/README.md, "bench/process_parts.py")."""
+    found = session.execute(
+        select(Store, *POLICY_COLUMNS)
+        .outerjoin(HistoryImport, HistoryImport.store_id == Store.id)
+        .where(Store.id == store_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if found is None:
+        return None
+    known_policy(session, store_id, tuple(found[1:]))
+    return found[0]
 
 
 Outcome = tuple[WebhookDelivery, str | Exception, bool]

@@ -8,7 +8,8 @@ per order.
 
 While a batch is applied (inbox/batch.py) the handlers only mark the order (orders.defer_order, through
 followers.order_changed) and the customer (orders.refresh_customer); run_deferred() then, per store:
-1. loads the dirty orders, their refunds and fulfilments (one query per table) and derives each order;
+1. takes the dirty orders from the part's maps (queried when not held loaded), loads their refunds and
+   fulfilments (one query per table) and derives each order;
 2. recomputes the totals of the customers touched (theirs included), two queries in all;
 3. hands the derived orders to every follower's reconcile_many, in their registered order (loyalty: ledger rows
    and tiers loaded, points reconciled, accounts refreshed; referrals; reviews), then lets each settle what it
@@ -25,12 +26,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.platform.sql import in_keys
 from app.platform.types import utcnow
-from app.records import batch_scope, followers, orders
+from app.records import batch_rows, batch_scope, followers, orders
 from app.records.followers import LoadedOrder
 from app.records.models import Fulfillment, Order, OrderRefund
 from app.stores.models import Store
@@ -55,10 +56,30 @@ def run_deferred(session: Session, store: Store, now: datetime | None = None) ->
     session.flush()
 
 
+def _mapped_orders(session: Session, store_id: int, pids) -> tuple[list[Order], list[str]]:
+    """The dirty orders the part's maps hold (records/batch_rows.py: preloaded, or created by the part), loaded in
+    full, and the platform ids to query: at 1,000 stores a part holds one to three deliveries and the orders it
+    marks are the ones it named, so the re-read is mostly not needed. A key known absent stays absent (no row
+    to derive); an expired row is queried (its refresh would read it by id, without the store filter)."""
+    found: list[Order] = []
+    missing: list[str] = []
+    for pid in pids:
+        row = batch_rows.lookup(session, store_id, "order", pid)
+        if row is None:
+            continue
+        if row is batch_rows.MISS or inspect(row).expired_attributes:
+            missing.append(pid)
+        else:
+            found.append(row)
+    return found, missing
+
+
 def _derive_orders(session: Session, store: Store, pids) -> list[LoadedOrder]:
-    found = session.scalars(
-        select(Order).where(Order.store_id == store.id, in_keys(session, Order.platform_id, pids))
-    ).all()
+    found, missing = _mapped_orders(session, store.id, pids)
+    if missing:
+        found += session.scalars(
+            select(Order).where(Order.store_id == store.id, in_keys(session, Order.platform_id, missing))
+        ).all()
     refunds: dict[str, list[OrderRefund]] = defaultdict(list)
     for refund in session.scalars(
         select(OrderRefund)

@@ -90,6 +90,31 @@ def get_in_store(session: Session, model: type[T], ident: int, store_id: int, *,
     return session.scalar(stmt)
 
 
+def loaded_in_store(
+    session: Session, model: type[T], idents: Sequence[int], store_id: int
+) -> tuple[list[T], list[int]]:
+    """The rows of `model` with these primary keys that the session holds loaded in full and that are the
+    store's, and the keys it does not (to query). What a SELECT of the keys would return for the held ones: the
+    session's objects, their loaded values not overwritten. An expired row is left to the query, which reads
+    it with the store filter (an attribute refresh would read it by its id alone). The inbox batch's rows
+    preloaded or created in a store part are held, so the part's re-read of them is often not needed."""
+    rows: list[T] = []
+    missing: list[int] = []
+    for ident in idents:
+        held: Any = session.identity_map.get(identity_key(model, ident))
+        if held is None:
+            missing.append(ident)
+            continue
+        state = inspect(held)
+        if state.persistent and not state.expired_attributes and getattr(held, "store_id", None) == store_id:
+            rows.append(held)
+        elif state.persistent and getattr(held, "store_id", None) != store_id:
+            continue  # another store's row: a SELECT with the store filter would not return it either
+        else:
+            missing.append(ident)
+    return rows, missing
+
+
 def get_one_in_store(session: Session, model: type[T], ident: int, store_id: int, *, for_update: bool = False) -> T:
     """get_in_store for a row that must exist (Session.get_one that names the store): a row followed by a foreign
     key within the store, or a job's own row re-read. NoResultFound otherwise, as Session.get_one."""

@@ -40,22 +40,32 @@ class Policy:
         return placed_at < self.cutoff_at
 
 
-def policy(session: Session, store_id: int) -> Policy | None:
-    """The store's policy for past orders, None when it never imported its history (every order is present)."""
+def _cache(session: Session) -> dict[int, Policy | None]:
     real = session() if isinstance(session, scoped_session) else session  # db.session is a scoped_session
     transaction = real.get_transaction()
     held = session.info.get(_POLICIES)
     if held is None or held[0] is not transaction:  # read once per transaction: another process may set one up
         held = session.info[_POLICIES] = (transaction, {})
-    cache: dict[int, Policy | None] = held[1]
+    return held[1]
+
+
+#: The policy's columns, for a caller that reads them with the store's row (`known_policy`).
+POLICY_COLUMNS = (HistoryImport.cutoff_at, HistoryImport.earn_points, HistoryImport.tiers_from_past)
+
+
+def policy(session: Session, store_id: int) -> Policy | None:
+    """The store's policy for past orders, None when it never imported its history (every order is present)."""
+    cache = _cache(session)
     if store_id not in cache:
-        row = session.execute(
-            select(HistoryImport.cutoff_at, HistoryImport.earn_points, HistoryImport.tiers_from_past).where(
-                HistoryImport.store_id == store_id
-            )
-        ).first()
+        row = session.execute(select(*POLICY_COLUMNS).where(HistoryImport.store_id == store_id)).first()
         cache[store_id] = Policy(*row) if row is not None else None
     return cache[store_id]
+
+
+def known_policy(session: Session, store_id: int, row: tuple | None) -> None:
+    """The store's POLICY_COLUMNS as read in this transaction (None: no import row), so `policy` reads none: the
+    inbox batch reads them with the store's row, one statement fewer per store part (inbox/batch.py)."""
+    _cache(session)[store_id] = Policy(*row) if row is not None and row[0] is not None else None
 
 
 def forget_policy(session: Session, store_id: int) -> None:

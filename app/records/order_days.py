@@ -13,8 +13,8 @@ exactly that from the rows, set-based, just before the transaction commits (a `b
 the single path, the inbox batch, the history import and the commands alike):
 - the customers whose totals are recomputed (customers.refresh_totals, order_derived.refresh_deferred_customers:
   every order write, deletion and merge names the customers it touches, the order's previous one included)
-  get their chains recomputed with one window query (lag/lead); each order whose `prev_placed_at` changed marks
-  its day;
+  get their chains recomputed with one window query (lag/lead), written by one UPDATE; each order whose links
+  changed marks its day;
 - the orders derived (order_derived.derive_order: every snapshot, refund and parcel, both paths) and deleted mark
   their own day;
 - each marked day is recounted from the orders of that day (an index range of the day's orders).
@@ -94,45 +94,48 @@ def _standing(order: Any) -> Any:
 
 
 def _relink(session: Session, store_id: int, customer_ids: Sequence[int]) -> set[date]:
-    """The chains of these customers' orders; the days of the orders whose previous order changed."""
-    standing = _standing(Order)
+    """The chains of these customers' orders; the days of the orders whose links changed.
+
+    One UPDATE (it was three: clear the links of orders that do not stand, set changed previous links, set changed
+    next links): it runs once per store part of every inbox batch, and at 1,000 stores a part holds one to three
+    deliveries, so its statements are a fixed cost per part (bench/process_parts.py). The days it returns are
+    those of every order whose previous or next link changed, a superset of those whose "returning" changed:
+    a day recounted for nothing is recounted exactly, from its rows."""
+    stands = _standing(Order)
+    standing = case((stands, 1), else_=0)
     order_by = (Order.placed_at, Order.id)  # same instant: lower id first
+    partition = (Order.customer_id, standing)
+    prev = func.lag(Order.placed_at).over(partition_by=partition, order_by=order_by)
+    following = func.lead(Order.placed_at).over(partition_by=partition, order_by=order_by)
     chain = (
         select(
             Order.id.label("id"),
-            func.lag(Order.placed_at).over(partition_by=Order.customer_id, order_by=order_by).label("prev"),
-            func.lead(Order.placed_at).over(partition_by=Order.customer_id, order_by=order_by).label("next"),
+            # Orders that do not stand are out of every chain: both ends NULL.
+            case((stands, prev), else_=None).label("prev"),
+            case((stands, following), else_=None).label("next"),
         )
-        .where(Order.store_id == store_id, in_keys(session, Order.customer_id, customer_ids), standing)
-        .subquery()
-    )
-    # Orders that do not stand are out of every chain: both ends NULL.
-    session.execute(
-        update(Order)
         .where(
             Order.store_id == store_id,
             in_keys(session, Order.customer_id, customer_ids),
-            or_(Order.cancelled_at.is_not(None), Order.deleted_at.is_not(None)),
-            or_(Order.prev_placed_at.is_not(None), Order.next_placed_at.is_not(None)),
+            or_(stands, Order.prev_placed_at.is_not(None), Order.next_placed_at.is_not(None)),
         )
-        .values(prev_placed_at=None, next_placed_at=None)
-        .execution_options(synchronize_session=False, **NO_BALANCE)
+        .subquery()
     )
     changed = session.execute(
         update(Order)
-        .where(Order.id == chain.c.id, Order.prev_placed_at.is_distinct_from(chain.c.prev))
+        .where(
+            Order.store_id == store_id,
+            Order.id == chain.c.id,
+            or_(
+                Order.prev_placed_at.is_distinct_from(chain.c.prev),
+                Order.next_placed_at.is_distinct_from(chain.c.next),
+            ),
+        )
         .values(prev_placed_at=chain.c.prev, next_placed_at=chain.c.next)
         .returning(Order.placed_at)
         .execution_options(synchronize_session=False, **NO_BALANCE)
     ).scalars()
-    days = {d for d in map(day_of, changed) if d is not None}
-    session.execute(
-        update(Order)
-        .where(Order.id == chain.c.id, Order.next_placed_at.is_distinct_from(chain.c.next))
-        .values(next_placed_at=chain.c.next)
-        .execution_options(synchronize_session=False, **NO_BALANCE)
-    )
-    return days
+    return {d for d in map(day_of, changed) if d is not None}
 
 
 def _midnight(day: date | None) -> datetime:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from app.platform.sql import chunks, get_in_store, in_keys, set_together, values_of
+from app.platform.sql import chunks, get_in_store, in_keys, loaded_in_store, set_together, values_of
 from app.records import batch_rows, batch_scope, order_days
 from app.records.customers import TOTALS_COLUMNS, apply_totals, refresh_totals
 from app.records.models import Customer, Fulfillment, Order, OrderRefund
@@ -124,10 +124,13 @@ def refresh_deferred_customers(session: Session, store: Store) -> None:
     order_days.mark_customers(session, store.id, due)  # their orders' chain, before the commit
     # Two queries for all of them, no FOR UPDATE: the batch holds the store's advisory lock
     # (platform/locks.lock_store), which already serialises every writer of this store's rows.
+    session.flush()  # what autoflush did before the query below: a merged guest's deletion goes out first
     for chunk in chunks(due):
-        customers = session.scalars(
-            select(Customer).where(Customer.store_id == store.id, in_keys(session, Customer.id, chunk))
-        ).all()
+        customers, missing = loaded_in_store(session, Customer, chunk, store.id)
+        if missing:
+            customers += session.scalars(
+                select(Customer).where(Customer.store_id == store.id, in_keys(session, Customer.id, missing))
+            ).all()
         held: dict[int, list[Any]] = {cid: [] for cid in chunk}
         for order in session.execute(
             select(*TOTALS_COLUMNS).where(
