@@ -83,7 +83,7 @@ def _process_store(session: Session, store_id: int, ids: list[int], max_attempts
         finally:
             _stop(session)
     # One by one, each delivery in its own transaction with its derived work inline.
-    return Counter(process_delivery(session, delivery_id, max_attempts) for delivery_id in ids)
+    return Counter(process_delivery(session, delivery_id, store_id, max_attempts) for delivery_id in ids)
 
 
 def _stop(session: Session) -> None:

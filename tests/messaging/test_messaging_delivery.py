@@ -97,7 +97,7 @@ def test_worker_killed_after_claim_is_sent_once_after_the_lease(app, ctx, smtp, 
     message_id = _enqueue(store)
     lease = timedelta(seconds=app.config["MAIL_LEASE_SECONDS"])
     claimed = claim_due(db.session, now=mail_clock.now, limit=10, lease=lease)  # a worker claims, then dies
-    assert claimed == [(message_id, 1)]
+    assert claimed == [(message_id, 1, store.id)]
     from app.platform.queue import get_queue
 
     get_queue().enqueue("app.messaging.tasks.send_message", message_id, 1)  # its job, to run late
