@@ -67,7 +67,6 @@ CROSS_STORE_SCANS: dict[str, str] = {
     "app.platform.outbox:claim_due": "the workers' claim of due rows (inbox, outboxes), whatever their store",
     "app.platform.outbox:claim_ids": "the inbox's fair claim (inbox/claim.py): every store's share of due rows",
     "app.platform.leases:renew": "the heartbeat renews the lease of the rows a claim took, whatever their stores",
-    "app.inbox.batch:process_batch": "reads the store of each row the claim took, to split the batch by store",
     "app.scheduler:for_each_active_store": "the scheduler's list of stores with a step's work due (its due= subquery)",
     "app.inbox.processing:release_expired_leases": "the scheduler's sweep of crashed workers' leases",
     "app.inbox.processing:overdue_count": "the scheduler's count of deliveries pending too long (a metric)",

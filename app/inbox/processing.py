@@ -26,7 +26,7 @@ from app.inbox.claim import fair_ids
 from app.inbox.models import DONE, FAILED, PENDING, PROCESSING, WebhookDelivery
 from app.inbox.pipeline import apply_event
 from app.platform.locks import lock_store
-from app.platform.outbox import backoff, claim_ids
+from app.platform.outbox import Claimed, backoff, claim_ids
 from app.platform.sql import chunks, get_in_store, in_keys
 from app.platform.types import utcnow
 from app.stores.models import Store
@@ -41,14 +41,14 @@ DEFERRED = "deferred"  # parked by earlier releases for a later feature; the com
 _CONFLICT_RETRIES = 3
 
 
-def claim_batch(session: Session, limit: int, lease: timedelta = DEFAULT_LEASE) -> list[int]:
+def claim_batch(session: Session, limit: int, lease: timedelta = DEFAULT_LEASE) -> list[Claimed]:
     """Claim up to `limit` due deliveries (status `processing`, a lease, attempts + 1): a fair share of every
     store's oldest, then the oldest of any store (inbox/claim.py), leased by the outbox's claim
-    (platform/outbox.claim_ids); the worker renews the lease while it applies them (platform/leases.py)."""
+    (platform/outbox.claim_ids); the worker renews the lease while it applies them (platform/leases.py). Each
+    with its store, so the batch is split by store without reading the rows again."""
     now = utcnow()
     eligible = fair_ids(session.get_bind().dialect.name, limit, now)
-    claimed = claim_ids(session, WebhookDelivery, eligible, now=now, lease=lease, values={"status": PROCESSING})
-    return [delivery_id for delivery_id, _, _ in claimed]
+    return claim_ids(session, WebhookDelivery, eligible, now=now, lease=lease, values={"status": PROCESSING})
 
 
 def apply_delivery(session: Session, delivery: WebhookDelivery) -> str:
