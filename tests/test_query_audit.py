@@ -108,3 +108,27 @@ def test_a_job_carries_its_store_and_one_queued_before_that_reads_it_once(app, c
     assert _origins(new_shape, "job_by_id") == set()
     assert _origins(old_shape, "unscoped") == _origins(new_shape, "unscoped") == set()
     assert set(distribution.JOBS_BY_ID) <= {"app.platform.sql:job_store_id", "app.loyalty.redemption_tasks:_issue"}
+
+
+@pytest.mark.parametrize(
+    ("job", "gone"),
+    [
+        ("app.compliance.tasks:run_compliance_request", "missing"),
+        ("app.reviews.tasks:send_review_request", "missing"),
+        ("app.messaging.tasks:send_message", "skipped"),
+        ("app.recovery.tasks:work_case", {"status": "unknown"}),
+        ("app.surprises.tasks:work_surprise", {"status": "unknown"}),
+        ("app.campaigns.tasks:fan_out", {"batches": 0, "finished": 0}),
+        ("app.campaigns.tasks:send_batch", {}),
+        ("app.campaigns.tasks:create_coupon", {"status": "unknown"}),
+        ("app.referrals.tasks:create_friend_discount", "skipped"),
+        ("app.referrals.tasks:create_reward_discount", "skipped"),
+    ],
+)
+def test_a_job_of_the_old_shape_whose_row_is_gone_ends_quietly(app, ctx, job, gone):
+    """A job queued by the previous release (its row id alone) whose row was erased meanwhile (a store's data
+    deleted): its one lookup of the store finds nothing, and the job ends as a job for a missing row did."""
+    module, _, name = job.partition(":")
+    with _audited() as audit:
+        assert getattr(importlib.import_module(module), name)(999_999) == gone
+    assert _origins(audit, "job_by_id") == {"app.platform.sql:job_store_id"}
