@@ -64,8 +64,7 @@ FK_WITHOUT_STORE = frozenset(
 #: frame of the stack): the scheduler's sweeps and claims of due rows, whatever the store. On Citus each is a
 #: multi-shard query, run by one process a few times a minute, not per request.
 CROSS_STORE_SCANS: dict[str, str] = {
-    "app.platform.outbox:claim_due": "the workers' claim of due rows (inbox, outboxes), whatever their store",
-    "app.platform.outbox:claim_ids": "the inbox's fair claim (inbox/claim.py): every store's share of due rows",
+    "app.platform.outbox:claim_ids": "the claim of due rows (inboxes, outboxes; claim_due's too), any store",
     "app.platform.leases:renew": "the heartbeat renews the lease of the rows a claim took, whatever their stores",
     "app.scheduler:for_each_active_store": "the scheduler's list of stores with a step's work due (its due= subquery)",
     "app.inbox.processing:release_expired_leases": "the scheduler's sweep of crashed workers' leases",
