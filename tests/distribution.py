@@ -60,9 +60,10 @@ FK_WITHOUT_STORE = frozenset(
     }
 )  # fmt: skip
 
-#: Statements that scan every store by design, by the app function that issues them (module:qualname, any
-#: frame of the stack): the scheduler's sweeps and claims of due rows, whatever the store. On Citus each is a
-#: multi-shard query, run by one process a few times a minute, not per request.
+#: Statements that scan every store by design, by the app function that issues them (module:qualname of the
+#: innermost app frame: a caller of a listed function is not listed by extension, nor is a function that only
+#: calls one, tests/query_audit.py): the scheduler's sweeps and claims of due rows, whatever the store. On
+#: Citus each is a multi-shard query, run by one process a few times a minute, not per request.
 CROSS_STORE_SCANS: dict[str, str] = {
     "app.platform.outbox:claim_ids": "the claim of due rows (inboxes, outboxes; claim_due's too), any store",
     "app.platform.leases:renew": "the heartbeat renews the lease of the rows a claim took, whatever their stores",
