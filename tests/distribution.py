@@ -60,14 +60,13 @@ FK_WITHOUT_STORE = frozenset(
     }
 )  # fmt: skip
 
-#: Statements that scan every store by design, by the app function that issues them (module:qualname, any
-#: frame of the stack): the scheduler's sweeps and claims of due rows, whatever the store. On Citus each is a
-#: multi-shard query, run by one process a few times a minute, not per request.
+#: Statements that scan every store by design, by the app function that issues them (module:qualname of the
+#: innermost app frame: a caller of a listed function is not listed by extension, nor is a function that only
+#: calls one, tests/query_audit.py): the scheduler's sweeps and claims of due rows, whatever the store. On
+#: Citus each is a multi-shard query, run by one process a few times a minute, not per request.
 CROSS_STORE_SCANS: dict[str, str] = {
-    "app.platform.outbox:claim_due": "the workers' claim of due rows (inbox, outboxes), whatever their store",
-    "app.platform.outbox:claim_ids": "the inbox's fair claim (inbox/claim.py): every store's share of due rows",
+    "app.platform.outbox:claim_ids": "the claim of due rows (inboxes, outboxes; claim_due's too), any store",
     "app.platform.leases:renew": "the heartbeat renews the lease of the rows a claim took, whatever their stores",
-    "app.inbox.batch:process_batch": "reads the store of each row the claim took, to split the batch by store",
     "app.scheduler:for_each_active_store": "the scheduler's list of stores with a step's work due (its due= subquery)",
     "app.inbox.processing:release_expired_leases": "the scheduler's sweep of crashed workers' leases",
     "app.inbox.processing:overdue_count": "the scheduler's count of deliveries pending too long (a metric)",
@@ -81,6 +80,7 @@ CROSS_STORE_SCANS: dict[str, str] = {
     "app.referrals.service:find_code": "a referral link names only its code, unique across stores",
     "app.referrals.service:get_or_create_code": "a new code is checked unique across stores (see find_code)",
     "app.inbox.cli:retry": "`flask inbox retry`: the operator's replay of failed deliveries, any store",
+    "app.compliance.cli:_get": "`flask compliance show|export|run <id>`: the operator names a request by id alone",
     "app.inbox.cli:_follow": "`flask inbox retry --wait`: follows the rows it put back, any store",
     "app.messaging.callbacks:_message": "a provider's receipt names its message id only (MessageSid, wamid)",
     "app.messaging.callbacks:_stores_for": "an inbound SMS or WhatsApp concerns every store that wrote to the number",
@@ -94,31 +94,16 @@ CROSS_STORE_SCANS: dict[str, str] = {
 }
 
 
-#: Jobs whose argument is their row's id, the store read from the row (module:qualname of the function that
-#: reads it). Safe (the id came from our own enqueue, or an operator's command), but on Citus a lookup by
-#: primary key without store_id visits every shard: each goes once its job carries the store id (a change of
-#: job signatures, with jobs of the old shape still queued during a deploy). A list that may only shrink.
+#: Reads of a row by its id alone on behalf of a job (module:qualname of the function that reads it). Safe (the id
+#: came from our own enqueue), but on Citus a lookup by primary key without store_id visits every shard. Every job
+#: now carries its store id (2026-12-07: 16 entries -> 2); what is left:
+#: - platform/sql.job_store_id: a job queued before that change (its arguments are kept in Redis as enqueued)
+#:   reads its row's store once, by id; it goes once no job of the old shape can be left in a queue;
+#: - loyalty's redemption job, whose enqueue sites are in app/loyalty (its own change).
+#: A list that may only shrink.
 JOBS_BY_ID: dict[str, str] = {
-    name: "a job (or an operator's command) names its row by id alone"
-    for name in (
-        "app.compliance.run:run_request",
-        "app.compliance.tasks:run_compliance_request",
-        "app.compliance.cli:_get",
-        "app.reviews.requests:send_request",
-        "app.reviews.tasks:refresh_request_products",
-        "app.loyalty.redemption_tasks:_issue",
-        "app.referrals.tasks:create_friend_discount",
-        "app.referrals.tasks:create_reward_discount",
-        "app.recovery.tasks:_work",
-        "app.messaging.outbox:deliver",
-        "app.inbox.processing:process_delivery",
-        "app.inbox.processing:_record_failure",
-        # issue 24's jobs (found by the first run over the whole suite, 2026-12-07): their later reads name the store
-        "app.campaigns.runs:fan_out_step",
-        "app.campaigns.sending:send_batch",
-        "app.campaigns.coupons:create_coupon",
-        "app.surprises.tasks:_work",
-    )
+    "app.platform.sql:job_store_id": "a job queued before jobs carried their store: its store, read once by id",
+    "app.loyalty.redemption_tasks:_issue": "a redemption's job names its row by id alone",
 }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from app.extensions import db
 from tests import distribution
@@ -80,3 +80,55 @@ def test_an_inbox_batch_of_two_stores_names_the_store_of_every_delivery_it_reads
         assert process_all(app) == {"done": 2}
     unscoped = [row for row in audit.report()["kinds"].get("unscoped", []) if "webhook_inbox" in row["sql"]]
     assert unscoped == []
+
+
+def _origins(audit: Audit, kind: str) -> set[str]:
+    return {row["origin"] for row in audit.report()["kinds"].get(kind, [])}
+
+
+def test_a_job_carries_its_store_and_one_queued_before_that_reads_it_once(app, client, ctx):
+    """Every job is enqueued with its row's store id and its reads name it (none of JOBS_BY_ID's old entries is
+    left: the audit over the suite checks each job). A job of the old shape, queued before the deploy and still in
+    Redis, still runs: it reads its row's store once, by id (platform/sql.job_store_id), then names it."""
+    from app.compliance.models import ComplianceRequest
+    from app.compliance.tasks import run_compliance_request
+    from tests.compliance.conftest import compliance_payload, send
+
+    add_store("shopify")
+    send(client, "customers/redact", compliance_payload("customers_redact"))
+    process_all(app)
+    request_id, store_id = db.session.execute(select(ComplianceRequest.id, ComplianceRequest.store_id)).one()
+    db.session.remove()
+
+    with _audited() as old_shape:
+        assert run_compliance_request(request_id) == "completed"
+    with _audited() as new_shape:
+        assert run_compliance_request(request_id, store_id) == "completed"  # idempotent: nothing to do twice
+    assert _origins(old_shape, "job_by_id") == {"app.platform.sql:job_store_id"}
+    assert _origins(new_shape, "job_by_id") == set()
+    assert _origins(old_shape, "unscoped") == _origins(new_shape, "unscoped") == set()
+    assert set(distribution.JOBS_BY_ID) <= {"app.platform.sql:job_store_id", "app.loyalty.redemption_tasks:_issue"}
+
+
+@pytest.mark.parametrize(
+    ("job", "gone"),
+    [
+        ("app.compliance.tasks:run_compliance_request", "missing"),
+        ("app.reviews.tasks:send_review_request", "missing"),
+        ("app.messaging.tasks:send_message", "skipped"),
+        ("app.recovery.tasks:work_case", {"status": "unknown"}),
+        ("app.surprises.tasks:work_surprise", {"status": "unknown"}),
+        ("app.campaigns.tasks:fan_out", {"batches": 0, "finished": 0}),
+        ("app.campaigns.tasks:send_batch", {}),
+        ("app.campaigns.tasks:create_coupon", {"status": "unknown"}),
+        ("app.referrals.tasks:create_friend_discount", "skipped"),
+        ("app.referrals.tasks:create_reward_discount", "skipped"),
+    ],
+)
+def test_a_job_of_the_old_shape_whose_row_is_gone_ends_quietly(app, ctx, job, gone):
+    """A job queued by the previous release (its row id alone) whose row was erased meanwhile (a store's data
+    deleted): its one lookup of the store finds nothing, and the job ends as a job for a missing row did."""
+    module, _, name = job.partition(":")
+    with _audited() as audit:
+        assert getattr(importlib.import_module(module), name)(999_999) == gone
+    assert _origins(audit, "job_by_id") == {"app.platform.sql:job_store_id"}

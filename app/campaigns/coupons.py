@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.campaigns.models import COUPON_PENDING, FAILED, Campaign, CampaignSend
 from app.campaigns.sending import coupon_ends, queue_message
 from app.platform.outbox import backoff
-from app.platform.sql import get_one_in_store
+from app.platform.sql import get_in_store, get_one_in_store
 from app.records.models import Customer
 from app.stores.clients import NotConnected, client_for
 from app.stores.models import Store
@@ -50,8 +50,8 @@ def discount_spec(store: Store, campaign: Campaign, send: CampaignSend, customer
     )
 
 
-def create_coupon(session: Session, send_id: int, attempt: int | None, now: datetime) -> dict[str, Any]:
-    send = session.get(CampaignSend, send_id)
+def create_coupon(session: Session, send_id: int, store_id: int, attempt: int | None, now: datetime) -> dict[str, Any]:
+    send = get_in_store(session, CampaignSend, send_id, store_id)
     if send is None or send.status != COUPON_PENDING or (attempt is not None and send.attempts != attempt):
         session.commit()
         return {"status": send.status if send else "unknown"}

@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from app.campaigns.models import ACTIVE, FANNED, FANNING, FINISHED, Campaign, CampaignBatch, CampaignRun
-from app.platform.sql import get_one_in_store, insert_row
+from app.platform.sql import get_in_store, get_one_in_store, insert_row
 from app.records.models import Customer
 from app.segments import api as segments
 from app.stores.models import Store
@@ -54,11 +54,11 @@ def start_due(session: Session, now: datetime) -> list[int]:
     return started
 
 
-def fan_out_step(session: Session, run_id: int) -> tuple[str, int | None]:
+def fan_out_step(session: Session, run_id: int, store_id: int) -> tuple[str, int | None]:
     """One page of the run's audience into a batch: ("batch", its id), ("done", None) when no member is left,
     ("stop", None) when the run is not fanning (cancelled, finished) or another job moved the cursor first.
     Commits."""
-    run = session.get(CampaignRun, run_id)
+    run = get_in_store(session, CampaignRun, run_id, store_id)
     if run is None or run.status != FANNING:
         session.commit()
         return "stop", None

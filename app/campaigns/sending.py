@@ -37,7 +37,7 @@ from app.campaigns.models import (
     CampaignSend,
 )
 from app.messaging.api import MARKETING, choose_channel, resolve_locale, send_to_customer
-from app.platform.sql import get_one_in_store, insert_row
+from app.platform.sql import get_in_store, get_one_in_store, insert_row
 from app.records.models import Customer
 from app.segments import api as segments
 from app.stores.models import Store
@@ -103,9 +103,11 @@ def _eligible(session: Session, store: Store, campaign: Campaign, run: int, cust
     return entered or row.sent_run is None
 
 
-def send_batch(session: Session, batch_id: int, attempt: int | None, now: datetime) -> tuple[dict[str, int], list[int]]:
+def send_batch(
+    session: Session, batch_id: int, store_id: int, attempt: int | None, now: datetime
+) -> tuple[dict[str, int], list[int]]:
     """Work one batch; the caller commits. Counts of what it did, and the sends whose coupon is to be made."""
-    batch = session.get(CampaignBatch, batch_id, with_for_update=True)
+    batch = get_in_store(session, CampaignBatch, batch_id, store_id, for_update=True)
     if batch is None or batch.status != PENDING or (attempt is not None and batch.attempts != attempt):
         return {}, []
     store = session.get_one(Store, batch.store_id)

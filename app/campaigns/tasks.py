@@ -32,6 +32,7 @@ from app.messaging.api import mail_now
 from app.platform.jobs import job_app
 from app.platform.outbox import claim_due
 from app.platform.outbox_jobs import claim_and_enqueue, enqueue_row
+from app.platform.sql import job_store_id
 from app.stores.models import Store
 
 log = logging.getLogger(__name__)
@@ -42,46 +43,59 @@ JOBS = {"fan_out": "app.campaigns.tasks.fan_out", "batch": "app.campaigns.tasks.
         "coupon": "app.campaigns.tasks.create_coupon"}  # fmt: skip
 
 
-def enqueue(kind: str, row_id: int, attempt: int | None = None) -> bool:
-    return enqueue_row(JOBS[kind], row_id, attempt, job_timeout=JOB_TIMEOUT, event=ENQUEUE_FAILED)
+def enqueue(kind: str, row_id: int, attempt: int | None, store_id: int) -> bool:
+    return enqueue_row(JOBS[kind], row_id, attempt, store_id, job_timeout=JOB_TIMEOUT, event=ENQUEUE_FAILED)
 
 
-def fan_out(run_id: int, attempt: int | None = None) -> dict[str, int]:
+# Each job's `store_id` is None when it was queued before jobs carried their store: looked up once by the row's id
+# (platform/sql.job_store_id), so the jobs of the old shape still in Redis after the deploy run.
+
+
+def fan_out(run_id: int, attempt: int | None = None, store_id: int | None = None) -> dict[str, int]:
     """PAGES_PER_JOB pages of the run's audience into batches (each enqueued), then a fresh job for the rest."""
     app = job_app()
     with app.app_context():
         try:
+            store_id = job_store_id(db.session, CampaignRun, run_id, store_id)
+            if store_id is None:
+                return {"batches": 0, "finished": 0}
             written = 0
             for _ in range(runs.PAGES_PER_JOB):
-                outcome, batch_id = runs.fan_out_step(db.session, run_id)
+                outcome, batch_id = runs.fan_out_step(db.session, run_id, store_id)
                 if outcome != "batch" or batch_id is None:
                     return {"batches": written, "finished": int(outcome == "done")}
                 written += 1
-                enqueue("batch", batch_id)
-            enqueue("fan_out", run_id)
+                enqueue("batch", batch_id, None, store_id)
+            enqueue("fan_out", run_id, None, store_id)
             return {"batches": written, "finished": 0}
         finally:
             db.session.remove()
 
 
-def send_batch(batch_id: int, attempt: int | None = None) -> dict[str, int]:
+def send_batch(batch_id: int, attempt: int | None = None, store_id: int | None = None) -> dict[str, int]:
     app = job_app()
     with app.app_context():
         try:
-            counts, coupon_ids = sending.send_batch(db.session, batch_id, attempt, mail_now(app))
+            store_id = job_store_id(db.session, CampaignBatch, batch_id, store_id)
+            if store_id is None:
+                return {}
+            counts, coupon_ids = sending.send_batch(db.session, batch_id, store_id, attempt, mail_now(app))
             db.session.commit()
             for send_id in coupon_ids:
-                enqueue("coupon", send_id)
+                enqueue("coupon", send_id, None, store_id)
             return counts
         finally:
             db.session.remove()
 
 
-def create_coupon(send_id: int, attempt: int | None = None) -> dict[str, Any]:
+def create_coupon(send_id: int, attempt: int | None = None, store_id: int | None = None) -> dict[str, Any]:
     app = job_app()
     with app.app_context():
         try:
-            return coupons.create_coupon(db.session, send_id, attempt, mail_now(app))
+            store_id = job_store_id(db.session, CampaignSend, send_id, store_id)
+            if store_id is None:
+                return {"status": "unknown"}
+            return coupons.create_coupon(db.session, send_id, store_id, attempt, mail_now(app))
         finally:
             db.session.remove()
 
@@ -94,11 +108,12 @@ def tick(app: Flask) -> dict[str, int]:
             db.session.commit()
             totals = {"runs_started": len(started), "fan_out": 0, "batches": 0, "coupons": 0}
             active = (Store, Store.id == CampaignRun.store_id)
-            for run_id, attempt in claim_due(db.session, CampaignRun, now=now, limit=CLAIM, lease=LEASE,
+            for run_id, attempt, store_id in claim_due(db.session, CampaignRun, now=now, limit=CLAIM, lease=LEASE,
                     where=[CampaignRun.status == FANNING, Store.status == "active",
                            CampaignRun.locked_until.is_(None) | (CampaignRun.locked_until <= now)],
                     order_by=[CampaignRun.id], join=active):  # fmt: skip
-                totals["fan_out"] += enqueue("fan_out", run_id, attempt)
+                assert store_id is not None  # campaign_runs.store_id is not null
+                totals["fan_out"] += enqueue("fan_out", run_id, attempt, store_id)
             totals["batches"] = _claim("batch", CampaignBatch, PENDING, CampaignBatch.id, now)
             totals["coupons"] = _claim("coupon", CampaignSend, COUPON_PENDING, CampaignSend.next_attempt_at, now)
             open_batches = exists().where(CampaignBatch.run_id == CampaignRun.id, CampaignBatch.status == PENDING)

@@ -81,10 +81,11 @@ def export(request_id: int, output: str | None) -> None:
 def run(request_id: int) -> None:
     """Run one request now, in this process (a failed one is reset and tried again)."""
     request = _get(request_id)
+    store_id = request.store_id
     if request.status == FAILED:
         request.status, request.attempts, request.next_attempt_at = PENDING, 0, None
         db.session.commit()
-    print_json({"id": request_id, "status": run_request(db.session, request_id)})
+    print_json({"id": request_id, "status": run_request(db.session, request_id, store_id)})
 
 
 @compliance_cli.command("request")

@@ -15,10 +15,10 @@ log = logging.getLogger(__name__)
 JOB = "app.compliance.tasks.run_compliance_request"
 
 
-def enqueue_request(request_id: int) -> bool:
+def enqueue_request(request_id: int, store_id: int) -> bool:
     """Queue the job for a request; False (the sweep retries later) when Redis is away."""
     try:
-        get_queue().enqueue(JOB, request_id, job_timeout=3600, result_ttl=0, failure_ttl=7 * 86400)
+        get_queue().enqueue(JOB, request_id, store_id, job_timeout=3600, result_ttl=0, failure_ttl=7 * 86400)
         return True
     except RedisError as exc:
         log.warning("compliance.enqueue_failed", extra={"request_id": request_id, "reason": reason(exc)})

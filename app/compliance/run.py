@@ -47,9 +47,9 @@ class Subject:
     customers: list[Customer] = field(default_factory=list)
 
 
-def run_request(session: Session, request_id: int) -> str:
+def run_request(session: Session, request_id: int, store_id: int) -> str:
     """Run one request to completion and commit; returns its status. Never raises for a failing request."""
-    request = session.get(Request, request_id, with_for_update=True)
+    request = get_in_store(session, Request, request_id, store_id, for_update=True)
     if request is None:
         session.rollback()
         return "missing"
@@ -65,7 +65,7 @@ def run_request(session: Session, request_id: int) -> str:
         session.commit()
     except Exception as exc:  # noqa: BLE001  (recorded and retried with backoff, never dropped)
         session.rollback()
-        request = session.get(Request, request_id)
+        request = get_in_store(session, Request, request_id, store_id)
         if request is None:
             return "missing"
         request.attempts += 1

@@ -130,8 +130,8 @@ def enqueue_after_commit(session: Session, request: Request) -> None:
 
     Best effort: if Redis is away the scheduler's sweep enqueues it after REQUEUE_AFTER.
     """
-    request_id = request.id
-    on_commit(object_session(request) or session, lambda: enqueue_request(request_id))
+    request_id, store_id = request.id, request.store_id
+    on_commit(object_session(request) or session, lambda: enqueue_request(request_id, store_id))
 
 
 def adopt_deferred(session: Session, limit: int = 200) -> int:
@@ -158,19 +158,21 @@ def adopt_deferred(session: Session, limit: int = 200) -> int:
     return len(rows)
 
 
-def due_request_ids(session: Session, limit: int = 100) -> list[int]:
-    """Pending requests whose enqueue is due; leased for REQUEUE_AFTER so one tick enqueues each once. Commits."""
+def due_request_ids(session: Session, limit: int = 100) -> list[tuple[int, int]]:
+    """Pending requests whose enqueue is due, (id, store id); leased for REQUEUE_AFTER so one tick enqueues each
+    once. Commits."""
     now = utcnow()
-    ids = list(
-        session.scalars(
-            select(Request.id)
+    due = list(
+        session.execute(
+            select(Request.id, Request.store_id)
             .where(Request.status == PENDING, or_(Request.next_attempt_at.is_(None), Request.next_attempt_at <= now))
             .order_by(Request.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
-        )
+        ).tuples()
     )
-    if ids:
+    if due:
+        ids = [request_id for request_id, _ in due]
         session.execute(update(Request).where(Request.id.in_(ids)).values(next_attempt_at=now + REQUEUE_AFTER))
     session.commit()
-    return ids
+    return due

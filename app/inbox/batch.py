@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import orjson
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from app.inbox.models import DONE, FAILED, PROCESSING, WebhookDelivery
 from app.inbox.pipeline import apply_event
 from app.inbox.processing import _CONFLICT_RETRIES, finish, finish_all, mark_failure, process_delivery
 from app.platform.locks import lock_store
+from app.platform.outbox import Claimed
 from app.platform.sql import chunks, in_keys
 from app.records import batch_rows, batch_scope
 from app.records.history import POLICY_COLUMNS, known_policy
@@ -52,19 +53,15 @@ log = logging.getLogger(__name__)
 STORE_PART = 500
 
 
-def process_batch(session: Session, ids: list[int], max_attempts: int) -> Counter[str]:
-    """Apply claimed deliveries, one transaction per store part; returns a count per outcome. Never raises for
-    a bad delivery. A store's lock is held for its own part of the batch only, not for the other stores'."""
+def process_batch(session: Session, claimed: Sequence[Claimed], max_attempts: int) -> Counter[str]:
+    """Apply claimed deliveries (with their stores, as the claim returned them), one transaction per store
+    part; returns a count per outcome. Never raises for a bad delivery. A store's lock is held for its own part
+    of the batch only, not for the other stores'."""
     by_store: dict[int, list[int]] = defaultdict(list)
-    for chunk in chunks(ids):  # a batch of 2000 is over SQLite's 999 parameters before 3.32
-        for delivery_id, store_id in session.execute(
-            select(WebhookDelivery.id, WebhookDelivery.store_id).where(in_keys(session, WebhookDelivery.id, chunk))
-        ):
-            by_store[store_id].append(delivery_id)
-    session.rollback()  # nothing written: end the read so each store's transaction starts fresh
+    for delivery_id, _, store_id in claimed:
+        assert store_id is not None  # webhook_inbox.store_id is not null
+        by_store[store_id].append(delivery_id)
     counts: Counter[str] = Counter()
-    if missing := len(ids) - sum(map(len, by_store.values())):
-        counts["skipped"] = missing
     parsed: dict[int, list[Event] | Exception] = {}
     for store_id in sorted(by_store):
         for part in chunks(sorted(by_store[store_id]), STORE_PART):
@@ -85,7 +82,7 @@ def _process_store(session: Session, store_id: int, ids: list[int], max_attempts
         finally:
             _stop(session)
     # One by one, each delivery in its own transaction with its derived work inline.
-    return Counter(process_delivery(session, delivery_id, max_attempts) for delivery_id in ids)
+    return Counter(process_delivery(session, delivery_id, store_id, max_attempts) for delivery_id in ids)
 
 
 def _stop(session: Session) -> None:
@@ -104,11 +101,15 @@ def _apply_store(
     lock_store(session, store_id)  # harmless for a store that is gone
     store = _read_store(session, store_id)
     deliveries = []
-    for delivery in session.scalars(
-        select(WebhookDelivery)
-        .where(WebhookDelivery.store_id == store_id, in_keys(session, WebhookDelivery.id, ids))
-        .order_by(WebhookDelivery.id)
-    ):
+    found = list(
+        session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.store_id == store_id, in_keys(session, WebhookDelivery.id, ids))
+            .order_by(WebhookDelivery.id)
+        )
+    )
+    counts["skipped"] += len(ids) - len(found)  # gone since the claim (the store's data erased)
+    for delivery in found:
         if delivery.status == PROCESSING:
             deliveries.append(delivery)
         else:

@@ -26,8 +26,8 @@ from app.inbox.claim import fair_ids
 from app.inbox.models import DONE, FAILED, PENDING, PROCESSING, WebhookDelivery
 from app.inbox.pipeline import apply_event
 from app.platform.locks import lock_store
-from app.platform.outbox import backoff, claim_ids
-from app.platform.sql import chunks, in_keys
+from app.platform.outbox import Claimed, backoff, claim_ids
+from app.platform.sql import chunks, get_in_store, in_keys
 from app.platform.types import utcnow
 from app.stores.models import Store
 from connectors import get_connector
@@ -41,14 +41,14 @@ DEFERRED = "deferred"  # parked by earlier releases for a later feature; the com
 _CONFLICT_RETRIES = 3
 
 
-def claim_batch(session: Session, limit: int, lease: timedelta = DEFAULT_LEASE) -> list[int]:
+def claim_batch(session: Session, limit: int, lease: timedelta = DEFAULT_LEASE) -> list[Claimed]:
     """Claim up to `limit` due deliveries (status `processing`, a lease, attempts + 1): a fair share of every
     store's oldest, then the oldest of any store (inbox/claim.py), leased by the outbox's claim
-    (platform/outbox.claim_ids); the worker renews the lease while it applies them (platform/leases.py)."""
+    (platform/outbox.claim_ids); the worker renews the lease while it applies them (platform/leases.py). Each
+    with its store, so the batch is split by store without reading the rows again."""
     now = utcnow()
     eligible = fair_ids(session.get_bind().dialect.name, limit, now)
-    claimed = claim_ids(session, WebhookDelivery, eligible, now=now, lease=lease, values={"status": PROCESSING})
-    return [delivery_id for delivery_id, _ in claimed]
+    return claim_ids(session, WebhookDelivery, eligible, now=now, lease=lease, values={"status": PROCESSING})
 
 
 def apply_delivery(session: Session, delivery: WebhookDelivery) -> str:
@@ -64,11 +64,11 @@ def apply_delivery(session: Session, delivery: WebhookDelivery) -> str:
     return DONE
 
 
-def process_delivery(session: Session, delivery_id: int, max_attempts: int) -> str:
-    """Apply one claimed delivery and record the outcome. Never raises for a bad delivery."""
+def process_delivery(session: Session, delivery_id: int, store_id: int, max_attempts: int) -> str:
+    """Apply one claimed delivery of the store and record the outcome. Never raises for a bad delivery."""
     for _ in range(_CONFLICT_RETRIES):
         try:
-            delivery = session.get(WebhookDelivery, delivery_id)
+            delivery = get_in_store(session, WebhookDelivery, delivery_id, store_id)
             if delivery is None or delivery.status != PROCESSING:
                 session.rollback()
                 return "skipped"
@@ -83,11 +83,11 @@ def process_delivery(session: Session, delivery_id: int, max_attempts: int) -> s
             last: Exception = exc
         except ConnectorError as exc:
             session.rollback()
-            return _record_failure(session, delivery_id, exc, permanent=True, max_attempts=max_attempts)
+            return _record_failure(session, delivery_id, store_id, exc, permanent=True, max_attempts=max_attempts)
         except Exception as exc:  # noqa: BLE001  (a bug or an outage: retried with backoff, never dropped)
             session.rollback()
-            return _record_failure(session, delivery_id, exc, permanent=False, max_attempts=max_attempts)
-    return _record_failure(session, delivery_id, last, permanent=False, max_attempts=max_attempts)
+            return _record_failure(session, delivery_id, store_id, exc, permanent=False, max_attempts=max_attempts)
+    return _record_failure(session, delivery_id, store_id, last, permanent=False, max_attempts=max_attempts)
 
 
 def _finished(status: str, error: str | None) -> dict[str, Any]:
@@ -112,8 +112,10 @@ def finish_all(session: Session, store_id: int, ids: Sequence[int], status: str)
         )
 
 
-def _record_failure(session: Session, delivery_id: int, exc: Exception, *, permanent: bool, max_attempts: int) -> str:
-    delivery = session.get(WebhookDelivery, delivery_id)
+def _record_failure(
+    session: Session, delivery_id: int, store_id: int, exc: Exception, *, permanent: bool, max_attempts: int
+) -> str:
+    delivery = get_in_store(session, WebhookDelivery, delivery_id, store_id)
     if delivery is None:
         return "skipped"
     status = mark_failure(delivery, exc, permanent=permanent, max_attempts=max_attempts)

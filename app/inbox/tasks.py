@@ -38,14 +38,15 @@ def process_inbox(max_seconds: float = 30.0) -> dict[str, int]:
         deadline = time.monotonic() + max_seconds
         try:
             while True:
-                ids = claim_batch(db.session, batch, lease)
-                if not ids:
+                claimed = claim_batch(db.session, batch, lease)
+                if not claimed:
                     break
+                ids = [delivery_id for delivery_id, _, _ in claimed]
                 # Renewed while the batch runs: a killed worker's rows are due again one lease after its last beat.
                 with kept_leased(
                     db.engine, WebhookDelivery, ids, lease=lease, where=[WebhookDelivery.status == PROCESSING]
                 ):
-                    done = process_batch(db.session, ids, max_attempts)
+                    done = process_batch(db.session, claimed, max_attempts)
                 deliveries_processed(done)  # per batch, so a long drain shows its rate as it goes
                 for status, n in done.items():
                     counts[status] = counts.get(status, 0) + n

@@ -86,7 +86,7 @@ def schedule_callbacks(app: Flask) -> dict[str, int]:
                 values={"status": PROCESSING},
             )
             queue = get_queue()
-            for callback_id, attempt in claimed:
+            for callback_id, attempt, _ in claimed:  # provider_callbacks have no store yet (a worker finds it)
                 queue.enqueue(JOB, callback_id, attempt, job_id=f"provider-callback-{callback_id}-{attempt}")
             return {"claimed": len(claimed)}
         finally:

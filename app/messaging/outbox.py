@@ -34,6 +34,7 @@ from app.messaging.render import Rendered, render
 from app.messaging.samples import is_test
 from app.messaging.store_settings import email_settings
 from app.platform import outbox as platform_outbox
+from app.platform.sql import get_in_store
 from app.stores.models import Store
 
 if TYPE_CHECKING:
@@ -101,8 +102,8 @@ def release_expired(session: Session, now: datetime) -> int:
     return cast("CursorResult[Any]", result).rowcount or 0
 
 
-def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[tuple[int, int]]:
-    """Claim up to `limit` due queued messages of active stores; returns (message id, attempt) pairs."""
+def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[platform_outbox.Claimed]:
+    """Claim up to `limit` due queued messages of active stores; returns (message id, attempt, store id)."""
     return platform_outbox.claim_due(
         session,
         Message,
@@ -157,12 +158,19 @@ def _finish(message: Message, status: str, error: str | None) -> None:
 
 
 def deliver(
-    session: Session, message_id: int, attempt: int | None, *, channel: Channel, config: Any, now: datetime
+    session: Session,
+    message_id: int,
+    store_id: int,
+    attempt: int | None,
+    *,
+    channel: Channel,
+    config: Any,
+    now: datetime,
 ) -> str:
     """Send one claimed message; returns its new status ("skipped" when it is not ours to send)."""
     from app.messaging import _suppressed_hash
 
-    message = session.get(Message, message_id)
+    message = get_in_store(session, Message, message_id, store_id)
     if message is None or message.status != SENDING or (attempt is not None and message.attempts != attempt):
         session.rollback()
         return "skipped"

@@ -1,7 +1,7 @@
 """The e-mail outbox's job and scheduler step.
 
 `schedule_messages(app)` (a scheduler step): return expired leases, claim due
-messages and enqueue one `send_message(message_id, attempt)` job each (ids
+messages and enqueue one `send_message(message_id, attempt, store_id)` job each (ids
 only). A lost enqueue (Redis away) costs one lease: the row is claimed again
 when it expires. `send_message` renders and sends through the configured
 channel (app/messaging/channels.py) and records the outcome.
@@ -16,11 +16,12 @@ from flask import Flask
 
 from app.extensions import db
 from app.messaging.channels import channel_from_config
-from app.messaging.models import FAILED, QUEUED
+from app.messaging.models import FAILED, QUEUED, Message
 from app.messaging.outbox import claim_due, deliver, release_expired
 from app.platform.jobs import job_app
 from app.platform.metrics import outbox_failed, outbox_retried
 from app.platform.queue import get_queue
+from app.platform.sql import job_store_id
 from app.platform.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -32,12 +33,18 @@ def mail_now(app: Flask) -> datetime:
     return clock() if clock else utcnow()
 
 
-def send_message(message_id: int, attempt: int | None = None) -> str:
+def send_message(message_id: int, attempt: int | None = None, store_id: int | None = None) -> str:
+    """`store_id` is None for a job queued before jobs carried it: looked up once (platform/sql.job_store_id), so
+    the jobs of the old shape still in Redis after the deploy are sent."""
     app = job_app()
     with app.app_context():
         try:
+            store_id = job_store_id(db.session, Message, message_id, store_id)
+            if store_id is None:
+                return "skipped"
             channel = channel_from_config(app.config)
-            outcome = deliver(db.session, message_id, attempt, channel=channel, config=app.config, now=mail_now(app))
+            now = mail_now(app)
+            outcome = deliver(db.session, message_id, store_id, attempt, channel=channel, config=app.config, now=now)
             if outcome in (FAILED, QUEUED):  # given up on, or put back with a backoff
                 (outbox_failed if outcome == FAILED else outbox_retried)("message")
             return outcome
@@ -53,8 +60,8 @@ def schedule_messages(app: Flask) -> dict[str, int]:
             lease = timedelta(seconds=app.config["MAIL_LEASE_SECONDS"])
             claimed = claim_due(db.session, now=now, limit=app.config["MAIL_BATCH_SIZE"], lease=lease)
             queue = get_queue()
-            for message_id, attempt in claimed:
-                queue.enqueue(JOB, message_id, attempt, job_id=f"message-{message_id}-{attempt}")
+            for message_id, attempt, store_id in claimed:
+                queue.enqueue(JOB, message_id, attempt, store_id, job_id=f"message-{message_id}-{attempt}")
             if claimed or released:
                 log.info("messaging.scheduled", extra={"claimed": len(claimed), "released": released})
             return {"claimed": len(claimed), "released": released}

@@ -18,9 +18,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, SQLColumnExpression, event, select, update
+from sqlalchemy import Select, SQLColumnExpression, event, null, select, update
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 from sqlalchemy.sql import ColumnElement
 
@@ -31,6 +31,15 @@ _PENDING = "platform.on_commit"  # the key of Session.info holding the callbacks
 def backoff(attempt: int, base: float, cap: float) -> timedelta:
     """The wait before retry number `attempt` (1-based): base, 2*base, 4*base... at most `cap` seconds."""
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempt - 1)))
+
+
+class Claimed(NamedTuple):
+    """A claimed row: its id, the attempt the claim made (a job compares it with the row's), and its store (None
+    for a table without one), so the job it is enqueued for names its store (docs/deployment.md, Citus)."""
+
+    id: int
+    attempt: int
+    store_id: int | None
 
 
 def claim_due(
@@ -44,8 +53,8 @@ def claim_due(
     order_by: Sequence[SQLColumnExpression[Any]],
     join: tuple[type[Any], ColumnElement[bool]] | None = None,
     values: Mapping[str, Any] | None = None,
-) -> list[tuple[int, int]]:
-    """Claim up to `limit` rows of `model` matching `where`, first by `order_by`; (id, attempt) pairs by id.
+) -> list[Claimed]:
+    """Claim up to `limit` rows of `model` matching `where`, first by `order_by`; by id.
 
     `join` is (the other model, the on clause), for conditions on another table; only `model`'s rows are
     locked. `values` are set besides the lease and the attempt. Commits (also when nothing was claimed).
@@ -65,7 +74,7 @@ def claim_ids(
     now: datetime,
     lease: timedelta,
     values: Mapping[str, Any] | None = None,
-) -> list[tuple[int, int]]:
+) -> list[Claimed]:
     """claim_due's lease and attempt for the rows of `model` whose ids `eligible` selects, for a choice of rows
     claim_due's where and order cannot express (inbox/claim.py: a fair share per store). `eligible` locks its
     rows itself (FOR UPDATE SKIP LOCKED on PostgreSQL) and holds only due rows. Commits."""
@@ -73,12 +82,12 @@ def claim_ids(
         update(model)
         .where(model.id.in_(eligible.scalar_subquery()))
         .values(**dict(values or {}), locked_until=now + lease, attempts=model.attempts + 1)
-        .returning(model.id, model.attempts)
+        .returning(model.id, model.attempts, getattr(model, "store_id", null()))
         # The commit below expires every loaded row: nothing in the session needs to follow the update.
         .execution_options(synchronize_session=False)
     ).all()
     session.commit()
-    return sorted((int(row[0]), int(row[1])) for row in rows)
+    return sorted(Claimed(int(row[0]), int(row[1]), None if row[2] is None else int(row[2])) for row in rows)
 
 
 def on_commit(session: Session | scoped_session[Any], fn: Callable[[], object]) -> None:

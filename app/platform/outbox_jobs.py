@@ -9,10 +9,10 @@ each claimed one (DESIGN.md, app/platform/ in the layout).
   types the migrations already gave those tables (tests/test_schema_and_cli.py compares them).
 - `claim_and_enqueue(session, model, ...)`: claims rows of `model` whose status is one of `statuses`, whose
   `next_attempt_at` has come and whose lease is free (plus the caller's `where`, e.g. an active store through
-  `join`), oldest due first unless `order_by` says otherwise, and enqueues `job(row_id, attempt)` for each. The
-  worker compares the attempt with the row's, so a job that outlived its lease does nothing. Returns how many
-  jobs were enqueued.
-- `enqueue_row(job, row_id, attempt, ...)`: one such job. Redis down is logged, not raised: the row's lease
+  `join`), oldest due first unless `order_by` says otherwise, and enqueues `job(row_id, attempt, store_id)` for
+  each (the store, so the job's reads name it). The worker compares the attempt with the row's, so a job that
+  outlived its lease does nothing. Returns how many jobs were enqueued.
+- `enqueue_row(job, row_id, attempt, store_id, ...)`: one such job. Redis down is logged, not raised: the row's lease
   passes and a later tick claims it again (the row, not the queue, is what holds the work).
 """
 
@@ -76,13 +76,18 @@ def claim_and_enqueue(
         order_by=order_by or [model.next_attempt_at],
         join=join,
     )
-    return sum(enqueue_row(job, row_id, attempt, job_timeout=job_timeout, event=event) for row_id, attempt in claimed)
+    return sum(
+        enqueue_row(job, row_id, attempt, store_id, job_timeout=job_timeout, event=event)
+        for row_id, attempt, store_id in claimed
+    )
 
 
-def enqueue_row(job: str, row_id: int, attempt: int | None, *, job_timeout: int, event: str) -> bool:
-    """Enqueue `job(row_id, attempt)`; False (logged as `event`) when Redis is down."""
+def enqueue_row(
+    job: str, row_id: int, attempt: int | None, store_id: int | None, *, job_timeout: int, event: str
+) -> bool:
+    """Enqueue `job(row_id, attempt, store_id)`; False (logged as `event`) when Redis is down."""
     try:
-        get_queue().enqueue(job, row_id, attempt, job_timeout=job_timeout, result_ttl=3600, failure_ttl=86400)
+        get_queue().enqueue(job, row_id, attempt, store_id, job_timeout=job_timeout, result_ttl=3600, failure_ttl=86400)
         return True
     except RedisError as exc:  # the lease passes and a later tick claims the row again
         log.warning(event, extra={"job": job, "row_id": row_id, "reason": reason(exc)})

@@ -130,3 +130,16 @@ def reread_in_store(session: Session, model: type[T], ident: int, store_id: int)
     table: Any = model
     stmt = select(model).where(table.id == ident, table.store_id == store_id)
     return session.scalars(stmt.execution_options(populate_existing=True)).one()
+
+
+def job_store_id(session: Session, model: type[Any], ident: int, store_id: int | None) -> int | None:
+    """The store of a job's row: the store id the job carries, else its row's, read once by the row's id alone
+    (None when the row is gone). The fallback is for jobs queued before jobs carried their store (the deploy of
+    2026-12-07: RQ keeps a job's arguments as they were enqueued, and a deploy does not drain the queue); once no
+    job of the old shape can be left in Redis it can go, and with it this function's entry in
+    tests/distribution.py:JOBS_BY_ID (on Citus that read visits every shard)."""
+    if store_id is not None:
+        return store_id
+    table: Any = model
+    found = session.scalar(select(table.store_id).where(table.id == ident))
+    return None if found is None else int(found)

@@ -1,9 +1,9 @@
 """The coupon of a case, created and taken back through the store's client, and the scheduler step that moves them.
 
 tick(app): claims due `pending` and `reversing` cases of active stores (app/platform/outbox_jobs.py over
-outbox.claim_due: FOR UPDATE SKIP LOCKED and a lease, `attempts + 1`) and enqueues `work_case(case_id, attempt)`;
-a job whose attempt is no longer the row's does nothing, so a worker killed after its claim leads to one call at
-most per lease.
+outbox.claim_due: FOR UPDATE SKIP LOCKED and a lease, `attempts + 1`) and enqueues
+`work_case(case_id, attempt, store_id)`; a job whose attempt is no longer the row's does nothing, so a worker
+killed after its claim leads to one call at most per lease.
 work_case: `pending` -> client_for(store).create_discount (the code was drawn when the case opened and the
 connectors look it up first: a retry after a lost answer never makes a second coupon), then `issued` and the
 apology queued on the customer's channel (send_to_customer, dedupe key `recovery:<id>:apology`); `reversing` ->
@@ -26,7 +26,7 @@ from app.extensions import db
 from app.messaging.api import mail_now, send_to_customer
 from app.platform.jobs import job_app
 from app.platform.outbox_jobs import claim_and_enqueue
-from app.platform.sql import get_in_store
+from app.platform.sql import get_in_store, get_one_in_store, job_store_id
 from app.records.models import Customer
 from app.recovery.models import DUE, FAILED, ISSUED, PENDING, REVERSED, REVERSING, RecoveryCase
 from app.recovery.service import coupon_text
@@ -62,11 +62,15 @@ def tick(app: Flask) -> dict[str, int]:
             db.session.remove()
 
 
-def work_case(case_id: int, attempt: int | None = None) -> dict[str, Any]:
+def work_case(case_id: int, attempt: int | None = None, store_id: int | None = None) -> dict[str, Any]:
+    """`store_id` is None for a job queued before jobs carried it: looked up once (platform/sql.job_store_id)."""
     app = job_app()
     with app.app_context():
         try:
-            return _work(case_id, attempt, mail_now(app))
+            store_id = job_store_id(db.session, RecoveryCase, case_id, store_id)
+            if store_id is None:
+                return {"status": "unknown"}
+            return _work(case_id, attempt, store_id, mail_now(app))
         finally:
             db.session.remove()
 
@@ -89,8 +93,8 @@ def discount_spec(store: Store, case: RecoveryCase, customer: Customer | None) -
     )
 
 
-def _work(case_id: int, attempt: int | None, now: datetime) -> dict[str, Any]:
-    case = db.session.get(RecoveryCase, case_id)
+def _work(case_id: int, attempt: int | None, store_id: int, now: datetime) -> dict[str, Any]:
+    case = get_in_store(db.session, RecoveryCase, case_id, store_id)
     if case is None or case.status not in DUE or (attempt is not None and case.attempts != attempt):
         return {"status": case.status if case else "unknown"}
     store = db.session.get_one(Store, case.store_id)
@@ -107,7 +111,7 @@ def _work(case_id: int, attempt: int | None, now: datetime) -> dict[str, Any]:
         max_seconds=RETRY_MAX_SECONDS,
     )
     error, wait, done = outcome.error, outcome.wait, outcome.platform_id
-    case = db.session.get_one(RecoveryCase, case_id)
+    case = get_one_in_store(db.session, RecoveryCase, case_id, store_id)
     if done is not None:
         return _succeeded(store, case, customer, done, creating, now)
     assert error is not None

@@ -107,7 +107,7 @@ def landing(code: str) -> Response:
     if new:
         from app.referrals.tasks import enqueue
 
-        enqueue("create_friend_discount", invite.id)
+        enqueue("create_friend_discount", invite.id, invite.store_id)
     token = landing_token(store, invite)
     response = _answer(_render(store, "code", invite, token))
     response.set_cookie(COOKIE, token, max_age=60 * 86400, httponly=True, samesite="Lax", path="/ref")

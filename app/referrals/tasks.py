@@ -24,6 +24,7 @@ from app.platform.jobs import job_app
 from app.platform.locks import lock_store
 from app.platform.logs import reason
 from app.platform.queue import get_queue
+from app.platform.sql import get_in_store, get_one_in_store, job_store_id
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.referrals.models import PENDING, QUALIFIED, Referral, ReferralInvite
@@ -41,17 +42,23 @@ STALE = timedelta(minutes=10)
 TRANSIENT = (StoreUnavailable, RateLimited)
 
 
-def enqueue(job: str, row_id: int) -> None:
+def enqueue(job: str, row_id: int, store_id: int) -> None:
     try:
-        get_queue().enqueue(f"app.referrals.tasks.{job}", row_id, retry=RETRY)
+        get_queue().enqueue(f"app.referrals.tasks.{job}", row_id, store_id, retry=RETRY)
     except Exception as exc:  # noqa: BLE001  (Redis away: the tick re-enqueues stale rows)
         log.warning("referrals.enqueue_failed", extra={"job": job, "referral_row_id": row_id, "reason": reason(exc)})
 
 
-def create_friend_discount(invite_id: int) -> str:
+# Each job's `store_id` is None when it was queued before jobs carried their store: looked up once by the row's id
+# (platform/sql.job_store_id), so the jobs of the old shape still in Redis (or waiting for a retry) after the
+# deploy run.
+
+
+def create_friend_discount(invite_id: int, store_id: int | None = None) -> str:
     with job_app().app_context():
         try:
-            invite = db.session.get(ReferralInvite, invite_id)
+            store_id = job_store_id(db.session, ReferralInvite, invite_id, store_id)
+            invite = get_in_store(db.session, ReferralInvite, invite_id, store_id) if store_id else None
             store = db.session.get(Store, invite.store_id) if invite else None
             if invite is None or store is None or store.status != "active" or invite.discount_status != "pending":
                 return "skipped"
@@ -79,14 +86,16 @@ def create_friend_discount(invite_id: int) -> str:
             db.session.remove()
 
 
-def create_reward_discount(referral_id: int) -> str:
+def create_reward_discount(referral_id: int, store_id: int | None = None) -> str:
     with job_app().app_context():
         try:
-            referral = db.session.get(Referral, referral_id)
+            store_id = job_store_id(db.session, Referral, referral_id, store_id)
+            referral = get_in_store(db.session, Referral, referral_id, store_id) if store_id else None
             store = db.session.get(Store, referral.store_id) if referral else None
             if referral is None or store is None or referral.status != QUALIFIED or store.status != "active":
                 return "skipped"
-            referrer = db.session.get_one(Customer, referral.referrer_customer_id)  # the FK cascades: it exists
+            # the FK cascades: it exists
+            referrer = get_one_in_store(db.session, Customer, referral.referrer_customer_id, store.id)
             now = utcnow()
             try:
                 created = client_for(store).create_discount(reward_spec(store, referral, referrer, now))
@@ -125,9 +134,9 @@ def run_store(store: Store, now: datetime) -> dict[str, int]:
     ).all()
     session.commit()
     for referral_id in discounts:
-        enqueue("create_reward_discount", referral_id)
+        enqueue("create_reward_discount", referral_id, store.id)
     for invite_id in stale:
-        enqueue("create_friend_discount", invite_id)
+        enqueue("create_friend_discount", invite_id, store.id)
     return {"rewarded": rewarded, "reward_codes": len(discounts), "requeued": len(stale)}
 
 

@@ -145,8 +145,8 @@ def cancel_request(session: Session, store: Store, request: ReviewRequest, reaso
     session.flush()
 
 
-def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[tuple[int, int]]:
-    """Claim due requests and reminders of active stores; (request id, attempt) pairs. Commits."""
+def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[platform_outbox.Claimed]:
+    """Claim due requests and reminders of active stores; (request id, attempt, store id). Commits."""
     return platform_outbox.claim_due(
         session,
         ReviewRequest,
@@ -190,9 +190,9 @@ def _skip(store: Store, request: ReviewRequest, reason: str) -> str:
     return "skipped"
 
 
-def send_request(session: Session, request_id: int, attempt: int | None, now: datetime) -> str:
+def send_request(session: Session, request_id: int, store_id: int, attempt: int | None, now: datetime) -> str:
     """Turn a claimed request (or its reminder) into an outbox message. Caller commits."""
-    request = session.get(ReviewRequest, request_id, with_for_update=True)
+    request = get_in_store(session, ReviewRequest, request_id, store_id, for_update=True)
     if request is None:
         return "missing"
     if attempt is not None and request.attempts != attempt:

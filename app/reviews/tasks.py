@@ -1,7 +1,7 @@
 """Review requests: the scheduler step that claims due requests and reminders, and the job that sends one.
 
 `schedule_review_requests(app)` claims due rows with a lease (REVIEW_LEASE_SECONDS) and enqueues
-`send_review_request(request_id, attempt)`. A worker killed between the claim and the send leaves the lease
+`send_review_request(request_id, attempt, store_id)`. A worker killed between the claim and the send leaves the lease
 to expire; the row is claimed again with a new attempt number, and the first job, if it ever runs, sees
 a newer attempt and does nothing. The message itself is enqueued with dedupe key `review_request:<id>`
 (`review_reminder:<id>`), so even two jobs that both got through would write one outbox row.
@@ -23,6 +23,7 @@ from app.extensions import db
 from app.messaging.api import mail_now
 from app.platform.jobs import job_app
 from app.platform.queue import get_queue
+from app.platform.sql import get_in_store, job_store_id
 from app.records.catalog import order_product_ids
 from app.records.catalog_tasks import refresh_products
 from app.records.models import Order
@@ -36,13 +37,18 @@ JOB = "app.reviews.tasks.send_review_request"
 LIVE = (SCHEDULED, SENT)  # a first send, or its reminder
 
 
-def send_review_request(request_id: int, attempt: int | None = None) -> str:
+def send_review_request(request_id: int, attempt: int | None = None, store_id: int | None = None) -> str:
+    """`store_id` is None for a job queued before jobs carried it: looked up once (platform/sql.job_store_id), so
+    the jobs of the old shape still in Redis after the deploy run."""
     app = job_app()
     with app.app_context():
         try:
             now = mail_now(app)
-            refresh_request_products(request_id, attempt, now)  # HTTP to the store, before the message is built
-            outcome = send_request(db.session, request_id, attempt, now)
+            store_id = job_store_id(db.session, ReviewRequest, request_id, store_id)
+            if store_id is None:
+                return "missing"
+            refresh_request_products(request_id, store_id, attempt, now)  # HTTP to the store, before the message
+            outcome = send_request(db.session, request_id, store_id, attempt, now)
             db.session.commit()
             return outcome
         finally:
@@ -56,8 +62,8 @@ def schedule_review_requests(app: Flask) -> dict[str, int]:
             limit = app.config.get("REVIEW_BATCH_SIZE", 100)
             claimed = claim_due(db.session, now=mail_now(app), limit=limit, lease=lease)
             queue = get_queue()
-            for request_id, attempt in claimed:
-                queue.enqueue(JOB, request_id, attempt, job_id=f"review-request-{request_id}-{attempt}")
+            for request_id, attempt, store_id in claimed:
+                queue.enqueue(JOB, request_id, attempt, store_id, job_id=f"review-request-{request_id}-{attempt}")
             if claimed:
                 log.info("reviews.scheduled", extra={"claimed": len(claimed)})
             return {"claimed": len(claimed)}
@@ -65,11 +71,11 @@ def schedule_review_requests(app: Flask) -> dict[str, int]:
             db.session.remove()
 
 
-def refresh_request_products(request_id: int, attempt: int | None, now: datetime) -> str:
+def refresh_request_products(request_id: int, store_id: int, attempt: int | None, now: datetime) -> str:
     """fetched | cached | unavailable | skipped. Commits (or rolls back) what it read; run in an app context."""
     if not current_app.config.get("CATALOG_FETCH", True):
         return "skipped"
-    request = db.session.get(ReviewRequest, request_id)
+    request = get_in_store(db.session, ReviewRequest, request_id, store_id)
     if request is None or (attempt is not None and request.attempts != attempt) or request.status not in LIVE:
         db.session.rollback()
         return "skipped"  # send_request decides what happens to it; nothing worth fetching for

@@ -1,8 +1,8 @@
 """A surprise delivered and taken back, and the scheduler step that moves them (docs/surprises.md#delivery).
 
 tick(app): claims due `pending` and `reversing` surprises of active stores (app/platform/outbox_jobs.py over
-outbox.claim_due: FOR UPDATE SKIP LOCKED and a lease, `attempts + 1`) and enqueues `work_surprise(id, attempt)`;
-a job whose attempt is no longer the row's does nothing.
+outbox.claim_due: FOR UPDATE SKIP LOCKED and a lease, `attempts + 1`) and enqueues
+`work_surprise(id, attempt, store_id)`; a job whose attempt is no longer the row's does nothing.
 work_surprise: a code (percentage, fixed amount, free shipping) is created in the store through the call recovery's
 coupon uses (app/stores/discount_calls.py: the code drawn with the row is the idempotency key, the connectors look
 it up first and read back what the store stored), then `issued` and the message queued on the customer's channel
@@ -27,7 +27,7 @@ from app.loyalty.api import credit_points, reverse_credit
 from app.messaging.api import MARKETING, mail_now, send_to_customer
 from app.platform.jobs import job_app
 from app.platform.outbox_jobs import claim_and_enqueue
-from app.platform.sql import get_in_store, reread_in_store
+from app.platform.sql import get_in_store, job_store_id, reread_in_store
 from app.records.models import Customer
 from app.stores.discount_calls import discount_call
 from app.stores.models import Store
@@ -64,11 +64,15 @@ def tick(app: Flask) -> dict[str, int]:
             db.session.remove()
 
 
-def work_surprise(surprise_id: int, attempt: int | None = None) -> dict[str, Any]:
+def work_surprise(surprise_id: int, attempt: int | None = None, store_id: int | None = None) -> dict[str, Any]:
+    """`store_id` is None for a job queued before jobs carried it: looked up once (platform/sql.job_store_id)."""
     app = job_app()
     with app.app_context():
         try:
-            return _work(surprise_id, attempt, mail_now(app))
+            store_id = job_store_id(db.session, Surprise, surprise_id, store_id)
+            if store_id is None:
+                return {"status": "unknown"}
+            return _work(surprise_id, attempt, store_id, mail_now(app))
         finally:
             db.session.remove()
 
@@ -80,8 +84,8 @@ def _moved(store_id: int, surprise_id: int, from_status: str, /, **values: Any) 
     return bool(db.session.execute(stmt, execution_options={"synchronize_session": False}).rowcount)  # type: ignore[attr-defined]
 
 
-def _work(surprise_id: int, attempt: int | None, now: datetime) -> dict[str, Any]:
-    surprise = db.session.get(Surprise, surprise_id)
+def _work(surprise_id: int, attempt: int | None, store_id: int, now: datetime) -> dict[str, Any]:
+    surprise = get_in_store(db.session, Surprise, surprise_id, store_id)
     if surprise is None or surprise.status not in DUE or (attempt is not None and surprise.attempts != attempt):
         return {"status": surprise.status if surprise else "unknown"}
     store = db.session.get_one(Store, surprise.store_id)

@@ -63,9 +63,11 @@ def run_requests(app) -> list[str]:
     """What the scheduler and a worker do: adopt/enqueue, then the job for each request."""
     with app.app_context():
         sweep()
-        ids = db.session.scalars(select(ComplianceRequest.id).order_by(ComplianceRequest.id)).all()
+        rows = db.session.execute(
+            select(ComplianceRequest.id, ComplianceRequest.store_id).order_by(ComplianceRequest.id)
+        ).all()
         db.session.remove()
-    return [run_compliance_request(i) for i in ids]
+    return [run_compliance_request(request_id, store_id) for request_id, store_id in rows]
 
 
 def personal_strings() -> list[str]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.inbox.models import DONE, FAILED, PENDING, PROCESSING, WebhookDelivery
-from app.inbox.processing import claim_batch
+from app.inbox.processing import claim_batch as claim_rows
 from app.platform.types import utcnow
 from tests.helpers import add_store
 
@@ -40,6 +40,19 @@ def _deliveries(store_id: int, count: int, **columns: object) -> list[int]:
     db.session.add_all(rows)
     db.session.commit()
     return [row.id for row in rows]
+
+
+def claim_batch(session: Session, limit: int) -> list[int]:
+    """The claim's delivery ids, each claimed with its row's store (what process_batch splits the batch by)."""
+    claimed = claim_rows(session, limit)
+    ids = [delivery_id for delivery_id, _, _ in claimed]
+    stores = dict(
+        session.execute(select(WebhookDelivery.id, WebhookDelivery.store_id).where(WebhookDelivery.id.in_(ids)))
+        .tuples()
+        .all()
+    )
+    assert {delivery_id: store_id for delivery_id, _, store_id in claimed} == stores
+    return ids
 
 
 def _store_of(ids: list[int]) -> Counter[int]:

@@ -92,12 +92,27 @@ def test_transient_errors_stop_after_max_attempts(app, ctx, smtp, mail_clock, mo
     assert (row.status, row.attempts) == ("failed", 3)
 
 
+def test_a_send_job_queued_by_the_previous_release_still_sends(app, ctx, smtp, mail_clock):
+    """Jobs carry their store id now (the claim returns it); the previous release enqueued the message id and the
+    attempt alone, and such jobs are still in Redis after a deploy: they read the store once and send."""
+    store = add_store()
+    message_id = _enqueue(store)
+    lease = timedelta(seconds=app.config["MAIL_LEASE_SECONDS"])
+    assert claim_due(db.session, now=mail_clock.now, limit=10, lease=lease) == [(message_id, 1, store.id)]
+    from app.platform.queue import get_queue
+
+    get_queue().enqueue("app.messaging.tasks.send_message", message_id, 1)  # the old shape: no store id
+    assert run_jobs(app) == 1
+    assert len(smtp.messages) == 1
+    assert _row(message_id).status == "sent"
+
+
 def test_worker_killed_after_claim_is_sent_once_after_the_lease(app, ctx, smtp, mail_clock):
     store = add_store()
     message_id = _enqueue(store)
     lease = timedelta(seconds=app.config["MAIL_LEASE_SECONDS"])
     claimed = claim_due(db.session, now=mail_clock.now, limit=10, lease=lease)  # a worker claims, then dies
-    assert claimed == [(message_id, 1)]
+    assert claimed == [(message_id, 1, store.id)]
     from app.platform.queue import get_queue
 
     get_queue().enqueue("app.messaging.tasks.send_message", message_id, 1)  # its job, to run late

@@ -21,7 +21,7 @@ def test_a_living_workers_lease_outlasts_its_length_and_a_stopped_ones_lapses(ap
     for n in range(2):
         body = dumps(shopify_order(5001 + n))
         client.post("/webhooks/shopify", data=body, headers=shopify_headers("orders/create", body))
-    ids = claim_batch(db.session, 10, LEASE)
+    ids = [delivery_id for delivery_id, _, _ in claim_batch(db.session, 10, LEASE)]
     assert len(ids) == 2
     finished = ids[1]
     claimed_until = db.session.get(WebhookDelivery, ids[0]).locked_until

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import DateTime, Integer, String, or_, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from app.platform.outbox import backoff, claim_due, on_commit
+from app.platform.outbox import Claimed, backoff, claim_due, on_commit
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -84,7 +84,7 @@ def _add(app, *rows: Row) -> None:
         session.commit()
 
 
-def _claim(session: Session, limit: int = 10, now: datetime = NOW) -> list[tuple[int, int]]:
+def _claim(session: Session, limit: int = 10, now: datetime = NOW) -> list[Claimed]:
     return claim_due(
         session,
         Row,
@@ -111,8 +111,8 @@ def test_claim_due_takes_due_rows_in_order_sets_the_lease_and_counts_the_attempt
         Row(id=5, status="queued", due_at=NOW - timedelta(minutes=30), attempts=0, locked_until=NOW + LEASE),
     )
     with _session(app) as session:
-        assert _claim(session, limit=1) == [(4, 3)]  # the earliest due first
-        assert _claim(session) == [(1, 1)]
+        assert _claim(session, limit=1) == [(4, 3, None)]  # the earliest due first (a table without a store)
+        assert _claim(session) == [(1, 1, None)]
         assert _claim(session) == []
         rows = {row.id: row for row in session.scalars(select(Row))}
     assert (rows[4].status, rows[4].attempts) == ("sending", 3)
@@ -136,16 +136,16 @@ def test_claim_due_skips_rows_another_worker_holds_locked(app, table):
         # The first worker is inside its claim: rows 4 and 3 (the earliest due) locked, not yet updated.
         held = first.scalars(select(Row.id).where(Row.id.in_([3, 4])).with_for_update()).all()
         assert sorted(held) == [3, 4]
-        assert _claim(second) == [(1, 1), (2, 1)]  # no wait, no row of the first worker's
+        assert _claim(second) == [(1, 1, None), (2, 1, None)]  # no wait, no row of the first worker's
         first.commit()
-        assert _claim(first) == [(3, 1), (4, 1)]
+        assert _claim(first) == [(3, 1, None), (4, 1, None)]
         assert _claim(second) == []
 
 
 def test_two_workers_claiming_at_once_never_take_the_same_row(app, table):
     _postgres_only(app)
     _add(app, *(Row(id=i, status="queued", due_at=NOW - timedelta(seconds=i), attempts=0) for i in range(1, 201)))
-    claimed: list[list[tuple[int, int]]] = [[], []]
+    claimed: list[list[Claimed]] = [[], []]
     start = threading.Barrier(2)
 
     def worker(index: int) -> None:
@@ -159,9 +159,9 @@ def test_two_workers_claiming_at_once_never_take_the_same_row(app, table):
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    ids = [row_id for batch in claimed for row_id, _ in batch]
+    ids = [row_id for batch in claimed for row_id, _, _ in batch]
     assert sorted(ids) == list(range(1, 201))  # every row once: none twice, none left
-    assert {attempt for batch in claimed for _, attempt in batch} == {1}
+    assert {attempt for batch in claimed for _, attempt, _ in batch} == {1}
 
 
 # --- on_commit -----------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ class _Base(DeclarativeBase):  # a metadata of its own: the app's (migrations, f
 class Row(OutboxColumns, _Base):
     __tablename__ = "platform_outbox_jobs_test"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[int] = mapped_column(Integer, default=7)
     status: Mapped[str] = mapped_column(String(16))
 
 
@@ -34,13 +35,13 @@ class _Queue:
     """Records what is enqueued; `down` makes it fail as RQ does when Redis does not answer."""
 
     def __init__(self) -> None:
-        self.jobs: list[tuple[str, int, int, int]] = []
+        self.jobs: list[tuple[str, int, int, int, int]] = []
         self.down = False
 
-    def enqueue(self, job: str, row_id: int, attempt: int, **options: int) -> None:
+    def enqueue(self, job: str, row_id: int, attempt: int, store_id: int, **options: int) -> None:
         if self.down:
             raise RedisConnectionError("Connection refused")
-        self.jobs.append((job, row_id, attempt, options["job_timeout"]))
+        self.jobs.append((job, row_id, attempt, store_id, options["job_timeout"]))
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def test_due_rows_of_the_statuses_are_claimed_and_enqueued_once_each(app, queue)
     db.session.add_all(
         [
             Row(id=1, status="pending", next_attempt_at=NOW - timedelta(minutes=1)),
-            Row(id=2, status="reversing", next_attempt_at=NOW - timedelta(hours=1), attempts=3),
+            Row(id=2, store_id=8, status="reversing", next_attempt_at=NOW - timedelta(hours=1), attempts=3),
             Row(id=3, status="pending", next_attempt_at=NOW + timedelta(minutes=1)),  # not due yet
             Row(id=4, status="issued", next_attempt_at=NOW - timedelta(hours=1)),  # not a due status
             Row(id=5, status="pending", next_attempt_at=NOW - timedelta(hours=2), locked_until=NOW + LEASE),
@@ -77,7 +78,8 @@ def test_due_rows_of_the_statuses_are_claimed_and_enqueued_once_each(app, queue)
     db.session.commit()
     assert _tick() == 2
     assert _tick() == 0  # leased now: a second scheduler pass takes nothing
-    assert sorted(queue.jobs) == [(JOB, 1, 1, 120), (JOB, 2, 4, 120)]
+    # each job names its row's store, so the job's reads can name it too (docs/deployment.md, Citus)
+    assert sorted(queue.jobs) == [(JOB, 1, 1, 7, 120), (JOB, 2, 4, 8, 120)]
 
 
 def test_an_enqueue_lost_to_redis_is_claimed_again_when_the_lease_passes(app, queue):
@@ -89,5 +91,5 @@ def test_an_enqueue_lost_to_redis_is_claimed_again_when_the_lease_passes(app, qu
     queue.down = False
     assert _tick(NOW + LEASE) == 1
     row = db.session.scalars(select(Row)).one()
-    assert queue.jobs == [(JOB, 1, 2, 120)]  # the second claim's attempt: a job of the first would do nothing
+    assert queue.jobs == [(JOB, 1, 2, 7, 120)]  # the second claim's attempt: a job of the first would do nothing
     assert row.attempts == 2

@@ -20,7 +20,7 @@ ORDERS = (9001, 9002, 9003, 9004, 9005)
 ROUNDS = 3  # one customer per round: a race lost by chance in one round is very unlikely to be lost in all
 
 
-def _send_concurrently(app, claimed: list[tuple[int, int]]) -> list[str]:
+def _send_concurrently(app, claimed: list[tuple[int, int, int | None]]) -> list[str]:
     """Each claimed request sent by its own thread (own app context and session), all released at once."""
     from app.reviews.tasks import send_review_request
 
@@ -28,11 +28,11 @@ def _send_concurrently(app, claimed: list[tuple[int, int]]) -> list[str]:
     outcomes: list[str] = []
     errors: list[BaseException] = []
 
-    def worker(request_id: int, attempt: int) -> None:
+    def worker(request_id: int, attempt: int, store_id: int | None) -> None:
         try:
             with app.app_context():
                 barrier.wait(timeout=10)
-                outcomes.append(send_review_request(request_id, attempt))
+                outcomes.append(send_review_request(request_id, attempt, store_id))
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 

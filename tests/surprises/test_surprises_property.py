@@ -132,10 +132,10 @@ def _run(app, plan, deliveries: list[OrderChanged], jobs_after: set[int], fake: 
 
 
 def _jobs(app) -> None:
-    due = db.session.scalars(select(Surprise.id).where(Surprise.status.in_(DUE))).all()
+    due = db.session.execute(select(Surprise.id, Surprise.store_id).where(Surprise.status.in_(DUE))).all()
     db.session.commit()
-    for surprise_id in due:
-        tasks._work(surprise_id, None, NOW)
+    for surprise_id, store_id in due:
+        tasks._work(surprise_id, None, store_id, NOW)
     db.session.remove()
 
 
