@@ -96,14 +96,12 @@ CROSS_STORE_SCANS: dict[str, str] = {
 
 #: Reads of a row by its id alone on behalf of a job (module:qualname of the function that reads it). Safe (the id
 #: came from our own enqueue), but on Citus a lookup by primary key without store_id visits every shard. Every job
-#: now carries its store id (2026-12-07: 16 entries -> 2); what is left:
-#: - platform/sql.job_store_id: a job queued before that change (its arguments are kept in Redis as enqueued)
-#:   reads its row's store once, by id; it goes once no job of the old shape can be left in a queue;
-#: - loyalty's redemption job, whose enqueue sites are in app/loyalty (its own change).
+#: now carries its store id (2026-12-07: 16 entries -> 2; loyalty's redemption job: 2 -> 1); what is left:
+#: platform/sql.job_store_id: a job queued before that change (its arguments are kept in Redis as enqueued) reads
+#: its row's store once, by id; it goes once no job of the old shape can be left in a queue.
 #: A list that may only shrink.
 JOBS_BY_ID: dict[str, str] = {
     "app.platform.sql:job_store_id": "a job queued before jobs carried their store: its store, read once by id",
-    "app.loyalty.redemption_tasks:_issue": "a redemption's job names its row by id alone",
 }
 
 

@@ -28,6 +28,8 @@ import os
 import re
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -142,6 +144,27 @@ _COLUMNS = re.compile(r"SELECT ([^,()]+(?:\([^()]*\))?[^,]*?), (?:(?!\bFROM\b).)
 
 def _module(path: str) -> str:
     return os.path.relpath(path, ROOT)[: -len(".py")].replace(os.sep, ".")
+
+
+@contextmanager
+def audited() -> Iterator[Audit]:
+    """An audit of the statements the app's engine sends within the block, whichever the backend: a test's own
+    check of what one piece of code issues (the run's audit, on PostgreSQL, fails only the unscoped ones)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    audit = Audit()
+    event.listen(db.engine, "before_cursor_execute", audit)
+    try:
+        yield audit
+    finally:
+        event.remove(db.engine, "before_cursor_execute", audit)
+
+
+def origins(audit: Audit, kind: str) -> set[str]:
+    """The functions that issued statements of this kind (distribution.classify's, or the audit's own)."""
+    return {row["origin"] for row in audit.report()["kinds"].get(kind, [])}
 
 
 _audit: Audit | None = None

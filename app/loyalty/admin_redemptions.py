@@ -60,7 +60,7 @@ def redeem_for(
         redemption = redeem(db.session, store, customer, body["reward_id"], body["idempotency_key"], utcnow())
         db.session.commit()
     if redemption.status == "pending":
-        enqueue_issue(redemption.id)
+        enqueue_issue(redemption.id, redemption.store_id)
         return jsonify(as_dict(redemption)), 202
     return jsonify(as_dict(redemption)), 201
 

@@ -123,7 +123,7 @@ def redeem_command(store_ref: str, who: str, reward_id: str, idempotency_key: st
         audit.record(db.session, store, "points.redeem", f"redemption:{redemption.id}", diff)
     db.session.commit()
     if redemption.status == "pending":
-        enqueue_issue(redemption.id)
+        enqueue_issue(redemption.id, redemption.store_id)
     print_json(as_dict(redemption))
 
 

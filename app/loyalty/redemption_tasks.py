@@ -1,16 +1,18 @@
 """Jobs that turn a redemption into a discount code at the store, and the scheduler step that keeps them moving.
 
-issue_discount(redemption_id): builds the DiscountSpec (single use, that customer only, expiry from settings) and
-calls the store's client (app/stores/clients.client_for(store).create_discount), which looks the code up before
-creating it, so a retry (a lost answer, a crash after the create) never makes a second code. Outcomes:
+issue_discount(redemption_id, store_id=...): reads the redemption within its store, builds the DiscountSpec (single
+use, that customer only, expiry from settings) and calls the store's client
+(app/stores/clients.client_for(store).create_discount), which looks the code up before creating it, so a retry (a
+lost answer, a crash after the create) never makes a second code. Outcomes:
 - created or found: `issued`;
 - RateLimited: next attempt after the wait it carries (Shopify's cost throttle or Retry-After), at most
   REDEMPTION_MAX_RETRY_WAIT_SECONDS;
 - StoreUnavailable (5xx, timeout): exponential backoff from REDEMPTION_RETRY_BASE_SECONDS;
 - a permanent refusal (UserErrors, AccessDenied, a 4xx, the store uninstalled) or REDEMPTION_MAX_ATTEMPTS reached:
   `failed`, and the held points go back (release_hold, once).
-Retries are rows, not RQ retries: the job records next_attempt_at and tick() re-enqueues due pending rows, which
-also covers an enqueue lost after redeem's commit or a worker that died mid-job (the lease passes).
+Retries are rows, not RQ retries: the job records next_attempt_at and tick() re-enqueues due pending rows (with
+their store ids), which also covers an enqueue lost after redeem's commit or a worker that died mid-job (the lease
+passes).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from redis.exceptions import RedisError
+from sqlalchemy import select
 
 from app.extensions import db
 from app.loyalty import redemptions as service
@@ -30,7 +33,7 @@ from app.platform.logs import reason
 from app.platform.metrics import outbox_failed, outbox_retried
 from app.platform.outbox import backoff
 from app.platform.queue import get_queue
-from app.platform.sql import get_in_store
+from app.platform.sql import get_in_store, job_store_id, reread_in_store
 from app.platform.types import utcnow
 from app.records.models import Customer
 from app.stores.clients import NotConnected, client_for
@@ -41,37 +44,54 @@ from connectors.writeback import CreatedDiscount
 log = logging.getLogger(__name__)
 
 
-def enqueue_issue(redemption_id: int) -> bool:
+def enqueue_issue(redemption_id: int, store_id: int) -> bool:
     """After the redeem transaction committed. False if Redis is away: the scheduler enqueues it later."""
     try:
-        get_queue().enqueue(issue_discount, redemption_id, job_timeout=120, result_ttl=3600, failure_ttl=86400)
+        get_queue().enqueue(
+            issue_discount, redemption_id, store_id=store_id, job_timeout=120, result_ttl=3600, failure_ttl=86400
+        )
         return True
     except RedisError as exc:
         log.warning("loyalty.redemption_enqueue_failed", extra={"redemption_id": redemption_id, "reason": reason(exc)})
         return False
 
 
-def issue_discount(redemption_id: int, now: datetime | None = None) -> dict[str, Any]:
+def issue_discount(redemption_id: int, now: datetime | None = None, store_id: int | None = None) -> dict[str, Any]:
+    """`store_id` is None for a job queued before jobs carried it (RQ keeps a job's arguments as enqueued): looked
+    up once by the redemption's id (platform/sql.job_store_id)."""
     with job_app().app_context():
         try:
-            return _issue(redemption_id, now or utcnow())
+            store_id = job_store_id(db.session, Redemption, redemption_id, store_id)
+            if store_id is None:
+                return {"status": "unknown"}  # erased meanwhile (the store's data deleted)
+            return _issue(redemption_id, store_id, now or utcnow())
         finally:
             db.session.remove()
 
 
-def _issue(redemption_id: int, now: datetime) -> dict[str, Any]:
+def _current(redemption_id: int, store_id: int) -> Redemption | None:
+    """The row as the database has it now, named by its store (the session's copy is expired by the commit before
+    the HTTP call: its refresh would read it by id alone)."""
+    stmt = select(Redemption).where(Redemption.id == redemption_id, Redemption.store_id == store_id)
+    return db.session.scalar(stmt.execution_options(populate_existing=True))
+
+
+def _issue(redemption_id: int, store_id: int, now: datetime) -> dict[str, Any]:
     cfg = current_app.config
-    redemption = db.session.get(Redemption, redemption_id)
+    redemption = get_in_store(db.session, Redemption, redemption_id, store_id)
     if redemption is None or redemption.status != "pending":
         return {"status": redemption.status if redemption else "unknown"}
-    store = db.session.get(Store, redemption.store_id)
-    customer = get_in_store(db.session, Customer, redemption.customer_id, redemption.store_id)
+    store = db.session.get(Store, store_id)
+    customer = get_in_store(db.session, Customer, redemption.customer_id, store_id)
     assert store is not None and customer is not None
     # Count the attempt (and hold the lease) before calling out: a crash mid-call still counts.
     redemption.attempts += 1
     redemption.next_attempt_at = now + service.ENQUEUE_LEASE
     attempts = redemption.attempts
     db.session.commit()
+    # The commit expired both rows: re-read within the store (their refresh would read each by its id alone).
+    redemption = reread_in_store(db.session, Redemption, redemption_id, store_id)
+    customer = reread_in_store(db.session, Customer, redemption.customer_id, store_id)
     error: str | None = None
     wait: timedelta | None = None
     created: CreatedDiscount | None = None
@@ -90,10 +110,10 @@ def _issue(redemption_id: int, now: datetime) -> dict[str, Any]:
         )
     except (ConnectorError, NotConnected, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}"  # permanent: retrying the same input gets the same answer
-    redemption = db.session.get(Redemption, redemption_id)
+    redemption = _current(redemption_id, store_id)
     if redemption is None or redemption.status != "pending":
         return {"status": redemption.status if redemption else "unknown"}  # uninstalled meanwhile
-    store = db.session.get_one(Store, redemption.store_id)  # the FK cascades: a redemption's store exists
+    store = db.session.get_one(Store, store_id)  # the FK cascades: a redemption's store exists
     if created is not None:
         service.mark_issued(redemption, created.platform_id, now)
         db.session.commit()
@@ -123,9 +143,9 @@ def tick(app: Flask, now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     with app.app_context():
         try:
-            ids = service.due_pending(db.session, now)
+            due = service.due_pending(db.session, now)
             db.session.commit()
-            enqueued = sum(1 for redemption_id in ids if enqueue_issue(redemption_id))
+            enqueued = sum(1 for redemption_id, store_id in due if enqueue_issue(redemption_id, store_id))
             pushes = sum(1 for store_id in stores_due(db.session, now) if enqueue_push(store_id))
             db.session.commit()
             return {"redemptions": enqueued, "pushes": pushes}

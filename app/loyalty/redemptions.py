@@ -207,29 +207,33 @@ def stop_pending(session: Session, store: Store) -> None:
         fail(session, store, redemption, "store uninstalled", utcnow())
 
 
-def due_pending(session: Session, now: datetime, limit: int = 200) -> list[int]:
-    """Claim pending redemptions whose next attempt is due (moving it forward by the lease); their ids."""
-    ids = session.scalars(
-        select(Redemption.id)
+def due_pending(session: Session, now: datetime, limit: int = 200) -> list[tuple[int, int]]:
+    """Claim pending redemptions whose next attempt is due (moving it forward by the lease); their (id, store id),
+    so that each job is enqueued with its store."""
+    due = session.execute(
+        select(Redemption.id, Redemption.store_id)
         .where(Redemption.status == "pending", Redemption.next_attempt_at <= now)
         .order_by(Redemption.next_attempt_at)
         .limit(limit)
     ).all()
     claimed = []
-    for redemption_id in ids:
+    for redemption_id, store_id in due:
         # DML returns a CursorResult (rowcount); execute() is typed Result
         moved = cast(
             "CursorResult[Any]",
             session.execute(
                 update(Redemption)
                 .where(
-                    Redemption.id == redemption_id, Redemption.status == "pending", Redemption.next_attempt_at <= now
+                    Redemption.store_id == store_id,
+                    Redemption.id == redemption_id,
+                    Redemption.status == "pending",
+                    Redemption.next_attempt_at <= now,
                 )
                 .values(next_attempt_at=now + ENQUEUE_LEASE)
             ),
         ).rowcount
         if moved:
-            claimed.append(redemption_id)
+            claimed.append((int(redemption_id), int(store_id)))
     return claimed
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from rq import SimpleWorker
 from sqlalchemy import select
 
 from app.admin.auth import issue_admin_token
@@ -15,6 +16,7 @@ from app.loyalty.models import PointsLedger, Redemption
 from app.loyalty.redemption_tasks import issue_discount
 from app.loyalty.redemption_tasks import tick as redemption_tick
 from app.loyalty.settings import update_settings
+from app.platform.queue import get_queue
 from app.platform.types import utcnow
 from app.security import secret_box
 from app.stores.models.woocommerce import WooStoreState
@@ -22,6 +24,7 @@ from app.stores.service import add_store as add_store_service
 from app.stores.uninstall import on_uninstalled
 from tests.helpers import SHOP, add_store
 from tests.loyalty.conftest import ann, apply, customer, customer_event, order_event
+from tests.query_audit import audited, origins
 from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
 from tests.standins.woocommerce import WooStandin
 
@@ -90,11 +93,11 @@ def test_shopify_throttled_create_retries_to_one_code_for_that_customer(app, ctx
     assert ledger(store) == {f"redeem:{rid}": -40}
     assert balance(db.session, store, ann_, utcnow()).spendable == 10
     standin.graphql_failures[:] = [None, "throttle"]  # the lookup answers, the create is throttled
-    first = issue_discount(rid)
+    first = issue_discount(rid, store_id=store.id)
     assert first["status"] == "pending" and 0 < first["retry_in"] <= 0.5
     assert standin.state(SHOP).writeback.discounts == {}
-    assert issue_discount(rid)["status"] == "issued"
-    assert issue_discount(rid)["status"] == "issued"  # a duplicate job does nothing
+    assert issue_discount(rid, store_id=store.id)["status"] == "issued"
+    assert issue_discount(rid, store_id=store.id)["status"] == "issued"  # a duplicate job does nothing
     db.session.expire_all()
     row = db.session.get(Redemption, rid)
     [(code, stored)] = standin.state(SHOP).writeback.discounts.items()
@@ -113,8 +116,8 @@ def test_same_idempotency_key_is_one_redemption_and_one_code(app, ctx, client, s
     first = post(client, store, ann_.id, reward_id="five-off", idempotency_key="same")
     again = post(client, store, ann_.id, reward_id="five-off", idempotency_key="same")
     assert first.json["id"] == again.json["id"]
-    issue_discount(first.json["id"])
-    issue_discount(again.json["id"])
+    issue_discount(first.json["id"], store_id=store.id)
+    issue_discount(again.json["id"], store_id=store.id)
     third = post(client, store, ann_.id, reward_id="five-off", idempotency_key="same")
     assert third.status_code == 201 and third.json["status"] == "issued"
     assert len(standin.state(SHOP).writeback.discounts) == 1 and len(ledger(store)) == 1
@@ -147,8 +150,8 @@ def test_permanent_refusal_releases_the_points_once(app, ctx, client, site):
     ann_ = member(store)
     rid = post(client, store, ann_.id, reward_id="five-off", idempotency_key="w1").json["id"]
     site.fail("POST", "/coupons", 400, times=1)
-    assert issue_discount(rid)["status"] == "failed"
-    assert issue_discount(rid)["status"] == "failed"
+    assert issue_discount(rid, store_id=store.id)["status"] == "failed"
+    assert issue_discount(rid, store_id=store.id)["status"] == "failed"
     db.session.expire_all()
     assert ledger(store) == {f"redeem:{rid}": -40, f"redeem:{rid}:release": 40}
     assert balance(db.session, store, ann_, utcnow()).spendable == 50 and site.writeback.coupons == {}
@@ -161,8 +164,8 @@ def test_woo_coupon_restricted_to_the_email_then_used_and_cancelled_gives_points
     ann_ = member(store)
     rid = post(client, store, ann_.id, reward_id="five-off", idempotency_key="w2").json["id"]
     site.fail("GET", "/coupons", 429, times=1, **{"Retry-After": "30"})
-    assert issue_discount(rid)["status"] == "pending"
-    assert issue_discount(rid)["status"] == "issued"
+    assert issue_discount(rid, store_id=store.id)["status"] == "pending"
+    assert issue_discount(rid, store_id=store.id)["status"] == "issued"
     [coupon] = site.writeback.coupons.values()
     assert coupon["email_restrictions"] == ["ann@example.com"]
     assert (coupon["usage_limit"], coupon["usage_limit_per_user"]) == (1, 1)
@@ -190,12 +193,16 @@ def test_uninstall_stops_pending_and_scheduler_reenqueues_due(app, ctx, client, 
     later = row.next_attempt_at
     assert redemption_tick(app, now=later - (later - row.created_at) / 2)["redemptions"] == 0  # lease not over
     assert redemption_tick(app, now=later)["redemptions"] == 1  # a lost enqueue is picked up
+    issues = [job.kwargs for job in get_queue().get_jobs() if job.func_name.endswith(".issue_discount")]
+    assert issues == [{"store_id": store.id}] * 2  # the API's, the tick's
     on_uninstalled(db.session, store)
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Redemption, rid).status == "failed"
     assert ledger(store) == {f"redeem:{rid}": -40, f"redeem:{rid}:release": 40}
-    assert issue_discount(rid)["status"] == "failed" and standin.state(SHOP).writeback.discounts == {}
+    assert (
+        issue_discount(rid, store_id=store.id)["status"] == "failed" and standin.state(SHOP).writeback.discounts == {}
+    )
 
 
 def test_an_idempotency_key_with_control_characters_is_refused_not_a_500(app, ctx, client, standin):
@@ -206,3 +213,52 @@ def test_an_idempotency_key_with_control_characters_is_refused_not_a_500(app, ct
     for key in ("k\x00", "line\nbreak", "\x7f"):
         answer = post(client, store, ann_.id, reward_id="five-off", idempotency_key=key)
         assert answer.status_code == 422 and answer.json["error"] == "idempotency_key_invalid", (key, answer.json)
+
+
+def run_jobs(app) -> None:
+    """What an rq worker does, in this process."""
+    queue = get_queue()
+    with app.app_context():
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def test_the_issue_job_carries_its_store_and_reads_nothing_by_id_alone(app, ctx, client, standin):
+    """The job names its redemption's store in every read: on Citus a read by id alone visits every shard
+    (docs/deployment.md)."""
+    store = shopify_store(standin)
+    rid = post(client, store, member(store).id, reward_id="five-off", idempotency_key="s1").json["id"]
+    [job] = [job for job in get_queue().get_jobs() if job.func_name.endswith(".issue_discount")]
+    assert (job.args, job.kwargs) == ((rid,), {"store_id": store.id})
+    db.session.remove()
+    with audited() as audit:
+        run_jobs(app)
+    assert db.session.get(Redemption, rid).status == "issued" and len(standin.state(SHOP).writeback.discounts) == 1
+    assert origins(audit, "job_by_id") == origins(audit, "unscoped") == set()
+    # Nor the ORM's refresh of a row the commit before the HTTP call expired (its UPDATEs by key are apart).
+    assert [row for row in audit.report()["kinds"].get("orm_by_pk", []) if row["sql"].startswith("SELECT")] == []
+
+
+def test_an_issue_job_queued_by_the_previous_release_still_issues_the_code(app, ctx, client, site):
+    """The previous release enqueued the redemption id alone, and such jobs stay in Redis across a deploy: the job
+    reads its row's store once by id (platform/sql.job_store_id), then names it."""
+    store = woo_store(site)
+    rid = post(client, store, member(store).id, reward_id="five-off", idempotency_key="o1").json["id"]
+    queue = get_queue()
+    queue.empty()
+    queue.enqueue("app.loyalty.redemption_tasks.issue_discount", rid)  # the old shape
+    db.session.remove()
+    with audited() as audit:
+        run_jobs(app)
+    assert db.session.get(Redemption, rid).status == "issued" and len(site.writeback.coupons) == 1
+    assert origins(audit, "job_by_id") == {"app.platform.sql:job_store_id"} and origins(audit, "unscoped") == set()
+
+
+def test_the_redeem_command_queues_the_job_with_its_store(app, ctx):
+    store = add_store("shopify")
+    update_settings(db.session, store, {"rewards": [REWARD]})
+    db.session.commit()
+    member(store)
+    result = app.test_cli_runner().invoke(args=["loyalty", "redeem", str(store.id), "ann@example.com", "five-off"])
+    assert result.exit_code == 0, result.output
+    [job] = [job for job in get_queue().get_jobs() if job.func_name.endswith(".issue_discount")]
+    assert job.kwargs == {"store_id": store.id}
