@@ -22,6 +22,7 @@ from app.extensions import db
 from app.loyalty.models import Redemption
 from app.loyalty.redemption_tasks import enqueue_issue
 from app.loyalty.redemptions import as_dict, find, redeem
+from app.platform.sql import reread_in_store
 from app.platform.types import utcnow
 from app.records.customers import store_customer
 from app.records.models import Customer
@@ -53,12 +54,15 @@ def redeem_for(
         redemption = redeem(db.session, store, customer, body["reward_id"], body.get("idempotency_key"), now)
         if on_new is not None and redemption.created_at == now:  # made now, with this call's clock
             on_new(redemption)
+        rid = redemption.id
         db.session.commit()
     except IntegrityError:
         # The same key from a concurrent request won the insert: answer its redemption (that request's action).
         db.session.rollback()
-        redemption = redeem(db.session, store, customer, body["reward_id"], body["idempotency_key"], utcnow())
+        rid = redeem(db.session, store, customer, body["reward_id"], body["idempotency_key"], utcnow()).id
         db.session.commit()
+    # The commit expired the row; the ORM's own refresh would read it by id alone (every shard on Citus).
+    redemption = reread_in_store(db.session, Redemption, rid, store.id)
     if redemption.status == "pending":
         enqueue_issue(redemption.id, redemption.store_id)
         return jsonify(as_dict(redemption)), 202

@@ -238,6 +238,20 @@ def test_the_issue_job_carries_its_store_and_reads_nothing_by_id_alone(app, ctx,
     assert [row for row in audit.report()["kinds"].get("orm_by_pk", []) if row["sql"].startswith("SELECT")] == []
 
 
+def test_the_redeem_request_reads_its_redemption_back_by_store(app, ctx, client, standin):
+    """After its commit the request answers from the redemption as stored; the ORM's refresh of the expired row
+    would read it by id alone (every shard on Citus), so it is read again naming the store."""
+    store = shopify_store(standin)
+    customer_id, auth = member(store).id, headers(store)
+    db.session.remove()
+    with audited() as audit:
+        body = {"reward_id": "five-off", "idempotency_key": "r1"}
+        answer = client.post(f"/admin/api/v1/customers/{customer_id}/redemptions", json=body, headers=auth)
+    assert answer.status_code == 202 and answer.json["status"] == "pending"
+    by_pk = [row for row in audit.report()["kinds"].get("orm_by_pk", []) if row["sql"].startswith("SELECT")]
+    assert [row for row in by_pk if "redemptions" in row["sql"]] == []
+
+
 def test_an_issue_job_queued_by_the_previous_release_still_issues_the_code(app, ctx, client, site):
     """The previous release enqueued the redemption id alone, and such jobs stay in Redis across a deploy: the job
     reads its row's store once by id (platform/sql.job_store_id), then names it."""
