@@ -196,7 +196,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     bases = [Backends(args.database_url, args.redis_url) for _ in range(2)]  # killed and resumed; uninterrupted
     logs = Path(tempfile.mkdtemp(prefix="ppe-history-kill-"))
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-ins' request lines
-    with standins(args.orders, customers) as (shopify, site):
+    with standins(args.orders, customers, args.platforms) as (shopify, site):
         pair = []
         try:
             for backends in bases:
