@@ -21,14 +21,14 @@ two over random histories.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, and_, case, delete, event, func, insert, inspect, literal, or_, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app.loyalty.models import PointsDay, PointsLedger
+from app.platform.days import day_of, day_ranges, midnight
 from app.platform.sql import chunks
 
 _KEY = "loyalty.points_days"  # session.info: {store id: {days}}
@@ -45,12 +45,6 @@ def issued(ledger: Any = PointsLedger) -> Any:
 def redeemed(ledger: Any = PointsLedger) -> Any:
     """The points a row takes by redemption, net of a hold given back (a release is positive)."""
     return case((ledger.kind.in_(REDEEMING), -ledger.points), else_=0)
-
-
-def day_of(moment: datetime | None) -> date | None:
-    if moment is None:
-        return None
-    return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
 
 
 def mark(session: Session, store_id: int | None, moment: datetime | None) -> None:
@@ -87,7 +81,7 @@ def settle(session: Session) -> None:
     for store_id, days in sorted(pending.items()):
         for chunk in chunks(sorted(days), 200):
             session.execute(delete(PointsDay).where(PointsDay.store_id == store_id, PointsDay.day.in_(chunk)))
-            _insert_days(session, store_id, _runs(chunk))
+            _insert_days(session, store_id, day_ranges(chunk))
 
 
 def rebuild(session: Session, store_id: int) -> None:
@@ -101,23 +95,7 @@ def rebuild(session: Session, store_id: int) -> None:
         )
     ).one()
     if first is not None:
-        _insert_days(session, store_id, [(_midnight(day_of(first)), _midnight(day_of(last)) + timedelta(days=1))])
-
-
-def _midnight(day: date | None) -> datetime:
-    assert day is not None
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
-def _runs(days: Sequence[date]) -> list[tuple[datetime, datetime]]:
-    """Sorted days as [start, end) ranges of consecutive days: one index range each."""
-    runs: list[list[date]] = []
-    for day in days:
-        if runs and (day - runs[-1][1]).days == 1:
-            runs[-1][1] = day
-        else:
-            runs.append([day, day])
-    return [(_midnight(a), _midnight(b) + timedelta(days=1)) for a, b in runs]
+        _insert_days(session, store_id, [(midnight(day_of(first)), midnight(day_of(last)) + timedelta(days=1))])
 
 
 def _insert_days(session: Session, store_id: int, ranges: list[tuple[datetime, datetime]]) -> None:

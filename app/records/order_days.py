@@ -25,12 +25,13 @@ with what the writes left (tests/records/test_order_days.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, and_, case, cast, delete, event, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.platform.days import day_of, day_ranges, midnight
 from app.platform.sql import chunks, in_keys
 from app.records.bulk import writes_customers
 from app.records.models import Order, OrderDay
@@ -45,12 +46,6 @@ NO_BALANCE = writes_customers(0, ())
 
 def _pending(session: Session, store_id: int) -> tuple[set[date], set[int]]:
     return session.info.setdefault(_KEY, {}).setdefault(store_id, (set(), set()))
-
-
-def day_of(moment: datetime | None) -> date | None:
-    if moment is None:
-        return None
-    return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
 
 
 def mark_days(session: Session, store_id: int, *moments: datetime | None) -> None:
@@ -86,7 +81,7 @@ def rebuild(session: Session, store_id: int) -> None:
         select(func.min(Order.placed_at), func.max(Order.placed_at)).where(Order.store_id == store_id)
     ).one()
     if first is not None:
-        _insert_days(session, store_id, [(_midnight(day_of(first)), _midnight(day_of(last)) + timedelta(days=1))])
+        _insert_days(session, store_id, [(midnight(day_of(first)), midnight(day_of(last)) + timedelta(days=1))])
 
 
 def _standing(order: Any) -> Any:
@@ -138,26 +133,10 @@ def _relink(session: Session, store_id: int, customer_ids: Sequence[int]) -> set
     return {d for d in map(day_of, changed) if d is not None}
 
 
-def _midnight(day: date | None) -> datetime:
-    assert day is not None
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
-def _runs(days: Sequence[date]) -> list[tuple[datetime, datetime]]:
-    """Sorted days as [start, end) ranges of consecutive days."""
-    runs: list[list[date]] = []
-    for day in days:
-        if runs and (day - runs[-1][1]).days == 1:
-            runs[-1][1] = day
-        else:
-            runs.append([day, day])
-    return [(_midnight(a), _midnight(b) + timedelta(days=1)) for a, b in runs]
-
-
 def _recount(session: Session, store_id: int, days: Sequence[date]) -> None:
     for chunk in chunks(list(days), 200):
         session.execute(delete(OrderDay).where(OrderDay.store_id == store_id, OrderDay.day.in_(chunk)))
-        _insert_days(session, store_id, _runs(chunk))
+        _insert_days(session, store_id, day_ranges(chunk))
 
 
 def _units(session: Session, expression: Any) -> Any:
