@@ -90,6 +90,17 @@ def shown_figures(frame) -> dict[str, str]:
     )
 
 
+def serious_violations(target, axe: Path, *, iframes: bool = True) -> list[tuple[str, str, int]]:
+    """axe-core's serious and critical violations in `target`'s document (a page or the app's frame): rule, impact,
+    how many nodes."""
+    target.add_script_tag(path=str(axe))
+    options = "{resultTypes: ['violations']" + ("" if iframes else ", iframes: false") + "}"
+    result = target.evaluate(f"() => axe.run(document, {options})")
+    return [
+        (v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")
+    ]
+
+
 def measure(page, axe_script: Path, tmp_path: Path, name: str) -> dict:
     """Screenshots, LCP/CLS and axe-core's serious and critical violations of the page as it stands."""
     page.locator("summary").first.click()  # interactions for INP: open a chart's numbers, then move by keyboard
@@ -97,11 +108,7 @@ def measure(page, axe_script: Path, tmp_path: Path, name: str) -> dict:
     page.keyboard.press("Enter")
     page.wait_for_timeout(300)
     perf = page.evaluate("() => window.__perf")
-    page.add_script_tag(path=str(axe_script))
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    bad = [
-        (v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")
-    ]
+    bad = serious_violations(page, axe_script)
     SHOTS.mkdir(parents=True, exist_ok=True)
     shot = SHOTS / f"{name}.png"
     page.screenshot(path=str(shot), full_page=True)

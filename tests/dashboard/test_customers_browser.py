@@ -18,7 +18,7 @@ from app.extensions import db
 from app.loyalty.models import PointsLedger
 from app.stores.models import Store
 from tests.dashboard import customer_story
-from tests.dashboard.browser import ShopifyAdmin
+from tests.dashboard.browser import ShopifyAdmin, serious_violations
 from tests.dashboard.conftest import FREEZE_LCP, PERF, login_link
 from tests.helpers import SHOP, add_store
 
@@ -29,11 +29,7 @@ SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots" / "das
 
 def _check(target, page, axe: Path, name: str) -> None:
     """axe-core on the document in `target` (a page or the app's frame), then a full-page screenshot of `page`."""
-    target.add_script_tag(path=str(axe))
-    result = target.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    bad = [
-        (v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")
-    ]
+    bad = serious_violations(target, axe)
     SHOTS.mkdir(parents=True, exist_ok=True)
     shot = SHOTS / f"{name}.png"
     target.evaluate(FREEZE_LCP)

@@ -23,7 +23,7 @@ from app.records.models import Customer
 from app.referrals.models import Referral
 from app.reviews.models import Review
 from app.support.models import SupportMessage
-from tests.dashboard.browser import ADMIN, ShopifyAdmin, sync_api
+from tests.dashboard.browser import ADMIN, ShopifyAdmin, serious_violations, sync_api
 from tests.dashboard.conftest import CHROMIUM, FLAGS, FREEZE_LCP, PERF, login_link
 from tests.helpers import SHOP, add_store
 
@@ -75,14 +75,6 @@ def _seed(store) -> dict[str, int]:
     return {"review": reviews[1].id, "low": reviews[0].id, "referral": referrals[0].id}
 
 
-def _audit(frame, axe: Path) -> list[tuple[str, str, int]]:
-    frame.add_script_tag(path=str(axe))
-    result = frame.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    return [
-        (v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")
-    ]
-
-
 def _shot(page, name: str) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
@@ -92,7 +84,7 @@ def _shot(page, name: str) -> Path:
 
 
 def _check_page(page, frame, axe: Path, name: str) -> None:
-    assert _audit(frame, axe) == [], name
+    assert serious_violations(frame, axe) == [], name
     width = frame.evaluate("() => document.documentElement.scrollWidth")
     assert width <= frame.evaluate("() => window.innerWidth"), f"{name}: wider than the viewport ({width}px)"
     frame.evaluate(FREEZE_LCP)  # the page as loaded, before the full-page screenshot shows what was below the fold

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.messaging.models import Message
 from app.stores.models import Store
-from tests.dashboard.browser import ADMIN, ShopifyAdmin
+from tests.dashboard.browser import ADMIN, ShopifyAdmin, serious_violations
 from tests.dashboard.conftest import FREEZE_LCP, PERF, login_link
 from tests.helpers import SHOP, add_store
 
@@ -62,11 +62,7 @@ def _add_rate(frame, currency: str, rate: str) -> None:
 
 def _audit(page, axe_script: Path, name: str) -> None:
     """axe-core on `page`'s document (a page, or the app's frame inside the stand-in Shopify admin)."""
-    page.add_script_tag(path=str(axe_script))
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations'], iframes: false})")
-    bad = [
-        (v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")
-    ]
+    bad = serious_violations(page, axe_script, iframes=False)
     assert bad == [], (name, bad)
 
 
