@@ -2,7 +2,7 @@
 
 The bulk file holds Admin GraphQL objects (camelCase, gids, MoneyBags); the webhooks carry REST resource JSON.
 Rather than a second parser, each object is spelled as the REST resource the webhook would carry (numeric
-ids, snake_case, `total_price` strings), then handed to connectors/shopify.py's `order_snapshot` and
+ids, snake_case, `total_price` strings), then handed to connectors/shopify_snapshots.py's `order_snapshot` and
 `customer_snapshot`, so an imported order and the same order from `orders/updated` are the same event.
 Field correspondence: https://shopify.dev/docs/api/admin-graphql/2026-10/objects/Order and the REST
 order resource (https://shopify.dev/docs/api/admin-rest/2024-04/resources/order). What the GraphQL objects
@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from .events import CustomerChanged, Event, OrderChanged
-from .shopify import customer_snapshot, order_snapshot
 from .shopify_graphql import gid_id
+from .shopify_snapshots import customer_snapshot, order_snapshot
 
 _MONEY = "shopMoney { amount currencyCode }"
 _ADDRESS = "firstName lastName address1 address2 zip countryCodeV2 phone"

@@ -1,6 +1,6 @@
 """Shipment facts WooCommerce's order webhook has no field for: tracking numbers and a "delivered" mark.
 
-WooCommerce itself has no fulfilment resource (connectors/woocommerce.py makes one parcel per order from
+WooCommerce itself has no fulfilment resource (connectors/woocommerce_snapshots.py makes one parcel per order from
 `date_completed`). Tracking lives in the order meta of shipment-tracking plugins, and the order REST answer (the
 same JSON a webhook carries) lists an order's meta in `meta_data`, underscore keys included: the REST controller
 filters only `include_meta`/`exclude_meta`, and the data store leaves out only WooCommerce's own internal keys

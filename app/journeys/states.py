@@ -4,8 +4,8 @@ parcel already had, so a late or repeated event never moves the customer's story
 
 Carrier statuses are Shopify's fulfillment event statuses
 (https://shopify.dev/docs/api/admin-graphql/latest/enums/FulfillmentEventStatus, lower-cased in webhooks);
-WooCommerce's completion is a fulfilment with status success (connectors/woocommerce.py), so it is "shipped", and
-the tracking facts its connector normalises arrive as the same fulfilment fields and carrier events.
+WooCommerce's completion is a fulfilment with status success (connectors/woocommerce_snapshots.py), so it is
+"shipped", and the tracking facts its connector normalises arrive as the same fulfilment fields and carrier events.
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def _due(parcels: list[Fulfillment], cfg: ReviewSettings, *, completion_delivers
     if not parcels:
         return None
     # WooCommerce reports no carrier events: the merchant's "completed" is the signal review timing rests
-    # on, so its synthetic completion parcel (connectors/woocommerce.py) counts as delivered when it shipped.
+    # on, so its synthetic completion parcel (connectors/woocommerce_snapshots.py) counts as delivered when it shipped.
     delivered = [
         f.delivered_at or (f.shipped_at if completion_delivers and f.platform_id.endswith("-completed") else None)
         for f in parcels

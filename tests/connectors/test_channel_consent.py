@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.records.phones import to_e164
 from connectors.consent import marketing_state, woo_opt_ins
-from connectors.shopify import customer_snapshot, order_snapshot
+from connectors.shopify_snapshots import customer_snapshot, order_snapshot
 from tests.helpers import fixture_json
 
 

@@ -16,8 +16,8 @@ from app.platform.types import utcnow
 from app.records.history import history_import
 from app.records.models import Order
 from connectors import get_connector
-from connectors.shopify import order_snapshot
 from connectors.shopify_history import QUERIES, order_payload
+from connectors.shopify_snapshots import order_snapshot
 from tests.helpers import add_store, dumps, process_all, shopify_headers, shopify_standin
 from tests.inbox.history import counts, forget_records, gql_customer, gql_order, order_state, rest_order
 from tests.standins.shopify import admin_schema

@@ -11,8 +11,8 @@ from app.referrals.models import ReferralCode
 from app.security import secret_box
 from app.storefront.auth import mint_customer_token
 from app.stores.storefront_keys import ensure_keys
-from connectors.shopify import order_snapshot as shopify_snapshot
-from connectors.woocommerce import order_snapshot as woo_snapshot
+from connectors.shopify_snapshots import order_snapshot as shopify_snapshot
+from connectors.woocommerce_snapshots import order_snapshot as woo_snapshot
 from tests.helpers import add_store, fixture_json
 
 NOW = 1_800_000_000.0

@@ -38,7 +38,7 @@ def _customer_update(tags, country, updated_at):
 def test_parsing_takes_shopifys_tags_string_and_validates_the_country():
     from connectors.countries import ALPHA_2, country_code
     from connectors.parsing import tags
-    from connectors.shopify import customer_snapshot, order_snapshot
+    from connectors.shopify_snapshots import customer_snapshot, order_snapshot
 
     assert len(ALPHA_2) == 250 and country_code(" pl ") == "PL" and country_code("EU") is None
     assert tags("VIP, wholesale,, vip ,Big Spender") == ("vip", "wholesale", "big spender")
