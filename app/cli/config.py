@@ -33,7 +33,7 @@ from app.config import PRODUCTION, SECRET_SETTINGS, Config, ConfigError, product
 CONFIG_COMMANDS = ("config", "keys")
 #: Secrets a person may have chosen: no fingerprint (a short hash would let a guess be checked offline).
 _NO_FINGERPRINT = frozenset({"SMTP_PASSWORD"})
-#: Generated into <INSTANCE_PATH>/dev-secrets.json in development when unset (app/config.py).
+#: Generated into <INSTANCE_PATH>/dev-secrets.json in development when unset (app/config_defaults.py).
 _GENERATED = frozenset({"SECRET_KEY", "ENCRYPTION_KEYS", "SHOPIFY_API_SECRET"})
 
 

@@ -1,4 +1,5 @@
-"""The environment variables app/config.py reads, found in its source (tests of the config and of its docs)."""
+"""The environment variables app/config.py reads, itself or through its embedded defaults (app/config_defaults.py),
+found in their source (tests of the config and of its docs)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,24 @@ import re
 from functools import cache
 from pathlib import Path
 
-CONFIG = Path(__file__).resolve().parents[2] / "app" / "config.py"
+APP = Path(__file__).resolve().parents[2] / "app"
+CONFIG = (APP / "config.py", APP / "config_defaults.py")
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
 @cache
 def settings_read_by_config() -> frozenset[str]:
-    """First arguments of `os.environ.get(...)`, `os.environ[...]` and of the module's functions that read
-    os.environ themselves (`_secret("SECRET_KEY", ...)`, `_list(...)`), when they are setting names."""
-    tree = ast.parse(CONFIG.read_text())
+    """First arguments of `os.environ.get(...)`, `os.environ[...]` and of the modules' functions that read
+    os.environ themselves (`secret("SECRET_KEY", ...)`, `_list(...)`), when they are setting names."""
+    trees = [ast.parse(path.read_text()) for path in CONFIG]
     readers = {
         node.name
+        for tree in trees
         for node in tree.body
         if isinstance(node, ast.FunctionDef) and "environ" in ast.unparse(node) and node.args.args
     }
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in (node for tree in trees for node in ast.walk(tree)):
         argument = None
         if isinstance(node, ast.Call) and node.args:
             func = node.func
