@@ -85,7 +85,7 @@ class WooCommerceConnector(Connector):
 
 
 #: Fields of a REST answer that a webhook payload lacks (links, not content): left out of the content hash so an
-#: order read back by reconciliation (app/inbox/woo_upkeep.py) matches the webhook that brought the same content.
+#: order read back by reconciliation (app/inbox/woo_reconcile.py) matches the webhook that brought the same content.
 _NOT_CONTENT = frozenset({"_links"})
 
 

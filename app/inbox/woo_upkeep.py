@@ -7,17 +7,14 @@
   WooCommerce disables a webhook after 5 consecutive failed deliveries (filter
   woocommerce_max_webhook_delivery_failures, includes/class-wc-webhook.php) and
   never retries a failed delivery, so we re-enable disabled webhooks and fetch orders modified since the
-  last watermark (https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-orders).
-  Each order goes into the inbox as an `order.updated` delivery with the
-  connector's dedupe key, so what a webhook already brought is recognised.
+  last watermark (app/inbox/woo_reconcile.py).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
 from flask import Flask, current_app
@@ -26,8 +23,7 @@ from rq import Retry
 from sqlalchemy import CursorResult, or_, select, update
 
 from app.extensions import db
-from app.inbox.ingest import kick_processing, record_delivery
-from app.inbox.models import WebhookDelivery
+from app.inbox.woo_reconcile import reconcile_orders
 from app.platform.jobs import job_app
 from app.platform.logs import reason
 from app.platform.queue import get_queue
@@ -38,16 +34,14 @@ from app.stores.details import refresh_details
 from app.stores.models import Store
 from app.stores.models.woocommerce import WEBHOOKS_ACTIVE, WEBHOOKS_ERROR, WooStoreState
 from app.stores.woo_connect import disconnect, same_url
-from connectors import WebhookMeta, get_connector
+from connectors import get_connector
 from connectors.exceptions import ConnectorError, RateLimited, StoreUnavailable
-from connectors.parsing import timestamp
 from connectors.woocommerce_admin import AccessDenied, WooAdminClient
 from connectors.woocommerce_store import WooStoreReader
 
 log = logging.getLogger(__name__)
 
 _RETRY = Retry(max=5, interval=[30, 120, 600, 1800, 3600])
-_ORDER_TOPICS = ("order.updated", "order.created", "order.restored")
 
 
 def delivery_url() -> str:
@@ -149,65 +143,6 @@ def enqueue_registration(store_id: int) -> bool:
         )
         db.session.commit()
         return False
-
-
-def _already_delivered(store_id: int, order: dict[str, Any], body: bytes) -> bool:
-    """Did a webhook (created/updated/restored) already bring this exact version of the order?"""
-    connector = get_connector("woocommerce")
-    keys = [connector.dedupe_key(WebhookMeta(t, "", None), order, body) for t in _ORDER_TOPICS]
-    with db.engine.connect() as conn:
-        found = conn.execute(
-            select(WebhookDelivery.id).where(WebhookDelivery.store_id == store_id, WebhookDelivery.dedupe_key.in_(keys))
-        ).first()
-    return found is not None
-
-
-def _modified(order: dict[str, Any]) -> datetime | None:
-    try:
-        return timestamp(order.get("date_modified_gmt"), "date_modified_gmt", assume_utc=True)
-    except ConnectorError:
-        return None
-
-
-def reconcile_orders(store: Store, state: WooStoreState, client: WooAdminClient) -> dict[str, int]:
-    """Append orders modified since the watermark to the inbox; move the watermark when the window was read whole."""
-    config = current_app.config
-    overlap = timedelta(seconds=int(config.get("WOO_RECONCILE_OVERLAP_SECONDS", 600)))
-    max_pages = int(config.get("WOO_RECONCILE_MAX_PAGES", 50))
-    started = utcnow()
-    since = (state.reconcile_watermark or started) - overlap
-    store_id, domain = store.id, store.domain
-    db.session.commit()
-    connector = get_connector("woocommerce")
-    newest, counts, pages = state.reconcile_watermark, {"new": 0, "known": 0}, 0
-    for page in client.orders_modified_after(since, max_pages=max_pages):
-        pages += 1
-        for order in page:
-            if not isinstance(order, dict) or order.get("id") is None:
-                continue
-            body = json.dumps(order, ensure_ascii=False, separators=(",", ":")).encode()
-            key = connector.dedupe_key(WebhookMeta("order.updated", domain, None), order, body)
-            if (
-                _already_delivered(store_id, order, body)
-                or record_delivery(store_id, "woocommerce", "order.updated", key, body) is None
-            ):
-                counts["known"] += 1
-            else:
-                counts["new"] += 1
-            modified = _modified(order)
-            if modified is not None and (newest is None or modified > newest):
-                newest = modified
-    if pages < max_pages:  # a truncated window is read again from the same watermark
-        state.reconcile_watermark = newest or state.reconcile_watermark
-    else:
-        log.warning(
-            "woo.reconcile_truncated",
-            extra={"store_id": store_id, "pages": pages, "reason": "page cap reached; the window is read again"},
-        )
-    state.last_reconciled_at = started
-    if counts["new"]:
-        kick_processing()
-    return counts
 
 
 def maintain_woo_store(store_id: int) -> dict[str, Any]:
