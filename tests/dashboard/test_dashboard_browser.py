@@ -21,7 +21,7 @@ import pytest
 from app.extensions import db
 from app.security import secret_box
 from app.stores.models import Store
-from tests.dashboard import history
+from tests.dashboard import history, history_orders
 from tests.dashboard.browser import ADMIN, SHOTS, ShopifyAdmin, check, measure, shown_cells, shown_figures, track
 from tests.dashboard.conftest import PERF, login_link
 from tests.helpers import SHOP, add_store
@@ -111,7 +111,7 @@ def test_woocommerce_magic_link_to_the_overview(dash, ctx, live, browser, axe_sc
     cookie = next(c for c in context.cookies() if c["name"] == "ppe_dash")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/app"
     page.goto(f"{live}/app?from=2026-01-01&to=2026-04-30")
-    cohorts = history.cohort_cells(store, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))
+    cohorts = history_orders.cohort_cells(store, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))
     assert shown_cells(page.main_frame) == cohorts and len(cohorts) >= 8
     page.goto(f"{live}/app?{MARCH}")
     shown = shown_figures(page.main_frame)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from app.extensions import db
-from tests.dashboard import history
+from tests.dashboard import history, history_orders
 from tests.dashboard.conftest import cells, figures, login_link
 from tests.helpers import add_store
 
@@ -72,7 +72,7 @@ def test_cohort_retention_table_is_exact(dash, ctx):
     history.build(other, seed=7)
     db.session.expire_all()
     page = _signed_in(dash, store).get("/app?from=2026-01-01&to=2026-04-30")
-    expected = history.cohort_cells(store, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))
+    expected = history_orders.cohort_cells(store, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))
     assert cells(page.text) == expected
     # The history reaches what the table distinguishes: several cohorts, a month 1 that is neither 0 nor 100 %.
     assert len({key.split(":")[1] for key in expected}) >= 2
