@@ -1,5 +1,5 @@
 """A Shopify store with two customers and their orders, points and a review request: what the extension tests
-(test_extension_api.py, test_extensions_browser.py) read through the storefront API."""
+(test_extension_api.py, the browser tests) read through the storefront API."""
 
 from __future__ import annotations
 
