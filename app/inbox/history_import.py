@@ -224,7 +224,7 @@ def _chunks(
         source = partial(woo_chunks, client, kind)
     else:
         raise NotConnected("no history for this platform")
-    if config.get("HISTORY_PREFETCH", True):
+    if config.get("HISTORY_PREFETCH", False):
         return prefetched(source, reading)  # read and parsed a chunk ahead, while the database applies one
     return (chunk for chunk in source(reading))
 
