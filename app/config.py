@@ -148,6 +148,11 @@ class Config:
         # The history import's bulk paths on PostgreSQL (app/inbox/history_bulk*.py): on unless 0, documents per chunk.
         self.HISTORY_BULK = os.environ.get("HISTORY_BULK", "1") != "0"
         self.HISTORY_BULK_CHUNK = int(os.environ.get("HISTORY_BULK_CHUNK", 5000))
+        # 1: the next chunk read and parsed on a thread while one is applied (app/inbox/history_prefetch.py). Off by
+        # default: measured no faster here (bench/README.md, "The import's own code made lighter").
+        self.HISTORY_PREFETCH = os.environ.get("HISTORY_PREFETCH", "0") == "1"
+        # The garbage collector's young threshold while an import runs (app/inbox/history_import.py); 0: as it is.
+        self.HISTORY_GC_THRESHOLD = int(os.environ.get("HISTORY_GC_THRESHOLD", 100000))
 
         # E-mail (app/messaging). With SMTP_HOST unset, messages are written as .eml files under MAIL_DIR.
         self.SMTP_HOST = os.environ.get("SMTP_HOST") or None

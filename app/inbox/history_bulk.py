@@ -183,13 +183,15 @@ def _write(session: Session, store: Store, bulk: list[OrderChanged], now: dateti
     cursor.execute(sql.ANALYZE_STAGING)
     cursor.execute(sql.FORMER_CUSTOMERS, params)
     touched = sorted({row[0] for row in cursor.fetchall()})
-    for statement in (sql.UPSERT_ORDERS, sql.UPSERT_REFUNDS, sql.UPSERT_FULFILLMENTS):
+    for statement in (sql.UPSERT_REFUNDS, sql.UPSERT_FULFILLMENTS):
         cursor.execute(statement, params)
     if new_store:  # ANALYZE samples this transaction's own rows too: the store's first chunk becomes known
-        cursor.execute("ANALYZE orders, order_refunds, fulfillments")
-    cursor.execute(sql.STAGE_DERIVED, params)
+        cursor.execute("ANALYZE order_refunds, fulfillments")
+    cursor.execute(sql.STAGE_DERIVED, params)  # the orders' derived columns, from their refunds and parcels
     cursor.execute("ANALYZE hist_derived")
-    cursor.execute(sql.DERIVE_ORDERS, params)
+    cursor.execute(sql.UPSERT_ORDERS, params)
+    if new_store:
+        cursor.execute("ANALYZE orders")
     cursor.execute(sql.STAGE_TOTALS, {**params, "ids": touched})
     cursor.execute("ANALYZE hist_totals")
     cursor.execute(sql.CUSTOMER_TOTALS, params)

@@ -74,14 +74,20 @@ UNION SELECT customer_id FROM hist_orders WHERE customer_id IS NOT NULL
 _NEWER = "(o.platform_updated_at IS NULL OR EXCLUDED.platform_updated_at >= o.platform_updated_at)"
 _SNAPSHOT = [c for c in ORDER_COLUMNS if c not in ("platform_id", "customer_id", "paid_at")]
 
+#: The derived columns (STAGE_DERIVED, below: staged from the refunds and parcels, written before the orders) go in
+#: with the row and are set whatever the snapshot's age, as derive_order recomputes them after every write: one
+#: write of each order instead of an upsert and then an UPDATE of every row of the chunk.
 UPSERT_ORDERS = f"""
-INSERT INTO orders AS o (store_id, {", ".join(ORDER_COLUMNS)}, refunded_amount, created_at, updated_at)
-SELECT %(store)s, {", ".join(ORDER_COLUMNS)}, 0, %(now)s, %(now)s FROM hist_orders
+INSERT INTO orders AS o (store_id, {", ".join(ORDER_COLUMNS)}, refunded_amount, fulfilled_at, delivered_at,
+  created_at, updated_at)
+SELECT %(store)s, {", ".join(f"s.{c}" for c in ORDER_COLUMNS)}, d.refunded, d.fulfilled, d.delivered, %(now)s, %(now)s
+FROM hist_orders s JOIN hist_derived d ON d.platform_id = s.platform_id
 ON CONFLICT (store_id, platform_id) DO UPDATE SET
 {", ".join(f"{c} = CASE WHEN {_NEWER} THEN EXCLUDED.{c} ELSE o.{c} END" for c in _SNAPSHOT)},
 customer_id = CASE WHEN {_NEWER} AND EXCLUDED.customer_id IS NOT NULL THEN EXCLUDED.customer_id
                    ELSE COALESCE(o.customer_id, EXCLUDED.customer_id) END,
-paid_at = LEAST(o.paid_at, EXCLUDED.paid_at), updated_at = %(now)s
+paid_at = LEAST(o.paid_at, EXCLUDED.paid_at), refunded_amount = EXCLUDED.refunded_amount,
+fulfilled_at = EXCLUDED.fulfilled_at, delivered_at = EXCLUDED.delivered_at, updated_at = %(now)s
 """  # noqa: S608  (our own column lists, no input)
 
 UPSERT_REFUNDS = f"""
@@ -128,9 +134,9 @@ carrier_statuses = CASE WHEN EXCLUDED.shipment_status IS NULL
 
 _ACTIVE = "f.status IS NOT NULL AND f.status NOT IN ('cancelled', 'error', 'failure')"
 #: derive_order: refunds summed; active parcels' first shipment; delivered when every active one is, at the last.
-#: Staged in hist_derived (keyed, analysed) and then written by one join on the key, as the totals below: the
-#: chunk's orders are uncommitted, and the UPDATE joined to the derivation was planned as a nested loop that
-#: re-ran it per order (5.6 s for the second store's first chunk of 5,000).
+#: Staged in hist_derived (keyed, analysed) once the chunk's refunds and parcels are written (it reads no order
+#: row), and taken by UPSERT_ORDERS. Staged, not joined: an UPDATE joined to the derivation was planned as a
+#: nested loop that re-ran it per order (5.6 s for the second store's first chunk of 5,000).
 STAGE_DERIVED = f"""
 INSERT INTO hist_derived
 SELECT s.platform_id,
@@ -143,10 +149,6 @@ FROM hist_orders s LEFT JOIN LATERAL (
   FROM fulfillments f WHERE f.store_id = %(store)s AND f.order_platform_id = s.platform_id AND {_ACTIVE}) p ON true
 """  # noqa: S608  (our own column lists, no input)
 
-DERIVE_ORDERS = """
-UPDATE orders o SET refunded_amount = d.refunded, fulfilled_at = d.fulfilled, delivered_at = d.delivered
-FROM hist_derived d WHERE o.store_id = %(store)s AND o.platform_id = d.platform_id
-"""
 
 #: apply_totals: every order not deleted counts; money only the standing ones, net of refunds, per currency; the
 #: headline currency is the store's if the customer has orders in it, else their most used (ties: lowest code).

@@ -17,9 +17,11 @@ docs/history-import.md is the merchant's and operator's page. The mechanism:
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import Flask, current_app
@@ -31,6 +33,7 @@ from app.extensions import db
 from app.inbox.history_apply import CHUNK
 from app.inbox.history_bulk import chunk_size, enabled
 from app.inbox.history_bulk_customers import apply_chunk
+from app.inbox.history_prefetch import prefetched
 from app.inbox.history_sources import Chunk, Reading, Waiting, shopify_chunks, woo_chunks
 from app.platform.jobs import job_app
 from app.platform.logs import reason
@@ -110,10 +113,34 @@ def run(session: Session, store_id: int, on_progress: Callable[[HistoryImport], 
     if not lock.acquire():
         return "busy"
     try:
-        return _run(session, store_id, on_progress or (lambda row: None), lock.reacquire)
+        with collector_eased(int(current_app.config.get("HISTORY_GC_THRESHOLD", 0))):
+            return _run(session, store_id, on_progress or (lambda row: None), lock.reacquire)
     finally:
         with contextlib.suppress(LockError):
             lock.release()
+
+
+@contextlib.contextmanager
+def collector_eased(threshold: int) -> Iterator[None]:
+    """Python's cyclic garbage collector run less often while the import runs (restored after it).
+
+    Why: a chunk allocates millions of objects (documents, events, rows) that plain reference counting frees; at
+    the default threshold (700 allocations) the collector ran thousands of times a chunk, each young collection
+    scanning what the chunk holds and each old one everything the process holds: parsing measured 2-3x slower
+    with it than without (bench/README.md, "history_import.py"). What exists when the import starts (the app,
+    its modules, the caller's data) is frozen out of the collections; new objects are collected every
+    `threshold` allocations (0: the collector as it is)."""
+    if threshold <= 0:
+        yield
+        return
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold, before[0]), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _run(
@@ -131,10 +158,11 @@ def _run(
         for kind in KINDS[KINDS.index(row.phase) :] if row.phase in KINDS else ():
             row.phase = kind
             session.commit()
-            for chunk in _chunks(session, store_id, client, kind, config, renew):
-                apply_chunk(session, store_id, kind, chunk.documents, chunk.cursor)
-                renew()
-                on_progress(_row(session, store_id))
+            with contextlib.closing(_chunks(session, store_id, client, kind, config, renew)) as chunks:
+                for chunk in chunks:  # closed on a failure: the reading thread stops (inbox/history_prefetch.py)
+                    apply_chunk(session, store_id, kind, chunk.documents, chunk.cursor)
+                    renew()
+                    on_progress(_row(session, store_id))
         row = _row(session, store_id)
         row.phase, row.status, row.finished_at = "finished", "done", utcnow()
     except Waiting:
@@ -166,7 +194,7 @@ def _row(session: Session, store_id: int) -> HistoryImport:
 
 def _chunks(
     session: Session, store_id: int, client: Any, kind: str, config: Any, renew: Callable[[], Any]
-) -> Iterator[Chunk]:
+) -> Generator[Chunk, None, None]:
     row = _row(session, store_id)
 
     def save_cursor(cursor: dict[str, Any]) -> None:
@@ -189,11 +217,16 @@ def _chunks(
         heartbeat=renew,
         chunk=chunk_size() if enabled(session, kind) else CHUNK,
     )
+    source: Callable[[Reading], Iterator[Chunk]]
     if isinstance(client, AdminClient):
-        return shopify_chunks(client, kind, reading)
-    if isinstance(client, WooAdminClient):
-        return woo_chunks(client, kind, reading)
-    raise NotConnected("no history for this platform")
+        source = partial(shopify_chunks, client, kind)
+    elif isinstance(client, WooAdminClient):
+        source = partial(woo_chunks, client, kind)
+    else:
+        raise NotConnected("no history for this platform")
+    if config.get("HISTORY_PREFETCH", False):
+        return prefetched(source, reading)  # read and parsed a chunk ahead, while the database applies one
+    return (chunk for chunk in source(reading))
 
 
 def progress(row: HistoryImport, now: datetime | None = None) -> dict[str, Any]:

@@ -57,7 +57,9 @@ def test_an_imported_order_is_the_webhook_order():
     assert order_snapshot(order_payload(children)) == event.order
 
 
-def test_counts_match_and_the_past_sends_nothing(shop):
+@pytest.mark.parametrize("prefetch", [False, True])  # the file read and parsed on a thread (inbox/history_prefetch.py)
+def test_counts_match_and_the_past_sends_nothing(app, shop, monkeypatch, prefetch):
+    monkeypatch.setitem(app.config, "HISTORY_PREFETCH", prefetch)
     store, server = shop
     start(store)
     assert run(db.session, store.id) == "done"

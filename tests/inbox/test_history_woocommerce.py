@@ -38,8 +38,10 @@ def _gets(standin, path: str) -> int:
     return sum(1 for method, p in standin.requests if method == "GET" and p.endswith(path))
 
 
-def test_every_page_read_once_counts_match_and_the_past_sends_nothing(site, monkeypatch):
+@pytest.mark.parametrize("prefetch", [False, True])  # the pages read on a thread (inbox/history_prefetch.py)
+def test_every_page_read_once_counts_match_and_the_past_sends_nothing(app, site, monkeypatch, prefetch):
     store, standin = site
+    monkeypatch.setitem(app.config, "HISTORY_PREFETCH", prefetch)
     monkeypatch.setattr("app.inbox.history_sources.time.sleep", lambda s: None)  # the 429's Retry-After
     standin.fail("GET", "/orders", 429, times=1, **{"Retry-After": "2"})
     standin.fail("GET", "/customers", 503, times=1)
