@@ -49,10 +49,11 @@ log = logging.getLogger(__name__)
 STORE_PART = 500
 
 
-#: At most this many stores in one group (inbox/batch_group.py): the followers still run store by store within a
-#: group, so a group's transaction grows with its stores as well as with its deliveries (bench/README.md,
-#: "bench/process_parts.py", measures both).
-GROUP_STORES = 100
+#: A store's own cost in a group (inbox/batch_group.py), in deliveries: the followers still run store by store
+#: within a group, and a store part of two deliveries costs about as much CPU as 16 deliveries of one store
+#: (bench/README.md, "bench/process_parts.py"). A group holds parts while its deliveries plus this per store stay
+#: within STORE_PART, so its locks are held about as long as a part of STORE_PART deliveries of one store.
+STORE_COST = 16
 
 
 def process_batch(session: Session, claimed: Sequence[Claimed], max_attempts: int) -> Counter[str]:
@@ -66,7 +67,7 @@ def process_batch(session: Session, claimed: Sequence[Claimed], max_attempts: in
     counts: Counter[str] = Counter()
     parsed: dict[int, list[Event] | Exception] = {}
     parts = [(store_id, sorted(by_store[store_id])) for store_id in sorted(by_store)]
-    for group in groups(parts, STORE_PART, GROUP_STORES):
+    for group in groups(parts, STORE_PART, STORE_COST):
         if len(group) == 1:
             counts += _process_store(session, *group[0], max_attempts, parsed)
         else:
@@ -74,20 +75,20 @@ def process_batch(session: Session, claimed: Sequence[Claimed], max_attempts: in
     return counts
 
 
-def groups(parts: list[tuple[int, list[int]]], size: int, stores: int) -> Iterator[list[tuple[int, list[int]]]]:
-    """The store parts (in store id order) cut into runs of at most `size` deliveries and `stores` stores, each
-    run one transaction: a store's lock is held no longer than for `size` deliveries, as a part alone is. A
-    store with more than `size` deliveries gives parts of `size`, each a run of its own."""
+def groups(parts: list[tuple[int, list[int]]], size: int, store_cost: int) -> Iterator[list[tuple[int, list[int]]]]:
+    """The store parts (in store id order) cut into runs whose deliveries plus `store_cost` per store stay within
+    `size`, each run one transaction: a store's lock is held about as long as for `size` deliveries of its own,
+    as a part alone is. A store with more than `size` deliveries gives parts of `size`, each a run of its own."""
     run: list[tuple[int, list[int]]] = []
     held = 0
     for store_id, ids in parts:
         for start in range(0, len(ids), size):
             part = ids[start : start + size]
-            if run and (held + len(part) > size or len(run) >= stores or run[-1][0] == store_id):
+            if run and (held + len(part) + store_cost > size or run[-1][0] == store_id):
                 yield run
                 run, held = [], 0
             run.append((store_id, part))
-            held += len(part)
+            held += len(part) + store_cost
     if run:
         yield run
 

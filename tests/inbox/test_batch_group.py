@@ -13,8 +13,8 @@ from app.demo.scenario import build_scenario, sign
 from app.extensions import db
 from app.inbox.batch import groups
 from app.inbox.models import WebhookDelivery
-from app.loyalty.models import PointsLedger
-from app.records.models import Customer, Order
+from app.loyalty.models import PointsDay, PointsLedger
+from app.records.models import Customer, Order, OrderDay
 from app.stores.models import Store
 from tests.helpers import SHOPIFY_SECRET, WOO_SECRET, add_store, process_all, reset_state
 
@@ -58,12 +58,22 @@ def _records(app) -> dict[str, Any]:
         ]  # fmt: skip
         orders = [
             (domain[o.store_id], o.platform_id, str(o.refunded_amount), o.financial_status, o.fulfilled_at,
-             o.delivered_at, o.cancelled_at, o.deleted_at is None)
+             o.delivered_at, o.cancelled_at, o.deleted_at is None, o.prev_placed_at, o.next_placed_at)
             for o in db.session.scalars(select(Order))
         ]  # fmt: skip
         statuses = sorted(db.session.scalars(select(WebhookDelivery.status)))
+        # the daily rollups, recounted once for the group's stores (records/order_days, loyalty/points_days)
+        days = [
+            (domain[d.store_id], d.day, d.currency, d.orders, d.returning_orders, d.revenue_units)
+            for d in db.session.scalars(select(OrderDay))
+        ] + [(domain[d.store_id], d.day, d.issued, d.redeemed) for d in db.session.scalars(select(PointsDay))]
         db.session.remove()
-    return {"customers": sorted(customers, key=repr), "orders": sorted(orders, key=repr), "statuses": statuses}
+    return {
+        "customers": sorted(customers, key=repr),
+        "orders": sorted(orders, key=repr),
+        "statuses": statuses,
+        "days": sorted(days, key=repr),
+    }
 
 
 def _drain_counting_commits(app) -> tuple[dict[str, int], int]:
@@ -85,10 +95,11 @@ def test_many_stores_in_one_claim_give_the_records_of_store_by_store(app, client
     counts, grouped_commits = _drain_counting_commits(app)
     assert counts == {"done": sent}
     grouped = _records(app)
+    assert grouped["days"]
     assert {row[0] for row in grouped["customers"]} == {d.removeprefix("https://") for pair in PAIRS for d in pair}
 
     reset_state(app)
-    monkeypatch.setattr(inbox_batch, "GROUP_STORES", 1)  # every store part its own transaction, as before groups
+    monkeypatch.setattr(inbox_batch, "STORE_COST", inbox_batch.STORE_PART)  # a store per transaction, as before
     assert _deliver(app, client) == sent
     counts, commits = _drain_counting_commits(app)
     assert counts == {"done": sent}
@@ -124,12 +135,12 @@ def test_a_failing_store_in_a_group_does_not_hold_back_the_others(app, client, c
 
 
 def test_groups_are_bounded_by_deliveries_and_stores_and_keep_store_order():
-    parts = [(1, [1, 2]), (2, [3]), (3, list(range(4, 11))), (4, [11]), (5, [12]), (6, [13])]
-    assert list(groups(parts, size=4, stores=2)) == [
-        [(1, [1, 2]), (2, [3])],
-        [(3, [4, 5, 6, 7])],
-        [(3, [8, 9, 10]), (4, [11])],  # a store's next part starts a group: never in its previous part's
-        [(5, [12]), (6, [13])],
+    parts = [(1, [1, 2]), (2, [3]), (3, list(range(4, 11))), (4, [11]), (5, [12]), (6, [13]), (7, [14])]
+    assert list(groups(parts, size=6, store_cost=1)) == [
+        [(1, [1, 2]), (2, [3])],  # 3 deliveries and 2 stores: 5, and store 3's first 6 would make 12
+        [(3, [4, 5, 6, 7, 8, 9])],  # a store's parts of `size`: the lock held for no more than a part
+        [(3, [10]), (4, [11]), (5, [12])],  # a store's next part starts a group: never in its previous part's
+        [(6, [13]), (7, [14])],
     ]
 
 
