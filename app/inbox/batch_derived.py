@@ -66,8 +66,8 @@ def run_deferred_group(session: Session, stores: Sequence[Store], now: datetime 
             if item.order.customer_id is not None
         )
     refresh_deferred_customers_of(session, stores)
-    for store in stores:  # also with no order: their deferred work settles
-        followers.reconcile_many(session, store, loaded[store.id], now)
+    # also with no order: their deferred work settles
+    followers.reconcile_group(session, [(store, loaded[store.id]) for store in stores], now)
     session.flush()
 
 
