@@ -15,6 +15,8 @@ lock and a store reload each. Here a store's part of a batch is one transaction:
   re-applied, while the stores committed before it stay done.
 If a store's part cannot be applied or committed either way (the connection dropped, a serialisation error),
 its deliveries are applied one by one, each in its own transaction.
+Small parts of several stores are applied together, one transaction per group (inbox/batch_group.py, `groups`):
+the fixed work of a part is then paid once per group, not once per store.
 """
 
 from __future__ import annotations

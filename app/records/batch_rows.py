@@ -18,6 +18,8 @@ Why an answer from here is the answer the database would give:
   and still holding the key; anything else is a miss, and the caller queries as before;
 - a delivery rolled back to its SAVEPOINT drops the store's maps (`forget`): what it added is gone.
 Outside a batch (one delivery per transaction, tests, the CLI) there are no maps and every lookup queries.
+A group of stores (inbox/batch_group.py) is preloaded at once (`preload_group`): one query per table for all its
+stores, each row in its own store's maps.
 """
 
 from __future__ import annotations
