@@ -9,6 +9,8 @@ the same state:
 - a batch (inbox/batch.py): `order_changed` only marks the order; before the commit, inbox/batch_derived.py
   derives each marked order once and hands them all, with their refunds and parcels loaded, to every follower's
   `reconcile_many(session, store, loaded, now)`.
+- a group of stores' parts (inbox/batch_group.py): `reconcile_group` hands every store's derived orders to each
+  follower's `reconcile_group`, which reads its rows once for all the stores where it overrides it.
 Both paths call the one list, in the one order: the order the features' init_app registered them in (create_app).
 No follower checks which path it is on. An order placed before the store's history cut-off (records/history.py)
 goes only to the followers whose `takes_past` says so, on both paths.
