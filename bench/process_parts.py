@@ -10,7 +10,8 @@ cancelled; customers; WooCommerce and Shopify alternating): `--orders` orders ov
 same number over `--few` pairs, the baseline. Each inbox is drained in this process by the worker's own loop
 (claim_batch, then process_batch, as inbox/tasks.process_inbox does), timed on the wall clock and on this
 process's CPU (the worker's share: PostgreSQL's is left out), with every statement counted and every part (one
-advisory lock per part on PostgreSQL) counted. Then the bench's correctness check (every delivery done, every
+advisory lock statement per transaction on PostgreSQL: a store part, or a group of store parts since
+inbox/batch_group.py) counted. Then the bench's correctness check (every delivery done, every
 customer equal to the scenario's model). `--only many` skips the baseline (for a profile: `--profile FILE`).
 """
 
@@ -37,7 +38,7 @@ COUNTS = {"statements": 0, "parts": 0}
 def _statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     COUNTS["statements"] += 1
     if statement.startswith("SELECT pg_advisory_xact_lock"):
-        COUNTS["parts"] += 1  # inbox/batch._apply_store takes its store's lock once per part
+        COUNTS["parts"] += 1  # once per transaction: a store part's lock, or a group's (inbox/batch_group.py)
 
 
 def drain(app: Any, args: argparse.Namespace) -> dict[str, float]:

@@ -23,6 +23,7 @@ from app.compliance import data
 from app.compliance.models import COMPLETED, CUSTOMER_REDACT
 from app.compliance.models import ComplianceRequest as Request
 from app.extensions import Model
+from app.platform.sql import in_keys
 from app.records import batch_rows
 from app.records.bulk import writes_customers
 from app.records.models import Customer, Fulfillment, Order
@@ -221,13 +222,21 @@ def _redactions(session: Session, store_id: int) -> tuple[set[str], set[str]]:
     In an inbox batch, read once for the store's part of the batch."""
     maps = batch_rows.store_maps(session, store_id)
     known = maps.get("redactions") if maps is not None else None
-    if known is None:
-        stmt = select(Request.customer_platform_id, Request.order_platform_ids).where(
-            Request.store_id == store_id, Request.topic == CUSTOMER_REDACT, Request.status == COMPLETED
-        )
-        with session.no_autoflush:  # requests complete in their own job, never inside a delivery's work
-            rows = session.execute(stmt).all()
-        known = ({c for c, _ in rows if c}, {str(o) for _, named in rows for o in named or ()})
-        if maps is not None:
-            maps["redactions"] = known
-    return known
+    if known is not None:
+        return known
+    # In a batch, for every store it maps that has not read them yet (a group of stores: one query for all)
+    mapped = batch_rows.mapped_stores(session, store_id)
+    stores = [s for s in mapped if "redactions" not in (batch_rows.store_maps(session, s) or {})]
+    stmt = select(Request.store_id, Request.customer_platform_id, Request.order_platform_ids).where(
+        in_keys(session, Request.store_id, stores), Request.topic == CUSTOMER_REDACT, Request.status == COMPLETED
+    )
+    found: dict[int, tuple[set[str], set[str]]] = {s: (set(), set()) for s in stores}
+    with session.no_autoflush:  # requests complete in their own job, never inside a delivery's work
+        for sid, customer, named in session.execute(stmt):
+            if customer:
+                found[sid][0].add(customer)
+            found[sid][1].update(str(o) for o in named or ())
+    for sid in stores:
+        if (held := batch_rows.store_maps(session, sid)) is not None:
+            held["redactions"] = found[sid]
+    return found[store_id]

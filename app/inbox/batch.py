@@ -15,33 +15,31 @@ lock and a store reload each. Here a store's part of a batch is one transaction:
   re-applied, while the stores committed before it stay done.
 If a store's part cannot be applied or committed either way (the connection dropped, a serialisation error),
 its deliveries are applied one by one, each in its own transaction.
+Small parts of several stores are applied together, one transaction per group (inbox/batch_group.py, `groups`):
+the fixed work of a part is then paid once per group, not once per store.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
-import orjson
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_derived
-from app.inbox.models import DONE, FAILED, PROCESSING, WebhookDelivery
-from app.inbox.pipeline import apply_event
-from app.inbox.processing import _CONFLICT_RETRIES, finish, finish_all, mark_failure, process_delivery
+from app.inbox import batch_derived, batch_group
+from app.inbox.batch_apply import Outcome, all_events, apply_one, parse, record_outcomes
+from app.inbox.models import FAILED, PROCESSING, WebhookDelivery
+from app.inbox.processing import process_delivery
 from app.platform.locks import lock_store
 from app.platform.outbox import Claimed
-from app.platform.sql import chunks, in_keys
+from app.platform.sql import in_keys
 from app.records import batch_rows, batch_scope
 from app.records.history import POLICY_COLUMNS, known_policy
 from app.records.models import HistoryImport
 from app.stores.models import Store
-from connectors import get_connector
 from connectors.events import Event
-from connectors.exceptions import ConnectorError
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +51,48 @@ log = logging.getLogger(__name__)
 STORE_PART = 500
 
 
+#: A store's own cost in a group (inbox/batch_group.py), in deliveries: the followers still run store by store
+#: within a group, and a store part of two deliveries costs about as much CPU as 16 deliveries of one store
+#: (bench/README.md, "bench/process_parts.py"). A group holds parts while its deliveries plus this per store stay
+#: within STORE_PART, so its locks are held about as long as a part of STORE_PART deliveries of one store.
+STORE_COST = 16
+
+
 def process_batch(session: Session, claimed: Sequence[Claimed], max_attempts: int) -> Counter[str]:
     """Apply claimed deliveries (with their stores, as the claim returned them), one transaction per store
-    part; returns a count per outcome. Never raises for a bad delivery. A store's lock is held for its own part
-    of the batch only, not for the other stores'."""
+    part, or per group of small store parts; returns a count per outcome. Never raises for a bad delivery. A
+    store's lock is held for its own part of the batch (its group's) only, not for the other stores'."""
     by_store: dict[int, list[int]] = defaultdict(list)
     for delivery_id, _, store_id in claimed:
         assert store_id is not None  # webhook_inbox.store_id is not null
         by_store[store_id].append(delivery_id)
     counts: Counter[str] = Counter()
     parsed: dict[int, list[Event] | Exception] = {}
-    for store_id in sorted(by_store):
-        for part in chunks(sorted(by_store[store_id]), STORE_PART):
-            counts += _process_store(session, store_id, list(part), max_attempts, parsed)
+    parts = [(store_id, sorted(by_store[store_id])) for store_id in sorted(by_store)]
+    for group in groups(parts, STORE_PART, STORE_COST):
+        if len(group) == 1:
+            counts += _process_store(session, *group[0], max_attempts, parsed)
+        else:
+            counts += batch_group.process_group(session, group, max_attempts, parsed, _process_store)
     return counts
+
+
+def groups(parts: list[tuple[int, list[int]]], size: int, store_cost: int) -> Iterator[list[tuple[int, list[int]]]]:
+    """The store parts (in store id order) cut into runs whose deliveries plus `store_cost` per store stay within
+    `size`, each run one transaction: a store's lock is held about as long as for `size` deliveries of its own,
+    as a part alone is. A store with more than `size` deliveries gives parts of `size`, each a run of its own."""
+    run: list[tuple[int, list[int]]] = []
+    held = 0
+    for store_id, ids in parts:
+        for start in range(0, len(ids), size):
+            part = ids[start : start + size]
+            if run and (held + len(part) + store_cost > size or run[-1][0] == store_id):
+                yield run
+                run, held = [], 0
+            run.append((store_id, part))
+            held += len(part) + store_cost
+    if run:
+        yield run
 
 
 def _process_store(session: Session, store_id: int, ids: list[int], max_attempts: int, parsed: dict) -> Counter[str]:
@@ -118,26 +144,12 @@ def _apply_store(
         outcomes += [(delivery, FAILED, True) for delivery in deliveries]
     else:
         batch_scope.begin(session)  # handlers defer and look rows up (records/batch_scope.py)
+        events = {d.id: parse(d, parsed) for d in deliveries}  # parsed once for every pass
+        batch_rows.preload(session, store_id, list(all_events(events.values())))
         for delivery in deliveries:
-            if delivery.id not in parsed:  # parsed once for both passes
-                parsed[delivery.id] = _parse(delivery)
-        events = {d.id: parsed[d.id] for d in deliveries}
-        batch_rows.preload(session, store_id, list(_all_events(events.values())))
-        for delivery in deliveries:
-            outcomes.append(_apply_one(session, store, delivery, events[delivery.id], savepoints))
+            outcomes.append(apply_one(session, store, delivery, events[delivery.id], savepoints))
         batch_derived.run_deferred(session, store)
-    done: list[int] = []
-    for delivery, outcome, permanent in outcomes:
-        if isinstance(outcome, Exception):
-            counts[mark_failure(delivery, outcome, permanent=permanent, max_attempts=max_attempts)] += 1
-        elif outcome == DONE:
-            done.append(delivery.id)
-        else:
-            finish(delivery, outcome, None)
-            counts[outcome] += 1
-    if done:
-        finish_all(session, store_id, done, DONE)
-        counts[DONE] += len(done)
+    counts += record_outcomes(session, [store_id], outcomes, max_attempts)
     session.commit()
     return counts
 
@@ -157,49 +169,3 @@ def _read_store(session: Session, store_id: int) -> Store | None:
         return None
     known_policy(session, store_id, tuple(found[1:]))
     return found[0]
-
-
-Outcome = tuple[WebhookDelivery, str | Exception, bool]
-
-
-def _apply_one(
-    session: Session, store: Store, delivery: WebhookDelivery, events: list[Event] | Exception, savepoints: bool
-) -> Outcome:
-    """(delivery, DONE or the exception, whether the failure is permanent)."""
-    if isinstance(events, Exception):  # the body did not parse: nothing was written
-        return delivery, events, isinstance(events, ConnectorError)
-    if not savepoints:
-        for event in events:  # an exception here abandons the pass (process_batch)
-            apply_event(session, store, event, delivery)
-        return delivery, DONE, False
-    last: Exception | None = None
-    for _ in range(_CONFLICT_RETRIES):
-        try:
-            with session.begin_nested():
-                for event in events:
-                    apply_event(session, store, event, delivery)
-            return delivery, DONE, False
-        except Exception as exc:  # noqa: BLE001  (a bug or an outage: retried with backoff, never dropped)
-            batch_rows.forget(session, store.id)  # rolled back: what the maps learned may be gone
-            if not isinstance(exc, IntegrityError | OperationalError):
-                return delivery, exc, isinstance(exc, ConnectorError)
-            last = exc  # a conflicting insert or a deadlock: this delivery alone, once more
-    assert last is not None
-    return delivery, last, False
-
-
-def _parse(delivery: WebhookDelivery) -> list[Event] | Exception:
-    try:
-        return get_connector(delivery.platform).parse_event(delivery.topic, orjson.loads(delivery.body))
-    except Exception as exc:  # noqa: BLE001  (recorded as the delivery's outcome, as an apply error would be)
-        return exc
-
-
-def _all_events(parsed: Iterable[list[Event] | Exception]) -> Iterator[Event]:
-    for events in parsed:
-        if not isinstance(events, Exception):
-            yield from events
-
-
-def _apply_event(session: Session, store: Store, delivery: WebhookDelivery, event: Event) -> None:
-    apply_event(session, store, event, delivery)

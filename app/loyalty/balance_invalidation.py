@@ -45,20 +45,30 @@ def _history_values(obj: Any, name: str) -> set[Any]:
 
 
 def _platform_ids(session: Session, store_id: int, customer_ids: set[int]) -> set[tuple[int, str]]:
-    """(store id, platform id) of these customers: the identity map first, one query for the rest."""
+    return _platform_ids_of(session, {store_id: customer_ids})
+
+
+def _platform_ids_of(session: Session, by_store: dict[int, set[int]]) -> set[tuple[int, str]]:
+    """(store id, platform id) of these customers: the identity map first, one query for the rest, all the
+    stores at once (a flush of an inbox group of stores, inbox/batch_group.py, writes several; customer ids are
+    the table's own, so `store_id IN (...) AND id IN (...)` finds each in its store)."""
     found: set[tuple[int, str]] = set()
     missing: list[int] = []
     mapper = inspect(Customer)
-    for customer_id in customer_ids:
-        customer = session.identity_map.get(mapper.identity_key_from_primary_key((customer_id,)))
-        if customer is not None and "platform_id" in customer.__dict__:
-            if customer.__dict__["platform_id"] is not None:
-                found.add((store_id, customer.__dict__["platform_id"]))
-        else:
-            missing.append(customer_id)
+    for store_id, customer_ids in by_store.items():
+        for customer_id in customer_ids:
+            customer = session.identity_map.get(mapper.identity_key_from_primary_key((customer_id,)))
+            if customer is not None and "platform_id" in customer.__dict__:
+                if customer.__dict__["platform_id"] is not None:
+                    found.add((store_id, customer.__dict__["platform_id"]))
+            else:
+                missing.append(customer_id)
+    stores = sorted(by_store)
     for part in chunks(missing):  # 500 ids a query: under SQLite's 999 parameters before 3.32
-        stmt = select(Customer.platform_id).where(Customer.store_id == store_id, Customer.id.in_(part))
-        found.update((store_id, pid) for pid in session.connection().scalars(stmt) if pid is not None)
+        stmt = select(Customer.store_id, Customer.platform_id).where(
+            Customer.store_id.in_(stores) if len(stores) > 1 else Customer.store_id == stores[0], Customer.id.in_(part)
+        )
+        found.update((sid, pid) for sid, pid in session.connection().execute(stmt) if pid is not None)
     return found
 
 
@@ -77,8 +87,8 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
             by_store.setdefault(obj.store_id, set()).update(customer_ids)
         elif isinstance(obj, Customer):
             pairs.update((obj.store_id, pid) for pid in _history_values(obj, "platform_id"))
-    for store_id, customer_ids in by_store.items():
-        pairs.update(_platform_ids(session, store_id, customer_ids))
+    if by_store:
+        pairs.update(_platform_ids_of(session, by_store))
 
 
 def _on_execute(state: ORMExecuteState) -> None:

@@ -9,13 +9,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.loyalty.ledger import refresh_accounts
 from app.loyalty.models import LoyaltyAccount, PointsLedger
 from app.loyalty.orders import reconcile_loaded, reconcile_order
-from app.loyalty.refresh import DEFERRED_ACCOUNTS
+from app.loyalty.refresh import DEFERRED_ACCOUNTS, refresh_accounts_of
 from app.platform.sql import chunks, in_keys
 from app.records import batch_scope
-from app.records.followers import LoadedOrder, OrderFollower
+from app.records.followers import LoadedOrder, OrderFollower, StoreOrders
 from app.records.history import Policy
 from app.records.models import Order
 from app.stores.models import Store
@@ -33,51 +32,68 @@ class LoyaltyFollower(OrderFollower):
     def reconcile_many(self, session: Session, store: Store, loaded: Sequence[LoadedOrder], now: datetime) -> None:
         """The orders' ledger rows and their owners' tiers loaded per 500 orders (three queries), the points
         reconciled, then every account touched refreshed once."""
-        accounts: set[int] = set()
-        for part in chunks(loaded):
-            accounts |= _reconcile_points(session, store, part, now)
-        _refresh_accounts(session, store, accounts, now)
+        self.reconcile_group(session, [(store, loaded)], now)
+
+    def reconcile_group(self, session: Session, stores: Sequence[StoreOrders], now: datetime) -> None:
+        """reconcile_many for several stores at once: the same queries, each for all the stores (`store_id IN
+        (...)`, rows kept by (store, order) and by customer id, the table's own)."""
+        by_id = {store.id: store for store, _ in stores}
+        accounts: set[tuple[int, int]] = set()
+        for part in chunks([(store, item) for store, loaded in stores for item in loaded]):
+            accounts |= _reconcile_points(session, part, now)
+        _refresh_accounts(session, by_id, accounts, now)
 
     def settle(self, session: Session, store: Store, now: datetime) -> None:
-        _refresh_accounts(session, store, set(), now)  # those marked after reconcile_many (a referral's reward)
+        self.settle_group(session, [store], now)
+
+    def settle_group(self, session: Session, stores: Sequence[Store], now: datetime) -> None:
+        _refresh_accounts(session, {s.id: s for s in stores}, set(), now)  # marked after reconcile_many (a reward)
 
 
-def _refresh_accounts(session: Session, store: Store, accounts: set[int], now: datetime) -> None:
-    """These accounts and those the batch's handlers marked (loyalty/refresh.refresh_account: action rewards,
-    guest merges, released holds), each refreshed once."""
+def _refresh_accounts(
+    session: Session, stores: dict[int, Store], accounts: set[tuple[int, int]], now: datetime
+) -> None:
+    """These (store id, customer id) and those the batch's handlers marked (loyalty/refresh.refresh_account:
+    action rewards, guest merges, released holds), each refreshed once."""
     batch = batch_scope.current(session)
     marked: set[tuple[int, int]] = batch.marks(DEFERRED_ACCOUNTS) if batch is not None else set()
-    due = {(sid, cid) for sid, cid in marked if sid == store.id}
+    due = {(sid, cid) for sid, cid in marked if sid in stores}
     marked.difference_update(due)
-    accounts |= {cid for _, cid in due}
+    accounts |= due
     if accounts:
-        refresh_accounts(session, store, accounts, now)
+        refresh_accounts_of(session, stores, accounts, now)
 
 
-def _reconcile_points(session: Session, store: Store, loaded: Sequence[LoadedOrder], now: datetime) -> set[int]:
-    pids = [item.order.platform_id for item in loaded]
-    rows: dict[str, list[PointsLedger]] = defaultdict(list)
+def _reconcile_points(
+    session: Session, loaded: Sequence[tuple[Store, LoadedOrder]], now: datetime
+) -> set[tuple[int, int]]:
+    store_ids = sorted({store.id for store, _ in loaded})
+    pids = sorted({item.order.platform_id for _, item in loaded})
+    rows: dict[tuple[int, str], list[PointsLedger]] = defaultdict(list)
     for row in session.scalars(
         select(PointsLedger)
-        .where(PointsLedger.store_id == store.id, in_keys(session, PointsLedger.order_platform_id, pids))
+        .where(
+            in_keys(session, PointsLedger.store_id, store_ids), in_keys(session, PointsLedger.order_platform_id, pids)
+        )
         .order_by(PointsLedger.id)
     ):
-        rows[row.order_platform_id].append(row)  # type: ignore[index]  # the query selects rows that name an order
-    owners = {item.order.customer_id for item in loaded if item.order.customer_id is not None}
+        rows[row.store_id, row.order_platform_id].append(row)  # type: ignore[index]  # rows that name an order
+    owners = {item.order.customer_id for _, item in loaded if item.order.customer_id is not None}
     owners |= {r.customer_id for held in rows.values() for r in held}
     tiers = dict(
         session.execute(
             select(LoyaltyAccount.customer_id, LoyaltyAccount.tier).where(
-                LoyaltyAccount.store_id == store.id, in_keys(session, LoyaltyAccount.customer_id, sorted(owners))
+                in_keys(session, LoyaltyAccount.store_id, store_ids),
+                in_keys(session, LoyaltyAccount.customer_id, sorted(owners)),
             )
         )
         .tuples()  # typing only (the same Result at run time): rows as (customer_id, tier) pairs for dict()
         .all()
     )
-    touched: set[int] = set()
-    for item in loaded:
+    touched: set[tuple[int, int]] = set()
+    for store, item in loaded:
         _, customers = reconcile_loaded(
-            session, store, item.order, now, rows[item.order.platform_id], item.refunds, tiers.get
+            session, store, item.order, now, rows[store.id, item.order.platform_id], item.refunds, tiers.get
         )
-        touched |= customers
+        touched |= {(store.id, cid) for cid in customers}
     return touched

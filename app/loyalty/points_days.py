@@ -21,15 +21,16 @@ two over random histories.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, delete, event, func, insert, inspect, literal, or_, select
+from sqlalchemy import and_, case, delete, event, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app.loyalty.models import PointsDay, PointsLedger
 from app.platform.days import day_of, day_ranges, midnight
-from app.platform.sql import chunks
+from app.platform.sql import chunks, in_keys
 
 _KEY = "loyalty.points_days"  # session.info: {store id: {days}}
 GIVING = ("earn", "action", "tier_reward")  # and positive adjustments
@@ -78,10 +79,12 @@ def settle(session: Session) -> None:
         return
     session.flush()  # its rows mark their days first
     pending = session.info.pop(_KEY, {})
-    for store_id, days in sorted(pending.items()):
-        for chunk in chunks(sorted(days), 200):
-            session.execute(delete(PointsDay).where(PointsDay.store_id == store_id, PointsDay.day.in_(chunk)))
-            _insert_days(session, store_id, day_ranges(chunk))
+    # All the transaction's stores at once (an inbox group of stores, inbox/batch_group.py, marks several): each
+    # store's days recounted are the union of all of theirs, which recounts some (store, day) for nothing, exactly.
+    stores = sorted(pending)
+    for chunk in chunks(sorted(set().union(*pending.values())), 200):
+        session.execute(delete(PointsDay).where(in_keys(session, PointsDay.store_id, stores), PointsDay.day.in_(chunk)))
+        _insert_days(session, stores, day_ranges(chunk))
 
 
 def rebuild(session: Session, store_id: int) -> None:
@@ -95,21 +98,21 @@ def rebuild(session: Session, store_id: int) -> None:
         )
     ).one()
     if first is not None:
-        _insert_days(session, store_id, [(midnight(day_of(first)), midnight(day_of(last)) + timedelta(days=1))])
+        _insert_days(session, [store_id], [(midnight(day_of(first)), midnight(day_of(last)) + timedelta(days=1))])
 
 
-def _insert_days(session: Session, store_id: int, ranges: list[tuple[datetime, datetime]]) -> None:
+def _insert_days(session: Session, store_ids: Sequence[int], ranges: list[tuple[datetime, datetime]]) -> None:
     if session.get_bind().dialect.name == "postgresql":
         day = func.date(func.timezone("UTC", PointsLedger.created_at))
     else:
         day = func.date(PointsLedger.created_at)  # SQLite keeps naive UTC text (platform/types.UTCDateTime)
     rows = (
-        select(literal(store_id, BigInteger), day, func.sum(issued()), func.sum(redeemed()))
+        select(PointsLedger.store_id, day, func.sum(issued()), func.sum(redeemed()))
         .where(
-            PointsLedger.store_id == store_id,
+            in_keys(session, PointsLedger.store_id, store_ids),
             or_(*(and_(PointsLedger.created_at >= a, PointsLedger.created_at < b) for a, b in ranges)),
         )
-        .group_by(day)
+        .group_by(PointsLedger.store_id, day)
     )
     session.execute(insert(PointsDay).from_select(["store_id", "day", "issued", "redeemed"], rows))
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.loyalty.models import PointsLedger, Redemption
 from app.platform.sql import in_keys
 from app.records import batch_rows
-from app.records.batch_rows import sorted_chunks
+from app.records.batch_rows import by_store
 from connectors.events import CustomerChanged, Event, OrderChanged
 
 
@@ -27,20 +27,33 @@ def signup_key(platform_id: str) -> str:
     return f"action:signup:{platform_id}"
 
 
-def preload(session: Session, store_id: int, events: Sequence[Event], maps: dict[str, Any]) -> None:
+def preload(session: Session, group: dict[int, tuple[Sequence[Event], dict[str, Any]]]) -> None:
+    """The group's stores at once (records/batch_rows.preload_group): one query per table and 500 keys."""
     wanted = {
-        signup_key(e.customer.platform_id) for e in events if isinstance(e, CustomerChanged) and e.customer.platform_id
+        store_id: {
+            signup_key(e.customer.platform_id)
+            for e in events
+            if isinstance(e, CustomerChanged) and e.customer.platform_id
+        }
+        for store_id, (events, _) in group.items()
     }
-    found = maps["ledger"]
-    found.update(dict.fromkeys(wanted))
-    for chunk in sorted_chunks(wanted):
+    for store_id, (_, maps) in group.items():
+        maps["ledger"].update(dict.fromkeys(wanted[store_id]))
+    for stores, chunk in by_store(wanted):
         stmt = select(PointsLedger).where(
-            PointsLedger.store_id == store_id, in_keys(session, PointsLedger.source_key, chunk)
+            in_keys(session, PointsLedger.store_id, stores), in_keys(session, PointsLedger.source_key, chunk)
         )
-        found.update((row.source_key, row) for row in session.scalars(stmt))
-    codes = {str(c).upper() for e in events if isinstance(e, OrderChanged) for c in e.order.discount_codes}
-    codes |= {str(c).upper() for order in maps["order"].values() if order for c in order.discount_codes or []}
-    maps["redemptions"] = _redemptions(session, store_id, codes, set(maps["order"]))
+        for row in session.scalars(stmt):
+            if row.source_key in wanted[row.store_id]:
+                group[row.store_id][1]["ledger"][row.source_key] = row
+    codes, order_ids = {}, {}
+    for store_id, (events, maps) in group.items():
+        found = {str(c).upper() for e in events if isinstance(e, OrderChanged) for c in e.order.discount_codes}
+        found |= {str(c).upper() for order in maps["order"].values() if order for c in order.discount_codes or []}
+        codes[store_id], order_ids[store_id] = found, set(maps["order"])
+        maps["redemptions"] = []
+    for store_id, redemption in _redemptions(session, codes, order_ids):
+        group[store_id][1]["redemptions"].append(redemption)
 
 
 def redemptions(session: Session, store_id: int) -> list[Redemption] | None:
@@ -50,16 +63,17 @@ def redemptions(session: Session, store_id: int) -> list[Redemption] | None:
     return None if maps is None else maps["redemptions"]
 
 
-def _redemptions(session: Session, store_id: int, codes: set[str], order_ids: set[str]) -> list[Redemption]:
+def _redemptions(
+    session: Session, codes: dict[int, set[str]], order_ids: dict[int, set[str]]
+) -> list[tuple[int, Redemption]]:
+    """(store id, redemption) for every redemption whose code or used order its own store named."""
     found: dict[int, Redemption] = {}
-    stmt = select(Redemption).where(Redemption.store_id == store_id)
-    for chunk in sorted_chunks(codes):
-        found.update((r.id, r) for r in session.scalars(stmt.where(in_keys(session, Redemption.code, chunk))))
-    for chunk in sorted_chunks(order_ids):
-        found.update(
-            (r.id, r) for r in session.scalars(stmt.where(in_keys(session, Redemption.used_order_platform_id, chunk)))
-        )
-    return list(found.values())
+    for column, wanted in ((Redemption.code, codes), (Redemption.used_order_platform_id, order_ids)):
+        for stores, chunk in by_store(wanted):
+            stores_in = in_keys(session, Redemption.store_id, stores)
+            stmt = select(Redemption).where(stores_in, in_keys(session, column, chunk))
+            found.update((r.id, r) for r in session.scalars(stmt) if getattr(r, column.key) in wanted[r.store_id])
+    return [(r.store_id, r) for r in found.values()]
 
 
 def install() -> None:

@@ -51,37 +51,52 @@ def refresh_account(session: Session, store: Store, customer_id: int, now: datet
 
 
 def refresh_accounts(session: Session, store: Store, customer_ids: set[int], now: datetime) -> None:
-    """refresh_account for many customers: three queries per 500 (the batch path, under the store lock)."""
-    settings = get_settings(store)
-    for chunk in chunks(sorted(customer_ids)):
+    """refresh_account for many customers: four queries per 500 (the batch path, under the store lock)."""
+    refresh_accounts_of(session, {store.id: store}, {(store.id, cid) for cid in customer_ids}, now)
+
+
+def refresh_accounts_of(session: Session, stores: dict[int, Store], due: set[tuple[int, int]], now: datetime) -> None:
+    """refresh_accounts for (store id, customer id) of several stores whose locks the batch holds (an inbox group,
+    inbox/batch_group.py): four queries per 500 for all of them, `store_id IN (...) AND customer_id IN (...)`
+    (customer ids are the table's own: each row is its customer's store's)."""
+    store_ids = sorted({sid for sid, _ in due})
+    settings = {sid: get_settings(stores[sid]) for sid in store_ids}
+    for chunk in chunks(sorted({cid for _, cid in due})):
         found = session.scalars(
-            select(Customer).where(Customer.store_id == store.id, in_keys(session, Customer.id, chunk))
+            select(Customer).where(in_keys(session, Customer.store_id, store_ids), in_keys(session, Customer.id, chunk))
         ).all()
         accounts = {
             a.customer_id: a
             for a in session.scalars(
                 select(LoyaltyAccount).where(
-                    LoyaltyAccount.store_id == store.id, in_keys(session, LoyaltyAccount.customer_id, chunk)
+                    in_keys(session, LoyaltyAccount.store_id, store_ids),
+                    in_keys(session, LoyaltyAccount.customer_id, chunk),
                 )
             )
         }
         rows: dict[int, list[PointsLedger]] = defaultdict(list)
         for row in session.scalars(
             select(PointsLedger)
-            .where(PointsLedger.store_id == store.id, in_keys(session, PointsLedger.customer_id, chunk))
+            .where(
+                in_keys(session, PointsLedger.store_id, store_ids), in_keys(session, PointsLedger.customer_id, chunk)
+            )
             .order_by(PointsLedger.id)
         ):
             rows[row.customer_id].append(row)
         stmt = select(LoyaltyWriteback).where(
-            LoyaltyWriteback.store_id == store.id, in_keys(session, LoyaltyWriteback.customer_id, chunk)
+            in_keys(session, LoyaltyWriteback.store_id, store_ids),
+            in_keys(session, LoyaltyWriteback.customer_id, chunk),
         )
         writebacks = {w.customer_id: w for w in session.scalars(stmt)}
         for customer in found:  # a merged guest is gone: not found, nothing to refresh
+            if (customer.store_id, customer.id) not in due:
+                continue
+            store = stores[customer.store_id]
             account = accounts.get(customer.id)
             if account is None:
                 account = LoyaltyAccount(store_id=store.id, customer_id=customer.id)
                 session.add(account)
-            _refresh(session, store, customer, account, rows[customer.id], settings, now, writebacks)
+            _refresh(session, store, customer, account, rows[customer.id], settings[store.id], now, writebacks)
 
 
 class TierRule:

@@ -11,7 +11,7 @@ own (one write transaction at a time), so there is nothing to take.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from redis import Redis
@@ -27,6 +27,22 @@ def lock_store(session: Session, store_id: int) -> None:
     """Wait for, then hold until this transaction ends, the store's lock."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:ns, :k)"), {"ns": LOCK_NAMESPACE, "k": store_id})
+
+
+def lock_stores(session: Session, store_ids: Iterable[int]) -> None:
+    """`lock_store` for several stores, in one statement, in ascending store id order: every transaction that
+    holds more than one store's lock (the inbox's groups of stores, inbox/batch_group.py) takes them in that one
+    order, so two of them never wait on each other in a cycle; a transaction holding one lock cannot be in a
+    cycle either. unnest() returns the array's elements in their order, and the function scan calls the lock
+    function row by row: the locks are taken in the order of the sorted array."""
+    ids = sorted(set(store_ids))
+    if len(ids) == 1:
+        lock_store(session, ids[0])
+    elif ids and session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, k) FROM unnest(CAST(:ks AS integer[])) AS k"),
+            {"ns": LOCK_NAMESPACE, "ks": ids},
+        )
 
 
 @contextmanager

@@ -18,6 +18,8 @@ Why an answer from here is the answer the database would give:
   and still holding the key; anything else is a miss, and the caller queries as before;
 - a delivery rolled back to its SAVEPOINT drops the store's maps (`forget`): what it added is gone.
 Outside a batch (one delivery per transaction, tests, the CLI) there are no maps and every lookup queries.
+A group of stores (inbox/batch_group.py) is preloaded at once (`preload_group`): one query per table for all its
+stores, each row in its own store's maps.
 """
 
 from __future__ import annotations
@@ -53,9 +55,11 @@ _KEYS = {
     "refund": "platform_id",
 }
 
-#: A feature's part of preload: (session, store id, the store's events, the store's maps) -> None. It loads the rows
-#: its handlers will look up into maps[kind] (key -> row, None for a key known absent), one query per 500 keys.
-Preloader = Callable[[Session, int, Sequence[Event], dict[str, Any]], None]
+#: A feature's part of preload, for every store of a group at once: (session, {store id: (its events, its maps)}) ->
+#: None. It loads the rows its handlers will look up into maps[kind] (key -> row, None for a key known absent), one
+#: query per table and 500 keys for all the group's stores (`store_id IN (...) AND key IN (...)`, each row put in
+#: its own store's maps: `by_store`).
+Preloader = Callable[[Session, dict[int, tuple[Sequence[Event], dict[str, Any]]]], None]
 _PRELOADERS: dict[str, Preloader] = {}
 
 
@@ -86,6 +90,12 @@ def lookup(session: Session, store_id: int, kind: str, key: str) -> Any:
     return row
 
 
+def mapped_stores(session: Session, store_id: int) -> list[int]:
+    """The stores whose rows this batch maps, this one first (a group of stores, inbox/batch_group.py, holds all
+    their locks): a per-store read done lazily can be done for all of them in one query."""
+    return [store_id, *sorted(set(_rows(session)) - {store_id})]
+
+
 def active(session: Session, store_id: int) -> bool:
     """Whether this store's rows are mapped (its part of a batch is being applied)."""
     return store_id in _rows(session)
@@ -105,13 +115,19 @@ def new_customer_id(session: Session, store_id: int) -> int | None:
     """An id for a customer the batch creates, drawn ahead from the table's sequence (PostgreSQL), so the new
     row needs no flush of its own to have one: that flush wrote out everything the batch had pending so far, and
     the INSERT went alone, followed by an UPDATE of the details set after it. None outside a batch or on other
-    databases (the caller flushes). Ids drawn and not used are gaps, as a rolled-back insert leaves."""
-    maps = _rows(session).get(store_id)
-    if maps is None or session.get_bind().dialect.name != "postgresql":
+    databases (the caller flushes). Ids drawn and not used are gaps, as a rolled-back insert leaves. One pool for
+    every store whose rows are mapped (a group of stores, inbox/batch_group.py): one round trip per batch."""
+    batch = batch_scope.current(session)
+    if batch is None or store_id not in batch.rows or session.get_bind().dialect.name != "postgresql":
         return None
-    pool: list[int] = maps.setdefault("customer_ids", [])
-    if not pool:  # enough for every key the batch found absent: one round trip per store and batch, as a rule
-        absent = sum(row is None for kind in ("customer_pid", "customer_email") for row in maps[kind].values())
+    pool = batch.customer_ids
+    if not pool:  # enough for every key the batch found absent, in every store it maps
+        absent = sum(
+            row is None
+            for maps in batch.rows.values()
+            for kind in ("customer_pid", "customer_email")
+            for row in maps[kind].values()
+        )
         with session.no_autoflush:
             pool.extend(session.scalars(_NEXT_CUSTOMER_IDS, {"n": max(absent, 1)}))
         pool.reverse()  # popped in ascending order
@@ -170,38 +186,60 @@ def sorted_chunks(values: set[str]) -> Iterable[Sequence[str]]:
 
 def preload(session: Session, store_id: int, events: Sequence[Event]) -> None:
     """Load the store's rows that these events name (one query per table and 500 keys), then the features'."""
+    preload_group(session, {store_id: events})
+
+
+def preload_group(session: Session, events: dict[int, Sequence[Event]]) -> None:
+    """`preload` for several stores at once (inbox/batch_group.py): one query per table and 500 keys for all of
+    them, `store_id IN (the stores) AND key IN (every store's keys)`, each row kept in its own store's maps when
+    that store named its key (a row of another store of the group with the same key is not its)."""
     batch = batch_scope.current(session)
     if batch is None:
         return
-    keys = _keys(events)
-    maps: dict[str, Any] = {kind: {} for kind in _KEYS}
-    for kind, column, wanted in (
-        ("order", Order.platform_id, keys["order"]),
-        ("fulfillment", Fulfillment.platform_id, keys["fulfillment"]),
-        ("refund", OrderRefund.platform_id, keys["refund"]),
+    keys = {store_id: _keys(store_events) for store_id, store_events in events.items()}
+    maps: dict[int, dict[str, Any]] = {store_id: {kind: {} for kind in _KEYS} for store_id in events}
+    for kind, column, name in (
+        ("order", Order.platform_id, "order"),
+        ("fulfillment", Fulfillment.platform_id, "fulfillment"),
+        ("refund", OrderRefund.platform_id, "refund"),
     ):
-        found = maps[kind]
-        found.update(dict.fromkeys(wanted))
+        wanted = {store_id: store_keys[name] for store_id, store_keys in keys.items()}
+        for store_id, store_wanted in wanted.items():
+            maps[store_id][kind].update(dict.fromkeys(store_wanted))
         model = column.class_
-        for chunk in sorted_chunks(wanted):
-            stmt = select(model).where(model.store_id == store_id, in_keys(session, column, chunk))
-            found.update((getattr(row, column.key), row) for row in session.scalars(stmt))
-    _load_customers(session, store_id, keys["pid"], keys["email"], maps)
+        for stores, chunk in by_store(wanted):
+            stmt = select(model).where(in_keys(session, model.store_id, stores), in_keys(session, column, chunk))
+            for row in session.scalars(stmt):
+                key = getattr(row, column.key)
+                if key in wanted[row.store_id]:
+                    maps[row.store_id][kind][key] = row
+    _load_customers(session, keys, maps)
     for load in _PRELOADERS.values():
-        load(session, store_id, events, maps)
-    batch.rows[store_id] = maps
+        load(session, {store_id: (events[store_id], maps[store_id]) for store_id in events})
+    batch.rows.update(maps)
 
 
-def _load_customers(session: Session, store_id: int, pids: set[str], emails: set[str], maps: dict) -> None:
-    by_pid, by_email = maps["customer_pid"], maps["customer_email"]
-    by_pid.update(dict.fromkeys(pids))
-    by_email.update(dict.fromkeys(emails))
+def by_store(wanted: dict[int, set[str]]) -> Iterable[tuple[list[int], Sequence[str]]]:
+    """(the stores that want any key, a chunk of 500 of all their keys, sorted) for a group's preload query."""
+    stores = sorted(store_id for store_id, keys in wanted.items() if keys)
+    for chunk in sorted_chunks(set().union(*(wanted[store_id] for store_id in stores))):
+        yield stores, chunk
+
+
+def _load_customers(session: Session, keys: dict[int, dict[str, set[str]]], maps: dict[int, dict]) -> None:
+    for store_id, store_keys in keys.items():
+        maps[store_id]["customer_pid"].update(dict.fromkeys(store_keys["pid"]))
+        maps[store_id]["customer_email"].update(dict.fromkeys(store_keys["email"]))
+    stores = sorted(s for s, k in keys.items() if k["pid"] or k["email"])
+    pids = set().union(*(keys[s]["pid"] for s in stores))
+    emails = set().union(*(keys[s]["email"] for s in stores))
     for pid_chunk, email_chunk in _paired_chunks(pids, emails):
         stmt = select(Customer).where(
-            Customer.store_id == store_id,
+            in_keys(session, Customer.store_id, stores),
             or_(in_keys(session, Customer.platform_id, pid_chunk), in_keys(session, Customer.email_key, email_chunk)),
         )
         for customer in session.scalars(stmt):
+            by_pid, by_email = maps[customer.store_id]["customer_pid"], maps[customer.store_id]["customer_email"]
             if customer.platform_id in by_pid:
                 by_pid[customer.platform_id] = customer
             if customer.email_key in by_email:

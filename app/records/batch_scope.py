@@ -6,7 +6,8 @@ single path, a redemption, a command). While a batch is applied (`begin` ... `en
 - dirty_orders: (store id, order platform id) whose derived work (refresh_order, the followers) runs once
   before the commit (inbox/batch_derived.run_deferred) instead of once per delivery;
 - customer_totals: (store id, customer id) whose totals are recomputed once (each reads every order);
-- deletion_markers: {store id: order ids that may have a deletion marker}, loaded once per store;
+- deletion_markers: {store id: order ids that may have a deletion marker}, loaded once per store (per group);
+- customer_ids: ids drawn ahead from the customers' sequence for the rows the batch creates (batch_rows);
 - marks(name): a feature's own deferral set, by name (loyalty's accounts to refresh).
 One object rather than a key per module in `session.info`: a module asks one question (is a batch applied, and
 what does it hold) and cannot forget to clear its own key when the batch ends.
@@ -28,6 +29,7 @@ class Batch:
     dirty_orders: set[tuple[int, str]] = field(default_factory=set)
     customer_totals: set[tuple[int, int]] = field(default_factory=set)
     deletion_markers: dict[int, set[str]] = field(default_factory=dict)
+    customer_ids: list[int] = field(default_factory=list)  # drawn ahead for new customers (batch_rows)
     _marks: dict[str, set[Any]] = field(default_factory=dict)
 
     def marks(self, name: str) -> set[Any]:

@@ -9,6 +9,8 @@ the same state:
 - a batch (inbox/batch.py): `order_changed` only marks the order; before the commit, inbox/batch_derived.py
   derives each marked order once and hands them all, with their refunds and parcels loaded, to every follower's
   `reconcile_many(session, store, loaded, now)`.
+- a group of stores' parts (inbox/batch_group.py): `reconcile_group` hands every store's derived orders to each
+  follower's `reconcile_group`, which reads its rows once for all the stores where it overrides it.
 Both paths call the one list, in the one order: the order the features' init_app registered them in (create_app).
 No follower checks which path it is on. An order placed before the store's history cut-off (records/history.py)
 goes only to the followers whose `takes_past` says so, on both paths.
@@ -39,6 +41,10 @@ class LoadedOrder:
     parcels: list[Fulfillment]
 
 
+#: A store and its derived orders, as a group of stores hands them to the followers.
+StoreOrders = tuple[Store, Sequence[LoadedOrder]]
+
+
 class OrderFollower:
     """What a programme subclasses and registers, once, to follow orders."""
 
@@ -57,9 +63,21 @@ class OrderFollower:
         """The same for many orders of one store whose rows are loaded: a batch's, before it commits."""
         raise NotImplementedError
 
+    def reconcile_group(self, session: Session, stores: Sequence[StoreOrders], now: datetime) -> None:
+        """The same for several stores whose locks the batch holds (an inbox group of stores,
+        inbox/batch_group.py). Store by store by default; a follower that reads its rows per store overrides it
+        to read them for all the stores at once (`store_id IN (...)`)."""
+        for store, loaded in stores:
+            self.reconcile_many(session, store, loaded, now)
+
     def settle(self, session: Session, store: Store, now: datetime) -> None:
         """In a batch, after every follower's reconcile_many: work this one deferred that the followers after it
         may have added to (loyalty: the accounts a referral reward marked). Nothing by default."""
+
+    def settle_group(self, session: Session, stores: Sequence[Store], now: datetime) -> None:
+        """settle for several stores whose locks the batch holds; store by store by default."""
+        for store in stores:
+            self.settle(session, store, now)
 
 
 _FOLLOWERS: dict[str, OrderFollower] = {}
@@ -84,6 +102,29 @@ def reconcile_many(session: Session, store: Store, loaded: Sequence[LoadedOrder]
         follower.reconcile_many(session, store, loaded if found and follower.takes_past(found) else present, now)
     for follower in _FOLLOWERS.values():
         follower.settle(session, store, now)
+
+
+def reconcile_group(session: Session, stores: Sequence[StoreOrders], now: datetime) -> None:
+    """reconcile_many for several stores (an inbox group, inbox/batch_group.py): every follower on every store's
+    orders, then every follower's deferred work store by store. The same work as store by store, in another
+    order across stores: a follower's work in one store reads and writes that store's rows only."""
+    handed = []
+    for store, loaded in stores:
+        found = policy(session, store.id)
+        past = {id(item) for item in loaded if found.past(item.order)} if found is not None else set()
+        present = [item for item in loaded if id(item) not in past] if past else loaded
+        handed.append((store, found, loaded, present))
+    for follower in _FOLLOWERS.values():
+        follower.reconcile_group(
+            session,
+            [
+                (store, loaded if found and follower.takes_past(found) else present)
+                for store, found, loaded, present in handed
+            ],
+            now,
+        )
+    for follower in _FOLLOWERS.values():
+        follower.settle_group(session, [store for store, _ in stores], now)
 
 
 def order_changed(session: Session, store: Store, event: Any) -> None:

@@ -62,10 +62,15 @@ def settle(session: Session) -> None:
     if not pending:
         return
     session.flush()
-    for store_id, (days, customers) in sorted(pending.items()):
-        for chunk in chunks(sorted(customers)):
-            days.update(_relink(session, store_id, chunk))
-        _recount(session, store_id, sorted(days))
+    # All the transaction's stores at once (an inbox group of stores, inbox/batch_group.py, marks several): the
+    # statements name the stores (`store_id IN (...)`), customer ids are the table's own, and each store's days
+    # recounted are the union of all of theirs, which recounts some (store, day) for nothing, exactly.
+    stores = sorted(pending)
+    days: set[date] = set().union(*(store_days for store_days, _ in pending.values()))
+    customers = sorted({c for _, store_customers in pending.values() for c in store_customers})
+    for chunk in chunks(customers):
+        days.update(_relink(session, [s for s in stores if pending[s][1]], chunk))
+    _recount(session, stores, sorted(days))
 
 
 def rebuild(session: Session, store_id: int) -> None:
@@ -75,20 +80,20 @@ def rebuild(session: Session, store_id: int) -> None:
         select(Order.customer_id).where(Order.store_id == store_id, Order.customer_id.is_not(None)).distinct()
     ).all()
     for chunk in chunks(sorted(customers), 5000):
-        _relink(session, store_id, chunk)
+        _relink(session, [store_id], chunk)
     session.execute(delete(OrderDay).where(OrderDay.store_id == store_id))
     first, last = session.execute(
         select(func.min(Order.placed_at), func.max(Order.placed_at)).where(Order.store_id == store_id)
     ).one()
     if first is not None:
-        _insert_days(session, store_id, [(midnight(day_of(first)), midnight(day_of(last)) + timedelta(days=1))])
+        _insert_days(session, [store_id], [(midnight(day_of(first)), midnight(day_of(last)) + timedelta(days=1))])
 
 
 def _standing(order: Any) -> Any:
     return and_(order.cancelled_at.is_(None), order.deleted_at.is_(None))
 
 
-def _relink(session: Session, store_id: int, customer_ids: Sequence[int]) -> set[date]:
+def _relink(session: Session, store_ids: Sequence[int], customer_ids: Sequence[int]) -> set[date]:
     """The chains of these customers' orders; the days of the orders whose links changed.
 
     One UPDATE (it was three: clear the links of orders that do not stand, set changed previous links, set changed
@@ -110,7 +115,7 @@ def _relink(session: Session, store_id: int, customer_ids: Sequence[int]) -> set
             case((stands, following), else_=None).label("next"),
         )
         .where(
-            Order.store_id == store_id,
+            in_keys(session, Order.store_id, store_ids),
             in_keys(session, Order.customer_id, customer_ids),
             or_(stands, Order.prev_placed_at.is_not(None), Order.next_placed_at.is_not(None)),
         )
@@ -119,7 +124,7 @@ def _relink(session: Session, store_id: int, customer_ids: Sequence[int]) -> set
     changed = session.execute(
         update(Order)
         .where(
-            Order.store_id == store_id,
+            in_keys(session, Order.store_id, store_ids),
             Order.id == chain.c.id,
             or_(
                 Order.prev_placed_at.is_distinct_from(chain.c.prev),
@@ -133,10 +138,10 @@ def _relink(session: Session, store_id: int, customer_ids: Sequence[int]) -> set
     return {d for d in map(day_of, changed) if d is not None}
 
 
-def _recount(session: Session, store_id: int, days: Sequence[date]) -> None:
+def _recount(session: Session, store_ids: Sequence[int], days: Sequence[date]) -> None:
     for chunk in chunks(list(days), 200):
-        session.execute(delete(OrderDay).where(OrderDay.store_id == store_id, OrderDay.day.in_(chunk)))
-        _insert_days(session, store_id, day_ranges(chunk))
+        session.execute(delete(OrderDay).where(in_keys(session, OrderDay.store_id, store_ids), OrderDay.day.in_(chunk)))
+        _insert_days(session, store_ids, day_ranges(chunk))
 
 
 def _units(session: Session, expression: Any) -> Any:
@@ -145,7 +150,7 @@ def _units(session: Session, expression: Any) -> Any:
     return cast(func.round(expression * literal(SCALE, Integer)), BigInteger)
 
 
-def _insert_days(session: Session, store_id: int, ranges: list[tuple[datetime, datetime]]) -> None:
+def _insert_days(session: Session, store_ids: Sequence[int], ranges: list[tuple[datetime, datetime]]) -> None:
     if session.get_bind().dialect.name == "postgresql":
         day = func.date(func.timezone("UTC", Order.placed_at))
     else:
@@ -154,7 +159,7 @@ def _insert_days(session: Session, store_id: int, ranges: list[tuple[datetime, d
     net = _units(session, Order.total_price - Order.refunded_amount)
     rows = (
         select(
-            literal(store_id, BigInteger),
+            Order.store_id,
             day,
             Order.currency,
             func.count(),
@@ -163,11 +168,11 @@ def _insert_days(session: Session, store_id: int, ranges: list[tuple[datetime, d
             func.sum(case((back, net), else_=0)),
         )
         .where(
-            Order.store_id == store_id,
+            in_keys(session, Order.store_id, store_ids),
             _standing(Order),
             or_(*(and_(Order.placed_at >= start, Order.placed_at < end) for start, end in ranges)),
         )
-        .group_by(day, Order.currency)
+        .group_by(Order.store_id, day, Order.currency)
     )
     columns = ["store_id", "day", "currency", "orders", "returning_orders", "revenue_units", "returning_units"]
     session.execute(insert(OrderDay).from_select(columns, rows))

@@ -115,28 +115,49 @@ def refresh_customers(session: Session, store: Store, *customer_ids: int | None)
 
 def refresh_deferred_customers(session: Session, store: Store) -> None:
     """Recompute the totals deferred for this store (a handler that reads totals mid-batch calls this first)."""
+    refresh_deferred_customers_of(session, [store])
+
+
+def refresh_deferred_customers_of(session: Session, stores: Sequence[Store]) -> None:
+    """The same for several stores whose locks the batch holds (a group of stores, inbox/batch_group.py): two
+    queries for all of them, each naming the stores (`store_id IN (...)`); customer ids are the table's own, so
+    a customer's orders are found by its id alone within those stores."""
     batch = batch_scope.current(session)
     deferred = batch.customer_totals if batch is not None else None
     if not deferred:
         return
-    due = sorted(cid for sid, cid in deferred if sid == store.id)
-    deferred.difference_update((store.id, cid) for cid in due)
-    order_days.mark_customers(session, store.id, due)  # their orders' chain, before the commit
-    # Two queries for all of them, no FOR UPDATE: the batch holds the store's advisory lock
-    # (platform/locks.lock_store), which already serialises every writer of this store's rows.
+    by_id = {store.id: store for store in stores}
+    due = sorted((sid, cid) for sid, cid in deferred if sid in by_id)
+    if not due:
+        return
+    deferred.difference_update(due)
+    for sid in by_id:
+        order_days.mark_customers(session, sid, [cid for s, cid in due if s == sid])  # their orders' chain
+    # No FOR UPDATE: the batch holds the stores' advisory locks (platform/locks.lock_store), which already
+    # serialise every writer of their rows.
     session.flush()  # what autoflush did before the query below: a merged guest's deletion goes out first
+    store_ids = sorted({sid for sid, _ in due})
     for chunk in chunks(due):
-        customers, missing = loaded_in_store(session, Customer, chunk, store.id)
+        customers: list[Customer] = []
+        missing: list[int] = []
+        for sid in store_ids:
+            held_rows, not_held = loaded_in_store(session, Customer, [c for s, c in chunk if s == sid], sid)
+            customers += held_rows
+            missing += not_held
         if missing:
             customers += session.scalars(
-                select(Customer).where(Customer.store_id == store.id, in_keys(session, Customer.id, missing))
+                select(Customer).where(
+                    in_keys(session, Customer.store_id, store_ids), in_keys(session, Customer.id, missing)
+                )
             ).all()
-        held: dict[int, list[Any]] = {cid: [] for cid in chunk}
+        held: dict[int, list[Any]] = {cid: [] for _, cid in chunk}
         for order in session.execute(
             select(*TOTALS_COLUMNS).where(
-                Order.store_id == store.id, in_keys(session, Order.customer_id, chunk), Order.deleted_at.is_(None)
+                in_keys(session, Order.store_id, store_ids),
+                in_keys(session, Order.customer_id, list(held)),
+                Order.deleted_at.is_(None),
             )
         ):
             held[order.customer_id].append(order)
         for customer in customers:  # a merged guest is gone: not found
-            apply_totals(store, customer, held[customer.id])
+            apply_totals(by_id[customer.store_id], customer, held[customer.id])

@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.platform.sql import in_keys
 from app.platform.types import utcnow
 from app.records import batch_rows, batch_scope, order_days
 from app.records.customers import resolve_customer
@@ -162,10 +163,15 @@ def _may_have_marker(session: Session, store: Store, order_id: str) -> bool:
     if batch is None:
         return True
     known = batch.deletion_markers
-    if store.id not in known:
-        stmt = select(OrderDeletion.order_platform_id).where(OrderDeletion.store_id == store.id)
+    if store.id not in known:  # and for the other stores of the batch's group (under their locks too)
+        stores = [s for s in batch_rows.mapped_stores(session, store.id) if s not in known]
+        stmt = select(OrderDeletion.store_id, OrderDeletion.order_platform_id).where(
+            in_keys(session, OrderDeletion.store_id, stores)
+        )
+        known.update({s: set() for s in stores})
         with session.no_autoflush:  # a marker is only added after this set is loaded, and into it: none pending
-            known[store.id] = set(session.scalars(stmt))
+            for store_id, order_id in session.execute(stmt):
+                known[store_id].add(order_id)
     return order_id in known[store.id]
 
 

@@ -15,31 +15,44 @@ from sqlalchemy.orm import Session
 
 from app.platform.sql import in_keys
 from app.records import batch_rows
-from app.records.batch_rows import MISS, order_codes, sorted_chunks
+from app.records.batch_rows import MISS, by_store, order_codes
 from app.records.models import Order
 from app.referrals.models import Referral, ReferralInvite
 
 
 def preload_referrals(session: Session, store_id: int, orders: Sequence[Order]) -> None:
-    maps = batch_rows.store_maps(session, store_id)
-    if maps is None:
-        return
-    found = maps["referral"]
-    wanted = {order.platform_id for order in orders} - found.keys()
-    found.update(dict.fromkeys(wanted))
-    for chunk in sorted_chunks(wanted):
+    preload_referrals_of(session, {store_id: orders})
+
+
+def preload_referrals_of(session: Session, orders: dict[int, Sequence[Order]]) -> None:
+    """For several stores of an inbox group at once (inbox/batch_group.py): one query per table and 500 keys,
+    `store_id IN (...) AND key IN (...)`, each row kept in its own store's maps when that store named its key."""
+    maps = {sid: m for sid in orders if (m := batch_rows.store_maps(session, sid)) is not None}
+    wanted: dict[int, set[str]] = {}
+    codes: dict[int, set[str]] = {}
+    for sid, held in maps.items():
+        found = held["referral"]
+        wanted[sid] = {order.platform_id for order in orders[sid]} - found.keys()
+        found.update(dict.fromkeys(wanted[sid]))
+        invites = held.setdefault("invite_code", {})
+        codes[sid] = {code for order in orders[sid] for code in order_codes(order)} - invites.keys()
+        invites.update(dict.fromkeys(codes[sid]))
+    for stores, chunk in by_store(wanted):
         stmt = select(Referral).where(
-            Referral.store_id == store_id, in_keys(session, Referral.order_platform_id, chunk)
+            in_keys(session, Referral.store_id, stores), in_keys(session, Referral.order_platform_id, chunk)
         )
-        found.update((r.order_platform_id, r) for r in session.scalars(stmt))
-    invites = maps.setdefault("invite_code", {})
-    codes = {code for order in orders for code in order_codes(order)} - invites.keys()
-    invites.update(dict.fromkeys(codes))
+        for r in session.scalars(stmt):
+            if r.order_platform_id in wanted[r.store_id]:
+                maps[r.store_id]["referral"][r.order_platform_id] = r
     upper = func.upper(ReferralInvite.discount_code, type_=String())  # typed: in_keys casts the array to it
-    for chunk in sorted_chunks(codes):
-        invite_stmt = select(ReferralInvite).where(ReferralInvite.store_id == store_id, in_keys(session, upper, chunk))
+    for stores, chunk in by_store(codes):
+        invite_stmt = select(ReferralInvite).where(
+            in_keys(session, ReferralInvite.store_id, stores), in_keys(session, upper, chunk)
+        )
         for invite in session.scalars(invite_stmt.order_by(ReferralInvite.id)):
-            if invites.get(key := invite.discount_code.upper()) is None:
+            key = invite.discount_code.upper()
+            invites = maps[invite.store_id]["invite_code"]
+            if key in codes[invite.store_id] and invites.get(key) is None:
                 invites[key] = invite  # the first by id, as the per-order query picks
 
 

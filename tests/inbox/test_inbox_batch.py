@@ -1,9 +1,11 @@
-"""A claimed batch is one transaction per store, a SAVEPOINT per delivery where one fails (inbox/batch.py)."""
+"""A claimed batch is one transaction per store (or group of stores), a SAVEPOINT per delivery where one fails
+(inbox/batch.py)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import event, select
 
 from app.extensions import db
@@ -78,10 +80,12 @@ def test_one_commit_per_batch(app, client, ctx):
     assert db.session.scalar(select(Customer)).orders_count == 10
 
 
-def test_each_store_commits_its_part_before_the_next_store_is_applied(app, client, ctx, monkeypatch):
-    """A store's lock and rows are held for its own part of a batch only: a redemption in the first store (same
-    advisory lock) must not wait while the worker applies the second store's deliveries."""
-    import pytest
+@pytest.mark.parametrize("store_part", [1, 500])
+def test_each_group_commits_before_the_next_is_applied(app, client, ctx, monkeypatch, store_part):
+    """A store's lock and rows are held for its own group of a batch only (inbox/batch_group.py: at most
+    STORE_PART deliveries): a redemption in the first store (same advisory lock) must not wait while the worker
+    applies the next group's deliveries. Within one group (STORE_PART 500: both stores' one delivery each), the
+    first store's lock is held, and its delivery not yet done, until the group commits."""
     from sqlalchemy import text
 
     from app.inbox import pipeline as dispatch
@@ -110,9 +114,12 @@ def test_each_store_commits_its_part_before_the_next_store_is_applied(app, clien
             seen.append((free, status))
         orders.apply_order(session, store, evt)
 
+    from app.inbox import batch as inbox_batch
+
+    monkeypatch.setattr(inbox_batch, "STORE_PART", store_part)
     monkeypatch.setitem(dispatch.PIPELINE, OrderChanged, (while_second_store_applies,))
     assert process_all(app) == {"done": 2}
-    assert seen == [(True, "done")]
+    assert seen == ([(True, "done")] if store_part == 1 else [(False, "processing")])
 
 
 def test_a_store_with_more_than_a_part_commits_part_by_part(app, client, ctx, monkeypatch):
