@@ -184,7 +184,7 @@ def _stores(backends: Backends, env: dict[str, str], site: Any) -> dict[str, int
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
-    from .history_import import standins
+    from .history_import import _copy_rate, standins
 
     customers = max(1, args.orders // 5)
     figures: dict[str, Any] = {
@@ -213,6 +213,9 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
             for label in ("shopify", "woocommerce"):
                 if label in args.platforms:
                     figures[label] = _platform(args, pair, label, logs)
+            # the baseline in the same run: COPY of as many rows as one store's import writes (history_import.py)
+            rate, rows = _copy_rate(bases[1], args.orders, customers)
+            figures["postgres_copy"] = {"rows": rows, "rows_per_second": round(rate)}
         finally:
             for backends in bases:
                 backends.drop()
