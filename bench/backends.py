@@ -40,7 +40,8 @@ class Backends:
     def __init__(self, admin_url: str, redis_url: str) -> None:
         self.tag = uuid.uuid4().hex[:8]
         self.admin_url = make_url(admin_url).set(drivername="postgresql+psycopg")
-        self.name = f"ppe_bench_{self.tag}"
+        # BENCH_DB_TAG: a word in the name (an engineer's databases told apart on a shared server)
+        self.name = f"ppe_bench_{os.environ.get('BENCH_DB_TAG', '')}{self.tag}"
         self.url = self.admin_url.set(database=self.name)
         self.redis_url = redis_url
         self.queue = f"bench-{self.tag}"

@@ -5,15 +5,17 @@
     .venv/bin/python -m bench.history_import --orders 20000 --kill-half [--lease wait]  (bench/history_kill.py)
 
 A fresh PostgreSQL database (bench/backends.py), one Shopify and one WooCommerce store, the stand-in servers of
-the test suite (tests/standins/) on loopback with ORDERS orders of ORDERS/5 customers each (paid, fulfilled and
-delivered, every 4th refunded in part: tests/inbox/history.py). Each store's import runs in this process as
-`flask stores import` runs it (inbox/history_import.run), timed end to end and per phase (customers: the batch
-path; orders: the bulk path on PostgreSQL, or the batch path with --batch): the bulk query and its file (the
-stand-in executes it in this process: its time counts in the Shopify orders' phase), or the REST pages, the
-parsing and the chunks' transactions. Baseline in the same run: PostgreSQL's own COPY of the same rows
+the test suite (tests/standins/) on loopback, in a process of their own (`--standins-inline`: threads of this
+one), with ORDERS orders of ORDERS/5 customers each (paid, fulfilled and delivered, every 4th refunded in part:
+tests/inbox/history.py), each made when a page or the bulk file asks for it. Each store's import runs in this
+process as `flask stores import` runs it (inbox/history_import.run), timed end to end and per phase (customers:
+the batch path; orders: the bulk path on PostgreSQL, or the batch path with --batch): the bulk query and its file
+(the stand-in writes it while the import polls: its time counts in the Shopify orders' phase), or the REST pages,
+the parsing and the chunks' transactions. Baseline in the same run: PostgreSQL's own COPY of the same rows
 (customers, orders, refunds, parcels) into scratch tables, the physical limit on this machine. The load average
 is printed beside each import (the machine is shared). At the end every order and customer must be in the
-records, and no message or review request queued.
+records with the refunds and sums the generator made (worked out from n), and no message or review request
+queued.
 """
 
 from __future__ import annotations
@@ -21,10 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from .backends import Backends
@@ -82,8 +89,8 @@ def _copy_rate(backends: Backends, orders: int, customers: int) -> tuple[float, 
 
 def _import(app: Any, store_id: int, points: bool) -> tuple[float, float, float]:
     """(seconds in all, seconds of the customers' phase: until its last chunk committed, CPU seconds of this
-    process in the orders' phase: parsing, the chunks' Python and the stand-ins' own work, less sensitive to the
-    shared machine's load than the wall clock; PostgreSQL's own CPU is not in it)."""
+    process in the orders' phase: parsing, the chunks' Python, and the stand-ins' own work only when inline; less
+    sensitive to the shared machine's load than the wall clock; PostgreSQL's own CPU is not in it)."""
     from app.extensions import db
     from app.inbox.history_import import run
     from app.inbox.history_import import start as set_up
@@ -110,19 +117,17 @@ def _import(app: Any, store_id: int, points: bool) -> tuple[float, float, float]
 
 
 def _check(app: Any, store_id: int, orders: int, customers: int) -> dict[str, int]:
+    """Every generated order and customer recorded, the refunds and the money as the generator made them (worked
+    out from the order numbers: tests/inbox/history.expected), no message or review request queued."""
     from app.extensions import db
-    from tests.inbox.history import counts
+    from tests.inbox.history import counts, expected, recorded
 
     with app.app_context():
-        found = counts(store_id)
+        found, totals = counts(store_id), recorded(store_id)
         db.session.remove()
-    if (found["orders"], found["customers"], found["messages"], found["review_requests"]) != (
-        orders,
-        customers,
-        0,
-        0,
-    ):
-        raise RuntimeError(f"store {store_id}: unexpected records {found}")
+    want = expected(orders, customers)
+    if totals != want or (found["messages"], found["review_requests"]) != (0, 0):
+        raise RuntimeError(f"store {store_id}: unexpected records {found} {totals}, expected {want}")
     return found
 
 
@@ -142,33 +147,75 @@ def _accounts_loyalty(*, per_account: bool) -> Iterator[None]:
 
 
 @contextmanager
-def standins(orders: int, customers: int, platforms: str = "shopify,woocommerce") -> Iterator[tuple[Any, Any]]:
-    """The Shopify stand-in (its bulk query's data) and a WooCommerce stand-in site (its REST pages), each holding
-    the generated history (tests/inbox/history.py) when its platform is in `platforms` (a million orders of one
-    platform take 6-16 GB of Python objects: the other's are not built); the site is stopped on the way out.
-    Orders are placed a minute apart, the last a day before now, so a history of any size is all past (the
-    generator's own start, 2025-03-01, put orders past 930,000 after today: the import took them as live)."""
+def standins(
+    orders: int, customers: int, platforms: str = "shopify,woocommerce", *, apart: bool = True
+) -> Iterator[tuple[Any, Any]]:
+    """The Shopify stand-in (its bulk query's data) and a WooCommerce stand-in site (its REST pages), each with
+    the generated history (tests/inbox/history.py) when its platform is in `platforms`, made when asked for: a
+    REST page's hundred records when it is requested, the bulk file line by line onto disk while the operation
+    runs (tests/standins/generated.py; built up front a million orders took 6-16 GB: bench/README.md). Orders are
+    placed a minute apart, the last a day before now, so a history of any size is all past (the generator's own
+    start, 2025-03-01, put orders past 930,000 after today: the import took them as live).
+
+    `apart`: both servers run in a process of their own (forked here), as the platforms run on machines of
+    their own; otherwise in threads of this one, as before 2026-12-07's second session, where their work (making
+    and encoding the pages, writing the file) shares this process's GIL with the import it serves."""
     from tests.helpers import SHOP
     from tests.inbox.history import PAST, gql_customer, gql_order, woo_customer, woo_order
+    from tests.standins.generated import Generated
     from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
     from tests.standins.woocommerce import WooStandin
 
     when = min(PAST, datetime.now(UTC) - timedelta(days=1, minutes=orders))
     shop_n, woo_n = (orders if name in platforms else 0 for name in ("shopify", "woocommerce"))
     admin_schema()
-    with StandInServer(StandInShopify(api_key="key", api_secret="secret")) as shopify:
-        shopify._access["shpat_test"] = (SHOP, float("inf"))
-        bulk = shopify.state(SHOP).bulk
-        bulk.customers = [gql_customer(n) for n in range(customers if shop_n else 0)]
-        bulk.orders = [gql_order(n, customers, when=when) for n in range(shop_n)]
-        site = WooStandin().start()
-        site.keys["ck_test"] = {"secret": "cs_test", "permissions": "read_write", "key_id": 1}
-        site.customers = [woo_customer(n) for n in range(customers if woo_n else 0)]
-        site.orders = [woo_order(n, customers, when=when) for n in range(woo_n)]
-        try:
+    shopify = StandInShopify(api_key="key", api_secret="secret")
+    shop_server = StandInServer(shopify)  # sets the origin; served by _serving below
+    shopify._access["shpat_test"] = (SHOP, float("inf"))
+    spool = tempfile.mkdtemp(prefix="ppe-bench-bulk-")
+    bulk = shopify.state(SHOP).bulk
+    bulk.spool = spool
+    bulk.customers = Generated(customers if shop_n else 0, gql_customer)
+    bulk.orders = Generated(shop_n, partial(gql_order, customers=customers, when=when))
+    site = WooStandin()
+    site.keys["ck_test"] = {"secret": "cs_test", "permissions": "read_write", "key_id": 1}
+    site.customers = Generated(customers if woo_n else 0, woo_customer)
+    site.orders = Generated(woo_n, partial(woo_order, customers=customers, when=when))
+    try:
+        with _serving([shop_server._server, site._server], apart=apart):
             yield shopify, site
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
+
+
+@contextmanager
+def _serving(servers: list[Any], *, apart: bool) -> Iterator[None]:
+    if not apart:
+        for server in servers:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield
         finally:
-            site.stop()
+            for server in servers:
+                server.shutdown()
+        return
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the stand-ins' process: serves until killed, or until the bench is gone
+        try:
+            for server in servers:
+                threading.Thread(target=server.serve_forever, daemon=True).start()
+            while os.getppid() == parent:
+                time.sleep(1)
+        finally:
+            os._exit(0)
+    for server in servers:
+        server.socket.close()  # the child accepts on them
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
 
 
 def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
@@ -192,7 +239,7 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
         "path": path,
         "accounts_loyalty": "per account (handler)" if args.loyalty_per_account else "per chunk (set-based)",
     }
-    with standins(args.orders, customers, args.platforms) as (shopify, site):
+    with standins(args.orders, customers, args.platforms, apart=not args.standins_inline) as (shopify, site):
         app.config["SHOPIFY_ADMIN_ORIGIN"] = shopify.origin()
         with app.app_context():
             shop_id = add_store("shopify", currency="EUR").id
@@ -242,6 +289,11 @@ def main() -> None:
     )
     parser.add_argument("--batch", action="store_true", help="the batch path only (HISTORY_BULK=0), as before")
     parser.add_argument("--platforms", default="shopify,woocommerce", help="which stores to import")
+    parser.add_argument(
+        "--standins-inline",
+        action="store_true",
+        help="the stand-ins serve from threads of the bench's process (sharing its GIL), not a process of their own",
+    )
     parser.add_argument(
         "--kill-half",
         action="store_true",

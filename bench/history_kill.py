@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.history_import --orders 20000 --kill-half [--no-points] [--platforms woocommerce]
 
 Two fresh PostgreSQL databases (bench/backends.py), each with one Shopify and one WooCommerce store, and the
-stand-in servers of bench/history_import.py (the same data for both, served from this process on loopback).
+stand-in servers of bench/history_import.py (the same data for both, served on loopback from a process of
+their own, or with --standins-inline from this one).
 Per platform:
 1. in the first database, `flask stores import <store>` (the merchant's command, a process of its own) runs
    while this process watches the store's `history_imports` row, and is sent SIGKILL once `orders_done` reaches
@@ -183,7 +184,7 @@ def _stores(backends: Backends, env: dict[str, str], site: Any) -> dict[str, int
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
-    from .history_import import standins
+    from .history_import import _copy_rate, standins
 
     customers = max(1, args.orders // 5)
     figures: dict[str, Any] = {
@@ -196,7 +197,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     bases = [Backends(args.database_url, args.redis_url) for _ in range(2)]  # killed and resumed; uninterrupted
     logs = Path(tempfile.mkdtemp(prefix="ppe-history-kill-"))
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-ins' request lines
-    with standins(args.orders, customers, args.platforms) as (shopify, site):
+    with standins(args.orders, customers, args.platforms, apart=not args.standins_inline) as (shopify, site):
         pair = []
         try:
             for backends in bases:
@@ -212,6 +213,9 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
             for label in ("shopify", "woocommerce"):
                 if label in args.platforms:
                     figures[label] = _platform(args, pair, label, logs)
+            # the baseline in the same run: COPY of as many rows as one store's import writes (history_import.py)
+            rate, rows = _copy_rate(bases[1], args.orders, customers)
+            figures["postgres_copy"] = {"rows": rows, "rows_per_second": round(rate)}
         finally:
             for backends in bases:
                 backends.drop()

@@ -8,6 +8,7 @@ would be due for it, were it not past); `when` places it (past: before the store
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -203,6 +204,38 @@ def woo_order(n: int, customers: int, *, when: datetime = PAST, modified: dateti
     )
     body["billing"] = {**body["billing"], "email": f"c{n % customers}@example.com"}
     return body
+
+
+def expected(orders: int, customers: int) -> dict[str, Any]:
+    """What importing orders 0..orders-1 of `customers` customers must record, worked out from n as the builders
+    above make each order (no order held): the counts, and the sums of the orders' totals and refunded amounts."""
+    whole, left = divmod(orders, 50)  # totals cycle through 50.00 .. 99.00
+    total = whole * sum(range(50, 100)) + sum(50 + n for n in range(left))
+    refunds = len(range(0, orders, 4))
+    return {
+        "customers": customers,
+        "orders": orders,
+        "refunds": refunds,
+        "total_price": Decimal(total),
+        "refunded_amount": Decimal(10 * refunds),
+    }
+
+
+def recorded(store_id: int) -> dict[str, Any]:
+    """The store's records in the terms of `expected`."""
+    found = counts(store_id)
+    totals = db.session.execute(
+        select(func.coalesce(func.sum(Order.total_price), 0), func.coalesce(func.sum(Order.refunded_amount), 0)).where(
+            Order.store_id == store_id
+        )
+    ).one()
+    return {
+        "customers": found["customers"],
+        "orders": found["orders"],
+        "refunds": found["refunds"],
+        "total_price": Decimal(totals[0]),
+        "refunded_amount": Decimal(totals[1]),
+    }
 
 
 def count(model: Any, store_id: int) -> int:

@@ -11,7 +11,9 @@ Once validated, a query of plain fields, nested objects, lists and connections (
 written by `project` straight from the held objects, a line at a time: graphql-core's execute took over 13
 minutes for 100,000 orders (bench/history_import.py). A query using anything else (fragments, aliases,
 directives, __typename) is executed by graphql-core as before, so the stand-in never writes a shape it guessed
-(tests/inbox/test_history_bulk.py compares both writers on the import's queries). An empty result has no file
+(tests/inbox/test_history_bulk.py compares both writers on the import's queries). The file is written to disk
+line by line and served from there in pieces (a million orders' file is ~2 GB; the held records may be a
+`Generated` list, made as the file is written: tests/standins/generated.py). An empty result has no file
 (url null), as Shopify answers. Every inner query is kept in `queries`; `expire_files` makes the file URL answer
 403, as an expired signed URL does.
 """
@@ -20,8 +22,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import tempfile
 import threading
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from graphql import DocumentNode, FieldNode, GraphQLSchema, OperationDefinitionNode, execute, parse, validate
@@ -31,17 +38,18 @@ BULK_FIELDS = ("bulkOperationRunQuery", "bulkOperation", "currentBulkOperation")
 
 @dataclass
 class BulkState:
-    customers: list[dict[str, Any]] = field(default_factory=list)
-    orders: list[dict[str, Any]] = field(default_factory=list)
+    customers: Sequence[dict[str, Any]] = field(default_factory=list)  # a list, or a Generated one
+    orders: Sequence[dict[str, Any]] = field(default_factory=list)
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
-    files: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+    spool: str | None = None  # the directory the files are written to (None: the system's temporary one)
     queries: list[str] = field(default_factory=list)
     polls_running: int = 1
     expire_files: bool = False
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
 
-def _connection(items: list[dict[str, Any]]) -> dict[str, Any]:
+def _connection(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return {"edges": [{"node": item} for item in items]}
 
 
@@ -167,7 +175,7 @@ def bulk_roots(state: BulkState, schema: GraphQLSchema, file_url: Any) -> dict[s
             compiled = selection(document)
             if compiled is not None:
                 held = {"customers": state.customers, "orders": state.orders}
-                body = b"".join(line + b"\n" for line in project(held, compiled))
+                lines: Iterable[bytes] = project(held, compiled)
                 roots, errors = sum(len(held.get(name) or []) for name, _, _ in compiled), None
             else:
                 roots_value = {
@@ -176,12 +184,13 @@ def bulk_roots(state: BulkState, schema: GraphQLSchema, file_url: Any) -> dict[s
                 }
                 result = execute(schema, document, root_value=roots_value)
                 data = result.data or {}
-                body, errors = jsonl(data), result.errors
+                lines, errors = jsonl(data).splitlines(), result.errors
                 roots = sum(len(_nodes(v)) for v in data.values() if _is_connection(v))
-            state.files[str(number)] = body
+            path, written = _write(state, lines)
+            state.files[str(number)] = path
             op["rootObjectCount"] = roots
-            op["objectCount"] = body.count(b"\n")
-            op["url"] = file_url(str(number)) if body else None
+            op["objectCount"] = written
+            op["url"] = file_url(str(number)) if written else None
             op["errorCode"] = "INTERNAL_SERVER_ERROR" if errors else None
 
         op["worker"] = threading.Thread(target=work, daemon=True)
@@ -218,9 +227,36 @@ def _refused(message: str) -> dict[str, Any]:
     return {"bulkOperation": None, "userErrors": [{"field": ["query"], "message": message}]}
 
 
-def bulk_file(state: BulkState, name: str) -> tuple[int, bytes]:
-    """GET of a result file: (status, body); 403 once `expire_files` is set (an expired signed URL)."""
+def _write(state: BulkState, lines: Iterable[bytes]) -> tuple[Path, int]:
+    """The lines written to a file of their own as they come: (its path, how many lines). The file goes with the
+    state (or the process: the bench spools into a directory it removes)."""
+    handle, name = tempfile.mkstemp(prefix="standin-bulk-", suffix=".jsonl", dir=state.spool)
+    written = 0
+    with os.fdopen(handle, "wb", buffering=1 << 20) as out:
+        for line in lines:
+            out.write(line + b"\n")
+            written += 1
+    weakref.finalize(state, _remove, name)
+    return Path(name), written
+
+
+def _remove(name: str) -> None:
+    try:
+        os.unlink(name)
+    except FileNotFoundError:  # its directory went first
+        pass
+
+
+def _pieces(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        while piece := file.read(1 << 20):
+            yield piece
+
+
+def bulk_file(state: BulkState, name: str) -> tuple[int, bytes | Iterator[bytes]]:
+    """GET of a result file: (status, body: the file read in pieces of 1 MB as it is sent); 403 once
+    `expire_files` is set (an expired signed URL)."""
     if state.expire_files:
         return 403, b"<Error><Code>AccessDenied</Code></Error>"
-    body = state.files.get(name)
-    return (200, body) if body is not None else (404, b"")
+    path = state.files.get(name)
+    return (200, _pieces(path)) if path is not None else (404, b"")

@@ -22,6 +22,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -30,6 +31,7 @@ import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.standins.generated import Generated, by_id
 from tests.standins.woo_auth import WooAuth, error_response
 from tests.standins.woo_site import settings_group, site_index
 from tests.standins.woo_writeback import WooWritebackState, route
@@ -50,8 +52,10 @@ class WooStandin(WooAuth):
     def __init__(self) -> None:
         self.keys: dict[str, dict[str, Any]] = {}  # consumer_key -> {secret, permissions, key_id}
         self.webhooks: dict[int, dict[str, Any]] = {}
-        self.orders: list[dict[str, Any]] = []
-        self.customers: list[dict[str, Any]] = []  # REST customer bodies, each with its `role`
+        # REST order and customer bodies (each customer with its `role`): a list, or a Generated one (made page
+        # by page when asked for: tests/standins/generated.py)
+        self.orders: list[dict[str, Any]] | Generated = []
+        self.customers: list[dict[str, Any]] | Generated = []
         self.products: dict[int, dict[str, Any]] = {}  # id -> {id, name, permalink, images: [{id, src}]}
         self.product_queries: list[list[str]] = []  # the `include` ids of every GET /products
         self.requests: list[tuple[str, str]] = []
@@ -174,7 +178,7 @@ class WooStandin(WooAuth):
             return answer
         return error_response(404, "rest_no_route", "No route was found matching the URL and request method.")
 
-    def _list(self, request: Request, items: list[dict[str, Any]]) -> Response:
+    def _list(self, request: Request, items: Sequence[dict[str, Any]]) -> Response:
         query = dict(parse_qsl(urlsplit(request.url).query))
         per_page = min(100, int(query.get("per_page", 10)))
         page = int(query.get("page", 1))
@@ -245,16 +249,14 @@ class WooStandin(WooAuth):
         if int(query.get("per_page", 10)) > 100:
             return error_response(400, "rest_invalid_param", "Invalid parameter(s): per_page")
         role = query.get("role", "customer")
-        items = [c for c in self.customers if role == "all" or c.get("role") == role]
-        items = sorted(items, key=lambda c: c["id"], reverse=query.get("order", "asc") == "desc")
-        return self._list(request, items)
+        items = self.customers if role == "all" else [c for c in self.customers if c.get("role") == role]
+        return self._list(request, by_id(items, descending=query.get("order", "asc") == "desc"))
 
     def _orders(self, request: Request) -> Response:
         query = dict(parse_qsl(urlsplit(request.url).query))
-        items = self.orders
+        items: Sequence[dict[str, Any]] = self.orders
         if "modified_after" in query:
             if query.get("dates_are_gmt") != "true":
                 return error_response(400, "standin_expects_gmt", "the stand-in only implements dates_are_gmt=true")
             items = [o for o in items if o["date_modified_gmt"] > query["modified_after"]]
-        items = sorted(items, key=lambda o: o["id"], reverse=query.get("order", "desc") == "desc")
-        return self._list(request, items)
+        return self._list(request, by_id(items, descending=query.get("order", "desc") == "desc"))
