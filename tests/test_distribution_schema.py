@@ -84,3 +84,27 @@ def test_global_tables_hold_no_key_to_a_store_scoped_table(app):
         if fk.column.table.name not in distribution.GLOBAL_TABLES
     ]
     assert pointing == []
+
+
+def test_the_migrated_database_has_the_models_store_keys(app, ctx):
+    """PostgreSQL has the models' primary keys and keys within a store (migration 0033; their ON DELETE is
+    compared by tests/test_schema_and_cli.py). SQLite keeps a rowid key and single-column keys where the models
+    have store keys (app/platform/store_keys.py): said here, so a change to either is seen."""
+    inspector = sa.inspect(db.engine.connect())
+    postgres = db.engine.dialect.name == "postgresql"
+    offending = []
+    for table in _scoped_tables():
+        model_pk = [c.name for c in table.primary_key.columns]
+        store_row = model_pk == ["id", "store_id"]
+        expected_pk = model_pk if postgres or not store_row else ["id"]
+        migrated_pk = inspector.get_pk_constraint(table.name)["constrained_columns"]
+        if migrated_pk != expected_pk:
+            offending.append(f"{table.name}: primary key {migrated_pk}, expected {expected_pk}")
+        for fk in inspector.get_foreign_keys(table.name):
+            if fk["referred_table"] in distribution.GLOBAL_TABLES:
+                continue
+            columns, referred = fk["constrained_columns"], fk["referred_columns"]
+            shape = (["store_id", columns[-1]], ["store_id", "id"]) if postgres else ([columns[0]], ["id"])
+            if (columns, referred) != shape:
+                offending.append(f"{table.name}: {columns} -> {fk['referred_table']} {referred}")
+    assert offending == []
