@@ -108,3 +108,35 @@ def test_the_migrated_database_has_the_models_store_keys(app, ctx):
             if (columns, referred) != shape:
                 offending.append(f"{table.name}: {columns} -> {fk['referred_table']} {referred}")
     assert offending == []
+
+
+def test_a_deleted_customer_keeps_its_rows_store_and_other_ids(app, ctx):
+    """A store key's ON DELETE acts on its own column only: SET NULL nulls customer_id and leaves store_id (the
+    row's store, in its primary key; a plain SET NULL on (store_id, customer_id) would fail on it), CASCADE removes
+    the row; the ORM's identity (id) still finds the rows left. The same on SQLite's single-column keys."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from app.loyalty.models import LoyaltyAccount
+    from app.records.models import Customer, Order
+    from tests.helpers import add_store
+
+    store = add_store()
+    customer = Customer(store_id=store.id, platform_id="1", email="a@example.com", email_key="a@example.com")
+    db.session.add(customer)
+    db.session.flush()
+    day = datetime(2026, 1, 2, tzinfo=UTC)
+    order = Order(
+        store_id=store.id, platform_id="10", customer_id=customer.id, currency="EUR", total_price=Decimal("9.50"),
+        subtotal_price=Decimal("9.50"), placed_at=day, platform_updated_at=day,
+    )  # fmt: skip
+    db.session.add_all([order, LoyaltyAccount(store_id=store.id, customer_id=customer.id)])
+    db.session.commit()
+    order_id, customer_id = order.id, customer.id
+    db.session.execute(sa.delete(Customer).where(Customer.store_id == store.id, Customer.id == customer_id))
+    db.session.commit()
+    db.session.expire_all()
+    kept = db.session.get(Order, order_id)
+    assert kept is not None and (kept.store_id, kept.customer_id) == (store.id, None)
+    accounts = sa.select(sa.func.count()).select_from(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id)
+    assert db.session.scalar(accounts) == 0

@@ -42,9 +42,8 @@ class ComplianceRequest(StoreRow, Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(
-        Integer, primary_key=True, index=True
-    )  # not a FK: the row survives shop/redact
+    # Not a foreign key: the row survives shop/redact.
+    store_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
     delivery_id: Mapped[int] = mapped_column(BigInteger)  # webhook_inbox.id (also not a FK, same reason)
     platform: Mapped[str] = mapped_column(String(16))
     topic: Mapped[str] = mapped_column(String(64))
