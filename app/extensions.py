@@ -1,5 +1,6 @@
 """Extension objects, created unbound and attached in create_app()."""
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask_migrate import Migrate
@@ -7,17 +8,21 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app.platform.store_keys import key_column
+
 if TYPE_CHECKING:
     import flask_sqlalchemy.model
     import flask_sqlalchemy.session
     from sqlalchemy.orm import Session, scoped_session
 
 # Named constraints so Alembic migrations are stable across databases.
-NAMING = {
+NAMING: dict[str, str | Callable[..., str]] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    # A store key (store_id, x_id) is named after x_id, as its single-column key was (app/platform/store_keys.py).
+    "fk": "fk_%(table_name)s_%(key_column)s_%(referred_table_name)s",
+    "key_column": key_column,
     "pk": "pk_%(table_name)s",
 }
 

@@ -94,6 +94,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite" and conf_args.get("include_object") is None:
+            # SQLite keeps its single-column keys where the models have store keys (app/platform/store_keys.py).
+            from app.platform.store_keys import sqlite_keeps_single_keys
+
+            conf_args["include_object"] = sqlite_keeps_single_keys
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

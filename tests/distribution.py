@@ -23,42 +23,14 @@ GLOBAL_TABLES = {
     "alembic_version": "the migrations' own table",
 }
 
-#: Store-scoped tables whose primary key is still `id` alone (Citus needs store_id in it). Moving them to
-#: (store_id, id) changes every foreign key to them and the ORM's identity of their rows: a migration of its
-#: own. Measured 2026-12-07: 31 of the 35 store-scoped tables; order_days, segment_rhythms, shopify_installs and
-#: woo_store_state already have store_id in theirs.
-PK_WITHOUT_STORE = frozenset(
-    {
-        "audit_log", "compliance_requests", "customers", "delivery_updates", "email_suppressions", "fulfillments",
-        "history_imports", "loyalty_accounts", "loyalty_store_state", "loyalty_tier_changes", "loyalty_writebacks",
-        "message_cap_slots", "messages", "order_deletions", "order_refunds", "orders", "phone_contacts",
-        "points_ledger", "products", "recovery_cases", "redemptions", "referral_codes", "referral_invites",
-        "referrals", "review_publications", "review_requests", "reviews", "segments", "support_messages",
-        "survey_requests", "webhook_inbox",
-        # 2026-12-07, issue 24's new tables: the same autoincrement id as every other (SQLite, the embedded
-        # backend, autoincrements a single-column INTEGER key only), so they move with the rest
-        "campaign_batches", "campaign_runs", "campaign_sends", "campaigns", "surprises",
-    }
-)  # fmt: skip
+#: Store-scoped tables whose primary key is still `id` alone (Citus needs store_id in it). None since migration 0033
+#: (2026-12-07; 36 tables before it): a store-scoped row's key is (id, store_id) on PostgreSQL, the ORM's identity id
+#: alone, and SQLite keeps its rowid key (app/platform/store_keys.py). A list that may only stay empty.
+PK_WITHOUT_STORE: frozenset[str] = frozenset()
 
-#: Foreign keys (table.column -> referred table) between store-scoped tables that do not include store_id: for
-#: Citus each would be (store_id, x_id) -> (store_id, id), which needs the referred table's primary key (or a
-#: unique constraint) on (store_id, id) first (PK_WITHOUT_STORE). Both sides carry store_id today.
-FK_WITHOUT_STORE = frozenset(
-    {
-        "loyalty_accounts.customer_id", "loyalty_tier_changes.customer_id", "loyalty_writebacks.customer_id",
-        "message_cap_slots.message_id", "message_cap_slots.customer_id", "messages.customer_id",
-        "orders.customer_id", "points_ledger.customer_id", "recovery_cases.customer_id",
-        "redemptions.customer_id", "referral_codes.customer_id", "referral_invites.referral_code_id",
-        "referrals.friend_customer_id", "referrals.invite_id", "referrals.referrer_customer_id",
-        "review_requests.customer_id", "reviews.customer_id", "reviews.request_id",
-        "support_messages.customer_id", "survey_requests.customer_id",
-        # issue 24's tables: keys to customers and to their campaign's rows, which move with PK_WITHOUT_STORE
-        "campaign_batches.run_id", "campaign_members.campaign_id", "campaign_members.customer_id",
-        "campaign_runs.campaign_id", "campaign_sends.campaign_id", "campaign_sends.customer_id",
-        "surprises.customer_id",
-    }
-)  # fmt: skip
+#: Foreign keys (table.column -> referred table) between store-scoped tables that do not include store_id. None since
+#: migration 0033 (27 before it): each is (store_id, x_id) -> t(store_id, id) on PostgreSQL (store_fk).
+FK_WITHOUT_STORE: frozenset[str] = frozenset()
 
 #: Statements that scan every store by design, by the app function that issues them (module:qualname of the
 #: innermost app frame: a caller of a listed function is not listed by extension, nor is a function that only

@@ -13,7 +13,8 @@ by walking the stack:
 - a job that reads its row by the id it was given (distribution.JOBS_BY_ID) is counted apart;
 - the ORM's own statements by primary key (the unit of work's UPDATE/DELETE of a loaded row, a lazy or selectin
   load, the refresh of an expired attribute) are counted apart: they follow a row already read within its store,
-  and they name store_id once the primary keys include it (distribution.PK_WITHOUT_STORE);
+  and they name the row by id alone: the primary keys include store_id (migration 0033), the ORM's identity does
+  not (app/platform/store_keys.StoreRow);
 - a statement filtered by store_id on one table but joining another on its id only is counted apart too: safe
   (the join follows a foreign key within the store) but, for Citus, a join that is not on the distribution
   column.

@@ -84,3 +84,59 @@ def test_global_tables_hold_no_key_to_a_store_scoped_table(app):
         if fk.column.table.name not in distribution.GLOBAL_TABLES
     ]
     assert pointing == []
+
+
+def test_the_migrated_database_has_the_models_store_keys(app, ctx):
+    """PostgreSQL has the models' primary keys and keys within a store (migration 0033; their ON DELETE is
+    compared by tests/test_schema_and_cli.py). SQLite keeps a rowid key and single-column keys where the models
+    have store keys (app/platform/store_keys.py): said here, so a change to either is seen."""
+    inspector = sa.inspect(db.engine.connect())
+    postgres = db.engine.dialect.name == "postgresql"
+    offending = []
+    for table in _scoped_tables():
+        model_pk = [c.name for c in table.primary_key.columns]
+        store_row = model_pk == ["id", "store_id"]
+        expected_pk = model_pk if postgres or not store_row else ["id"]
+        migrated_pk = inspector.get_pk_constraint(table.name)["constrained_columns"]
+        if migrated_pk != expected_pk:
+            offending.append(f"{table.name}: primary key {migrated_pk}, expected {expected_pk}")
+        for fk in inspector.get_foreign_keys(table.name):
+            if fk["referred_table"] in distribution.GLOBAL_TABLES:
+                continue
+            columns, referred = fk["constrained_columns"], fk["referred_columns"]
+            shape = (["store_id", columns[-1]], ["store_id", "id"]) if postgres else ([columns[0]], ["id"])
+            if (columns, referred) != shape:
+                offending.append(f"{table.name}: {columns} -> {fk['referred_table']} {referred}")
+    assert offending == []
+
+
+def test_a_deleted_customer_keeps_its_rows_store_and_other_ids(app, ctx):
+    """A store key's ON DELETE acts on its own column only: SET NULL nulls customer_id and leaves store_id (the
+    row's store, in its primary key; a plain SET NULL on (store_id, customer_id) would fail on it), CASCADE removes
+    the row; the ORM's identity (id) still finds the rows left. The same on SQLite's single-column keys."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from app.loyalty.models import LoyaltyAccount
+    from app.records.models import Customer, Order
+    from tests.helpers import add_store
+
+    store = add_store()
+    customer = Customer(store_id=store.id, platform_id="1", email="a@example.com", email_key="a@example.com")
+    db.session.add(customer)
+    db.session.flush()
+    day = datetime(2026, 1, 2, tzinfo=UTC)
+    order = Order(
+        store_id=store.id, platform_id="10", customer_id=customer.id, currency="EUR", total_price=Decimal("9.50"),
+        subtotal_price=Decimal("9.50"), placed_at=day, platform_updated_at=day,
+    )  # fmt: skip
+    db.session.add_all([order, LoyaltyAccount(store_id=store.id, customer_id=customer.id)])
+    db.session.commit()
+    order_id, customer_id = order.id, customer.id
+    db.session.execute(sa.delete(Customer).where(Customer.store_id == store.id, Customer.id == customer_id))
+    db.session.commit()
+    db.session.expire_all()
+    kept = db.session.get(Order, order_id)
+    assert kept is not None and (kept.store_id, kept.customer_id) == (store.id, None)
+    accounts = sa.select(sa.func.count()).select_from(LoyaltyAccount).where(LoyaltyAccount.store_id == store.id)
+    assert db.session.scalar(accounts) == 0

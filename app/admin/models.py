@@ -15,16 +15,17 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow
 from app.platform.types import BigId, UTCDateTime, utcnow
 
 
-class AuditEntry(Model):
+class AuditEntry(StoreRow, Model):
     __tablename__ = "audit_log"
     # The log's one read: a store's rows newest first, optionally of one action.
     __table_args__ = (Index("ix_audit_log_store_id_id", "store_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     # Who: "shopify_user" (the session token's `sub`), "shopify_session" (a token without one), "admin_token"
     # (our admin token's fingerprint), "cli"; a surface that signs merchants in another way names its own kind.
     actor_kind: Mapped[str] = mapped_column(String(20))

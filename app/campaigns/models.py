@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
 from app.platform.outbox_jobs import OutboxColumns
+from app.platform.store_keys import StoreRow, store_fk
 from app.platform.types import BigId, Money, UTCDateTime, flush_after, utcnow
 
 ACTIVE, CANCELLED, FINISHED = "active", "cancelled", "finished"
@@ -29,12 +30,12 @@ SKIPPED_CONSENT, COUPON_PENDING, QUEUED, FAILED = "skipped_consent", "coupon_pen
 TEMPLATES = {"win_back": "campaign_win_back", "thanks": "campaign_thanks", "text": "campaign_text"}
 
 
-class Campaign(Model):
+class Campaign(StoreRow, Model):
     __tablename__ = "campaigns"
     __table_args__ = (Index("ix_campaigns_status_next_run_at", "status", "next_run_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, index=True)
     name: Mapped[str] = mapped_column(String(120))
     segment_key: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # a TEMPLATES key
@@ -49,16 +50,17 @@ class Campaign(Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class CampaignRun(Model):
+class CampaignRun(StoreRow, Model):
     __tablename__ = "campaign_runs"
     __table_args__ = (
+        store_fk("campaign_id", "campaigns", ondelete="CASCADE"),
         UniqueConstraint("store_id", "campaign_id", "run"),  # a due run started once, however many schedulers tick
         Index("ix_campaign_runs_status_locked_until", "status", "locked_until"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, index=True)
+    campaign_id: Mapped[int] = mapped_column(BigId)
     campaign = flush_after("Campaign", "CampaignRun.campaign_id")
     run: Mapped[int] = mapped_column(Integer)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)  # the "now" its segment is evaluated at
@@ -71,18 +73,19 @@ class CampaignRun(Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class CampaignBatch(Model):
+class CampaignBatch(StoreRow, Model):
     """Members first_id..last_id (customer ids) of one run: one job's work, claimed like an outbox row."""
 
     __tablename__ = "campaign_batches"
     __table_args__ = (
+        store_fk("run_id", "campaign_runs", ondelete="CASCADE"),
         UniqueConstraint("store_id", "run_id", "first_id"),  # a duplicated fan-out step writes its batch once
         Index("ix_campaign_batches_status_next_attempt_at", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("campaign_runs.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, index=True)
+    run_id: Mapped[int] = mapped_column(BigId)
     run_row = flush_after("CampaignRun", "CampaignBatch.run_id")
     first_id: Mapped[int] = mapped_column(BigInteger)
     last_id: Mapped[int] = mapped_column(BigInteger)
@@ -92,11 +95,13 @@ class CampaignBatch(Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class CampaignSend(OutboxColumns, Model):
+class CampaignSend(StoreRow, OutboxColumns, Model):
     """One customer in one run: inserted before anything is sent; the unique key is the "once"."""
 
     __tablename__ = "campaign_sends"
     __table_args__ = (
+        store_fk("campaign_id", "campaigns", ondelete="CASCADE"),
+        store_fk("customer_id", "customers", ondelete="CASCADE"),
         UniqueConstraint("store_id", "campaign_id", "run", "customer_id"),
         UniqueConstraint("store_id", "code"),
         Index("ix_campaign_sends_campaign_id_run_status", "campaign_id", "run", "status"),
@@ -104,11 +109,11 @@ class CampaignSend(OutboxColumns, Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(BigId)
     campaign = flush_after("Campaign", "CampaignSend.campaign_id")
     run: Mapped[int] = mapped_column(Integer)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(BigId, index=True)
     customer = flush_after("Customer", "CampaignSend.customer_id")
     status: Mapped[str] = mapped_column(String(16))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -126,10 +131,14 @@ class CampaignMember(Model):
     sent to them. "Entered since the last run" is seen_run < run - 1 (absent from the previous run)."""
 
     __tablename__ = "campaign_members"
+    __table_args__ = (
+        store_fk("campaign_id", "campaigns", ondelete="CASCADE"),
+        store_fk("customer_id", "customers", ondelete="CASCADE"),
+    )
 
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     campaign = flush_after("Campaign", "CampaignMember.campaign_id")
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer = flush_after("Customer", "CampaignMember.customer_id")
     # In the key: a distributed PostgreSQL needs the tenant in every primary key (tests/distribution.py).
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, index=True)

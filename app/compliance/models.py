@@ -24,6 +24,7 @@ from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow
 from app.platform.types import BigId, UTCDateTime, utcnow
 
 DATA_REQUEST, CUSTOMER_REDACT, SHOP_REDACT = "customers/data_request", "customers/redact", "shop/redact"
@@ -31,7 +32,7 @@ TOPICS = (DATA_REQUEST, CUSTOMER_REDACT, SHOP_REDACT)
 PENDING, COMPLETED, FAILED = "pending", "completed", "failed"
 
 
-class ComplianceRequest(Model):
+class ComplianceRequest(StoreRow, Model):
     __tablename__ = "compliance_requests"
     __table_args__ = (
         # One request per inbox delivery: recording it again (a replayed delivery) finds this row.
@@ -41,7 +42,8 @@ class ComplianceRequest(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(Integer, index=True)  # not a FK: the row survives shop/redact
+    # Not a foreign key: the row survives shop/redact.
+    store_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
     delivery_id: Mapped[int] = mapped_column(BigInteger)  # webhook_inbox.id (also not a FK, same reason)
     platform: Mapped[str] = mapped_column(String(16))
     topic: Mapped[str] = mapped_column(String(64))

@@ -13,12 +13,13 @@ from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow
 from app.platform.types import BigId, UTCDateTime, utcnow
 
 PENDING, PROCESSING, DONE, FAILED = "pending", "processing", "done", "failed"
 
 
-class WebhookDelivery(Model):
+class WebhookDelivery(StoreRow, Model):
     __tablename__ = "webhook_inbox"
     __table_args__ = (
         UniqueConstraint("store_id", "dedupe_key"),
@@ -36,7 +37,7 @@ class WebhookDelivery(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     topic: Mapped[str] = mapped_column(String(64))
     dedupe_key: Mapped[str] = mapped_column(String(191))

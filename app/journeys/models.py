@@ -13,6 +13,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow
 from app.platform.types import BigId, UTCDateTime, utcnow
 
 SENT, SUPERSEDED, OFF, NO_CUSTOMER, HANDLED = "sent", "superseded", "off", "no_customer", "handled"
@@ -20,7 +21,7 @@ DUE = "due"  # decided to send: the scheduler step (send.py) queues it, out of t
 OUTCOMES = (DUE, SENT, SUPERSEDED, OFF, NO_CUSTOMER, HANDLED)
 
 
-class DeliveryUpdate(Model):
+class DeliveryUpdate(StoreRow, Model):
     __tablename__ = "delivery_updates"
     __table_args__ = (
         UniqueConstraint("store_id", "fulfillment_platform_id", "state"),
@@ -29,7 +30,7 @@ class DeliveryUpdate(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     order_platform_id: Mapped[str] = mapped_column(String(64))
     fulfillment_platform_id: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(24))

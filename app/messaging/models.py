@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, Stri
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow, store_fk
 from app.platform.types import BigId, Money, UTCDateTime, flush_after, utcnow
 
 QUEUED, SENDING, SENT, FAILED, CANCELLED, SUPPRESSED = "queued", "sending", "sent", "failed", "cancelled", "suppressed"
@@ -27,9 +28,10 @@ TRANSACTIONAL, MARKETING = "transactional", "marketing"
 PURPOSES = (TRANSACTIONAL, MARKETING)
 
 
-class Message(Model):
+class Message(StoreRow, Model):
     __tablename__ = "messages"
     __table_args__ = (
+        store_fk("customer_id", "customers", ondelete="SET NULL"),
         UniqueConstraint("store_id", "dedupe_key"),
         # The claim query: queued rows that are due.
         Index("ix_messages_status_next_attempt_at", "status", "next_attempt_at"),
@@ -40,8 +42,8 @@ class Message(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(BigId, index=True)
     customer = flush_after("Customer", "Message.customer_id")
     channel: Mapped[str] = mapped_column(String(16), default=EMAIL)  # email | sms | whatsapp
     # transactional | marketing
@@ -69,18 +71,18 @@ class Message(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class EmailSuppression(Model):
+class EmailSuppression(StoreRow, Model):
     __tablename__ = "email_suppressions"
     __table_args__ = (UniqueConstraint("store_id", "email_key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     email_key: Mapped[str] = mapped_column(String(64))  # sha256 hex of the normalised address
     reason: Mapped[str] = mapped_column(String(32))  # unsubscribe | one_click | bounce | manual
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PhoneContact(Model):
+class PhoneContact(StoreRow, Model):
     """What we know of a phone number per store and channel, keyed by the SHA-256 of its E.164 form (no number in
     clear, and it survives the customer's erasure, as an opt-out must): opted out (STOP, WhatsApp's opt-out) and
     when the person last wrote to us (WhatsApp's 24-hour customer-service window)."""
@@ -89,7 +91,7 @@ class PhoneContact(Model):
     __table_args__ = (UniqueConstraint("store_id", "channel", "phone_key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     phone_key: Mapped[str] = mapped_column(String(64))
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -98,20 +100,24 @@ class PhoneContact(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class DailyCapSlot(Model):
+class DailyCapSlot(StoreRow, Model):
     """One row per capped message a customer is sent on a local day: slot 0..cap-1 is unique per (store,
     customer, day), so two concurrent sends can never both take the last slot (no check-then-act)."""
 
     __tablename__ = "message_cap_slots"
-    __table_args__ = (UniqueConstraint("store_id", "customer_id", "day", "slot"),)
+    __table_args__ = (
+        UniqueConstraint("store_id", "customer_id", "day", "slot"),
+        store_fk("customer_id", "customers", ondelete="CASCADE"),
+        store_fk("message_id", "messages", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId)
     customer = flush_after("Customer", "DailyCapSlot.customer_id")
     day: Mapped[date] = mapped_column(Date)  # in the store's time zone
     slot: Mapped[int] = mapped_column(Integer)
-    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(BigId)
     message = flush_after("Message", "DailyCapSlot.message_id")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

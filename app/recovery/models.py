@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
 from app.platform.outbox_jobs import OutboxColumns
+from app.platform.store_keys import StoreRow, store_fk
 from app.platform.types import BigId, Money, UTCDateTime, flush_after, utcnow
 
 PENDING, ISSUED, USED, REVERSING, REVERSED, FAILED = "pending", "issued", "used", "reversing", "reversed", "failed"
@@ -27,9 +28,10 @@ REASONS = ("late_parcel", "carrier_failure", "survey_detractor", "low_rating", "
 DUE = (PENDING, REVERSING)
 
 
-class RecoveryCase(OutboxColumns, Model):
+class RecoveryCase(StoreRow, OutboxColumns, Model):
     __tablename__ = "recovery_cases"
     __table_args__ = (
+        store_fk("customer_id", "customers", ondelete="SET NULL"),
         UniqueConstraint("store_id", "order_platform_id"),  # never twice per order
         UniqueConstraint("store_id", "code"),
         Index("ix_recovery_cases_store_id_status_id", "store_id", "status", "id"),
@@ -37,10 +39,10 @@ class RecoveryCase(OutboxColumns, Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     order_platform_id: Mapped[str] = mapped_column(String(64))
     order_name: Mapped[str | None] = mapped_column(String(64))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(BigId, index=True)
     customer = flush_after("Customer", "RecoveryCase.customer_id")
     reason: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(191))  # what opened it, e.g. "fulfillment:4711", "review:42"

@@ -18,6 +18,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow, store_fk
 from app.platform.types import BigId, Money, UTCDateTime, flush_after, utcnow
 
 # Referral.status
@@ -30,13 +31,17 @@ REJECTED = "rejected"
 STATUSES = (PENDING, QUALIFIED, REWARDED, VOID, FLAGGED, REJECTED)
 
 
-class ReferralCode(Model):
+class ReferralCode(StoreRow, Model):
     __tablename__ = "referral_codes"
-    __table_args__ = (UniqueConstraint("store_id", "customer_id"), UniqueConstraint("store_id", "code"))
+    __table_args__ = (
+        UniqueConstraint("store_id", "customer_id"),
+        UniqueConstraint("store_id", "code"),
+        store_fk("customer_id", "customers", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId)
     customer = flush_after("Customer", "ReferralCode.customer_id")
     code: Mapped[str] = mapped_column(String(16))
     # Keyed hashes of the owner's last storefront request (IP, user agent): a landing from the same device
@@ -46,17 +51,18 @@ class ReferralCode(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ReferralInvite(Model):
+class ReferralInvite(StoreRow, Model):
     __tablename__ = "referral_invites"
     __table_args__ = (
+        store_fk("referral_code_id", "referral_codes", ondelete="CASCADE"),
         UniqueConstraint("store_id", "token"),
         UniqueConstraint("store_id", "discount_code"),
         UniqueConstraint("store_id", "referral_code_id", "friend_key"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    referral_code_id: Mapped[int] = mapped_column(ForeignKey("referral_codes.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    referral_code_id: Mapped[int] = mapped_column(BigId)
     referral_code = flush_after("ReferralCode", "ReferralInvite.referral_code_id")
     token: Mapped[str] = mapped_column(String(32))  # the random part of the signed landing token
     friend_key: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the friend's normalised e-mail
@@ -71,21 +77,24 @@ class ReferralInvite(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Referral(Model):
+class Referral(StoreRow, Model):
     __tablename__ = "referrals"
     __table_args__ = (
+        store_fk("referrer_customer_id", "customers", ondelete="CASCADE"),
+        store_fk("friend_customer_id", "customers", ondelete="SET NULL"),
+        store_fk("invite_id", "referral_invites", ondelete="SET NULL"),
         UniqueConstraint("store_id", "order_platform_id"),
         Index("ix_referrals_store_id_status_due", "store_id", "status", "reward_due_at"),
         Index("ix_referrals_store_id_referrer", "store_id", "referrer_customer_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    referrer_customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    referrer_customer_id: Mapped[int] = mapped_column(BigId)
     referrer_customer = flush_after("Customer", "Referral.referrer_customer_id")
-    friend_customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    friend_customer_id: Mapped[int | None] = mapped_column(BigId)
     friend_customer = flush_after("Customer", "Referral.friend_customer_id")
-    invite_id: Mapped[int | None] = mapped_column(ForeignKey("referral_invites.id", ondelete="SET NULL"))
+    invite_id: Mapped[int | None] = mapped_column(BigId)
     invite = flush_after("ReferralInvite", "Referral.invite_id")
     order_platform_id: Mapped[str] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(16))  # discount_code | landing_token

@@ -10,17 +10,18 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow
 from app.platform.types import BigId, Money, UTCDateTime, utcnow
 
 
-class Segment(Model):
+class Segment(StoreRow, Model):
     """A merchant-defined segment: a name and conditions over the customer record (segments/conditions.py)."""
 
     __tablename__ = "segments"
     __table_args__ = (UniqueConstraint("store_id", "key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(120))
     conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -14,6 +14,7 @@ from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow, store_fk
 from app.platform.types import BigId, UTCDateTime, flush_after, utcnow
 
 HELP, LOW_RATING, RECOVERY, FLAGGED_REFERRAL = "help", "low_rating", "recovery", "flagged_referral"
@@ -27,19 +28,20 @@ UNREAD, HANDLED = "unread", "handled"
 STATUSES = (UNREAD, HANDLED)
 
 
-class SupportMessage(Model):
+class SupportMessage(StoreRow, Model):
     __tablename__ = "support_messages"
     __table_args__ = (
+        store_fk("customer_id", "customers", ondelete="SET NULL"),
         UniqueConstraint("store_id", "source_key"),
         # The admin list: a store's messages newest first, optionally only the unread.
         Index("ix_support_messages_store_id_status_id", "store_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     source_key: Mapped[str] = mapped_column(String(191))  # e.g. review_help:<request>:<text hash>, review:<id>
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(BigId, index=True)
     customer = flush_after("Customer", "SupportMessage.customer_id")
     order_platform_id: Mapped[str | None] = mapped_column(String(64))
     order_name: Mapped[str | None] = mapped_column(String(64))

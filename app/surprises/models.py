@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
 from app.platform.outbox_jobs import OutboxColumns
+from app.platform.store_keys import StoreRow, store_fk
 from app.platform.types import BigId, Money, UTCDateTime, flush_after, utcnow
 
 PENDING, ISSUED, USED, REVERSING, REVERSED = "pending", "issued", "used", "reversing", "reversed"
@@ -36,9 +37,10 @@ CODED = ("percentage", "fixed_amount", "free_shipping")
 SKIP_REASONS = ("past_order", "before_start", "order_not_standing", "segment")
 
 
-class Surprise(OutboxColumns, Model):
+class Surprise(StoreRow, OutboxColumns, Model):
     __tablename__ = "surprises"
     __table_args__ = (
+        store_fk("customer_id", "customers", ondelete="SET NULL"),
         UniqueConstraint("store_id", "customer_id", "threshold"),  # exactly once per customer and threshold
         UniqueConstraint("store_id", "code"),
         Index("ix_surprises_store_id_order", "store_id", "order_platform_id"),
@@ -47,10 +49,10 @@ class Surprise(OutboxColumns, Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     # SET NULL, not CASCADE: a guest merged into an account that already had this threshold keeps its row (the
     # code it holds is real) without a customer (service.move_guest).
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(BigId)
     customer = flush_after("Customer", "Surprise.customer_id")
     threshold: Mapped[int] = mapped_column(Integer)  # the customer's Nth paid, standing order
     order_platform_id: Mapped[str] = mapped_column(String(64))  # the Nth order: the one that earned it

@@ -23,14 +23,16 @@ from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, Strin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow, store_fk
 from app.platform.types import BigId, UTCDateTime, flush_after, utcnow
 
 KINDS = ("earn", "reverse", "redeem", "redeem_release", "action", "expire", "adjust", "tier_reward")
 
 
-class PointsLedger(Model):
+class PointsLedger(StoreRow, Model):
     __tablename__ = "points_ledger"
     __table_args__ = (
+        store_fk("customer_id", "customers", ondelete="CASCADE"),
         UniqueConstraint("store_id", "source_key"),
         Index("ix_points_ledger_store_id_order", "store_id", "order_platform_id"),
         Index("ix_points_ledger_store_id_customer", "store_id", "customer_id"),
@@ -42,8 +44,8 @@ class PointsLedger(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId)
     customer = flush_after("Customer", "PointsLedger.customer_id")
     source_key: Mapped[str] = mapped_column(String(191))
     kind: Mapped[str] = mapped_column(String(16))
@@ -66,9 +68,10 @@ class PointsDay(Model):
     redeemed: Mapped[int] = mapped_column(BigInteger)
 
 
-class LoyaltyAccount(Model):
+class LoyaltyAccount(StoreRow, Model):
     __tablename__ = "loyalty_accounts"
     __table_args__ = (
+        store_fk("customer_id", "customers", ondelete="CASCADE"),
         UniqueConstraint("store_id", "customer_id"),
         Index("ix_loyalty_accounts_store_id_expires_at", "store_id", "expires_at"),
         # the scheduler's "qualifying window ended" scan (loyalty/tiers.py)
@@ -76,8 +79,8 @@ class LoyaltyAccount(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId)
     customer = flush_after("Customer", "LoyaltyAccount.customer_id")
     balance: Mapped[int] = mapped_column(Integer, default=0)
     pending: Mapped[int] = mapped_column(Integer, default=0)
@@ -98,27 +101,30 @@ class LoyaltyAccount(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class LoyaltyStoreState(Model):
+class LoyaltyStoreState(StoreRow, Model):
     """Per-store scheduler watermark: earn rows with available_at up to here are reflected in the caches."""
 
     __tablename__ = "loyalty_store_state"
     __table_args__ = (UniqueConstraint("store_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     available_watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class LoyaltyTierChange(Model):
+class LoyaltyTierChange(StoreRow, Model):
     """History of a customer's tier: every upgrade, downgrade and renewal, with the figures it was decided on."""
 
     __tablename__ = "loyalty_tier_changes"
-    __table_args__ = (Index("ix_loyalty_tier_changes_store_id_customer", "store_id", "customer_id"),)
+    __table_args__ = (
+        Index("ix_loyalty_tier_changes_store_id_customer", "store_id", "customer_id"),
+        store_fk("customer_id", "customers", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId)
     customer = flush_after("Customer", "LoyaltyTierChange.customer_id")
     from_tier: Mapped[str | None] = mapped_column(String(64))
     to_tier: Mapped[str | None] = mapped_column(String(64))

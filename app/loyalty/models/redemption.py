@@ -17,14 +17,16 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow, store_fk
 from app.platform.types import BigId, UTCDateTime, flush_after, utcnow
 
 STATUSES = ("pending", "issued", "failed", "used", "refunded")
 
 
-class Redemption(Model):
+class Redemption(StoreRow, Model):
     __tablename__ = "redemptions"
     __table_args__ = (
+        store_fk("customer_id", "customers", ondelete="CASCADE"),
         UniqueConstraint("store_id", "idempotency_key"),
         UniqueConstraint("store_id", "code"),
         Index("ix_redemptions_store_id_customer", "store_id", "customer_id"),
@@ -33,8 +35,8 @@ class Redemption(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId)
     customer = flush_after("Customer", "Redemption.customer_id")
     reward_id: Mapped[str] = mapped_column(String(64))
     # type, value, currency, points as configured at redemption time (later edits never change it)
@@ -54,19 +56,20 @@ class Redemption(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class LoyaltyWriteback(Model):
+class LoyaltyWriteback(StoreRow, Model):
     """A customer whose balance/tier must be copied to the store; `generation` counts the changes, so a push
     deletes the row only if nothing changed while it was sending."""
 
     __tablename__ = "loyalty_writebacks"
     __table_args__ = (
+        store_fk("customer_id", "customers", ondelete="CASCADE"),
         UniqueConstraint("store_id", "customer_id"),
         Index("ix_loyalty_writebacks_store_id_next_attempt_at", "store_id", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId)
     customer = flush_after("Customer", "LoyaltyWriteback.customer_id")
     dirty_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     generation: Mapped[int] = mapped_column(Integer, default=1)

@@ -14,15 +14,16 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow
 from app.platform.types import BigId, UTCDateTime
 
 
-class Product(Model):
+class Product(StoreRow, Model):
     __tablename__ = "products"
     __table_args__ = (UniqueConstraint("store_id", "product_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     product_id: Mapped[str] = mapped_column(String(64))
     found: Mapped[bool] = mapped_column(Boolean, default=True)
     title: Mapped[str | None] = mapped_column(String(512))

@@ -10,10 +10,11 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow
 from app.platform.types import BigId, Money, UTCDateTime, utcnow
 
 
-class Customer(Model):
+class Customer(StoreRow, Model):
     __tablename__ = "customers"
     __table_args__ = (
         UniqueConstraint("store_id", "platform_id"),
@@ -25,7 +26,7 @@ class Customer(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, index=True)
     platform_id: Mapped[str | None] = mapped_column(String(64))  # None: a guest, known by email
     email: Mapped[str | None] = mapped_column(String(320))
     email_key: Mapped[str | None] = mapped_column(String(191))  # normalised email, the guest key

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow
 from app.platform.types import UTCDateTime, utcnow
 
 #: queued -> running -> done | failed | waiting (a Shopify bulk query still running); any but done is resumed
@@ -24,12 +25,12 @@ STATUSES = ("queued", "running", "waiting", "done", "failed")
 PHASES = ("customers", "orders", "finished")
 
 
-class HistoryImport(Model):
+class HistoryImport(StoreRow, Model):
     __tablename__ = "history_imports"
     __table_args__ = (UniqueConstraint("store_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     # The merchant's choices, fixed when the import starts.
     earn_points: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -14,12 +14,14 @@ from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, Strin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow, store_fk
 from app.platform.types import BigId, Money, UTCDateTime, flush_after, utcnow
 
 
-class Order(Model):
+class Order(StoreRow, Model):
     __tablename__ = "orders"
     __table_args__ = (
+        store_fk("customer_id", "customers", ondelete="SET NULL"),
         UniqueConstraint("store_id", "platform_id"),
         # A customer's orders in time order: their earlier orders (the dashboard's returning customers).
         Index("ix_orders_store_id_customer_id_placed_at", "store_id", "customer_id", "placed_at"),
@@ -37,9 +39,9 @@ class Order(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     platform_id: Mapped[str] = mapped_column(String(64))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(BigId)
     customer = flush_after("Customer", "Order.customer_id")
     name: Mapped[str | None] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3))
@@ -73,7 +75,7 @@ class Order(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class OrderRefund(Model):
+class OrderRefund(StoreRow, Model):
     __tablename__ = "order_refunds"
     __table_args__ = (
         UniqueConstraint("store_id", "platform_id"),
@@ -81,7 +83,7 @@ class OrderRefund(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     order_platform_id: Mapped[str] = mapped_column(String(64))
     platform_id: Mapped[str] = mapped_column(String(64))
     amount: Mapped[Decimal] = mapped_column(Money)
@@ -90,7 +92,7 @@ class OrderRefund(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Fulfillment(Model):
+class Fulfillment(StoreRow, Model):
     __tablename__ = "fulfillments"
     __table_args__ = (
         UniqueConstraint("store_id", "platform_id"),
@@ -100,7 +102,7 @@ class Fulfillment(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     order_platform_id: Mapped[str] = mapped_column(String(64))
     platform_id: Mapped[str] = mapped_column(String(64))
     # None until the fulfilment itself is seen (a shipment event can come first).
@@ -120,7 +122,7 @@ class Fulfillment(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class OrderDeletion(Model):
+class OrderDeletion(StoreRow, Model):
     """A deletion that arrived before its order (WooCommerce's order.deleted carries only the id).
 
     Applied, and removed, when the order's own webhook lands; order.restored removes it too.
@@ -130,7 +132,7 @@ class OrderDeletion(Model):
     __table_args__ = (UniqueConstraint("store_id", "order_platform_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     order_platform_id: Mapped[str] = mapped_column(String(64))
     deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -16,13 +16,14 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow
 from app.platform.types import BigId, UTCDateTime, utcnow
 
 PENDING, DONE, FAILED, STOPPED = "pending", "done", "failed", "stopped"
 PUBLICATION_STATUSES = (PENDING, DONE, FAILED, STOPPED)
 
 
-class ReviewPublication(Model):
+class ReviewPublication(StoreRow, Model):
     __tablename__ = "review_publications"
     __table_args__ = (
         UniqueConstraint("store_id", "product_id"),
@@ -30,7 +31,7 @@ class ReviewPublication(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     product_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every change of the product's reviews

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.platform.store_keys import StoreRow, store_fk
 from app.platform.types import BigId, UTCDateTime, flush_after, utcnow
 
 SCHEDULED, SENT, REMINDED, REVIEWED = "scheduled", "sent", "reminded", "reviewed"
@@ -25,19 +26,20 @@ PUBLISHED, HELD, REJECTED = "published", "held", "rejected"
 REVIEW_STATUSES = (PUBLISHED, HELD, REJECTED)
 
 
-class ReviewRequest(Model):
+class ReviewRequest(StoreRow, Model):
     __tablename__ = "review_requests"
     __table_args__ = (
+        store_fk("customer_id", "customers", ondelete="SET NULL"),
         UniqueConstraint("store_id", "order_platform_id", "fulfillment_key"),
         Index("ix_review_requests_store_id_customer_id", "store_id", "customer_id"),
         Index("ix_review_requests_store_id_sent_at", "store_id", "sent_at"),  # the dashboard's request rate
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     order_platform_id: Mapped[str] = mapped_column(String(64))
     fulfillment_key: Mapped[str] = mapped_column(String(64), default="")
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(BigId)
     customer = flush_after("Customer", "ReviewRequest.customer_id")
     status: Mapped[str] = mapped_column(String(16), default=SCHEDULED)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -53,9 +55,11 @@ class ReviewRequest(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Review(Model):
+class Review(StoreRow, Model):
     __tablename__ = "reviews"
     __table_args__ = (
+        store_fk("request_id", "review_requests", ondelete="SET NULL"),
+        store_fk("customer_id", "customers", ondelete="SET NULL"),
         UniqueConstraint("store_id", "order_platform_id", "product_id"),
         Index("ix_reviews_store_id_product_id_status", "store_id", "product_id", "status"),
         # The dashboard: a period's reviews (from the index alone), and whether a request brought one.
@@ -64,13 +68,13 @@ class Review(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    request_id: Mapped[int | None] = mapped_column(ForeignKey("review_requests.id", ondelete="SET NULL"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(BigId)
     request = flush_after("ReviewRequest", "Review.request_id")
     product_id: Mapped[str] = mapped_column(String(64))
     product_title: Mapped[str | None] = mapped_column(String(255))
     order_platform_id: Mapped[str] = mapped_column(String(64))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(BigId)
     customer = flush_after("Customer", "Review.customer_id")
     rating: Mapped[int] = mapped_column(SmallInteger)
     title: Mapped[str | None] = mapped_column(String(200))
