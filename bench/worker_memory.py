@@ -43,13 +43,15 @@ def drain(app: Any, args: argparse.Namespace, total: int) -> None:
 
     _tune_gc()
     app.config["INBOX_BATCH_SIZE"] = args.claim
-    done, mark, first = 0, 0, None
+    done, mark, first, pushes = 0, 0, None, 0
     wall = time.perf_counter()
     with app.app_context():
         while True:
             if args.tasks:  # the job itself: one claim (its deadline passed), the lease thread, the kick
                 claimed = process_inbox(max_seconds=0)
                 done += sum(claimed.values())
+                if args.pushes:
+                    pushes += push_due(args.pushes)
             else:
                 for _ in range(args.job_claims):  # one process_inbox job
                     claimed = claim_batch(db.session, args.claim)
@@ -63,7 +65,8 @@ def drain(app: Any, args: argparse.Namespace, total: int) -> None:
             if done >= mark + 1000 or not claimed:
                 mark = done - done % 1000
                 print(
-                    f"{done:6d} deliveries  RSS {rss_mb():7.1f} MB  {time.perf_counter() - wall:6.1f} s"
+                    f"{done:6d} deliveries  {pushes:5d} pushes  RSS {rss_mb():7.1f} MB"
+                    f"  {time.perf_counter() - wall:6.1f} s"
                     f"  compiled cache {len(db.engine._compiled_cache or ())}"
                     f"  (load average {os.getloadavg()[0]:.1f})",
                     flush=True,
@@ -86,6 +89,22 @@ def drain(app: Any, args: argparse.Namespace, total: int) -> None:
                 print("   ", frame)
 
 
+def push_due(most: int) -> int:
+    """As the soak's scheduler and workers: a loyalty write-back push (loyalty/writeback_tasks.push_balances, run
+    as the rq worker calls it) for up to `most` stores with dirty balances due. The
+    stores' https://{shop} and https://{site} do not resolve here, as in the soak: each push fails."""
+    from app.extensions import db
+    from app.loyalty.writeback import stores_due
+    from app.loyalty.writeback_tasks import push_balances
+    from app.platform.types import utcnow
+
+    stores = stores_due(db.session, utcnow())[:most]
+    db.session.remove()
+    for store_id in stores:
+        push_balances(store_id)
+    return len(stores)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="A worker's memory over many stores.")
     parser.add_argument(
@@ -97,6 +116,7 @@ def main() -> None:
     parser.add_argument("--claim", type=int, default=100, help="deliveries per claim")
     parser.add_argument("--job-claims", type=int, default=5, help="claims per job (the session removed after)")
     parser.add_argument("--tasks", action="store_true", help="run inbox/tasks.process_inbox once per claim")
+    parser.add_argument("--pushes", type=int, default=0, help="with --tasks: write-back pushes after each job")
     parser.add_argument("--trace", type=int, default=0, help="tracemalloc frames per allocation (0: off)")
     parser.add_argument("--trace-from", type=int, default=1000, help="deliveries before the first snapshot")
     parser.add_argument("--limit", type=int, default=10**9, help="stop after this many deliveries")

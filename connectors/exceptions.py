@@ -41,3 +41,22 @@ class StoredDifferently(ConnectorError):
         shown = "; ".join(f"{name}: sent {sent!r}, stored {stored!r}" for name, (sent, stored) in fields.items())
         super().__init__(f"{what}: stored differently: {shown}")
         self.fields = fields
+
+
+def detached(exc: ConnectorError) -> ConnectorError:
+    """`exc`, and every exception it was raised from or during, without their tracebacks: for an error kept as a
+    value (LoyaltyWrite.error, writeback.py). A traceback holds each frame the error passed through, and each frame
+    its caller (f_back) up to whoever keeps the result, so that caller's frame and the error form a reference cycle:
+    freed only by the cyclic GC, which a worker runs rarely (app/platform/jobs.py, _tune_gc), and with it every
+    object of those frames, e.g. a failed Shopify call's HTTPSConnection and its SSL context (about 0.85 MB of
+    OpenSSL memory each, unseen by the GC's counts). bench/README.md, "bench/worker_jobs.py"."""
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [e for e in (current.__cause__, current.__context__) if e is not None]
+    return exc

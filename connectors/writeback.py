@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Literal, Protocol
 
 from .catalog import ProductInfo
-from .exceptions import ConnectorError
+from .exceptions import ConnectorError, detached
 
 DiscountKind = Literal["fixed_amount", "percentage", "free_shipping"]
 KINDS: tuple[str, ...] = ("fixed_amount", "percentage", "free_shipping")
@@ -196,7 +196,9 @@ def write_in_calls(
             bad = send(batch)
         except ConnectorError as exc:
             failed = tuple(item.customer_id for item in batch)
-            return LoyaltyWrite(made, tuple(written), tuple(refused), failed, exc, reasons)
+            # Kept without its traceback: a caller holding the result would otherwise keep the failed call's
+            # frames, connection and SSL context alive until a full GC (exceptions.detached).
+            return LoyaltyWrite(made, tuple(written), tuple(refused), failed, detached(exc), reasons)
         if isinstance(bad, Mapping):
             reasons.update(bad)
         for item in batch:

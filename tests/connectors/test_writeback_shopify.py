@@ -3,7 +3,9 @@ which validates every document against the real 2026-10 schema."""
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -268,3 +270,21 @@ def test_ratings_set_and_removed(standin, shop):
     assert ("gid://shopify/Product/41", "reviews", "rating") not in stored
     assert stored[("gid://shopify/Product/42", "reviews", "rating_count")]["value"] == "1"
     assert standin.calls["metafieldsSet"] == 1 and standin.calls["metafieldsDelete"] == 1
+
+
+def test_failed_write_error_keeps_no_frames(standin, shop):
+    # push_balances holds result.error in a local: with the error's traceback, its frames (each reaching its caller
+    # through f_back) and the holder's frame formed a cycle, and the failed call's connection stayed allocated until
+    # the worker's rare full GC (bench/README.md, "bench/worker_jobs.py"). Without it, refcounting frees it all.
+    standin.graphql_failures.append(503)
+
+    def holder() -> weakref.ref:
+        error = shop.write_loyalty([LoyaltyBalance("2001", 10, None)], max_calls=1).error
+        assert isinstance(error, StoreUnavailable) and str(error) == "Admin API answered 503"
+        return weakref.ref(error)
+
+    gc.disable()
+    try:
+        assert holder()() is None
+    finally:
+        gc.enable()

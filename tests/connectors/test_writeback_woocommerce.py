@@ -3,6 +3,8 @@ the stand-in store."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -239,3 +241,19 @@ def test_a_review_held_by_the_store_is_an_error(site, woo):
     with pytest.raises(StoredDifferently) as caught:
         woo.publish_review(ReviewToPublish("22", "Fine.", "Bo", "bo@example.com", 3, False))
     assert caught.value.fields == {"status": ("approved", "hold")}
+
+
+def test_failed_write_error_keeps_no_frames(site, woo):
+    # As the Shopify test of the same name: the error a caller keeps is freed when the caller returns.
+    site.fail("POST", "/customers/batch", 503, times=1)
+
+    def holder() -> weakref.ref:
+        error = woo.write_loyalty([LoyaltyBalance("1", 10, None)], max_calls=1).error
+        assert isinstance(error, StoreUnavailable)
+        return weakref.ref(error)
+
+    gc.disable()
+    try:
+        assert holder()() is None
+    finally:
+        gc.enable()
