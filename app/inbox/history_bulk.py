@@ -188,7 +188,8 @@ def _write(session: Session, store: Store, bulk: list[OrderChanged], now: dateti
     if new_store:  # ANALYZE samples this transaction's own rows too: the store's first chunk becomes known
         cursor.execute("ANALYZE order_refunds, fulfillments")
     cursor.execute(sql.STAGE_DERIVED, params)  # the orders' derived columns, from their refunds and parcels
-    cursor.execute("ANALYZE hist_derived")
+    cursor.execute(sql.STAGE_CHAIN, {**params, "ids": touched})  # and their place in the customer's chain
+    cursor.execute("ANALYZE hist_derived, hist_chain")
     cursor.execute(sql.UPSERT_ORDERS, params)
     if new_store:
         cursor.execute("ANALYZE orders")

@@ -62,8 +62,11 @@ def settle(session: Session) -> None:
     if not pending:
         return
     session.flush()
+    # PostgreSQL takes the customer ids as one bound array (platform/sql.in_keys), so a history import's chunk of
+    # 5,000 customers is one statement, not ten (SQLite's bound parameters are capped: 500 there).
+    size = 5000 if session.get_bind().dialect.name == "postgresql" else 500
     for store_id, (days, customers) in sorted(pending.items()):
-        for chunk in chunks(sorted(customers)):
+        for chunk in chunks(sorted(customers), size):
             days.update(_relink(session, store_id, chunk))
         _recount(session, store_id, sorted(days))
 
