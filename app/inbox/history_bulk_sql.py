@@ -58,7 +58,8 @@ ANALYZE_STAGING = "ANALYZE hist_orders, hist_refunds, hist_fulfillments"
 #: Doubling rule: about log2(final / first) ANALYZEs per table, each a fixed sample (300 x statistics target rows).
 STALE_TABLES = """
 SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-WHERE s.schemaname = current_schema() AND s.relname IN ('orders', 'customers', 'order_refunds', 'fulfillments')
+WHERE s.schemaname = current_schema() AND s.relname IN ('orders', 'customers', 'order_refunds', 'fulfillments',
+  'points_ledger', 'loyalty_accounts')
   AND s.n_mod_since_analyze > GREATEST(c.reltuples, %(least)s)
 """
 
