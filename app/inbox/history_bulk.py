@@ -170,9 +170,7 @@ def _write(session: Session, store: Store, bulk: list[OrderChanged], now: dateti
     driver: Any = session.connection().connection.driver_connection  # psycopg 3, in the session's transaction
     cursor = driver.cursor()
     params = {"store": store.id, "now": now, "currency": store.currency}
-    cursor.execute(sql.STALE_TABLES, {"least": len(bulk)})
-    for (table,) in cursor.fetchall():
-        cursor.execute(f"ANALYZE {table}")  # one of the four names in the statement, no input
+    analyse_stale(cursor, len(bulk))
     cursor.execute(sql.STORE_IS_NEW, params)
     new_store = cursor.fetchone()[0]
     cursor.execute(sql.STAGING)
@@ -188,7 +186,8 @@ def _write(session: Session, store: Store, bulk: list[OrderChanged], now: dateti
     if new_store:  # ANALYZE samples this transaction's own rows too: the store's first chunk becomes known
         cursor.execute("ANALYZE order_refunds, fulfillments")
     cursor.execute(sql.STAGE_DERIVED, params)  # the orders' derived columns, from their refunds and parcels
-    cursor.execute("ANALYZE hist_derived")
+    cursor.execute(sql.STAGE_CHAIN, {**params, "ids": touched})  # and their place in the customer's chain
+    cursor.execute("ANALYZE hist_derived, hist_chain")
     cursor.execute(sql.UPSERT_ORDERS, params)
     if new_store:
         cursor.execute("ANALYZE orders")
@@ -204,6 +203,15 @@ def _write(session: Session, store: Store, bulk: list[OrderChanged], now: dateti
     for event in bulk:
         if found is None or not found.past_at(event.order.created_at) or takes_past:
             defer_order(session, store, event.order.platform_id)
+
+
+def analyse_stale(cursor: Any, least: int) -> None:
+    """ANALYZE the store's tables whose statistics lag what the import wrote (history_bulk_sql.STALE_TABLES): both
+    bulk paths, before their chunk's reads (the customers' ran on the empty table's statistics: its reads by
+    `= ANY(keys)` became a filter over every customer of the store, quadratic in the import, bench/README.md)."""
+    cursor.execute(sql.STALE_TABLES, {"least": least})
+    for (table,) in cursor.fetchall():
+        cursor.execute(f"ANALYZE {table}")  # one of the names in the statement, no input
 
 
 def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Any) -> None:

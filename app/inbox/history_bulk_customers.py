@@ -85,6 +85,8 @@ def apply_chunk(
 def _apply(session: Session, store_id: int, documents: Sequence[Document], cursor: dict[str, Any]) -> int:
     store = history_bulk.locked_store(session, store_id)
     now = utcnow()
+    driver: Any = session.connection().connection.driver_connection  # psycopg 3, in the session's transaction
+    history_bulk.analyse_stale(driver.cursor(), len(documents))
     bulk, rest = _split(session, store_id, documents)
     if bulk:
         batch_scope.begin(session)

@@ -41,6 +41,8 @@ CREATE TEMP TABLE hist_fulfillments (order_platform_id varchar(64), platform_id 
   estimated_delivery_at timestamptz, delivered_at timestamptz) ON COMMIT DROP;
 CREATE TEMP TABLE hist_derived (platform_id varchar(64) PRIMARY KEY, refunded numeric(18,4),
   fulfilled timestamptz, delivered timestamptz) ON COMMIT DROP;
+CREATE TEMP TABLE hist_chain (platform_id varchar(64) PRIMARY KEY, prev timestamptz, next timestamptz)
+  ON COMMIT DROP;
 CREATE TEMP TABLE hist_totals (customer_id bigint PRIMARY KEY, n int, first_at timestamptz, last_at timestamptz,
   currency varchar(3), spent numeric(18,4), refunded numeric(18,4), by_cur json) ON COMMIT DROP;
 """
@@ -56,7 +58,8 @@ ANALYZE_STAGING = "ANALYZE hist_orders, hist_refunds, hist_fulfillments"
 #: Doubling rule: about log2(final / first) ANALYZEs per table, each a fixed sample (300 x statistics target rows).
 STALE_TABLES = """
 SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-WHERE s.schemaname = current_schema() AND s.relname IN ('orders', 'customers', 'order_refunds', 'fulfillments')
+WHERE s.schemaname = current_schema() AND s.relname IN ('orders', 'customers', 'order_refunds', 'fulfillments',
+  'points_ledger', 'loyalty_accounts')
   AND s.n_mod_since_analyze > GREATEST(c.reltuples, %(least)s)
 """
 
@@ -74,14 +77,39 @@ UNION SELECT customer_id FROM hist_orders WHERE customer_id IS NOT NULL
 _NEWER = "(o.platform_updated_at IS NULL OR EXCLUDED.platform_updated_at >= o.platform_updated_at)"
 _SNAPSHOT = [c for c in ORDER_COLUMNS if c not in ("platform_id", "customer_id", "paid_at")]
 
+#: The Overview's chain (records/order_days: the customer's previous and next standing order's placing time) of
+#: each staged order, from the staged orders and their customers' standing orders held (`ids`: the chunk's
+#: customers, FORMER_CUSTOMERS; by the index on (store, customer, placing time)) (same instant: the held
+#: one first, as it has the lower id). A new order goes in with it, so the chain's UPDATE at the commit
+#: (order_days._relink, which stays the rule: it recomputes these customers' chains from the rows and writes
+#: what differs) finds it right and rewrites only the neighbours whose link moved, not every order of the chunk
+#: a second time (every index of `orders` too: ix_orders_standing_chain includes the links, so no HOT update).
+STAGE_CHAIN = """
+INSERT INTO hist_chain
+SELECT platform_id, prev, next FROM (
+  SELECT platform_id, lag(placed_at) OVER w AS prev, lead(placed_at) OVER w AS next
+  FROM (SELECT o.customer_id, o.placed_at, o.id AS rank, NULL::varchar AS platform_id FROM orders o
+        WHERE o.store_id = %(store)s AND o.customer_id = ANY(%(ids)s)
+          AND o.cancelled_at IS NULL AND o.deleted_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM hist_orders h WHERE h.platform_id = o.platform_id)
+        UNION ALL
+        SELECT customer_id, placed_at, 9223372036854775807, platform_id FROM hist_orders
+        WHERE customer_id IS NOT NULL AND cancelled_at IS NULL) a
+  WINDOW w AS (PARTITION BY customer_id ORDER BY placed_at, rank)) c
+WHERE platform_id IS NOT NULL
+"""
+
 #: The derived columns (STAGE_DERIVED, below: staged from the refunds and parcels, written before the orders) go in
 #: with the row and are set whatever the snapshot's age, as derive_order recomputes them after every write: one
-#: write of each order instead of an upsert and then an UPDATE of every row of the chunk.
+#: write of each order instead of an upsert and then an UPDATE of every row of the chunk. A new order takes its
+#: chain too (STAGE_CHAIN); a held one keeps its links for the relink to correct.
 UPSERT_ORDERS = f"""
 INSERT INTO orders AS o (store_id, {", ".join(ORDER_COLUMNS)}, refunded_amount, fulfilled_at, delivered_at,
-  created_at, updated_at)
-SELECT %(store)s, {", ".join(f"s.{c}" for c in ORDER_COLUMNS)}, d.refunded, d.fulfilled, d.delivered, %(now)s, %(now)s
+  prev_placed_at, next_placed_at, created_at, updated_at)
+SELECT %(store)s, {", ".join(f"s.{c}" for c in ORDER_COLUMNS)}, d.refunded, d.fulfilled, d.delivered, c.prev, c.next,
+  %(now)s, %(now)s
 FROM hist_orders s JOIN hist_derived d ON d.platform_id = s.platform_id
+LEFT JOIN hist_chain c ON c.platform_id = s.platform_id
 ON CONFLICT (store_id, platform_id) DO UPDATE SET
 {", ".join(f"{c} = CASE WHEN {_NEWER} THEN EXCLUDED.{c} ELSE o.{c} END" for c in _SNAPSHOT)},
 customer_id = CASE WHEN {_NEWER} AND EXCLUDED.customer_id IS NOT NULL THEN EXCLUDED.customer_id

@@ -65,10 +65,13 @@ def settle(session: Session) -> None:
     # All the transaction's stores at once (an inbox group of stores, inbox/batch_group.py, marks several): the
     # statements name the stores (`store_id IN (...)`), customer ids are the table's own, and each store's days
     # recounted are the union of all of theirs, which recounts some (store, day) for nothing, exactly.
+    # PostgreSQL takes the customer ids as one bound array (platform/sql.in_keys), so a history import's chunk of
+    # 5,000 customers is one statement, not ten (SQLite's bound parameters are capped: 500 there).
+    size = 5000 if session.get_bind().dialect.name == "postgresql" else 500
     stores = sorted(pending)
     days: set[date] = set().union(*(store_days for store_days, _ in pending.values()))
     customers = sorted({c for _, store_customers in pending.values() for c in store_customers})
-    for chunk in chunks(customers):
+    for chunk in chunks(customers, size):
         days.update(_relink(session, [s for s in stores if pending[s][1]], chunk))
     _recount(session, stores, sorted(days))
 

@@ -223,3 +223,40 @@ def test_the_standins_bulk_writer_writes_what_graphql_core_executes():
         assert b'"__parentId"' in written or "customers" in query
     assert shopify_bulk.selection(parse("{ orders { edges { node { ...F } } } } fragment F on Order { id }")) is None
     assert shopify_bulk.selection(parse("{ orders { edges { node { key: id } } } }")) is None
+
+
+def test_the_orders_go_in_with_their_chain_so_the_relink_rewrites_only_neighbours(app, ctx, monkeypatch, postgres):
+    """The Overview's chain (records/order_days) of a bulk chunk's new orders is written with them (history_bulk_sql.
+    STAGE_CHAIN): the relink at the commit, which stays the rule, then rewrites only the orders whose link moved
+    (each customer's last order of the chunks before), not every order a second time (bench/README.md)."""
+    from app.records import order_days
+
+    monkeypatch.setitem(app.config, "HISTORY_POLL_SECONDS", 0.01)
+    monkeypatch.setitem(app.config, "HISTORY_BULK_CHUNK", 400)
+    rewritten: list[int] = []
+    real_relink = order_days._relink
+
+    def links(store_id: int) -> set[tuple]:
+        columns = (Order.id, Order.prev_placed_at, Order.next_placed_at)
+        return {tuple(row) for row in db.session.execute(select(*columns).where(Order.store_id == store_id))}
+
+    def counting(session, store_id, customer_ids):
+        before = links(store_id)
+        days = real_relink(session, store_id, customer_ids)
+        rewritten.append(len(links(store_id) - before))
+        return days
+
+    monkeypatch.setattr(order_days, "_relink", counting)
+    with shopify_standin(app, monkeypatch) as server:
+        store = add_store(currency="EUR")
+        bulk = server.state(store.domain).bulk
+        bulk.customers = [gql_customer(n) for n in range(CUSTOMERS)]
+        bulk.orders = [gql_order(n, CUSTOMERS) for n in range(ORDERS)]
+        set_up(db.session, store, earn_points=False, tiers_from_past=False, enqueue_job=False)
+        db.session.commit()
+        assert run(db.session, store.id) == "done"
+    written = {row[0]: row[1:] for row in links(store.id)}
+    assert len(written) == ORDERS and sum(1 for prev, _ in written.values() if prev is not None) == ORDERS - CUSTOMERS
+    assert 0 < sum(rewritten) <= CUSTOMERS * (ORDERS // 400), rewritten  # the neighbours, not the 870 new links
+    order_days.rebuild(db.session, store.id)
+    assert {row[0]: row[1:] for row in links(store.id)} == written  # what the rule recomputes from scratch
