@@ -168,6 +168,8 @@ def standins(
 
     when = min(PAST, datetime.now(UTC) - timedelta(days=1, minutes=orders))
     shop_n, woo_n = (orders if name in platforms else 0 for name in ("shopify", "woocommerce"))
+    # Customers by the platform chosen, not by its orders: a store with customers and no order yet has them.
+    shop_c, woo_c = (customers if name in platforms else 0 for name in ("shopify", "woocommerce"))
     admin_schema()
     shopify = StandInShopify(api_key="key", api_secret="secret")
     shop_server = StandInServer(shopify)  # sets the origin; served by _serving below
@@ -175,11 +177,11 @@ def standins(
     spool = tempfile.mkdtemp(prefix="ppe-bench-bulk-")
     bulk = shopify.state(SHOP).bulk
     bulk.spool = spool
-    bulk.customers = Generated(customers if shop_n else 0, gql_customer)
+    bulk.customers = Generated(shop_c, gql_customer)
     bulk.orders = Generated(shop_n, partial(gql_order, customers=customers, when=when))
     site = WooStandin()
     site.keys["ck_test"] = {"secret": "cs_test", "permissions": "read_write", "key_id": 1}
-    site.customers = Generated(customers if woo_n else 0, woo_customer)
+    site.customers = Generated(woo_c, woo_customer)
     site.orders = Generated(woo_n, partial(woo_order, customers=customers, when=when))
     try:
         with _serving([shop_server._server, site._server], apart=apart):
