@@ -18,6 +18,8 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ from cryptography.fernet import Fernet
 from redis import Redis
 from rq import Queue
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -110,6 +112,36 @@ class Backends:
             redis.delete(KICK_KEY)  # set by our runs; check_redis made sure no app shares it
         finally:
             redis.close()
+
+
+@contextmanager
+def app_database(admin_url: str, name: str, *, create: bool = True, keep: bool = False) -> Iterator[URL]:
+    """A database for a bench that runs the app in its own process (its seeding uses the app's models): created
+    unless `create` is False (a kept one, reused), this process's environment pointed at it with a temporary
+    instance folder, dropped at the end unless `keep`. The caller disposes of the app's engine first."""
+    admin = create_engine(make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    if create:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(drivername="postgresql+psycopg", database=name)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ.update(
+                {
+                    "DATABASE_URL": url.render_as_string(hide_password=False),
+                    "INSTANCE_PATH": tmp,
+                    "APP_ENV": "development",
+                    "SECRET_KEY": "bench",
+                    "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
+                }
+            )
+            yield url
+    finally:
+        if not keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def gunicorn_settings() -> dict[str, Any]:

@@ -22,15 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
 
+from bench.backends import app_database
 from bench.loyalty_report import ROOT
 
 SEED = [
@@ -200,22 +198,7 @@ def main() -> None:
     if (args.keep or args.reuse) and not args.database:
         parser.error("--keep and --reuse need --database")
     name = args.database or f"ppe_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(args.admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    if not args.reuse:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(args.admin_url).set(drivername="postgresql+psycopg", database=name)
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ.update(
-            {
-                "DATABASE_URL": url.render_as_string(hide_password=False),
-                "INSTANCE_PATH": tmp,
-                "APP_ENV": "development",
-                "SECRET_KEY": "bench",
-                "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-                "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
-            }
-        )
+    with app_database(args.admin_url, name, create=not args.reuse, keep=args.keep) as url:
         from flask_migrate import upgrade
 
         from app import create_app
@@ -265,10 +248,6 @@ def main() -> None:
         finally:
             with app.app_context():
                 db.engine.dispose()
-            if not args.keep:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

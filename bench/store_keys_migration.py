@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 
-from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, text
 
+from bench.backends import app_database
 from bench.dashboard_overview import SEED
 from bench.loyalty_report import ROOT
 
@@ -71,26 +69,8 @@ def main() -> None:
     parser.add_argument("--database", help="the database's name (default: a fresh ppe_bench_keys_<hex>)")
     args = parser.parse_args()
     name = args.database or f"ppe_bench_keys_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(args.admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(args.admin_url).set(drivername="postgresql+psycopg", database=name)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            os.environ.update(
-                {
-                    "DATABASE_URL": url.render_as_string(hide_password=False),
-                    "INSTANCE_PATH": tmp,
-                    "APP_ENV": "development",
-                    "SECRET_KEY": "bench",
-                    "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-                    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
-                }
-            )
-            _run(args, ROOT / "migrations")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with app_database(args.admin_url, name):
+        _run(args, ROOT / "migrations")
 
 
 def _run(args: argparse.Namespace, migrations) -> None:  # noqa: ANN001
