@@ -3,9 +3,7 @@ which validates every document against the real 2026-10 schema."""
 
 from __future__ import annotations
 
-import gc
 import json
-import weakref
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -24,6 +22,7 @@ from connectors.shopify_metafields import (
 )
 from connectors.shopify_writeback import ShopifyWriteback
 from connectors.writeback import DiscountSpec, LoyaltyBalance, ProductRating, StoreClient
+from tests.connectors.freed import freed_without_collector
 from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
 
 SHOP = "writeback-shop.myshopify.com"
@@ -278,13 +277,9 @@ def test_failed_write_error_keeps_no_frames(standin, shop):
     # the worker's rare full GC (bench/README.md, "bench/worker_jobs.py"). Without it, refcounting frees it all.
     standin.graphql_failures.append(503)
 
-    def holder() -> weakref.ref:
+    def kept() -> StoreUnavailable:
         error = shop.write_loyalty([LoyaltyBalance("2001", 10, None)], max_calls=1).error
         assert isinstance(error, StoreUnavailable) and str(error) == "Admin API answered 503"
-        return weakref.ref(error)
+        return error
 
-    gc.disable()
-    try:
-        assert holder()() is None
-    finally:
-        gc.enable()
+    assert freed_without_collector(kept)
