@@ -36,9 +36,6 @@ from app.platform.locks import lock_store
 from app.platform.outbox import Claimed
 from app.platform.sql import in_keys
 from app.records import batch_rows, batch_scope
-from app.records.history import POLICY_COLUMNS, known_policy
-from app.records.models import HistoryImport
-from app.stores.models import Store
 from connectors.events import Event
 
 log = logging.getLogger(__name__)
@@ -125,7 +122,7 @@ def _apply_store(
     counts: Counter[str] = Counter()
     outcomes: list[Outcome] = []
     lock_store(session, store_id)  # harmless for a store that is gone
-    store = _read_store(session, store_id)
+    store = batch_group.read_stores(session, [store_id]).get(store_id)  # None: uninstalled and erased
     deliveries = []
     found = list(
         session.scalars(
@@ -152,20 +149,3 @@ def _apply_store(
     counts += record_outcomes(session, [store_id], outcomes, max_attempts)
     session.commit()
     return counts
-
-
-def _read_store(session: Session, store_id: int) -> Store | None:
-    """The store's row, read once under the lock (an uninstall applied by another worker is seen), with its
-    history policy (records/history.py, which the followers ask for) in the same statement: a store's part is
-    often one to three deliveries when many stores share a batch, so each statement per part counts
-    (bench/README.md, "bench/process_parts.py")."""
-    found = session.execute(
-        select(Store, *POLICY_COLUMNS)
-        .outerjoin(HistoryImport, HistoryImport.store_id == Store.id)
-        .where(Store.id == store_id)
-        .execution_options(populate_existing=True)
-    ).first()
-    if found is None:
-        return None
-    known_policy(session, store_id, tuple(found[1:]))
-    return found[0]

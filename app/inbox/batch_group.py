@@ -116,7 +116,9 @@ def _apply_group(session: Session, group: Sequence[Part], max_attempts: int, par
 
 def read_stores(session: Session, store_ids: Sequence[int]) -> dict[int, Store]:
     """The stores' rows, read once under their locks (an uninstall applied by another worker is seen), with
-    their history policies (records/history.py) in the same statement (inbox/batch._read_store, for several)."""
+    their history policies (records/history.py, which the followers ask for) in the same statement: a store's
+    part is often one to three deliveries when many stores share a batch, so each statement per part counts
+    (bench/README.md, "bench/process_parts.py"). inbox/batch's store-by-store path reads its one store here too."""
     found: dict[int, Store] = {}
     for row in session.execute(
         select(Store, *POLICY_COLUMNS)
