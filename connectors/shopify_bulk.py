@@ -16,13 +16,13 @@ The file's URL is signed and expires after seven days; it is fetched without the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+from .decoding import loads
 from .exceptions import ConnectorError, StoreUnavailable
 from .shopify_admin import AdminClient, UserErrors
 
@@ -127,7 +127,7 @@ def root_objects(lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:
     current: dict[str, Any] | None = None
     for line in lines:
         try:
-            item = json.loads(line)
+            item = loads(line)  # json.loads's object, by orjson where that is the same (connectors/decoding.py)
         except ValueError:
             raise StoreUnavailable("bulk result: a line is not JSON") from None
         if not isinstance(item, dict):

@@ -24,6 +24,7 @@ import requests
 from woocommerce import API
 
 from .catalog import WOO_BATCH, ProductInfo, chunks, woo_product_info
+from .decoding import loads
 from .exceptions import ConnectorError, RateLimited, StoreUnavailable
 
 API_VERSION = "wc/v3"
@@ -66,8 +67,17 @@ def _check(response: requests.Response, what: str) -> requests.Response:
     raise ConnectorError(f"{what}: HTTP {status} {code}".rstrip())
 
 
+#: The charsets under which requests reads a body as UTF-8 (and with none, it guesses from the bytes: UTF-8 for
+#: JSON without a byte-order mark). Only there is orjson's strict UTF-8 the same reading; others keep requests'.
+_UTF8 = ("utf-8", "utf8")
+
+
 def _json(response: requests.Response, what: str) -> Any:
     try:
+        if (response.encoding or "utf-8").lower() in _UTF8:
+            # response.json()'s object, by orjson where that is the same (connectors/decoding.py): a REST page
+            # of 100 orders decoded 3x faster (bench/history_parse.py).
+            return loads(response.content, lambda _: response.json())
         return response.json()
     except ValueError:
         # A caching plugin or a login page answering instead of the REST API.
