@@ -19,8 +19,6 @@ from .exceptions import MalformedPayload
 JSONObject: TypeAlias = dict[str, Any]
 
 _MAX_ID = 2**63 - 1
-#: An id as both platforms send it today: ASCII digits, no sign, no leading zero (str.isdigit would take "١٢").
-_DIGITS = re.compile(r"[1-9][0-9]{0,18}")
 #: Money columns are NUMERIC(18, 4) (app/platform/types.Money): an amount at or past this can never be stored.
 MAX_AMOUNT = Decimal(10) ** 14
 #: Dates outside these years are no real order's or customer's, and year 1 or 9999 overflow date arithmetic
@@ -43,9 +41,11 @@ def platform_id(value: Any, field: str = "id") -> str:
         return str(value)
     if isinstance(value, str):
         cleaned = value.strip(" ")
-        if not _DIGITS.fullmatch(cleaned):
+        # [1-9][0-9]{0,18} without the regex (a third of the cost; nine ids an order in a Shopify history
+        # import): isdigit() takes "١٢" and "²", so only once isascii()
+        if not (cleaned.isascii() and cleaned.isdigit() and cleaned[0] != "0" and len(cleaned) <= 19):
             raise MalformedPayload(f"{field}: {value[:32]!r} is not a numeric id")
-        if int(cleaned) > _MAX_ID:
+        if len(cleaned) == 19 and int(cleaned) > _MAX_ID:
             raise MalformedPayload(f"{field}: out of the 64-bit range")
         return cleaned
     raise MalformedPayload(f"{field}: {type(value).__name__} is not an id")
@@ -121,7 +121,9 @@ def timestamp(value: Any, field: str = "timestamp", *, assume_utc: bool = False)
     if parsed.tzinfo is None:
         if not assume_utc:
             raise MalformedPayload(f"{field}: {value!r} has no UTC offset")
-        parsed = parsed.replace(tzinfo=UTC)
+        # combine, not replace(tzinfo=UTC): the same datetime (fold too), and 4x cheaper, which counts four times
+        # an order in a WooCommerce history import (bench/history_parse.py)
+        parsed = datetime.combine(parsed.date(), parsed.time(), UTC)
     return parsed.astimezone(UTC)
 
 

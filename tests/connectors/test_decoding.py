@@ -1,10 +1,12 @@
-"""connectors/decoding.py: orjson's object only where it is json's (and requests'), over the fixtures and the
-documents where the two decoders part ways."""
+"""The history import's cheaper decoding and dates give what the standard ones gave: connectors/decoding.py's
+orjson only where its object is json's (and requests'), over the fixtures and the documents where the two
+decoders part ways; parsing.timestamp's UTC for WooCommerce's offset-less dates."""
 
 from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import requests
 
 from connectors.decoding import loads
 from connectors.exceptions import StoreUnavailable
+from connectors.parsing import timestamp
 from connectors.woocommerce_admin import _json
 from tests.inbox.history import gql_order, woo_order
 from tests.standins.shopify_bulk import _connection, _held, jsonl
@@ -99,3 +102,24 @@ def test_a_rest_answer_decodes_as_requests_decodes_it(data, content_type):
         assert ours[0] == "error"
     else:
         assert ours[0] == "ok" and _same(ours[1], expected[1])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2025-03-01T12:00:00",  # WooCommerce's *_gmt
+        "2025-03-01 12:00:00.123456",
+        "2025-03-01T12:00:00,5",
+        "2025-03-01T12",
+        "2025-03-01",
+        "20250301T120000",
+        "2025-03-01T12:00:00+02:00",  # an offset is kept (and made UTC), assume_utc or not
+        "2025-03-01T12:00:00Z",
+    ],
+)
+def test_a_timestamp_without_offset_is_taken_as_utc(value):
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    expected = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    found = timestamp(value, "t", assume_utc=True)
+    assert found == expected and found.tzinfo is UTC and found.fold == expected.fold
+    assert str(found) == str(expected)

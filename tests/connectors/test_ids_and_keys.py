@@ -18,14 +18,41 @@ UPDATED = WebhookMeta("order.updated", "woo.example.com", None)
 
 
 @pytest.mark.parametrize(
-    "value", ["x", "NaN", "nan", "1.5", "-1", "+1", "1e3", "0", "00", "", " ", "1\x00", "١٢", str(2**63), 2**63, 0, -1]
+    "value",
+    [
+        "x",
+        "NaN",
+        "nan",
+        "1.5",
+        "-1",
+        "+1",
+        "1e3",
+        "0",
+        "00",
+        "",
+        " ",
+        "1\x00",
+        "١٢",
+        "²",
+        "1²",
+        "012",
+        "7\n",
+        "1" * 20,
+        str(2**63),
+        2**63,
+        0,
+        -1,
+    ],
 )
 def test_platform_id_refuses_anything_but_a_positive_64_bit_integer(value):
     with pytest.raises(MalformedPayload):
         p.platform_id(value, "customer.id")
 
 
-@pytest.mark.parametrize(("value", "expected"), [(7, "7"), ("7", "7"), (" 25 ", "25"), (2**63 - 1, str(2**63 - 1))])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(7, "7"), ("7", "7"), (" 25 ", "25"), (2**63 - 1, str(2**63 - 1)), (str(2**63 - 1), str(2**63 - 1))],
+)
 def test_platform_id_accepts_digits(value, expected):
     assert p.platform_id(value) == expected
 
