@@ -4,15 +4,17 @@ pipeline's per-account handlers, one chunk per transaction with the import's cur
 Why: the batch path (inbox/history_apply.py) resolves, creates and updates each account through the ORM, about a
 hundred customers a second on the shared machine (bench/README.md). Here one chunk of customers, parsed by the
 same connectors' parsers, is applied in one transaction under the store's lock:
-1. the rows the chunk names are read in one query per 500 keys, and each account snapshot's target decided by
+1. the rows the chunk names are read in one query per kind of key, and each account snapshot's target decided by
    records/customers.resolve_customer's rules: the account by its platform id, else a guest by its e-mail (who
    signed up), else a new row;
 2. the snapshots go to a staging table by COPY; new accounts are inserted and the rows found updated by two
    statements that spell the detail rules (inbox/history_bulk_customers_sql.py: newer-or-blank, the account's
-   profile over a guest order's, the e-mail key);
-3. then, as the pipeline does after record-keeping, per account: its totals marked for the deferred refresh,
-   the guards (compliance keeps an erased account erased) and the handlers after the followers (loyalty's
-   signup reward, once per account by its ledger source key), with the chunk's rows preloaded, and the batch's
+   profile over a guest order's, the e-mail key), and one statement names them to the listeners of customers'
+   writes (_name_written);
+3. then, as the pipeline does after record-keeping, per account: a row found has its totals marked for the
+   deferred refresh (a new one has no orders and is not looked up), the guards (compliance keeps an erased
+   account erased) and the handlers after the followers (loyalty's signup reward, once per account by its
+   ledger source key, set-based: ACCOUNTS_HOOKS), with the rows found preloaded, and the batch's
    deferred work (inbox/batch_derived.py: totals, loyalty accounts) before the commit. No message is sent: the
    same handlers the batch path runs, and they send none for a customer;
 4. what the statements do not cover goes through the batch path in the same transaction: a document that did
@@ -122,7 +124,7 @@ def _split(session: Session, store_id: int, documents: Sequence[Document]) -> tu
 
 
 def _held(session: Session, store_id: int, snaps: list[CustomerSnapshot]) -> tuple[dict[str, _Held], dict[str, _Held]]:
-    """The store's rows these snapshots name, by platform id and by e-mail key (one query per 500 of each)."""
+    """The store's rows these snapshots name, by platform id and by e-mail key (one query for each kind of key)."""
     pids = sorted({s.platform_id for s in snaps if s.platform_id})
     emails = sorted({k for s in snaps if (k := normalise_email(s.email))})
     by_pid: dict[str, _Held] = {}
