@@ -4,15 +4,17 @@ pipeline's per-account handlers, one chunk per transaction with the import's cur
 Why: the batch path (inbox/history_apply.py) resolves, creates and updates each account through the ORM, about a
 hundred customers a second on the shared machine (bench/README.md). Here one chunk of customers, parsed by the
 same connectors' parsers, is applied in one transaction under the store's lock:
-1. the rows the chunk names are read in one query per 500 keys, and each account snapshot's target decided by
+1. the rows the chunk names are read in one query per kind of key, and each account snapshot's target decided by
    records/customers.resolve_customer's rules: the account by its platform id, else a guest by its e-mail (who
    signed up), else a new row;
 2. the snapshots go to a staging table by COPY; new accounts are inserted and the rows found updated by two
    statements that spell the detail rules (inbox/history_bulk_customers_sql.py: newer-or-blank, the account's
-   profile over a guest order's, the e-mail key);
-3. then, as the pipeline does after record-keeping, per account: its totals marked for the deferred refresh,
-   the guards (compliance keeps an erased account erased) and the handlers after the followers (loyalty's
-   signup reward, once per account by its ledger source key), with the chunk's rows preloaded, and the batch's
+   profile over a guest order's, the e-mail key), and one statement names them to the listeners of customers'
+   writes (_name_written);
+3. then, as the pipeline does after record-keeping, per account: a row found has its totals marked for the
+   deferred refresh (a new one has no orders and is not looked up), the guards (compliance keeps an erased
+   account erased) and the handlers after the followers (loyalty's signup reward, once per account by its
+   ledger source key, set-based: ACCOUNTS_HOOKS), with the rows found preloaded, and the batch's
    deferred work (inbox/batch_derived.py: totals, loyalty accounts) before the commit. No message is sent: the
    same handlers the batch path runs, and they send none for a customer;
 4. what the statements do not cover goes through the batch path in the same transaction: a document that did
@@ -35,7 +37,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from app.inbox import batch_derived, history_bulk
 from app.inbox import history_bulk_customers_sql as sql
@@ -91,7 +93,9 @@ def _apply(session: Session, store_id: int, documents: Sequence[Document], curso
     if bulk:
         batch_scope.begin(session)
         _write(session, store, bulk, now)
+        held = _name_written(session, store, bulk)
         _after_record_keeping(session, store, bulk, now)
+        del held  # the rows' identities were held for the hooks' naming (_name_written)
         batch_scope.end(session)
     return apply_rest(session, store_id, "customers", rest, cursor, counted=len(documents))
 
@@ -120,14 +124,14 @@ def _split(session: Session, store_id: int, documents: Sequence[Document]) -> tu
 
 
 def _held(session: Session, store_id: int, snaps: list[CustomerSnapshot]) -> tuple[dict[str, _Held], dict[str, _Held]]:
-    """The store's rows these snapshots name, by platform id and by e-mail key (one query per 500 of each)."""
+    """The store's rows these snapshots name, by platform id and by e-mail key (one query for each kind of key)."""
     pids = sorted({s.platform_id for s in snaps if s.platform_id})
     emails = sorted({k for s in snaps if (k := normalise_email(s.email))})
     by_pid: dict[str, _Held] = {}
     by_key: dict[str, _Held] = {}
     columns = select(Customer.id, Customer.platform_id, Customer.email_key).where(Customer.store_id == store_id)
     for column, wanted in ((Customer.platform_id, pids), (Customer.email_key, emails)):
-        for chunk in chunks(wanted):
+        for chunk in chunks(wanted, 5000):  # one bound array each (platform/sql.in_keys): the chunk at once
             for row in session.execute(columns.where(in_keys(session, column, chunk))):
                 held = _Held(row.id, row.platform_id, row.email_key)
                 if held.platform_id:
@@ -175,16 +179,30 @@ def _write(session: Session, store: Store, bulk: list[_Account], now: datetime) 
     params = {"store": store.id, "now": now, "currency": store.currency}
     cursor.execute(sql.INSERT_NEW, params)
     cursor.execute(sql.UPDATE_HELD, params)
-    # Written behind the ORM's back: named to the listeners of customers' writes (records/bulk.py: loyalty's
-    # storefront balances are read by platform id, which a new account or a guest who signed up now has).
-    session.expire_all()
-    for chunk in chunks(sorted(row[0] for row in rows)):
-        session.execute(
-            update(Customer)
-            .where(Customer.store_id == store.id, in_keys(session, Customer.id, chunk))
-            .values(updated_at=now)
-            .execution_options(synchronize_session=False, **writes_customers(store.id, chunk))
-        )
+    session.expire_all()  # written behind the ORM's back
+
+
+def _name_written(session: Session, store: Store, bulk: list[_Account]) -> list[Customer]:
+    """Name the chunk's accounts to the listeners of customers' writes (records/bulk.py: loyalty's storefront
+    balances are read by platform id, which a new account or a guest who signed up now has), by a statement that
+    writes nothing: the rows were written above. Returns their rows loaded with the platform id only, to be held
+    while the chunk is applied: the listener maps customer ids to platform ids from the session's identity map,
+    so neither this naming nor the accounts hooks' (loyalty's ledger and accounts statements) queries them again
+    (10 queries per 5,000 ids each, bench/README.md)."""
+    ids = [a.target for a in bulk if a.target is not None]
+    pids = [a.event.customer.platform_id for a in bulk if a.target is None]
+    stmt = select(Customer).options(load_only(Customer.store_id, Customer.platform_id))
+    held: list[Customer] = []
+    for column, keys in ((Customer.id, ids), (Customer.platform_id, pids)):
+        if keys:
+            held += session.scalars(stmt.where(Customer.store_id == store.id, in_keys(session, column, keys))).all()
+    session.execute(
+        update(Customer)
+        .where(Customer.store_id == store.id, in_keys(session, Customer.id, []))  # no row
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False, **writes_customers(store.id, [c.id for c in held]))
+    )
+    return held
 
 
 def _row(snap: CustomerSnapshot, customer_id: int, is_new: bool) -> tuple[Any, ...]:
@@ -212,18 +230,24 @@ def register_accounts_hook(replaces: Handler, hook: AccountsHook) -> None:
 
 def _after_record_keeping(session: Session, store: Store, bulk: list[_Account], now: datetime) -> None:
     """What the pipeline runs for a customer event after record-keeping, with the rows preloaded as a batch's; a
-    handler with a set-based twin (ACCOUNTS_HOOKS) is replaced by it, run once for the chunk's accounts."""
-    batch_rows.preload(session, store.id, [a.event for a in bulk])  # the accounts as written, their signup rewards
+    handler with a set-based twin (ACCOUNTS_HOOKS) is replaced by it, run once for the chunk's accounts.
+
+    An account new to the store is neither preloaded nor looked up when no handler without a twin is left: it
+    has no orders (its totals were inserted) and the guards look up what they need (compliance: the store's
+    erased accounts, read once for the batch)."""
     twins = [ACCOUNTS_HOOKS[h] for h in after(CustomerChanged) if h in ACCOUNTS_HOOKS]
-    handlers = (*guards(CustomerChanged), *(h for h in after(CustomerChanged) if h not in ACCOUNTS_HOOKS))
+    handlers = tuple(h for h in after(CustomerChanged) if h not in ACCOUNTS_HOOKS)
+    looked_up = [a for a in bulk if a.target is not None or handlers]
+    batch_rows.preload(session, store.id, [a.event for a in looked_up])  # the rows found, their signup rewards
     for account in bulk:
         event = account.event
-        customer = find_by_platform_id(session, store.id, event.customer.platform_id or "")
-        if customer is None:
-            raise LookupError("an account written by the chunk is gone")
-        if account.target is not None:  # a new row has no orders: it was inserted with the totals they give
-            orders.refresh_customer(session, store, customer)  # marked: the deferred work recomputes them
-        for handler in handlers:
+        if account.target is not None or handlers:
+            customer = find_by_platform_id(session, store.id, event.customer.platform_id or "")
+            if customer is None:
+                raise LookupError("an account written by the chunk is gone")
+            if account.target is not None:  # a new row has no orders: it was inserted with the totals they give
+                orders.refresh_customer(session, store, customer)  # marked: the deferred work recomputes them
+        for handler in (*guards(CustomerChanged), *handlers):
             handler(session, store, event)
     batch_derived.run_deferred(session, store, now)
     platform_ids = [a.event.customer.platform_id or "" for a in bulk]

@@ -67,6 +67,7 @@ email = CASE WHEN {_KEY_MOVES} THEN s.email
   WHEN c.email IS NULL AND s.email <> '' THEN s.email ELSE c.email END,
 details_from_account = CASE WHEN {_NEWER} THEN true ELSE c.details_from_account END,
 platform_updated_at = CASE WHEN {_NEWER} AND (s.platform_updated_at IS NOT NULL OR {_FROM_GUEST})
-  THEN s.platform_updated_at ELSE c.platform_updated_at END
+  THEN s.platform_updated_at ELSE c.platform_updated_at END,
+updated_at = %(now)s
 FROM hist_customer_rows s WHERE c.store_id = %(store)s AND c.id = s.id AND NOT s.is_new
 """  # noqa: S608, E501  (our own column lists, no input)

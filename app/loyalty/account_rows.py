@@ -114,15 +114,36 @@ def _refresh(
 
 
 def _write_accounts(session: Session, store: Store, values: dict[str, list[Any]], now: datetime) -> None:
-    types = {"customer_id": BigInteger, **dict.fromkeys(_SUMS, Integer), **dict.fromkeys(_TIMES, _WHEN)}
-    given = unnest(values, types)
-    names = ["customer_id", *_SUMS, *_TIMES]
-    rows = select(literal(store.id), *(given.c[n] for n in names), literal(now, _WHEN), literal(now, _WHEN), null())
-    stmt = insert(LoyaltyAccount).from_select(["store_id", *names, "refreshed_at", "updated_at", "tier"], rows)
+    """One INSERT ... ON CONFLICT DO UPDATE for the accounts. Their sums are sent once per distinct set
+    (`unnest(...) WITH ORDINALITY`) and each account names its set: an import's new accounts share one or two
+    (no points, or the signup reward), and psycopg dumps every element of an array in Python (ten arrays of
+    5,000 were a third of the statement's time, bench/README.md)."""
+    names = [*_SUMS, *_TIMES]
+    distinct: dict[tuple[Any, ...], int] = {}
+    groups = [
+        distinct.setdefault(tuple(values[n][i] for n in names), len(distinct) + 1)
+        for i in range(len(values["customer_id"]))
+    ]
+    types: dict[str, Any] = {**dict.fromkeys(_SUMS, Integer), **dict.fromkeys(_TIMES, _WHEN)}
+    sums = (
+        func.unnest(*(literal([row[k] for row in distinct], ARRAY(types[n])) for k, n in enumerate(names)))
+        .table_valued(*(column(n, types[n]) for n in names), with_ordinality="n")
+        .render_derived()
+    )
+    given = unnest({"customer_id": values["customer_id"], "n": groups}, {"customer_id": BigInteger, "n": BigInteger})
+    rows = (
+        select(literal(store.id), given.c.customer_id, *(sums.c[n] for n in names))
+        .add_columns(literal(now, _WHEN), literal(now, _WHEN), null())
+        .select_from(given.join(sums, sums.c.n == given.c.n))
+        .order_by(given.c.customer_id)  # the rows' ids drawn in the accounts' order, as before
+    )
+    stmt = insert(LoyaltyAccount).from_select(
+        ["store_id", "customer_id", *names, "refreshed_at", "updated_at", "tier"], rows
+    )
     excluded = stmt.excluded
     stmt = stmt.on_conflict_do_update(
         index_elements=["store_id", "customer_id"],
-        set_={n: excluded[n] for n in (*_SUMS, *_TIMES, "refreshed_at", "updated_at")},
+        set_={n: excluded[n] for n in (*names, "refreshed_at", "updated_at")},
     )
     session.execute(stmt, execution_options=writes_customers(store.id, values["customer_id"]))
 

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.loyalty import points_days
-from app.loyalty.account_rows import refresh_set_based, unnest
+from app.loyalty.account_rows import CHUNK, refresh_set_based, unnest
 from app.loyalty.models import PointsLedger
 from app.loyalty.preload import signup_key
 from app.loyalty.settings import get_settings
@@ -35,7 +35,7 @@ def accounts_imported(session: Session, store: Store, platform_ids: Sequence[str
     """orders.on_customer_changed for every account of the chunk at once (the import's chunk holds the store's
     lock, as the inbox batch does)."""
     found: dict[int, str] = {}
-    for chunk in chunks(sorted(set(platform_ids))):
+    for chunk in chunks(sorted(set(platform_ids)), CHUNK):
         stmt = select(Customer.id, Customer.platform_id).where(
             Customer.store_id == store.id, in_keys(session, Customer.platform_id, chunk)
         )

@@ -216,3 +216,23 @@ def test_a_failing_customers_chunk_is_applied_by_the_batch_path(app, ctx, monkey
         db.session.commit()
         assert run(db.session, store.id) == "done"
     assert counts(store.id)["customers"] == CUSTOMERS and tried and "customers" in kinds
+
+
+def test_the_bulk_path_names_the_accounts_it_writes_to_the_balance_cache(
+    app, ctx, client, monkeypatch, bumps, postgres
+):
+    """The rows are written behind the ORM's back: the chunk names them (a new account, a guest who signed up),
+    so the storefront's copies of their balances are dropped at the commit, and no other copy is."""
+    monkeypatch.setitem(app.config, "HISTORY_POLL_SECONDS", 0.01)
+    monkeypatch.setitem(app.config, "HISTORY_BULK_CHUNK", CHUNK)
+    with shopify_standin(app, monkeypatch) as server:
+        server._access["shpat_test"] = (SHOP, float("inf"))
+        store_id = add_store(currency="EUR").id
+        server.state(SHOP).bulk.customers = [gql_customer(n) for n in range(CUSTOMERS)]
+        _post(app, client, SHOP, "orders/updated", _guest_order(7, "c7@example.com"))  # signs up in the import
+        process_all(app)
+        bumps.clear()
+        _import(app, client, monkeypatch, SHOP, bulk=True)
+    named = set().union(*(pairs for pairs, _ in bumps))
+    assert {(store_id, str(7000 + n)) for n in range(CUSTOMERS)} <= named
+    assert not any(everything for _, everything in bumps)
