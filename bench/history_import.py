@@ -87,7 +87,7 @@ def _copy_rate(backends: Backends, orders: int, customers: int) -> tuple[float, 
     return rows / elapsed, rows
 
 
-def _import(app: Any, store_id: int, points: bool) -> tuple[float, float, float]:
+def _import(app: Any, store_id: int, points: bool, statements: str = "") -> tuple[float, float, float]:
     """(seconds in all, seconds of the customers' phase: until its last chunk committed, CPU seconds of this
     process in the orders' phase: parsing, the chunks' Python, and the stand-ins' own work only when inline; less
     sensitive to the shared machine's load than the wall clock; PostgreSQL's own CPU is not in it)."""
@@ -95,6 +95,9 @@ def _import(app: Any, store_id: int, points: bool) -> tuple[float, float, float]
     from app.inbox.history_import import run
     from app.inbox.history_import import start as set_up
     from app.stores.models import Store
+    from tests.inbox.history import counts as row_counts
+
+    from . import statement_times
 
     with app.app_context():
         store = db.session.get_one(Store, store_id)
@@ -102,15 +105,23 @@ def _import(app: Any, store_id: int, points: bool) -> tuple[float, float, float]
         db.session.commit()
         customers_done: list[float] = []
         cpu_done: list[float] = []
+        marks: list[Any] = []  # with --statements: (statement times, backends' CPU) when the customers were done
         started, cpu_started = time.perf_counter(), time.process_time()
 
         def seen(row: Any) -> None:
             if row.phase == "customers":
                 customers_done[:] = [time.perf_counter() - started]
                 cpu_done[:] = [time.process_time() - cpu_started]
+                if statements:
+                    marks[:] = [statement_times.snapshot(), statement_times.backends_cpu(statements)]
 
         status = run(db.session, store_id, seen)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        if statements and marks:
+            after, backend_cpu = statement_times.snapshot(), statement_times.backends_cpu(statements)
+            orders = int(row_counts(store_id)["orders"])
+            print(f"store {store_id} orders' phase: PostgreSQL backends' CPU {backend_cpu - marks[1]:.1f} s")
+            print("\n".join(statement_times.table(marks[0], after, orders)))
         if status != "done":
             raise RuntimeError(f"import of store {store_id} ended {status}")
     return elapsed, customers_done[0] if customers_done else elapsed, cpu - (cpu_done[0] if cpu_done else cpu)
@@ -228,6 +239,12 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
     from tests.helpers import add_store, add_woo_store_at
 
     customers = args.customers or max(1, args.orders // 5)
+    statements = ""
+    if args.statements:
+        from . import statement_times
+
+        statement_times.install()
+        statements = backends.url.set(drivername="postgresql").render_as_string(hide_password=False)
     app = create_app(Config())
     app.config["HISTORY_POLL_SECONDS"] = 0.05
     path = "batch" if args.batch else "bulk (PostgreSQL)"
@@ -253,7 +270,7 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
                 continue
             load = os.getloadavg()[0]
             with _accounts_loyalty(per_account=args.loyalty_per_account):
-                seconds, customers_seconds, orders_cpu = _import(app, store_id, args.points)
+                seconds, customers_seconds, orders_cpu = _import(app, store_id, args.points, statements)
             orders_seconds = seconds - customers_seconds
             _check(app, store_id, args.orders, customers)
             figures[label] = {
@@ -288,6 +305,9 @@ def main() -> None:
         "--loyalty-per-account",
         action="store_true",
         help="the customers' bulk path calls loyalty's handler per account (the baseline before its set-based hook)",
+    )
+    parser.add_argument(
+        "--statements", action="store_true", help="print the orders' phase time per statement kind (statement_times)"
     )
     parser.add_argument("--batch", action="store_true", help="the batch path only (HISTORY_BULK=0), as before")
     parser.add_argument("--platforms", default="shopify,woocommerce", help="which stores to import")

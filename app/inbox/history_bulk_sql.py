@@ -206,11 +206,13 @@ UPDATE customers c SET orders_count = t.n, currency = COALESCE(t.currency, c.cur
 FROM hist_totals t WHERE c.store_id = %(store)s AND c.id = t.customer_id
 """
 
-#: The same rule for the customers left with no order (every one moved away): nothing counts.
+#: The same rule for the customers left with no order (every one moved away): nothing counts. They are the ids
+#: STAGE_TOTALS found no order for (it read every order of `ids` not deleted, in this transaction, with nothing
+#: written to orders since), so the probe is of the small keyed staging table, not of orders per customer.
 CUSTOMER_NO_ORDERS = """
 UPDATE customers c SET orders_count = 0, currency = COALESCE(c.currency, %(currency)s), total_spent = 0,
   total_refunded = 0, spent_by_currency = '{}'::json, first_order_at = NULL, last_order_at = NULL,
   updated_at = %(now)s
-WHERE c.store_id = %(store)s AND c.id = ANY(%(ids)s) AND NOT EXISTS (
-  SELECT 1 FROM orders o WHERE o.store_id = %(store)s AND o.customer_id = c.id AND o.deleted_at IS NULL)
+WHERE c.store_id = %(store)s AND c.id = ANY(%(ids)s)
+  AND NOT EXISTS (SELECT 1 FROM hist_totals t WHERE t.customer_id = c.id)
 """
