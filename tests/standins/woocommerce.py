@@ -50,16 +50,35 @@ class Injected:
     after: int = 0  # matching requests answered normally first
 
 
-def only_fields(item: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    """`item` with only `fields` (`a.b`: the key b of a, WordPress 5.3+), in the item's own key order, as
-    rest_filter_response_fields keeps them; a field the item lacks is left out, not an error; `_links` only
-    when listed (the links are part of the item's body here)."""
+Fields = dict[str, "Fields | None"]  # a field asked for: None (the whole value), or the fields asked of it
+
+
+def field_tree(fields: list[str]) -> Fields:
+    """`_fields` as a tree, once a request: `a.b` asks for the key b of a (WordPress 5.3+), `a` for all of a."""
+    tree: Fields = {}
+    for name in fields:
+        top, _, rest = name.partition(".")
+        if not rest:
+            tree[top] = None
+        elif tree.get(top, {}) is not None:
+            inner = tree.setdefault(top, {})
+            assert inner is not None
+            inner.update(field_tree([rest]))
+    return tree
+
+
+def only_fields(item: dict[str, Any], tree: Fields) -> dict[str, Any]:
+    """`item` with only the fields of `tree`, in the item's own key order, as rest_filter_response_fields keeps
+    them; a field the item lacks is left out, not an error; `_links` only when listed (the links are part of the
+    item's body here)."""
     kept: dict[str, Any] = {}
     for key, value in item.items():
-        inner = [f.split(".", 1)[1] for f in fields if f.startswith(key + ".")]
-        if key in fields:
+        if key not in tree:
+            continue
+        inner = tree[key]
+        if inner is None:
             kept[key] = value
-        elif inner and isinstance(value, dict):
+        elif isinstance(value, dict):
             kept[key] = only_fields(value, inner)
     return kept
 
@@ -87,6 +106,7 @@ class WooStandin(WooAuth):
         self.currency = "USD"
         self.email_from = "owner@example.com"
         self._failures: list[Injected] = []
+        self.page_seconds = 0.0  # slept over each list page: a real store's PHP and MySQL (the bench's stand-in)
         self._slow: list[tuple[str, str, float, list[int]]] = []
         self.writeback = WooWritebackState()
         self._nonces: set[tuple[int, str]] = set()
@@ -215,9 +235,12 @@ class WooStandin(WooAuth):
         page = int(query.get("page", 1))
         total_pages = max(1, -(-len(items) // per_page))
         chunk = items[(page - 1) * per_page : page * per_page]
+        if self.page_seconds:
+            time.sleep(self.page_seconds)
         fields = [f.strip() for k, v in pairs if k in ("_fields", "_fields[]") for f in v.split(",") if f.strip()]
         if fields:
-            chunk = [only_fields(item, fields) for item in chunk]
+            tree = field_tree(fields)
+            chunk = [only_fields(item, tree) for item in chunk]
         response = Response(json.dumps(chunk), mimetype="application/json")
         response.headers["X-WP-Total"] = str(len(items))
         response.headers["X-WP-TotalPages"] = str(total_pages)
