@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.history_import --orders 5000 [--no-points] [--batch] [--platforms woocommerce]
     .venv/bin/python -m bench.history_import --orders 0 --customers 20000 [--loyalty-per-account]  (customers only)
     .venv/bin/python -m bench.history_import --orders 20000 --kill-half [--lease wait]  (bench/history_kill.py)
+    .venv/bin/python -m bench.history_import --platforms woocommerce --woo-page-seconds 0.3 --woo-pages-in-flight 1
 
 A fresh PostgreSQL database (bench/backends.py), one Shopify and one WooCommerce store, the stand-in servers of
 the test suite (tests/standins/) on loopback, in a process of their own (`--standins-inline`: threads of this
