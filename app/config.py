@@ -151,6 +151,9 @@ class Config:
         # 1: the next chunk read and parsed on a thread while one is applied (app/inbox/history_prefetch.py). Off by
         # default: measured no faster here (bench/README.md, "The import's own code made lighter").
         self.HISTORY_PREFETCH = os.environ.get("HISTORY_PREFETCH", "0") == "1"
+        # WooCommerce's pages requested at once by the import (app/inbox/history_sources.py): a store answers a page
+        # in 0.3-1 s; 4 keeps within what a small shop's PHP workers serve alongside its shoppers.
+        self.HISTORY_WOO_PAGES_IN_FLIGHT = max(1, int(os.environ.get("HISTORY_WOO_PAGES_IN_FLIGHT", 4)))
         # The garbage collector's young threshold while an import runs (app/inbox/history_import.py); 0: as it is.
         self.HISTORY_GC_THRESHOLD = int(os.environ.get("HISTORY_GC_THRESHOLD", 100000))
 

@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.history_import --orders 5000 [--no-points] [--batch] [--platforms woocommerce]
     .venv/bin/python -m bench.history_import --orders 0 --customers 20000 [--loyalty-per-account]  (customers only)
     .venv/bin/python -m bench.history_import --orders 20000 --kill-half [--lease wait]  (bench/history_kill.py)
+    .venv/bin/python -m bench.history_import --platforms woocommerce --woo-page-seconds 0.3 --woo-pages-in-flight 1
 
 A fresh PostgreSQL database (bench/backends.py), one Shopify and one WooCommerce store, the stand-in servers of
 the test suite (tests/standins/) on loopback, in a process of their own (`--standins-inline`: threads of this
@@ -34,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from . import cpu
 from .backends import Backends
 
 
@@ -159,7 +161,7 @@ def _accounts_loyalty(*, per_account: bool) -> Iterator[None]:
 
 @contextmanager
 def standins(
-    orders: int, customers: int, platforms: str = "shopify,woocommerce", *, apart: bool = True
+    orders: int, customers: int, platforms: str = "shopify,woocommerce", *, apart: bool = True, page_seconds: float = 0
 ) -> Iterator[tuple[Any, Any]]:
     """The Shopify stand-in (its bulk query's data) and a WooCommerce stand-in site (its REST pages), each with
     the generated history (tests/inbox/history.py) when its platform is in `platforms`, made when asked for: a
@@ -170,7 +172,9 @@ def standins(
 
     `apart`: both servers run in a process of their own (forked here), as the platforms run on machines of
     their own; otherwise in threads of this one, as before 2026-12-07's second session, where their work (making
-    and encoding the pages, writing the file) shares this process's GIL with the import it serves."""
+    and encoding the pages, writing the file) shares this process's GIL with the import it serves.
+    `page_seconds`: how long the WooCommerce site takes over a page beyond its own work (a real store's PHP and
+    MySQL: 0.3-1 s a page of 100 orders), slept, so no core is used."""
     from tests.helpers import SHOP
     from tests.inbox.history import PAST, gql_customer, gql_order, woo_customer, woo_order
     from tests.standins.generated import Generated
@@ -194,6 +198,7 @@ def standins(
     site.keys["ck_test"] = {"secret": "cs_test", "permissions": "read_write", "key_id": 1}
     site.customers = Generated(woo_c, woo_customer)
     site.orders = Generated(woo_n, partial(woo_order, customers=customers, when=when))
+    site.page_seconds = page_seconds
     try:
         with _serving([shop_server._server, site._server], apart=apart):
             yield shopify, site
@@ -247,6 +252,8 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
         statements = backends.url.set(drivername="postgresql").render_as_string(hide_password=False)
     app = create_app(Config())
     app.config["HISTORY_POLL_SECONDS"] = 0.05
+    if args.woo_pages_in_flight:
+        app.config["HISTORY_WOO_PAGES_IN_FLIGHT"] = args.woo_pages_in_flight
     path = "batch" if args.batch else "bulk (PostgreSQL)"
     # The rows the import writes: customers, orders, a refund every 4th order, a parcel per order (COPY's too).
     rows = customers + args.orders + len(range(0, args.orders, 4)) + args.orders
@@ -258,7 +265,9 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
         "path": path,
         "accounts_loyalty": "per account (handler)" if args.loyalty_per_account else "per chunk (set-based)",
     }
-    with standins(args.orders, customers, args.platforms, apart=not args.standins_inline) as (shopify, site):
+    with standins(
+        args.orders, customers, args.platforms, apart=not args.standins_inline, page_seconds=args.woo_page_seconds
+    ) as (shopify, site):
         app.config["SHOPIFY_ADMIN_ORIGIN"] = shopify.origin()
         with app.app_context():
             shop_id = add_store("shopify", currency="EUR").id
@@ -268,9 +277,10 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
         for label, store_id in (("shopify", shop_id), ("woocommerce", woo_id)):
             if label not in args.platforms:
                 continue
-            load = os.getloadavg()[0]
+            load, standin_cpu = os.getloadavg()[0], cpu.children()
             with _accounts_loyalty(per_account=args.loyalty_per_account):
                 seconds, customers_seconds, orders_cpu = _import(app, store_id, args.points, statements)
+            standin_cpu = cpu.children() - standin_cpu
             orders_seconds = seconds - customers_seconds
             _check(app, store_id, args.orders, customers)
             figures[label] = {
@@ -281,6 +291,7 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
                 "orders_seconds": round(orders_seconds, 2),
                 "orders_per_second": round(args.orders / orders_seconds),
                 "orders_cpu_seconds": round(orders_cpu, 2),  # this process only (module docstring)
+                "standins_cpu_seconds": round(standin_cpu, 2),  # the stand-ins' process, both phases (apart only)
                 "load_average": [round(load, 1), round(os.getloadavg()[0], 1)],
             }
     copy_rate, copied = _copy_rate(backends, args.orders, customers)
@@ -311,6 +322,15 @@ def main() -> None:
     )
     parser.add_argument("--batch", action="store_true", help="the batch path only (HISTORY_BULK=0), as before")
     parser.add_argument("--platforms", default="shopify,woocommerce", help="which stores to import")
+    parser.add_argument(
+        "--woo-pages-in-flight", type=int, default=0, help="HISTORY_WOO_PAGES_IN_FLIGHT (default: the app's)"
+    )
+    parser.add_argument(
+        "--woo-page-seconds",
+        type=float,
+        default=0.0,
+        help="the WooCommerce stand-in sleeps this long over each page, as a real store's PHP takes 0.3-1 s",
+    )
     parser.add_argument(
         "--standins-inline",
         action="store_true",

@@ -19,9 +19,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
+from urllib.parse import urlencode
 
 import requests
+from requests.adapters import HTTPAdapter
+from requests.auth import HTTPBasicAuth
 from woocommerce import API
+from woocommerce.oauth import OAuth
 
 from .catalog import WOO_BATCH, ProductInfo, chunks, woo_product_info
 from .decoding import loads
@@ -111,6 +115,36 @@ class WooAdminClient:
         try:
             # woocommerce.API is untyped (Any); each of its verbs answers the requests.Response of the call.
             response: requests.Response = getattr(self._api, method)(endpoint, **kwargs)
+        except requests.RequestException as exc:
+            raise StoreUnavailable(f"{what}: {type(exc).__name__}") from None
+        return _check(response, what)
+
+    def session(self, connections: int) -> requests.Session:
+        """A session keeping up to `connections` connections to the store open, for `get_kept_alive`."""
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, connections))
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def get_kept_alive(
+        self, session: requests.Session, endpoint: str, what: str, params: dict[str, str]
+    ) -> requests.Response:
+        """GET `endpoint` as `_call` does, through `session`: the package opens a connection per call (a TCP and TLS
+        handshake for every page of the history import); a session reuses them (HTTP keep-alive). Authenticated
+        as the package does: Basic auth over HTTPS, an OAuth 1.0a signature (its own) in the query over HTTP."""
+        api = self._api
+        url = f"{api.url}/wp-json/{api.version}/{endpoint}"
+        auth = None
+        if api.is_ssl:
+            auth = HTTPBasicAuth(api.consumer_key, api.consumer_secret)
+            url = f"{url}?{urlencode(params)}"
+        else:
+            oauth = OAuth(f"{url}?{urlencode(params)}", api.consumer_key, api.consumer_secret, version=api.version)
+            url = oauth.get_oauth_url()
+        headers = {"user-agent": api.user_agent, "accept": "application/json"}
+        try:
+            response = session.get(url, auth=auth, headers=headers, timeout=api.timeout, verify=api.verify_ssl)
         except requests.RequestException as exc:
             raise StoreUnavailable(f"{what}: {type(exc).__name__}") from None
         return _check(response, what)

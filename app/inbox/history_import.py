@@ -216,6 +216,7 @@ def _chunks(
         wait_seconds=float(config["HISTORY_WAIT_SECONDS"]),
         heartbeat=renew,
         chunk=chunk_size() if enabled(session, kind) else CHUNK,
+        pages_in_flight=int(config.get("HISTORY_WOO_PAGES_IN_FLIGHT", 4)),
     )
     source: Callable[[Reading], Iterator[Chunk]]
     if isinstance(client, AdminClient):

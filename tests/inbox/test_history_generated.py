@@ -95,3 +95,22 @@ def test_bulk_file_written_from_generated_records_is_the_built_ones(tmp_path):
     want = [line + b"\n" for line in project(built, compiled)]
     assert (path.read_bytes(), lines) == (b"".join(want), len(want))
     assert lines > ORDERS  # the orders' nested connections on lines of their own
+
+
+def test_woocommerce_pages_keep_only_the_fields_asked_and_refuse_more_than_100():
+    site = WooStandin()
+    site.keys["ck"] = {"secret": "cs", "permissions": "read", "key_id": 1}
+    site.orders = Generated(ORDERS, partial(woo_order, customers=CUSTOMERS))
+    client, auth = Client(site._wsgi), {"consumer_key": "ck", "consumer_secret": "cs", "order": "asc"}
+    whole = client.get("/wp-json/wc/v3/orders", query_string={**auth, "per_page": "3"}).json
+    assert "_links" in whole[0] and "payment_method" in whole[0]
+    for asked in ({"_fields": "total,id,billing.email,nothing"}, {"_fields[]": ["id", "total", "billing.email"]}):
+        answer = client.get("/wp-json/wc/v3/orders", query_string={**auth, "per_page": "3", **asked})
+        # the item's own key order; a nested field keeps its parent with that key alone; an unknown one is left out
+        assert answer.json == [
+            {"id": o["id"], "total": o["total"], "billing": {"email": o["billing"]["email"]}} for o in whole
+        ]
+        assert answer.headers["X-WP-Total"] == str(ORDERS)
+    for per_page in ("101", "0"):
+        refused = client.get("/wp-json/wc/v3/orders", query_string={**auth, "per_page": per_page})
+        assert (refused.status_code, refused.json["code"]) == (400, "rest_invalid_param")

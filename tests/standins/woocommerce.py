@@ -7,7 +7,8 @@ WooCommerce's WC_REST_Authentication does (duplicate query keys: the last wins, 
 in PHP's $_GET; stale timestamps and reused nonces are refused). Basic auth and
 consumer_key/consumer_secret query parameters (the HTTPS forms) are accepted too.
 
-Failure injection: `fail(method, path_prefix, status, times)`, `slow(method, path_prefix, seconds, times)`
+Failure injection: `fail(method, path_prefix, status, times, after=n)` (after n matching requests answered),
+`slow(method, path_prefix, seconds, times)`
 (the request is applied, the answer comes late: a lost answer for a client with a shorter timeout), `grant_permissions`
 (what the merchant's approval yields), `disable_webhook(id)` (what WooCommerce does
 after repeated failed deliveries). Every request is recorded in `requests`. Write-back routes (coupons,
@@ -46,6 +47,40 @@ class Injected:
     status: int
     times: int
     headers: dict[str, str] = field(default_factory=dict)
+    after: int = 0  # matching requests answered normally first
+
+
+Fields = dict[str, "Fields | None"]  # a field asked for: None (the whole value), or the fields asked of it
+
+
+def field_tree(fields: list[str]) -> Fields:
+    """`_fields` as a tree, once a request: `a.b` asks for the key b of a (WordPress 5.3+), `a` for all of a."""
+    tree: Fields = {}
+    for name in fields:
+        top, _, rest = name.partition(".")
+        if not rest:
+            tree[top] = None
+        elif tree.get(top, {}) is not None:
+            inner = tree.setdefault(top, {})
+            assert inner is not None
+            inner.update(field_tree([rest]))
+    return tree
+
+
+def only_fields(item: dict[str, Any], tree: Fields) -> dict[str, Any]:
+    """`item` with only the fields of `tree`, in the item's own key order, as rest_filter_response_fields keeps
+    them; a field the item lacks is left out, not an error; `_links` only when listed (the links are part of the
+    item's body here)."""
+    kept: dict[str, Any] = {}
+    for key, value in item.items():
+        if key not in tree:
+            continue
+        inner = tree[key]
+        if inner is None:
+            kept[key] = value
+        elif isinstance(value, dict):
+            kept[key] = only_fields(value, inner)
+    return kept
 
 
 class WooStandin(WooAuth):
@@ -71,6 +106,7 @@ class WooStandin(WooAuth):
         self.currency = "USD"
         self.email_from = "owner@example.com"
         self._failures: list[Injected] = []
+        self.page_seconds = 0.0  # slept over each list page: a real store's PHP and MySQL (the bench's stand-in)
         self._slow: list[tuple[str, str, float, list[int]]] = []
         self.writeback = WooWritebackState()
         self._nonces: set[tuple[int, str]] = set()
@@ -90,8 +126,8 @@ class WooStandin(WooAuth):
 
     # -- test controls --------------------------------------------------------
 
-    def fail(self, method: str, prefix: str, status: int, times: int = 1, **headers: str) -> None:
-        self._failures.append(Injected(method, prefix, status, times, headers))
+    def fail(self, method: str, prefix: str, status: int, times: int = 1, *, after: int = 0, **headers: str) -> None:
+        self._failures.append(Injected(method, prefix, status, times, headers, after))
 
     def slow(self, method: str, prefix: str, seconds: float, times: int = 1) -> None:
         self._slow.append((method, prefix, seconds, [times]))
@@ -138,6 +174,17 @@ class WooStandin(WooAuth):
                 break
         return response(environ, start_response)
 
+    def _injected(self, method: str, path: str) -> Injected | None:
+        with self._lock:  # requests arrive on threads of their own (pages in flight): each failure counted once
+            for injected in self._failures:
+                if injected.times > 0 and injected.method == method and path.startswith(injected.prefix):
+                    if injected.after > 0:
+                        injected.after -= 1
+                        continue
+                    injected.times -= 1
+                    return injected
+        return None
+
     def _route(self, request: Request) -> Response:
         if request.path == "/wc-auth/v1/authorize":
             return self._authorize(request)
@@ -146,12 +193,11 @@ class WooStandin(WooAuth):
         if not request.path.startswith(API + "/"):
             return error_response(404, "rest_no_route", "No route was found matching the URL and request method.")
         path = request.path[len(API) :]
-        for injected in self._failures:
-            if injected.times > 0 and injected.method == request.method and path.startswith(injected.prefix):
-                injected.times -= 1
-                response = error_response(injected.status, "injected", "injected failure")
-                response.headers.update(injected.headers)
-                return response
+        injected = self._injected(request.method, path)
+        if injected is not None:
+            response = error_response(injected.status, "injected", "injected failure")
+            response.headers.update(injected.headers)
+            return response
         key = self._authenticate(request)
         if isinstance(key, Response):
             return key
@@ -179,11 +225,22 @@ class WooStandin(WooAuth):
         return error_response(404, "rest_no_route", "No route was found matching the URL and request method.")
 
     def _list(self, request: Request, items: Sequence[dict[str, Any]]) -> Response:
-        query = dict(parse_qsl(urlsplit(request.url).query))
-        per_page = min(100, int(query.get("per_page", 10)))
+        # per_page: 1 to 100, else 400 rest_invalid_param, as every WordPress collection's schema says;
+        # _fields: the fields kept of each item (WordPress's rest_filter_response_fields, on every route).
+        pairs = parse_qsl(urlsplit(request.url).query)
+        query = dict(pairs)
+        per_page = int(query.get("per_page", 10)) if query.get("per_page", "10").isdigit() else 0
+        if not 1 <= per_page <= 100:
+            return error_response(400, "rest_invalid_param", "Invalid parameter(s): per_page")
         page = int(query.get("page", 1))
         total_pages = max(1, -(-len(items) // per_page))
         chunk = items[(page - 1) * per_page : page * per_page]
+        if self.page_seconds:
+            time.sleep(self.page_seconds)
+        fields = [f.strip() for k, v in pairs if k in ("_fields", "_fields[]") for f in v.split(",") if f.strip()]
+        if fields:
+            tree = field_tree(fields)
+            chunk = [only_fields(item, tree) for item in chunk]
         response = Response(json.dumps(chunk), mimetype="application/json")
         response.headers["X-WP-Total"] = str(len(items))
         response.headers["X-WP-TotalPages"] = str(total_pages)
@@ -236,8 +293,6 @@ class WooStandin(WooAuth):
     def _products(self, request: Request) -> Response:
         # include: a comma-separated id list (wp_parse_id_list); per_page above 100 is refused, as by the real API.
         query = dict(parse_qsl(urlsplit(request.url).query))
-        if int(query.get("per_page", 10)) > 100:
-            return error_response(400, "rest_invalid_param", "Invalid parameter(s): per_page")
         include = [i for i in query.get("include", "").split(",") if i]
         self.product_queries.append(include)
         items = [p for p in self.products.values() if not include or str(p["id"]) in include]
@@ -246,8 +301,6 @@ class WooStandin(WooAuth):
     def _customers(self, request: Request) -> Response:
         # role: "customer" unless asked (role=all lists every role), as WC_REST_Customers_Controller does.
         query = dict(parse_qsl(urlsplit(request.url).query))
-        if int(query.get("per_page", 10)) > 100:
-            return error_response(400, "rest_invalid_param", "Invalid parameter(s): per_page")
         role = query.get("role", "customer")
         items = self.customers if role == "all" else [c for c in self.customers if c.get("role") == role]
         return self._list(request, by_id(items, descending=query.get("order", "asc") == "desc"))
