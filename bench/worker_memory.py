@@ -15,6 +15,7 @@ first and the last checkpoint are printed by traceback (what stays allocated, no
 from __future__ import annotations
 
 import argparse
+import collections
 import gc
 import os
 import signal
@@ -44,6 +45,7 @@ def drain(app: Any, args: argparse.Namespace, total: int) -> None:
     _tune_gc()
     app.config["INBOX_BATCH_SIZE"] = args.claim
     done, mark, first, pushes = 0, 0, None, 0
+    types: collections.Counter[str] | None = None
     wall = time.perf_counter()
     with app.app_context():
         while True:
@@ -71,6 +73,8 @@ def drain(app: Any, args: argparse.Namespace, total: int) -> None:
                     f"  (load average {os.getloadavg()[0]:.1f})",
                     flush=True,
                 )
+                if args.types:
+                    types = print_types(types)
                 if args.trace and first is None and done >= args.trace_from:
                     tracemalloc.start(args.trace)
                     first = tracemalloc.take_snapshot()
@@ -87,6 +91,18 @@ def drain(app: Any, args: argparse.Namespace, total: int) -> None:
             print(f"\n{stat.size_diff / 1e6:+.2f} MB, {stat.count_diff:+d} blocks")
             for frame in stat.traceback.format()[-2 * args.trace :]:
                 print("   ", frame)
+
+
+def print_types(before: collections.Counter[str] | None) -> collections.Counter[str]:
+    """The objects the collector tracks (those made since the GC froze the app), by type: the most grown."""
+    gc.collect()
+    counts = collections.Counter(type(o).__qualname__ for o in gc.get_objects())
+    if before is not None:
+        diff = counts.copy()
+        diff.subtract(before)
+        grown = "  ".join(f"{name} {n:+d}" for name, n in diff.most_common(8) if n > 0)
+        print(f"        tracked objects {sum(counts.values())}, grown: {grown}", flush=True)
+    return counts
 
 
 def push_due(most: int) -> int:
@@ -121,6 +137,7 @@ def main() -> None:
     parser.add_argument("--trace-from", type=int, default=1000, help="deliveries before the first snapshot")
     parser.add_argument("--limit", type=int, default=10**9, help="stop after this many deliveries")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--types", action="store_true", help="live objects by type at each checkpoint (gc)")
     args = parser.parse_args()
     from .process_data import load_inbox
 
