@@ -49,9 +49,10 @@ STORE_PART = 500
 
 
 #: A store's own cost in a group (inbox/batch_group.py), in deliveries: some followers still run store by store
-#: within a group (records/followers.reconcile_group), and a store part of two deliveries costs about as much CPU as 16 deliveries of one store
-#: (bench/README.md, "bench/process_parts.py"). A group holds parts while its deliveries plus this per store stay
-#: within STORE_PART, so its locks are held about as long as a part of STORE_PART deliveries of one store.
+#: within a group (records/followers.reconcile_group), and a store part of two deliveries costs about as much CPU
+#: as 16 deliveries of one store (bench/README.md, "bench/process_parts.py"). A group holds parts while its
+#: deliveries plus this per store stay within STORE_PART, so its locks are held about as long as a part of
+#: STORE_PART deliveries of one store.
 STORE_COST = 16
 
 
