@@ -1,22 +1,26 @@
-"""Apply a claimed batch of deliveries: one transaction per store, a SAVEPOINT per delivery where needed.
+"""Apply a claimed batch of deliveries: one transaction per group of store parts, a SAVEPOINT per delivery where
+needed.
 
-Per-delivery transactions cost a commit (an fsync on PostgreSQL), an advisory
-lock and a store reload each. Here a store's part of a batch is one transaction:
-- deliveries are grouped by store; the store's advisory lock is taken once and
-  held until that part commits (one lock per transaction: no cycle between workers);
-- a first pass applies the store's deliveries with no SAVEPOINT and no per-delivery flush; if one fails, the
-  part is rolled back and redone with a SAVEPOINT per delivery, where a failing delivery rolls back alone and
-  is parked or retried exactly as in inbox/processing.process_delivery, while its neighbours commit;
+Per-delivery transactions cost a commit (an fsync on PostgreSQL), an advisory lock and a store reload each.
+Here the claim is cut by store: a store's part is at most STORE_PART deliveries, and small parts of several
+stores make a group (`groups`: at 1,000 stores a claim holds about two deliveries per store, and the fixed work
+of a transaction is then paid once per group, not once per store). Each group is one transaction, applied by
+inbox/batch_group.apply_group (a part alone is a group of one: the same code for one store and for many):
+- the stores' advisory locks are taken in one statement, in ascending id order, and held until the group
+  commits (no cycle between workers);
+- a first pass applies the deliveries with no SAVEPOINT and no per-delivery flush. If it fails, it is rolled
+  back and each of the group's parts is applied alone, as follows (`_process_part`): again with no SAVEPOINT,
+  then with a SAVEPOINT per delivery, where a failing delivery rolls back alone and is parked or retried
+  exactly as in inbox/processing.process_delivery while its neighbours commit, then (the part cannot be
+  applied or committed either way: the connection dropped, a serialisation error) one by one, each delivery
+  in its own transaction. A part alone skips the second no-SAVEPOINT pass (it would be its first again). A
+  bad store costs its group a second pass and never holds back or loses another store's deliveries;
 - what is derived from an order's rows (its refunded amount and dates, its points, its review request)
-  and customer totals are recomputed once per order / customer per part, before the commit
+  and customer totals are recomputed once per order / customer per group, before the commit
   (inbox/batch_derived.py);
-- each delivery's status is written in its store's transaction, so its effects and its `done` commit together
-  (exactly once); a crash before a commit leaves that store's deliveries under their lease, to be released and
-  re-applied, while the stores committed before it stay done.
-If a store's part cannot be applied or committed either way (the connection dropped, a serialisation error),
-its deliveries are applied one by one, each in its own transaction.
-Small parts of several stores are applied together, one transaction per group (inbox/batch_group.py, `groups`):
-the fixed work of a part is then paid once per group, not once per store.
+- each delivery's status is written in its group's transaction, so its effects and its `done` commit together
+  (exactly once); a crash before a commit leaves that group's deliveries under their lease, to be released and
+  re-applied, while the groups committed before it stay done.
 """
 
 from __future__ import annotations
@@ -25,17 +29,13 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_derived, batch_group
-from app.inbox.batch_apply import Outcome, all_events, apply_one, parse, record_outcomes
-from app.inbox.models import FAILED, PROCESSING, WebhookDelivery
+from app.inbox import batch_group
+from app.inbox.batch_group import Part
 from app.inbox.processing import process_delivery
-from app.platform.locks import lock_store
 from app.platform.outbox import Claimed
-from app.platform.sql import in_keys
-from app.records import batch_rows, batch_scope
+from app.records import batch_scope
 from connectors.events import Event
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,11 @@ log = logging.getLogger(__name__)
 STORE_PART = 500
 
 
-#: A store's own cost in a group (inbox/batch_group.py), in deliveries: the followers still run store by store
-#: within a group, and a store part of two deliveries costs about as much CPU as 16 deliveries of one store
-#: (bench/README.md, "bench/process_parts.py"). A group holds parts while its deliveries plus this per store stay
-#: within STORE_PART, so its locks are held about as long as a part of STORE_PART deliveries of one store.
+#: A store's own cost in a group (inbox/batch_group.py), in deliveries: some followers still run store by store
+#: within a group (records/followers.reconcile_group), and a store part of two deliveries costs about as much CPU
+#: as 16 deliveries of one store (bench/README.md, "bench/process_parts.py"). A group holds parts while its
+#: deliveries plus this per store stay within STORE_PART, so its locks are held about as long as a part of
+#: STORE_PART deliveries of one store.
 STORE_COST = 16
 
 
@@ -67,18 +68,15 @@ def process_batch(session: Session, claimed: Sequence[Claimed], max_attempts: in
     parsed: dict[int, list[Event] | Exception] = {}
     parts = [(store_id, sorted(by_store[store_id])) for store_id in sorted(by_store)]
     for group in groups(parts, STORE_PART, STORE_COST):
-        if len(group) == 1:
-            counts += _process_store(session, *group[0], max_attempts, parsed)
-        else:
-            counts += batch_group.process_group(session, group, max_attempts, parsed, _process_store)
+        counts += _process_group(session, group, max_attempts, parsed)
     return counts
 
 
-def groups(parts: list[tuple[int, list[int]]], size: int, store_cost: int) -> Iterator[list[tuple[int, list[int]]]]:
+def groups(parts: list[Part], size: int, store_cost: int) -> Iterator[list[Part]]:
     """The store parts (in store id order) cut into runs whose deliveries plus `store_cost` per store stay within
     `size`, each run one transaction: a store's lock is held about as long as for `size` deliveries of its own,
     as a part alone is. A store with more than `size` deliveries gives parts of `size`, each a run of its own."""
-    run: list[tuple[int, list[int]]] = []
+    run: list[Part] = []
     held = 0
     for store_id, ids in parts:
         for start in range(0, len(ids), size):
@@ -92,60 +90,47 @@ def groups(parts: list[tuple[int, list[int]]], size: int, store_cost: int) -> It
         yield run
 
 
-def _process_store(session: Session, store_id: int, ids: list[int], max_attempts: int, parsed: dict) -> Counter[str]:
+def _process_group(session: Session, group: list[Part], max_attempts: int, parsed: dict) -> Counter[str]:
+    """A group in one transaction; if that fails, each of its parts alone (a part alone is a group of one, and
+    its first pass is this one: it is not run twice)."""
+    if len(group) > 1:
+        counts = _attempt(session, group, max_attempts, parsed, savepoints=False)
+        if counts is not None:
+            return counts
+    counts = Counter()
+    for part in group:
+        counts += _process_part(session, part, max_attempts, parsed)
+    return counts
+
+
+def _process_part(session: Session, part: Part, max_attempts: int, parsed: dict) -> Counter[str]:
+    """One store's part: without SAVEPOINTs, then with one per delivery, then one by one."""
     for savepoints in (False, True):
-        try:
-            return _apply_store(session, store_id, ids, max_attempts, parsed, savepoints=savepoints)
-        except Exception as exc:  # noqa: BLE001  (the store's part as a whole: try again more carefully)
-            session.rollback()
-            log.info(
-                "inbox.batch_retry",
-                extra={"store_id": store_id, "size": len(ids), "savepoints": savepoints, "error": type(exc).__name__},
-            )
-        finally:
-            _stop(session)
+        counts = _attempt(session, [part], max_attempts, parsed, savepoints=savepoints)
+        if counts is not None:
+            return counts
     # One by one, each delivery in its own transaction with its derived work inline.
+    store_id, ids = part
     return Counter(process_delivery(session, delivery_id, store_id, max_attempts) for delivery_id in ids)
 
 
-def _stop(session: Session) -> None:
-    batch_scope.end(session)
-
-
-def _apply_store(
-    session: Session, store_id: int, ids: list[int], max_attempts: int, parsed: dict, *, savepoints: bool
-) -> Counter[str]:
-    """One store's deliveries of the batch, in one transaction under the store's lock. The first pass runs
-    without SAVEPOINTs: one delivery that fails raises, and the part is redone with a SAVEPOINT per delivery
-    (savepoints=True), where it fails alone. Two round trips per delivery saved, and no flush per delivery: the
-    UPDATEs go out together, grouped by SQLAlchemy's unit of work."""
-    counts: Counter[str] = Counter()
-    outcomes: list[Outcome] = []
-    lock_store(session, store_id)  # harmless for a store that is gone
-    store = batch_group.read_stores(session, [store_id]).get(store_id)  # None: uninstalled and erased
-    deliveries = []
-    found = list(
-        session.scalars(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.store_id == store_id, in_keys(session, WebhookDelivery.id, ids))
-            .order_by(WebhookDelivery.id)
+def _attempt(
+    session: Session, group: list[Part], max_attempts: int, parsed: dict, *, savepoints: bool
+) -> Counter[str] | None:
+    """The group's counts once committed; None when the pass failed (rolled back, to be tried more carefully)."""
+    try:
+        return batch_group.apply_group(session, group, max_attempts, parsed, savepoints=savepoints)
+    except Exception as exc:  # noqa: BLE001  (the pass as a whole: its parts again, more carefully)
+        session.rollback()
+        log.info(
+            "inbox.batch_retry",
+            extra={
+                "stores": [store_id for store_id, _ in group],
+                "size": sum(len(ids) for _, ids in group),
+                "savepoints": savepoints,
+                "error": type(exc).__name__,
+            },
         )
-    )
-    counts["skipped"] += len(ids) - len(found)  # gone since the claim (the store's data erased)
-    for delivery in found:
-        if delivery.status == PROCESSING:
-            deliveries.append(delivery)
-        else:
-            counts["skipped"] += 1  # released by the sweeper and claimed by another worker meanwhile
-    if store is None:
-        outcomes += [(delivery, FAILED, True) for delivery in deliveries]
-    else:
-        batch_scope.begin(session)  # handlers defer and look rows up (records/batch_scope.py)
-        events = {d.id: parse(d, parsed) for d in deliveries}  # parsed once for every pass
-        batch_rows.preload(session, store_id, list(all_events(events.values())))
-        for delivery in deliveries:
-            outcomes.append(apply_one(session, store, delivery, events[delivery.id], savepoints))
-        batch_derived.run_deferred(session, store)
-    counts += record_outcomes(session, [store_id], outcomes, max_attempts)
-    session.commit()
-    return counts
+        return None
+    finally:
+        batch_scope.end(session)

@@ -1,32 +1,27 @@
-"""A group of small store parts of one claim (inbox/batch.py), applied in one transaction.
+"""One transaction of a claim (inbox/batch.py): a group of store parts, or one store's part alone (a group of one).
 
-With 1,000 stores a 2,000-row claim holds about two deliveries per store, and a store part's fixed work (its
-lock, its store and deliveries read, a query per table of preloads, the derived work's reads, the inbox UPDATE,
+With 1,000 stores a 2,000-row claim holds about two deliveries per store, and a transaction's fixed work (its
+locks, its stores and deliveries read, a query per table of preloads, the derived work's reads, the inbox UPDATE,
 the commit) cost ~30 statements whatever its size (bench/README.md, "bench/process_parts.py"). A group pays
 that once for its stores:
 - the stores' advisory locks in one statement, in ascending store id order (platform/locks.lock_stores: every
   transaction holding several takes them in that one order, so workers cannot deadlock), held to the commit.
-  A group holds at most STORE_PART deliveries (and GROUP_STORES stores), so a store's lock is held no longer
-  than for a part of its own;
+  A group holds at most STORE_PART deliveries counting STORE_COST per store (inbox/batch.groups), so a store's
+  lock is held about as long as for a part of its own;
 - the stores and their history policies in one query, the deliveries in one;
 - the preloads one query per table for all the stores (records/batch_rows.preload_group: `store_id IN (...)
   AND key IN (...)`, each row kept in its own store's maps), and the lazily read sets (deletion markers,
   redactions) for all the mapped stores at once;
-- the derived work per group where it is generic (inbox/batch_derived.run_deferred_group), the followers store
-  by store;
+- the derived work for all the stores (inbox/batch_derived.run_deferred_group), the followers through
+  records/followers.reconcile_group (grouped reads where a follower has them, store by store otherwise);
 - the inbox status update and the commit once.
-Failure semantics are the store part's: the first pass runs without SAVEPOINTs, and if anything in it fails
-the group is rolled back and each of its parts is applied as it would be alone (inbox/batch._process_store:
-again without SAVEPOINTs, then a SAVEPOINT per delivery, then one by one), so a bad store costs its group
-a second pass and never blocks or loses another store's deliveries. A delivery's effects and its `done`
-commit together (exactly once); a crash before the commit leaves every delivery of the group under its lease.
+What happens when a pass fails (rolled back, the parts alone, SAVEPOINTs, one by one) is inbox/batch.py's.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,41 +36,19 @@ from app.records.history import POLICY_COLUMNS, known_policy
 from app.records.models import HistoryImport
 from app.stores.models import Store
 
-log = logging.getLogger("app.inbox.batch")  # the batch's logger: its retries are watched as one (tests/helpers.py)
-
 Part = tuple[int, list[int]]
-StorePath = Callable[[Session, int, list[int], int, dict], Counter[str]]
 
 
-def process_group(
-    session: Session, group: Sequence[Part], max_attempts: int, parsed: dict, alone: StorePath
+def apply_group(
+    session: Session, group: Sequence[Part], max_attempts: int, parsed: dict, *, savepoints: bool
 ) -> Counter[str]:
-    """Apply the group's parts in one transaction; if that fails, each part on its own (`alone`)."""
-    try:
-        return _apply_group(session, group, max_attempts, parsed)
-    except Exception as exc:  # noqa: BLE001  (the group as a whole: its parts one at a time, more carefully)
-        session.rollback()
-        log.info(
-            "inbox.batch_retry",
-            extra={
-                "stores": [store_id for store_id, _ in group],
-                "size": sum(len(ids) for _, ids in group),
-                "group": True,
-                "error": type(exc).__name__,
-            },
-        )
-    finally:
-        batch_scope.end(session)
-    counts: Counter[str] = Counter()
-    for store_id, ids in group:
-        counts += alone(session, store_id, ids, max_attempts, parsed)
-    return counts
-
-
-def _apply_group(session: Session, group: Sequence[Part], max_attempts: int, parsed: dict) -> Counter[str]:
+    """The group's parts (one store's part alone: a group of one) in one transaction under their stores' locks.
+    Without SAVEPOINTs a delivery that fails raises, the caller rolls the pass back and tries it more carefully
+    (inbox/batch.py); with them (savepoints=True, a group of one) it rolls back alone. No flush per delivery:
+    the UPDATEs go out together, grouped by SQLAlchemy's unit of work."""
     store_ids = sorted(store_id for store_id, _ in group)
     lock_stores(session, store_ids)  # harmless for a store that is gone
-    stores = read_stores(session, store_ids)
+    stores = read_stores(session, store_ids)  # a store missing: uninstalled and erased
     counts: Counter[str] = Counter()
     wanted = [delivery_id for _, ids in group for delivery_id in ids]
     found = session.scalars(
@@ -90,25 +63,22 @@ def _apply_group(session: Session, group: Sequence[Part], max_attempts: int, par
             by_store[delivery.store_id].append(delivery)
         else:
             counts["skipped"] += 1  # released by the sweeper and claimed by another worker meanwhile
+    live = {store_id: deliveries for store_id, deliveries in by_store.items() if store_id in stores}
     outcomes: list[Outcome] = []
-    batch_scope.begin(session)  # handlers defer and look rows up (records/batch_scope.py)
-    events = {d.id: parse(d, parsed) for d in found}  # parsed once for every pass
-    batch_rows.preload_group(
-        session,
-        {
-            store_id: list(all_events(events[d.id] for d in deliveries))
-            for store_id, deliveries in by_store.items()
-            if store_id in stores
-        },
-    )
+    events = {d.id: parse(d, parsed) for deliveries in live.values() for d in deliveries}  # once for every pass
+    if live:
+        batch_scope.begin(session)  # handlers defer and look rows up (records/batch_scope.py)
+        batch_rows.preload_group(
+            session, {store_id: list(all_events(events[d.id] for d in ds)) for store_id, ds in live.items()}
+        )
     for store_id, deliveries in by_store.items():
-        store = stores.get(store_id)
         for delivery in deliveries:
-            if store is None:  # uninstalled and erased meanwhile
+            if store_id not in live:  # uninstalled and erased meanwhile
                 outcomes.append((delivery, FAILED, True))
-            else:  # an exception abandons the group's pass (process_group)
-                outcomes.append(apply_one(session, store, delivery, events[delivery.id], False))
-    batch_derived.run_deferred_group(session, [stores[s] for s in store_ids if s in stores])
+            else:  # without SAVEPOINTs an exception abandons the pass (inbox/batch._attempt)
+                outcomes.append(apply_one(session, stores[store_id], delivery, events[delivery.id], savepoints))
+    if live:
+        batch_derived.run_deferred_group(session, [stores[store_id] for store_id in live])
     counts += record_outcomes(session, store_ids, outcomes, max_attempts)
     session.commit()
     return counts
