@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.history_import --orders 5000 [--no-points] [--batch] [--platforms woocommerce]
     .venv/bin/python -m bench.history_import --orders 0 --customers 20000 [--loyalty-per-account]  (customers only)
+    .venv/bin/python -m bench.history_import --orders 20000 [--loyalty-per-order]  (points for past orders)
     .venv/bin/python -m bench.history_import --orders 20000 --kill-half [--lease wait]  (bench/history_kill.py)
     .venv/bin/python -m bench.history_import --platforms woocommerce --woo-page-seconds 0.3 --woo-pages-in-flight 1
 
@@ -145,18 +146,24 @@ def _check(app: Any, store_id: int, orders: int, customers: int) -> dict[str, in
 
 
 @contextmanager
-def _accounts_loyalty(*, per_account: bool) -> Iterator[None]:
+def _accounts_loyalty(*, per_account: bool, per_order: bool = False) -> Iterator[None]:
     """With per_account, the customers' bulk path runs loyalty's handler once per account, as before loyalty's
-    set-based hook (loyalty/imported.py) was registered: the baseline of the same code in the same run."""
+    set-based hook (loyalty/imported.py) was registered; with per_order, the orders' bulk path hands past orders
+    to the loyalty follower one by one, as before its set-based twin (loyalty/imported_orders.py): the baselines
+    of the same code in the same run."""
     from app.inbox.history_bulk_customers import ACCOUNTS_HOOKS
+    from app.inbox.history_bulk_past import PAST_ORDERS_HOOKS
 
-    held = dict(ACCOUNTS_HOOKS)
+    held, twins = dict(ACCOUNTS_HOOKS), dict(PAST_ORDERS_HOOKS)
     if per_account:
         ACCOUNTS_HOOKS.clear()
+    if per_order:
+        PAST_ORDERS_HOOKS.clear()
     try:
         yield
     finally:
         ACCOUNTS_HOOKS.update(held)
+        PAST_ORDERS_HOOKS.update(twins)
 
 
 @contextmanager
@@ -264,6 +271,7 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
         "points": args.points,
         "path": path,
         "accounts_loyalty": "per account (handler)" if args.loyalty_per_account else "per chunk (set-based)",
+        "past_orders_loyalty": "per order (follower)" if args.loyalty_per_order else "per chunk (set-based)",
     }
     with standins(
         args.orders, customers, args.platforms, apart=not args.standins_inline, page_seconds=args.woo_page_seconds
@@ -278,7 +286,7 @@ def run(args: argparse.Namespace, backends: Backends) -> dict[str, Any]:
             if label not in args.platforms:
                 continue
             load, standin_cpu = os.getloadavg()[0], cpu.children()
-            with _accounts_loyalty(per_account=args.loyalty_per_account):
+            with _accounts_loyalty(per_account=args.loyalty_per_account, per_order=args.loyalty_per_order):
                 seconds, customers_seconds, orders_cpu = _import(app, store_id, args.points, statements)
             standin_cpu = cpu.children() - standin_cpu
             orders_seconds = seconds - customers_seconds
@@ -319,6 +327,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--statements", action="store_true", help="print the orders' phase time per statement kind (statement_times)"
+    )
+    parser.add_argument(
+        "--loyalty-per-order",
+        action="store_true",
+        help="the orders' bulk path hands past orders to the loyalty follower one by one (before its set-based twin)",
     )
     parser.add_argument("--batch", action="store_true", help="the batch path only (HISTORY_BULK=0), as before")
     parser.add_argument("--platforms", default="shopify,woocommerce", help="which stores to import")

@@ -13,7 +13,8 @@ connectors' parsers, is applied in one transaction under the store's lock:
 3. the orders' derived columns and the customers' totals are recomputed set-based from the rows; the
    Overview's rollup and chains through records/order_days (marked here, settled before the commit);
 4. the followers get the orders they take (present ones; past ones when the merchant chose points), through
-   the batch's own deferred work (inbox/batch_derived.py), so points follow the loyalty rules unchanged;
+   the batch's own deferred work (inbox/batch_derived.py), so points follow the loyalty rules unchanged; past
+   orders a follower's set-based twin wrote (inbox/history_bulk_past.py: loyalty's) are not handed to it;
 5. what the set-based statements do not cover goes through the batch path in the same transaction: a document
    that did not parse, more than one event, an order restored, named twice in the chunk, cancelled, carrying
    discount codes (the handlers after the followers act on codes and cancellations: a redemption), or with an
@@ -36,7 +37,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_derived, history_apply, history_held
+from app.inbox import batch_derived, history_apply, history_bulk_past, history_held
 from app.inbox import history_bulk_sql as sql
 from app.inbox.history_apply import Document
 from app.inbox.pipeline import guards
@@ -197,10 +198,12 @@ def _write(session: Session, store: Store, bulk: list[OrderChanged], now: dateti
     order_days.mark_customers(session, store.id, touched)  # their chains and days, settled before the commit
     order_days.mark_days(session, store.id, *(e.order.created_at for e in bulk))
     found = policy(session, store.id)
-    takes_past = found is not None and any(f.takes_past(found) for f in followers.followers())
-    for event in bulk:
-        if found is None or not found.past_at(event.order.created_at) or takes_past:
-            defer_order(session, store, event.order.platform_id)
+    takers = [f.name for f in followers.followers() if found is not None and f.takes_past(found)]
+    past = [e.order.platform_id for e in bulk if found is not None and found.past_at(e.order.created_at)]
+    taken = history_bulk_past.taken(session, store, takers, past, now)  # the others go to the followers, one by one
+    for pid, placed in ((e.order.platform_id, e.order.created_at) for e in bulk):
+        if (found is None or not found.past_at(placed) or takers) and pid not in taken:
+            defer_order(session, store, pid)
 
 
 def analyse_stale(cursor: Any, least: int) -> None:

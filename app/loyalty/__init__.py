@@ -11,10 +11,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from app import scheduler
-    from app.inbox import history_bulk_customers, pipeline
+    from app.inbox import history_bulk_customers, history_bulk_past, pipeline
     from app.loyalty import (
         balance_invalidation,
         imported,
+        imported_orders,
         points_days,
         preload,
         redemption_tasks,
@@ -55,6 +56,8 @@ def init_app(app: Flask) -> None:
     pipeline.on(CustomerChanged, on_customer_changed, stage="after")  # the signup reward, once per account
     # The same for a history import's chunk of accounts, set-based (loyalty/imported.py).
     history_bulk_customers.register_accounts_hook(on_customer_changed, imported.accounts_imported)
+    # And the points of its chunk of past orders, set-based, in place of the follower (loyalty/imported_orders.py).
+    history_bulk_past.register(LoyaltyFollower.name, imported_orders.orders_imported)
     scheduler.register_step(tasks.tick, phase="programmes")  # points becoming spendable, expiring; tiers
     scheduler.register_step(redemption_tasks.tick, phase="programmes")  # codes to create, balances to write back
     refresh.TierRule.apply = tiers.apply_tiers  # every account refresh decides the tier first

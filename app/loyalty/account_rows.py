@@ -1,6 +1,7 @@
 """Loyalty accounts refreshed by statements (PostgreSQL): refresh.refresh_accounts' result without its ORM objects.
 
-Used by loyalty/imported.py for the accounts a history import's chunk wrote. Per chunk of accounts:
+Used by loyalty/imported.py for the accounts a history import's chunk wrote, and by the follower for the owners of
+the past orders whose points loyalty/imported_orders.py wrote. Per chunk of accounts:
 1. the accounts held (their spendable points and tier), the customers (a guest's points are held, a merged guest
    is gone) and the ledger rows are read by three queries, the rows as plain tuples;
 2. an account whose refresh decides a tier (the programme has tiers, or the account holds one that would be

@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.loyalty.account_rows import refresh_set_based
 from app.loyalty.models import LoyaltyAccount, PointsLedger
 from app.loyalty.orders import reconcile_loaded, reconcile_order
-from app.loyalty.refresh import DEFERRED_ACCOUNTS, refresh_accounts_of
+from app.loyalty.refresh import DEFERRED_ACCOUNTS, IMPORTED_ACCOUNTS, refresh_accounts_of
 from app.platform.sql import chunks, in_keys
 from app.records import batch_scope
 from app.records.followers import LoadedOrder, OrderFollower, StoreOrders
@@ -54,7 +55,8 @@ def _refresh_accounts(
     session: Session, stores: dict[int, Store], accounts: set[tuple[int, int]], now: datetime
 ) -> None:
     """These (store id, customer id) and those the batch's handlers marked (loyalty/refresh.refresh_account:
-    action rewards, guest merges, released holds), each refreshed once."""
+    action rewards, guest merges, released holds), each refreshed once; then those a history import's chunk
+    marked (loyalty/imported_orders.py) and not refreshed here, by statements (loyalty/account_rows.py)."""
     batch = batch_scope.current(session)
     marked: set[tuple[int, int]] = batch.marks(DEFERRED_ACCOUNTS) if batch is not None else set()
     due = {(sid, cid) for sid, cid in marked if sid in stores}
@@ -62,6 +64,11 @@ def _refresh_accounts(
     accounts |= due
     if accounts:
         refresh_accounts_of(session, stores, accounts, now)
+    imported: set[tuple[int, int]] = batch.marks(IMPORTED_ACCOUNTS) if batch is not None else set()
+    due = {(sid, cid) for sid, cid in imported if sid in stores}
+    imported.difference_update(due)
+    for store_id in sorted({sid for sid, _ in due - accounts}):
+        refresh_set_based(session, stores[store_id], {c for s, c in due - accounts if s == store_id}, now)
 
 
 def _reconcile_points(

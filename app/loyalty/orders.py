@@ -49,8 +49,20 @@ def _plain(amount: Decimal) -> str:
 
 
 def earn_rule(settings: LoyaltySettings, order: Order, tier: str | None) -> dict[str, str]:
-    basis = order.subtotal_price if settings.basis == "subtotal" else order.total_price
-    return amount_rule(settings, basis=basis, total=order.total_price, currency=order.currency, tier=tier)
+    return order_rule(settings, order.subtotal_price, order.total_price, order.currency, tier)
+
+
+def order_rule(
+    settings: LoyaltySettings, subtotal: Decimal, total: Decimal, currency: str, tier: str | None
+) -> dict[str, str]:
+    """earn_rule on an order's amounts (loyalty/imported_orders.py reads them as plain values, not as an Order)."""
+    basis = subtotal if settings.basis == "subtotal" else total
+    return amount_rule(settings, basis=basis, total=total, currency=currency, tier=tier)
+
+
+def refund_rule(amount: Decimal, earn_key: str) -> dict[str, str]:
+    """The rule recorded on a refund's reversal row."""
+    return {"refund": _plain(amount), "earn": earn_key}
 
 
 def amount_rule(
@@ -93,10 +105,17 @@ def reversal_target(earned: int, rule: dict[str, str], refunded: Decimal) -> int
 
 
 def available_at(settings: LoyaltySettings, order: Order) -> datetime | None:
-    if order.delivered_at is not None:
-        return order.delivered_at + timedelta(days=settings.return_window_days)
-    if order.fulfilled_at is not None:
-        return order.fulfilled_at + timedelta(days=settings.fulfilled_fallback_days)
+    return available_from(settings, order.delivered_at, order.fulfilled_at)
+
+
+def available_from(
+    settings: LoyaltySettings, delivered_at: datetime | None, fulfilled_at: datetime | None
+) -> datetime | None:
+    """available_at on an order's dates (loyalty/imported_orders.py)."""
+    if delivered_at is not None:
+        return delivered_at + timedelta(days=settings.return_window_days)
+    if fulfilled_at is not None:
+        return fulfilled_at + timedelta(days=settings.fulfilled_fallback_days)
     return None
 
 
@@ -216,7 +235,7 @@ def _reflect_refunds(session: Session, store: Store, order: Order, earn: PointsL
             continue
         reflected += refund.amount
         target = reversal_target(earn.points, earn.rule, reflected)
-        add(key, "reverse", -(target - reversed_so_far), {"refund": _plain(refund.amount), "earn": earn.source_key})
+        add(key, "reverse", -(target - reversed_so_far), refund_rule(refund.amount, earn.source_key))
         reversed_so_far = target
 
 

@@ -12,11 +12,11 @@ and the history import's batch path go through). So a session event sees every r
 - just before the transaction commits (`before_commit`), each marked day is recounted from that day's rows (an
   index range of `ix_points_ledger_store_id_created_at`, which covers kind and points), so the rollup is a
   recomputation, never an increment: a savepoint rolled back or a retried delivery cannot skew it.
-The one statement that writes ledger rows, the history import's set-based signup rewards (loyalty/imported.py),
-marks its day itself (`mark`). Rows that go without the ORM otherwise go by cascade only: a store's with its rollup;
-a customer's after a guest merge has moved them (records/customers.merge_into). `rebuild` recomputes a store from
-scratch (the migration, the bench, `flask loyalty rebuild-rollup`); tests/loyalty/test_points_days.py compares the
-two over random histories.
+The statements that write ledger rows, the history import's set-based signup rewards (loyalty/imported.py) and
+past orders' points (loyalty/imported_orders.py), mark their day themselves (`mark`). Rows that go without the ORM
+otherwise go by cascade only: a store's with its rollup; a customer's after a guest merge has moved them
+(records/customers.merge_into). `rebuild` recomputes a store from scratch (the migration, the bench, `flask loyalty
+rebuild-rollup`); tests/loyalty/test_points_days.py compares the two over random histories.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def redeemed(ledger: Any = PointsLedger) -> Any:
 
 def mark(session: Session, store_id: int | None, moment: datetime | None) -> None:
     """The day of `moment` is recounted at commit: for ledger rows written by a statement rather than as objects
-    (loyalty/imported.py's set-based signup rewards), which no flush shows."""
+    (loyalty/imported.py's set-based signup rewards, loyalty/imported_orders.py's points), which no flush shows."""
     _mark(session, store_id, moment)
 
 

@@ -27,6 +27,9 @@ from app.stores.models import Store
 #: The batch's marks (records/batch_scope.py) of the (store id, customer id) whose account is due: each is
 #: refreshed once, with the batch's other accounts, before the batch commits (loyalty/follower.py).
 DEFERRED_ACCOUNTS = "loyalty.deferred_accounts"
+#: The same for the accounts of a history import's past orders written set-based (loyalty/imported_orders.py):
+#: refreshed by statements (loyalty/account_rows.py), unless the batch refreshes them through the ORM anyway.
+IMPORTED_ACCOUNTS = "loyalty.imported_accounts"
 
 
 def refresh_account(session: Session, store: Store, customer_id: int, now: datetime) -> LoyaltyAccount | None:
