@@ -11,6 +11,7 @@ fulfilments and ledger rows, with the customers named by their platform id or e-
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -186,14 +187,15 @@ def test_the_runner_lease_is_renewed_at_every_page_not_only_every_chunk(monkeypa
     monkeypatch.setattr(
         woocommerce_history,
         "read_page",
-        lambda client, kind, number: woocommerce_history.Page(
+        lambda client, kind, number, session=None: woocommerce_history.Page(
             [{"id": number}] if number <= pages else [], pages * 1, pages
         ),
     )
     monkeypatch.setattr(woocommerce_history, "events", lambda kind, item: [])
     beats: list[int] = []
     reading = Reading({}, lambda c: None, lambda t: None, 0, 0, heartbeat=lambda: beats.append(1), chunk=10)
-    chunks = list(woo_chunks(None, "orders", reading))
+    client = SimpleNamespace(session=lambda width: SimpleNamespace(close=lambda: None))
+    chunks = list(woo_chunks(client, "orders", reading))  # type: ignore[arg-type]
     assert [len(c.documents) for c in chunks] == [10, 2]
     assert len(beats) >= pages
 
