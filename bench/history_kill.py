@@ -184,7 +184,8 @@ def _stores(backends: Backends, env: dict[str, str], site: Any) -> dict[str, int
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
-    from .history_import import _copy_rate, standins
+    from .history_import import _copy_rate
+    from .history_standins import standins
 
     customers = max(1, args.orders // 5)
     figures: dict[str, Any] = {
