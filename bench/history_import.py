@@ -7,16 +7,15 @@
     .venv/bin/python -m bench.history_import --platforms woocommerce --woo-page-seconds 0.3 --woo-pages-in-flight 1
 
 A fresh PostgreSQL database (bench/backends.py), one Shopify and one WooCommerce store, the stand-ins
-(bench/history_standins.py) with ORDERS orders of ORDERS/5 customers each (paid, fulfilled and delivered, every 4th refunded in part:
-tests/inbox/history.py), each made when a page or the bulk file asks for it. Each store's import runs in this
-process as `flask stores import` runs it (inbox/history_import.run), timed end to end and per phase (customers:
-the batch path; orders: the bulk path on PostgreSQL, or the batch path with --batch): the bulk query and its file
-(the stand-in writes it while the import polls: its time counts in the Shopify orders' phase), or the REST pages,
-the parsing and the chunks' transactions. Baseline in the same run: PostgreSQL's own COPY of the same rows
-(customers, orders, refunds, parcels) into scratch tables, the physical limit on this machine. The load average
-is printed beside each import (the machine is shared). At the end every order and customer must be in the
-records with the refunds and sums the generator made (worked out from n), and no message or review request
-queued.
+(bench/history_standins.py) with ORDERS orders of ORDERS/5 customers each (paid, fulfilled and delivered, every 4th
+refunded in part: tests/inbox/history.py), each made when a page or the bulk file asks for it. Each store's import
+runs in this process as `flask stores import` runs it (inbox/history_import.run), timed end to end and per phase
+(customers: the batch path; orders: the bulk path on PostgreSQL, or the batch path with --batch): the bulk query and
+its file (the stand-in writes it while the import polls: its time counts in the Shopify orders' phase), or the REST
+pages, the parsing and the chunks' transactions. Baseline in the same run: PostgreSQL's own COPY of the same rows
+(customers, orders, refunds, parcels) into scratch tables, the physical limit on this machine. The load average is
+printed beside each import (the machine is shared). At the end every order and customer must be in the records with
+the refunds and sums the generator made (worked out from n), and no message or review request queued.
 """
 
 from __future__ import annotations
