@@ -110,7 +110,8 @@ def test_worker_rides_out_a_redis_outage_while_a_job_finishes(app, backend_env, 
         assert worker.poll() is None, log_path.read_text()[-3000:]
         # Each job ran once, job 0's success was recorded after the outage, nothing went to the failed registry.
         assert sorted(line for line in _lines(marks) if line.startswith("done")) == [f"done {n}" for n in range(4)]
-        assert queue.finished_job_registry.count == 4
+        # The job writes "done 3" before it returns; the worker records it finished after: wait for that too.
+        _wait_for(lambda: queue.finished_job_registry.count == 4, timeout=30)
         assert queue.failed_job_registry.count == 0
         log = log_path.read_text()
         assert "Redis unreachable" in log and "Redis is back" in log, log
