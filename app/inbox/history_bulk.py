@@ -50,7 +50,7 @@ from app.records.history import policy
 from app.records.models import OrderDeletion
 from app.records.orders import PAID_STATES, defer_order
 from app.stores.models import Store
-from connectors.events import CustomerChanged, OrderChanged, OrderSnapshot
+from connectors.events import CustomerChanged, OrderChanged, OrderSnapshot, ShippingAddress
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def _split(session: Session, store_id: int, documents: Sequence[Document]) -> tu
     """(the order events the set-based statements apply, the documents left to the batch path)."""
     bulk: list[tuple[OrderChanged, Document]] = []
     rest: list[Document] = []
-    seen: set[str] = set()
+    seen: set[Any] = set()  # order ids, ("r", refund id), ("f", parcel id) met so far in the chunk
     for document in documents:
         events = document.events
         event = events[0] if not isinstance(events, Exception) and len(events) == 1 else None
@@ -138,11 +138,11 @@ def _split(session: Session, store_id: int, documents: Sequence[Document]) -> tu
     return [e for e, _ in bulk if e.order.platform_id not in waiting], rest
 
 
-def _special(snap: OrderSnapshot, seen: set[str]) -> bool:
-    keys = {snap.platform_id, *(f"r:{r.platform_id}" for r in snap.refunds)}
-    keys |= {f"f:{f.platform_id}" for f in snap.fulfillments}
-    special = bool(keys & seen) or bool(snap.discount_codes) or snap.cancelled_at is not None
-    seen |= keys
+def _special(snap: OrderSnapshot, seen: set[Any]) -> bool:
+    keys = [snap.platform_id, *[("r", r.platform_id) for r in snap.refunds]]
+    keys += [("f", f.platform_id) for f in snap.fulfillments]
+    special = bool(snap.discount_codes) or snap.cancelled_at is not None or not seen.isdisjoint(keys)
+    seen.update(keys)
     return special
 
 
@@ -221,6 +221,9 @@ def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Any) -> None:
             copy.write_row(row)
 
 
+_ADDRESS = tuple(field.name for field in dataclasses.fields(ShippingAddress))
+
+
 def _order_row(snap: OrderSnapshot, customer_ids: dict[str, int | None]) -> tuple[Any, ...]:
     """records/orders._copy_snapshot's columns, and the paid candidate apply_order merges with min()."""
     line_items = [
@@ -235,13 +238,14 @@ def _order_row(snap: OrderSnapshot, customer_ids: dict[str, int | None]) -> tupl
         }
         for li in snap.line_items
     ]
-    address = dataclasses.asdict(snap.shipping_address) if snap.shipping_address else None
+    address = snap.shipping_address
+    shipping = {name: getattr(address, name) for name in _ADDRESS} if address else None  # asdict's, flat
     paid = snap.paid_at or (snap.updated_at if snap.financial_status in PAID_STATES else None)
     return (
         snap.platform_id, customer_ids.get(snap.platform_id), snap.name, snap.currency, snap.total, snap.subtotal,
         snap.financial_status, snap.fulfillment_status, snap.platform_status, snap.locale,
-        json.dumps(list(snap.discount_codes)), json.dumps(line_items),
-        json.dumps(address) if address is not None else None, snap.phone, snap.payment_fingerprint,
+        json.dumps(list(snap.discount_codes)) if snap.discount_codes else "[]", json.dumps(line_items),
+        json.dumps(shipping) if shipping is not None else None, snap.phone, snap.payment_fingerprint,
         snap.referral_token, snap.created_at, snap.updated_at, snap.cancelled_at, paid,
     )  # fmt: skip
 

@@ -52,6 +52,8 @@ def _node(n: int) -> dict[str, Any]:
         node["discountCodes"] = ["SAVE10"]
     if n % 5 == 0:
         node["fulfillments"][0]["displayStatus"] = "IN_TRANSIT"
+    if n % 3 == 1:  # the staged address is spelled as the batch path's JSON column spells it
+        node["shippingAddress"] = {"address1": f"{n} Main St", "zip": "00-950", "countryCodeV2": "PL", "phone": None}
     # The customers the bulk path leaves to resolve_customer (history_held.py), each met again later in the chunk:
     if n % 19 == 0:  # a guest the store does not know yet: a new guest record, then the same guest again
         node["customer"], node["email"] = None, f"walk-in{n % 3}@example.com"
