@@ -11,7 +11,8 @@ connectors' parsers, is applied in one transaction under the store's lock:
    `INSERT ... SELECT ... ON CONFLICT` statements that spell the webhooks' convergence rules in SQL
    (inbox/history_bulk_sql.py: the newer `updated_at` wins, one-way facts merged with LEAST);
 3. the orders' derived columns and the customers' totals are recomputed set-based from the rows; the
-   Overview's rollup and chains through records/order_days (marked here, settled before the commit);
+   Overview's rollup and chains through records/order_days (marked here, settled before the commit); a chunk of
+   past orders only leaves those three to the end of the phase (inbox/history_bulk_settle.py);
 4. the followers get the orders they take (present ones; past ones when the merchant chose points), through
    the batch's own deferred work (inbox/batch_derived.py), so points follow the loyalty rules unchanged; past
    orders a follower's set-based twin wrote (inbox/history_bulk_past.py: loyalty's) are not handed to it;
@@ -37,7 +38,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.inbox import batch_derived, history_apply, history_bulk_past, history_held
+from app.inbox import batch_derived, history_apply, history_bulk_past, history_bulk_settle, history_held
 from app.inbox import history_bulk_sql as sql
 from app.inbox.history_apply import Document
 from app.inbox.pipeline import guards
@@ -178,26 +179,35 @@ def _write(session: Session, store: Store, bulk: list[OrderChanged], now: dateti
     fulfillments = (_fulfillment_row(f) for e in bulk for f in e.order.fulfillments)
     _copy(cursor, "hist_fulfillments", sql.FULFILLMENT_COLUMNS, fulfillments)
     cursor.execute(sql.ANALYZE_STAGING)
-    cursor.execute(sql.FORMER_CUSTOMERS, params)
-    touched = sorted({row[0] for row in cursor.fetchall()})
+    found = policy(session, store.id)
+    # Every order past: the customers' totals, chains and days wait for the phase's end (history_bulk_settle.py).
+    deferred = found is not None and all(found.past_at(e.order.created_at) for e in bulk)
+    touched: list[int] = []
+    if not deferred:
+        cursor.execute(sql.FORMER_CUSTOMERS, params)
+        touched = sorted({row[0] for row in cursor.fetchall()})
     for statement in (sql.UPSERT_REFUNDS, sql.UPSERT_FULFILLMENTS):
         cursor.execute(statement, params)
     if new_store:  # ANALYZE samples this transaction's own rows too: the store's first chunk becomes known
         cursor.execute("ANALYZE order_refunds, fulfillments")
     cursor.execute(sql.STAGE_DERIVED, params)  # the orders' derived columns, from their refunds and parcels
-    cursor.execute(sql.STAGE_CHAIN, {**params, "ids": touched})  # and their place in the customer's chain
+    if not deferred:  # (deferred: new orders go in unlinked, settle_phase links them)
+        cursor.execute(sql.STAGE_CHAIN, {**params, "ids": touched})  # and their place in the customer's chain
     cursor.execute("ANALYZE hist_derived, hist_chain")
     cursor.execute(sql.UPSERT_ORDERS, params)
     if new_store:
         cursor.execute("ANALYZE orders")
-    cursor.execute(sql.STAGE_TOTALS, {**params, "ids": touched})
-    cursor.execute("ANALYZE hist_totals")
-    cursor.execute(sql.CUSTOMER_TOTALS, params)
-    cursor.execute(sql.CUSTOMER_NO_ORDERS, {**params, "ids": touched})
-    session.expire_all()  # the customers' totals were written behind the ORM's back
-    order_days.mark_customers(session, store.id, touched)  # their chains and days, settled before the commit
-    order_days.mark_days(session, store.id, *(e.order.created_at for e in bulk))
-    found = policy(session, store.id)
+    if not deferred:
+        cursor.execute(sql.STAGE_TOTALS, {**params, "ids": touched})
+        cursor.execute("ANALYZE hist_totals")
+        cursor.execute(sql.CUSTOMER_TOTALS, params)
+        cursor.execute(sql.CUSTOMER_NO_ORDERS, {**params, "ids": touched})
+    session.expire_all()  # the orders and the customers' totals were written behind the ORM's back
+    if deferred:
+        history_bulk_settle.defer(session, store.id)
+    else:
+        order_days.mark_customers(session, store.id, touched)  # their chains and days, settled before the commit
+        order_days.mark_days(session, store.id, *(e.order.created_at for e in bulk))
     takers = [f.name for f in followers.followers() if found is not None and f.takes_past(found)]
     past = [e.order.platform_id for e in bulk if found is not None and found.past_at(e.order.created_at)]
     taken = history_bulk_past.taken(session, store, takers, past, now)  # the others go to the followers, one by one

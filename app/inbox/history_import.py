@@ -33,6 +33,7 @@ from app.extensions import db
 from app.inbox.history_apply import CHUNK
 from app.inbox.history_bulk import chunk_size, enabled
 from app.inbox.history_bulk_customers import apply_chunk
+from app.inbox.history_bulk_settle import settle_phase
 from app.inbox.history_prefetch import prefetched
 from app.inbox.history_sources import Chunk, Reading, Waiting, shopify_chunks, woo_chunks
 from app.platform.jobs import job_app
@@ -163,6 +164,7 @@ def _run(
                     apply_chunk(session, store_id, kind, chunk.documents, chunk.cursor)
                     renew()
                     on_progress(_row(session, store_id))
+        settle_phase(session, store_id)  # what the past chunks deferred, committed before the import is done
         row = _row(session, store_id)
         row.phase, row.status, row.finished_at = "finished", "done", utcnow()
     except Waiting:

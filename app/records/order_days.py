@@ -18,7 +18,8 @@ the single path, the inbox batch, the history import and the commands alike):
 - the orders derived (order_derived.derive_order: every snapshot, refund and parcel, both paths) and deleted mark
   their own day;
 - each marked day is recounted from the orders of that day (an index range of the day's orders).
-`rebuild` recomputes a whole store (the migration, tests, `flask stores rebuild-rollup`); the tests compare it
+`rebuild` recomputes a whole store (the migration, tests, `flask stores rebuild-rollup`, and the end of a history
+import's orders' phase whose past chunks left it: inbox/history_bulk_settle.py); the tests compare it
 with what the writes left (tests/records/test_order_days.py).
 """
 
@@ -79,11 +80,7 @@ def settle(session: Session) -> None:
 def rebuild(session: Session, store_id: int) -> None:
     """The store's chains and rollup from scratch."""
     session.flush()
-    customers = session.scalars(
-        select(Order.customer_id).where(Order.store_id == store_id, Order.customer_id.is_not(None)).distinct()
-    ).all()
-    for chunk in chunks(sorted(customers), 5000):
-        _relink(session, [store_id], chunk)
+    _relink(session, [store_id], None)  # every customer's chain: one window over the store's orders
     session.execute(delete(OrderDay).where(OrderDay.store_id == store_id))
     first, last = session.execute(
         select(func.min(Order.placed_at), func.max(Order.placed_at)).where(Order.store_id == store_id)
@@ -96,8 +93,9 @@ def _standing(order: Any) -> Any:
     return and_(order.cancelled_at.is_(None), order.deleted_at.is_(None))
 
 
-def _relink(session: Session, store_ids: Sequence[int], customer_ids: Sequence[int]) -> set[date]:
-    """The chains of these customers' orders; the days of the orders whose links changed.
+def _relink(session: Session, store_ids: Sequence[int], customer_ids: Sequence[int] | None) -> set[date]:
+    """The chains of these customers' orders (None: every customer of the stores, for `rebuild`); the days of the
+    orders whose links changed.
 
     One UPDATE (it was three: clear the links of orders that do not stand, set changed previous links, set changed
     next links): it runs once per store part of every inbox batch, and at 1,000 stores a part holds one to three
@@ -119,7 +117,9 @@ def _relink(session: Session, store_ids: Sequence[int], customer_ids: Sequence[i
         )
         .where(
             in_keys(session, Order.store_id, store_ids),
-            in_keys(session, Order.customer_id, customer_ids),
+            in_keys(session, Order.customer_id, customer_ids)
+            if customer_ids is not None
+            else Order.customer_id.is_not(None),
             or_(stands, Order.prev_placed_at.is_not(None), Order.next_placed_at.is_not(None)),
         )
         .subquery()

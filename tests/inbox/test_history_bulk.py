@@ -10,6 +10,7 @@ fulfilments and ledger rows, with the customers named by their platform id or e-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -23,7 +24,8 @@ from app.inbox.history_import import run
 from app.inbox.history_import import start as set_up
 from app.loyalty.models import PointsLedger
 from app.platform.types import utcnow
-from app.records.models import Customer, Fulfillment, Order, OrderRefund
+from app.records.history import history_import
+from app.records.models import Customer, Fulfillment, Order, OrderDay, OrderRefund
 from app.stores.models import Store
 from tests.helpers import SHOP, add_store, dumps, process_all, shopify_headers, shopify_standin
 from tests.inbox.history import PAST, crash_inside_the_second_chunk, gql_customer, gql_order, rest_order, stamp
@@ -108,7 +110,45 @@ def records(store_id: int) -> dict[str, list[tuple]]:
     return out
 
 
-def _import(app, server, monkeypatch, domain: str, *, bulk: bool) -> int:
+def _webhook_mid_import(app, client, domain: str, order: dict[str, Any], when: str) -> Callable[[Any], None]:
+    """After the orders' first chunk: a webhook for an imported order (newer than the import's snapshot, a new
+    total) goes the normal way; its customer's totals are then recomputed from the rows, imported orders included."""
+    sent: list[int] = []
+
+    def on_progress(row: Any) -> None:
+        if sent or row.phase != "orders" or not row.orders_done:
+            return
+        sent.append(1)
+        newer = {**order, "updatedAt": when}
+        newer["totalPriceSet"] = newer["subtotalPriceSet"] = {"shopMoney": {"amount": "77.00", "currencyCode": "EUR"}}
+        body = dumps(rest_order(newer))
+        client.post("/webhooks/shopify", data=body, headers=shopify_headers("orders/updated", body, shop=domain))
+        process_all(app)
+        pid, store_id = order["customer"]["id"].rsplit("/", 1)[1], row.store_id
+        customer = db.session.scalar(select(Customer).where(Customer.store_id == store_id, Customer.platform_id == pid))
+        held = db.session.scalars(select(Order).where(Order.store_id == store_id, Order.customer_id == customer.id))
+        assert customer.orders_count == len(held.all()) > 1  # exact at once, not at the phase's end
+
+    return on_progress
+
+
+def _crash_before_the_end_step(monkeypatch, store_id: int) -> None:
+    """The worker dies after the orders' last chunk, before the deferred work (history_bulk_settle.settle_phase):
+    the import stays `running` with its deferred work still marked, and the next run does it."""
+    from app.inbox import history_import as runner
+    from app.inbox.history_bulk_settle import PENDING
+
+    real = runner.settle_phase
+    monkeypatch.setattr(runner, "settle_phase", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        run(db.session, store_id)
+    db.session.rollback()
+    row = history_import(db.session, store_id)
+    assert (row.status, row.orders_done, row.cursor[PENDING]) == ("running", ORDERS, "pending")
+    monkeypatch.setattr(runner, "settle_phase", real)
+
+
+def _import(app, server, monkeypatch, domain: str, *, bulk: bool, on_progress: Any = None) -> int:
     server._access["shpat_test"] = (domain, float("inf"))
     monkeypatch.setitem(app.config, "HISTORY_BULK", bulk)
     found = db.session.scalar(select(Store).where(Store.domain == domain))
@@ -116,8 +156,18 @@ def _import(app, server, monkeypatch, domain: str, *, bulk: bool) -> int:
     db.session.commit()
     if bulk:
         crash_inside_the_second_chunk(monkeypatch, found.id, history_apply, "orders", 400)
-    assert run(db.session, found.id) == "done"
+        if on_progress is not None:  # between the chunks, while the first one's customer-level work waits
+            on_progress(history_import(db.session, found.id))
+        _crash_before_the_end_step(monkeypatch, found.id)
+    assert run(db.session, found.id, on_progress) == "done"
     return found.id
+
+
+def days(store_id: int) -> list[tuple]:
+    """The Overview's daily rollup of the store (records/order_days.py), without the store's id."""
+    db.session.expire_all()
+    columns = [c for c in OrderDay.__table__.columns if c.name not in ("id", "store_id")]
+    return sorted(tuple(row) for row in db.session.execute(select(*columns).where(OrderDay.store_id == store_id)))
 
 
 def test_the_bulk_path_ends_with_the_batch_paths_records(app, ctx, client, monkeypatch, postgres):
@@ -141,11 +191,26 @@ def test_the_bulk_path_ends_with_the_batch_paths_records(app, ctx, client, monke
             body = dumps(rest_order(newer))
             client.post("/webhooks/shopify", data=body, headers=shopify_headers("orders/updated", body, shop=domain))
         process_all(app)
-        bulk_id = _import(app, server, monkeypatch, SHOP, bulk=True)
+        order, updated = orders[5], stamp(utcnow() - timedelta(hours=1))  # the same order and time, each store
+        bulk_id = _import(
+            app,
+            server,
+            monkeypatch,
+            SHOP,
+            bulk=True,
+            on_progress=_webhook_mid_import(app, client, SHOP, order, updated),
+        )
         assert sum(written) > ORDERS * 3 // 4  # most orders took the set-based statements
         assert 0 < len(resolved) < sum(written) // 3, (len(resolved), sum(written))  # most customers set-based
         done = len(written)
-        batch_id = _import(app, server, monkeypatch, OTHER, bulk=False)
+        batch_id = _import(
+            app,
+            server,
+            monkeypatch,
+            OTHER,
+            bulk=False,
+            on_progress=_webhook_mid_import(app, client, OTHER, order, updated),
+        )
         assert len(written) == done  # the other store took the batch path only
     by_bulk, by_batch = records(bulk_id), records(batch_id)
     for name in by_bulk:
@@ -156,6 +221,12 @@ def test_the_bulk_path_ends_with_the_batch_paths_records(app, ctx, client, monke
         assert (name, only_bulk) == (name, only_batch)
         assert by_bulk[name] == by_batch[name], name
     assert len(by_bulk["orders"]) == ORDERS and len(by_bulk["ledger"]) > ORDERS
+    from app.records import order_days
+
+    assert days(bulk_id) == days(batch_id) != []  # the Overview's rollup, and (records) the orders' chains
+
+    order_days.rebuild(db.session, bulk_id)  # the rule, from scratch: nothing to correct
+    assert (records(bulk_id)["orders"], days(bulk_id)) == (by_bulk["orders"], days(batch_id))
     for store_id in (bulk_id, batch_id):  # the Overview's points rollup followed the import's ledger rows, both paths
         assert points_days_rows(store_id) == ledger_recount(store_id) != {}
 
@@ -227,41 +298,3 @@ def test_the_standins_bulk_writer_writes_what_graphql_core_executes():
         assert b'"__parentId"' in written or "customers" in query
     assert shopify_bulk.selection(parse("{ orders { edges { node { ...F } } } } fragment F on Order { id }")) is None
     assert shopify_bulk.selection(parse("{ orders { edges { node { key: id } } } }")) is None
-
-
-def test_the_orders_go_in_with_their_chain_so_the_relink_rewrites_only_neighbours(app, ctx, monkeypatch, postgres):
-    """The Overview's chain (records/order_days) of a bulk chunk's new orders is written with them (history_bulk_sql.
-    STAGE_CHAIN): the relink at the commit, which stays the rule, then rewrites only the orders whose link moved
-    (each customer's last order of the chunks before), not every order a second time (bench/README.md)."""
-    from app.records import order_days
-
-    monkeypatch.setitem(app.config, "HISTORY_POLL_SECONDS", 0.01)
-    monkeypatch.setitem(app.config, "HISTORY_BULK_CHUNK", 400)
-    rewritten: list[int] = []
-    real_relink = order_days._relink
-
-    def links(store_id: int) -> set[tuple]:
-        columns = (Order.id, Order.prev_placed_at, Order.next_placed_at)
-        return {tuple(row) for row in db.session.execute(select(*columns).where(Order.store_id == store_id))}
-
-    def counting(session, store_ids, customer_ids):
-        (store_id,) = store_ids  # the import's store alone (an inbox group relinks several: inbox/batch_group.py)
-        before = links(store_id)
-        days = real_relink(session, store_ids, customer_ids)
-        rewritten.append(len(links(store_id) - before))
-        return days
-
-    monkeypatch.setattr(order_days, "_relink", counting)
-    with shopify_standin(app, monkeypatch) as server:
-        store = add_store(currency="EUR")
-        bulk = server.state(store.domain).bulk
-        bulk.customers = [gql_customer(n) for n in range(CUSTOMERS)]
-        bulk.orders = [gql_order(n, CUSTOMERS) for n in range(ORDERS)]
-        set_up(db.session, store, earn_points=False, tiers_from_past=False, enqueue_job=False)
-        db.session.commit()
-        assert run(db.session, store.id) == "done"
-    written = {row[0]: row[1:] for row in links(store.id)}
-    assert len(written) == ORDERS and sum(1 for prev, _ in written.values() if prev is not None) == ORDERS - CUSTOMERS
-    assert 0 < sum(rewritten) <= CUSTOMERS * (ORDERS // 400), rewritten  # the neighbours, not the 870 new links
-    order_days.rebuild(db.session, store.id)
-    assert {row[0]: row[1:] for row in links(store.id)} == written  # what the rule recomputes from scratch
