@@ -9,8 +9,8 @@ same connectors' parsers, is applied in one transaction under the store's lock:
    signed up), else a new row;
 2. the snapshots go to a staging table by COPY; new accounts are inserted and the rows found updated by two
    statements that spell the detail rules (inbox/history_bulk_customers_sql.py: newer-or-blank, the account's
-   profile over a guest order's, the e-mail key), and one statement names them to the listeners of customers'
-   writes (_name_written);
+   profile over a guest order's, the e-mail key), and they are named to the listeners of customers' writes
+   (records/bulk.written, _name_written);
 3. then, as the pipeline does after record-keeping, per account: a row found has its totals marked for the
    deferred refresh (a new one has no orders and is not looked up), the guards (compliance keeps an erased
    account erased) and the handlers after the followers (loyalty's signup reward, once per account by its
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, load_only
 
 from app.inbox import batch_derived, history_bulk
@@ -46,7 +46,7 @@ from app.inbox.pipeline import Handler, after, guards
 from app.platform.sql import chunks, in_keys
 from app.platform.types import utcnow
 from app.records import batch_rows, batch_scope, orders
-from app.records.bulk import writes_customers
+from app.records import bulk as bulk_names
 from app.records.customers import find_by_platform_id
 from app.records.models import Customer
 from app.records.models.customer import normalise_email, tags_text
@@ -183,12 +183,12 @@ def _write(session: Session, store: Store, bulk: list[_Account], now: datetime) 
 
 
 def _name_written(session: Session, store: Store, bulk: list[_Account]) -> list[Customer]:
-    """Name the chunk's accounts to the listeners of customers' writes (records/bulk.py: loyalty's storefront
-    balances are read by platform id, which a new account or a guest who signed up now has), by a statement that
-    writes nothing: the rows were written above. Returns their rows loaded with the platform id only, to be held
-    while the chunk is applied: the listener maps customer ids to platform ids from the session's identity map,
-    so neither this naming nor the accounts hooks' (loyalty's ledger and accounts statements) queries them again
-    (10 queries per 5,000 ids each, bench/README.md)."""
+    """Name the chunk's accounts to the listeners of customers' writes (records/bulk.py: loyalty's storefront balances
+    are read by platform id, which a new account or a guest who signed up now has): the rows were written above,
+    by the driver's statements the listeners cannot see. Returns their rows loaded with the platform id only, to
+    be held while the chunk is applied: the listener maps customer ids to platform ids from the session's
+    identity map, so neither this naming nor the accounts hooks' (loyalty's ledger and accounts statements)
+    queries them again (10 queries per 5,000 ids each, bench/README.md)."""
     ids = [a.target for a in bulk if a.target is not None]
     pids = [a.event.customer.platform_id for a in bulk if a.target is None]
     stmt = select(Customer).options(load_only(Customer.store_id, Customer.platform_id))
@@ -196,12 +196,7 @@ def _name_written(session: Session, store: Store, bulk: list[_Account]) -> list[
     for column, keys in ((Customer.id, ids), (Customer.platform_id, pids)):
         if keys:
             held += session.scalars(stmt.where(Customer.store_id == store.id, in_keys(session, column, keys))).all()
-    session.execute(
-        update(Customer)
-        .where(Customer.store_id == store.id, in_keys(session, Customer.id, []))  # no row
-        .values(updated_at=utcnow())
-        .execution_options(synchronize_session=False, **writes_customers(store.id, [c.id for c in held]))
-    )
+    bulk_names.written(session, store.id, [c.id for c in held])
     return held
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from app.loyalty import balance_cache
 from app.loyalty.models import LoyaltyAccount, PointsLedger
 from app.platform.sql import chunks
+from app.records import bulk
 from app.records.bulk import OPTION
 from app.records.models import Customer, Order
 
@@ -102,7 +103,11 @@ def _on_execute(state: ORMExecuteState) -> None:
         state.session.info[_EVERYTHING] = True  # a bulk write we cannot attribute: every copy goes
         return
     store_id, customer_ids = named
-    _pairs(state.session).update(_platform_ids(state.session, store_id, set(customer_ids)))
+    _named(state.session, store_id, set(customer_ids))
+
+
+def _named(session: Session, store_id: int, customer_ids: set[int]) -> None:
+    _pairs(session).update(_platform_ids(session, store_id, customer_ids))
 
 
 def _after_commit(session: Session) -> None:
@@ -130,3 +135,5 @@ def install() -> None:
         event.listen(Session, "do_orm_execute", _on_execute)
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _forget)
+    if _named not in bulk.LISTENERS:
+        bulk.LISTENERS.append(_named)
