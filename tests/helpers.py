@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -143,6 +144,34 @@ def process_all(app, *, fallback: bool = False) -> dict[str, int]:
     if retries and not fallback:
         raise AssertionError(f"the batch fell back to its careful pass: {[r.__dict__.get('error') for r in retries]}")
     return counts
+
+
+def drain_counting_commits(app) -> tuple[dict[str, int], int]:
+    """Drain the inbox (process_all: a fallback to the careful passes fails the test) and count the drain's own
+    commits: its claims and its transactions.
+
+    Only the commits of this thread count. While a batch runs, the lease's heartbeat renews its rows from a
+    thread and connection of its own every lease / 3 (platform/leases.kept_leased: 5 s in the tests), and each
+    renewal commits on the same engine: a drain slowed past a beat (a loaded machine) would count one more, a
+    number set by the clock, not by how the claim is cut into transactions."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    drainer = threading.get_ident()
+    commits: list[int] = []
+
+    def listener(_conn: Any) -> None:
+        if threading.get_ident() == drainer:
+            commits.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "commit", listener)
+    try:
+        return process_all(app), len(commits)
+    finally:
+        event.remove(engine, "commit", listener)
 
 
 def reset_state(app) -> None:

@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from app.demo.scenario import build_scenario, sign
 from app.extensions import db
@@ -16,7 +16,7 @@ from app.inbox.models import WebhookDelivery
 from app.loyalty.models import PointsDay, PointsLedger
 from app.records.models import Customer, Order, OrderDay
 from app.stores.models import Store
-from tests.helpers import SHOPIFY_SECRET, WOO_SECRET, add_store, process_all, reset_state
+from tests.helpers import SHOPIFY_SECRET, WOO_SECRET, add_store, drain_counting_commits, process_all, reset_state
 from tests.inbox._follower_records import follower_records
 
 # Every follower's programme on (most are off by default), so that what they create is compared too.
@@ -99,23 +99,11 @@ def _send_due(app) -> None:
     surveys.send_due(app)
 
 
-def _drain_counting_commits(app) -> tuple[dict[str, int], int]:
-    commits: list[int] = []
-    listener = lambda _conn: commits.append(1)  # noqa: E731
-    with app.app_context():
-        event.listen(db.engine, "commit", listener)
-    try:
-        return process_all(app), len(commits)  # a fallback to the careful passes fails the test (process_all)
-    finally:
-        with app.app_context():
-            event.remove(db.engine, "commit", listener)
-
-
 def test_many_stores_in_one_claim_give_the_records_of_store_by_store(app, client, monkeypatch):
     from app.inbox import batch as inbox_batch
 
     sent = _deliver(app, client)
-    counts, grouped_commits = _drain_counting_commits(app)
+    counts, grouped_commits = drain_counting_commits(app)
     assert counts == {"done": sent}
     _send_due(app)
     grouped = _records(app)
@@ -128,7 +116,7 @@ def test_many_stores_in_one_claim_give_the_records_of_store_by_store(app, client
     reset_state(app)
     monkeypatch.setattr(inbox_batch, "STORE_COST", inbox_batch.STORE_PART)  # a store per transaction, as before
     assert _deliver(app, client) == sent
-    counts, commits = _drain_counting_commits(app)
+    counts, commits = drain_counting_commits(app)
     assert counts == {"done": sent}
     _send_due(app)
     assert _records(app) == grouped

@@ -6,12 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.inbox.models import WebhookDelivery
 from app.records.models import Customer
-from tests.helpers import add_store, dumps, process_all, shopify_headers, shopify_order
+from tests.helpers import add_store, drain_counting_commits, dumps, process_all, shopify_headers, shopify_order
 
 
 def _send(client, payload: dict) -> None:
@@ -63,14 +63,9 @@ def _commits_draining(app, client, orders: int) -> int:
     """Send `orders` new orders of one store, drain the inbox (all done); the commits it took."""
     for order_id in range(5001, 5001 + orders):
         _send(client, shopify_order(order_id, total="10.00"))
-    commits: list[int] = []
-    listener = lambda _conn: commits.append(1)  # noqa: E731
-    event.listen(db.engine, "commit", listener)
-    try:
-        assert process_all(app) == {"done": orders}
-    finally:
-        event.remove(db.engine, "commit", listener)
-    return len(commits)
+    counts, commits = drain_counting_commits(app)
+    assert counts == {"done": orders}
+    return commits
 
 
 def test_one_commit_per_batch(app, client, ctx):
