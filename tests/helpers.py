@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,17 @@ def drain_counting_commits(app) -> tuple[dict[str, int], int]:
         return process_all(app), len(commits)
     finally:
         event.remove(engine, "commit", listener)
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, every: float = 0.02) -> bool:
+    """Whether `predicate` became true within `timeout` seconds: a test waits for what a thread or a process does,
+    not for a fixed time it is assumed to take (a loaded machine takes longer)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every)
+    return True
 
 
 def reset_state(app) -> None:
