@@ -198,7 +198,9 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     bases = [Backends(args.database_url, args.redis_url) for _ in range(2)]  # killed and resumed; uninterrupted
     logs = Path(tempfile.mkdtemp(prefix="ppe-history-kill-"))
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-ins' request lines
-    with standins(args.orders, customers, args.platforms, apart=not args.standins_inline) as (shopify, site):
+    with standins(
+        args.orders, customers, args.platforms, apart=not args.standins_inline, bulk_files=args.bulk_files
+    ) as (shopify, site):
         pair = []
         try:
             for backends in bases:

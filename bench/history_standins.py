@@ -4,6 +4,8 @@ a Shopify bulk file and a WooCommerce store's REST pages, made when asked for, s
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import signal
@@ -14,12 +16,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
+
+#: Where the Shopify stand-in's bulk files are kept between runs, named by what they hold (`_prepared`).
+CACHE = Path(tempfile.gettempdir()) / "ppe-bench-bulk-files"
+#: The generators and the writer: a file made by other code than today's is made again.
+_MAKERS = ("tests/inbox/history.py", "tests/standins/shopify_bulk.py", "connectors/shopify_history.py")
 
 
 @contextmanager
 def standins(
-    orders: int, customers: int, platforms: str = "shopify,woocommerce", *, apart: bool = True, page_seconds: float = 0
+    orders: int,
+    customers: int,
+    platforms: str = "shopify,woocommerce",
+    *,
+    apart: bool = True,
+    page_seconds: float = 0,
+    bulk_files: str = "before",
+    made: dict[str, Any] | None = None,
 ) -> Iterator[tuple[Any, Any]]:
     """The Shopify stand-in (its bulk query's data) and a WooCommerce stand-in site (its REST pages), each with
     the generated history (tests/inbox/history.py) when its platform is in `platforms`, made when asked for: a
@@ -32,14 +47,21 @@ def standins(
     their own; otherwise in threads of this one, as before 2026-12-07's second session, where their work (making
     and encoding the pages, writing the file) shares this process's GIL with the import it serves.
     `page_seconds`: how long the WooCommerce site takes over a page beyond its own work (a real store's PHP and
-    MySQL: 0.3-1 s a page of 100 orders), slept, so no core is used."""
+    MySQL: 0.3-1 s a page of 100 orders), slept, so no core is used.
+    `bulk_files`: "before" makes the Shopify bulk files of the import's two queries (connectors/shopify_history.py)
+    here, before the caller's timed window, or takes them from CACHE when the same ones were made before
+    (`made` gets, per query, the seconds it took, or "cached"); the operations then serve them as made
+    (tests/standins/shopify_bulk.prepare): still asked for by bulkOperationRunQuery, polled, downloaded over HTTP.
+    "during" writes each file while its operation runs, as the bench did until 2026-12-07's night: inside the window."""
     from tests.helpers import SHOP
     from tests.inbox.history import PAST, gql_customer, gql_order, woo_customer, woo_order
     from tests.standins.generated import Generated
     from tests.standins.shopify import StandInServer, StandInShopify, admin_schema
     from tests.standins.woocommerce import WooStandin
 
-    when = min(PAST, datetime.now(UTC) - timedelta(days=1, minutes=orders))
+    # From midnight, not now: the same history all day, so its bulk files can be cached.
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    when = min(PAST, today - timedelta(days=1, minutes=orders))
     shop_n, woo_n = (orders if name in platforms else 0 for name in ("shopify", "woocommerce"))
     # Customers by the platform chosen, not by its orders: a store with customers and no order yet has them.
     shop_c, woo_c = (customers if name in platforms else 0 for name in ("shopify", "woocommerce"))
@@ -52,6 +74,10 @@ def standins(
     bulk.spool = spool
     bulk.customers = Generated(shop_c, gql_customer)
     bulk.orders = Generated(shop_n, partial(gql_order, customers=customers, when=when))
+    if bulk_files == "before" and "shopify" in platforms:
+        for kind, seconds in _prepared(bulk, admin_schema(), (orders, customers, when.isoformat())).items():
+            if made is not None:
+                made[kind] = seconds
     site = WooStandin()
     site.keys["ck_test"] = {"secret": "cs_test", "permissions": "read_write", "key_id": 1}
     site.customers = Generated(woo_c, woo_customer)
@@ -62,6 +88,34 @@ def standins(
             yield shopify, site
     finally:
         shutil.rmtree(spool, ignore_errors=True)
+
+
+def _prepared(bulk: Any, schema: Any, made_by: tuple[Any, ...]) -> dict[str, float | str]:
+    """Each of the import's bulk queries' files prepared on `bulk`: taken from CACHE when a file of the same
+    query, records and makers is there, else made into it (the seconds it took). A file is renamed into place
+    once whole, so an interrupted run leaves none half made."""
+    from connectors.shopify_history import QUERIES
+    from tests.standins.shopify_bulk import Prepared, prepare
+
+    root = Path(__file__).resolve().parent.parent
+    makers = hashlib.sha256(b"".join((root / name).read_bytes() for name in _MAKERS)).hexdigest()
+    CACHE.mkdir(exist_ok=True)
+    out: dict[str, float | str] = {}
+    for kind, query in QUERIES.items():
+        key = hashlib.sha256(json.dumps([query, *made_by, makers]).encode()).hexdigest()[:24]
+        path, counts = CACHE / f"{kind}-{key}.jsonl", CACHE / f"{kind}-{key}.json"
+        if path.exists() and counts.exists():
+            objects, roots = json.loads(counts.read_text())
+            bulk.prepared[query] = Prepared(path, objects, roots)
+            out[kind] = "cached"
+            continue
+        started = time.perf_counter()
+        fresh = prepare(bulk, schema, query, str(CACHE))
+        fresh.path.rename(path)
+        counts.write_text(json.dumps([fresh.objects, fresh.roots]))
+        bulk.prepared[query] = Prepared(path, fresh.objects, fresh.roots)
+        out[kind] = round(time.perf_counter() - started, 2)
+    return out
 
 
 @contextmanager

@@ -84,14 +84,12 @@ def test_bulk_file_written_from_generated_records_is_the_built_ones(tmp_path):
     from graphql import parse
 
     from connectors.shopify_history import ORDERS_QUERY  # the import's own query
-    from tests.standins.shopify_bulk import BulkState
 
     compiled = selection(parse(ORDERS_QUERY))
     assert compiled is not None
     built = {"orders": [gql_order(n, CUSTOMERS) for n in range(ORDERS)], "customers": []}
     made = {"orders": Generated(ORDERS, partial(gql_order, customers=CUSTOMERS)), "customers": []}
-    state = BulkState(spool=str(tmp_path))
-    path, lines = _write(state, project(made, compiled))
+    path, lines = _write(str(tmp_path), project(made, compiled))
     want = [line + b"\n" for line in project(built, compiled)]
     assert (path.read_bytes(), lines) == (b"".join(want), len(want))
     assert lines > ORDERS  # the orders' nested connections on lines of their own

@@ -86,6 +86,22 @@ def test_counts_match_and_the_past_sends_nothing(app, shop, monkeypatch, prefetc
     assert all(o.delivered_at is not None for o in db.session.scalars(select(Order)))
 
 
+def test_files_prepared_beforehand_are_served_through_the_same_operations(shop, tmp_path):
+    """The bench makes its bulk files before its timed window (bench/history_standins.py): an operation for a
+    prepared query serves that file as made, through the same mutation, polls and download, and leaves it."""
+    from tests.standins.shopify_bulk import prepare
+
+    store, server = shop
+    bulk = server.state(store.domain).bulk
+    made = [prepare(bulk, admin_schema(), QUERIES[kind], str(tmp_path)) for kind in ("customers", "orders")]
+    bulk.customers, bulk.orders = [], []  # nothing left to make a file from: only the prepared ones can serve
+    start(store)
+    assert run(db.session, store.id) == "done"
+    assert (counts(store.id)["customers"], counts(store.id)["orders"]) == (CUSTOMERS, ORDERS)
+    assert server.calls["bulkOperationRunQuery"] == 2 and all(m.path.exists() for m in made)
+    assert made[1].roots == ORDERS and made[1].objects > ORDERS  # line items on lines of their own
+
+
 def test_points_for_the_past_only_when_chosen_marked_imported(shop):
     store, _ = shop
     start(store, points=True)

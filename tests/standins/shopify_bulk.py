@@ -15,7 +15,9 @@ directives, __typename) is executed by graphql-core as before, so the stand-in n
 line by line and served from there in pieces (a million orders' file is ~2 GB; the held records may be a
 `Generated` list, made as the file is written: tests/standins/generated.py). An empty result has no file
 (url null), as Shopify answers. Every inner query is kept in `queries`; `expire_files` makes the file URL answer
-403, as an expired signed URL does.
+403, as an expired signed URL does. `prepared` holds files made before their operation was asked for, by inner
+query (`prepare`: the bench's bulk files, made and cached before its timed window, bench/history_standins.py): an
+operation for such a query serves that file as made, through the same CREATED, RUNNING, COMPLETED and URL.
 """
 
 from __future__ import annotations
@@ -36,6 +38,15 @@ from graphql import DocumentNode, FieldNode, GraphQLSchema, OperationDefinitionN
 BULK_FIELDS = ("bulkOperationRunQuery", "bulkOperation", "currentBulkOperation")
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A result file made before its operation was asked for (`prepare`); never removed by the stand-in."""
+
+    path: Path
+    objects: int  # lines
+    roots: int  # top-level objects
+
+
 @dataclass
 class BulkState:
     customers: Sequence[dict[str, Any]] = field(default_factory=list)  # a list, or a Generated one
@@ -44,6 +55,7 @@ class BulkState:
     files: dict[str, Path] = field(default_factory=dict)
     spool: str | None = None  # the directory the files are written to (None: the system's temporary one)
     queries: list[str] = field(default_factory=list)
+    prepared: dict[str, Prepared] = field(default_factory=dict)  # inner query: its file, made beforehand
     polls_running: int = 1
     expire_files: bool = False
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -172,21 +184,12 @@ def bulk_roots(state: BulkState, schema: GraphQLSchema, file_url: Any) -> dict[s
         state.operations[gid] = op
 
         def work() -> None:  # in the background, as Shopify runs it: the mutation answers at once
-            compiled = selection(document)
-            if compiled is not None:
-                held = {"customers": state.customers, "orders": state.orders}
-                lines: Iterable[bytes] = project(held, compiled)
-                roots, errors = sum(len(held.get(name) or []) for name, _, _ in compiled), None
+            made = state.prepared.get(query)
+            if made is not None:
+                path, written, roots, errors = made.path, made.objects, made.roots, None
             else:
-                roots_value = {
-                    "customers": _connection(state.customers),
-                    "orders": _connection([_held(o) for o in state.orders]),
-                }
-                result = execute(schema, document, root_value=roots_value)
-                data = result.data or {}
-                lines, errors = jsonl(data).splitlines(), result.errors
-                roots = sum(len(_nodes(v)) for v in data.values() if _is_connection(v))
-            path, written = _write(state, lines)
+                path, written, roots, errors = _made(state, schema, document)
+                path = _owned(state, path)
             state.files[str(number)] = path
             op["rootObjectCount"] = roots
             op["objectCount"] = written
@@ -223,21 +226,57 @@ def bulk_roots(state: BulkState, schema: GraphQLSchema, file_url: Any) -> dict[s
     return {"bulkOperationRunQuery": run_query, "bulkOperation": operation, "currentBulkOperation": current}
 
 
+def _made(
+    state: BulkState, schema: GraphQLSchema, document: DocumentNode, directory: str | None = None
+) -> tuple[Path, int, int, Any]:
+    """The query's result file over the state's records: (its path, lines, top-level objects, errors)."""
+    compiled = selection(document)
+    if compiled is not None:
+        held = {"customers": state.customers, "orders": state.orders}
+        lines: Iterable[bytes] = project(held, compiled)
+        roots, errors = sum(len(held.get(name) or []) for name, _, _ in compiled), None
+    else:
+        roots_value = {
+            "customers": _connection(state.customers),
+            "orders": _connection([_held(o) for o in state.orders]),
+        }
+        result = execute(schema, document, root_value=roots_value)
+        data = result.data or {}
+        lines, errors = jsonl(data).splitlines(), result.errors
+        roots = sum(len(_nodes(v)) for v in data.values() if _is_connection(v))
+    path, written = _write(state.spool if directory is None else directory, lines)
+    return path, written, roots, errors
+
+
+def prepare(state: BulkState, schema: GraphQLSchema, query: str, directory: str) -> Prepared:
+    """The inner query's result file over the state's records, written into `directory` now and kept there (the
+    caller owns it), to be served as made when an operation asks for this query."""
+    path, written, roots, errors = _made(state, schema, parse(query), directory)
+    if errors:
+        raise ValueError(f"bulk query failed: {errors}")
+    state.prepared[query] = Prepared(path, written, roots)
+    return state.prepared[query]
+
+
 def _refused(message: str) -> dict[str, Any]:
     return {"bulkOperation": None, "userErrors": [{"field": ["query"], "message": message}]}
 
 
-def _write(state: BulkState, lines: Iterable[bytes]) -> tuple[Path, int]:
-    """The lines written to a file of their own as they come: (its path, how many lines). The file goes with the
-    state (or the process: the bench spools into a directory it removes)."""
-    handle, name = tempfile.mkstemp(prefix="standin-bulk-", suffix=".jsonl", dir=state.spool)
+def _write(directory: str | None, lines: Iterable[bytes]) -> tuple[Path, int]:
+    """The lines written to a file of their own as they come: (its path, how many lines)."""
+    handle, name = tempfile.mkstemp(prefix="standin-bulk-", suffix=".jsonl", dir=directory)
     written = 0
     with os.fdopen(handle, "wb", buffering=1 << 20) as out:
         for line in lines:
             out.write(line + b"\n")
             written += 1
-    weakref.finalize(state, _remove, name)
     return Path(name), written
+
+
+def _owned(state: BulkState, path: Path) -> Path:
+    """The file goes with the state (or the process: the bench spools into a directory it removes)."""
+    weakref.finalize(state, _remove, str(path))
+    return path
 
 
 def _remove(name: str) -> None:
