@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -78,7 +79,7 @@ def standins(
         for kind, seconds in _prepared(bulk, admin_schema(), (orders, customers, when.isoformat())).items():
             if made is not None:
                 made[kind] = seconds
-    site = WooStandin()
+    site = WooStandin(keep_alive=True)  # a store's web server keeps the import's connections open
     site.keys["ck_test"] = {"secret": "cs_test", "permissions": "read_write", "key_id": 1}
     site.customers = Generated(woo_c, woo_customer)
     site.orders = Generated(woo_n, partial(woo_order, customers=customers, when=when))
@@ -132,6 +133,8 @@ def _serving(servers: list[Any], *, apart: bool) -> Iterator[None]:
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the stand-ins' process: serves until killed, or until the bench is gone
+        # A line per request (10,000 pages at a million orders) is the store's log, not the bench's output.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         try:
             for server in servers:
                 threading.Thread(target=server.serve_forever, daemon=True).start()

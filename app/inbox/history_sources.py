@@ -5,7 +5,8 @@
   its file is read a root object at a time, skipping the objects the cursor says are done.
 - WooCommerce (connectors/woocommerce_history.py): pages of 100, oldest id first, five pages to a chunk (fifty on
   the bulk path); the cursor is the last page applied. Several pages are requested at once (`pages_in_flight`,
-  HISTORY_WOO_PAGES_IN_FLIGHT) and applied in page order.
+  HISTORY_WOO_PAGES_IN_FLIGHT), up to a chunk's pages read ahead while a chunk is applied, and applied in page
+  order.
 Both retry what the platform asks to be retried (429 after its Retry-After, 5xx and timeouts with backoff)
 a few times before the import stops as `failed`, to be resumed from its cursor.
 """
@@ -24,7 +25,7 @@ from app.inbox.history_apply import CHUNK, Document
 from connectors import shopify_bulk, shopify_history, woocommerce_history
 from connectors.exceptions import RateLimited, StoreUnavailable
 from connectors.shopify_admin import AdminClient
-from connectors.woocommerce_admin import WooAdminClient
+from connectors.woocommerce_admin import PER_PAGE, WooAdminClient
 
 T = TypeVar("T")
 TRIES = 6
@@ -117,11 +118,14 @@ def shopify_chunks(client: AdminClient, kind: str, reading: Reading) -> Iterator
 
 def woo_chunks(client: WooAdminClient, kind: str, reading: Reading) -> Iterator[Chunk]:
     """Pages in the store's order, up to `reading.pages_in_flight` of them requested at once (a store answers a page
-    of 100 orders in 0.3-1 s: one at a time, the import waits on it), over kept-alive connections. They are
+    of 100 orders in 0.3-1 s: one at a time, the import waits on it), over kept-alive connections. Up to a chunk's
+    pages are asked for ahead (queued behind those in flight), so the next chunk's pages travel and are decoded
+    while this one is applied (the runner then mostly waits on the database) rather than after it. They are
     consumed and chunked in page order whatever order they arrive in, so a chunk's cursor is still the last page
     it holds; a page that fails (a 429, a 5xx) is retried on its own thread while the others travel."""
     page = int(reading.cursor.get("page") or 0)
     width = max(1, reading.pages_in_flight)
+    ahead_pages = max(width, -(-reading.chunk // PER_PAGE))  # a chunk's pages
     documents: list[Document] = []
     session = client.session(width)
 
@@ -140,7 +144,7 @@ def woo_chunks(client: WooAdminClient, kind: str, reading: Reading) -> Iterator[
             last = not current.items or (current.total_pages is not None and page + 1 >= current.total_pages)
             if not last:  # the next pages travel while this one is parsed and chunks are applied
                 known = current.total_pages if current.total_pages is not None else page + 2
-                while len(ahead) < width and asked < known:
+                while len(ahead) < ahead_pages and asked < known:
                     asked += 1
                     ahead.append(pool.submit(fetch, asked))
             if current.items:

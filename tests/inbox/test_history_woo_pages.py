@@ -115,3 +115,32 @@ def test_a_kill_between_pages_in_flight_resumes_after_the_last_page_applied(
     found = counts(store.id)
     assert (found["orders"], found["ledger"]) == (ORDERS, ORDERS + found["refunds"])  # no points twice
     assert history_import(db.session, store.id).orders_done == ORDERS
+
+
+def test_the_next_chunks_pages_are_read_while_a_chunk_is_applied(app, site, monkeypatch, pages_read):
+    """Pages are asked for up to a chunk ahead, not only the few in flight: while the first orders' chunk (pages
+    1-5) is applied, the second chunk's pages (6-10) are read, so the runner finds them decoded when it is done."""
+    import threading
+
+    from app.inbox import history_import as module
+
+    store, _ = site
+    monkeypatch.setitem(app.config, "HISTORY_WOO_PAGES_IN_FLIGHT", 2)
+    real, seen, tenth = module.apply_chunk, [], threading.Event()
+
+    def reading(client, kind, page, session=None, read=woocommerce_history.read_page):
+        answer = read(client, kind, page, session)
+        if (kind, page) == ("orders", 10):
+            tenth.set()
+        return answer
+
+    def apply(session, store_id, kind, documents, cursor):
+        if kind == "orders" and cursor == {"page": 5}:  # not a timing: page 10 comes, or never does without it
+            seen.append(tenth.wait(timeout=10))
+        return real(session, store_id, kind, documents, cursor)
+
+    monkeypatch.setattr(woocommerce_history, "read_page", reading)
+    monkeypatch.setattr(module, "apply_chunk", apply)
+    assert run(db.session, store.id) == "done"
+    assert seen == [True]
+    assert sorted(p for k, p in pages_read if k == "orders") == list(range(1, 13))  # each page once, none past
