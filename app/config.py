@@ -148,6 +148,9 @@ class Config:
         # The history import's bulk paths on PostgreSQL (app/inbox/history_bulk*.py): on unless 0, documents per chunk.
         self.HISTORY_BULK = os.environ.get("HISTORY_BULK", "1") != "0"
         self.HISTORY_BULK_CHUNK = int(os.environ.get("HISTORY_BULK_CHUNK", 5000))
+        # Customers per transaction of the end-of-phase step (app/inbox/history_bulk_settle.py): the store's lock is
+        # held for one batch's totals and chains, so webhooks wait about as long as for a chunk.
+        self.HISTORY_SETTLE_BATCH = int(os.environ.get("HISTORY_SETTLE_BATCH", 5000))
         # 1: the next chunk read and parsed on a thread while one is applied (app/inbox/history_prefetch.py). Off by
         # default: measured no faster here (bench/README.md, "The import's own code made lighter").
         self.HISTORY_PREFETCH = os.environ.get("HISTORY_PREFETCH", "0") == "1"

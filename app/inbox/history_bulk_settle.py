@@ -11,15 +11,21 @@ leaves the totals, the chains and the daily rollup to `settle_phase`. A chunk wi
 per-chunk work, so its customers' totals and chains are exact when followers act; so do the webhooks (their
 customers' totals and chains recomputed from the rows, the imported ones included).
 
-Crash safety: the flag is written in the chunk's transaction; `settle_phase` runs in its own transaction under the
-store's lock and clears the flag in it. A crash before it leaves the flag, the import `running`, and the resumed
-run does it (it is computed from the rows: idempotent). docs/history-import.md, "What readers see during an import".
+Crash safety: the flag is written in the chunk's transaction; `settle_phase` runs in transactions of its own under
+the store's lock and clears the flag in its last. A crash before that leaves the flag, the import `running`, and
+the resumed run does it all again (it is computed from the rows: idempotent; a batch already done writes nothing).
+docs/history-import.md, "What readers see during an import".
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
+from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.inbox import history_bulk_sql as sql
@@ -27,7 +33,10 @@ from app.platform.locks import lock_store
 from app.platform.types import utcnow
 from app.records import order_days
 from app.records.history import history_import
+from app.records.models import Customer
 from app.stores.models import Store
+
+log = logging.getLogger(__name__)
 
 #: The import's cursor key while customer-level work waits for the end of the orders' phase.
 PENDING = "settle"
@@ -43,29 +52,73 @@ def defer(session: Session, store_id: int) -> None:
         session.flush()  # before any expire_all of the chunk discards it
 
 
-def settle_phase(session: Session, store_id: int) -> bool:
-    """The deferred work, if any: the store's customers' totals in one statement, then its chains and rollup
-    (order_days.rebuild: one window over the store's orders, every day recounted), and the flag cleared, in one
-    transaction under the store's lock, committed. Whether there was any."""
-    row = history_import(session, store_id)
-    if row is None or not row.cursor.get(PENDING):
+def settle_phase(session: Session, store_id: int, renew: Callable[[], Any] = lambda: None) -> bool:
+    """The deferred work, if any, committed; whether there was any. The store's customers a batch at a time
+    (HISTORY_SETTLE_BATCH, by id), each batch in its own transaction under the store's lock: their totals in one
+    statement, their chains (order_days.relink: one window over their orders); then, under the lock again, every
+    day of the rollup recounted and the flag cleared. `renew`: the runner's lease, between batches.
+
+    Why batches: done in one transaction, the relink of every order of the store held the lock, and every webhook
+    of the store with it, for ~40 s at a million orders (bench/README.md, "The end step in batches"). Between two
+    batches a webhook recomputes its customers' totals and chains from the rows as always, so each customer ends
+    exact whichever comes last; a customer created meanwhile has a higher id than those done, and the last batch
+    reads the ids under the lock. The days are recounted last, once every chain is final."""
+    if not _pending(session, store_id):
         return False
+    after, size = 0, int(current_app.config.get("HISTORY_SETTLE_BATCH", 5000))
+    held: list[float] = []  # seconds under the lock, per transaction (the log line below; bench/README.md)
+    while True:
+        started = time.monotonic()
+        store = _locked_store(session, store_id)
+        if not _pending(session, store_id):  # another runner did it meanwhile
+            session.commit()
+            return True
+        ids = list(
+            session.scalars(
+                select(Customer.id)
+                .where(Customer.store_id == store_id, Customer.id > after)
+                .order_by(Customer.id)
+                .limit(size)
+            )
+        )
+        if not ids:
+            break  # the lock still held: the days and the flag below
+        driver: Any = session.connection().connection.driver_connection  # psycopg 3, in the session's transaction
+        params = {"store": store_id, "now": utcnow(), "currency": store.currency, "ids": ids}
+        driver.cursor().execute(sql.SETTLE_TOTALS, params)
+        session.expire_all()  # the customers' totals were written behind the ORM's back
+        order_days.relink(session, store_id, ids)
+        session.commit()
+        held.append(time.monotonic() - started)
+        renew()
+        after = ids[-1]
+    order_days.recount_store(session, store_id)
+    row = history_import(session, store_id)
+    if row is None:
+        raise LookupError("import gone")
+    row.cursor = {key: value for key, value in row.cursor.items() if key != PENDING}
+    session.commit()
+    held.append(time.monotonic() - started)
+    log.info(
+        "history.settled",
+        extra={"store_id": store_id, "batches": len(held), "held": round(sum(held), 2), "longest": round(max(held), 2)},
+    )
+    return True
+
+
+def _pending(session: Session, store_id: int) -> bool:
+    row = history_import(session, store_id)
+    if row is not None:
+        session.expire(row)  # read anew: under the lock, another runner's commit shows
+        row = history_import(session, store_id)
+    return row is not None and bool(row.cursor.get(PENDING))
+
+
+def _locked_store(session: Session, store_id: int) -> Store:
+    """The store, under its lock and re-read after it (as history_bulk.locked_store, which imports this module)."""
     store = session.get(Store, store_id)
     if store is None:
         raise LookupError("store gone")
     lock_store(session, store_id)
     session.refresh(store)
-    session.expire(row)
-    row = history_import(session, store_id)  # read under the lock
-    if row is not None and row.cursor.get(PENDING):
-        driver: Any = session.connection().connection.driver_connection  # psycopg 3, in the session's transaction
-        params = {"store": store_id, "now": utcnow(), "currency": store.currency}
-        driver.cursor().execute(sql.SETTLE_TOTALS, params)
-        session.expire_all()  # the customers' totals were written behind the ORM's back
-        order_days.rebuild(session, store_id)
-        row = history_import(session, store_id)
-        if row is None:
-            raise LookupError("import gone")
-        row.cursor = {key: value for key, value in row.cursor.items() if key != PENDING}
-    session.commit()
-    return True
+    return store

@@ -217,16 +217,16 @@ WHERE c.store_id = %(store)s AND c.id = ANY(%(ids)s)
   AND NOT EXISTS (SELECT 1 FROM hist_totals t WHERE t.customer_id = c.id)
 """
 
-#: The end of an orders' phase whose past chunks deferred the customers' totals (history_bulk.settle_phase): the
-#: same rule (STAGE_TOTALS, CUSTOMER_TOTALS and CUSTOMER_NO_ORDERS) for every customer of the store at once, from the
-#: rows, in one statement; a customer whose totals already agree (a webhook recomputed them, or the import never
-#: touched them) is not written. json has no equality: compared as jsonb.
+#: The end of an orders' phase whose past chunks deferred the customers' totals (history_bulk_settle.settle_phase):
+#: the same rule (STAGE_TOTALS, CUSTOMER_TOTALS and CUSTOMER_NO_ORDERS) for a batch of the store's customers (`ids`)
+#: at once, from the rows, in one statement; a customer whose totals already agree (a webhook recomputed them, or
+#: the import never touched them) is not written. json has no equality: compared as jsonb.
 SETTLE_TOTALS = f"""
 WITH cur AS (SELECT customer_id, currency, count(*) AS n, bool_or(cancelled_at IS NULL) AS stands,
           sum(total_price - refunded_amount) FILTER (WHERE cancelled_at IS NULL) AS spent,
           sum(refunded_amount) FILTER (WHERE cancelled_at IS NULL) AS refunded,
           min(placed_at) AS first_at, max(placed_at) AS last_at
-        FROM orders WHERE store_id = %(store)s AND customer_id IS NOT NULL AND deleted_at IS NULL
+        FROM orders WHERE store_id = %(store)s AND customer_id = ANY(%(ids)s) AND deleted_at IS NULL
         GROUP BY customer_id, currency),
 t AS (SELECT customer_id, sum(n) AS n, min(first_at) AS first_at, max(last_at) AS last_at,
         (array_agg(currency ORDER BY {_RANK}))[1] AS currency, (array_agg(spent ORDER BY {_RANK}))[1] AS spent,
@@ -236,11 +236,11 @@ t AS (SELECT customer_id, sum(n) AS n, min(first_at) AS first_at, max(last_at) A
 x AS (SELECT k.id, COALESCE(t.n, 0) AS n, COALESCE(t.currency, k.currency, %(currency)s) AS currency,
         COALESCE(t.spent, 0) AS spent, COALESCE(t.refunded, 0) AS refunded,
         COALESCE(t.by_cur, '{{}}'::json) AS by_cur, t.first_at, t.last_at
-      FROM customers k LEFT JOIN t ON t.customer_id = k.id WHERE k.store_id = %(store)s)
+      FROM customers k LEFT JOIN t ON t.customer_id = k.id WHERE k.store_id = %(store)s AND k.id = ANY(%(ids)s))
 UPDATE customers c SET orders_count = x.n, currency = x.currency, total_spent = x.spent,
   total_refunded = x.refunded, spent_by_currency = x.by_cur, first_order_at = x.first_at,
   last_order_at = x.last_at, updated_at = %(now)s
-FROM x WHERE c.store_id = %(store)s AND c.id = x.id
+FROM x WHERE c.store_id = %(store)s AND c.id = ANY(%(ids)s) AND c.id = x.id
   AND (c.orders_count, c.currency, c.total_spent, c.total_refunded, c.spent_by_currency::jsonb, c.first_order_at,
        c.last_order_at)
   IS DISTINCT FROM (x.n, x.currency, x.spent, x.refunded, x.by_cur::jsonb, x.first_at, x.last_at)

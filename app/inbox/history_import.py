@@ -164,7 +164,7 @@ def _run(
                     apply_chunk(session, store_id, kind, chunk.documents, chunk.cursor)
                     renew()
                     on_progress(_row(session, store_id))
-        settle_phase(session, store_id)  # what the past chunks deferred, committed before the import is done
+        settle_phase(session, store_id, renew)  # what the past chunks deferred, committed before the import is done
         row = _row(session, store_id)
         row.phase, row.status, row.finished_at = "finished", "done", utcnow()
     except Waiting:

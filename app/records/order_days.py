@@ -18,9 +18,10 @@ the single path, the inbox batch, the history import and the commands alike):
 - the orders derived (order_derived.derive_order: every snapshot, refund and parcel, both paths) and deleted mark
   their own day;
 - each marked day is recounted from the orders of that day (an index range of the day's orders).
-`rebuild` recomputes a whole store (the migration, tests, `flask stores rebuild-rollup`, and the end of a history
-import's orders' phase whose past chunks left it: inbox/history_bulk_settle.py); the tests compare it
-with what the writes left (tests/records/test_order_days.py).
+`rebuild` recomputes a whole store (the migration, tests, `flask stores rebuild-rollup`); the end of a history
+import's orders' phase whose past chunks left it does the same in parts (`relink` per batch of customers, then
+`recount_store`: inbox/history_bulk_settle.py); the tests compare both with what the writes left
+(tests/records/test_order_days.py, tests/inbox/test_history_bulk_chains.py).
 """
 
 from __future__ import annotations
@@ -81,6 +82,19 @@ def rebuild(session: Session, store_id: int) -> None:
     """The store's chains and rollup from scratch."""
     session.flush()
     _relink(session, [store_id], None)  # every customer's chain: one window over the store's orders
+    recount_store(session, store_id)
+
+
+def relink(session: Session, store_id: int, customer_ids: Sequence[int]) -> None:
+    """These customers' chains, now (the end of a history import's orders' phase, a batch of customers at a time:
+    inbox/history_bulk_settle.py); their days are left to the caller, who recounts the store's."""
+    session.flush()
+    _relink(session, [store_id], customer_ids)
+
+
+def recount_store(session: Session, store_id: int) -> None:
+    """Every day of the store's rollup, from its orders as they stand."""
+    session.flush()
     session.execute(delete(OrderDay).where(OrderDay.store_id == store_id))
     first, last = session.execute(
         select(func.min(Order.placed_at), func.max(Order.placed_at)).where(Order.store_id == store_id)
