@@ -53,11 +53,15 @@ def _rss_kb() -> tuple[int, int]:
     return rss, hwm
 
 
+_LIBC: list[Any] = []  # loaded once: each ctypes.CDLL() is a few objects more that stay
+
+
 def _heap() -> str:
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallinfo2.restype = _MallInfo2
-        info = libc.mallinfo2()
+        if not _LIBC:
+            _LIBC.append(ctypes.CDLL("libc.so.6"))
+            _LIBC[0].mallinfo2.restype = _MallInfo2
+        info = _LIBC[0].mallinfo2()
     except (OSError, AttributeError):
         return "heap ?"
     mb = 1 << 20
