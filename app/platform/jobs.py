@@ -49,9 +49,9 @@ def _tune_gc() -> None:
 #: With these thresholds the oldest generation is collected after 100 collections of the middle one (about 100
 #: million net allocations), so almost never in a worker's life, and a batch's ORM objects, rows and statements
 #: that were still in flight when a middle collection ran are promoted into it, become garbage at the batch's end
-#: (cycles: refcounting does not free them) and stay: the soak's workers grew about 1 MB a minute for good
-#: (bench/README.md, "The workers' growth: the garbage the collector never reached"). So the worker makes a full
-#: collection between two jobs, when nothing of a batch is alive, at most once per FULL_COLLECTION_SECONDS.
+#: (cycles: refcounting does not free them) and stay, so the workers grew all run long (bench/README.md, "The
+#: workers' growth: the garbage the collector never reached"). So the worker makes a full collection between two
+#: jobs, when nothing of a batch is alive, at most once per FULL_COLLECTION_SECONDS: a few ms of CPU.
 FULL_COLLECTION_SECONDS = 60.0
 _last_full = time.monotonic()
 
