@@ -42,6 +42,10 @@ def main() -> None:
     parser.add_argument("--drain-timeout", type=float, default=900.0, help="seconds to wait for the inbox")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the processes' logs and the stream (kept on failure)")
+    parser.add_argument(
+        "--memwatch", type=float, default=0, help="seconds between the app processes' memory lines (bench/memwatch)"
+    )
+    parser.add_argument("--malloc-arena-max", type=int, default=0, help="MALLOC_ARENA_MAX for the app processes")
     args = parser.parse_args()
     sys.exit(0 if run(args) else 1)
 
@@ -93,10 +97,10 @@ def run(args: argparse.Namespace) -> bool:
 def drive(run: Run, services: object) -> bool:
     from . import soak_services
 
-    args, backends = run.args, run.backends
+    args = run.args
     port = free_port()
     run.port = port
-    run.procs = soak_services.app_processes({**backends.env, "WEB_CONCURRENCY": "2"}, port, run.logs)
+    run.procs = soak_services.app_processes(app_env(run), port, run.logs)
     run.wait_healthy()
     run.start_sampler()
     base = write_stream(run.logs / "stream.pickle", run.stream)
@@ -116,6 +120,19 @@ def drive(run: Run, services: object) -> bool:
     run.send_end = time.time()
     run.stop_timers()
     return run.finish()
+
+
+def app_env(run: Run) -> dict[str, str]:
+    """The app processes' environment; with --memwatch, bench/memwatch/sitecustomize.py loaded in each of them
+    (its lines in the logs folder, which is then kept)."""
+    env = {**run.backends.env, "WEB_CONCURRENCY": "2"}
+    if run.args.malloc_arena_max:
+        env["MALLOC_ARENA_MAX"] = str(run.args.malloc_arena_max)
+    if run.args.memwatch:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "bench" / "memwatch"), env.get("PYTHONPATH")]))
+        env |= {"PPE_MEMWATCH_DIR": str(run.logs), "PPE_MEMWATCH_EVERY": f"{run.args.memwatch:g}"}
+        run.args.keep = True
+    return env
 
 
 def write_stream(path: Path, stream: list) -> Path:

@@ -109,12 +109,16 @@ class RssSampler:
         self.stop_event.set()
         self.thread.join()
 
-    def report(self, start: float, end: float) -> list[str]:
-        """Mean RSS in the first and the last minute of sending, and the peak, per process group."""
+    def report(self, start: float, end: float, warm_up: float = 180.0) -> list[str]:
+        """Mean RSS in the first and the last minute of sending, the peak, and the slope after the warm-up (least
+        squares over the samples from `warm_up` seconds in to the end, MB a minute) per process group; then each
+        group's mean RSS per minute."""
         first = [s for t, s in self.samples if start <= t < start + 60]
         last = [s for t, s in self.samples if end - 60 <= t <= end]
         labels = sorted({label for _, sample in self.samples for label in sample})
-        lines = [f"{'process':<12}{'first min MB':>14}{'last min MB':>13}{'peak MB':>9}{'samples':>9}{'CPU s':>8}"]
+        head = f"{'process':<12}{'first min MB':>14}{'last min MB':>13}{'peak MB':>9}{'MB/min after':>14}"
+        lines = [f"{head}{'samples':>9}{'CPU s':>8}   (slope from +{warm_up:.0f} s)"]
+        series = []
         for label in labels:
 
             def mean(samples: list[dict[str, int]], key: str = label) -> float:
@@ -123,7 +127,25 @@ class RssSampler:
 
             peak = max((s.get(label, 0) for _, s in self.samples), default=0) / 1024
             cpu = sum(self.cpu[label].values())
+            warm = [(t, s[label] / 1024) for t, s in self.samples if start + warm_up <= t <= end and s.get(label)]
             lines.append(
-                f"{label:<12}{mean(first):>14.1f}{mean(last):>13.1f}{peak:>9.1f}{len(self.samples):>9}{cpu:>8.1f}"
+                f"{label:<12}{mean(first):>14.1f}{mean(last):>13.1f}{peak:>9.1f}{slope(warm):>+14.2f}"
+                f"{len(self.samples):>9}{cpu:>8.1f}"
             )
-        return lines
+            minutes = [
+                mean([s for t, s in self.samples if start + 60 * m <= t < min(end, start + 60 * (m + 1))])
+                for m in range(max(1, int((end - start + 59) // 60)))
+            ]
+            series.append(f"{label:<12}" + " ".join(f"{mb:.1f}" for mb in minutes))
+        return [*lines, "", "mean RSS per minute (MB):", *series]
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, MB) points, in MB a minute (0 with fewer than two points)."""
+    if len(points) < 2:
+        return 0.0
+    mean_t = sum(t for t, _ in points) / len(points)
+    mean_v = sum(v for _, v in points) / len(points)
+    var = sum((t - mean_t) ** 2 for t, _ in points)
+    cov = sum((t - mean_t) * (v - mean_v) for t, v in points)
+    return 60 * cov / var if var else 0.0

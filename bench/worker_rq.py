@@ -58,10 +58,13 @@ def run(args: argparse.Namespace) -> None:
     from redis import Redis
     from rq import Queue
 
+    import app.platform.jobs as jobs
     from app.platform.jobs import job_app
     from app.platform.worker import Worker
 
     app = job_app()  # the worker builds it on start (platform/worker.Worker.__init__), GC tuned
+    if args.full_every is not None:
+        jobs.FULL_COLLECTION_SECONDS = args.full_every if args.full_every > 0 else float("inf")
     if args.kind == "inbox":
         import app.inbox.tasks as tasks
 
@@ -97,8 +100,10 @@ def run(args: argparse.Namespace) -> None:
             grown = "  ".join(f"{k} {v:+d}" for k, v in diff.most_common(6) if v > 0)
         before = counts
         used, free = heap_kb()
+        generations = "/".join(str(len(gc.get_objects(g))) for g in range(3))
         print(
-            f"{done:6d} jobs  RSS {rss_mb():7.1f} MB  heap used {used / 1024:6.1f} free {free / 1024:5.1f} MB"
+            f"{done:6d} jobs  gc generations {generations}  RSS {rss_mb():7.1f} MB"
+            f"  heap used {used / 1024:6.1f} free {free / 1024:5.1f} MB"
             f"  tracked objects {sum(counts.values()):7d}  {time.perf_counter() - wall:6.1f} s"
             f"  (load {os.getloadavg()[0]:.1f})  grew: {grown}",
             flush=True,
@@ -115,6 +120,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=20000)
     parser.add_argument("--every", type=int, default=2000, help="jobs per chunk (RSS printed after each)")
     parser.add_argument("--result-ttl", type=int, default=500, help="RQ's default: results kept 500 s")
+    parser.add_argument(
+        "--full-every", type=float, help="seconds between full collections between jobs (platform/jobs; 0: none)"
+    )
     parser.add_argument("--new-worker", action="store_true", help="a new Worker object per chunk")
     args = parser.parse_args()
     backends = Backends(args.admin_url, args.redis_url)

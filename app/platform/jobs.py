@@ -7,6 +7,7 @@ builds one per process on first use, from the same environment as the web.
 from __future__ import annotations
 
 import gc
+import time
 from typing import TYPE_CHECKING, cast
 
 from flask import Flask, current_app, has_app_context
@@ -43,6 +44,25 @@ def _tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+#: With these thresholds the oldest generation is collected after 100 collections of the middle one (about 100
+#: million net allocations), so almost never in a worker's life, and a batch's ORM objects, rows and statements
+#: that were still in flight when a middle collection ran are promoted into it, become garbage at the batch's end
+#: (cycles: refcounting does not free them) and stay, so the workers grew all run long (bench/README.md, "The
+#: workers' growth: the garbage the collector never reached"). So the worker makes a full collection between two
+#: jobs, when nothing of a batch is alive, at most once per FULL_COLLECTION_SECONDS: a few ms of CPU.
+FULL_COLLECTION_SECONDS = 60.0
+_last_full = time.monotonic()
+
+
+def collect_between_jobs() -> None:
+    """A full collection if the last one is FULL_COLLECTION_SECONDS old (platform/worker.Worker, after a job)."""
+    global _last_full
+    now = time.monotonic()
+    if now - _last_full >= FULL_COLLECTION_SECONDS:
+        gc.collect()
+        _last_full = time.monotonic()
 
 
 def init_app(app: Flask) -> None:

@@ -74,10 +74,13 @@ class Worker(SimpleWorker):
             return
 
     def execute_job(self, job: Any, queue: Any) -> None:
+        from app.platform.jobs import collect_between_jobs
+
         try:
             super().execute_job(job, queue)
         except REDIS_DOWN as exc:
             self.wait_for_redis(exc)
+        collect_between_jobs()
 
     def handle_execution_ended(self, job: Any, queue: Any, heartbeat_ttl: int) -> None:
         self._ride_out(super().handle_execution_ended, job, queue, heartbeat_ttl)
