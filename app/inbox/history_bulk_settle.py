@@ -65,6 +65,7 @@ def settle_phase(session: Session, store_id: int, renew: Callable[[], Any] = lam
     reads the ids under the lock. The days are recounted last, once every chain is final."""
     if not _pending(session, store_id):
         return False
+    _planned_with_the_store(session, store_id)
     after, size = 0, int(current_app.config.get("HISTORY_SETTLE_BATCH", 5000))
     held: list[float] = []  # seconds under the lock, per transaction (the log line below; bench/README.md)
     while True:
@@ -104,6 +105,35 @@ def settle_phase(session: Session, store_id: int, renew: Callable[[], Any] = lam
         extra={"store_id": store_id, "batches": len(held), "held": round(sum(held), 2), "longest": round(max(held), 2)},
     )
     return True
+
+
+def _planned_with_the_store(session: Session, store_id: int) -> None:
+    """ANALYZE the store's customers and orders, committed, when the planner's estimate of the store's rows in
+    either is under half of what the import wrote there.
+
+    Why: the import's own rule (history_bulk_sql.STALE_TABLES) analyses a table that grew past double, which a
+    store imported beside another of its size, or beside a thousand, never makes it; planned with statistics
+    taken before the store had rows (one customer, one order), the batches' totals ran as nested loops that
+    aggregate the store's orders once per customer: minutes at 100,000 orders (bench/README.md, "The end step's
+    statistics"). EXPLAIN's estimate costs a plan, not a scan; ANALYZE reads a fixed sample (PostgreSQL's
+    docs, "ANALYZE") and takes no lock that webhooks' writes wait for."""
+    row = history_import(session, store_id)
+    if row is None:
+        return
+    written = {"customers": row.customers_done, "orders": row.orders_done}
+    driver: Any = session.connection().connection.driver_connection  # psycopg 3, in the session's transaction
+    cursor = driver.cursor()
+    stale = []
+    for table, count in written.items():
+        # A literal (our table name, our integer id), so the estimate is the one a plan for this store gets.
+        explain = f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE store_id = {int(store_id)}"  # noqa: S608
+        cursor.execute(explain)
+        (plan,) = cursor.fetchone()
+        if plan[0]["Plan"]["Plan Rows"] * 2 < count:
+            stale.append(table)
+    if stale:
+        cursor.execute(f"ANALYZE {', '.join(stale)}")  # names from the dict above, no input
+    session.commit()
 
 
 def _pending(session: Session, store_id: int) -> bool:

@@ -157,3 +157,37 @@ def test_the_end_step_lets_webhooks_in_between_its_batches_and_ends_as_the_rules
     refresh_customers(db.session, store, *held)  # the webhooks' rule (records/customers.refresh_totals)
     db.session.commit()
     assert (set(db.session.execute(links)), days(store.id), totals(store.id)) == (written, rollup, held)
+
+
+def test_the_end_step_plans_with_statistics_that_know_the_store(app, ctx, client, monkeypatch, postgres):
+    """A store imported into a database whose statistics were taken before it had rows: the tables did not double
+    (another store of the same size was there), so the import's own rule (history_bulk_sql.STALE_TABLES) never
+    analysed them, and the planner took the store for one customer and one order. The end step's statements
+    over the store's rows then ran as nested loops re-aggregating the store's orders per customer (minutes at
+    100,000 orders: bench/README.md, "The end step's statistics"). The end step reads the planner's estimate of
+    the store's customers and orders and analyses the tables when it is far below their count."""
+    from sqlalchemy import text
+
+    monkeypatch.setitem(app.config, "HISTORY_POLL_SECONDS", 0.01)
+    monkeypatch.setitem(app.config, "HISTORY_BULK_CHUNK", 400)
+
+    def estimate(table: str, store_id: int) -> float:
+        plan = db.session.execute(text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE store_id = {store_id}"))
+        return float(plan.scalar()[0]["Plan"]["Plan Rows"])
+
+    with shopify_standin(app, monkeypatch) as server:
+        stores = [add_store(currency="EUR"), add_store(currency="EUR", domain="other-shop.myshopify.com")]
+        for n, store in enumerate(stores):
+            server._access["shpat_test"] = (store.domain, float("inf"))  # the one token add_store() stores
+            bulk = server.state(store.domain).bulk
+            bulk.customers = [gql_customer(k) for k in range(CUSTOMERS)]
+            bulk.orders = [gql_order(k, CUSTOMERS, when=PAST) for k in range(ORDERS)]
+            set_up(db.session, store, earn_points=False, tiers_from_past=False, enqueue_job=False)
+            db.session.commit()
+            assert run(db.session, store.id, None) == "done"
+            if n == 0:  # the statistics as autovacuum leaves them: taken when only the first store had rows
+                db.session.execute(text("ANALYZE customers, orders"))
+                db.session.commit()
+    second = stores[1].id
+    assert estimate("customers", second) >= CUSTOMERS / 2
+    assert estimate("orders", second) >= ORDERS / 2
