@@ -32,6 +32,9 @@ TRACE_AFTER = float(os.environ.get("PPE_MEMWATCH_TRACE_AFTER", "180"))
 TOP = int(os.environ.get("PPE_MEMWATCH_TOP", "12"))
 #: Same-run A/B: the first rq worker to start runs without the full collections between jobs (platform/jobs).
 AB = os.environ.get("PPE_MEMWATCH_AB") == "1"
+#: Same-run A/B of glibc's malloc_trim(0) after each full collection between jobs: the first rq worker to start
+#: does not trim, the others do (https://man7.org/linux/man-pages/man3/malloc_trim.3.html).
+TRIM_AB = os.environ.get("PPE_MEMWATCH_TRIM_AB") == "1"
 
 
 class _MallInfo2(ctypes.Structure):
@@ -80,6 +83,20 @@ def _compiled_caches() -> str:
     return " ".join(str(len(engine._compiled_cache or ())) for engine in engines) or "-"
 
 
+def _trimmed(collect: Any) -> Any:
+    """collect_between_jobs, then glibc's malloc_trim(0) when it made a full collection."""
+    libc = ctypes.CDLL("libc.so.6")
+
+    def wrapper() -> None:
+        before = gc.get_stats()[2]["collections"]
+        collect()
+        if gc.get_stats()[2]["collections"] != before:
+            libc.malloc_trim(0)
+
+    wrapper.trimmed = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 class Watch:
     def __init__(self) -> None:
         name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
@@ -92,7 +109,7 @@ class Watch:
         self.gc_seconds = [0.0, 0.0, 0.0]
         self.gc_started = 0.0
         gc.callbacks.append(self.timed)
-        self.baseline = AB and name == "rq" and self.claim_baseline()
+        self.baseline = (AB or TRIM_AB) and name == "rq" and self.claim_baseline()
 
     def claim_baseline(self) -> bool:
         try:
@@ -134,11 +151,14 @@ class Watch:
         jobs = sys.modules.get("app.platform.jobs")
         if jobs is None or not hasattr(jobs, "FULL_COLLECTION_SECONDS"):
             return "-"
-        if self.baseline:
+        if self.baseline and AB:
             jobs.FULL_COLLECTION_SECONDS = float("inf")  # type: ignore[attr-defined]
+        elif TRIM_AB and not self.baseline and not getattr(jobs.collect_between_jobs, "trimmed", False):
+            jobs.collect_between_jobs = _trimmed(jobs.collect_between_jobs)  # type: ignore[attr-defined]
         elif TRACE and not getattr(jobs.collect_between_jobs, "watched", False):
             jobs.collect_between_jobs = self.watched(jobs.collect_between_jobs)  # type: ignore[attr-defined]
-        return "off" if jobs.FULL_COLLECTION_SECONDS == float("inf") else f"{jobs.FULL_COLLECTION_SECONDS:g} s"
+        trim = " + malloc_trim" if getattr(jobs.collect_between_jobs, "trimmed", False) else ""
+        return "off" if jobs.FULL_COLLECTION_SECONDS == float("inf") else f"{jobs.FULL_COLLECTION_SECONDS:g} s{trim}"
 
     def watched(self, collect: Any) -> Any:
         """collect_between_jobs, then (once it made a full collection) the traced growth of what is still
