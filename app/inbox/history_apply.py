@@ -47,6 +47,17 @@ class Document:
     events: list[Event] | Exception
 
 
+def locked_store(session: Session, store_id: int) -> Store:
+    """The store, under its lock and re-read after it, as the inbox does (every history import's writer: the
+    batch path, the bulk chunks and the end-of-phase step)."""
+    store = session.get(Store, store_id)
+    if store is None:
+        raise LookupError("store gone")
+    lock_store(session, store_id)
+    session.refresh(store)
+    return store
+
+
 def apply_chunk(
     session: Session, store_id: int, kind: str, documents: Sequence[Document], cursor: dict[str, Any]
 ) -> int:
@@ -87,11 +98,7 @@ def _apply(
     savepoints: bool,
     counted: int | None = None,
 ) -> int:
-    store = session.get(Store, store_id)
-    if store is None:
-        raise LookupError("store gone")
-    lock_store(session, store_id)
-    session.refresh(store)  # read under the lock, as the inbox does
+    store = locked_store(session, store_id)
     row = history_import(session, store_id)
     if row is None:
         raise LookupError("import gone")

@@ -42,7 +42,6 @@ from app.inbox import batch_derived, history_apply, history_bulk_past, history_b
 from app.inbox import history_bulk_sql as sql
 from app.inbox.history_apply import Document
 from app.inbox.pipeline import guards
-from app.platform.locks import lock_store
 from app.platform.sql import in_keys
 from app.platform.types import utcnow
 from app.records import batch_rows, batch_scope, followers, order_days
@@ -100,18 +99,8 @@ def with_fallback(
     return history_apply.apply_chunk(session, store_id, kind, documents, cursor)
 
 
-def locked_store(session: Session, store_id: int) -> Store:
-    """The store, under its lock and re-read after it (the chunk's transaction is the only writer now)."""
-    store = session.get(Store, store_id)
-    if store is None:
-        raise LookupError("store gone")
-    lock_store(session, store_id)
-    session.refresh(store)
-    return store
-
-
 def _apply(session: Session, store_id: int, documents: Sequence[Document], cursor: dict[str, Any]) -> int:
-    store = locked_store(session, store_id)
+    store = history_apply.locked_store(session, store_id)  # the chunk's transaction is the only writer now
     now = utcnow()
     bulk, rest = _split(session, store_id, documents)
     if bulk:

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, load_only
 
 from app.inbox import batch_derived, history_bulk
 from app.inbox import history_bulk_customers_sql as sql
-from app.inbox.history_apply import Document, apply_rest
+from app.inbox.history_apply import Document, apply_rest, locked_store
 from app.inbox.pipeline import Handler, after, guards
 from app.platform.sql import chunks, in_keys
 from app.platform.types import utcnow
@@ -85,7 +85,7 @@ def apply_chunk(
 
 
 def _apply(session: Session, store_id: int, documents: Sequence[Document], cursor: dict[str, Any]) -> int:
-    store = history_bulk.locked_store(session, store_id)
+    store = locked_store(session, store_id)
     now = utcnow()
     driver: Any = session.connection().connection.driver_connection  # psycopg 3, in the session's transaction
     history_bulk.analyse_stale(driver.cursor(), len(documents))

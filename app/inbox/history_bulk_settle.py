@@ -29,12 +29,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.inbox import history_bulk_sql as sql
-from app.platform.locks import lock_store
+from app.inbox.history_apply import locked_store
 from app.platform.types import utcnow
 from app.records import order_days
 from app.records.history import history_import
 from app.records.models import Customer
-from app.stores.models import Store
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ def settle_phase(session: Session, store_id: int, renew: Callable[[], Any] = lam
     held: list[float] = []  # seconds under the lock, per transaction (the log line below; bench/README.md)
     while True:
         started = time.monotonic()
-        store = _locked_store(session, store_id)
+        store = locked_store(session, store_id)
         if not _pending(session, store_id):  # another runner did it meanwhile
             session.commit()
             return True
@@ -142,13 +141,3 @@ def _pending(session: Session, store_id: int) -> bool:
         session.expire(row)  # read anew: under the lock, another runner's commit shows
         row = history_import(session, store_id)
     return row is not None and bool(row.cursor.get(PENDING))
-
-
-def _locked_store(session: Session, store_id: int) -> Store:
-    """The store, under its lock and re-read after it (as history_bulk.locked_store, which imports this module)."""
-    store = session.get(Store, store_id)
-    if store is None:
-        raise LookupError("store gone")
-    lock_store(session, store_id)
-    session.refresh(store)
-    return store

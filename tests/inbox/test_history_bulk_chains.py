@@ -119,7 +119,7 @@ def test_the_end_step_lets_webhooks_in_between_its_batches_and_ends_as_the_rules
     monkeypatch.setitem(app.config, "HISTORY_BULK_CHUNK", 400)
     monkeypatch.setitem(app.config, "HISTORY_SETTLE_BATCH", 7)
     free: list[bool] = []  # was the store's lock free when the end step asked for it?
-    real_lock = history_bulk_settle.lock_store
+    real_lock = history_bulk_settle.locked_store
 
     def cancel(order: dict) -> None:
         cancelled = {**order, "updatedAt": stamp(utcnow()), "cancelledAt": stamp(utcnow())}
@@ -136,9 +136,9 @@ def test_the_end_step_lets_webhooks_in_between_its_batches_and_ends_as_the_rules
         if len(free) == 3:  # two batches done: customers 0-13 settled (ids in import order), the rest not yet
             cancel(bulk.orders[CUSTOMERS + 1])
             cancel(bulk.orders[2 * CUSTOMERS + CUSTOMERS - 2])
-        real_lock(session, store_id)
+        return real_lock(session, store_id)
 
-    monkeypatch.setattr(history_bulk_settle, "lock_store", lock)
+    monkeypatch.setattr(history_bulk_settle, "locked_store", lock)
     with shopify_standin(app, monkeypatch) as server:
         store = add_store(currency="EUR")
         bulk = server.state(store.domain).bulk
