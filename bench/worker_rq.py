@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import ctypes
 import gc
 import logging
 import os
@@ -28,6 +27,7 @@ import time
 from typing import Any
 
 from .backends import Backends
+from .memwatch.sitecustomize import libc
 from .worker_memory import rss_mb
 
 
@@ -35,20 +35,10 @@ def noop() -> str:
     return "ok"
 
 
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
-        + ("keepcost",)
-    ]
-
-
 def heap_kb() -> tuple[int, int]:
     """glibc's main heap: bytes in use and free-but-kept (KB); (0, 0) where mallinfo2 is missing."""
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallinfo2.restype = _MallInfo2
-        info = libc.mallinfo2()
+        info = libc().mallinfo2()
     except (OSError, AttributeError):
         return 0, 0
     return info.uordblks >> 10, info.fordblks >> 10

@@ -59,12 +59,18 @@ def _rss_kb() -> tuple[int, int]:
 _LIBC: list[Any] = []  # loaded once: each ctypes.CDLL() is a few objects more that stay
 
 
+def libc() -> Any:
+    """glibc, loaded once, its mallinfo2 returning _MallInfo2 (OSError or AttributeError where it is missing)."""
+    if not _LIBC:
+        loaded = ctypes.CDLL("libc.so.6")
+        loaded.mallinfo2.restype = _MallInfo2
+        _LIBC.append(loaded)
+    return _LIBC[0]
+
+
 def _heap() -> str:
     try:
-        if not _LIBC:
-            _LIBC.append(ctypes.CDLL("libc.so.6"))
-            _LIBC[0].mallinfo2.restype = _MallInfo2
-        info = _LIBC[0].mallinfo2()
+        info = libc().mallinfo2()
     except (OSError, AttributeError):
         return "heap ?"
     mb = 1 << 20
@@ -85,13 +91,13 @@ def _compiled_caches() -> str:
 
 def _trimmed(collect: Any) -> Any:
     """collect_between_jobs, then glibc's malloc_trim(0) when it made a full collection."""
-    libc = ctypes.CDLL("libc.so.6")
+    trim = libc().malloc_trim
 
     def wrapper() -> None:
         before = gc.get_stats()[2]["collections"]
         collect()
         if gc.get_stats()[2]["collections"] != before:
-            libc.malloc_trim(0)
+            trim(0)
 
     wrapper.trimmed = True  # type: ignore[attr-defined]
     return wrapper
