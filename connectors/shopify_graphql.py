@@ -8,18 +8,37 @@ only adds `timeout=` to urlopen and drops the print. A timeout surfaces as Timeo
 AdminClient.execute maps to StoreUnavailable: the job retries, and our creates look up before they write,
 so a create whose answer was lost is not repeated.
 
+The calls share one SSL context: urlopen's default builds one per connection and loads the CA bundle into it,
+~16 ms of CPU a call (bench/README.md, "Outbound calls' TLS context"), the most of a failed write-back push.
+
 Global ids: https://shopify.dev/docs/api/usage/gids
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import ssl
 import urllib.request
 from typing import Any
 
 import shopify
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The context urllib would build for each call (ssl.create_default_context: certificates and host names
+    verified, the system's CA store), built once; an SSLContext may serve many connections and threads
+    (https://docs.python.org/3/library/ssl.html#ssl-contexts)."""
+    return ssl.create_default_context()
+
+
+@functools.cache
+def _opener() -> urllib.request.OpenerDirector:
+    """urlopen's own opener with our context: urlopen(context=...) would build a new opener per call."""
+    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=tls_context()))
 
 
 # The ShopifyAPI package ships no type information (no py.typed, no stubs), so its classes are Any to mypy and
@@ -41,7 +60,7 @@ class TimedGraphQL(shopify.GraphQL):  # type: ignore[misc]
         data = {"query": query, "variables": variables, "operationName": operation_name}
         # The endpoint is always http(s): built by the package from the shop domain (or a test origin).
         request = urllib.request.Request(self.endpoint, json.dumps(data).encode("utf-8"), headers)  # noqa: S310
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+        with _opener().open(request, timeout=self.timeout) as response:
             body: bytes = response.read()  # urlopen's answer is Any in typeshed; read() gives the body's bytes
             return body.decode("utf-8")
 

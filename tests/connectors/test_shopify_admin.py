@@ -136,3 +136,27 @@ def test_token_client_grants_and_refusals(standin):
         client.refresh(SHOP, rotated.refresh_token)
     with pytest.raises(TokenRequestError):
         TokenClient("key", "wrong", origin=standin.origin()).exchange_code(SHOP, standin.issue_code(SHOP))
+
+
+def test_admin_calls_share_one_verifying_tls_context(monkeypatch):
+    """urllib's default builds an SSL context per connection and loads the CA bundle into it (~16 ms of CPU a
+    call, bench/README.md "Outbound calls' TLS context"); every Admin call here uses one, as strict as the default."""
+    import ssl
+
+    made: list[ssl.SSLContext] = []
+    original = ssl.create_default_context
+
+    def counting(*args, **kwargs):
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    monkeypatch.setattr(ssl, "_create_default_https_context", counting)
+    client = AdminClient(SHOP, "shpat_x", origin="https://127.0.0.1:1")  # nothing listens: refused at once
+    for _ in range(3):
+        with pytest.raises(StoreUnavailable):
+            client.execute("{ shop { name } }")
+    assert len(made) <= 1
+    from connectors.shopify_graphql import tls_context
+
+    assert tls_context().verify_mode == ssl.CERT_REQUIRED and tls_context().check_hostname
