@@ -30,8 +30,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.standins.http11 import keep_alive_server
 
 E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 SERVICE = re.compile(r"^MG[0-9a-f]{32}$")
@@ -67,6 +68,7 @@ class StandInTwilio:
     _seq: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
+    connections: list[tuple[str, int]] = field(default_factory=list)  # client addresses, one per connection
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         request = Request(environ)
@@ -186,7 +188,7 @@ class StandInTwilio:
 class TwilioServer:
     def __init__(self, twilio: StandInTwilio) -> None:
         self.twilio = twilio
-        self._server = make_server("127.0.0.1", 0, twilio, threaded=True)
+        self._server = keep_alive_server(twilio, twilio.connections)  # as the real API: HTTP/1.1, kept alive
         twilio.base_url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.standins.http11 import keep_alive_server
 
 PATH = re.compile(r"^/v(\d+)\.(\d+)/([0-9]+)/messages$")
 
@@ -55,6 +56,7 @@ class StandInWhatsApp:
     clock: Any = time.time  # the timestamps the webhooks carry (tests set the app's mail clock)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
+    connections: list[tuple[str, int]] = field(default_factory=list)  # client addresses, one per connection
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         return self.route(Request(environ))(environ, start_response)
@@ -221,7 +223,7 @@ class StandInWhatsApp:
 class WhatsAppServer:
     def __init__(self, whatsapp: StandInWhatsApp) -> None:
         self.whatsapp = whatsapp
-        self._server = make_server("127.0.0.1", 0, whatsapp, threaded=True)
+        self._server = keep_alive_server(whatsapp, whatsapp.connections)  # as the real API: HTTP/1.1, kept alive
         whatsapp.base_url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

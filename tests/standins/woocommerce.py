@@ -34,6 +34,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.standins.generated import Generated, by_id
+from tests.standins.http11 import keep_alive_server
 from tests.standins.woo_auth import WooAuth, error_response
 from tests.standins.woo_site import settings_group, site_index
 from tests.standins.woo_writeback import WooWritebackState, route
@@ -94,10 +95,6 @@ def _dumps(items: list[dict[str, Any]]) -> bytes:
         return json.dumps(items, separators=(",", ":")).encode()
 
 
-class _KeepAliveHandler(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-
 class WooStandin(WooAuth):
     def __init__(self, *, keep_alive: bool = False) -> None:
         self.keys: dict[str, dict[str, Any]] = {}  # consumer_key -> {secret, permissions, key_id}
@@ -130,8 +127,11 @@ class WooStandin(WooAuth):
         self._lock = threading.Lock()
         # keep_alive: HTTP/1.1 connections kept open between requests, as a store's web server (nginx, Apache)
         # keeps them (the bench's store: bench/history_standins.py); werkzeug's default, HTTP/1.0, closes each one.
-        handler = _KeepAliveHandler if keep_alive else WSGIRequestHandler
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=handler)
+        self._server = (
+            keep_alive_server(self._wsgi)
+            if keep_alive
+            else make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=WSGIRequestHandler)
+        )
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
