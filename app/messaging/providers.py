@@ -26,8 +26,8 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from http.cookiejar import DefaultCookiePolicy
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
