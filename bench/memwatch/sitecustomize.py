@@ -35,12 +35,6 @@ AB = os.environ.get("PPE_MEMWATCH_AB") == "1"
 #: Same-run A/B of glibc's malloc_trim(0) after each full collection between jobs: the first rq worker to start
 #: does not trim, the others do (https://man7.org/linux/man-pages/man3/malloc_trim.3.html).
 TRIM_AB = os.environ.get("PPE_MEMWATCH_TRIM_AB") == "1"
-#: Same-run A/B of a fixed mmap threshold: the rq workers but the first set glibc's M_MMAP_THRESHOLD to 128 KiB at
-#: start, which also turns off its dynamic raising after a big block is freed (mallopt(3), M_MMAP_THRESHOLD).
-#: Soak runs L and M; since then every worker fixes it itself (platform/jobs.fix_mmap_threshold), so on today's
-#: code both sides are fixed and this compares nothing.
-MMAP_AB = os.environ.get("PPE_MEMWATCH_MMAP_AB") == "1"
-M_MMAP_THRESHOLD = -3
 
 
 class _MallInfo2(ctypes.Structure):
@@ -121,8 +115,7 @@ class Watch:
         self.gc_seconds = [0.0, 0.0, 0.0]
         self.gc_started = 0.0
         gc.callbacks.append(self.timed)
-        self.baseline = (AB or TRIM_AB or MMAP_AB) and name == "rq" and self.claim_baseline()
-        self.mmap_fixed = MMAP_AB and name == "rq" and not self.baseline and libc().mallopt(M_MMAP_THRESHOLD, 128 << 10)
+        self.baseline = (AB or TRIM_AB) and name == "rq" and self.claim_baseline()
 
     def claim_baseline(self) -> bool:
         try:
@@ -153,8 +146,7 @@ class Watch:
             f"+{time.monotonic() - self.started:6.0f} s  RSS {rss / 1024:6.1f} MB (peak {hwm / 1024:.1f})  {_heap()}"
             f"  gc objects {'/'.join(map(str, generations))} frozen {gc.get_freeze_count()}"
             f" collections {collections_run} ({'/'.join(f'{t:.2f}' for t in self.gc_seconds)} s)"
-            f"  full between jobs {self.full_between_jobs()}{'  mmap threshold fixed' if self.mmap_fixed else ''}"
-            f"  compiled cache {_compiled_caches()}"
+            f"  full between jobs {self.full_between_jobs()}  compiled cache {_compiled_caches()}"
             f"  load {os.getloadavg()[0]:.1f}\n    grown types: {grown}\n"
         )
         jobs = sys.modules.get("app.platform.jobs")
