@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 import requests
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.standins.generated import Generated, by_id
@@ -128,9 +128,7 @@ class WooStandin(WooAuth):
         # keep_alive: HTTP/1.1 connections kept open between requests, as a store's web server (nginx, Apache)
         # keeps them (the bench's store: bench/history_standins.py); werkzeug's default, HTTP/1.0, closes each one.
         self._server = (
-            keep_alive_server(self._wsgi)
-            if keep_alive
-            else make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=WSGIRequestHandler)
+            keep_alive_server(self._wsgi) if keep_alive else make_server("127.0.0.1", 0, self._wsgi, threaded=True)
         )
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
