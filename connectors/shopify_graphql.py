@@ -9,7 +9,7 @@ AdminClient.execute maps to StoreUnavailable: the job retries, and our creates l
 so a create whose answer was lost is not repeated.
 
 The calls share one SSL context: urlopen's default builds one per connection and loads the CA bundle into it,
-~16 ms of CPU a call (bench/README.md, "Outbound calls' TLS context"), the most of a failed write-back push.
+~20 ms of CPU a call (bench/README.md, "Outbound calls' TLS context"), the most of a failed write-back push.
 
 Global ids: https://shopify.dev/docs/api/usage/gids
 """

@@ -139,7 +139,7 @@ def test_token_client_grants_and_refusals(standin):
 
 
 def test_admin_calls_share_one_verifying_tls_context(monkeypatch):
-    """urllib's default builds an SSL context per connection and loads the CA bundle into it (~16 ms of CPU a
+    """urllib's default builds an SSL context per connection and loads the CA bundle into it (~20 ms of CPU a
     call, bench/README.md "Outbound calls' TLS context"); every Admin call here uses one, as strict as the default."""
     import ssl
 
